@@ -1,0 +1,7 @@
+//! # swarm-core
+//!
+//! The orchestrator of swarm: the cluster model, validation, the task state machine and the
+//! runtime trait that adapters implement to run tasks.
+#![warn(missing_docs)]
+
+pub mod model;

@@ -1,0 +1,4 @@
+//! # swarm-sched
+//!
+//! Not built yet: this crate is empty. See the repository README for the plan.
+#![warn(missing_docs)]
