@@ -1,4 +1,7 @@
 //! # swarm-store
 //!
-//! Not built yet: this crate is empty. See the repository README for the plan.
+//! A replicated store of typed, versioned documents on Raft. Under construction: the storage
+//! contracts ([`storage`]) come first.
 #![warn(missing_docs)]
+
+pub mod storage;

@@ -1,0 +1,20 @@
+//! Durable storage behind the Raft log: the contracts every implementation keeps, an in-memory
+//! implementation and an on-disk one.
+//!
+//! The traits are byte-level and know nothing of openraft: a [`LogRecord`] carries a Raft index, a
+//! term and an opaque payload (the encoded entry); the vote is an opaque blob. The Raft layer in
+//! this crate adapts them to openraft's storage traits, so an openraft upgrade stays local to it.
+
+pub mod cipher;
+pub mod error;
+pub mod log_storage;
+pub mod memory;
+pub mod record;
+pub mod snapshot_store;
+
+pub use cipher::{Cipher, NoCipher};
+pub use error::StorageError;
+pub use log_storage::{AppendTicket, LogStorage};
+pub use memory::{MemLogStorage, MemSnapshotStore};
+pub use record::{LogPosition, LogRecord, LogState, StoredSnapshot};
+pub use snapshot_store::SnapshotStore;
