@@ -1,0 +1,53 @@
+//! Message RPC between members, addressed by member id.
+//!
+//! The Raft layer (and later swarm-core's dispatcher) encodes its requests to bytes and calls
+//! [`Transport::call`]; the receiving side hands them to its [`RpcHandler`]. Implementations: an
+//! in-process network with seeded fault injection, and TCP with length-prefixed frames and mutual
+//! TLS.
+
+pub mod error;
+pub mod member_id;
+
+pub use error::TransportError;
+pub use member_id::MemberId;
+
+use bytes::Bytes;
+use std::future::Future;
+
+/// The most bytes one request or response frame may carry. Larger frames are refused by the
+/// sender and cut off by the receiver. Snapshots are sent in chunks below this size.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
+/// Sends requests to other members and waits for their responses.
+///
+/// # Contract
+/// - A call either returns the handler's response or an error; it never returns another call's
+///   response.
+/// - A call may fail without the request being delivered, or after it was delivered and
+///   handled (the response was lost): callers make requests idempotent or tolerate this, as Raft
+///   does.
+/// - Calls to one member may be pipelined: several may be in flight at once.
+/// - Requests or responses larger than [`MAX_FRAME_BYTES`] fail with
+///   [`TransportError::FrameTooLarge`].
+pub trait Transport: Send + Sync + 'static {
+    /// Sends `request` to member `to` and waits for its response.
+    fn call(
+        &self,
+        to: MemberId,
+        request: Bytes,
+    ) -> impl Future<Output = Result<Bytes, TransportError>> + Send;
+}
+
+/// Serves requests that arrive for this member.
+///
+/// The transport calls `handle` concurrently for concurrent requests. `from` is the peer's
+/// authenticated member id when the transport authenticates peers (mutual TLS), or the id it
+/// claimed otherwise (in-process).
+pub trait RpcHandler: Send + Sync + 'static {
+    /// Handles one request; `Err` is sent back to the caller as [`TransportError::Remote`].
+    fn handle(
+        &self,
+        from: MemberId,
+        request: Bytes,
+    ) -> impl Future<Output = Result<Bytes, String>> + Send;
+}
