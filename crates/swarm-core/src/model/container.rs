@@ -11,7 +11,11 @@ use std::time::Duration;
 pub const DEFAULT_STOP_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
 /// What a task runs.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Missing fields take their defaults when deserialized; the stop grace period defaults to
+/// [`DEFAULT_STOP_GRACE_PERIOD`] both there and in [`ContainerSpec::default`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ContainerSpec {
     /// The image reference (for a container runtime) or program (for a process runtime).
     pub image: String,
@@ -55,6 +59,27 @@ fn default_stop_grace_period() -> Duration {
     DEFAULT_STOP_GRACE_PERIOD
 }
 
+impl Default for ContainerSpec {
+    fn default() -> Self {
+        ContainerSpec {
+            image: String::new(),
+            labels: std::collections::BTreeMap::new(),
+            command: Vec::new(),
+            args: Vec::new(),
+            env: Vec::new(),
+            workdir: None,
+            user: None,
+            hostname: None,
+            mounts: Vec::new(),
+            secrets: Vec::new(),
+            configs: Vec::new(),
+            healthcheck: None,
+            stop_signal: None,
+            stop_grace_period: DEFAULT_STOP_GRACE_PERIOD,
+        }
+    }
+}
+
 /// The kind of a [`Mount`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,7 +110,11 @@ pub struct Mount {
 }
 
 /// Where and how a secret or config appears as a file inside the task.
+///
+/// Missing `uid`, `gid` and `mode` take Docker's defaults (`"0"`, `"0"`, `0o444`) when
+/// deserialized.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FileTarget {
     /// File name or absolute path. A bare name is placed under the runtime's secrets (or configs)
     /// directory, `/run/secrets/<name>` for secrets as in Docker.
@@ -107,6 +136,13 @@ impl FileTarget {
             gid: "0".to_owned(),
             mode: 0o444,
         }
+    }
+}
+
+impl Default for FileTarget {
+    /// An unnamed target with Docker's default owner and mode.
+    fn default() -> Self {
+        FileTarget::new("")
     }
 }
 
@@ -134,6 +170,7 @@ pub struct ConfigReference {
 
 /// A command run periodically inside a task to decide whether it is healthy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HealthCheck {
     /// The test, as in Docker: `["CMD", prog, args…]`, `["CMD-SHELL", "script"]`, or `["NONE"]`.
     pub test: Vec<String>,

@@ -1,49 +1,23 @@
-//! Tasks: one scheduled instance of a service, and its lifecycle states.
+//! Tasks: one scheduled instance of a service, its template and its observed status.
 
 use crate::model::container::ContainerSpec;
 use crate::model::ids::{NodeId, ServiceId, TaskId};
+use crate::model::meta::{Meta, Version};
+use crate::model::network_attachment::NetworkAttachmentConfig;
+use crate::model::placement::Placement;
 use crate::model::resources::{ResourceRequirements, Resources};
+use crate::model::restart_policy::RestartPolicy;
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
-/// The lifecycle state of a task, in order. A task's observed state only moves forward
-/// (see [`TaskState::can_transition_to`]); the numeric values follow SwarmKit's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[repr(u16)]
-pub enum TaskState {
-    /// Created, not yet seen by the scheduler.
-    New = 0,
-    /// Waiting for the scheduler to assign a node.
-    Pending = 64,
-    /// Assigned to a node, not yet acknowledged by it.
-    Assigned = 192,
-    /// The node's agent accepted the task.
-    Accepted = 256,
-    /// The runtime is preparing it (pulling, creating).
-    Preparing = 320,
-    /// Prepared, ready to start.
-    Ready = 384,
-    /// Being started.
-    Starting = 448,
-    /// Running.
-    Running = 512,
-    /// Exited successfully (terminal).
-    Complete = 576,
-    /// Stopped on request (terminal).
-    Shutdown = 640,
-    /// Failed (terminal).
-    Failed = 704,
-    /// Refused by the node or the runtime (terminal).
-    Rejected = 768,
-    /// Desired state only: the task is to be removed.
-    Remove = 800,
-    /// The node holding it was lost for too long (terminal).
-    Orphaned = 832,
-}
+pub use crate::model::task_state::{TaskState, TransitionError};
+
+/// SwarmKit's default number of ended tasks kept per slot (or per node for global services).
+pub const DEFAULT_TASK_HISTORY_RETENTION_LIMIT: u64 = 5;
 
 /// The observed status of a task, as reported by its agent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TaskStatus {
     /// When the state was reached.
     pub timestamp: SystemTime,
@@ -57,14 +31,43 @@ pub struct TaskStatus {
     pub exit_code: Option<i32>,
 }
 
+impl TaskStatus {
+    /// A status without error or exit code.
+    pub fn new(state: TaskState, timestamp: SystemTime, message: impl Into<String>) -> Self {
+        TaskStatus {
+            timestamp,
+            state,
+            message: message.into(),
+            err: None,
+            exit_code: None,
+        }
+    }
+}
+
+impl Default for TaskStatus {
+    /// State `new` at the Unix epoch.
+    fn default() -> Self {
+        TaskStatus::new(TaskState::New, SystemTime::UNIX_EPOCH, "")
+    }
+}
+
 /// The template every task of a service is made from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TaskSpec {
     /// What to run.
     pub container: ContainerSpec,
     /// Limits and reservations.
-    #[serde(default)]
     pub resources: ResourceRequirements,
+    /// When ended tasks are replaced.
+    pub restart_policy: RestartPolicy,
+    /// Where tasks may run.
+    pub placement: Placement,
+    /// Networks the tasks join.
+    pub networks: Vec<NetworkAttachmentConfig>,
+    /// Changing this counter alone forces every task to be replaced
+    /// (`docker service update --force`).
+    pub force_update: u64,
 }
 
 /// One scheduled instance of a service.
@@ -72,20 +75,76 @@ pub struct TaskSpec {
 pub struct Task {
     /// The task's id.
     pub id: TaskId,
+    /// Version and timestamps.
+    #[serde(default)]
+    pub meta: Meta,
     /// The service it belongs to.
     pub service_id: ServiceId,
     /// The replica slot (replicated services, from 1); `None` for global services.
+    #[serde(default)]
     pub slot: Option<u64>,
     /// The node it runs on (global services have it from creation, others once assigned).
+    #[serde(default)]
     pub node_id: Option<NodeId>,
     /// The spec it was created from.
     pub spec: TaskSpec,
     /// The service spec version it was created from.
+    #[serde(default)]
     pub spec_version: u64,
-    /// What the orchestrator wants: running, shutdown, or remove.
+    /// What the orchestrator wants: ready, running, complete, shutdown or remove.
     pub desired_state: TaskState,
     /// What the agent last reported.
+    #[serde(default)]
     pub status: TaskStatus,
     /// Resources the scheduler charged on the assigned node.
+    #[serde(default)]
     pub assigned_resources: Option<Resources>,
+}
+
+impl Task {
+    /// A new task of `service_id` made from `spec`, in state `new` with desired state `running`.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use swarm_core::model::{Task, TaskSpec, TaskState, TaskStatus};
+    ///
+    /// let now = SystemTime::now();
+    /// let mut task = Task::new("t1".into(), "web".into(), TaskSpec::default(), now);
+    /// task.update_status(TaskStatus::new(TaskState::Pending, now, "pending")).unwrap();
+    /// assert!(task.update_status(TaskStatus::new(TaskState::New, now, "")).is_err());
+    /// assert_eq!(task.status.state, TaskState::Pending);
+    /// ```
+    pub fn new(id: TaskId, service_id: ServiceId, spec: TaskSpec, now: SystemTime) -> Self {
+        Task {
+            id,
+            meta: Meta::new(Version(0), now),
+            service_id,
+            slot: None,
+            node_id: None,
+            spec,
+            spec_version: 0,
+            desired_state: TaskState::Running,
+            status: TaskStatus::new(TaskState::New, now, "created"),
+            assigned_resources: None,
+        }
+    }
+
+    /// Records a newly observed status. A status in the current state refreshes the message,
+    /// error and exit code; a new state must be a legal forward move
+    /// ([`TaskState::transition_to`]). On error the task is unchanged.
+    pub fn update_status(&mut self, status: TaskStatus) -> Result<(), TransitionError> {
+        if status.state != self.status.state {
+            self.status.state.transition_to(status.state)?;
+        } else if !status.state.is_observable() {
+            return Err(TransitionError::NotObservable { to: status.state });
+        }
+        self.status = status;
+        Ok(())
+    }
+
+    /// Changes the desired state; it only moves forward ([`TaskState::desired_transition_to`]).
+    pub fn set_desired_state(&mut self, desired: TaskState) -> Result<(), TransitionError> {
+        self.desired_state = self.desired_state.desired_transition_to(desired)?;
+        Ok(())
+    }
 }
