@@ -5,3 +5,6 @@
 #![warn(missing_docs)]
 
 pub mod model;
+pub mod runtime;
+#[cfg(feature = "testkit")]
+pub mod testkit;

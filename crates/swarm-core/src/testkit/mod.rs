@@ -1,0 +1,78 @@
+//! Test kit for runtime adapters (cargo feature `testkit`): the runtime conformance suite.
+//!
+//! Every [`Runtime`](crate::runtime::Runtime) implementation should pass it. An adapter
+//! implements [`ConformanceAdapter`] (a runtime factory, a few task specs in its own terms and a
+//! "nothing left after remove" check) and runs the checks, either all at once with
+//! [`run_all`] or one test per check with [`runtime_conformance_tests!`](crate::runtime_conformance_tests).
+//!
+//! Enable it from a dev-dependency:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! swarm-core = { path = "...", features = ["testkit"] }
+//! ```
+//!
+//! (`swarm-core` enables it for its own tests through a dev-dependency on itself.)
+//!
+//! The checks cover the [`Controller`](crate::runtime::Controller) contract: exit codes 0 and 3
+//! through `prepare → start → wait`; graceful `shutdown` of a long task; forced kill of a task
+//! ignoring its stop signal, by `shutdown` after the grace period and by `terminate`; `remove`
+//! of a running task; idempotent `shutdown`/`terminate`/`remove`; refusal of calls out of order;
+//! secret and config files visible with their content and mode; an unrequested secret never
+//! visible; missing secret/config data and escaping targets refused with permanent typed
+//! errors; logs served as a snapshot, a tail and a following stream; health reaching healthy and
+//! unhealthy; a permanent error for an unrunnable task.
+
+pub mod adapter;
+pub mod conformance;
+pub mod report;
+
+pub use adapter::{ConformanceAdapter, FileProbe};
+pub use conformance::{CHECK_NAMES, run_all};
+pub use report::{CheckFailure, CheckOutcome, CheckResult, ConformanceReport, expect_passed};
+
+/// Expands to one test function per conformance check, each running it against a fresh
+/// adapter built by the given expression. Put the test attribute first.
+///
+/// ```ignore
+/// swarm_core::runtime_conformance_tests!(#[tokio::test] MyAdapter::new());
+/// // or, for an adapter living on tokio's paused clock:
+/// swarm_core::runtime_conformance_tests!(#[tokio::test(start_paused = true)] MyAdapter::new());
+/// ```
+#[macro_export]
+macro_rules! runtime_conformance_tests {
+    ($(#[$attr:meta])* $adapter:expr) => {
+        $crate::runtime_conformance_tests!(@each [$(#[$attr])*] ($adapter);
+            describe_reports_node,
+            exit_code_zero_completes,
+            exit_code_three_fails,
+            calls_out_of_order_are_refused,
+            shutdown_stops_long_task_gracefully,
+            shutdown_kills_after_grace_period,
+            terminate_kills_task_ignoring_stop_signal,
+            remove_kills_running_task,
+            stop_and_remove_are_idempotent,
+            secret_and_config_files_visible_with_mode,
+            unrequested_secret_never_visible,
+            missing_secret_data_is_refused,
+            missing_config_data_is_refused,
+            invalid_file_target_is_refused,
+            logs_capture_output,
+            health_reports_healthy,
+            health_reports_unhealthy,
+            unrunnable_task_fails_permanently
+        );
+    };
+    (@each [$($attr:tt)*] ($adapter:expr); $($check:ident),*) => {
+        $(
+            $($attr)*
+            async fn $check() {
+                let adapter = $adapter;
+                $crate::testkit::expect_passed(
+                    stringify!($check),
+                    $crate::testkit::conformance::$check(&adapter).await,
+                );
+            }
+        )*
+    };
+}
