@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod config_data;
+pub mod constraint;
 pub mod container;
 pub mod endpoint;
 pub mod ids;
@@ -34,6 +35,7 @@ pub mod update_status;
 
 pub use config::*;
 pub use config_data::*;
+pub use constraint::*;
 pub use container::*;
 pub use endpoint::*;
 pub use ids::*;

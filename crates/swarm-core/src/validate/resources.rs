@@ -1,0 +1,118 @@
+//! Rules for resource limits and reservations.
+
+use crate::model::resources::{
+    GenericResource, NANO_CPUS_PER_CPU, ResourceRequirements, Resources,
+};
+use crate::validate::error::{Report, Rule};
+use crate::validate::quantity::Quantity;
+
+/// Smallest memory limit or reservation: 4 MiB, as SwarmKit.
+pub const MIN_MEMORY_BYTES: i64 = 4 * 1024 * 1024;
+/// Smallest CPU limit or reservation: 0.01 CPU, the smallest the Docker engine accepts.
+pub const MIN_NANO_CPUS: i64 = NANO_CPUS_PER_CPU / 100;
+
+pub(crate) fn check_requirements(r: &mut Report, path: &str, req: &ResourceRequirements) {
+    if let Some(limits) = &req.limits {
+        let p = format!("{path}.limits");
+        check_amounts(r, &p, limits);
+        for (i, _) in limits.generic.iter().enumerate() {
+            r.push(format!("{p}.generic[{i}]"), Rule::GenericLimit);
+        }
+    }
+    if let Some(res) = &req.reservations {
+        let p = format!("{path}.reservations");
+        check_amounts(r, &p, res);
+        check_generic_reservations(r, &format!("{p}.generic"), &res.generic);
+    }
+    if let (Some(limits), Some(res)) = (&req.limits, &req.reservations) {
+        if limits.memory_bytes > 0 && res.memory_bytes > limits.memory_bytes {
+            r.push(
+                format!("{path}.reservations.memory_bytes"),
+                Rule::ReservationAboveLimit {
+                    reservation: Quantity::Bytes(res.memory_bytes),
+                    limit: Quantity::Bytes(limits.memory_bytes),
+                },
+            );
+        }
+        if limits.nano_cpus > 0 && res.nano_cpus > limits.nano_cpus {
+            r.push(
+                format!("{path}.reservations.nano_cpus"),
+                Rule::ReservationAboveLimit {
+                    reservation: Quantity::NanoCpus(res.nano_cpus),
+                    limit: Quantity::NanoCpus(limits.nano_cpus),
+                },
+            );
+        }
+    }
+}
+
+fn check_amounts(r: &mut Report, path: &str, res: &Resources) {
+    let cpu_field = format!("{path}.nano_cpus");
+    if res.nano_cpus < 0 {
+        r.push(
+            cpu_field,
+            Rule::Negative {
+                value: Quantity::NanoCpus(res.nano_cpus),
+            },
+        );
+    } else if res.nano_cpus != 0 && res.nano_cpus < MIN_NANO_CPUS {
+        r.push(
+            cpu_field,
+            Rule::BelowMinimum {
+                value: Quantity::NanoCpus(res.nano_cpus),
+                minimum: Quantity::NanoCpus(MIN_NANO_CPUS),
+            },
+        );
+    }
+    let mem_field = format!("{path}.memory_bytes");
+    if res.memory_bytes < 0 {
+        r.push(
+            mem_field,
+            Rule::Negative {
+                value: Quantity::Bytes(res.memory_bytes),
+            },
+        );
+    } else if res.memory_bytes != 0 && res.memory_bytes < MIN_MEMORY_BYTES {
+        r.push(
+            mem_field,
+            Rule::BelowMinimum {
+                value: Quantity::Bytes(res.memory_bytes),
+                minimum: Quantity::Bytes(MIN_MEMORY_BYTES),
+            },
+        );
+    }
+}
+
+fn check_generic_reservations(r: &mut Report, path: &str, generic: &[GenericResource]) {
+    for (i, g) in generic.iter().enumerate() {
+        let field = format!("{path}[{i}]");
+        if g.kind().is_empty() {
+            r.push(format!("{field}.kind"), Rule::Empty);
+        } else if let Some(first) = generic[..i].iter().position(|e| e.kind() == g.kind()) {
+            r.push(
+                field.clone(),
+                Rule::DuplicateGenericKind {
+                    kind: g.kind().to_owned(),
+                    first,
+                },
+            );
+        }
+        match g {
+            GenericResource::Discrete { value, .. } if *value < 1 => r.push(
+                format!("{field}.value"),
+                Rule::BelowMinimum {
+                    value: Quantity::Integer(*value),
+                    minimum: Quantity::Integer(1),
+                },
+            ),
+            GenericResource::Discrete { .. } => {}
+            GenericResource::Named { kind, value } => r.push(
+                field,
+                Rule::NamedGenericReservation {
+                    kind: kind.clone(),
+                    value: value.clone(),
+                },
+            ),
+        }
+    }
+}
