@@ -18,7 +18,7 @@
 //!
 //! # Example
 //!
-//! ```ignore
+//! ```
 //! use std::sync::Arc;
 //! use swarm_core::model::{ContainerSpec, Task, TaskId, TaskSpec};
 //! use swarm_core::runtime::mock::{MockRuntime, MockScript};
@@ -48,7 +48,7 @@ pub mod files;
 pub mod health;
 pub mod host;
 pub mod logs;
-// pub mod mock;
+pub mod mock;
 // #[cfg(unix)]
 // pub mod process;
 

@@ -32,16 +32,16 @@ pub use conformance::{CHECK_NAMES, run_all};
 pub use report::{CheckFailure, CheckOutcome, CheckResult, ConformanceReport, expect_passed};
 
 /// Expands to one test function per conformance check, each running it against a fresh
-/// adapter built by the given expression. Put the test attribute first.
+/// adapter built by the given expression. Put the test attribute first, then `;`.
 ///
 /// ```ignore
-/// swarm_core::runtime_conformance_tests!(#[tokio::test] MyAdapter::new());
+/// swarm_core::runtime_conformance_tests!(#[tokio::test]; MyAdapter::new());
 /// // or, for an adapter living on tokio's paused clock:
-/// swarm_core::runtime_conformance_tests!(#[tokio::test(start_paused = true)] MyAdapter::new());
+/// swarm_core::runtime_conformance_tests!(#[tokio::test(start_paused = true)]; MyAdapter::new());
 /// ```
 #[macro_export]
 macro_rules! runtime_conformance_tests {
-    ($(#[$attr:meta])* $adapter:expr) => {
+    ($(#[$attr:meta])* ; $adapter:expr) => {
         $crate::runtime_conformance_tests!(@each [$(#[$attr])*] ($adapter);
             describe_reports_node,
             exit_code_zero_completes,
@@ -63,16 +63,17 @@ macro_rules! runtime_conformance_tests {
             unrunnable_task_fails_permanently
         );
     };
-    (@each [$($attr:tt)*] ($adapter:expr); $($check:ident),*) => {
-        $(
-            $($attr)*
-            async fn $check() {
-                let adapter = $adapter;
-                $crate::testkit::expect_passed(
-                    stringify!($check),
-                    $crate::testkit::conformance::$check(&adapter).await,
-                );
-            }
-        )*
+    (@each $attrs:tt ($adapter:expr); $($check:ident),*) => {
+        $( $crate::runtime_conformance_tests!(@one $attrs $check ($adapter)); )*
+    };
+    (@one [$($attr:tt)*] $check:ident ($adapter:expr)) => {
+        $($attr)*
+        async fn $check() {
+            let adapter = $adapter;
+            $crate::testkit::expect_passed(
+                stringify!($check),
+                $crate::testkit::conformance::$check(&adapter).await,
+            );
+        }
     };
 }
