@@ -1,4 +1,53 @@
 //! # swarm-docker
 //!
-//! Not built yet: this crate is empty. It will hold the Docker Engine runtime adapter.
+//! A [`Runtime`](swarm_core::runtime::Runtime) that runs swarm tasks as real containers of a
+//! local Docker engine, through the Engine API on its unix socket ([bollard]).
+//!
+//! - [`DockerRuntime::connect`] negotiates the API version (engines from API 1.41, Docker 20.10,
+//!   on) and checks that the directory for secret files is on tmpfs.
+//! - [`Runtime::describe`](swarm_core::runtime::Runtime::describe) reports the engine's
+//!   hostname, OS/architecture, CPUs, memory and engine labels.
+//! - Each task becomes one container named `<prefix>-<namespace>-<task id>`, labelled with its
+//!   task and service ([`labels`]), with the spec's image, command, args, env, workdir, user,
+//!   hostname, mounts, resource limits, stop signal and grace, and its health check as the
+//!   container's HEALTHCHECK. It gets no restart policy and, by default, network mode `none`.
+//! - Secrets and configs are written into a per-task directory on tmpfs (by default
+//!   `/dev/shm/swarm-docker`) with their target's mode and owner, and bind-mounted read-only at
+//!   their targets (`/run/secrets/<name>` for a bare secret name, `/<name>` for a config). They
+//!   never touch the node's disk and are deleted by `remove`.
+//! - A missing image is a permanent error naming it, unless
+//!   [`DockerConfig::pull_missing_images`] is set.
+//! - [`DockerRuntime::cleanup_orphans`] removes containers and files of tasks that are gone.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use swarm_core::runtime::{Runtime, TaskFiles};
+//! use swarm_docker::{DockerConfig, DockerRuntime};
+//!
+//! # async fn run(task: swarm_core::model::Task) -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime: Arc<dyn Runtime> = Arc::new(DockerRuntime::connect(DockerConfig::default()).await?);
+//! let files = TaskFiles::new().with_secret("db-password-id", b"hunter2".to_vec());
+//! let ctl = runtime.controller(&task, files).await?;
+//! ctl.prepare().await?;
+//! ctl.start().await?;
+//! let status = ctl.wait().await?;
+//! println!("task {} {status}", ctl.task_id());
+//! ctl.remove().await?;
+//! # Ok(())
+//! # }
+//! ```
 #![warn(missing_docs)]
+
+pub mod config;
+pub mod container_config;
+pub mod controller;
+pub mod error;
+pub mod image;
+pub mod labels;
+pub mod runtime;
+pub mod task_files;
+
+pub use config::DockerConfig;
+pub use controller::DockerController;
+pub use error::DockerError;
+pub use runtime::{DockerRuntime, OrphanReport};

@@ -1,0 +1,141 @@
+//! Shared helpers of the Docker adapter's integration tests: engine detection (tests skip
+//! loudly when no engine can be reached), the busybox test image, task specs in busybox terms
+//! and the "nothing left" check.
+#![allow(dead_code, unreachable_pub)]
+
+use bollard::query_parameters::ListContainersOptionsBuilder;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+use swarm_core::model::{ContainerSpec, HealthCheck, Task, TaskId, TaskSpec};
+use swarm_docker::labels::LABEL_TASK_ID;
+use swarm_docker::{DockerConfig, DockerError, DockerRuntime};
+
+/// The image `.ci/docker-up` builds from the static busybox (no registry is reachable).
+pub const TEST_IMAGE: &str = "swarm-test-busybox:latest";
+
+/// A namespace no other test (or test run) uses, so orphan clean-ups never cross.
+pub fn unique_namespace(what: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "test-{what}-{}-{nanos:x}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A config for tests: its own namespace, fast health polling.
+pub fn test_config(what: &str) -> DockerConfig {
+    DockerConfig {
+        namespace: unique_namespace(what),
+        health_poll_period: Duration::from_millis(100),
+        ..DockerConfig::default()
+    }
+}
+
+/// Connects, or returns `None` after a loud message when no engine can be reached. Any other
+/// failure (e.g. the secrets root not on tmpfs, the test image missing) panics.
+pub async fn connect(config: DockerConfig) -> Option<DockerRuntime> {
+    match DockerRuntime::connect(config).await {
+        Ok(rt) => {
+            if let Err(e) = rt.client().inspect_image(TEST_IMAGE).await {
+                panic!(
+                    "the Docker engine answers but the test image {TEST_IMAGE} is missing ({e}); \
+                     run .ci/docker-up to build it"
+                );
+            }
+            Some(rt)
+        }
+        Err(DockerError::EngineUnreachable { socket, message }) => {
+            eprintln!(
+                "!!! SKIPPED: no Docker engine at {socket} ({message}); run .ci/docker-up to \
+                 install and start one"
+            );
+            None
+        }
+        Err(e) => panic!("connecting to the Docker engine failed: {e}"),
+    }
+}
+
+/// A spec running `script` with busybox sh.
+pub fn sh(script: &str) -> TaskSpec {
+    TaskSpec {
+        container: ContainerSpec {
+            image: TEST_IMAGE.to_owned(),
+            command: vec!["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()],
+            ..ContainerSpec::default()
+        },
+        ..TaskSpec::default()
+    }
+}
+
+/// Runs until stopped; exits 0 at once on SIGTERM (`wait` is interrupted by the trap).
+pub const LONG_RUNNING: &str = "trap 'exit 0' TERM; sleep 3600 & wait";
+
+/// Ignores SIGTERM, says so, and runs until killed.
+pub const IGNORES_TERM: &str = "trap '' TERM; echo ready; while true; do sleep 1; done";
+
+/// A health check running `cmd` every 200 ms, unhealthy after 2 failures.
+pub fn check(cmd: &str) -> HealthCheck {
+    HealthCheck {
+        test: vec!["CMD-SHELL".to_owned(), cmd.to_owned()],
+        interval: Duration::from_millis(200),
+        timeout: Duration::from_secs(2),
+        retries: 2,
+        start_period: Duration::ZERO,
+    }
+}
+
+static TASKS: AtomicU64 = AtomicU64::new(0);
+
+/// A task with a fresh id for `spec`.
+pub fn task(what: &str, spec: TaskSpec) -> Task {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let id = format!(
+        "{what}-{}-{nanos:x}-{}",
+        std::process::id(),
+        TASKS.fetch_add(1, Ordering::Relaxed)
+    );
+    Task::new(TaskId::new(id), "svc-test".into(), spec, SystemTime::now())
+}
+
+/// `Ok` when neither a container of `task` nor its files directory remains.
+pub async fn assert_removed(rt: &DockerRuntime, task: &Task) -> Result<(), String> {
+    let mut left = Vec::new();
+    let name = rt.container_name(&task.id);
+    match rt.client().inspect_container(&name, None).await {
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {}
+        Ok(_) => left.push(format!("container {name}")),
+        Err(e) => return Err(format!("inspecting {name}: {e}")),
+    }
+    let mut filters = HashMap::new();
+    filters.insert("label", vec![format!("{LABEL_TASK_ID}={}", task.id)]);
+    let opts = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    match rt.client().list_containers(Some(opts)).await {
+        Ok(list) if list.is_empty() => {}
+        Ok(list) => left.push(format!(
+            "{} container(s) labelled with the task",
+            list.len()
+        )),
+        Err(e) => return Err(format!("listing containers: {e}")),
+    }
+    let dir = rt.task_files_dir(&task.id);
+    if dir.exists() {
+        left.push(format!("directory {}", dir.display()));
+    }
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(left.join(", "))
+    }
+}
