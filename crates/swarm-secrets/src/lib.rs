@@ -1,4 +1,66 @@
 //! # swarm-secrets
 //!
-//! Not built yet: this crate is empty. See the repository README for the plan.
+//! Keys and identities for a swarm cluster, usable alone:
+//!
+//! * [`Keyring`]: envelope encryption at rest. A key-encryption key derived from an
+//!   [`UnlockKey`] (autolock, `SWMKEY-1-...`) wraps data-encryption keys; [`Keyring::seal`]
+//!   produces a versioned [`SealedBlob`] bound to associated data.
+//! * [`NodeSealKey`] / [`seal_for_node`]: a secret sealed for exactly one node (X25519 +
+//!   HKDF + AES-256-GCM), bound to the node id, task ids and item.
+//! * [`JoinTokens`] / [`JoinToken`]: `SWMTKN-1-<CA digest>-<secret>` tokens for workers and
+//!   managers, verified in constant time and rotatable.
+//! * [`ClusterCa`] / [`NodeKey`] / [`NodeCredentials`]: the cluster root CA (ECDSA P-256),
+//!   node certificates issued from a CSR with CN = node id, OU = role, O = cluster id, and
+//!   renewal times drawn between 50% and 80% of the lifetime.
+//! * [`tls`]: rustls (ring provider) `ServerConfig`/`ClientConfig` enforcing mutual TLS with
+//!   the cluster CA and a [`RevocationList`] checked at every handshake, and
+//!   [`tls::peer_identity`] to authorise each call by role.
+//!
+//! All cryptography goes through `ring` (plus `x25519-dalek` for a node's static X25519 key,
+//! which ring cannot hold). Key material and plaintext live in zeroizing wrappers and every
+//! secret-holding type redacts itself in `Debug`.
+//!
+//! ```
+//! use swarm_secrets::{Keyring, UnlockKey};
+//! let key = UnlockKey::generate()?;
+//! let ring = Keyring::create(&key)?;
+//! let blob = ring.seal(b"s3cr3t", b"secret/1@v1")?;
+//! assert_eq!(ring.open(&blob, b"secret/1@v1")?.expose_secret(), b"s3cr3t");
+//! # Ok::<(), swarm_secrets::SecretsError>(())
+//! ```
 #![warn(missing_docs)]
+
+mod aead_key;
+mod ca;
+mod cert_info;
+mod delivery;
+mod encoding;
+mod error;
+mod join_token;
+mod keyring;
+pub mod limits;
+mod node_credentials;
+mod node_id;
+mod revocation;
+mod sealed_blob;
+mod secret_bytes;
+pub mod tls;
+mod unlock_key;
+
+pub use ca::{CertPolicy, ClusterCa, IssuedCertificate, renewal_time};
+pub use cert_info::NodeCertInfo;
+pub use delivery::{
+    DELIVERY_VERSION, DeliveryBinding, NodeSealKey, NodeSealPublicKey, SealedDelivery,
+    seal_for_node,
+};
+pub use error::{Result, SecretsError};
+pub use join_token::{CaDigest, JOIN_TOKEN_PREFIX, JoinToken, JoinTokens};
+pub use keyring::{DEK_ROTATION_SEALS, EXPORTED_KEYRING_VERSION, Keyring};
+pub use node_credentials::{NodeCredentials, NodeKey};
+pub use node_id::{ClusterId, NodeId, Role};
+pub use revocation::RevocationList;
+pub use sealed_blob::{
+    MAX_SEALED_BLOB_BYTES, SEALED_BLOB_HEADER_BYTES, SEALED_BLOB_VERSION, SealedBlob,
+};
+pub use secret_bytes::SecretBytes;
+pub use unlock_key::{UNLOCK_KEY_BYTES, UNLOCK_KEY_PREFIX, UnlockKey};

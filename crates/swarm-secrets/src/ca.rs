@@ -1,0 +1,361 @@
+//! The cluster root CA: issues node certificates from CSRs.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    PKCS_ECDSA_P256_SHA256, SanType, SerialNumber,
+};
+use ring::rand::{SecureRandom, SystemRandom};
+use rustls_pki_types::{CertificateDer, CertificateSigningRequestDer, PrivatePkcs8KeyDer};
+use zeroize::Zeroizing;
+
+use crate::cert_info::{NodeCertInfo, parse_x509};
+use crate::error::{Result, SecretsError};
+use crate::join_token::{CaDigest, JoinToken, JoinTokens};
+use crate::limits::{
+    CERT_BACKDATE, DEFAULT_NODE_CERT_VALIDITY, MAX_CSR_BYTES, MIN_NODE_CERT_VALIDITY,
+    RENEWAL_END_PERMILLE, RENEWAL_START_PERMILLE, ROOT_CA_VALIDITY,
+};
+use crate::node_id::{ClusterId, NodeId, Role};
+
+/// Common name of the cluster root CA, as in SwarmKit.
+const ROOT_CA_CN: &str = "swarm-ca";
+const SERIAL_BYTES: usize = 16;
+
+/// How node certificates are issued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CertPolicy {
+    node_cert_validity: Duration,
+}
+
+impl CertPolicy {
+    /// A policy issuing certificates valid for `node_cert_validity` (at least one hour).
+    pub fn new(node_cert_validity: Duration) -> Result<Self> {
+        if node_cert_validity < MIN_NODE_CERT_VALIDITY {
+            return Err(SecretsError::invalid(
+                "node certificate validity",
+                format!(
+                    "{node_cert_validity:?} is below the minimum of {MIN_NODE_CERT_VALIDITY:?}"
+                ),
+            ));
+        }
+        Ok(CertPolicy { node_cert_validity })
+    }
+
+    /// The node certificate lifetime.
+    pub fn node_cert_validity(&self) -> Duration {
+        self.node_cert_validity
+    }
+}
+
+impl Default for CertPolicy {
+    /// 90 days, like SwarmKit.
+    fn default() -> Self {
+        CertPolicy {
+            node_cert_validity: DEFAULT_NODE_CERT_VALIDITY,
+        }
+    }
+}
+
+/// A certificate the CA issued, with what it says and when to renew it.
+#[derive(Clone, Debug)]
+pub struct IssuedCertificate {
+    /// The certificate (DER).
+    pub cert_der: CertificateDer<'static>,
+    /// Node id, role, cluster and validity.
+    pub info: NodeCertInfo,
+    /// When the node should ask for a new one (50%..80% of the lifetime).
+    pub renew_at: SystemTime,
+}
+
+/// The renewal time at `fraction_permille` (clamped to 500..=800) of a certificate's lifetime.
+/// Pure: [`IssuedCertificate::renew_at`] and [`crate::NodeCredentials::renew_at`] draw the
+/// fraction at random.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let start = UNIX_EPOCH;
+/// let end = start + Duration::from_secs(1000);
+/// assert_eq!(swarm_secrets::renewal_time(start, end, 500), start + Duration::from_secs(500));
+/// assert_eq!(swarm_secrets::renewal_time(start, end, 999), start + Duration::from_secs(800));
+/// ```
+pub fn renewal_time(
+    not_before: SystemTime,
+    not_after: SystemTime,
+    fraction_permille: u64,
+) -> SystemTime {
+    let permille = fraction_permille.clamp(RENEWAL_START_PERMILLE, RENEWAL_END_PERMILLE);
+    let lifetime = not_after
+        .duration_since(not_before)
+        .unwrap_or(Duration::ZERO);
+    let millis = lifetime.as_millis().saturating_mul(u128::from(permille)) / 1000;
+    not_before + Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+}
+
+/// A renewal time drawn uniformly in [50%, 80%] of the lifetime, at millisecond resolution.
+pub(crate) fn renewal_time_random(
+    not_before: SystemTime,
+    not_after: SystemTime,
+) -> Result<SystemTime> {
+    let mut b = [0u8; 8];
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| SecretsError::Rng)?;
+    let lifetime_ms = not_after
+        .duration_since(not_before)
+        .unwrap_or(Duration::ZERO)
+        .as_millis();
+    let start = lifetime_ms * u128::from(RENEWAL_START_PERMILLE) / 1000;
+    let span = lifetime_ms * u128::from(RENEWAL_END_PERMILLE - RENEWAL_START_PERMILLE) / 1000;
+    let offset = if span == 0 {
+        0
+    } else {
+        u128::from(u64::from_le_bytes(b)) % (span + 1)
+    };
+    let ms = u64::try_from(start + offset).unwrap_or(u64::MAX);
+    Ok(not_before + Duration::from_millis(ms))
+}
+
+/// Sets a certificate's validity from `SystemTime`s (rcgen takes `time::OffsetDateTime`, built
+/// here from the epoch so this crate needs no direct dependency on `time`).
+fn set_validity(
+    params: &mut CertificateParams,
+    not_before: SystemTime,
+    not_after: SystemTime,
+) -> Result<()> {
+    let since = |t: SystemTime| {
+        t.duration_since(UNIX_EPOCH)
+            .map_err(|_| SecretsError::invalid("certificate validity", "before 1970"))
+    };
+    params.not_before = rcgen::date_time_ymd(1970, 1, 1) + since(not_before)?;
+    params.not_after = rcgen::date_time_ymd(1970, 1, 1) + since(not_after)?;
+    Ok(())
+}
+
+fn random_serial(rng: &SystemRandom) -> Result<SerialNumber> {
+    let mut s = [0u8; SERIAL_BYTES];
+    rng.fill(&mut s).map_err(|_| SecretsError::Rng)?;
+    s[0] &= 0x7f; // positive
+    s[0] |= 0x01; // no leading zero byte: a full-length serial
+    Ok(SerialNumber::from_slice(&s))
+}
+
+/// The cluster root CA (ECDSA P-256). Issues node certificates with CN = node id,
+/// OU = role (`swarm-manager`/`swarm-worker`), O = cluster id, DNS names = node id and role,
+/// for both TLS client and server use.
+///
+/// ```
+/// use swarm_secrets::{CertPolicy, ClusterCa, ClusterId, NodeCredentials, NodeId, NodeKey, Role};
+/// let ca = ClusterCa::generate(ClusterId::new("cluster-1")?, CertPolicy::default())?;
+/// let key = NodeKey::generate()?;
+/// let issued = ca.issue(&key.csr_der()?, &NodeId::new("node-1")?, Role::Worker)?;
+/// assert_eq!(issued.info.role, Role::Worker);
+/// let creds = NodeCredentials::new(&key, &issued.cert_der, ca.cert_der())?;
+/// assert_eq!(creds.info().node_id.as_str(), "node-1");
+/// # Ok::<(), swarm_secrets::SecretsError>(())
+/// ```
+pub struct ClusterCa {
+    cluster_id: ClusterId,
+    cert_der: CertificateDer<'static>,
+    issuer: Issuer<'static, KeyPair>,
+    policy: CertPolicy,
+    rng: SystemRandom,
+}
+
+impl ClusterCa {
+    /// A new self-signed root CA for `cluster_id`, valid for 20 years.
+    pub fn generate(cluster_id: ClusterId, policy: CertPolicy) -> Result<Self> {
+        let rng = SystemRandom::new();
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, ROOT_CA_CN);
+        dn.push(DnType::OrganizationName, cluster_id.as_str());
+        params.distinguished_name = dn;
+        // Path length 0: this CA signs node certificates only, never another CA.
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let now = SystemTime::now();
+        set_validity(&mut params, now - CERT_BACKDATE, now + ROOT_CA_VALIDITY)?;
+        params.serial_number = Some(random_serial(&rng)?);
+        let cert = params.self_signed(&key)?;
+        let cert_der = cert.der().clone();
+        Ok(ClusterCa {
+            cluster_id,
+            cert_der,
+            issuer: Issuer::new(params, key),
+            policy,
+            rng,
+        })
+    }
+
+    /// Restores a CA from its certificate and PKCS#8 private key (from
+    /// [`ClusterCa::key_pkcs8_der`]); checks that they belong together.
+    pub fn from_parts(
+        cluster_id: ClusterId,
+        cert_der: &[u8],
+        key_pkcs8_der: &[u8],
+        policy: CertPolicy,
+    ) -> Result<Self> {
+        let cert = parse_x509(cert_der)?;
+        if !cert.is_ca() {
+            return Err(SecretsError::Certificate("not a CA certificate".into()));
+        }
+        let key = KeyPair::from_pkcs8_der_and_sign_algo(
+            &PrivatePkcs8KeyDer::from(key_pkcs8_der),
+            &PKCS_ECDSA_P256_SHA256,
+        )?;
+        if cert.public_key().subject_public_key.data.as_ref() != key.public_key_raw() {
+            return Err(SecretsError::Certificate(
+                "CA private key does not match the CA certificate".into(),
+            ));
+        }
+        let der = CertificateDer::from(cert_der.to_vec());
+        let issuer = Issuer::from_ca_cert_der(&der, key)?;
+        Ok(ClusterCa {
+            cluster_id,
+            cert_der: der,
+            issuer,
+            policy,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// The root certificate (DER), what nodes trust.
+    pub fn cert_der(&self) -> &CertificateDer<'static> {
+        &self.cert_der
+    }
+
+    /// The CA private key as PKCS#8 DER, to persist under a [`crate::Keyring`].
+    pub fn key_pkcs8_der(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.issuer.key().serialize_der())
+    }
+
+    /// The digest join tokens pin.
+    pub fn digest(&self) -> CaDigest {
+        CaDigest::of_certificate(&self.cert_der)
+    }
+
+    /// The cluster this CA serves.
+    pub fn cluster_id(&self) -> &ClusterId {
+        &self.cluster_id
+    }
+
+    /// The issuing policy.
+    pub fn policy(&self) -> CertPolicy {
+        self.policy
+    }
+
+    /// Issues a certificate for `node_id` with `role` from a CSR, valid from now (backdated by
+    /// one hour for clock skew) for the policy's lifetime. The caller has authorised the
+    /// request: use [`ClusterCa::issue_for_join`] for a node presenting a join token, and this
+    /// for a renewal or a role change of an authenticated node (the new role takes effect
+    /// with the new certificate).
+    pub fn issue(&self, csr_der: &[u8], node_id: &NodeId, role: Role) -> Result<IssuedCertificate> {
+        let now = SystemTime::now();
+        self.issue_with_validity(
+            csr_der,
+            node_id,
+            role,
+            now - CERT_BACKDATE,
+            now + self.policy.node_cert_validity,
+        )
+    }
+
+    /// Checks `token` against `tokens` (constant time, current secrets only, this CA's
+    /// digest) and issues a certificate with the role the token grants.
+    pub fn issue_for_join(
+        &self,
+        tokens: &JoinTokens,
+        token: &JoinToken,
+        csr_der: &[u8],
+        node_id: &NodeId,
+    ) -> Result<IssuedCertificate> {
+        if tokens.ca_digest() != self.digest() {
+            return Err(SecretsError::TokenRejected(
+                "the cluster's tokens pin another CA than this one",
+            ));
+        }
+        let role = tokens.verify(token)?;
+        self.issue(csr_der, node_id, role)
+    }
+
+    /// Issues with explicit validity bounds (for custom policies and tests of expiry).
+    pub fn issue_with_validity(
+        &self,
+        csr_der: &[u8],
+        node_id: &NodeId,
+        role: Role,
+        not_before: SystemTime,
+        not_after: SystemTime,
+    ) -> Result<IssuedCertificate> {
+        if not_after <= not_before {
+            return Err(SecretsError::invalid(
+                "certificate validity",
+                "not_after must be after not_before",
+            ));
+        }
+        if csr_der.len() > MAX_CSR_BYTES {
+            return Err(SecretsError::TooLarge {
+                what: "certificate signing request",
+                len_bytes: csr_der.len(),
+                limit_bytes: MAX_CSR_BYTES,
+            });
+        }
+        let csr =
+            CertificateSigningRequestParams::from_der(&CertificateSigningRequestDer::from(csr_der))
+                .map_err(|e| SecretsError::CsrRejected(format!("{e}")))?;
+        if csr.public_key.algorithm() != &PKCS_ECDSA_P256_SHA256 {
+            return Err(SecretsError::CsrRejected(
+                "key must be ECDSA P-256".to_string(),
+            ));
+        }
+        // The requested subject and extensions are ignored: the CA decides the identity.
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, node_id.as_str());
+        dn.push(DnType::OrganizationalUnitName, role.as_ou());
+        dn.push(DnType::OrganizationName, self.cluster_id.as_str());
+        params.distinguished_name = dn;
+        params.subject_alt_names = vec![
+            SanType::DnsName(node_id.as_str().try_into()?),
+            SanType::DnsName(role.as_ou().try_into()?),
+        ];
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        params.use_authority_key_identifier_extension = true;
+        set_validity(&mut params, not_before, not_after)?;
+        params.serial_number = Some(random_serial(&self.rng)?);
+        let cert = params.signed_by(&csr.public_key, &self.issuer)?;
+        let cert_der = cert.der().clone();
+        let info = NodeCertInfo::parse(&cert_der)?;
+        let renew_at = renewal_time_random(info.not_before, info.not_after)?;
+        Ok(IssuedCertificate {
+            cert_der,
+            info,
+            renew_at,
+        })
+    }
+}
+
+impl fmt::Debug for ClusterCa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClusterCa")
+            .field("cluster_id", &self.cluster_id)
+            .field("digest", &self.digest())
+            .field("policy", &self.policy)
+            .field("key", &"[REDACTED]")
+            .finish()
+    }
+}

@@ -1,0 +1,519 @@
+//! Envelope encryption: a key-encryption key (KEK) derived from the unlock key wraps
+//! data-encryption keys (DEKs) that seal the data.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ring::hmac;
+use ring::rand::SystemRandom;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::aead_key::{
+    ALG_AES_256_GCM, AeadKey, KEY_LEN, NONCE_LEN, TAG_LEN, constant_time_eq, hkdf_expand,
+    hkdf_extract, random_nonce,
+};
+use crate::error::{Result, SecretsError};
+use crate::limits::{
+    MAX_ASSOCIATED_DATA_BYTES, MAX_EXPORTED_KEYRING_BYTES, MAX_KEYRING_DEKS, MAX_SECRET_BYTES,
+};
+use crate::sealed_blob::{SEALED_BLOB_HEADER_BYTES, SEALED_BLOB_VERSION, SealedBlob};
+use crate::secret_bytes::SecretBytes;
+use crate::unlock_key::UnlockKey;
+
+/// Format version of an exported keyring.
+pub const EXPORTED_KEYRING_VERSION: u8 = 1;
+/// Seals under one DEK after which [`Keyring::needs_dek_rotation`] says to rotate: far below the
+/// 2^32 random 96-bit nonces NIST SP 800-38D allows per key.
+pub const DEK_ROTATION_SEALS: u64 = 1 << 30;
+
+const KEK_SALT: &[u8] = b"swarm-secrets/kek/v1";
+const DEK_WRAP_AAD: &[u8] = b"swarm-secrets/dek/v1";
+const KCV_LEN: usize = 16;
+const MAC_LEN: usize = 32;
+
+/// The KEK and what else is derived from the unlock key.
+struct Kek {
+    aead: AeadKey,
+    kcv: Zeroizing<[u8; KCV_LEN]>,
+    mac: hmac::Key,
+}
+
+impl Kek {
+    /// HKDF-SHA256 over the 256-bit unlock key. The unlock key is already uniformly random, so a
+    /// password hash is not needed; HKDF gives independent keys for wrapping, key check and MAC.
+    fn derive(unlock: &UnlockKey) -> Result<Self> {
+        let prk = hkdf_extract(KEK_SALT, unlock.expose_bytes());
+        let wrap = hkdf_expand::<KEY_LEN>(&prk, &[b"wrap"])?;
+        let kcv = hkdf_expand::<KCV_LEN>(&prk, &[b"key-check"])?;
+        let mac = hkdf_expand::<MAC_LEN>(&prk, &[b"mac"])?;
+        Ok(Kek {
+            aead: AeadKey::from_raw(wrap)?,
+            kcv,
+            mac: hmac::Key::new(hmac::HMAC_SHA256, mac.as_slice()),
+        })
+    }
+}
+
+struct Dek {
+    key: AeadKey,
+    seals: AtomicU64,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct WrappedDek {
+    id: u32,
+    nonce: [u8; NONCE_LEN],
+    wrapped: Vec<u8>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct ExportedBody {
+    version: u8,
+    algorithm: u8,
+    kcv: [u8; KCV_LEN],
+    active: u32,
+    next_id: u32,
+    deks: Vec<WrappedDek>,
+}
+
+struct Unlocked {
+    kek: Kek,
+    deks: BTreeMap<u32, Dek>,
+    wrapped: Vec<WrappedDek>,
+    active: u32,
+    next_id: u32,
+}
+
+enum State {
+    Locked { body: ExportedBody, bytes: Vec<u8> },
+    Unlocked(Box<Unlocked>),
+}
+
+/// A keyring of data-encryption keys wrapped by a key-encryption key derived from an
+/// [`UnlockKey`].
+///
+/// * `seal` uses the active DEK with a fresh random 96-bit nonce from ring's `SystemRandom`.
+///   Random nonces, not counters, because every manager of a cluster seals with the same
+///   replicated DEK: a counter would need coordination and crash-safe persistence across
+///   managers, and a repeated (key, nonce) pair is fatal for GCM. 2^30 random nonces per key
+///   keep the collision probability below 2^-35; [`Keyring::needs_dek_rotation`] reports when a
+///   process has sealed that many under one DEK.
+/// * `open` checks the associated data (e.g. object id and version): a blob moved to another
+///   object fails.
+/// * [`Keyring::rotate_dek`]: new writes use a new DEK; old blobs open until re-encrypted with
+///   [`Keyring::reencrypt`] and the old DEK is [retired](Keyring::retire_dek).
+/// * [`Keyring::rotate_unlock_key`] re-wraps the DEKs under a new KEK without touching data.
+/// * [`Keyring::export`] gives the wrapped DEKs as bytes for a store to persist (authenticated
+///   with an HMAC under a KEK-derived key); [`Keyring::from_exported`] loads them locked.
+/// * A locked keyring refuses `seal`/`open` with [`SecretsError::Locked`]; a wrong key in
+///   [`Keyring::unlock`] fails with [`SecretsError::WrongUnlockKey`].
+///
+/// ```
+/// use swarm_secrets::{Keyring, UnlockKey};
+/// let key = UnlockKey::generate()?;
+/// let mut ring = Keyring::create(&key)?;
+/// let blob = ring.seal(b"db-password", b"secret/abc@v1")?;
+/// assert_eq!(ring.open(&blob, b"secret/abc@v1")?.expose_secret(), b"db-password");
+/// assert!(ring.open(&blob, b"secret/xyz@v1").is_err());
+///
+/// let stored = ring.export()?;
+/// let mut loaded = Keyring::from_exported(&stored)?;
+/// assert!(loaded.open(&blob, b"secret/abc@v1").is_err()); // locked
+/// loaded.unlock(&key)?;
+/// assert_eq!(loaded.open(&blob, b"secret/abc@v1")?.expose_secret(), b"db-password");
+/// # Ok::<(), swarm_secrets::SecretsError>(())
+/// ```
+pub struct Keyring {
+    state: State,
+    rng: SystemRandom,
+}
+
+impl Keyring {
+    /// A new unlocked keyring with one fresh DEK, protected by `unlock_key`.
+    pub fn create(unlock_key: &UnlockKey) -> Result<Self> {
+        let rng = SystemRandom::new();
+        let kek = Kek::derive(unlock_key)?;
+        let mut unlocked = Unlocked {
+            kek,
+            deks: BTreeMap::new(),
+            wrapped: Vec::new(),
+            active: 0,
+            next_id: 1,
+        };
+        unlocked.add_dek(&rng)?;
+        Ok(Keyring {
+            state: State::Unlocked(Box::new(unlocked)),
+            rng,
+        })
+    }
+
+    /// Loads an exported keyring, locked. Only the format is checked here; the key check and
+    /// the MAC are checked by [`Keyring::unlock`].
+    pub fn from_exported(bytes: &[u8]) -> Result<Self> {
+        let body = parse_exported(bytes)?;
+        Ok(Keyring {
+            state: State::Locked {
+                body,
+                bytes: bytes.to_vec(),
+            },
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// Unlocks with `unlock_key`: checks the key, the MAC over the whole keyring, and unwraps
+    /// every DEK. Unlocking an unlocked keyring checks the key against it and changes nothing.
+    pub fn unlock(&mut self, unlock_key: &UnlockKey) -> Result<()> {
+        let kek = Kek::derive(unlock_key)?;
+        let (body, bytes) = match &self.state {
+            State::Unlocked(u) => {
+                if !constant_time_eq(u.kek.kcv.as_slice(), kek.kcv.as_slice(), &self.rng)? {
+                    return Err(SecretsError::WrongUnlockKey);
+                }
+                return Ok(());
+            }
+            State::Locked { body, bytes } => (body, bytes),
+        };
+        if !constant_time_eq(&body.kcv, kek.kcv.as_slice(), &self.rng)? {
+            return Err(SecretsError::WrongUnlockKey);
+        }
+        let (signed, tag) = bytes.split_at(bytes.len() - MAC_LEN);
+        hmac::verify(&kek.mac, signed, tag)
+            .map_err(|_| SecretsError::DecryptionFailed { what: "keyring" })?;
+        let mut deks = BTreeMap::new();
+        for w in &body.deks {
+            let raw = unwrap_dek(&kek, w)?;
+            deks.insert(
+                w.id,
+                Dek {
+                    key: AeadKey::from_raw(raw)?,
+                    seals: AtomicU64::new(0),
+                },
+            );
+        }
+        if !deks.contains_key(&body.active) {
+            return Err(SecretsError::malformed(
+                "keyring",
+                format!("active key id {} has no wrapped key", body.active),
+            ));
+        }
+        let unlocked = Unlocked {
+            kek,
+            deks,
+            wrapped: body.deks.clone(),
+            active: body.active,
+            next_id: body.next_id,
+        };
+        self.state = State::Unlocked(Box::new(unlocked));
+        Ok(())
+    }
+
+    /// Locks: the KEK and the DEKs are dropped (their raw bytes wiped); the wrapped keys stay so
+    /// the keyring can still be exported and unlocked again.
+    pub fn lock(&mut self) -> Result<()> {
+        if let State::Unlocked(u) = &self.state {
+            let bytes = u.export()?;
+            let body = parse_exported(&bytes)?;
+            self.state = State::Locked { body, bytes };
+        }
+        Ok(())
+    }
+
+    /// Whether the keyring is locked.
+    pub fn is_locked(&self) -> bool {
+        matches!(self.state, State::Locked { .. })
+    }
+
+    fn unlocked(&self) -> Result<&Unlocked> {
+        match &self.state {
+            State::Unlocked(u) => Ok(u),
+            State::Locked { .. } => Err(SecretsError::Locked),
+        }
+    }
+
+    fn unlocked_mut(&mut self) -> Result<&mut Unlocked> {
+        match &mut self.state {
+            State::Unlocked(u) => Ok(u),
+            State::Locked { .. } => Err(SecretsError::Locked),
+        }
+    }
+
+    /// The wrapped DEKs as bytes, for a store to persist. Works locked or unlocked.
+    pub fn export(&self) -> Result<Vec<u8>> {
+        match &self.state {
+            State::Locked { bytes, .. } => Ok(bytes.clone()),
+            State::Unlocked(u) => u.export(),
+        }
+    }
+
+    /// The id of the DEK new seals use.
+    pub fn active_key_id(&self) -> u32 {
+        match &self.state {
+            State::Locked { body, .. } => body.active,
+            State::Unlocked(u) => u.active,
+        }
+    }
+
+    /// The ids of every DEK held, oldest first.
+    pub fn key_ids(&self) -> Vec<u32> {
+        match &self.state {
+            State::Locked { body, .. } => body.deks.iter().map(|w| w.id).collect(),
+            State::Unlocked(u) => u.deks.keys().copied().collect(),
+        }
+    }
+
+    /// Seals `plaintext` bound to `associated_data` under the active DEK.
+    pub fn seal(&self, plaintext: &[u8], associated_data: &[u8]) -> Result<SealedBlob> {
+        let u = self.unlocked()?;
+        check_len("plaintext", plaintext.len(), MAX_SECRET_BYTES)?;
+        check_len(
+            "associated data",
+            associated_data.len(),
+            MAX_ASSOCIATED_DATA_BYTES,
+        )?;
+        let dek = u
+            .deks
+            .get(&u.active)
+            .ok_or(SecretsError::UnknownKey { key_id: u.active })?;
+        let nonce = random_nonce(&self.rng)?;
+        let mut out = Vec::with_capacity(SEALED_BLOB_HEADER_BYTES + plaintext.len() + TAG_LEN);
+        out.push(SEALED_BLOB_VERSION);
+        out.push(ALG_AES_256_GCM);
+        out.extend_from_slice(&u.active.to_be_bytes());
+        out.extend_from_slice(&nonce);
+        let aad = blob_aad(&out[..SEALED_BLOB_HEADER_BYTES], associated_data);
+        out.extend_from_slice(plaintext);
+        dek.key
+            .seal_in_vec(nonce, &aad, &mut out, SEALED_BLOB_HEADER_BYTES)?;
+        dek.seals.fetch_add(1, Ordering::Relaxed);
+        Ok(SealedBlob::from_parts_unchecked(out))
+    }
+
+    /// Opens a blob sealed by this keyring with the same associated data.
+    pub fn open(&self, blob: &SealedBlob, associated_data: &[u8]) -> Result<SecretBytes> {
+        let u = self.unlocked()?;
+        let key_id = blob.key_id();
+        let dek = u
+            .deks
+            .get(&key_id)
+            .ok_or(SecretsError::UnknownKey { key_id })?;
+        let aad = blob_aad(blob.header(), associated_data);
+        let mut buf = Zeroizing::new(blob.ciphertext_and_tag().to_vec());
+        let len = dek
+            .key
+            .open_in_place(blob.nonce(), &aad, &mut buf, "sealed blob")?;
+        buf.truncate(len);
+        Ok(SecretBytes::from(buf))
+    }
+
+    /// Parses stored bytes as a [`SealedBlob`] and opens it.
+    pub fn open_bytes(&self, bytes: &[u8], associated_data: &[u8]) -> Result<SecretBytes> {
+        // Check the lock before parsing so a locked keyring always says so.
+        self.unlocked()?;
+        let blob = SealedBlob::from_bytes(bytes.to_vec())?;
+        self.open(&blob, associated_data)
+    }
+
+    /// Re-seals `blob` under the active DEK if an older DEK sealed it; `None` if it is current.
+    pub fn reencrypt(
+        &self,
+        blob: &SealedBlob,
+        associated_data: &[u8],
+    ) -> Result<Option<SealedBlob>> {
+        if blob.key_id() == self.unlocked()?.active {
+            return Ok(None);
+        }
+        let plaintext = self.open(blob, associated_data)?;
+        self.seal(plaintext.expose_secret(), associated_data)
+            .map(Some)
+    }
+
+    /// Adds a fresh DEK and makes it active. Returns its id.
+    pub fn rotate_dek(&mut self) -> Result<u32> {
+        let rng = self.rng.clone();
+        let u = self.unlocked_mut()?;
+        if u.deks.len() >= MAX_KEYRING_DEKS {
+            return Err(SecretsError::invalid(
+                "keyring",
+                format!(
+                    "already holds {MAX_KEYRING_DEKS} keys: re-encrypt and retire old ones first"
+                ),
+            ));
+        }
+        u.add_dek(&rng)
+    }
+
+    /// Drops an old DEK after every blob it sealed was re-encrypted. The active DEK cannot be
+    /// retired.
+    pub fn retire_dek(&mut self, key_id: u32) -> Result<()> {
+        let u = self.unlocked_mut()?;
+        if key_id == u.active {
+            return Err(SecretsError::invalid(
+                "key id",
+                format!("{key_id} is the active key"),
+            ));
+        }
+        if u.deks.remove(&key_id).is_none() {
+            return Err(SecretsError::UnknownKey { key_id });
+        }
+        u.wrapped.retain(|w| w.id != key_id);
+        Ok(())
+    }
+
+    /// Re-wraps every DEK under the KEK of `new_key`. Sealed data is untouched; the old unlock
+    /// key stops working for the exported keyring at once.
+    pub fn rotate_unlock_key(&mut self, new_key: &UnlockKey) -> Result<()> {
+        let rng = self.rng.clone();
+        let u = self.unlocked_mut()?;
+        let kek = Kek::derive(new_key)?;
+        let mut wrapped = Vec::with_capacity(u.deks.len());
+        for (&id, dek) in &u.deks {
+            wrapped.push(wrap_dek(&kek, id, dek.key.raw(), &rng)?);
+        }
+        u.kek = kek;
+        u.wrapped = wrapped;
+        Ok(())
+    }
+
+    /// Whether this process sealed [`DEK_ROTATION_SEALS`] values under the active DEK.
+    pub fn needs_dek_rotation(&self) -> bool {
+        match &self.state {
+            State::Unlocked(u) => u
+                .deks
+                .get(&u.active)
+                .is_some_and(|d| d.seals.load(Ordering::Relaxed) >= DEK_ROTATION_SEALS),
+            State::Locked { .. } => false,
+        }
+    }
+}
+
+impl Unlocked {
+    fn add_dek(&mut self, rng: &SystemRandom) -> Result<u32> {
+        let id = self.next_id;
+        self.next_id = self
+            .next_id
+            .checked_add(1)
+            .ok_or_else(|| SecretsError::invalid("keyring", "key ids exhausted"))?;
+        let key = AeadKey::generate(rng)?;
+        self.wrapped.push(wrap_dek(&self.kek, id, key.raw(), rng)?);
+        self.deks.insert(
+            id,
+            Dek {
+                key,
+                seals: AtomicU64::new(0),
+            },
+        );
+        self.active = id;
+        Ok(id)
+    }
+
+    fn export(&self) -> Result<Vec<u8>> {
+        let body = ExportedBody {
+            version: EXPORTED_KEYRING_VERSION,
+            algorithm: ALG_AES_256_GCM,
+            kcv: *self.kek.kcv,
+            active: self.active,
+            next_id: self.next_id,
+            deks: self.wrapped.clone(),
+        };
+        let mut bytes = postcard::to_stdvec(&body)
+            .map_err(|e| SecretsError::malformed("keyring", e.to_string()))?;
+        let tag = hmac::sign(&self.kek.mac, &bytes);
+        bytes.extend_from_slice(tag.as_ref());
+        Ok(bytes)
+    }
+}
+
+fn parse_exported(bytes: &[u8]) -> Result<ExportedBody> {
+    const WHAT: &str = "exported keyring";
+    check_len(WHAT, bytes.len(), MAX_EXPORTED_KEYRING_BYTES)?;
+    if bytes.len() <= MAC_LEN {
+        return Err(SecretsError::malformed(WHAT, "shorter than its MAC"));
+    }
+    if bytes[0] != EXPORTED_KEYRING_VERSION {
+        return Err(SecretsError::UnsupportedVersion {
+            what: WHAT,
+            version: bytes[0],
+        });
+    }
+    let (body, rest) = postcard::take_from_bytes::<ExportedBody>(&bytes[..bytes.len() - MAC_LEN])
+        .map_err(|e| SecretsError::malformed(WHAT, e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(SecretsError::malformed(WHAT, "trailing bytes"));
+    }
+    if body.algorithm != ALG_AES_256_GCM {
+        return Err(SecretsError::malformed(
+            WHAT,
+            format!("unknown algorithm {}", body.algorithm),
+        ));
+    }
+    if body.deks.is_empty() || body.deks.len() > MAX_KEYRING_DEKS {
+        return Err(SecretsError::malformed(
+            WHAT,
+            format!("{} keys, expected 1..={MAX_KEYRING_DEKS}", body.deks.len()),
+        ));
+    }
+    Ok(body)
+}
+
+fn wrap_aad(id: u32) -> Vec<u8> {
+    let mut aad = DEK_WRAP_AAD.to_vec();
+    aad.extend_from_slice(&id.to_be_bytes());
+    aad
+}
+
+fn wrap_dek(kek: &Kek, id: u32, raw: &[u8; KEY_LEN], rng: &SystemRandom) -> Result<WrappedDek> {
+    let nonce = random_nonce(rng)?;
+    let mut buf = raw.to_vec();
+    kek.aead.seal_in_vec(nonce, &wrap_aad(id), &mut buf, 0)?;
+    Ok(WrappedDek {
+        id,
+        nonce,
+        wrapped: buf,
+    })
+}
+
+fn unwrap_dek(kek: &Kek, w: &WrappedDek) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+    if w.wrapped.len() != KEY_LEN + TAG_LEN {
+        return Err(SecretsError::malformed(
+            "exported keyring",
+            format!("wrapped key {} has {} bytes", w.id, w.wrapped.len()),
+        ));
+    }
+    let mut buf = Zeroizing::new(w.wrapped.clone());
+    let len = kek
+        .aead
+        .open_in_place(w.nonce, &wrap_aad(w.id), &mut buf, "wrapped key")?;
+    let mut raw = Zeroizing::new([0u8; KEY_LEN]);
+    raw.copy_from_slice(&buf[..len]);
+    Ok(raw)
+}
+
+fn blob_aad(header: &[u8], associated_data: &[u8]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(header.len() + associated_data.len());
+    aad.extend_from_slice(header);
+    aad.extend_from_slice(associated_data);
+    aad
+}
+
+fn check_len(what: &'static str, len: usize, limit: usize) -> Result<()> {
+    if len > limit {
+        return Err(SecretsError::TooLarge {
+            what,
+            len_bytes: len,
+            limit_bytes: limit,
+        });
+    }
+    Ok(())
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field("locked", &self.is_locked())
+            .field("active_key_id", &self.active_key_id())
+            .field("key_ids", &self.key_ids())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,339 @@
+//! Real mutual-TLS handshakes over 127.0.0.1 with tokio-rustls.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use swarm_secrets::tls::{
+    self, ClusterTrust, PeerIdentity, authorize, node_server_name, peer_identity, role_server_name,
+};
+use swarm_secrets::{
+    CertPolicy, ClusterCa, ClusterId, NodeCredentials, NodeId, NodeKey, RevocationList, Role,
+    SecretsError,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn cluster() -> ClusterId {
+    ClusterId::new("cluster-a").unwrap()
+}
+
+fn creds(ca: &ClusterCa, id: &str, role: Role) -> NodeCredentials {
+    let key = NodeKey::generate().unwrap();
+    let issued = ca
+        .issue(&key.csr_der().unwrap(), &NodeId::new(id).unwrap(), role)
+        .unwrap();
+    NodeCredentials::new(&key, &issued.cert_der, ca.cert_der()).unwrap()
+}
+
+struct Outcome {
+    server: Result<PeerIdentity, String>,
+    client: Result<PeerIdentity, String>,
+}
+
+/// Runs one handshake plus a ping/pong exchange over a real TCP socket on 127.0.0.1.
+async fn handshake(
+    server_cfg: Arc<rustls::ServerConfig>,
+    client_cfg: Arc<rustls::ClientConfig>,
+    name: rustls_pki_types::ServerName<'static>,
+) -> Outcome {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let mut tls = TlsAcceptor::from(server_cfg)
+            .accept(tcp)
+            .await
+            .map_err(|e| e.to_string())?;
+        let id = peer_identity(tls.get_ref().1).map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 4];
+        tls.read_exact(&mut buf).await.map_err(|e| e.to_string())?;
+        tls.write_all(b"pong").await.map_err(|e| e.to_string())?;
+        tls.flush().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(id)
+    });
+    let client = async move {
+        let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        let mut tls = TlsConnector::from(client_cfg)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| e.to_string())?;
+        let id = peer_identity(tls.get_ref().1).map_err(|e| e.to_string())?;
+        tls.write_all(b"ping").await.map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 4];
+        // In TLS 1.3 the server rejects a client certificate after the client's handshake
+        // completed: the failure shows on the first read.
+        tls.read_exact(&mut buf).await.map_err(|e| e.to_string())?;
+        if &buf != b"pong" {
+            return Err("bad reply".to_string());
+        }
+        Ok::<_, String>(id)
+    };
+    let client = tokio::time::timeout(TIMEOUT, client)
+        .await
+        .unwrap_or_else(|_| Err("client timed out".into()));
+    let server = tokio::time::timeout(TIMEOUT, server)
+        .await
+        .map_err(|_| "server timed out".to_string())
+        .and_then(|j| j.map_err(|e| e.to_string()))
+        .and_then(|r| r);
+    Outcome { server, client }
+}
+
+#[tokio::test]
+async fn mutual_tls_reports_verified_node_ids_and_roles() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let revocations = RevocationList::new();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), revocations.clone()).unwrap();
+    let manager = creds(&ca, "manager-1", Role::Manager);
+    let worker = creds(&ca, "worker-1", Role::Worker);
+
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        tls::client_config(&worker, &trust).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    let seen_by_server = out.server.unwrap();
+    assert_eq!(seen_by_server.node_id.as_str(), "worker-1");
+    assert_eq!(
+        seen_by_server.role,
+        Role::Worker,
+        "a worker certificate reports the worker role"
+    );
+    let seen_by_client = out.client.unwrap();
+    assert_eq!(seen_by_client.node_id.as_str(), "manager-1");
+    assert_eq!(seen_by_client.role, Role::Manager);
+
+    // By node id as server name, too.
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        tls::client_config(&worker, &trust).unwrap(),
+        node_server_name(&NodeId::new("manager-1").unwrap()).unwrap(),
+    )
+    .await;
+    assert!(out.server.is_ok() && out.client.is_ok());
+}
+
+#[tokio::test]
+async fn a_worker_answering_as_manager_is_refused() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), RevocationList::new()).unwrap();
+    let worker_a = creds(&ca, "worker-a", Role::Worker);
+    let worker_b = creds(&ca, "worker-b", Role::Worker);
+    let out = handshake(
+        tls::server_config(&worker_a, &trust).unwrap(),
+        tls::client_config(&worker_b, &trust).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    let e = out.client.unwrap_err();
+    assert!(
+        e.contains("not valid for name") || e.contains("NotValidForName"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_node_with_a_certificate_from_another_ca_is_refused() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let rogue_ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), RevocationList::new()).unwrap();
+    let rogue_trust =
+        ClusterTrust::new(rogue_ca.cert_der(), cluster(), RevocationList::new()).unwrap();
+    let manager = creds(&ca, "manager-1", Role::Manager);
+    let rogue = creds(&rogue_ca, "worker-1", Role::Worker);
+
+    // A rogue client (its certificate from a CA with the same name but another key; it
+    // trusts the real CA so it completes its side): the server refuses it.
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        tls::client_config(&rogue, &trust).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    let e = out.server.unwrap_err();
+    assert!(e.contains("invalid peer certificate"), "{e}");
+    assert!(out.client.is_err());
+
+    // A rogue server: the client refuses it.
+    let rogue_manager = creds(&rogue_ca, "manager-1", Role::Manager);
+    let worker = creds(&ca, "worker-2", Role::Worker);
+    let out = handshake(
+        tls::server_config(&rogue_manager, &rogue_trust).unwrap(),
+        tls::client_config(&worker, &trust).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    assert!(out.client.is_err());
+    assert!(out.server.is_err());
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_refused() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), RevocationList::new()).unwrap();
+    let manager = creds(&ca, "manager-1", Role::Manager);
+    let key = NodeKey::generate().unwrap();
+    let now = SystemTime::now();
+    let issued = ca
+        .issue_with_validity(
+            &key.csr_der().unwrap(),
+            &NodeId::new("worker-old").unwrap(),
+            Role::Worker,
+            now - Duration::from_secs(3 * 86_400),
+            now - Duration::from_secs(86_400),
+        )
+        .unwrap();
+    let expired = NodeCredentials::new(&key, &issued.cert_der, ca.cert_der()).unwrap();
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        tls::client_config(&expired, &trust).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    let e = out.server.unwrap_err();
+    assert!(e.to_lowercase().contains("expired"), "{e}");
+    assert!(out.client.is_err());
+}
+
+#[tokio::test]
+async fn a_revoked_node_is_refused_at_the_next_handshake() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let revocations = RevocationList::new();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), revocations.clone()).unwrap();
+    let manager = creds(&ca, "manager-1", Role::Manager);
+    let worker = creds(&ca, "worker-9", Role::Worker);
+    let server_cfg = tls::server_config(&manager, &trust).unwrap();
+    let client_cfg = tls::client_config(&worker, &trust).unwrap();
+
+    let out = handshake(
+        server_cfg.clone(),
+        client_cfg.clone(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    assert!(out.server.is_ok(), "{:?}", out.server);
+
+    // Remove the node: the same configs now refuse it (no session resumption bypass).
+    revocations.revoke(NodeId::new("worker-9").unwrap());
+    let out = handshake(
+        server_cfg.clone(),
+        client_cfg.clone(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    let e = out.server.unwrap_err();
+    assert!(e.to_lowercase().contains("revoked"), "{e}");
+    assert!(out.client.is_err());
+
+    // A revoked manager is refused by clients too.
+    revocations.replace([NodeId::new("manager-1").unwrap()]);
+    let other_worker = creds(&ca, "worker-10", Role::Worker);
+    let out = handshake(
+        server_cfg,
+        tls::client_config(&other_worker, &trust).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    assert!(out.client.unwrap_err().to_lowercase().contains("revoked"));
+}
+
+#[tokio::test]
+async fn another_cluster_from_the_same_ca_key_is_refused_and_authorize_checks_roles() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let revocations = RevocationList::new();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), revocations.clone()).unwrap();
+    let manager = creds(&ca, "manager-1", Role::Manager);
+    // A CA restored under another cluster id but with the same key and certificate.
+    let twin = ClusterCa::from_parts(
+        ClusterId::new("cluster-b").unwrap(),
+        ca.cert_der(),
+        &ca.key_pkcs8_der(),
+        CertPolicy::default(),
+    )
+    .unwrap();
+    let outsider = creds(&twin, "worker-1", Role::Worker);
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        tls::client_config(&outsider, &trust).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    assert!(out.server.is_err());
+
+    // authorize(): role check and revocation at call time on an established connection.
+    let worker = creds(&ca, "worker-2", Role::Worker);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server_cfg = tls::server_config(&manager, &trust).unwrap();
+    let trust2 = trust.clone();
+    let rev2 = revocations.clone();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let tls = TlsAcceptor::from(server_cfg).accept(tcp).await.unwrap();
+        let conn = tls.get_ref().1;
+        let as_worker = authorize(conn, &trust2, &[Role::Worker, Role::Manager]).unwrap();
+        let manager_only = authorize(conn, &trust2, &[Role::Manager]).unwrap_err();
+        rev2.revoke(NodeId::new("worker-2").unwrap());
+        let after_revoke = authorize(conn, &trust2, &[Role::Worker]).unwrap_err();
+        (as_worker, manager_only, after_revoke)
+    });
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let _client = TlsConnector::from(tls::client_config(&worker, &trust).unwrap())
+        .connect(role_server_name(Role::Manager), tcp)
+        .await
+        .unwrap();
+    let (as_worker, manager_only, after_revoke) = tokio::time::timeout(TIMEOUT, server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(as_worker.role, Role::Worker);
+    assert!(
+        manager_only.to_string().contains("peer role"),
+        "{manager_only}"
+    );
+    assert!(matches!(after_revoke, SecretsError::Revoked(_)));
+}
+
+#[tokio::test]
+async fn a_joining_node_without_certificate_reaches_the_join_endpoint_only() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), RevocationList::new()).unwrap();
+    let manager = creds(&ca, "manager-1", Role::Manager);
+    let join_client = tls::join_client_config(&trust).unwrap();
+    // The strict server refuses an anonymous client.
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        join_client.clone(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    assert!(out.server.is_err());
+    // The join endpoint accepts it; the server sees no identity.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let cfg = tls::server_config_accepting_joins(&manager, &trust).unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let tls = TlsAcceptor::from(cfg).accept(tcp).await.unwrap();
+        peer_identity(tls.get_ref().1).unwrap_err()
+    });
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let client = TlsConnector::from(join_client)
+        .connect(role_server_name(Role::Manager), tcp)
+        .await
+        .unwrap();
+    assert_eq!(
+        peer_identity(client.get_ref().1).unwrap().role,
+        Role::Manager
+    );
+    let e = tokio::time::timeout(TIMEOUT, server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(e, SecretsError::NoPeerCertificate));
+}
