@@ -6,10 +6,15 @@
 //! TLS.
 
 pub mod error;
+mod handler;
+pub mod inproc;
 pub mod member_id;
+mod rng;
+pub mod tcp;
 
 pub use error::TransportError;
 pub use member_id::MemberId;
+pub use rng::SplitMix64;
 
 use bytes::Bytes;
 use std::future::Future;
@@ -50,4 +55,15 @@ pub trait RpcHandler: Send + Sync + 'static {
         from: MemberId,
         request: Bytes,
     ) -> impl Future<Output = Result<Bytes, String>> + Send;
+}
+
+/// A shared transport is a transport.
+impl<T: Transport> Transport for std::sync::Arc<T> {
+    fn call(
+        &self,
+        to: MemberId,
+        request: Bytes,
+    ) -> impl Future<Output = Result<Bytes, TransportError>> + Send {
+        (**self).call(to, request)
+    }
 }

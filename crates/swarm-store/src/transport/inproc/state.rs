@@ -1,0 +1,177 @@
+//! The shared state of an in-process network.
+
+use super::faults::{InProcConfig, LinkFaults, MAX_PENDING_DELIVERIES_PER_MEMBER};
+use crate::transport::MemberId;
+use crate::transport::handler::SharedHandler;
+use crate::transport::rng::SplitMix64;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+use tokio::task::AbortHandle;
+
+/// Counters of what the network did with messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetStats {
+    /// Requests handed to a destination's handler (duplicates included).
+    pub delivered: u64,
+    /// Requests or responses lost to a partition or a random drop.
+    pub dropped: u64,
+    /// Requests delivered a second time.
+    pub duplicated: u64,
+    /// Calls that failed because the destination was not running.
+    pub unreachable: u64,
+}
+
+/// One member's slot.
+#[derive(Default)]
+pub(crate) struct MemberSlot {
+    /// Bumped on every crash; endpoints and deliveries of older incarnations are void.
+    pub(crate) incarnation: u64,
+    pub(crate) handler: Option<SharedHandler>,
+    /// Deliveries to this member in progress (aborted on crash).
+    pub(crate) deliveries: Vec<AbortHandle>,
+}
+
+/// What happens to one message.
+pub(crate) struct MessageFate {
+    pub(crate) lost: bool,
+    pub(crate) delay: Duration,
+}
+
+pub(crate) struct NetState {
+    pub(crate) seed: u64,
+    pub(crate) config: InProcConfig,
+    pub(crate) members: BTreeMap<MemberId, MemberSlot>,
+    pub(crate) default_faults: LinkFaults,
+    pub(crate) link_faults: HashMap<(MemberId, MemberId), LinkFaults>,
+    pub(crate) blocked: BTreeSet<(MemberId, MemberId)>,
+    pub(crate) isolated: BTreeSet<MemberId>,
+    link_rngs: HashMap<(MemberId, MemberId), SplitMix64>,
+    pub(crate) stats: NetStats,
+}
+
+impl NetState {
+    pub(crate) fn new(seed: u64, config: InProcConfig) -> Self {
+        NetState {
+            seed,
+            config,
+            members: BTreeMap::new(),
+            default_faults: LinkFaults::none(),
+            link_faults: HashMap::new(),
+            blocked: BTreeSet::new(),
+            isolated: BTreeSet::new(),
+            link_rngs: HashMap::new(),
+            stats: NetStats::default(),
+        }
+    }
+
+    pub(crate) fn register(&mut self, member: MemberId, handler: SharedHandler) {
+        self.members.entry(member).or_default().handler = Some(handler);
+    }
+
+    pub(crate) fn crash(&mut self, member: MemberId) {
+        let slot = self.members.entry(member).or_default();
+        slot.incarnation += 1;
+        slot.handler = None;
+        for d in slot.deliveries.drain(..) {
+            d.abort();
+        }
+    }
+
+    pub(crate) fn is_running(&self, member: MemberId) -> bool {
+        self.members
+            .get(&member)
+            .is_some_and(|slot| slot.handler.is_some())
+    }
+
+    pub(crate) fn incarnation(&self, member: MemberId) -> u64 {
+        self.members.get(&member).map_or(0, |slot| slot.incarnation)
+    }
+
+    /// The handler of `member` if it runs in incarnation `incarnation`.
+    pub(crate) fn handler(&self, member: MemberId, incarnation: u64) -> Option<SharedHandler> {
+        self.members
+            .get(&member)
+            .filter(|slot| slot.incarnation == incarnation)
+            .and_then(|slot| slot.handler.clone())
+    }
+
+    pub(crate) fn is_blocked(&self, from: MemberId, to: MemberId) -> bool {
+        self.blocked.contains(&(from, to))
+            || self.isolated.contains(&from)
+            || self.isolated.contains(&to)
+    }
+
+    fn faults(&self, from: MemberId, to: MemberId) -> LinkFaults {
+        self.link_faults
+            .get(&(from, to))
+            .unwrap_or(&self.default_faults)
+            .clone()
+    }
+
+    fn rng(&mut self, from: MemberId, to: MemberId) -> &mut SplitMix64 {
+        let seed = self.seed;
+        self.link_rngs.entry((from, to)).or_insert_with(|| {
+            SplitMix64::derive(
+                seed,
+                from.0.wrapping_mul(0x1_0000_0001) ^ to.0.rotate_left(32),
+            )
+        })
+    }
+
+    /// Draws the fate of a message travelling `from` → `to` now.
+    pub(crate) fn fate(&mut self, from: MemberId, to: MemberId) -> MessageFate {
+        let faults = self.faults(from, to);
+        let blocked = self.is_blocked(from, to);
+        let rng = self.rng(from, to);
+        let dropped = rng.chance(faults.drop_probability);
+        let delay = draw_delay(rng, &faults);
+        let lost = blocked || dropped;
+        if lost {
+            self.stats.dropped += 1;
+        }
+        MessageFate { lost, delay }
+    }
+
+    /// Draws whether a request `from` → `to` is delivered a second time, and after what delay.
+    pub(crate) fn duplicate(&mut self, from: MemberId, to: MemberId) -> Option<Duration> {
+        let faults = self.faults(from, to);
+        let rng = self.rng(from, to);
+        if rng.chance(faults.duplicate_probability) {
+            let delay = draw_delay(rng, &faults);
+            self.stats.duplicated += 1;
+            Some(delay)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `member` can take one more delivery; prunes finished ones. Counts a refusal as a
+    /// dropped message.
+    pub(crate) fn has_delivery_room(&mut self, member: MemberId) -> bool {
+        let slot = self.members.entry(member).or_default();
+        slot.deliveries.retain(|d| !d.is_finished());
+        if slot.deliveries.len() >= MAX_PENDING_DELIVERIES_PER_MEMBER {
+            self.stats.dropped += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Records a delivery task for `member`, aborted if the member crashes.
+    pub(crate) fn track_delivery(&mut self, member: MemberId, task: AbortHandle) {
+        self.members
+            .entry(member)
+            .or_default()
+            .deliveries
+            .push(task);
+    }
+}
+
+fn draw_delay(rng: &mut SplitMix64, faults: &LinkFaults) -> Duration {
+    if faults.delay_max.is_zero() {
+        return Duration::ZERO;
+    }
+    let lo = u64::try_from(faults.delay_min.as_micros()).unwrap_or(u64::MAX);
+    let hi = u64::try_from(faults.delay_max.as_micros()).unwrap_or(u64::MAX);
+    Duration::from_micros(rng.between(lo, hi))
+}

@@ -1,0 +1,270 @@
+//! The serving side: accepts TLS connections and hands requests to an [`RpcHandler`].
+
+use super::config::{
+    MAX_FRAMES_PER_FLUSH, MAX_IN_FLIGHT_PER_CONNECTION, MAX_SERVER_CONNECTIONS, TcpConfig, codec,
+};
+use super::envelope::{self, EnvelopeError, Kind};
+use super::identity::PeerIdentifier;
+use crate::transport::handler::SharedHandler;
+use crate::transport::{MemberId, RpcHandler};
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use rustls::ServerConfig;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+/// Accepts mutually authenticated TLS connections and serves their requests with an
+/// [`RpcHandler`].
+///
+/// - The client's certificate (verified by the caller's `ServerConfig`, which must require
+///   client authentication) is mapped to a member id by the [`PeerIdentifier`]; a client it
+///   maps to no member is disconnected. That id is the `from` the handler sees.
+/// - Requests on one connection are handled concurrently, up to
+///   [`MAX_IN_FLIGHT_PER_CONNECTION`]; beyond that the server stops reading the connection.
+/// - A client that sends a frame longer than
+///   [`MAX_FRAME_BYTES`](crate::transport::MAX_FRAME_BYTES), an undecodable envelope or
+///   anything but a request is disconnected; other connections are unaffected.
+/// - At most [`MAX_SERVER_CONNECTIONS`] connections are served at once.
+///
+/// Dropping the server (or [`shutdown`](Self::shutdown)) stops accepting and closes every
+/// connection.
+pub struct TcpServer {
+    local_addr: SocketAddr,
+    accept: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for TcpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpServer")
+            .field("local_addr", &self.local_addr)
+            .finish()
+    }
+}
+
+impl TcpServer {
+    /// Binds `addr` and serves `handler` there.
+    pub async fn bind<H: RpcHandler>(
+        addr: SocketAddr,
+        server_config: Arc<ServerConfig>,
+        identify: PeerIdentifier,
+        config: TcpConfig,
+        handler: H,
+    ) -> std::io::Result<TcpServer> {
+        let listener = TcpListener::bind(addr).await?;
+        Self::serve(listener, server_config, identify, config, handler)
+    }
+
+    /// Serves `handler` on an already bound listener.
+    pub fn serve<H: RpcHandler>(
+        listener: TcpListener,
+        server_config: Arc<ServerConfig>,
+        identify: PeerIdentifier,
+        config: TcpConfig,
+        handler: H,
+    ) -> std::io::Result<TcpServer> {
+        let local_addr = listener.local_addr()?;
+        let handler: SharedHandler = Arc::new(handler);
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            TlsAcceptor::from(server_config),
+            identify,
+            config,
+            handler,
+        ));
+        Ok(TcpServer { local_addr, accept })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting, closes every connection and waits until the listener is released.
+    pub async fn shutdown(self) {
+        self.accept.abort();
+        let accept = &mut { self }.accept;
+        let _ = accept.await;
+    }
+}
+
+impl Drop for TcpServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    identify: PeerIdentifier,
+    config: TcpConfig,
+    handler: SharedHandler,
+) {
+    // Owning the connections here means aborting this task closes them all.
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let (tcp, remote) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Usually out of file descriptors: wait a little instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        if connections.len() >= MAX_SERVER_CONNECTIONS {
+            tracing::warn!(%remote, limit = MAX_SERVER_CONNECTIONS, "too many connections; refusing");
+            drop(tcp);
+            continue;
+        }
+        connections.spawn(serve_connection(
+            tcp,
+            remote,
+            acceptor.clone(),
+            identify.clone(),
+            config.clone(),
+            handler.clone(),
+        ));
+    }
+}
+
+async fn serve_connection(
+    tcp: TcpStream,
+    remote: SocketAddr,
+    acceptor: TlsAcceptor,
+    identify: PeerIdentifier,
+    config: TcpConfig,
+    handler: SharedHandler,
+) {
+    let _ = tcp.set_nodelay(true);
+    let tls = match tokio::time::timeout(config.handshake_timeout, acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(error)) => {
+            tracing::warn!(%remote, %error, "TLS handshake failed; closing");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!(%remote, "TLS handshake timed out; closing");
+            return;
+        }
+    };
+    let peer = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .and_then(|cert| identify(cert));
+    let Some(peer) = peer else {
+        tracing::warn!(%remote, "client certificate names no member; closing");
+        return;
+    };
+    let (rd, wr) = tokio::io::split(tls);
+    let mut reader = FramedRead::new(rd, codec());
+    let mut writer = FramedWrite::new(wr, codec());
+    let (responses_tx, mut responses_rx) = mpsc::channel::<Bytes>(MAX_IN_FLIGHT_PER_CONNECTION);
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT_PER_CONNECTION));
+
+    let write_loop = async {
+        while let Some(frame) = responses_rx.recv().await {
+            let mut batch = 1usize;
+            let mut item = Some(frame);
+            while let Some(frame) = item.take() {
+                writer.feed(frame).await?;
+                if batch < MAX_FRAMES_PER_FLUSH {
+                    item = responses_rx.try_recv().ok();
+                    batch += 1;
+                }
+            }
+            SinkExt::<Bytes>::flush(&mut writer).await?;
+        }
+        Ok::<(), std::io::Error>(())
+    };
+
+    let read_loop = async {
+        // Handlers run as tasks owned here: closing the connection aborts them.
+        let mut handlers = JoinSet::new();
+        loop {
+            while handlers.try_join_next().is_some() {}
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let frame = match reader.next().await {
+                None => return,
+                Some(Err(error)) => {
+                    tracing::warn!(%remote, %peer, %error, "bad frame; closing connection");
+                    return;
+                }
+                Some(Ok(frame)) => frame.freeze(),
+            };
+            let env = match envelope::decode(frame) {
+                Ok(env) if env.kind == Kind::Request => env,
+                Ok(env) => {
+                    tracing::warn!(%remote, %peer, kind = ?env.kind, "client sent a non-request; closing connection");
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%remote, %peer, %error, "undecodable envelope; closing connection");
+                    return;
+                }
+            };
+            let handler = handler.clone();
+            let responses = responses_tx.clone();
+            handlers.spawn(async move {
+                let frame = respond(&handler, peer, env.request_id, env.body).await;
+                let _ = responses.send(frame).await;
+                drop(slot);
+            });
+        }
+    };
+
+    tokio::select! {
+        result = write_loop => {
+            if let Err(error) = result {
+                tracing::debug!(%remote, %peer, %error, "write failed; closing connection");
+            }
+        }
+        () = read_loop => {}
+    }
+}
+
+/// Runs the handler and encodes its outcome as a response frame.
+async fn respond(handler: &SharedHandler, peer: MemberId, request_id: u64, body: Bytes) -> Bytes {
+    let encoded = match handler.handle_boxed(peer, body).await {
+        Ok(response) => envelope::encode(request_id, Kind::Response, &response),
+        Err(detail) => {
+            // An error message is trimmed rather than refused.
+            let limit = crate::transport::MAX_FRAME_BYTES / 2;
+            let detail = if detail.len() > limit {
+                let mut end = limit;
+                while !detail.is_char_boundary(end) {
+                    end -= 1;
+                }
+                &detail[..end]
+            } else {
+                &detail
+            };
+            envelope::encode(request_id, Kind::Failed, detail.as_bytes())
+        }
+    };
+    match encoded {
+        Ok(frame) => frame,
+        Err(EnvelopeError::TooLarge(bytes)) => too_large(request_id, bytes),
+        Err(EnvelopeError::Malformed(detail)) => {
+            envelope::encode(request_id, Kind::Failed, detail.as_bytes()).unwrap_or_default()
+        }
+    }
+}
+
+/// The frame telling the caller its response of `bytes` bytes exceeded the frame limit. Small
+/// envelopes always encode; an empty frame (which the client treats as garbage and disconnects)
+/// is the unreachable fallback.
+fn too_large(request_id: u64, bytes: usize) -> Bytes {
+    let size = postcard::to_allocvec(&(bytes as u64)).unwrap_or_default();
+    envelope::encode(request_id, Kind::TooLarge, &size).unwrap_or_default()
+}

@@ -1,0 +1,442 @@
+//! The TCP transport on 127.0.0.1 with real mutual TLS (rustls, ring), certificates made by a
+//! test CA with rcgen (CN = member id).
+
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on setup errors
+
+use bytes::Bytes;
+use futures::future::join_all;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::crypto::CryptoProvider;
+use rustls::server::WebPkiClientVerifier;
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use swarm_store::transport::tcp::{
+    PeerAddress, TcpConfig, TcpServer, TcpTransport, common_name_identifier,
+    member_id_from_common_name,
+};
+use swarm_store::transport::{MAX_FRAME_BYTES, MemberId, RpcHandler, Transport, TransportError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const CLIENT: MemberId = MemberId(1);
+const SERVER: MemberId = MemberId(2);
+/// How long a test waits for something that should happen at once.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+struct Ca {
+    cert: CertificateDer<'static>,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn new_ca(name: &str) -> Ca {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    Ca {
+        cert: cert.der().clone(),
+        issuer: Issuer::new(params, key),
+    }
+}
+
+fn member_identity(
+    ca: &Ca,
+    id: MemberId,
+) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    let mut params =
+        CertificateParams::new(vec!["127.0.0.1".to_owned(), format!("member-{}", id.0)]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, id.0.to_string());
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca.issuer).unwrap();
+    (
+        vec![cert.der().clone()],
+        PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+    )
+}
+
+fn roots(ca: &Ca) -> Arc<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    roots.add(ca.cert.clone()).unwrap();
+    Arc::new(roots)
+}
+
+fn server_config(ca: &Ca, id: MemberId) -> Arc<ServerConfig> {
+    let verifier = WebPkiClientVerifier::builder_with_provider(roots(ca), provider())
+        .build()
+        .unwrap();
+    let (chain, key) = member_identity(ca, id);
+    Arc::new(
+        ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap(),
+    )
+}
+
+/// A client trusting `trust` and presenting a certificate for `id` issued by `issuer`.
+fn client_config(trust: &Ca, issuer: &Ca, id: MemberId) -> Arc<ClientConfig> {
+    let (chain, key) = member_identity(issuer, id);
+    Arc::new(
+        ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots(trust))
+            .with_client_auth_cert(chain, key)
+            .unwrap(),
+    )
+}
+
+/// Answers `"<from>:<request>"`, fails on `"fail"`, sleeps on `"sleep:<ms>"`, answers too big
+/// on `"huge"`; tracks concurrency.
+#[derive(Clone, Default)]
+struct Handler {
+    calls: Arc<AtomicUsize>,
+    running: Arc<AtomicUsize>,
+    max_running: Arc<AtomicUsize>,
+}
+
+impl RpcHandler for Handler {
+    async fn handle(&self, from: MemberId, request: Bytes) -> Result<Bytes, String> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_running.fetch_max(now, Ordering::SeqCst);
+        let text = String::from_utf8_lossy(&request).into_owned();
+        let result = if text == "fail" {
+            Err("asked to fail".to_owned())
+        } else if text == "huge" {
+            Ok(Bytes::from(vec![7u8; MAX_FRAME_BYTES]))
+        } else {
+            if let Some(ms) = text.strip_prefix("sleep:") {
+                let ms: u64 = ms.split(':').next().unwrap().parse().unwrap();
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            Ok(Bytes::from(format!("{}:{text}", from.0)))
+        };
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+}
+
+async fn start_server(ca: &Ca, addr: SocketAddr, handler: Handler) -> TcpServer {
+    TcpServer::bind(
+        addr,
+        server_config(ca, SERVER),
+        common_name_identifier(),
+        TcpConfig::default(),
+        handler,
+    )
+    .await
+    .unwrap()
+}
+
+fn client_for(ca: &Ca, server: SocketAddr) -> TcpTransport {
+    client_with(client_config(ca, ca, CLIENT), server)
+}
+
+fn client_with(config: Arc<ClientConfig>, server: SocketAddr) -> TcpTransport {
+    let client = TcpTransport::new(
+        CLIENT,
+        config,
+        common_name_identifier(),
+        TcpConfig::default(),
+    );
+    client.set_peer(SERVER, PeerAddress::new(server));
+    client
+}
+
+fn any_port() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn b(s: &str) -> Bytes {
+    Bytes::from(s.to_owned())
+}
+
+/// Reads until the server closes the connection; fails the test if it stays open.
+async fn assert_closed_by_server<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) {
+    let mut buf = [0u8; 1024];
+    let closed = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the server kept a misbehaving connection open"
+    );
+}
+
+#[test]
+fn member_id_is_read_from_the_common_name() {
+    let ca = new_ca("test ca");
+    let (chain, _) = member_identity(&ca, MemberId(42));
+    assert_eq!(member_id_from_common_name(&chain[0]), Some(MemberId(42)));
+    assert_eq!(member_id_from_common_name(&ca.cert), None);
+}
+
+#[tokio::test]
+async fn round_trip_with_mutual_tls() {
+    let ca = new_ca("test ca");
+    let handler = Handler::default();
+    let server = start_server(&ca, any_port(), handler.clone()).await;
+    let client = client_for(&ca, server.local_addr());
+    assert_eq!(client.call(SERVER, b("hello")).await.unwrap(), "1:hello");
+    // Handler errors come back as Remote.
+    let err = client.call(SERVER, b("fail")).await.unwrap_err();
+    assert!(
+        matches!(&err, TransportError::Remote { detail, .. } if detail == "asked to fail"),
+        "{err:?}"
+    );
+    // Unknown members have no address.
+    assert!(matches!(
+        client.call(MemberId(9), b("x")).await,
+        Err(TransportError::UnknownPeer(MemberId(9)))
+    ));
+    // Per-call timeout.
+    let err = client
+        .call_with_timeout(SERVER, b("sleep:2000"), Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TransportError::Timeout(SERVER)), "{err:?}");
+    // The connection is still good afterwards.
+    assert_eq!(client.call(SERVER, b("after")).await.unwrap(), "1:after");
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_calls_are_pipelined_and_matched() {
+    let ca = new_ca("test ca");
+    let handler = Handler::default();
+    let server = start_server(&ca, any_port(), handler.clone()).await;
+    let client = client_for(&ca, server.local_addr());
+    let calls = (0..1000).map(|i| {
+        let client = &client;
+        async move {
+            let reply = client
+                .call(SERVER, Bytes::from(format!("sleep:{}:{i}", i % 7)))
+                .await
+                .unwrap();
+            assert_eq!(reply, format!("1:sleep:{}:{i}", i % 7));
+        }
+    });
+    join_all(calls).await;
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 1000);
+    assert!(
+        handler.max_running.load(Ordering::SeqCst) > 1,
+        "calls were not pipelined"
+    );
+}
+
+#[tokio::test]
+async fn oversized_frames_are_refused_both_ways() {
+    let ca = new_ca("test ca");
+    let handler = Handler::default();
+    let server = start_server(&ca, any_port(), handler.clone()).await;
+    let client = client_for(&ca, server.local_addr());
+    let err = client
+        .call(SERVER, Bytes::from(vec![0u8; MAX_FRAME_BYTES]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, TransportError::FrameTooLarge { peer: SERVER, bytes, limit: MAX_FRAME_BYTES } if bytes > MAX_FRAME_BYTES),
+        "{err:?}"
+    );
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 0, "sent anyway");
+    let err = client.call(SERVER, b("huge")).await.unwrap_err();
+    assert!(
+        matches!(err, TransportError::FrameTooLarge { peer: SERVER, bytes, .. } if bytes > MAX_FRAME_BYTES),
+        "{err:?}"
+    );
+    assert_eq!(client.call(SERVER, b("fine")).await.unwrap(), "1:fine");
+}
+
+#[tokio::test]
+async fn garbage_closes_only_the_guilty_connection() {
+    let ca = new_ca("test ca");
+    let handler = Handler::default();
+    let server = start_server(&ca, any_port(), handler.clone()).await;
+    let addr = server.local_addr();
+    let client = client_for(&ca, addr);
+    assert!(client.call(SERVER, b("before")).await.is_ok());
+
+    // Plain bytes where a TLS handshake should be.
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    raw.write_all(b"GET / HTTP/1.1\r\n\r\n\x00\xff\xfe garbage")
+        .await
+        .unwrap();
+    assert_closed_by_server(&mut raw).await;
+    assert!(client.call(SERVER, b("during-1")).await.is_ok());
+
+    let connector = tokio_rustls::TlsConnector::from(client_config(&ca, &ca, MemberId(5)));
+    let server_name = ServerName::IpAddress(addr.ip().into());
+    let garbage: [&[u8]; 3] = [
+        // A length prefix far beyond MAX_FRAME_BYTES.
+        &[0xff, 0xff, 0xff, 0xff, 1, 2, 3],
+        // A well-formed frame holding an undecodable envelope (kind 9 does not exist).
+        &[0, 0, 0, 4, 1, 9, 0, 0],
+        // A response where a request belongs.
+        &[0, 0, 0, 3, 1, 1, 0],
+    ];
+    for bytes in garbage {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut tls = connector.connect(server_name.clone(), tcp).await.unwrap();
+        tls.write_all(bytes).await.unwrap();
+        tls.flush().await.unwrap();
+        assert_closed_by_server(&mut tls).await;
+        assert!(client.call(SERVER, b("during-2")).await.is_ok());
+    }
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn a_server_sending_garbage_is_cut_off_by_the_client() {
+    let ca = new_ca("test ca");
+    let listener = TcpListener::bind(any_port()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&ca, SERVER));
+    let evil = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut tls = acceptor.accept(tcp).await.unwrap();
+        let mut buf = [0u8; 64];
+        let _ = tls.read(&mut buf).await;
+        tls.write_all(&[0, 0, 0, 2, 0xff, 0xff]).await.unwrap();
+        tls.flush().await.unwrap();
+        // Hold the connection open: the client must close it itself.
+        assert_closed_by_server(&mut tls).await;
+    });
+    let client = client_for(&ca, addr);
+    let err = client.call(SERVER, b("x")).await.unwrap_err();
+    assert!(
+        matches!(&err, TransportError::Unreachable { detail, .. } if detail.contains("protocol")),
+        "{err:?}"
+    );
+    tokio::time::timeout(PATIENCE, evil)
+        .await
+        .expect("client kept the connection open")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_client_certificate_from_another_ca_is_refused() {
+    let ca = new_ca("test ca");
+    let other = new_ca("other ca");
+    let handler = Handler::default();
+    let server = start_server(&ca, any_port(), handler.clone()).await;
+    // Trusts the right CA but presents a certificate issued by another.
+    let intruder = client_with(client_config(&ca, &other, CLIENT), server.local_addr());
+    let err = intruder.call(SERVER, b("x")).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TransportError::Auth { .. } | TransportError::Unreachable { .. }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 0);
+    // The server is fine for legitimate clients.
+    let client = client_for(&ca, server.local_addr());
+    assert!(client.call(SERVER, b("x")).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_server_of_another_ca_or_member_is_refused() {
+    let ca = new_ca("test ca");
+    let other = new_ca("other ca");
+    let server = start_server(&other, any_port(), Handler::default()).await;
+    let client = client_with(client_config(&ca, &ca, CLIENT), server.local_addr());
+    let err = client.call(SERVER, b("x")).await.unwrap_err();
+    assert!(matches!(err, TransportError::Auth { .. }), "{err:?}");
+
+    // Right CA, wrong member: the address of member 2 registered for member 3.
+    let server = start_server(&ca, any_port(), Handler::default()).await;
+    let client = client_for(&ca, server.local_addr());
+    client.set_peer(MemberId(3), PeerAddress::new(server.local_addr()));
+    let err = client.call(MemberId(3), b("x")).await.unwrap_err();
+    assert!(
+        matches!(&err, TransportError::Auth { detail, .. } if detail.contains("member-2")),
+        "{err:?}"
+    );
+    assert!(client.call(SERVER, b("x")).await.is_ok());
+}
+
+#[tokio::test]
+async fn reconnects_after_the_server_restarts() {
+    let ca = new_ca("test ca");
+    let handler = Handler::default();
+    let server = start_server(&ca, any_port(), handler.clone()).await;
+    let addr = server.local_addr();
+    let client = client_for(&ca, addr);
+    assert!(client.call(SERVER, b("one")).await.is_ok());
+
+    server.shutdown().await;
+    let err = client.call(SERVER, b("down")).await.unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+
+    let _server = start_server(&ca, addr, handler.clone()).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match client.call(SERVER, b("two")).await {
+            Ok(reply) => {
+                assert_eq!(reply, "1:two");
+                break;
+            }
+            Err(err) => {
+                assert!(err.is_retryable(), "{err:?}");
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "never reconnected: {err}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn changing_a_peer_address_moves_the_connection() {
+    let ca = new_ca("test ca");
+    let first = Handler::default();
+    let second = Handler::default();
+    let server_a = start_server(&ca, any_port(), first.clone()).await;
+    let server_b = start_server(&ca, any_port(), second.clone()).await;
+    let client = client_for(&ca, server_a.local_addr());
+    assert!(client.call(SERVER, b("x")).await.is_ok());
+    client.set_peer(SERVER, PeerAddress::new(server_b.local_addr()));
+    assert!(client.call(SERVER, b("x")).await.is_ok());
+    assert_eq!(first.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(second.calls.load(Ordering::SeqCst), 1);
+    client.remove_peer(SERVER);
+    assert!(matches!(
+        client.call(SERVER, b("x")).await,
+        Err(TransportError::UnknownPeer(SERVER))
+    ));
+}
