@@ -6,6 +6,6 @@
 
 pub mod model;
 pub mod runtime;
-pub mod validate;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod validate;

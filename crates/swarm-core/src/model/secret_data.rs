@@ -90,7 +90,8 @@ impl<'de> Deserialize<'de> for SecretData {
     }
 }
 
-/// Accepts bytes or a sequence of byte values (what JSON holds), into a zeroizing buffer.
+/// Accepts bytes, a sequence of byte values (what JSON holds) or, in self-describing formats
+/// like JSON, a string taken as its UTF-8 bytes; into a zeroizing buffer.
 pub(crate) struct BytesVisitor;
 
 impl<'de> Visitor<'de> for BytesVisitor {
@@ -106,6 +107,10 @@ impl<'de> Visitor<'de> for BytesVisitor {
 
     fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
         Ok(Zeroizing::new(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Zeroizing::new(v.as_bytes().to_vec()))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
