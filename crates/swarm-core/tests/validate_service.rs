@@ -817,3 +817,68 @@ fn errors_beyond_the_cap_are_counted_not_kept() {
     assert_eq!(e.total(), MAX_REPORTED_ERRORS + 50);
     assert!(e.to_string().ends_with("; and 50 more"), "{e}");
 }
+
+#[test]
+fn durations_are_at_most_a_year() {
+    use swarm_core::validate::MAX_SPEC_DURATION;
+    let year_and_a_bit = MAX_SPEC_DURATION + Duration::from_secs(90);
+    let mut s = web();
+    s.task_template.container.stop_grace_period = MAX_SPEC_DURATION;
+    ok(&s);
+    s.task_template.container.stop_grace_period = year_and_a_bit;
+    s.task_template.container.healthcheck = Some(HealthCheck {
+        test: vec!["NONE".into()],
+        timeout: Duration::from_secs(400 * 86_400 + 3_600),
+        ..HealthCheck::default()
+    });
+    s.task_template.restart_policy.delay = year_and_a_bit;
+    s.task_template.restart_policy.window = year_and_a_bit;
+    s.update_config = Some(UpdateConfig {
+        delay: year_and_a_bit,
+        monitor: year_and_a_bit,
+        ..UpdateConfig::default()
+    });
+    s.rollback_config = Some(UpdateConfig {
+        monitor: year_and_a_bit,
+        ..UpdateConfig::default()
+    });
+    let max = "is above the maximum of 365d";
+    assert_eq!(
+        err(&s),
+        [
+            format!(r#"service "web": task_template.container.healthcheck.timeout: 400d1h {max}"#),
+            format!(r#"service "web": task_template.container.stop_grace_period: 365d1m30s {max}"#),
+            format!(r#"service "web": task_template.restart_policy.delay: 365d1m30s {max}"#),
+            format!(r#"service "web": task_template.restart_policy.window: 365d1m30s {max}"#),
+            format!(r#"service "web": update_config.delay: 365d1m30s {max}"#),
+            format!(r#"service "web": update_config.monitor: 365d1m30s {max}"#),
+            format!(r#"service "web": rollback_config.monitor: 365d1m30s {max}"#),
+        ]
+        .join("; ")
+    );
+}
+
+#[test]
+fn replicas_and_concurrency_are_bounded() {
+    use swarm_core::validate::MAX_SERVICE_TASKS;
+    let mut s = web();
+    s.mode = ServiceMode::Replicated {
+        replicas: MAX_SERVICE_TASKS,
+    };
+    ok(&s);
+    s.mode = ServiceMode::Replicated {
+        replicas: MAX_SERVICE_TASKS * 10,
+    };
+    assert_eq!(
+        err(&s),
+        r#"service "web": mode.replicated.replicas: 10000000 is above the maximum of 1000000"#
+    );
+    s.mode = ServiceMode::ReplicatedJob {
+        max_concurrent: u64::MAX,
+        total_completions: u64::MAX,
+    };
+    assert_eq!(
+        err(&s),
+        r#"service "web": mode.replicated_job.max_concurrent: 18446744073709551615 is above the maximum of 1000000"#
+    );
+}

@@ -1,6 +1,7 @@
 //! Rules for the runtime part of a task template.
 
 use crate::model::container::{ContainerSpec, FileTarget, HealthCheck, Mount, MountType};
+use crate::validate::duration::check_duration;
 use crate::validate::error::{Report, Rule};
 use crate::validate::quantity::Quantity;
 use std::time::Duration;
@@ -65,6 +66,7 @@ pub(crate) fn check_container(r: &mut Report, path: &str, c: &ContainerSpec) {
     if let Some(hc) = &c.healthcheck {
         check_healthcheck(r, &format!("{path}.healthcheck"), hc);
     }
+    check_duration(r, &format!("{path}.stop_grace_period"), c.stop_grace_period);
     if let Some(signal) = &c.stop_signal {
         if !is_known_signal(signal) {
             r.push(
@@ -202,6 +204,7 @@ fn check_healthcheck(r: &mut Report, path: &str, hc: &HealthCheck) {
         ("timeout", hc.timeout),
         ("start_period", hc.start_period),
     ] {
+        check_duration(r, &format!("{path}.{name}"), d);
         if !d.is_zero() && d < MIN_HEALTHCHECK_DURATION {
             r.push(
                 format!("{path}.{name}"),

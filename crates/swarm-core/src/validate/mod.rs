@@ -26,6 +26,7 @@
 
 mod cidr;
 mod container;
+mod duration;
 mod endpoint;
 mod error;
 mod names;
@@ -40,6 +41,7 @@ mod task_template;
 mod update_config;
 
 pub use container::{MAX_FILE_MODE, MIN_HEALTHCHECK_DURATION};
+pub use duration::MAX_SPEC_DURATION;
 pub use endpoint::MAX_PORT;
 pub use error::{MAX_REPORTED_ERRORS, ObjectKind, Rule, ValidationError, ValidationErrors};
 pub use names::{
@@ -49,6 +51,7 @@ pub use names::{
 pub use network::PREDEFINED_NETWORK_LABEL;
 pub use quantity::Quantity;
 pub use resources::{MIN_MEMORY_BYTES, MIN_NANO_CPUS};
+pub use service::MAX_SERVICE_TASKS;
 
 /// A spec that can be checked before it is stored.
 ///

@@ -18,6 +18,7 @@ const GIB: i64 = 1024 * MIB;
 /// assert_eq!(Quantity::Bytes(1536).to_string(), "1536 bytes");
 /// assert_eq!(Quantity::NanoCpus(5_000_000).to_string(), "0.005 CPU");
 /// assert_eq!(Quantity::Duration(Duration::from_micros(500)).to_string(), "500µs");
+/// assert_eq!(Quantity::Duration(Duration::from_secs(5400)).to_string(), "1h30m");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Quantity {
@@ -42,7 +43,7 @@ impl fmt::Display for Quantity {
         match *self {
             Quantity::Bytes(n) => fmt_bytes(f, n),
             Quantity::NanoCpus(n) => fmt_cpus(f, n),
-            Quantity::Duration(d) => write!(f, "{d:?}"),
+            Quantity::Duration(d) => fmt_duration(f, d),
             Quantity::Count(n) => write!(f, "{n}"),
             Quantity::Integer(n) => write!(f, "{n}"),
             Quantity::Port(n) => write!(f, "{n}"),
@@ -62,6 +63,25 @@ fn fmt_bytes(f: &mut fmt::Formatter<'_>, n: i64) -> fmt::Result {
     } else {
         write!(f, "{n} bytes")
     }
+}
+
+/// Whole durations of a minute or more as `365d`, `1h30m`, `2m5s`; others as `1.5s`, `500µs`.
+fn fmt_duration(f: &mut fmt::Formatter<'_>, d: Duration) -> fmt::Result {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    let secs = d.as_secs();
+    if d.subsec_nanos() != 0 || secs < MINUTE {
+        return write!(f, "{d:?}");
+    }
+    let mut rest = secs;
+    for (unit, name) in [(DAY, "d"), (HOUR, "h"), (MINUTE, "m"), (1, "s")] {
+        if rest >= unit {
+            write!(f, "{}{name}", rest / unit)?;
+            rest %= unit;
+        }
+    }
+    Ok(())
 }
 
 fn fmt_cpus(f: &mut fmt::Formatter<'_>, n: i64) -> fmt::Result {

@@ -44,7 +44,27 @@ impl Validate for ServiceSpec {
     }
 }
 
+/// Most tasks one service may keep running at once (replicas, or a job's `max_concurrent`): a
+/// typo like an extra zero should be an error, not a million-task rollout.
+pub const MAX_SERVICE_TASKS: u64 = 1_000_000;
+
 fn check_mode(r: &mut Report, mode: &ServiceMode) {
+    let running = match *mode {
+        ServiceMode::Replicated { replicas } => Some(("mode.replicated.replicas", replicas)),
+        ServiceMode::ReplicatedJob { max_concurrent, .. } => {
+            Some(("mode.replicated_job.max_concurrent", max_concurrent))
+        }
+        ServiceMode::Global | ServiceMode::GlobalJob => None,
+    };
+    if let Some((field, n)) = running.filter(|(_, n)| *n > MAX_SERVICE_TASKS) {
+        r.push(
+            field,
+            Rule::AboveMaximum {
+                value: Quantity::Count(n),
+                maximum: Quantity::Count(MAX_SERVICE_TASKS),
+            },
+        );
+    }
     if let ServiceMode::ReplicatedJob {
         max_concurrent,
         total_completions,

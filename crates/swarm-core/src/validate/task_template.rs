@@ -3,6 +3,7 @@
 use crate::model::service_mode::ServiceMode;
 use crate::model::task::TaskSpec;
 use crate::validate::container::check_container;
+use crate::validate::duration::check_duration;
 use crate::validate::error::{Report, Rule};
 use crate::validate::names::check_dns_name;
 use crate::validate::placement::check_placement;
@@ -16,7 +17,10 @@ pub(crate) fn check_task_spec(
 ) {
     check_container(r, &format!("{path}.container"), &t.container);
     check_requirements(r, &format!("{path}.resources"), &t.resources);
-    // The restart policy's fields are unsigned durations and counts: every value is valid.
+    // The restart policy's fields are unsigned: only their size is bounded.
+    let restart = format!("{path}.restart_policy");
+    check_duration(r, &format!("{restart}.delay"), t.restart_policy.delay);
+    check_duration(r, &format!("{restart}.window"), t.restart_policy.window);
     check_placement(r, &format!("{path}.placement"), &t.placement, mode);
     for (i, net) in t.networks.iter().enumerate() {
         let field = format!("{path}.networks[{i}]");

@@ -1,10 +1,13 @@
 //! Rules for update and rollback configs.
 
 use crate::model::update_config::{FailureAction, UpdateConfig};
+use crate::validate::duration::check_duration;
 use crate::validate::error::{Report, Rule};
 use crate::validate::quantity::Quantity;
 
 pub(crate) fn check_update_config(r: &mut Report, path: &str, u: &UpdateConfig, is_rollback: bool) {
+    check_duration(r, &format!("{path}.delay"), u.delay);
+    check_duration(r, &format!("{path}.monitor"), u.monitor);
     // `contains` is false for NaN too.
     if !(0.0..=1.0).contains(&u.max_failure_ratio) {
         r.push(
