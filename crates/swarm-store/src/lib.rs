@@ -4,5 +4,6 @@
 //! contracts ([`storage`]) come first.
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod storage;
 pub mod transport;
