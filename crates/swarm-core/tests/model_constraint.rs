@@ -37,6 +37,15 @@ fn operators_and_spaces() {
         Constraint::parse("node.labels.a!=b==c"),
         Err(ConstraintError::InvalidKey { .. })
     ));
+    // node.ip takes an address or a subnet.
+    for good in [
+        "node.ip==10.0.0.7",
+        "node.ip!=10.0.0.0/8",
+        "node.ip==fd00::1",
+        "node.ip==fd00::/64",
+    ] {
+        assert!(Constraint::parse(good).is_ok(), "{good}");
+    }
     // Values may hold regex-like characters and paths.
     assert!(Constraint::parse("node.labels.path==/srv/data(1)|[x]*").is_ok());
 }

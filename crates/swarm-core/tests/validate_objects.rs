@@ -54,10 +54,13 @@ fn node_label_keys_must_not_be_empty_and_the_node_is_named_by_its_hostname() {
     node.spec.labels.insert(String::new(), "x".into());
     assert_eq!(
         err(&node),
-        r#"node "edge-7": labels: a label has an empty key"#
+        r#"node "edge-7": labels: an entry has an empty key"#
     );
     node.description = None;
-    assert_eq!(err(&node), r#"node "n1": labels: a label has an empty key"#);
+    assert_eq!(
+        err(&node),
+        r#"node "n1": labels: an entry has an empty key"#
+    );
 }
 
 // ---- secrets
@@ -114,7 +117,7 @@ fn secret_data_is_between_1_byte_and_500_kib() {
 fn secret_label_keys_must_not_be_empty() {
     let mut s = SecretSpec::new("pw", b"x".to_vec());
     s.labels.insert(String::new(), String::new());
-    assert_eq!(err(&s), r#"secret "pw": labels: a label has an empty key"#);
+    assert_eq!(err(&s), r#"secret "pw": labels: an entry has an empty key"#);
 }
 
 // ---- configs
@@ -133,7 +136,7 @@ fn config_rules() {
     );
     let mut c = ConfigSpec::new("c", b"x".to_vec());
     c.labels.insert(String::new(), String::new());
-    assert_eq!(err(&c), r#"config "c": labels: a label has an empty key"#);
+    assert_eq!(err(&c), r#"config "c": labels: an entry has an empty key"#);
 }
 
 // ---- networks
@@ -181,12 +184,14 @@ fn network_driver_labels_and_ingress_rules() {
     n.labels
         .insert(PREDEFINED_NETWORK_LABEL.into(), "true".into());
     n.labels.insert(String::new(), String::new());
+    n.driver_options.insert(String::new(), "1".into());
     assert_eq!(
         err(&n),
         [
-            r#"network "net": labels: a label has an empty key"#,
+            r#"network "net": labels: an entry has an empty key"#,
             r#"network "net": labels: label "com.docker.swarm.predefined" is reserved for networks the cluster creates"#,
             r#"network "net": driver: must not be empty"#,
+            r#"network "net": driver_options: an entry has an empty key"#,
             r#"network "net": attachable: an ingress network cannot be attachable"#,
             r#"network "net": ipam.driver: must not be empty"#,
         ]

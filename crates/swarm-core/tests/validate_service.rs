@@ -99,7 +99,7 @@ fn label_keys_must_not_be_empty() {
     s.labels.insert(String::new(), "x".into());
     assert_eq!(
         err(&s),
-        r#"service "web": labels: a label has an empty key"#
+        r#"service "web": labels: an entry has an empty key"#
     );
 }
 
@@ -311,6 +311,21 @@ fn config_references_need_id_and_name() {
     assert_eq!(
         err(&s),
         r#"service "web": task_template.container.configs[0].config_id: must not be empty; service "web": task_template.container.configs[0].config_name: must not be empty"#
+    );
+}
+
+#[test]
+fn referenced_secret_and_config_names_follow_the_name_rule() {
+    let mut s = web();
+    s.task_template.container.secrets = vec![secret("bad name", "a")];
+    s.task_template.container.configs = vec![config(".dot", "b")];
+    assert_eq!(
+        err(&s),
+        [
+            r#"service "web": task_template.container.secrets[0].secret_name: "bad name" is not a valid name (letters, digits, '-', '_' and '.', starting and ending with a letter or digit)"#,
+            r#"service "web": task_template.container.configs[0].config_name: ".dot" is not a valid name (letters, digits, '-', '_' and '.', starting and ending with a letter or digit)"#,
+        ]
+        .join("; ")
     );
 }
 
@@ -577,6 +592,7 @@ fn constraints_are_key_op_value_over_known_attributes() {
         "node.labels.a==<x".into(),
         "node.role==boss".into(),
         "node.labels.a==".into(),
+        "node.ip==10.0.0.300".into(),
     ];
     assert_eq!(
         err(&s),
@@ -587,6 +603,7 @@ fn constraints_are_key_op_value_over_known_attributes() {
             r#"service "web": task_template.placement.constraints[3]: "node.labels.a==<x" has an invalid value "<x""#,
             r#"service "web": task_template.placement.constraints[4]: "node.role==boss" compares node.role with "boss", which is neither manager nor worker"#,
             r#"service "web": task_template.placement.constraints[5]: "node.labels.a==" has an invalid value """#,
+            r#"service "web": task_template.placement.constraints[6]: "node.ip==10.0.0.300" compares node.ip with "10.0.0.300", which is neither an IP address nor a CIDR subnet"#,
         ]
         .join("; ")
     );

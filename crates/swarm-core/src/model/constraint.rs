@@ -3,6 +3,7 @@
 //! The syntax and the rules for keys and values are SwarmKit's; unlike SwarmKit, a key that
 //! names no node attribute is an error here instead of a constraint that silently never matches.
 
+use crate::validate::cidr::Cidr;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -158,6 +159,16 @@ pub enum ConstraintError {
         /// The value.
         value: String,
     },
+    /// `node.ip` compared with something that is neither an IP address nor a CIDR subnet.
+    #[error(
+        "{expr:?} compares node.ip with {value:?}, which is neither an IP address nor a CIDR subnet"
+    )]
+    InvalidIp {
+        /// The expression.
+        expr: String,
+        /// The value.
+        value: String,
+    },
     /// `node.role` compared with something else than `manager` or `worker`.
     #[error("{expr:?} compares node.role with {value:?}, which is neither manager nor worker")]
     InvalidRole {
@@ -213,6 +224,15 @@ impl Constraint {
             && !value.eq_ignore_ascii_case("worker")
         {
             return Err(ConstraintError::InvalidRole {
+                expr: expr.to_owned(),
+                value: value.to_owned(),
+            });
+        }
+        if parsed_key == ConstraintKey::NodeIp
+            && value.parse::<std::net::IpAddr>().is_err()
+            && Cidr::parse(value).is_none()
+        {
+            return Err(ConstraintError::InvalidIp {
                 expr: expr.to_owned(),
                 value: value.to_owned(),
             });

@@ -3,6 +3,7 @@
 use crate::model::container::{ContainerSpec, FileTarget, HealthCheck, Mount, MountType};
 use crate::validate::duration::check_duration;
 use crate::validate::error::{Report, Rule};
+use crate::validate::names::{check_labels, is_object_name};
 use crate::validate::quantity::Quantity;
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ pub(crate) fn check_container(r: &mut Report, path: &str, c: &ContainerSpec) {
     if c.image.is_empty() {
         r.push(format!("{path}.image"), Rule::Empty);
     }
+    check_labels(r, &format!("{path}.labels"), &c.labels);
     for (i, entry) in c.env.iter().enumerate() {
         let field = format!("{path}.env[{i}]");
         match entry.split_once('=') {
@@ -136,6 +138,13 @@ fn check_file_refs(
         }
         if name.is_empty() {
             r.push(format!("{field}.{kind}_name"), Rule::Empty);
+        } else if !is_object_name(name) {
+            r.push(
+                format!("{field}.{kind}_name"),
+                Rule::InvalidObjectName {
+                    value: (*name).to_owned(),
+                },
+            );
         }
         let tfield = format!("{field}.target");
         if target.name.is_empty() {

@@ -74,8 +74,8 @@ pub enum Rule {
         /// The name.
         value: String,
     },
-    /// A label has an empty key.
-    #[error("a label has an empty key")]
+    /// A label (or option) has an empty key.
+    #[error("an entry has an empty key")]
     EmptyLabelKey,
     /// A quantity is negative.
     #[error("must not be negative, got {value}")]
@@ -325,11 +325,25 @@ pub struct ValidationError {
 
 /// Every rule a spec broke, in the order of its fields (at most [`MAX_REPORTED_ERRORS`] kept).
 ///
-/// Displayed as the errors joined by `"; "`.
-#[derive(Clone, Debug, PartialEq)]
+/// Displayed as the errors joined by `"; "`, followed by `"; and N more"` when some were not
+/// kept.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}", render(&self.errors, self.omitted))]
 pub struct ValidationErrors {
     errors: Vec<ValidationError>,
     omitted: usize,
+}
+
+fn render(errors: &[ValidationError], omitted: usize) -> String {
+    let mut out = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if omitted > 0 {
+        out.push_str(&format!("; and {omitted} more"));
+    }
+    out
 }
 
 impl ValidationErrors {
@@ -353,23 +367,6 @@ impl ValidationErrors {
         self.errors.iter().any(|e| e.field == field)
     }
 }
-
-impl fmt::Display for ValidationErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.errors.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{e}")?;
-        }
-        if self.omitted > 0 {
-            write!(f, "; and {} more", self.omitted)?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ValidationErrors {}
 
 impl IntoIterator for ValidationErrors {
     type Item = ValidationError;

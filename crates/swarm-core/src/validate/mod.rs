@@ -24,7 +24,7 @@
 //! within limits, absolute mount and working directory paths, known stop signals, file targets
 //! that stay inside their directory, and job-mode consistency.
 
-mod cidr;
+pub(crate) mod cidr;
 mod container;
 mod duration;
 mod endpoint;

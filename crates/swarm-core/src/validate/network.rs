@@ -26,6 +26,7 @@ impl Validate for NetworkSpec {
         if self.driver.is_empty() {
             r.push("driver", Rule::Empty);
         }
+        check_labels(&mut r, "driver_options", &self.driver_options);
         if self.attachable && self.ingress {
             r.push("attachable", Rule::AttachableIngress);
         }
