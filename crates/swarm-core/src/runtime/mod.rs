@@ -49,8 +49,8 @@ pub mod health;
 pub mod host;
 pub mod logs;
 pub mod mock;
-// #[cfg(unix)]
-// pub mod process;
+#[cfg(unix)]
+pub mod process;
 
 pub use controller::Controller;
 pub use error::{BoxError, ErrorKind, LifecycleStep, RuntimeError};
