@@ -432,3 +432,19 @@ fn displays_use_the_docker_words() {
     );
     assert_eq!(ServiceMode::GlobalJob.to_string(), "global-job");
 }
+
+#[test]
+fn the_cluster_round_trips() {
+    let mut cluster = Cluster {
+        id: "c1".into(),
+        meta: Meta::new(Version(1), at(0)),
+        spec: ClusterSpec::default(),
+    };
+    cluster.spec.dispatcher.heartbeat_period = Duration::from_secs(1);
+    cluster.spec.orchestration.task_history_retention_limit = 2;
+    assert_eq!(round_trip(&cluster), cluster);
+    assert_eq!(
+        cluster.spec.dispatcher.heartbeat_grace_period(),
+        Duration::from_secs(3)
+    );
+}

@@ -243,3 +243,69 @@ fn a_wider_later_subnet_overlaps_an_earlier_narrower_one() {
     n.ipam.configs = vec![pool("0.0.0.0/0", None, None), pool("::/0", None, None)];
     ok(&n);
 }
+
+// ---- cluster
+
+#[test]
+fn the_default_cluster_spec_is_valid_and_follows_swarmkit() {
+    use std::time::Duration;
+    use swarm_core::model::ClusterSpec;
+    let spec = ClusterSpec::default();
+    ok(&spec);
+    assert_eq!(spec.dispatcher.heartbeat_period, Duration::from_secs(5));
+    assert_eq!(spec.dispatcher.heartbeat_grace_multiplier, 3);
+    assert_eq!(spec.raft.snapshot_interval_entries, 10_000);
+    assert_eq!(
+        spec.ca_config.node_cert_expiry,
+        Duration::from_secs(90 * 86_400)
+    );
+    let bare: ClusterSpec = serde_json::from_str("{}").unwrap();
+    assert_eq!(bare, spec);
+}
+
+#[test]
+fn cluster_rules() {
+    use std::time::Duration;
+    use swarm_core::model::ClusterSpec;
+    let mut spec = ClusterSpec {
+        name: "prod_eu".into(),
+        ..ClusterSpec::default()
+    };
+    spec.dispatcher.heartbeat_period = Duration::from_millis(1);
+    spec.raft.heartbeat_interval = Duration::from_millis(50);
+    spec.raft.election_timeout = Duration::from_millis(150);
+    spec.ca_config.node_cert_expiry = Duration::from_secs(3600);
+    ok(&spec);
+
+    spec.dispatcher.heartbeat_period = Duration::ZERO;
+    spec.dispatcher.heartbeat_grace_multiplier = 0;
+    spec.raft.snapshot_interval_entries = 0;
+    spec.raft.heartbeat_interval = Duration::from_secs(2);
+    spec.raft.election_timeout = Duration::from_secs(2);
+    spec.ca_config.node_cert_expiry = Duration::from_secs(59 * 60);
+    assert_eq!(
+        err(&spec),
+        [
+            r#"cluster "prod_eu": dispatcher.heartbeat_period: 0ns is below the minimum of 1ms"#,
+            r#"cluster "prod_eu": dispatcher.heartbeat_grace_multiplier: 0 is below the minimum of 1"#,
+            r#"cluster "prod_eu": raft.snapshot_interval_entries: 0 is below the minimum of 1"#,
+            r#"cluster "prod_eu": raft.election_timeout: 2s must be above the heartbeat interval of 2s"#,
+            r#"cluster "prod_eu": ca_config.node_cert_expiry: 59m is below the minimum of 1h"#,
+        ]
+        .join("; ")
+    );
+
+    let mut spec = ClusterSpec::default();
+    spec.name.clear();
+    spec.ca_config.node_cert_expiry = Duration::from_secs(11 * 365 * 86_400);
+    spec.dispatcher.heartbeat_period = Duration::from_secs(400 * 86_400);
+    assert_eq!(
+        err(&spec),
+        [
+            r#"cluster "": name: must not be empty"#,
+            r#"cluster "": dispatcher.heartbeat_period: 400d is above the maximum of 365d"#,
+            r#"cluster "": ca_config.node_cert_expiry: 4015d is above the maximum of 3650d"#,
+        ]
+        .join("; ")
+    );
+}

@@ -75,3 +75,7 @@ id_type!(
     /// Identifies a network.
     NetworkId
 );
+id_type!(
+    /// Identifies the cluster.
+    ClusterId
+);

@@ -1,12 +1,14 @@
-//! The cluster model: nodes, services, tasks, secrets, configs and networks.
+//! The cluster model: the cluster, nodes, services, tasks, secrets, configs and networks.
 //!
 //! Every type is plain data (serde, snake_case, missing fields take their defaults) so that it
 //! can be stored in `swarm-store`, sent over the wire and fed to pure reconcile functions.
 //! Defaults follow SwarmKit: restart policy `any` after 5 s, update and rollback parallelism 1
 //! with no delay, failure action `pause`, monitor 5 s, order `stop-first`, max failure ratio 0,
-//! stop grace period 10 s, task history 5. Check a spec with [`crate::validate::Validate`]
+//! stop grace period 10 s, task history 5, heartbeat 5 s with a node down after 3 missed,
+//! snapshot every 10,000 entries, node certificates valid 90 days. Check a spec with [`crate::validate::Validate`]
 //! before storing it.
 
+pub mod cluster;
 pub mod config;
 pub mod config_data;
 pub mod constraint;
@@ -33,6 +35,7 @@ pub mod task_state;
 pub mod update_config;
 pub mod update_status;
 
+pub use cluster::*;
 pub use config::*;
 pub use config_data::*;
 pub use constraint::*;

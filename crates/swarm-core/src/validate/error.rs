@@ -21,6 +21,8 @@ pub enum ObjectKind {
     Config,
     /// A network.
     Network,
+    /// The cluster object.
+    Cluster,
 }
 
 impl fmt::Display for ObjectKind {
@@ -31,6 +33,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::Secret => "secret",
             ObjectKind::Config => "config",
             ObjectKind::Network => "network",
+            ObjectKind::Cluster => "cluster",
         })
     }
 }
@@ -293,6 +296,14 @@ pub enum Rule {
         other: String,
         /// Index of the earlier pool.
         first: usize,
+    },
+    /// An election timeout that a healthy leader's heartbeats cannot beat.
+    #[error("{timeout} must be above the heartbeat interval of {heartbeat}")]
+    NotAboveHeartbeat {
+        /// The election timeout.
+        timeout: Quantity,
+        /// The heartbeat interval.
+        heartbeat: Quantity,
     },
     /// The ingress network is only for the routing mesh.
     #[error("an ingress network cannot be attachable")]

@@ -25,6 +25,7 @@
 //! that stay inside their directory, and job-mode consistency.
 
 pub(crate) mod cidr;
+mod cluster;
 mod container;
 mod duration;
 mod endpoint;
@@ -40,6 +41,7 @@ mod service;
 mod task_template;
 mod update_config;
 
+pub use cluster::{MAX_NODE_CERT_EXPIRY, MIN_HEARTBEAT_PERIOD, MIN_NODE_CERT_EXPIRY};
 pub use container::{MAX_FILE_MODE, MIN_HEALTHCHECK_DURATION};
 pub use duration::MAX_SPEC_DURATION;
 pub use endpoint::MAX_PORT;
@@ -57,8 +59,8 @@ pub use service::MAX_SERVICE_TASKS;
 ///
 /// Implemented by [`ServiceSpec`](crate::model::ServiceSpec),
 /// [`NodeSpec`](crate::model::NodeSpec), [`Node`](crate::model::Node),
-/// [`SecretSpec`](crate::model::SecretSpec), [`ConfigSpec`](crate::model::ConfigSpec) and
-/// [`NetworkSpec`](crate::model::NetworkSpec).
+/// [`SecretSpec`](crate::model::SecretSpec), [`ConfigSpec`](crate::model::ConfigSpec),
+/// [`NetworkSpec`](crate::model::NetworkSpec) and [`ClusterSpec`](crate::model::ClusterSpec).
 pub trait Validate {
     /// `Ok` if every rule holds, otherwise every broken rule (see [`ValidationErrors`]).
     fn validate(&self) -> Result<(), ValidationErrors>;
