@@ -1,0 +1,142 @@
+//! Placement benchmark: the scenarios S1–S4 of `sched-scenarios.md`.
+//!
+//! ```text
+//! cargo run --release -p swarm-sched --example sched_scenarios [S1 S2 S3 S4] [--runs N]
+//! ```
+//!
+//! Each scenario runs in a fresh child process (this same binary, `--child NAME`), so that
+//! its peak RSS (`VmHWM` from `/proc/self/status`) belongs to that scenario alone. The child
+//! builds the scenario's nodes and task groups, then `runs` times (default 5, at least 3)
+//! builds a fresh engine from the nodes (`setup_ms`, untimed for placement) and times
+//! placement only: `Engine::schedule` on every group, i.e. every decision made and the
+//! engine's own node accounting (resources, counts, task records) updated. The best run is
+//! printed; `cpu_ms` is the thread CPU time of that run (`/proc/thread-self/schedstat`).
+#![allow(missing_docs)]
+
+#[path = "../benches/scenarios/mod.rs"]
+mod scenarios;
+
+use scenarios::{ALL, Scenario};
+use std::process::Command;
+use std::time::Instant;
+
+const DEFAULT_RUNS: usize = 5;
+const MIN_RUNS: usize = 3;
+
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn child(sc: Scenario, runs: usize) {
+    let nodes = sc.nodes();
+    let groups = sc.groups();
+    let mut best: Option<(f64, f64, f64, scenarios::Quality)> = None;
+    for _ in 0..runs {
+        let nodes = nodes.clone();
+        let groups = groups.clone();
+        let t0 = Instant::now();
+        let mut engine = scenarios::engine_with(nodes);
+        let setup_ms = t0.elapsed().as_secs_f64() * 1e3;
+        let cpu0 = thread_cpu_ns();
+        let t1 = Instant::now();
+        let outcomes = scenarios::place(&mut engine, groups);
+        let wall_ms = t1.elapsed().as_secs_f64() * 1e3;
+        let cpu_ms = (thread_cpu_ns().saturating_sub(cpu0)) as f64 / 1e6;
+        let q = scenarios::quality(sc, &engine, &outcomes);
+        drop(outcomes);
+        drop(engine);
+        if best.as_ref().is_none_or(|b| wall_ms < b.0) {
+            best = Some((wall_ms, cpu_ms, setup_ms, q));
+        }
+    }
+    let Some((wall_ms, cpu_ms, setup_ms, q)) = best else {
+        return;
+    };
+    let tasks = sc.task_count();
+    let mut line = format!(
+        "{} nodes={} tasks={} placement_ms={:.1} tasks_per_s={:.0} ns_per_task={:.0} cpu_ms={:.1} peak_rss_mb={} unplaced={} min_per_node={} max_per_node={}",
+        sc.name(),
+        sc.node_count(),
+        tasks,
+        wall_ms,
+        tasks as f64 / (wall_ms / 1e3),
+        wall_ms * 1e6 / tasks as f64,
+        cpu_ms,
+        peak_rss_kib().div_ceil(1024),
+        q.unplaced,
+        q.min_per_node,
+        q.max_per_node,
+    );
+    if sc == Scenario::S3 {
+        line.push_str(&format!(
+            " min_per_zone={} max_per_zone={}",
+            q.min_per_zone, q.max_per_zone
+        ));
+    }
+    line.push_str(&format!(" setup_ms={setup_ms:.1} runs={runs}"));
+    println!("{line}");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut runs = DEFAULT_RUNS;
+    let mut names: Vec<Scenario> = Vec::new();
+    let mut child_of: Option<Scenario> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--runs" => {
+                runs = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(DEFAULT_RUNS)
+                    .max(MIN_RUNS);
+            }
+            "--child" => child_of = it.next().and_then(|v| Scenario::parse(v)),
+            other => match Scenario::parse(other) {
+                Some(sc) => names.push(sc),
+                None => {
+                    eprintln!("unknown scenario {other:?}: expected S1, S2, S3 or S4");
+                    std::process::exit(2);
+                }
+            },
+        }
+    }
+    if let Some(sc) = child_of {
+        child(sc, runs);
+        return;
+    }
+    if names.is_empty() {
+        names = ALL.to_vec();
+    }
+    let exe = std::env::current_exe().expect("the example knows its own path");
+    for sc in names {
+        let out = Command::new(&exe)
+            .args(["--child", sc.name(), "--runs", &runs.to_string()])
+            .output()
+            .expect("spawning the scenario child process");
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        if !out.status.success() {
+            eprintln!(
+                "{} failed: {}",
+                sc.name(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The filters, compiled once per task group, evaluated per node.
+//!
+//! Order (cheapest first; a node is rejected by the first that fails):
+//! 1. availability: node alive, ready and `active`;
+//! 2. platform: the node's OS/architecture is one the task supports;
+//! 3. constraints, in the order written;
+//! 4. resources: CPU, memory, then each generic resource in the order requested;
+//! 5. host-mode published ports free;
+//! 6. max replicas per node.
+//!
+//! Filters 1–3 depend only on the node and the spec ("static"); 4–6 change as tasks are
+//! placed ("dynamic").
+
+use crate::constraint::{ConstraintKey, IpMatch, Operator, PreferenceKey};
+use crate::engine::{Engine, NO_SYM, Nodes};
+use crate::error::SchedError;
+use crate::explain::Rejection;
+use crate::intern::Sym;
+use crate::node::normalize_arch;
+use crate::task::TaskSpec;
+
+/// Most constraints one task spec may carry.
+pub const MAX_CONSTRAINTS_PER_TASK: usize = 64;
+/// Most spread preferences (tree levels) one task spec may carry.
+pub const MAX_PREFERENCES: usize = 8;
+/// Most platforms one task spec may list.
+pub const MAX_PLATFORMS_PER_TASK: usize = 64;
+/// Most host-mode published ports one task may bind.
+pub const MAX_HOST_PORTS_PER_TASK: usize = 1024;
+/// Most generic resource requests one task may carry.
+pub const MAX_GENERIC_PER_TASK: usize = 64;
+
+/// Wildcard symbol in a platform requirement.
+pub(crate) const ANY: Sym = u32::MAX - 1;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Field {
+    Id,
+    Hostname,
+    Role,
+    Os,
+    Arch,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cc {
+    Field {
+        field: Field,
+        want: Sym,
+        eq: bool,
+    },
+    Label {
+        engine: bool,
+        key: Sym,
+        want: Sym,
+        eq: bool,
+    },
+    Ip {
+        m: IpMatch,
+        eq: bool,
+    },
+}
+
+/// A task spec resolved against the engine's symbols.
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled {
+    pub(crate) svc: u32,
+    pub(crate) cpu: i64,
+    pub(crate) mem: i64,
+    /// (kind symbol, count, index in spec.generic)
+    pub(crate) generic: Vec<(Sym, i64, usize)>,
+    pub(crate) ports: Vec<u32>,
+    pub(crate) max_per_node: u32,
+    pub(crate) platforms: Vec<(Sym, Sym)>,
+    pub(crate) constraints: Vec<Cc>,
+    pub(crate) prefs: Vec<(bool, Sym)>,
+    /// No generic resources, ports or max replicas: fit is CPU and memory only.
+    pub(crate) simple: bool,
+    /// No platforms and no constraints: static filtering is availability only.
+    pub(crate) static_trivial: bool,
+}
+
+fn check(field: &str, value: usize, max: usize) -> Result<(), SchedError> {
+    if value > max {
+        Err(SchedError::LimitExceeded {
+            field: field.to_owned(),
+            value: value as u64,
+            limit: max as u64,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// Resolves a spec. `svc` is the service slot (`u32::MAX` for a service never seen).
+    pub(crate) fn compile(&self, spec: &TaskSpec, svc: u32) -> Result<Compiled, SchedError> {
+        check(
+            "task spec: constraints",
+            spec.constraints.len(),
+            MAX_CONSTRAINTS_PER_TASK,
+        )?;
+        check(
+            "task spec: preferences",
+            spec.preferences.len(),
+            MAX_PREFERENCES,
+        )?;
+        check(
+            "task spec: platforms",
+            spec.platforms.len(),
+            MAX_PLATFORMS_PER_TASK,
+        )?;
+        check(
+            "task spec: host ports",
+            spec.host_ports.len(),
+            MAX_HOST_PORTS_PER_TASK,
+        )?;
+        check(
+            "task spec: generic resources",
+            spec.generic.len(),
+            MAX_GENERIC_PER_TASK,
+        )?;
+        let sym = |s: &str| self.strings.get(s).unwrap_or(NO_SYM);
+        let constraints = spec
+            .constraints
+            .iter()
+            .map(|c| {
+                let eq = c.op == Operator::Eq;
+                let want = sym(&c.normalized_value());
+                match &c.key {
+                    ConstraintKey::NodeId => Cc::Field {
+                        field: Field::Id,
+                        want,
+                        eq,
+                    },
+                    ConstraintKey::Hostname => Cc::Field {
+                        field: Field::Hostname,
+                        want,
+                        eq,
+                    },
+                    ConstraintKey::Role => Cc::Field {
+                        field: Field::Role,
+                        want,
+                        eq,
+                    },
+                    ConstraintKey::PlatformOs => Cc::Field {
+                        field: Field::Os,
+                        want,
+                        eq,
+                    },
+                    ConstraintKey::PlatformArch => Cc::Field {
+                        field: Field::Arch,
+                        want,
+                        eq,
+                    },
+                    ConstraintKey::NodeLabel(k) => Cc::Label {
+                        engine: false,
+                        key: sym(k),
+                        want,
+                        eq,
+                    },
+                    ConstraintKey::EngineLabel(k) => Cc::Label {
+                        engine: true,
+                        key: sym(k),
+                        want,
+                        eq,
+                    },
+                    ConstraintKey::Ip => match c.ip {
+                        Some(m) => Cc::Ip { m, eq },
+                        // Constraint built by hand without the parsed block: compare nothing.
+                        None => Cc::Field {
+                            field: Field::Id,
+                            want: NO_SYM,
+                            eq,
+                        },
+                    },
+                }
+            })
+            .collect::<Vec<_>>();
+        let platforms = spec
+            .platforms
+            .iter()
+            .map(|p| {
+                let os = if p.os.is_empty() {
+                    ANY
+                } else {
+                    sym(&p.os.to_lowercase())
+                };
+                let arch = if p.arch.is_empty() {
+                    ANY
+                } else {
+                    sym(&normalize_arch(&p.arch))
+                };
+                (os, arch)
+            })
+            .collect::<Vec<_>>();
+        let generic = spec
+            .generic
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.count > 0)
+            .map(|(i, g)| (sym(&g.kind), i64::try_from(g.count).unwrap_or(i64::MAX), i))
+            .collect::<Vec<_>>();
+        let mut ports: Vec<u32> = spec.host_ports.iter().map(|p| p.key()).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        let prefs = spec
+            .preferences
+            .iter()
+            .map(|p| match &p.key {
+                PreferenceKey::NodeLabel(k) => (false, sym(k)),
+                PreferenceKey::EngineLabel(k) => (true, sym(k)),
+            })
+            .collect();
+        let max_per_node = u32::try_from(spec.max_replicas_per_node).unwrap_or(u32::MAX);
+        Ok(Compiled {
+            svc,
+            cpu: i64::try_from(spec.nano_cpus).unwrap_or(i64::MAX),
+            mem: i64::try_from(spec.memory_bytes).unwrap_or(i64::MAX),
+            simple: generic.is_empty() && ports.is_empty() && max_per_node == 0,
+            static_trivial: constraints.is_empty() && platforms.is_empty(),
+            generic,
+            ports,
+            max_per_node,
+            platforms,
+            constraints,
+            prefs,
+        })
+    }
+
+    /// First static filter (availability, platform, constraints) that rejects node `i`.
+    pub(crate) fn static_reject(&self, i: usize, c: &Compiled) -> Option<Rejection> {
+        if !self.nodes.hot[i].usable {
+            return Some(Rejection::NotAvailable);
+        }
+        if c.static_trivial {
+            return None;
+        }
+        let s = &self.nodes.slots[i];
+        if !c.platforms.is_empty()
+            && !c
+                .platforms
+                .iter()
+                .any(|&(os, arch)| (os == ANY || os == s.os) && (arch == ANY || arch == s.arch))
+        {
+            return Some(Rejection::Platform);
+        }
+        for (k, cc) in c.constraints.iter().enumerate() {
+            let ok = match *cc {
+                Cc::Field { field, want, eq } => {
+                    let have = match field {
+                        Field::Id => s.id_l,
+                        Field::Hostname => s.host_l,
+                        Field::Role => s.role,
+                        Field::Os => s.os,
+                        Field::Arch => s.arch,
+                    };
+                    (have == want) == eq
+                }
+                Cc::Label {
+                    engine,
+                    key,
+                    want,
+                    eq,
+                } => {
+                    let have = if key == NO_SYM {
+                        self.empty
+                    } else {
+                        self.nodes.label(i, engine, key).map_or(self.empty, |l| l.0)
+                    };
+                    (have == want) == eq
+                }
+                Cc::Ip { m, eq } => s.spec.ip.is_some_and(|ip| m.contains(ip)) == eq,
+            };
+            if !ok {
+                return Some(Rejection::Constraint(k));
+            }
+        }
+        None
+    }
+}
+
+impl Nodes {
+    /// First dynamic filter (resources, host ports, max replicas) that rejects node `i`,
+    /// given it already runs `svc_count` tasks of the group's service.
+    pub(crate) fn dynamic_reject(
+        &self,
+        i: usize,
+        c: &Compiled,
+        svc_count: u32,
+    ) -> Option<Rejection> {
+        let h = &self.hot[i];
+        if c.cpu > 0 && h.free_cpu < c.cpu {
+            return Some(Rejection::Cpu);
+        }
+        if c.mem > 0 && h.free_mem < c.mem {
+            return Some(Rejection::Memory);
+        }
+        if c.simple {
+            return None;
+        }
+        for &(kind, count, idx) in &c.generic {
+            if kind == NO_SYM || self.generic_free(i, kind) < count {
+                return Some(Rejection::Generic(idx));
+            }
+        }
+        for &p in &c.ports {
+            if self.port_in_use(i, p) {
+                return Some(Rejection::HostPort(crate::node::HostPort::from_key(p)));
+            }
+        }
+        if c.max_per_node > 0 && svc_count >= c.max_per_node {
+            return Some(Rejection::MaxReplicas);
+        }
+        None
+    }
+
+    /// Whether one more task of the group fits on node `i`.
+    #[inline]
+    pub(crate) fn fits(&self, i: usize, c: &Compiled, svc_count: u32) -> bool {
+        let h = &self.hot[i];
+        if (c.cpu > 0 && h.free_cpu < c.cpu) || (c.mem > 0 && h.free_mem < c.mem) {
+            return false;
+        }
+        c.simple || self.dynamic_reject(i, c, svc_count).is_none()
+    }
+}

@@ -1,0 +1,40 @@
+//! String interning: label keys and values become small integers at node-insert time.
+
+use crate::hash::FxHashMap;
+use std::sync::Arc;
+
+/// A symbol: the index of an interned string.
+pub(crate) type Sym = u32;
+
+/// Maps strings to dense [`Sym`]s and back. Symbols are never freed: the set of distinct
+/// label keys and values in a cluster is small and bounded by what the nodes advertise.
+#[derive(Default, Debug, Clone)]
+pub(crate) struct Interner {
+    map: FxHashMap<Arc<str>, Sym>,
+    strings: Vec<Arc<str>>,
+}
+
+impl Interner {
+    /// Interns `s`, returning its symbol.
+    pub(crate) fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&sym) = self.map.get(s) {
+            return sym;
+        }
+        let sym = Sym::try_from(self.strings.len())
+            .expect("fewer than 2^32 distinct strings: bounded by node label limits");
+        let arc: Arc<str> = Arc::from(s);
+        self.strings.push(arc.clone());
+        self.map.insert(arc, sym);
+        sym
+    }
+
+    /// The symbol of `s` if it was interned.
+    pub(crate) fn get(&self, s: &str) -> Option<Sym> {
+        self.map.get(s).copied()
+    }
+
+    /// The string of a symbol.
+    pub(crate) fn resolve(&self, sym: Sym) -> &str {
+        self.strings.get(sym as usize).map_or("", |s| s)
+    }
+}

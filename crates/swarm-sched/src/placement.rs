@@ -1,0 +1,470 @@
+//! Placing a task group: filter, rank, assign, account.
+
+use crate::engine::{Engine, Extras, Nodes, Strategy, TaskRecord};
+use crate::error::SchedError;
+use crate::explain::Unschedulable;
+use crate::filters::Compiled;
+use crate::hash::FxHashMap;
+use crate::ids::{NodeId, ServiceId, TaskId};
+use crate::intern::Interner;
+use crate::task::TaskGroup;
+use crate::tree::Tree;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
+use std::collections::hash_map::Entry as MapEntry;
+
+/// Most tasks one group may hold.
+pub const MAX_TASKS_PER_GROUP: usize = 10_000_000;
+
+/// One decision: this task goes to this node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// The task.
+    pub task: TaskId,
+    /// The node chosen.
+    pub node: NodeId,
+}
+
+/// A named generic item claimed for a placed task, e.g. GPU `GPU-1` of kind `gpu`: the task
+/// holds it alone until it finishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedClaim {
+    /// The task.
+    pub task: TaskId,
+    /// Resource kind.
+    pub kind: String,
+    /// Item identifier.
+    pub item: String,
+}
+
+/// The result of placing one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupOutcome {
+    /// The group's service.
+    pub service: ServiceId,
+    /// The group's spec version.
+    pub spec_version: u64,
+    /// Tasks placed, in the group's task order.
+    pub assignments: Vec<Assignment>,
+    /// Tasks no node could take, in the group's order.
+    pub unplaced: Vec<TaskId>,
+    /// Why, when `unplaced` is not empty: per filter, how many nodes it excluded.
+    pub reason: Option<Unschedulable>,
+    /// Tasks skipped because the engine already accounts them on a node.
+    pub already_placed: Vec<TaskId>,
+    /// Named generic items claimed by the placed tasks (empty unless the spec asks for a
+    /// kind that nodes advertise as named items).
+    pub claims: Vec<NamedClaim>,
+}
+
+/// Heap entry; ordered so that `BinaryHeap` (a max-heap) pops the smallest (key, node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    key: u64,
+    idx: u32,
+}
+
+impl Ord for Entry {
+    #[inline]
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.key.cmp(&self.key).then(o.idx.cmp(&self.idx))
+    }
+}
+
+impl PartialOrd for Entry {
+    #[inline]
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// Nomad's bin-packing "free" score after adding one task: 10^freeCPU% + 10^freeMem%,
+/// in [2, 20]; lower means fuller. Quantised to u32.
+fn binpack_cost(nodes: &Nodes, i: usize, c: &Compiled) -> u32 {
+    let h = &nodes.hot[i];
+    let pct = |cap: i64, free: i64, req: i64| {
+        if cap <= 0 {
+            0.0
+        } else {
+            ((free - req) as f64 / cap as f64).clamp(0.0, 1.0)
+        }
+    };
+    let total = 10f64.powf(pct(h.cap_cpu, h.free_cpu, c.cpu))
+        + 10f64.powf(pct(h.cap_mem, h.free_mem, c.mem));
+    (((total - 2.0) / 18.0).clamp(0.0, 1.0) * f64::from(u32::MAX)) as u32
+}
+
+/// Ranking key of node `i` (smaller is better).
+///
+/// Spread: `failure rank | tasks of the service | tasks in total`.
+/// Binpack: `failure rank | bin-packing cost | tasks of the service`.
+/// The failure rank is 0 below the configured maximum of recent failures, else the count.
+#[inline]
+fn rank_key(
+    nodes: &Nodes,
+    svc_count: &[u32],
+    fail: &[u8],
+    c: &Compiled,
+    strategy: Strategy,
+    i: usize,
+) -> u64 {
+    let fr = u64::from(fail[i]) << 56;
+    let sc = u64::from(svc_count[i].min(0xff_ffff));
+    match strategy {
+        Strategy::Spread => fr | (sc << 32) | u64::from(nodes.hot[i].total),
+        Strategy::Binpack => fr | (u64::from(binpack_cost(nodes, i, c)) << 24) | sc,
+    }
+}
+
+struct Run<'a> {
+    nodes: &'a mut Nodes,
+    tasks: &'a mut FxHashMap<TaskId, TaskRecord>,
+    extras: &'a mut FxHashMap<TaskId, Extras>,
+    demand: u32,
+    svc_count: &'a mut [u32],
+    fail: &'a [u8],
+    strings: &'a Interner,
+    c: &'a Compiled,
+    strategy: Strategy,
+    group: &'a [TaskId],
+    cursor: usize,
+    out: Vec<Assignment>,
+    duplicates: Vec<TaskId>,
+    claims: Vec<NamedClaim>,
+    touched: Vec<u32>,
+}
+
+impl Run<'_> {
+    fn heap_of(&self, nodes: &[u32]) -> BinaryHeap<Entry> {
+        let mut v = Vec::with_capacity(nodes.len());
+        for &i in nodes {
+            let iu = i as usize;
+            if self.nodes.fits(iu, self.c, self.svc_count[iu]) {
+                v.push(Entry {
+                    key: rank_key(
+                        self.nodes,
+                        self.svc_count,
+                        self.fail,
+                        self.c,
+                        self.strategy,
+                        iu,
+                    ),
+                    idx: i,
+                });
+            }
+        }
+        BinaryHeap::from(v)
+    }
+
+    /// Places up to `want` tasks on the nodes of one heap, best node first; a node leaves the
+    /// heap when the next task would not fit. Returns how many were placed.
+    fn place_leaf(&mut self, heap: &mut BinaryHeap<Entry>, want: usize) -> usize {
+        let Run {
+            nodes,
+            tasks,
+            extras,
+            demand,
+            svc_count,
+            fail,
+            strings,
+            c,
+            strategy,
+            group,
+            cursor,
+            out,
+            duplicates,
+            claims,
+            touched,
+        } = self;
+        let demand = *demand;
+        let (c, strategy, group) = (*c, *strategy, *group);
+        let mut placed = 0;
+        while placed < want && *cursor < group.len() {
+            let Some(mut top) = heap.peek_mut() else {
+                break;
+            };
+            let task = &group[*cursor];
+            *cursor += 1;
+            let vacant = match tasks.entry(task.clone()) {
+                MapEntry::Occupied(_) => {
+                    duplicates.push(task.clone());
+                    continue;
+                }
+                MapEntry::Vacant(v) => v,
+            };
+            let i = top.idx as usize;
+            let h = &mut nodes.hot[i];
+            h.free_cpu -= c.cpu;
+            h.free_mem -= c.mem;
+            h.total += 1;
+            if svc_count[i] == 0 {
+                touched.push(top.idx);
+            }
+            svc_count[i] += 1;
+            let has_extras = !(c.generic.is_empty() && c.ports.is_empty());
+            if has_extras {
+                let x = claim_extras(nodes, strings, c, i, task, claims);
+                nodes.charge_extras(i, &x);
+                extras.insert(task.clone(), x);
+            }
+            vacant.insert(TaskRecord {
+                node: top.idx,
+                svc: c.svc,
+                demand,
+                has_extras,
+            });
+            out.push(Assignment {
+                task: task.clone(),
+                node: nodes.ids[i].clone(),
+            });
+            placed += 1;
+            if nodes.fits(i, c, svc_count[i]) {
+                top.key = rank_key(nodes, svc_count, fail, c, strategy, i);
+            } else {
+                PeekMut::pop(top);
+            }
+        }
+        placed
+    }
+
+    /// SwarmKit's division of `n` tasks among the branches of a preference tree: at each level
+    /// the tasks are spread so that branch totals (existing tasks included) become as even as
+    /// possible; a branch that cannot take its share is marked full and the rest is divided
+    /// among the others. Branch counts are kept live (SwarmKit reuses stale ones).
+    fn place_subtree(
+        &mut self,
+        tree: &mut Tree,
+        heaps: &mut [BinaryHeap<Entry>],
+        b: usize,
+        n: usize,
+    ) -> usize {
+        if let Some(l) = tree.branches[b].leaf {
+            let r = self.place_leaf(&mut heaps[l as usize], n);
+            tree.branches[b].tasks += r as u64;
+            return r;
+        }
+        let children = tree.branches[b].children.clone();
+        let mut full = vec![false; children.len()];
+        let mut full_count = 0;
+        let mut scheduled = 0;
+        while scheduled < n && full_count < children.len() && self.cursor < self.group.len() {
+            let usable = (children.len() - full_count) as u64;
+            let in_usable: u64 = children
+                .iter()
+                .zip(&full)
+                .filter(|(_, f)| !**f)
+                .map(|(&ch, _)| tree.branches[ch as usize].tasks)
+                .sum();
+            let total = in_usable + (n - scheduled) as u64;
+            let desired = total / usable;
+            let mut rem = total % usable;
+            for (ci, &ch) in children.iter().enumerate() {
+                if full[ci] || scheduled >= n {
+                    continue;
+                }
+                let t = tree.branches[ch as usize].tasks;
+                if t < desired || (t == desired && rem > 0) {
+                    let extra = u64::from(rem > 0);
+                    let to_assign = ((desired - t + extra) as usize).min(n - scheduled);
+                    let res = self.place_subtree(tree, heaps, ch as usize, to_assign);
+                    if res < to_assign {
+                        full[ci] = true;
+                        full_count += 1;
+                    } else {
+                        rem = rem.saturating_sub(1);
+                    }
+                    scheduled += res;
+                }
+            }
+        }
+        tree.branches[b].tasks += scheduled as u64;
+        scheduled
+    }
+}
+
+/// Picks the generic resources for one task on node `i`: named items (lowest free items
+/// first, in item order) or discrete units; plus the host ports.
+fn claim_extras(
+    nodes: &Nodes,
+    strings: &Interner,
+    c: &Compiled,
+    i: usize,
+    task: &TaskId,
+    claims: &mut Vec<NamedClaim>,
+) -> Extras {
+    let mut x = Extras {
+        ports: c.ports.clone(),
+        ..Extras::default()
+    };
+    let slot = &nodes.slots[i];
+    for &(kind, count, _) in &c.generic {
+        match slot.named_cap.iter().find(|k| k.kind == kind) {
+            Some(nk) => {
+                let mut got = 0;
+                for &item in &nk.items {
+                    if got == count {
+                        break;
+                    }
+                    if !slot.named_claimed.contains(&(kind, item)) {
+                        x.named.push((kind, item));
+                        claims.push(NamedClaim {
+                            task: task.clone(),
+                            kind: strings.resolve(kind).to_owned(),
+                            item: strings.resolve(item).to_owned(),
+                        });
+                        got += 1;
+                    }
+                }
+            }
+            None => x.discrete.push((kind, count)),
+        }
+    }
+    x
+}
+
+impl Engine {
+    /// Places every task of a group it can, charging the chosen nodes, and explains the rest.
+    ///
+    /// Deterministic: the same engine state and group give the same assignments. Tasks the
+    /// engine already accounts (same ID) are skipped and listed in `already_placed`.
+    pub fn schedule(&mut self, group: TaskGroup) -> Result<GroupOutcome, SchedError> {
+        if group.tasks.len() > MAX_TASKS_PER_GROUP {
+            return Err(SchedError::LimitExceeded {
+                field: format!("group {}: tasks", group.service),
+                value: group.tasks.len() as u64,
+                limit: MAX_TASKS_PER_GROUP as u64,
+            });
+        }
+        let svc = self.intern_service(&group.service);
+        let c = self.compile(&group.spec, svc)?;
+
+        // Load this service's per-node counts and failure ranks into the dense scratch arrays.
+        for (&node, &n) in &self.svcs[svc as usize].counts {
+            self.scratch_svc[node as usize] = n;
+        }
+        let failing: Vec<u32> = self.nodes.with_failures.iter().copied().collect();
+        let max_failures = self.cfg.max_recent_failures;
+        for &i in &failing {
+            let f = self.count_failures(i as usize, svc);
+            self.scratch_fail[i as usize] = if f >= max_failures {
+                f.min(255) as u8
+            } else {
+                0
+            };
+        }
+
+        // Static filters, once per node for the whole group.
+        let slots = self.nodes.slots.len();
+        let mut eligible: Vec<u32> = Vec::with_capacity(slots);
+        if c.static_trivial {
+            eligible.extend((0..slots as u32).filter(|&i| self.nodes.hot[i as usize].usable));
+        } else {
+            eligible.extend(
+                (0..slots as u32).filter(|&i| self.static_reject(i as usize, &c).is_none()),
+            );
+        }
+        let tree = if c.prefs.is_empty() {
+            None
+        } else {
+            let counts = &self.scratch_svc;
+            Some(self.build_tree(&c.prefs, &eligible, |i| u64::from(counts[i as usize])))
+        };
+
+        self.tasks.reserve(group.tasks.len());
+        let demand = self.demands.intern(c.cpu, c.mem);
+        let Engine {
+            nodes,
+            tasks,
+            extras,
+            scratch_svc,
+            scratch_fail,
+            strings,
+            cfg,
+            ..
+        } = self;
+        let mut run = Run {
+            nodes,
+            tasks,
+            extras,
+            demand,
+            svc_count: scratch_svc,
+            fail: scratch_fail,
+            strings,
+            c: &c,
+            strategy: cfg.strategy,
+            group: &group.tasks,
+            cursor: 0,
+            out: Vec::with_capacity(group.tasks.len()),
+            duplicates: Vec::new(),
+            claims: Vec::new(),
+            touched: Vec::new(),
+        };
+        match tree {
+            None => {
+                let mut heap = run.heap_of(&eligible);
+                run.place_leaf(&mut heap, group.tasks.len());
+            }
+            Some(mut tree) => {
+                let mut heaps: Vec<BinaryHeap<Entry>> =
+                    tree.leaves.iter().map(|l| run.heap_of(l)).collect();
+                // One pass suffices: it ends when every task is placed (or skipped as a
+                // duplicate) or when every branch is full.
+                run.place_subtree(&mut tree, &mut heaps, 0, group.tasks.len());
+            }
+        }
+        let Run {
+            cursor,
+            out,
+            duplicates,
+            claims,
+            touched,
+            ..
+        } = run;
+        drop(eligible);
+        self.demands.add_refs(demand, out.len() as u64);
+
+        let unplaced: Vec<TaskId> = group.tasks[cursor..].to_vec();
+        let reason = if unplaced.is_empty() {
+            None
+        } else {
+            let verdicts: Vec<_> = (0..slots)
+                .filter(|&i| self.nodes.slots[i].alive)
+                .map(|i| self.verdict(i, &c, self.scratch_svc[i]))
+                .collect();
+            Some(Unschedulable::from_verdicts(&group.spec, verdicts))
+        };
+
+        // Write the counts back and clear the scratch arrays.
+        let counts = &mut self.svcs[svc as usize].counts;
+        for (&i, n) in counts.iter_mut() {
+            *n = self.scratch_svc[i as usize];
+        }
+        for &i in &touched {
+            counts.insert(i, self.scratch_svc[i as usize]);
+        }
+        for &i in counts.keys() {
+            self.scratch_svc[i as usize] = 0;
+        }
+        for &i in &failing {
+            self.scratch_fail[i as usize] = 0;
+        }
+        Ok(GroupOutcome {
+            service: group.service,
+            spec_version: group.spec_version,
+            assignments: out,
+            unplaced,
+            reason,
+            already_placed: duplicates,
+            claims,
+        })
+    }
+
+    /// Places several groups in order.
+    pub fn schedule_all(
+        &mut self,
+        groups: impl IntoIterator<Item = TaskGroup>,
+    ) -> Result<Vec<GroupOutcome>, SchedError> {
+        groups.into_iter().map(|g| self.schedule(g)).collect()
+    }
+}
