@@ -247,6 +247,40 @@ fn config(name: &str, target: &str) -> ConfigReference {
 }
 
 #[test]
+fn windows_paths_from_the_nerd_dinner_stack_are_absolute() {
+    let mut s = web();
+    s.task_template.container.workdir = Some(r"C:\dinner-api".into());
+    s.task_template.container.mounts = vec![
+        mount(MountType::Volume, "ch07-es-data", r"C:\data"),
+        mount(
+            MountType::Bind,
+            r"\\.\pipe\docker_engine",
+            r"\\.\pipe\docker_engine",
+        ),
+        mount(MountType::Bind, "D:/srv", "D:/srv"),
+    ];
+    s.task_template.container.secrets = vec![
+        secret("docker-client-ca", r"C:\certs\ca.pem"),
+        secret("docker-client-cert", r"C:\certs\cert.pem"),
+    ];
+    s.task_template.container.configs = vec![config(
+        "nerd-dinner-api-config",
+        r"C:\dinner-api\config\config.json",
+    )];
+    ok(&s);
+    s.task_template.container.mounts = vec![mount(MountType::Volume, "v", r"C:data")];
+    s.task_template.container.secrets = vec![secret("a", r"..\..\Windows\x")];
+    assert_eq!(
+        err(&s),
+        [
+            r#"service "web": task_template.container.mounts[0].target: "C:data" is not an absolute path"#,
+            r#"service "web": task_template.container.secrets[0].target.name: "..\\..\\Windows\\x" must not contain '..' components"#,
+        ]
+        .join("; ")
+    );
+}
+
+#[test]
 fn two_secrets_to_the_same_target_name_both() {
     let mut s = web();
     s.task_template.container.secrets = vec![

@@ -84,7 +84,7 @@ pub(crate) fn check_container(r: &mut Report, path: &str, c: &ContainerSpec) {
 fn check_absolute(r: &mut Report, field: &str, value: &str) {
     if value.is_empty() {
         r.push(field, Rule::Empty);
-    } else if !value.starts_with('/') {
+    } else if !is_absolute_path(value) {
         r.push(
             field,
             Rule::NotAbsolutePath {
@@ -92,6 +92,15 @@ fn check_absolute(r: &mut Report, field: &str, value: &str) {
             },
         );
     }
+}
+
+/// A Unix absolute path (`/data`), or a Windows one (`C:\data`, `C:/data`, `\\server\share`):
+/// a spec is platform-neutral, the node running the task decides which kind applies.
+fn is_absolute_path(path: &str) -> bool {
+    let b = path.as_bytes();
+    let windows_drive =
+        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/');
+    path.starts_with('/') || windows_drive || path.starts_with("\\\\")
 }
 
 fn check_mounts(r: &mut Report, path: &str, mounts: &[Mount]) {
@@ -150,7 +159,7 @@ fn check_file_refs(
         if target.name.is_empty() {
             r.push(format!("{tfield}.name"), Rule::Empty);
         } else {
-            if target.name.split('/').any(|part| part == "..") {
+            if target.name.split(['/', '\\']).any(|part| part == "..") {
                 r.push(
                     format!("{tfield}.name"),
                     Rule::PathEscapes {
