@@ -15,13 +15,16 @@ use std::fmt;
 /// assert_eq!(mode, ServiceMode::Replicated { replicas: 3 });
 /// assert!(!mode.is_job());
 /// assert_eq!(ServiceMode::default(), ServiceMode::Replicated { replicas: 1 });
+/// let job: ServiceMode = serde_json::from_str(r#"{"replicated_job":{}}"#).unwrap();
+/// assert_eq!(job, ServiceMode::ReplicatedJob { max_concurrent: 1, total_completions: 1 });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceMode {
     /// A fixed number of long-running tasks, one per slot.
     Replicated {
-        /// Number of tasks to keep running.
+        /// Number of tasks to keep running (1 when omitted).
+        #[serde(default = "one")]
         replicas: u64,
     },
     /// One long-running task on every eligible node.
@@ -29,14 +32,20 @@ pub enum ServiceMode {
     /// Tasks that run to completion, until `total_completions` succeeded.
     #[serde(alias = "replicated-job")]
     ReplicatedJob {
-        /// At most this many tasks run at once.
+        /// At most this many tasks run at once (1 when omitted).
+        #[serde(default = "one")]
         max_concurrent: u64,
-        /// Successful completions needed for the job to be done.
+        /// Successful completions needed for the job to be done (1 when omitted).
+        #[serde(default = "one")]
         total_completions: u64,
     },
     /// One task on every eligible node, run to completion.
     #[serde(alias = "global-job")]
     GlobalJob,
+}
+
+fn one() -> u64 {
+    1
 }
 
 impl ServiceMode {
