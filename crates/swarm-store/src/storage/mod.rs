@@ -6,6 +6,8 @@
 //! this crate adapts them to openraft's storage traits, so an openraft upgrade stays local to it.
 
 pub mod cipher;
+pub mod conformance;
+pub mod disk;
 pub mod error;
 pub mod log_storage;
 pub mod memory;
@@ -13,6 +15,7 @@ pub mod record;
 pub mod snapshot_store;
 
 pub use cipher::{Cipher, NoCipher};
+pub use disk::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
 pub use error::StorageError;
 pub use log_storage::{AppendTicket, LogStorage};
 pub use memory::{MemLogStorage, MemSnapshotStore};

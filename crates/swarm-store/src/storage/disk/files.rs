@@ -1,0 +1,143 @@
+//! File-system helpers: durable directory updates, atomic replacement, segment names and headers.
+
+use crate::storage::error::StorageError;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The first bytes of every segment file.
+pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"SWSTWAL1";
+/// Magic, sequence number and checksum.
+pub(crate) const SEGMENT_HEADER_BYTES: usize = 20;
+/// The extension of segment files.
+const SEGMENT_EXTENSION: &str = "wal";
+
+/// Wraps an I/O error with the path it concerns.
+pub(crate) fn io_error(path: &Path, source: std::io::Error) -> StorageError {
+    StorageError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A corruption error for `path`.
+pub(crate) fn corrupt(path: &Path, detail: impl Into<String>) -> StorageError {
+    StorageError::Corrupt {
+        path: path.to_path_buf(),
+        detail: detail.into(),
+    }
+}
+
+/// Makes the directory's entries (creations, renames, removals) durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error(dir, e))
+}
+
+/// Replaces `dir/name` with `bytes` atomically and durably: write `name.tmp`, fsync it, rename
+/// it over `name`, fsync the directory. A crash leaves either the old file or the new one.
+pub(crate) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    let target = dir.join(name);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(|e| io_error(&tmp, e))?;
+    file.write_all(bytes).map_err(|e| io_error(&tmp, e))?;
+    file.sync_all().map_err(|e| io_error(&tmp, e))?;
+    drop(file);
+    std::fs::rename(&tmp, &target).map_err(|e| io_error(&target, e))?;
+    sync_dir(dir)
+}
+
+/// Removes a leftover `name.tmp` from an interrupted [`replace_file`].
+pub(crate) fn remove_leftover_tmp(dir: &Path, name: &str) -> Result<(), StorageError> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error(&tmp, e)),
+    }
+}
+
+/// The path of segment `seq`.
+pub(crate) fn segment_path(dir: &Path, seq: u64) -> PathBuf {
+    dir.join(format!("{seq:016x}.{SEGMENT_EXTENSION}"))
+}
+
+/// The sequence number a segment file name stands for, if it is one.
+pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
+    let stem = name.strip_suffix(&format!(".{SEGMENT_EXTENSION}"))?;
+    if stem.len() != 16 {
+        return None;
+    }
+    u64::from_str_radix(stem, 16).ok()
+}
+
+/// The header written at the start of segment `seq`.
+pub(crate) fn segment_header(seq: u64) -> [u8; SEGMENT_HEADER_BYTES] {
+    let mut header = [0; SEGMENT_HEADER_BYTES];
+    header[..8].copy_from_slice(&SEGMENT_MAGIC);
+    header[8..16].copy_from_slice(&seq.to_le_bytes());
+    let crc = crc32c::crc32c(&header[..16]);
+    header[16..].copy_from_slice(&crc.to_le_bytes());
+    header
+}
+
+/// Whether `bytes` start with a valid header for segment `seq`.
+pub(crate) fn check_segment_header(bytes: &[u8], seq: u64) -> bool {
+    bytes.len() >= SEGMENT_HEADER_BYTES && bytes[..SEGMENT_HEADER_BYTES] == segment_header(seq)
+}
+
+/// Creates segment `seq` durably: the file with its header is fsynced and so is the directory,
+/// before any record goes into it. Returns the file opened for appending.
+pub(crate) fn create_segment(dir: &Path, seq: u64) -> Result<File, StorageError> {
+    let path = segment_path(dir, seq);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| io_error(&path, e))?;
+    file.write_all(&segment_header(seq))
+        .map_err(|e| io_error(&path, e))?;
+    file.sync_all().map_err(|e| io_error(&path, e))?;
+    sync_dir(dir)?;
+    Ok(file)
+}
+
+/// The sequence numbers of the segments in `dir`, ascending.
+pub(crate) fn list_segments(dir: &Path) -> Result<Vec<u64>, StorageError> {
+    let mut seqs = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io_error(dir, e))? {
+        let entry = entry.map_err(|e| io_error(dir, e))?;
+        if let Some(seq) = entry.file_name().to_str().and_then(parse_segment_name) {
+            seqs.push(seq);
+        }
+    }
+    seqs.sort_unstable();
+    Ok(seqs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_names_round_trip() {
+        let path = segment_path(Path::new("/x"), 0x2a);
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("utf-8 name");
+        assert_eq!(name, "000000000000002a.wal");
+        assert_eq!(parse_segment_name(name), Some(0x2a));
+        assert_eq!(parse_segment_name("2a.wal"), None);
+        assert_eq!(parse_segment_name("000000000000002a.tmp"), None);
+        assert!(check_segment_header(&segment_header(3), 3));
+        assert!(!check_segment_header(&segment_header(3), 4));
+    }
+}

@@ -1,0 +1,215 @@
+//! The in-memory index of the log: where each record lives and a cache of recent payloads.
+
+use crate::storage::record::{LogPosition, LogRecord};
+use bytes::Bytes;
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::File;
+use std::sync::Arc;
+
+/// Where a record's frame lives on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Location {
+    /// The segment's sequence number.
+    pub(crate) segment: u64,
+    /// The frame's offset in the segment file.
+    pub(crate) offset: u64,
+    /// The frame's length in bytes.
+    pub(crate) bytes: u32,
+}
+
+/// One record of the log as the index knows it.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    pub(crate) term: u64,
+    /// The append call that wrote it (tells a stale location report from a current one).
+    pub(crate) batch: u64,
+    /// The plaintext payload while cached; always present until the record is on disk.
+    pub(crate) payload: Option<Bytes>,
+    /// Set once the writer has written the record.
+    pub(crate) location: Option<Location>,
+}
+
+/// What a read must fetch for one index.
+pub(crate) enum ReadPlan {
+    /// The record is cached.
+    Cached(LogRecord),
+    /// The record must be read from its segment file.
+    OnDisk {
+        index: u64,
+        term: u64,
+        location: Location,
+        file: Arc<File>,
+    },
+}
+
+/// The index and the small durable state, guarded by one mutex.
+#[derive(Debug, Default)]
+pub(crate) struct LogIndex {
+    /// The index of `slots[0]`.
+    pub(crate) first: u64,
+    pub(crate) slots: VecDeque<Slot>,
+    pub(crate) last_purged: Option<LogPosition>,
+    pub(crate) vote: Option<Vec<u8>>,
+    pub(crate) committed: Option<LogPosition>,
+    /// Set when the writer failed; every later call fails with it.
+    pub(crate) failed: Option<String>,
+    /// Read handles of the live segments.
+    pub(crate) files: BTreeMap<u64, Arc<File>>,
+    pub(crate) cached_bytes: usize,
+    pub(crate) cache_limit_bytes: usize,
+    /// Eviction resumes here: records below were already considered.
+    evict_from: u64,
+    pub(crate) next_batch: u64,
+}
+
+impl LogIndex {
+    /// An empty index with a payload cache of `cache_limit_bytes`.
+    pub(crate) fn new(cache_limit_bytes: usize) -> Self {
+        LogIndex {
+            cache_limit_bytes,
+            ..LogIndex::default()
+        }
+    }
+
+    /// The last record, or the purge point when the log is empty.
+    pub(crate) fn last(&self) -> Option<LogPosition> {
+        self.slots
+            .back()
+            .map(|s| LogPosition {
+                term: s.term,
+                index: self.first + self.slots.len() as u64 - 1,
+            })
+            .or(self.last_purged)
+    }
+
+    /// The index the next append must start at, or `None` when any index may start the log.
+    pub(crate) fn next_index(&self) -> Option<u64> {
+        self.last().map(|p| p.index + 1)
+    }
+
+    /// Adds a record at the end. The caller checked that `index` follows the last record.
+    pub(crate) fn push(&mut self, index: u64, slot: Slot) {
+        if self.slots.is_empty() {
+            self.first = index;
+        }
+        if let Some(payload) = &slot.payload {
+            self.cached_bytes += payload.len();
+        }
+        self.slots.push_back(slot);
+    }
+
+    /// Removes every record with index ≥ `index`; returns how many were removed.
+    pub(crate) fn truncate(&mut self, index: u64) -> usize {
+        let keep = index.saturating_sub(self.first);
+        let keep = usize::try_from(keep)
+            .unwrap_or(usize::MAX)
+            .min(self.slots.len());
+        let removed = self.slots.len() - keep;
+        for slot in self.slots.drain(keep..) {
+            if let Some(payload) = slot.payload {
+                self.cached_bytes -= payload.len();
+            }
+        }
+        self.evict_from = self.evict_from.min(index);
+        removed
+    }
+
+    /// Drops every record with index ≤ `upto.index` and raises the purge point to `upto`
+    /// (it never moves back).
+    pub(crate) fn purge(&mut self, upto: LogPosition) {
+        while !self.slots.is_empty() && self.first <= upto.index {
+            if let Some(slot) = self.slots.pop_front()
+                && let Some(payload) = slot.payload
+            {
+                self.cached_bytes -= payload.len();
+            }
+            self.first += 1;
+        }
+        if self.last_purged.is_none_or(|p| p.index < upto.index) {
+            self.last_purged = Some(upto);
+        }
+    }
+
+    /// Records where the writer put the frames of append `batch`, then evicts cached payloads
+    /// beyond the cache limit (only records already on disk are evicted).
+    pub(crate) fn set_locations(&mut self, batch: u64, first_index: u64, locations: &[Location]) {
+        for (index, location) in (first_index..).zip(locations) {
+            let Some(slot) = index
+                .checked_sub(self.first)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| self.slots.get_mut(i))
+            else {
+                continue;
+            };
+            if slot.batch == batch {
+                slot.location = Some(*location);
+            }
+        }
+        self.evict();
+    }
+
+    fn evict(&mut self) {
+        let mut index = self.evict_from.max(self.first);
+        while self.cached_bytes > self.cache_limit_bytes {
+            let Some(slot) = usize::try_from(index - self.first)
+                .ok()
+                .and_then(|i| self.slots.get_mut(i))
+            else {
+                break;
+            };
+            if slot.location.is_none() {
+                break;
+            }
+            if let Some(payload) = slot.payload.take() {
+                self.cached_bytes -= payload.len();
+            }
+            index += 1;
+        }
+        self.evict_from = index;
+    }
+
+    /// How to serve a read of `start..=end`: present records only, in order. Fails when a
+    /// record is neither cached nor located (a broken invariant, never expected).
+    pub(crate) fn plan_read(&self, start: u64, end: u64) -> Result<Vec<ReadPlan>, String> {
+        if self.slots.is_empty() || start > end {
+            return Ok(Vec::new());
+        }
+        let last = self.first + self.slots.len() as u64 - 1;
+        let from = start.max(self.first);
+        let to = end.min(last);
+        let mut plan = Vec::new();
+        if from > to {
+            return Ok(plan);
+        }
+        for (index, slot) in (from..=to).zip(
+            self.slots
+                .range(usize::try_from(from - self.first).map_err(|e| e.to_string())?..),
+        ) {
+            match (&slot.payload, slot.location) {
+                (Some(payload), _) => plan.push(ReadPlan::Cached(LogRecord {
+                    index,
+                    term: slot.term,
+                    payload: payload.clone(),
+                })),
+                (None, Some(location)) => {
+                    let file = self.files.get(&location.segment).ok_or_else(|| {
+                        format!(
+                            "record {index} lives in segment {} which is not open",
+                            location.segment
+                        )
+                    })?;
+                    plan.push(ReadPlan::OnDisk {
+                        index,
+                        term: slot.term,
+                        location,
+                        file: file.clone(),
+                    });
+                }
+                (None, None) => {
+                    return Err(format!("record {index} is neither cached nor written"));
+                }
+            }
+        }
+        Ok(plan)
+    }
+}

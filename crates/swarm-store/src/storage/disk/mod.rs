@@ -1,0 +1,541 @@
+//! On-disk storage: a segmented write-ahead log ([`DiskLogStorage`]) and a snapshot file
+//! ([`DiskSnapshotStore`]).
+//!
+//! # Layout of a log directory
+//!
+//! ```text
+//! LOCK                     flock held while a DiskLogStorage has the directory open
+//! meta                     vote, purge point, committed position; replaced atomically
+//! 0000000000000000.wal     segments, numbered without gaps; only the last one is written
+//! 0000000000000001.wal
+//! ```
+//!
+//! Each segment starts with a 20-byte header (magic, sequence number, checksum) followed by
+//! *write groups*. A group is what one `fdatasync` makes durable: a group-start frame (its
+//! sequence number and length) and then the frames of every command the writer took at once:
+//! entries, truncations, and the latest committed position. Each frame carries its length and a
+//! CRC-32C over its body; an entry's payload is sealed by the [`Cipher`] with the record's index
+//! and term as associated data, so a record copied elsewhere in the log does not open.
+//!
+//! # Durability
+//!
+//! - [`append`](LogStorage::append) makes records visible at once (they stay in the in-memory
+//!   cache) and hands the frames to the writer thread through a queue of
+//!   [`WRITER_QUEUE_COMMANDS`]. The writer takes every waiting command (up to
+//!   `MAX_GROUP_COMMANDS`), writes them as one group, calls `fdatasync` once, and only then
+//!   resolves their tickets, in order. An error fails every waiting ticket and closes the log.
+//! - [`truncate`](LogStorage::truncate) writes a truncation record through the same queue and
+//!   returns after its group is synced; on replay the record removes what precedes it.
+//! - [`purge`](LogStorage::purge) and [`save_vote`](LogStorage::save_vote) replace the meta
+//!   file (write `meta.tmp`, fsync, rename, fsync the directory), then the writer deletes the
+//!   oldest segments that hold nothing above the purge point.
+//! - [`save_committed`](LogStorage::save_committed) only updates memory; the value rides in
+//!   the next group or meta file written (rule 7 allows losing it).
+//! - A new segment is created with its header, fsynced, and the directory fsynced before the
+//!   first group goes into it; segments roll at [`DiskLogOptions::segment_bytes`].
+//!
+//! # Recovery
+//!
+//! Opening scans every segment and verifies every frame. A torn write can only damage the last
+//! group of the last segment, which is cut. Damage anywhere else, or in the last segment when
+//! valid data written later follows it, is [`StorageError::Corrupt`]: those bytes had been
+//! synced, so cutting them would silently lose acknowledged records.
+//!
+//! # Example
+//!
+//! ```
+//! use swarm_store::storage::disk::{DiskLogOptions, DiskLogStorage};
+//! use swarm_store::storage::{LogRecord, LogStorage};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), swarm_store::storage::StorageError> {
+//! let dir = std::env::temp_dir().join(format!("swarm-wal-doc-{}", std::process::id()));
+//! let log = DiskLogStorage::open(&dir, DiskLogOptions::default())?;
+//! let ticket = log
+//!     .append(vec![LogRecord { index: 1, term: 1, payload: "hello".into() }])
+//!     .await?;
+//! ticket.await?; // durable now
+//! drop(log);
+//!
+//! let log = DiskLogStorage::open(&dir, DiskLogOptions::default())?;
+//! assert_eq!(log.read(1..=1).await?[0].payload, "hello");
+//! # drop(log);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok(())
+//! # }
+//! ```
+
+mod files;
+mod frame;
+mod index;
+mod meta;
+mod recovery;
+mod snapshot;
+mod writer;
+
+pub use snapshot::{DiskSnapshotStore, MAX_SNAPSHOT_BYTES};
+
+use super::cipher::{Cipher, NoCipher};
+use super::error::StorageError;
+use super::log_storage::{AppendTicket, LogStorage};
+use super::record::{LogPosition, LogRecord, LogState};
+use files::{corrupt, io_error, segment_path};
+use frame::{BODY_FIXED_BYTES, FrameKind, MAX_FRAME_BODY_BYTES, decode_frame, encode_frame};
+use index::{ReadPlan, Slot};
+use meta::Meta;
+use std::ops::RangeInclusive;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::{mpsc, oneshot};
+use writer::{Command, Shared, Writer};
+
+/// Segments roll once they reach this size, unless [`DiskLogOptions::segment_bytes`] says
+/// otherwise.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
+/// The smallest segment size accepted (tests use small segments to exercise rolling).
+pub const MIN_SEGMENT_BYTES: u64 = 4 << 10;
+/// Payload bytes kept in memory for reads by default; older records are read from their
+/// segment.
+pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+/// Commands that may wait for the writer thread; appends wait for room beyond that.
+pub const WRITER_QUEUE_COMMANDS: usize = 1024;
+/// The largest sealed payload of one record.
+pub const MAX_SEALED_PAYLOAD_BYTES: usize = MAX_FRAME_BODY_BYTES - BODY_FIXED_BYTES;
+/// The name of the lock file in a log directory.
+const LOCK_FILE: &str = "LOCK";
+
+/// How a [`DiskLogStorage`] is opened.
+#[derive(Clone)]
+pub struct DiskLogOptions {
+    /// A segment is closed and a new one started once it holds this many bytes (a group that
+    /// starts below the limit may end above it). At least [`MIN_SEGMENT_BYTES`].
+    pub segment_bytes: u64,
+    /// Payload bytes of recent records kept in memory; reads of older records go to disk.
+    pub cache_bytes: usize,
+    /// Seals every record payload before it is written. It must be the same cipher (same
+    /// key) on every open of the directory.
+    pub cipher: Arc<dyn Cipher>,
+}
+
+impl Default for DiskLogOptions {
+    fn default() -> Self {
+        DiskLogOptions {
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            cipher: Arc::new(NoCipher),
+        }
+    }
+}
+
+impl DiskLogOptions {
+    /// Sets the at-rest cipher.
+    pub fn with_cipher(mut self, cipher: Arc<dyn Cipher>) -> Self {
+        self.cipher = cipher;
+        self
+    }
+
+    /// Sets the segment size in bytes.
+    pub fn with_segment_bytes(mut self, segment_bytes: u64) -> Self {
+        self.segment_bytes = segment_bytes;
+        self
+    }
+
+    /// Sets the payload cache size in bytes.
+    pub fn with_cache_bytes(mut self, cache_bytes: usize) -> Self {
+        self.cache_bytes = cache_bytes;
+        self
+    }
+}
+
+impl std::fmt::Debug for DiskLogOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiskLogOptions")
+            .field("segment_bytes", &self.segment_bytes)
+            .field("cache_bytes", &self.cache_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counters of a [`DiskLogStorage`] since it was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalStats {
+    /// Groups written, each made durable by one `fdatasync`.
+    pub syncs: u64,
+    /// Entry records written.
+    pub records_written: u64,
+    /// Bytes written to segments (frames and group headers).
+    pub bytes_written: u64,
+    /// Segments created by rolling.
+    pub segments_created: u64,
+    /// Segments deleted after a purge.
+    pub segments_removed: u64,
+    /// Bytes of torn tail cut when the directory was opened.
+    pub recovered_cut_bytes: u64,
+}
+
+/// A [`LogStorage`] on disk: a segmented write-ahead log with group commit.
+///
+/// See the [module documentation](self) for the format and the crash model. Clones share the
+/// same log. The last clone dropped stops the writer thread after it has written everything
+/// queued (dropping blocks for at most one group sync) and releases the directory lock.
+#[derive(Clone)]
+pub struct DiskLogStorage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    shared: Arc<Shared>,
+    cipher: Arc<dyn Cipher>,
+    tx: Option<mpsc::Sender<Command>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    recovered_cut_bytes: u64,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(thread) = self.thread.take() {
+            // The writer drains the queue and exits once every sender is gone; a panic in it
+            // was already reported by the panic hook.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for DiskLogStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiskLogStorage")
+            .field("dir", &self.inner.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn closed() -> StorageError {
+    StorageError::Closed("the log writer thread has stopped".into())
+}
+
+impl DiskLogStorage {
+    /// Opens (creating if needed) the log in `dir`, recovering from a crash: every frame is
+    /// verified, a torn tail is cut, segments made useless by a purge are deleted.
+    ///
+    /// Blocks while it scans the log; call it from a blocking context (or `spawn_blocking`)
+    /// when the log is large. Fails with [`StorageError::Io`] when another handle or process
+    /// has the directory open, and with [`StorageError::Corrupt`] when synced data is damaged.
+    pub fn open(dir: impl AsRef<Path>, options: DiskLogOptions) -> Result<Self, StorageError> {
+        let dir = dir.as_ref().to_path_buf();
+        if options.segment_bytes < MIN_SEGMENT_BYTES {
+            return Err(StorageError::Contract(format!(
+                "segment_bytes is {} but must be at least {MIN_SEGMENT_BYTES}",
+                options.segment_bytes
+            )));
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock_file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_error(&lock_path, e))?;
+        let lock = nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusiveNonblock)
+            .map_err(|(_, errno)| {
+                io_error(
+                    &lock_path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::WouldBlock,
+                        format!("the log directory is already open elsewhere ({errno})"),
+                    ),
+                )
+            })?;
+        let recovered = recovery::recover(&dir, options.cache_bytes)?;
+        let shared = Arc::new(Shared {
+            index: std::sync::Mutex::new(recovered.index),
+            stats: Default::default(),
+        });
+        let (tx, rx) = mpsc::channel(WRITER_QUEUE_COMMANDS);
+        let writer = Writer {
+            dir: dir.clone(),
+            shared: shared.clone(),
+            segment_bytes: options.segment_bytes,
+            state: recovered.writer,
+            failed: None,
+            _lock: lock,
+        };
+        let thread = std::thread::Builder::new()
+            .name("swarm-wal-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| io_error(&dir, e))?;
+        Ok(DiskLogStorage {
+            inner: Arc::new(Inner {
+                dir,
+                shared,
+                cipher: options.cipher,
+                tx: Some(tx),
+                thread: Some(thread),
+                recovered_cut_bytes: recovered.cut_bytes,
+            }),
+        })
+    }
+
+    /// The directory this log lives in.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Counters since the log was opened.
+    pub fn stats(&self) -> WalStats {
+        let c = &self.inner.shared.stats;
+        WalStats {
+            syncs: c.syncs.load(Ordering::Relaxed),
+            records_written: c.records.load(Ordering::Relaxed),
+            bytes_written: c.bytes.load(Ordering::Relaxed),
+            segments_created: c.segments_created.load(Ordering::Relaxed),
+            segments_removed: c.segments_removed.load(Ordering::Relaxed),
+            recovered_cut_bytes: self.inner.recovered_cut_bytes,
+        }
+    }
+
+    async fn reserve(&self) -> Result<mpsc::Permit<'_, Command>, StorageError> {
+        let tx = self.inner.tx.as_ref().ok_or_else(closed)?;
+        tx.reserve().await.map_err(|_| closed())
+    }
+
+    fn check_open(index: &index::LogIndex) -> Result<(), StorageError> {
+        match &index.failed {
+            Some(reason) => Err(StorageError::Closed(format!(
+                "the log failed earlier: {reason}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends a meta update built under the lock and waits until it is durable.
+    async fn write_meta(
+        &self,
+        purge: Option<LogPosition>,
+        vote: Option<Vec<u8>>,
+    ) -> Result<(), StorageError> {
+        let permit = self.reserve().await?;
+        let (done, wait) = oneshot::channel();
+        {
+            let mut index = self.inner.shared.lock();
+            Self::check_open(&index)?;
+            if let Some(upto) = purge {
+                index.purge(upto);
+            }
+            if vote.is_some() {
+                index.vote = vote;
+            }
+            let meta = Meta {
+                vote: index.vote.clone(),
+                last_purged: index.last_purged,
+                committed: index.committed,
+            };
+            let purge_upto = purge.and(index.last_purged).map(|p| p.index);
+            permit.send(Command::Meta {
+                meta,
+                purge_upto,
+                done,
+            });
+        }
+        wait.await.map_err(|_| closed())?
+    }
+}
+
+fn read_from_disk(
+    dir: &Path,
+    cipher: &dyn Cipher,
+    index: u64,
+    term: u64,
+    location: index::Location,
+    file: &std::fs::File,
+) -> Result<LogRecord, StorageError> {
+    let path = segment_path(dir, location.segment);
+    let mut buf = vec![0; location.bytes as usize];
+    file.read_exact_at(&mut buf, location.offset)
+        .map_err(|e| io_error(&path, e))?;
+    let frame = decode_frame(&buf, 0).map_err(|e| {
+        corrupt(
+            &path,
+            format!("record {index} at offset {}: {e}", location.offset),
+        )
+    })?;
+    if frame.kind != FrameKind::Entry || frame.a != index || frame.b != term {
+        return Err(corrupt(
+            &path,
+            format!(
+                "record {index} at offset {} holds {:?} {}/{} instead",
+                location.offset, frame.kind, frame.a, frame.b
+            ),
+        ));
+    }
+    let payload = cipher
+        .open(frame.payload, &frame::entry_associated_data(index, term))
+        .map_err(|e| StorageError::Cipher(format!("opening record {index}: {e}")))?;
+    Ok(LogRecord {
+        index,
+        term,
+        payload: payload.into(),
+    })
+}
+
+impl LogStorage for DiskLogStorage {
+    async fn append(&self, records: Vec<LogRecord>) -> Result<AppendTicket, StorageError> {
+        if records.is_empty() {
+            return Ok(AppendTicket::ready(Ok(())));
+        }
+        let mut frames = Vec::with_capacity(
+            records
+                .iter()
+                .map(|r| frame::frame_bytes(r.payload.len()))
+                .sum(),
+        );
+        let mut frame_bytes = Vec::with_capacity(records.len());
+        for r in &records {
+            let sealed = self
+                .inner
+                .cipher
+                .seal(&r.payload, &frame::entry_associated_data(r.index, r.term))
+                .map_err(|e| StorageError::Cipher(format!("sealing record {}: {e}", r.index)))?;
+            if sealed.len() > MAX_SEALED_PAYLOAD_BYTES {
+                return Err(StorageError::Contract(format!(
+                    "record {} is {} bytes sealed, more than the limit {MAX_SEALED_PAYLOAD_BYTES}",
+                    r.index,
+                    sealed.len()
+                )));
+            }
+            let before = frames.len();
+            encode_frame(&mut frames, FrameKind::Entry, r.index, r.term, &sealed);
+            frame_bytes.push(u32::try_from(frames.len() - before).unwrap_or(u32::MAX));
+        }
+        let permit = self.reserve().await?;
+        let (done, ticket) = AppendTicket::pending();
+        let mut index = self.inner.shared.lock();
+        Self::check_open(&index)?;
+        let first_index = records[0].index;
+        let expected = index.next_index().unwrap_or(first_index);
+        for (want, r) in (expected..).zip(records.iter()) {
+            if r.index != want {
+                return Err(StorageError::Contract(format!(
+                    "append of index {} but the next index is {want}",
+                    r.index
+                )));
+            }
+        }
+        let batch = index.next_batch;
+        index.next_batch += 1;
+        for r in records {
+            index.push(
+                r.index,
+                Slot {
+                    term: r.term,
+                    batch,
+                    payload: Some(r.payload),
+                    location: None,
+                },
+            );
+        }
+        permit.send(Command::Append {
+            batch,
+            first_index,
+            frames,
+            frame_bytes,
+            done,
+        });
+        Ok(ticket)
+    }
+
+    async fn truncate(&self, index: u64) -> Result<(), StorageError> {
+        let permit = self.reserve().await?;
+        let (done, wait) = oneshot::channel();
+        {
+            let mut log = self.inner.shared.lock();
+            Self::check_open(&log)?;
+            if log.truncate(index) == 0 {
+                // Nothing at or above `index` is in the log, queued or durable: every earlier
+                // removal was durable when its call returned.
+                return Ok(());
+            }
+            permit.send(Command::Truncate { index, done });
+        }
+        wait.await.map_err(|_| closed())?
+    }
+
+    async fn purge(&self, upto: LogPosition) -> Result<(), StorageError> {
+        self.write_meta(Some(upto), None).await
+    }
+
+    async fn read(&self, range: RangeInclusive<u64>) -> Result<Vec<LogRecord>, StorageError> {
+        let plan = {
+            let index = self.inner.shared.lock();
+            Self::check_open(&index)?;
+            index
+                .plan_read(*range.start(), *range.end())
+                .map_err(|detail| corrupt(&self.inner.dir, detail))?
+        };
+        if plan.iter().all(|p| matches!(p, ReadPlan::Cached(_))) {
+            return Ok(plan
+                .into_iter()
+                .filter_map(|p| match p {
+                    ReadPlan::Cached(r) => Some(r),
+                    ReadPlan::OnDisk { .. } => None,
+                })
+                .collect());
+        }
+        let dir = self.inner.dir.clone();
+        let cipher = self.inner.cipher.clone();
+        tokio::task::spawn_blocking(move || {
+            plan.into_iter()
+                .map(|p| match p {
+                    ReadPlan::Cached(r) => Ok(r),
+                    ReadPlan::OnDisk {
+                        index,
+                        term,
+                        location,
+                        file,
+                    } => read_from_disk(&dir, cipher.as_ref(), index, term, location, &file),
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| StorageError::Closed(format!("log read task failed: {e}")))?
+    }
+
+    async fn state(&self) -> Result<LogState, StorageError> {
+        let index = self.inner.shared.lock();
+        Self::check_open(&index)?;
+        Ok(LogState {
+            last_purged: index.last_purged,
+            last: index.last(),
+        })
+    }
+
+    async fn save_vote(&self, vote: &[u8]) -> Result<(), StorageError> {
+        if vote.len() > meta::MAX_VOTE_BYTES {
+            return Err(StorageError::Contract(format!(
+                "vote of {} bytes exceeds the limit {}",
+                vote.len(),
+                meta::MAX_VOTE_BYTES
+            )));
+        }
+        self.write_meta(None, Some(vote.to_vec())).await
+    }
+
+    async fn read_vote(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.inner.shared.lock().vote.clone())
+    }
+
+    async fn save_committed(&self, committed: Option<LogPosition>) -> Result<(), StorageError> {
+        let mut index = self.inner.shared.lock();
+        Self::check_open(&index)?;
+        index.committed = committed;
+        Ok(())
+    }
+
+    async fn read_committed(&self) -> Result<Option<LogPosition>, StorageError> {
+        Ok(self.inner.shared.lock().committed)
+    }
+}

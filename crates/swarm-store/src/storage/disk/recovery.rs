@@ -1,0 +1,393 @@
+//! Opening a log directory: scan every segment, verify every frame, cut a torn tail, rebuild the
+//! index.
+//!
+//! # Torn tail or corruption?
+//!
+//! The writer syncs each write group before it writes the next one, and it creates a segment
+//! (header fsynced, directory fsynced) before writing into it. So after a crash only the **last
+//! group of the last segment** can be incomplete; every earlier byte was durable when the crash
+//! happened. Recovery therefore:
+//!
+//! - cuts the last segment at the start of its first damaged group, if nothing valid that was
+//!   written *after* that group follows (that group was never acknowledged: its sync did not
+//!   complete);
+//! - reports [`StorageError::Corrupt`] for damage anywhere else: in a segment that is not the
+//!   last, or in the last segment when a valid frame past the damaged group's end, or a later
+//!   group's start, proves the damaged group had been synced. Cutting there would silently drop
+//!   acknowledged records, so an operator must decide (restore the member from its peers).
+//!
+//! A frame whose checksum matches but whose content is impossible (an unknown kind, an index
+//! that does not follow) is never a torn write and is always reported as corrupt.
+
+use super::files::{
+    SEGMENT_HEADER_BYTES, check_segment_header, corrupt, create_segment, io_error, list_segments,
+    remove_leftover_tmp, segment_path, sync_dir,
+};
+use super::frame::{FRAME_MAGIC, FrameError, FrameKind, decode_frame};
+use super::index::{Location, LogIndex, Slot};
+use super::meta::{META_FILE, Meta};
+use super::writer::{WriterState, dead_segments};
+use crate::storage::error::StorageError;
+use crate::storage::record::LogPosition;
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+use std::sync::Arc;
+
+/// What opening a directory found.
+pub(crate) struct Recovered {
+    pub(crate) index: LogIndex,
+    pub(crate) writer: WriterState,
+    /// Bytes cut from the tail of the last segment (0 when it was clean).
+    pub(crate) cut_bytes: u64,
+}
+
+enum Event {
+    Entry {
+        index: u64,
+        term: u64,
+        location: Location,
+    },
+    Truncate(u64),
+    Committed(Option<LogPosition>),
+}
+
+/// The log as rebuilt so far.
+struct Replay {
+    index: LogIndex,
+    last_group: Option<u64>,
+    wal_committed: Option<Option<LogPosition>>,
+    segments: BTreeMap<u64, Option<u64>>,
+}
+
+impl Replay {
+    fn apply(&mut self, path: &Path, event: Event) -> Result<(), StorageError> {
+        match event {
+            Event::Entry {
+                index,
+                term,
+                location,
+            } => {
+                let max = self.segments.entry(location.segment).or_insert(None);
+                *max = Some(max.map_or(index, |m| m.max(index)));
+                if self.index.slots.is_empty() {
+                    if self.index.last_purged.is_some_and(|p| index <= p.index) {
+                        return Ok(()); // purged: skipped
+                    }
+                } else if Some(index) != self.index.next_index() {
+                    return Err(corrupt(
+                        path,
+                        format!(
+                            "entry {index} at offset {} does not follow entry {}",
+                            location.offset,
+                            self.index
+                                .next_index()
+                                .unwrap_or_default()
+                                .saturating_sub(1)
+                        ),
+                    ));
+                }
+                self.index.push(
+                    index,
+                    Slot {
+                        term,
+                        batch: 0,
+                        payload: None,
+                        location: Some(location),
+                    },
+                );
+            }
+            Event::Truncate(index) => {
+                self.index.truncate(index);
+            }
+            Event::Committed(c) => self.wal_committed = Some(c),
+        }
+        Ok(())
+    }
+}
+
+/// Decides whether damage at `at` is a torn tail (returns `Ok`) or corruption.
+///
+/// `group` is the write group the damaged bytes belong to and `group_end` where it ends, when
+/// its start frame was intact.
+fn torn_or_corrupt(
+    path: &Path,
+    data: &[u8],
+    at: usize,
+    is_last: bool,
+    group: Option<u64>,
+    group_end: Option<usize>,
+    error: &FrameError,
+) -> Result<(), StorageError> {
+    if !is_last {
+        return Err(corrupt(
+            path,
+            format!("{error} at offset {at} in a segment that is not the last one"),
+        ));
+    }
+    let mut offset = at + 1;
+    while let Some(found) = data.get(offset..).and_then(|rest| {
+        rest.windows(FRAME_MAGIC.len())
+            .position(|w| w == FRAME_MAGIC)
+    }) {
+        let o = offset + found;
+        if let Ok(frame) = decode_frame(data, o) {
+            let past_group = group_end.is_some_and(|end| o >= end);
+            let later_group =
+                frame.kind == FrameKind::GroupStart && group.is_none_or(|g| frame.a > g);
+            if past_group || later_group {
+                return Err(corrupt(
+                    path,
+                    format!(
+                        "{error} at offset {at}, but a valid frame at offset {o} was written \
+                         after it, so the damaged data had been synced"
+                    ),
+                ));
+            }
+        }
+        offset = o + 1;
+    }
+    Ok(())
+}
+
+/// Scans one segment's frames into `replay`; returns the length of its valid prefix (shorter
+/// than `data` only for a torn tail of the last segment).
+fn scan_segment(
+    path: &Path,
+    segment: u64,
+    data: &[u8],
+    is_last: bool,
+    replay: &mut Replay,
+) -> Result<usize, StorageError> {
+    replay.segments.entry(segment).or_insert(None);
+    let mut pos = SEGMENT_HEADER_BYTES;
+    while pos < data.len() {
+        let expected = replay.last_group.map(|g| g + 1);
+        let start = match decode_frame(data, pos) {
+            Ok(f) if f.kind == FrameKind::GroupStart && expected.is_none_or(|g| f.a == g) => f,
+            Ok(f) => {
+                return Err(corrupt(
+                    path,
+                    format!(
+                        "offset {pos}: expected the start of write group {expected:?}, found \
+                         a valid {:?} frame ({}, {})",
+                        f.kind, f.a, f.b
+                    ),
+                ));
+            }
+            Err(e @ FrameError::Malformed(_)) => {
+                return Err(corrupt(path, format!("{e} at offset {pos}")));
+            }
+            Err(e) => {
+                torn_or_corrupt(path, data, pos, is_last, expected, None, &e)?;
+                return Ok(pos);
+            }
+        };
+        let group = start.a;
+        let group_end = usize::try_from(start.b)
+            .ok()
+            .and_then(|b| (pos + start.total_bytes).checked_add(b));
+        let Some(group_end) = group_end else {
+            return Err(corrupt(
+                path,
+                format!("write group at offset {pos} is impossibly long"),
+            ));
+        };
+        let mut at = pos + start.total_bytes;
+        let mut events = Vec::new();
+        let mut damage = None;
+        while at < group_end {
+            match decode_frame(data, at) {
+                Ok(f) if f.kind != FrameKind::GroupStart && at + f.total_bytes <= group_end => {
+                    let location = Location {
+                        segment,
+                        offset: at as u64,
+                        bytes: u32::try_from(f.total_bytes).unwrap_or(u32::MAX),
+                    };
+                    events.push(match f.kind {
+                        FrameKind::Truncate => Event::Truncate(f.a),
+                        FrameKind::Committed => Event::Committed(Some(LogPosition {
+                            term: f.b,
+                            index: f.a,
+                        })),
+                        FrameKind::CommittedNone => Event::Committed(None),
+                        FrameKind::Entry | FrameKind::GroupStart => Event::Entry {
+                            index: f.a,
+                            term: f.b,
+                            location,
+                        },
+                    });
+                    at += f.total_bytes;
+                }
+                Ok(f) => {
+                    return Err(corrupt(
+                        path,
+                        format!(
+                            "a valid {:?} frame at offset {at} does not fit in write group {group} \
+                             ending at {group_end}",
+                            f.kind
+                        ),
+                    ));
+                }
+                Err(e @ FrameError::Malformed(_)) => {
+                    return Err(corrupt(path, format!("{e} at offset {at}")));
+                }
+                Err(e) => {
+                    damage = Some((at, e));
+                    break;
+                }
+            }
+        }
+        if let Some((at, e)) = damage {
+            torn_or_corrupt(path, data, at, is_last, Some(group), Some(group_end), &e)?;
+            return Ok(pos);
+        }
+        for event in events {
+            replay.apply(path, event)?;
+        }
+        replay.last_group = Some(group);
+        pos = group_end;
+    }
+    Ok(pos)
+}
+
+fn open_rw(path: &Path) -> Result<File, StorageError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| io_error(path, e))
+}
+
+/// Opens the log in `dir` (created if missing), repairing a torn tail.
+pub(crate) fn recover(dir: &Path, cache_limit_bytes: usize) -> Result<Recovered, StorageError> {
+    remove_leftover_tmp(dir, META_FILE)?;
+    let meta = Meta::load(dir)?;
+    let mut seqs = list_segments(dir)?;
+    for pair in seqs.windows(2) {
+        if pair[1] != pair[0] + 1 {
+            return Err(corrupt(
+                &segment_path(dir, pair[0] + 1),
+                format!(
+                    "segment {} is missing between {} and {}",
+                    pair[0] + 1,
+                    pair[0],
+                    pair[1]
+                ),
+            ));
+        }
+    }
+    // A crash while creating a segment can leave it without a complete header; nothing was
+    // written into it yet (the header is synced first), so it is simply removed.
+    let mut cut_bytes = 0;
+    if let Some(&last) = seqs.last() {
+        let path = segment_path(dir, last);
+        let len = std::fs::metadata(&path)
+            .map_err(|e| io_error(&path, e))?
+            .len();
+        if len <= SEGMENT_HEADER_BYTES as u64 {
+            let head = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
+            if !check_segment_header(&head, last) {
+                std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
+                sync_dir(dir)?;
+                seqs.pop();
+                cut_bytes += len;
+            }
+        }
+    }
+    let mut index = LogIndex::new(cache_limit_bytes);
+    index.vote = meta.vote.clone();
+    index.last_purged = meta.last_purged;
+    let mut replay = Replay {
+        index,
+        last_group: None,
+        wal_committed: None,
+        segments: BTreeMap::new(),
+    };
+    let mut valid_len = SEGMENT_HEADER_BYTES;
+    for (i, &seq) in seqs.iter().enumerate() {
+        let path = segment_path(dir, seq);
+        let is_last = i + 1 == seqs.len();
+        let data = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
+        if !check_segment_header(&data, seq) {
+            return Err(corrupt(
+                &path,
+                format!("segment {seq} has a damaged header"),
+            ));
+        }
+        valid_len = scan_segment(&path, seq, &data, is_last, &mut replay)?;
+        if is_last && valid_len < data.len() {
+            cut_bytes += (data.len() - valid_len) as u64;
+            tracing::warn!(
+                segment = %path.display(),
+                offset = valid_len,
+                bytes = data.len() - valid_len,
+                "cutting a torn tail left by a crash"
+            );
+        }
+    }
+    let (current, file) = match seqs.last() {
+        Some(&seq) => {
+            let path = segment_path(dir, seq);
+            let file = open_rw(&path)?;
+            let len = file.metadata().map_err(|e| io_error(&path, e))?.len();
+            if len != valid_len as u64 {
+                file.set_len(valid_len as u64)
+                    .map_err(|e| io_error(&path, e))?;
+                file.sync_all().map_err(|e| io_error(&path, e))?;
+            }
+            (seq, file)
+        }
+        None => {
+            let seq = 0;
+            valid_len = SEGMENT_HEADER_BYTES;
+            replay.segments.insert(seq, None);
+            (seq, create_segment(dir, seq)?)
+        }
+    };
+    let Replay {
+        mut index,
+        last_group,
+        wal_committed,
+        mut segments,
+    } = replay;
+    // Drop segments that a purge made useless but that a crash kept.
+    if let Some(purged) = index.last_purged {
+        let dead = dead_segments(&segments, current, purged.index);
+        for seq in &dead {
+            let path = segment_path(dir, *seq);
+            std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
+            segments.remove(seq);
+        }
+        if !dead.is_empty() {
+            sync_dir(dir)?;
+        }
+    }
+    for &seq in segments.keys() {
+        let path = segment_path(dir, seq);
+        let reader = if seq == current {
+            file.try_clone().map_err(|e| io_error(&path, e))?
+        } else {
+            File::open(&path).map_err(|e| io_error(&path, e))?
+        };
+        index.files.insert(seq, Arc::new(reader));
+    }
+    // Keep the most advanced committed value saved before the crash.
+    let committed = match (meta.committed, wal_committed.flatten()) {
+        (Some(a), Some(b)) => Some(if b.index >= a.index { b } else { a }),
+        (a, b) => a.or(b),
+    };
+    index.committed = committed;
+    Ok(Recovered {
+        index,
+        writer: WriterState {
+            file,
+            segment: current,
+            segment_len: valid_len as u64,
+            next_group: last_group.map_or(0, |g| g + 1),
+            segments,
+            written_committed: committed,
+        },
+        cut_bytes,
+    })
+}

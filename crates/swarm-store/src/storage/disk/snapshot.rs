@@ -1,0 +1,175 @@
+//! The snapshot file.
+
+use super::files::{corrupt, io_error, remove_leftover_tmp, replace_file};
+use crate::storage::cipher::{Cipher, NoCipher};
+use crate::storage::error::StorageError;
+use crate::storage::record::StoredSnapshot;
+use crate::storage::snapshot_store::SnapshotStore;
+use bytes::Bytes;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The snapshot file's name inside its directory.
+const SNAPSHOT_FILE: &str = "snapshot";
+const SNAPSHOT_MAGIC: [u8; 8] = *b"SWSTSNP1";
+/// Magic, sealed length, checksum.
+const SNAPSHOT_HEADER_BYTES: usize = 20;
+/// Associated data binding the sealed bytes to their role.
+const SNAPSHOT_ASSOCIATED_DATA: &[u8] = b"swarm-store snapshot v1";
+/// The largest snapshot accepted (meta and data together, sealed).
+pub const MAX_SNAPSHOT_BYTES: u64 = 16 << 30;
+
+/// A [`SnapshotStore`] keeping the latest snapshot in one file.
+///
+/// The file is `magic | sealed_len u64 | crc32c u32 | sealed`, where `sealed` is the cipher's
+/// output for `meta_len u64 | meta | data`. [`save`](SnapshotStore::save) writes
+/// `snapshot.tmp`, fsyncs it, renames it over `snapshot` and fsyncs the directory, so a crash
+/// leaves the old snapshot or the new one, whole. It may share a directory with a
+/// [`DiskLogStorage`](super::DiskLogStorage).
+///
+/// ```
+/// use swarm_store::storage::disk::DiskSnapshotStore;
+/// use swarm_store::storage::{SnapshotStore, StoredSnapshot};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), swarm_store::storage::StorageError> {
+/// let dir = std::env::temp_dir().join(format!("swarm-snap-doc-{}", std::process::id()));
+/// let store = DiskSnapshotStore::open(&dir)?;
+/// store.save(StoredSnapshot { meta: "m".into(), data: "state".into() }).await?;
+/// assert_eq!(store.load().await?.map(|s| s.data), Some("state".into()));
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct DiskSnapshotStore {
+    dir: PathBuf,
+    cipher: Arc<dyn Cipher>,
+    /// Serializes saves so two never race on the temporary file.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl std::fmt::Debug for DiskSnapshotStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiskSnapshotStore")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DiskSnapshotStore {
+    /// Opens (creating if needed) the snapshot store in `dir`, removing a temporary file left
+    /// by a crash during a save. Snapshots are stored unencrypted until
+    /// [`with_cipher`](Self::with_cipher) sets a cipher.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, StorageError> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        remove_leftover_tmp(&dir, SNAPSHOT_FILE)?;
+        Ok(DiskSnapshotStore {
+            dir,
+            cipher: Arc::new(NoCipher),
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Seals every snapshot with `cipher` (the same cipher must open the directory later).
+    pub fn with_cipher(mut self, cipher: Arc<dyn Cipher>) -> Self {
+        self.cipher = cipher;
+        self
+    }
+
+    /// The path of the snapshot file.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(SNAPSHOT_FILE)
+    }
+
+    fn save_blocking(&self, snapshot: &StoredSnapshot) -> Result<(), StorageError> {
+        let mut plain = Vec::with_capacity(8 + snapshot.meta.len() + snapshot.data.len());
+        plain.extend_from_slice(&(snapshot.meta.len() as u64).to_le_bytes());
+        plain.extend_from_slice(&snapshot.meta);
+        plain.extend_from_slice(&snapshot.data);
+        let sealed = self
+            .cipher
+            .seal(&plain, SNAPSHOT_ASSOCIATED_DATA)
+            .map_err(|e| StorageError::Cipher(format!("sealing the snapshot: {e}")))?;
+        if sealed.len() as u64 > MAX_SNAPSHOT_BYTES {
+            return Err(StorageError::Contract(format!(
+                "snapshot of {} bytes sealed exceeds the limit {MAX_SNAPSHOT_BYTES}",
+                sealed.len()
+            )));
+        }
+        let mut file = Vec::with_capacity(SNAPSHOT_HEADER_BYTES + sealed.len());
+        file.extend_from_slice(&SNAPSHOT_MAGIC);
+        file.extend_from_slice(&(sealed.len() as u64).to_le_bytes());
+        file.extend_from_slice(&crc32c::crc32c(&sealed).to_le_bytes());
+        file.extend_from_slice(&sealed);
+        let _guard = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        replace_file(&self.dir, SNAPSHOT_FILE, &file)
+    }
+
+    fn load_blocking(&self) -> Result<Option<StoredSnapshot>, StorageError> {
+        let path = self.path();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(&path, e)),
+        };
+        if bytes.len() < SNAPSHOT_HEADER_BYTES || bytes[..8] != SNAPSHOT_MAGIC {
+            return Err(corrupt(&path, "snapshot file has no valid header"));
+        }
+        let mut len = [0; 8];
+        len.copy_from_slice(&bytes[8..16]);
+        let sealed_len = u64::from_le_bytes(len);
+        let mut crc = [0; 4];
+        crc.copy_from_slice(&bytes[16..20]);
+        let sealed = &bytes[SNAPSHOT_HEADER_BYTES..];
+        if sealed.len() as u64 != sealed_len {
+            return Err(corrupt(
+                &path,
+                format!(
+                    "snapshot holds {} bytes but its header says {sealed_len}",
+                    sealed.len()
+                ),
+            ));
+        }
+        if crc32c::crc32c(sealed) != u32::from_le_bytes(crc) {
+            return Err(corrupt(&path, "snapshot checksum mismatch"));
+        }
+        let plain = self
+            .cipher
+            .open(sealed, SNAPSHOT_ASSOCIATED_DATA)
+            .map_err(|e| StorageError::Cipher(format!("opening the snapshot: {e}")))?;
+        if plain.len() < 8 {
+            return Err(corrupt(&path, "snapshot too short for its meta length"));
+        }
+        len.copy_from_slice(&plain[..8]);
+        let meta_len = usize::try_from(u64::from_le_bytes(len))
+            .ok()
+            .filter(|m| *m <= plain.len() - 8)
+            .ok_or_else(|| corrupt(&path, "snapshot meta length exceeds the snapshot"))?;
+        let plain = Bytes::from(plain);
+        Ok(Some(StoredSnapshot {
+            meta: plain.slice(8..8 + meta_len),
+            data: plain.slice(8 + meta_len..),
+        }))
+    }
+}
+
+impl SnapshotStore for DiskSnapshotStore {
+    async fn save(&self, snapshot: StoredSnapshot) -> Result<(), StorageError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.save_blocking(&snapshot))
+            .await
+            .map_err(|e| StorageError::Closed(format!("snapshot save task failed: {e}")))?
+    }
+
+    async fn load(&self) -> Result<Option<StoredSnapshot>, StorageError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.load_blocking())
+            .await
+            .map_err(|e| StorageError::Closed(format!("snapshot load task failed: {e}")))?
+    }
+}

@@ -1,0 +1,384 @@
+//! The writer thread: takes every waiting command, writes one group, syncs once, then resolves
+//! the group's tickets (group commit).
+
+use super::files::{create_segment, io_error, segment_path, sync_dir};
+use super::frame::{FrameKind, GROUP_START_FRAME_BYTES, encode_frame};
+use super::index::{Location, LogIndex};
+use super::meta::Meta;
+use crate::storage::error::StorageError;
+use crate::storage::record::LogPosition;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{mpsc, oneshot};
+
+/// Commands the writer takes in one group at most.
+pub(crate) const MAX_GROUP_COMMANDS: usize = 4096;
+/// A group is written and synced once it holds this many bytes, even if more commands wait.
+pub(crate) const MAX_GROUP_BYTES: usize = 16 << 20;
+
+/// What the storage handles and the writer thread share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) index: Mutex<LogIndex>,
+    pub(crate) stats: Counters,
+}
+
+impl Shared {
+    /// Locks the index. A poisoned lock means a thread panicked while holding it; every update
+    /// under the lock leaves the index consistent, so the data is still good.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, LogIndex> {
+        self.index
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Running totals of the writer.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) syncs: AtomicU64,
+    pub(crate) records: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) segments_created: AtomicU64,
+    pub(crate) segments_removed: AtomicU64,
+}
+
+type Done = oneshot::Sender<Result<(), StorageError>>;
+
+/// A request to the writer thread.
+pub(crate) enum Command {
+    /// Write these ready-made entry frames.
+    Append {
+        batch: u64,
+        first_index: u64,
+        frames: Vec<u8>,
+        frame_bytes: Vec<u32>,
+        done: Done,
+    },
+    /// Write a truncation record.
+    Truncate { index: u64, done: Done },
+    /// Replace the meta file, then drop segments wholly at or below `purge_upto`.
+    Meta {
+        meta: Meta,
+        purge_upto: Option<u64>,
+        done: Done,
+    },
+}
+
+/// The state of the segment being written and of the log's segments.
+pub(crate) struct WriterState {
+    pub(crate) file: File,
+    pub(crate) segment: u64,
+    pub(crate) segment_len: u64,
+    pub(crate) next_group: u64,
+    /// Every live segment and the highest entry index ever written to it.
+    pub(crate) segments: BTreeMap<u64, Option<u64>>,
+    /// The committed value last written to the log.
+    pub(crate) written_committed: Option<LogPosition>,
+}
+
+struct AppendDone {
+    batch: u64,
+    first_index: u64,
+    /// Offset of each frame inside the group buffer, and its length.
+    frames: Vec<(usize, u32)>,
+}
+
+/// One group being assembled.
+struct Group {
+    buf: Vec<u8>,
+    appends: Vec<AppendDone>,
+    max_index: Option<u64>,
+    done: Vec<Done>,
+}
+
+impl Group {
+    fn new() -> Self {
+        Group {
+            buf: vec![0; GROUP_START_FRAME_BYTES],
+            appends: Vec::new(),
+            max_index: None,
+            done: Vec::new(),
+        }
+    }
+}
+
+/// The writer thread's owned state.
+pub(crate) struct Writer {
+    pub(crate) dir: PathBuf,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) segment_bytes: u64,
+    pub(crate) state: WriterState,
+    pub(crate) failed: Option<String>,
+    /// Held for the life of the writer: no other process opens the directory meanwhile.
+    pub(crate) _lock: nix::fcntl::Flock<File>,
+}
+
+fn fail_all(done: Vec<Done>, error: &StorageError) {
+    for d in done {
+        let _ = d.send(Err(copy_error(error)));
+    }
+}
+
+/// A copy of an error for each waiting caller (`StorageError` is not `Clone`).
+fn copy_error(error: &StorageError) -> StorageError {
+    match error {
+        StorageError::Io { path, source } => StorageError::Io {
+            path: path.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        StorageError::Corrupt { path, detail } => StorageError::Corrupt {
+            path: path.clone(),
+            detail: detail.clone(),
+        },
+        StorageError::Contract(s) => StorageError::Contract(s.clone()),
+        StorageError::Cipher(s) => StorageError::Cipher(s.clone()),
+        StorageError::Closed(s) => StorageError::Closed(s.clone()),
+    }
+}
+
+impl Writer {
+    /// Runs until every sender is dropped and the queue is drained.
+    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        let mut batch = Vec::new();
+        while let Some(first) = rx.blocking_recv() {
+            batch.push(first);
+            while batch.len() < MAX_GROUP_COMMANDS {
+                match rx.try_recv() {
+                    Ok(cmd) => batch.push(cmd),
+                    Err(_) => break,
+                }
+            }
+            self.process(&mut batch);
+        }
+    }
+
+    fn process(&mut self, batch: &mut Vec<Command>) {
+        let mut group = Group::new();
+        for cmd in batch.drain(..) {
+            if let Some(reason) = &self.failed {
+                let error =
+                    StorageError::Closed(format!("the log writer failed earlier: {reason}"));
+                let done = match cmd {
+                    Command::Append { done, .. }
+                    | Command::Truncate { done, .. }
+                    | Command::Meta { done, .. } => done,
+                };
+                let _ = done.send(Err(error));
+                continue;
+            }
+            match cmd {
+                Command::Append {
+                    batch,
+                    first_index,
+                    frames,
+                    frame_bytes,
+                    done,
+                } => {
+                    let mut offset = group.buf.len();
+                    let mut placed = Vec::with_capacity(frame_bytes.len());
+                    for bytes in frame_bytes {
+                        placed.push((offset, bytes));
+                        offset += bytes as usize;
+                    }
+                    let count = placed.len() as u64;
+                    group.buf.extend_from_slice(&frames);
+                    if count > 0 {
+                        let max = first_index + count - 1;
+                        group.max_index = Some(group.max_index.map_or(max, |m| m.max(max)));
+                    }
+                    group.appends.push(AppendDone {
+                        batch,
+                        first_index,
+                        frames: placed,
+                    });
+                    group.done.push(done);
+                    if group.buf.len() >= MAX_GROUP_BYTES {
+                        self.flush(std::mem::replace(&mut group, Group::new()));
+                    }
+                }
+                Command::Truncate { index, done } => {
+                    encode_frame(&mut group.buf, FrameKind::Truncate, index, 0, &[]);
+                    group.done.push(done);
+                }
+                Command::Meta {
+                    meta,
+                    purge_upto,
+                    done,
+                } => {
+                    self.flush(std::mem::replace(&mut group, Group::new()));
+                    let result = match &self.failed {
+                        Some(reason) => Err(StorageError::Closed(format!(
+                            "the log writer failed earlier: {reason}"
+                        ))),
+                        None => self.write_meta(&meta, purge_upto),
+                    };
+                    if let Err(e) = &result {
+                        self.fail(e);
+                    }
+                    let _ = done.send(result);
+                }
+            }
+        }
+        self.flush(group);
+    }
+
+    fn fail(&mut self, error: &StorageError) {
+        let reason = error.to_string();
+        tracing::error!(dir = %self.dir.display(), %reason, "log writer failed; the log is closed");
+        self.shared.lock().failed = Some(reason.clone());
+        self.failed = Some(reason);
+    }
+
+    /// Writes one group, syncs it, then tells everyone waiting on it.
+    fn flush(&mut self, mut group: Group) {
+        if group.done.is_empty() {
+            return;
+        }
+        match self.write_group(&mut group) {
+            Ok(()) => {
+                let segment = self.state.segment;
+                let base = self.state.segment_len - group.buf.len() as u64;
+                {
+                    let mut index = self.shared.lock();
+                    for append in &group.appends {
+                        let locations: Vec<Location> = append
+                            .frames
+                            .iter()
+                            .map(|(offset, bytes)| Location {
+                                segment,
+                                offset: base + *offset as u64,
+                                bytes: *bytes,
+                            })
+                            .collect();
+                        index.set_locations(append.batch, append.first_index, &locations);
+                    }
+                }
+                let records: usize = group.appends.iter().map(|a| a.frames.len()).sum();
+                self.shared.stats.syncs.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .stats
+                    .records
+                    .fetch_add(records as u64, Ordering::Relaxed);
+                self.shared
+                    .stats
+                    .bytes
+                    .fetch_add(group.buf.len() as u64, Ordering::Relaxed);
+                for done in group.done {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            Err(error) => {
+                self.fail(&error);
+                fail_all(group.done, &error);
+            }
+        }
+    }
+
+    fn write_group(&mut self, group: &mut Group) -> Result<(), StorageError> {
+        let committed = self.shared.lock().committed;
+        if committed != self.state.written_committed {
+            match committed {
+                Some(c) => encode_frame(&mut group.buf, FrameKind::Committed, c.index, c.term, &[]),
+                None => encode_frame(&mut group.buf, FrameKind::CommittedNone, 0, 0, &[]),
+            }
+        }
+        if self.state.segment_len >= self.segment_bytes {
+            self.roll()?;
+        }
+        let group_bytes = (group.buf.len() - GROUP_START_FRAME_BYTES) as u64;
+        let mut start = Vec::with_capacity(GROUP_START_FRAME_BYTES);
+        encode_frame(
+            &mut start,
+            FrameKind::GroupStart,
+            self.state.next_group,
+            group_bytes,
+            &[],
+        );
+        group.buf[..GROUP_START_FRAME_BYTES].copy_from_slice(&start);
+        debug_assert_eq!(start.len(), GROUP_START_FRAME_BYTES);
+        let path = segment_path(&self.dir, self.state.segment);
+        self.state
+            .file
+            .write_all_at(&group.buf, self.state.segment_len)
+            .map_err(|e| io_error(&path, e))?;
+        self.state
+            .file
+            .sync_data()
+            .map_err(|e| io_error(&path, e))?;
+        self.state.segment_len += group.buf.len() as u64;
+        self.state.next_group += 1;
+        self.state.written_committed = committed;
+        if let Some(max) = group.max_index {
+            let entry = self
+                .state
+                .segments
+                .entry(self.state.segment)
+                .or_insert(None);
+            *entry = Some(entry.map_or(max, |m| m.max(max)));
+        }
+        Ok(())
+    }
+
+    /// Starts a new segment. The current one is already synced (every group is).
+    fn roll(&mut self) -> Result<(), StorageError> {
+        let next = self.state.segment + 1;
+        let file = create_segment(&self.dir, next)?;
+        let path = segment_path(&self.dir, next);
+        let reader = file.try_clone().map_err(|e| io_error(&path, e))?;
+        self.shared.lock().files.insert(next, Arc::new(reader));
+        self.state.file = file;
+        self.state.segment = next;
+        self.state.segment_len = super::files::SEGMENT_HEADER_BYTES as u64;
+        self.state.segments.insert(next, None);
+        self.shared
+            .stats
+            .segments_created
+            .fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn write_meta(&mut self, meta: &Meta, purge_upto: Option<u64>) -> Result<(), StorageError> {
+        meta.store(&self.dir)?;
+        if let Some(upto) = purge_upto {
+            let dead = dead_segments(&self.state.segments, self.state.segment, upto);
+            if !dead.is_empty() {
+                for seq in &dead {
+                    self.shared.lock().files.remove(seq);
+                    let path = segment_path(&self.dir, *seq);
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(io_error(&path, e)),
+                    }
+                    self.state.segments.remove(seq);
+                    self.shared
+                        .stats
+                        .segments_removed
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                sync_dir(&self.dir)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The oldest segments that hold nothing above `purge_upto` and are not the one being written.
+/// Only a prefix is dropped, so the remaining segments stay contiguous. A segment whose entries
+/// were all truncated away still counts its highest entry ever written: conservative.
+pub(crate) fn dead_segments(
+    segments: &BTreeMap<u64, Option<u64>>,
+    current: u64,
+    purge_upto: u64,
+) -> Vec<u64> {
+    segments
+        .iter()
+        .take_while(|(seq, max)| **seq != current && max.is_none_or(|m| m <= purge_upto))
+        .map(|(seq, _)| *seq)
+        .collect()
+}
