@@ -4,6 +4,32 @@
 //! contracts ([`storage`]) come first.
 #![warn(missing_docs)]
 
+mod blob;
 pub mod check;
+mod collection;
+mod config;
+mod error;
+mod membership;
+mod node;
+mod proposer;
+mod raft;
+mod rpc;
+mod state;
 pub mod storage;
+mod store;
 pub mod transport;
+mod txn;
+mod watch;
+
+pub use collection::{Collection, Listing, Versioned};
+pub use config::{MAX_BATCH_BYTES_LIMIT, MAX_ENTRIES_PER_APPEND, ReadPolicy, StoreConfig};
+pub use error::StoreError;
+pub use membership::{MemberRole, MemberStatus, Role, StoreStatus};
+pub use rpc::StoreRpc;
+pub use store::Store;
+pub use transport::MemberId;
+pub use txn::{
+    MAX_COLLECTION_BYTES, MAX_KEY_BYTES, MAX_TXN_OPS, MAX_VALUE_BYTES, Precondition, Txn,
+    TxnOutcome,
+};
+pub use watch::{WATCH_FETCH_MAX_CHANGES, Watch, WatchEvent, WatchEventKind};

@@ -1,0 +1,186 @@
+//! Settings of one store member.
+
+use crate::error::StoreError;
+use crate::transport::MemberId;
+
+/// How linearizable reads confirm that the leader is still the leader.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadPolicy {
+    /// Read-index: the leader confirms its leadership with a quorum (one heartbeat round) and
+    /// the read waits until the local state machine applied up to the leader's commit index.
+    /// Safe whatever the clocks do.
+    #[default]
+    ReadIndex,
+    /// Leader lease: the leader skips the heartbeat round while its lease (renewed by quorum
+    /// acknowledgements) is valid. Faster; assumes bounded clock drift between members.
+    Lease,
+}
+
+/// Settings of one store member. [`StoreConfig::new`] gives SwarmKit-like defaults tuned for a
+/// LAN; [`StoreConfig::fast_failover`] shortens every timer for tests and single-host clusters.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// This member's id, stable across restarts.
+    pub member: MemberId,
+    /// This member's address as the transport understands it; recorded in the membership so
+    /// other members and operators can see it.
+    pub addr: String,
+    /// A name shared by all members of the cluster (diagnostics only).
+    pub cluster_name: String,
+    /// How often the leader sends heartbeats.
+    pub heartbeat_period_ms: u64,
+    /// Shortest time without a leader before a follower stands for election.
+    pub election_timeout_min_ms: u64,
+    /// Longest such time (each follower picks a random timeout in the range).
+    pub election_timeout_max_ms: u64,
+    /// A snapshot is built every this many log entries; the log is purged after it
+    /// (SwarmKit: 10,000).
+    pub snapshot_every_entries: u64,
+    /// Entries kept in the log below the last snapshot, so briefly lagging followers catch up
+    /// from the log instead of a snapshot.
+    pub log_entries_kept_after_snapshot: u64,
+    /// The most transactions one Raft entry carries.
+    pub max_batch_txns: usize,
+    /// The most encoded bytes one Raft entry carries (one transaction may overshoot it).
+    pub max_batch_bytes: usize,
+    /// The most Raft entries the proposer has in flight; while they are all busy, new writes
+    /// queue and go out together in the next entry.
+    pub max_inflight_batches: usize,
+    /// The most transactions waiting for the proposer; callers wait for room beyond it.
+    pub proposal_queue_txns: usize,
+    /// The most recent changes kept for watches. A watch that falls further behind gets
+    /// [`StoreError::Compacted`] and must re-list.
+    pub watch_history_changes: usize,
+    /// Deadline of one client request (write, linearizable read, forwarded call).
+    pub request_timeout_ms: u64,
+    /// How linearizable reads are confirmed.
+    pub read_policy: ReadPolicy,
+    /// Start as a one-member cluster made of this member, keeping everything in its log and
+    /// snapshot (disaster recovery after losing quorum for good).
+    pub force_new_cluster: bool,
+}
+
+/// The most entries one append-entries message carries (bounds frame size together with
+/// [`StoreConfig::max_batch_bytes`]).
+pub const MAX_ENTRIES_PER_APPEND: u64 = 8;
+
+/// The largest accepted `max_batch_bytes`: eight such entries must fit a transport frame.
+pub const MAX_BATCH_BYTES_LIMIT: usize = 1024 * 1024;
+
+impl StoreConfig {
+    /// Defaults for member `member` reachable at `addr`: heartbeat 100 ms, election timeout
+    /// 1–2 s, snapshot every 10,000 entries.
+    pub fn new(member: MemberId, addr: impl Into<String>) -> Self {
+        StoreConfig {
+            member,
+            addr: addr.into(),
+            cluster_name: "swarm-store".into(),
+            heartbeat_period_ms: 100,
+            election_timeout_min_ms: 1000,
+            election_timeout_max_ms: 2000,
+            snapshot_every_entries: 10_000,
+            log_entries_kept_after_snapshot: 1_000,
+            max_batch_txns: 1024,
+            max_batch_bytes: 512 * 1024,
+            max_inflight_batches: 4,
+            proposal_queue_txns: 16 * 1024,
+            watch_history_changes: 100_000,
+            request_timeout_ms: 5_000,
+            read_policy: ReadPolicy::ReadIndex,
+            force_new_cluster: false,
+        }
+    }
+
+    /// Short timers (heartbeat 30 ms, election 150–300 ms): for tests and clusters on one host.
+    pub fn fast_failover(mut self) -> Self {
+        self.heartbeat_period_ms = 30;
+        self.election_timeout_min_ms = 150;
+        self.election_timeout_max_ms = 300;
+        self.request_timeout_ms = 3_000;
+        self
+    }
+
+    /// Checks the settings, naming the first bad field.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        let bad = |field: &'static str, detail: String| Err(StoreError::Invalid { field, detail });
+        if self.heartbeat_period_ms == 0 {
+            return bad("heartbeat_period_ms", "must be positive".into());
+        }
+        if self.election_timeout_min_ms <= self.heartbeat_period_ms * 2 {
+            return bad(
+                "election_timeout_min_ms",
+                format!(
+                    "{} must exceed twice heartbeat_period_ms ({})",
+                    self.election_timeout_min_ms, self.heartbeat_period_ms
+                ),
+            );
+        }
+        if self.election_timeout_max_ms <= self.election_timeout_min_ms {
+            return bad(
+                "election_timeout_max_ms",
+                "must exceed election_timeout_min_ms".into(),
+            );
+        }
+        if self.snapshot_every_entries == 0 {
+            return bad("snapshot_every_entries", "must be positive".into());
+        }
+        if self.max_batch_txns == 0 {
+            return bad("max_batch_txns", "must be positive".into());
+        }
+        if self.max_batch_bytes == 0 || self.max_batch_bytes > MAX_BATCH_BYTES_LIMIT {
+            return bad(
+                "max_batch_bytes",
+                format!("must be in 1..={MAX_BATCH_BYTES_LIMIT}"),
+            );
+        }
+        if self.max_inflight_batches == 0 {
+            return bad("max_inflight_batches", "must be positive".into());
+        }
+        if self.proposal_queue_txns == 0 {
+            return bad("proposal_queue_txns", "must be positive".into());
+        }
+        if self.watch_history_changes == 0 {
+            return bad("watch_history_changes", "must be positive".into());
+        }
+        if self.request_timeout_ms == 0 {
+            return bad("request_timeout_ms", "must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// How long a member may go without acknowledging the leader before it counts as
+    /// unreachable.
+    pub fn unreachable_after_ms(&self) -> u64 {
+        self.election_timeout_max_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_fields() {
+        let ok = StoreConfig::new(MemberId(1), "a");
+        assert!(ok.validate().is_ok());
+        assert!(ok.clone().fast_failover().validate().is_ok());
+        let mut c = ok.clone();
+        c.election_timeout_max_ms = c.election_timeout_min_ms;
+        assert!(matches!(
+            c.validate(),
+            Err(StoreError::Invalid {
+                field: "election_timeout_max_ms",
+                ..
+            })
+        ));
+        let mut c = ok;
+        c.max_batch_bytes = MAX_BATCH_BYTES_LIMIT + 1;
+        assert!(matches!(
+            c.validate(),
+            Err(StoreError::Invalid {
+                field: "max_batch_bytes",
+                ..
+            })
+        ));
+    }
+}

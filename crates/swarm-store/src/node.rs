@@ -1,0 +1,718 @@
+//! One running member: the Raft handle, the state machine's data, the proposer, and the logic
+//! that routes client requests to the leader.
+
+use crate::config::{ReadPolicy, StoreConfig};
+use crate::error::StoreError;
+use crate::membership::{MemberRole, MemberStatus, Role, StoreStatus, check_quorum};
+use crate::proposer::{Proposer, write_error};
+use crate::raft::network::{CallError, DynTransport, call};
+use crate::raft::types::{Raft, Snapshot};
+use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse, SnapshotChunk, WireError};
+use crate::state::command::{TxnApplied, TxnRejected, TxnRequest};
+use crate::state::shared::{AppliedMark, SharedState};
+use crate::transport::{MemberId, TransportError};
+use crate::txn::Precondition;
+use bytes::Bytes;
+use openraft::async_runtime::WatchReceiver;
+use openraft::errors::{LinearizableReadError, RaftError};
+use openraft::{BasicNode, ChangeMembers, Instant as _, ServerState};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The most times a request is re-routed after a "not leader" answer.
+pub(crate) const MAX_ROUTE_ATTEMPTS: usize = 8;
+/// The largest snapshot a member accepts from a leader.
+pub(crate) const MAX_SNAPSHOT_BYTES: u64 = 1024 * 1024 * 1024;
+/// A learner is promoted only once it is at most this many entries behind the leader.
+pub(crate) const PROMOTE_MAX_LAG_ENTRIES: u64 = 1_000;
+
+/// A snapshot being received in chunks from one leader.
+struct Receiving {
+    transfer_id: u64,
+    total_bytes: u64,
+    buf: Vec<u8>,
+}
+
+pub(crate) struct Node {
+    pub(crate) id: u64,
+    pub(crate) config: StoreConfig,
+    pub(crate) raft: Raft,
+    pub(crate) shared: Arc<SharedState>,
+    pub(crate) transport: Arc<dyn DynTransport>,
+    pub(crate) proposer: Proposer,
+    receiving: Mutex<HashMap<MemberId, Receiving>>,
+}
+
+/// Maps a refused transaction to the caller's error.
+pub(crate) fn rejected_error(r: TxnRejected) -> StoreError {
+    match (r.expected, r.actual) {
+        (Precondition::Absent, Some(version)) => StoreError::AlreadyExists {
+            collection: r.collection,
+            key: r.key,
+            version,
+        },
+        (_, None) => StoreError::NotFound {
+            collection: r.collection,
+            key: r.key,
+        },
+        (Precondition::Version(expected), actual) => StoreError::Conflict {
+            collection: r.collection,
+            key: r.key,
+            expected,
+            actual,
+        },
+        (_, actual) => StoreError::Conflict {
+            collection: r.collection,
+            key: r.key,
+            expected: 0,
+            actual,
+        },
+    }
+}
+
+fn from_wire(peer: MemberId, e: WireError) -> StoreError {
+    match e {
+        WireError::NotLeader { leader } => StoreError::NotLeader {
+            leader: leader.map(MemberId),
+        },
+        WireError::NoLeader => StoreError::NoLeader,
+        WireError::Rejected(r) => rejected_error(r),
+        WireError::Indeterminate(s) => StoreError::Indeterminate(s),
+        WireError::QuorumRisk { reachable, quorum } => StoreError::QuorumRisk {
+            reachable: reachable as usize,
+            quorum: quorum as usize,
+        },
+        WireError::Membership(s) => StoreError::Membership(s),
+        WireError::Timeout { timeout_ms } => StoreError::Timeout { timeout_ms },
+        WireError::Fatal(detail) => StoreError::Transport(TransportError::Remote { peer, detail }),
+    }
+}
+
+fn from_call(e: CallError) -> StoreError {
+    match e {
+        CallError::Transport(t) => StoreError::Transport(t),
+        CallError::Timeout { timeout_ms, .. } => StoreError::Timeout { timeout_ms },
+        CallError::Encode(e) => StoreError::Invalid {
+            field: "request",
+            detail: e.to_string(),
+        },
+        CallError::Decode { peer, detail } => StoreError::Protocol { peer, detail },
+    }
+}
+
+fn to_wire(e: StoreError) -> WireError {
+    match e {
+        StoreError::NotLeader { leader } => WireError::NotLeader {
+            leader: leader.map(|m| m.0),
+        },
+        StoreError::NoLeader => WireError::NoLeader,
+        StoreError::QuorumRisk { reachable, quorum } => WireError::QuorumRisk {
+            reachable: reachable as u64,
+            quorum: quorum as u64,
+        },
+        StoreError::Membership(s) => WireError::Membership(s),
+        StoreError::Timeout { timeout_ms } => WireError::Timeout { timeout_ms },
+        StoreError::Indeterminate(s) => WireError::Indeterminate(s),
+        other => WireError::Fatal(other.to_string()),
+    }
+}
+
+impl Node {
+    pub(crate) fn new(
+        config: StoreConfig,
+        raft: Raft,
+        shared: Arc<SharedState>,
+        transport: Arc<dyn DynTransport>,
+        proposer: Proposer,
+    ) -> Self {
+        Node {
+            id: config.member.0,
+            config,
+            raft,
+            shared,
+            transport,
+            proposer,
+            receiving: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.config.request_timeout_ms)
+    }
+
+    fn timeout_error(&self) -> StoreError {
+        StoreError::Timeout {
+            timeout_ms: self.config.request_timeout_ms,
+        }
+    }
+
+    /// The leader this member knows of.
+    pub(crate) fn current_leader(&self) -> Option<u64> {
+        self.raft.metrics().borrow_watched().current_leader
+    }
+
+    /// The known leader, waiting for an election until `deadline`.
+    async fn leader_or_wait(&self, deadline: Instant) -> Result<u64, StoreError> {
+        if let Some(l) = self.current_leader() {
+            return Ok(l);
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match self
+            .raft
+            .wait(Some(remaining))
+            .metrics(|m| m.current_leader.is_some(), "a leader")
+            .await
+        {
+            Ok(m) => m.current_leader.ok_or(StoreError::NoLeader),
+            Err(_) => Err(StoreError::NoLeader),
+        }
+    }
+
+    /// After a "not leader" answer, give the election or the leader hint a moment.
+    async fn backoff(&self, hint: Option<u64>, tried: u64) {
+        if hint.is_none() || hint == Some(tried) {
+            tokio::time::sleep(Duration::from_millis(self.config.heartbeat_period_ms)).await;
+        }
+    }
+
+    async fn forward(
+        &self,
+        leader: u64,
+        request: &RpcRequest,
+        deadline: Instant,
+    ) -> Result<RpcResponse, StoreError> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        call(
+            self.transport.as_ref(),
+            MemberId(leader),
+            request,
+            remaining,
+        )
+        .await
+        .map_err(from_call)
+    }
+
+    /// Commits a transaction through the leader.
+    pub(crate) async fn write(&self, txn: TxnRequest) -> Result<TxnApplied, StoreError> {
+        let deadline = Instant::now() + self.request_timeout();
+        for _ in 0..MAX_ROUTE_ATTEMPTS {
+            let leader = self.leader_or_wait(deadline).await?;
+            let outcome = if leader == self.id {
+                match tokio::time::timeout_at(deadline, self.proposer.propose(txn.clone())).await {
+                    Ok(r) => r,
+                    Err(_) => return Err(self.timeout_error()),
+                }
+            } else {
+                match self
+                    .forward(leader, &RpcRequest::Write(txn.clone()), deadline)
+                    .await?
+                {
+                    RpcResponse::Write(r) => r,
+                    _ => {
+                        return Err(StoreError::Protocol {
+                            peer: MemberId(leader),
+                            detail: "unexpected response to a write".into(),
+                        });
+                    }
+                }
+            };
+            match outcome {
+                Ok(applied) => return Ok(applied),
+                Err(WireError::NotLeader { leader: hint }) => self.backoff(hint, leader).await,
+                Err(e) => return Err(from_wire(MemberId(leader), e)),
+            }
+        }
+        Err(StoreError::NoLeader)
+    }
+
+    /// Serves a write forwarded by a follower.
+    async fn write_for_peer(&self, txn: TxnRequest) -> Result<TxnApplied, WireError> {
+        if self.current_leader() != Some(self.id) {
+            return Err(WireError::NotLeader {
+                leader: self.current_leader(),
+            });
+        }
+        match tokio::time::timeout(self.request_timeout(), self.proposer.propose(txn)).await {
+            Ok(r) => r,
+            Err(_) => Err(WireError::Timeout {
+                timeout_ms: self.config.request_timeout_ms,
+            }),
+        }
+    }
+
+    /// The leader's read index, computed here (this member must be the leader).
+    async fn local_read_index(&self) -> Result<u64, WireError> {
+        let mut policy = match self.config.read_policy {
+            ReadPolicy::ReadIndex => openraft::ReadPolicy::ReadIndex,
+            ReadPolicy::Lease => openraft::ReadPolicy::LeaseRead,
+        };
+        loop {
+            match self.raft.get_read_linearizer(policy.clone()).await {
+                Ok(lin) => return Ok(lin.read_log_id().index()),
+                Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f))) => {
+                    return Err(WireError::NotLeader {
+                        leader: f.leader_id,
+                    });
+                }
+                Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(_)))
+                    if policy == openraft::ReadPolicy::LeaseRead =>
+                {
+                    // The lease lapsed: confirm leadership with a heartbeat round instead.
+                    policy = openraft::ReadPolicy::ReadIndex;
+                }
+                Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(_))) => {
+                    return Err(WireError::NoLeader);
+                }
+                Err(RaftError::Fatal(f)) => return Err(WireError::Fatal(f.to_string())),
+            }
+        }
+    }
+
+    /// Waits until the local state machine has applied `index`.
+    async fn wait_applied(&self, index: u64, deadline: Instant) -> Result<AppliedMark, StoreError> {
+        let mark = self.shared.applied();
+        if mark.index >= index {
+            return Ok(mark);
+        }
+        let mut rx = self.shared.subscribe();
+        match tokio::time::timeout_at(deadline, rx.wait_for(|m| m.index >= index)).await {
+            Ok(Ok(m)) => Ok(*m),
+            Ok(Err(_)) => Err(StoreError::Shutdown),
+            Err(_) => Err(self.timeout_error()),
+        }
+    }
+
+    /// Returns once a linearizable read may be served from the local state machine.
+    pub(crate) async fn read_barrier(&self) -> Result<AppliedMark, StoreError> {
+        let deadline = Instant::now() + self.request_timeout();
+        for _ in 0..MAX_ROUTE_ATTEMPTS {
+            let leader = self.leader_or_wait(deadline).await?;
+            let index = if leader == self.id {
+                match tokio::time::timeout_at(deadline, self.local_read_index()).await {
+                    Ok(r) => r,
+                    Err(_) => return Err(self.timeout_error()),
+                }
+            } else {
+                match self
+                    .forward(leader, &RpcRequest::ReadIndex, deadline)
+                    .await?
+                {
+                    RpcResponse::ReadIndex(r) => r,
+                    _ => {
+                        return Err(StoreError::Protocol {
+                            peer: MemberId(leader),
+                            detail: "unexpected response to a read-index request".into(),
+                        });
+                    }
+                }
+            };
+            match index {
+                Ok(index) => return self.wait_applied(index, deadline).await,
+                Err(WireError::NotLeader { leader: hint }) => self.backoff(hint, leader).await,
+                Err(e) => return Err(from_wire(MemberId(leader), e)),
+            }
+        }
+        Err(StoreError::NoLeader)
+    }
+
+    /// Carries out a membership operation on the leader.
+    pub(crate) async fn membership(&self, op: MembershipOp) -> Result<(), StoreError> {
+        let deadline = Instant::now() + self.request_timeout();
+        for _ in 0..MAX_ROUTE_ATTEMPTS {
+            let leader = self.leader_or_wait(deadline).await?;
+            let outcome = if leader == self.id {
+                match tokio::time::timeout_at(deadline, self.membership_local(op.clone())).await {
+                    Ok(r) => r.map_err(to_wire),
+                    Err(_) => return Err(self.timeout_error()),
+                }
+            } else {
+                match self
+                    .forward(leader, &RpcRequest::Membership(op.clone()), deadline)
+                    .await?
+                {
+                    RpcResponse::Membership(r) => r,
+                    _ => {
+                        return Err(StoreError::Protocol {
+                            peer: MemberId(leader),
+                            detail: "unexpected response to a membership request".into(),
+                        });
+                    }
+                }
+            };
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err(WireError::NotLeader { leader: hint }) => self.backoff(hint, leader).await,
+                Err(e) => return Err(from_wire(MemberId(leader), e)),
+            }
+        }
+        Err(StoreError::NoLeader)
+    }
+
+    /// Voters and learners of the effective membership.
+    fn members(&self) -> (BTreeSet<u64>, BTreeMap<u64, String>) {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let membership = metrics.membership_config.membership().clone();
+        let voters: BTreeSet<u64> = membership.voter_ids().collect();
+        let nodes = membership
+            .nodes()
+            .map(|(id, n)| (*id, n.addr.clone()))
+            .collect();
+        (voters, nodes)
+    }
+
+    /// Which members acknowledged the leader recently (meaningful on the leader only).
+    fn reachable(&self) -> BTreeMap<u64, Option<Duration>> {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let mut out = BTreeMap::new();
+        if let Some(hb) = &metrics.heartbeat {
+            for (id, last) in hb {
+                out.insert(*id, last.as_ref().map(|t| t.elapsed()));
+            }
+        }
+        out.insert(self.id, Some(Duration::ZERO));
+        out
+    }
+
+    fn is_reachable(&self, contacts: &BTreeMap<u64, Option<Duration>>, id: u64) -> bool {
+        let limit = Duration::from_millis(self.config.unreachable_after_ms());
+        id == self.id || matches!(contacts.get(&id), Some(Some(d)) if *d <= limit)
+    }
+
+    fn guard_quorum(&self, new_voters: &BTreeSet<u64>, force: bool) -> Result<(), StoreError> {
+        if force {
+            return Ok(());
+        }
+        let contacts = self.reachable();
+        check_quorum(new_voters, |id| self.is_reachable(&contacts, id))
+            .map_err(|(reachable, quorum)| StoreError::QuorumRisk { reachable, quorum })
+    }
+
+    async fn change(
+        &self,
+        change: ChangeMembers<u64, BasicNode>,
+        retain: bool,
+    ) -> Result<(), StoreError> {
+        self.raft
+            .change_membership(change, retain)
+            .await
+            .map(|_| ())
+            .map_err(|e| from_wire(MemberId(self.id), write_error(e)))
+    }
+
+    /// Runs a membership operation here, as the leader.
+    async fn membership_local(&self, op: MembershipOp) -> Result<(), StoreError> {
+        if self.current_leader() != Some(self.id) {
+            return Err(StoreError::NotLeader {
+                leader: self.current_leader().map(MemberId),
+            });
+        }
+        let (voters, nodes) = self.members();
+        match op {
+            MembershipOp::AddLearner { id, addr } => {
+                if voters.contains(&id) {
+                    return Err(StoreError::Membership(format!(
+                        "{} is already a voter",
+                        MemberId(id)
+                    )));
+                }
+                self.raft
+                    .add_learner(id, BasicNode { addr }, false)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| from_wire(MemberId(self.id), write_error(e)))
+            }
+            MembershipOp::Promote { id, force } => {
+                if voters.contains(&id) {
+                    return Ok(());
+                }
+                if !nodes.contains_key(&id) {
+                    return Err(StoreError::Membership(format!(
+                        "{} is not a learner of this cluster; add it first",
+                        MemberId(id)
+                    )));
+                }
+                let mut new_voters = voters.clone();
+                new_voters.insert(id);
+                self.guard_quorum(&new_voters, force)?;
+                if !force {
+                    self.wait_caught_up(id).await?;
+                }
+                self.change(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+                    .await
+            }
+            MembershipOp::Demote { id, force } => {
+                if !voters.contains(&id) {
+                    return Err(StoreError::Membership(format!(
+                        "{} is not a voter",
+                        MemberId(id)
+                    )));
+                }
+                let mut new_voters = voters.clone();
+                new_voters.remove(&id);
+                if new_voters.is_empty() {
+                    return Err(StoreError::Membership(
+                        "cannot demote the last voter".into(),
+                    ));
+                }
+                self.guard_quorum(&new_voters, force)?;
+                self.change(ChangeMembers::RemoveVoters(BTreeSet::from([id])), true)
+                    .await
+            }
+            MembershipOp::Remove { id, force } => {
+                if voters.contains(&id) {
+                    let mut new_voters = voters.clone();
+                    new_voters.remove(&id);
+                    if new_voters.is_empty() {
+                        return Err(StoreError::Membership(
+                            "cannot remove the last voter".into(),
+                        ));
+                    }
+                    self.guard_quorum(&new_voters, force)?;
+                    self.change(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
+                        .await
+                } else if nodes.contains_key(&id) {
+                    self.change(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
+                        .await
+                } else {
+                    Err(StoreError::Membership(format!(
+                        "{} is not a member",
+                        MemberId(id)
+                    )))
+                }
+            }
+            MembershipOp::TransferLeader { to } => {
+                if to == self.id {
+                    return Ok(());
+                }
+                if !voters.contains(&to) {
+                    return Err(StoreError::Membership(format!(
+                        "{} is not a voter and cannot lead",
+                        MemberId(to)
+                    )));
+                }
+                self.raft
+                    .trigger()
+                    .transfer_leader(to)
+                    .await
+                    .map_err(|f| StoreError::Storage(f.to_string()))?;
+                let wait = self.raft.wait(Some(self.request_timeout()));
+                wait.metrics(
+                    |m| m.current_leader == Some(to),
+                    format!("leadership moved to {}", MemberId(to)),
+                )
+                .await
+                .map(|_| ())
+                .map_err(|_| self.timeout_error())
+            }
+        }
+    }
+
+    /// Waits (within the request deadline) until learner `id` is close to the leader's log.
+    async fn wait_caught_up(&self, id: u64) -> Result<(), StoreError> {
+        let wait = self.raft.wait(Some(self.request_timeout()));
+        wait.metrics(
+            |m| {
+                let last = m.last_log_index.unwrap_or(0);
+                let matched = m
+                    .replication
+                    .as_ref()
+                    .and_then(|r| r.get(&id).cloned().flatten())
+                    .map(|l| l.index);
+                matched.is_some_and(|i| i + PROMOTE_MAX_LAG_ENTRIES >= last)
+            },
+            format!("{} caught up", MemberId(id)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|_| {
+            StoreError::Membership(format!(
+                "{} did not catch up with the leader's log within {} ms",
+                MemberId(id),
+                self.config.request_timeout_ms
+            ))
+        })
+    }
+
+    /// The status as this member sees it.
+    pub(crate) fn status(&self) -> StoreStatus {
+        let m = self.raft.metrics().borrow_watched().clone();
+        let membership = m.membership_config.membership().clone();
+        let voters: BTreeSet<u64> = membership.voter_ids().collect();
+        let is_leader = m.state == ServerState::Leader;
+        let contacts = self.reachable();
+        let members = membership
+            .nodes()
+            .map(|(id, node)| {
+                let last_contact = if *id == self.id {
+                    Some(Duration::ZERO)
+                } else if is_leader {
+                    contacts.get(id).cloned().flatten()
+                } else {
+                    None
+                };
+                MemberStatus {
+                    id: MemberId(*id),
+                    addr: node.addr.clone(),
+                    role: if voters.contains(id) {
+                        MemberRole::Voter
+                    } else {
+                        MemberRole::Learner
+                    },
+                    reachable: if *id == self.id {
+                        Some(true)
+                    } else if is_leader {
+                        Some(self.is_reachable(&contacts, *id))
+                    } else {
+                        None
+                    },
+                    last_contact,
+                    matched_index: m
+                        .replication
+                        .as_ref()
+                        .and_then(|r| r.get(id).cloned().flatten())
+                        .map(|l| l.index),
+                }
+            })
+            .collect();
+        StoreStatus {
+            member: MemberId(self.id),
+            role: match m.state {
+                ServerState::Leader => Role::Leader,
+                ServerState::Candidate => Role::Candidate,
+                ServerState::Follower => Role::Follower,
+                ServerState::Learner => Role::Learner,
+                ServerState::Shutdown => Role::Stopped,
+            },
+            leader: m.current_leader.map(MemberId),
+            term: m.current_term,
+            last_log_index: m.last_log_index,
+            commit_index: m.local_committed.map(|l| l.index),
+            applied_index: m.last_applied.map(|l| l.index),
+            snapshot_index: m.snapshot.map(|l| l.index),
+            purged_index: m.purged.map(|l| l.index),
+            revision: self.shared.applied().revision,
+            members,
+        }
+    }
+
+    /// Stores one snapshot chunk; installs the snapshot when the last one arrives.
+    async fn snapshot_chunk(
+        &self,
+        from: MemberId,
+        chunk: SnapshotChunk,
+    ) -> Result<RpcResponse, String> {
+        if chunk.total_bytes > MAX_SNAPSHOT_BYTES {
+            return Err(format!(
+                "snapshot of {} bytes exceeds the limit of {MAX_SNAPSHOT_BYTES}",
+                chunk.total_bytes
+            ));
+        }
+        let complete = {
+            let mut receiving = self
+                .receiving
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if chunk.offset == 0 {
+                receiving.insert(
+                    from,
+                    Receiving {
+                        transfer_id: chunk.transfer_id,
+                        total_bytes: chunk.total_bytes,
+                        buf: Vec::with_capacity(
+                            usize::try_from(chunk.total_bytes.min(64 * 1024 * 1024)).unwrap_or(0),
+                        ),
+                    },
+                );
+            }
+            let Some(r) = receiving.get_mut(&from) else {
+                return Err(format!(
+                    "snapshot chunk at offset {} without a transfer in progress",
+                    chunk.offset
+                ));
+            };
+            if r.transfer_id != chunk.transfer_id
+                || r.total_bytes != chunk.total_bytes
+                || r.buf.len() as u64 != chunk.offset
+            {
+                receiving.remove(&from);
+                return Err("snapshot chunk out of order; restart the transfer".into());
+            }
+            r.buf.extend_from_slice(&chunk.data.0);
+            if r.buf.len() as u64 > r.total_bytes {
+                receiving.remove(&from);
+                return Err("snapshot chunks exceed the announced size".into());
+            }
+            if r.buf.len() as u64 == r.total_bytes {
+                receiving.remove(&from).map(|r| r.buf)
+            } else {
+                None
+            }
+        };
+        match complete {
+            None => Ok(RpcResponse::SnapshotChunkStored),
+            Some(buf) => {
+                let snapshot = Snapshot {
+                    meta: chunk.meta,
+                    snapshot: Bytes::from(buf),
+                };
+                self.raft
+                    .install_full_snapshot(chunk.vote, snapshot)
+                    .await
+                    .map(RpcResponse::SnapshotInstalled)
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Serves one request from another member.
+    pub(crate) async fn handle(
+        &self,
+        from: MemberId,
+        request: RpcRequest,
+    ) -> Result<RpcResponse, String> {
+        match request {
+            RpcRequest::AppendEntries(r) => self
+                .raft
+                .append_entries(r)
+                .await
+                .map(RpcResponse::AppendEntries)
+                .map_err(|e| e.to_string()),
+            RpcRequest::Vote(r) => self
+                .raft
+                .vote(r)
+                .await
+                .map(RpcResponse::Vote)
+                .map_err(|e| e.to_string()),
+            RpcRequest::PreVote(r) => self
+                .raft
+                .pre_vote(r)
+                .await
+                .map(RpcResponse::Vote)
+                .map_err(|e| e.to_string()),
+            RpcRequest::SnapshotChunk(c) => self.snapshot_chunk(from, c).await,
+            RpcRequest::TransferLeader(r) => self
+                .raft
+                .handle_transfer_leader(r)
+                .await
+                .map(RpcResponse::TransferLeader)
+                .map_err(|e| e.to_string()),
+            RpcRequest::Write(txn) => Ok(RpcResponse::Write(self.write_for_peer(txn).await)),
+            RpcRequest::ReadIndex => {
+                let r = match tokio::time::timeout(self.request_timeout(), self.local_read_index())
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(WireError::Timeout {
+                        timeout_ms: self.config.request_timeout_ms,
+                    }),
+                };
+                Ok(RpcResponse::ReadIndex(r))
+            }
+            RpcRequest::Membership(op) => Ok(RpcResponse::Membership(
+                self.membership_local(op).await.map_err(to_wire),
+            )),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The proposer: drains queued client transactions into one Raft entry while earlier entries are
+//! in flight, so many writes share one log append, one fsync and one replication round.
+
+use crate::raft::types::Raft;
+use crate::raft::wire::WireError;
+use crate::state::command::{TxnApplied, TxnRequest, WriteBatch};
+use openraft::errors::{ClientWriteError, RaftError};
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+/// The limits the proposer works within.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ProposerLimits {
+    pub(crate) max_batch_txns: usize,
+    pub(crate) max_batch_bytes: usize,
+    pub(crate) max_inflight_batches: usize,
+    pub(crate) queue_txns: usize,
+}
+
+/// One queued transaction and where its outcome goes.
+struct Proposal {
+    txn: TxnRequest,
+    bytes: usize,
+    reply: oneshot::Sender<Result<TxnApplied, WireError>>,
+}
+
+/// A handle to the proposer task. Dropping every handle stops the task.
+#[derive(Clone)]
+pub(crate) struct Proposer {
+    tx: mpsc::Sender<Proposal>,
+}
+
+impl Proposer {
+    /// Starts the proposer task for `raft`.
+    pub(crate) fn spawn(raft: Raft, limits: ProposerLimits) -> Self {
+        let (tx, rx) = mpsc::channel(limits.queue_txns.max(1));
+        tokio::spawn(run(raft, limits, rx));
+        Proposer { tx }
+    }
+
+    /// Queues `txn` and waits for its outcome (the caller applies its own deadline).
+    pub(crate) async fn propose(&self, txn: TxnRequest) -> Result<TxnApplied, WireError> {
+        let bytes = txn_bytes(&txn);
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Proposal { txn, bytes, reply })
+            .await
+            .map_err(|_| WireError::Fatal("the proposer stopped".into()))?;
+        rx.await
+            .map_err(|_| WireError::Indeterminate("the proposer stopped before answering".into()))?
+    }
+}
+
+/// Approximate encoded size of a transaction.
+pub(crate) fn txn_bytes(txn: &TxnRequest) -> usize {
+    txn.ops
+        .iter()
+        .map(|op| {
+            let value = match &op.kind {
+                crate::state::command::OpKind::Put(v) => v.0.len(),
+                _ => 0,
+            };
+            op.collection.len() + op.key.len() + value + 16
+        })
+        .sum()
+}
+
+async fn run(raft: Raft, limits: ProposerLimits, mut rx: mpsc::Receiver<Proposal>) {
+    let inflight = Arc::new(Semaphore::new(limits.max_inflight_batches.max(1)));
+    loop {
+        // Wait for room first: while every slot is busy, proposals pile up in the queue and the
+        // next entry takes them all.
+        let Ok(permit) = inflight.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = rx.recv().await else {
+            return;
+        };
+        let mut bytes = first.bytes;
+        let mut batch = vec![first];
+        while batch.len() < limits.max_batch_txns && bytes < limits.max_batch_bytes {
+            match rx.try_recv() {
+                Ok(p) => {
+                    bytes += p.bytes;
+                    batch.push(p);
+                }
+                Err(_) => break,
+            }
+        }
+        let raft = raft.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut replies = Vec::with_capacity(batch.len());
+            let mut txns = Vec::with_capacity(batch.len());
+            for p in batch {
+                replies.push(p.reply);
+                txns.push(p.txn);
+            }
+            match raft.client_write(WriteBatch { txns }).await {
+                Ok(resp) => {
+                    let mut outcomes = resp.data.replies.into_iter();
+                    for reply in replies {
+                        let outcome = match outcomes.next() {
+                            Some(r) => r.map_err(WireError::Rejected),
+                            None => Err(WireError::Fatal(
+                                "the state machine answered fewer transactions than proposed"
+                                    .into(),
+                            )),
+                        };
+                        let _ = reply.send(outcome);
+                    }
+                }
+                Err(e) => {
+                    let err = write_error(e);
+                    for reply in replies {
+                        let _ = reply.send(Err(err.clone()));
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Maps openraft's write error.
+pub(crate) fn write_error(
+    e: RaftError<crate::raft::types::C, ClientWriteError<crate::raft::types::C>>,
+) -> WireError {
+    match e {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => WireError::NotLeader {
+            leader: f.leader_id,
+        },
+        RaftError::APIError(ClientWriteError::LogEntryDiscarded(f)) => {
+            WireError::Indeterminate(format!(
+                "the entry was discarded on a leader change (new leader: {:?})",
+                f.leader_id
+            ))
+        }
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(m)) => {
+            WireError::Membership(m.to_string())
+        }
+        RaftError::APIError(other) => WireError::Membership(other.to_string()),
+        RaftError::Fatal(f) => WireError::Fatal(f.to_string()),
+    }
+}

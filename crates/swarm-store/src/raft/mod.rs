@@ -1,0 +1,9 @@
+//! The adapters between openraft and this crate's byte-level contracts. Nothing of openraft
+//! leaves this module's siblings: the public API speaks in [`MemberId`](crate::MemberId),
+//! [`StoreError`](crate::StoreError) and plain status structs.
+
+pub(crate) mod log_store;
+pub(crate) mod network;
+pub(crate) mod state_machine;
+pub(crate) mod types;
+pub(crate) mod wire;

@@ -1,0 +1,216 @@
+//! openraft's state machine trait over the document table and a [`SnapshotStore`].
+
+use super::types::{C, LogId, Snapshot, SnapshotMeta, StoredMembership};
+use crate::state::command::BatchReply;
+use crate::state::doc_table::DocTable;
+use crate::state::shared::{AppliedMark, SharedState};
+use crate::storage::{SnapshotStore, StorageError, StoredSnapshot};
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use openraft::storage::{EntryResponder, RaftSnapshotBuilder, RaftStateMachine};
+use openraft::{EntryPayload, OptionalSend};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An object-safe view of a [`SnapshotStore`], so the Raft handle's type does not depend on the
+/// caller's storage type.
+pub(crate) trait DynSnapshotStore: Send + Sync + 'static {
+    fn save_dyn(&self, snapshot: StoredSnapshot) -> BoxFuture<'_, Result<(), StorageError>>;
+    fn load_dyn(&self) -> BoxFuture<'_, Result<Option<StoredSnapshot>, StorageError>>;
+}
+
+impl<S: SnapshotStore> DynSnapshotStore for S {
+    fn save_dyn(&self, snapshot: StoredSnapshot) -> BoxFuture<'_, Result<(), StorageError>> {
+        Box::pin(self.save(snapshot))
+    }
+
+    fn load_dyn(&self) -> BoxFuture<'_, Result<Option<StoredSnapshot>, StorageError>> {
+        Box::pin(self.load())
+    }
+}
+
+/// The applied position and membership, kept beside the table and updated under its lock.
+#[derive(Clone, Debug, Default)]
+struct AppliedMeta {
+    last_applied: Option<LogId>,
+    membership: StoredMembership,
+}
+
+/// The state machine openraft drives. Reads go to the [`SharedState`] directly.
+pub(crate) struct StateMachineAdapter {
+    shared: Arc<SharedState>,
+    meta: Arc<std::sync::Mutex<AppliedMeta>>,
+    snapshots: Arc<dyn DynSnapshotStore>,
+    snapshot_seq: Arc<AtomicU64>,
+}
+
+impl StateMachineAdapter {
+    pub(crate) fn new(shared: Arc<SharedState>, snapshots: Arc<dyn DynSnapshotStore>) -> Self {
+        StateMachineAdapter {
+            shared,
+            meta: Arc::default(),
+            snapshots,
+            snapshot_seq: Arc::default(),
+        }
+    }
+
+    fn meta(&self) -> std::sync::MutexGuard<'_, AppliedMeta> {
+        // The meta is replaced by single assignments; a poisoned lock still holds a whole value.
+        self.meta
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn invalid(what: &str, e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
+}
+
+/// Encodes snapshot metadata for the [`SnapshotStore`].
+pub(crate) fn encode_meta(meta: &SnapshotMeta) -> io::Result<Bytes> {
+    postcard::to_allocvec(meta)
+        .map(Bytes::from)
+        .map_err(|e| invalid("cannot encode snapshot metadata", e))
+}
+
+/// Decodes snapshot metadata.
+pub(crate) fn decode_meta(bytes: &[u8]) -> io::Result<SnapshotMeta> {
+    postcard::from_bytes(bytes).map_err(|e| invalid("cannot decode snapshot metadata", e))
+}
+
+impl RaftStateMachine<C> for StateMachineAdapter {
+    type SnapshotData = Bytes;
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
+        let meta = self.meta().clone();
+        Ok((meta.last_applied, meta.membership))
+    }
+
+    async fn apply<Strm>(&mut self, mut entries: Strm) -> Result<(), io::Error>
+    where
+        Strm: Stream<Item = Result<EntryResponder<C>, io::Error>> + Unpin + OptionalSend,
+    {
+        while let Some(item) = entries.next().await {
+            let (entry, responder) = item?;
+            let mut reply = BatchReply::default();
+            let revision = {
+                let mut table = self.shared.write();
+                if let EntryPayload::Normal(batch) = &entry.payload {
+                    reply.replies = batch.txns.iter().map(|t| table.apply_txn(t)).collect();
+                }
+                let mut meta = self.meta();
+                if let EntryPayload::Membership(m) = &entry.payload {
+                    meta.membership = StoredMembership::new(Some(entry.log_id), m.clone());
+                }
+                meta.last_applied = Some(entry.log_id);
+                table.revision()
+            };
+            self.shared.publish(AppliedMark {
+                index: entry.log_id.index,
+                revision,
+            });
+            if let Some(responder) = responder {
+                responder.send(reply);
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        SnapshotBuilder {
+            shared: self.shared.clone(),
+            meta: self.meta.clone(),
+            snapshots: self.snapshots.clone(),
+            snapshot_seq: self.snapshot_seq.clone(),
+        }
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Bytes,
+    ) -> Result<(), io::Error> {
+        let table = DocTable::decode_snapshot(&snapshot, self.shared.history_changes())
+            .map_err(|e| invalid("cannot decode snapshot", e))?;
+        // Durable first: if saving fails the state machine is untouched.
+        self.snapshots
+            .save_dyn(StoredSnapshot {
+                meta: encode_meta(meta)?,
+                data: snapshot,
+            })
+            .await
+            .map_err(io::Error::other)?;
+        let revision = table.revision();
+        {
+            let mut current = self.shared.write();
+            *current = table;
+            let mut m = self.meta();
+            m.last_applied = meta.last_log_id;
+            m.membership = meta.last_membership.clone();
+        }
+        self.shared.publish(AppliedMark {
+            index: meta.last_log_id.map_or(0, |l| l.index),
+            revision,
+        });
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, io::Error> {
+        match self.snapshots.load_dyn().await.map_err(io::Error::other)? {
+            None => Ok(None),
+            Some(stored) => Ok(Some(Snapshot {
+                meta: decode_meta(&stored.meta)?,
+                snapshot: stored.data,
+            })),
+        }
+    }
+}
+
+/// Builds a snapshot of the table as it is when building starts, and saves it.
+pub(crate) struct SnapshotBuilder {
+    shared: Arc<SharedState>,
+    meta: Arc<std::sync::Mutex<AppliedMeta>>,
+    snapshots: Arc<dyn DynSnapshotStore>,
+    snapshot_seq: Arc<AtomicU64>,
+}
+
+impl RaftSnapshotBuilder<C> for SnapshotBuilder {
+    type SnapshotData = Bytes;
+
+    async fn build_snapshot(&mut self) -> Result<Snapshot, io::Error> {
+        let (data, applied) = {
+            let table = self.shared.read();
+            let applied = self
+                .meta
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            let data = table
+                .encode_snapshot()
+                .map_err(|e| invalid("cannot encode snapshot", e))?;
+            (Bytes::from(data), applied)
+        };
+        self.snapshot_seq.fetch_add(1, Ordering::Relaxed);
+        let meta = SnapshotMeta {
+            last_log_id: applied.last_applied,
+            last_membership: applied.membership,
+        };
+        self.snapshots
+            .save_dyn(StoredSnapshot {
+                meta: encode_meta(&meta)?,
+                data: data.clone(),
+            })
+            .await
+            .map_err(io::Error::other)?;
+        Ok(Snapshot {
+            meta,
+            snapshot: data,
+        })
+    }
+}

@@ -1,0 +1,314 @@
+//! Documents by collection and key, each with a version, plus the store's global revision.
+
+use super::command::{OpKind, TxnApplied, TxnRejected, TxnRequest};
+use super::history::{Change, History};
+use crate::blob::Blob;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// One stored document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Doc {
+    /// The encoded document.
+    pub(crate) value: Blob,
+    /// 1 when created, +1 on every update; compare-and-swap checks it.
+    pub(crate) version: u64,
+    /// The revision that created the document.
+    pub(crate) create_revision: u64,
+    /// The revision of its last change.
+    pub(crate) mod_revision: u64,
+}
+
+/// The state machine's data.
+#[derive(Debug)]
+pub(crate) struct DocTable {
+    collections: BTreeMap<String, BTreeMap<String, Doc>>,
+    revision: u64,
+    history: History,
+}
+
+/// What a snapshot holds (the history is not part of it: watchers older than a snapshot install
+/// must re-list).
+#[derive(Serialize, Deserialize)]
+struct SnapshotImage {
+    revision: u64,
+    collections: BTreeMap<String, BTreeMap<String, Doc>>,
+}
+
+impl DocTable {
+    /// An empty table keeping up to `history_changes` recent changes for watches.
+    pub(crate) fn new(history_changes: usize) -> Self {
+        DocTable {
+            collections: BTreeMap::new(),
+            revision: 0,
+            history: History::new(history_changes, 0),
+        }
+    }
+
+    /// The revision of the last change.
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The change history.
+    pub(crate) fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Number of documents (all collections).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.collections.values().map(BTreeMap::len).sum()
+    }
+
+    /// The document at `collection`/`key`.
+    pub(crate) fn get(&self, collection: &str, key: &str) -> Option<&Doc> {
+        self.collections.get(collection)?.get(key)
+    }
+
+    /// Documents of `collection` whose key starts with `prefix`, in key order.
+    pub(crate) fn list<'a>(
+        &'a self,
+        collection: &str,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Doc)> + 'a {
+        self.collections
+            .get(collection)
+            .into_iter()
+            .flat_map(move |docs| {
+                docs.range::<str, _>((
+                    std::ops::Bound::Included(prefix),
+                    std::ops::Bound::Unbounded,
+                ))
+                .take_while(move |(k, _)| k.starts_with(prefix))
+            })
+    }
+
+    /// Applies a transaction: checks every precondition against the state as the earlier
+    /// operations of the same transaction leave it, then applies all operations or none.
+    pub(crate) fn apply_txn(&mut self, txn: &TxnRequest) -> Result<TxnApplied, TxnRejected> {
+        // Check phase, against an overlay of the transaction's own effects.
+        let mut overlay: HashMap<(&str, &str), Option<u64>> = HashMap::new();
+        let mut changes = false;
+        for (op_index, op) in txn.ops.iter().enumerate() {
+            let slot = (op.collection.as_str(), op.key.as_str());
+            let current = match overlay.get(&slot) {
+                Some(v) => *v,
+                None => self.get(&op.collection, &op.key).map(|d| d.version),
+            };
+            if !op.precondition.holds(current) {
+                return Err(TxnRejected {
+                    op_index,
+                    collection: op.collection.clone(),
+                    key: op.key.clone(),
+                    expected: op.precondition,
+                    actual: current,
+                });
+            }
+            let after = match &op.kind {
+                OpKind::Put(_) => {
+                    changes = true;
+                    Some(current.map_or(1, |v| v + 1))
+                }
+                OpKind::Delete => {
+                    changes |= current.is_some();
+                    None
+                }
+                OpKind::Check => current,
+            };
+            overlay.insert(slot, after);
+        }
+        // Apply phase: cannot fail.
+        let revision = if changes {
+            self.revision + 1
+        } else {
+            self.revision
+        };
+        let mut versions = Vec::with_capacity(txn.ops.len());
+        for op in &txn.ops {
+            match &op.kind {
+                OpKind::Put(value) => {
+                    let docs = self.collections.entry(op.collection.clone()).or_default();
+                    let (version, create_revision) = match docs.get(&op.key) {
+                        Some(d) => (d.version + 1, d.create_revision),
+                        None => (1, revision),
+                    };
+                    docs.insert(
+                        op.key.clone(),
+                        Doc {
+                            value: value.clone(),
+                            version,
+                            create_revision,
+                            mod_revision: revision,
+                        },
+                    );
+                    self.history.push(Change {
+                        revision,
+                        collection: op.collection.clone(),
+                        key: op.key.clone(),
+                        value: Some(value.clone()),
+                        version,
+                    });
+                    versions.push(Some(version));
+                }
+                OpKind::Delete => {
+                    let removed = match self.collections.get_mut(&op.collection) {
+                        Some(docs) => {
+                            let removed = docs.remove(&op.key);
+                            if docs.is_empty() {
+                                self.collections.remove(&op.collection);
+                            }
+                            removed
+                        }
+                        None => None,
+                    };
+                    if let Some(doc) = removed {
+                        self.history.push(Change {
+                            revision,
+                            collection: op.collection.clone(),
+                            key: op.key.clone(),
+                            value: None,
+                            version: doc.version,
+                        });
+                    }
+                    versions.push(None);
+                }
+                OpKind::Check => {
+                    versions.push(self.get(&op.collection, &op.key).map(|d| d.version));
+                }
+            }
+        }
+        self.revision = revision;
+        Ok(TxnApplied { revision, versions })
+    }
+
+    /// Encodes the documents and revision for a snapshot.
+    pub(crate) fn encode_snapshot(&self) -> Result<Vec<u8>, postcard::Error> {
+        #[derive(Serialize)]
+        struct ImageRef<'a> {
+            revision: u64,
+            collections: &'a BTreeMap<String, BTreeMap<String, Doc>>,
+        }
+        postcard::to_allocvec(&ImageRef {
+            revision: self.revision,
+            collections: &self.collections,
+        })
+    }
+
+    /// Rebuilds a table from [`DocTable::encode_snapshot`] bytes. The history starts empty at the
+    /// snapshot's revision.
+    pub(crate) fn decode_snapshot(
+        bytes: &[u8],
+        history_changes: usize,
+    ) -> Result<Self, postcard::Error> {
+        let image: SnapshotImage = postcard::from_bytes(bytes)?;
+        Ok(DocTable {
+            collections: image.collections,
+            revision: image.revision,
+            history: History::new(history_changes, image.revision),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::command::TxnOp;
+    use crate::txn::Precondition;
+    use bytes::Bytes;
+
+    fn put(key: &str, v: &str, pre: Precondition) -> TxnOp {
+        TxnOp {
+            collection: "c".into(),
+            key: key.into(),
+            precondition: pre,
+            kind: OpKind::Put(Blob(Bytes::copy_from_slice(v.as_bytes()))),
+        }
+    }
+
+    fn del(key: &str, pre: Precondition) -> TxnOp {
+        TxnOp {
+            collection: "c".into(),
+            key: key.into(),
+            precondition: pre,
+            kind: OpKind::Delete,
+        }
+    }
+
+    fn txn(ops: Vec<TxnOp>) -> TxnRequest {
+        TxnRequest { ops }
+    }
+
+    #[test]
+    fn create_update_delete_with_versions_and_revisions() {
+        let mut t = DocTable::new(100);
+        let a = t
+            .apply_txn(&txn(vec![put("a", "1", Precondition::Absent)]))
+            .expect("create");
+        assert_eq!((a.revision, a.versions.clone()), (1, vec![Some(1)]));
+        let err = t
+            .apply_txn(&txn(vec![put("a", "x", Precondition::Absent)]))
+            .expect_err("exists");
+        assert_eq!(err.actual, Some(1));
+        let b = t
+            .apply_txn(&txn(vec![put("a", "2", Precondition::Version(1))]))
+            .expect("cas");
+        assert_eq!((b.revision, b.versions), (2, vec![Some(2)]));
+        let err = t
+            .apply_txn(&txn(vec![put("a", "3", Precondition::Version(1))]))
+            .expect_err("stale");
+        assert_eq!(
+            (err.expected, err.actual),
+            (Precondition::Version(1), Some(2))
+        );
+        let d = t
+            .apply_txn(&txn(vec![del("a", Precondition::Version(2))]))
+            .expect("delete");
+        assert_eq!(d.revision, 3);
+        assert!(t.get("c", "a").is_none());
+        assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn txn_is_all_or_nothing_and_sees_its_own_writes() {
+        let mut t = DocTable::new(100);
+        t.apply_txn(&txn(vec![put("a", "1", Precondition::Absent)]))
+            .expect("create");
+        let err = t
+            .apply_txn(&txn(vec![
+                put("b", "1", Precondition::Absent),
+                put("a", "2", Precondition::Version(7)),
+            ]))
+            .expect_err("second op fails");
+        assert_eq!(err.op_index, 1);
+        assert!(t.get("c", "b").is_none(), "first op must not apply");
+        assert_eq!(t.revision(), 1);
+        let ok = t
+            .apply_txn(&txn(vec![
+                put("b", "1", Precondition::Absent),
+                put("b", "2", Precondition::Version(1)),
+                del("a", Precondition::Exists),
+            ]))
+            .expect("own writes visible");
+        assert_eq!(ok.versions, vec![Some(1), Some(2), None]);
+        assert_eq!(t.get("c", "b").map(|d| d.version), Some(2));
+        assert_eq!(t.revision(), 2);
+    }
+
+    #[test]
+    fn list_by_prefix_and_snapshot_round_trip() {
+        let mut t = DocTable::new(100);
+        for k in ["app/1", "app/2", "apq", "b"] {
+            t.apply_txn(&txn(vec![put(k, k, Precondition::Any)]))
+                .expect("put");
+        }
+        let keys: Vec<_> = t.list("c", "app/").map(|(k, _)| k.clone()).collect();
+        assert_eq!(keys, vec!["app/1", "app/2"]);
+        assert_eq!(t.list("missing", "").count(), 0);
+        let bytes = t.encode_snapshot().expect("encode");
+        let u = DocTable::decode_snapshot(&bytes, 100).expect("decode");
+        assert_eq!(u.revision(), 4);
+        assert_eq!(u.get("c", "apq"), t.get("c", "apq"));
+        assert_eq!(u.history().floor(), 4);
+    }
+}

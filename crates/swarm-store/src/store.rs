@@ -1,0 +1,352 @@
+//! The store handle: open a member, write, read, watch, and manage membership.
+
+use crate::collection::Collection;
+use crate::config::{MAX_ENTRIES_PER_APPEND, StoreConfig};
+use crate::error::StoreError;
+use crate::membership::StoreStatus;
+use crate::node::Node;
+use crate::proposer::{Proposer, ProposerLimits};
+use crate::raft::log_store::{LogStoreAdapter, encode_entry};
+use crate::raft::network::{DynTransport, NetworkFactory};
+use crate::raft::state_machine::{DynSnapshotStore, StateMachineAdapter};
+use crate::raft::types::{Entry, Membership, Raft, Vote, log_id};
+use crate::raft::wire::MembershipOp;
+use crate::rpc::StoreRpc;
+use crate::state::shared::SharedState;
+use crate::storage::{LogStorage, SnapshotStore, StorageError};
+use crate::transport::{MemberId, Transport};
+use crate::txn::{Txn, TxnOutcome};
+use openraft::{BasicNode, EntryPayload, SnapshotPolicy};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A member of a replicated document store.
+///
+/// Cloning is cheap; all clones drive the same member.
+///
+/// ```no_run
+/// # async fn demo(transport: impl swarm_store::transport::Transport) -> Result<(), swarm_store::StoreError> {
+/// use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
+/// use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
+/// let rpc = StoreRpc::new(); // hand a clone to the transport that receives for member 1
+/// let config = StoreConfig::new(MemberId(1), "127.0.0.1:7001");
+/// let store = Store::open(config, MemLogStorage::new(), MemSnapshotStore::new(), transport, &rpc).await?;
+/// store.bootstrap().await?;
+/// let services = store.collection::<String>("services");
+/// let version = services.create("web", &"nginx".to_string()).await?;
+/// let doc = services.get("web").await?.expect("just created");
+/// assert_eq!((doc.value.as_str(), doc.version), ("nginx", version));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) node: Arc<Node>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("member", &self.node.config.member)
+            .finish()
+    }
+}
+
+fn storage_error(e: StorageError) -> StoreError {
+    StoreError::Storage(e.to_string())
+}
+
+/// Rewrites the log so that this member alone forms the cluster: appends a membership entry
+/// naming only it, after everything the log holds.
+async fn force_new_cluster<L: LogStorage>(log: &L, me: u64, addr: &str) -> Result<(), StoreError> {
+    let state = log.state().await.map_err(storage_error)?;
+    let Some(last) = state.last else {
+        return Err(StoreError::Membership(
+            "force-new-cluster needs a member with data: this log is empty".into(),
+        ));
+    };
+    let vote_term = match log.read_vote().await.map_err(storage_error)? {
+        Some(bytes) => {
+            postcard::from_bytes::<Vote>(&bytes)
+                .map_err(|e| StoreError::Storage(format!("cannot decode the stored vote: {e}")))?
+                .leader_id()
+                .term
+        }
+        None => 0,
+    };
+    let membership = Membership::new(
+        vec![BTreeSet::from([me])],
+        BTreeMap::from([(
+            me,
+            BasicNode {
+                addr: addr.to_string(),
+            },
+        )]),
+    )
+    .map_err(|e| StoreError::Membership(e.to_string()))?;
+    let entry = Entry {
+        log_id: log_id(last.term.max(vote_term), last.index + 1),
+        payload: EntryPayload::Membership(membership),
+    };
+    let record = encode_entry(&entry).map_err(|e| StoreError::Storage(e.to_string()))?;
+    let ticket = log.append(vec![record]).await.map_err(storage_error)?;
+    ticket.await.map_err(storage_error)
+}
+
+impl Store {
+    /// Starts this member on `log` and `snapshots`, talking to the others through `transport`
+    /// and serving them through `rpc` (which must be the handler that `transport`'s receiving
+    /// side calls for this member).
+    ///
+    /// A member with an empty log waits to be bootstrapped ([`Store::bootstrap`]) or added by a
+    /// leader ([`Store::add_learner`]). A member with a log resumes: its state machine is rebuilt
+    /// from the snapshot and the committed log before this returns.
+    pub async fn open<L, S, T>(
+        config: StoreConfig,
+        log: L,
+        snapshots: S,
+        transport: T,
+        rpc: &StoreRpc,
+    ) -> Result<Store, StoreError>
+    where
+        L: LogStorage,
+        S: SnapshotStore,
+        T: Transport,
+    {
+        config.validate()?;
+        let me = config.member.0;
+        if config.force_new_cluster {
+            force_new_cluster(&log, me, &config.addr).await?;
+        }
+        let committed = log.read_committed().await.map_err(storage_error)?;
+        let raft_config = openraft::Config {
+            cluster_name: config.cluster_name.clone(),
+            heartbeat_interval: config.heartbeat_period_ms,
+            election_timeout_min: config.election_timeout_min_ms,
+            election_timeout_max: config.election_timeout_max_ms,
+            install_snapshot_timeout: config.request_timeout_ms.max(10_000),
+            max_payload_entries: MAX_ENTRIES_PER_APPEND,
+            replication_lag_threshold: config.snapshot_every_entries,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_every_entries),
+            max_in_snapshot_log_to_keep: config.log_entries_kept_after_snapshot,
+            // Purge once per snapshot or so, not per applied entry (each purge is a durable write).
+            purge_batch_size: (config.snapshot_every_entries / 4).clamp(1, 4096),
+            ..Default::default()
+        }
+        .validate()
+        .map_err(|e| StoreError::Invalid {
+            field: "config",
+            detail: e.to_string(),
+        })?;
+        let shared = Arc::new(SharedState::new(config.watch_history_changes));
+        let transport: Arc<dyn DynTransport> = Arc::new(transport);
+        let snapshots: Arc<dyn DynSnapshotStore> = Arc::new(snapshots);
+        let raft: Raft = openraft::Raft::new(
+            me,
+            Arc::new(raft_config),
+            NetworkFactory::new(transport.clone()),
+            LogStoreAdapter::new(Arc::new(log)),
+            StateMachineAdapter::new(shared.clone(), snapshots),
+        )
+        .await
+        .map_err(|e| StoreError::Storage(e.to_string()))?;
+        let proposer = Proposer::spawn(
+            raft.clone(),
+            ProposerLimits {
+                max_batch_txns: config.max_batch_txns,
+                max_batch_bytes: config.max_batch_bytes,
+                max_inflight_batches: config.max_inflight_batches,
+                queue_txns: config.proposal_queue_txns,
+            },
+        );
+        let force = config.force_new_cluster;
+        let timeout = Duration::from_millis(config.request_timeout_ms);
+        let node = Arc::new(Node::new(config, raft, shared, transport, proposer));
+        if !rpc.attach(node.clone()) {
+            return Err(StoreError::Invalid {
+                field: "rpc",
+                detail: "this StoreRpc already serves another store".into(),
+            });
+        }
+        // Serve nothing stale after a restart: wait until the state machine holds everything
+        // known committed before the restart.
+        if let Some(c) = committed {
+            let mut rx = node.shared.subscribe();
+            let _ = tokio::time::timeout(timeout, rx.wait_for(|m| m.index >= c.index)).await;
+        }
+        if force {
+            node.raft
+                .trigger()
+                .elect(false)
+                .await
+                .map_err(|e| StoreError::Storage(e.to_string()))?;
+        }
+        Ok(Store { node })
+    }
+
+    /// Makes this member a one-member cluster (the first member of a new cluster). Fails if it
+    /// already belongs to a cluster.
+    pub async fn bootstrap(&self) -> Result<(), StoreError> {
+        let me = self.node.id;
+        let members = BTreeMap::from([(
+            me,
+            BasicNode {
+                addr: self.node.config.addr.clone(),
+            },
+        )]);
+        self.node
+            .raft
+            .initialize(members)
+            .await
+            .map_err(|e| StoreError::Membership(e.to_string()))?;
+        self.wait_for_leader().await.map(|_| ())
+    }
+
+    /// This member's id.
+    pub fn member(&self) -> MemberId {
+        self.node.config.member
+    }
+
+    /// The leader this member knows of, without waiting.
+    pub fn leader(&self) -> Option<MemberId> {
+        self.node.current_leader().map(MemberId)
+    }
+
+    /// Waits (up to the request timeout) until a leader is known, and returns it.
+    pub async fn wait_for_leader(&self) -> Result<MemberId, StoreError> {
+        let timeout = Duration::from_millis(self.node.config.request_timeout_ms);
+        self.node
+            .raft
+            .wait(Some(timeout))
+            .metrics(|m| m.current_leader.is_some(), "a leader")
+            .await
+            .ok()
+            .and_then(|m| m.current_leader)
+            .map(MemberId)
+            .ok_or(StoreError::NoLeader)
+    }
+
+    /// A typed view of one collection.
+    pub fn collection<T: Serialize + DeserializeOwned>(&self, name: &str) -> Collection<T> {
+        Collection::new(self.clone(), name)
+    }
+
+    /// Commits a transaction (forwarded to the leader if this member is not it).
+    pub async fn txn(&self, txn: Txn) -> Result<TxnOutcome, StoreError> {
+        let request = txn.into_request()?;
+        let applied = self.node.write(request).await?;
+        Ok(TxnOutcome {
+            revision: applied.revision,
+            versions: applied.versions,
+        })
+    }
+
+    /// The store's revision, read linearizably (every write acknowledged before this call is
+    /// included).
+    pub async fn revision(&self) -> Result<u64, StoreError> {
+        Ok(self.node.read_barrier().await?.revision)
+    }
+
+    /// The revision of this member's state machine, which may lag the leader.
+    pub fn local_revision(&self) -> u64 {
+        self.node.shared.applied().revision
+    }
+
+    /// This member's view of the cluster: leader, term, commit index, members with their
+    /// reachability and last contact (known on the leader).
+    pub fn status(&self) -> StoreStatus {
+        self.node.status()
+    }
+
+    /// Adds `member` (reachable at `addr`) as a learner; the leader starts replicating to it.
+    pub async fn add_learner(
+        &self,
+        member: MemberId,
+        addr: impl Into<String>,
+    ) -> Result<(), StoreError> {
+        self.node
+            .membership(MembershipOp::AddLearner {
+                id: member.0,
+                addr: addr.into(),
+            })
+            .await
+    }
+
+    /// Promotes learner `member` to voter once it has caught up with the leader's log. Refused
+    /// with [`StoreError::QuorumRisk`] when the new configuration would lack a reachable quorum,
+    /// unless `force`.
+    pub async fn promote(&self, member: MemberId, force: bool) -> Result<(), StoreError> {
+        self.node
+            .membership(MembershipOp::Promote {
+                id: member.0,
+                force,
+            })
+            .await
+    }
+
+    /// Turns voter `member` into a learner (same quorum rule as [`Store::promote`]).
+    pub async fn demote(&self, member: MemberId, force: bool) -> Result<(), StoreError> {
+        self.node
+            .membership(MembershipOp::Demote {
+                id: member.0,
+                force,
+            })
+            .await
+    }
+
+    /// Removes `member` from the cluster (same quorum rule as [`Store::promote`]). A removed
+    /// leader steps down shortly after.
+    pub async fn remove(&self, member: MemberId, force: bool) -> Result<(), StoreError> {
+        self.node
+            .membership(MembershipOp::Remove {
+                id: member.0,
+                force,
+            })
+            .await
+    }
+
+    /// Moves leadership to voter `to` and waits until it leads.
+    pub async fn transfer_leader(&self, to: MemberId) -> Result<(), StoreError> {
+        self.node
+            .membership(MembershipOp::TransferLeader { to: to.0 })
+            .await
+    }
+
+    /// Builds a snapshot now (normally one is built every
+    /// [`StoreConfig::snapshot_every_entries`]) and waits until it is saved.
+    pub async fn snapshot_now(&self) -> Result<u64, StoreError> {
+        let applied = self.node.shared.applied().index;
+        self.node
+            .raft
+            .trigger()
+            .snapshot()
+            .await
+            .map_err(|e| StoreError::Storage(e.to_string()))?;
+        let timeout = Duration::from_millis(self.node.config.request_timeout_ms);
+        let m = self
+            .node
+            .raft
+            .wait(Some(timeout))
+            .metrics(
+                |m| m.snapshot.is_some_and(|s| s.index >= applied),
+                "snapshot built",
+            )
+            .await
+            .map_err(|_| StoreError::Timeout {
+                timeout_ms: self.node.config.request_timeout_ms,
+            })?;
+        Ok(m.snapshot.map_or(0, |s| s.index))
+    }
+
+    /// Stops this member. Other clones of the handle fail with [`StoreError::Shutdown`] or
+    /// [`StoreError::Storage`] afterwards.
+    pub async fn shutdown(&self) -> Result<(), StoreError> {
+        self.node
+            .raft
+            .shutdown()
+            .await
+            .map_err(|e| StoreError::Storage(e.to_string()))
+    }
+}

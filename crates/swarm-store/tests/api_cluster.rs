@@ -1,0 +1,189 @@
+//! The store API on a three-member in-process cluster.
+
+mod raft_cluster;
+
+use raft_cluster::Cluster;
+use std::time::Duration;
+use swarm_store::{MemberId, Role, StoreError, Txn};
+
+#[tokio::test]
+async fn writes_on_followers_are_forwarded_and_reads_are_linearizable_everywhere() {
+    let c = Cluster::voters(3).await;
+    let leader = c.leader().await;
+    let follower = c.follower().await;
+    let on_follower = c.store(follower).collection::<String>("kv");
+
+    // A write proposed on a follower is committed by the leader.
+    assert_eq!(on_follower.create("a", &"1".to_string()).await.unwrap(), 1);
+    // Linearizable reads on every member see it at once.
+    for id in 1..=3 {
+        let kv = c.store(id).collection::<String>("kv");
+        let doc = kv.get("a").await.unwrap().expect("committed write visible");
+        assert_eq!(doc.value, "1");
+    }
+    // CAS conflicts come back through forwarding with their details.
+    let err = on_follower
+        .update("a", &"2".to_string(), 9)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 9,
+                actual: Some(1),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = on_follower.create("a", &"x".to_string()).await.unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
+
+    // Many concurrent writes from all members: every one is acknowledged once and applied.
+    let mut tasks = Vec::new();
+    for i in 0..60u32 {
+        let kv = c.store(1 + u64::from(i % 3)).collection::<u32>("counters");
+        tasks.push(tokio::spawn(async move {
+            kv.create(&format!("c{i}"), &i).await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), 1);
+    }
+    let listing = c
+        .store(follower)
+        .collection::<u32>("counters")
+        .list("")
+        .await
+        .unwrap();
+    assert_eq!(listing.items.len(), 60);
+
+    // Status on the leader knows every member and their contact.
+    let status = c.store(leader).status();
+    assert_eq!(status.role, Role::Leader);
+    assert_eq!(status.leader, Some(MemberId(leader)));
+    assert_eq!(status.voters().len(), 3);
+    assert!(status.commit_index.is_some());
+    for m in &status.members {
+        assert_eq!(m.reachable, Some(true), "{m:?}");
+        assert!(m.last_contact.is_some());
+    }
+    let fstatus = c.store(follower).status();
+    assert_eq!(fstatus.role, Role::Follower);
+    assert_eq!(fstatus.leader, Some(MemberId(leader)));
+}
+
+#[tokio::test]
+async fn leader_isolation_elects_a_new_leader_and_keeps_acknowledged_writes() {
+    let c = Cluster::voters(3).await;
+    let old = c.leader().await;
+    let kv = c.store(old).collection::<u64>("kv");
+    for i in 0..10 {
+        kv.put(&format!("k{i}"), &i).await.unwrap();
+    }
+    c.net.isolate(MemberId(old));
+    let others: Vec<u64> = (1..=3).filter(|id| *id != old).collect();
+    // A write through a surviving member succeeds once they elect a new leader.
+    let survivor = c.store(others[0]).collection::<u64>("kv");
+    let mut written = false;
+    for _ in 0..40 {
+        match survivor.put("after", &99).await {
+            Ok(_) => {
+                written = true;
+                break;
+            }
+            Err(e) if e.is_retryable() => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert!(written, "no write succeeded after the leader was isolated");
+    let new_leader = c.store(others[0]).leader().unwrap();
+    assert_ne!(new_leader.0, old);
+    for i in 0..10 {
+        assert_eq!(
+            survivor.get(&format!("k{i}")).await.unwrap().unwrap().value,
+            i
+        );
+    }
+    // The isolated old leader cannot serve a linearizable read.
+    let err = c
+        .store(old)
+        .collection::<u64>("kv")
+        .get("after")
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    // Healed, it catches up.
+    c.net.rejoin(MemberId(old));
+    let healed = c.store(old).collection::<u64>("kv");
+    let mut seen = None;
+    for _ in 0..100 {
+        if let Ok(v) = healed.get("after").await {
+            seen = v;
+            if seen.is_some() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert_eq!(seen.map(|v| v.value), Some(99));
+}
+
+#[tokio::test]
+async fn lagging_member_catches_up_from_a_snapshot_in_chunks() {
+    let mut c = Cluster::voters_with(3, |mut cfg| {
+        cfg.snapshot_every_entries = 50;
+        cfg.log_entries_kept_after_snapshot = 0;
+        cfg
+    })
+    .await;
+    let leader = c.leader().await;
+    let lagging = c.follower().await;
+    c.stop(lagging).await;
+    let kv = c.store(leader).collection::<String>("kv");
+    // Enough entries, with values big enough that the snapshot spans several chunks.
+    let big = "x".repeat(200 * 1024);
+    for i in 0..120 {
+        let value = if i % 10 == 0 {
+            big.clone()
+        } else {
+            format!("v{i}")
+        };
+        kv.put(&format!("k{i:03}"), &value).await.unwrap();
+    }
+    // The healthy follower purged its log after its snapshot (the leader keeps entries a
+    // replication stream may still need).
+    let healthy = *c.stores.keys().find(|id| **id != leader).unwrap();
+    let mut purged = false;
+    for _ in 0..100 {
+        if c.store(healthy).status().purged_index.is_some() {
+            purged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(purged, "{:?}", c.store(healthy).status());
+    // The restarted member lags by more than the snapshot interval: it gets a snapshot.
+    let back = c.start(lagging).await;
+    let local = back.collection::<String>("kv");
+    let mut caught_up = false;
+    for _ in 0..200 {
+        if local.list_local("").unwrap().items.len() == 120 {
+            caught_up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(caught_up, "lagging member did not catch up");
+    assert_eq!(local.get_local("k010").unwrap().unwrap().value, big);
+    assert!(back.status().snapshot_index.is_some());
+    // And it keeps following new writes.
+    kv.put("late", &"1".to_string()).await.unwrap();
+    assert_eq!(local.get("late").await.unwrap().unwrap().value, "1");
+    let out = back
+        .txn(Txn::new().put("kv", "via-lagging", &"2"))
+        .await
+        .unwrap();
+    assert!(out.revision > 120);
+}

@@ -1,0 +1,221 @@
+//! The store API on a one-member cluster.
+
+mod raft_cluster;
+
+use raft_cluster::Cluster;
+use serde::{Deserialize, Serialize};
+use swarm_store::{Precondition, StoreError, Txn, WatchEventKind};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Service {
+    image: String,
+    replicas: u32,
+}
+
+fn svc(image: &str, replicas: u32) -> Service {
+    Service {
+        image: image.into(),
+        replicas,
+    }
+}
+
+#[tokio::test]
+async fn create_get_update_delete_with_cas() {
+    let c = Cluster::voters(1).await;
+    let services = c.store(1).collection::<Service>("services");
+
+    assert_eq!(services.create("web", &svc("nginx", 1)).await.unwrap(), 1);
+    let err = services.create("web", &svc("apache", 1)).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::AlreadyExists { version: 1, .. }),
+        "{err}"
+    );
+
+    let doc = services.get("web").await.unwrap().expect("present");
+    assert_eq!(doc.value, svc("nginx", 1));
+    assert_eq!(doc.version, 1);
+
+    assert_eq!(
+        services.update("web", &svc("nginx", 3), 1).await.unwrap(),
+        2
+    );
+    let err = services
+        .update("web", &svc("nginx", 5), 1)
+        .await
+        .unwrap_err();
+    match err {
+        StoreError::Conflict {
+            expected,
+            actual,
+            ref key,
+            ..
+        } => {
+            assert_eq!((expected, actual, key.as_str()), (1, Some(2), "web"));
+        }
+        other => panic!("expected a conflict, got {other}"),
+    }
+    assert!(!StoreError::NoLeader.to_string().is_empty());
+    let err = services.update("nope", &svc("x", 1), 1).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+
+    let err = services.delete("web", 1).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    services.delete("web", 2).await.unwrap();
+    assert!(services.get("web").await.unwrap().is_none());
+    assert!(services.get_local("web").unwrap().is_none());
+}
+
+#[tokio::test]
+async fn list_by_prefix_and_filter_with_revision() {
+    let c = Cluster::voters(1).await;
+    let store = c.store(1);
+    let services = store.collection::<Service>("services");
+    for (k, r) in [("app/a", 1), ("app/b", 5), ("db/a", 2)] {
+        services.put(k, &svc("img", r)).await.unwrap();
+    }
+    let all = services.list("").await.unwrap();
+    assert_eq!(all.items.len(), 3);
+    assert_eq!(all.revision, 3);
+    let app = services.list("app/").await.unwrap();
+    assert_eq!(
+        app.items.iter().map(|v| v.key.as_str()).collect::<Vec<_>>(),
+        vec!["app/a", "app/b"]
+    );
+    let big = services
+        .list_filtered("", |v| v.value.replicas >= 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        big.items.iter().map(|v| v.key.as_str()).collect::<Vec<_>>(),
+        vec!["app/b", "db/a"]
+    );
+    // Another collection does not see them.
+    let nodes = store.collection::<Service>("nodes");
+    assert!(nodes.list("").await.unwrap().items.is_empty());
+    assert_eq!(store.revision().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn transactions_are_all_or_nothing() {
+    let c = Cluster::voters(1).await;
+    let store = c.store(1);
+    let services = store.collection::<Service>("services");
+    services.create("a", &svc("a", 1)).await.unwrap();
+    let before = store.revision().await.unwrap();
+
+    // The second op fails: nothing applies, revision unchanged.
+    let err = store
+        .txn(Txn::new().create("services", "b", &svc("b", 1)).update(
+            "services",
+            "a",
+            &svc("a", 2),
+            7,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 7,
+                actual: Some(1),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(services.get("b").await.unwrap().is_none());
+    assert_eq!(store.revision().await.unwrap(), before);
+
+    // All ops apply at one revision.
+    let out = store
+        .txn(
+            Txn::new()
+                .create("services", "b", &svc("b", 1))
+                .update("services", "a", &svc("a", 2), 1)
+                .check("services", "b", Precondition::Version(1))
+                .put("nodes", "n1", &svc("node", 0)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.revision, before + 1);
+    assert_eq!(out.versions, vec![Some(1), Some(2), Some(1), Some(1)]);
+    let a = services.get("a").await.unwrap().unwrap();
+    let b = services.get("b").await.unwrap().unwrap();
+    assert_eq!((a.mod_revision, b.mod_revision), (before + 1, before + 1));
+
+    // Bad input is refused before proposing, naming the field.
+    let err = store.txn(Txn::new().put("", "k", &1)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Invalid {
+                field: "collection",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn watch_follows_resumes_and_reports_compaction() {
+    let c = Cluster::voters_with(1, |mut cfg| {
+        cfg.watch_history_changes = 8;
+        cfg
+    })
+    .await;
+    let store = c.store(1);
+    let services = store.collection::<Service>("services");
+    let listing = services.list("").await.unwrap();
+    let mut watch = services.watch("app/", listing.revision);
+
+    services.create("app/x", &svc("x", 1)).await.unwrap();
+    services.create("other", &svc("o", 1)).await.unwrap();
+    services.update("app/x", &svc("x", 2), 1).await.unwrap();
+    services.delete("app/x", 2).await.unwrap();
+
+    let e1 = watch.next().await.unwrap();
+    assert_eq!(e1.key, "app/x");
+    assert_eq!(
+        e1.kind,
+        WatchEventKind::Put {
+            value: svc("x", 1),
+            version: 1
+        }
+    );
+    let e2 = watch.next().await.unwrap();
+    assert_eq!(
+        e2.kind,
+        WatchEventKind::Put {
+            value: svc("x", 2),
+            version: 2
+        }
+    );
+    // Resume from where we were: a new watch from e2's revision sees the delete only.
+    let mut resumed = services.watch("app/", e2.revision);
+    let e3 = watch.next().await.unwrap();
+    assert_eq!(e3.kind, WatchEventKind::Deleted { version: 2 });
+    assert_eq!(resumed.next().await.unwrap(), e3);
+    assert!(watch.try_next().unwrap().is_none());
+
+    // A change arriving later wakes a waiting watch.
+    let waiter = tokio::spawn(async move { watch.next().await });
+    services.create("app/y", &svc("y", 1)).await.unwrap();
+    let e4 = waiter.await.unwrap().unwrap();
+    assert_eq!(e4.key, "app/y");
+
+    // Push the history past its cap: an old watch must re-list.
+    for i in 0..20 {
+        services.put(&format!("k{i}"), &svc("z", i)).await.unwrap();
+    }
+    let mut stale = services.watch("", listing.revision);
+    let err = stale.next().await.unwrap_err();
+    assert!(matches!(err, StoreError::Compacted { .. }), "{err}");
+    assert!(!err.is_retryable());
+    // Re-list and watch from the listing's revision: works again.
+    let fresh = services.list("").await.unwrap();
+    let mut w = services.watch("", fresh.revision);
+    services.put("k0", &svc("again", 0)).await.unwrap();
+    assert_eq!(w.next().await.unwrap().key, "k0");
+}
