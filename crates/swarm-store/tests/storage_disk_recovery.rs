@@ -1,0 +1,336 @@
+//! Disk storage recovery: torn tails are cut, damage to synced data is reported, never served.
+//!
+//! The tests damage files at known offsets. With the default cipher and no committed position,
+//! a log whose every append holds one record of `PAYLOAD_BYTES` is laid out as a 20-byte
+//! segment header followed by one write group per append: a 29-byte group-start frame and a
+//! 29-byte entry frame header+fixed body, then the payload.
+
+use std::path::{Path, PathBuf};
+use swarm_store::storage::disk::{
+    DiskLogOptions, DiskLogStorage, DiskSnapshotStore, MIN_SEGMENT_BYTES,
+};
+use swarm_store::storage::{
+    LogPosition, LogRecord, LogStorage, SnapshotStore, StorageError, StoredSnapshot,
+};
+
+const PAYLOAD_BYTES: usize = 100;
+const SEGMENT_HEADER: u64 = 20;
+const GROUP_BYTES: u64 = 29 + 29 + PAYLOAD_BYTES as u64;
+
+fn record(index: u64) -> LogRecord {
+    LogRecord {
+        index,
+        term: 1,
+        payload: vec![index as u8; PAYLOAD_BYTES].into(),
+    }
+}
+
+/// Writes records 1..=n, one durable append (one group) each, and closes the log.
+async fn write_log(dir: &Path, n: u64, options: DiskLogOptions) {
+    let log = DiskLogStorage::open(dir, options).expect("open");
+    for i in 1..=n {
+        log.append(vec![record(i)])
+            .await
+            .expect("append")
+            .await
+            .expect("durable");
+    }
+}
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wal"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn flip(path: &Path, offset: u64) {
+    let mut bytes = std::fs::read(path).expect("read");
+    bytes[offset as usize] ^= 0x5a;
+    std::fs::write(path, bytes).expect("write");
+}
+
+/// Offset of a byte in the middle of record `index`'s payload (first segment).
+fn payload_offset(index: u64) -> u64 {
+    SEGMENT_HEADER + (index - 1) * GROUP_BYTES + 29 + 29 + PAYLOAD_BYTES as u64 / 2
+}
+
+async fn assert_records(log: &DiskLogStorage, upto: u64) {
+    let got = log.read(0..=u64::MAX).await.expect("read");
+    assert_eq!(got.len() as u64, upto, "records present");
+    for (i, r) in (1..).zip(&got) {
+        assert_eq!(r, &record(i), "record {i}");
+    }
+    assert_eq!(
+        log.state().await.expect("state").last,
+        (upto > 0).then_some(LogPosition {
+            term: 1,
+            index: upto
+        })
+    );
+}
+
+fn expect_corrupt(result: Result<DiskLogStorage, StorageError>, what: &str) -> String {
+    match result {
+        Err(e @ StorageError::Corrupt { .. }) => e.to_string(),
+        Err(e) => panic!("{what}: expected Corrupt, got {e}"),
+        Ok(_) => panic!("{what}: damage was not detected"),
+    }
+}
+
+#[tokio::test]
+async fn the_layout_assumed_by_these_tests_holds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write_log(dir.path(), 3, DiskLogOptions::default()).await;
+    let files = segments(dir.path());
+    assert_eq!(files.len(), 1);
+    let len = std::fs::metadata(&files[0]).expect("meta").len();
+    assert_eq!(len, SEGMENT_HEADER + 3 * GROUP_BYTES);
+    let bytes = std::fs::read(&files[0]).expect("read");
+    assert_eq!(bytes[payload_offset(2) as usize], 2, "payload of record 2");
+}
+
+#[tokio::test]
+async fn a_torn_last_group_is_cut() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write_log(dir.path(), 10, DiskLogOptions::default()).await;
+    let seg = &segments(dir.path())[0];
+    let len = std::fs::metadata(seg).expect("meta").len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(seg)
+        .expect("open")
+        .set_len(len - 7)
+        .expect("truncate");
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_records(&log, 9).await;
+    assert_eq!(log.stats().recovered_cut_bytes, GROUP_BYTES - 7);
+    // The log goes on from the cut, and the result survives another restart.
+    log.append(vec![record(10)])
+        .await
+        .expect("append")
+        .await
+        .expect("durable");
+    drop(log);
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_records(&log, 10).await;
+    assert_eq!(log.stats().recovered_cut_bytes, 0);
+}
+
+#[tokio::test]
+async fn a_flipped_byte_in_the_last_group_is_cut() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write_log(dir.path(), 10, DiskLogOptions::default()).await;
+    flip(&segments(dir.path())[0], payload_offset(10));
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_records(&log, 9).await;
+}
+
+#[tokio::test]
+async fn zeros_or_garbage_after_the_tail_are_cut() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write_log(dir.path(), 5, DiskLogOptions::default()).await;
+    let seg = segments(dir.path())[0].clone();
+    let mut bytes = std::fs::read(&seg).expect("read");
+    bytes.extend_from_slice(&[0; 4096]);
+    std::fs::write(&seg, &bytes).expect("write");
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_records(&log, 5).await;
+    assert_eq!(log.stats().recovered_cut_bytes, 4096);
+    drop(log);
+    let mut bytes = std::fs::read(&seg).expect("read");
+    bytes.extend((0..3000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    std::fs::write(&seg, &bytes).expect("write");
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_records(&log, 5).await;
+}
+
+#[tokio::test]
+async fn damage_in_the_middle_of_the_last_segment_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write_log(dir.path(), 10, DiskLogOptions::default()).await;
+    let seg = segments(dir.path())[0].clone();
+    flip(&seg, payload_offset(4));
+    let message = expect_corrupt(
+        DiskLogStorage::open(dir.path(), DiskLogOptions::default()),
+        "flipped payload of record 4 of 10",
+    );
+    assert!(message.contains("synced"), "{message}");
+    flip(&seg, payload_offset(4)); // undo
+    // A damaged group start in the middle is just as fatal.
+    flip(&seg, SEGMENT_HEADER + 5 * GROUP_BYTES + 14);
+    expect_corrupt(
+        DiskLogStorage::open(dir.path(), DiskLogOptions::default()),
+        "damaged start of group 6 of 10",
+    );
+}
+
+#[tokio::test]
+async fn damage_in_a_closed_segment_is_corrupt_and_a_missing_segment_too() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let options = DiskLogOptions::default().with_segment_bytes(MIN_SEGMENT_BYTES);
+    write_log(dir.path(), 100, options.clone()).await;
+    let files = segments(dir.path());
+    assert!(
+        files.len() >= 3,
+        "expected several segments, got {}",
+        files.len()
+    );
+    // Damage the very last group of the first segment: in a closed segment even the tail was
+    // synced before the next segment was started.
+    let first_len = std::fs::metadata(&files[0]).expect("meta").len();
+    flip(&files[0], first_len - 10);
+    expect_corrupt(
+        DiskLogStorage::open(dir.path(), options.clone()),
+        "damaged closed segment",
+    );
+    flip(&files[0], first_len - 10);
+    DiskLogStorage::open(dir.path(), options.clone()).expect("undamaged again");
+    std::fs::remove_file(&files[1]).expect("remove");
+    let message = expect_corrupt(DiskLogStorage::open(dir.path(), options), "missing segment");
+    assert!(message.contains("missing"), "{message}");
+}
+
+#[tokio::test]
+async fn a_torn_segment_creation_is_removed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write_log(dir.path(), 3, DiskLogOptions::default()).await;
+    let next = dir.path().join("0000000000000001.wal");
+    std::fs::write(&next, b"SWST").expect("write");
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_records(&log, 3).await;
+    assert!(!next.exists(), "the torn segment was removed");
+}
+
+#[tokio::test]
+async fn damaged_meta_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tmp");
+    {
+        let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("open");
+        log.save_vote(b"my vote").await.expect("vote");
+    }
+    // A leftover temporary file from an interrupted replacement is ignored and removed.
+    std::fs::write(dir.path().join("meta.tmp"), b"half written").expect("write");
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_eq!(
+        log.read_vote().await.expect("vote").as_deref(),
+        Some(&b"my vote"[..])
+    );
+    drop(log);
+    assert!(!dir.path().join("meta.tmp").exists());
+    flip(&dir.path().join("meta"), 20);
+    expect_corrupt(
+        DiskLogStorage::open(dir.path(), DiskLogOptions::default()),
+        "damaged meta",
+    );
+}
+
+#[tokio::test]
+async fn damage_found_while_reading_is_an_error_not_wrong_bytes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let options = DiskLogOptions::default().with_cache_bytes(0);
+    let log = DiskLogStorage::open(dir.path(), options).expect("open");
+    for i in 1..=5 {
+        log.append(vec![record(i)])
+            .await
+            .expect("append")
+            .await
+            .expect("durable");
+    }
+    assert_records(&log, 5).await; // served from the file: nothing is cached
+    flip(&segments(dir.path())[0], payload_offset(3));
+    match log.read(3..=3).await {
+        Err(StorageError::Corrupt { detail, .. }) => {
+            assert!(detail.contains("record 3"), "{detail}")
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    assert_eq!(log.read(2..=2).await.expect("read"), vec![record(2)]);
+}
+
+#[tokio::test]
+async fn a_directory_is_opened_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("open");
+    match DiskLogStorage::open(dir.path(), DiskLogOptions::default()) {
+        Err(StorageError::Io { source, .. }) => {
+            assert_eq!(source.kind(), std::io::ErrorKind::WouldBlock)
+        }
+        other => panic!("a second open must fail, got {other:?}"),
+    }
+    drop(log);
+    DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("open after close");
+    match DiskLogStorage::open(dir.path(), DiskLogOptions::default().with_segment_bytes(10)) {
+        Err(StorageError::Contract(m)) => assert!(m.contains("segment_bytes"), "{m}"),
+        other => panic!("a tiny segment size must be refused, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn segments_roll_and_are_dropped_after_a_purge() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let options = DiskLogOptions::default().with_segment_bytes(MIN_SEGMENT_BYTES);
+    let log = DiskLogStorage::open(dir.path(), options.clone()).expect("open");
+    for first in (1..=500).step_by(10) {
+        let batch: Vec<LogRecord> = (first..first + 10).map(record).collect();
+        log.append(batch)
+            .await
+            .expect("append")
+            .await
+            .expect("durable");
+    }
+    let before = segments(dir.path()).len();
+    assert!(before > 5, "expected rolling, got {before} segments");
+    assert_eq!(log.stats().segments_created as usize, before - 1);
+    log.purge(LogPosition {
+        term: 1,
+        index: 400,
+    })
+    .await
+    .expect("purge");
+    let after = segments(dir.path()).len();
+    assert!(
+        after < before / 3,
+        "{before} segments before the purge, {after} after"
+    );
+    assert_eq!(log.stats().segments_removed as usize, before - after);
+    drop(log);
+    let log = DiskLogStorage::open(dir.path(), options).expect("reopen");
+    let got = log.read(0..=u64::MAX).await.expect("read");
+    assert_eq!(got.first().map(|r| r.index), Some(401));
+    assert_eq!(got, (401..=500).map(record).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_damaged_snapshot_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = DiskSnapshotStore::open(dir.path()).expect("open");
+    store
+        .save(StoredSnapshot {
+            meta: "meta".into(),
+            data: vec![7; 10_000].into(),
+        })
+        .await
+        .expect("save");
+    std::fs::write(dir.path().join("snapshot.tmp"), b"torn").expect("write");
+    let store = DiskSnapshotStore::open(dir.path()).expect("reopen");
+    assert!(!dir.path().join("snapshot.tmp").exists());
+    assert_eq!(
+        store.load().await.expect("load").map(|s| s.data.len()),
+        Some(10_000)
+    );
+    flip(&store.path(), 5000);
+    match store.load().await {
+        Err(StorageError::Corrupt { .. }) => {}
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    let bytes = std::fs::read(store.path()).expect("read");
+    std::fs::write(store.path(), &bytes[..bytes.len() - 1]).expect("write");
+    assert!(matches!(
+        store.load().await,
+        Err(StorageError::Corrupt { .. })
+    ));
+}
