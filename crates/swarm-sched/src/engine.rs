@@ -3,6 +3,7 @@
 use crate::error::SchedError;
 use crate::hash::FxHashMap;
 use crate::ids::{NodeId, ServiceId, TaskId};
+use crate::index::TotalIndex;
 use crate::intern::{Interner, Sym};
 use crate::node::{Availability, GenericResource, NodeSpec, Readiness, normalize_arch};
 use crate::task::PlacedTask;
@@ -226,6 +227,8 @@ pub(crate) struct Nodes {
     pub(crate) free: Vec<u32>,
     pub(crate) live: usize,
     pub(crate) with_failures: BTreeSet<u32>,
+    /// Usable nodes by total task count.
+    pub(crate) index: TotalIndex,
 }
 
 impl Nodes {
@@ -353,6 +356,9 @@ pub struct Engine {
     pub(crate) extras: FxHashMap<TaskId, Extras>,
     pub(crate) scratch_svc: Vec<u32>,
     pub(crate) scratch_fail: Vec<u8>,
+    /// Per slot: the last group (by `group_seq`) that placed a task on it.
+    pub(crate) scratch_stamp: Vec<u32>,
+    pub(crate) group_seq: u32,
 }
 
 impl Default for Engine {
@@ -395,6 +401,8 @@ impl Engine {
             extras: FxHashMap::default(),
             scratch_svc: Vec::new(),
             scratch_fail: Vec::new(),
+            scratch_stamp: Vec::new(),
+            group_seq: 0,
         }
     }
 
@@ -641,11 +649,15 @@ impl Engine {
                 self.nodes.ids.push(id.clone());
                 self.scratch_svc.push(0);
                 self.scratch_fail.push(0);
+                self.scratch_stamp.push(0);
                 (self.nodes.slots.len() - 1) as u32
             }
         };
         self.nodes.by_id.insert(id, i);
         self.nodes.live += 1;
+        if hot.usable {
+            self.nodes.index.insert(i, 0);
+        }
         Ok(())
     }
 
@@ -670,6 +682,11 @@ impl Engine {
         slot.task_ports = std::mem::take(&mut prev.task_ports);
         slot.failures = std::mem::take(&mut prev.failures);
         *prev = slot;
+        if usable {
+            self.nodes.index.insert(i as u32, total);
+        } else {
+            self.nodes.index.remove(i as u32);
+        }
         self.nodes.hot[i] = Hot {
             cap_cpu,
             cap_mem,
@@ -701,6 +718,7 @@ impl Engine {
             }
         });
         let idx = i as usize;
+        self.nodes.index.remove(i);
         self.nodes.slots[idx].alive = false;
         self.nodes.slots[idx].failures.clear();
         self.nodes.with_failures.remove(&i);
@@ -760,6 +778,8 @@ impl Engine {
         h.free_cpu -= cpu;
         h.free_mem -= mem;
         h.total += 1;
+        let total = h.total;
+        self.nodes.index.set(i, total);
         *self.svcs[svc as usize].counts.entry(i).or_insert(0) += 1;
         self.tasks.insert(t.id, rec);
         Ok(())
@@ -777,6 +797,9 @@ impl Engine {
         self.nodes
             .release(&rec, self.demands.get(rec.demand), extras.as_ref());
         self.demands.release(rec.demand);
+        self.nodes
+            .index
+            .set(rec.node, self.nodes.hot[rec.node as usize].total);
         let counts = &mut self.svcs[rec.svc as usize].counts;
         if let Some(c) = counts.get_mut(&rec.node) {
             *c -= 1;

@@ -230,13 +230,20 @@ impl Engine {
 
     /// First static filter (availability, platform, constraints) that rejects node `i`.
     pub(crate) fn static_reject(&self, i: usize, c: &Compiled) -> Option<Rejection> {
-        if !self.nodes.hot[i].usable {
+        self.nodes.static_reject(i, c, self.empty)
+    }
+}
+
+impl Nodes {
+    /// First static filter (availability, platform, constraints) that rejects node `i`.
+    pub(crate) fn static_reject(&self, i: usize, c: &Compiled, empty: Sym) -> Option<Rejection> {
+        if !self.hot[i].usable {
             return Some(Rejection::NotAvailable);
         }
         if c.static_trivial {
             return None;
         }
-        let s = &self.nodes.slots[i];
+        let s = &self.slots[i];
         if !c.platforms.is_empty()
             && !c
                 .platforms
@@ -264,9 +271,9 @@ impl Engine {
                     eq,
                 } => {
                     let have = if key == NO_SYM {
-                        self.empty
+                        empty
                     } else {
-                        self.nodes.label(i, engine, key).map_or(self.empty, |l| l.0)
+                        self.label(i, engine, key).map_or(empty, |l| l.0)
                     };
                     (have == want) == eq
                 }
@@ -278,9 +285,7 @@ impl Engine {
         }
         None
     }
-}
 
-impl Nodes {
     /// First dynamic filter (resources, host ports, max replicas) that rejects node `i`,
     /// given it already runs `svc_count` tasks of the group's service.
     pub(crate) fn dynamic_reject(

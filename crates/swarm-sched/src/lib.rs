@@ -56,6 +56,7 @@ mod explain;
 mod filters;
 mod hash;
 mod ids;
+mod index;
 mod intern;
 mod node;
 mod placement;

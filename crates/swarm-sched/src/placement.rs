@@ -6,7 +6,7 @@ use crate::explain::Unschedulable;
 use crate::filters::Compiled;
 use crate::hash::FxHashMap;
 use crate::ids::{NodeId, ServiceId, TaskId};
-use crate::intern::Interner;
+use crate::intern::{Interner, Sym};
 use crate::task::TaskGroup;
 use crate::tree::Tree;
 use std::cmp::Ordering;
@@ -132,7 +132,22 @@ struct Run<'a> {
     out: Vec<Assignment>,
     duplicates: Vec<TaskId>,
     claims: Vec<NamedClaim>,
-    touched: Vec<u32>,
+    /// Per slot: `seq` once this group placed a task there.
+    stamp: &'a mut [u32],
+    seq: u32,
+    /// Nodes this group placed tasks on (each once).
+    moved: Vec<u32>,
+    empty: Sym,
+}
+
+/// What one placement step did.
+enum Step {
+    /// A task went to this node.
+    Placed(u32),
+    /// The next task was already accounted: skipped.
+    Duplicate,
+    /// No node can take a task.
+    NoNode,
 }
 
 impl Run<'_> {
@@ -157,9 +172,10 @@ impl Run<'_> {
         BinaryHeap::from(v)
     }
 
-    /// Places up to `want` tasks on the nodes of one heap, best node first; a node leaves the
-    /// heap when the next task would not fit. Returns how many were placed.
-    fn place_leaf(&mut self, heap: &mut BinaryHeap<Entry>, want: usize) -> usize {
+    /// Places the next task on the best node of `heap`; the node leaves the heap when the
+    /// next task would not fit there.
+    #[inline]
+    fn place_one(&mut self, heap: &mut BinaryHeap<Entry>) -> Step {
         let Run {
             nodes,
             tasks,
@@ -175,57 +191,132 @@ impl Run<'_> {
             out,
             duplicates,
             claims,
-            touched,
+            stamp,
+            seq,
+            moved,
+            ..
         } = self;
-        let demand = *demand;
         let (c, strategy, group) = (*c, *strategy, *group);
+        let Some(mut top) = heap.peek_mut() else {
+            return Step::NoNode;
+        };
+        let Some(task) = group.get(*cursor) else {
+            return Step::NoNode;
+        };
+        *cursor += 1;
+        let vacant = match tasks.entry(task.clone()) {
+            MapEntry::Occupied(_) => {
+                duplicates.push(task.clone());
+                return Step::Duplicate;
+            }
+            MapEntry::Vacant(v) => v,
+        };
+        let idx = top.idx;
+        let i = idx as usize;
+        let h = &mut nodes.hot[i];
+        h.free_cpu -= c.cpu;
+        h.free_mem -= c.mem;
+        h.total += 1;
+        svc_count[i] += 1;
+        if stamp[i] != *seq {
+            stamp[i] = *seq;
+            moved.push(idx);
+        }
+        let has_extras = !(c.generic.is_empty() && c.ports.is_empty());
+        if has_extras {
+            let x = claim_extras(nodes, strings, c, i, task, claims);
+            nodes.charge_extras(i, &x);
+            extras.insert(task.clone(), x);
+        }
+        vacant.insert(TaskRecord {
+            node: idx,
+            svc: c.svc,
+            demand: *demand,
+            has_extras,
+        });
+        out.push(Assignment {
+            task: task.clone(),
+            node: nodes.ids[i].clone(),
+        });
+        if nodes.fits(i, c, svc_count[i]) {
+            top.key = rank_key(nodes, svc_count, fail, c, strategy, i);
+        } else {
+            PeekMut::pop(top);
+        }
+        Step::Placed(idx)
+    }
+
+    /// Places up to `want` tasks on the nodes of one heap, best node first. Returns how many
+    /// were placed.
+    fn place_leaf(&mut self, heap: &mut BinaryHeap<Entry>, want: usize) -> usize {
         let mut placed = 0;
-        while placed < want && *cursor < group.len() {
-            let Some(mut top) = heap.peek_mut() else {
-                break;
-            };
-            let task = &group[*cursor];
-            *cursor += 1;
-            let vacant = match tasks.entry(task.clone()) {
-                MapEntry::Occupied(_) => {
-                    duplicates.push(task.clone());
-                    continue;
-                }
-                MapEntry::Vacant(v) => v,
-            };
-            let i = top.idx as usize;
-            let h = &mut nodes.hot[i];
-            h.free_cpu -= c.cpu;
-            h.free_mem -= c.mem;
-            h.total += 1;
-            if svc_count[i] == 0 {
-                touched.push(top.idx);
-            }
-            svc_count[i] += 1;
-            let has_extras = !(c.generic.is_empty() && c.ports.is_empty());
-            if has_extras {
-                let x = claim_extras(nodes, strings, c, i, task, claims);
-                nodes.charge_extras(i, &x);
-                extras.insert(task.clone(), x);
-            }
-            vacant.insert(TaskRecord {
-                node: top.idx,
-                svc: c.svc,
-                demand,
-                has_extras,
-            });
-            out.push(Assignment {
-                task: task.clone(),
-                node: nodes.ids[i].clone(),
-            });
-            placed += 1;
-            if nodes.fits(i, c, svc_count[i]) {
-                top.key = rank_key(nodes, svc_count, fail, c, strategy, i);
-            } else {
-                PeekMut::pop(top);
+        while placed < want && self.cursor < self.group.len() {
+            match self.place_one(heap) {
+                Step::Placed(_) => placed += 1,
+                Step::Duplicate => {}
+                Step::NoNode => break,
             }
         }
         placed
+    }
+
+    /// The next node from the total-count index (fewest tasks first) that has no task of the
+    /// service and no failure rank, passes the static filters and fits one task.
+    fn pull(&self, cur: &mut (usize, usize)) -> Option<u32> {
+        let index = &self.nodes.index;
+        let c = self.c;
+        while cur.0 < index.bucket_count() {
+            while let Some(i) = index.at(cur.0, cur.1) {
+                cur.1 += 1;
+                let iu = i as usize;
+                if self.svc_count[iu] > 0 || self.fail[iu] > 0 {
+                    continue;
+                }
+                if !c.static_trivial && self.nodes.static_reject(iu, c, self.empty).is_some() {
+                    continue;
+                }
+                if self.nodes.fits(iu, c, 0) {
+                    return Some(i);
+                }
+            }
+            cur.0 += 1;
+            cur.1 = 0;
+        }
+        None
+    }
+
+    /// Spread without preferences, without scanning every node: `heap` starts with the nodes
+    /// that already run the service or have a failure rank (their keys are explicit); every
+    /// other node has key (0, 0, total) and is pulled from the total-count index in that order,
+    /// one at a time, so the heap always holds the best remaining candidate.
+    fn place_lazy(&mut self, heap: &mut BinaryHeap<Entry>, start_bucket: usize) {
+        let mut cur = (start_bucket, 0);
+        let mut frontier: Option<u32> = None;
+        let mut exhausted = false;
+        while self.cursor < self.group.len() {
+            if frontier.is_none() && !exhausted {
+                match self.pull(&mut cur) {
+                    Some(i) => {
+                        let key = rank_key(
+                            self.nodes,
+                            self.svc_count,
+                            self.fail,
+                            self.c,
+                            self.strategy,
+                            i as usize,
+                        );
+                        heap.push(Entry { key, idx: i });
+                        frontier = Some(i);
+                    }
+                    None => exhausted = true,
+                }
+            }
+            match self.place_one(heap) {
+                Step::Placed(i) if Some(i) == frontier => frontier = None,
+                Step::Placed(_) | Step::Duplicate => {}
+                Step::NoNode => break,
+            }
+        }
     }
 
     /// SwarmKit's division of `n` tasks among the branches of a preference tree: at each level
@@ -354,12 +445,27 @@ impl Engine {
             };
         }
 
-        // Static filters, once per node for the whole group.
+        self.group_seq = self.group_seq.wrapping_add(1);
+        if self.group_seq == 0 {
+            self.scratch_stamp.iter_mut().for_each(|s| *s = 0);
+            self.group_seq = 1;
+        }
         let slots = self.nodes.slots.len();
-        let mut eligible: Vec<u32> = Vec::with_capacity(slots);
-        if c.static_trivial {
+        // Spread without preferences reads nodes lazily from the total-count index; the other
+        // cases apply the static filters once per node for the whole group.
+        let lazy = self.cfg.strategy == Strategy::Spread && c.prefs.is_empty();
+        let mut eligible: Vec<u32> = Vec::new();
+        if lazy {
+            let svc_nodes = self.svcs[svc as usize].counts.keys().copied();
+            eligible.extend(svc_nodes.chain(failing.iter().copied()));
+            eligible.sort_unstable();
+            eligible.dedup();
+            eligible.retain(|&i| self.static_reject(i as usize, &c).is_none());
+        } else if c.static_trivial {
+            eligible.reserve(slots);
             eligible.extend((0..slots as u32).filter(|&i| self.nodes.hot[i as usize].usable));
         } else {
+            eligible.reserve(slots);
             eligible.extend(
                 (0..slots as u32).filter(|&i| self.static_reject(i as usize, &c).is_none()),
             );
@@ -370,6 +476,9 @@ impl Engine {
             let counts = &self.scratch_svc;
             Some(self.build_tree(&c.prefs, &eligible, |i| u64::from(counts[i as usize])))
         };
+        let start_bucket = self.nodes.index.advance_low();
+        let empty = self.empty;
+        let seq = self.group_seq;
 
         self.tasks.reserve(group.tasks.len());
         let demand = self.demands.intern(c.cpu, c.mem);
@@ -379,6 +488,7 @@ impl Engine {
             extras,
             scratch_svc,
             scratch_fail,
+            scratch_stamp,
             strings,
             cfg,
             ..
@@ -398,9 +508,16 @@ impl Engine {
             out: Vec::with_capacity(group.tasks.len()),
             duplicates: Vec::new(),
             claims: Vec::new(),
-            touched: Vec::new(),
+            stamp: scratch_stamp,
+            seq,
+            moved: Vec::new(),
+            empty,
         };
         match tree {
+            None if lazy => {
+                let mut heap = run.heap_of(&eligible);
+                run.place_lazy(&mut heap, start_bucket);
+            }
             None => {
                 let mut heap = run.heap_of(&eligible);
                 run.place_leaf(&mut heap, group.tasks.len());
@@ -418,7 +535,7 @@ impl Engine {
             out,
             duplicates,
             claims,
-            touched,
+            moved,
             ..
         } = run;
         drop(eligible);
@@ -435,13 +552,11 @@ impl Engine {
             Some(Unschedulable::from_verdicts(&group.spec, verdicts))
         };
 
-        // Write the counts back and clear the scratch arrays.
+        // Write the counts back, re-bucket the nodes used, clear the scratch arrays.
         let counts = &mut self.svcs[svc as usize].counts;
-        for (&i, n) in counts.iter_mut() {
-            *n = self.scratch_svc[i as usize];
-        }
-        for &i in &touched {
+        for &i in &moved {
             counts.insert(i, self.scratch_svc[i as usize]);
+            self.nodes.index.set(i, self.nodes.hot[i as usize].total);
         }
         for &i in counts.keys() {
             self.scratch_svc[i as usize] = 0;

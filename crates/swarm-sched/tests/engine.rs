@@ -55,7 +55,8 @@ fn spread_is_even_and_prefers_fewer_tasks_of_the_service_then_fewer_in_total() {
         .unwrap();
     }
     let out = e.schedule(group("web", 2, TaskSpec::default())).unwrap();
-    let nodes: Vec<_> = out.assignments.iter().map(|a| a.node.to_string()).collect();
+    let mut nodes: Vec<_> = out.assignments.iter().map(|a| a.node.to_string()).collect();
+    nodes.sort();
     assert_eq!(nodes, ["n1", "n2"]);
     let out = e.schedule(group("web2", 7, TaskSpec::default())).unwrap();
     let counts = per_node(&out);
