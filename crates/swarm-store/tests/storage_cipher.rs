@@ -18,7 +18,7 @@ struct AeadCipher {
 }
 
 impl AeadCipher {
-    fn new(key_byte: u8) -> Arc<dyn Cipher> {
+    fn shared(key_byte: u8) -> Arc<dyn Cipher> {
         let key = UnboundKey::new(&CHACHA20_POLY1305, &[key_byte; 32]).expect("key");
         Arc::new(AeadCipher {
             key: LessSafeKey::new(key),
@@ -141,13 +141,13 @@ async fn without_a_cipher_the_marker_is_on_disk() {
 #[tokio::test]
 async fn with_a_cipher_no_plaintext_reaches_the_disk_and_data_round_trips() {
     let dir = tempfile::tempdir().expect("tmp");
-    fill(dir.path(), Some(AeadCipher::new(1))).await;
+    fill(dir.path(), Some(AeadCipher::shared(1))).await;
     let hits = files_containing(dir.path(), MARKER);
     assert!(hits.is_empty(), "plaintext marker found in {hits:?}");
     // Nor any long run of it (a partial leak).
     assert!(files_containing(dir.path(), &MARKER[..12]).is_empty());
 
-    let cipher = AeadCipher::new(1);
+    let cipher = AeadCipher::shared(1);
     let log = DiskLogStorage::open(
         dir.path(),
         DiskLogOptions::default().with_cipher(cipher.clone()),
@@ -169,7 +169,7 @@ async fn with_a_cipher_no_plaintext_reaches_the_disk_and_data_round_trips() {
     drop(log);
 
     // The wrong key opens nothing: an error, never garbage.
-    let wrong = AeadCipher::new(2);
+    let wrong = AeadCipher::shared(2);
     let log = DiskLogStorage::open(
         dir.path(),
         DiskLogOptions::default().with_cipher(wrong.clone()),
