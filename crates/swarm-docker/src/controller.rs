@@ -15,7 +15,7 @@ use bollard::query_parameters::{
     RemoveContainerOptionsBuilder, WaitContainerOptionsBuilder,
 };
 use futures::StreamExt;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -38,6 +38,9 @@ pub const KILL_EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const LOG_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Consecutive failed health reads after which the health poller gives up.
 pub const MAX_HEALTH_POLL_FAILURES: u32 = 20;
+
+/// The live controllers of a runtime: container name → task id.
+pub(crate) type Registry = Arc<Mutex<HashMap<String, TaskId>>>;
 
 /// The signal Docker sends when a spec names none.
 const DEFAULT_STOP_SIGNAL: &str = "SIGTERM";
@@ -66,8 +69,9 @@ pub(crate) struct Inner {
     pub(crate) task: Task,
     pub(crate) container: String,
     pub(crate) task_dir: PathBuf,
-    /// Live task ids of the runtime; this controller's id leaves it on remove or drop.
-    pub(crate) registry: Arc<Mutex<HashSet<TaskId>>>,
+    /// Live controllers of the runtime, by container name; this controller's entry leaves it
+    /// on remove or drop.
+    pub(crate) registry: Registry,
     /// The plaintext files, until `prepare` has written them.
     files: Mutex<Vec<ResolvedFile>>,
     phase: tokio::sync::Mutex<Phase>,
@@ -134,7 +138,7 @@ impl DockerController {
         container: String,
         task_dir: PathBuf,
         files: Vec<ResolvedFile>,
-        registry: Arc<Mutex<HashSet<TaskId>>>,
+        registry: Registry,
     ) -> Self {
         let health = task
             .spec
@@ -724,7 +728,7 @@ impl Controller for DockerController {
         lock(&inner.files).clear();
         inner.logs.close();
         *phase = Phase::Removed;
-        lock(&inner.registry).remove(&self.task_id);
+        lock(&inner.registry).remove(&inner.container);
         Ok(())
     }
 
@@ -746,7 +750,7 @@ impl Drop for DockerController {
             .try_lock()
             .map(|p| *p == Phase::Removed)
             .unwrap_or(false);
-        lock(&self.inner.registry).remove(&self.task_id);
+        lock(&self.inner.registry).remove(&self.inner.container);
         if removed {
             return;
         }

@@ -2,7 +2,7 @@
 
 use crate::config::DockerConfig;
 use crate::container_config::container_create_body;
-use crate::controller::{DockerController, to_runtime_error};
+use crate::controller::{DockerController, Registry, to_runtime_error};
 use crate::error::DockerError;
 use crate::labels::{LABEL_MANAGED, LABEL_NAMESPACE, LABEL_TASK_ID, container_name, dir_name};
 use crate::task_files::{
@@ -54,7 +54,7 @@ pub struct OrphanReport {
 pub struct DockerRuntime {
     docker: Docker,
     config: Arc<DockerConfig>,
-    registry: Arc<Mutex<HashSet<TaskId>>>,
+    registry: Registry,
 }
 
 impl std::fmt::Debug for DockerRuntime {
@@ -105,7 +105,7 @@ impl DockerRuntime {
         Ok(DockerRuntime {
             docker,
             config: Arc::new(config),
-            registry: Arc::new(Mutex::new(HashSet::new())),
+            registry: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
@@ -150,7 +150,7 @@ impl DockerRuntime {
             self.registry
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .iter()
+                .values()
                 .map(|t| t.to_string()),
         );
         let mut filters = HashMap::new();
@@ -283,21 +283,36 @@ impl Runtime for DockerRuntime {
             .collect();
         container_create_body(task, &placeholder, &self.config)
             .map_err(|e| to_runtime_error(step, e))?;
+        let name = self.container_name(&task.id);
         {
             let mut live = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-            if !live.insert(task.id.clone()) {
-                return Err(RuntimeError::invalid_state(
-                    &task.id,
-                    step,
-                    "a controller for this task exists and was not removed",
-                ));
+            match live.get(&name) {
+                Some(owner) if owner == &task.id => {
+                    return Err(RuntimeError::invalid_state(
+                        &task.id,
+                        step,
+                        "a controller for this task exists and was not removed",
+                    ));
+                }
+                Some(owner) => {
+                    return Err(RuntimeError::invalid_spec(
+                        "id",
+                        format!(
+                            "task id {} maps to container name {name}, already used by task {owner}",
+                            task.id
+                        ),
+                    ));
+                }
+                None => {
+                    live.insert(name.clone(), task.id.clone());
+                }
             }
         }
         Ok(Box::new(DockerController::new(
             self.docker.clone(),
             self.config.clone(),
             task.clone(),
-            self.container_name(&task.id),
+            name,
             self.task_files_dir(&task.id),
             resolved,
             self.registry.clone(),

@@ -495,6 +495,22 @@ async fn a_task_has_at_most_one_live_controller() {
         .await
         .expect("controller");
     again.remove().await.expect("remove");
+
+    // Two ids that sanitize to one container name cannot both be live.
+    let mut a = task("collide", sh("exit 0"));
+    let mut b = a.clone();
+    a.id = format!("{}/x", a.id).into();
+    b.id = format!("{}:x", b.id).into();
+    let first = rt
+        .controller(&a, TaskFiles::new())
+        .await
+        .expect("controller");
+    match rt.controller(&b, TaskFiles::new()).await {
+        Err(RuntimeError::InvalidSpec { field, .. }) => assert_eq!(field, "id"),
+        Err(e) => panic!("a colliding task id must be refused as InvalidSpec, got {e}"),
+        Ok(_) => panic!("a colliding task id must be refused"),
+    }
+    first.remove().await.expect("remove");
 }
 
 #[tokio::test]
@@ -620,4 +636,25 @@ async fn describe_reports_the_engine() {
     assert_eq!(Some(d.resources.memory_bytes), info.mem_total);
     assert!(d.engine.engine_version.starts_with("docker/"));
     let _ = TEST_IMAGE;
+}
+
+#[tokio::test]
+async fn streams_outlive_the_request_timeout() {
+    // `wait` and the log reader are long-lived requests: the per-request timeout only bounds
+    // the engine's first answer, so a task silent for longer than it is still followed.
+    let mut config = common::test_config("timeout");
+    config.request_timeout = Duration::from_secs(1);
+    let Some(rt) = connect(config).await else {
+        return;
+    };
+    let t = task("timeout", sh("sleep 3; echo late; exit 4"));
+    let ctl = rt
+        .controller(&t, TaskFiles::new())
+        .await
+        .expect("controller");
+    let (status, out) = run_to_exit(ctl.as_ref()).await;
+    assert_eq!(status, ExitStatus::Exited { code: 4 });
+    assert_eq!(out, "late\n");
+    ctl.remove().await.expect("remove");
+    assert_removed(&rt, &t).await.expect("nothing left");
 }
