@@ -128,10 +128,10 @@ impl NodeSealKey {
         }
         let key = delivery_key(shared.as_bytes(), &sealed.ephemeral_public, &self.public.0)?;
         let aad = expected.associated_data()?;
-        let mut buf = Zeroizing::new(sealed.ciphertext.clone());
-        let len = key.open_in_place(ZERO_NONCE, &aad, &mut buf, "sealed delivery")?;
+        let mut buf = SecretBytes::from(sealed.ciphertext.clone());
+        let len = key.open_in_place(ZERO_NONCE, &aad, buf.as_mut_slice(), "sealed delivery")?;
         buf.truncate(len);
-        Ok(SecretBytes::from(buf))
+        Ok(buf)
     }
 }
 

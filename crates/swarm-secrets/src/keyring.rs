@@ -24,8 +24,8 @@ use crate::unlock_key::UnlockKey;
 
 /// Format version of an exported keyring.
 pub const EXPORTED_KEYRING_VERSION: u8 = 1;
-/// Seals under one DEK after which [`Keyring::needs_dek_rotation`] says to rotate: far below the
-/// 2^32 random 96-bit nonces NIST SP 800-38D allows per key.
+/// Seals by one keyring instance under one DEK after which [`Keyring::needs_dek_rotation`] says
+/// to rotate (keeps the nonce-collision bound described on [`Keyring`] tiny).
 pub const DEK_ROTATION_SEALS: u64 = 1 << 30;
 
 const KEK_SALT: &[u8] = b"swarm-secrets/kek/v1";
@@ -56,9 +56,33 @@ impl Kek {
     }
 }
 
+/// A DEK in memory, with this instance's nonce sequence: a random 96-bit starting point drawn
+/// when the DEK is created or unwrapped, XORed with a per-instance seal counter.
 struct Dek {
     key: AeadKey,
+    nonce_base: [u8; NONCE_LEN],
     seals: AtomicU64,
+}
+
+impl Dek {
+    fn new(key: AeadKey, rng: &SystemRandom) -> Result<Self> {
+        Ok(Dek {
+            key,
+            nonce_base: random_nonce(rng)?,
+            seals: AtomicU64::new(0),
+        })
+    }
+
+    /// The next nonce: distinct for every seal of this instance (the counter never repeats),
+    /// and unpredictable across instances (the base is random).
+    fn next_nonce(&self) -> [u8; NONCE_LEN] {
+        let count = self.seals.fetch_add(1, Ordering::Relaxed);
+        let mut nonce = self.nonce_base;
+        for (n, c) in nonce[NONCE_LEN - 8..].iter_mut().zip(count.to_be_bytes()) {
+            *n ^= c;
+        }
+        nonce
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -94,12 +118,17 @@ enum State {
 /// A keyring of data-encryption keys wrapped by a key-encryption key derived from an
 /// [`UnlockKey`].
 ///
-/// * `seal` uses the active DEK with a fresh random 96-bit nonce from ring's `SystemRandom`.
-///   Random nonces, not counters, because every manager of a cluster seals with the same
-///   replicated DEK: a counter would need coordination and crash-safe persistence across
-///   managers, and a repeated (key, nonce) pair is fatal for GCM. 2^30 random nonces per key
-///   keep the collision probability below 2^-35; [`Keyring::needs_dek_rotation`] reports when a
-///   process has sealed that many under one DEK.
+/// * `seal` uses the active DEK (AES-256-GCM) with a 96-bit nonce = a random starting point
+///   drawn from ring's `SystemRandom` each time the DEK is loaded into memory, XORed with a
+///   counter of this instance's seals. Why: every manager of a cluster seals with the same
+///   replicated DEK, so a pure counter would need coordination and crash-safe persistence
+///   across managers (a repeated (key, nonce) pair is fatal for GCM); fully random nonces
+///   are safe but cost a system call per seal and their birthday bound counts every message
+///   under the key (2^32 in total per NIST SP 800-38D). Here nonces of one instance never
+///   repeat, and two instances (k loads of the key, n seals each) collide with probability
+///   below k^2 * 2n / 2^96: for a million loads of 2^30 seals each, about 2^-25. A process
+///   that `fork`s must not seal in both parent and child with the same unlocked keyring.
+///   [`Keyring::needs_dek_rotation`] says when an instance sealed [`DEK_ROTATION_SEALS`].
 /// * `open` checks the associated data (e.g. object id and version): a blob moved to another
 ///   object fails.
 /// * [`Keyring::rotate_dek`]: new writes use a new DEK; old blobs open until re-encrypted with
@@ -184,13 +213,7 @@ impl Keyring {
         let mut deks = BTreeMap::new();
         for w in &body.deks {
             let raw = unwrap_dek(&kek, w)?;
-            deks.insert(
-                w.id,
-                Dek {
-                    key: AeadKey::from_raw(raw)?,
-                    seals: AtomicU64::new(0),
-                },
-            );
+            deks.insert(w.id, Dek::new(AeadKey::from_raw(raw)?, &self.rng)?);
         }
         if !deks.contains_key(&body.active) {
             return Err(SecretsError::malformed(
@@ -276,7 +299,7 @@ impl Keyring {
             .deks
             .get(&u.active)
             .ok_or(SecretsError::UnknownKey { key_id: u.active })?;
-        let nonce = random_nonce(&self.rng)?;
+        let nonce = dek.next_nonce();
         let mut out = Vec::with_capacity(SEALED_BLOB_HEADER_BYTES + plaintext.len() + TAG_LEN);
         out.push(SEALED_BLOB_VERSION);
         out.push(ALG_AES_256_GCM);
@@ -286,7 +309,6 @@ impl Keyring {
         out.extend_from_slice(plaintext);
         dek.key
             .seal_in_vec(nonce, &aad, &mut out, SEALED_BLOB_HEADER_BYTES)?;
-        dek.seals.fetch_add(1, Ordering::Relaxed);
         Ok(SealedBlob::from_parts_unchecked(out))
     }
 
@@ -299,12 +321,12 @@ impl Keyring {
             .get(&key_id)
             .ok_or(SecretsError::UnknownKey { key_id })?;
         let aad = blob_aad(blob.header(), associated_data);
-        let mut buf = Zeroizing::new(blob.ciphertext_and_tag().to_vec());
+        let mut buf = SecretBytes::from(blob.ciphertext_and_tag().to_vec());
         let len = dek
             .key
-            .open_in_place(blob.nonce(), &aad, &mut buf, "sealed blob")?;
+            .open_in_place(blob.nonce(), &aad, buf.as_mut_slice(), "sealed blob")?;
         buf.truncate(len);
-        Ok(SecretBytes::from(buf))
+        Ok(buf)
     }
 
     /// Parses stored bytes as a [`SealedBlob`] and opens it.
@@ -397,13 +419,7 @@ impl Unlocked {
             .ok_or_else(|| SecretsError::invalid("keyring", "key ids exhausted"))?;
         let key = AeadKey::generate(rng)?;
         self.wrapped.push(wrap_dek(&self.kek, id, key.raw(), rng)?);
-        self.deks.insert(
-            id,
-            Dek {
-                key,
-                seals: AtomicU64::new(0),
-            },
-        );
+        self.deks.insert(id, Dek::new(key, rng)?);
         self.active = id;
         Ok(id)
     }

@@ -64,3 +64,8 @@ pub use sealed_blob::{
 };
 pub use secret_bytes::SecretBytes;
 pub use unlock_key::{UNLOCK_KEY_BYTES, UNLOCK_KEY_PREFIX, UnlockKey};
+
+/// The README's examples are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

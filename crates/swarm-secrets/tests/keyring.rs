@@ -280,3 +280,20 @@ proptest! {
         prop_assert_eq!(opened.expose_secret(), data.as_slice());
     }
 }
+
+#[test]
+fn nonces_never_repeat_within_an_instance_and_differ_across_instances() {
+    use std::collections::HashSet;
+    let (key, ring) = keyring();
+    let nonce = |b: &SealedBlob| b.as_bytes()[6..18].to_vec();
+    let mut seen = HashSet::new();
+    for _ in 0..10_000 {
+        assert!(seen.insert(nonce(&ring.seal(b"x", b"ad").unwrap())));
+    }
+    // Another instance of the same DEK (after export and unlock) starts elsewhere.
+    let mut other = Keyring::from_exported(&ring.export().unwrap()).unwrap();
+    other.unlock(&key).unwrap();
+    for _ in 0..1_000 {
+        assert!(seen.insert(nonce(&other.seal(b"x", b"ad").unwrap())));
+    }
+}
