@@ -287,6 +287,24 @@ impl ClusterCa {
         self.issue(csr_der, node_id, role)
     }
 
+    /// Renews the certificate of an authenticated node (its identity from the mutual-TLS
+    /// connection, see [`crate::tls::peer_identity`]) with the role the cluster's state gives it
+    /// now: the same role for a renewal, the new one after a promotion or demotion.
+    pub fn renew(
+        &self,
+        peer: &crate::tls::PeerIdentity,
+        csr_der: &[u8],
+        role: Role,
+    ) -> Result<IssuedCertificate> {
+        if peer.cluster_id != self.cluster_id {
+            return Err(SecretsError::Certificate(format!(
+                "node {} belongs to cluster {}, not {}",
+                peer.node_id, peer.cluster_id, self.cluster_id
+            )));
+        }
+        self.issue(csr_der, &peer.node_id, role)
+    }
+
     /// Issues with explicit validity bounds (for custom policies and tests of expiry).
     pub fn issue_with_validity(
         &self,

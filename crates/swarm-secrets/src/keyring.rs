@@ -470,6 +470,17 @@ fn parse_exported(bytes: &[u8]) -> Result<ExportedBody> {
             format!("{} keys, expected 1..={MAX_KEYRING_DEKS}", body.deks.len()),
         ));
     }
+    let mut ids: Vec<u32> = body.deks.iter().map(|w| w.id).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(SecretsError::malformed(WHAT, "duplicate key ids"));
+    }
+    if ids.last().is_some_and(|&max| max >= body.next_id) {
+        return Err(SecretsError::malformed(
+            WHAT,
+            "next key id is not above every key id",
+        ));
+    }
     Ok(body)
 }
 

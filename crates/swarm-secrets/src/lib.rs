@@ -41,6 +41,7 @@ mod keyring;
 pub mod limits;
 mod node_credentials;
 mod node_id;
+pub mod pem;
 mod revocation;
 mod sealed_blob;
 mod secret_bytes;

@@ -27,8 +27,9 @@ use rustls::{
 };
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use crate::cert_info::NodeCertInfo;
+use crate::cert_info::{NodeCertInfo, parse_x509};
 use crate::error::{Result, SecretsError};
+use crate::join_token::JoinToken;
 use crate::node_credentials::NodeCredentials;
 use crate::node_id::{ClusterId, NodeId, Role};
 use crate::revocation::RevocationList;
@@ -65,6 +66,36 @@ impl ClusterTrust {
             cluster_id,
             revocations,
         })
+    }
+
+    /// Trust for a node that is joining: checks the downloaded root CA certificate against the
+    /// digest pinned in its join token (constant time) before trusting it, and takes the
+    /// cluster id from the CA certificate's organization.
+    pub fn for_join(
+        token: &JoinToken,
+        downloaded_ca_cert_der: &[u8],
+        revocations: RevocationList,
+    ) -> Result<Self> {
+        token.verify_ca(downloaded_ca_cert_der)?;
+        let ca = parse_x509(downloaded_ca_cert_der)?;
+        if !ca.is_ca() {
+            return Err(SecretsError::Certificate(
+                "root is not a CA certificate".into(),
+            ));
+        }
+        let cluster = ca
+            .subject()
+            .iter_organization()
+            .next()
+            .and_then(|o| o.as_str().ok())
+            .ok_or_else(|| {
+                SecretsError::Certificate("root CA names no cluster (organization)".into())
+            })?;
+        ClusterTrust::new(
+            downloaded_ca_cert_der,
+            ClusterId::new(cluster)?,
+            revocations,
+        )
     }
 
     /// The trusted root CA certificate.

@@ -337,3 +337,107 @@ async fn a_joining_node_without_certificate_reaches_the_join_endpoint_only() {
         .unwrap();
     assert!(matches!(e, SecretsError::NoPeerCertificate));
 }
+
+#[tokio::test]
+async fn join_flow_pins_the_ca_from_the_token_then_renewal_changes_the_role() {
+    use swarm_secrets::{JoinToken, JoinTokens};
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), RevocationList::new()).unwrap();
+    let manager = creds(&ca, "manager-1", Role::Manager);
+    let tokens = JoinTokens::generate(ca.digest()).unwrap();
+    let token = JoinToken::parse(&tokens.token(Role::Worker).expose()).unwrap();
+
+    // A CA that does not match the token is refused before it is trusted.
+    let rogue = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    assert!(matches!(
+        ClusterTrust::for_join(&token, rogue.cert_der(), RevocationList::new()),
+        Err(SecretsError::CaDigestMismatch)
+    ));
+    // The right one is trusted, with the cluster id read from the CA.
+    let join_trust = ClusterTrust::for_join(&token, ca.cert_der(), RevocationList::new()).unwrap();
+    assert_eq!(join_trust.cluster_id(), &cluster());
+
+    // Join over TLS: anonymous client to the join endpoint, then issue from the token.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let cfg = tls::server_config_accepting_joins(&manager, &trust).unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut tls = TlsAcceptor::from(cfg).accept(tcp).await.unwrap();
+        assert!(peer_identity(tls.get_ref().1).is_err());
+        let mut len = [0u8; 2];
+        tls.read_exact(&mut len).await.unwrap();
+        let mut csr = vec![0u8; u16::from_be_bytes(len) as usize];
+        tls.read_exact(&mut csr).await.unwrap();
+        (csr, tls)
+    });
+    let key = NodeKey::generate().unwrap();
+    let csr = key.csr_der().unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let mut client = TlsConnector::from(tls::join_client_config(&join_trust).unwrap())
+        .connect(role_server_name(Role::Manager), tcp)
+        .await
+        .unwrap();
+    client
+        .write_all(&(csr.len() as u16).to_be_bytes())
+        .await
+        .unwrap();
+    client.write_all(&csr).await.unwrap();
+    client.flush().await.unwrap();
+    let (received_csr, _server_tls) = tokio::time::timeout(TIMEOUT, server)
+        .await
+        .unwrap()
+        .unwrap();
+    let node_id = NodeId::new("worker-new").unwrap();
+    let issued = ca
+        .issue_for_join(&tokens, &token, &received_csr, &node_id)
+        .unwrap();
+    let worker = NodeCredentials::new(&key, &issued.cert_der, ca.cert_der()).unwrap();
+
+    // Now a member: mutual TLS works and the server sees a worker.
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        tls::client_config(&worker, &join_trust).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    let peer = out.server.unwrap();
+    assert_eq!(peer.role, Role::Worker);
+
+    // Promotion: the manager renews for the authenticated peer with the new role.
+    let promoted = ca
+        .renew(&peer, &key.csr_der().unwrap(), Role::Manager)
+        .unwrap();
+    let as_manager = NodeCredentials::new(&key, &promoted.cert_der, ca.cert_der()).unwrap();
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        tls::client_config(&as_manager, &trust).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    let peer = out.server.unwrap();
+    assert_eq!(
+        (peer.node_id.as_str(), peer.role),
+        ("worker-new", Role::Manager)
+    );
+    // A peer of another cluster cannot renew here.
+    let foreign = PeerIdentity {
+        cluster_id: ClusterId::new("elsewhere").unwrap(),
+        ..peer
+    };
+    assert!(
+        ca.renew(&foreign, &key.csr_der().unwrap(), Role::Worker)
+            .is_err()
+    );
+}
+
+#[test]
+fn secret_holding_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<swarm_secrets::Keyring>();
+    check::<ClusterCa>();
+    check::<NodeCredentials>();
+    check::<ClusterTrust>();
+    check::<swarm_secrets::NodeSealKey>();
+    check::<swarm_secrets::JoinTokens>();
+}
