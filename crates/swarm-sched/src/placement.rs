@@ -129,7 +129,9 @@ struct Run<'a> {
     strategy: Strategy,
     group: &'a [TaskId],
     cursor: usize,
-    out: Vec<Assignment>,
+    /// (task index in the group, node slot). IDs are cloned after the loop, where their
+    /// reference-count increments do not wait behind the loop's scattered stores.
+    out: Vec<(u32, u32)>,
     duplicates: Vec<TaskId>,
     claims: Vec<NamedClaim>,
     /// Per slot: `seq` once this group placed a task there.
@@ -203,6 +205,7 @@ impl Run<'_> {
         let Some(task) = group.get(*cursor) else {
             return Step::NoNode;
         };
+        let task_index = *cursor as u32;
         *cursor += 1;
         let vacant = match tasks.entry(task.clone()) {
             MapEntry::Occupied(_) => {
@@ -234,10 +237,7 @@ impl Run<'_> {
             demand: *demand,
             has_extras,
         });
-        out.push(Assignment {
-            task: task.clone(),
-            node: nodes.ids[i].clone(),
-        });
+        out.push((task_index, idx));
         if nodes.fits(i, c, svc_count[i]) {
             top.key = rank_key(nodes, svc_count, fail, c, strategy, i);
         } else {
@@ -540,6 +540,14 @@ impl Engine {
         } = run;
         drop(eligible);
         self.demands.add_refs(demand, out.len() as u64);
+        let ids = &self.nodes.ids;
+        let assignments: Vec<Assignment> = out
+            .into_iter()
+            .map(|(t, slot)| Assignment {
+                task: group.tasks[t as usize].clone(),
+                node: ids[slot as usize].clone(),
+            })
+            .collect();
 
         let unplaced: Vec<TaskId> = group.tasks[cursor..].to_vec();
         let reason = if unplaced.is_empty() {
@@ -567,7 +575,7 @@ impl Engine {
         Ok(GroupOutcome {
             service: group.service,
             spec_version: group.spec_version,
-            assignments: out,
+            assignments,
             unplaced,
             reason,
             already_placed: duplicates,
