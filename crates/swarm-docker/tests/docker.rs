@@ -614,6 +614,16 @@ async fn secrets_root_on_disk_is_refused() {
         }
         other => panic!("a secrets root on disk must be refused, got {other:?}"),
     }
+    // Explicitly allowed (with a loud warning), the same root is accepted.
+    let config = DockerConfig {
+        secrets_root: disk.path().join("secrets"),
+        allow_secrets_on_disk: true,
+        ..common::test_config("disk")
+    };
+    match DockerRuntime::connect(config).await {
+        Ok(_) | Err(DockerError::EngineUnreachable { .. }) => {}
+        Err(e) => panic!("allow_secrets_on_disk must accept a disk root, got {e}"),
+    }
 }
 
 #[tokio::test]
@@ -655,6 +665,64 @@ async fn streams_outlive_the_request_timeout() {
     let (status, out) = run_to_exit(ctl.as_ref()).await;
     assert_eq!(status, ExitStatus::Exited { code: 4 });
     assert_eq!(out, "late\n");
+    ctl.remove().await.expect("remove");
+    assert_removed(&rt, &t).await.expect("nothing left");
+}
+
+#[tokio::test]
+async fn init_forwards_the_stop_signal_to_a_program_without_handler() {
+    // `sleep` as PID 1 has no SIGTERM handler, so the kernel drops the signal and only the kill
+    // after the grace period ends it (137). With `init` docker-init is PID 1 and forwards the
+    // signal: `sleep` dies of SIGTERM (143) well before the grace period.
+    for (init, expected) in [(false, 137), (true, 143)] {
+        let mut config = common::test_config("init");
+        config.init = init;
+        let Some(rt) = connect(config).await else {
+            return;
+        };
+        let mut spec = common::sh("");
+        spec.container.command = vec!["/bin/sleep".into(), "3600".into()];
+        spec.container.stop_grace_period = Duration::from_secs(if init { 30 } else { 1 });
+        let t = task("init", spec);
+        let ctl = rt
+            .controller(&t, TaskFiles::new())
+            .await
+            .expect("controller");
+        within("prepare", ctl.prepare()).await.expect("prepare");
+        within("start", ctl.start()).await.expect("start");
+        within("shutdown", ctl.shutdown()).await.expect("shutdown");
+        assert_eq!(
+            ctl.wait().await.expect("wait"),
+            ExitStatus::Exited { code: expected },
+            "init = {init}"
+        );
+        ctl.remove().await.expect("remove");
+        assert_removed(&rt, &t).await.expect("nothing left");
+    }
+}
+
+#[tokio::test]
+async fn network_mode_is_configurable() {
+    let mut config = common::test_config("net");
+    config.network_mode = "host".to_owned();
+    let Some(rt) = connect(config).await else {
+        return;
+    };
+    let t = task("net", sh("exit 0"));
+    let ctl = rt
+        .controller(&t, TaskFiles::new())
+        .await
+        .expect("controller");
+    within("prepare", ctl.prepare()).await.expect("prepare");
+    let info = rt
+        .client()
+        .inspect_container(&rt.container_name(&t.id), None)
+        .await
+        .expect("inspect");
+    assert_eq!(
+        info.host_config.and_then(|h| h.network_mode).as_deref(),
+        Some("host")
+    );
     ctl.remove().await.expect("remove");
     assert_removed(&rt, &t).await.expect("nothing left");
 }
