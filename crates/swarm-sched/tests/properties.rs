@@ -7,7 +7,8 @@ use std::sync::Arc;
 use swarm_sched::Strategy as Rank;
 use swarm_sched::{
     Availability, Constraint, Delta, Engine, EngineConfig, GenericResource, GroupOutcome, HostPort,
-    NodeId, NodeSpec, PlacedTask, Readiness, Role, SpreadPreference, TaskGroup, TaskSpec,
+    NodeId, NodeSpec, PlacedTask, Readiness, Role, ServiceId, SpreadPreference, TaskGroup, TaskId,
+    TaskSpec,
 };
 
 const MIB: u64 = 1 << 20;
@@ -396,5 +397,105 @@ proptest! {
             }).unwrap().assignments.len()
         }).collect();
         prop_assert_eq!(again, fresh.iter().map(|o| o.assignments.len()).collect::<Vec<_>>());
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Schedule {
+        service: u8,
+        tasks: usize,
+        cpu_tenths: u64,
+    },
+    Finish(usize),
+    Toggle(usize),
+    Readd(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0u8..3, 1usize..6, 0u64..8).prop_map(|(service, tasks, cpu_tenths)| Op::Schedule { service, tasks, cpu_tenths }),
+        2 => (0usize..1000).prop_map(Op::Finish),
+        1 => (0usize..8).prop_map(Op::Toggle),
+        1 => (0usize..8).prop_map(Op::Readd),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Under churn (tasks finishing, nodes drained and re-activated, removed and re-added),
+    /// every task placed goes to a best node by the spread order, checked against a brute
+    /// force over `explain` and the engine's counts; and the accounting matches the live tasks.
+    #[test]
+    fn spread_choice_matches_brute_force_under_churn(ops in proptest::collection::vec(op(), 1..40)) {
+        const NODES: usize = 8;
+        let mut e = Engine::default();
+        let mk = |i: usize| NodeSpec::new(format!("n{i}"), "h").with_capacity(2.0, 1 << 40);
+        for i in 0..NODES {
+            e.apply(Delta::NodeAdded(mk(i))).unwrap();
+        }
+        let mut drained = [false; NODES];
+        let mut live: Vec<(TaskId, String, NodeId, u64)> = Vec::new();
+        let mut next = 0usize;
+        for op in ops {
+            match op {
+                Op::Schedule { service, tasks, cpu_tenths } => {
+                    let svc = ServiceId::new(format!("s{service}"));
+                    let spec = TaskSpec { nano_cpus: cpu_tenths * 100_000_000, ..TaskSpec::default() };
+                    for _ in 0..tasks {
+                        // One task at a time so every choice can be checked.
+                        let best = e
+                            .explain(&svc, &spec)
+                            .unwrap()
+                            .into_iter()
+                            .filter(|v| v.rejection.is_none())
+                            .map(|v| {
+                                let (total, of_svc) = e.task_counts(&v.node, &svc).unwrap();
+                                (of_svc, total)
+                            })
+                            .min();
+                        let id = TaskId::new(format!("t{next}"));
+                        next += 1;
+                        let out = e.schedule(TaskGroup { service: svc.clone(), spec_version: 1, spec: Arc::new(spec.clone()), tasks: vec![id.clone()] }).unwrap();
+                        match (best, out.assignments.first()) {
+                            (None, None) => prop_assert!(out.reason.is_some()),
+                            (Some(best), Some(a)) => {
+                                let (total, of_svc) = e.task_counts(&a.node, &svc).unwrap();
+                                prop_assert_eq!((of_svc - 1, total - 1), best, "not a best node");
+                                live.push((id, svc.to_string(), a.node.clone(), spec.nano_cpus));
+                            }
+                            (b, a) => prop_assert!(false, "brute force {:?} vs engine {:?}", b, a),
+                        }
+                    }
+                }
+                Op::Finish(k) => {
+                    if !live.is_empty() {
+                        let (id, ..) = live.remove(k % live.len());
+                        e.apply(Delta::TaskFinished { task: id, failed_at_ms: None }).unwrap();
+                    }
+                }
+                Op::Toggle(i) => {
+                    drained[i] = !drained[i];
+                    let avail = if drained[i] { Availability::Drain } else { Availability::Active };
+                    e.apply(Delta::NodeUpdated(mk(i).with_availability(avail))).unwrap();
+                }
+                Op::Readd(i) => {
+                    let id = NodeId::new(format!("n{i}"));
+                    e.apply(Delta::NodeRemoved(id.clone())).unwrap();
+                    live.retain(|t| t.2 != id);
+                    drained[i] = false;
+                    e.apply(Delta::NodeAdded(mk(i))).unwrap();
+                }
+            }
+            prop_assert_eq!(e.task_count(), live.len());
+            for i in 0..NODES {
+                let id = NodeId::new(format!("n{i}"));
+                let used: u64 = live.iter().filter(|t| t.2 == id).map(|t| t.3).sum();
+                prop_assert_eq!(e.free_resources(&id).unwrap().0, 2_000_000_000 - used as i64);
+                let total = live.iter().filter(|t| t.2 == id).count() as u32;
+                prop_assert_eq!(e.task_counts(&id, &ServiceId::new("s0")).unwrap().0, total);
+            }
+        }
     }
 }
