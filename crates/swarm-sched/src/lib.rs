@@ -86,3 +86,8 @@ pub use node::{
 pub use placement::{Assignment, GroupOutcome, MAX_TASKS_PER_GROUP, NamedClaim};
 pub use rebalance::{MAX_REBALANCE_MOVES, Move};
 pub use task::{GenericRequest, PendingTask, PlacedTask, TaskGroup, TaskSpec, group_pending};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
