@@ -21,7 +21,7 @@ pub const MAX_STATIC_PORTS_PER_NODE: usize = 65_536;
 /// Failure records kept per node (oldest dropped first).
 pub const MAX_FAILURE_RECORDS_PER_NODE: usize = 256;
 /// Most nodes one engine holds.
-pub const MAX_NODES: usize = 1 << 22;
+pub const MAX_NODES: usize = 1 << 20;
 
 /// How the nodes that pass every filter are ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -55,6 +55,7 @@ mod error;
 mod explain;
 mod filters;
 mod hash;
+mod heap;
 mod ids;
 mod index;
 mod intern;

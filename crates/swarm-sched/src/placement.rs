@@ -5,13 +5,11 @@ use crate::error::SchedError;
 use crate::explain::Unschedulable;
 use crate::filters::Compiled;
 use crate::hash::FxHashMap;
+use crate::heap::{MinHeap, SLOT_BITS, SLOT_MASK};
 use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::intern::{Interner, Sym};
 use crate::task::TaskGroup;
 use crate::tree::Tree;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-use std::collections::binary_heap::PeekMut;
 use std::collections::hash_map::Entry as MapEntry;
 
 /// Most tasks one group may hold.
@@ -58,30 +56,9 @@ pub struct GroupOutcome {
     pub claims: Vec<NamedClaim>,
 }
 
-/// Heap entry; ordered so that `BinaryHeap` (a max-heap) pops the smallest (key, node).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    key: u64,
-    idx: u32,
-}
-
-impl Ord for Entry {
-    #[inline]
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.key.cmp(&self.key).then(o.idx.cmp(&self.idx))
-    }
-}
-
-impl PartialOrd for Entry {
-    #[inline]
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
 /// Nomad's bin-packing "free" score after adding one task: 10^freeCPU% + 10^freeMem%,
-/// in [2, 20]; lower means fuller. Quantised to u32.
-fn binpack_cost(nodes: &Nodes, i: usize, c: &Compiled) -> u32 {
+/// in [2, 20]; lower means fuller. Quantised to 24 bits.
+fn binpack_cost(nodes: &Nodes, i: usize, c: &Compiled) -> u64 {
     let h = &nodes.hot[i];
     let pct = |cap: i64, free: i64, req: i64| {
         if cap <= 0 {
@@ -92,14 +69,16 @@ fn binpack_cost(nodes: &Nodes, i: usize, c: &Compiled) -> u32 {
     };
     let total = 10f64.powf(pct(h.cap_cpu, h.free_cpu, c.cpu))
         + 10f64.powf(pct(h.cap_mem, h.free_mem, c.mem));
-    (((total - 2.0) / 18.0).clamp(0.0, 1.0) * f64::from(u32::MAX)) as u32
+    (((total - 2.0) / 18.0).clamp(0.0, 1.0) * f64::from(0xff_ffff_u32)) as u64
 }
 
-/// Ranking key of node `i` (smaller is better).
+/// Heap entry of node `i`: its ranking key in the high bits, its slot in the low
+/// [`SLOT_BITS`] (the final tie-break). Smaller is better.
 ///
-/// Spread: `failure rank | tasks of the service | tasks in total`.
-/// Binpack: `failure rank | bin-packing cost | tasks of the service`.
-/// The failure rank is 0 below the configured maximum of recent failures, else the count.
+/// Spread: `failure rank (4 bits) | tasks of the service (20) | tasks in total (20)`.
+/// Binpack: `failure rank (4) | bin-packing cost (24) | tasks of the service (16)`.
+/// The failure rank is 0 below the configured maximum of recent failures, else the count
+/// (saturated); counts saturate too, which changes nothing below a million tasks per node.
 #[inline]
 fn rank_key(
     nodes: &Nodes,
@@ -109,11 +88,18 @@ fn rank_key(
     strategy: Strategy,
     i: usize,
 ) -> u64 {
-    let fr = u64::from(fail[i]) << 56;
-    let sc = u64::from(svc_count[i].min(0xff_ffff));
+    let fr = u64::from(fail[i].min(15)) << 60;
+    let slot = i as u64 & SLOT_MASK;
     match strategy {
-        Strategy::Spread => fr | (sc << 32) | u64::from(nodes.hot[i].total),
-        Strategy::Binpack => fr | (u64::from(binpack_cost(nodes, i, c)) << 24) | sc,
+        Strategy::Spread => {
+            let sc = u64::from(svc_count[i].min(0xf_ffff));
+            let total = u64::from(nodes.hot[i].total.min(0xf_ffff));
+            fr | (sc << 40) | (total << SLOT_BITS) | slot
+        }
+        Strategy::Binpack => {
+            let sc = u64::from(svc_count[i].min(0xffff));
+            fr | (binpack_cost(nodes, i, c) << 36) | (sc << SLOT_BITS) | slot
+        }
     }
 }
 
@@ -153,31 +139,28 @@ enum Step {
 }
 
 impl Run<'_> {
-    fn heap_of(&self, nodes: &[u32]) -> BinaryHeap<Entry> {
+    fn heap_of(&self, nodes: &[u32]) -> MinHeap {
         let mut v = Vec::with_capacity(nodes.len());
         for &i in nodes {
             let iu = i as usize;
             if self.nodes.fits(iu, self.c, self.svc_count[iu]) {
-                v.push(Entry {
-                    key: rank_key(
-                        self.nodes,
-                        self.svc_count,
-                        self.fail,
-                        self.c,
-                        self.strategy,
-                        iu,
-                    ),
-                    idx: i,
-                });
+                v.push(rank_key(
+                    self.nodes,
+                    self.svc_count,
+                    self.fail,
+                    self.c,
+                    self.strategy,
+                    iu,
+                ));
             }
         }
-        BinaryHeap::from(v)
+        MinHeap::from_vec(v)
     }
 
     /// Places the next task on the best node of `heap`; the node leaves the heap when the
     /// next task would not fit there.
     #[inline]
-    fn place_one(&mut self, heap: &mut BinaryHeap<Entry>) -> Step {
+    fn place_one(&mut self, heap: &mut MinHeap) -> Step {
         let Run {
             nodes,
             tasks,
@@ -199,7 +182,7 @@ impl Run<'_> {
             ..
         } = self;
         let (c, strategy, group) = (*c, *strategy, *group);
-        let Some(mut top) = heap.peek_mut() else {
+        let Some(top) = heap.peek() else {
             return Step::NoNode;
         };
         let Some(task) = group.get(*cursor) else {
@@ -214,7 +197,7 @@ impl Run<'_> {
             }
             MapEntry::Vacant(v) => v,
         };
-        let idx = top.idx;
+        let idx = (top & SLOT_MASK) as u32;
         let i = idx as usize;
         let h = &mut nodes.hot[i];
         h.free_cpu -= c.cpu;
@@ -239,16 +222,16 @@ impl Run<'_> {
         });
         out.push((task_index, idx));
         if nodes.fits(i, c, svc_count[i]) {
-            top.key = rank_key(nodes, svc_count, fail, c, strategy, i);
+            heap.replace_top(rank_key(nodes, svc_count, fail, c, strategy, i));
         } else {
-            PeekMut::pop(top);
+            heap.pop_top();
         }
         Step::Placed(idx)
     }
 
     /// Places up to `want` tasks on the nodes of one heap, best node first. Returns how many
     /// were placed.
-    fn place_leaf(&mut self, heap: &mut BinaryHeap<Entry>, want: usize) -> usize {
+    fn place_leaf(&mut self, heap: &mut MinHeap, want: usize) -> usize {
         let mut placed = 0;
         while placed < want && self.cursor < self.group.len() {
             match self.place_one(heap) {
@@ -289,7 +272,7 @@ impl Run<'_> {
     /// that already run the service or have a failure rank (their keys are explicit); every
     /// other node has key (0, 0, total) and is pulled from the total-count index in that order,
     /// one at a time, so the heap always holds the best remaining candidate.
-    fn place_lazy(&mut self, heap: &mut BinaryHeap<Entry>, start_bucket: usize) {
+    fn place_lazy(&mut self, heap: &mut MinHeap, start_bucket: usize) {
         let mut cur = (start_bucket, 0);
         let mut frontier: Option<u32> = None;
         let mut exhausted = false;
@@ -305,7 +288,7 @@ impl Run<'_> {
                             self.strategy,
                             i as usize,
                         );
-                        heap.push(Entry { key, idx: i });
+                        heap.push(key);
                         frontier = Some(i);
                     }
                     None => exhausted = true,
@@ -326,7 +309,7 @@ impl Run<'_> {
     fn place_subtree(
         &mut self,
         tree: &mut Tree,
-        heaps: &mut [BinaryHeap<Entry>],
+        heaps: &mut [MinHeap],
         b: usize,
         n: usize,
     ) -> usize {
@@ -523,8 +506,7 @@ impl Engine {
                 run.place_leaf(&mut heap, group.tasks.len());
             }
             Some(mut tree) => {
-                let mut heaps: Vec<BinaryHeap<Entry>> =
-                    tree.leaves.iter().map(|l| run.heap_of(l)).collect();
+                let mut heaps: Vec<MinHeap> = tree.leaves.iter().map(|l| run.heap_of(l)).collect();
                 // One pass suffices: it ends when every task is placed (or skipped as a
                 // duplicate) or when every branch is full.
                 run.place_subtree(&mut tree, &mut heaps, 0, group.tasks.len());
