@@ -16,9 +16,26 @@
 //!   the cluster CA and a [`RevocationList`] checked at every handshake, and
 //!   [`tls::peer_identity`] to authorise each call by role.
 //!
+//! * [`pem`]: certificates and keys in and out of PEM files.
+//!
 //! All cryptography goes through `ring` (plus `x25519-dalek` for a node's static X25519 key,
 //! which ring cannot hold). Key material and plaintext live in zeroizing wrappers and every
 //! secret-holding type redacts itself in `Debug`.
+//!
+//! ## Invariants
+//!
+//! * No plaintext leaves `open` unless the AEAD tag verified over the ciphertext, the blob's
+//!   header and the caller's associated data; every failure is a typed error.
+//! * Nonces of one keyring instance never repeat under a DEK (random start, counter).
+//! * A locked keyring holds no KEK or DEK in memory; an export holds only wrapped DEKs and is
+//!   authenticated under a key derived from the unlock key.
+//! * Join tokens are compared in constant time against the current secrets only, and pin the
+//!   root CA by digest.
+//! * The CA decides a certificate's identity (CN, OU, O, DNS names); the CSR only supplies a
+//!   P-256 public key whose signature it verified.
+//! * Every TLS handshake, in both directions, checks chain, validity, cluster id and the
+//!   revocation list; there is no session resumption to skip it.
+//! * Inputs are bounded by the named constants in [`limits`].
 //!
 //! ```
 //! use swarm_secrets::{Keyring, UnlockKey};
