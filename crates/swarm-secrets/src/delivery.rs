@@ -307,13 +307,7 @@ pub fn seal_for_node(
     binding: &DeliveryBinding,
     plaintext: &[u8],
 ) -> Result<SealedDelivery> {
-    if plaintext.len() > MAX_SECRET_BYTES {
-        return Err(SecretsError::TooLarge {
-            what: "plaintext",
-            len_bytes: plaintext.len(),
-            limit_bytes: MAX_SECRET_BYTES,
-        });
-    }
+    crate::limits::check_secret_size(plaintext.len())?;
     let rng = SystemRandom::new();
     let ephemeral =
         EphemeralPrivateKey::generate(&agreement::X25519, &rng).map_err(|_| SecretsError::Rng)?;

@@ -16,7 +16,8 @@ use crate::aead_key::{
 };
 use crate::error::{Result, SecretsError};
 use crate::limits::{
-    MAX_ASSOCIATED_DATA_BYTES, MAX_EXPORTED_KEYRING_BYTES, MAX_KEYRING_DEKS, MAX_SECRET_BYTES,
+    MAX_ASSOCIATED_DATA_BYTES, MAX_EXPORTED_KEYRING_BYTES, MAX_KEYRING_DEKS,
+    MAX_KEYRING_PLAINTEXT_BYTES,
 };
 use crate::sealed_blob::{SEALED_BLOB_HEADER_BYTES, SEALED_BLOB_VERSION, SealedBlob};
 use crate::secret_bytes::SecretBytes;
@@ -289,7 +290,7 @@ impl Keyring {
     /// Seals `plaintext` bound to `associated_data` under the active DEK.
     pub fn seal(&self, plaintext: &[u8], associated_data: &[u8]) -> Result<SealedBlob> {
         let u = self.unlocked()?;
-        check_len("plaintext", plaintext.len(), MAX_SECRET_BYTES)?;
+        check_len("plaintext", plaintext.len(), MAX_KEYRING_PLAINTEXT_BYTES)?;
         check_len(
             "associated data",
             associated_data.len(),

@@ -1,9 +1,14 @@
-//! Named size and time limits.
+//! Named size and time limits, and the secret size check.
 
 use std::time::Duration;
 
-/// Largest secret or config payload that can be sealed, like SwarmKit (500 KiB).
+/// Largest secret or config payload, like SwarmKit (500 KiB): enforced by
+/// [`crate::seal_for_node`] and [`check_secret_size`]; the orchestrator validates specs with it.
 pub const MAX_SECRET_BYTES: usize = 500 * 1024;
+/// Largest plaintext one [`crate::Keyring::seal`] accepts: at-rest records (Raft entries,
+/// snapshot chunks) can be larger than a secret. Seal larger data in chunks, with the chunk
+/// index in the associated data.
+pub const MAX_KEYRING_PLAINTEXT_BYTES: usize = 64 * 1024 * 1024;
 /// Largest associated data bound to a sealed blob.
 pub const MAX_ASSOCIATED_DATA_BYTES: usize = 4 * 1024;
 /// Most data-encryption keys one keyring holds (active plus not yet retired ones).
@@ -32,3 +37,21 @@ pub const CERT_BACKDATE: Duration = Duration::from_secs(60 * 60);
 pub const RENEWAL_START_PERMILLE: u64 = 500;
 /// Latest renewal point, as a permille of a certificate's lifetime.
 pub const RENEWAL_END_PERMILLE: u64 = 800;
+
+/// Checks a secret or config payload against [`MAX_SECRET_BYTES`].
+///
+/// ```
+/// use swarm_secrets::limits::{check_secret_size, MAX_SECRET_BYTES};
+/// assert!(check_secret_size(MAX_SECRET_BYTES).is_ok());
+/// assert!(check_secret_size(MAX_SECRET_BYTES + 1).is_err());
+/// ```
+pub fn check_secret_size(len_bytes: usize) -> crate::Result<()> {
+    if len_bytes > MAX_SECRET_BYTES {
+        return Err(crate::SecretsError::TooLarge {
+            what: "secret",
+            len_bytes,
+            limit_bytes: MAX_SECRET_BYTES,
+        });
+    }
+    Ok(())
+}

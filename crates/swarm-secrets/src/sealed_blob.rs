@@ -6,14 +6,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::aead_key::{ALG_AES_256_GCM, NONCE_LEN, TAG_LEN};
 use crate::error::{Result, SecretsError};
-use crate::limits::MAX_SECRET_BYTES;
+use crate::limits::MAX_KEYRING_PLAINTEXT_BYTES;
 
 /// Current sealed blob format version.
 pub const SEALED_BLOB_VERSION: u8 = 1;
 /// Bytes before the ciphertext: version (1), algorithm (1), key id (4, big endian), nonce (12).
 pub const SEALED_BLOB_HEADER_BYTES: usize = 2 + 4 + NONCE_LEN;
-/// Largest sealed blob accepted: the largest secret plus header and tag.
-pub const MAX_SEALED_BLOB_BYTES: usize = MAX_SECRET_BYTES + SEALED_BLOB_HEADER_BYTES + TAG_LEN;
+/// Largest sealed blob accepted: the largest keyring plaintext plus header and tag.
+pub const MAX_SEALED_BLOB_BYTES: usize =
+    MAX_KEYRING_PLAINTEXT_BYTES + SEALED_BLOB_HEADER_BYTES + TAG_LEN;
 
 /// A value sealed under a keyring's data-encryption key.
 ///

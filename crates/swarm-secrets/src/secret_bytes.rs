@@ -44,6 +44,11 @@ impl SecretBytes {
         }
     }
 
+    /// Moves the bytes out into a `Zeroizing` vector (no copy), for APIs that take one.
+    pub fn into_zeroizing(mut self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(std::mem::take(&mut self.0))
+    }
+
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
         &mut self.0
     }

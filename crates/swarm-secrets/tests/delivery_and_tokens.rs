@@ -182,3 +182,22 @@ fn tokens_verify_rotate_and_pin_the_ca() {
     );
     let _ = CaDigest::of_certificate(ca.cert_der());
 }
+
+#[test]
+fn secrets_over_500_kib_are_refused_for_delivery() {
+    use swarm_secrets::limits::MAX_SECRET_BYTES;
+    let k = NodeSealKey::generate().unwrap();
+    let b = DeliveryBinding::new(node("n"), ["t"], "secret/big@1").unwrap();
+    let max = vec![7u8; MAX_SECRET_BYTES];
+    let sealed = seal_for_node(&k.public_key(), &b, &max).unwrap();
+    let wire = sealed.to_bytes().unwrap();
+    let back = SealedDelivery::from_bytes(&wire).unwrap();
+    assert_eq!(k.open(&back, &b).unwrap().len(), MAX_SECRET_BYTES);
+    let e = seal_for_node(&k.public_key(), &b, &vec![7u8; MAX_SECRET_BYTES + 1]).unwrap_err();
+    assert!(
+        matches!(e, SecretsError::TooLarge { what: "secret", .. }),
+        "{e}"
+    );
+    let z = k.open(&back, &b).unwrap().into_zeroizing();
+    assert_eq!(z.len(), MAX_SECRET_BYTES);
+}

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use proptest::prelude::*;
-use swarm_secrets::limits::{MAX_ASSOCIATED_DATA_BYTES, MAX_SECRET_BYTES};
+use swarm_secrets::limits::{MAX_ASSOCIATED_DATA_BYTES, MAX_KEYRING_PLAINTEXT_BYTES};
 use swarm_secrets::{Keyring, SealedBlob, SecretsError, UnlockKey};
 
 fn keyring() -> (UnlockKey, Keyring) {
@@ -190,11 +190,14 @@ fn unlock_key_rotation_rewraps_without_touching_data() {
 #[test]
 fn size_limits_are_enforced() {
     let (_, ring) = keyring();
-    let max = vec![1u8; MAX_SECRET_BYTES];
+    let max = vec![1u8; MAX_KEYRING_PLAINTEXT_BYTES];
     let blob = ring.seal(&max, b"ad").unwrap();
-    assert_eq!(ring.open(&blob, b"ad").unwrap().len(), MAX_SECRET_BYTES);
+    assert_eq!(
+        ring.open(&blob, b"ad").unwrap().len(),
+        MAX_KEYRING_PLAINTEXT_BYTES
+    );
     let e = ring
-        .seal(&vec![1u8; MAX_SECRET_BYTES + 1], b"ad")
+        .seal(&vec![1u8; MAX_KEYRING_PLAINTEXT_BYTES + 1], b"ad")
         .unwrap_err();
     assert!(
         matches!(
