@@ -5,7 +5,9 @@
 mod common;
 
 use async_trait::async_trait;
-use common::{IGNORES_TERM, LONG_RUNNING, TEST_IMAGE, check, connect, sh, test_config};
+use common::{
+    IGNORES_TERM, LONG_RUNNING, TEST_IMAGE, TestRuntime, check, connect, sh, test_config,
+};
 use std::sync::Arc;
 use swarm_core::model::{Task, TaskSpec};
 use swarm_core::runtime::{FileKind, Runtime};
@@ -13,13 +15,13 @@ use swarm_core::testkit::{ConformanceAdapter, FileProbe};
 use swarm_docker::DockerRuntime;
 
 struct DockerAdapter {
-    runtime: DockerRuntime,
+    runtime: TestRuntime,
 }
 
 #[async_trait]
 impl ConformanceAdapter for DockerAdapter {
     async fn runtime(&self) -> Arc<dyn Runtime> {
-        Arc::new(self.runtime.clone())
+        Arc::new(DockerRuntime::clone(&self.runtime))
     }
 
     fn exits_with(&self, code: i32) -> TaskSpec {

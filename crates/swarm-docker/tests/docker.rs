@@ -230,7 +230,7 @@ async fn shutdown_waits_for_a_slow_graceful_exit_and_kills_after_grace() {
         ("stubborn", stubborn, ExitStatus::Exited { code: 137 }),
         ("usr1", usr1, ExitStatus::Exited { code: 5 }),
     ] {
-        let rt = rt.clone();
+        let rt = DockerRuntime::clone(&rt);
         handles.push(tokio::spawn(async move {
             let t = task(name, spec);
             let ctl = rt
@@ -413,7 +413,6 @@ async fn orphans_of_gone_tasks_are_cleaned_up_on_start() {
     for ctl in leaked {
         std::mem::forget(ctl);
     }
-    drop(first);
 
     // A new agent on the same namespace, with only `kept` still assigned to the node.
     let second = DockerRuntime::connect(config).await.expect("reconnect");
@@ -477,7 +476,7 @@ async fn a_task_has_at_most_one_live_controller() {
     let Some(rt) = connect(common::test_config("twice")).await else {
         return;
     };
-    let rt: Arc<dyn Runtime> = Arc::new(rt);
+    let rt: Arc<dyn Runtime> = Arc::new(DockerRuntime::clone(&rt));
     let t = task("twice", sh("exit 0"));
     let first = rt
         .controller(&t, TaskFiles::new())
@@ -722,6 +721,35 @@ async fn network_mode_is_configurable() {
     assert_eq!(
         info.host_config.and_then(|h| h.network_mode).as_deref(),
         Some("host")
+    );
+    ctl.remove().await.expect("remove");
+    assert_removed(&rt, &t).await.expect("nothing left");
+}
+
+#[tokio::test]
+async fn memory_limit_is_enforced() {
+    let Some(rt) = connect(common::test_config("oom")).await else {
+        return;
+    };
+    // `tail -c N` holds N bytes: 64 MB cannot fit in a 16 MiB limit, so the kernel kills it.
+    let mut spec =
+        sh("head -c 64000000 /dev/zero | tail -c 64000000 >/dev/null; echo \"tail exit $?\"");
+    spec.resources.limits = Some(Resources {
+        nano_cpus: 0,
+        memory_bytes: 16 << 20,
+        generic: vec![],
+    });
+    let t = task("oom", spec);
+    let ctl = rt
+        .controller(&t, TaskFiles::new())
+        .await
+        .expect("controller");
+    let (status, out) = run_to_exit(ctl.as_ref()).await;
+    assert!(status.success(), "{status}");
+    // The shell also reports "Killed" on stderr.
+    assert!(
+        out.lines().any(|l| l == "tail exit 137"),
+        "the allocation must be killed: {out}"
     );
     ctl.remove().await.expect("remove");
     assert_removed(&rt, &t).await.expect("nothing left");

@@ -36,18 +36,59 @@ pub fn test_config(what: &str) -> DockerConfig {
     }
 }
 
+/// A runtime for one test. When dropped (also when the test panics) it removes every container
+/// and file of its namespace, so a failed test leaves nothing on the engine.
+pub struct TestRuntime {
+    runtime: DockerRuntime,
+}
+
+impl std::ops::Deref for TestRuntime {
+    type Target = DockerRuntime;
+    fn deref(&self) -> &DockerRuntime {
+        &self.runtime
+    }
+}
+
+impl Drop for TestRuntime {
+    fn drop(&mut self) {
+        let config = self.runtime.config().clone();
+        // A fresh runtime (no live controllers) on its own thread: Drop cannot await.
+        let cleanup = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime for the clean-up");
+            rt.block_on(async {
+                let docker = DockerRuntime::connect(config).await?;
+                docker.cleanup_orphans(&Default::default()).await
+            })
+        });
+        match cleanup.join() {
+            Ok(Ok(report)) if !report.containers.is_empty() => {
+                eprintln!(
+                    "test clean-up removed leftover containers {:?}",
+                    report.containers
+                )
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => eprintln!("test clean-up failed: {e}"),
+            Err(_) => eprintln!("test clean-up panicked"),
+        }
+    }
+}
+
 /// Connects, or returns `None` after a loud message when no engine can be reached. Any other
 /// failure (e.g. the secrets root not on tmpfs, the test image missing) panics.
-pub async fn connect(config: DockerConfig) -> Option<DockerRuntime> {
+pub async fn connect(config: DockerConfig) -> Option<TestRuntime> {
     match DockerRuntime::connect(config).await {
-        Ok(rt) => {
-            if let Err(e) = rt.client().inspect_image(TEST_IMAGE).await {
+        Ok(runtime) => {
+            if let Err(e) = runtime.client().inspect_image(TEST_IMAGE).await {
                 panic!(
                     "the Docker engine answers but the test image {TEST_IMAGE} is missing ({e}); \
                      run .ci/docker-up to build it"
                 );
             }
-            Some(rt)
+            Some(TestRuntime { runtime })
         }
         Err(DockerError::EngineUnreachable { socket, message }) => {
             eprintln!(
