@@ -91,10 +91,18 @@ pub async fn connect(config: DockerConfig) -> Option<TestRuntime> {
             Some(TestRuntime { runtime })
         }
         Err(DockerError::EngineUnreachable { socket, message }) => {
-            eprintln!(
+            let line = format!(
                 "!!! SKIPPED: no Docker engine at {socket} ({message}); run .ci/docker-up to \
                  install and start one"
             );
+            eprintln!("{line}");
+            // Once per test binary, straight to the process's stderr: the test harness hides
+            // what passing tests print, and a skip must be seen in CI logs.
+            static LOUD: std::sync::Once = std::sync::Once::new();
+            LOUD.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "{line}");
+            });
             None
         }
         Err(e) => panic!("connecting to the Docker engine failed: {e}"),
