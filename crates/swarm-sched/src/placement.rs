@@ -439,8 +439,14 @@ impl Engine {
         let lazy = self.cfg.strategy == Strategy::Spread && c.prefs.is_empty();
         let mut eligible: Vec<u32> = Vec::new();
         if lazy {
+            // Exactly the nodes the index cursor skips: those running the service and those
+            // with a failure rank for it (each node must be in the heap at most once).
             let svc_nodes = self.svcs[svc as usize].counts.keys().copied();
-            eligible.extend(svc_nodes.chain(failing.iter().copied()));
+            let ranked = failing
+                .iter()
+                .copied()
+                .filter(|&i| self.scratch_fail[i as usize] > 0);
+            eligible.extend(svc_nodes.chain(ranked));
             eligible.sort_unstable();
             eligible.dedup();
             eligible.retain(|&i| self.static_reject(i as usize, &c).is_none());

@@ -613,6 +613,48 @@ fn nodes_with_recent_failures_go_last_until_the_window_passes() {
 }
 
 #[test]
+fn failures_of_another_service_do_not_duplicate_a_node_in_the_ranking() {
+    let mut e = engine((0..3).map(|i| node(i).with_capacity(1.0, GIB)));
+    e.set_now_ms(10);
+    for k in 0..2 {
+        let id = format!("other.{k}");
+        e.apply(Delta::TaskPlaced(PlacedTask::new(
+            id.as_str(),
+            "other",
+            "n1",
+            0,
+            0,
+        )))
+        .unwrap();
+        e.apply(Delta::TaskFinished {
+            task: id.into(),
+            failed_at_ms: Some(5),
+        })
+        .unwrap();
+    }
+    // n1 also runs a task of another service, so it ranks after the idle nodes.
+    e.apply(Delta::TaskPlaced(PlacedTask::new(
+        "busy", "other", "n1", 0, 0,
+    )))
+    .unwrap();
+    let out = e
+        .schedule(group(
+            "s",
+            10,
+            TaskSpec::default().with_reservation(0.5, MIB),
+        ))
+        .unwrap();
+    assert_eq!(out.assignments.len(), 6);
+    for id in e.node_ids().cloned().collect::<Vec<_>>() {
+        assert_eq!(
+            e.free_resources(&id).unwrap().0,
+            0,
+            "node {id} over- or under-committed"
+        );
+    }
+}
+
+#[test]
 fn already_placed_tasks_are_skipped() {
     let mut e = engine((0..2).map(node));
     e.schedule(group("s", 2, TaskSpec::default())).unwrap();

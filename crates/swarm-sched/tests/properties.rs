@@ -407,7 +407,12 @@ enum Op {
         tasks: usize,
         cpu_tenths: u64,
     },
-    Finish(usize),
+    Batch {
+        service: u8,
+        tasks: usize,
+        cpu_tenths: u64,
+    },
+    Finish(usize, bool),
     Toggle(usize),
     Readd(usize),
 }
@@ -415,7 +420,8 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (0u8..3, 1usize..6, 0u64..8).prop_map(|(service, tasks, cpu_tenths)| Op::Schedule { service, tasks, cpu_tenths }),
-        2 => (0usize..1000).prop_map(Op::Finish),
+        2 => (0u8..3, 1usize..30, 0u64..8).prop_map(|(service, tasks, cpu_tenths)| Op::Batch { service, tasks, cpu_tenths }),
+        3 => (0usize..1000, any::<bool>()).prop_map(|(k, failed)| Op::Finish(k, failed)),
         1 => (0usize..8).prop_map(Op::Toggle),
         1 => (0usize..8).prop_map(Op::Readd),
     ]
@@ -452,7 +458,8 @@ proptest! {
                             .filter(|v| v.rejection.is_none())
                             .map(|v| {
                                 let (total, of_svc) = e.task_counts(&v.node, &svc).unwrap();
-                                (of_svc, total)
+                                let f = e.recent_failures(&v.node, &svc);
+                                (if f >= 5 { f.min(15) } else { 0 }, of_svc, total)
                             })
                             .min();
                         let id = TaskId::new(format!("t{next}"));
@@ -462,17 +469,31 @@ proptest! {
                             (None, None) => prop_assert!(out.reason.is_some()),
                             (Some(best), Some(a)) => {
                                 let (total, of_svc) = e.task_counts(&a.node, &svc).unwrap();
-                                prop_assert_eq!((of_svc - 1, total - 1), best, "not a best node");
+                                let f = e.recent_failures(&a.node, &svc);
+                                let rank = if f >= 5 { f.min(15) } else { 0 };
+                                prop_assert_eq!((rank, of_svc - 1, total - 1), best, "not a best node");
                                 live.push((id, svc.to_string(), a.node.clone(), spec.nano_cpus));
                             }
                             (b, a) => prop_assert!(false, "brute force {:?} vs engine {:?}", b, a),
                         }
                     }
                 }
-                Op::Finish(k) => {
+                Op::Batch { service, tasks, cpu_tenths } => {
+                    // A whole group at once: checked by the accounting below.
+                    let svc = ServiceId::new(format!("s{service}"));
+                    let spec = TaskSpec { nano_cpus: cpu_tenths * 100_000_000, ..TaskSpec::default() };
+                    let ids: Vec<TaskId> = (0..tasks).map(|k| TaskId::new(format!("t{}", next + k))).collect();
+                    next += tasks;
+                    let out = e.schedule(TaskGroup { service: svc.clone(), spec_version: 1, spec: Arc::new(spec.clone()), tasks: ids }).unwrap();
+                    for a in out.assignments {
+                        live.push((a.task, svc.to_string(), a.node, spec.nano_cpus));
+                    }
+                }
+                Op::Finish(k, failed) => {
                     if !live.is_empty() {
                         let (id, ..) = live.remove(k % live.len());
-                        e.apply(Delta::TaskFinished { task: id, failed_at_ms: None }).unwrap();
+                        let failed_at_ms = failed.then_some(0);
+                        e.apply(Delta::TaskFinished { task: id, failed_at_ms }).unwrap();
                     }
                 }
                 Op::Toggle(i) => {
@@ -492,6 +513,7 @@ proptest! {
             for i in 0..NODES {
                 let id = NodeId::new(format!("n{i}"));
                 let used: u64 = live.iter().filter(|t| t.2 == id).map(|t| t.3).sum();
+                prop_assert!(used <= 2_000_000_000, "n{} over-committed: {}", i, used);
                 prop_assert_eq!(e.free_resources(&id).unwrap().0, 2_000_000_000 - used as i64);
                 let total = live.iter().filter(|t| t.2 == id).count() as u32;
                 prop_assert_eq!(e.task_counts(&id, &ServiceId::new("s0")).unwrap().0, total);
