@@ -300,3 +300,36 @@ fn nonces_never_repeat_within_an_instance_and_differ_across_instances() {
         assert!(seen.insert(nonce(&other.seal(b"x", b"ad").unwrap())));
     }
 }
+
+#[test]
+fn concurrent_seals_get_distinct_nonces() {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+    let (_, ring) = keyring();
+    let ring = Arc::new(ring);
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let ring = Arc::clone(&ring);
+            std::thread::spawn(move || {
+                (0..2_000)
+                    .map(|i| {
+                        let ad = format!("t{t}/{i}");
+                        let blob = ring.seal(ad.as_bytes(), ad.as_bytes()).unwrap();
+                        assert_eq!(
+                            ring.open(&blob, ad.as_bytes()).unwrap().expose_secret(),
+                            ad.as_bytes()
+                        );
+                        blob.as_bytes()[6..18].to_vec()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for h in handles {
+        for n in h.join().unwrap() {
+            assert!(seen.insert(n), "nonce reused across threads");
+        }
+    }
+    assert_eq!(seen.len(), 8_000);
+}
