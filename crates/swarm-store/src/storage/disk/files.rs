@@ -35,6 +35,20 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
         .map_err(|e| io_error(dir, e))
 }
 
+/// Creates `dir` (and missing parents) if it does not exist, and makes its entry in the parent
+/// directory durable.
+pub(crate) fn create_dir_durably(dir: &Path) -> Result<(), StorageError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    sync_dir(parent)
+}
+
 /// Replaces `dir/name` with `bytes` atomically and durably: write `name.tmp`, fsync it, rename
 /// it over `name`, fsync the directory. A crash leaves either the old file or the new one.
 pub(crate) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StorageError> {

@@ -232,7 +232,7 @@ impl DiskLogStorage {
                 options.segment_bytes
             )));
         }
-        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        files::create_dir_durably(&dir)?;
         let lock_path = dir.join(LOCK_FILE);
         let lock_file = std::fs::OpenOptions::new()
             .create(true)

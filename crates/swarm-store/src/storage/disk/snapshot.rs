@@ -63,7 +63,7 @@ impl DiskSnapshotStore {
     /// [`with_cipher`](Self::with_cipher) sets a cipher.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StorageError> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        super::files::create_dir_durably(&dir)?;
         remove_leftover_tmp(&dir, SNAPSHOT_FILE)?;
         Ok(DiskSnapshotStore {
             dir,
