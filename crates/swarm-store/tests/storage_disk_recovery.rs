@@ -334,3 +334,46 @@ async fn a_damaged_snapshot_is_corrupt() {
         Err(StorageError::Corrupt { .. })
     ));
 }
+
+/// A torn write may leave later frames of the same group intact (pages are written in any
+/// order); they were never acknowledged, so the whole group is cut, not reported.
+#[tokio::test]
+async fn damage_inside_the_last_group_is_cut_even_with_valid_frames_after_it() {
+    const ENTRY_BYTES: u64 = 29 + PAYLOAD_BYTES as u64;
+    let last_group = SEGMENT_HEADER + 3 * GROUP_BYTES;
+    for (what, offset) in [
+        (
+            "second entry of the group",
+            last_group + 29 + ENTRY_BYTES + 29 + 50,
+        ),
+        ("group start", last_group + 20),
+        ("first entry header", last_group + 29 + 6),
+    ] {
+        let dir = tempfile::tempdir().expect("tmp");
+        write_log(dir.path(), 3, DiskLogOptions::default()).await;
+        {
+            let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("open");
+            let batch: Vec<LogRecord> = (4..=8).map(record).collect();
+            log.append(batch)
+                .await
+                .expect("append")
+                .await
+                .expect("durable");
+        }
+        let seg = segments(dir.path())[0].clone();
+        assert_eq!(
+            std::fs::metadata(&seg).expect("meta").len(),
+            last_group + 29 + 5 * ENTRY_BYTES,
+            "layout"
+        );
+        flip(&seg, offset);
+        let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default())
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_records(&log, 3).await;
+        assert_eq!(
+            log.stats().recovered_cut_bytes,
+            29 + 5 * ENTRY_BYTES,
+            "{what}"
+        );
+    }
+}
