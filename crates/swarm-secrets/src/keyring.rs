@@ -306,10 +306,13 @@ impl Keyring {
         out.push(ALG_AES_256_GCM);
         out.extend_from_slice(&u.active.to_be_bytes());
         out.extend_from_slice(&nonce);
-        let aad = blob_aad(&out[..SEALED_BLOB_HEADER_BYTES], associated_data);
+        let mut header = [0u8; SEALED_BLOB_HEADER_BYTES];
+        header.copy_from_slice(&out);
         out.extend_from_slice(plaintext);
-        dek.key
-            .seal_in_vec(nonce, &aad, &mut out, SEALED_BLOB_HEADER_BYTES)?;
+        with_blob_aad(&header, associated_data, |aad| {
+            dek.key
+                .seal_in_vec(nonce, aad, &mut out, SEALED_BLOB_HEADER_BYTES)
+        })?;
         Ok(SealedBlob::from_parts_unchecked(out))
     }
 
@@ -321,11 +324,11 @@ impl Keyring {
             .deks
             .get(&key_id)
             .ok_or(SecretsError::UnknownKey { key_id })?;
-        let aad = blob_aad(blob.header(), associated_data);
         let mut buf = SecretBytes::from(blob.ciphertext_and_tag().to_vec());
-        let len = dek
-            .key
-            .open_in_place(blob.nonce(), &aad, buf.as_mut_slice(), "sealed blob")?;
+        let len = with_blob_aad(blob.header(), associated_data, |aad| {
+            dek.key
+                .open_in_place(blob.nonce(), aad, buf.as_mut_slice(), "sealed blob")
+        })?;
         buf.truncate(len);
         Ok(buf)
     }
@@ -518,11 +521,23 @@ fn unwrap_dek(kek: &Kek, w: &WrappedDek) -> Result<Zeroizing<[u8; KEY_LEN]>> {
     Ok(raw)
 }
 
-fn blob_aad(header: &[u8], associated_data: &[u8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(header.len() + associated_data.len());
-    aad.extend_from_slice(header);
-    aad.extend_from_slice(associated_data);
-    aad
+/// Associated data up to this size is assembled on the stack (no allocation per call).
+const STACK_AAD_BYTES: usize = 256;
+
+/// Runs `f` with `header || associated_data`, the AEAD's associated data.
+fn with_blob_aad<R>(header: &[u8], associated_data: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    let len = header.len() + associated_data.len();
+    if len <= STACK_AAD_BYTES {
+        let mut buf = [0u8; STACK_AAD_BYTES];
+        buf[..header.len()].copy_from_slice(header);
+        buf[header.len()..len].copy_from_slice(associated_data);
+        f(&buf[..len])
+    } else {
+        let mut aad = Vec::with_capacity(len);
+        aad.extend_from_slice(header);
+        aad.extend_from_slice(associated_data);
+        f(&aad)
+    }
 }
 
 fn check_len(what: &'static str, len: usize, limit: usize) -> Result<()> {

@@ -333,3 +333,14 @@ fn concurrent_seals_get_distinct_nonces() {
     }
     assert_eq!(seen.len(), 8_000);
 }
+
+#[test]
+fn long_associated_data_takes_the_heap_path_and_is_still_bound() {
+    let (_, ring) = keyring();
+    let ad = vec![9u8; 1000];
+    let blob = ring.seal(b"v", &ad).unwrap();
+    assert_eq!(ring.open(&blob, &ad).unwrap().expose_secret(), b"v");
+    let mut other = ad.clone();
+    other[999] = 8;
+    assert!(ring.open(&blob, &other).is_err());
+}
