@@ -6,6 +6,7 @@ use crate::error::StoreError;
 use crate::membership::{MemberRole, MemberStatus, Role, StoreStatus, check_quorum};
 use crate::proposer::{Proposer, write_error};
 use crate::raft::network::{CallError, DynTransport, call};
+use crate::raft::types::C;
 use crate::raft::types::{Raft, Snapshot};
 use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse, SnapshotChunk, WireError};
 use crate::state::command::{TxnApplied, TxnRejected, TxnRequest};
@@ -14,7 +15,7 @@ use crate::transport::{MemberId, TransportError};
 use crate::txn::Precondition;
 use bytes::Bytes;
 use openraft::async_runtime::WatchReceiver;
-use openraft::errors::{LinearizableReadError, RaftError};
+use openraft::errors::{ChangeMembershipError, ClientWriteError, LinearizableReadError, RaftError};
 use openraft::{BasicNode, ChangeMembers, Instant as _, ServerState};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -394,11 +395,41 @@ impl Node {
         change: ChangeMembers<u64, BasicNode>,
         retain: bool,
     ) -> Result<(), StoreError> {
-        self.raft
-            .change_membership(change, retain)
+        self.retry_in_progress(|| self.raft.change_membership(change.clone(), retain))
             .await
-            .map(|_| ())
-            .map_err(|e| from_wire(MemberId(self.id), write_error(e)))
+    }
+
+    /// Runs a membership write, waiting out a change still in progress (the previous change's
+    /// entry not yet committed) until the request deadline.
+    async fn retry_in_progress<F, Fut, R>(&self, mut op: F) -> Result<(), StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<R, RaftError<C, ClientWriteError<C>>>>,
+    {
+        let deadline = Instant::now() + self.request_timeout();
+        loop {
+            match op().await {
+                Ok(_) => return Ok(()),
+                Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
+                    ChangeMembershipError::InProgress(_),
+                ))) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(self.config.heartbeat_period_ms))
+                        .await;
+                }
+                Err(e) => return Err(from_wire(MemberId(self.id), write_error(e))),
+            }
+        }
+    }
+
+    /// Waits up to the unreachable limit for `id` to acknowledge the leader.
+    async fn wait_reachable(&self, id: u64) {
+        let deadline = Instant::now() + Duration::from_millis(self.config.unreachable_after_ms());
+        while Instant::now() < deadline {
+            if self.is_reachable(&self.reachable(), id) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(self.config.heartbeat_period_ms)).await;
+        }
     }
 
     /// Runs a membership operation here, as the leader.
@@ -417,11 +448,11 @@ impl Node {
                         MemberId(id)
                     )));
                 }
-                self.raft
-                    .add_learner(id, BasicNode { addr }, false)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| from_wire(MemberId(self.id), write_error(e)))
+                self.retry_in_progress(|| {
+                    self.raft
+                        .add_learner(id, BasicNode { addr: addr.clone() }, false)
+                })
+                .await
             }
             MembershipOp::Promote { id, force } => {
                 if voters.contains(&id) {
@@ -435,6 +466,10 @@ impl Node {
                 }
                 let mut new_voters = voters.clone();
                 new_voters.insert(id);
+                if !force {
+                    // A learner added a moment ago may not have answered a heartbeat yet.
+                    self.wait_reachable(id).await;
+                }
                 self.guard_quorum(&new_voters, force)?;
                 if !force {
                     self.wait_caught_up(id).await?;

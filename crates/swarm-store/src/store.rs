@@ -133,6 +133,10 @@ impl Store {
             max_in_snapshot_log_to_keep: config.log_entries_kept_after_snapshot,
             // Purge once per snapshot or so, not per applied entry (each purge is a durable write).
             purge_batch_size: (config.snapshot_every_entries / 4).clamp(1, 4096),
+            // A restarted leader must win a new election: its blank entry of the new term is what
+            // re-commits the log tail, so reads after a restart see every acknowledged write
+            // (the committed pointer is not durable).
+            enable_leader_restore: Some(false),
             ..Default::default()
         }
         .validate()
@@ -201,7 +205,26 @@ impl Store {
             .initialize(members)
             .await
             .map_err(|e| StoreError::Membership(e.to_string()))?;
-        self.wait_for_leader().await.map(|_| ())
+        // Ready once this member leads and its first membership entry is applied, so the next
+        // membership change is not refused as "in progress".
+        let timeout = Duration::from_millis(self.node.config.request_timeout_ms);
+        self.node
+            .raft
+            .wait(Some(timeout))
+            .metrics(
+                |m| {
+                    m.current_leader == Some(me)
+                        && m.last_applied.is_some_and(|a| {
+                            m.membership_config
+                                .log_id()
+                                .is_some_and(|l| a.index >= l.index)
+                        })
+                },
+                "bootstrapped",
+            )
+            .await
+            .map(|_| ())
+            .map_err(|_| StoreError::NoLeader)
     }
 
     /// This member's id.

@@ -4,6 +4,8 @@
 //! them).
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod tcp;
+
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
