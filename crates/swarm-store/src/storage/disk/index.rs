@@ -213,3 +213,94 @@ impl LogIndex {
         Ok(plan)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(term: u64, batch: u64, bytes: usize) -> Slot {
+        Slot {
+            term,
+            batch,
+            payload: Some(vec![0; bytes].into()),
+            location: None,
+        }
+    }
+
+    fn located(index: &mut LogIndex, batch: u64, first: u64, n: u64) {
+        let locations: Vec<Location> = (0..n)
+            .map(|i| Location {
+                segment: 0,
+                offset: 100 * (first + i),
+                bytes: 10,
+            })
+            .collect();
+        index.set_locations(batch, first, &locations);
+    }
+
+    #[test]
+    fn evicts_only_written_records_oldest_first() {
+        let mut index = LogIndex::new(250);
+        for i in 1..=5 {
+            index.push(i, slot(1, i, 100));
+        }
+        assert_eq!(index.cached_bytes, 500);
+        // Nothing is written yet: nothing may be evicted, whatever the limit.
+        located(&mut index, 99, 1, 5);
+        assert_eq!(index.cached_bytes, 500);
+        for i in 1..=3 {
+            located(&mut index, i, i, 1);
+        }
+        // Each of 1..=3 is evicted once written, while the cache is over its limit; 4 and 5
+        // stay pinned until they are written.
+        assert_eq!(index.cached_bytes, 200);
+        assert!(index.slots[0].payload.is_none() && index.slots[2].payload.is_none());
+        assert!(index.slots[3].payload.is_some());
+        assert!(
+            index.plan_read(1, 5).is_err(),
+            "no file is open for segment 0"
+        );
+    }
+
+    #[test]
+    fn truncate_and_purge_keep_the_accounting() {
+        let mut index = LogIndex::new(1 << 20);
+        for i in 10..=19 {
+            index.push(i, slot(2, 1, 10));
+        }
+        assert_eq!(index.truncate(15), 5);
+        assert_eq!(index.cached_bytes, 50);
+        assert_eq!(index.last(), Some(LogPosition { term: 2, index: 14 }));
+        assert_eq!(index.truncate(100), 0);
+        index.purge(LogPosition { term: 2, index: 11 });
+        assert_eq!(
+            (index.first, index.slots.len(), index.cached_bytes),
+            (12, 3, 30)
+        );
+        index.purge(LogPosition { term: 2, index: 5 });
+        assert_eq!(index.last_purged, Some(LogPosition { term: 2, index: 11 }));
+        index.purge(LogPosition { term: 3, index: 30 });
+        assert!(index.slots.is_empty());
+        assert_eq!(index.cached_bytes, 0);
+        assert_eq!(index.last(), Some(LogPosition { term: 3, index: 30 }));
+        assert_eq!(index.next_index(), Some(31));
+        let plan = index.plan_read(0, u64::MAX).expect("plan");
+        assert!(plan.is_empty());
+    }
+
+    #[test]
+    fn a_stale_location_report_is_ignored() {
+        let mut index = LogIndex::new(0);
+        index.push(1, slot(1, 7, 10));
+        index.truncate(1);
+        index.push(1, slot(2, 8, 10));
+        located(&mut index, 7, 1, 1); // the old batch's report arrives late
+        assert!(index.slots[0].location.is_none());
+        assert!(
+            index.slots[0].payload.is_some(),
+            "the new record stays cached"
+        );
+        let plan = index.plan_read(1, 1).expect("plan");
+        assert!(matches!(&plan[..], [ReadPlan::Cached(r)] if r.term == 2));
+    }
+}
