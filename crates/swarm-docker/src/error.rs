@@ -73,6 +73,15 @@ pub enum DockerError {
         /// The filesystem's magic number, in hex.
         fs_type: String,
     },
+    /// The directory meant to hold secret and config files could be read or replaced by
+    /// someone else.
+    #[error("secrets root {path} is unsafe: {reason}")]
+    InsecureSecretsRoot {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Reading or writing a task's files on the host failed.
     #[error("{operation} {path}: {source}")]
     Io {
@@ -133,6 +142,7 @@ impl DockerError {
             DockerError::ImageNotFound { .. }
             | DockerError::InvalidSpec { .. }
             | DockerError::SecretsNotOnTmpfs { .. }
+            | DockerError::InsecureSecretsRoot { .. }
             | DockerError::NoSuchContainer { .. }
             | DockerError::ContainerNameTaken { .. } => false,
         }

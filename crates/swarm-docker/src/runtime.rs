@@ -6,14 +6,13 @@ use crate::controller::{DockerController, Registry, to_runtime_error};
 use crate::error::DockerError;
 use crate::labels::{LABEL_MANAGED, LABEL_NAMESPACE, LABEL_TASK_ID, container_name, dir_name};
 use crate::task_files::{
-    WrittenFile, check_distinct_targets, check_memory_fs, container_path, remove_orphan_dirs,
+    WrittenFile, check_distinct_targets, container_path, prepare_secrets_root, remove_orphan_dirs,
     task_dir,
 };
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use swarm_core::model::{NANO_CPUS_PER_CPU, NodeDescription, Platform, Resources, Task, TaskId};
@@ -91,17 +90,7 @@ impl DockerRuntime {
             .await
             .map_err(|e| unreachable(e.to_string()))?;
 
-        let root = config.secrets_root.clone();
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&root)
-            .map_err(|source| DockerError::Io {
-                operation: "creating secrets root",
-                path: root.clone(),
-                source,
-            })?;
-        check_memory_fs(&root, config.allow_secrets_on_disk)?;
+        prepare_secrets_root(&config.secrets_root, config.allow_secrets_on_disk)?;
         Ok(DockerRuntime {
             docker,
             config: Arc::new(config),

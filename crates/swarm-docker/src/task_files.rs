@@ -11,7 +11,7 @@ use crate::labels::dir_name;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use swarm_core::runtime::{FileKind, ResolvedFile};
 
@@ -104,6 +104,44 @@ pub(crate) fn check_memory_fs(path: &Path, allow_disk: bool) -> Result<(), Docke
         path: path.to_path_buf(),
         fs_type,
     })
+}
+
+/// Creates the secrets root (mode 0700) if needed and checks that it is safe to hold secrets:
+/// a real directory (not a symlink), owned by this process's user, closed to group and others
+/// (a directory of ours with wider bits is closed to 0700), and on tmpfs.
+///
+/// The default root lives in `/dev/shm`, which every user may write: without these checks
+/// another local user could plant the directory (or a symlink) first and read every secret.
+pub(crate) fn prepare_secrets_root(root: &Path, allow_disk: bool) -> Result<(), DockerError> {
+    let insecure = |reason: String| DockerError::InsecureSecretsRoot {
+        path: root.to_path_buf(),
+        reason,
+    };
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(root)
+        .map_err(io("creating secrets root", root))?;
+    let meta = fs::symlink_metadata(root).map_err(io("inspecting secrets root", root))?;
+    if meta.file_type().is_symlink() {
+        return Err(insecure("it is a symbolic link".to_owned()));
+    }
+    if !meta.is_dir() {
+        return Err(insecure("it is not a directory".to_owned()));
+    }
+    let euid = nix::unistd::geteuid().as_raw();
+    if meta.uid() != euid {
+        return Err(insecure(format!(
+            "it is owned by uid {}, not by this process's uid {euid}",
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        tracing::warn!(path = %root.display(), mode = format!("{:o}", meta.mode() & 0o7777), "closing the secrets root to 0700");
+        fs::set_permissions(root, fs::Permissions::from_mode(0o700))
+            .map_err(io("changing mode of", root))?;
+    }
+    check_memory_fs(root, allow_disk)
 }
 
 /// The per-namespace directory holding task directories.
@@ -345,6 +383,46 @@ mod tests {
         assert!(!task_dir(root.path(), "ns", "task2").exists());
         remove_task_dir(&dir).unwrap();
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn secrets_root_must_be_ours_and_closed() {
+        if check_memory_fs(Path::new("/dev/shm"), false).is_err() {
+            eprintln!("!!! SKIPPED: /dev/shm is not a tmpfs on this host");
+            return;
+        }
+        let base = tempfile::Builder::new()
+            .prefix("swarm-docker-root-")
+            .tempdir_in("/dev/shm")
+            .unwrap();
+        // Created with 0700.
+        let root = base.path().join("root");
+        prepare_secrets_root(&root, false).unwrap();
+        assert_eq!(
+            fs::metadata(&root).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        // An existing directory of ours that is too open is closed.
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o777)).unwrap();
+        prepare_secrets_root(&root, false).unwrap();
+        assert_eq!(
+            fs::metadata(&root).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        // A symlink planted in its place is refused.
+        let link = base.path().join("link");
+        std::os::unix::fs::symlink(&root, &link).unwrap();
+        let e = prepare_secrets_root(&link, false).unwrap_err();
+        assert!(matches!(e, DockerError::InsecureSecretsRoot { .. }), "{e}");
+        assert!(!e.is_retryable());
+        // A directory owned by someone else is refused (only testable as root).
+        if nix::unistd::geteuid().is_root() {
+            let foreign = base.path().join("foreign");
+            fs::create_dir(&foreign).unwrap();
+            std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+            let e = prepare_secrets_root(&foreign, false).unwrap_err();
+            assert!(e.to_string().contains("owned by uid 65534"), "{e}");
+        }
     }
 
     #[test]
