@@ -12,6 +12,10 @@ use crate::task::TaskGroup;
 use crate::tree::Tree;
 use std::collections::hash_map::Entry as MapEntry;
 
+/// How many tasks ahead the placement loop touches the next task IDs, so that their
+/// bytes (hashed for the task index) are in cache when their turn comes.
+const TOUCH_AHEAD: usize = 16;
+
 /// Most tasks one group may hold.
 pub const MAX_TASKS_PER_GROUP: usize = 10_000_000;
 
@@ -188,6 +192,10 @@ impl Run<'_> {
         let Some(task) = group.get(*cursor) else {
             return Step::NoNode;
         };
+        if let Some(ahead) = group.get(*cursor + TOUCH_AHEAD) {
+            // A plain load the CPU can overlap with this placement; the ID is hashed later.
+            std::hint::black_box(ahead.as_str().as_bytes().first().copied());
+        }
         let task_index = *cursor as u32;
         *cursor += 1;
         let vacant = match tasks.entry(task.clone()) {
