@@ -754,3 +754,28 @@ async fn memory_limit_is_enforced() {
     ctl.remove().await.expect("remove");
     assert_removed(&rt, &t).await.expect("nothing left");
 }
+
+#[tokio::test]
+async fn secret_owner_decides_what_a_non_root_task_can_read() {
+    let Some(rt) = connect(common::test_config("owner")).await else {
+        return;
+    };
+    let mut spec = sh(
+        "cat /run/secrets/mine && echo; cat /run/secrets/roots 2>/dev/null || echo denied; id -u",
+    );
+    spec.container.user = Some("1000:1000".to_owned());
+    spec.container.secrets = vec![
+        secret("mine", "mine", 0o400, "1000", "1000"),
+        secret("roots", "roots", 0o400, "0", "0"),
+    ];
+    let t = task("owner", spec);
+    let files = TaskFiles::new()
+        .with_secret("mine", b"for-uid-1000".to_vec())
+        .with_secret("roots", b"for-root-only".to_vec());
+    let ctl = rt.controller(&t, files).await.expect("controller");
+    let (status, out) = run_to_exit(ctl.as_ref()).await;
+    assert!(status.success(), "{status}: {out}");
+    assert_eq!(out, "for-uid-1000\ndenied\n1000\n");
+    ctl.remove().await.expect("remove");
+    assert_removed(&rt, &t).await.expect("nothing left");
+}
