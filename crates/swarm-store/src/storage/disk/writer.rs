@@ -241,22 +241,10 @@ impl Writer {
         }
         match self.write_group(&mut group) {
             Ok(()) => {
-                let segment = self.state.segment;
-                let base = self.state.segment_len - group.buf.len() as u64;
-                {
-                    let mut index = self.shared.lock();
-                    for append in &group.appends {
-                        let locations: Vec<Location> = append
-                            .frames
-                            .iter()
-                            .map(|(offset, bytes)| Location {
-                                segment,
-                                offset: base + *offset as u64,
-                                bytes: *bytes,
-                            })
-                            .collect();
-                        index.set_locations(append.batch, append.first_index, &locations);
-                    }
+                // Wake the waiters first: the records stay cached (readable) until their
+                // locations are recorded just below.
+                for done in group.done {
+                    let _ = done.send(Ok(()));
                 }
                 let records: usize = group.appends.iter().map(|a| a.frames.len()).sum();
                 self.shared.stats.syncs.fetch_add(1, Ordering::Relaxed);
@@ -268,8 +256,20 @@ impl Writer {
                     .stats
                     .bytes
                     .fetch_add(group.buf.len() as u64, Ordering::Relaxed);
-                for done in group.done {
-                    let _ = done.send(Ok(()));
+                let segment = self.state.segment;
+                let base = self.state.segment_len - group.buf.len() as u64;
+                let mut index = self.shared.lock();
+                for append in &group.appends {
+                    let locations: Vec<Location> = append
+                        .frames
+                        .iter()
+                        .map(|(offset, bytes)| Location {
+                            segment,
+                            offset: base + *offset as u64,
+                            bytes: *bytes,
+                        })
+                        .collect();
+                    index.set_locations(append.batch, append.first_index, &locations);
                 }
             }
             Err(error) => {
