@@ -118,14 +118,23 @@ impl ClusterTrust {
         &self,
         end_entity: &CertificateDer<'_>,
     ) -> Result<PeerIdentity, rustls::Error> {
-        let info = NodeCertInfo::parse(end_entity)
-            .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+        let info = NodeCertInfo::parse(end_entity).map_err(|e| {
+            tracing::warn!(error = %e, "TLS peer refused: certificate carries no node identity");
+            rustls::Error::InvalidCertificate(CertificateError::BadEncoding)
+        })?;
         if info.cluster_id != self.cluster_id {
+            tracing::warn!(
+                node_id = %info.node_id,
+                peer_cluster = %info.cluster_id,
+                cluster = %self.cluster_id,
+                "TLS peer refused: certificate of another cluster"
+            );
             return Err(rustls::Error::InvalidCertificate(
                 CertificateError::ApplicationVerificationFailure,
             ));
         }
         if self.revocations.is_revoked(&info.node_id) {
+            tracing::warn!(node_id = %info.node_id, role = %info.role, "TLS peer refused: node is revoked");
             return Err(rustls::Error::InvalidCertificate(CertificateError::Revoked));
         }
         Ok(PeerIdentity {
