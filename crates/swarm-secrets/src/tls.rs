@@ -221,7 +221,8 @@ impl ClientCertVerifier for ClusterClientCertVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         self.inner
-            .verify_client_cert(end_entity, intermediates, now)?;
+            .verify_client_cert(end_entity, intermediates, now)
+            .inspect_err(|e| log_chain_failure("client", end_entity, e))?;
         self.trust.check_identity(end_entity)?;
         Ok(ClientCertVerified::assertion())
     }
@@ -286,13 +287,9 @@ impl ServerCertVerifier for ClusterServerCertVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        )?;
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .inspect_err(|e| log_chain_failure("server", end_entity, e))?;
         let peer = self.trust.check_identity(end_entity)?;
         if let ServerName::DnsName(name) = server_name {
             if let Ok(role) = Role::from_ou(name.as_ref()) {
@@ -327,6 +324,14 @@ impl ServerCertVerifier for ClusterServerCertVerifier {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
     }
+}
+
+/// Logs a refused certificate with the node id it claims (not verified: the chain failed).
+fn log_chain_failure(side: &str, end_entity: &CertificateDer<'_>, error: &rustls::Error) {
+    let claimed = NodeCertInfo::parse(end_entity)
+        .map(|i| i.node_id.to_string())
+        .unwrap_or_else(|_| "<none>".to_string());
+    tracing::warn!(%side, claimed_node_id = %claimed, %error, "TLS peer certificate refused");
 }
 
 fn build_server_config(
