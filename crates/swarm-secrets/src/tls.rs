@@ -165,6 +165,19 @@ pub struct PeerIdentity {
     pub cluster_id: ClusterId,
 }
 
+impl PeerIdentity {
+    /// The `(node id, role)` pair to authorise a call with.
+    pub fn node_and_role(&self) -> (&NodeId, Role) {
+        (&self.node_id, self.role)
+    }
+}
+
+impl From<PeerIdentity> for (NodeId, Role) {
+    fn from(p: PeerIdentity) -> Self {
+        (p.node_id, p.role)
+    }
+}
+
 /// Verifies client certificates: WebPKI against the cluster CA, then cluster id and revocation.
 pub struct ClusterClientCertVerifier {
     inner: Arc<dyn ClientCertVerifier>,

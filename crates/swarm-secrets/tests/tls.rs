@@ -98,6 +98,8 @@ async fn mutual_tls_reports_verified_node_ids_and_roles() {
     )
     .await;
     let seen_by_server = out.server.unwrap();
+    let (node_id, role): (NodeId, Role) = seen_by_server.clone().into();
+    assert_eq!((node_id.as_str(), role), ("worker-1", Role::Worker));
     assert_eq!(seen_by_server.node_id.as_str(), "worker-1");
     assert_eq!(
         seen_by_server.role,
