@@ -529,7 +529,7 @@ impl Engine {
         let Run {
             cursor,
             out,
-            duplicates,
+            mut duplicates,
             claims,
             moved,
             ..
@@ -545,7 +545,16 @@ impl Engine {
             })
             .collect();
 
-        let unplaced: Vec<TaskId> = group.tasks[cursor..].to_vec();
+        // Tasks left when every node is full; those the engine already accounts are not
+        // "unplaced" but duplicates.
+        let mut unplaced: Vec<TaskId> = Vec::new();
+        for t in &group.tasks[cursor..] {
+            if self.tasks.contains_key(t) {
+                duplicates.push(t.clone());
+            } else {
+                unplaced.push(t.clone());
+            }
+        }
         let reason = if unplaced.is_empty() {
             None
         } else {

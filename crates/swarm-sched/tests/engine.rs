@@ -671,6 +671,24 @@ fn already_placed_tasks_are_skipped() {
 }
 
 #[test]
+fn already_placed_tasks_after_the_cluster_is_full_are_not_reported_unplaced() {
+    let mut e = engine([node(0).with_capacity(1.0, GIB)]);
+    let spec = TaskSpec::default().with_reservation(1.0, MIB);
+    e.schedule(group("s", 1, spec.clone())).unwrap();
+    let g = TaskGroup {
+        tasks: vec!["s.9".into(), "s.0".into()],
+        ..group("s", 0, spec)
+    };
+    let out = e.schedule(g).unwrap();
+    assert_eq!(out.unplaced, vec![TaskId::new("s.9")]);
+    assert_eq!(out.already_placed, vec![TaskId::new("s.0")]);
+    assert_eq!(
+        out.reason.unwrap().to_string(),
+        "no suitable node (1 node lacks 1 CPU)"
+    );
+}
+
+#[test]
 fn group_pending_batches_by_service_and_version() {
     let spec = Arc::new(TaskSpec::default());
     let t = |id: &str, s: &str, v| PendingTask {
