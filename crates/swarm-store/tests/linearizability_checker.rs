@@ -459,11 +459,22 @@ fn permute(items: &mut Vec<usize>, k: usize, ok: &dyn Fn(&[usize]) -> bool) -> b
 
 #[test]
 fn agrees_with_brute_force_on_small_random_histories() {
-    let mut rng = SplitMix64::new(9);
+    brute_force_agreement(9, 3000, 1, 7);
+}
+
+#[test]
+fn agrees_with_brute_force_when_many_writes_never_returned() {
+    brute_force_agreement(10, 2000, 4, 6);
+}
+
+/// Compares the checker with brute force on `rounds` random histories of up to `max_ops`
+/// operations, `pending_in_10` in ten of which never return.
+fn brute_force_agreement(seed: u64, rounds: usize, pending_in_10: u64, max_ops: u64) {
+    let mut rng = SplitMix64::new(seed);
     let (mut yes, mut no) = (0, 0);
-    for round in 0..3000 {
+    for round in 0..rounds {
         let mut h: H = History::new();
-        let n = 1 + rng.below(6) as usize;
+        let n = 1 + rng.below(max_ops) as usize;
         for _ in 0..n {
             let key = if rng.chance(0.8) { "a" } else { "b" };
             let invoked_at = rng.below(12);
@@ -489,9 +500,10 @@ fn agrees_with_brute_force_on_small_random_histories() {
                     Output::Cas(rng2.chance(0.5)),
                 ),
             };
-            let outcome = match rng2.below(10) {
-                0 => Outcome::Pending,
-                1 => Outcome::Failed,
+            let fate = rng2.below(10);
+            let outcome = match fate {
+                f if f < pending_in_10 => Outcome::Pending,
+                f if f == pending_in_10 => Outcome::Failed,
                 _ => Outcome::Returned {
                     at: returned_at,
                     output,
@@ -514,7 +526,7 @@ fn agrees_with_brute_force_on_small_random_histories() {
         }
     }
     // Both answers were exercised.
-    assert!(yes > 300 && no > 300, "yes {yes} no {no}");
+    assert!(yes > rounds / 10 && no > rounds / 10, "yes {yes} no {no}");
 }
 
 fn op_of(

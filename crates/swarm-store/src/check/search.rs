@@ -2,7 +2,7 @@
 //! operations.
 
 use super::history::{Op, Outcome, Output};
-use super::model::step;
+use super::model::{Reg, step};
 use std::collections::HashSet;
 use std::hash::Hash;
 
@@ -14,6 +14,11 @@ pub(crate) struct SearchOp<'a, V> {
     pub(crate) invoked_at: u64,
     /// `u64::MAX` for operations that never returned.
     pub(crate) returned_at: u64,
+    /// For a pending write of a value nothing observed: its rank among such writes by
+    /// invocation time. These writes have the same effect (a [`Reg::Hidden`] value) and the
+    /// earlier-invoked one can always stand in for a later one, so the search uses them in rank
+    /// order only.
+    pub(crate) hidden_rank: Option<usize>,
 }
 
 impl<'a, V> SearchOp<'a, V> {
@@ -28,12 +33,14 @@ impl<'a, V> SearchOp<'a, V> {
                 output: None,
                 invoked_at,
                 returned_at: u64::MAX,
+                hidden_rank: None,
             }),
             Outcome::Returned { at, output } => Some(SearchOp {
                 op,
                 output: Some(output),
                 invoked_at,
                 returned_at: *at,
+                hidden_rank: None,
             }),
         }
     }
@@ -122,10 +129,12 @@ pub(crate) fn search<V: Clone + Eq + Hash>(
         }
     }
 
-    let mut state: Option<V> = None;
+    let mut state: Reg<V> = Reg::Absent;
     let mut linearized = BitSet::new(n);
-    let mut cache: HashSet<(BitSet, Option<V>)> = HashSet::new();
-    let mut stack: Vec<(usize, Option<V>)> = Vec::new();
+    let mut cache: HashSet<(BitSet, Reg<V>)> = HashSet::new();
+    let mut stack: Vec<(usize, Reg<V>)> = Vec::new();
+    // How many hidden writes are linearized (always those of the lowest ranks).
+    let mut hidden_used = 0usize;
     let mut best: Vec<usize> = Vec::new();
     let mut entry = nodes[0].next;
     let mut steps = 0u64;
@@ -141,8 +150,16 @@ pub(crate) fn search<V: Clone + Eq + Hash>(
         };
         if node.is_call {
             let op = &ops[node.op];
-            if let Some(next_state) = step(&state, op.op, op.output) {
+            let next = match op.hidden_rank {
+                Some(rank) if rank != hidden_used => None,
+                Some(_) => Some(Reg::Hidden),
+                None => step(&state, op.op, op.output),
+            };
+            if let Some(next_state) = next {
                 linearized.set(node.op);
+                if op.hidden_rank.is_some() {
+                    hidden_used += 1;
+                }
                 if cache.insert((linearized.clone(), next_state.clone())) {
                     stack.push((entry, std::mem::replace(&mut state, next_state)));
                     if stack.len() > best.len() {
@@ -153,6 +170,9 @@ pub(crate) fn search<V: Clone + Eq + Hash>(
                     continue;
                 }
                 linearized.clear(node.op);
+                if op.hidden_rank.is_some() {
+                    hidden_used -= 1;
+                }
             }
             entry = node.next;
         } else {
@@ -164,6 +184,9 @@ pub(crate) fn search<V: Clone + Eq + Hash>(
                 };
             };
             linearized.clear(nodes[call].op);
+            if ops[nodes[call].op].hidden_rank.is_some() {
+                hidden_used -= 1;
+            }
             state = previous;
             unlift(&mut nodes, call);
             entry = nodes[call].next;
