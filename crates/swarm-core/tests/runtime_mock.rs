@@ -356,3 +356,144 @@ async fn logs_follow_scripted_output() {
     assert_eq!(collect_text(follow).await, "one\ntwo\n");
     ctl.remove().await.unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// The suite is not vacuous: broken adapters fail the checks that target their defect.
+
+/// Wraps the mock adapter, breaking one thing.
+struct Broken {
+    base: MockAdapter,
+    defect: Defect,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Defect {
+    /// The "long-running" task ignores its stop signal (as if the runtime never delivered it).
+    StopSignalLost,
+    /// Tasks exit with the wrong code.
+    WrongExitCode,
+    /// Something survives `remove`.
+    LeftoversAfterRemove,
+    /// The runtime exposes every secret it is handed, referenced or not.
+    LeaksSecrets,
+}
+
+/// A runtime that materialises every secret it receives (a leak the suite must catch).
+struct LeakyRuntime(MockRuntime);
+
+#[async_trait]
+impl Runtime for LeakyRuntime {
+    async fn describe(&self) -> Result<swarm_core::model::NodeDescription, RuntimeError> {
+        self.0.describe().await
+    }
+
+    async fn controller(
+        &self,
+        task: &Task,
+        files: TaskFiles,
+    ) -> Result<Box<dyn swarm_core::runtime::Controller>, RuntimeError> {
+        use swarm_core::model::{FileTarget, SecretReference};
+        let mut task = task.clone();
+        for id in files.secrets.keys() {
+            if !task
+                .spec
+                .container
+                .secrets
+                .iter()
+                .any(|r| &r.secret_id == id)
+            {
+                task.spec.container.secrets.push(SecretReference {
+                    secret_id: id.clone(),
+                    secret_name: id.to_string(),
+                    target: FileTarget::new("conformance_extra"),
+                });
+            }
+        }
+        self.0.controller(&task, files).await
+    }
+}
+
+#[async_trait]
+impl ConformanceAdapter for Broken {
+    async fn runtime(&self) -> Arc<dyn Runtime> {
+        if self.defect == Defect::LeaksSecrets {
+            Arc::new(LeakyRuntime(self.base.mock.clone()))
+        } else {
+            self.base.runtime().await
+        }
+    }
+    fn exits_with(&self, code: i32) -> TaskSpec {
+        if self.defect == Defect::WrongExitCode {
+            self.base.exits_with(code + 1)
+        } else {
+            self.base.exits_with(code)
+        }
+    }
+    fn prints(&self, line: &str) -> TaskSpec {
+        self.base.prints(line)
+    }
+    fn long_running(&self) -> TaskSpec {
+        if self.defect == Defect::StopSignalLost {
+            self.base.ignores_stop_signal()
+        } else {
+            self.base.long_running()
+        }
+    }
+    fn ignores_stop_signal(&self) -> TaskSpec {
+        self.base.ignores_stop_signal()
+    }
+    fn probes_files(&self, probes: &[FileProbe]) -> TaskSpec {
+        self.base.probes_files(probes)
+    }
+    async fn assert_removed(&self, task: &Task) -> Result<(), String> {
+        if self.defect == Defect::LeftoversAfterRemove {
+            return Err("a stray file".into());
+        }
+        self.base.assert_removed(task).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn broken_adapters_fail_the_relevant_checks() {
+    for (defect, must_fail) in [
+        (
+            Defect::StopSignalLost,
+            &["shutdown_stops_long_task_gracefully"][..],
+        ),
+        (
+            Defect::WrongExitCode,
+            &["exit_code_zero_completes", "exit_code_three_fails"][..],
+        ),
+        (
+            Defect::LeftoversAfterRemove,
+            &[
+                "exit_code_zero_completes",
+                "remove_kills_running_task",
+                "stop_and_remove_are_idempotent",
+            ][..],
+        ),
+        (
+            Defect::LeaksSecrets,
+            &["unrequested_secret_never_visible"][..],
+        ),
+    ] {
+        let adapter = Broken {
+            base: MockAdapter::new(),
+            defect,
+        };
+        let report = swarm_core::testkit::run_all(&adapter).await;
+        let failed: Vec<&str> = report.failures().iter().map(|(n, _)| *n).collect();
+        for name in must_fail {
+            assert!(
+                failed.contains(name),
+                "defect {} not caught by {name}; report:\n{report}",
+                match defect {
+                    Defect::StopSignalLost => "stop signal lost",
+                    Defect::WrongExitCode => "wrong exit code",
+                    Defect::LeftoversAfterRemove => "leftovers",
+                    Defect::LeaksSecrets => "leaks secrets",
+                }
+            );
+        }
+    }
+}

@@ -661,3 +661,17 @@ async fn state_dir_falls_back_and_is_removed_with_the_runtime() {
     drop(rt);
     assert!(!root.exists());
 }
+
+#[tokio::test]
+async fn read_only_directories_left_by_the_task_are_removed() {
+    let rt = ProcessRuntime::new().unwrap();
+    let t = task(sh(
+        "mkdir -p ro/deeper && echo x > ro/deeper/f && chmod 500 ro/deeper ro && chmod 500 \"$SWARM_SECRETS_DIR\"",
+    ));
+    let ctl = run(&rt, &t, TaskFiles::new()).await;
+    assert!(ctl.wait().await.unwrap().success());
+    let dir = rt.task_dir(&t.id);
+    assert!(dir.join("work/ro/deeper/f").exists());
+    ctl.remove().await.unwrap();
+    assert!(!dir.exists());
+}

@@ -15,7 +15,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep, sleep_until};
+use tokio::time::{Instant, sleep_until};
 
 /// Signals sent to the scripted "process"; they only escalate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -251,7 +251,7 @@ impl Controller for MockController {
             return Err(e);
         }
         let script = self.script.clone().unwrap_or_default();
-        sleep(script.start_delay).await;
+        pause(script.start_delay).await;
         let mut st = lock(&self.state);
         if st.phase != Phase::Starting {
             return Err(RuntimeError::invalid_state(
@@ -384,7 +384,7 @@ impl MockController {
             let st = lock(&self.state);
             st.files.resolve(self.id(), &self.task.spec.container)?
         };
-        sleep(script.prepare_delay).await;
+        pause(script.prepare_delay).await;
         let files = resolved
             .into_iter()
             .map(|f| MockFile {
@@ -447,7 +447,7 @@ impl Runner {
         logs.push(LogStreamKind::Stdout, probe_output.as_bytes());
         let output = async {
             for (after, stream, data) in &script.output {
-                sleep(*after).await;
+                pause(*after).await;
                 logs.push(*stream, data);
             }
             std::future::pending::<Infallible>().await
@@ -457,7 +457,7 @@ impl Runner {
                 let cycle_is_zero = h.steps.iter().all(|(d, _)| d.is_zero());
                 loop {
                     for (after, status) in &h.steps {
-                        sleep(*after).await;
+                        pause(*after).await;
                         tx.send_replace(*status);
                     }
                     if !h.repeat || cycle_is_zero {
@@ -470,7 +470,7 @@ impl Runner {
         let natural = async {
             match &script.run {
                 MockRun::ExitAfter { after, code } => {
-                    sleep(*after).await;
+                    pause(*after).await;
                     ExitStatus::Exited { code: *code }
                 }
                 MockRun::SignaledAfter {
@@ -478,7 +478,7 @@ impl Runner {
                     signal,
                     name,
                 } => {
-                    sleep(*after).await;
+                    pause(*after).await;
                     ExitStatus::Signaled {
                         signal: *signal,
                         name: name.clone(),
@@ -495,6 +495,9 @@ impl Runner {
                     return sigkill_status();
                 }
                 if sig == Signal::Stop && !script.ignore_stop_signal && stop_deadline.is_none() {
+                    if script.stop_delay.is_zero() {
+                        return sigterm_status();
+                    }
                     stop_deadline = Some(Instant::now() + script.stop_delay);
                 }
                 match stop_deadline {
@@ -529,5 +532,12 @@ impl Runner {
             r.running = false;
         }
         exit_tx.send_replace(Some(status));
+    }
+}
+
+/// Sleeps on tokio's clock; a zero delay does not wait for the next timer tick.
+async fn pause(d: std::time::Duration) {
+    if !d.is_zero() {
+        tokio::time::sleep(d).await;
     }
 }

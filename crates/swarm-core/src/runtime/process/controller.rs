@@ -288,6 +288,8 @@ impl Controller for ProcessController {
                     st.launch = Some(launch);
                     st.health_probe = probe;
                     st.phase = Phase::Prepared;
+                    // The files are on the tmpfs now: drop (and zeroize) the plaintext copy.
+                    st.files = TaskFiles::new();
                     return Ok(());
                 }
                 (Err(e), Phase::Preparing) => {

@@ -187,9 +187,16 @@ impl TaskDir {
         Ok(())
     }
 
-    /// Removes the directory and everything in it. A directory already gone is fine.
+    /// Removes the directory and everything in it. A directory already gone is fine. If the
+    /// task made some of its directories read-only, write permission is restored (the runtime
+    /// owns them, or is root) and the removal retried once.
     pub fn remove(&self) -> Result<(), RuntimeError> {
-        match fs::remove_dir_all(&self.path) {
+        let mut result = fs::remove_dir_all(&self.path);
+        if matches!(&result, Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied) {
+            restore_dir_permissions(&self.path, MAX_REMOVE_WALK_ENTRIES);
+            result = fs::remove_dir_all(&self.path);
+        }
+        match result {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(RuntimeError::io(
@@ -197,6 +204,38 @@ impl TaskDir {
                 format!("removing {}", self.path.display()),
                 e,
             )),
+        }
+    }
+}
+
+/// Most directory entries visited when restoring permissions before a removal.
+pub const MAX_REMOVE_WALK_ENTRIES: usize = 100_000;
+
+/// Gives the owner rwx on every directory under `root` (without following symlinks), visiting
+/// at most `budget` entries.
+fn restore_dir_permissions(root: &Path, budget: usize) {
+    let mut stack = vec![root.to_path_buf()];
+    let mut visited = 0usize;
+    while let Some(dir) = stack.pop() {
+        let Ok(meta) = fs::symlink_metadata(&dir) else {
+            continue;
+        };
+        if !meta.is_dir() {
+            continue;
+        }
+        let mode = meta.permissions().mode() | 0o700;
+        let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(mode));
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            visited += 1;
+            if visited > budget {
+                return;
+            }
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(e.path());
+            }
         }
     }
 }
