@@ -1,0 +1,171 @@
+//! Mutual TLS between cluster nodes with rustls (ring provider, TLS 1.3 only).
+//!
+//! [`server_config`] and [`client_config`] both require a certificate from the cluster CA on
+//! the other side. The verifiers wrap rustls' WebPKI verifiers (chain, validity period, key
+//! usage, signature, server name) and then also require the peer's certificate to carry a node
+//! identity of this cluster (CN = node id, OU = role, O = cluster id) whose node id is not on
+//! the [`RevocationList`]. Session resumption is disabled on both sides so the verifiers (and
+//! the revocation check) run at every handshake. After the handshake, [`peer_identity`] gives
+//! the caller the peer's verified `(NodeId, Role)` to authorise each call by role;
+//! [`authorize`] also re-checks the revocation list and the allowed roles at call time, for
+//! long-lived connections.
+//!
+//! Clients name a server by [`role_server_name`] (`swarm-manager`: any manager) or
+//! [`node_server_name`] (one node): both are DNS names in every node certificate.
+
+use std::sync::Arc;
+
+use rustls::client::Resumption;
+use rustls::crypto::CryptoProvider;
+use rustls::server::NoServerSessionStorage;
+use rustls::server::danger::ClientCertVerifier;
+use rustls::{ClientConfig, CommonState, ServerConfig};
+use rustls_pki_types::{CertificateDer, ServerName};
+
+use crate::cert_info::NodeCertInfo;
+use crate::error::{Result, SecretsError};
+use crate::node_credentials::NodeCredentials;
+use crate::node_id::{NodeId, Role};
+
+mod client_verifier;
+mod peer_identity;
+mod server_verifier;
+mod trust;
+
+pub use client_verifier::ClusterClientCertVerifier;
+pub use peer_identity::PeerIdentity;
+pub use server_verifier::ClusterServerCertVerifier;
+pub use trust::ClusterTrust;
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Logs a refused certificate with the node id it claims (not verified: the chain failed).
+fn log_chain_failure(side: &str, end_entity: &CertificateDer<'_>, error: &rustls::Error) {
+    let claimed = NodeCertInfo::parse(end_entity)
+        .map(|i| i.node_id.to_string())
+        .unwrap_or_else(|_| "<none>".to_string());
+    tracing::warn!(%side, claimed_node_id = %claimed, %error, "TLS peer certificate refused");
+}
+
+fn build_server_config(
+    creds: &NodeCredentials,
+    verifier: Arc<dyn ClientCertVerifier>,
+) -> Result<Arc<ServerConfig>> {
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![creds.cert_der().clone()], creds.private_key_der())?;
+    // Full handshakes only: the client verifier and the revocation check run every time.
+    config.session_storage = Arc::new(NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
+    Ok(Arc::new(config))
+}
+
+/// A server config presenting `creds` and requiring a client certificate of this cluster.
+pub fn server_config(creds: &NodeCredentials, trust: &ClusterTrust) -> Result<Arc<ServerConfig>> {
+    build_server_config(
+        creds,
+        Arc::new(ClusterClientCertVerifier::new(trust, true)?),
+    )
+}
+
+/// A server config for a manager's join endpoint: a client certificate of this cluster is
+/// verified when presented, but a joining node without one may connect. [`peer_identity`]
+/// then fails with [`SecretsError::NoPeerCertificate`]; such a peer may only present a join
+/// token and a CSR.
+pub fn server_config_accepting_joins(
+    creds: &NodeCredentials,
+    trust: &ClusterTrust,
+) -> Result<Arc<ServerConfig>> {
+    build_server_config(
+        creds,
+        Arc::new(ClusterClientCertVerifier::new(trust, false)?),
+    )
+}
+
+/// A client config presenting `creds` and requiring a server certificate of this cluster.
+pub fn client_config(creds: &NodeCredentials, trust: &ClusterTrust) -> Result<Arc<ClientConfig>> {
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(ClusterServerCertVerifier::new(trust)?))
+        .with_client_auth_cert(vec![creds.cert_der().clone()], creds.private_key_der())?;
+    config.resumption = Resumption::disabled();
+    Ok(Arc::new(config))
+}
+
+/// A client config for a node that is joining and has no certificate yet: it verifies the
+/// manager against the cluster CA in `trust`, whose certificate must first have been checked
+/// against the join token with [`crate::JoinToken::verify_ca`].
+pub fn join_client_config(trust: &ClusterTrust) -> Result<Arc<ClientConfig>> {
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(ClusterServerCertVerifier::new(trust)?))
+        .with_no_client_auth();
+    config.resumption = Resumption::disabled();
+    Ok(Arc::new(config))
+}
+
+/// The server name that reaches any node with `role` (e.g. `swarm-manager`).
+pub fn role_server_name(role: Role) -> ServerName<'static> {
+    ServerName::DnsName(
+        rustls_pki_types::DnsName::try_from(role.as_ou())
+            .expect("role OUs are fixed valid DNS names")
+            .to_owned(),
+    )
+}
+
+/// The server name that reaches exactly the node `node_id`.
+pub fn node_server_name(node_id: &NodeId) -> Result<ServerName<'static>> {
+    ServerName::try_from(node_id.as_str().to_owned())
+        .map_err(|e| SecretsError::invalid("node id", format!("not a DNS name: {e}")))
+}
+
+/// The verified identity of the peer of a completed handshake (server or client side).
+/// Works on `rustls::ServerConnection`/`ClientConnection` (they deref to `CommonState`), e.g.
+/// `peer_identity(tls_stream.get_ref().1)` with tokio-rustls.
+pub fn peer_identity(conn: &CommonState) -> Result<PeerIdentity> {
+    let certs = conn
+        .peer_certificates()
+        .ok_or(SecretsError::NoPeerCertificate)?;
+    let end_entity = certs.first().ok_or(SecretsError::NoPeerCertificate)?;
+    let info = NodeCertInfo::parse(end_entity)?;
+    Ok(PeerIdentity {
+        node_id: info.node_id,
+        role: info.role,
+        cluster_id: info.cluster_id,
+    })
+}
+
+/// Authorises one call on an established connection: the peer's verified identity, re-checked
+/// against the revocation list now (it may have changed since the handshake), with a role in
+/// `allowed_roles`.
+pub fn authorize(
+    conn: &CommonState,
+    trust: &ClusterTrust,
+    allowed_roles: &[Role],
+) -> Result<PeerIdentity> {
+    let peer = peer_identity(conn)?;
+    if peer.cluster_id != trust.cluster_id {
+        return Err(SecretsError::Certificate(format!(
+            "peer belongs to cluster {}, not {}",
+            peer.cluster_id, trust.cluster_id
+        )));
+    }
+    if trust.revocations.is_revoked(&peer.node_id) {
+        return Err(SecretsError::Revoked(peer.node_id));
+    }
+    if !allowed_roles.contains(&peer.role) {
+        return Err(SecretsError::invalid(
+            "peer role",
+            format!(
+                "node {} is a {}, this call needs one of {:?}",
+                peer.node_id, peer.role, allowed_roles
+            ),
+        ));
+    }
+    Ok(peer)
+}

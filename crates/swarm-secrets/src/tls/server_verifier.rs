@@ -1,0 +1,89 @@
+//! The server-certificate verifier of cluster clients.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+
+use super::{ClusterTrust, log_chain_failure, provider};
+use crate::error::{Result, SecretsError};
+use crate::node_id::Role;
+
+/// Verifies server certificates: WebPKI against the cluster CA (including the server name),
+/// then cluster id, revocation, and — when the name asked for is a role — that role.
+pub struct ClusterServerCertVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    trust: ClusterTrust,
+}
+
+impl ClusterServerCertVerifier {
+    /// A verifier for servers of the cluster.
+    pub fn new(trust: &ClusterTrust) -> Result<Self> {
+        let inner = WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider())
+            .build()
+            .map_err(|e| SecretsError::Certificate(format!("server verifier: {e}")))?;
+        Ok(ClusterServerCertVerifier {
+            inner,
+            trust: trust.clone(),
+        })
+    }
+}
+
+impl fmt::Debug for ClusterServerCertVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClusterServerCertVerifier")
+            .field("trust", &self.trust)
+            .finish()
+    }
+}
+
+impl ServerCertVerifier for ClusterServerCertVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .inspect_err(|e| log_chain_failure("server", end_entity, e))?;
+        let peer = self.trust.check_identity(end_entity)?;
+        if let ServerName::DnsName(name) = server_name {
+            if let Ok(role) = Role::from_ou(name.as_ref()) {
+                if role != peer.role {
+                    return Err(rustls::Error::InvalidCertificate(
+                        CertificateError::NotValidForName,
+                    ));
+                }
+            }
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
