@@ -7,6 +7,7 @@ use crate::index::TotalIndex;
 use crate::intern::{Interner, Sym};
 use crate::node::{Availability, GenericResource, NodeSpec, Readiness, normalize_arch};
 use crate::task::PlacedTask;
+use crate::task_index::{MAX_TASKS, TaskIndex};
 use std::collections::{BTreeSet, VecDeque};
 
 /// Symbol that no interned string has.
@@ -351,7 +352,7 @@ pub struct Engine {
     pub(crate) nodes: Nodes,
     pub(crate) service_index: FxHashMap<ServiceId, u32>,
     pub(crate) svcs: Vec<SvcState>,
-    pub(crate) tasks: FxHashMap<TaskId, TaskRecord>,
+    pub(crate) tasks: TaskIndex,
     pub(crate) demands: Demands,
     pub(crate) extras: FxHashMap<TaskId, Extras>,
     pub(crate) scratch_svc: Vec<u32>,
@@ -396,7 +397,7 @@ impl Engine {
             nodes: Nodes::default(),
             service_index: FxHashMap::default(),
             svcs: Vec::new(),
-            tasks: FxHashMap::default(),
+            tasks: TaskIndex::default(),
             demands: Demands::default(),
             extras: FxHashMap::default(),
             scratch_svc: Vec::new(),
@@ -436,7 +437,7 @@ impl Engine {
     pub fn node_of(&self, task: &TaskId) -> Option<&NodeId> {
         self.tasks
             .get(task)
-            .map(|r| &self.nodes.slots[r.node as usize].spec.id)
+            .map(|r| &self.nodes.ids[r.node as usize])
     }
 
     /// Free CPU (NanoCPUs, negative if over-committed by a capacity decrease) and free memory
@@ -732,9 +733,10 @@ impl Engine {
         let Some(&i) = self.nodes.by_id.get(&t.node) else {
             return Err(SchedError::UnknownNode(t.node));
         };
-        if self.tasks.contains_key(&t.id) {
+        if self.tasks.contains(&t.id) {
             return Err(SchedError::DuplicateTask(t.id));
         }
+        limit("accounted tasks", self.tasks.len() + 1, MAX_TASKS)?;
         limit(
             format!("task {}: host ports", t.id),
             t.host_ports.len(),
@@ -781,7 +783,7 @@ impl Engine {
         let total = h.total;
         self.nodes.index.set(i, total);
         *self.svcs[svc as usize].counts.entry(i).or_insert(0) += 1;
-        self.tasks.insert(t.id, rec);
+        self.tasks.insert_new(t.id, rec);
         Ok(())
     }
 

@@ -63,6 +63,7 @@ mod node;
 mod placement;
 mod rebalance;
 mod task;
+mod task_index;
 mod tree;
 
 pub use constraint::{
@@ -87,6 +88,7 @@ pub use node::{
 pub use placement::{Assignment, GroupOutcome, MAX_TASKS_PER_GROUP, NamedClaim};
 pub use rebalance::{MAX_REBALANCE_MOVES, Move};
 pub use task::{GenericRequest, PendingTask, PlacedTask, TaskGroup, TaskSpec, group_pending};
+pub use task_index::MAX_TASKS;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

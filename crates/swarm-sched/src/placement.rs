@@ -9,8 +9,8 @@ use crate::heap::{MinHeap, SLOT_BITS, SLOT_MASK};
 use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::intern::{Interner, Sym};
 use crate::task::TaskGroup;
+use crate::task_index::{MAX_TASKS, TaskIndex};
 use crate::tree::Tree;
-use std::collections::hash_map::Entry as MapEntry;
 
 /// How many tasks ahead the placement loop touches the next task IDs, so that their
 /// bytes (hashed for the task index) are in cache when their turn comes.
@@ -109,7 +109,7 @@ fn rank_key(
 
 struct Run<'a> {
     nodes: &'a mut Nodes,
-    tasks: &'a mut FxHashMap<TaskId, TaskRecord>,
+    tasks: &'a mut TaskIndex,
     extras: &'a mut FxHashMap<TaskId, Extras>,
     demand: u32,
     svc_count: &'a mut [u32],
@@ -198,12 +198,9 @@ impl Run<'_> {
         }
         let task_index = *cursor as u32;
         *cursor += 1;
-        let vacant = match tasks.entry(task.clone()) {
-            MapEntry::Occupied(_) => {
-                duplicates.push(task.clone());
-                return Step::Duplicate;
-            }
-            MapEntry::Vacant(v) => v,
+        let Some(vacant) = tasks.vacant(task) else {
+            duplicates.push(task.clone());
+            return Step::Duplicate;
         };
         let idx = (top & SLOT_MASK) as u32;
         let i = idx as usize;
@@ -222,12 +219,16 @@ impl Run<'_> {
             nodes.charge_extras(i, &x);
             extras.insert(task.clone(), x);
         }
-        vacant.insert(TaskRecord {
-            node: idx,
-            svc: c.svc,
-            demand: *demand,
-            has_extras,
-        });
+        tasks.fill(
+            vacant,
+            task.clone(),
+            TaskRecord {
+                node: idx,
+                svc: c.svc,
+                demand: *demand,
+                has_extras,
+            },
+        );
         out.push((task_index, idx));
         if nodes.fits(i, c, svc_count[i]) {
             heap.replace_top(rank_key(nodes, svc_count, fail, c, strategy, i));
@@ -418,6 +419,13 @@ impl Engine {
                 limit: MAX_TASKS_PER_GROUP as u64,
             });
         }
+        if self.tasks.len() + group.tasks.len() > MAX_TASKS {
+            return Err(SchedError::LimitExceeded {
+                field: "accounted tasks".to_owned(),
+                value: (self.tasks.len() + group.tasks.len()) as u64,
+                limit: MAX_TASKS as u64,
+            });
+        }
         let svc = self.intern_service(&group.service);
         let c = self.compile(&group.spec, svc)?;
 
@@ -549,7 +557,7 @@ impl Engine {
         // "unplaced" but duplicates.
         let mut unplaced: Vec<TaskId> = Vec::new();
         for t in &group.tasks[cursor..] {
-            if self.tasks.contains_key(t) {
+            if self.tasks.contains(t) {
                 duplicates.push(t.clone());
             } else {
                 unplaced.push(t.clone());

@@ -218,7 +218,7 @@ impl Engine {
             .collect();
         let tree = self.build_tree(&c.prefs, &eligible, |i| u64::from(count[i as usize]));
         let mut on_node: FxHashMap<u32, Vec<&TaskId>> = FxHashMap::default();
-        for (id, r) in &self.tasks {
+        for (id, r) in self.tasks.iter() {
             if r.svc == svc {
                 on_node.entry(r.node).or_default().push(id);
             }

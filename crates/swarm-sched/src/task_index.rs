@@ -1,0 +1,294 @@
+//! The engine's record of every task it accounts, by task ID.
+//!
+//! A placement inserts one record per task, so this is the largest structure a placement
+//! writes to. It is kept compact: records are appended to a dense array (sequential writes),
+//! and the hash index over them holds 4-byte slots (an 8-bit hash fragment and a 24-bit
+//! record number), half empty at most, so a 100,000-task index takes 1 MiB instead of the
+//! 4 MiB of a general-purpose map keyed by the ID.
+
+use crate::engine::TaskRecord;
+use crate::hash::FxBuild;
+use crate::ids::TaskId;
+use std::hash::BuildHasher;
+
+/// Most tasks one engine accounts at a time (the index's 24-bit record numbers).
+pub const MAX_TASKS: usize = (1 << 24) - 3;
+
+const EMPTY: u32 = 0;
+const TOMBSTONE: u32 = 1;
+const REC_BITS: u32 = 24;
+const REC_MASK: u32 = (1 << REC_BITS) - 1;
+
+#[derive(Debug, Clone)]
+struct Slot {
+    id: Option<TaskId>,
+    rec: TaskRecord,
+    hash: u32,
+}
+
+/// A free place found by [`TaskIndex::vacant`], valid until the index is next changed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Vacant {
+    pos: usize,
+    hash: u32,
+}
+
+/// Task ID → record, open addressing with linear probing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TaskIndex {
+    index: Vec<u32>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    len: usize,
+    tombstones: usize,
+    build: FxBuild,
+}
+
+impl TaskIndex {
+    fn hash(&self, id: &TaskId) -> u32 {
+        let h = self.build.hash_one(id);
+        (h ^ (h >> 32)) as u32
+    }
+
+    #[inline]
+    fn frag(hash: u32) -> u32 {
+        (hash >> 24) << REC_BITS
+    }
+
+    /// Number of records.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Makes room for `additional` more records without rebuilding the index.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        let need = self.len + self.tombstones + additional;
+        if need * 2 > self.index.len() {
+            self.rebuild((self.len + additional) * 2);
+        }
+    }
+
+    fn rebuild(&mut self, min_slots: usize) {
+        let cap = min_slots.max(16).next_power_of_two();
+        let mask = cap - 1;
+        let mut index = vec![EMPTY; cap];
+        for (n, s) in self.slots.iter().enumerate() {
+            if s.id.is_some() {
+                let mut pos = s.hash as usize & mask;
+                while index[pos] != EMPTY {
+                    pos = (pos + 1) & mask;
+                }
+                index[pos] = Self::frag(s.hash) | (n as u32 + 2);
+            }
+        }
+        self.index = index;
+        self.tombstones = 0;
+    }
+
+    /// Position in `index` and record number of `id`, if present.
+    fn find(&self, id: &TaskId, hash: u32) -> Option<(usize, usize)> {
+        if self.index.is_empty() {
+            return None;
+        }
+        let mask = self.index.len() - 1;
+        let frag = Self::frag(hash);
+        let mut pos = hash as usize & mask;
+        loop {
+            let e = self.index[pos];
+            if e == EMPTY {
+                return None;
+            }
+            if e != TOMBSTONE && e & !REC_MASK == frag {
+                let n = (e & REC_MASK) as usize - 2;
+                if self.slots[n].id.as_ref() == Some(id) {
+                    return Some((pos, n));
+                }
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+
+    /// The record of `id`.
+    pub(crate) fn get(&self, id: &TaskId) -> Option<TaskRecord> {
+        self.find(id, self.hash(id)).map(|(_, n)| self.slots[n].rec)
+    }
+
+    /// Whether `id` has a record.
+    pub(crate) fn contains(&self, id: &TaskId) -> bool {
+        self.find(id, self.hash(id)).is_some()
+    }
+
+    /// Where `id` would go, or `None` if it is present. Call [`TaskIndex::reserve`] first:
+    /// the index is not grown here.
+    #[inline]
+    pub(crate) fn vacant(&mut self, id: &TaskId) -> Option<Vacant> {
+        if (self.len + self.tombstones + 1) * 2 > self.index.len() {
+            self.reserve(1);
+        }
+        let hash = self.hash(id);
+        let mask = self.index.len() - 1;
+        let frag = Self::frag(hash);
+        let mut pos = hash as usize & mask;
+        let mut first_tomb: Option<usize> = None;
+        loop {
+            let e = self.index[pos];
+            if e == EMPTY {
+                return Some(Vacant {
+                    pos: first_tomb.unwrap_or(pos),
+                    hash,
+                });
+            }
+            if e == TOMBSTONE {
+                first_tomb.get_or_insert(pos);
+            } else if e & !REC_MASK == frag {
+                let n = (e & REC_MASK) as usize - 2;
+                if self.slots[n].id.as_ref() == Some(id) {
+                    return None;
+                }
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+
+    /// Stores a record at a place returned by [`TaskIndex::vacant`].
+    #[inline]
+    pub(crate) fn fill(&mut self, v: Vacant, id: TaskId, rec: TaskRecord) {
+        let slot = Slot {
+            id: Some(id),
+            rec,
+            hash: v.hash,
+        };
+        let n = match self.free.pop() {
+            Some(n) => {
+                self.slots[n as usize] = slot;
+                n as usize
+            }
+            None => {
+                self.slots.push(slot);
+                self.slots.len() - 1
+            }
+        };
+        if self.index[v.pos] == TOMBSTONE {
+            self.tombstones -= 1;
+        }
+        self.index[v.pos] = Self::frag(v.hash) | (n as u32 + 2);
+        self.len += 1;
+    }
+
+    /// Inserts a record; false (and nothing changed) if `id` is present.
+    pub(crate) fn insert_new(&mut self, id: TaskId, rec: TaskRecord) -> bool {
+        match self.vacant(&id) {
+            Some(v) => {
+                self.fill(v, id, rec);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn remove_at(&mut self, pos: usize, n: usize) -> TaskRecord {
+        self.index[pos] = TOMBSTONE;
+        self.tombstones += 1;
+        self.slots[n].id = None;
+        self.free.push(n as u32);
+        self.len -= 1;
+        self.slots[n].rec
+    }
+
+    /// Removes and returns the record of `id`.
+    pub(crate) fn remove(&mut self, id: &TaskId) -> Option<TaskRecord> {
+        let (pos, n) = self.find(id, self.hash(id))?;
+        Some(self.remove_at(pos, n))
+    }
+
+    /// Keeps the records for which `keep` is true.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&TaskId, &TaskRecord) -> bool) {
+        let mut dropped = Vec::new();
+        for (n, s) in self.slots.iter().enumerate() {
+            if let Some(id) = &s.id {
+                if !keep(id, &s.rec) {
+                    dropped.push(n);
+                }
+            }
+        }
+        for n in dropped {
+            self.slots[n].id = None;
+            self.free.push(n as u32);
+            self.len -= 1;
+        }
+        // Rebuild instead of tombstoning each entry (removals by node are bulk).
+        self.rebuild(self.index.len());
+    }
+
+    /// Every record.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&TaskId, &TaskRecord)> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.id.as_ref().map(|id| (id, &s.rec)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    fn rec(n: u32) -> TaskRecord {
+        TaskRecord {
+            node: n,
+            svc: n + 1,
+            demand: n + 2,
+            has_extras: n % 2 == 0,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_map(ops in proptest::collection::vec((0u8..5, 0u32..64), 0..400)) {
+            let mut ix = TaskIndex::default();
+            let mut model: HashMap<String, u32> = HashMap::new();
+            for (op, k) in ops {
+                let id = TaskId::new(format!("task{:05}.{:05}", k / 8, k % 8));
+                match op {
+                    0 | 1 => {
+                        let inserted = ix.insert_new(id.clone(), rec(k));
+                        prop_assert_eq!(inserted, !model.contains_key(id.as_str()));
+                        model.entry(id.to_string()).or_insert(k);
+                    }
+                    2 => prop_assert_eq!(ix.remove(&id).map(|r| r.node), model.remove(id.as_str())),
+                    3 => {
+                        ix.retain(|_, r| r.node % 3 != 0);
+                        model.retain(|_, v| *v % 3 != 0);
+                    }
+                    _ => {
+                        ix.reserve(k as usize);
+                    }
+                }
+                prop_assert_eq!(ix.len(), model.len());
+                prop_assert_eq!(ix.get(&id).map(|r| r.node), model.get(id.as_str()).copied());
+                prop_assert_eq!(ix.contains(&id), model.contains_key(id.as_str()));
+            }
+            let mut all: Vec<(String, u32)> = ix.iter().map(|(id, r)| (id.to_string(), r.node)).collect();
+            all.sort();
+            let mut want: Vec<(String, u32)> = model.into_iter().collect();
+            want.sort();
+            prop_assert_eq!(all, want);
+        }
+    }
+
+    #[test]
+    fn tombstones_do_not_fill_the_index() {
+        let mut ix = TaskIndex::default();
+        for round in 0..50u32 {
+            for k in 0..100u32 {
+                ix.insert_new(TaskId::new(format!("r{round}.{k}")), rec(k));
+            }
+            for k in 0..100u32 {
+                ix.remove(&TaskId::new(format!("r{round}.{k}")));
+            }
+        }
+        assert_eq!(ix.len(), 0);
+        assert!(ix.index.len() <= 1024, "index grew to {}", ix.index.len());
+    }
+}
