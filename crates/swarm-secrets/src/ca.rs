@@ -1,7 +1,7 @@
 //! The cluster root CA: issues node certificates from CSRs.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
@@ -12,53 +12,18 @@ use ring::rand::{SecureRandom, SystemRandom};
 use rustls_pki_types::{CertificateDer, CertificateSigningRequestDer, PrivatePkcs8KeyDer};
 use zeroize::Zeroizing;
 
+use crate::ca_digest::CaDigest;
 use crate::cert_info::{NodeCertInfo, parse_x509};
+use crate::cert_policy::{CertPolicy, renewal_time_random};
 use crate::error::{Result, SecretsError};
-use crate::join_token::{CaDigest, JoinToken, JoinTokens};
-use crate::limits::{
-    CERT_BACKDATE, DEFAULT_NODE_CERT_VALIDITY, MAX_CSR_BYTES, MIN_NODE_CERT_VALIDITY,
-    RENEWAL_END_PERMILLE, RENEWAL_START_PERMILLE, ROOT_CA_VALIDITY,
-};
+use crate::join_token::JoinToken;
+use crate::join_tokens::JoinTokens;
+use crate::limits::{CERT_BACKDATE, MAX_CSR_BYTES, ROOT_CA_VALIDITY};
 use crate::node_id::{ClusterId, NodeId, Role};
 
 /// Common name of the cluster root CA, as in SwarmKit.
 const ROOT_CA_CN: &str = "swarm-ca";
 const SERIAL_BYTES: usize = 16;
-
-/// How node certificates are issued.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CertPolicy {
-    node_cert_validity: Duration,
-}
-
-impl CertPolicy {
-    /// A policy issuing certificates valid for `node_cert_validity` (at least one hour).
-    pub fn new(node_cert_validity: Duration) -> Result<Self> {
-        if node_cert_validity < MIN_NODE_CERT_VALIDITY {
-            return Err(SecretsError::invalid(
-                "node certificate validity",
-                format!(
-                    "{node_cert_validity:?} is below the minimum of {MIN_NODE_CERT_VALIDITY:?}"
-                ),
-            ));
-        }
-        Ok(CertPolicy { node_cert_validity })
-    }
-
-    /// The node certificate lifetime.
-    pub fn node_cert_validity(&self) -> Duration {
-        self.node_cert_validity
-    }
-}
-
-impl Default for CertPolicy {
-    /// 90 days, like SwarmKit.
-    fn default() -> Self {
-        CertPolicy {
-            node_cert_validity: DEFAULT_NODE_CERT_VALIDITY,
-        }
-    }
-}
 
 /// A certificate the CA issued, with what it says and when to renew it.
 #[derive(Clone, Debug)]
@@ -69,54 +34,6 @@ pub struct IssuedCertificate {
     pub info: NodeCertInfo,
     /// When the node should ask for a new one (50%..80% of the lifetime).
     pub renew_at: SystemTime,
-}
-
-/// The renewal time at `fraction_permille` (clamped to 500..=800) of a certificate's lifetime.
-/// Pure: [`IssuedCertificate::renew_at`] and [`crate::NodeCredentials::renew_at`] draw the
-/// fraction at random.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// let start = UNIX_EPOCH;
-/// let end = start + Duration::from_secs(1000);
-/// assert_eq!(swarm_secrets::renewal_time(start, end, 500), start + Duration::from_secs(500));
-/// assert_eq!(swarm_secrets::renewal_time(start, end, 999), start + Duration::from_secs(800));
-/// ```
-pub fn renewal_time(
-    not_before: SystemTime,
-    not_after: SystemTime,
-    fraction_permille: u64,
-) -> SystemTime {
-    let permille = fraction_permille.clamp(RENEWAL_START_PERMILLE, RENEWAL_END_PERMILLE);
-    let lifetime = not_after
-        .duration_since(not_before)
-        .unwrap_or(Duration::ZERO);
-    let millis = lifetime.as_millis().saturating_mul(u128::from(permille)) / 1000;
-    not_before + Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
-}
-
-/// A renewal time drawn uniformly in [50%, 80%] of the lifetime, at millisecond resolution.
-pub(crate) fn renewal_time_random(
-    not_before: SystemTime,
-    not_after: SystemTime,
-) -> Result<SystemTime> {
-    let mut b = [0u8; 8];
-    SystemRandom::new()
-        .fill(&mut b)
-        .map_err(|_| SecretsError::Rng)?;
-    let lifetime_ms = not_after
-        .duration_since(not_before)
-        .unwrap_or(Duration::ZERO)
-        .as_millis();
-    let start = lifetime_ms * u128::from(RENEWAL_START_PERMILLE) / 1000;
-    let span = lifetime_ms * u128::from(RENEWAL_END_PERMILLE - RENEWAL_START_PERMILLE) / 1000;
-    let offset = if span == 0 {
-        0
-    } else {
-        u128::from(u64::from_le_bytes(b)) % (span + 1)
-    };
-    let ms = u64::try_from(start + offset).unwrap_or(u64::MAX);
-    Ok(not_before + Duration::from_millis(ms))
 }
 
 /// Sets a certificate's validity from `SystemTime`s (rcgen takes `time::OffsetDateTime`, built
@@ -265,7 +182,7 @@ impl ClusterCa {
             node_id,
             role,
             now - CERT_BACKDATE,
-            now + self.policy.node_cert_validity,
+            now + self.policy.node_cert_validity(),
         )
     }
 

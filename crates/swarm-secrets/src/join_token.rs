@@ -2,64 +2,20 @@
 
 use std::fmt;
 
-use ring::digest;
-use ring::rand::{SecureRandom, SystemRandom};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::aead_key::constant_time_eq;
+use crate::ca_digest::{CaDigest, DIGEST_BYTES};
 use crate::encoding::{base36_decode, base36_encode};
 use crate::error::{Result, SecretsError};
-use crate::node_id::Role;
 
 /// Prefix of a join token, as in SwarmKit.
 pub const JOIN_TOKEN_PREFIX: &str = "SWMTKN-1-";
-const DIGEST_BYTES: usize = 32;
-const SECRET_BYTES: usize = 16;
+/// Length of a join token's secret (128 bits).
+pub(crate) const SECRET_BYTES: usize = 16;
 /// Base36 width of the CA digest (SHA-256), as SwarmKit pads it.
 const DIGEST_CHARS: usize = 50;
 /// Base36 width of the 128-bit secret, as SwarmKit pads it.
 const SECRET_CHARS: usize = 25;
-const EXPORTED_TOKENS_BYTES: usize = DIGEST_BYTES + 2 * SECRET_BYTES;
-
-/// SHA-256 of the root CA certificate (DER), as carried in join tokens.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CaDigest([u8; DIGEST_BYTES]);
-
-impl CaDigest {
-    /// The digest of a DER-encoded CA certificate.
-    pub fn of_certificate(ca_cert_der: &[u8]) -> Self {
-        let d = digest::digest(&digest::SHA256, ca_cert_der);
-        let mut out = [0u8; DIGEST_BYTES];
-        out.copy_from_slice(d.as_ref());
-        CaDigest(out)
-    }
-
-    /// The digest bytes.
-    pub fn as_bytes(&self) -> &[u8; DIGEST_BYTES] {
-        &self.0
-    }
-
-    /// Checks in constant time that `ca_cert_der` has this digest.
-    pub fn verify(&self, ca_cert_der: &[u8]) -> Result<()> {
-        let other = CaDigest::of_certificate(ca_cert_der);
-        if constant_time_eq(&self.0, &other.0, &SystemRandom::new())? {
-            Ok(())
-        } else {
-            Err(SecretsError::CaDigestMismatch)
-        }
-    }
-}
-
-impl fmt::Debug for CaDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CaDigest(sha256:")?;
-        for b in &self.0[..8] {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, "...)")
-    }
-}
 
 /// A join token as a joining node holds it. The secret part is wiped on drop and redacted in
 /// `Debug`; [`JoinToken::expose`] renders the full token.
@@ -76,8 +32,8 @@ impl fmt::Debug for CaDigest {
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct JoinToken {
-    ca_digest: CaDigest,
-    secret: Zeroizing<[u8; SECRET_BYTES]>,
+    pub(crate) ca_digest: CaDigest,
+    pub(crate) secret: Zeroizing<[u8; SECRET_BYTES]>,
 }
 
 impl JoinToken {
@@ -141,138 +97,11 @@ impl fmt::Debug for JoinToken {
     }
 }
 
-/// The manager side: the current worker and manager tokens of a cluster.
-///
-/// [`JoinTokens::verify`] compares in constant time against the current secrets only, so a
-/// [rotated](JoinTokens::rotate) token stops working at once, and a token for another CA is
-/// rejected.
-#[derive(Clone, PartialEq, Eq)]
-pub struct JoinTokens {
-    ca_digest: CaDigest,
-    worker: Zeroizing<[u8; SECRET_BYTES]>,
-    manager: Zeroizing<[u8; SECRET_BYTES]>,
-}
-
-fn random_secret() -> Result<Zeroizing<[u8; SECRET_BYTES]>> {
-    let mut s = Zeroizing::new([0u8; SECRET_BYTES]);
-    SystemRandom::new()
-        .fill(s.as_mut_slice())
-        .map_err(|_| SecretsError::Rng)?;
-    Ok(s)
-}
-
-impl JoinTokens {
-    /// Fresh worker and manager secrets for the CA with `ca_digest`.
-    pub fn generate(ca_digest: CaDigest) -> Result<Self> {
-        Ok(JoinTokens {
-            ca_digest,
-            worker: random_secret()?,
-            manager: random_secret()?,
-        })
-    }
-
-    /// The current token for `role`.
-    pub fn token(&self, role: Role) -> JoinToken {
-        let secret = match role {
-            Role::Worker => self.worker.clone(),
-            Role::Manager => self.manager.clone(),
-        };
-        JoinToken {
-            ca_digest: self.ca_digest,
-            secret,
-        }
-    }
-
-    /// Replaces the secret for `role`: the old token is rejected from now on.
-    pub fn rotate(&mut self, role: Role) -> Result<()> {
-        let fresh = random_secret()?;
-        match role {
-            Role::Worker => self.worker = fresh,
-            Role::Manager => self.manager = fresh,
-        }
-        Ok(())
-    }
-
-    /// Pins a new root CA (after a CA rotation); tokens naming the old CA are rejected.
-    pub fn set_ca_digest(&mut self, ca_digest: CaDigest) {
-        self.ca_digest = ca_digest;
-    }
-
-    /// The CA digest the tokens pin.
-    pub fn ca_digest(&self) -> CaDigest {
-        self.ca_digest
-    }
-
-    /// Checks a presented token; returns the role it grants.
-    pub fn verify(&self, token: &JoinToken) -> Result<Role> {
-        let rng = SystemRandom::new();
-        if !constant_time_eq(&token.ca_digest.0, &self.ca_digest.0, &rng)? {
-            return Err(SecretsError::TokenRejected(
-                "it pins another root CA than this cluster's",
-            ));
-        }
-        // Compare against both secrets whatever the outcome, so timing says nothing.
-        let is_worker = constant_time_eq(token.secret.as_slice(), self.worker.as_slice(), &rng)?;
-        let is_manager = constant_time_eq(token.secret.as_slice(), self.manager.as_slice(), &rng)?;
-        match (is_worker, is_manager) {
-            (true, _) => Ok(Role::Worker),
-            (false, true) => Ok(Role::Manager),
-            (false, false) => Err(SecretsError::TokenRejected(
-                "not a current worker or manager token (rotated or forged)",
-            )),
-        }
-    }
-
-    /// The tokens as bytes for a store to persist (protect them, e.g. with a
-    /// [`crate::Keyring`]): CA digest, worker secret, manager secret.
-    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(EXPORTED_TOKENS_BYTES));
-        out.extend_from_slice(&self.ca_digest.0);
-        out.extend_from_slice(self.worker.as_slice());
-        out.extend_from_slice(self.manager.as_slice());
-        out
-    }
-
-    /// Restores tokens saved with [`JoinTokens::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() != EXPORTED_TOKENS_BYTES {
-            return Err(SecretsError::malformed(
-                "exported join tokens",
-                format!("{} bytes, expected {EXPORTED_TOKENS_BYTES}", bytes.len()),
-            ));
-        }
-        let mut digest = [0u8; DIGEST_BYTES];
-        digest.copy_from_slice(&bytes[..DIGEST_BYTES]);
-        let mut worker = Zeroizing::new([0u8; SECRET_BYTES]);
-        worker.copy_from_slice(&bytes[DIGEST_BYTES..DIGEST_BYTES + SECRET_BYTES]);
-        let mut manager = Zeroizing::new([0u8; SECRET_BYTES]);
-        manager.copy_from_slice(&bytes[DIGEST_BYTES + SECRET_BYTES..]);
-        Ok(JoinTokens {
-            ca_digest: CaDigest(digest),
-            worker,
-            manager,
-        })
-    }
-
-    /// Parses and checks a token given as text.
-    pub fn verify_text(&self, token: &str) -> Result<Role> {
-        self.verify(&JoinToken::parse(token)?)
-    }
-}
-
-impl fmt::Debug for JoinTokens {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinTokens")
-            .field("ca_digest", &self.ca_digest)
-            .field("worker", &"[REDACTED]")
-            .field("manager", &"[REDACTED]")
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::join_tokens::JoinTokens;
+    use crate::node_id::Role;
 
     #[test]
     fn token_text_has_swarmkit_shape() {

@@ -49,11 +49,14 @@
 
 mod aead_key;
 mod ca;
+mod ca_digest;
 mod cert_info;
+mod cert_policy;
 mod delivery;
 mod encoding;
 mod error;
 mod join_token;
+mod join_tokens;
 mod keyring;
 pub mod limits;
 mod node_credentials;
@@ -65,14 +68,17 @@ mod secret_bytes;
 pub mod tls;
 mod unlock_key;
 
-pub use ca::{CertPolicy, ClusterCa, IssuedCertificate, renewal_time};
+pub use ca::{ClusterCa, IssuedCertificate};
+pub use ca_digest::CaDigest;
 pub use cert_info::NodeCertInfo;
+pub use cert_policy::{CertPolicy, renewal_time};
 pub use delivery::{
     DELIVERY_VERSION, DeliveryBinding, NodeSealKey, NodeSealPublicKey, SealedDelivery,
     seal_for_node,
 };
 pub use error::{Result, SecretsError};
-pub use join_token::{CaDigest, JOIN_TOKEN_PREFIX, JoinToken, JoinTokens};
+pub use join_token::{JOIN_TOKEN_PREFIX, JoinToken};
+pub use join_tokens::JoinTokens;
 pub use keyring::{DEK_ROTATION_SEALS, EXPORTED_KEYRING_VERSION, Keyring};
 pub use node_credentials::{NodeCredentials, NodeKey};
 pub use node_id::{ClusterId, NodeId, Role};

@@ -7,8 +7,8 @@ use rcgen::{CertificateParams, KeyPair, PKCS_ECDSA_P256_SHA256};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use zeroize::Zeroizing;
 
-use crate::ca::renewal_time_random;
 use crate::cert_info::{NodeCertInfo, parse_x509};
+use crate::cert_policy::renewal_time_random;
 use crate::error::{Result, SecretsError};
 
 /// A node's private TLS key (ECDSA P-256, generated with ring through rcgen). `Debug` is

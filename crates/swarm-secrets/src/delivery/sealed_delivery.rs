@@ -28,7 +28,7 @@ impl SealedDelivery {
             .map_err(|e| SecretsError::malformed("sealed delivery", e.to_string()))
     }
 
-    /// Decodes from the wire, bounded by [`MAX_SECRET_BYTES`] plus the binding limits.
+    /// Decodes from the wire, bounded by [`crate::limits::MAX_SECRET_BYTES`] plus the binding limits.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         const WHAT: &str = "sealed delivery";
         if bytes.len() > MAX_DELIVERY_BYTES {

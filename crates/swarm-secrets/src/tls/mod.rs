@@ -4,7 +4,7 @@
 //! the other side. The verifiers wrap rustls' WebPKI verifiers (chain, validity period, key
 //! usage, signature, server name) and then also require the peer's certificate to carry a node
 //! identity of this cluster (CN = node id, OU = role, O = cluster id) whose node id is not on
-//! the [`RevocationList`]. Session resumption is disabled on both sides so the verifiers (and
+//! the [`RevocationList`](crate::RevocationList). Session resumption is disabled on both sides so the verifiers (and
 //! the revocation check) run at every handshake. After the handshake, [`peer_identity`] gives
 //! the caller the peer's verified `(NodeId, Role)` to authorise each call by role;
 //! [`authorize`] also re-checks the revocation list and the allowed roles at call time, for
