@@ -3,8 +3,9 @@
 //! A placement inserts one record per task, so this is the largest structure a placement
 //! writes to. It is kept compact: records are appended to a dense array (sequential writes),
 //! and the hash index over them holds 4-byte slots (an 8-bit hash fragment and a 24-bit
-//! record number), half empty at most, so a 100,000-task index takes 1 MiB instead of the
-//! 4 MiB of a general-purpose map keyed by the ID.
+//! record number), at most 7/8 full (linear probing stays within a cache line or two), so
+//! a 100,000-task index takes 512 KiB instead of the 4 MiB of a general-purpose map keyed
+//! by the ID.
 
 use crate::engine::TaskRecord;
 use crate::hash::FxBuild;
@@ -63,8 +64,8 @@ impl TaskIndex {
     /// Makes room for `additional` more records without rebuilding the index.
     pub(crate) fn reserve(&mut self, additional: usize) {
         let need = self.len + self.tombstones + additional;
-        if need * 2 > self.index.len() {
-            self.rebuild((self.len + additional) * 2);
+        if need * 8 > self.index.len() * 7 || self.index.is_empty() {
+            self.rebuild((self.len + additional) * 8 / 7 + 1);
         }
     }
 
@@ -122,7 +123,7 @@ impl TaskIndex {
     /// the index is not grown here.
     #[inline]
     pub(crate) fn vacant(&mut self, id: &TaskId) -> Option<Vacant> {
-        if (self.len + self.tombstones + 1) * 2 > self.index.len() {
+        if (self.len + self.tombstones + 1) * 8 > self.index.len() * 7 {
             self.reserve(1);
         }
         let hash = self.hash(id);
