@@ -63,6 +63,8 @@ impl TaskIndex {
 
     /// Makes room for `additional` more records without rebuilding the index.
     pub(crate) fn reserve(&mut self, additional: usize) {
+        self.slots
+            .reserve(additional.saturating_sub(self.free.len()));
         let need = self.len + self.tombstones + additional;
         if need * 8 > self.index.len() * 7 || self.index.is_empty() {
             self.rebuild((self.len + additional) * 8 / 7 + 1);
