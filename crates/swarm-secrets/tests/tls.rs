@@ -443,3 +443,35 @@ fn secret_holding_types_are_send_and_sync() {
     check::<swarm_secrets::NodeSealKey>();
     check::<swarm_secrets::JoinTokens>();
 }
+
+#[tokio::test]
+async fn root_rotation_trusts_both_roots_during_the_transition() {
+    let old_ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let new_ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let old_only = ClusterTrust::new(old_ca.cert_der(), cluster(), RevocationList::new()).unwrap();
+    let both = old_only
+        .clone()
+        .with_additional_root(new_ca.cert_der())
+        .unwrap();
+    let manager_new = creds(&new_ca, "manager-1", Role::Manager);
+    let worker_old = creds(&old_ca, "worker-1", Role::Worker);
+
+    // A manager already on the new root, a worker still on the old one: both trust both roots.
+    let out = handshake(
+        tls::server_config(&manager_new, &both).unwrap(),
+        tls::client_config(&worker_old, &both).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    assert_eq!(out.server.unwrap().node_id.as_str(), "worker-1");
+    assert_eq!(out.client.unwrap().node_id.as_str(), "manager-1");
+
+    // A node that trusts only the old root refuses the new manager.
+    let out = handshake(
+        tls::server_config(&manager_new, &both).unwrap(),
+        tls::client_config(&worker_old, &old_only).unwrap(),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    assert!(out.client.is_err());
+}

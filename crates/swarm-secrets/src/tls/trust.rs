@@ -43,6 +43,21 @@ impl ClusterTrust {
         })
     }
 
+    /// Also trusts `ca_cert_der` — for a root CA rotation: while nodes move to certificates of
+    /// the new root, every node trusts both roots; once all have renewed, build the trust from
+    /// the new root alone (and re-pin the join tokens with [`crate::JoinTokens::set_ca_digest`]).
+    /// [`ClusterTrust::ca_cert_der`] stays the first root.
+    pub fn with_additional_root(mut self, ca_cert_der: &[u8]) -> Result<Self> {
+        let mut roots = (*self.roots).clone();
+        roots
+            .add(CertificateDer::from(ca_cert_der.to_vec()))
+            .map_err(|e| {
+                SecretsError::Certificate(format!("additional root CA not usable: {e}"))
+            })?;
+        self.roots = Arc::new(roots);
+        Ok(self)
+    }
+
     /// Trust for a node that is joining: checks the downloaded root CA certificate against the
     /// digest pinned in its join token (constant time) before trusting it, and takes the
     /// cluster id from the CA certificate's organization.
