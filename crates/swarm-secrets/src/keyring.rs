@@ -143,7 +143,7 @@ enum State {
 /// ```
 /// use swarm_secrets::{Keyring, UnlockKey};
 /// let key = UnlockKey::generate()?;
-/// let mut ring = Keyring::create(&key)?;
+/// let ring = Keyring::create(&key)?;
 /// let blob = ring.seal(b"db-password", b"secret/abc@v1")?;
 /// assert_eq!(ring.open(&blob, b"secret/abc@v1")?.expose_secret(), b"db-password");
 /// assert!(ring.open(&blob, b"secret/xyz@v1").is_err());

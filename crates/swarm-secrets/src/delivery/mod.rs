@@ -9,8 +9,9 @@
 //!
 //! ring deliberately has no static (storable) X25519 private keys, so the node's side uses
 //! `x25519-dalek`'s `StaticSecret` (RFC 7748 X25519, zeroized on drop), generated from ring's
-//! `SystemRandom`. The two implementations interoperate by construction (same RFC); a test
-//! checks it. The derived AEAD key is unique per message (fresh ephemeral key), so a fixed
+//! `SystemRandom`. Both sides are RFC 7748 X25519: a unit test checks the node side against the
+//! RFC's test vectors, and every round-trip test is ring (sender) against x25519-dalek
+//! (receiver). The derived AEAD key is unique per message (fresh ephemeral key), so a fixed
 //! all-zero nonce is safe.
 
 use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey};

@@ -122,3 +122,46 @@ impl fmt::Debug for NodeSealKey {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex32(s: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn node_side_is_rfc7748_x25519() {
+        // RFC 7748, section 6.1.
+        let alice = NodeSealKey::from_bytes(Zeroizing::new(hex32(
+            "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+        )));
+        let bob = NodeSealKey::from_bytes(Zeroizing::new(hex32(
+            "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+        )));
+        assert_eq!(
+            alice.public_key().0,
+            hex32("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+        );
+        assert_eq!(
+            bob.public_key().0,
+            hex32("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
+        );
+        let k1 = alice
+            .secret
+            .diffie_hellman(&x25519_dalek::PublicKey::from(bob.public_key().0));
+        let k2 = bob
+            .secret
+            .diffie_hellman(&x25519_dalek::PublicKey::from(alice.public_key().0));
+        assert_eq!(k1.as_bytes(), k2.as_bytes());
+        assert_eq!(
+            *k1.as_bytes(),
+            hex32("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
+        );
+    }
+}
