@@ -170,7 +170,7 @@ pub struct PlacedTask {
     pub memory_bytes: u64,
     /// Discrete generic resources reserved (kind, count).
     pub generic: Vec<GenericRequest>,
-    /// Named generic items held (kind, item), as returned in [`Assignment::claimed`](crate::Assignment::claimed).
+    /// Named generic items held (kind, item), as returned in [`GroupOutcome::claims`](crate::GroupOutcome::claims).
     pub named: Vec<(String, String)>,
     /// Host ports bound.
     pub host_ports: Vec<HostPort>,
