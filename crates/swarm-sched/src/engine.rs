@@ -110,8 +110,9 @@ pub(crate) struct NamedKind {
 pub(crate) struct Slot {
     pub(crate) alive: bool,
     pub(crate) spec: NodeSpec,
-    pub(crate) id_l: Sym,
-    pub(crate) host_l: Sym,
+    /// Lower-cased ID and hostname (compared as text, not interned: unique per node).
+    pub(crate) id_l: String,
+    pub(crate) host_l: String,
     pub(crate) role: Sym,
     pub(crate) os: Sym,
     pub(crate) arch: Sym,
@@ -603,8 +604,8 @@ impl Engine {
         static_ports.dedup();
         Slot {
             alive: true,
-            id_l: s.intern(&spec.id.as_str().to_lowercase()),
-            host_l: s.intern(&spec.hostname.to_lowercase()),
+            id_l: spec.id.as_str().to_lowercase(),
+            host_l: spec.hostname.to_lowercase(),
             role: s.intern(spec.role.as_str()),
             os: s.intern(&spec.platform.os.to_lowercase()),
             arch: s.intern(&normalize_arch(&spec.platform.arch)),

@@ -35,15 +35,20 @@ pub(crate) const ANY: Sym = u32::MAX - 1;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Field {
-    Id,
-    Hostname,
     Role,
     Os,
     Arch,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// A compiled constraint. Node IDs and hostnames are compared as text (they are unique
+/// per node, so interning them would grow the symbol table with every node ever seen).
+#[derive(Debug, Clone)]
 pub(crate) enum Cc {
+    Text {
+        hostname: bool,
+        want: String,
+        eq: bool,
+    },
     Field {
         field: Field,
         want: Sym,
@@ -128,14 +133,14 @@ impl Engine {
                 let eq = c.op == Operator::Eq;
                 let want = sym(&c.normalized_value());
                 match &c.key {
-                    ConstraintKey::NodeId => Cc::Field {
-                        field: Field::Id,
-                        want,
+                    ConstraintKey::NodeId => Cc::Text {
+                        hostname: false,
+                        want: c.normalized_value(),
                         eq,
                     },
-                    ConstraintKey::Hostname => Cc::Field {
-                        field: Field::Hostname,
-                        want,
+                    ConstraintKey::Hostname => Cc::Text {
+                        hostname: true,
+                        want: c.normalized_value(),
                         eq,
                     },
                     ConstraintKey::Role => Cc::Field {
@@ -169,7 +174,7 @@ impl Engine {
                         Some(m) => Cc::Ip { m, eq },
                         // Constraint built by hand without the parsed block: compare nothing.
                         None => Cc::Field {
-                            field: Field::Id,
+                            field: Field::Role,
                             want: NO_SYM,
                             eq,
                         },
@@ -254,10 +259,16 @@ impl Nodes {
         }
         for (k, cc) in c.constraints.iter().enumerate() {
             let ok = match *cc {
+                Cc::Text {
+                    hostname,
+                    ref want,
+                    eq,
+                } => {
+                    let have = if hostname { &s.host_l } else { &s.id_l };
+                    (have == want) == eq
+                }
                 Cc::Field { field, want, eq } => {
                     let have = match field {
-                        Field::Id => s.id_l,
-                        Field::Hostname => s.host_l,
                         Field::Role => s.role,
                         Field::Os => s.os,
                         Field::Arch => s.arch,

@@ -6,8 +6,10 @@ use std::sync::Arc;
 /// A symbol: the index of an interned string.
 pub(crate) type Sym = u32;
 
-/// Maps strings to dense [`Sym`]s and back. Symbols are never freed: the set of distinct
-/// label keys and values in a cluster is small and bounded by what the nodes advertise.
+/// Maps strings to dense [`Sym`]s and back. Symbols are never freed, so only strings drawn
+/// from a small vocabulary are interned: label keys and values, platform names, roles,
+/// generic resource kinds and item names. Per-node unique strings (node IDs, hostnames) are
+/// not interned, so nodes joining and leaving do not grow the table.
 #[derive(Default, Debug, Clone)]
 pub(crate) struct Interner {
     map: FxHashMap<Arc<str>, Sym>,
