@@ -497,3 +497,18 @@ async fn broken_adapters_fail_the_relevant_checks() {
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn one_controller_per_task_id() {
+    let mock = MockRuntime::new().with_default_script(MockScript::new());
+    let t = task_for_image("t", "x");
+    let first = mock.controller(&t, TaskFiles::new()).await.unwrap();
+    assert!(matches!(
+        mock.controller(&t, TaskFiles::new()).await,
+        Err(RuntimeError::InvalidState { .. })
+    ));
+    first.remove().await.unwrap();
+    let second = mock.controller(&t, TaskFiles::new()).await.unwrap();
+    drop(second);
+    mock.controller(&t, TaskFiles::new()).await.unwrap();
+}

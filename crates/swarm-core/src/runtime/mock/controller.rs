@@ -354,6 +354,7 @@ impl Controller for MockController {
             r.abort();
         }
         lock(&self.runtime.tasks).remove(self.id());
+        lock(&self.runtime.controllers).remove(self.id());
         Ok(())
     }
 
@@ -416,6 +417,7 @@ impl Drop for MockController {
                 r.abort();
             }
             lock(&self.runtime.tasks).remove(&self.task.id);
+            lock(&self.runtime.controllers).remove(&self.task.id);
         }
     }
 }

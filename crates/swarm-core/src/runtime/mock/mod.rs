@@ -96,6 +96,8 @@ pub(crate) struct MockInner {
     default_script: Mutex<Option<MockScript>>,
     description: Mutex<NodeDescription>,
     pub(crate) tasks: Mutex<BTreeMap<TaskId, TaskRecord>>,
+    /// Task ids with a controller that was not removed (or dropped).
+    pub(crate) controllers: Mutex<std::collections::BTreeSet<TaskId>>,
     calls: Mutex<VecDeque<MockCall>>,
     log_buffer_bytes: usize,
 }
@@ -162,6 +164,7 @@ impl MockRuntime {
                 default_script: Mutex::new(None),
                 description: Mutex::new(description),
                 tasks: Mutex::new(BTreeMap::new()),
+                controllers: Mutex::new(std::collections::BTreeSet::new()),
                 calls: Mutex::new(VecDeque::new()),
                 log_buffer_bytes: DEFAULT_LOG_BUFFER_BYTES,
             }),
@@ -252,6 +255,13 @@ impl crate::runtime::Runtime for MockRuntime {
         files: TaskFiles,
     ) -> Result<Box<dyn Controller>, RuntimeError> {
         self.inner.record_call(&task.id, LifecycleStep::Create);
+        if !lock(&self.inner.controllers).insert(task.id.clone()) {
+            return Err(RuntimeError::invalid_state(
+                &task.id,
+                LifecycleStep::Create,
+                "this runtime already has a controller for the task; remove it first",
+            ));
+        }
         let script = self.script_for(&task.spec.container.image);
         Ok(Box::new(MockController::new(
             task.clone(),
