@@ -830,3 +830,12 @@ fn spec_limits_are_enforced() {
         )
     );
 }
+
+#[test]
+fn engine_and_outcomes_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Engine>();
+    send_sync::<GroupOutcome>();
+    send_sync::<Delta>();
+    send_sync::<SchedError>();
+}
