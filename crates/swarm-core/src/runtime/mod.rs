@@ -16,6 +16,24 @@
 //! A Docker Engine adapter lives in the `swarm-docker` crate. Every adapter runs the conformance
 //! suite in `swarm_core::testkit` (cargo feature `testkit`).
 //!
+//! # Writing an adapter
+//!
+//! 1. Implement [`Runtime`]: `describe` reports the node (see [`host`] for the local facts);
+//!    `controller` validates the spec (return [`RuntimeError::InvalidSpec`] naming the field) and
+//!    returns a boxed [`Controller`] holding the task and its [`TaskFiles`].
+//! 2. In `prepare`, call [`TaskFiles::resolve`]: it returns exactly the files the spec
+//!    references, with validated targets, parsed owners and modes, and refuses references without
+//!    data. Materialise only those.
+//! 3. Keep all state behind `&self` (a `Mutex` that is never held across an `.await`, watch
+//!    channels for the exit status and health), so that `wait` can be pending while `shutdown`
+//!    runs. Publish the exit once, and make `wait` read it.
+//! 4. Keep output in a [`LogBuffer`] (bounded, with followers) and serve
+//!    [`LogBuffer::stream`].
+//! 5. Classify every failure: [`RuntimeError::io`] classifies OS errors;
+//!    [`RuntimeError::temporary`] / [`RuntimeError::permanent`] for the rest.
+//! 6. Run the conformance suite with
+//!    `swarm_core::runtime_conformance_tests!` (feature `testkit`).
+//!
 //! # Example
 //!
 //! ```

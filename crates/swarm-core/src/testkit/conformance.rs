@@ -1,5 +1,5 @@
 //! The runtime conformance checks. Each one takes an adapter and verifies one part of the
-//! [`Controller`](crate::runtime::Controller) contract against a fresh runtime from it.
+//! [`Controller`] contract against a fresh runtime from it.
 
 use crate::model::{ConfigReference, FileTarget, SecretReference, Task, TaskSpec};
 use crate::runtime::{

@@ -188,7 +188,7 @@ impl MockRuntime {
         self
     }
 
-    /// Replaces what [`Runtime::describe`] reports (builder form).
+    /// Replaces what [`Runtime::describe`](crate::runtime::Runtime::describe) reports (builder form).
     pub fn with_description(self, description: NodeDescription) -> Self {
         *lock(&self.inner.description) = description;
         self

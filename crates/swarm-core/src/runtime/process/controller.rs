@@ -165,6 +165,12 @@ impl ProcessController {
 
     async fn prepare_inner(&self) -> Result<(Launch, Option<Launch>), RuntimeError> {
         let c = &self.task.spec.container;
+        if self.task.spec.resources.limits.is_some() {
+            tracing::warn!(
+                task = %self.id(),
+                "ProcessRuntime does not enforce resource limits; the task runs unlimited"
+            );
+        }
         let resolved = {
             let st = lock(&self.state);
             st.files.resolve(self.id(), c)?

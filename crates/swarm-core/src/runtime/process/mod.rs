@@ -35,7 +35,7 @@
 //!   [`ExitStatus::Signaled`](crate::runtime::ExitStatus::Signaled) with the signal's name.
 //! - **Logs.** stdout and stderr are kept in a ring buffer of
 //!   [`ProcessRuntimeConfig::log_buffer_bytes`] bytes
-//!   ([`DEFAULT_LOG_BUFFER_BYTES`](crate::runtime::logs::DEFAULT_LOG_BUFFER_BYTES)).
+//!   ([`DEFAULT_LOG_BUFFER_BYTES`]).
 //! - **Health.** `CMD` / `CMD-SHELL` checks run as the task's user in its environment and
 //!   working directory, each in its own process group killed after the check, with Docker's
 //!   semantics for `interval`, `timeout`, `retries` and `start_period` (zero values take
