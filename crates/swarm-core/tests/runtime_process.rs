@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use swarm_core::model::{
@@ -639,27 +638,39 @@ async fn dropped_controller_kills_and_cleans_up() {
 }
 
 #[tokio::test]
-async fn state_dir_falls_back_and_is_removed_with_the_runtime() {
-    let parent = tempfile::tempdir().unwrap();
-    let rt = ProcessRuntime::with_config(ProcessRuntimeConfig {
-        state_dir: Some(parent.path().to_path_buf()),
-        ..Default::default()
-    })
-    .unwrap();
-    let root = rt.state_dir().to_path_buf();
-    assert!(root.starts_with(parent.path()));
-    assert_eq!(
-        std::fs::metadata(&root).unwrap().permissions().mode() & 0o777,
-        0o711
-    );
-    let expected = if Path::new("/tmp").exists() && parent.path().starts_with("/dev/shm") {
-        SecretStorage::Tmpfs
-    } else {
-        rt.secret_storage()
-    };
-    assert_eq!(rt.secret_storage(), expected);
-    drop(rt);
-    assert!(!root.exists());
+async fn state_dir_storage_is_reported_and_removed_with_the_runtime() {
+    // The tmpfs, and a directory under the build's target dir (usually disk-backed).
+    for base in ["/dev/shm", env!("CARGO_TARGET_TMPDIR")] {
+        let parent = tempfile::tempdir_in(base).unwrap();
+        let rt = ProcessRuntime::with_config(ProcessRuntimeConfig {
+            state_dir: Some(parent.path().to_path_buf()),
+            ..Default::default()
+        })
+        .unwrap();
+        let root = rt.state_dir().to_path_buf();
+        assert!(root.starts_with(parent.path()));
+        assert_eq!(
+            std::fs::metadata(&root).unwrap().permissions().mode() & 0o777,
+            0o711
+        );
+        // The runtime reports the storage truthfully, in its API and in its engine label.
+        let on_tmpfs = nix::sys::statfs::statfs(parent.path())
+            .map(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC)
+            .unwrap();
+        let expected = if on_tmpfs {
+            SecretStorage::Tmpfs
+        } else {
+            SecretStorage::Disk
+        };
+        assert_eq!(rt.secret_storage(), expected, "{base}");
+        let labels = rt.describe().await.unwrap().engine.labels;
+        assert_eq!(labels[SECRET_STORAGE_LABEL], expected.as_str());
+        if base == "/dev/shm" {
+            assert_eq!(expected, SecretStorage::Tmpfs);
+        }
+        drop(rt);
+        assert!(!root.exists());
+    }
 }
 
 #[tokio::test]
