@@ -463,6 +463,39 @@ impl SpreadPreference {
     }
 }
 
+/// Constraints and preferences travel as the text users write (`node.labels.zone==eu`),
+/// parsed again (and so validated) when read.
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use super::{Constraint, SpreadPreference};
+
+    impl serde::Serialize for Constraint {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(self)
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for Constraint {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+            Constraint::parse(&s).map_err(serde::de::Error::custom)
+        }
+    }
+
+    impl serde::Serialize for SpreadPreference {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(self)
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for SpreadPreference {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+            SpreadPreference::parse(&s).map_err(serde::de::Error::custom)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ pub const MAX_NODES: usize = 1 << 20;
 
 /// How the nodes that pass every filter are ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Strategy {
     /// SwarmKit's default: spread over preference groups, then fewest tasks of the service,
     /// then fewest tasks in total.
@@ -38,6 +39,7 @@ pub enum Strategy {
 
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EngineConfig {
     /// Ranking strategy.
     pub strategy: Strategy,
@@ -60,6 +62,7 @@ impl Default for EngineConfig {
 
 /// A change to the engine's view of the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Delta {
     /// A node joined. Error if the ID is already known.
     NodeAdded(NodeSpec),

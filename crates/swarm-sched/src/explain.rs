@@ -12,6 +12,7 @@ use std::fmt;
 
 /// The filters, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Filter {
     /// Node ready and `active`.
     Availability,
@@ -29,6 +30,7 @@ pub enum Filter {
 
 /// The first filter that rejected a node, with what exactly failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Rejection {
     /// Node down, unknown, paused or drained.
     NotAvailable,
@@ -139,6 +141,7 @@ pub(crate) fn format_bytes(bytes: u64) -> String {
 
 /// How many nodes one rejection excluded.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RejectionCount {
     /// What failed.
     pub rejection: Rejection,
@@ -155,6 +158,7 @@ pub struct RejectionCount {
 /// Displays in SwarmKit's style, complete:
 /// `no suitable node (2 nodes not available for new tasks; 3 nodes lack 512 MiB memory)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Unschedulable {
     /// Nodes the engine holds.
     pub nodes_total: usize,
@@ -242,6 +246,7 @@ impl fmt::Display for Unschedulable {
 
 /// One node's verdict for a task spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeVerdict {
     /// The node.
     pub node: NodeId,

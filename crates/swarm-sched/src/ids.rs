@@ -149,3 +149,29 @@ mod tests {
         );
     }
 }
+
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use super::{NodeId, ServiceId, TaskId};
+
+    macro_rules! as_string {
+        ($name:ident) => {
+            impl serde::Serialize for $name {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.serialize_str(self.as_str())
+                }
+            }
+
+            impl<'de> serde::Deserialize<'de> for $name {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                    Ok(Self::new(s))
+                }
+            }
+        };
+    }
+
+    as_string!(NodeId);
+    as_string!(TaskId);
+    as_string!(ServiceId);
+}

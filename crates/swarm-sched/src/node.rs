@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 /// Role of a node in the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Role {
     /// A worker: runs tasks only.
     #[default]
@@ -26,6 +27,7 @@ impl Role {
 
 /// Availability set by the operator (`docker node update --availability`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Availability {
     /// The node accepts new tasks.
     #[default]
@@ -38,6 +40,7 @@ pub enum Availability {
 
 /// Readiness reported by the dispatcher (heartbeats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Readiness {
     /// The node heartbeats and can run tasks.
     #[default]
@@ -53,6 +56,7 @@ pub enum Readiness {
 /// Comparisons are case-insensitive and architectures are normalised
 /// (`x86_64` = `amd64`, `aarch64` = `arm64`, see [`normalize_arch`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Platform {
     /// Operating system, e.g. `linux`. Empty in a task's platform list means "any".
     pub os: String,
@@ -92,6 +96,7 @@ pub fn normalize_arch(arch: &str) -> String {
 
 /// A generic resource a node advertises (SwarmKit's `GenericResource`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum GenericResource {
     /// A countable resource, e.g. `("fpga-slots", 4)`.
     Discrete {
@@ -112,6 +117,7 @@ pub enum GenericResource {
 
 /// Capacity of a node.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeResources {
     /// CPU in billionths of a core (SwarmKit's NanoCPUs): 1 core = 1_000_000_000.
     pub nano_cpus: u64,
@@ -123,6 +129,7 @@ pub struct NodeResources {
 
 /// Transport protocol of a published port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Protocol {
     /// TCP.
     #[default]
@@ -146,6 +153,7 @@ impl Protocol {
 
 /// A host-mode published port (`mode=host`): only one task per node may publish it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HostPort {
     /// Protocol.
     pub protocol: Protocol,
@@ -196,6 +204,7 @@ impl std::fmt::Display for HostPort {
 /// assert_eq!(node.labels["zone"], "eu");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeSpec {
     /// Node ID.
     pub id: NodeId,

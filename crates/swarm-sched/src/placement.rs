@@ -21,6 +21,7 @@ pub const MAX_TASKS_PER_GROUP: usize = 10_000_000;
 
 /// One decision: this task goes to this node.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Assignment {
     /// The task.
     pub task: TaskId,
@@ -31,6 +32,7 @@ pub struct Assignment {
 /// A named generic item claimed for a placed task, e.g. GPU `GPU-1` of kind `gpu`: the task
 /// holds it alone until it finishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NamedClaim {
     /// The task.
     pub task: TaskId,
@@ -42,6 +44,7 @@ pub struct NamedClaim {
 
 /// The result of placing one group.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GroupOutcome {
     /// The group's service.
     pub service: ServiceId,

@@ -13,6 +13,7 @@ pub const MAX_REBALANCE_MOVES: usize = 10_000;
 
 /// One proposed move: stop `task` on `from`, start a replacement on `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Move {
     /// The task to move (the one with the greatest ID on `from`).
     pub task: TaskId,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 /// A generic resource a task reserves: `count` units (or named items) of `kind`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GenericRequest {
     /// Kind, e.g. `gpu`.
     pub kind: String,
@@ -27,6 +28,7 @@ pub struct GenericRequest {
 /// assert_eq!(spec.nano_cpus, 500_000_000);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TaskSpec {
     /// CPU reserved per task, in NanoCPUs (1 core = 1e9).
     pub nano_cpus: u64,
@@ -96,6 +98,7 @@ impl TaskSpec {
 
 /// Tasks of one service and spec version, placed as one batch.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TaskGroup {
     /// The service the tasks belong to.
     pub service: ServiceId,
@@ -109,6 +112,7 @@ pub struct TaskGroup {
 
 /// One pending task, as the orchestrator's store holds it.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PendingTask {
     /// Task ID.
     pub id: TaskId,
@@ -157,6 +161,7 @@ pub fn group_pending(tasks: impl IntoIterator<Item = PendingTask>) -> Vec<TaskGr
 /// the node (for example after a manager restart). Its reservation is released when the
 /// task finishes or is removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PlacedTask {
     /// Task ID.
     pub id: TaskId,
