@@ -686,3 +686,26 @@ async fn read_only_directories_left_by_the_task_are_removed() {
     ctl.remove().await.unwrap();
     assert!(!dir.exists());
 }
+
+#[tokio::test]
+async fn state_dirs_of_dead_runtimes_are_removed() {
+    let parent = tempfile::tempdir_in("/dev/shm").unwrap();
+    // A crashed agent's leftovers (pid 999999999 cannot exist), a live one's (ours: pid 1 is
+    // alive too) and an unrelated directory.
+    let stale = parent.path().join("swarm-process-999999999-0");
+    std::fs::create_dir_all(stale.join("t1/secrets")).unwrap();
+    std::fs::write(stale.join("t1/secrets/token"), b"leftover").unwrap();
+    let alive = parent.path().join("swarm-process-1-0");
+    std::fs::create_dir(&alive).unwrap();
+    let other = parent.path().join("unrelated");
+    std::fs::create_dir(&other).unwrap();
+    let rt = ProcessRuntime::with_config(ProcessRuntimeConfig {
+        state_dir: Some(parent.path().to_path_buf()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(!stale.exists());
+    assert!(alive.exists());
+    assert!(other.exists());
+    assert!(rt.state_dir().exists());
+}

@@ -224,8 +224,9 @@ fn is_tmpfs(path: &Path) -> bool {
 
 fn create_private_dir(parent: &Path) -> std::io::Result<PathBuf> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
+    remove_stale_state_dirs(parent);
     let name = format!(
-        "swarm-process-{}-{}",
+        "{STATE_DIR_PREFIX}{}-{}",
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
     );
@@ -238,6 +239,55 @@ fn create_private_dir(parent: &Path) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
+/// Most entries of the state directory's parent examined for stale state directories.
+pub const MAX_STALE_SCAN_ENTRIES: usize = 10_000;
+
+/// Prefix of every runtime state directory: `swarm-process-<pid>-<sequence>`.
+const STATE_DIR_PREFIX: &str = "swarm-process-";
+
+/// Removes the state directories of runtimes whose process is gone (an agent that crashed
+/// leaves its tasks' secret files behind otherwise). Only directories owned by this process's
+/// user and named `swarm-process-<pid>-<n>` with a dead `<pid>` are removed. Returns how many.
+fn remove_stale_state_dirs(parent: &Path) -> usize {
+    use nix::errno::Errno;
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+    use std::os::unix::fs::MetadataExt;
+
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return 0;
+    };
+    let me = std::process::id();
+    let (uid, _) = user::current_ids();
+    let mut removed = 0;
+    for entry in entries.flatten().take(MAX_STALE_SCAN_ENTRIES) {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(STATE_DIR_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest
+            .split_once('-')
+            .and_then(|(pid, seq)| seq.parse::<u64>().ok().and(pid.parse::<u32>().ok()))
+        else {
+            continue;
+        };
+        let owned = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == uid);
+        if pid == me || !owned {
+            continue;
+        }
+        let dead = match i32::try_from(pid) {
+            Ok(p) => kill(Pid::from_raw(p), None) == Err(Errno::ESRCH),
+            // Not a possible pid: no process can own it.
+            Err(_) => true,
+        };
+        if dead && std::fs::remove_dir_all(entry.path()).is_ok() {
+            tracing::warn!(dir = %entry.path().display(), "removed the state directory of a runtime that is gone");
+            removed += 1;
+        }
+    }
+    removed
+}
+
 impl ProcessRuntime {
     /// A runtime with the default settings.
     pub fn new() -> Result<Self, RuntimeError> {
@@ -245,7 +295,9 @@ impl ProcessRuntime {
     }
 
     /// A runtime with `config`. Creates its state directory (mode 0711, see [`STATE_DIR_MODE`])
-    /// holding one 0700 directory per task, on a tmpfs if possible.
+    /// holding one 0700 directory per task, on a tmpfs if possible. State directories left in
+    /// the same place by runtimes whose process is gone (a crashed agent) are removed first, so
+    /// their secret files do not linger.
     pub fn with_config(config: ProcessRuntimeConfig) -> Result<Self, RuntimeError> {
         let step = LifecycleStep::Create;
         let root = match &config.state_dir {
