@@ -137,6 +137,8 @@ impl Store {
             // re-commits the log tail, so reads after a restart see every acknowledged write
             // (the committed pointer is not durable).
             enable_leader_restore: Some(false),
+            // Replicate an entry while the leader's own fsync is in flight, not after it.
+            broadcast_submitted_on_append: Some(true),
             ..Default::default()
         }
         .validate()

@@ -13,7 +13,6 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -46,7 +45,6 @@ pub(crate) struct StateMachineAdapter {
     shared: Arc<SharedState>,
     meta: Arc<std::sync::Mutex<AppliedMeta>>,
     snapshots: Arc<dyn DynSnapshotStore>,
-    snapshot_seq: Arc<AtomicU64>,
 }
 
 impl StateMachineAdapter {
@@ -55,7 +53,6 @@ impl StateMachineAdapter {
             shared,
             meta: Arc::default(),
             snapshots,
-            snapshot_seq: Arc::default(),
         }
     }
 
@@ -127,7 +124,6 @@ impl RaftStateMachine<C> for StateMachineAdapter {
             shared: self.shared.clone(),
             meta: self.meta.clone(),
             snapshots: self.snapshots.clone(),
-            snapshot_seq: self.snapshot_seq.clone(),
         }
     }
 
@@ -177,7 +173,6 @@ pub(crate) struct SnapshotBuilder {
     shared: Arc<SharedState>,
     meta: Arc<std::sync::Mutex<AppliedMeta>>,
     snapshots: Arc<dyn DynSnapshotStore>,
-    snapshot_seq: Arc<AtomicU64>,
 }
 
 impl RaftSnapshotBuilder<C> for SnapshotBuilder {
@@ -196,7 +191,6 @@ impl RaftSnapshotBuilder<C> for SnapshotBuilder {
                 .map_err(|e| invalid("cannot encode snapshot", e))?;
             (Bytes::from(data), applied)
         };
-        self.snapshot_seq.fetch_add(1, Ordering::Relaxed);
         let meta = SnapshotMeta {
             last_log_id: applied.last_applied,
             last_membership: applied.membership,
