@@ -2,22 +2,70 @@
 //! fsync on, showing group commit (many appends per `fdatasync`).
 //!
 //! ```text
-//! cargo run --release -p swarm-store --example wal_bench [-- --appenders 1,16,64,256 --seconds 3 --dir PATH]
+//! cargo run --release -p swarm-store --example wal_bench [-- --appenders 1,16,64,256 --seconds 3 --dir PATH --cipher chacha20]
 //! ```
 //!
 //! One line per scenario:
-//! `wal appenders=64 appends_per_s=... fsyncs_per_s=... appends_per_fsync=... p50_ms=... p99_ms=...`
+//! `wal appenders=64 cipher=none appends_per_s=... fsyncs_per_s=... appends_per_fsync=... p50_ms=... p99_ms=...`
+//!
+//! `--cipher chacha20` seals every record with ChaCha20-Poly1305 (ring) to show the cost of
+//! at-rest encryption.
 
+use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use swarm_store::storage::disk::{DiskLogOptions, DiskLogStorage};
-use swarm_store::storage::{LogRecord, LogStorage, StorageError};
+use swarm_store::storage::{Cipher, LogRecord, LogStorage, StorageError};
 use tokio::sync::Mutex;
 
 /// Bytes of each record's payload.
 const RECORD_BYTES: usize = 256;
 
+/// ChaCha20-Poly1305 with a random nonce per record (nonce ‖ ciphertext ‖ tag).
+struct ChaCha {
+    key: LessSafeKey,
+    rng: SystemRandom,
+}
+
+impl Cipher for ChaCha {
+    fn seal(&self, plaintext: &[u8], ad: &[u8]) -> Result<Vec<u8>, String> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng
+            .fill(&mut nonce)
+            .map_err(|_| "no randomness".to_string())?;
+        let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + 16);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(ad),
+                &mut out[NONCE_LEN..],
+            )
+            .map_err(|_| "seal failed".to_string())?;
+        out.extend_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    fn open(&self, sealed: &[u8], ad: &[u8]) -> Result<Vec<u8>, String> {
+        if sealed.len() < NONCE_LEN {
+            return Err("too short".into());
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "bad nonce".to_string())?;
+        let mut body = body.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(ad), &mut body)
+            .map_err(|_| "authentication failed".to_string())?;
+        Ok(plain.to_vec())
+    }
+}
+
 struct Args {
+    cipher: bool,
     appenders: Vec<usize>,
     seconds: u64,
     dir: Option<std::path::PathBuf>,
@@ -25,6 +73,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
+        cipher: false,
         appenders: vec![1, 16, 64, 256],
         seconds: 3,
         dir: None,
@@ -45,6 +94,9 @@ fn parse_args() -> Result<Args, String> {
             }
             "--seconds" => args.seconds = value.parse().map_err(|e| format!("--seconds: {e}"))?,
             "--dir" => args.dir = Some(value.into()),
+            "--cipher" if value == "chacha20" => args.cipher = true,
+            "--cipher" if value == "none" => args.cipher = false,
+            "--cipher" => return Err(format!("--cipher {value}: expected none or chacha20")),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -55,8 +107,18 @@ async fn scenario(
     dir: &std::path::Path,
     appenders: usize,
     run: Duration,
+    cipher: bool,
 ) -> Result<(), StorageError> {
-    let log = DiskLogStorage::open(dir, DiskLogOptions::default())?;
+    let mut options = DiskLogOptions::default();
+    if cipher {
+        let key = UnboundKey::new(&CHACHA20_POLY1305, &[7; 32])
+            .map_err(|_| StorageError::Cipher("bad key".into()))?;
+        options = options.with_cipher(Arc::new(ChaCha {
+            key: LessSafeKey::new(key),
+            rng: SystemRandom::new(),
+        }));
+    }
+    let log = DiskLogStorage::open(dir, options)?;
     let next = Arc::new(Mutex::new(1u64));
     let deadline = Instant::now() + run;
     let payload = bytes::Bytes::from(vec![0xab; RECORD_BYTES]);
@@ -104,7 +166,8 @@ async fn scenario(
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
     println!(
-        "wal appenders={appenders} appends_per_s={:.0} fsyncs_per_s={:.0} appends_per_fsync={:.1} p50_ms={:.2} p99_ms={:.2}",
+        "wal appenders={appenders} cipher={} appends_per_s={:.0} fsyncs_per_s={:.0} appends_per_fsync={:.1} p50_ms={:.2} p99_ms={:.2}",
+        if cipher { "chacha20" } else { "none" },
         latencies.len() as f64 / elapsed,
         stats.syncs as f64 / elapsed,
         stats.records_written as f64 / stats.syncs.max(1) as f64,
@@ -146,6 +209,7 @@ fn main() {
             dir.path(),
             appenders,
             Duration::from_secs(args.seconds),
+            args.cipher,
         )) {
             eprintln!("wal_bench: appenders={appenders}: {e}");
             std::process::exit(1);
