@@ -49,7 +49,10 @@
 //! ```
 #![warn(missing_docs)]
 
+mod config;
 mod constraint;
+mod delta;
+mod demand;
 mod engine;
 mod error;
 mod explain;
@@ -60,19 +63,22 @@ mod ids;
 mod index;
 mod intern;
 mod node;
+mod node_state;
 mod placement;
 mod rebalance;
 mod task;
 mod task_index;
 mod tree;
 
+pub use config::{EngineConfig, Strategy};
 pub use constraint::{
     Constraint, ConstraintError, ConstraintErrorKind, ConstraintKey, IpMatch, MAX_CONSTRAINT_LEN,
     Operator, PreferenceError, PreferenceKey, SpreadPreference,
 };
+pub use delta::Delta;
 pub use engine::{
-    Delta, Engine, EngineConfig, MAX_FAILURE_RECORDS_PER_NODE, MAX_GENERIC_PER_NODE,
-    MAX_LABELS_PER_NODE, MAX_NODES, MAX_STATIC_PORTS_PER_NODE, Strategy,
+    Engine, MAX_FAILURE_RECORDS_PER_NODE, MAX_GENERIC_PER_NODE, MAX_LABELS_PER_NODE, MAX_NODES,
+    MAX_STATIC_PORTS_PER_NODE,
 };
 pub use error::SchedError;
 pub use explain::{Filter, NodeVerdict, Rejection, RejectionCount, Unschedulable};

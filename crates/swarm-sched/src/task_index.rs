@@ -7,10 +7,21 @@
 //! a 100,000-task index takes 512 KiB instead of the 4 MiB of a general-purpose map keyed
 //! by the ID.
 
-use crate::engine::TaskRecord;
 use crate::hash::FxBuild;
 use crate::ids::TaskId;
 use std::hash::BuildHasher;
+
+/// What the engine remembers of a placed task (16 bytes: the task index is the largest
+/// structure a placement writes to).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TaskRecord {
+    pub(crate) node: u32,
+    pub(crate) svc: u32,
+    /// Index in [`Demands`]: the CPU and memory reserved.
+    pub(crate) demand: u32,
+    /// The task also holds generic resources or ports, kept in `Engine::extras`.
+    pub(crate) has_extras: bool,
+}
 
 /// Most tasks one engine accounts at a time (the index's 24-bit record numbers).
 pub const MAX_TASKS: usize = (1 << 24) - 3;
