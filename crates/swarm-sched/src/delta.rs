@@ -1,6 +1,6 @@
 //! Changes to the engine's view of the cluster.
 
-use crate::ids::{NodeId, TaskId};
+use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::node::NodeSpec;
 use crate::task::PlacedTask;
 
@@ -28,4 +28,8 @@ pub enum Delta {
     },
     /// A task was deleted: release its reservation if still held. Idempotent.
     TaskRemoved(TaskId),
+    /// A service was deleted: release every task of it still accounted, forget its failure
+    /// records and free its slot, so services coming and going do not grow the engine.
+    /// Idempotent.
+    ServiceRemoved(ServiceId),
 }

@@ -66,6 +66,8 @@ pub struct Engine {
     pub(crate) nodes: Nodes,
     pub(crate) service_index: FxHashMap<ServiceId, u32>,
     pub(crate) svcs: Vec<SvcState>,
+    /// Service slots freed by `ServiceRemoved`, reused first.
+    pub(crate) free_svcs: Vec<u32>,
     pub(crate) tasks: TaskIndex,
     pub(crate) demands: Demands,
     pub(crate) extras: FxHashMap<TaskId, Extras>,
@@ -111,6 +113,7 @@ impl Engine {
             nodes: Nodes::default(),
             service_index: FxHashMap::default(),
             svcs: Vec::new(),
+            free_svcs: Vec::new(),
             tasks: TaskIndex::default(),
             demands: Demands::default(),
             extras: FxHashMap::default(),
@@ -221,12 +224,43 @@ impl Engine {
         if let Some(&s) = self.service_index.get(id) {
             return s;
         }
-        let s = self.svcs.len() as u32;
-        self.svcs.push(SvcState {
-            counts: FxHashMap::default(),
-        });
+        let s = match self.free_svcs.pop() {
+            Some(s) => s,
+            None => {
+                self.svcs.push(SvcState {
+                    counts: FxHashMap::default(),
+                });
+                (self.svcs.len() - 1) as u32
+            }
+        };
         self.service_index.insert(id.clone(), s);
         s
+    }
+
+    fn remove_service(&mut self, id: &ServiceId) {
+        let Some(&s) = self.service_index.get(id) else {
+            return;
+        };
+        let tasks: Vec<TaskId> = self
+            .tasks
+            .iter()
+            .filter(|(_, r)| r.svc == s)
+            .map(|(t, _)| t.clone())
+            .collect();
+        for t in &tasks {
+            self.finish_task(t, None);
+        }
+        let nodes: Vec<u32> = self.nodes.with_failures.iter().copied().collect();
+        for i in nodes {
+            let f = &mut self.nodes.slots[i as usize].failures;
+            f.retain(|&(svc, _)| svc != s);
+            if f.is_empty() {
+                self.nodes.with_failures.remove(&i);
+            }
+        }
+        self.svcs[s as usize].counts = FxHashMap::default();
+        self.service_index.remove(id);
+        self.free_svcs.push(s);
     }
 
     /// Applies several deltas in order; stops at the first error (earlier ones stay applied).
@@ -247,6 +281,10 @@ impl Engine {
             }
             Delta::TaskRemoved(task) => {
                 self.finish_task(&task, None);
+                Ok(())
+            }
+            Delta::ServiceRemoved(service) => {
+                self.remove_service(&service);
                 Ok(())
             }
         }

@@ -839,3 +839,45 @@ fn engine_and_outcomes_can_move_between_threads() {
     send_sync::<Delta>();
     send_sync::<SchedError>();
 }
+
+#[test]
+fn removing_a_service_releases_its_tasks_failures_and_slot() {
+    let mut e = engine((0..2).map(node));
+    e.schedule(group(
+        "old",
+        4,
+        TaskSpec::default().with_reservation(1.0, GIB),
+    ))
+    .unwrap();
+    for k in 0..5 {
+        let id = format!("f{k}");
+        e.apply(Delta::TaskPlaced(PlacedTask::new(
+            id.as_str(),
+            "old",
+            "n0",
+            0,
+            0,
+        )))
+        .unwrap();
+        e.apply(Delta::TaskFinished {
+            task: id.into(),
+            failed_at_ms: Some(0),
+        })
+        .unwrap();
+    }
+    assert_eq!(e.recent_failures(&"n0".into(), &"old".into()), 5);
+    e.apply(Delta::ServiceRemoved("old".into())).unwrap();
+    e.apply(Delta::ServiceRemoved("old".into())).unwrap();
+    assert_eq!(e.task_count(), 0);
+    assert_eq!(
+        e.free_resources(&"n0".into()),
+        Some((4_000_000_000, 8 * GIB as i64))
+    );
+    assert_eq!(e.recent_failures(&"n0".into(), &"old".into()), 0);
+    // A new service takes the freed slot and inherits neither counts nor failures.
+    let out = e.schedule(group("new", 2, TaskSpec::default())).unwrap();
+    let mut nodes: Vec<_> = out.assignments.iter().map(|a| a.node.to_string()).collect();
+    nodes.sort();
+    assert_eq!(nodes, ["n0", "n1"]);
+    assert_eq!(e.task_counts(&"n0".into(), &"new".into()), Some((1, 1)));
+}
