@@ -7,6 +7,7 @@ use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use swarm_store::transport::conformance::{SuiteHandler, TransportHarness, run_transport_suite};
 use swarm_store::transport::inproc::{
     DEFAULT_INPROC_CALL_TIMEOUT, InProcConfig, InProcNetwork, LinkFaults,
 };
@@ -370,4 +371,36 @@ async fn arc_of_a_transport_is_a_transport() {
     net.register(B, Echo::default());
     let shared = Arc::new(net.endpoint(A));
     assert_eq!(via(&shared).await.unwrap(), "1:arc");
+}
+
+struct InProcHarness(InProcNetwork);
+
+impl TransportHarness for InProcHarness {
+    type Transport = swarm_store::transport::inproc::InProcTransport;
+    async fn serve(&mut self, member: MemberId, handler: SuiteHandler) {
+        self.0.register(member, handler);
+    }
+    async fn stop(&mut self, member: MemberId) {
+        self.0.crash(member);
+    }
+    async fn transport(&mut self, member: MemberId) -> Self::Transport {
+        self.0.endpoint(member)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn passes_the_transport_conformance_suite() {
+    run_transport_suite(InProcHarness(InProcNetwork::new(11))).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn passes_the_conformance_suite_with_delays_and_duplicates() {
+    let net = InProcNetwork::new(12);
+    net.set_default_faults(
+        LinkFaults::none()
+            .with_delay(Duration::from_millis(1), Duration::from_millis(30))
+            .with_duplicate_probability(0.2),
+    )
+    .unwrap();
+    run_transport_suite(InProcHarness(net)).await;
 }

@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use swarm_store::transport::conformance::{SuiteHandler, TransportHarness, run_transport_suite};
 use swarm_store::transport::tcp::{
     PeerAddress, TcpConfig, TcpServer, TcpTransport, common_name_identifier,
     member_id_from_common_name,
@@ -439,4 +440,66 @@ async fn changing_a_peer_address_moves_the_connection() {
         client.call(SERVER, b("x")).await,
         Err(TransportError::UnknownPeer(SERVER))
     ));
+}
+
+/// Serves members over TCP with mutual TLS; restarted members keep their address.
+struct TcpHarness {
+    ca: Ca,
+    servers: std::collections::HashMap<MemberId, TcpServer>,
+    addresses: std::collections::HashMap<MemberId, SocketAddr>,
+    transports: Vec<Arc<TcpTransport>>,
+}
+
+impl TransportHarness for TcpHarness {
+    type Transport = Arc<TcpTransport>;
+    async fn serve(&mut self, member: MemberId, handler: SuiteHandler) {
+        let addr = self
+            .addresses
+            .get(&member)
+            .copied()
+            .unwrap_or_else(any_port);
+        let server = TcpServer::bind(
+            addr,
+            server_config(&self.ca, member),
+            common_name_identifier(),
+            TcpConfig::default(),
+            handler,
+        )
+        .await
+        .unwrap();
+        self.addresses.insert(member, server.local_addr());
+        for t in &self.transports {
+            t.set_peer(member, PeerAddress::new(server.local_addr()));
+        }
+        self.servers.insert(member, server);
+    }
+    async fn stop(&mut self, member: MemberId) {
+        if let Some(server) = self.servers.remove(&member) {
+            server.shutdown().await;
+        }
+    }
+    async fn transport(&mut self, member: MemberId) -> Arc<TcpTransport> {
+        let t = Arc::new(TcpTransport::new(
+            member,
+            client_config(&self.ca, &self.ca, member),
+            common_name_identifier(),
+            TcpConfig::default(),
+        ));
+        for (m, addr) in &self.addresses {
+            t.set_peer(*m, PeerAddress::new(*addr));
+        }
+        self.transports.push(t.clone());
+        t
+    }
+}
+
+#[tokio::test]
+async fn passes_the_transport_conformance_suite() {
+    run_transport_suite(TcpHarness {
+        ca: new_ca("suite ca"),
+        servers: Default::default(),
+        addresses: Default::default(),
+        transports: Vec::new(),
+    })
+    .await;
 }

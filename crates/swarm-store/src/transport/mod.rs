@@ -5,6 +5,7 @@
 //! in-process network with seeded fault injection, and TCP with length-prefixed frames and mutual
 //! TLS.
 
+pub mod conformance;
 pub mod error;
 mod handler;
 pub mod inproc;

@@ -22,7 +22,23 @@ struct Wire<'a> {
     request_id: u64,
     kind: Kind,
     #[serde(borrow)]
-    body: &'a [u8],
+    body: RawBytes<'a>,
+}
+
+/// A byte string serialized with `serialize_bytes` (one copy) rather than as a sequence of
+/// `u8` (one call per byte); postcard writes both the same way: a varint length and the bytes.
+struct RawBytes<'a>(&'a [u8]);
+
+impl Serialize for RawBytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawBytes<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'de [u8]>::deserialize(deserializer).map(RawBytes)
+    }
 }
 
 /// A decoded envelope; `body` shares the frame's buffer.
@@ -54,7 +70,7 @@ pub(crate) fn encode(request_id: u64, kind: Kind, body: &[u8]) -> Result<Bytes, 
         let exact = postcard::experimental::serialized_size(&Wire {
             request_id,
             kind,
-            body,
+            body: RawBytes(body),
         })
         .map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
         if exact > MAX_FRAME_BYTES {
@@ -66,7 +82,7 @@ pub(crate) fn encode(request_id: u64, kind: Kind, body: &[u8]) -> Result<Bytes, 
         &Wire {
             request_id,
             kind,
-            body,
+            body: RawBytes(body),
         },
         out,
     )
@@ -87,7 +103,7 @@ pub(crate) fn decode(frame: Bytes) -> Result<Envelope, EnvelopeError> {
     Ok(Envelope {
         request_id: wire.request_id,
         kind: wire.kind,
-        body: frame.slice_ref(wire.body),
+        body: frame.slice_ref(wire.body.0),
     })
 }
 
@@ -103,6 +119,13 @@ mod tests {
         assert_eq!(env.request_id, u64::MAX);
         assert_eq!(env.kind, Kind::Response);
         assert_eq!(&env.body[..], b"hello");
+    }
+
+    #[test]
+    fn body_is_written_as_postcard_bytes() {
+        // request_id 5, kind Response (1), body: varint length 3 then the bytes.
+        let frame = encode(5, Kind::Response, b"abc").unwrap();
+        assert_eq!(&frame[..], &[5, 1, 3, b'a', b'b', b'c']);
     }
 
     #[test]
