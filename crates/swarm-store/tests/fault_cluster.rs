@@ -16,11 +16,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swarm_store::check::{CheckConfig, History, Op, OpId, Outcome, Output, Verdict, check};
-use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
+use swarm_store::storage::disk::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
+use swarm_store::storage::{
+    AppendTicket, LogPosition, LogRecord, LogState, LogStorage, MemLogStorage, MemSnapshotStore,
+    SnapshotStore, StorageError, StoredSnapshot,
+};
 use swarm_store::transport::inproc::{InProcConfig, InProcNetwork, LinkFaults};
 use swarm_store::transport::{SplitMix64, TransportError};
 use swarm_store::{MemberId, Store, StoreConfig, StoreError, StoreRpc};
@@ -29,8 +35,10 @@ use tokio::time::Instant;
 /// Seeds per test in the normal run (two tests of each size: 2 × 70 + 2 × 30 = 200).
 const SEEDS_THREE_MEMBERS: u64 = 140;
 const SEEDS_FIVE_MEMBERS: u64 = 60;
+/// Seeds of the on-disk variant (real files and fsync: slower), on top of the others.
+const SEEDS_ON_DISK: u64 = 10;
 /// Virtual time the faults last.
-const FAULT_PHASE: Duration = Duration::from_secs(3);
+const FAULT_PHASE: Duration = Duration::from_secs(2);
 /// The store's request deadline inside the simulation.
 const CLIENT_REQUEST_TIMEOUT_MS: u64 = 1_000;
 /// Virtual time allowed for the cluster to recover after the faults stop.
@@ -59,13 +67,126 @@ struct Scenario {
     /// Clients read with `get_local` (stale reads allowed) instead of linearizable `get`: a
     /// deliberately broken client that the check must catch.
     stale_reads: bool,
+    /// Members keep their log and snapshots in files (the disk storage, fsync and all) instead
+    /// of memory, and crashes drop and reopen them.
+    on_disk: bool,
 }
 
 /// One member's storage, kept across its restarts.
+#[derive(Clone)]
+enum Disk {
+    Memory {
+        log: MemLogStorage,
+        snapshots: MemSnapshotStore,
+    },
+    /// Directories of the disk log and snapshot store.
+    Files { log: PathBuf, snapshots: PathBuf },
+}
+
+/// Attempts at reopening a member's files while the crashed incarnation still holds the lock.
+const REOPEN_ATTEMPTS: usize = 100;
+
+/// Disk I/O in flight across the simulation. While it is non-zero, [`hold_clock`] keeps the
+/// runtime busy so the paused clock does not jump ahead while a writer thread syncs a file
+/// (which would look like a disk taking seconds per fsync and starve everything of time).
 #[derive(Clone, Default)]
-struct Disk {
-    log: MemLogStorage,
-    snapshots: MemSnapshotStore,
+struct IoGate {
+    in_flight: Arc<AtomicUsize>,
+    started: Arc<tokio::sync::Notify>,
+}
+
+/// Counts one I/O operation for as long as it lives.
+struct IoPass(Arc<AtomicUsize>);
+
+impl IoGate {
+    fn enter(&self) -> IoPass {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.started.notify_one();
+        IoPass(self.in_flight.clone())
+    }
+}
+
+impl Drop for IoPass {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Keeps virtual time still while disk I/O is in flight: spins (yielding, with tiny real
+/// sleeps) until it completes.
+async fn hold_clock(gate: IoGate) {
+    loop {
+        gate.started.notified().await;
+        while gate.in_flight.load(Ordering::SeqCst) > 0 {
+            std::thread::sleep(Duration::from_micros(20));
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// A log whose operations are counted by an [`IoGate`].
+struct GatedLog<L> {
+    inner: L,
+    gate: IoGate,
+}
+
+impl<L: LogStorage> LogStorage for GatedLog<L> {
+    async fn append(&self, records: Vec<LogRecord>) -> Result<AppendTicket, StorageError> {
+        let pass = self.gate.enter();
+        let ticket = self.inner.append(records).await?;
+        let (tx, gated) = AppendTicket::pending();
+        tokio::spawn(async move {
+            let result = ticket.await;
+            drop(pass);
+            let _ = tx.send(result);
+        });
+        Ok(gated)
+    }
+    async fn truncate(&self, index: u64) -> Result<(), StorageError> {
+        let _pass = self.gate.enter();
+        self.inner.truncate(index).await
+    }
+    async fn purge(&self, upto: LogPosition) -> Result<(), StorageError> {
+        let _pass = self.gate.enter();
+        self.inner.purge(upto).await
+    }
+    async fn read(&self, range: RangeInclusive<u64>) -> Result<Vec<LogRecord>, StorageError> {
+        let _pass = self.gate.enter();
+        self.inner.read(range).await
+    }
+    async fn state(&self) -> Result<LogState, StorageError> {
+        self.inner.state().await
+    }
+    async fn save_vote(&self, vote: &[u8]) -> Result<(), StorageError> {
+        let _pass = self.gate.enter();
+        self.inner.save_vote(vote).await
+    }
+    async fn read_vote(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.read_vote().await
+    }
+    async fn save_committed(&self, committed: Option<LogPosition>) -> Result<(), StorageError> {
+        self.inner.save_committed(committed).await
+    }
+    async fn read_committed(&self) -> Result<Option<LogPosition>, StorageError> {
+        self.inner.read_committed().await
+    }
+}
+
+/// A snapshot store whose operations are counted by an [`IoGate`].
+struct GatedSnapshots<S> {
+    inner: S,
+    gate: IoGate,
+}
+
+impl<S: SnapshotStore> SnapshotStore for GatedSnapshots<S> {
+    async fn save(&self, snapshot: StoredSnapshot) -> Result<(), StorageError> {
+        let _pass = self.gate.enter();
+        self.inner.save(snapshot).await
+    }
+    async fn load(&self) -> Result<Option<StoredSnapshot>, StorageError> {
+        let _pass = self.gate.enter();
+        self.inner.load().await
+    }
 }
 
 struct Sim {
@@ -73,6 +194,9 @@ struct Sim {
     seed: u64,
     net: InProcNetwork,
     disks: BTreeMap<u64, Disk>,
+    /// Holds the members' directories (removed when the run ends).
+    _dir: Option<tempfile::TempDir>,
+    io: IoGate,
     running: Mutex<BTreeMap<u64, Store>>,
     clock: AtomicU64,
     history: Mutex<Kv>,
@@ -116,13 +240,41 @@ impl Sim {
     }
 
     async fn start(&self, id: u64) -> Result<Store, String> {
-        let disk = self.disks[&id].clone();
         let rpc = StoreRpc::new();
         self.net.register(MemberId(id), rpc.clone());
         let transport = self.net.endpoint(MemberId(id));
-        let store = Store::open(self.config(id), disk.log, disk.snapshots, transport, &rpc)
-            .await
-            .map_err(|e| format!("member {id} failed to open: {e}"))?;
+        let opened = match self.disks[&id].clone() {
+            Disk::Memory { log, snapshots } => {
+                Store::open(self.config(id), log, snapshots, transport, &rpc).await
+            }
+            Disk::Files { log, snapshots } => {
+                // The crashed incarnation may still hold the log's lock for a moment.
+                let mut attempt = 0;
+                let log = loop {
+                    match DiskLogStorage::open(&log, DiskLogOptions::default()) {
+                        Ok(l) => break l,
+                        Err(e) if attempt < REOPEN_ATTEMPTS => {
+                            attempt += 1;
+                            let _ = e;
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                        Err(e) => return Err(format!("member {id}: reopening its log: {e}")),
+                    }
+                };
+                let snapshots = DiskSnapshotStore::open(&snapshots)
+                    .map_err(|e| format!("member {id}: opening its snapshots: {e}"))?;
+                let log = GatedLog {
+                    inner: log,
+                    gate: self.io.clone(),
+                };
+                let snapshots = GatedSnapshots {
+                    inner: snapshots,
+                    gate: self.io.clone(),
+                };
+                Store::open(self.config(id), log, snapshots, transport, &rpc).await
+            }
+        };
+        let store = opened.map_err(|e| format!("member {id} failed to open: {e}"))?;
         self.running.lock().unwrap().insert(id, store.clone());
         Ok(store)
     }
@@ -629,13 +781,29 @@ async fn simulate(scenario: Scenario, seed: u64) -> Result<Run, (String, Vec<Str
             call_timeout: NET_CALL_TIMEOUT,
         },
     );
+    let dir = scenario.on_disk.then(|| tempfile::tempdir().unwrap());
+    let disks = (1..=scenario.members)
+        .map(|id| {
+            let disk = match &dir {
+                None => Disk::Memory {
+                    log: MemLogStorage::new(),
+                    snapshots: MemSnapshotStore::new(),
+                },
+                Some(d) => Disk::Files {
+                    log: d.path().join(format!("member-{id}/log")),
+                    snapshots: d.path().join(format!("member-{id}/snapshots")),
+                },
+            };
+            (id, disk)
+        })
+        .collect();
     let sim = Arc::new(Sim {
         scenario,
         seed,
         net,
-        disks: (1..=scenario.members)
-            .map(|id| (id, Disk::default()))
-            .collect(),
+        disks,
+        _dir: dir,
+        io: IoGate::default(),
         running: Mutex::new(BTreeMap::new()),
         clock: AtomicU64::new(1),
         history: Mutex::new(History::new()),
@@ -645,6 +813,7 @@ async fn simulate(scenario: Scenario, seed: u64) -> Result<Run, (String, Vec<Str
     });
     let fail = |sim: &Sim, e: String| (e, sim.log.lock().unwrap().clone());
     let wall = std::time::Instant::now();
+    let clock_holder = tokio::spawn(hold_clock(sim.io.clone()));
 
     // A healthy cluster first.
     let first = sim.start(1).await.map_err(|e| fail(&sim, e))?;
@@ -725,6 +894,7 @@ async fn simulate(scenario: Scenario, seed: u64) -> Result<Run, (String, Vec<Str
     for store in stores {
         let _ = store.shutdown().await;
     }
+    clock_holder.abort();
     let during_faults = || history.ops().iter().filter(|o| o.client != 0);
     Ok(Run {
         ops: history.len(),
@@ -866,6 +1036,7 @@ fn three_members() {
             snapshot_every: 40,
             duplicates: false,
             stale_reads: false,
+            on_disk: false,
         },
         0,
         SEEDS_THREE_MEMBERS / 2,
@@ -881,6 +1052,7 @@ fn three_members_duplicating_links() {
             snapshot_every: 1000,
             duplicates: true,
             stale_reads: false,
+            on_disk: false,
         },
         10_000,
         SEEDS_THREE_MEMBERS / 2,
@@ -896,6 +1068,7 @@ fn five_members() {
             snapshot_every: 40,
             duplicates: false,
             stale_reads: false,
+            on_disk: false,
         },
         20_000,
         SEEDS_FIVE_MEMBERS / 2,
@@ -911,6 +1084,7 @@ fn five_members_duplicating_links() {
             snapshot_every: 1000,
             duplicates: true,
             stale_reads: false,
+            on_disk: false,
         },
         30_000,
         SEEDS_FIVE_MEMBERS / 2,
@@ -927,6 +1101,7 @@ fn stale_local_reads_are_caught() {
         snapshot_every: 1000,
         duplicates: false,
         stale_reads: true,
+        on_disk: false,
     };
     for seed in seeds_to_run(40_000, 30) {
         if let Err(e) = run_seed(scenario, seed) {
@@ -942,4 +1117,20 @@ fn stale_local_reads_are_caught() {
         }
     }
     panic!("30 seeds of stale local reads all passed the linearizability check");
+}
+
+#[test]
+fn three_members_on_disk() {
+    run_scenario(
+        Scenario {
+            name: "three_members_on_disk",
+            members: 3,
+            snapshot_every: 40,
+            duplicates: false,
+            stale_reads: false,
+            on_disk: true,
+        },
+        50_000,
+        SEEDS_ON_DISK,
+    );
 }

@@ -503,3 +503,26 @@ async fn passes_the_transport_conformance_suite() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_silent_client_is_cut_off_after_the_handshake_timeout() {
+    let ca = new_ca("test ca");
+    let config = TcpConfig {
+        handshake_timeout: Duration::from_millis(200),
+        ..TcpConfig::default()
+    };
+    let server = TcpServer::bind(
+        any_port(),
+        server_config(&ca, SERVER),
+        common_name_identifier(),
+        config,
+        Handler::default(),
+    )
+    .await
+    .unwrap();
+    // Connects and says nothing: the server must not wait forever.
+    let mut silent = TcpStream::connect(server.local_addr()).await.unwrap();
+    assert_closed_by_server(&mut silent).await;
+    let client = client_for(&ca, server.local_addr());
+    assert!(client.call(SERVER, b("x")).await.is_ok());
+}
