@@ -9,3 +9,8 @@ pub mod runtime;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod validate;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
