@@ -377,3 +377,28 @@ async fn damage_inside_the_last_group_is_cut_even_with_valid_frames_after_it() {
         );
     }
 }
+
+/// Nothing in the disk storage needs a tokio runtime: another executor can drive it.
+#[test]
+fn works_outside_a_tokio_runtime() {
+    let dir = tempfile::tempdir().expect("tmp");
+    futures::executor::block_on(async {
+        let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default().with_cache_bytes(0))
+            .expect("open");
+        for i in 1..=3 {
+            log.append(vec![record(i)])
+                .await
+                .expect("append")
+                .await
+                .expect("durable");
+        }
+        assert_records(&log, 3).await; // read from the files
+        let snapshots = DiskSnapshotStore::open(dir.path()).expect("snapshots");
+        let snapshot = StoredSnapshot {
+            meta: "m".into(),
+            data: "d".into(),
+        };
+        snapshots.save(snapshot.clone()).await.expect("save");
+        assert_eq!(snapshots.load().await.expect("load"), Some(snapshot));
+    });
+}

@@ -28,6 +28,22 @@ pub(crate) fn corrupt(path: &Path, detail: impl Into<String>) -> StorageError {
     }
 }
 
+/// Runs blocking file work on tokio's blocking pool when inside a tokio runtime (so async
+/// workers are not held up), or right here otherwise.
+pub(crate) async fn run_blocking<T, F>(what: &str, work: F) -> Result<T, StorageError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StorageError> + Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle
+            .spawn_blocking(work)
+            .await
+            .map_err(|e| StorageError::Closed(format!("{what} task failed: {e}")))?,
+        Err(_) => work(),
+    }
+}
+
 /// Makes the directory's entries (creations, renames, removals) durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     File::open(dir)

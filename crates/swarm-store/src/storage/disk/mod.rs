@@ -251,6 +251,15 @@ impl DiskLogStorage {
                 )
             })?;
         let recovered = recovery::recover(&dir, options.cache_bytes)?;
+        tracing::debug!(
+            dir = %dir.display(),
+            records = recovered.index.slots.len(),
+            last = ?recovered.index.last(),
+            last_purged = ?recovered.index.last_purged,
+            segments = recovered.writer.segments.len(),
+            cut_bytes = recovered.cut_bytes,
+            "opened the write-ahead log"
+        );
         let shared = Arc::new(Shared {
             index: std::sync::Mutex::new(recovered.index),
             stats: Default::default(),
@@ -487,7 +496,7 @@ impl LogStorage for DiskLogStorage {
         }
         let dir = self.inner.dir.clone();
         let cipher = self.inner.cipher.clone();
-        tokio::task::spawn_blocking(move || {
+        files::run_blocking("log read", move || {
             plan.into_iter()
                 .map(|p| match p {
                     ReadPlan::Cached(r) => Ok(r),
@@ -501,7 +510,6 @@ impl LogStorage for DiskLogStorage {
                 .collect()
         })
         .await
-        .map_err(|e| StorageError::Closed(format!("log read task failed: {e}")))?
     }
 
     async fn state(&self) -> Result<LogState, StorageError> {

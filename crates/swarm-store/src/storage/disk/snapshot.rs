@@ -161,15 +161,11 @@ impl DiskSnapshotStore {
 impl SnapshotStore for DiskSnapshotStore {
     async fn save(&self, snapshot: StoredSnapshot) -> Result<(), StorageError> {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.save_blocking(&snapshot))
-            .await
-            .map_err(|e| StorageError::Closed(format!("snapshot save task failed: {e}")))?
+        super::files::run_blocking("snapshot save", move || store.save_blocking(&snapshot)).await
     }
 
     async fn load(&self) -> Result<Option<StoredSnapshot>, StorageError> {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.load_blocking())
-            .await
-            .map_err(|e| StorageError::Closed(format!("snapshot load task failed: {e}")))?
+        super::files::run_blocking("snapshot load", move || store.load_blocking()).await
     }
 }
