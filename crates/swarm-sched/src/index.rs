@@ -4,6 +4,10 @@
 /// Slot not in the index.
 const NOT_INDEXED: u32 = u32::MAX;
 
+/// Nodes with this many tasks or more share the last bucket (which is then not ordered by
+/// total: readers take all of it at once). Bounds the bucket table.
+pub(crate) const LAST_BUCKET: usize = 4096;
+
 /// Buckets of node slots by total task count. Inside a bucket, order is the order of
 /// arrival (deterministic for a given sequence of calls).
 #[derive(Debug, Clone, Default)]
@@ -36,11 +40,11 @@ impl TotalIndex {
         if self.contains(i) {
             return;
         }
-        let b = total as usize;
+        let b = (total as usize).min(LAST_BUCKET);
         if self.buckets.len() <= b {
             self.buckets.resize_with(b + 1, Vec::new);
         }
-        self.bucket_of[i as usize] = total;
+        self.bucket_of[i as usize] = b as u32;
         self.pos[i as usize] = self.buckets[b].len() as u32;
         self.buckets[b].push(i);
         self.low = self.low.min(b);
@@ -63,7 +67,9 @@ impl TotalIndex {
 
     /// Moves an indexed slot to the bucket of `total` (no-op if absent or unchanged).
     pub(crate) fn set(&mut self, i: u32, total: u32) {
-        if self.contains(i) && self.bucket_of[i as usize] != total {
+        if self.contains(i)
+            && self.bucket_of[i as usize] as usize != (total as usize).min(LAST_BUCKET)
+        {
             self.remove(i);
             self.insert(i, total);
         }

@@ -7,6 +7,7 @@ use crate::filters::Compiled;
 use crate::hash::FxHashMap;
 use crate::heap::{MinHeap, SLOT_BITS, SLOT_MASK};
 use crate::ids::{NodeId, ServiceId, TaskId};
+use crate::index::LAST_BUCKET;
 use crate::intern::{Interner, Sym};
 use crate::task::TaskGroup;
 use crate::task_index::{MAX_TASKS, TaskIndex};
@@ -255,6 +256,18 @@ impl Run<'_> {
         placed
     }
 
+    #[inline]
+    fn key_of(&self, i: u32) -> u64 {
+        rank_key(
+            self.nodes,
+            self.svc_count,
+            self.fail,
+            self.c,
+            self.strategy,
+            i as usize,
+        )
+    }
+
     /// The next node from the total-count index (fewest tasks first) that has no task of the
     /// service and no failure rank, passes the static filters and fits one task.
     fn pull(&self, cur: &mut (usize, usize)) -> Option<u32> {
@@ -291,16 +304,17 @@ impl Run<'_> {
         while self.cursor < self.group.len() {
             if frontier.is_none() && !exhausted {
                 match self.pull(&mut cur) {
+                    Some(i) if cur.0 >= LAST_BUCKET => {
+                        // The last bucket is not ordered by total: take all of it, exactly keyed.
+                        let mut next = Some(i);
+                        while let Some(j) = next {
+                            heap.push(self.key_of(j));
+                            next = self.pull(&mut cur);
+                        }
+                        exhausted = true;
+                    }
                     Some(i) => {
-                        let key = rank_key(
-                            self.nodes,
-                            self.svc_count,
-                            self.fail,
-                            self.c,
-                            self.strategy,
-                            i as usize,
-                        );
-                        heap.push(key);
+                        heap.push(self.key_of(i));
                         frontier = Some(i);
                     }
                     None => exhausted = true,

@@ -881,3 +881,27 @@ fn removing_a_service_releases_its_tasks_failures_and_slot() {
     assert_eq!(nodes, ["n0", "n1"]);
     assert_eq!(e.task_counts(&"n0".into(), &"new".into()), Some((1, 1)));
 }
+
+#[test]
+fn nodes_beyond_the_last_count_bucket_are_still_ranked_exactly() {
+    let mut e = engine((0..3).map(node));
+    e.apply(Delta::NodeUpdated(
+        node(2).with_availability(Availability::Drain),
+    ))
+    .unwrap();
+    // n0 reaches the shared last bucket first with more tasks than n1.
+    for (n, count) in [("n0", 5000), ("n1", 4500)] {
+        for k in 0..count {
+            e.apply(Delta::TaskPlaced(PlacedTask::new(
+                format!("{n}.{k}"),
+                "bulk",
+                n,
+                0,
+                0,
+            )))
+            .unwrap();
+        }
+    }
+    let out = e.schedule(group("s", 1, TaskSpec::default())).unwrap();
+    assert_eq!(out.assignments[0].node.as_str(), "n1");
+}
