@@ -6,7 +6,7 @@ use crate::error::SchedError;
 use crate::filters::Compiled;
 use crate::ids::{NodeId, ServiceId};
 use crate::node::HostPort;
-use crate::task::TaskSpec;
+use crate::task::{PendingTask, TaskSpec};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -306,6 +306,27 @@ impl Engine {
                 }
             })
             .collect())
+    }
+
+    /// [`Engine::explain`] for a pending task (its service and spec).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use swarm_sched::{Delta, Engine, NodeSpec, PendingTask, Rejection, TaskSpec};
+    /// let mut e = Engine::default();
+    /// e.apply(Delta::NodeAdded(NodeSpec::new("a", "a").with_capacity(1.0, 1 << 30))).unwrap();
+    /// let task = PendingTask {
+    ///     id: "web.1".into(),
+    ///     service: "web".into(),
+    ///     spec_version: 1,
+    ///     spec: Arc::new(TaskSpec::default().with_reservation(2.0, 0)),
+    /// };
+    /// let v = e.explain_task(&task).unwrap();
+    /// assert_eq!(v[0].rejection, Some(Rejection::Cpu));
+    /// assert_eq!(v[0].to_string(), "a: lacks 2 CPU");
+    /// ```
+    pub fn explain_task(&self, task: &PendingTask) -> Result<Vec<NodeVerdict>, SchedError> {
+        self.explain(&task.service, &task.spec)
     }
 
     /// The per-filter summary for a task of `service` with `spec` right now (whether or not
