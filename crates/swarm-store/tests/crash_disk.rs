@@ -2,6 +2,9 @@
 //! a pipe; the parent SIGKILLs it at random moments, reopens the log and proves that every
 //! acknowledged write is present with the right bytes and that nothing else is served.
 //!
+//! Half the kills also simulate a power loss: the last write group, when the parent never saw
+//! it acknowledged, is cut short or gets a flipped byte, and recovery must cut it.
+//!
 //! The child is this test binary itself, re-executed with `CRASH_CHILD_ENV` set, running the
 //! ignored test `crash_child`. The seed is printed; `SWARM_CRASH_SEED=<n>` replays a run and
 //! `SWARM_CRASH_CYCLES=<n>` changes the number of kills (default `DEFAULT_CYCLES`).
@@ -264,7 +267,7 @@ impl Model {
 }
 
 /// Opens the log after a crash and checks it against the model; then resets the model to
-/// what is on disk (the next child continues from there).
+/// what is on disk (the next child continues from there). Returns the bytes of torn tail cut.
 async fn verify(dir: &Path, model: &mut Model, cycle: u64) -> Result<u64, String> {
     let log = DiskLogStorage::open(dir, options()).map_err(|e| format!("reopen: {e}"))?;
     let state = log.state().await.map_err(|e| e.to_string())?;
@@ -333,7 +336,89 @@ async fn verify(dir: &Path, model: &mut Model, cycle: u64) -> Result<u64, String
     model.required = present;
     model.acked_purge = purged;
     model.votes = BTreeSet::from([vote]);
-    Ok(records.len() as u64)
+    Ok(log.stats().recovered_cut_bytes)
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut b = [0; 8];
+    b.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> usize {
+    let mut b = [0; 4];
+    b.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(b) as usize
+}
+
+/// Simulates a power loss on top of the kill: damages the last write group of the last
+/// segment (cut short at a random point, or one byte flipped) when the parent never saw that
+/// group acknowledged, as a torn write would. Uses the documented frame layout: a 20-byte
+/// segment header, then groups; a frame is `magic | body_len u32 | crc u32 | kind u8 | a u64 |
+/// b u64 | payload`; a group starts with a kind-5 frame whose `b` is the group's length after it.
+fn tear_unacknowledged_tail(dir: &Path, lines: &[String], rng: &mut Rng) {
+    // The last acknowledged append, if nothing durable (a truncate) was acknowledged after it.
+    let Some(last_ack) = lines.iter().rposition(|l| l.starts_with('A')) else {
+        return;
+    };
+    if lines[last_ack..].iter().any(|l| l.starts_with('T')) {
+        return;
+    }
+    let nums: Vec<u64> = lines[last_ack]
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let (last, term) = (nums[1], nums[2]);
+    let mut segments: Vec<_> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wal"))
+        .collect();
+    segments.sort();
+    let Some(segment) = segments.pop() else {
+        return;
+    };
+    let bytes = std::fs::read(&segment).expect("read segment");
+    let (mut pos, mut acked_group_end, mut last_group_start) = (20, None, None);
+    while pos + 29 <= bytes.len() && bytes[pos + 12] == 5 {
+        let group_end = pos + 29 + u64_at(&bytes, pos + 21) as usize;
+        if group_end > bytes.len() {
+            break;
+        }
+        let mut at = pos + 29;
+        while at < group_end {
+            let (kind, a, b) = (
+                bytes[at + 12],
+                u64_at(&bytes, at + 13),
+                u64_at(&bytes, at + 21),
+            );
+            if kind == 1 && a == last && b == term {
+                acked_group_end = Some(group_end);
+            }
+            at += 12 + u32_at(&bytes, at + 4);
+        }
+        last_group_start = Some(pos);
+        pos = group_end;
+    }
+    let (Some(acked_end), Some(start)) = (acked_group_end, last_group_start) else {
+        return; // the acknowledged record is in an earlier segment: leave this one alone
+    };
+    if start < acked_end || pos != bytes.len() {
+        return; // the last group was acknowledged, or the file does not parse as expected
+    }
+    let span = (bytes.len() - start) as u64;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&segment)
+        .expect("open segment");
+    if rng.below(2) == 0 {
+        file.set_len(start as u64 + rng.below(span)).expect("cut");
+    } else {
+        let at = start as u64 + rng.below(span);
+        let mut damaged = bytes[at as usize..=at as usize].to_vec();
+        damaged[0] ^= 1 << rng.below(8);
+        std::os::unix::fs::FileExt::write_all_at(&file, &damaged, at).expect("flip");
+    }
 }
 
 #[test]
@@ -363,7 +448,7 @@ fn acknowledged_writes_survive_sigkill() {
         ..Model::default()
     };
     let mut acked_total = 0u64;
-    let (mut truncates, mut purges) = (0u64, 0u64);
+    let (mut truncates, mut purges, mut torn_tails) = (0u64, 0u64, 0u64);
     for cycle in 0..cycles {
         let child_seed = rng.next();
         let mut child = Command::new(&exe)
@@ -410,7 +495,11 @@ fn acknowledged_writes_survive_sigkill() {
         child.wait().expect("reap the child");
         reader.join().expect("reader thread");
         let mut acks = 0;
-        for line in rx.try_iter() {
+        let lines: Vec<String> = rx.try_iter().collect();
+        if rng.below(2) == 0 {
+            tear_unacknowledged_tail(dir.path(), &lines, &mut rng);
+        }
+        for line in lines {
             match line.as_bytes().first() {
                 Some(b'A') => acks += 1,
                 Some(b'T') => truncates += 1,
@@ -422,13 +511,14 @@ fn acknowledged_writes_survive_sigkill() {
             }
         }
         acked_total += acks;
-        if let Err(e) = runtime.block_on(verify(dir.path(), &mut model, cycle)) {
-            panic!("seed {seed} cycle {cycle}: {e}");
+        match runtime.block_on(verify(dir.path(), &mut model, cycle)) {
+            Ok(cut_bytes) => torn_tails += u64::from(cut_bytes > 0),
+            Err(e) => panic!("seed {seed} cycle {cycle}: {e}"),
         }
     }
     eprintln!(
         "crash test: {cycles} kills; {acked_total} acknowledged appends, {truncates} truncates, \
-         {purges} purges checked"
+         {purges} purges checked; {torn_tails} recoveries cut a torn tail"
     );
     assert!(
         acked_total > cycles,
