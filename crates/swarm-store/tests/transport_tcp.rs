@@ -526,3 +526,36 @@ async fn a_silent_client_is_cut_off_after_the_handshake_timeout() {
     let client = client_for(&ca, server.local_addr());
     assert!(client.call(SERVER, b("x")).await.is_ok());
 }
+
+#[tokio::test]
+async fn a_silent_server_connection_is_abandoned_after_timeouts() {
+    let ca = new_ca("test ca");
+    let listener = TcpListener::bind(any_port()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&ca, SERVER));
+    // Completes the handshake, swallows every request, never answers.
+    let black_hole = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut tls = acceptor.accept(tcp).await.unwrap();
+        assert_closed_by_server(&mut tls).await;
+    });
+    let client = TcpTransport::new(
+        CLIENT,
+        client_config(&ca, &ca, CLIENT),
+        common_name_identifier(),
+        TcpConfig {
+            call_timeout: Duration::from_millis(150),
+            ..TcpConfig::default()
+        },
+    );
+    client.set_peer(SERVER, PeerAddress::new(addr));
+    for _ in 0..2 {
+        let err = client.call(SERVER, b("anyone?")).await.unwrap_err();
+        assert!(matches!(err, TransportError::Timeout(SERVER)), "{err:?}");
+    }
+    // The client gave up on the connection: the black hole sees it closed.
+    tokio::time::timeout(PATIENCE, black_hole)
+        .await
+        .expect("the client kept a dead connection open")
+        .unwrap();
+}

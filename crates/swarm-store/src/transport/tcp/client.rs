@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
@@ -68,6 +68,9 @@ struct PeerLink {
     slots: Arc<Semaphore>,
     queue: mpsc::Sender<Outgoing>,
     pending: Pending,
+    /// Poked when a caller gives up waiting, so the connection can check whether the peer went
+    /// silent.
+    timeouts: Arc<Notify>,
     driver: JoinHandle<()>,
 }
 
@@ -95,6 +98,8 @@ struct Shared {
 ///   responses are matched by request id.
 /// - When the server's certificate maps (through the [`PeerIdentifier`]) to another member
 ///   than the one called, the connection is refused with [`TransportError::Auth`].
+/// - A connection whose peer stays silent for [`TcpConfig::call_timeout`] while callers give
+///   up waiting is presumed dead (host gone, traffic black-holed) and abandoned.
 /// - A broken connection fails its calls in flight with [`TransportError::Unreachable`]; the
 ///   next call reconnects. After a failed attempt the transport waits (from
 ///   [`TcpConfig::reconnect_backoff_min`], doubling to [`TcpConfig::reconnect_backoff_max`]),
@@ -197,11 +202,19 @@ impl TcpTransport {
         }
         let (queue, rx) = mpsc::channel(MAX_IN_FLIGHT_PER_CONNECTION);
         let pending: Pending = Arc::default();
-        let driver = tokio::spawn(drive(self.shared.clone(), to, rx, pending.clone()));
+        let timeouts = Arc::new(Notify::new());
+        let driver = tokio::spawn(drive(
+            self.shared.clone(),
+            to,
+            rx,
+            pending.clone(),
+            timeouts.clone(),
+        ));
         let link = Arc::new(PeerLink {
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT_PER_CONNECTION)),
             queue,
             pending,
+            timeouts,
             driver,
         });
         links.insert(to, link.clone());
@@ -238,6 +251,7 @@ impl TcpTransport {
             let _forget = ForgetOnDrop {
                 pending: &link.pending,
                 request_id,
+                timeouts: &link.timeouts,
             };
             link.queue
                 .send(Outgoing { request_id, frame })
@@ -267,14 +281,19 @@ impl Transport for TcpTransport {
 }
 
 /// Removes a call's entry when the caller stops waiting (response, timeout or cancellation).
+/// A caller that gives up before any answer (its own deadline, or ours) pokes the connection's
+/// watchdog.
 struct ForgetOnDrop<'a> {
     pending: &'a Pending,
     request_id: u64,
+    timeouts: &'a Notify,
 }
 
 impl Drop for ForgetOnDrop<'_> {
     fn drop(&mut self) {
-        lock(self.pending).remove(&self.request_id);
+        if lock(self.pending).remove(&self.request_id).is_some() {
+            self.timeouts.notify_one();
+        }
     }
 }
 
@@ -301,6 +320,7 @@ async fn drive(
     to: MemberId,
     mut queue: mpsc::Receiver<Outgoing>,
     pending: Pending,
+    timeouts: Arc<Notify>,
 ) {
     let min = shared.config.reconnect_backoff_min;
     let max = shared.config.reconnect_backoff_max.max(min);
@@ -333,7 +353,16 @@ async fn drive(
                 fail(&pending, first.request_id, error);
             }
             Ok(stream) => {
-                let outcome = run_connection(stream, first, &mut queue, &pending, to).await;
+                let outcome = run_connection(
+                    stream,
+                    first,
+                    &mut queue,
+                    &pending,
+                    to,
+                    &timeouts,
+                    shared.config.call_timeout,
+                )
+                .await;
                 tracing::debug!(peer = %to, detail = %outcome.detail, "connection closed");
                 fail_all(&pending, to, &outcome.detail);
                 if outcome.answered {
@@ -417,17 +446,42 @@ struct ConnectionOutcome {
     detail: String,
 }
 
+/// Runs one connection until it breaks. It is also abandoned when a caller gives up waiting
+/// (timeout or cancellation) while the peer has sent nothing for `silence_limit`: a peer that
+/// vanished without closing (host down, connection black-holed) would otherwise keep every later
+/// call waiting for its timeout.
 async fn run_connection(
     stream: TlsStream<TcpStream>,
     first: Outgoing,
     queue: &mut mpsc::Receiver<Outgoing>,
     pending: &Pending,
     to: MemberId,
+    timeouts: &Notify,
+    silence_limit: Duration,
 ) -> ConnectionOutcome {
     let (rd, wr) = tokio::io::split(stream);
     let mut reader = FramedRead::new(rd, codec());
     let mut writer = FramedWrite::new(wr, codec());
     let mut answered = false;
+    let opened = Instant::now();
+    // Milliseconds after `opened` of the last frame received.
+    let last_frame_ms = AtomicU64::new(0);
+    let since_opened_ms = || u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+
+    let watchdog = async {
+        loop {
+            timeouts.notified().await;
+            let silent = Duration::from_millis(
+                since_opened_ms().saturating_sub(last_frame_ms.load(Ordering::Relaxed)),
+            );
+            if silent >= silence_limit {
+                return format!(
+                    "calls time out and the peer sent nothing for {} ms: connection presumed dead",
+                    silent.as_millis()
+                );
+            }
+        }
+    };
 
     let write_loop = async {
         let mut next = Some(first);
@@ -465,6 +519,7 @@ async fn run_connection(
                 Some(Err(e)) => return format!("read failed: {e}"),
                 Some(Ok(frame)) => frame.freeze(),
             };
+            last_frame_ms.store(since_opened_ms(), Ordering::Relaxed);
             let env = match envelope::decode(frame) {
                 Ok(env) => env,
                 Err(e) => {
@@ -501,6 +556,7 @@ async fn run_connection(
     let detail = tokio::select! {
         detail = write_loop => detail,
         detail = read_loop => detail,
+        detail = watchdog => detail,
     };
     ConnectionOutcome { answered, detail }
 }
