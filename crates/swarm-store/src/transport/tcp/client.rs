@@ -70,8 +70,31 @@ struct PeerLink {
     pending: Pending,
     /// Poked when a caller gives up waiting, so the connection can check whether the peer went
     /// silent.
-    timeouts: Arc<Notify>,
+    timeouts: Arc<GiveUps>,
     driver: JoinHandle<()>,
+}
+
+/// Callers that gave up waiting for an answer, for the connection's watchdog.
+#[derive(Default)]
+struct GiveUps {
+    poke: Notify,
+    /// When the earliest abandoned call (since the watchdog last looked) was sent.
+    earliest_sent: Mutex<Option<Instant>>,
+}
+
+impl GiveUps {
+    fn record(&self, sent: Instant) {
+        let mut earliest = lock(&self.earliest_sent);
+        if earliest.is_none_or(|e| sent < e) {
+            *earliest = Some(sent);
+        }
+        drop(earliest);
+        self.poke.notify_one();
+    }
+
+    fn take(&self) -> Option<Instant> {
+        lock(&self.earliest_sent).take()
+    }
 }
 
 impl Drop for PeerLink {
@@ -202,7 +225,7 @@ impl TcpTransport {
         }
         let (queue, rx) = mpsc::channel(MAX_IN_FLIGHT_PER_CONNECTION);
         let pending: Pending = Arc::default();
-        let timeouts = Arc::new(Notify::new());
+        let timeouts = Arc::new(GiveUps::default());
         let driver = tokio::spawn(drive(
             self.shared.clone(),
             to,
@@ -251,6 +274,7 @@ impl TcpTransport {
             let _forget = ForgetOnDrop {
                 pending: &link.pending,
                 request_id,
+                sent: Instant::now(),
                 timeouts: &link.timeouts,
             };
             link.queue
@@ -286,13 +310,14 @@ impl Transport for TcpTransport {
 struct ForgetOnDrop<'a> {
     pending: &'a Pending,
     request_id: u64,
-    timeouts: &'a Notify,
+    sent: Instant,
+    timeouts: &'a GiveUps,
 }
 
 impl Drop for ForgetOnDrop<'_> {
     fn drop(&mut self) {
         if lock(self.pending).remove(&self.request_id).is_some() {
-            self.timeouts.notify_one();
+            self.timeouts.record(self.sent);
         }
     }
 }
@@ -320,7 +345,7 @@ async fn drive(
     to: MemberId,
     mut queue: mpsc::Receiver<Outgoing>,
     pending: Pending,
-    timeouts: Arc<Notify>,
+    timeouts: Arc<GiveUps>,
 ) {
     let min = shared.config.reconnect_backoff_min;
     let max = shared.config.reconnect_backoff_max.max(min);
@@ -456,7 +481,7 @@ async fn run_connection(
     queue: &mut mpsc::Receiver<Outgoing>,
     pending: &Pending,
     to: MemberId,
-    timeouts: &Notify,
+    timeouts: &GiveUps,
     silence_limit: Duration,
 ) -> ConnectionOutcome {
     let (rd, wr) = tokio::io::split(stream);
@@ -466,18 +491,25 @@ async fn run_connection(
     let opened = Instant::now();
     // Milliseconds after `opened` of the last frame received.
     let last_frame_ms = AtomicU64::new(0);
-    let since_opened_ms = || u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let ms_since_opened = |at: Instant| {
+        u64::try_from(at.saturating_duration_since(opened).as_millis()).unwrap_or(u64::MAX)
+    };
 
+    // A caller gave up on a call sent at `sent`: if nothing at all came back since then and
+    // that was at least `silence_limit` ago, the peer is presumed gone.
     let watchdog = async {
         loop {
-            timeouts.notified().await;
-            let silent = Duration::from_millis(
-                since_opened_ms().saturating_sub(last_frame_ms.load(Ordering::Relaxed)),
-            );
-            if silent >= silence_limit {
+            timeouts.poke.notified().await;
+            let Some(sent) = timeouts.take() else {
+                continue;
+            };
+            let waited = sent.elapsed();
+            if last_frame_ms.load(Ordering::Relaxed) <= ms_since_opened(sent)
+                && waited >= silence_limit
+            {
                 return format!(
-                    "calls time out and the peer sent nothing for {} ms: connection presumed dead",
-                    silent.as_millis()
+                    "the peer sent nothing for {} ms while calls went unanswered: connection presumed dead",
+                    waited.as_millis()
                 );
             }
         }
@@ -519,7 +551,7 @@ async fn run_connection(
                 Some(Err(e)) => return format!("read failed: {e}"),
                 Some(Ok(frame)) => frame.freeze(),
             };
-            last_frame_ms.store(since_opened_ms(), Ordering::Relaxed);
+            last_frame_ms.store(ms_since_opened(Instant::now()), Ordering::Relaxed);
             let env = match envelope::decode(frame) {
                 Ok(env) => env,
                 Err(e) => {
