@@ -402,3 +402,43 @@ fn works_outside_a_tokio_runtime() {
         assert_eq!(snapshots.load().await.expect("load"), Some(snapshot));
     });
 }
+
+#[tokio::test]
+async fn index_limits_are_errors_not_panics() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("open");
+    let at = |index| LogRecord {
+        index,
+        term: 1,
+        payload: "x".into(),
+    };
+    log.append(vec![at(u64::MAX - 1)])
+        .await
+        .expect("append")
+        .await
+        .expect("durable");
+    assert!(matches!(
+        log.append(vec![at(u64::MAX)]).await,
+        Err(StorageError::Contract(_))
+    ));
+    log.purge(LogPosition {
+        term: 1,
+        index: u64::MAX,
+    })
+    .await
+    .expect("purge");
+    assert!(matches!(
+        log.append(vec![at(u64::MAX)]).await,
+        Err(StorageError::Contract(_))
+    ));
+    assert_eq!(log.read(0..=u64::MAX).await.expect("read"), vec![]);
+    drop(log);
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_eq!(
+        log.state().await.expect("state").last,
+        Some(LogPosition {
+            term: 1,
+            index: u64::MAX
+        })
+    );
+}

@@ -84,7 +84,7 @@ impl LogIndex {
 
     /// The index the next append must start at, or `None` when any index may start the log.
     pub(crate) fn next_index(&self) -> Option<u64> {
-        self.last().map(|p| p.index + 1)
+        self.last().map(|p| p.index.saturating_add(1))
     }
 
     /// Adds a record at the end. The caller checked that `index` follows the last record.
@@ -133,8 +133,8 @@ impl LogIndex {
     /// Records where the writer put the frames of append `batch`, then evicts cached payloads
     /// beyond the cache limit (only records already on disk are evicted).
     pub(crate) fn set_locations(&mut self, batch: u64, first_index: u64, locations: &[Location]) {
-        for (index, location) in (first_index..).zip(locations) {
-            let Some(slot) = index
+        for (k, location) in locations.iter().enumerate() {
+            let Some(slot) = (first_index + k as u64)
                 .checked_sub(self.first)
                 .and_then(|i| usize::try_from(i).ok())
                 .and_then(|i| self.slots.get_mut(i))

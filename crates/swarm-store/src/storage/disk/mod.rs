@@ -426,12 +426,15 @@ impl LogStorage for DiskLogStorage {
         Self::check_open(&index)?;
         let first_index = records[0].index;
         let expected = index.next_index().unwrap_or(first_index);
-        for (want, r) in (expected..).zip(records.iter()) {
-            if r.index != want {
-                return Err(StorageError::Contract(format!(
-                    "append of index {} but the next index is {want}",
-                    r.index
-                )));
+        for (k, r) in records.iter().enumerate() {
+            let want = expected.checked_add(k as u64).filter(|w| *w < u64::MAX);
+            if want != Some(r.index) {
+                return Err(StorageError::Contract(match want {
+                    Some(want) => {
+                        format!("append of index {} but the next index is {want}", r.index)
+                    }
+                    None => format!("append of index {}: the log is full", r.index),
+                }));
             }
         }
         let batch = index.next_batch;
