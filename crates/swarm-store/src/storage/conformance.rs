@@ -225,6 +225,20 @@ where
     let log = fresh(h).await;
     append_durable(&log, recs(0..=1, 0), &format!("{rule}: start at index 0")).await;
     assert_eq!(ok(log.state().await, rule).last, Some(pos(0, 1)), "{rule}");
+    drop(log);
+
+    // The end of the index space is an error, not an overflow.
+    let log = fresh(h).await;
+    append_durable(&log, vec![rec(u64::MAX - 1, 1)], rule).await;
+    expect_contract(
+        log.append(vec![rec(u64::MAX, 1)]).await,
+        &format!("{rule}: index u64::MAX"),
+    );
+    ok(log.purge(pos(1, u64::MAX)).await, rule);
+    expect_contract(
+        log.append(vec![rec(u64::MAX, 1)]).await,
+        &format!("{rule}: index u64::MAX after a purge"),
+    );
 }
 
 async fn check_visibility_and_durability<S, F, Fut>(h: &mut F)

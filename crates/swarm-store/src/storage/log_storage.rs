@@ -77,7 +77,8 @@ impl std::fmt::Debug for AppendTicket {
 ///
 /// 1. **Order.** `append` takes records whose indices are contiguous and follow the last record
 ///    (or the last purged position when the log is empty). Anything else is
-///    [`StorageError::Contract`] and changes nothing.
+///    [`StorageError::Contract`] and changes nothing. Index `u64::MAX` is never stored (so
+///    "the next index" always exists): appending it is a contract error too.
 /// 2. **Visibility.** Appended records are readable by [`read`](Self::read) and reflected by
 ///    [`state`](Self::state) as soon as `append` returns, before they are durable (the leader
 ///    replicates entries while its own write is in flight).

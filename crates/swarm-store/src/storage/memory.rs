@@ -64,13 +64,19 @@ impl LogStorage for MemLogStorage {
         let mut log = self.lock();
         let first = log
             .last()
-            .map_or(records.first().map_or(0, |r| r.index), |p| p.index + 1);
-        for (expected, r) in (first..).zip(records.iter()) {
-            if r.index != expected {
-                return Err(StorageError::Contract(format!(
-                    "append of index {} but the next index is {expected}",
-                    r.index
-                )));
+            .map_or(records.first().map_or(0, |r| r.index), |p| {
+                p.index.saturating_add(1)
+            });
+        for (k, r) in records.iter().enumerate() {
+            let expected = first.checked_add(k as u64).filter(|e| *e < u64::MAX);
+            if expected != Some(r.index) {
+                return Err(StorageError::Contract(match expected {
+                    Some(expected) => format!(
+                        "append of index {} but the next index is {expected}",
+                        r.index
+                    ),
+                    None => format!("append of index {}: the log is full", r.index),
+                }));
             }
         }
         log.records.extend(records);
