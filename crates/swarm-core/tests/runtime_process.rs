@@ -65,16 +65,35 @@ fn pid_alive(pid: u32) -> bool {
     }
 }
 
+/// Bound on waiting for killed processes to vanish from /proc: generous, because a loaded CI
+/// machine may take a while to schedule a SIGKILLed process's exit.
+const PROCESS_GONE_TIMEOUT: Duration = Duration::from_secs(30);
+const PROCESS_POLL_PERIOD: Duration = Duration::from_millis(20);
+
+/// Polls (bounded by [`PROCESS_GONE_TIMEOUT`]) until no live process carries the task's
+/// `SWARM_TASK_ID`; returns those still alive at the deadline.
+async fn eventually_no_processes(id: &str) -> Vec<u32> {
+    let deadline = tokio::time::Instant::now() + PROCESS_GONE_TIMEOUT;
+    loop {
+        let procs = processes_of(id);
+        if procs.is_empty() || tokio::time::Instant::now() >= deadline {
+            return procs;
+        }
+        tokio::time::sleep(PROCESS_POLL_PERIOD).await;
+    }
+}
+
 /// SIGKILL was sent before `wait` returned, but its delivery to other members of the group
 /// takes a moment: poll (bounded) until the process is gone.
 async fn eventually_dead(pid: u32) -> bool {
-    for _ in 0..250 {
-        if !pid_alive(pid) {
-            return true;
+    let deadline = tokio::time::Instant::now() + PROCESS_GONE_TIMEOUT;
+    while pid_alive(pid) {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(PROCESS_POLL_PERIOD).await;
     }
-    false
+    true
 }
 
 struct ProcessAdapter {
@@ -145,7 +164,8 @@ impl ConformanceAdapter for ProcessAdapter {
         if dir.exists() {
             return Err(format!("task directory {} still exists", dir.display()));
         }
-        let procs = processes_of(task.id.as_str());
+        // Group members other than the leader may still be dying after `remove` returned.
+        let procs = eventually_no_processes(task.id.as_str()).await;
         if !procs.is_empty() {
             return Err(format!("processes still running: {procs:?}"));
         }
@@ -394,7 +414,10 @@ async fn terminate_kills_the_whole_process_group() {
         assert!(eventually_dead(*p).await, "pid {p} survived terminate");
     }
     ctl.remove().await.unwrap();
-    assert!(processes_of(t.id.as_str()).is_empty());
+    assert_eq!(
+        eventually_no_processes(t.id.as_str()).await,
+        Vec::<u32>::new()
+    );
 }
 
 #[tokio::test]
@@ -506,8 +529,10 @@ async fn health_check_timeout_counts_as_failure() {
     .unwrap();
     ctl.remove().await.unwrap();
     // The timed-out probes were killed along with their groups.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(processes_of(t.id.as_str()).is_empty());
+    assert_eq!(
+        eventually_no_processes(t.id.as_str()).await,
+        Vec::<u32>::new()
+    );
 }
 
 #[tokio::test]
@@ -626,14 +651,11 @@ async fn dropped_controller_kills_and_cleans_up() {
         assert!(!processes_of(t.id.as_str()).is_empty());
     }
     assert!(!dir.exists());
-    // The kill is asynchronous to the drop; give the kernel a moment.
-    for _ in 0..100 {
-        if processes_of(t.id.as_str()).is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(processes_of(t.id.as_str()).is_empty());
+    // The kill is asynchronous to the drop; give the kernel a (bounded) moment.
+    assert_eq!(
+        eventually_no_processes(t.id.as_str()).await,
+        Vec::<u32>::new()
+    );
     assert!(rt.live_tasks().is_empty());
 }
 
