@@ -25,26 +25,14 @@ const MAX_SCAN_LOG_BYTES: usize = 64 * 1024;
 pub const READY_LINE: &str = "ready";
 
 /// Names of every check, in the order [`run_all`] runs them.
-pub const CHECK_NAMES: &[&str] = &[
-    "describe_reports_node",
-    "exit_code_zero_completes",
-    "exit_code_three_fails",
-    "calls_out_of_order_are_refused",
-    "shutdown_stops_long_task_gracefully",
-    "shutdown_kills_after_grace_period",
-    "terminate_kills_task_ignoring_stop_signal",
-    "remove_kills_running_task",
-    "stop_and_remove_are_idempotent",
-    "secret_and_config_files_visible_with_mode",
-    "unrequested_secret_never_visible",
-    "missing_secret_data_is_refused",
-    "missing_config_data_is_refused",
-    "invalid_file_target_is_refused",
-    "logs_capture_output",
-    "health_reports_healthy",
-    "health_reports_unhealthy",
-    "unrunnable_task_fails_permanently",
-];
+pub const CHECK_NAMES: &[&str] = {
+    macro_rules! names {
+        ($($check:ident),* $(,)?) => {
+            &[$(stringify!($check)),*]
+        };
+    }
+    crate::__conformance_checks!([] names)
+};
 
 /// Runs every check in order and collects the results.
 pub async fn run_all<A: ConformanceAdapter + ?Sized>(a: &A) -> ConformanceReport {
@@ -54,26 +42,7 @@ pub async fn run_all<A: ConformanceAdapter + ?Sized>(a: &A) -> ConformanceReport
             $( report.results.push((stringify!($check), $check(a).await)); )*
         };
     }
-    run!(
-        describe_reports_node,
-        exit_code_zero_completes,
-        exit_code_three_fails,
-        calls_out_of_order_are_refused,
-        shutdown_stops_long_task_gracefully,
-        shutdown_kills_after_grace_period,
-        terminate_kills_task_ignoring_stop_signal,
-        remove_kills_running_task,
-        stop_and_remove_are_idempotent,
-        secret_and_config_files_visible_with_mode,
-        unrequested_secret_never_visible,
-        missing_secret_data_is_refused,
-        missing_config_data_is_refused,
-        invalid_file_target_is_refused,
-        logs_capture_output,
-        health_reports_healthy,
-        health_reports_unhealthy,
-        unrunnable_task_fails_permanently,
-    );
+    crate::__conformance_checks!([] run);
     report
 }
 

@@ -31,18 +31,16 @@ pub use adapter::{ConformanceAdapter, FileProbe};
 pub use conformance::{CHECK_NAMES, run_all};
 pub use report::{CheckFailure, CheckOutcome, CheckResult, ConformanceReport, expect_passed};
 
-/// Expands to one test function per conformance check, each running it against a fresh
-/// adapter built by the given expression. Put the test attribute first, then `;`.
-///
-/// ```ignore
-/// swarm_core::runtime_conformance_tests!(#[tokio::test]; MyAdapter::new());
-/// // or, for an adapter living on tokio's paused clock:
-/// swarm_core::runtime_conformance_tests!(#[tokio::test(start_paused = true)]; MyAdapter::new());
-/// ```
+/// The one list of conformance checks, in the order they run: expands to `$callback! { check, … }`
+/// so that [`CHECK_NAMES`], [`run_all`] and [`runtime_conformance_tests!`](crate::runtime_conformance_tests)
+/// can never disagree. Called as `__conformance_checks!([tokens] callback)`; the bracketed tokens
+/// go before the list. Not part of the API.
+#[doc(hidden)]
 #[macro_export]
-macro_rules! runtime_conformance_tests {
-    ($(#[$attr:meta])* ; $adapter:expr) => {
-        $crate::runtime_conformance_tests!(@each [$(#[$attr])*] ($adapter);
+macro_rules! __conformance_checks {
+    ([$($before:tt)*] $($callback:tt)+) => {
+        $($callback)+! {
+            $($before)*
             describe_reports_node,
             exit_code_zero_completes,
             exit_code_three_fails,
@@ -61,6 +59,23 @@ macro_rules! runtime_conformance_tests {
             health_reports_healthy,
             health_reports_unhealthy,
             unrunnable_task_fails_permanently
+        }
+    };
+}
+
+/// Expands to one test function per conformance check, each running it against a fresh
+/// adapter built by the given expression. Put the test attribute first, then `;`.
+///
+/// ```ignore
+/// swarm_core::runtime_conformance_tests!(#[tokio::test]; MyAdapter::new());
+/// // or, for an adapter living on tokio's paused clock:
+/// swarm_core::runtime_conformance_tests!(#[tokio::test(start_paused = true)]; MyAdapter::new());
+/// ```
+#[macro_export]
+macro_rules! runtime_conformance_tests {
+    ($(#[$attr:meta])* ; $adapter:expr) => {
+        $crate::__conformance_checks!(
+            [@each [$(#[$attr])*] ($adapter);] $crate::runtime_conformance_tests
         );
     };
     (@each $attrs:tt ($adapter:expr); $($check:ident),*) => {
