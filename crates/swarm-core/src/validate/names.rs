@@ -21,6 +21,12 @@ pub const MAX_OBJECT_NAME_CHARS: usize = 64;
 /// assert!(!is_dns_label("web.app"));
 /// ```
 pub fn is_dns_label(name: &str) -> bool {
+    alphanumeric_ends_with_inner(name, b"-_")
+}
+
+/// Non-empty, starts and ends with an ASCII letter or digit, and holds only letters, digits and
+/// the bytes of `inner` in between.
+fn alphanumeric_ends_with_inner(name: &str, inner: &[u8]) -> bool {
     let bytes = name.as_bytes();
     match (bytes.first(), bytes.last()) {
         (Some(first), Some(last)) => {
@@ -28,7 +34,7 @@ pub fn is_dns_label(name: &str) -> bool {
                 && last.is_ascii_alphanumeric()
                 && bytes
                     .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+                    .all(|b| b.is_ascii_alphanumeric() || inner.contains(b))
         }
         _ => false,
     }
@@ -46,68 +52,48 @@ pub fn is_dns_name(name: &str) -> bool {
 /// SwarmKit's rule for secret and config names: `^[a-zA-Z0-9]+(?:[a-zA-Z0-9-_.]*[a-zA-Z0-9])?$`
 /// (length not checked).
 pub fn is_object_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    match (bytes.first(), bytes.last()) {
-        (Some(first), Some(last)) => {
-            first.is_ascii_alphanumeric()
-                && last.is_ascii_alphanumeric()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        }
-        _ => false,
-    }
+    alphanumeric_ends_with_inner(name, b"-_.")
 }
 
 /// A required service or network name.
 pub(crate) fn check_dns_label_name(r: &mut Report, field: &str, name: &str) {
-    if name.is_empty() {
-        r.push(field, Rule::Empty);
-        return;
-    }
-    let length = name.chars().count();
-    if length > MAX_DNS_LABEL_CHARS {
-        r.push(
-            field,
-            Rule::TooLong {
-                length,
-                maximum: MAX_DNS_LABEL_CHARS,
-            },
-        );
-    }
-    if !is_dns_label(name) {
-        r.push(
-            field,
-            Rule::NotDnsLabel {
-                value: name.to_owned(),
-            },
-        );
-    }
+    check_required_name(r, field, name, MAX_DNS_LABEL_CHARS, is_dns_label, |value| {
+        Rule::NotDnsLabel { value }
+    });
 }
 
 /// A required secret or config name.
 pub(crate) fn check_object_name(r: &mut Report, field: &str, name: &str) {
+    check_required_name(
+        r,
+        field,
+        name,
+        MAX_OBJECT_NAME_CHARS,
+        is_object_name,
+        |value| Rule::InvalidObjectName { value },
+    );
+}
+
+/// A required name of at most `maximum` characters that `is_valid` accepts; `invalid` builds
+/// the rule reported (with the name) when it does not.
+fn check_required_name(
+    r: &mut Report,
+    field: &str,
+    name: &str,
+    maximum: usize,
+    is_valid: fn(&str) -> bool,
+    invalid: fn(String) -> Rule,
+) {
     if name.is_empty() {
         r.push(field, Rule::Empty);
         return;
     }
     let length = name.chars().count();
-    if length > MAX_OBJECT_NAME_CHARS {
-        r.push(
-            field,
-            Rule::TooLong {
-                length,
-                maximum: MAX_OBJECT_NAME_CHARS,
-            },
-        );
+    if length > maximum {
+        r.push(field, Rule::TooLong { length, maximum });
     }
-    if !is_object_name(name) {
-        r.push(
-            field,
-            Rule::InvalidObjectName {
-                value: name.to_owned(),
-            },
-        );
+    if !is_valid(name) {
+        r.push(field, invalid(name.to_owned()));
     }
 }
 

@@ -47,37 +47,43 @@ pub(crate) fn check_requirements(r: &mut Report, path: &str, req: &ResourceRequi
 }
 
 fn check_amounts(r: &mut Report, path: &str, res: &Resources) {
-    let cpu_field = format!("{path}.nano_cpus");
-    if res.nano_cpus < 0 {
+    check_amount(
+        r,
+        format!("{path}.nano_cpus"),
+        res.nano_cpus,
+        MIN_NANO_CPUS,
+        Quantity::NanoCpus,
+    );
+    check_amount(
+        r,
+        format!("{path}.memory_bytes"),
+        res.memory_bytes,
+        MIN_MEMORY_BYTES,
+        Quantity::Bytes,
+    );
+}
+
+/// An amount is 0 (unset) or at least `minimum`; never negative.
+fn check_amount(
+    r: &mut Report,
+    field: String,
+    value: i64,
+    minimum: i64,
+    quantity: fn(i64) -> Quantity,
+) {
+    if value < 0 {
         r.push(
-            cpu_field,
+            field,
             Rule::Negative {
-                value: Quantity::NanoCpus(res.nano_cpus),
+                value: quantity(value),
             },
         );
-    } else if res.nano_cpus != 0 && res.nano_cpus < MIN_NANO_CPUS {
+    } else if value != 0 && value < minimum {
         r.push(
-            cpu_field,
+            field,
             Rule::BelowMinimum {
-                value: Quantity::NanoCpus(res.nano_cpus),
-                minimum: Quantity::NanoCpus(MIN_NANO_CPUS),
-            },
-        );
-    }
-    let mem_field = format!("{path}.memory_bytes");
-    if res.memory_bytes < 0 {
-        r.push(
-            mem_field,
-            Rule::Negative {
-                value: Quantity::Bytes(res.memory_bytes),
-            },
-        );
-    } else if res.memory_bytes != 0 && res.memory_bytes < MIN_MEMORY_BYTES {
-        r.push(
-            mem_field,
-            Rule::BelowMinimum {
-                value: Quantity::Bytes(res.memory_bytes),
-                minimum: Quantity::Bytes(MIN_MEMORY_BYTES),
+                value: quantity(value),
+                minimum: quantity(minimum),
             },
         );
     }
