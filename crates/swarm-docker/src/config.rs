@@ -61,7 +61,9 @@ pub struct DockerConfig {
     /// Accept a [`secrets_root`](Self::secrets_root) that is not on tmpfs, with a loud warning.
     /// Only for hosts without any memory filesystem: secrets then reach the disk.
     pub allow_secrets_on_disk: bool,
-    /// Timeout of one API request.
+    /// Timeout of one API request: bounds the engine's answer to each call (rounded up to
+    /// whole seconds, at least one). Long-lived streams (`wait`, followed logs) are not cut off
+    /// by it once the engine has answered.
     pub request_timeout: Duration,
     /// Bound on the bytes one logs call returns (the newest output is kept).
     pub log_max_bytes: usize,

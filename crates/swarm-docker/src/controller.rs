@@ -180,8 +180,13 @@ impl DockerController {
         &self.inner.task_dir
     }
 
+    /// Runs a watcher in the background, aborted on remove/drop. Finished watchers are pruned
+    /// first, so the list stays bounded by the watchers alive at once (exit, logs, health)
+    /// however often `wait` restarts a failed exit watcher.
     fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
-        lock(&self.inner.background).push(tokio::spawn(fut));
+        let mut background = lock(&self.inner.background);
+        background.retain(|h| !h.is_finished());
+        background.push(tokio::spawn(fut));
     }
 
     fn invalid_state(&self, step: LifecycleStep, reason: &str) -> RuntimeError {

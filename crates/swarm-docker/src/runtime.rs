@@ -15,6 +15,7 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOpt
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use swarm_core::model::{NANO_CPUS_PER_CPU, NodeDescription, Platform, Resources, Task, TaskId};
 use swarm_core::runtime::host::go_arch;
 use swarm_core::runtime::{Controller, LifecycleStep, Runtime, RuntimeError, TaskFiles};
@@ -78,7 +79,7 @@ impl DockerRuntime {
         };
         let docker = Docker::connect_with_unix(
             &config.socket_path,
-            config.request_timeout.as_secs().max(1),
+            request_timeout_secs(config.request_timeout),
             bollard::API_DEFAULT_VERSION,
         )
         .map_err(|e| unreachable(e.to_string()))?
@@ -306,5 +307,25 @@ impl Runtime for DockerRuntime {
             resolved,
             self.registry.clone(),
         )))
+    }
+}
+
+/// The engine client counts its request timeout in whole seconds: round up (never cut a
+/// request shorter than configured) and keep at least one second.
+fn request_timeout_secs(timeout: Duration) -> u64 {
+    let secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+    secs.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_timeout_rounds_up_to_whole_seconds() {
+        assert_eq!(request_timeout_secs(Duration::ZERO), 1);
+        assert_eq!(request_timeout_secs(Duration::from_millis(300)), 1);
+        assert_eq!(request_timeout_secs(Duration::from_secs(2)), 2);
+        assert_eq!(request_timeout_secs(Duration::from_millis(2100)), 3);
     }
 }
