@@ -165,11 +165,13 @@ async fn health_check_flips_task_to_unhealthy() {
         return;
     };
     // Healthy while /healthy exists; the check itself counts its runs and removes the file
-    // after four passes, so the task turns unhealthy two failed checks later.
+    // after ten passes, so the task turns unhealthy two failed checks later. The healthy
+    // window (ten check intervals) is many health polls long, so a loaded machine whose polls
+    // run late still observes it.
     let mut spec = sh("touch /healthy; trap 'exit 0' TERM; sleep 3600 & wait");
     spec.container.healthcheck = Some(check(
         "test -f /healthy || exit 1; n=$(cat /n 2>/dev/null || echo 0); \
-         echo $((n+1)) > /n; if [ $n -ge 3 ]; then rm /healthy; fi",
+         echo $((n+1)) > /n; if [ $n -ge 9 ]; then rm /healthy; fi",
     ));
     let t = task("health", spec);
     let ctl = rt
@@ -652,11 +654,13 @@ async fn streams_outlive_the_request_timeout() {
     // `wait` and the log reader are long-lived requests: the per-request timeout only bounds
     // the engine's first answer, so a task silent for longer than it is still followed.
     let mut config = common::test_config("timeout");
-    config.request_timeout = Duration::from_secs(1);
+    // Generous enough that a loaded engine still answers create/start within it; the task
+    // stays silent for twice as long.
+    config.request_timeout = Duration::from_secs(3);
     let Some(rt) = connect(config).await else {
         return;
     };
-    let t = task("timeout", sh("sleep 3; echo late; exit 4"));
+    let t = task("timeout", sh("sleep 6; echo late; exit 4"));
     let ctl = rt
         .controller(&t, TaskFiles::new())
         .await

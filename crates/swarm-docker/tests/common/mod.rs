@@ -127,12 +127,14 @@ pub const LONG_RUNNING: &str = "trap 'exit 0' TERM; sleep 3600 & wait";
 /// Ignores SIGTERM, says so, and runs until killed.
 pub const IGNORES_TERM: &str = "trap '' TERM; echo ready; while true; do sleep 1; done";
 
-/// A health check running `cmd` every 200 ms, unhealthy after 2 failures.
+/// A health check running `cmd` every 200 ms, unhealthy after 2 failures. The timeout is
+/// generous: on a loaded machine the engine's exec of the check itself can take seconds, and a
+/// check that times out counts as a failure.
 pub fn check(cmd: &str) -> HealthCheck {
     HealthCheck {
         test: vec!["CMD-SHELL".to_owned(), cmd.to_owned()],
         interval: Duration::from_millis(200),
-        timeout: Duration::from_secs(2),
+        timeout: Duration::from_secs(10),
         retries: 2,
         start_period: Duration::ZERO,
     }
