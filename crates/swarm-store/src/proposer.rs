@@ -28,18 +28,49 @@ struct Proposal {
 #[derive(Clone)]
 pub(crate) struct Proposer {
     tx: mpsc::Sender<Proposal>,
+    raft: Raft,
+    inflight: Arc<Semaphore>,
+    max_inflight: usize,
 }
 
 impl Proposer {
     /// Starts the proposer task for `raft`.
     pub(crate) fn spawn(raft: Raft, limits: ProposerLimits) -> Self {
         let (tx, rx) = mpsc::channel(limits.queue_txns.max(1));
-        tokio::spawn(run(raft, limits, rx));
-        Proposer { tx }
+        let inflight = Arc::new(Semaphore::new(limits.max_inflight_batches.max(1)));
+        tokio::spawn(run(raft.clone(), limits, inflight.clone(), rx));
+        Proposer {
+            tx,
+            raft,
+            inflight,
+            max_inflight: limits.max_inflight_batches.max(1),
+        }
     }
 
     /// Queues `txn` and waits for its outcome (the caller applies its own deadline).
     pub(crate) async fn propose(&self, txn: TxnRequest) -> Result<TxnApplied, WireError> {
+        // Fast path: the proposer is idle (nothing queued, no entry in flight besides the slot
+        // its loop holds while waiting), so there is nothing to batch with: propose from the
+        // caller's task and skip the queue's hops. Under load writes take the queue and batch.
+        if self.tx.capacity() == self.tx.max_capacity()
+            && self.inflight.available_permits() + 1 >= self.max_inflight
+        {
+            if let Ok(_permit) = self.inflight.clone().try_acquire_owned() {
+                let resp = self
+                    .raft
+                    .client_write(WriteBatch { txns: vec![txn] })
+                    .await
+                    .map_err(write_error)?;
+                return resp.data.replies.into_iter().next().map_or_else(
+                    || {
+                        Err(WireError::Fatal(
+                            "the state machine answered no transaction".into(),
+                        ))
+                    },
+                    |r| r.map_err(WireError::Rejected),
+                );
+            }
+        }
         let bytes = txn_bytes(&txn);
         let (reply, rx) = oneshot::channel();
         self.tx
@@ -65,8 +96,12 @@ pub(crate) fn txn_bytes(txn: &TxnRequest) -> usize {
         .sum()
 }
 
-async fn run(raft: Raft, limits: ProposerLimits, mut rx: mpsc::Receiver<Proposal>) {
-    let inflight = Arc::new(Semaphore::new(limits.max_inflight_batches.max(1)));
+async fn run(
+    raft: Raft,
+    limits: ProposerLimits,
+    inflight: Arc<Semaphore>,
+    mut rx: mpsc::Receiver<Proposal>,
+) {
     loop {
         // Wait for room first: while every slot is busy, proposals pile up in the queue and the
         // next entry takes them all.

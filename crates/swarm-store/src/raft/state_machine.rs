@@ -179,18 +179,21 @@ impl RaftSnapshotBuilder<C> for SnapshotBuilder {
     type SnapshotData = Bytes;
 
     async fn build_snapshot(&mut self) -> Result<Snapshot, io::Error> {
-        let (data, applied) = {
+        let (view, applied) = {
             let table = self.shared.read();
             let applied = self
                 .meta
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clone();
-            let data = table
-                .encode_snapshot()
-                .map_err(|e| invalid("cannot encode snapshot", e))?;
-            (Bytes::from(data), applied)
+            (table.snapshot_view(), applied)
         };
+        // Encode off the lock and off the async workers: applies go on meanwhile.
+        let data = tokio::task::spawn_blocking(move || view.encode())
+            .await
+            .map_err(|e| invalid("snapshot encoder panicked", e))?
+            .map_err(|e| invalid("cannot encode snapshot", e))?;
+        let data = Bytes::from(data);
         let meta = SnapshotMeta {
             last_log_id: applied.last_applied,
             last_membership: applied.membership,

@@ -5,6 +5,7 @@ use super::history::{Change, History};
 use crate::blob::Blob;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// One stored document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,20 +20,56 @@ pub(crate) struct Doc {
     pub(crate) mod_revision: u64,
 }
 
+/// The documents of one collection, by key.
+type Docs = BTreeMap<String, Doc>;
+
 /// The state machine's data.
+///
+/// Collections are shared copy-on-write, so a snapshot takes a consistent view in O(collections)
+/// under the lock and encodes it outside; the first write to a collection afterwards copies it.
 #[derive(Debug)]
 pub(crate) struct DocTable {
-    collections: BTreeMap<String, BTreeMap<String, Doc>>,
+    collections: BTreeMap<String, Arc<Docs>>,
     revision: u64,
     history: History,
 }
 
 /// What a snapshot holds (the history is not part of it: watchers older than a snapshot install
 /// must re-list).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct SnapshotImage {
     revision: u64,
-    collections: BTreeMap<String, BTreeMap<String, Doc>>,
+    collections: BTreeMap<String, Docs>,
+}
+
+/// The table as of one revision, sharing the collections with it; encoded for a snapshot
+/// without holding the table's lock.
+pub(crate) struct SnapshotView {
+    revision: u64,
+    collections: BTreeMap<String, Arc<Docs>>,
+}
+
+struct CollectionsRef<'a>(&'a BTreeMap<String, Arc<Docs>>);
+
+impl Serialize for CollectionsRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, docs)| (name, &**docs)))
+    }
+}
+
+impl SnapshotView {
+    /// Encodes the view (the format [`DocTable::decode_snapshot`] reads).
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, postcard::Error> {
+        #[derive(Serialize)]
+        struct ImageRef<'a> {
+            revision: u64,
+            collections: CollectionsRef<'a>,
+        }
+        postcard::to_allocvec(&ImageRef {
+            revision: self.revision,
+            collections: CollectionsRef(&self.collections),
+        })
+    }
 }
 
 impl DocTable {
@@ -58,7 +95,7 @@ impl DocTable {
     /// Number of documents (all collections).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.collections.values().map(BTreeMap::len).sum()
+        self.collections.values().map(|d| d.len()).sum()
     }
 
     /// The document at `collection`/`key`.
@@ -128,7 +165,8 @@ impl DocTable {
         for op in &txn.ops {
             match &op.kind {
                 OpKind::Put(value) => {
-                    let docs = self.collections.entry(op.collection.clone()).or_default();
+                    let docs =
+                        Arc::make_mut(self.collections.entry(op.collection.clone()).or_default());
                     let (version, create_revision) = match docs.get(&op.key) {
                         Some(d) => (d.version + 1, d.create_revision),
                         None => (1, revision),
@@ -154,7 +192,11 @@ impl DocTable {
                 OpKind::Delete => {
                     let removed = match self.collections.get_mut(&op.collection) {
                         Some(docs) => {
-                            let removed = docs.remove(&op.key);
+                            let removed = if docs.contains_key(&op.key) {
+                                Arc::make_mut(docs).remove(&op.key)
+                            } else {
+                                None
+                            };
                             if docs.is_empty() {
                                 self.collections.remove(&op.collection);
                             }
@@ -182,20 +224,15 @@ impl DocTable {
         Ok(TxnApplied { revision, versions })
     }
 
-    /// Encodes the documents and revision for a snapshot.
-    pub(crate) fn encode_snapshot(&self) -> Result<Vec<u8>, postcard::Error> {
-        #[derive(Serialize)]
-        struct ImageRef<'a> {
-            revision: u64,
-            collections: &'a BTreeMap<String, BTreeMap<String, Doc>>,
-        }
-        postcard::to_allocvec(&ImageRef {
+    /// A consistent view of the documents and revision, cheap to take under the lock.
+    pub(crate) fn snapshot_view(&self) -> SnapshotView {
+        SnapshotView {
             revision: self.revision,
-            collections: &self.collections,
-        })
+            collections: self.collections.clone(),
+        }
     }
 
-    /// Rebuilds a table from [`DocTable::encode_snapshot`] bytes. The history starts empty at the
+    /// Rebuilds a table from [`SnapshotView::encode`] bytes. The history starts empty at the
     /// snapshot's revision.
     pub(crate) fn decode_snapshot(
         bytes: &[u8],
@@ -203,7 +240,11 @@ impl DocTable {
     ) -> Result<Self, postcard::Error> {
         let image: SnapshotImage = postcard::from_bytes(bytes)?;
         Ok(DocTable {
-            collections: image.collections,
+            collections: image
+                .collections
+                .into_iter()
+                .map(|(name, docs)| (name, Arc::new(docs)))
+                .collect(),
             revision: image.revision,
             history: History::new(history_changes, image.revision),
         })
@@ -305,10 +346,16 @@ mod tests {
         let keys: Vec<_> = t.list("c", "app/").map(|(k, _)| k.clone()).collect();
         assert_eq!(keys, vec!["app/1", "app/2"]);
         assert_eq!(t.list("missing", "").count(), 0);
-        let bytes = t.encode_snapshot().expect("encode");
+        let view = t.snapshot_view();
+        // Writes after the view do not change it.
+        t.apply_txn(&txn(vec![put("late", "x", Precondition::Any)]))
+            .expect("put");
+        let bytes = view.encode().expect("encode");
         let u = DocTable::decode_snapshot(&bytes, 100).expect("decode");
         assert_eq!(u.revision(), 4);
         assert_eq!(u.get("c", "apq"), t.get("c", "apq"));
+        assert!(u.get("c", "late").is_none());
+        assert!(t.get("c", "late").is_some());
         assert_eq!(u.history().floor(), 4);
     }
 }
