@@ -3,7 +3,10 @@
 //! SwarmKit calls this the `ContainerSpec`; here it is runtime-neutral. A
 //! [`Runtime`](crate::runtime::Runtime) adapter decides what "image" and "command" mean to it.
 
-use crate::model::ids::{ConfigId, SecretId};
+use crate::model::config_reference::ConfigReference;
+use crate::model::health_check::HealthCheck;
+use crate::model::mount::Mount;
+use crate::model::secret_reference::SecretReference;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -76,123 +79,6 @@ impl Default for ContainerSpec {
             healthcheck: None,
             stop_signal: None,
             stop_grace_period: DEFAULT_STOP_GRACE_PERIOD,
-        }
-    }
-}
-
-/// The kind of a [`Mount`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MountType {
-    /// A host path bound into the task.
-    #[default]
-    Bind,
-    /// A named volume managed by the runtime.
-    Volume,
-    /// A memory-backed filesystem.
-    Tmpfs,
-}
-
-/// A filesystem mounted into the task.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mount {
-    /// Bind, volume or tmpfs.
-    #[serde(rename = "type")]
-    pub kind: MountType,
-    /// Host path (bind) or volume name (volume); empty for tmpfs.
-    #[serde(default)]
-    pub source: String,
-    /// Absolute path inside the task.
-    pub target: String,
-    /// Mounted read-only.
-    #[serde(default)]
-    pub read_only: bool,
-}
-
-/// Where and how a secret or config appears as a file inside the task.
-///
-/// Missing `uid`, `gid` and `mode` take Docker's defaults (`"0"`, `"0"`, `0o444`) when
-/// deserialized.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FileTarget {
-    /// File name or absolute path. A bare name is placed under the runtime's secrets (or configs)
-    /// directory, `/run/secrets/<name>` for secrets as in Docker.
-    pub name: String,
-    /// Owner user id, as a string as in SwarmKit (`"0"` by default).
-    pub uid: String,
-    /// Owner group id (`"0"` by default).
-    pub gid: String,
-    /// Permission bits; SwarmKit's default is `0o444`.
-    pub mode: u32,
-}
-
-impl FileTarget {
-    /// A read-only file owned by root with mode `0o444`, as Docker creates by default.
-    pub fn new(name: impl Into<String>) -> Self {
-        FileTarget {
-            name: name.into(),
-            uid: "0".to_owned(),
-            gid: "0".to_owned(),
-            mode: 0o444,
-        }
-    }
-}
-
-impl Default for FileTarget {
-    /// An unnamed target with Docker's default owner and mode.
-    fn default() -> Self {
-        FileTarget::new("")
-    }
-}
-
-/// A task's reference to a secret.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SecretReference {
-    /// The secret's id.
-    pub secret_id: SecretId,
-    /// The secret's name, as the user wrote it.
-    pub secret_name: String,
-    /// Where the secret appears inside the task.
-    pub target: FileTarget,
-}
-
-/// A task's reference to a config.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConfigReference {
-    /// The config's id.
-    pub config_id: ConfigId,
-    /// The config's name, as the user wrote it.
-    pub config_name: String,
-    /// Where the config appears inside the task.
-    pub target: FileTarget,
-}
-
-/// A command run periodically inside a task to decide whether it is healthy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HealthCheck {
-    /// The test, as in Docker: `["CMD", prog, args…]`, `["CMD-SHELL", "script"]`, or `["NONE"]`.
-    pub test: Vec<String>,
-    /// Time between two checks.
-    pub interval: Duration,
-    /// A check that runs longer than this fails.
-    pub timeout: Duration,
-    /// Consecutive failures that make the task unhealthy.
-    pub retries: u32,
-    /// Failures during this period after start do not count.
-    pub start_period: Duration,
-}
-
-impl Default for HealthCheck {
-    fn default() -> Self {
-        // Docker's defaults.
-        HealthCheck {
-            test: Vec::new(),
-            interval: Duration::from_secs(30),
-            timeout: Duration::from_secs(30),
-            retries: 3,
-            start_period: Duration::ZERO,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Rules for the runtime part of a task template.
 
-use crate::model::container::{ContainerSpec, FileTarget, HealthCheck, Mount, MountType};
+use crate::model::{ContainerSpec, FileTarget, HealthCheck, Mount, MountType};
 use crate::validate::duration::check_duration;
 use crate::validate::error::{Report, Rule};
 use crate::validate::names::{check_labels, is_object_name};
