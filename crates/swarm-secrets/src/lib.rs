@@ -61,6 +61,7 @@ mod keyring;
 pub mod limits;
 mod node_credentials;
 mod node_id;
+mod node_key;
 pub mod pem;
 mod revocation;
 mod sealed_blob;
@@ -80,8 +81,9 @@ pub use error::{Result, SecretsError};
 pub use join_token::{JOIN_TOKEN_PREFIX, JoinToken};
 pub use join_tokens::JoinTokens;
 pub use keyring::{DEK_ROTATION_SEALS, EXPORTED_KEYRING_VERSION, Keyring};
-pub use node_credentials::{NodeCredentials, NodeKey};
+pub use node_credentials::NodeCredentials;
 pub use node_id::{ClusterId, NodeId, Role};
+pub use node_key::NodeKey;
 pub use revocation::RevocationList;
 pub use sealed_blob::{
     MAX_SEALED_BLOB_BYTES, SEALED_BLOB_HEADER_BYTES, SEALED_BLOB_VERSION, SealedBlob,
