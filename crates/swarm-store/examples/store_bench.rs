@@ -142,8 +142,26 @@ fn print_row(kind: &str, inflight: usize, rate: f64, lat: &[Duration]) {
     );
 }
 
-#[tokio::main]
-async fn main() {
+/// Runtime threads for the whole process. The three members share one process here (etcd runs
+/// three), so give it two threads per member.
+const WORKER_THREADS: usize = 6;
+
+fn main() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("store_bench: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    runtime.block_on(bench());
+}
+
+async fn bench() {
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
