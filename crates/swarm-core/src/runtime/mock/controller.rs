@@ -97,6 +97,10 @@ impl MockController {
         &self.task.id
     }
 
+    fn invalid(&self, step: LifecycleStep, reason: &str) -> RuntimeError {
+        RuntimeError::invalid_state(self.id(), step, reason)
+    }
+
     /// Fails the call if the script says so (counting down the scripted failures).
     fn scripted_failure(&self, step: LifecycleStep) -> Result<(), RuntimeError> {
         let mut st = lock(&self.state);
@@ -171,25 +175,13 @@ impl Controller for MockController {
                 Phase::Created => {}
                 Phase::Prepared => return Ok(()),
                 Phase::Preparing => {
-                    return Err(RuntimeError::invalid_state(
-                        self.id(),
-                        LifecycleStep::Prepare,
-                        "prepare already in progress",
-                    ));
+                    return Err(self.invalid(LifecycleStep::Prepare, "prepare already in progress"));
                 }
                 Phase::Starting | Phase::Started => {
-                    return Err(RuntimeError::invalid_state(
-                        self.id(),
-                        LifecycleStep::Prepare,
-                        "already started",
-                    ));
+                    return Err(self.invalid(LifecycleStep::Prepare, "already started"));
                 }
                 Phase::Removed => {
-                    return Err(RuntimeError::invalid_state(
-                        self.id(),
-                        LifecycleStep::Prepare,
-                        "removed",
-                    ));
+                    return Err(self.invalid(LifecycleStep::Prepare, "removed"));
                 }
             }
             st.phase = Phase::Preparing;
@@ -202,11 +194,7 @@ impl Controller for MockController {
             // Removed while preparing: remove already dropped the record.
             (_, _) => {
                 lock(&self.runtime.tasks).remove(self.id());
-                return Err(RuntimeError::invalid_state(
-                    self.id(),
-                    LifecycleStep::Prepare,
-                    "removed while preparing",
-                ));
+                return Err(self.invalid(LifecycleStep::Prepare, "removed while preparing"));
             }
         }
         result
@@ -220,25 +208,13 @@ impl Controller for MockController {
                 Phase::Prepared => {}
                 Phase::Started => return Ok(()),
                 Phase::Created | Phase::Preparing => {
-                    return Err(RuntimeError::invalid_state(
-                        self.id(),
-                        LifecycleStep::Start,
-                        "not prepared",
-                    ));
+                    return Err(self.invalid(LifecycleStep::Start, "not prepared"));
                 }
                 Phase::Starting => {
-                    return Err(RuntimeError::invalid_state(
-                        self.id(),
-                        LifecycleStep::Start,
-                        "start already in progress",
-                    ));
+                    return Err(self.invalid(LifecycleStep::Start, "start already in progress"));
                 }
                 Phase::Removed => {
-                    return Err(RuntimeError::invalid_state(
-                        self.id(),
-                        LifecycleStep::Start,
-                        "removed",
-                    ));
+                    return Err(self.invalid(LifecycleStep::Start, "removed"));
                 }
             }
             st.phase = Phase::Starting;
@@ -254,11 +230,7 @@ impl Controller for MockController {
         pause(script.start_delay).await;
         let mut st = lock(&self.state);
         if st.phase != Phase::Starting {
-            return Err(RuntimeError::invalid_state(
-                self.id(),
-                LifecycleStep::Start,
-                "removed while starting",
-            ));
+            return Err(self.invalid(LifecycleStep::Start, "removed while starting"));
         }
         let probe_output = {
             let mut tasks = lock(&self.runtime.tasks);
@@ -300,11 +272,7 @@ impl Controller for MockController {
         {
             let st = lock(&self.state);
             if !st.was_started {
-                return Err(RuntimeError::invalid_state(
-                    self.id(),
-                    LifecycleStep::Wait,
-                    "not started",
-                ));
+                return Err(self.invalid(LifecycleStep::Wait, "not started"));
             }
         }
         self.scripted_failure(LifecycleStep::Wait)?;
