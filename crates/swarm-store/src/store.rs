@@ -259,6 +259,12 @@ impl Store {
     }
 
     /// Commits a transaction (forwarded to the leader if this member is not it).
+    ///
+    /// Refused transactions change nothing: `AlreadyExists`, `NotFound` and `Conflict` name the
+    /// first operation whose precondition failed. `NotLeader`/`NoLeader` mean the write was not
+    /// appended and may be retried as is. `Indeterminate`, `Timeout` and `Transport` errors
+    /// leave the outcome unknown (the write may still commit): read back, or make the write
+    /// conditional on a version, before retrying.
     pub async fn txn(&self, txn: Txn) -> Result<TxnOutcome, StoreError> {
         let request = txn.into_request()?;
         let applied = self.node.write(request).await?;
