@@ -219,3 +219,30 @@ async fn watch_follows_resumes_and_reports_compaction() {
     services.put("k0", &svc("again", 0)).await.unwrap();
     assert_eq!(w.next().await.unwrap().key, "k0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_share_raft_entries() {
+    let c = Cluster::voters(1).await;
+    let store = c.store(1).clone();
+    let before = store.status().last_log_index.unwrap_or(0);
+    let writes = 400u64;
+    let mut tasks = Vec::new();
+    for i in 0..writes {
+        let kv = store.collection::<u64>("kv");
+        tasks.push(tokio::spawn(async move {
+            kv.create(&format!("k{i}"), &i).await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), 1);
+    }
+    let entries = store.status().last_log_index.unwrap_or(0) - before;
+    assert!(
+        entries < writes,
+        "{writes} queued writes took {entries} Raft entries: the proposer did not batch"
+    );
+    let listing = store.collection::<u64>("kv").list("").await.unwrap();
+    assert_eq!(listing.items.len() as u64, writes);
+    // One revision per transaction, whatever the batching.
+    assert_eq!(listing.revision, writes);
+}
