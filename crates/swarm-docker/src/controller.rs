@@ -316,7 +316,11 @@ impl DockerController {
                     pull_image(&inner.docker, &image).await?;
                     pulled = true;
                 }
-                Some(404) => return Err(DockerError::ImageNotFound { image }),
+                // Pulling is disabled. (After a pull the engine's own 404 is returned as is:
+                // `ImageNotFound` would wrongly say that pulling is disabled.)
+                Some(404) if !inner.config.pull_missing_images => {
+                    return Err(DockerError::ImageNotFound { image });
+                }
                 Some(409) => return self.adopt_existing().await,
                 _ => return Err(err),
             }

@@ -45,7 +45,17 @@ pub enum DockerError {
         /// The image reference from the task's spec.
         image: String,
     },
-    /// Pulling the task's image failed.
+    /// The registry answered the pull with "not found": the image, tag or repository does not
+    /// exist there, or access to it is denied. Permanent: pulling again will not change that.
+    #[error("image {image:?} was not found in its registry (or access is denied): {message}")]
+    ImageNotInRegistry {
+        /// The image reference from the task's spec.
+        image: String,
+        /// What the engine said.
+        message: String,
+    },
+    /// Pulling the task's image failed (registry unreachable, interrupted transfer…): worth
+    /// retrying.
     #[error("pulling image {image:?} failed: {message}")]
     PullFailed {
         /// The image reference.
@@ -140,6 +150,7 @@ impl DockerError {
             // settle by themselves. 4xx otherwise means the request itself is wrong.
             DockerError::Engine { status, .. } => *status >= 500 || *status == 409,
             DockerError::ImageNotFound { .. }
+            | DockerError::ImageNotInRegistry { .. }
             | DockerError::InvalidSpec { .. }
             | DockerError::SecretsNotOnTmpfs { .. }
             | DockerError::InsecureSecretsRoot { .. }

@@ -37,10 +37,7 @@ pub(crate) async fn pull_image(docker: &Docker, image: &str) -> Result<(), Docke
     let mut messages = 0usize;
     while let Some(item) = stream.next().await {
         if let Err(e) = item {
-            return Err(DockerError::PullFailed {
-                image: image.to_owned(),
-                message: e.to_string(),
-            });
+            return Err(pull_error(image, e));
         }
         messages += 1;
         if messages >= MAX_PULL_PROGRESS_MESSAGES {
@@ -54,9 +51,49 @@ pub(crate) async fn pull_image(docker: &Docker, image: &str) -> Result<(), Docke
     Ok(())
 }
 
+/// A failed pull: the engine's 404 means the registry has no such image (or denies it), which
+/// no retry fixes; anything else (registry unreachable, transfer cut) is temporary.
+fn pull_error(image: &str, err: bollard::errors::Error) -> DockerError {
+    match err {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message,
+        } => DockerError::ImageNotInRegistry {
+            image: image.to_owned(),
+            message,
+        },
+        other => DockerError::PullFailed {
+            image: image.to_owned(),
+            message: other.to_string(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registry_not_found_is_permanent_other_pull_failures_temporary() {
+        let server =
+            |status_code: u16, message: &str| bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message: message.to_owned(),
+            };
+        let e = pull_error(
+            "team/app:v9",
+            server(404, "manifest for team/app:v9 not found: manifest unknown"),
+        );
+        assert!(matches!(e, DockerError::ImageNotInRegistry { .. }), "{e}");
+        assert!(!e.is_retryable());
+        assert!(e.to_string().contains("team/app:v9"), "{e}");
+        let e = pull_error(
+            "127.0.0.1:9/app:1",
+            server(500, "dial tcp 127.0.0.1:9: connect: connection refused"),
+        );
+        assert!(matches!(e, DockerError::PullFailed { .. }), "{e}");
+        assert!(e.is_retryable());
+    }
 
     #[test]
     fn splits_references() {

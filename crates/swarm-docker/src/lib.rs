@@ -16,7 +16,9 @@
 //!   their targets (`/run/secrets/<name>` for a bare secret name, `/<name>` for a config). They
 //!   never touch the node's disk and are deleted by `remove`.
 //! - A missing image is a permanent error naming it, unless
-//!   [`DockerConfig::pull_missing_images`] is set.
+//!   [`DockerConfig::pull_missing_images`] is set; then a pull the registry answers with "not
+//!   found" (or "access denied") is permanent ([`DockerError::ImageNotInRegistry`]) and any
+//!   other failed pull temporary ([`DockerError::PullFailed`]).
 //! - [`DockerRuntime::cleanup_orphans`] removes containers and files of tasks that are gone.
 //!
 //! ```no_run
