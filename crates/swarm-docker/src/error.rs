@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong between the adapter and the Docker engine.
 ///
-/// [`DockerError::is_retryable`] separates temporary failures (the engine is restarting, a pull
-/// timed out, a file could not be written) from permanent ones (the image does not exist, the spec
-/// is invalid): an orchestrator retries the first kind and fails or rejects the task on the second.
+/// [`DockerError::is_retryable`] separates temporary failures (the engine is restarting, the
+/// registry is unreachable, the tmpfs is full) from permanent ones (the image does not exist, the
+/// spec is invalid, the adapter lacks the permission to give a file its owner): an orchestrator
+/// retries the first kind and fails or rejects the task on the second.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DockerError {
@@ -144,8 +145,11 @@ impl DockerError {
             DockerError::EngineUnreachable { .. }
             | DockerError::Transport { .. }
             | DockerError::PullFailed { .. }
-            | DockerError::Io { .. }
             | DockerError::MissingField { .. } => true,
+            // Lacking the right to write or chown a task's files (e.g. a file owner other than
+            // the adapter's user without root) does not change by retrying; a full tmpfs or an
+            // interrupted call may.
+            DockerError::Io { source, .. } => source.kind() != std::io::ErrorKind::PermissionDenied,
             // 5xx: the engine had a problem of its own; 409 conflicts (a container being removed)
             // settle by themselves. 4xx otherwise means the request itself is wrong.
             DockerError::Engine { status, .. } => *status >= 500 || *status == 409,
@@ -195,6 +199,18 @@ impl DockerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn io_errors_are_temporary_unless_permission_is_denied() {
+        let io = |kind: std::io::ErrorKind| DockerError::Io {
+            operation: "changing owner of",
+            path: PathBuf::from("/dev/shm/swarm-docker/t/secret-0"),
+            source: std::io::Error::from(kind),
+        };
+        assert!(!io(std::io::ErrorKind::PermissionDenied).is_retryable());
+        assert!(io(std::io::ErrorKind::StorageFull).is_retryable());
+        assert!(io(std::io::ErrorKind::Interrupted).is_retryable());
+    }
 
     #[test]
     fn engine_errors_split_by_status() {
