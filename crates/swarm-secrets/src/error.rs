@@ -1,6 +1,6 @@
 //! The crate's typed error.
 
-use crate::node_id::NodeId;
+use crate::node_id::{NodeId, Role};
 
 /// Everything that can go wrong in `swarm-secrets`.
 ///
@@ -90,6 +90,17 @@ pub enum SecretsError {
     /// The peer's node id is on the revocation list.
     #[error("node {0} is revoked (removed from the cluster)")]
     Revoked(NodeId),
+    /// An authenticated peer whose role may not make this call (e.g. a worker calling a
+    /// manager-only API).
+    #[error("node {node_id} is a {role}, this call needs one of {allowed:?}")]
+    RoleNotAllowed {
+        /// The peer.
+        node_id: NodeId,
+        /// Its verified role.
+        role: Role,
+        /// The roles the call accepts.
+        allowed: Vec<Role>,
+    },
     /// The TLS connection carries no peer certificate.
     #[error("the TLS peer presented no certificate")]
     NoPeerCertificate,

@@ -170,7 +170,8 @@ pub fn peer_identity(conn: &CommonState) -> Result<PeerIdentity> {
 
 /// Authorises one call on an established connection: the peer's verified identity, re-checked
 /// against the revocation list now (it may have changed since the handshake), with a role in
-/// `allowed_roles`.
+/// `allowed_roles`. Refusals: [`SecretsError::Revoked`], [`SecretsError::RoleNotAllowed`],
+/// [`SecretsError::Certificate`] for another cluster's peer.
 pub fn authorize(
     conn: &CommonState,
     trust: &ClusterTrust,
@@ -187,13 +188,11 @@ pub fn authorize(
         return Err(SecretsError::Revoked(peer.node_id));
     }
     if !allowed_roles.contains(&peer.role) {
-        return Err(SecretsError::invalid(
-            "peer role",
-            format!(
-                "node {} is a {}, this call needs one of {:?}",
-                peer.node_id, peer.role, allowed_roles
-            ),
-        ));
+        return Err(SecretsError::RoleNotAllowed {
+            node_id: peer.node_id,
+            role: peer.role,
+            allowed: allowed_roles.to_vec(),
+        });
     }
     Ok(peer)
 }
