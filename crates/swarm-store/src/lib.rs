@@ -1,7 +1,11 @@
 //! # swarm-store
 //!
-//! A replicated store of typed, versioned documents on Raft. Under construction: the storage
-//! contracts ([`storage`]) come first.
+//! A replicated store of typed, versioned documents on Raft (openraft inside, never in the public
+//! API). Collections of serde documents with compare-and-swap, transactions, linearizable and
+//! stale reads, a global revision and resumable watches; membership changes with a quorum guard
+//! and force-new-cluster recovery; durable storage ([`storage`]) with a conformance suite; an
+//! in-process transport with seeded faults and a mutual-TLS TCP transport ([`transport`]); and a
+//! linearizability checker ([`check`]). See the crate README for a tour.
 #![warn(missing_docs)]
 
 mod blob;

@@ -1,7 +1,7 @@
 //! openraft's log storage traits over a byte-level [`LogStorage`].
 
 use super::types::{C, Entry, LogId, Vote, log_id};
-use crate::storage::{LogPosition, LogRecord, LogStorage, StorageError};
+use crate::storage::{AppendTicket, LogPosition, LogRecord, LogStorage, StorageError};
 use bytes::Bytes;
 use openraft::storage::{IOFlushed, RaftLogStorage};
 use openraft::{LogState, OptionalSend, RaftLogReader};
@@ -9,24 +9,49 @@ use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Appends whose durability is awaited but not yet reported to openraft. When full, `append`
+/// waits: the Raft core cannot run further ahead of the disk than this.
+pub(crate) const MAX_PENDING_FLUSH_REPORTS: usize = 4096;
 
 /// Adapts a [`LogStorage`] to openraft. Entries are postcard-encoded whole (log id included) in
 /// each record's payload; the vote is postcard-encoded in the vote blob.
+///
+/// Durability is reported to openraft by one task per adapter that awaits the storage's tickets
+/// in the order the appends were made, so openraft sees its flush notifications in I/O order
+/// (its flushed marker only moves forward) while the Raft core is never blocked by `fdatasync`.
 pub(crate) struct LogStoreAdapter<L: LogStorage> {
     inner: Arc<L>,
+    flush_reports: mpsc::Sender<(AppendTicket, IOFlushed<C>)>,
 }
 
 impl<L: LogStorage> Clone for LogStoreAdapter<L> {
     fn clone(&self) -> Self {
         LogStoreAdapter {
             inner: self.inner.clone(),
+            flush_reports: self.flush_reports.clone(),
         }
     }
 }
 
 impl<L: LogStorage> LogStoreAdapter<L> {
+    /// Wraps `inner`. Must be called inside a tokio runtime: it spawns the task that reports
+    /// durability to openraft, which ends when every clone of the adapter is dropped.
     pub(crate) fn new(inner: Arc<L>) -> Self {
-        LogStoreAdapter { inner }
+        let (flush_reports, mut pending) =
+            mpsc::channel::<(AppendTicket, IOFlushed<C>)>(MAX_PENDING_FLUSH_REPORTS);
+        tokio::spawn(async move {
+            // Tickets resolve in call order (LogStorage contract, rule 3); awaiting them one by
+            // one here keeps the reports in that order too.
+            while let Some((ticket, callback)) = pending.recv().await {
+                callback.io_completed(ticket.await.map_err(io_err));
+            }
+        });
+        LogStoreAdapter {
+            inner,
+            flush_reports,
+        }
     }
 }
 
@@ -170,11 +195,12 @@ impl<L: LogStorage> RaftLogStorage<C> for LogStoreAdapter<L> {
             return Ok(());
         }
         let ticket = self.inner.append(records).await.map_err(io_err)?;
-        // The records are readable now; durability is reported when the storage's group commit
-        // covers them, without holding up the Raft core.
-        tokio::spawn(async move {
-            callback.io_completed(ticket.await.map_err(io_err));
-        });
+        // The records are readable now; durability is reported, in append order, when the
+        // storage's group commit covers them, without holding up the Raft core.
+        self.flush_reports
+            .send((ticket, callback))
+            .await
+            .map_err(|_| io::Error::other("the flush reporting task has stopped"))?;
         Ok(())
     }
 
