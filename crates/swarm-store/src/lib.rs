@@ -17,6 +17,7 @@ mod membership;
 mod node;
 mod proposer;
 mod raft;
+mod request_ids;
 mod rpc;
 mod state;
 pub mod storage;
@@ -30,6 +31,7 @@ pub use config::{MAX_BATCH_BYTES_LIMIT, MAX_ENTRIES_PER_APPEND, ReadPolicy, Stor
 pub use error::StoreError;
 pub use membership::{MemberRole, MemberStatus, Role, StoreStatus};
 pub use rpc::StoreRpc;
+pub use state::dedup::{MAX_DEDUP_ORIGINS, MAX_DEDUP_SEQS_PER_ORIGIN};
 pub use store::Store;
 pub use transport::MemberId;
 pub use txn::{

@@ -9,7 +9,8 @@ use crate::raft::network::{CallError, DynTransport, call};
 use crate::raft::types::C;
 use crate::raft::types::{Raft, Snapshot};
 use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse, SnapshotChunk, WireError};
-use crate::state::command::{TxnApplied, TxnRejected, TxnRequest};
+use crate::request_ids::RequestIds;
+use crate::state::command::{RequestId, TxnApplied, TxnRejected, TxnRequest};
 use crate::state::shared::{AppliedMark, SharedState};
 use crate::transport::{MemberId, TransportError};
 use crate::txn::Precondition;
@@ -44,6 +45,8 @@ pub(crate) struct Node {
     pub(crate) transport: Arc<dyn DynTransport>,
     pub(crate) proposer: Proposer,
     receiving: Mutex<HashMap<MemberId, Receiving>>,
+    /// This store instance's request ids (a fresh origin per open).
+    request_ids: RequestIds,
 }
 
 /// Maps a refused transaction to the caller's error.
@@ -128,6 +131,7 @@ impl Node {
         transport: Arc<dyn DynTransport>,
         proposer: Proposer,
     ) -> Self {
+        let config_member = config.member.0;
         Node {
             id: config.member.0,
             config,
@@ -136,6 +140,7 @@ impl Node {
             transport,
             proposer,
             receiving: Mutex::new(HashMap::new()),
+            request_ids: RequestIds::new(config_member),
         }
     }
 
@@ -195,7 +200,18 @@ impl Node {
         .map_err(from_call)
     }
 
+    /// The id for the next client transaction of this store instance.
+    pub(crate) fn next_request_id(&self) -> RequestId {
+        self.request_ids.next()
+    }
+
     /// Commits a transaction through the leader.
+    ///
+    /// `txn.id` was assigned once ([`Node::next_request_id`]) before this call: every re-route
+    /// after a "not leader" answer and every forwarded copy (a duplicated message included)
+    /// carries the same id, and the state machine applies an id at most once, so a leader that
+    /// answered "not leader" while the entry it proposed still commits does not make the retry
+    /// apply the transaction twice.
     pub(crate) async fn write(&self, txn: TxnRequest) -> Result<TxnApplied, StoreError> {
         let deadline = Instant::now() + self.request_timeout();
         for _ in 0..MAX_ROUTE_ATTEMPTS {

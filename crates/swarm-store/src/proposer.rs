@@ -3,7 +3,7 @@
 
 use crate::raft::types::Raft;
 use crate::raft::wire::WireError;
-use crate::state::command::{TxnApplied, TxnRequest, WriteBatch};
+use crate::state::command::{TxnAnswer, TxnApplied, TxnRequest, WriteBatch};
 use openraft::errors::{ClientWriteError, RaftError};
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -67,7 +67,7 @@ impl Proposer {
                             "the state machine answered no transaction".into(),
                         ))
                     },
-                    |r| r.map_err(WireError::Rejected),
+                    answer_result,
                 );
             }
         }
@@ -79,6 +79,17 @@ impl Proposer {
             .map_err(|_| WireError::Fatal("the proposer stopped".into()))?;
         rx.await
             .map_err(|_| WireError::Indeterminate("the proposer stopped before answering".into()))?
+    }
+}
+
+/// The caller's result of one transaction's answer.
+fn answer_result(answer: TxnAnswer) -> Result<TxnApplied, WireError> {
+    match answer {
+        TxnAnswer::Reply(r) => r.map_err(WireError::Rejected),
+        TxnAnswer::Expired(id) => Err(WireError::Indeterminate(format!(
+            "request {id} is older than the replies kept for its origin (it may have applied \
+             already); it was not applied again"
+        ))),
     }
 }
 
@@ -136,7 +147,7 @@ async fn run(
                     let mut outcomes = resp.data.replies.into_iter();
                     for reply in replies {
                         let outcome = match outcomes.next() {
-                            Some(r) => r.map_err(WireError::Rejected),
+                            Some(a) => answer_result(a),
                             None => Err(WireError::Fatal(
                                 "the state machine answered fewer transactions than proposed"
                                     .into(),

@@ -265,8 +265,16 @@ impl Store {
     /// appended and may be retried as is. `Indeterminate`, `Timeout` and `Transport` errors
     /// leave the outcome unknown (the write may still commit): read back, or make the write
     /// conditional on a version, before retrying.
+    ///
+    /// At most once: the call gets one request id before it is routed, and every internal
+    /// re-route and forwarded (or network-duplicated) copy carries it; the state machine applies
+    /// an id once and answers repeats with the recorded reply. This holds for a request within
+    /// the last [`MAX_DEDUP_SEQS_PER_ORIGIN`](crate::MAX_DEDUP_SEQS_PER_ORIGIN) requests of this
+    /// store instance, while the instance is among the
+    /// [`MAX_DEDUP_ORIGINS`](crate::MAX_DEDUP_ORIGINS) most recently writing ones. A new call
+    /// (after `Indeterminate`, say) is a new request and may apply again.
     pub async fn txn(&self, txn: Txn) -> Result<TxnOutcome, StoreError> {
-        let request = txn.into_request()?;
+        let request = txn.into_request(self.node.next_request_id())?;
         let applied = self.node.write(request).await?;
         Ok(TxnOutcome {
             revision: applied.revision,

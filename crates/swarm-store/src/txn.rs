@@ -2,7 +2,7 @@
 
 use crate::blob::Blob;
 use crate::error::StoreError;
-use crate::state::command::{OpKind, TxnOp, TxnRequest};
+use crate::state::command::{OpKind, RequestId, TxnOp, TxnRequest};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -174,8 +174,8 @@ impl Txn {
         self
     }
 
-    /// Validates and returns the wire form.
-    pub(crate) fn into_request(self) -> Result<TxnRequest, StoreError> {
+    /// Validates and returns the wire form, carrying request id `id`.
+    pub(crate) fn into_request(self, id: RequestId) -> Result<TxnRequest, StoreError> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -211,7 +211,7 @@ impl Txn {
                 }
             }
         }
-        Ok(TxnRequest { ops: self.ops })
+        Ok(TxnRequest { id, ops: self.ops })
     }
 }
 
@@ -239,12 +239,23 @@ pub(crate) fn validate_name(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::command::TxnOrigin;
+
+    fn id() -> RequestId {
+        RequestId {
+            origin: TxnOrigin {
+                member: 1,
+                incarnation: 1,
+            },
+            seq: 1,
+        }
+    }
 
     #[test]
     fn validation_names_the_field() {
         let e = Txn::new()
             .put("", "k", &1)
-            .into_request()
+            .into_request(id())
             .expect_err("empty");
         assert!(matches!(
             e,
@@ -256,15 +267,15 @@ mod tests {
         let long = "k".repeat(MAX_KEY_BYTES + 1);
         let e = Txn::new()
             .put("c", &long, &1)
-            .into_request()
+            .into_request(id())
             .expect_err("long");
         assert!(matches!(e, StoreError::Invalid { field: "key", .. }));
-        let e = Txn::new().into_request().expect_err("empty txn");
+        let e = Txn::new().into_request(id()).expect_err("empty txn");
         assert!(matches!(e, StoreError::Invalid { field: "txn", .. }));
         let big = "x".repeat(MAX_VALUE_BYTES);
         let e = Txn::new()
             .put("c", "k", &big)
-            .into_request()
+            .into_request(id())
             .expect_err("big");
         assert!(matches!(e, StoreError::Invalid { field: "value", .. }));
     }

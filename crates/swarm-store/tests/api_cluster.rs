@@ -4,6 +4,7 @@ mod raft_cluster;
 
 use raft_cluster::Cluster;
 use std::time::Duration;
+use swarm_store::transport::inproc::LinkFaults;
 use swarm_store::{MemberId, Role, StoreError, Txn};
 
 #[tokio::test]
@@ -72,6 +73,56 @@ async fn writes_on_followers_are_forwarded_and_reads_are_linearizable_everywhere
     let fstatus = c.store(follower).status();
     assert_eq!(fstatus.role, Role::Follower);
     assert_eq!(fstatus.leader, Some(MemberId(leader)));
+}
+
+#[tokio::test]
+async fn a_duplicated_forwarded_write_is_applied_once() {
+    let c = Cluster::voters(3).await;
+    let leader = c.leader().await;
+    let follower = c.follower().await;
+    // Every request the follower sends the leader (its forwarded writes included) is delivered
+    // twice, each copy after its own random delay, so a duplicate often lands after later
+    // writes. Without deduplication by request id the late copy re-applies the blind write.
+    c.net
+        .set_link_faults(
+            MemberId(follower),
+            MemberId(leader),
+            LinkFaults::none()
+                .with_delay(Duration::from_millis(1), Duration::from_millis(40))
+                .with_duplicate_probability(1.0),
+        )
+        .unwrap();
+    let before = c.store(leader).revision().await.unwrap();
+    let via_follower = c.store(follower).collection::<String>("kv");
+    let on_leader = c.store(leader).collection::<String>("kv");
+    const KEYS: usize = 12;
+    for i in 0..KEYS {
+        let key = format!("k{i}");
+        assert_eq!(via_follower.put(&key, &"blind".into()).await.unwrap(), 1);
+        // A compare-and-swap right after: it must see version 1, whenever the duplicate lands.
+        assert_eq!(on_leader.update(&key, &"cas".into(), 1).await.unwrap(), 2);
+    }
+    // Let every duplicate arrive and be proposed (each copy is delayed at most 40 ms).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let duplicated = c.net.stats().duplicated;
+    assert!(duplicated >= KEYS as u64, "only {duplicated} duplicates");
+    for i in 0..KEYS {
+        let doc = on_leader.get(&format!("k{i}")).await.unwrap().unwrap();
+        assert_eq!((doc.version, doc.value.as_str()), (2, "cas"), "k{i}");
+    }
+    // Two changes per key and nothing else: no write applied twice.
+    let after = c.store(leader).revision().await.unwrap();
+    assert_eq!(after - before, 2 * KEYS as u64);
+    // The same holds on every replica.
+    c.net.clear_faults();
+    for id in 1..=3 {
+        let kv = c.store(id).collection::<String>("kv");
+        assert_eq!(
+            kv.get("k0").await.unwrap().unwrap().version,
+            2,
+            "member {id}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -99,7 +99,12 @@ impl RaftStateMachine<C> for StateMachineAdapter {
             let revision = {
                 let mut table = self.shared.write();
                 if let EntryPayload::Normal(batch) = &entry.payload {
-                    reply.replies = batch.txns.iter().map(|t| table.apply_txn(t)).collect();
+                    let index = entry.log_id.index;
+                    reply.replies = batch
+                        .txns
+                        .iter()
+                        .map(|t| table.apply_request(index, t))
+                        .collect();
                 }
                 let mut meta = self.meta();
                 if let EntryPayload::Membership(m) = &entry.payload {

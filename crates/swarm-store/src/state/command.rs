@@ -24,9 +24,42 @@ pub(crate) struct TxnOp {
     pub(crate) kind: OpKind,
 }
 
+/// Where a transaction was proposed: one [`Store`](crate::Store) instance.
+///
+/// `member` is the store's member id; `incarnation` is 64 random bits drawn when the store opens,
+/// so two incarnations of one member (a restart) never share an origin (barring a 2^-64 chance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub(crate) struct TxnOrigin {
+    pub(crate) member: u64,
+    pub(crate) incarnation: u64,
+}
+
+impl std::fmt::Display for TxnOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{:016x}", self.member, self.incarnation)
+    }
+}
+
+/// A transaction's unique id, assigned once when the client call starts: every retry and every
+/// forwarded copy carries the same id, and the state machine applies each id at most once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub(crate) struct RequestId {
+    pub(crate) origin: TxnOrigin,
+    /// 1, 2, ... per origin, in the order the origin's client calls started.
+    pub(crate) seq: u64,
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{}", self.origin, self.seq)
+    }
+}
+
 /// A transaction: every operation applies, or none does.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TxnRequest {
+    /// Identifies the client call, for deduplication.
+    pub(crate) id: RequestId,
     pub(crate) ops: Vec<TxnOp>,
 }
 
@@ -65,8 +98,19 @@ pub(crate) struct TxnRejected {
 /// The outcome of one transaction of a batch.
 pub(crate) type TxnReply = Result<TxnApplied, TxnRejected>;
 
-/// The response of one applied Raft entry: one reply per transaction, in order.
+/// The state machine's answer to one transaction of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum TxnAnswer {
+    /// The transaction's reply: from applying it now, or the reply recorded when the same
+    /// request id applied before (then nothing was applied again).
+    Reply(TxnReply),
+    /// The request id is older than every reply kept for its origin: it may have applied
+    /// already and its reply is forgotten, so it was not applied; the outcome is unknown.
+    Expired(RequestId),
+}
+
+/// The response of one applied Raft entry: one answer per transaction, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct BatchReply {
-    pub(crate) replies: Vec<TxnReply>,
+    pub(crate) replies: Vec<TxnAnswer>,
 }

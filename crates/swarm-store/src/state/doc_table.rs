@@ -1,6 +1,7 @@
 //! Documents by collection and key, each with a version, plus the store's global revision.
 
-use super::command::{OpKind, TxnApplied, TxnRejected, TxnRequest};
+use super::command::{OpKind, TxnAnswer, TxnApplied, TxnRejected, TxnRequest};
+use super::dedup::{DedupCheck, DedupTable};
 use super::history::{Change, History};
 use crate::blob::Blob;
 use serde::{Deserialize, Serialize};
@@ -32,14 +33,17 @@ pub(crate) struct DocTable {
     collections: BTreeMap<String, Arc<Docs>>,
     revision: u64,
     history: History,
+    /// The replies of recently applied request ids.
+    dedup: DedupTable,
 }
 
 /// What a snapshot holds (the history is not part of it: watchers older than a snapshot install
-/// must re-list).
+/// must re-list; the dedup table is, so a member that installs it deduplicates the same way).
 #[derive(Deserialize)]
 struct SnapshotImage {
     revision: u64,
     collections: BTreeMap<String, Docs>,
+    dedup: DedupTable,
 }
 
 /// The table as of one revision, sharing the collections with it; encoded for a snapshot
@@ -47,6 +51,7 @@ struct SnapshotImage {
 pub(crate) struct SnapshotView {
     revision: u64,
     collections: BTreeMap<String, Arc<Docs>>,
+    dedup: DedupTable,
 }
 
 struct CollectionsRef<'a>(&'a BTreeMap<String, Arc<Docs>>);
@@ -64,10 +69,12 @@ impl SnapshotView {
         struct ImageRef<'a> {
             revision: u64,
             collections: CollectionsRef<'a>,
+            dedup: &'a DedupTable,
         }
         postcard::to_allocvec(&ImageRef {
             revision: self.revision,
             collections: CollectionsRef(&self.collections),
+            dedup: &self.dedup,
         })
     }
 }
@@ -79,6 +86,7 @@ impl DocTable {
             collections: BTreeMap::new(),
             revision: 0,
             history: History::new(history_changes, 0),
+            dedup: DedupTable::default(),
         }
     }
 
@@ -121,9 +129,25 @@ impl DocTable {
             })
     }
 
-    /// Applies a transaction: checks every precondition against the state as the earlier
+    /// Applies a client's transaction, found in the log entry at `index`, at most once per
+    /// request id: a transaction whose id applied before is not applied again and gets the
+    /// recorded reply; one older than every reply kept for its origin is not applied
+    /// ([`TxnAnswer::Expired`]). Deterministic: depends only on the table and the arguments.
+    pub(crate) fn apply_request(&mut self, index: u64, txn: &TxnRequest) -> TxnAnswer {
+        match self.dedup.check(&txn.id) {
+            DedupCheck::Duplicate(reply) => TxnAnswer::Reply(reply),
+            DedupCheck::Expired => TxnAnswer::Expired(txn.id),
+            DedupCheck::New => {
+                let reply = self.apply_txn(txn);
+                self.dedup.record(txn.id, index, reply.clone());
+                TxnAnswer::Reply(reply)
+            }
+        }
+    }
+
+    /// Applies a transaction (without deduplication): checks every precondition against the state as the earlier
     /// operations of the same transaction leave it, then applies all operations or none.
-    pub(crate) fn apply_txn(&mut self, txn: &TxnRequest) -> Result<TxnApplied, TxnRejected> {
+    fn apply_txn(&mut self, txn: &TxnRequest) -> Result<TxnApplied, TxnRejected> {
         // Check phase, against an overlay of the transaction's own effects.
         let mut overlay: HashMap<(&str, &str), Option<u64>> = HashMap::new();
         let mut changes = false;
@@ -229,16 +253,15 @@ impl DocTable {
         SnapshotView {
             revision: self.revision,
             collections: self.collections.clone(),
+            dedup: self.dedup.clone(),
         }
     }
 
     /// Rebuilds a table from [`SnapshotView::encode`] bytes. The history starts empty at the
     /// snapshot's revision.
-    pub(crate) fn decode_snapshot(
-        bytes: &[u8],
-        history_changes: usize,
-    ) -> Result<Self, postcard::Error> {
-        let image: SnapshotImage = postcard::from_bytes(bytes)?;
+    pub(crate) fn decode_snapshot(bytes: &[u8], history_changes: usize) -> Result<Self, String> {
+        let image: SnapshotImage = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
+        image.dedup.validate()?;
         Ok(DocTable {
             collections: image
                 .collections
@@ -247,6 +270,7 @@ impl DocTable {
                 .collect(),
             revision: image.revision,
             history: History::new(history_changes, image.revision),
+            dedup: image.dedup,
         })
     }
 }
@@ -254,7 +278,7 @@ impl DocTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::command::TxnOp;
+    use crate::state::command::{RequestId, TxnOp, TxnOrigin};
     use crate::txn::Precondition;
     use bytes::Bytes;
 
@@ -277,7 +301,20 @@ mod tests {
     }
 
     fn txn(ops: Vec<TxnOp>) -> TxnRequest {
-        TxnRequest { ops }
+        txn_id(1, ops)
+    }
+
+    fn txn_id(seq: u64, ops: Vec<TxnOp>) -> TxnRequest {
+        TxnRequest {
+            id: RequestId {
+                origin: TxnOrigin {
+                    member: 1,
+                    incarnation: 42,
+                },
+                seq,
+            },
+            ops,
+        }
     }
 
     #[test]
@@ -357,5 +394,90 @@ mod tests {
         assert!(u.get("c", "late").is_none());
         assert!(t.get("c", "late").is_some());
         assert_eq!(u.history().floor(), 4);
+    }
+}
+
+#[cfg(test)]
+mod dedup_tests {
+    use super::*;
+    use crate::state::command::{RequestId, TxnOp, TxnOrigin, TxnReply};
+    use crate::txn::Precondition;
+    use bytes::Bytes;
+
+    fn request(seq: u64, key: &str, v: &str, pre: Precondition) -> TxnRequest {
+        TxnRequest {
+            id: RequestId {
+                origin: TxnOrigin {
+                    member: 3,
+                    incarnation: 0xfeed,
+                },
+                seq,
+            },
+            ops: vec![TxnOp {
+                collection: "c".into(),
+                key: key.into(),
+                precondition: pre,
+                kind: OpKind::Put(Blob(Bytes::copy_from_slice(v.as_bytes()))),
+            }],
+        }
+    }
+
+    fn reply(answer: TxnAnswer) -> TxnReply {
+        match answer {
+            TxnAnswer::Reply(r) => r,
+            TxnAnswer::Expired(id) => panic!("{id} expired"),
+        }
+    }
+
+    #[test]
+    fn the_same_request_id_applies_once_and_gets_the_first_reply() {
+        let mut t = DocTable::new(100);
+        let blind = request(1, "k", "a", Precondition::Any);
+        let first = reply(t.apply_request(10, &blind)).expect("applies");
+        assert_eq!((first.revision, first.versions.clone()), (1, vec![Some(1)]));
+        // Another write in between, then the duplicate of the first arrives late.
+        let cas = reply(t.apply_request(11, &request(2, "k", "b", Precondition::Version(1))))
+            .expect("cas applies");
+        assert_eq!(cas.revision, 2);
+        let again = reply(t.apply_request(12, &blind)).expect("recorded reply");
+        assert_eq!(again, first, "the duplicate gets the first reply");
+        assert_eq!(t.revision(), 2, "revision unchanged by the duplicate");
+        let doc = t.get("c", "k").expect("doc");
+        assert_eq!((doc.version, &doc.value.0[..]), (2, &b"b"[..]));
+        // One watch event per applied write: the duplicate added none.
+        let (events, _) = t
+            .history()
+            .since(0, t.revision(), 100, |_| true)
+            .expect("history");
+        assert_eq!(events.len(), 2, "{events:?}");
+        // A refused transaction's refusal is recorded too: a retry does not apply it later.
+        let stale = request(3, "k", "c", Precondition::Version(1));
+        let refused = reply(t.apply_request(13, &stale)).expect_err("stale cas");
+        assert_eq!(refused.actual, Some(2));
+        t.apply_request(14, &request(4, "k", "d", Precondition::Any));
+        assert_eq!(
+            reply(t.apply_request(15, &request(3, "k", "c", Precondition::Version(3)))),
+            Err(refused),
+            "the same id gets its recorded refusal even if it would now succeed"
+        );
+        assert_eq!(t.get("c", "k").map(|d| d.version), Some(3));
+    }
+
+    #[test]
+    fn snapshot_round_trip_keeps_the_dedup_table() {
+        let mut t = DocTable::new(100);
+        let w = request(1, "k", "a", Precondition::Any);
+        let first = reply(t.apply_request(5, &w)).expect("applies");
+        let bytes = t.snapshot_view().encode().expect("encode");
+        let mut u = DocTable::decode_snapshot(&bytes, 100).expect("decode");
+        assert_eq!(u.dedup, t.dedup);
+        assert_eq!(
+            reply(u.apply_request(6, &w)),
+            Ok(first),
+            "deduplicated after install"
+        );
+        assert_eq!(u.revision(), 1);
+        let fresh = reply(u.apply_request(7, &request(2, "k", "b", Precondition::Any)));
+        assert_eq!(fresh.expect("new id applies").revision, 2);
     }
 }

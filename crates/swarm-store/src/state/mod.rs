@@ -2,6 +2,7 @@
 //! recent-change history that feeds watches. The Raft layer applies committed batches to it.
 
 pub(crate) mod command;
+pub(crate) mod dedup;
 pub(crate) mod doc_table;
 pub(crate) mod history;
 pub(crate) mod shared;
