@@ -46,6 +46,14 @@ struct SnapshotImage {
     dedup: DedupTable,
 }
 
+/// The snapshot format before the dedup table was added (same fields, without it): still read,
+/// with an empty dedup table, so snapshots written by earlier versions keep loading.
+#[derive(Deserialize)]
+struct SnapshotImageWithoutDedup {
+    revision: u64,
+    collections: BTreeMap<String, Docs>,
+}
+
 /// The table as of one revision, sharing the collections with it; encoded for a snapshot
 /// without holding the table's lock.
 pub(crate) struct SnapshotView {
@@ -260,7 +268,19 @@ impl DocTable {
     /// Rebuilds a table from [`SnapshotView::encode`] bytes. The history starts empty at the
     /// snapshot's revision.
     pub(crate) fn decode_snapshot(bytes: &[u8], history_changes: usize) -> Result<Self, String> {
-        let image: SnapshotImage = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
+        let image = match postcard::from_bytes::<SnapshotImage>(bytes) {
+            Ok(image) => image,
+            // The current format is the older one plus a trailing table, so older bytes end
+            // early; anything else undecodable fails with the current format's error.
+            Err(e) => match postcard::from_bytes::<SnapshotImageWithoutDedup>(bytes) {
+                Ok(old) => SnapshotImage {
+                    revision: old.revision,
+                    collections: old.collections,
+                    dedup: DedupTable::default(),
+                },
+                Err(_) => return Err(e.to_string()),
+            },
+        };
         image.dedup.validate()?;
         Ok(DocTable {
             collections: image
@@ -479,5 +499,26 @@ mod dedup_tests {
         assert_eq!(u.revision(), 1);
         let fresh = reply(u.apply_request(7, &request(2, "k", "b", Precondition::Any)));
         assert_eq!(fresh.expect("new id applies").revision, 2);
+    }
+
+    #[test]
+    fn snapshots_written_before_the_dedup_table_still_load() {
+        let mut t = DocTable::new(100);
+        reply(t.apply_request(5, &request(1, "k", "a", Precondition::Any))).expect("applies");
+        #[derive(Serialize)]
+        struct OldImage<'a> {
+            revision: u64,
+            collections: CollectionsRef<'a>,
+        }
+        let old = postcard::to_allocvec(&OldImage {
+            revision: t.revision,
+            collections: CollectionsRef(&t.collections),
+        })
+        .expect("encode");
+        let u = DocTable::decode_snapshot(&old, 100).expect("old format decodes");
+        assert_eq!((u.revision(), u.get("c", "k")), (1, t.get("c", "k")));
+        assert_eq!(u.dedup, DedupTable::default());
+        let e = DocTable::decode_snapshot(&old[..old.len() - 1], 100).expect_err("truncated");
+        assert!(!e.is_empty());
     }
 }
