@@ -73,7 +73,8 @@ impl Operator {
 pub struct IpMatch {
     /// Network address.
     pub addr: IpAddr,
-    /// Prefix length (32/128 for a single address).
+    /// Prefix length (32/128 for a single address). A value wider than the address is treated as
+    /// the full width (32 for IPv4, 128 for IPv6); the parser never produces one.
     pub prefix_len: u8,
 }
 
@@ -96,8 +97,13 @@ impl IpMatch {
     }
 }
 
+/// Compares the first `prefix_len` bits of `a` and `b`. A `prefix_len` wider than the address
+/// (possible through [`IpMatch`]'s public fields) is clamped to the address width, so it means
+/// "the whole address" instead of reading past the octets.
 fn prefix_eq(a: &[u8], b: &[u8], prefix_len: u8) -> bool {
-    let full = usize::from(prefix_len / 8);
+    let width_bits = a.len().min(b.len()).saturating_mul(8);
+    let prefix_len = usize::from(prefix_len).min(width_bits);
+    let full = prefix_len / 8;
     let rem = prefix_len % 8;
     if a[..full] != b[..full] {
         return false;
@@ -621,5 +627,34 @@ mod tests {
             SpreadPreference::parse("zone").unwrap_err().to_string(),
             "invalid placement preference \"zone\": expected spread=node.labels.<name> or spread=engine.labels.<name>"
         );
+    }
+
+    #[test]
+    fn ip_match_with_oversized_prefix_is_clamped_not_a_panic() {
+        let v4 = IpMatch {
+            addr: "10.1.2.3".parse().unwrap(),
+            prefix_len: 40,
+        };
+        assert!(v4.contains("10.1.2.3".parse().unwrap()));
+        assert!(!v4.contains("10.1.2.4".parse().unwrap()));
+        assert!(v4.contains("::ffff:10.1.2.3".parse().unwrap()));
+        let v4_max = IpMatch {
+            prefix_len: u8::MAX,
+            ..v4
+        };
+        assert!(v4_max.contains("10.1.2.3".parse().unwrap()));
+        assert!(!v4_max.contains("10.1.2.2".parse().unwrap()));
+        let v6 = IpMatch {
+            addr: "fd00::1".parse().unwrap(),
+            prefix_len: 200,
+        };
+        assert!(v6.contains("fd00::1".parse().unwrap()));
+        assert!(!v6.contains("fd00::2".parse().unwrap()));
+        let v6_max = IpMatch {
+            prefix_len: u8::MAX,
+            ..v6
+        };
+        assert!(v6_max.contains("fd00::1".parse().unwrap()));
+        assert!(!v6_max.contains("10.1.2.3".parse().unwrap()));
     }
 }

@@ -7,6 +7,7 @@ use crate::error::SchedError;
 use crate::hash::FxHashMap;
 use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::intern::{Interner, Sym};
+use crate::limits::{MAX_GENERIC_COUNT, MAX_MEMORY_BYTES, MAX_NANO_CPUS, amount, reserve};
 use crate::node::{Availability, GenericResource, NodeSpec, Readiness, normalize_arch};
 pub(crate) use crate::node_state::{Extras, Hot, LabelSyms, NamedKind, Nodes, Slot};
 use crate::task::PlacedTask;
@@ -307,6 +308,20 @@ impl Engine {
             spec.host_ports_in_use.len(),
             MAX_STATIC_PORTS_PER_NODE,
         )?;
+        let r = &spec.resources;
+        amount(r.nano_cpus, MAX_NANO_CPUS, || {
+            format!("node {n}: nano_cpus")
+        })?;
+        amount(r.memory_bytes, MAX_MEMORY_BYTES, || {
+            format!("node {n}: memory_bytes")
+        })?;
+        for g in &r.generic {
+            if let GenericResource::Discrete { kind, count } = g {
+                amount(*count, MAX_GENERIC_COUNT, || {
+                    format!("node {n}: generic resource {kind:?} count")
+                })?;
+            }
+        }
         Ok(())
     }
 
@@ -421,8 +436,9 @@ impl Engine {
         };
         let i = i as usize;
         let old = &self.nodes.hot[i];
-        let used_cpu = old.cap_cpu - old.free_cpu;
-        let used_mem = old.cap_mem - old.free_mem;
+        // Exact: by the bounds of `crate::limits`, cap <= 2^50 and free >= -2^62.
+        let used_cpu = old.cap_cpu.saturating_sub(old.free_cpu);
+        let used_mem = old.cap_mem.saturating_sub(old.free_mem);
         let total = old.total;
         let usable =
             spec.readiness == Readiness::Ready && spec.availability == Availability::Active;
@@ -443,8 +459,8 @@ impl Engine {
         self.nodes.hot[i] = Hot {
             cap_cpu,
             cap_mem,
-            free_cpu: cap_cpu - used_cpu,
-            free_mem: cap_mem - used_mem,
+            free_cpu: cap_cpu.saturating_sub(used_cpu),
+            free_mem: cap_mem.saturating_sub(used_mem),
             total,
             usable,
         };
@@ -499,15 +515,21 @@ impl Engine {
             t.generic.len() + t.named.len(),
             crate::filters::MAX_GENERIC_PER_TASK,
         )?;
-        let svc = self.intern_service(&t.service);
         let idx = i as usize;
+        let (cpu, mem) = self.check_reservation(idx, &t)?;
+        let svc = self.intern_service(&t.service);
         let has_extras = !(t.generic.is_empty() && t.named.is_empty() && t.host_ports.is_empty());
         if has_extras {
             let x = Extras {
                 discrete: t
                     .generic
                     .iter()
-                    .map(|g| (self.strings.intern(&g.kind), to_i64(g.count)))
+                    .map(|g| {
+                        (
+                            self.strings.intern(&g.kind),
+                            to_i64(g.count.min(MAX_GENERIC_COUNT)),
+                        )
+                    })
                     .collect(),
                 named: t
                     .named
@@ -519,7 +541,6 @@ impl Engine {
             self.nodes.charge_extras(idx, &x);
             self.extras.insert(t.id.clone(), x);
         }
-        let (cpu, mem) = (to_i64(t.nano_cpus), to_i64(t.memory_bytes));
         let demand = self.demands.intern(cpu, mem);
         self.demands.add_refs(demand, 1);
         let rec = TaskRecord {
@@ -529,14 +550,65 @@ impl Engine {
             has_extras,
         };
         let h = &mut self.nodes.hot[idx];
-        h.free_cpu -= cpu;
-        h.free_mem -= mem;
-        h.total += 1;
+        // Exact: `check_reservation` kept the node's reserved totals within the bound.
+        h.free_cpu = h.free_cpu.saturating_sub(cpu);
+        h.free_mem = h.free_mem.saturating_sub(mem);
+        h.total = h.total.saturating_add(1);
         let total = h.total;
         self.nodes.index.set(i, total);
         *self.svcs[svc as usize].counts.entry(i).or_insert(0) += 1;
         self.tasks.insert_new(t.id, rec);
         Ok(())
+    }
+
+    /// Checks a recorded task's reservations against the limits of `crate::limits`, and that
+    /// node `idx` stays within [`MAX_RESERVED_PER_NODE`](crate::MAX_RESERVED_PER_NODE) of each
+    /// resource once it is charged. Returns the task's (nano-CPUs, memory bytes).
+    fn check_reservation(&self, idx: usize, t: &PlacedTask) -> Result<(i64, i64), SchedError> {
+        let id = &t.id;
+        let node = &t.node;
+        let cpu = amount(t.nano_cpus, MAX_NANO_CPUS, || {
+            format!("task {id}: nano_cpus")
+        })?;
+        let mem = amount(t.memory_bytes, MAX_MEMORY_BYTES, || {
+            format!("task {id}: memory_bytes")
+        })?;
+        let h = &self.nodes.hot[idx];
+        reserve(h.cap_cpu.saturating_sub(h.free_cpu), cpu, || {
+            format!("node {node}: reserved nano_cpus with task {id}")
+        })?;
+        reserve(h.cap_mem.saturating_sub(h.free_mem), mem, || {
+            format!("node {node}: reserved memory_bytes with task {id}")
+        })?;
+        for g in &t.generic {
+            amount(g.count, MAX_GENERIC_COUNT, || {
+                format!("task {id}: generic resource {:?} count", g.kind)
+            })?;
+        }
+        let slot = &self.nodes.slots[idx];
+        for (j, g) in t.generic.iter().enumerate() {
+            if t.generic[..j].iter().any(|e| e.kind == g.kind) {
+                continue;
+            }
+            // Counts are at most 2^40 and a task has at most MAX_GENERIC_PER_TASK of them.
+            let want: i64 = t.generic[j..]
+                .iter()
+                .filter(|e| e.kind == g.kind)
+                .map(|e| to_i64(e.count))
+                .sum();
+            let used = self
+                .strings
+                .get(&g.kind)
+                .and_then(|k| slot.discrete_used.iter().find(|u| u.0 == k))
+                .map_or(0, |u| u.1);
+            reserve(used, want, || {
+                format!(
+                    "node {node}: reserved generic resource {:?} with task {id}",
+                    g.kind
+                )
+            })?;
+        }
+        Ok((cpu, mem))
     }
 
     fn finish_task(&mut self, task: &TaskId, failed_at_ms: Option<u64>) {

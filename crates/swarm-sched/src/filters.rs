@@ -16,6 +16,7 @@ use crate::engine::{Engine, NO_SYM, Nodes};
 use crate::error::SchedError;
 use crate::explain::Rejection;
 use crate::intern::Sym;
+use crate::limits::{MAX_GENERIC_COUNT, MAX_MEMORY_BYTES, MAX_NANO_CPUS, amount};
 use crate::node::normalize_arch;
 use crate::task::TaskSpec;
 
@@ -125,6 +126,17 @@ impl Engine {
             spec.generic.len(),
             MAX_GENERIC_PER_TASK,
         )?;
+        let cpu = amount(spec.nano_cpus, MAX_NANO_CPUS, || {
+            "task spec: nano_cpus".to_owned()
+        })?;
+        let mem = amount(spec.memory_bytes, MAX_MEMORY_BYTES, || {
+            "task spec: memory_bytes".to_owned()
+        })?;
+        for g in &spec.generic {
+            amount(g.count, MAX_GENERIC_COUNT, || {
+                format!("task spec: generic resource {:?} count", g.kind)
+            })?;
+        }
         let sym = |s: &str| self.strings.get(s).unwrap_or(NO_SYM);
         let constraints = spec
             .constraints
@@ -220,8 +232,8 @@ impl Engine {
         let max_per_node = u32::try_from(spec.max_replicas_per_node).unwrap_or(u32::MAX);
         Ok(Compiled {
             svc,
-            cpu: i64::try_from(spec.nano_cpus).unwrap_or(i64::MAX),
-            mem: i64::try_from(spec.memory_bytes).unwrap_or(i64::MAX),
+            cpu,
+            mem,
             simple: generic.is_empty() && ports.is_empty() && max_per_node == 0,
             static_trivial: constraints.is_empty() && platforms.is_empty(),
             generic,

@@ -62,6 +62,7 @@ mod heap;
 mod ids;
 mod index;
 mod intern;
+mod limits;
 mod node;
 mod node_state;
 mod placement;
@@ -87,6 +88,7 @@ pub use filters::{
     MAX_PLATFORMS_PER_TASK, MAX_PREFERENCES,
 };
 pub use ids::{NodeId, ServiceId, TaskId};
+pub use limits::{MAX_GENERIC_COUNT, MAX_MEMORY_BYTES, MAX_NANO_CPUS, MAX_RESERVED_PER_NODE};
 pub use node::{
     Availability, GenericResource, HostPort, NodeResources, NodeSpec, Platform, Protocol,
     Readiness, Role, cores_to_nanos, normalize_arch,

@@ -94,14 +94,14 @@ impl Nodes {
     pub(crate) fn release(&mut self, rec: &TaskRecord, demand: Demand, extras: Option<&Extras>) {
         let i = rec.node as usize;
         let h = &mut self.hot[i];
-        h.free_cpu += demand.cpu;
-        h.free_mem += demand.mem;
+        h.free_cpu = h.free_cpu.saturating_add(demand.cpu);
+        h.free_mem = h.free_mem.saturating_add(demand.mem);
         h.total = h.total.saturating_sub(1);
         if let Some(x) = extras {
             let slot = &mut self.slots[i];
             for &(kind, n) in &x.discrete {
                 if let Some(u) = slot.discrete_used.iter_mut().find(|u| u.0 == kind) {
-                    u.1 -= n;
+                    u.1 = u.1.saturating_sub(n);
                 }
             }
             slot.discrete_used.retain(|u| u.1 > 0);
@@ -126,7 +126,7 @@ impl Nodes {
         let slot = &mut self.slots[i];
         for &(kind, n) in &x.discrete {
             match slot.discrete_used.iter_mut().find(|u| u.0 == kind) {
-                Some(u) => u.1 += n,
+                Some(u) => u.1 = u.1.saturating_add(n),
                 None => slot.discrete_used.push((kind, n)),
             }
         }
@@ -162,6 +162,6 @@ impl Nodes {
             .iter()
             .find(|d| d.0 == kind)
             .map_or(0, |d| d.1);
-        cap - used
+        cap.saturating_sub(used)
     }
 }

@@ -48,7 +48,10 @@ impl Sim<'_> {
         let planned = i64::from(self.planned_in[i]);
         for &(kind, count, _) in &c.generic {
             if kind == crate::engine::NO_SYM
-                || nodes.generic_free(i, kind) - planned * count < count
+                || nodes
+                    .generic_free(i, kind)
+                    .saturating_sub(planned.saturating_mul(count))
+                    < count
             {
                 return false;
             }
