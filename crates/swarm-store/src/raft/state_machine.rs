@@ -1,5 +1,6 @@
 //! openraft's state machine trait over the document table and a [`SnapshotStore`].
 
+use super::snapshot_saver::SnapshotSaver;
 use super::types::{C, LogId, Snapshot, SnapshotMeta, StoredMembership};
 use crate::state::command::BatchReply;
 use crate::state::doc_table::DocTable;
@@ -44,7 +45,7 @@ struct AppliedMeta {
 pub(crate) struct StateMachineAdapter {
     shared: Arc<SharedState>,
     meta: Arc<std::sync::Mutex<AppliedMeta>>,
-    snapshots: Arc<dyn DynSnapshotStore>,
+    snapshots: Arc<SnapshotSaver>,
 }
 
 impl StateMachineAdapter {
@@ -52,7 +53,7 @@ impl StateMachineAdapter {
         StateMachineAdapter {
             shared,
             meta: Arc::default(),
-            snapshots,
+            snapshots: Arc::new(SnapshotSaver::new(snapshots)),
         }
     }
 
@@ -139,14 +140,10 @@ impl RaftStateMachine<C> for StateMachineAdapter {
     ) -> Result<(), io::Error> {
         let table = DocTable::decode_snapshot(&snapshot, self.shared.history_changes())
             .map_err(|e| invalid("cannot decode snapshot", e))?;
-        // Durable first: if saving fails the state machine is untouched.
-        self.snapshots
-            .save_dyn(StoredSnapshot {
-                meta: encode_meta(meta)?,
-                data: snapshot,
-            })
-            .await
-            .map_err(io::Error::other)?;
+        // Durable first: if saving fails the state machine is untouched. The saver skips the
+        // save when the store already holds this snapshot or a newer one (the restore at startup
+        // installs the stored snapshot again).
+        self.snapshots.save(meta, snapshot).await?;
         let revision = table.revision();
         {
             let mut current = self.shared.write();
@@ -163,7 +160,13 @@ impl RaftStateMachine<C> for StateMachineAdapter {
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, io::Error> {
-        match self.snapshots.load_dyn().await.map_err(io::Error::other)? {
+        match self
+            .snapshots
+            .store()
+            .load_dyn()
+            .await
+            .map_err(io::Error::other)?
+        {
             None => Ok(None),
             Some(stored) => Ok(Some(Snapshot {
                 meta: decode_meta(&stored.meta)?,
@@ -177,7 +180,7 @@ impl RaftStateMachine<C> for StateMachineAdapter {
 pub(crate) struct SnapshotBuilder {
     shared: Arc<SharedState>,
     meta: Arc<std::sync::Mutex<AppliedMeta>>,
-    snapshots: Arc<dyn DynSnapshotStore>,
+    snapshots: Arc<SnapshotSaver>,
 }
 
 impl RaftSnapshotBuilder<C> for SnapshotBuilder {
@@ -203,13 +206,10 @@ impl RaftSnapshotBuilder<C> for SnapshotBuilder {
             last_log_id: applied.last_applied,
             last_membership: applied.membership,
         };
-        self.snapshots
-            .save_dyn(StoredSnapshot {
-                meta: encode_meta(&meta)?,
-                data: data.clone(),
-            })
-            .await
-            .map_err(io::Error::other)?;
+        // Not saved when an install or a faster build already saved this point or a later one:
+        // the saved snapshot never goes backwards (openraft ignores a built snapshot older than
+        // the one it holds).
+        self.snapshots.save(&meta, data.clone()).await?;
         Ok(Snapshot {
             meta,
             snapshot: data,
