@@ -64,8 +64,24 @@ pub struct StoreConfig {
 /// [`StoreConfig::max_batch_bytes`]).
 pub const MAX_ENTRIES_PER_APPEND: u64 = 8;
 
-/// The largest accepted `max_batch_bytes`: eight such entries must fit a transport frame.
+/// The largest accepted `max_batch_bytes`: [`MAX_ENTRIES_PER_APPEND`] such entries must fit a
+/// transport frame. A batch holds the encoded transactions the proposer drains (it stops before
+/// one that would pass `max_batch_bytes`); one transaction is at most
+/// [`MAX_TXN_BYTES`](crate::MAX_TXN_BYTES), no more than this, so a batch never passes it.
 pub const MAX_BATCH_BYTES_LIMIT: usize = 1024 * 1024;
+
+/// Room for what an entry adds around its batch's transactions in an append-entries frame (log
+/// id, payload tag, length prefixes), with the message's own fields (vote, previous log id,
+/// commit index) and the transport envelope spread over the entries. Generous on purpose: those
+/// are tens of bytes.
+const APPEND_OVERHEAD_BYTES_PER_ENTRY: usize = 64 * 1024;
+
+// The fullest append-entries message fits one frame, and any one transaction fits one entry.
+const _: () = assert!(
+    (MAX_ENTRIES_PER_APPEND as usize) * (MAX_BATCH_BYTES_LIMIT + APPEND_OVERHEAD_BYTES_PER_ENTRY)
+        < crate::transport::MAX_FRAME_BYTES
+);
+const _: () = assert!(crate::txn::MAX_TXN_BYTES <= MAX_BATCH_BYTES_LIMIT);
 
 impl StoreConfig {
     /// Defaults for member `member` reachable at `addr`: heartbeat 100 ms, election timeout

@@ -35,7 +35,7 @@ pub use state::dedup::{MAX_DEDUP_ORIGINS, MAX_DEDUP_SEQS_PER_ORIGIN};
 pub use store::Store;
 pub use transport::MemberId;
 pub use txn::{
-    MAX_COLLECTION_BYTES, MAX_KEY_BYTES, MAX_TXN_OPS, MAX_VALUE_BYTES, Precondition, Txn,
-    TxnOutcome,
+    MAX_COLLECTION_BYTES, MAX_KEY_BYTES, MAX_TXN_BYTES, MAX_TXN_OPS, MAX_VALUE_BYTES, Precondition,
+    Txn, TxnOutcome,
 };
 pub use watch::{WATCH_FETCH_MAX_CHANGES, Watch, WatchEvent, WatchEventKind};

@@ -246,6 +246,13 @@ impl Node {
 
     /// Serves a write forwarded by a follower.
     async fn write_for_peer(&self, txn: TxnRequest) -> Result<TxnApplied, WireError> {
+        // The follower checked it already; a peer that did not (or runs other limits) must not
+        // get an oversized or malformed transaction into the log.
+        if let Err(e) = crate::txn::validate_request(&txn) {
+            return Err(WireError::Fatal(format!(
+                "forwarded transaction refused: {e}"
+            )));
+        }
         if self.current_leader() != Some(self.id) {
             return Err(WireError::NotLeader {
                 leader: self.current_leader(),

@@ -93,18 +93,37 @@ fn answer_result(answer: TxnAnswer) -> Result<TxnApplied, WireError> {
     }
 }
 
-/// Approximate encoded size of a transaction.
+/// The encoded size of a transaction, in bytes (what it adds to an entry's payload).
 pub(crate) fn txn_bytes(txn: &TxnRequest) -> usize {
-    txn.ops
-        .iter()
-        .map(|op| {
-            let value = match &op.kind {
-                crate::state::command::OpKind::Put(v) => v.0.len(),
-                _ => 0,
-            };
-            op.collection.len() + op.key.len() + value + 16
-        })
-        .sum()
+    // Sizing plain structs of strings, bytes and integers cannot fail; were it to, the
+    // transaction is counted as filling a whole batch so it goes alone.
+    crate::txn::encoded_txn_bytes(txn).unwrap_or(usize::MAX)
+}
+
+/// Drains queued proposals after `first` into one batch of at most `limits.max_batch_txns`
+/// transactions and `limits.max_batch_bytes` bytes, stopping BEFORE a proposal that would pass
+/// the byte limit: that one is returned to start the next batch. `first` always goes, alone if
+/// need be (it is at most [`MAX_TXN_BYTES`](crate::MAX_TXN_BYTES), itself at most
+/// [`MAX_BATCH_BYTES_LIMIT`](crate::MAX_BATCH_BYTES_LIMIT)).
+fn fill_batch(
+    first: Proposal,
+    rx: &mut mpsc::Receiver<Proposal>,
+    limits: &ProposerLimits,
+) -> (Vec<Proposal>, Option<Proposal>) {
+    let mut bytes = first.bytes;
+    let mut batch = vec![first];
+    while batch.len() < limits.max_batch_txns {
+        let Ok(p) = rx.try_recv() else {
+            break;
+        };
+        let with = bytes.saturating_add(p.bytes);
+        if with > limits.max_batch_bytes {
+            return (batch, Some(p));
+        }
+        bytes = with;
+        batch.push(p);
+    }
+    (batch, None)
 }
 
 async fn run(
@@ -113,26 +132,23 @@ async fn run(
     inflight: Arc<Semaphore>,
     mut rx: mpsc::Receiver<Proposal>,
 ) {
+    // A proposal that did not fit the previous batch; it opens the next one.
+    let mut carried: Option<Proposal> = None;
     loop {
         // Wait for room first: while every slot is busy, proposals pile up in the queue and the
         // next entry takes them all.
         let Ok(permit) = inflight.clone().acquire_owned().await else {
             return;
         };
-        let Some(first) = rx.recv().await else {
-            return;
+        let first = match carried.take() {
+            Some(p) => p,
+            None => match rx.recv().await {
+                Some(p) => p,
+                None => return,
+            },
         };
-        let mut bytes = first.bytes;
-        let mut batch = vec![first];
-        while batch.len() < limits.max_batch_txns && bytes < limits.max_batch_bytes {
-            match rx.try_recv() {
-                Ok(p) => {
-                    bytes += p.bytes;
-                    batch.push(p);
-                }
-                Err(_) => break,
-            }
-        }
+        let (batch, rest) = fill_batch(first, &mut rx, &limits);
+        carried = rest;
         let raft = raft.clone();
         tokio::spawn(async move {
             let _permit = permit;
@@ -186,5 +202,92 @@ pub(crate) fn write_error(
         }
         RaftError::APIError(other) => WireError::Membership(other.to_string()),
         RaftError::Fatal(f) => WireError::Fatal(f.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::command::{RequestId, TxnOrigin};
+
+    fn proposal(seq: u64, bytes: usize) -> Proposal {
+        let (reply, _rx) = oneshot::channel();
+        Proposal {
+            txn: TxnRequest {
+                id: RequestId {
+                    origin: TxnOrigin {
+                        member: 1,
+                        incarnation: 1,
+                    },
+                    seq,
+                },
+                ops: Vec::new(),
+            },
+            bytes,
+            reply,
+        }
+    }
+
+    fn seqs(batch: &[Proposal]) -> Vec<u64> {
+        batch.iter().map(|p| p.txn.id.seq).collect()
+    }
+
+    #[test]
+    fn a_batch_stops_before_the_transaction_that_would_pass_the_byte_limit() {
+        let limits = ProposerLimits {
+            max_batch_txns: 100,
+            max_batch_bytes: 1000,
+            max_inflight_batches: 1,
+            queue_txns: 100,
+        };
+        let (tx, mut rx) = mpsc::channel(100);
+        for (seq, bytes) in [(2, 400), (3, 200), (4, 300), (5, 900), (6, 50)] {
+            tx.try_send(proposal(seq, bytes)).unwrap();
+        }
+        // 400 + 400 + 200 = 1000 fits exactly; 300 more would pass it.
+        let (batch, rest) = fill_batch(proposal(1, 400), &mut rx, &limits);
+        assert_eq!(seqs(&batch), [1, 2, 3]);
+        let rest = rest.expect("the proposal that did not fit is kept");
+        assert_eq!(rest.txn.id.seq, 4);
+        // It opens the next batch; 900 would pass the limit again.
+        let (batch, rest) = fill_batch(rest, &mut rx, &limits);
+        assert_eq!(seqs(&batch), [4]);
+        let rest = rest.expect("kept");
+        // A proposal as large as the limit goes alone, then the rest follows.
+        let (batch, rest) = fill_batch(rest, &mut rx, &limits);
+        assert_eq!(seqs(&batch), [5, 6]);
+        assert!(rest.is_none());
+        // A single proposal over the configured limit still goes (alone).
+        let (batch, rest) = fill_batch(proposal(7, 5000), &mut rx, &limits);
+        assert_eq!(seqs(&batch), [7]);
+        assert!(rest.is_none());
+    }
+
+    #[test]
+    fn a_batch_respects_the_transaction_count_limit() {
+        let limits = ProposerLimits {
+            max_batch_txns: 2,
+            max_batch_bytes: 1000,
+            max_inflight_batches: 1,
+            queue_txns: 100,
+        };
+        let (tx, mut rx) = mpsc::channel(100);
+        for seq in 2..=4 {
+            tx.try_send(proposal(seq, 1)).unwrap();
+        }
+        let (batch, rest) = fill_batch(proposal(1, 1), &mut rx, &limits);
+        assert_eq!(seqs(&batch), [1, 2]);
+        assert!(rest.is_none());
+        let (batch, _) = fill_batch(rx.try_recv().unwrap(), &mut rx, &limits);
+        assert_eq!(seqs(&batch), [3, 4]);
+    }
+
+    #[test]
+    fn txn_bytes_is_the_encoded_size() {
+        let txn = crate::Txn::new()
+            .put("c", "k", &"v".repeat(1000))
+            .into_request(proposal(1, 0).txn.id)
+            .unwrap();
+        assert_eq!(txn_bytes(&txn), postcard::to_allocvec(&txn).unwrap().len());
     }
 }

@@ -14,6 +14,12 @@ pub const MAX_COLLECTION_BYTES: usize = 128;
 pub const MAX_KEY_BYTES: usize = 512;
 /// The largest encoded document, in bytes.
 pub const MAX_VALUE_BYTES: usize = 256 * 1024;
+/// The largest transaction, in bytes of its wire (postcard) encoding: operations, names, values
+/// and request id together. The per-field limits alone would allow ~64 MiB
+/// ([`MAX_TXN_OPS`] × [`MAX_VALUE_BYTES`]); this bound keeps any one transaction within one
+/// Raft entry's byte budget ([`MAX_BATCH_BYTES_LIMIT`](crate::MAX_BATCH_BYTES_LIMIT)), so it
+/// always fits an append-entries frame and can always be replicated.
+pub const MAX_TXN_BYTES: usize = 1024 * 1024;
 
 /// What must be true of a document for an operation to apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,40 +185,68 @@ impl Txn {
         if let Some(e) = self.error {
             return Err(e);
         }
-        if self.ops.is_empty() {
-            return Err(StoreError::Invalid {
-                field: "txn",
-                detail: "a transaction needs at least one operation".into(),
-            });
-        }
-        if self.ops.len() > MAX_TXN_OPS {
-            return Err(StoreError::Invalid {
-                field: "txn",
-                detail: format!(
-                    "{} operations exceed the limit of {MAX_TXN_OPS}",
-                    self.ops.len()
-                ),
-            });
-        }
-        for op in &self.ops {
-            validate_name("collection", &op.collection, MAX_COLLECTION_BYTES)?;
-            validate_name("key", &op.key, MAX_KEY_BYTES)?;
-            if let OpKind::Put(v) = &op.kind {
-                if v.0.len() > MAX_VALUE_BYTES {
-                    return Err(StoreError::Invalid {
-                        field: "value",
-                        detail: format!(
-                            "{}/{}: {} bytes exceed the limit of {MAX_VALUE_BYTES}",
-                            op.collection,
-                            op.key,
-                            v.0.len()
-                        ),
-                    });
-                }
+        let request = TxnRequest { id, ops: self.ops };
+        validate_request(&request)?;
+        Ok(request)
+    }
+}
+
+/// The size of `request`'s wire (postcard) encoding, in bytes.
+pub(crate) fn encoded_txn_bytes(request: &TxnRequest) -> Result<usize, StoreError> {
+    postcard::experimental::serialized_size(request).map_err(|e| StoreError::Invalid {
+        field: "txn",
+        detail: format!("cannot size the encoding: {e}"),
+    })
+}
+
+/// Checks every limit on a transaction: operation count, names, values and the encoded size
+/// ([`MAX_TXN_BYTES`]). Run on the member a client calls, and again on the leader for writes
+/// a follower forwards.
+pub(crate) fn validate_request(request: &TxnRequest) -> Result<(), StoreError> {
+    if request.ops.is_empty() {
+        return Err(StoreError::Invalid {
+            field: "txn",
+            detail: "a transaction needs at least one operation".into(),
+        });
+    }
+    if request.ops.len() > MAX_TXN_OPS {
+        return Err(StoreError::Invalid {
+            field: "txn",
+            detail: format!(
+                "{} operations exceed the limit of {MAX_TXN_OPS}",
+                request.ops.len()
+            ),
+        });
+    }
+    for op in &request.ops {
+        validate_name("collection", &op.collection, MAX_COLLECTION_BYTES)?;
+        validate_name("key", &op.key, MAX_KEY_BYTES)?;
+        if let OpKind::Put(v) = &op.kind {
+            if v.0.len() > MAX_VALUE_BYTES {
+                return Err(StoreError::Invalid {
+                    field: "value",
+                    detail: format!(
+                        "{}/{}: {} bytes exceed the limit of {MAX_VALUE_BYTES}",
+                        op.collection,
+                        op.key,
+                        v.0.len()
+                    ),
+                });
             }
         }
-        Ok(TxnRequest { id, ops: self.ops })
     }
+    let bytes = encoded_txn_bytes(request)?;
+    if bytes > MAX_TXN_BYTES {
+        return Err(StoreError::Invalid {
+            field: "txn",
+            detail: format!(
+                "{bytes} bytes encoded ({} operations) exceed the limit of {MAX_TXN_BYTES} \
+                 (MAX_TXN_BYTES); split it into smaller transactions",
+                request.ops.len()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Checks a collection name or key.
@@ -278,6 +312,54 @@ mod tests {
             .into_request(id())
             .expect_err("big");
         assert!(matches!(e, StoreError::Invalid { field: "value", .. }));
+    }
+
+    #[test]
+    fn a_transaction_over_max_txn_bytes_is_refused_naming_the_limit() {
+        // Every value is within MAX_VALUE_BYTES, but together they are not within MAX_TXN_BYTES.
+        let value = "v".repeat(MAX_VALUE_BYTES - 64);
+        let mut txn = Txn::new();
+        for i in 0..5 {
+            txn = txn.put("c", &format!("k{i}"), &value);
+        }
+        let e = txn.into_request(id()).expect_err("over MAX_TXN_BYTES");
+        match &e {
+            StoreError::Invalid { field, detail } => {
+                assert_eq!(*field, "txn");
+                assert!(detail.contains("MAX_TXN_BYTES"), "{detail}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // Just under the limit is accepted, and its measured size is the real encoding's.
+        let mut txn = Txn::new();
+        for i in 0..3 {
+            txn = txn.put("c", &format!("k{i}"), &value);
+        }
+        let request = txn.into_request(id()).expect("within the limit");
+        let encoded = postcard::to_allocvec(&request).unwrap().len();
+        assert_eq!(encoded_txn_bytes(&request).unwrap(), encoded);
+        assert!(encoded <= MAX_TXN_BYTES);
+    }
+
+    #[test]
+    fn the_leader_check_refuses_what_a_follower_should_not_have_sent() {
+        let value = vec![7u8; 200 * 1024];
+        let ops = (0..8)
+            .map(|i| TxnOp {
+                collection: "c".into(),
+                key: format!("k{i}"),
+                precondition: Precondition::Any,
+                kind: OpKind::Put(Blob(Bytes::from(value.clone()))),
+            })
+            .collect();
+        let e = validate_request(&TxnRequest { id: id(), ops }).expect_err("too big");
+        assert!(matches!(e, StoreError::Invalid { field: "txn", .. }), "{e}");
+        let e = validate_request(&TxnRequest {
+            id: id(),
+            ops: Vec::new(),
+        })
+        .expect_err("empty");
+        assert!(matches!(e, StoreError::Invalid { field: "txn", .. }), "{e}");
     }
 
     #[test]

@@ -238,3 +238,69 @@ async fn lagging_member_catches_up_from_a_snapshot_in_chunks() {
         .unwrap();
     assert!(out.revision > 120);
 }
+
+#[tokio::test]
+async fn large_transactions_commit_everywhere_and_oversized_ones_are_refused() {
+    use swarm_store::{MAX_TXN_BYTES, MAX_VALUE_BYTES};
+    let c = Cluster::voters(3).await;
+    // Each value is within MAX_VALUE_BYTES; three make a transaction just under MAX_TXN_BYTES,
+    // so no two share a batch and every append of up to MAX_ENTRIES_PER_APPEND such entries must
+    // still fit one frame.
+    let value = "v".repeat(MAX_VALUE_BYTES - 64);
+    // In waves of three (one per member, two forwarded): the in-process network's default call
+    // timeout (500 ms) bounds a forwarded write, and a debug build on a loaded machine is slow.
+    for wave in 0..8u64 {
+        let mut tasks = Vec::new();
+        for i in wave * 3..(wave + 1) * 3 {
+            let store = c.store(1 + i % 3).clone();
+            let value = value.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut txn = Txn::new();
+                for op in 0..3 {
+                    txn = txn.put("big", &format!("t{i}-{op}"), &value);
+                }
+                store.txn(txn).await
+            }));
+        }
+        for t in tasks {
+            t.await
+                .unwrap()
+                .expect("a transaction within MAX_TXN_BYTES commits");
+        }
+    }
+    for id in 1..=3 {
+        let big = c.store(id).collection::<String>("big");
+        for i in 0..24u64 {
+            let doc = big
+                .get(&format!("t{i}-2"))
+                .await
+                .unwrap()
+                .expect("replicated");
+            assert_eq!(doc.value.len(), value.len());
+        }
+    }
+
+    // Five such values pass MAX_TXN_BYTES although each is within MAX_VALUE_BYTES: refused with
+    // an error naming the field and the limit, on a follower as on the leader.
+    let follower = c.follower().await;
+    let mut txn = Txn::new();
+    for op in 0..5 {
+        txn = txn.put("big", &format!("over-{op}"), &value);
+    }
+    let err = c.store(follower).txn(txn).await.unwrap_err();
+    match &err {
+        StoreError::Invalid { field, detail } => {
+            assert_eq!(*field, "txn");
+            assert!(detail.contains(&MAX_TXN_BYTES.to_string()), "{detail}");
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert!(
+        c.store(follower)
+            .collection::<String>("big")
+            .get("over-0")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
