@@ -768,9 +768,20 @@ impl Node {
                 };
                 Ok(RpcResponse::ReadIndex(r))
             }
-            RpcRequest::Membership(op) => Ok(RpcResponse::Membership(
-                self.membership_local(op).await.map_err(to_wire),
-            )),
+            RpcRequest::Membership(op) => {
+                // The same deadline as a local call: a change that cannot commit (no quorum)
+                // must not hold the connection's handler, nor the caller, forever.
+                let r =
+                    match tokio::time::timeout(self.request_timeout(), self.membership_local(op))
+                        .await
+                    {
+                        Ok(r) => r.map_err(to_wire),
+                        Err(_) => Err(WireError::Timeout {
+                            timeout_ms: self.config.request_timeout_ms,
+                        }),
+                    };
+                Ok(RpcResponse::Membership(r))
+            }
         }
     }
 }
