@@ -104,8 +104,9 @@ pub(crate) enum TxnAnswer {
     /// The transaction's reply: from applying it now, or the reply recorded when the same
     /// request id applied before (then nothing was applied again).
     Reply(TxnReply),
-    /// The request id is older than every reply kept for its origin: it may have applied
-    /// already and its reply is forgotten, so it was not applied; the outcome is unknown.
+    /// The dedup table no longer knows this request id's outcome (it is below its origin's
+    /// window, or it applied and its reply was evicted), so it was not applied now; whether
+    /// it applied earlier, and how, is unknown to the caller.
     Expired(RequestId),
 }
 

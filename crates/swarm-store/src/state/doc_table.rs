@@ -1,8 +1,12 @@
 //! Documents by collection and key, each with a version, plus the store's global revision.
 
 use super::command::{OpKind, TxnAnswer, TxnApplied, TxnRejected, TxnRequest};
-use super::dedup::{DedupCheck, DedupTable};
+use super::dedup::{DedupCheck, DedupTable, LegacyDedupTable};
 use super::history::{Change, History};
+use super::snapshot_format::{
+    MAX_SNAPSHOT_BYTES, SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC, SnapshotDecodeError,
+    SnapshotEncodeError, SnapshotFormat,
+};
 use crate::blob::Blob;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -37,21 +41,40 @@ pub(crate) struct DocTable {
     dedup: DedupTable,
 }
 
-/// What a snapshot holds (the history is not part of it: watchers older than a snapshot install
-/// must re-list; the dedup table is, so a member that installs it deduplicates the same way).
+/// What a snapshot of format 2 holds after its header (the history is not part of it: watchers
+/// older than a snapshot install must re-list; the dedup table is, so a member that installs it
+/// deduplicates the same way).
 #[derive(Deserialize)]
-struct SnapshotImage {
+struct SnapshotImageV2 {
     revision: u64,
     collections: BTreeMap<String, Docs>,
     dedup: DedupTable,
 }
 
-/// The snapshot format before the dedup table was added (same fields, without it): still read,
-/// with an empty dedup table, so snapshots written by earlier versions keep loading.
+/// Format 1 (unversioned): the first dedup table, converted on load without loss.
 #[derive(Deserialize)]
-struct SnapshotImageWithoutDedup {
+struct SnapshotImageV1 {
     revision: u64,
     collections: BTreeMap<String, Docs>,
+    dedup: LegacyDedupTable,
+}
+
+/// Format 0 (unversioned, before the dedup table): there was no table to lose, so it loads
+/// with an empty one.
+#[derive(Deserialize)]
+struct SnapshotImageV0 {
+    revision: u64,
+    collections: BTreeMap<String, Docs>,
+}
+
+/// Decodes all of `bytes` as a `T`: trailing bytes are an error.
+fn decode_exact<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|e| e.to_string())?;
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(format!("{} trailing bytes", rest.len()))
+    }
 }
 
 /// The table as of one revision, sharing the collections with it; encoded for a snapshot
@@ -71,19 +94,30 @@ impl Serialize for CollectionsRef<'_> {
 }
 
 impl SnapshotView {
-    /// Encodes the view (the format [`DocTable::decode_snapshot`] reads).
-    pub(crate) fn encode(&self) -> Result<Vec<u8>, postcard::Error> {
+    /// Encodes the view in the current format ([`SNAPSHOT_FORMAT_VERSION`], read by
+    /// [`DocTable::decode_snapshot`]); refuses an image over [`MAX_SNAPSHOT_BYTES`] before
+    /// allocating it.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, SnapshotEncodeError> {
         #[derive(Serialize)]
         struct ImageRef<'a> {
+            magic: [u8; 4],
+            version: u32,
             revision: u64,
             collections: CollectionsRef<'a>,
             dedup: &'a DedupTable,
         }
-        postcard::to_allocvec(&ImageRef {
+        let image = ImageRef {
+            magic: SNAPSHOT_MAGIC,
+            version: SNAPSHOT_FORMAT_VERSION,
             revision: self.revision,
             collections: CollectionsRef(&self.collections),
             dedup: &self.dedup,
-        })
+        };
+        let bytes = postcard::experimental::serialized_size(&image)? as u64;
+        if bytes > MAX_SNAPSHOT_BYTES {
+            return Err(SnapshotEncodeError::TooLarge { bytes });
+        }
+        Ok(postcard::to_allocvec(&image)?)
     }
 }
 
@@ -139,12 +173,14 @@ impl DocTable {
 
     /// Applies a client's transaction, found in the log entry at `index`, at most once per
     /// request id: a transaction whose id applied before is not applied again and gets the
-    /// recorded reply; one older than every reply kept for its origin is not applied
-    /// ([`TxnAnswer::Expired`]). Deterministic: depends only on the table and the arguments.
+    /// recorded reply; one whose outcome the table no longer knows (below its origin's window,
+    /// or applied with its reply evicted) is not applied ([`TxnAnswer::Expired`]). Deterministic: depends only on the table and the arguments.
     pub(crate) fn apply_request(&mut self, index: u64, txn: &TxnRequest) -> TxnAnswer {
         match self.dedup.check(&txn.id) {
             DedupCheck::Duplicate(reply) => TxnAnswer::Reply(reply),
-            DedupCheck::Expired => TxnAnswer::Expired(txn.id),
+            // Not applied now; whether an earlier copy applied is unknown (expired) or its
+            // outcome is (forgotten): either way the caller must read back.
+            DedupCheck::Expired | DedupCheck::Forgotten => TxnAnswer::Expired(txn.id),
             DedupCheck::New => {
                 let reply = self.apply_txn(txn);
                 self.dedup.record(txn.id, index, reply.clone());
@@ -265,33 +301,82 @@ impl DocTable {
         }
     }
 
-    /// Rebuilds a table from [`SnapshotView::encode`] bytes. The history starts empty at the
-    /// snapshot's revision.
-    pub(crate) fn decode_snapshot(bytes: &[u8], history_changes: usize) -> Result<Self, String> {
-        let image = match postcard::from_bytes::<SnapshotImage>(bytes) {
-            Ok(image) => image,
-            // The current format is the older one plus a trailing table, so older bytes end
-            // early; anything else undecodable fails with the current format's error.
-            Err(e) => match postcard::from_bytes::<SnapshotImageWithoutDedup>(bytes) {
-                Ok(old) => SnapshotImage {
-                    revision: old.revision,
-                    collections: old.collections,
-                    dedup: DedupTable::default(),
-                },
-                Err(_) => return Err(e.to_string()),
-            },
-        };
-        image.dedup.validate()?;
+    /// Rebuilds a table from a snapshot image: the current format ([`SnapshotView::encode`])
+    /// or an older one, each decoded explicitly ([`SnapshotFormat`]); nothing in the image is
+    /// ever dropped silently. The history starts empty at the snapshot's revision.
+    pub(crate) fn decode_snapshot(
+        bytes: &[u8],
+        history_changes: usize,
+    ) -> Result<Self, SnapshotDecodeError> {
+        let (format, revision, collections, dedup) = Self::decode_image(bytes)?;
+        dedup.validate().map_err(SnapshotDecodeError::DedupTable)?;
+        tracing::debug!(?format, revision, "snapshot image decoded");
         Ok(DocTable {
-            collections: image
-                .collections
+            collections: collections
                 .into_iter()
                 .map(|(name, docs)| (name, Arc::new(docs)))
                 .collect(),
-            revision: image.revision,
-            history: History::new(history_changes, image.revision),
-            dedup: image.dedup,
+            revision,
+            history: History::new(history_changes, revision),
+            dedup,
         })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn decode_image(
+        bytes: &[u8],
+    ) -> Result<(SnapshotFormat, u64, BTreeMap<String, Docs>, DedupTable), SnapshotDecodeError>
+    {
+        if bytes.len() as u64 > MAX_SNAPSHOT_BYTES {
+            return Err(SnapshotDecodeError::TooLarge {
+                bytes: bytes.len() as u64,
+            });
+        }
+        if let Some(body) = bytes.strip_prefix(&SNAPSHOT_MAGIC[..]) {
+            let (version, body) = postcard::take_from_bytes::<u32>(body).map_err(|e| {
+                SnapshotDecodeError::Malformed {
+                    format: SnapshotFormat::V2,
+                    detail: format!("unreadable version: {e}"),
+                }
+            })?;
+            return match version {
+                2 => {
+                    let image = decode_exact::<SnapshotImageV2>(body).map_err(|detail| {
+                        SnapshotDecodeError::Malformed {
+                            format: SnapshotFormat::V2,
+                            detail,
+                        }
+                    })?;
+                    Ok((
+                        SnapshotFormat::V2,
+                        image.revision,
+                        image.collections,
+                        image.dedup,
+                    ))
+                }
+                found => Err(SnapshotDecodeError::UnsupportedVersion { found }),
+            };
+        }
+        let v1 = match decode_exact::<SnapshotImageV1>(bytes) {
+            Ok(image) => {
+                return Ok((
+                    SnapshotFormat::V1,
+                    image.revision,
+                    image.collections,
+                    DedupTable::from_legacy(image.dedup),
+                ));
+            }
+            Err(e) => e,
+        };
+        match decode_exact::<SnapshotImageV0>(bytes) {
+            Ok(image) => Ok((
+                SnapshotFormat::V0,
+                image.revision,
+                image.collections,
+                DedupTable::default(),
+            )),
+            Err(v0) => Err(SnapshotDecodeError::UnknownLegacy { v1, v0 }),
+        }
     }
 }
 
@@ -519,6 +604,100 @@ mod dedup_tests {
         assert_eq!((u.revision(), u.get("c", "k")), (1, t.get("c", "k")));
         assert_eq!(u.dedup, DedupTable::default());
         let e = DocTable::decode_snapshot(&old[..old.len() - 1], 100).expect_err("truncated");
-        assert!(!e.is_empty());
+        assert!(
+            matches!(e, SnapshotDecodeError::UnknownLegacy { .. }),
+            "{e}"
+        );
+    }
+
+    /// The format-1 image: revision, collections, then the first dedup table (per origin: last
+    /// index, eviction mark, replies by sequence number).
+    fn format1_image(t: &DocTable, replies: &[(u64, TxnReply)]) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Session<'a> {
+            last_index: u64,
+            evicted_through: u64,
+            replies: BTreeMap<u64, &'a TxnReply>,
+        }
+        #[derive(Serialize)]
+        struct Table<'a> {
+            origins: BTreeMap<TxnOrigin, Session<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Image<'a> {
+            revision: u64,
+            collections: CollectionsRef<'a>,
+            dedup: Table<'a>,
+        }
+        let origin = request(1, "k", "a", Precondition::Any).id.origin;
+        postcard::to_allocvec(&Image {
+            revision: t.revision,
+            collections: CollectionsRef(&t.collections),
+            dedup: Table {
+                origins: BTreeMap::from([(
+                    origin,
+                    Session {
+                        last_index: 5,
+                        evicted_through: 0,
+                        replies: replies.iter().map(|(s, r)| (*s, r)).collect(),
+                    },
+                )]),
+            },
+        })
+        .expect("encode")
+    }
+
+    /// Before: a format-1 image whose dedup table did not decode as the current table fell
+    /// back to the format-0 reading (postcard ignores trailing bytes) and loaded with an empty
+    /// table, so a retried request applied twice after the install.
+    #[test]
+    fn format1_snapshots_keep_their_dedup_table_and_damaged_ones_are_refused() {
+        let mut t = DocTable::new(100);
+        let w = request(1, "k", "a", Precondition::Any);
+        let first = reply(t.apply_request(5, &w)).expect("applies");
+        let old = format1_image(&t, &[(1, Ok(first.clone()))]);
+        let mut u = DocTable::decode_snapshot(&old, 100).expect("format 1 decodes");
+        assert_eq!(
+            reply(u.apply_request(6, &w)),
+            Ok(first),
+            "the table came through: the retry is deduplicated"
+        );
+        assert_eq!(u.revision(), 1, "not applied twice");
+        // A damaged dedup table (cut short) is an error naming both legacy readings, never a
+        // table silently dropped.
+        let e = DocTable::decode_snapshot(&old[..old.len() - 2], 100).expect_err("damaged");
+        assert!(
+            matches!(e, SnapshotDecodeError::UnknownLegacy { .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn versioned_images_name_their_format_and_unknown_versions_are_refused() {
+        let mut t = DocTable::new(100);
+        reply(t.apply_request(5, &request(1, "k", "a", Precondition::Any))).expect("applies");
+        let bytes = t.snapshot_view().encode().expect("encode");
+        assert_eq!(bytes[..4], SNAPSHOT_MAGIC);
+        let mut future = SNAPSHOT_MAGIC.to_vec();
+        future.push(3);
+        future.extend_from_slice(&bytes[5..]);
+        let e = DocTable::decode_snapshot(&future, 100).expect_err("version 3");
+        assert!(
+            matches!(e, SnapshotDecodeError::UnsupportedVersion { found: 3 }),
+            "{e}"
+        );
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        let e = DocTable::decode_snapshot(&trailing, 100).expect_err("trailing byte");
+        assert!(
+            matches!(
+                e,
+                SnapshotDecodeError::Malformed {
+                    format: SnapshotFormat::V2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 }

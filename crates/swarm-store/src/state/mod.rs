@@ -6,3 +6,4 @@ pub(crate) mod dedup;
 pub(crate) mod doc_table;
 pub(crate) mod history;
 pub(crate) mod shared;
+pub(crate) mod snapshot_format;
