@@ -18,23 +18,66 @@ use bytes::Bytes;
 use openraft::async_runtime::WatchReceiver;
 use openraft::errors::{ChangeMembershipError, ClientWriteError, LinearizableReadError, RaftError};
 use openraft::{BasicNode, ChangeMembers, Instant as _, ServerState};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// The most times a request is re-routed after a "not leader" answer.
 pub(crate) const MAX_ROUTE_ATTEMPTS: usize = 8;
-/// The largest snapshot a member accepts from a leader.
-pub(crate) const MAX_SNAPSHOT_BYTES: u64 = 1024 * 1024 * 1024;
 /// A learner is promoted only once it is at most this many entries behind the leader.
 pub(crate) const PROMOTE_MAX_LAG_ENTRIES: u64 = 1_000;
 
-/// A snapshot being received in chunks from one leader.
-struct Receiving {
-    transfer_id: u64,
-    total_bytes: u64,
-    buf: Vec<u8>,
+mod snapshot_inbox;
+
+use snapshot_inbox::{ChunkIn, ChunkStored, SNAPSHOT_TRANSFER_IDLE_MIN, SnapshotInbox};
+
+/// The shortest per-chunk timeout a snapshot sender uses (openraft's
+/// `install_snapshot_timeout`, set by `Store::open` to the larger of this and the request
+/// timeout).
+pub(crate) const SNAPSHOT_CHUNK_TIMEOUT_MIN_MS: u64 = 10_000;
+
+/// How long a snapshot transfer may go without a chunk before its buffer is dropped: the
+/// larger of [`SNAPSHOT_TRANSFER_IDLE_MIN`] and twice the sender's per-chunk timeout.
+fn snapshot_idle_timeout(config: &StoreConfig) -> Duration {
+    let chunk_ms = config.request_timeout_ms.max(SNAPSHOT_CHUNK_TIMEOUT_MIN_MS);
+    Duration::from_millis(chunk_ms.saturating_mul(2)).max(SNAPSHOT_TRANSFER_IDLE_MIN)
+}
+
+/// Drops an abandoned snapshot transfer once it is idle past the timeout, waking when a
+/// transfer starts; ends when the member is dropped.
+async fn sweep_idle_transfers(inbox: std::sync::Weak<Mutex<SnapshotInbox>>, wake: Arc<Notify>) {
+    loop {
+        let deadline = {
+            let Some(inbox) = inbox.upgrade() else {
+                return;
+            };
+            let guard = inbox
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            guard.idle_deadline()
+        };
+        match deadline {
+            Some(deadline) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(Instant::from_std(deadline)) => {}
+                    () = wake.notified() => {}
+                }
+            }
+            None => wake.notified().await,
+        }
+        let Some(inbox) = inbox.upgrade() else {
+            return;
+        };
+        let dropped = inbox
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .expire(Instant::now().into_std());
+        if let Some(from) = dropped {
+            tracing::warn!(%from, "snapshot transfer idle past the timeout; buffer dropped");
+        }
+    }
 }
 
 pub(crate) struct Node {
@@ -44,7 +87,12 @@ pub(crate) struct Node {
     pub(crate) shared: Arc<SharedState>,
     pub(crate) transport: Arc<dyn DynTransport>,
     pub(crate) proposer: Proposer,
-    receiving: Mutex<HashMap<MemberId, Receiving>>,
+    /// The snapshot transfer being received (at most one).
+    inbox: Arc<Mutex<SnapshotInbox>>,
+    /// Wakes the idle-transfer sweeper when a transfer starts.
+    inbox_wake: Arc<Notify>,
+    /// The idle-transfer sweeper, stopped when the member is dropped.
+    inbox_sweeper: tokio::task::AbortHandle,
     /// This store instance's request ids (a fresh origin per open).
     request_ids: RequestIds,
 }
@@ -132,6 +180,15 @@ impl Node {
         proposer: Proposer,
     ) -> Self {
         let config_member = config.member.0;
+        let inbox = Arc::new(Mutex::new(SnapshotInbox::new(snapshot_idle_timeout(
+            &config,
+        ))));
+        let inbox_wake = Arc::new(Notify::new());
+        let inbox_sweeper = tokio::spawn(sweep_idle_transfers(
+            Arc::downgrade(&inbox),
+            inbox_wake.clone(),
+        ))
+        .abort_handle();
         Node {
             id: config.member.0,
             config,
@@ -139,7 +196,9 @@ impl Node {
             shared,
             transport,
             proposer,
-            receiving: Mutex::new(HashMap::new()),
+            inbox,
+            inbox_wake,
+            inbox_sweeper,
             request_ids: RequestIds::new(config_member),
         }
     }
@@ -655,62 +714,43 @@ impl Node {
         }
     }
 
-    /// Stores one snapshot chunk; installs the snapshot when the last one arrives.
+    /// Stores one snapshot chunk; installs the snapshot when the last one arrives. The
+    /// [`SnapshotInbox`] decides what is accepted (vote, size, one transfer at a time).
     async fn snapshot_chunk(
         &self,
         from: MemberId,
         chunk: SnapshotChunk,
     ) -> Result<RpcResponse, String> {
-        if chunk.total_bytes > MAX_SNAPSHOT_BYTES {
-            return Err(format!(
-                "snapshot of {} bytes exceeds the limit of {MAX_SNAPSHOT_BYTES}",
-                chunk.total_bytes
-            ));
-        }
-        let complete = {
-            let mut receiving = self
-                .receiving
+        let ours = self.raft.metrics().borrow_watched().vote;
+        let stored = {
+            let mut inbox = self
+                .inbox
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if chunk.offset == 0 {
-                receiving.insert(
+            let was_idle = inbox.idle_deadline().is_none();
+            let stored = inbox
+                .receive(
                     from,
-                    Receiving {
+                    ChunkIn {
+                        vote: chunk.vote,
+                        meta: &chunk.meta,
                         transfer_id: chunk.transfer_id,
+                        offset: chunk.offset,
                         total_bytes: chunk.total_bytes,
-                        buf: Vec::with_capacity(
-                            usize::try_from(chunk.total_bytes.min(64 * 1024 * 1024)).unwrap_or(0),
-                        ),
+                        data: &chunk.data.0,
                     },
-                );
+                    &ours,
+                    Instant::now().into_std(),
+                )
+                .map_err(|e| e.to_string())?;
+            if was_idle && inbox.idle_deadline().is_some() {
+                self.inbox_wake.notify_one();
             }
-            let Some(r) = receiving.get_mut(&from) else {
-                return Err(format!(
-                    "snapshot chunk at offset {} without a transfer in progress",
-                    chunk.offset
-                ));
-            };
-            if r.transfer_id != chunk.transfer_id
-                || r.total_bytes != chunk.total_bytes
-                || r.buf.len() as u64 != chunk.offset
-            {
-                receiving.remove(&from);
-                return Err("snapshot chunk out of order; restart the transfer".into());
-            }
-            r.buf.extend_from_slice(&chunk.data.0);
-            if r.buf.len() as u64 > r.total_bytes {
-                receiving.remove(&from);
-                return Err("snapshot chunks exceed the announced size".into());
-            }
-            if r.buf.len() as u64 == r.total_bytes {
-                receiving.remove(&from).map(|r| r.buf)
-            } else {
-                None
-            }
+            stored
         };
-        match complete {
-            None => Ok(RpcResponse::SnapshotChunkStored),
-            Some(buf) => {
+        match stored {
+            ChunkStored::Partial => Ok(RpcResponse::SnapshotChunkStored),
+            ChunkStored::Complete(buf) => {
                 let snapshot = Snapshot {
                     meta: chunk.meta,
                     snapshot: Bytes::from(buf),
@@ -783,5 +823,11 @@ impl Node {
                 Ok(RpcResponse::Membership(r))
             }
         }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.inbox_sweeper.abort();
     }
 }
