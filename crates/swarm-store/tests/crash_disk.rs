@@ -352,7 +352,8 @@ fn u32_at(bytes: &[u8], at: usize) -> usize {
 }
 
 /// Simulates a power loss on top of the kill: damages the last write group of the last
-/// segment (cut short at a random point, or one byte flipped) when the parent never saw that
+/// segment (zeros from a random point on, as in preallocated space; the file cut short; or one
+/// byte flipped) when the parent never saw that
 /// group acknowledged, as a torn write would. Uses the documented frame layout: a 20-byte
 /// segment header, then groups; a frame is `magic | body_len u32 | crc u32 | kind u8 | a u64 |
 /// b u64 | payload`; a group starts with a kind-5 frame whose `b` is the group's length after it.
@@ -403,15 +404,22 @@ fn tear_unacknowledged_tail(dir: &Path, lines: &[String], rng: &mut Rng) {
     let (Some(acked_end), Some(start)) = (acked_group_end, last_group_start) else {
         return; // the acknowledged record is in an earlier segment: leave this one alone
     };
-    if start < acked_end || pos != bytes.len() {
+    if start < acked_end || bytes[pos..].iter().any(|b| *b != 0) {
         return; // the last group was acknowledged, or the file does not parse as expected
     }
-    let span = (bytes.len() - start) as u64;
+    // `pos` is where the data ends; the rest of the segment is preallocated zeros.
+    let span = (pos - start) as u64;
     let file = std::fs::OpenOptions::new()
         .write(true)
         .open(&segment)
         .expect("open segment");
-    if rng.below(2) == 0 {
+    let choice = rng.below(3);
+    if choice == 0 {
+        // The end of the group never reached the preallocated space: zeros from a random point.
+        let at = start as u64 + rng.below(span);
+        let zeros = vec![0; pos - at as usize];
+        std::os::unix::fs::FileExt::write_all_at(&file, &zeros, at).expect("zero");
+    } else if choice == 1 {
         file.set_len(start as u64 + rng.below(span)).expect("cut");
     } else {
         let at = start as u64 + rng.below(span);

@@ -4,6 +4,10 @@
 //! a log whose every append holds one record of `PAYLOAD_BYTES` is laid out as a 20-byte
 //! segment header followed by one write group per append: a 29-byte group-start frame and a
 //! 29-byte entry frame header+fixed body, then the payload.
+//!
+//! Segments are preallocated (zero-filled ahead of time), so a segment file is longer than its
+//! data: [`data_len`] is where the data ends (every payload byte here is nonzero), and a torn
+//! write looks like zeros where the data should be.
 
 use std::path::{Path, PathBuf};
 use swarm_store::storage::disk::{
@@ -47,6 +51,25 @@ fn segments(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Where the data of a segment ends: the preallocated rest of the file is zeros.
+fn data_len(path: &Path) -> u64 {
+    let bytes = std::fs::read(path).expect("read");
+    bytes
+        .iter()
+        .rposition(|b| *b != 0)
+        .map_or(0, |p| p as u64 + 1)
+}
+
+/// Overwrites `from..to` of `path` with zeros, as a torn write into preallocated space leaves it.
+fn zero(path: &Path, from: u64, to: u64) {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("open");
+    std::os::unix::fs::FileExt::write_all_at(&file, &vec![0; (to - from) as usize], from)
+        .expect("zero");
+}
+
 fn flip(path: &Path, offset: u64) {
     let mut bytes = std::fs::read(path).expect("read");
     bytes[offset as usize] ^= 0x5a;
@@ -87,37 +110,71 @@ async fn the_layout_assumed_by_these_tests_holds() {
     write_log(dir.path(), 3, DiskLogOptions::default()).await;
     let files = segments(dir.path());
     assert_eq!(files.len(), 1);
+    assert_eq!(data_len(&files[0]), SEGMENT_HEADER + 3 * GROUP_BYTES);
     let len = std::fs::metadata(&files[0]).expect("meta").len();
-    assert_eq!(len, SEGMENT_HEADER + 3 * GROUP_BYTES);
+    assert!(
+        len > 10 * (SEGMENT_HEADER + 3 * GROUP_BYTES),
+        "the segment is preallocated: {len} bytes"
+    );
     let bytes = std::fs::read(&files[0]).expect("read");
     assert_eq!(bytes[payload_offset(2) as usize], 2, "payload of record 2");
 }
 
+/// A torn last group, as a power loss leaves it: zeros where its end should be (the segment is
+/// preallocated), or a file cut short (a segment that was not preallocated).
 #[tokio::test]
 async fn a_torn_last_group_is_cut() {
+    for zeros in [true, false] {
+        let dir = tempfile::tempdir().expect("tmp");
+        write_log(dir.path(), 10, DiskLogOptions::default()).await;
+        let seg = &segments(dir.path())[0];
+        let end = data_len(seg);
+        if zeros {
+            zero(seg, end - 7, end);
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(seg)
+                .expect("open")
+                .set_len(end - 7)
+                .expect("truncate");
+        }
+        let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+        assert_records(&log, 9).await;
+        assert_eq!(log.stats().recovered_cut_bytes, GROUP_BYTES - 7);
+        assert_eq!(
+            data_len(seg),
+            SEGMENT_HEADER + 9 * GROUP_BYTES,
+            "the cut group is zeroed on disk"
+        );
+        // The log goes on from the cut, and the result survives another restart.
+        log.append(vec![record(10)])
+            .await
+            .expect("append")
+            .await
+            .expect("durable");
+        drop(log);
+        let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+        assert_records(&log, 10).await;
+        assert_eq!(log.stats().recovered_cut_bytes, 0);
+    }
+}
+
+/// A torn record whose end never reached the disk: zeros follow its first bytes. The group is
+/// cut, and the zeros after it are the clean end of the data.
+#[tokio::test]
+async fn a_torn_record_followed_by_zeros_is_cut() {
     let dir = tempfile::tempdir().expect("tmp");
     write_log(dir.path(), 10, DiskLogOptions::default()).await;
-    let seg = &segments(dir.path())[0];
-    let len = std::fs::metadata(seg).expect("meta").len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(seg)
-        .expect("open")
-        .set_len(len - 7)
-        .expect("truncate");
+    let seg = segments(dir.path())[0].clone();
+    let end = data_len(&seg);
+    zero(&seg, payload_offset(10), end);
     let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
     assert_records(&log, 9).await;
-    assert_eq!(log.stats().recovered_cut_bytes, GROUP_BYTES - 7);
-    // The log goes on from the cut, and the result survives another restart.
-    log.append(vec![record(10)])
-        .await
-        .expect("append")
-        .await
-        .expect("durable");
-    drop(log);
-    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
-    assert_records(&log, 10).await;
-    assert_eq!(log.stats().recovered_cut_bytes, 0);
+    assert_eq!(
+        log.stats().recovered_cut_bytes,
+        payload_offset(10) - (SEGMENT_HEADER + 9 * GROUP_BYTES)
+    );
 }
 
 #[tokio::test]
@@ -130,22 +187,81 @@ async fn a_flipped_byte_in_the_last_group_is_cut() {
 }
 
 #[tokio::test]
-async fn zeros_or_garbage_after_the_tail_are_cut() {
+async fn zeros_after_the_tail_are_the_end_and_garbage_is_cut() {
     let dir = tempfile::tempdir().expect("tmp");
     write_log(dir.path(), 5, DiskLogOptions::default()).await;
     let seg = segments(dir.path())[0].clone();
     let mut bytes = std::fs::read(&seg).expect("read");
+    let len = bytes.len();
     bytes.extend_from_slice(&[0; 4096]);
     std::fs::write(&seg, &bytes).expect("write");
     let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
     assert_records(&log, 5).await;
-    assert_eq!(log.stats().recovered_cut_bytes, 4096);
+    assert_eq!(log.stats().recovered_cut_bytes, 0, "zeros are not damage");
     drop(log);
-    let mut bytes = std::fs::read(&seg).expect("read");
-    bytes.extend((0..3000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
-    std::fs::write(&seg, &bytes).expect("write");
+    let end = data_len(&seg);
+    let garbage: Vec<u8> = (0..3000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1)
+        .collect();
+    std::os::unix::fs::FileExt::write_all_at(
+        &std::fs::OpenOptions::new()
+            .write(true)
+            .open(&seg)
+            .expect("open"),
+        &garbage,
+        end + 100,
+    )
+    .expect("write");
     let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
     assert_records(&log, 5).await;
+    assert_eq!(log.stats().recovered_cut_bytes, 100 + 3000);
+    assert_eq!(data_len(&seg), end, "the garbage was zeroed");
+    assert_eq!(
+        std::fs::metadata(&seg).expect("meta").len() as usize,
+        len + 4096,
+        "the file keeps its size"
+    );
+}
+
+/// A crash can leave a spare (the next segment, zero-filled ahead of time) that was never
+/// used, or a segment renamed from a spare that no group reached yet.
+#[tokio::test]
+async fn a_crash_after_preallocation_leaves_a_usable_log() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write_log(dir.path(), 3, DiskLogOptions::default()).await;
+    let spare = dir.path().join("0000000000000001.spare");
+    std::fs::write(&spare, vec![0xee; 5000]).expect("write spare");
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_records(&log, 3).await;
+    assert!(!spare.exists(), "a leftover spare is removed");
+    drop(log);
+    // Segment 1 renamed from a spare: a header and zeros, no group yet. Segment 0 ends with
+    // zeros but is no longer the last one.
+    let mut header = Vec::from(*b"SWSTWAL1");
+    header.extend_from_slice(&1u64.to_le_bytes());
+    let crc = crc32c::crc32c(&header);
+    header.extend_from_slice(&crc.to_le_bytes());
+    header.resize(64 << 10, 0);
+    let next = dir.path().join("0000000000000001.wal");
+    std::fs::write(&next, &header).expect("write segment");
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_records(&log, 3).await;
+    assert_eq!(log.stats().recovered_cut_bytes, 0);
+    for i in 4..=6 {
+        log.append(vec![record(i)])
+            .await
+            .expect("append")
+            .await
+            .expect("durable");
+    }
+    drop(log);
+    assert_eq!(
+        data_len(&next),
+        SEGMENT_HEADER + 3 * GROUP_BYTES,
+        "written in place"
+    );
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
+    assert_records(&log, 6).await;
 }
 
 #[tokio::test]
@@ -181,7 +297,7 @@ async fn damage_in_a_closed_segment_is_corrupt_and_a_missing_segment_too() {
     );
     // Damage the very last group of the first segment: in a closed segment even the tail was
     // synced before the next segment was started.
-    let first_len = std::fs::metadata(&files[0]).expect("meta").len();
+    let first_len = data_len(&files[0]);
     flip(&files[0], first_len - 10);
     expect_corrupt(
         DiskLogStorage::open(dir.path(), options.clone()),
@@ -361,11 +477,7 @@ async fn damage_inside_the_last_group_is_cut_even_with_valid_frames_after_it() {
                 .expect("durable");
         }
         let seg = segments(dir.path())[0].clone();
-        assert_eq!(
-            std::fs::metadata(&seg).expect("meta").len(),
-            last_group + 29 + 5 * ENTRY_BYTES,
-            "layout"
-        );
+        assert_eq!(data_len(&seg), last_group + 29 + 5 * ENTRY_BYTES, "layout");
         flip(&seg, offset);
         let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default())
             .unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -440,5 +552,54 @@ async fn index_limits_are_errors_not_panics() {
             term: 1,
             index: u64::MAX
         })
+    );
+}
+
+/// Segments are removed oldest first, and only after a purge: a log that does not start right
+/// after its purge point (or at segment 0 when never purged) lost a segment, and opening it
+/// fails naming the gap instead of serving a log with a hole.
+#[tokio::test]
+async fn a_missing_oldest_segment_is_corrupt() {
+    let options = DiskLogOptions::default().with_segment_bytes(MIN_SEGMENT_BYTES);
+    // Never purged: segment 0 must be there.
+    let dir = tempfile::tempdir().expect("tmp");
+    write_log(dir.path(), 100, options.clone()).await;
+    let files = segments(dir.path());
+    assert!(files.len() >= 3, "{} segments", files.len());
+    std::fs::remove_file(&files[0]).expect("remove");
+    let message = expect_corrupt(
+        DiskLogStorage::open(dir.path(), options.clone()),
+        "missing segment 0",
+    );
+    assert!(message.contains("segment 0 is missing"), "{message}");
+
+    // Purged up to 10: the segment holding 11.. must be there.
+    let dir = tempfile::tempdir().expect("tmp");
+    write_log(dir.path(), 100, options.clone()).await;
+    {
+        let log = DiskLogStorage::open(dir.path(), options.clone()).expect("open");
+        log.purge(LogPosition { term: 1, index: 10 })
+            .await
+            .expect("purge");
+    }
+    let files = segments(dir.path());
+    let first = DiskLogStorage::open(dir.path(), options.clone())
+        .expect("intact")
+        .read(0..=u64::MAX)
+        .await
+        .expect("read");
+    assert_eq!(
+        first.first().map(|r| r.index),
+        Some(11),
+        "starts after the purge"
+    );
+    std::fs::remove_file(&files[0]).expect("remove the oldest segment");
+    let message = expect_corrupt(
+        DiskLogStorage::open(dir.path(), options),
+        "missing oldest segment after a purge",
+    );
+    assert!(
+        message.contains("purge point is entry 10") && message.contains("entries 11..="),
+        "{message}"
     );
 }

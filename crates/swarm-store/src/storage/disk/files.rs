@@ -122,21 +122,100 @@ pub(crate) fn check_segment_header(bytes: &[u8], seq: u64) -> bool {
     bytes.len() >= SEGMENT_HEADER_BYTES && bytes[..SEGMENT_HEADER_BYTES] == segment_header(seq)
 }
 
-/// Creates segment `seq` durably: the file with its header is fsynced and so is the directory,
-/// before any record goes into it. Returns the file opened for appending.
-pub(crate) fn create_segment(dir: &Path, seq: u64) -> Result<File, StorageError> {
-    let path = segment_path(dir, seq);
+/// Zeros are written in chunks of this many bytes, each made durable before the next, so
+/// filling a segment never queues more than one chunk ahead of the log's own syncs.
+pub(crate) const ZERO_FILL_CHUNK_BYTES: usize = 256 << 10;
+
+/// The extension of spare segments: preallocated ahead of time, never part of the log until
+/// renamed to a segment name.
+const SPARE_EXTENSION: &str = "spare";
+
+/// The path of the spare prepared to become segment `seq`.
+pub(crate) fn spare_path(dir: &Path, seq: u64) -> PathBuf {
+    dir.join(format!("{seq:016x}.{SPARE_EXTENSION}"))
+}
+
+/// Writes zeros over `from..to` of `file`, chunk by chunk, each chunk synced before the next.
+/// Stops early (returning `Ok(false)`) once `cancel` is set.
+pub(crate) fn write_zeros(
+    file: &File,
+    path: &Path,
+    from: u64,
+    to: u64,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<bool, StorageError> {
+    use std::os::unix::fs::FileExt;
+    let zeros = vec![0u8; ZERO_FILL_CHUNK_BYTES];
+    let mut at = from;
+    while at < to {
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let n = usize::try_from(to - at).map_or(ZERO_FILL_CHUNK_BYTES, |left| {
+            left.min(ZERO_FILL_CHUNK_BYTES)
+        });
+        file.write_all_at(&zeros[..n], at)
+            .map_err(|e| io_error(path, e))?;
+        file.sync_data().map_err(|e| io_error(path, e))?;
+        at += n as u64;
+    }
+    Ok(true)
+}
+
+/// Creates, at `path`, a file holding segment `seq`'s header followed by zeros up to
+/// `total_bytes` (already allocated and written, so appending over the zeros never changes the
+/// file's size and `fdatasync` has no metadata to commit). The file and the directory are
+/// fsynced before it returns. An existing file at `path` is replaced. Returns `Ok(None)` when
+/// `cancel` was set meanwhile (the partial file is removed).
+pub(crate) fn create_zeroed_segment(
+    dir: &Path,
+    path: &Path,
+    seq: u64,
+    total_bytes: u64,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Option<File>, StorageError> {
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| io_error(&path, e))?;
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(|e| io_error(path, e))?;
     file.write_all(&segment_header(seq))
-        .map_err(|e| io_error(&path, e))?;
-    file.sync_all().map_err(|e| io_error(&path, e))?;
+        .map_err(|e| io_error(path, e))?;
+    let total_bytes = total_bytes.max(SEGMENT_HEADER_BYTES as u64);
+    if !write_zeros(
+        &file,
+        path,
+        SEGMENT_HEADER_BYTES as u64,
+        total_bytes,
+        cancel,
+    )? {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Ok(None);
+    }
+    file.sync_all().map_err(|e| io_error(path, e))?;
     sync_dir(dir)?;
-    Ok(file)
+    Ok(Some(file))
+}
+
+/// Removes every spare left in `dir` (by a crash, or by a log closed before it used its spare);
+/// returns how many were removed.
+pub(crate) fn remove_spares(dir: &Path) -> Result<usize, StorageError> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir).map_err(|e| io_error(dir, e))? {
+        let entry = entry.map_err(|e| io_error(dir, e))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == SPARE_EXTENSION) {
+            std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(removed)
 }
 
 /// The sequence numbers of the segments in `dir`, ascending.
@@ -169,5 +248,32 @@ mod tests {
         assert_eq!(parse_segment_name("000000000000002a.tmp"), None);
         assert!(check_segment_header(&segment_header(3), 3));
         assert!(!check_segment_header(&segment_header(3), 4));
+        assert!(!check_segment_header(&[0; SEGMENT_HEADER_BYTES], 0));
+    }
+
+    #[test]
+    fn zeroed_segments_are_fully_written_and_spares_are_removed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let total = 3 * ZERO_FILL_CHUNK_BYTES as u64 + 5;
+        let path = spare_path(dir.path(), 7);
+        create_zeroed_segment(dir.path(), &path, 7, total, &cancel)
+            .expect("create")
+            .expect("not cancelled");
+        let bytes = std::fs::read(&path).expect("read");
+        assert_eq!(bytes.len() as u64, total);
+        assert!(check_segment_header(&bytes, 7));
+        assert!(bytes[SEGMENT_HEADER_BYTES..].iter().all(|b| *b == 0));
+        assert_eq!(list_segments(dir.path()).expect("list"), Vec::<u64>::new());
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        let other = spare_path(dir.path(), 8);
+        assert!(
+            create_zeroed_segment(dir.path(), &other, 8, total, &cancel)
+                .expect("create")
+                .is_none()
+        );
+        assert!(!other.exists(), "a cancelled spare is removed");
+        assert_eq!(remove_spares(dir.path()).expect("remove"), 1);
+        assert!(!path.exists());
     }
 }

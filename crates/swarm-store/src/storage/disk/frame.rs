@@ -15,6 +15,11 @@
 //!
 //! Every write group (the records made durable by one `fdatasync`) starts with a group-start
 //! frame, so recovery knows where each group ends (see `recovery`).
+//!
+//! Segments are preallocated with zeros, so zeros are what follows the last frame. Zeros never
+//! decode as a frame: the magic is nonzero, and the checksum covers the length too (the CRC-32C
+//! of four zero bytes and an empty body is not 0), so even a zeroed header after a valid magic
+//! fails.
 
 /// Marks the start of every frame ("SWAL" read as little-endian bytes).
 pub(crate) const FRAME_MAGIC: [u8; 4] = *b"SWAL";
@@ -216,5 +221,28 @@ mod tests {
             FrameError::Short
         );
         assert_eq!(decode_frame(&[0u8; 5], 0).unwrap_err(), FrameError::Short);
+    }
+
+    #[test]
+    fn zeros_never_decode_as_a_frame() {
+        let zeros = [0u8; 4096];
+        for at in 0..64 {
+            assert!(matches!(
+                decode_frame(&zeros, at),
+                Err(FrameError::Damaged(_))
+            ));
+        }
+        // Even with a valid magic, a zero length and checksum is damage, not an empty frame.
+        let mut buf = zeros.to_vec();
+        buf[..4].copy_from_slice(&FRAME_MAGIC);
+        assert_ne!(checksum(0, &[]), 0);
+        assert!(matches!(decode_frame(&buf, 0), Err(FrameError::Damaged(_))));
+        // A frame whose end was zeroed (a torn write into preallocated space) is damaged.
+        let mut buf = Vec::new();
+        encode_frame(&mut buf, FrameKind::Entry, 9, 2, &[7; 100]);
+        let len = buf.len();
+        buf[len - 10..].fill(0);
+        buf.extend_from_slice(&[0; 64]);
+        assert!(matches!(decode_frame(&buf, 0), Err(FrameError::Damaged(_))));
     }
 }

@@ -31,15 +31,23 @@
 //!   oldest segments that hold nothing above the purge point.
 //! - [`save_committed`](LogStorage::save_committed) only updates memory; the value rides in
 //!   the next group or meta file written (rule 7 allows losing it).
-//! - A new segment is created with its header, fsynced, and the directory fsynced before the
-//!   first group goes into it; segments roll at [`DiskLogOptions::segment_bytes`].
+//! - Segments are **preallocated**: a segment file is created with its header and zeros up to
+//!   its size, written in chunks and fsynced (file and directory), before any group goes into
+//!   it, so a group overwrites zeros that are already allocated and `fdatasync` never has to
+//!   commit a size change (about a third cheaper on ext4). The next segment (a `*.spare` file)
+//!   is prepared on its own thread once the current one is half full, and renamed into place
+//!   (directory fsynced) when the writer rolls. The first segment of a log is small
+//!   (256 KiB) and each next one 4× larger, up to [`DiskLogOptions::segment_bytes`].
 //!
 //! # Recovery
 //!
 //! Opening scans every segment and verifies every frame. A torn write can only damage the last
 //! group of the last segment, which is cut. Damage anywhere else, or in the last segment when
 //! valid data written later follows it, is [`StorageError::Corrupt`]: those bytes had been
-//! synced, so cutting them would silently lose acknowledged records.
+//! synced, so cutting them would silently lose acknowledged records. Zeros at a group boundary
+//! are the preallocated end of a segment's data; a cut group is overwritten with zeros. A log
+//! that does not start right after its purge point (a missing oldest segment) is
+//! [`StorageError::Corrupt`] too.
 //!
 //! # Example
 //!
@@ -71,6 +79,7 @@ mod index;
 mod meta;
 mod recovery;
 mod snapshot;
+mod spare;
 mod writer;
 
 pub use snapshot::{DiskSnapshotStore, MAX_SNAPSHOT_BYTES};
@@ -250,7 +259,7 @@ impl DiskLogStorage {
                     ),
                 )
             })?;
-        let recovered = recovery::recover(&dir, options.cache_bytes)?;
+        let recovered = recovery::recover(&dir, options.cache_bytes, options.segment_bytes)?;
         tracing::debug!(
             dir = %dir.display(),
             records = recovered.index.slots.len(),
@@ -270,6 +279,7 @@ impl DiskLogStorage {
             shared: shared.clone(),
             segment_bytes: options.segment_bytes,
             state: recovered.writer,
+            spare: None,
             failed: None,
             _lock: lock,
         };

@@ -18,14 +18,33 @@
 //!
 //! A frame whose checksum matches but whose content is impossible (an unknown kind, an index
 //! that does not follow) is never a torn write and is always reported as corrupt.
+//!
+//! # Preallocated segments
+//!
+//! Segments are zero-filled ahead of time (see `spare`), so a segment normally ends with zeros
+//! after its last group. An all-zero frame header is never a frame (its magic does not match),
+//! so zeros at a group boundary are the clean end of the segment's data, in any segment. After
+//! a torn group is cut, its bytes are overwritten with zeros (and synced) rather than the file
+//! shortened, so the segment keeps its preallocated size and a later scan never mistakes
+//! leftovers of the cut group for data written after it. Spares (`*.spare`) are never part of
+//! the log: a leftover one is removed. A segment renamed from a spare but never written holds
+//! only its header and zeros: an empty segment.
+//!
+//! # The log starts right after the purge point
+//!
+//! Segments are only ever removed after a purge, oldest first, so without a purge point the
+//! first segment is segment 0, and with one the first entry kept is the one right after it.
+//! Anything else means a segment went missing, and is [`StorageError::Corrupt`] naming the
+//! first segment present and the missing entries.
 
 use super::files::{
-    SEGMENT_HEADER_BYTES, check_segment_header, corrupt, create_segment, io_error, list_segments,
-    remove_leftover_tmp, segment_path, sync_dir,
+    SEGMENT_HEADER_BYTES, check_segment_header, corrupt, create_zeroed_segment, io_error,
+    list_segments, remove_leftover_tmp, remove_spares, segment_path, sync_dir, write_zeros,
 };
 use super::frame::{FRAME_MAGIC, FrameError, FrameKind, decode_frame};
 use super::index::{Location, LogIndex, Slot};
 use super::meta::{META_FILE, Meta};
+use super::spare::next_segment_bytes;
 use super::writer::{WriterState, dead_segments};
 use crate::storage::error::StorageError;
 use crate::storage::record::LogPosition;
@@ -71,8 +90,24 @@ impl Replay {
                 let max = self.segments.entry(location.segment).or_insert(None);
                 *max = Some(max.map_or(index, |m| m.max(index)));
                 if self.index.slots.is_empty() {
-                    if self.index.last_purged.is_some_and(|p| index <= p.index) {
-                        return Ok(()); // purged: skipped
+                    if let Some(p) = self.index.last_purged {
+                        if index <= p.index {
+                            return Ok(()); // purged: skipped
+                        }
+                        if Some(index) != p.index.checked_add(1) {
+                            return Err(corrupt(
+                                path,
+                                format!(
+                                    "the log resumes at entry {index} (offset {}) but the purge \
+                                     point is entry {}: entries {}..={} are missing (was an \
+                                     older segment removed?)",
+                                    location.offset,
+                                    p.index,
+                                    p.index.saturating_add(1),
+                                    index.saturating_sub(1)
+                                ),
+                            ));
+                        }
                     }
                 } else if Some(index) != self.index.next_index() {
                     return Err(corrupt(
@@ -178,6 +213,10 @@ fn scan_segment(
             Err(e @ FrameError::Malformed(_)) => {
                 return Err(corrupt(path, format!("{e} at offset {pos}")));
             }
+            Err(_) if is_zeros(&data[pos..]) => {
+                // The preallocated, never written rest of the segment: its data ends here.
+                return Ok(pos);
+            }
             Err(e) => {
                 torn_or_corrupt(path, data, pos, is_last, expected, None, &e)?;
                 return Ok(pos);
@@ -251,6 +290,16 @@ fn scan_segment(
     Ok(pos)
 }
 
+/// Whether every byte is zero.
+fn is_zeros(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| *b == 0)
+}
+
+/// The length of `bytes` without its trailing zeros.
+fn trimmed_len(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|b| *b != 0).map_or(0, |p| p + 1)
+}
+
 fn open_rw(path: &Path) -> Result<File, StorageError> {
     OpenOptions::new()
         .read(true)
@@ -260,10 +309,26 @@ fn open_rw(path: &Path) -> Result<File, StorageError> {
 }
 
 /// Opens the log in `dir` (created if missing), repairing a torn tail.
-pub(crate) fn recover(dir: &Path, cache_limit_bytes: usize) -> Result<Recovered, StorageError> {
+pub(crate) fn recover(
+    dir: &Path,
+    cache_limit_bytes: usize,
+    segment_bytes: u64,
+) -> Result<Recovered, StorageError> {
     remove_leftover_tmp(dir, META_FILE)?;
+    remove_spares(dir)?;
     let meta = Meta::load(dir)?;
     let mut seqs = list_segments(dir)?;
+    if meta.last_purged.is_none()
+        && let Some(&first) = seqs.first()
+        && first != 0
+    {
+        return Err(corrupt(
+            &segment_path(dir, 0),
+            format!(
+                "segment 0 is missing: the log was never purged, yet its first segment is {first}"
+            ),
+        ));
+    }
     for pair in seqs.windows(2) {
         if pair[1] != pair[0] + 1 {
             return Err(corrupt(
@@ -305,6 +370,8 @@ pub(crate) fn recover(dir: &Path, cache_limit_bytes: usize) -> Result<Recovered,
         segments: BTreeMap::new(),
     };
     let mut valid_len = SEGMENT_HEADER_BYTES;
+    let mut data_len = SEGMENT_HEADER_BYTES;
+    let mut torn_len = 0;
     for (i, &seq) in seqs.iter().enumerate() {
         let path = segment_path(dir, seq);
         let is_last = i + 1 == seqs.len();
@@ -316,33 +383,53 @@ pub(crate) fn recover(dir: &Path, cache_limit_bytes: usize) -> Result<Recovered,
             ));
         }
         valid_len = scan_segment(&path, seq, &data, is_last, &mut replay)?;
-        if is_last && valid_len < data.len() {
-            cut_bytes += (data.len() - valid_len) as u64;
-            tracing::warn!(
-                segment = %path.display(),
-                offset = valid_len,
-                bytes = data.len() - valid_len,
-                "cutting a torn tail left by a crash"
-            );
+        data_len = data.len();
+        if is_last {
+            let torn = trimmed_len(&data[valid_len..]);
+            if torn > 0 {
+                torn_len = torn;
+                cut_bytes += torn as u64;
+                tracing::warn!(
+                    segment = %path.display(),
+                    offset = valid_len,
+                    bytes = torn,
+                    "cutting a torn tail left by a crash"
+                );
+            }
         }
     }
-    let (current, file) = match seqs.last() {
+    let (current, file, capacity) = match seqs.last() {
         Some(&seq) => {
             let path = segment_path(dir, seq);
             let file = open_rw(&path)?;
             let len = file.metadata().map_err(|e| io_error(&path, e))?.len();
-            if len != valid_len as u64 {
-                file.set_len(valid_len as u64)
-                    .map_err(|e| io_error(&path, e))?;
+            if len != data_len as u64 {
+                return Err(corrupt(
+                    &path,
+                    format!("segment {seq} changed size while it was scanned"),
+                ));
+            }
+            // Zero what follows the valid data (a cut torn group, garbage) so the writer
+            // overwrites zeros again and a later scan never sees those bytes.
+            let dirty_end = (valid_len + torn_len) as u64;
+            if dirty_end > valid_len as u64 {
+                let never = std::sync::atomic::AtomicBool::new(false);
+                write_zeros(&file, &path, valid_len as u64, dirty_end, &never)?;
                 file.sync_all().map_err(|e| io_error(&path, e))?;
             }
-            (seq, file)
+            (seq, file, len.max(valid_len as u64))
         }
         None => {
             let seq = 0;
             valid_len = SEGMENT_HEADER_BYTES;
             replay.segments.insert(seq, None);
-            (seq, create_segment(dir, seq)?)
+            let bytes = next_segment_bytes(0, segment_bytes);
+            let never = std::sync::atomic::AtomicBool::new(false);
+            let path = segment_path(dir, seq);
+            let file = create_zeroed_segment(dir, &path, seq, bytes, &never)?.ok_or_else(|| {
+                StorageError::Closed("creating the first segment was cancelled".into())
+            })?;
+            (seq, file, bytes)
         }
     };
     let Replay {
@@ -384,6 +471,7 @@ pub(crate) fn recover(dir: &Path, cache_limit_bytes: usize) -> Result<Recovered,
             file,
             segment: current,
             segment_len: valid_len as u64,
+            capacity,
             next_group: last_group.map_or(0, |g| g + 1),
             segments,
             written_committed: committed,

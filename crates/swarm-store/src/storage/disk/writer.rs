@@ -1,10 +1,11 @@
 //! The writer thread: takes every waiting command, writes one group, syncs once, then resolves
 //! the group's tickets (group commit).
 
-use super::files::{create_segment, io_error, segment_path, sync_dir};
+use super::files::{io_error, segment_path, sync_dir};
 use super::frame::{FrameKind, GROUP_START_FRAME_BYTES, encode_frame};
 use super::index::{Location, LogIndex};
 use super::meta::Meta;
+use super::spare::{SpareJob, next_segment_bytes};
 use crate::storage::error::StorageError;
 use crate::storage::record::LogPosition;
 use std::collections::BTreeMap;
@@ -74,6 +75,9 @@ pub(crate) struct WriterState {
     pub(crate) file: File,
     pub(crate) segment: u64,
     pub(crate) segment_len: u64,
+    /// The segment's preallocated size: groups overwrite zeros up to here, and the writer
+    /// rolls to the next segment once `segment_len` reaches it.
+    pub(crate) capacity: u64,
     pub(crate) next_group: u64,
     /// Every live segment and the highest entry index ever written to it.
     pub(crate) segments: BTreeMap<u64, Option<u64>>,
@@ -113,6 +117,8 @@ pub(crate) struct Writer {
     pub(crate) shared: Arc<Shared>,
     pub(crate) segment_bytes: u64,
     pub(crate) state: WriterState,
+    /// The next segment, being zero-filled ahead of time.
+    pub(crate) spare: Option<SpareJob>,
     pub(crate) failed: Option<String>,
     /// Held for the life of the writer: no other process opens the directory meanwhile.
     pub(crate) _lock: nix::fcntl::Flock<File>,
@@ -287,8 +293,19 @@ impl Writer {
                 None => encode_frame(&mut group.buf, FrameKind::CommittedNone, 0, 0, &[]),
             }
         }
-        if self.state.segment_len >= self.segment_bytes {
+        if self.state.segment_len >= self.state.capacity {
             self.roll()?;
+        }
+        // Once half the segment is used, start preparing the next one, so it is ready (zeroed
+        // and synced) by the time this one is full.
+        if self.spare.is_none()
+            && self.state.segment_len + group.buf.len() as u64 >= self.state.capacity / 2
+        {
+            self.spare = Some(SpareJob::start(
+                &self.dir,
+                self.state.segment + 1,
+                next_segment_bytes(self.state.capacity, self.segment_bytes),
+            )?);
         }
         let group_bytes = (group.buf.len() - GROUP_START_FRAME_BYTES) as u64;
         let mut start = Vec::with_capacity(GROUP_START_FRAME_BYTES);
@@ -324,16 +341,34 @@ impl Writer {
         Ok(())
     }
 
-    /// Starts a new segment. The current one is already synced (every group is).
+    /// Starts a new segment. The current one is already synced (every group is). The spare
+    /// (zero-filled and synced ahead of time; prepared now if it was not) is renamed to the
+    /// segment's name and the directory synced before any group goes into it.
     fn roll(&mut self) -> Result<(), StorageError> {
         let next = self.state.segment + 1;
-        let file = create_segment(&self.dir, next)?;
+        let job = match self.spare.take() {
+            Some(job) if job.seq == next => job,
+            _ => SpareJob::start(
+                &self.dir,
+                next,
+                next_segment_bytes(self.state.capacity, self.segment_bytes),
+            )?,
+        };
+        if !job.is_ready() {
+            tracing::debug!(segment = next, "rolling waits for the spare segment");
+        }
+        let capacity = job.bytes;
+        let spare = job.path.clone();
+        let file = job.take()?;
         let path = segment_path(&self.dir, next);
+        std::fs::rename(&spare, &path).map_err(|e| io_error(&path, e))?;
+        sync_dir(&self.dir)?;
         let reader = file.try_clone().map_err(|e| io_error(&path, e))?;
         self.shared.lock().files.insert(next, Arc::new(reader));
         self.state.file = file;
         self.state.segment = next;
         self.state.segment_len = super::files::SEGMENT_HEADER_BYTES as u64;
+        self.state.capacity = capacity;
         self.state.segments.insert(next, None);
         self.shared
             .stats
