@@ -4,8 +4,21 @@ use crate::transport::{MemberId, TransportError};
 
 /// An error from a [`Store`](crate::Store) operation.
 ///
-/// [`StoreError::is_retryable`] separates what may succeed when tried again (no leader yet, a
-/// lost connection) from answers (a conflict) and fatal failures (storage).
+/// Every error is in exactly one of four classes:
+///
+/// | class | variants | what the caller does |
+/// |---|---|---|
+/// | **not applied, retry** ([`is_retryable`](Self::is_retryable)) | `NotLeader`, `NoLeader`, `Timeout`, retryable `Transport` | call again, even as a new request: a write returns these only when the transaction certainly did not take effect (it never left this member); a read or watch has no effect |
+/// | **outcome unknown** ([`is_indeterminate`](Self::is_indeterminate)) | `Indeterminate` | the write may or may not have applied (it may still apply): re-read, or retry the **same** transaction with [`Store::submit`](crate::Store::submit), whose request id makes the store apply it at most once. Retrying as a new request (a new [`Store::txn`](crate::Store::txn) call or a fresh [`Txn`](crate::Txn)) may apply it twice |
+/// | **answer** | `Conflict`, `NotFound`, `AlreadyExists`, `Compacted`, `Invalid`, `Codec`, `QuorumRisk`, `Membership`, `Protocol`, non-retryable `Transport` | nothing was applied; the same call gets the same answer until something changes |
+/// | **fatal** ([`is_fatal`](Self::is_fatal)) | `Storage`, `Shutdown` | this member stopped |
+///
+/// ```
+/// use swarm_store::StoreError;
+/// let unknown = StoreError::Indeterminate("leader changed".into());
+/// assert!(unknown.is_indeterminate() && !unknown.is_retryable());
+/// assert!(StoreError::NoLeader.is_retryable() && !StoreError::NoLeader.is_indeterminate());
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// This member is not the leader; `leader` is the one it knows of, if any.
@@ -92,17 +105,22 @@ pub enum StoreError {
     /// A membership change could not be made (unknown member, change in progress, ...).
     #[error("membership change failed: {0}")]
     Membership(String),
-    /// The write was proposed but the leader changed before it was confirmed: it may or may not
-    /// have been committed. Read back before retrying a non-idempotent write.
+    /// The write left this member (it was proposed, or forwarded to a leader) but no outcome
+    /// came back: it may or may not have been committed, and may still commit. Read back, or
+    /// retry the same transaction with [`Store::submit`](crate::Store::submit) (same request
+    /// id: applied at most once). Never retry it as a new request.
     #[error("commit status unknown: {0}")]
     Indeterminate(String),
-    /// No answer within the request deadline.
+    /// No answer within the request deadline, for a request that had no effect (a read, or a
+    /// write that never left this member; a write that did is [`StoreError::Indeterminate`]).
     #[error("request timed out after {timeout_ms} ms")]
     Timeout {
         /// The deadline that passed.
         timeout_ms: u64,
     },
-    /// Talking to another member failed. Retryable.
+    /// Talking to another member failed ([`TransportError::is_retryable`] tells whether trying
+    /// again may help). A write whose request may have reached the leader is reported as
+    /// [`StoreError::Indeterminate`] instead.
     #[error("transport: {0}")]
     Transport(#[from] TransportError),
     /// The log, snapshot or state machine failed; the member stopped. Fatal.
@@ -122,26 +140,66 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether the same call may succeed later (after an election, a reconnect, ...).
+    /// Whether the operation certainly did not take effect and the same call may succeed later
+    /// (after an election, a reconnect, ...): safe to retry, even as a new request.
+    ///
+    /// [`StoreError::Indeterminate`] is not retryable in this sense: see
+    /// [`is_indeterminate`](Self::is_indeterminate).
     ///
     /// ```
     /// use swarm_store::StoreError;
     /// assert!(StoreError::NoLeader.is_retryable());
+    /// assert!(!StoreError::Indeterminate("leader lost".into()).is_retryable());
     /// assert!(!StoreError::Storage("disk gone".into()).is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
-            StoreError::NotLeader { .. }
-            | StoreError::NoLeader
-            | StoreError::Timeout { .. }
-            | StoreError::Indeterminate(_) => true,
+            StoreError::NotLeader { .. } | StoreError::NoLeader | StoreError::Timeout { .. } => {
+                true
+            }
             StoreError::Transport(e) => e.is_retryable(),
             _ => false,
         }
     }
 
+    /// Whether a write may or may not have applied (and may still apply): the caller must read
+    /// back, or retry the same transaction with [`Store::submit`](crate::Store::submit) so it is
+    /// applied at most once.
+    pub fn is_indeterminate(&self) -> bool {
+        matches!(self, StoreError::Indeterminate(_))
+    }
+
     /// Whether the member that returned this error has stopped (storage failure or shutdown).
     pub fn is_fatal(&self) -> bool {
         matches!(self, StoreError::Storage(_) | StoreError::Shutdown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_is_in_one_class() {
+        let errors = [
+            StoreError::NotLeader { leader: None },
+            StoreError::NoLeader,
+            StoreError::Timeout { timeout_ms: 1 },
+            StoreError::Transport(TransportError::Timeout(MemberId(2))),
+            StoreError::Indeterminate("x".into()),
+            StoreError::Storage("x".into()),
+            StoreError::Shutdown,
+            StoreError::Membership("x".into()),
+            StoreError::Transport(TransportError::Shutdown),
+        ];
+        for e in &errors {
+            let classes = [e.is_retryable(), e.is_indeterminate(), e.is_fatal()];
+            assert!(
+                classes.iter().filter(|c| **c).count() <= 1,
+                "{e}: {classes:?}"
+            );
+        }
+        assert!(!StoreError::Indeterminate("x".into()).is_retryable());
+        assert!(StoreError::Timeout { timeout_ms: 1 }.is_retryable());
     }
 }

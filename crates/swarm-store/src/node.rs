@@ -242,6 +242,24 @@ impl Node {
         }
     }
 
+    /// After `unreachable` (the known leader) could not be reached: waits until this member
+    /// learns of another leader, or for one election timeout (the leader may be back, the
+    /// failure transient), or until `deadline`, whichever comes first.
+    async fn await_leader_change(&self, unreachable: u64, deadline: Instant) {
+        let election = Duration::from_millis(self.config.election_timeout_max_ms);
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(election);
+        let _ = self
+            .raft
+            .wait(Some(wait))
+            .metrics(
+                |m| m.current_leader.is_some_and(|l| l != unreachable),
+                "another leader",
+            )
+            .await;
+    }
+
     async fn forward(
         &self,
         leader: u64,
@@ -266,41 +284,92 @@ impl Node {
 
     /// Commits a transaction through the leader.
     ///
-    /// `txn.id` was assigned once ([`Node::next_request_id`]) before this call: every re-route
-    /// after a "not leader" answer and every forwarded copy (a duplicated message included)
-    /// carries the same id, and the state machine applies an id at most once, so a leader that
-    /// answered "not leader" while the entry it proposed still commits does not make the retry
-    /// apply the transaction twice.
+    /// `txn.id` was assigned once (by [`Node::next_request_id`], or kept by a resubmitted
+    /// [`Txn`](crate::Txn)) before this call: every re-route after a "not leader" answer or a
+    /// transport failure, and every forwarded copy (a duplicated message included), carries
+    /// the same id, and the state machine applies an id at most once, so re-routing never
+    /// applies the transaction twice.
+    ///
+    /// Outcome contract ([`StoreError`]'s classes): once the transaction was handed to a
+    /// proposer or sent to a leader it may commit, so every failure after that point is
+    /// [`StoreError::Indeterminate`] (naming the last cause); `NotLeader`, `NoLeader`, `Timeout`
+    /// and `Transport` come back only when the transaction never left this member.
     pub(crate) async fn write(&self, txn: TxnRequest) -> Result<TxnApplied, StoreError> {
         let deadline = Instant::now() + self.request_timeout();
+        let mut sent = false;
+        let last = self.write_attempts(&txn, deadline, &mut sent).await;
+        match last {
+            Ok(applied) => Ok(applied),
+            Err(e) if sent && (e.is_retryable() || matches!(e, StoreError::Protocol { .. })) => {
+                Err(StoreError::Indeterminate(format!(
+                    "request {} was sent but no outcome came back ({e}); read back or resubmit \
+                     the same transaction",
+                    txn.id
+                )))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The routing loop of [`Node::write`]; sets `sent` once the transaction left this member.
+    async fn write_attempts(
+        &self,
+        txn: &TxnRequest,
+        deadline: Instant,
+        sent: &mut bool,
+    ) -> Result<TxnApplied, StoreError> {
+        let mut last = StoreError::NoLeader;
         for _ in 0..MAX_ROUTE_ATTEMPTS {
-            let leader = self.leader_or_wait(deadline).await?;
+            if Instant::now() >= deadline {
+                break;
+            }
+            let leader = match self.leader_or_wait(deadline).await {
+                Ok(leader) => leader,
+                Err(e) => return Err(if *sent { last } else { e }),
+            };
             let outcome = if leader == self.id {
+                *sent = true;
                 match tokio::time::timeout_at(deadline, self.proposer.propose(txn.clone())).await {
                     Ok(r) => r,
                     Err(_) => return Err(self.timeout_error()),
                 }
             } else {
+                *sent = true;
                 match self
                     .forward(leader, &RpcRequest::Write(txn.clone()), deadline)
-                    .await?
+                    .await
                 {
-                    RpcResponse::Write(r) => r,
-                    _ => {
+                    Ok(RpcResponse::Write(r)) => r,
+                    Ok(_) => {
                         return Err(StoreError::Protocol {
                             peer: MemberId(leader),
                             detail: "unexpected response to a write".into(),
                         });
                     }
+                    // The leader is unreachable (crashed, partitioned, restarting): route again
+                    // with the same request id; the dedup table makes a copy that did arrive
+                    // harmless.
+                    Err(e @ StoreError::Transport(_)) if e.is_retryable() => {
+                        tracing::debug!(%leader, error = %e, id = %txn.id, "forward failed; re-routing");
+                        last = e;
+                        self.await_leader_change(leader, deadline).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
                 }
             };
             match outcome {
                 Ok(applied) => return Ok(applied),
-                Err(WireError::NotLeader { leader: hint }) => self.backoff(hint, leader).await,
+                Err(WireError::NotLeader { leader: hint }) => {
+                    last = StoreError::NotLeader {
+                        leader: hint.map(MemberId),
+                    };
+                    self.backoff(hint, leader).await;
+                }
                 Err(e) => return Err(from_wire(MemberId(leader), e)),
             }
         }
-        Err(StoreError::NoLeader)
+        Err(last)
     }
 
     /// Serves a write forwarded by a follower.
@@ -400,11 +469,37 @@ impl Node {
         Err(StoreError::NoLeader)
     }
 
-    /// Carries out a membership operation on the leader.
+    /// Carries out a membership operation on the leader. Like [`Node::write`]: re-routed after
+    /// "not leader" or an unreachable leader, and a failure after the operation left this
+    /// member is [`StoreError::Indeterminate`] (the change may have been made).
     pub(crate) async fn membership(&self, op: MembershipOp) -> Result<(), StoreError> {
         let deadline = Instant::now() + self.request_timeout();
+        let mut sent = false;
+        match self.membership_attempts(&op, deadline, &mut sent).await {
+            Err(e) if sent && e.is_retryable() => Err(StoreError::Indeterminate(format!(
+                "membership operation {op:?} was sent but no outcome came back ({e}); check \
+                 the status before retrying"
+            ))),
+            other => other,
+        }
+    }
+
+    async fn membership_attempts(
+        &self,
+        op: &MembershipOp,
+        deadline: Instant,
+        sent: &mut bool,
+    ) -> Result<(), StoreError> {
+        let mut last = StoreError::NoLeader;
         for _ in 0..MAX_ROUTE_ATTEMPTS {
-            let leader = self.leader_or_wait(deadline).await?;
+            if Instant::now() >= deadline {
+                break;
+            }
+            let leader = match self.leader_or_wait(deadline).await {
+                Ok(leader) => leader,
+                Err(e) => return Err(if *sent { last } else { e }),
+            };
+            *sent = true;
             let outcome = if leader == self.id {
                 match tokio::time::timeout_at(deadline, self.membership_local(op.clone())).await {
                     Ok(r) => r.map_err(to_wire),
@@ -413,24 +508,35 @@ impl Node {
             } else {
                 match self
                     .forward(leader, &RpcRequest::Membership(op.clone()), deadline)
-                    .await?
+                    .await
                 {
-                    RpcResponse::Membership(r) => r,
-                    _ => {
+                    Ok(RpcResponse::Membership(r)) => r,
+                    Ok(_) => {
                         return Err(StoreError::Protocol {
                             peer: MemberId(leader),
                             detail: "unexpected response to a membership request".into(),
                         });
                     }
+                    Err(e @ StoreError::Transport(_)) if e.is_retryable() => {
+                        last = e;
+                        self.await_leader_change(leader, deadline).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
                 }
             };
             match outcome {
                 Ok(()) => return Ok(()),
-                Err(WireError::NotLeader { leader: hint }) => self.backoff(hint, leader).await,
+                Err(WireError::NotLeader { leader: hint }) => {
+                    last = StoreError::NotLeader {
+                        leader: hint.map(MemberId),
+                    };
+                    self.backoff(hint, leader).await;
+                }
                 Err(e) => return Err(from_wire(MemberId(leader), e)),
             }
         }
-        Err(StoreError::NoLeader)
+        Err(last)
     }
 
     /// Voters and learners of the effective membership.

@@ -12,6 +12,7 @@ use crate::raft::state_machine::{DynSnapshotStore, StateMachineAdapter};
 use crate::raft::types::{Entry, Membership, Raft, Vote, log_id};
 use crate::raft::wire::MembershipOp;
 use crate::rpc::StoreRpc;
+use crate::state::command::TxnRequest;
 use crate::state::shared::SharedState;
 use crate::storage::{LogStorage, SnapshotStore, StorageError};
 use crate::transport::{MemberId, Transport};
@@ -258,23 +259,53 @@ impl Store {
         Collection::new(self.clone(), name)
     }
 
-    /// Commits a transaction (forwarded to the leader if this member is not it).
+    /// Commits a transaction (forwarded to the leader if this member is not it), as one new
+    /// request: the same as [`Store::submit`] on a `Txn` never submitted before.
     ///
     /// Refused transactions change nothing: `AlreadyExists`, `NotFound` and `Conflict` name the
-    /// first operation whose precondition failed. `NotLeader`/`NoLeader` mean the write was not
-    /// appended and may be retried as is. `Indeterminate`, `Timeout` and `Transport` errors
-    /// leave the outcome unknown (the write may still commit): read back, or make the write
-    /// conditional on a version, before retrying.
-    ///
-    /// At most once: the call gets one request id before it is routed, and every internal
-    /// re-route and forwarded (or network-duplicated) copy carries it; the state machine applies
-    /// an id once and answers repeats with the recorded reply. This holds for a request within
-    /// the last [`MAX_DEDUP_SEQS_PER_ORIGIN`](crate::MAX_DEDUP_SEQS_PER_ORIGIN) requests of this
-    /// store instance, while the instance is among the
-    /// [`MAX_DEDUP_ORIGINS`](crate::MAX_DEDUP_ORIGINS) most recently writing ones. A new call
-    /// (after `Indeterminate`, say) is a new request and may apply again.
+    /// first operation whose precondition failed. See [`StoreError`] for what each error says
+    /// about the outcome; in short, [`StoreError::is_retryable`] errors mean the transaction
+    /// certainly did not apply, and [`StoreError::Indeterminate`] means it may have: keep the
+    /// `Txn` and use [`Store::submit`] to be able to retry it safely.
     pub async fn txn(&self, txn: Txn) -> Result<TxnOutcome, StoreError> {
         let request = txn.into_request(self.node.next_request_id())?;
+        self.write(request).await
+    }
+
+    /// Commits `txn`, which keeps its request id across calls: after an
+    /// [`Indeterminate`](StoreError::Indeterminate) outcome (or any other error), submitting
+    /// the same `txn` again is the same request, and the store applies it at most once (a
+    /// retry of a transaction that did commit gets its recorded outcome).
+    ///
+    /// At most once holds while the request is within the dedup window of its origin (the
+    /// store instance that first submitted it): its outcome is recorded among the last
+    /// [`MAX_DEDUP_SEQS_PER_ORIGIN`](crate::MAX_DEDUP_SEQS_PER_ORIGIN) replies of that origin,
+    /// while the origin is among the [`MAX_DEDUP_ORIGINS`](crate::MAX_DEDUP_ORIGINS) most
+    /// recently writing ones (or among the 4,096 retired after them). Past that the store
+    /// refuses the retry as `Indeterminate` (never applying it twice): read back instead.
+    ///
+    /// ```no_run
+    /// # async fn demo(store: swarm_store::Store) -> Result<(), swarm_store::StoreError> {
+    /// use swarm_store::Txn;
+    /// const ATTEMPTS: usize = 3;
+    /// let txn = Txn::new().put("counters", "visits", &41);
+    /// let mut result = store.submit(&txn).await;
+    /// for _ in 1..ATTEMPTS {
+    ///     match &result {
+    ///         // Same request id every time: applied once however often it is resubmitted.
+    ///         Err(e) if e.is_indeterminate() || e.is_retryable() => result = store.submit(&txn).await,
+    ///         _ => break,
+    ///     }
+    /// }
+    /// let outcome = result?;
+    /// # let _ = outcome; Ok(()) }
+    /// ```
+    pub async fn submit(&self, txn: &Txn) -> Result<TxnOutcome, StoreError> {
+        let request = txn.to_request(|| self.node.next_request_id())?;
+        self.write(request).await
+    }
+
+    async fn write(&self, request: TxnRequest) -> Result<TxnOutcome, StoreError> {
         let applied = self.node.write(request).await?;
         Ok(TxnOutcome {
             revision: applied.revision,

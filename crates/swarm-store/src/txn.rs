@@ -5,6 +5,7 @@ use crate::error::StoreError;
 use crate::state::command::{OpKind, RequestId, TxnOp, TxnRequest};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// The most operations one transaction may hold.
 pub const MAX_TXN_OPS: usize = 256;
@@ -51,6 +52,13 @@ impl Precondition {
 ///
 /// Operations see the effects of the earlier operations of the same transaction.
 ///
+/// A `Txn` gets its request id the first time it is submitted ([`Store::submit`]) and keeps it:
+/// submitting the same `Txn` again after an [`Indeterminate`](StoreError::Indeterminate) outcome
+/// is the same request, applied at most once. Adding an operation gives it a new identity (a
+/// fresh id at the next submission).
+///
+/// [`Store::submit`]: crate::Store::submit
+///
 /// ```
 /// use swarm_store::{Precondition, Txn};
 /// let txn = Txn::new()
@@ -62,7 +70,10 @@ impl Precondition {
 #[derive(Debug, Default)]
 pub struct Txn {
     ops: Vec<TxnOp>,
-    error: Option<StoreError>,
+    /// The first encoding failure: (collection, key, serde error).
+    error: Option<(String, String, String)>,
+    /// The request id, assigned at the first submission and kept for retries.
+    id: OnceLock<RequestId>,
 }
 
 /// The result of a committed transaction.
@@ -132,12 +143,9 @@ impl Txn {
                 OpKind::Put(Blob(Bytes::from(bytes))),
             ),
             Err(e) => {
-                self.error.get_or_insert(StoreError::Codec {
-                    action: "encode",
-                    collection: collection.to_string(),
-                    key: key.to_string(),
-                    detail: e.to_string(),
-                });
+                self.error
+                    .get_or_insert((collection.to_string(), key.to_string(), e.to_string()));
+                self.id = OnceLock::new();
                 self
             }
         }
@@ -177,15 +185,51 @@ impl Txn {
             precondition,
             kind,
         });
+        // Another operation: another transaction, so another request id.
+        self.id = OnceLock::new();
         self
+    }
+
+    /// The request id this transaction was submitted with, if it was (for logs: it shows as
+    /// `member/incarnation#seq`).
+    pub fn request_id(&self) -> Option<String> {
+        self.id.get().map(ToString::to_string)
+    }
+
+    fn builder_error(&self) -> Option<StoreError> {
+        self.error
+            .as_ref()
+            .map(|(collection, key, detail)| StoreError::Codec {
+                action: "encode",
+                collection: collection.clone(),
+                key: key.clone(),
+                detail: detail.clone(),
+            })
     }
 
     /// Validates and returns the wire form, carrying request id `id`.
     pub(crate) fn into_request(self, id: RequestId) -> Result<TxnRequest, StoreError> {
-        if let Some(e) = self.error {
+        if let Some(e) = self.builder_error() {
             return Err(e);
         }
         let request = TxnRequest { id, ops: self.ops };
+        validate_request(&request)?;
+        Ok(request)
+    }
+
+    /// Validates and returns the wire form with this transaction's request id, drawing it from
+    /// `next_id` at the first call; later calls reuse it.
+    pub(crate) fn to_request(
+        &self,
+        next_id: impl FnOnce() -> RequestId,
+    ) -> Result<TxnRequest, StoreError> {
+        if let Some(e) = self.builder_error() {
+            return Err(e);
+        }
+        let request = TxnRequest {
+            id: *self.id.get_or_init(next_id),
+            ops: self.ops.clone(),
+        };
         validate_request(&request)?;
         Ok(request)
     }

@@ -136,15 +136,20 @@ async fn leader_isolation_elects_a_new_leader_and_keeps_acknowledged_writes() {
     c.net.isolate(MemberId(old));
     let others: Vec<u64> = (1..=3).filter(|id| *id != old).collect();
     // A write through a surviving member succeeds once they elect a new leader.
+    // The first attempt may reach the isolated leader and time out: its outcome is then
+    // unknown (Indeterminate), and the same transaction is resubmitted (same request id).
     let survivor = c.store(others[0]).collection::<u64>("kv");
+    let after = Txn::new().put("kv", "after", &99u64);
     let mut written = false;
     for _ in 0..40 {
-        match survivor.put("after", &99).await {
+        match c.store(others[0]).submit(&after).await {
             Ok(_) => {
                 written = true;
                 break;
             }
-            Err(e) if e.is_retryable() => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(e) if e.is_retryable() || e.is_indeterminate() => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
             Err(e) => panic!("unexpected error: {e}"),
         }
     }
@@ -303,4 +308,38 @@ async fn large_transactions_commit_everywhere_and_oversized_ones_are_refused() {
             .unwrap()
             .is_none()
     );
+}
+
+/// A follower that forwards a write to a leader that just crashed gets "unreachable" at once.
+/// Before, the write failed with that transport error; now it is re-routed, with the same
+/// request id, to the leader elected next, within the request deadline.
+#[tokio::test]
+async fn a_write_forwarded_to_a_crashed_leader_is_rerouted_to_the_next_one() {
+    let c = Cluster::voters(3).await;
+    let old = c.leader().await;
+    let follower = c.follower().await;
+    assert_eq!(c.store(follower).leader(), Some(MemberId(old)));
+    c.net.crash(MemberId(old));
+    // The follower still takes `old` for the leader: the first forward fails to connect.
+    let txn = Txn::new().create("kv", "rerouted", &1u32);
+    let outcome = c
+        .store(follower)
+        .submit(&txn)
+        .await
+        .expect("re-routed to the new leader");
+    let new_leader = c.store(follower).leader().expect("a new leader");
+    assert_ne!(new_leader.0, old);
+    assert!(c.net.stats().unreachable > 0, "the old leader was tried");
+    // Resubmitting the same transaction is the same request: its recorded outcome, not a
+    // second create (which would fail with AlreadyExists).
+    let again = c.store(follower).submit(&txn).await.expect("recorded outcome");
+    assert_eq!(again, outcome);
+    let doc = c
+        .store(follower)
+        .collection::<u32>("kv")
+        .get("rerouted")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(doc.version, 1);
 }

@@ -246,3 +246,32 @@ async fn concurrent_writes_share_raft_entries() {
     // One revision per transaction, whatever the batching.
     assert_eq!(listing.revision, writes);
 }
+
+/// A `Txn` keeps its request id across submissions: resubmitting it (what a caller does after
+/// an Indeterminate outcome) returns the recorded outcome instead of applying it again, while a
+/// new `Txn` with the same operations is a new request.
+#[tokio::test]
+async fn resubmitting_the_same_txn_applies_it_once() {
+    let c = Cluster::voters(1).await;
+    let store = c.store(1);
+    let txn = Txn::new().create("jobs", "j1", &"queued");
+    assert_eq!(txn.request_id(), None);
+    let first = store.submit(&txn).await.unwrap();
+    let id = txn.request_id().expect("assigned at the first submission");
+    let again = store.submit(&txn).await.unwrap();
+    assert_eq!(again, first, "the recorded outcome, not AlreadyExists");
+    assert_eq!(txn.request_id(), Some(id.clone()));
+    assert_eq!(store.revision().await.unwrap(), first.revision);
+    // A new transaction with the same operation is a new request: refused by its precondition.
+    let err = store
+        .submit(&Txn::new().create("jobs", "j1", &"queued"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
+    // Adding an operation makes it another transaction, with another id.
+    let extended = txn.put("jobs", "j2", &"queued");
+    assert_eq!(extended.request_id(), None);
+    let err = store.submit(&extended).await.unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
+    assert_ne!(extended.request_id(), Some(id));
+}
