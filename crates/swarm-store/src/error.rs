@@ -10,7 +10,7 @@ use crate::transport::{MemberId, TransportError};
 /// |---|---|---|
 /// | **not applied, retry** ([`is_retryable`](Self::is_retryable)) | `NotLeader`, `NoLeader`, `Timeout`, retryable `Transport` | call again, even as a new request: a write returns these only when the transaction certainly did not take effect (it never left this member); a read or watch has no effect |
 /// | **outcome unknown** ([`is_indeterminate`](Self::is_indeterminate)) | `Indeterminate` | the write may or may not have applied (it may still apply): re-read, or retry the **same** transaction with [`Store::submit`](crate::Store::submit), whose request id makes the store apply it at most once. Retrying as a new request (a new [`Store::txn`](crate::Store::txn) call or a fresh [`Txn`](crate::Txn)) may apply it twice |
-/// | **answer** | `Conflict`, `NotFound`, `AlreadyExists`, `Compacted`, `Invalid`, `Codec`, `QuorumRisk`, `Membership`, `Protocol`, non-retryable `Transport` | nothing was applied; the same call gets the same answer until something changes |
+/// | **answer** | `Conflict`, `NotFound`, `AlreadyExists`, `Compacted`, `Invalid`, `Codec`, `QuorumRisk`, `NotAuthorized`, `Membership`, `Protocol`, non-retryable `Transport` | nothing was applied; the same call gets the same answer until something changes |
 /// | **fatal** ([`is_fatal`](Self::is_fatal)) | `Storage`, `Shutdown` | this member stopped |
 ///
 /// ```
@@ -101,6 +101,16 @@ pub enum StoreError {
         reachable: usize,
         /// Voters a quorum of the new configuration needs.
         quorum: usize,
+    },
+    /// A membership change was refused because the member asking for it may not make it: it
+    /// is not a voter, or it asked for `force` from another member than the leader without the
+    /// leader's operator allowing it.
+    #[error("membership change by {peer} not authorized: {reason}")]
+    NotAuthorized {
+        /// The member that asked.
+        peer: MemberId,
+        /// Why it may not.
+        reason: String,
     },
     /// A membership change could not be made (unknown member, change in progress, ...).
     #[error("membership change failed: {0}")]

@@ -92,6 +92,51 @@ impl StoreStatus {
     }
 }
 
+/// Why a member refused a membership operation another member asked of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum MembershipAuthError {
+    /// The asking member is not a voter of the effective membership: learners (and members
+    /// already removed) may not change the membership, even with a valid certificate.
+    #[error(
+        "membership change asked by {peer} refused: only a current voter may change the \
+         membership, and {peer} is not one"
+    )]
+    NotAVoter {
+        /// The member that asked.
+        peer: MemberId,
+    },
+    /// A forced change (which skips the quorum guard) came from another member, and this
+    /// member's operator did not allow that
+    /// ([`Store::allow_forced_membership_from_peers`](crate::Store::allow_forced_membership_from_peers)).
+    #[error(
+        "forced membership change asked by {peer} refused: force is accepted only from this \
+         member's own operator (run it on the leader, or allow forced changes from peers there)"
+    )]
+    RemoteForce {
+        /// The member that asked.
+        peer: MemberId,
+    },
+}
+
+/// Whether `peer` may ask this member (the leader) to carry out a membership operation:
+/// membership-changing operations need a current voter, and a forced one also needs the local
+/// operator's consent (`allow_remote_force`). `force` is the operation's flag; `voters` the
+/// effective membership's voters.
+pub(crate) fn authorize_remote(
+    peer: MemberId,
+    voters: &BTreeSet<u64>,
+    force: bool,
+    allow_remote_force: bool,
+) -> Result<(), MembershipAuthError> {
+    if !voters.contains(&peer.0) {
+        return Err(MembershipAuthError::NotAVoter { peer });
+    }
+    if force && !allow_remote_force {
+        return Err(MembershipAuthError::RemoteForce { peer });
+    }
+    Ok(())
+}
+
 /// Checks that a configuration with `new_voters` keeps a reachable quorum. Returns
 /// `(reachable, quorum)` when it does not.
 pub(crate) fn check_quorum(
@@ -110,6 +155,24 @@ pub(crate) fn check_quorum(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_voters_change_membership_and_force_needs_local_consent() {
+        let voters: BTreeSet<u64> = [1, 2, 3].into();
+        assert_eq!(
+            authorize_remote(MemberId(4), &voters, false, true),
+            Err(MembershipAuthError::NotAVoter { peer: MemberId(4) }),
+            "a learner, even with force allowed"
+        );
+        assert_eq!(authorize_remote(MemberId(2), &voters, false, false), Ok(()));
+        assert_eq!(
+            authorize_remote(MemberId(2), &voters, true, false),
+            Err(MembershipAuthError::RemoteForce { peer: MemberId(2) })
+        );
+        assert_eq!(authorize_remote(MemberId(2), &voters, true, true), Ok(()));
+        let e = MembershipAuthError::NotAVoter { peer: MemberId(4) }.to_string();
+        assert!(e.contains("member-4"), "{e}");
+    }
 
     #[test]
     fn quorum_rule() {

@@ -3,7 +3,9 @@
 
 use crate::config::{ReadPolicy, StoreConfig};
 use crate::error::StoreError;
-use crate::membership::{MemberRole, MemberStatus, Role, StoreStatus, check_quorum};
+use crate::membership::{
+    MemberRole, MemberStatus, Role, StoreStatus, authorize_remote, check_quorum,
+};
 use crate::proposer::{Proposer, write_error};
 use crate::raft::network::{CallError, DynTransport, call};
 use crate::raft::types::C;
@@ -19,6 +21,7 @@ use openraft::async_runtime::WatchReceiver;
 use openraft::errors::{ChangeMembershipError, ClientWriteError, LinearizableReadError, RaftError};
 use openraft::{BasicNode, ChangeMembers, Instant as _, ServerState};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -95,6 +98,19 @@ pub(crate) struct Node {
     inbox_sweeper: tokio::task::AbortHandle,
     /// This store instance's request ids (a fresh origin per open).
     request_ids: RequestIds,
+    /// Whether forced membership operations are accepted from other members (set by the local
+    /// operator; off by default).
+    allow_remote_force: AtomicBool,
+}
+
+/// Whether a membership operation skips the quorum guard.
+fn is_forced(op: &MembershipOp) -> bool {
+    match op {
+        MembershipOp::Promote { force, .. }
+        | MembershipOp::Demote { force, .. }
+        | MembershipOp::Remove { force, .. } => *force,
+        MembershipOp::AddLearner { .. } | MembershipOp::TransferLeader { .. } => false,
+    }
 }
 
 /// Maps a refused transaction to the caller's error.
@@ -200,6 +216,7 @@ impl Node {
             inbox_wake,
             inbox_sweeper,
             request_ids: RequestIds::new(config_member),
+            allow_remote_force: AtomicBool::new(false),
         }
     }
 
@@ -472,7 +489,17 @@ impl Node {
     /// Carries out a membership operation on the leader. Like [`Node::write`]: re-routed after
     /// "not leader" or an unreachable leader, and a failure after the operation left this
     /// member is [`StoreError::Indeterminate`] (the change may have been made).
+    ///
+    /// Only a voter may change the membership (the leader refuses anyone else); a member that
+    /// knows itself not to be one is refused here, with [`StoreError::NotAuthorized`].
     pub(crate) async fn membership(&self, op: MembershipOp) -> Result<(), StoreError> {
+        let (voters, _) = self.members();
+        if !voters.contains(&self.id) {
+            return Err(StoreError::NotAuthorized {
+                peer: MemberId(self.id),
+                reason: "only a current voter may change the membership".into(),
+            });
+        }
         let deadline = Instant::now() + self.request_timeout();
         let mut sent = false;
         match self.membership_attempts(&op, deadline, &mut sent).await {
@@ -758,6 +785,12 @@ impl Node {
         })
     }
 
+    /// Whether forced membership operations forwarded by other voters are carried out here
+    /// (when this member leads). Off unless the local operator turns it on.
+    pub(crate) fn allow_forced_membership_from_peers(&self, allow: bool) {
+        self.allow_remote_force.store(allow, Ordering::Relaxed);
+    }
+
     /// The status as this member sees it.
     pub(crate) fn status(&self) -> StoreStatus {
         let m = self.raft.metrics().borrow_watched().clone();
@@ -915,6 +948,16 @@ impl Node {
                 Ok(RpcResponse::ReadIndex(r))
             }
             RpcRequest::Membership(op) => {
+                // A valid certificate is not enough: only a current voter may change the
+                // membership, and a forced change needs this member's operator's consent.
+                let (voters, _) = self.members();
+                let allow_force = self.allow_remote_force.load(Ordering::Relaxed);
+                if let Err(e) = authorize_remote(from, &voters, is_forced(&op), allow_force) {
+                    tracing::warn!(%from, ?op, error = %e, "membership request refused");
+                    return Ok(RpcResponse::Membership(Err(WireError::Membership(
+                        e.to_string(),
+                    ))));
+                }
                 // The same deadline as a local call: a change that cannot commit (no quorum)
                 // must not hold the connection's handler, nor the caller, forever.
                 let r =
@@ -935,5 +978,121 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         self.inbox_sweeper.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{MemLogStorage, MemSnapshotStore};
+    use crate::transport::inproc::InProcNetwork;
+    use crate::{Store, StoreRpc};
+
+    async fn start(net: &InProcNetwork, id: u64) -> Store {
+        let rpc = StoreRpc::new();
+        net.register(MemberId(id), rpc.clone());
+        let config = StoreConfig::new(MemberId(id), format!("member-{id}")).fast_failover();
+        Store::open(
+            config,
+            MemLogStorage::new(),
+            MemSnapshotStore::new(),
+            net.endpoint(MemberId(id)),
+            &rpc,
+        )
+        .await
+        .expect("open")
+    }
+
+    /// What the leader answers `from`'s membership request (as its transport would deliver it:
+    /// `from` is the identity the peer authenticated as).
+    async fn ask(leader: &Store, from: u64, op: MembershipOp) -> Result<(), String> {
+        match leader
+            .node
+            .handle(MemberId(from), RpcRequest::Membership(op))
+            .await
+        {
+            Ok(RpcResponse::Membership(Ok(()))) => Ok(()),
+            Ok(RpcResponse::Membership(Err(e))) => Err(format!("{e:?}")),
+            Ok(_) => Err("another response".into()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Before, any member with a valid certificate (a learner too) could have the leader force
+    /// a voter out; now only a voter may ask, and force needs the leader's operator's consent.
+    #[tokio::test]
+    async fn membership_rpcs_need_a_voter_and_remote_force_needs_local_consent() {
+        let net = InProcNetwork::new(11);
+        let one = start(&net, 1).await;
+        one.bootstrap().await.expect("bootstrap");
+        let _two = start(&net, 2).await;
+        one.add_learner(MemberId(2), "member-2")
+            .await
+            .expect("add 2");
+        one.promote(MemberId(2), false).await.expect("promote 2");
+        let three = start(&net, 3).await;
+        one.add_learner(MemberId(3), "member-3")
+            .await
+            .expect("add 3");
+
+        // Learner 3 asks the leader to force voter 2 out: refused, naming it.
+        let e = ask(&one, 3, MembershipOp::Remove { id: 2, force: true })
+            .await
+            .expect_err("a learner may not");
+        assert!(e.contains("member-3") && e.contains("voter"), "{e}");
+        let e = ask(
+            &one,
+            3,
+            MembershipOp::Demote {
+                id: 2,
+                force: false,
+            },
+        )
+        .await
+        .expect_err("not even without force");
+        assert!(e.contains("member-3"), "{e}");
+        // A non-member (a certificate of the same CA, never added) neither.
+        let e = ask(
+            &one,
+            9,
+            MembershipOp::AddLearner {
+                id: 9,
+                addr: "x".into(),
+            },
+        )
+        .await
+        .expect_err("a stranger may not");
+        assert!(e.contains("member-9"), "{e}");
+        assert_eq!(one.status().voters(), vec![MemberId(1), MemberId(2)]);
+        // The learner's own store refuses at once, with the typed error.
+        let e = three
+            .remove(MemberId(2), true)
+            .await
+            .expect_err("learner operator");
+        assert!(
+            matches!(
+                e,
+                StoreError::NotAuthorized {
+                    peer: MemberId(3),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+
+        // Voter 2 may change the membership, but not by force unless the leader allows it.
+        let e = ask(&one, 2, MembershipOp::Promote { id: 3, force: true })
+            .await
+            .expect_err("remote force");
+        assert!(e.contains("member-2") && e.contains("forced"), "{e}");
+        assert_eq!(one.status().learners(), vec![MemberId(3)]);
+        one.allow_forced_membership_from_peers(true);
+        ask(&one, 2, MembershipOp::Promote { id: 3, force: true })
+            .await
+            .expect("allowed by the leader's operator");
+        assert_eq!(
+            one.status().voters(),
+            vec![MemberId(1), MemberId(2), MemberId(3)]
+        );
     }
 }

@@ -347,6 +347,11 @@ impl Store {
     /// Promotes learner `member` to voter once it has caught up with the leader's log. Refused
     /// with [`StoreError::QuorumRisk`] when the new configuration would lack a reachable quorum,
     /// unless `force`.
+    ///
+    /// Membership operations are carried out by the leader, and only for a current voter: on a
+    /// learner they fail with [`StoreError::NotAuthorized`]. A forced operation called on a
+    /// follower is refused by the leader unless its operator called
+    /// [`Store::allow_forced_membership_from_peers`].
     pub async fn promote(&self, member: MemberId, force: bool) -> Result<(), StoreError> {
         self.node
             .membership(MembershipOp::Promote {
@@ -375,6 +380,15 @@ impl Store {
                 force,
             })
             .await
+    }
+
+    /// Lets other voters' forced membership operations (`promote`, `demote` or `remove` with
+    /// `force`, which skip the quorum guard) be carried out while this member leads. Off by
+    /// default: a forced change is then accepted only when called on the leader itself, and a
+    /// forwarded one is refused with an error naming the member that asked. Non-forced changes
+    /// are accepted from any current voter; never from a learner or a non-member.
+    pub fn allow_forced_membership_from_peers(&self, allow: bool) {
+        self.node.allow_forced_membership_from_peers(allow);
     }
 
     /// Moves leadership to voter `to` and waits until it leads.
