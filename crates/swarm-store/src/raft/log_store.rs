@@ -1,7 +1,9 @@
 //! openraft's log storage traits over a byte-level [`LogStorage`].
 
 use super::types::{C, Entry, LogId, Vote, log_id};
-use crate::storage::{AppendTicket, LogPosition, LogRecord, LogStorage, StorageError};
+use crate::storage::{
+    AppendTicket, DurableCallback, LogPosition, LogRecord, LogStorage, StorageError,
+};
 use bytes::Bytes;
 use openraft::storage::{IOFlushed, RaftLogStorage};
 use openraft::{LogState, OptionalSend, RaftLogReader};
@@ -9,21 +11,35 @@ use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
-/// Appends whose durability is awaited but not yet reported to openraft. When full, `append`
-/// waits: the Raft core cannot run further ahead of the disk than this.
+/// Appends whose durability is awaited by the reporting task but not yet reported to openraft.
+/// When full, `append` waits: the Raft core cannot run further ahead of the disk than this.
 pub(crate) const MAX_PENDING_FLUSH_REPORTS: usize = 4096;
+
+/// What the reporting task awaits: a ticket and what to do once it resolves.
+type FlushReport = (AppendTicket, DurableCallback);
 
 /// Adapts a [`LogStorage`] to openraft. Entries are postcard-encoded whole (log id included) in
 /// each record's payload; the vote is postcard-encoded in the vote blob.
 ///
-/// Durability is reported to openraft by one task per adapter that awaits the storage's tickets
-/// in the order the appends were made, so openraft sees its flush notifications in I/O order
-/// (its flushed marker only moves forward) while the Raft core is never blocked by `fdatasync`.
+/// # Reporting durability
+///
+/// openraft must see its flush notifications in I/O order (its flushed marker only moves
+/// forward) and the Raft core must never block on `fdatasync`. The adapter registers openraft's
+/// callback on the storage's ticket ([`AppendTicket::try_on_durable`]): a storage that
+/// resolves tickets on its own thread (the disk log's writer) then reports durability to
+/// openraft straight from that thread, in call order (LogStorage contract, rule 3), with no
+/// task in between. A ticket that cannot take a callback (made by [`AppendTicket::pending`],
+/// e.g. by a wrapping storage) goes to one reporting task per adapter that awaits the tickets
+/// in order; while any report is queued there, every later one is queued behind it too, so
+/// the order holds whichever way each ticket is reported.
 pub(crate) struct LogStoreAdapter<L: LogStorage> {
     inner: Arc<L>,
-    flush_reports: mpsc::Sender<(AppendTicket, IOFlushed<C>)>,
+    flush_reports: mpsc::Sender<FlushReport>,
+    /// Reports queued to the reporting task and not yet delivered.
+    queued_reports: Arc<AtomicUsize>,
 }
 
 impl<L: LogStorage> Clone for LogStoreAdapter<L> {
@@ -31,26 +47,31 @@ impl<L: LogStorage> Clone for LogStoreAdapter<L> {
         LogStoreAdapter {
             inner: self.inner.clone(),
             flush_reports: self.flush_reports.clone(),
+            queued_reports: self.queued_reports.clone(),
         }
     }
 }
 
 impl<L: LogStorage> LogStoreAdapter<L> {
     /// Wraps `inner`. Must be called inside a tokio runtime: it spawns the task that reports
-    /// durability to openraft, which ends when every clone of the adapter is dropped.
+    /// durability of tickets that take no callback, which ends when every clone of the adapter
+    /// is dropped.
     pub(crate) fn new(inner: Arc<L>) -> Self {
-        let (flush_reports, mut pending) =
-            mpsc::channel::<(AppendTicket, IOFlushed<C>)>(MAX_PENDING_FLUSH_REPORTS);
+        let (flush_reports, mut pending) = mpsc::channel::<FlushReport>(MAX_PENDING_FLUSH_REPORTS);
+        let queued_reports = Arc::new(AtomicUsize::new(0));
+        let queued = queued_reports.clone();
         tokio::spawn(async move {
             // Tickets resolve in call order (LogStorage contract, rule 3); awaiting them one by
             // one here keeps the reports in that order too.
             while let Some((ticket, callback)) = pending.recv().await {
-                callback.io_completed(ticket.await.map_err(io_err));
+                callback(ticket.await);
+                queued.fetch_sub(1, Ordering::AcqRel);
             }
         });
         LogStoreAdapter {
             inner,
             flush_reports,
+            queued_reports,
         }
     }
 }
@@ -108,6 +129,29 @@ pub(crate) fn decode_entry(record: &LogRecord) -> io::Result<Entry> {
     Ok(entry)
 }
 
+/// Checks that `records` answer a read of `start..=end`: within the range, in order, without a
+/// hole (openraft treats a hole as fatal, and it would apply entries out of order).
+fn check_read(records: &[LogRecord], start: u64, end: u64) -> io::Result<()> {
+    let mut expected: Option<u64> = None;
+    for record in records {
+        let in_range = (start..=end).contains(&record.index);
+        if !in_range || expected.is_some_and(|e| e != record.index) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "reading entries {start}..={end}: the log returned entry {} where {} was \
+                     expected",
+                    record.index,
+                    expected
+                        .map_or_else(|| format!("an index in {start}..={end}"), |e| e.to_string())
+                ),
+            ));
+        }
+        expected = record.index.checked_add(1);
+    }
+    Ok(())
+}
+
 fn inclusive_range(range: &impl RangeBounds<u64>) -> Option<(u64, u64)> {
     let start = match range.start_bound() {
         Bound::Included(s) => *s,
@@ -131,6 +175,25 @@ impl<L: LogStorage> RaftLogReader<C> for LogStoreAdapter<L> {
             return Ok(Vec::new());
         };
         let records = self.inner.read(start..=end).await.map_err(io_err)?;
+        check_read(&records, start, end)?;
+        if let Some(first) = records.first()
+            && first.index > start
+        {
+            // Only purged entries may be missing at the start of the range. The purge point
+            // only moves forward, so checking it after the read is sound.
+            let purged = self.inner.state().await.map_err(io_err)?.last_purged;
+            if purged.is_none_or(|p| p.index.saturating_add(1) < first.index) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "reading entries {start}..={end}: the log returned entries from {} but \
+                         only entries up to {:?} are purged: entries are missing",
+                        first.index,
+                        purged.map(|p| p.index)
+                    ),
+                ));
+            }
+        }
         records.iter().map(decode_entry).collect()
     }
 
@@ -197,10 +260,27 @@ impl<L: LogStorage> RaftLogStorage<C> for LogStoreAdapter<L> {
         let ticket = self.inner.append(records).await.map_err(io_err)?;
         // The records are readable now; durability is reported, in append order, when the
         // storage's group commit covers them, without holding up the Raft core.
-        self.flush_reports
-            .send((ticket, callback))
+        let report = move |result: Result<(), StorageError>| {
+            callback.io_completed(result.map_err(io_err));
+        };
+        let (ticket, report) = if self.queued_reports.load(Ordering::Acquire) == 0 {
+            match ticket.try_on_durable(report) {
+                Ok(()) => return Ok(()),
+                Err(back) => back,
+            }
+        } else {
+            (ticket, report)
+        };
+        self.queued_reports.fetch_add(1, Ordering::AcqRel);
+        if self
+            .flush_reports
+            .send((ticket, Box::new(report)))
             .await
-            .map_err(|_| io::Error::other("the flush reporting task has stopped"))?;
+            .is_err()
+        {
+            self.queued_reports.fetch_sub(1, Ordering::AcqRel);
+            return Err(io::Error::other("the flush reporting task has stopped"));
+        }
         Ok(())
     }
 
@@ -211,5 +291,139 @@ impl<L: LogStorage> RaftLogStorage<C> for LogStoreAdapter<L> {
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
         self.inner.purge(to_position(&log_id)).await.map_err(io_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{LogState, MemLogStorage};
+    use std::ops::RangeInclusive;
+
+    fn rec(index: u64) -> LogRecord {
+        LogRecord {
+            index,
+            term: 1,
+            payload: Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn a_read_must_be_in_range_ordered_and_without_holes() {
+        let recs = |r: &[u64]| r.iter().copied().map(rec).collect::<Vec<_>>();
+        assert!(check_read(&recs(&[3, 4, 5]), 3, 5).is_ok());
+        assert!(
+            check_read(&recs(&[4, 5]), 3, 9).is_ok(),
+            "short at both ends"
+        );
+        assert!(check_read(&[], 3, 5).is_ok());
+        for bad in [&[3, 5][..], &[2, 3], &[3, 4, 6], &[4, 3], &[3, 3]] {
+            let e = check_read(&recs(bad), 3, 5).expect_err("must be refused");
+            assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{bad:?}: {e}");
+        }
+    }
+
+    /// A storage that loses entry `hole` from every read.
+    struct Holey {
+        inner: MemLogStorage,
+        hole: u64,
+    }
+
+    impl LogStorage for Holey {
+        async fn append(&self, records: Vec<LogRecord>) -> Result<AppendTicket, StorageError> {
+            self.inner.append(records).await
+        }
+        async fn truncate(&self, index: u64) -> Result<(), StorageError> {
+            self.inner.truncate(index).await
+        }
+        async fn purge(&self, upto: LogPosition) -> Result<(), StorageError> {
+            self.inner.purge(upto).await
+        }
+        async fn read(&self, range: RangeInclusive<u64>) -> Result<Vec<LogRecord>, StorageError> {
+            let mut records = self.inner.read(range).await?;
+            records.retain(|r| r.index != self.hole);
+            Ok(records)
+        }
+        async fn state(&self) -> Result<LogState, StorageError> {
+            self.inner.state().await
+        }
+        async fn save_vote(&self, vote: &[u8]) -> Result<(), StorageError> {
+            self.inner.save_vote(vote).await
+        }
+        async fn read_vote(&self) -> Result<Option<Vec<u8>>, StorageError> {
+            self.inner.read_vote().await
+        }
+        async fn save_committed(&self, c: Option<LogPosition>) -> Result<(), StorageError> {
+            self.inner.save_committed(c).await
+        }
+        async fn read_committed(&self) -> Result<Option<LogPosition>, StorageError> {
+            self.inner.read_committed().await
+        }
+    }
+
+    async fn holey_log(hole: u64) -> LogStoreAdapter<Holey> {
+        let inner = MemLogStorage::new();
+        for i in 1..=5 {
+            let entry: Entry = openraft::Entry {
+                log_id: log_id(1, i),
+                payload: openraft::EntryPayload::Blank,
+            };
+            let ticket = inner
+                .append(vec![encode_entry(&entry).expect("encode")])
+                .await
+                .expect("append");
+            ticket.await.expect("durable");
+        }
+        LogStoreAdapter::new(Arc::new(Holey { inner, hole }))
+    }
+
+    #[tokio::test]
+    async fn reads_with_a_hole_or_a_missing_start_are_errors() {
+        let mut log = holey_log(3).await;
+        let e = log.try_get_log_entries(1..=5).await.expect_err("hole");
+        assert!(
+            e.to_string().contains("entry 4 where 3 was expected"),
+            "{e}"
+        );
+        assert_eq!(log.try_get_log_entries(4..=5).await.expect("read").len(), 2);
+
+        // Entry 1 is missing but was never purged.
+        let mut log = holey_log(1).await;
+        let e = log
+            .try_get_log_entries(1..=5)
+            .await
+            .expect_err("missing start");
+        assert!(e.to_string().contains("entries are missing"), "{e}");
+        // Once it is purged, starting later is what the range allows.
+        log.inner
+            .purge(LogPosition { term: 1, index: 1 })
+            .await
+            .expect("purge");
+        assert_eq!(log.try_get_log_entries(1..=5).await.expect("read").len(), 4);
+    }
+
+    #[tokio::test]
+    async fn appends_through_a_disk_log_become_durable() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let disk =
+            crate::storage::DiskLogStorage::open(dir.path(), Default::default()).expect("open");
+        let mut log = LogStoreAdapter::new(Arc::new(disk.clone()));
+        for i in 0..50u64 {
+            let entry: Entry = openraft::Entry {
+                log_id: log_id(1, i),
+                payload: openraft::EntryPayload::Blank,
+            };
+            log.append([entry], IOFlushed::<C>::noop())
+                .await
+                .expect("append");
+        }
+        // The reports went straight through the writer thread: none was queued to the task.
+        assert_eq!(log.queued_reports.load(Ordering::Acquire), 0);
+        let last = log.get_log_state().await.expect("state").last_log_id;
+        assert_eq!(last.map(|l| l.index), Some(49));
+        assert_eq!(
+            log.try_get_log_entries(0..50).await.expect("read").len(),
+            50
+        );
     }
 }

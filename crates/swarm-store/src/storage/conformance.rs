@@ -165,6 +165,7 @@ where
     let mut h = open;
     check_order(&mut h).await;
     check_visibility_and_durability(&mut h).await;
+    check_durable_callbacks(&mut h).await;
     check_truncate(&mut h).await;
     check_purge(&mut h).await;
     check_vote(&mut h).await;
@@ -296,6 +297,45 @@ where
     expect_records(&log, 0..=200, &want, rule3).await;
 }
 
+/// Rule 3 through callbacks: a callback registered on each ticket before the next append runs
+/// once, with `Ok`, in call order; a ticket that takes no callback is handed back intact.
+async fn check_durable_callbacks<S, F, Fut>(h: &mut F)
+where
+    S: LogStorage,
+    F: FnMut(Open<S>) -> Fut,
+    Fut: Future<Output = Result<S, StorageError>>,
+{
+    let rule3 = "rule 3 (durability callbacks run in call order)";
+    let log = fresh(h).await;
+    let (tx, rx) = std::sync::mpsc::channel::<(u64, bool)>();
+    let mut awaited = Vec::new();
+    for batch in 0..40u64 {
+        let first = batch * 3 + 1;
+        let ticket = ok(log.append(recs(first..=first + 2, 1)).await, rule3);
+        let tx = tx.clone();
+        if let Err((ticket, callback)) = ticket.try_on_durable(move |r| {
+            let _ = tx.send((batch, r.is_ok()));
+        }) {
+            // This storage's tickets take no callback: await them in order instead.
+            awaited.push((ticket, callback));
+        }
+    }
+    drop(tx);
+    for (ticket, callback) in awaited {
+        callback(ticket.await);
+    }
+    // Every callback has run or will run once the storage syncs: wait for all of them.
+    let seen: Vec<(u64, bool)> = rx.iter().collect();
+    let want: Vec<(u64, bool)> = (0..40).map(|b| (b, true)).collect();
+    assert_eq!(
+        seen, want,
+        "{rule3}: callbacks out of order, missing or failed"
+    );
+    let log = reopen(h, log).await;
+    let want_records = recs(1..=120, 1);
+    expect_records(&log, 1..=120, &want_records, rule3).await;
+}
+
 async fn check_truncate<S, F, Fut>(h: &mut F)
 where
     S: LogStorage,
@@ -367,6 +407,17 @@ where
     Fut: Future<Output = Result<S, StorageError>>,
 {
     let rule = "rule 5 (purge)";
+    // A log that starts at 5 cannot take a purge point of 2: entries 3 and 4 would be a hole.
+    let log = fresh(h).await;
+    append_durable(&log, recs(5..=6, 1), rule).await;
+    expect_contract(log.purge(pos(1, 2)).await, rule);
+    assert_eq!(
+        ok(log.state().await, rule).last_purged,
+        None,
+        "{rule}: a refused purge changed the purge point"
+    );
+    ok(log.purge(pos(1, 4)).await, rule); // right before the first record: fine
+    drop(log);
     let log = fresh(h).await;
     append_durable(&log, recs(1..=10, 1), rule).await;
     ok(log.purge(pos(1, 4)).await, rule);

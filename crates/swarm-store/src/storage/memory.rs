@@ -93,6 +93,15 @@ impl LogStorage for MemLogStorage {
 
     async fn purge(&self, upto: LogPosition) -> Result<(), StorageError> {
         let mut log = self.lock();
+        if let Some(first) = log.records.front().map(|r| r.index)
+            && log.last_purged.is_none_or(|p| p.index < upto.index)
+            && first > upto.index.saturating_add(1)
+        {
+            return Err(StorageError::Contract(format!(
+                "purge up to entry {} would leave a hole before the first entry {first}",
+                upto.index
+            )));
+        }
         while log.records.front().is_some_and(|r| r.index <= upto.index) {
             log.records.pop_front();
         }

@@ -26,7 +26,7 @@ pub mod snapshot_store;
 pub use cipher::{Cipher, NoCipher};
 pub use disk::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
 pub use error::StorageError;
-pub use log_storage::{AppendTicket, LogStorage};
+pub use log_storage::{AppendCompleter, AppendTicket, DurableCallback, LogStorage};
 pub use memory::{MemLogStorage, MemSnapshotStore};
 pub use record::{LogPosition, LogRecord, LogState, StoredSnapshot};
 pub use snapshot_store::SnapshotStore;

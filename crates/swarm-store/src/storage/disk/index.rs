@@ -168,11 +168,20 @@ impl LogIndex {
         self.evict_from = index;
     }
 
-    /// How to serve a read of `start..=end`: present records only, in order. Fails when a
-    /// record is neither cached nor located (a broken invariant, never expected).
+    /// How to serve a read of `start..=end`: present records only, in order, contiguous. Fails
+    /// when the log does not start right after its purge point, or a record is neither cached
+    /// nor located (broken invariants, never expected: recovery and `purge` keep them).
     pub(crate) fn plan_read(&self, start: u64, end: u64) -> Result<Vec<ReadPlan>, String> {
         if self.slots.is_empty() || start > end {
             return Ok(Vec::new());
+        }
+        if let Some(p) = self.last_purged
+            && Some(self.first) != p.index.checked_add(1)
+        {
+            return Err(format!(
+                "the log starts at entry {} but its purge point is entry {}: entries are missing",
+                self.first, p.index
+            ));
         }
         let last = self.first + self.slots.len() as u64 - 1;
         let from = start.max(self.first);

@@ -343,6 +343,15 @@ impl DiskLogStorage {
             let mut index = self.inner.shared.lock();
             Self::check_open(&index)?;
             if let Some(upto) = purge {
+                if !index.slots.is_empty()
+                    && index.last_purged.is_none_or(|p| p.index < upto.index)
+                    && index.first > upto.index.saturating_add(1)
+                {
+                    return Err(StorageError::Contract(format!(
+                        "purge up to entry {} would leave a hole before the first entry {}",
+                        upto.index, index.first
+                    )));
+                }
                 index.purge(upto);
             }
             if vote.is_some() {
@@ -357,7 +366,7 @@ impl DiskLogStorage {
             permit.send(Command::Meta {
                 meta,
                 purge_upto,
-                done,
+                done: writer::Done::Reply(done),
             });
         }
         wait.await.map_err(|_| closed())?
@@ -431,7 +440,7 @@ impl LogStorage for DiskLogStorage {
             frame_bytes.push(u32::try_from(frames.len() - before).unwrap_or(u32::MAX));
         }
         let permit = self.reserve().await?;
-        let (done, ticket) = AppendTicket::pending();
+        let (done, ticket) = AppendTicket::completer();
         let mut index = self.inner.shared.lock();
         Self::check_open(&index)?;
         let first_index = records[0].index;
@@ -465,7 +474,7 @@ impl LogStorage for DiskLogStorage {
             first_index,
             frames,
             frame_bytes,
-            done,
+            done: writer::Done::Ticket(done),
         });
         Ok(ticket)
     }
@@ -481,7 +490,10 @@ impl LogStorage for DiskLogStorage {
                 // removal was durable when its call returned.
                 return Ok(());
             }
-            permit.send(Command::Truncate { index, done });
+            permit.send(Command::Truncate {
+                index,
+                done: writer::Done::Reply(done),
+            });
         }
         wait.await.map_err(|_| closed())?
     }

@@ -7,6 +7,7 @@ use super::index::{Location, LogIndex};
 use super::meta::Meta;
 use super::spare::{SpareJob, next_segment_bytes};
 use crate::storage::error::StorageError;
+use crate::storage::log_storage::AppendCompleter;
 use crate::storage::record::LogPosition;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -48,7 +49,23 @@ pub(crate) struct Counters {
     pub(crate) segments_removed: AtomicU64,
 }
 
-type Done = oneshot::Sender<Result<(), StorageError>>;
+/// Who waits for a command: an append's ticket (whose callback, if registered, runs on this
+/// thread) or a caller awaiting a reply.
+pub(crate) enum Done {
+    Ticket(AppendCompleter),
+    Reply(oneshot::Sender<Result<(), StorageError>>),
+}
+
+impl Done {
+    fn send(self, result: Result<(), StorageError>) {
+        match self {
+            Done::Ticket(completer) => completer.complete(result),
+            Done::Reply(tx) => {
+                let _ = tx.send(result);
+            }
+        }
+    }
+}
 
 /// A request to the writer thread.
 pub(crate) enum Command {
@@ -126,7 +143,7 @@ pub(crate) struct Writer {
 
 fn fail_all(done: Vec<Done>, error: &StorageError) {
     for d in done {
-        let _ = d.send(Err(copy_error(error)));
+        d.send(Err(copy_error(error)));
     }
 }
 
@@ -174,7 +191,7 @@ impl Writer {
                     | Command::Truncate { done, .. }
                     | Command::Meta { done, .. } => done,
                 };
-                let _ = done.send(Err(error));
+                done.send(Err(error));
                 continue;
             }
             match cmd {
@@ -226,7 +243,7 @@ impl Writer {
                     if let Err(e) = &result {
                         self.fail(e);
                     }
-                    let _ = done.send(result);
+                    done.send(result);
                 }
             }
         }
@@ -250,7 +267,7 @@ impl Writer {
                 // Wake the waiters first: the records stay cached (readable) until their
                 // locations are recorded just below.
                 for done in group.done {
-                    let _ = done.send(Ok(()));
+                    done.send(Ok(()));
                 }
                 let records: usize = group.appends.iter().map(|a| a.frames.len()).sum();
                 self.shared.stats.syncs.fetch_add(1, Ordering::Relaxed);
