@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use swarm_store::transport::conformance::{SuiteHandler, TransportHarness, run_transport_suite};
 use swarm_store::transport::tcp::{
-    PeerAddress, TcpConfig, TcpServer, TcpTransport, common_name_identifier,
-    member_id_from_common_name,
+    MAX_SERVER_CONNECTIONS, PeerAddress, TcpConfig, TcpServer, TcpTransport,
+    common_name_identifier, member_id_from_common_name,
 };
 use swarm_store::transport::{MAX_FRAME_BYTES, MemberId, RpcHandler, Transport, TransportError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -559,4 +559,52 @@ async fn a_silent_server_connection_is_abandoned_after_timeouts() {
         .await
         .expect("the client kept a dead connection open")
         .unwrap();
+}
+
+/// More half-open connections than the server's whole connection limit connect and never
+/// start their TLS handshake, and stay open (the handshake timeout is long). Before, they used
+/// up `MAX_SERVER_CONNECTIONS` and a member's connection was refused until they timed out; now
+/// pending handshakes have their own small limit (the oldest is evicted), so the member gets in
+/// while the flood is held.
+#[tokio::test]
+async fn a_member_gets_in_while_a_flood_of_half_open_connections_is_held() {
+    let ca = new_ca("test ca");
+    let config = TcpConfig {
+        handshake_timeout: Duration::from_secs(120),
+        ..TcpConfig::default()
+    };
+    let server = TcpServer::bind(
+        any_port(),
+        server_config(&ca, SERVER),
+        common_name_identifier(),
+        config,
+        Handler::default(),
+    )
+    .await
+    .unwrap();
+    let flood_size = MAX_SERVER_CONNECTIONS + 64;
+    let mut flood = Vec::with_capacity(flood_size);
+    for _ in 0..flood_size {
+        flood.push(TcpStream::connect(server.local_addr()).await.unwrap());
+    }
+    // Let the server accept the whole flood before the member connects.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = client_for(&ca, server.local_addr());
+    let answer = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match client.call(SERVER, b("hello")).await {
+                Ok(answer) => return answer,
+                Err(e) if e.is_retryable() => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the member got in while the flood was held");
+    assert_eq!(answer, b("1:hello"));
+    // The flood is still connected from its side; the server closed all but the newest
+    // pending handshakes. A second member connection gets in too.
+    let again = client_for(&ca, server.local_addr());
+    assert_eq!(again.call(SERVER, b("again")).await.unwrap(), b("1:again"));
+    drop(flood);
 }

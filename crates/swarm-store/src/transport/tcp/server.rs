@@ -10,13 +10,49 @@ use crate::transport::{MemberId, RpcHandler};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use rustls::ServerConfig;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{FramedRead, FramedWrite};
+
+/// The most connections in the TLS handshake (accepted, not yet authenticated) at once; a new
+/// one beyond it evicts the oldest (see [`TcpServer`]).
+pub(crate) const MAX_PENDING_HANDSHAKES: usize = 64;
+
+/// The connections still in their handshake, oldest first, so the oldest can be evicted.
+#[derive(Default)]
+struct PendingHandshakes {
+    next_seq: u64,
+    tasks: BTreeMap<u64, AbortHandle>,
+}
+
+/// A connection's place among the pending handshakes; leaving it (or dropping it, when the
+/// task ends or is aborted) frees the place.
+struct HandshakeSlot {
+    seq: u64,
+    pending: Arc<Mutex<PendingHandshakes>>,
+}
+
+impl Drop for HandshakeSlot {
+    fn drop(&mut self) {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .tasks
+            .remove(&self.seq);
+    }
+}
+
+/// What a new connection needs to be admitted: its handshake slot, then an authenticated
+/// connection permit.
+struct Admission {
+    slot: HandshakeSlot,
+    authenticated: Arc<Semaphore>,
+}
 
 /// Accepts mutually authenticated TLS connections and serves their requests with an
 /// [`RpcHandler`].
@@ -29,7 +65,14 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 /// - A client that sends a frame longer than
 ///   [`MAX_FRAME_BYTES`](crate::transport::MAX_FRAME_BYTES), an undecodable envelope or
 ///   anything but a request is disconnected; other connections are unaffected.
-/// - At most [`MAX_SERVER_CONNECTIONS`] connections are served at once.
+/// - Connections still in the TLS handshake (not yet authenticated) have their own limit,
+///   `MAX_PENDING_HANDSHAKES` (64), and each gets [`TcpConfig::handshake_timeout`] to finish.
+///   When the limit is reached, a new connection evicts the oldest pending handshake (which is
+///   closed) rather than being refused, so a flood of half-open connections cannot lock members
+///   out: a member's handshake completes in milliseconds, far faster than a flood cycles through
+///   the whole pending set.
+/// - At most [`MAX_SERVER_CONNECTIONS`] *authenticated* connections are served at once; one
+///   authenticated beyond that is closed. Unauthenticated connections never count against it.
 ///
 /// Dropping the server (or [`shutdown`](Self::shutdown)) stops accepting and closes every
 /// connection.
@@ -107,6 +150,8 @@ async fn accept_loop(
 ) {
     // Owning the connections here means aborting this task closes them all.
     let mut connections = JoinSet::new();
+    let pending = Arc::new(Mutex::new(PendingHandshakes::default()));
+    let authenticated = Arc::new(Semaphore::new(MAX_SERVER_CONNECTIONS));
     loop {
         while connections.try_join_next().is_some() {}
         let (tcp, remote) = match listener.accept().await {
@@ -118,19 +163,40 @@ async fn accept_loop(
                 continue;
             }
         };
-        if connections.len() >= MAX_SERVER_CONNECTIONS {
-            tracing::warn!(%remote, limit = MAX_SERVER_CONNECTIONS, "too many connections; refusing");
-            drop(tcp);
-            continue;
+        // Held while the task is spawned and registered, so its slot is in the map before the
+        // task can leave it.
+        let mut p = pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if p.tasks.len() >= MAX_PENDING_HANDSHAKES {
+            if let Some((_, oldest)) = p.tasks.pop_first() {
+                tracing::warn!(
+                    %remote,
+                    limit = MAX_PENDING_HANDSHAKES,
+                    "too many pending TLS handshakes; closing the oldest"
+                );
+                oldest.abort();
+            }
         }
-        connections.spawn(serve_connection(
+        let seq = p.next_seq;
+        p.next_seq += 1;
+        let slot = HandshakeSlot {
+            seq,
+            pending: pending.clone(),
+        };
+        let task = connections.spawn(serve_connection(
             tcp,
             remote,
             acceptor.clone(),
             identify.clone(),
             config.clone(),
             handler.clone(),
+            Admission {
+                slot,
+                authenticated: authenticated.clone(),
+            },
         ));
+        p.tasks.insert(seq, task);
     }
 }
 
@@ -141,7 +207,12 @@ async fn serve_connection(
     identify: PeerIdentifier,
     config: TcpConfig,
     handler: SharedHandler,
+    admission: Admission,
 ) {
+    let Admission {
+        slot,
+        authenticated,
+    } = admission;
     let _ = tcp.set_nodelay(true);
     let tls = match tokio::time::timeout(config.handshake_timeout, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => tls,
@@ -160,9 +231,22 @@ async fn serve_connection(
         .peer_certificates()
         .and_then(|chain| chain.first())
         .and_then(|cert| identify(cert));
+    drop(slot);
     let Some(peer) = peer else {
         tracing::warn!(%remote, "client certificate names no member; closing");
         return;
+    };
+    let _permit: OwnedSemaphorePermit = match authenticated.try_acquire_owned() {
+        Ok(permit) => permit,
+        Err(_) => {
+            tracing::warn!(
+                %remote,
+                %peer,
+                limit = MAX_SERVER_CONNECTIONS,
+                "too many authenticated connections; closing"
+            );
+            return;
+        }
     };
     let (rd, wr) = tokio::io::split(tls);
     let mut reader = FramedRead::new(rd, codec());
