@@ -332,7 +332,11 @@ async fn a_write_forwarded_to_a_crashed_leader_is_rerouted_to_the_next_one() {
     assert!(c.net.stats().unreachable > 0, "the old leader was tried");
     // Resubmitting the same transaction is the same request: its recorded outcome, not a
     // second create (which would fail with AlreadyExists).
-    let again = c.store(follower).submit(&txn).await.expect("recorded outcome");
+    let again = c
+        .store(follower)
+        .submit(&txn)
+        .await
+        .expect("recorded outcome");
     assert_eq!(again, outcome);
     let doc = c
         .store(follower)
