@@ -71,22 +71,28 @@ async fn main() -> Result<(), StoreError> {
         .collection::<Service>("services")
         .watch("", listing.revision);
 
-    // A transaction: all or nothing.
-    let out = one
-        .txn(
-            Txn::new()
-                .check("services", "web", Precondition::Version(v2))
-                .create(
-                    "services",
-                    "db",
-                    &Service {
-                        image: "postgres:17".into(),
-                        replicas: 1,
-                    },
-                )
-                .put("nodes", "n1", &"ready"),
+    // A transaction: all or nothing. `submit` keeps the Txn's request id, so resubmitting it
+    // after an Indeterminate outcome (say the leader changed mid-way) applies it at most once.
+    const SUBMIT_ATTEMPTS: usize = 3;
+    let txn = Txn::new()
+        .check("services", "web", Precondition::Version(v2))
+        .create(
+            "services",
+            "db",
+            &Service {
+                image: "postgres:17".into(),
+                replicas: 1,
+            },
         )
-        .await?;
+        .put("nodes", "n1", &"ready");
+    let mut result = one.submit(&txn).await;
+    for _ in 1..SUBMIT_ATTEMPTS {
+        match &result {
+            Err(e) if e.is_indeterminate() || e.is_retryable() => result = one.submit(&txn).await,
+            _ => break,
+        }
+    }
+    let out = result?;
     println!("transaction applied at revision {}", out.revision);
     let event = watch.next().await?;
     println!(

@@ -127,7 +127,10 @@ impl Store {
             heartbeat_interval: config.heartbeat_period_ms,
             election_timeout_min: config.election_timeout_min_ms,
             election_timeout_max: config.election_timeout_max_ms,
-            install_snapshot_timeout: config.request_timeout_ms.max(10_000),
+            // Per chunk; the receiver drops a transfer idle for twice this (node.rs).
+            install_snapshot_timeout: config
+                .request_timeout_ms
+                .max(crate::node::SNAPSHOT_CHUNK_TIMEOUT_MIN_MS),
             max_payload_entries: MAX_ENTRIES_PER_APPEND,
             replication_lag_threshold: config.snapshot_every_entries,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_every_entries),
