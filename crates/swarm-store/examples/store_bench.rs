@@ -9,7 +9,8 @@
 //!
 //! Flags: `--inflight 1,16,64,256` (write rows; reads run at those of 1 and 64 given),
 //! `--seconds N` (longest time per row, default 10), `--ops N` (most operations per row,
-//! default 20000), `--no-reads`, `--no-writes`.
+//! default 20000), `--threads N` (runtime worker threads for the whole process, default
+//! `WORKER_THREADS`), `--no-reads`, `--no-writes`.
 //!
 //! One line per row: `write inflight=64 ops_per_s=23456 p50_ms=2.1 p99_ms=6.3`.
 
@@ -30,6 +31,7 @@ struct Args {
     read_inflight: Vec<usize>,
     seconds: u64,
     ops: u64,
+    threads: usize,
 }
 
 fn parse_list(flag: &str, v: &str) -> Result<Vec<usize>, String> {
@@ -50,6 +52,7 @@ fn parse_args() -> Result<Args, String> {
         read_inflight: vec![1, 64],
         seconds: 10,
         ops: 20_000,
+        threads: WORKER_THREADS,
     };
     let mut reads = true;
     let mut writes = true;
@@ -72,6 +75,13 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--seconds: {e}"))?
             }
             "--ops" => args.ops = value("--ops")?.parse().map_err(|e| format!("--ops: {e}"))?,
+            "--threads" => {
+                args.threads = value("--threads")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--threads: expected a positive number")?
+            }
             "--no-reads" => reads = false,
             "--no-writes" => writes = false,
             other => return Err(format!("unknown argument {other:?}")),
@@ -147,8 +157,15 @@ fn print_row(kind: &str, inflight: usize, rate: f64, lat: &[Duration]) {
 const WORKER_THREADS: usize = 6;
 
 fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("store_bench: {e}");
+            std::process::exit(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKER_THREADS)
+        .worker_threads(args.threads)
         .enable_all()
         .build()
     {
@@ -158,17 +175,10 @@ fn main() {
             std::process::exit(1);
         }
     };
-    runtime.block_on(bench());
+    runtime.block_on(bench(args));
 }
 
-async fn bench() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("store_bench: {e}");
-            std::process::exit(2);
-        }
-    };
+async fn bench(args: Args) {
     let dir = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => {

@@ -119,7 +119,9 @@ const LOCK_FILE: &str = "LOCK";
 #[derive(Clone)]
 pub struct DiskLogOptions {
     /// A segment is closed and a new one started once it holds this many bytes (a group that
-    /// starts below the limit may end above it). At least [`MIN_SEGMENT_BYTES`].
+    /// starts below the limit may end above it). At least [`MIN_SEGMENT_BYTES`]. Segments are
+    /// preallocated (zero-filled ahead of time) to their size: the first one of a log to
+    /// 256 KiB, each next one to 4× the previous, up to this size, so a small log stays small.
     pub segment_bytes: u64,
     /// Payload bytes of recent records kept in memory; reads of older records go to disk.
     pub cache_bytes: usize,
