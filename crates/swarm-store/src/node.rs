@@ -1018,6 +1018,44 @@ mod tests {
         }
     }
 
+    /// A snapshot chunk is checked against this member's vote before anything is buffered.
+    /// Before, a first chunk from any sender was accepted and buffered whatever its vote.
+    #[tokio::test]
+    async fn a_snapshot_chunk_from_a_stale_leader_is_refused_before_buffering() {
+        let net = InProcNetwork::new(5);
+        let one = start(&net, 1).await;
+        one.bootstrap().await.expect("bootstrap");
+        let ours = one.node.raft.metrics().borrow_watched().vote;
+        let chunk = |vote| {
+            RpcRequest::SnapshotChunk(SnapshotChunk {
+                vote,
+                meta: crate::raft::types::SnapshotMeta::default(),
+                transfer_id: 1,
+                offset: 0,
+                total_bytes: 8,
+                data: crate::blob::Blob(Bytes::from_static(b"abcd")),
+            })
+        };
+        // A deposed leader of an older term (member 7 led term 0).
+        let stale = crate::raft::types::Vote::new_committed(0, 7);
+        assert!(stale < ours);
+        let e = match one.node.handle(MemberId(7), chunk(stale)).await {
+            Err(e) => e,
+            Ok(_) => panic!("a stale leader's chunk was stored"),
+        };
+        assert!(e.contains("member-7") && e.contains("older"), "{e}");
+        let buffered = one
+            .node
+            .inbox
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .buffered_bytes();
+        assert_eq!(buffered, 0);
+        // A leader with this member's own (current) vote may start one.
+        let started = one.node.handle(MemberId(1), chunk(ours)).await;
+        assert!(matches!(started, Ok(RpcResponse::SnapshotChunkStored)));
+    }
+
     /// Before, any member with a valid certificate (a learner too) could have the leader force
     /// a voter out; now only a voter may ask, and force needs the leader's operator's consent.
     #[tokio::test]
