@@ -24,8 +24,8 @@
 //! | [`MAX_DEDUP_ORIGINS`] origins with a session | the session of the origin whose last transaction applied at the lowest log index (ties: lowest origin) is *retired* |
 //! | [`MAX_DEDUP_RETIRED_ORIGINS`] retired origins | the retired origin retired from the lowest log index (ties: lowest origin) is forgotten |
 //! | [`MAX_DEDUP_GAPS_PER_ORIGIN`] applied ranges per origin | the lowest range: the floor rises to its end |
-//! | [`MAX_DEDUP_SEQS_PER_ORIGIN`] replies per origin | the reply of the lowest sequence number (it stays known as applied) |
-//! | [`MAX_DEDUP_REPLY_BYTES`] reply bytes in all | the lowest reply of the origin idle the longest |
+//! | [`MAX_DEDUP_SEQS_PER_ORIGIN`] replies per origin | the reply applied at the lowest log index (the request stays known as applied) |
+//! | [`MAX_DEDUP_REPLY_BYTES`] reply bytes in all | the oldest reply of the origin idle the longest |
 //!
 //! A retired origin keeps only its highest applied sequence number: its later requests apply
 //! normally, and a late copy of one of its earlier requests is refused as expired. An origin
@@ -36,7 +36,7 @@
 
 use super::command::{RequestId, TxnOrigin, TxnReply};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The most origins (store instances) with a session. When a new origin applies its first
 /// transaction and the table is full, the origin whose last transaction applied at the lowest
@@ -105,6 +105,8 @@ struct OriginSession {
     /// Replies by sequence number, at most [`MAX_DEDUP_SEQS_PER_ORIGIN`], of the requests
     /// applied last.
     replies: BTreeMap<u64, KeptReply>,
+    /// The kept replies as (log index, sequence number), oldest first: the eviction order.
+    by_index: BTreeSet<(u64, u64)>,
 }
 
 impl OriginSession {
@@ -139,11 +141,7 @@ impl OriginSession {
     /// Drops the reply applied at the lowest log index (ties: lowest sequence number); the
     /// request stays known as applied.
     fn evict_oldest_reply(&mut self) -> Option<KeptReply> {
-        let seq = self
-            .replies
-            .iter()
-            .min_by_key(|(seq, kept)| (kept.index, **seq))
-            .map(|(seq, _)| *seq)?;
+        let (_, seq) = self.by_index.pop_first()?;
         self.replies.remove(&seq)
     }
 
@@ -218,6 +216,7 @@ impl DedupTable {
             session.mark_applied(id.seq);
         }
         let mut freed = 0u64;
+        session.by_index.insert((index, id.seq));
         if let Some(old) = session.replies.insert(
             id.seq,
             KeptReply {
@@ -226,6 +225,9 @@ impl DedupTable {
                 reply,
             },
         ) {
+            if old.index != index {
+                session.by_index.remove(&(old.index, id.seq));
+            }
             freed += old.charged_bytes;
         }
         while session.replies.len() > MAX_DEDUP_SEQS_PER_ORIGIN {
@@ -345,6 +347,16 @@ impl DedupTable {
                     ));
                 }
                 previous_end = Some(*end);
+            }
+            let ordered = s.by_index.len() == s.replies.len()
+                && s.by_index
+                    .iter()
+                    .all(|(index, seq)| s.replies.get(seq).is_some_and(|k| k.index == *index));
+            if !ordered {
+                return Err(format!(
+                    "the dedup table's eviction order of origin {origin} does not match its \
+                     replies"
+                ));
             }
             for (seq, kept) in &s.replies {
                 if kept.charged_bytes != charge(&kept.reply) {
@@ -591,6 +603,7 @@ mod tests {
         let mut over = t.clone();
         let session = over.origins.get_mut(&id(1, 1).origin).expect("session");
         for seq in 2..=MAX_DEDUP_SEQS_PER_ORIGIN as u64 + 1 {
+            session.by_index.insert((seq, seq));
             session.replies.insert(
                 seq,
                 KeptReply {
