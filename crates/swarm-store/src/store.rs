@@ -280,12 +280,13 @@ impl Store {
     /// the same `txn` again is the same request, and the store applies it at most once (a
     /// retry of a transaction that did commit gets its recorded outcome).
     ///
-    /// At most once holds while the request is within the dedup window of its origin (the
-    /// store instance that first submitted it): its outcome is recorded among the last
-    /// [`MAX_DEDUP_SEQS_PER_ORIGIN`](crate::MAX_DEDUP_SEQS_PER_ORIGIN) replies of that origin,
-    /// while the origin is among the [`MAX_DEDUP_ORIGINS`](crate::MAX_DEDUP_ORIGINS) most
-    /// recently writing ones (or among the 4,096 retired after them). Past that the store
-    /// refuses the retry as `Indeterminate` (never applying it twice): read back instead.
+    /// The retry gets the recorded outcome while it is among the last
+    /// [`MAX_DEDUP_SEQS_PER_ORIGIN`](crate::MAX_DEDUP_SEQS_PER_ORIGIN) replies of its origin
+    /// (the store instance that first submitted it) and the origin is among the
+    /// [`MAX_DEDUP_ORIGINS`](crate::MAX_DEDUP_ORIGINS) most recently writing ones. Past that
+    /// the store no longer knows the outcome and refuses the retry as `Indeterminate`, never
+    /// applying it twice (read back instead); this holds until the origin, once retired, is
+    /// forgotten after 4,096 more retirements, a point no live client reaches in practice.
     ///
     /// ```no_run
     /// # async fn demo(store: swarm_store::Store) -> Result<(), swarm_store::StoreError> {
