@@ -31,7 +31,11 @@ pub use config::{MAX_BATCH_BYTES_LIMIT, MAX_ENTRIES_PER_APPEND, ReadPolicy, Stor
 pub use error::StoreError;
 pub use membership::{MemberRole, MemberStatus, Role, StoreStatus};
 pub use rpc::StoreRpc;
-pub use state::dedup::{MAX_DEDUP_ORIGINS, MAX_DEDUP_SEQS_PER_ORIGIN};
+pub use state::dedup::{
+    MAX_DEDUP_GAPS_PER_ORIGIN, MAX_DEDUP_ORIGINS, MAX_DEDUP_REPLY_BYTES, MAX_DEDUP_RETIRED_ORIGINS,
+    MAX_DEDUP_SEQS_PER_ORIGIN,
+};
+pub use state::snapshot_format::MAX_SNAPSHOT_BYTES;
 pub use store::Store;
 pub use transport::MemberId;
 pub use txn::{

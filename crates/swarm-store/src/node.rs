@@ -153,6 +153,10 @@ fn from_wire(peer: MemberId, e: WireError) -> StoreError {
             quorum: quorum as usize,
         },
         WireError::Membership(s) => StoreError::Membership(s),
+        WireError::NotAuthorized { peer, reason } => StoreError::NotAuthorized {
+            peer: MemberId(peer),
+            reason,
+        },
         WireError::Timeout { timeout_ms } => StoreError::Timeout { timeout_ms },
         WireError::Fatal(detail) => StoreError::Transport(TransportError::Remote { peer, detail }),
     }
@@ -181,6 +185,10 @@ fn to_wire(e: StoreError) -> WireError {
             quorum: quorum as u64,
         },
         StoreError::Membership(s) => WireError::Membership(s),
+        StoreError::NotAuthorized { peer, reason } => WireError::NotAuthorized {
+            peer: peer.0,
+            reason,
+        },
         StoreError::Timeout { timeout_ms } => WireError::Timeout { timeout_ms },
         StoreError::Indeterminate(s) => WireError::Indeterminate(s),
         other => WireError::Fatal(other.to_string()),
@@ -954,9 +962,10 @@ impl Node {
                 let allow_force = self.allow_remote_force.load(Ordering::Relaxed);
                 if let Err(e) = authorize_remote(from, &voters, is_forced(&op), allow_force) {
                     tracing::warn!(%from, ?op, error = %e, "membership request refused");
-                    return Ok(RpcResponse::Membership(Err(WireError::Membership(
-                        e.to_string(),
-                    ))));
+                    return Ok(RpcResponse::Membership(Err(WireError::NotAuthorized {
+                        peer: from.0,
+                        reason: e.to_string(),
+                    })));
                 }
                 // The same deadline as a local call: a change that cannot commit (no quorum)
                 // must not hold the connection's handler, nor the caller, forever.
@@ -1077,7 +1086,10 @@ mod tests {
         let e = ask(&one, 3, MembershipOp::Remove { id: 2, force: true })
             .await
             .expect_err("a learner may not");
-        assert!(e.contains("member-3") && e.contains("voter"), "{e}");
+        assert!(
+            e.contains("NotAuthorized") && e.contains("member-3") && e.contains("voter"),
+            "{e}"
+        );
         let e = ask(
             &one,
             3,

@@ -55,14 +55,28 @@ pub(crate) enum MembershipOp {
 /// An error answered by the leader for a forwarded request.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum WireError {
-    NotLeader { leader: Option<u64> },
+    NotLeader {
+        leader: Option<u64>,
+    },
     NoLeader,
     Rejected(TxnRejected),
     Indeterminate(String),
-    QuorumRisk { reachable: u64, quorum: u64 },
+    QuorumRisk {
+        reachable: u64,
+        quorum: u64,
+    },
     Membership(String),
-    Timeout { timeout_ms: u64 },
+    Timeout {
+        timeout_ms: u64,
+    },
     Fatal(String),
+    /// The leader refused a membership operation from `peer` (not a voter, or a forced
+    /// operation its operator did not allow from peers). Appended last: earlier variants keep
+    /// their postcard tags.
+    NotAuthorized {
+        peer: u64,
+        reason: String,
+    },
 }
 
 /// A response to an [`RpcRequest`].

@@ -23,7 +23,7 @@ pub(crate) const SNAPSHOT_FORMAT_VERSION: u32 = 2;
 /// accepts any image of this size (checked at compile time against
 /// [`storage::disk::MAX_SNAPSHOT_BYTES`](crate::storage::disk::MAX_SNAPSHOT_BYTES), which
 /// bounds the sealed file with its metadata).
-pub(crate) const MAX_SNAPSHOT_BYTES: u64 = 1024 * 1024 * 1024;
+pub const MAX_SNAPSHOT_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// Room left in the disk store's file limit for the metadata, header and cipher overhead.
 const DISK_OVERHEAD_BYTES: u64 = 64 * 1024 * 1024;
