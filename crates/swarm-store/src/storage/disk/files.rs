@@ -124,7 +124,12 @@ pub(crate) fn check_segment_header(bytes: &[u8], seq: u64) -> bool {
 
 /// Zeros are written in chunks of this many bytes, each made durable before the next, so
 /// filling a segment never queues more than one chunk ahead of the log's own syncs.
-pub(crate) const ZERO_FILL_CHUNK_BYTES: usize = 256 << 10;
+pub(crate) const ZERO_FILL_CHUNK_BYTES: usize = 64 << 10;
+/// A spare segment filled in the background pauses this long after each chunk, so the log's own
+/// syncs (on the same disk) get through between chunks: the fill takes at most ~20 MB/s of the
+/// disk. A spare not ready in time costs nothing but the preallocation: the writer keeps
+/// growing the current segment until it is (see `writer`).
+pub(crate) const BACKGROUND_FILL_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// The extension of spare segments: preallocated ahead of time, never part of the log until
 /// renamed to a segment name.
@@ -135,14 +140,15 @@ pub(crate) fn spare_path(dir: &Path, seq: u64) -> PathBuf {
     dir.join(format!("{seq:016x}.{SPARE_EXTENSION}"))
 }
 
-/// Writes zeros over `from..to` of `file`, chunk by chunk, each chunk synced before the next.
-/// Stops early (returning `Ok(false)`) once `cancel` is set.
+/// Writes zeros over `from..to` of `file`, chunk by chunk, each chunk synced before the next,
+/// sleeping `pause` after each chunk. Stops early (returning `Ok(false)`) once `cancel` is set.
 pub(crate) fn write_zeros(
     file: &File,
     path: &Path,
     from: u64,
     to: u64,
     cancel: &std::sync::atomic::AtomicBool,
+    pause: std::time::Duration,
 ) -> Result<bool, StorageError> {
     use std::os::unix::fs::FileExt;
     let zeros = vec![0u8; ZERO_FILL_CHUNK_BYTES];
@@ -158,6 +164,9 @@ pub(crate) fn write_zeros(
             .map_err(|e| io_error(path, e))?;
         file.sync_data().map_err(|e| io_error(path, e))?;
         at += n as u64;
+        if !pause.is_zero() && at < to {
+            std::thread::sleep(pause);
+        }
     }
     Ok(true)
 }
@@ -166,13 +175,15 @@ pub(crate) fn write_zeros(
 /// `total_bytes` (already allocated and written, so appending over the zeros never changes the
 /// file's size and `fdatasync` has no metadata to commit). The file and the directory are
 /// fsynced before it returns. An existing file at `path` is replaced. Returns `Ok(None)` when
-/// `cancel` was set meanwhile (the partial file is removed).
+/// `cancel` was set meanwhile (the partial file is removed). `pause` is slept after each chunk
+/// of zeros (see [`write_zeros`]).
 pub(crate) fn create_zeroed_segment(
     dir: &Path,
     path: &Path,
     seq: u64,
     total_bytes: u64,
     cancel: &std::sync::atomic::AtomicBool,
+    pause: std::time::Duration,
 ) -> Result<Option<File>, StorageError> {
     let mut file = OpenOptions::new()
         .read(true)
@@ -190,6 +201,7 @@ pub(crate) fn create_zeroed_segment(
         SEGMENT_HEADER_BYTES as u64,
         total_bytes,
         cancel,
+        pause,
     )? {
         drop(file);
         let _ = std::fs::remove_file(path);
@@ -251,13 +263,15 @@ mod tests {
         assert!(!check_segment_header(&[0; SEGMENT_HEADER_BYTES], 0));
     }
 
+    use std::time::Duration;
+
     #[test]
     fn zeroed_segments_are_fully_written_and_spares_are_removed() {
         let dir = tempfile::tempdir().expect("tmp");
         let cancel = std::sync::atomic::AtomicBool::new(false);
         let total = 3 * ZERO_FILL_CHUNK_BYTES as u64 + 5;
         let path = spare_path(dir.path(), 7);
-        create_zeroed_segment(dir.path(), &path, 7, total, &cancel)
+        create_zeroed_segment(dir.path(), &path, 7, total, &cancel, Duration::ZERO)
             .expect("create")
             .expect("not cancelled");
         let bytes = std::fs::read(&path).expect("read");
@@ -268,7 +282,7 @@ mod tests {
         cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         let other = spare_path(dir.path(), 8);
         assert!(
-            create_zeroed_segment(dir.path(), &other, 8, total, &cancel)
+            create_zeroed_segment(dir.path(), &other, 8, total, &cancel, Duration::ZERO)
                 .expect("create")
                 .is_none()
         );

@@ -414,7 +414,14 @@ pub(crate) fn recover(
             let dirty_end = (valid_len + torn_len) as u64;
             if dirty_end > valid_len as u64 {
                 let never = std::sync::atomic::AtomicBool::new(false);
-                write_zeros(&file, &path, valid_len as u64, dirty_end, &never)?;
+                write_zeros(
+                    &file,
+                    &path,
+                    valid_len as u64,
+                    dirty_end,
+                    &never,
+                    std::time::Duration::ZERO,
+                )?;
                 file.sync_all().map_err(|e| io_error(&path, e))?;
             }
             (seq, file, len.max(valid_len as u64))
@@ -426,9 +433,11 @@ pub(crate) fn recover(
             let bytes = next_segment_bytes(0, segment_bytes);
             let never = std::sync::atomic::AtomicBool::new(false);
             let path = segment_path(dir, seq);
-            let file = create_zeroed_segment(dir, &path, seq, bytes, &never)?.ok_or_else(|| {
-                StorageError::Closed("creating the first segment was cancelled".into())
-            })?;
+            let file =
+                create_zeroed_segment(dir, &path, seq, bytes, &never, std::time::Duration::ZERO)?
+                    .ok_or_else(|| {
+                    StorageError::Closed("creating the first segment was cancelled".into())
+                })?;
             (seq, file, bytes)
         }
     };

@@ -2,7 +2,7 @@
 //! writer fills the current one, so rolling never waits for a file to be allocated and every
 //! append overwrites zeros that are already on disk.
 
-use super::files::{create_zeroed_segment, spare_path};
+use super::files::{BACKGROUND_FILL_PAUSE, create_zeroed_segment, spare_path};
 use crate::storage::error::StorageError;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,9 @@ impl SpareJob {
             let (dir, target, cancel) = (dir.to_path_buf(), path.clone(), cancel.clone());
             std::thread::Builder::new()
                 .name("swarm-wal-spare".into())
-                .spawn(move || create_zeroed_segment(&dir, &target, seq, bytes, &cancel))
+                .spawn(move || {
+                    create_zeroed_segment(&dir, &target, seq, bytes, &cancel, BACKGROUND_FILL_PAUSE)
+                })
                 .map_err(|e| super::files::io_error(&path, e))?
         };
         Ok(SpareJob {
