@@ -58,6 +58,11 @@ pub struct StoreConfig {
     /// Start as a one-member cluster made of this member, keeping everything in its log and
     /// snapshot (disaster recovery after losing quorum for good).
     pub force_new_cluster: bool,
+    /// Seeds this member's Raft randomness (election timeouts, the tick's phase, snapshot
+    /// transfer ids) so a simulation on a single-threaded runtime with a paused clock replays
+    /// exactly. `None` (the default): OS entropy. Leave it `None` in production: members that
+    /// shared a seed would time out in lockstep and split their votes.
+    pub raft_rng_seed: Option<u64>,
 }
 
 /// The most entries one append-entries message carries (bounds frame size together with
@@ -104,6 +109,7 @@ impl StoreConfig {
             request_timeout_ms: 5_000,
             read_policy: ReadPolicy::ReadIndex,
             force_new_cluster: false,
+            raft_rng_seed: None,
         }
     }
 

@@ -8,6 +8,7 @@ use crate::node::Node;
 use crate::proposer::{Proposer, ProposerLimits};
 use crate::raft::log_store::{LogStoreAdapter, encode_entry};
 use crate::raft::network::{DynTransport, NetworkFactory};
+use crate::raft::runtime::StoreRuntime;
 use crate::raft::state_machine::{DynSnapshotStore, StateMachineAdapter};
 use crate::raft::types::{Entry, Membership, Raft, Vote, log_id};
 use crate::raft::wire::MembershipOp;
@@ -153,13 +154,17 @@ impl Store {
         let shared = Arc::new(SharedState::new(config.watch_history_changes));
         let transport: Arc<dyn DynTransport> = Arc::new(transport);
         let snapshots: Arc<dyn DynSnapshotStore> = Arc::new(snapshots);
-        let raft: Raft = openraft::Raft::new(
-            me,
-            Arc::new(raft_config),
-            NetworkFactory::new(transport.clone()),
-            LogStoreAdapter::new(Arc::new(log)),
-            StateMachineAdapter::new(shared.clone(), snapshots),
-        )
+        // Everything openraft spawns from here inherits the seed, if one is set.
+        let raft: Raft = StoreRuntime::seeded(config.raft_rng_seed, async {
+            openraft::Raft::new(
+                me,
+                Arc::new(raft_config),
+                NetworkFactory::new(transport.clone()),
+                LogStoreAdapter::new(Arc::new(log)),
+                StateMachineAdapter::new(shared.clone(), snapshots),
+            )
+            .await
+        })
         .await
         .map_err(|e| StoreError::Storage(e.to_string()))?;
         let proposer = Proposer::spawn(

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use swarm_store::transport::conformance::{SuiteHandler, TransportHarness, run_transport_suite};
 use swarm_store::transport::inproc::{
-    DEFAULT_INPROC_CALL_TIMEOUT, InProcConfig, InProcNetwork, LinkFaults,
+    DEFAULT_INPROC_CALL_TIMEOUT, InProcConfig, InProcNetwork, LinkFaults, TraceKind,
 };
 use swarm_store::transport::{MAX_FRAME_BYTES, MemberId, RpcHandler, Transport, TransportError};
 use tokio::time::Instant;
@@ -171,6 +171,103 @@ async fn slow_handler_times_out_at_the_configured_timeout() {
             .is_ok()
     );
     assert_eq!(started.elapsed(), Duration::from_millis(200));
+}
+
+/// The store hands each call its caller's deadline (`call_within`): it replaces the network's
+/// default per-call timeout both ways, so a slow forwarded write gets all of its request
+/// deadline and no more.
+#[tokio::test(start_paused = true)]
+async fn call_within_uses_the_callers_timeout_not_the_default() {
+    let net = InProcNetwork::with_config(
+        1,
+        InProcConfig {
+            call_timeout: Duration::from_millis(50),
+        },
+    );
+    net.register(
+        B,
+        Slow {
+            sleep: Duration::from_millis(700),
+            ..Slow::default()
+        },
+    );
+    let a = Arc::new(net.endpoint(A));
+    // Longer than the default: the slow answer arrives.
+    let started = Instant::now();
+    let answer = a.call_within(B, b("x"), Duration::from_secs(3)).await;
+    assert_eq!(answer.unwrap(), "x");
+    assert_eq!(started.elapsed(), Duration::from_millis(700));
+    // Shorter than the handler (through an `Arc`, as the store holds it): a timeout, at the
+    // caller's deadline.
+    let started = Instant::now();
+    let answer = a.call_within(B, b("x"), Duration::from_millis(300)).await;
+    assert!(
+        matches!(answer, Err(TransportError::Timeout(p)) if p == B),
+        "{answer:?}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_millis(300));
+    // A plain call still uses the configured default.
+    let started = Instant::now();
+    assert!(a.call(B, b("x")).await.is_err());
+    assert_eq!(started.elapsed(), Duration::from_millis(50));
+}
+
+/// The default per-call timeout is never shorter than the store's default request deadline.
+#[test]
+fn default_call_timeout_covers_the_default_request_deadline() {
+    let store = swarm_store::StoreConfig::new(A, "a");
+    assert!(DEFAULT_INPROC_CALL_TIMEOUT >= Duration::from_millis(store.request_timeout_ms));
+    assert!(
+        DEFAULT_INPROC_CALL_TIMEOUT
+            >= Duration::from_millis(store.fast_failover().request_timeout_ms)
+    );
+}
+
+/// One trace event, with its time relative to the start of the run.
+type Event = (Duration, MemberId, MemberId, usize, u64, TraceKind);
+
+/// 40 calls over a lossy, slow, duplicating link, traced.
+async fn traced_run(seed: u64) -> Vec<Event> {
+    let start = Instant::now();
+    let net = InProcNetwork::new(seed);
+    net.enable_trace();
+    net.register(B, Echo::default());
+    net.set_default_faults(
+        LinkFaults::none()
+            .with_drop_probability(0.3)
+            .with_delay(Duration::from_millis(1), Duration::from_millis(9))
+            .with_duplicate_probability(0.3),
+    )
+    .unwrap();
+    let a = net.endpoint(A);
+    for i in 0..40u32 {
+        let _ = a
+            .call_within(B, Bytes::from(i.to_string()), Duration::from_millis(50))
+            .await;
+    }
+    let (events, missed) = net.trace();
+    assert_eq!(missed, 0);
+    events
+        .into_iter()
+        .map(|e| (e.at - start, e.from, e.to, e.bytes, e.digest, e.kind))
+        .collect()
+}
+
+/// The trace records every message's fate, and is the same for the same seed.
+#[tokio::test(start_paused = true)]
+async fn trace_records_each_message_and_replays_with_the_seed() {
+    let first = traced_run(5).await;
+    let count = |k: fn(&TraceKind) -> bool| first.iter().filter(|e| k(&e.5)).count();
+    let sent = count(|k| matches!(k, TraceKind::Sent { .. }));
+    let lost = count(|k| *k == TraceKind::Lost);
+    // Every call's request is either sent or lost; losses include lost responses.
+    assert!(sent + lost >= 40, "{sent} sent, {lost} lost");
+    assert!(sent > 0 && lost > 0);
+    assert!(count(|k| *k == TraceKind::Delivered) > 0);
+    assert!(count(|k| matches!(k, TraceKind::Answered { .. })) > 0);
+    assert!(count(|k| matches!(k, TraceKind::Duplicated { .. })) > 0);
+    assert_eq!(first, traced_run(5).await);
+    assert_ne!(first, traced_run(6).await);
 }
 
 #[tokio::test(start_paused = true)]

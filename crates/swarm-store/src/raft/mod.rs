@@ -4,6 +4,7 @@
 
 pub(crate) mod log_store;
 pub(crate) mod network;
+pub(crate) mod runtime;
 pub(crate) mod snapshot_saver;
 pub(crate) mod state_machine;
 pub(crate) mod types;

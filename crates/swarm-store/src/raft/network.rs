@@ -1,5 +1,6 @@
 //! openraft's network traits over a byte-level [`Transport`].
 
+use super::runtime::StoreRuntime;
 use super::types::{C, Snapshot, Vote};
 use super::wire::{RpcRequest, RpcResponse, SnapshotChunk};
 use crate::blob::Blob;
@@ -28,10 +29,12 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// An object-safe view of a [`Transport`].
 pub(crate) trait DynTransport: Send + Sync + 'static {
+    /// [`Transport::call_within`]: the caller's timeout bounds the call.
     fn call_dyn(
         &self,
         to: MemberId,
         request: Bytes,
+        timeout: Duration,
     ) -> BoxFuture<'_, Result<Bytes, TransportError>>;
 }
 
@@ -40,8 +43,9 @@ impl<T: Transport> DynTransport for T {
         &self,
         to: MemberId,
         request: Bytes,
+        timeout: Duration,
     ) -> BoxFuture<'_, Result<Bytes, TransportError>> {
-        Box::pin(self.call(to, request))
+        Box::pin(self.call_within(to, request, timeout))
     }
 }
 
@@ -58,7 +62,11 @@ pub(crate) enum CallError {
     Decode { peer: MemberId, detail: String },
 }
 
-/// Sends one request and decodes the response, within `timeout`.
+/// Sends one request and decodes the response, within `timeout`: the caller's deadline (what is
+/// left of a client request's, or openraft's per-RPC time to live). The transport is handed the
+/// same timeout ([`Transport::call_within`]), so its own default per-call timeout never cuts a
+/// call shorter than the caller allows; the timer here is only a guard against a transport that
+/// overruns it.
 pub(crate) async fn call(
     transport: &dyn DynTransport,
     to: MemberId,
@@ -66,15 +74,15 @@ pub(crate) async fn call(
     timeout: Duration,
 ) -> Result<RpcResponse, CallError> {
     let bytes = postcard::to_allocvec(request).map_err(CallError::Encode)?;
-    let fut = transport.call_dyn(to, Bytes::from(bytes));
+    let fut = transport.call_dyn(to, Bytes::from(bytes), timeout);
+    let timed_out = || CallError::Timeout {
+        peer: to,
+        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+    };
     let response = match tokio::time::timeout(timeout, fut).await {
-        Ok(r) => r?,
-        Err(_) => {
-            return Err(CallError::Timeout {
-                peer: to,
-                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-            });
-        }
+        Ok(Ok(r)) => r,
+        Ok(Err(TransportError::Timeout(_))) | Err(_) => return Err(timed_out()),
+        Ok(Err(e)) => return Err(e.into()),
     };
     postcard::from_bytes(&response).map_err(|e| CallError::Decode {
         peer: to,
@@ -89,15 +97,16 @@ pub(crate) struct NetworkFactory {
 }
 
 impl NetworkFactory {
+    /// A factory sending through `transport`. Call it where openraft's randomness is seeded for
+    /// this member (see [`StoreRuntime::seeded`]), if it is.
     pub(crate) fn new(transport: Arc<dyn DynTransport>) -> Self {
-        // Transfer ids only need to differ between transfers of this process; the clock keeps
-        // a restarted sender from reusing a receiver's in-progress id.
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
+        // Transfer ids only need to differ between the transfers of this sender; starting at a
+        // random point keeps a restarted sender from reusing a receiver's in-progress id. The
+        // draw comes from the Raft runtime, so a seeded simulation replays it.
+        let start = StoreRuntime::random_u64();
         NetworkFactory {
             transport,
-            transfer_seq: Arc::new(AtomicU64::new(seed)),
+            transfer_seq: Arc::new(AtomicU64::new(start)),
         }
     }
 }
@@ -237,8 +246,11 @@ impl RaftNetworkV2<C> for PeerNetwork {
         option: RPCOption,
     ) -> Result<SnapshotResponse<C>, StreamingError<C>> {
         tokio::select! {
-            r = self.send_snapshot(vote, snapshot, &option) => r.map_err(streaming_error),
+            // Fixed order (no random pick among ready branches): a closed stream wins, and a
+            // seeded simulation replays the same choice.
+            biased;
             closed = cancel => Err(StreamingError::Closed(closed)),
+            r = self.send_snapshot(vote, snapshot, &option) => r.map_err(streaming_error),
         }
     }
 

@@ -4,13 +4,15 @@ use crate::state::command::{BatchReply, WriteBatch};
 
 openraft::declare_raft_types!(
     /// Types of the store's Raft group: one entry carries a batch of transactions; a term has at
-    /// most one leader (standard Raft), so a log id is exactly a (term, index) pair.
+    /// most one leader (standard Raft), so a log id is exactly a (term, index) pair. The
+    /// runtime is tokio with randomness that a simulation can seed per member.
     pub(crate) StoreRaftTypes:
         D = WriteBatch,
         R = BatchReply,
         NodeId = u64,
         Node = openraft::BasicNode,
         LeaderId = openraft::impls::leader_id_std::LeaderId<u64, u64>,
+        AsyncRuntime = super::runtime::StoreRuntime,
 );
 
 /// The store's Raft type configuration.

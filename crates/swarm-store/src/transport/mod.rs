@@ -19,6 +19,7 @@ pub use rng::SplitMix64;
 
 use bytes::Bytes;
 use std::future::Future;
+use std::time::Duration;
 
 /// The most bytes one request or response frame may carry. Larger frames are refused by the
 /// sender and cut off by the receiver. Snapshots are sent in chunks below this size.
@@ -42,6 +43,28 @@ pub trait Transport: Send + Sync + 'static {
         to: MemberId,
         request: Bytes,
     ) -> impl Future<Output = Result<Bytes, TransportError>> + Send;
+
+    /// Like [`call`](Self::call), but the caller's `timeout` bounds the wait instead of the
+    /// transport's own default: the store passes what is left of a request's deadline, so a
+    /// slow forwarded write gets all of it. Fails with [`TransportError::Timeout`] when it
+    /// passes.
+    ///
+    /// The provided implementation bounds [`call`](Self::call) by `timeout`, so a transport
+    /// whose own per-call timeout is shorter still cuts the call off at its own; transports
+    /// with a configurable per-call timeout override this to use `timeout` instead.
+    fn call_within(
+        &self,
+        to: MemberId,
+        request: Bytes,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Bytes, TransportError>> + Send {
+        let call = self.call(to, request);
+        async move {
+            tokio::time::timeout(timeout, call)
+                .await
+                .unwrap_or(Err(TransportError::Timeout(to)))
+        }
+    }
 }
 
 /// Serves requests that arrive for this member.
@@ -66,5 +89,14 @@ impl<T: Transport> Transport for std::sync::Arc<T> {
         request: Bytes,
     ) -> impl Future<Output = Result<Bytes, TransportError>> + Send {
         (**self).call(to, request)
+    }
+
+    fn call_within(
+        &self,
+        to: MemberId,
+        request: Bytes,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Bytes, TransportError>> + Send {
+        (**self).call_within(to, request, timeout)
     }
 }

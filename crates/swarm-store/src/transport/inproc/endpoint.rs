@@ -1,6 +1,7 @@
 //! A member's sending side on the in-process network.
 
 use super::InProcNetwork;
+use super::trace::TraceKind;
 use crate::transport::handler::SharedHandler;
 use crate::transport::{MAX_FRAME_BYTES, MemberId, Transport, TransportError};
 use bytes::Bytes;
@@ -77,7 +78,14 @@ impl InProcTransport {
             }
             let fate = s.fate(self.local, to);
             let duplicate = s.duplicate(self.local, to);
-            if !fate.lost && s.has_delivery_room(to) {
+            let sent = !fate.lost && s.has_delivery_room(to);
+            let kind = if sent {
+                TraceKind::Sent { delay: fate.delay }
+            } else {
+                TraceKind::Lost
+            };
+            s.record(self.local, to, &request, kind);
+            if sent {
                 let task = tokio::spawn(deliver(
                     self.net.clone(),
                     self.local,
@@ -91,6 +99,7 @@ impl InProcTransport {
             }
             if let Some(delay) = duplicate {
                 if s.has_delivery_room(to) {
+                    s.record(self.local, to, &request, TraceKind::Duplicated { delay });
                     let task = tokio::spawn(deliver(
                         self.net.clone(),
                         self.local,
@@ -122,6 +131,17 @@ impl Transport for InProcTransport {
         let timeout = self.net.lock().config.call_timeout;
         self.call_with_timeout(to, request, timeout).await
     }
+
+    /// The caller's `timeout` replaces [`InProcConfig::call_timeout`](super::InProcConfig)
+    /// entirely (longer or shorter).
+    async fn call_within(
+        &self,
+        to: MemberId,
+        request: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes, TransportError> {
+        self.call_with_timeout(to, request, timeout).await
+    }
 }
 
 /// Carries one request to `to` after `delay`, runs its handler and carries the response back
@@ -143,11 +163,13 @@ async fn deliver(
         // A partition that started while the request was in flight catches it too.
         if s.is_blocked(from, to) {
             s.stats.dropped += 1;
+            s.record(from, to, &request, TraceKind::Lost);
             return;
         }
         match s.handler(to, to_incarnation) {
             Some(h) => {
                 s.stats.delivered += 1;
+                s.record(from, to, &request, TraceKind::Delivered);
                 h
             }
             None => return,
@@ -161,7 +183,18 @@ async fn deliver(
             // Crashed while handling: the response dies with the process.
             return;
         }
-        s.fate(to, from)
+        let fate = s.fate(to, from);
+        let body = match &result {
+            Ok(body) => body.as_ref(),
+            Err(detail) => detail.as_bytes(),
+        };
+        let kind = if fate.lost {
+            TraceKind::Lost
+        } else {
+            TraceKind::Answered { delay: fate.delay }
+        };
+        s.record(to, from, body, kind);
+        fate
     };
     if fate.lost {
         return;

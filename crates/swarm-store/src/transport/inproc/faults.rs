@@ -2,9 +2,15 @@
 
 use std::time::Duration;
 
-/// How long a call waits for its response by default before failing with
-/// [`TransportError::Timeout`](crate::transport::TransportError::Timeout).
-pub const DEFAULT_INPROC_CALL_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long a [`Transport::call`](crate::transport::Transport::call) waits for its response by
+/// default before failing with [`TransportError::Timeout`](crate::transport::TransportError::Timeout):
+/// the store's default request deadline ([`StoreConfig::new`](crate::StoreConfig::new)'s
+/// `request_timeout_ms`, 5 s), so a call is never cut off before the request it serves gives
+/// up. The store itself calls
+/// [`Transport::call_within`](crate::transport::Transport::call_within) with what is left of
+/// each request's deadline (or openraft's per-RPC timeout), which this network honours exactly;
+/// this default only bounds plain `call`s.
+pub const DEFAULT_INPROC_CALL_TIMEOUT: Duration = Duration::from_millis(5_000);
 
 /// The most handler invocations a member may have pending (delivered or delayed) at once; further
 /// requests are dropped as by a full receive queue. Bounds memory under heavy duplication.
@@ -13,7 +19,9 @@ pub const MAX_PENDING_DELIVERIES_PER_MEMBER: usize = 4096;
 /// Settings of an [`InProcNetwork`](super::InProcNetwork).
 #[derive(Clone, Debug)]
 pub struct InProcConfig {
-    /// How long [`Transport::call`](crate::transport::Transport::call) waits for a response.
+    /// How long [`Transport::call`](crate::transport::Transport::call) waits for a response
+    /// ([`Transport::call_within`](crate::transport::Transport::call_within) takes the caller's
+    /// timeout instead).
     pub call_timeout: Duration,
 }
 
@@ -108,5 +116,20 @@ impl LinkFaults {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MemberId, StoreConfig};
+
+    #[test]
+    fn default_call_timeout_is_the_default_request_deadline() {
+        let store = StoreConfig::new(MemberId(1), "m1");
+        assert_eq!(
+            DEFAULT_INPROC_CALL_TIMEOUT,
+            Duration::from_millis(store.request_timeout_ms)
+        );
     }
 }

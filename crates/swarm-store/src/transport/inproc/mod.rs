@@ -37,12 +37,14 @@
 mod endpoint;
 mod faults;
 mod state;
+mod trace;
 
 pub use endpoint::InProcTransport;
 pub use faults::{
     DEFAULT_INPROC_CALL_TIMEOUT, InProcConfig, LinkFaults, MAX_PENDING_DELIVERIES_PER_MEMBER,
 };
 pub use state::NetStats;
+pub use trace::{MAX_TRACE_EVENTS, TraceEvent, TraceKind};
 
 use super::{MemberId, RpcHandler};
 use state::NetState;
@@ -214,5 +216,24 @@ impl InProcNetwork {
     /// Counters of what happened to messages so far.
     pub fn stats(&self) -> NetStats {
         self.lock().stats.clone()
+    }
+
+    /// Starts recording what happens to every message from now on (at most
+    /// [`MAX_TRACE_EVENTS`] events): two runs of one seed that should replay alike can be
+    /// compared event by event to find where they part ways.
+    pub fn enable_trace(&self) {
+        let mut s = self.lock();
+        if s.trace.is_none() {
+            s.trace = Some(trace::Trace::default());
+        }
+    }
+
+    /// The events recorded since [`enable_trace`](Self::enable_trace) (empty if it was not
+    /// called), and how many more were not kept for lack of room.
+    pub fn trace(&self) -> (Vec<TraceEvent>, u64) {
+        self.lock()
+            .trace
+            .as_ref()
+            .map_or((Vec::new(), 0), |t| (t.events.clone(), t.missed))
     }
 }

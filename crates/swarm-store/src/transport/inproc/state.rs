@@ -1,6 +1,7 @@
 //! The shared state of an in-process network.
 
 use super::faults::{InProcConfig, LinkFaults, MAX_PENDING_DELIVERIES_PER_MEMBER};
+use super::trace::{Trace, TraceEvent, TraceKind};
 use crate::transport::MemberId;
 use crate::transport::handler::SharedHandler;
 use crate::transport::rng::SplitMix64;
@@ -47,6 +48,8 @@ pub(crate) struct NetState {
     pub(crate) isolated: BTreeSet<MemberId>,
     link_rngs: HashMap<(MemberId, MemberId), SplitMix64>,
     pub(crate) stats: NetStats,
+    /// What happened to every message, when enabled.
+    pub(crate) trace: Option<Trace>,
 }
 
 impl NetState {
@@ -61,11 +64,19 @@ impl NetState {
             isolated: BTreeSet::new(),
             link_rngs: HashMap::new(),
             stats: NetStats::default(),
+            trace: None,
         }
     }
 
     pub(crate) fn register(&mut self, member: MemberId, handler: SharedHandler) {
         self.members.entry(member).or_default().handler = Some(handler);
+    }
+
+    /// Records `kind` for a message `from` → `to` of `bytes` when tracing is on.
+    pub(crate) fn record(&mut self, from: MemberId, to: MemberId, bytes: &[u8], kind: TraceKind) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(TraceEvent::new(from, to, bytes, kind));
+        }
     }
 
     pub(crate) fn crash(&mut self, member: MemberId) {
