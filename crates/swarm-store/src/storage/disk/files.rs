@@ -4,6 +4,7 @@ use crate::storage::error::StorageError;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
 
 /// The first bytes of every segment file.
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"SWSTWAL1";
@@ -127,8 +128,7 @@ pub(crate) fn check_segment_header(bytes: &[u8], seq: u64) -> bool {
 pub(crate) const ZERO_FILL_CHUNK_BYTES: usize = 64 << 10;
 /// A spare segment filled in the background pauses this long after each chunk, so the log's own
 /// syncs (on the same disk) get through between chunks: the fill takes at most ~20 MB/s of the
-/// disk. A spare not ready in time costs nothing but the preallocation: the writer keeps
-/// growing the current segment until it is (see `writer`).
+/// disk.
 pub(crate) const BACKGROUND_FILL_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// The extension of spare segments: preallocated ahead of time, never part of the log until
@@ -140,21 +140,51 @@ pub(crate) fn spare_path(dir: &Path, seq: u64) -> PathBuf {
     dir.join(format!("{seq:016x}.{SPARE_EXTENSION}"))
 }
 
+/// What the owner of a zero-fill wants from it; checked between chunks.
+#[derive(Debug, Default)]
+pub(crate) struct FillControl(AtomicU8);
+
+const FILL_GO_ON: u8 = 0;
+const FILL_HURRY: u8 = 1;
+const FILL_ABANDON: u8 = 2;
+
+impl FillControl {
+    /// Stop writing zeros and hand the file over as it is (allocated, partly zeroed).
+    pub(crate) fn hurry(&self) {
+        let _ = self.0.compare_exchange(
+            FILL_GO_ON,
+            FILL_HURRY,
+            AtomicOrdering::AcqRel,
+            AtomicOrdering::Acquire,
+        );
+    }
+
+    /// Stop and remove the file: it will not be used.
+    pub(crate) fn abandon(&self) {
+        self.0.store(FILL_ABANDON, AtomicOrdering::Release);
+    }
+
+    fn get(&self) -> u8 {
+        self.0.load(AtomicOrdering::Acquire)
+    }
+}
+
 /// Writes zeros over `from..to` of `file`, chunk by chunk, each chunk synced before the next,
-/// sleeping `pause` after each chunk. Stops early (returning `Ok(false)`) once `cancel` is set.
+/// waiting `pause` after each chunk (cut short by an unpark of this thread). Stops early
+/// (returning `Ok(false)`) once `control` says so.
 pub(crate) fn write_zeros(
     file: &File,
     path: &Path,
     from: u64,
     to: u64,
-    cancel: &std::sync::atomic::AtomicBool,
+    control: &FillControl,
     pause: std::time::Duration,
 ) -> Result<bool, StorageError> {
     use std::os::unix::fs::FileExt;
     let zeros = vec![0u8; ZERO_FILL_CHUNK_BYTES];
     let mut at = from;
     while at < to {
-        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        if control.get() != FILL_GO_ON {
             return Ok(false);
         }
         let n = usize::try_from(to - at).map_or(ZERO_FILL_CHUNK_BYTES, |left| {
@@ -165,24 +195,28 @@ pub(crate) fn write_zeros(
         file.sync_data().map_err(|e| io_error(path, e))?;
         at += n as u64;
         if !pause.is_zero() && at < to {
-            std::thread::sleep(pause);
+            std::thread::park_timeout(pause);
         }
     }
     Ok(true)
 }
 
 /// Creates, at `path`, a file holding segment `seq`'s header followed by zeros up to
-/// `total_bytes` (already allocated and written, so appending over the zeros never changes the
-/// file's size and `fdatasync` has no metadata to commit). The file and the directory are
-/// fsynced before it returns. An existing file at `path` is replaced. Returns `Ok(None)` when
-/// `cancel` was set meanwhile (the partial file is removed). `pause` is slept after each chunk
-/// of zeros (see [`write_zeros`]).
+/// `total_bytes`: first allocated (`posix_fallocate`) and synced, file and directory, then
+/// overwritten with zeros chunk by chunk (see [`write_zeros`], `pause` after each chunk).
+/// Appending over written zeros never changes the file's size or its extents, so `fdatasync`
+/// has no metadata to commit; over allocated-but-unwritten space it has no size change but
+/// must mark the extent written. An existing file at `path` is replaced.
+///
+/// When `control` says hurry, the file is returned as it is (allocated, read as zeros
+/// throughout, partly written); when it says abandon, the file is removed and `Ok(None)`
+/// returned.
 pub(crate) fn create_zeroed_segment(
     dir: &Path,
     path: &Path,
     seq: u64,
     total_bytes: u64,
-    cancel: &std::sync::atomic::AtomicBool,
+    control: &FillControl,
     pause: std::time::Duration,
 ) -> Result<Option<File>, StorageError> {
     let mut file = OpenOptions::new()
@@ -195,20 +229,29 @@ pub(crate) fn create_zeroed_segment(
     file.write_all(&segment_header(seq))
         .map_err(|e| io_error(path, e))?;
     let total_bytes = total_bytes.max(SEGMENT_HEADER_BYTES as u64);
-    if !write_zeros(
+    let len = i64::try_from(total_bytes).map_err(|_| {
+        io_error(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "segment size too large"),
+        )
+    })?;
+    nix::fcntl::posix_fallocate(&file, 0, len)
+        .map_err(|errno| io_error(path, std::io::Error::from(errno)))?;
+    file.sync_all().map_err(|e| io_error(path, e))?;
+    sync_dir(dir)?;
+    let zeroed = write_zeros(
         &file,
         path,
         SEGMENT_HEADER_BYTES as u64,
         total_bytes,
-        cancel,
+        control,
         pause,
-    )? {
+    )?;
+    if !zeroed && control.get() == FILL_ABANDON {
         drop(file);
         let _ = std::fs::remove_file(path);
         return Ok(None);
     }
-    file.sync_all().map_err(|e| io_error(path, e))?;
-    sync_dir(dir)?;
     Ok(Some(file))
 }
 
@@ -268,10 +311,10 @@ mod tests {
     #[test]
     fn zeroed_segments_are_fully_written_and_spares_are_removed() {
         let dir = tempfile::tempdir().expect("tmp");
-        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let control = FillControl::default();
         let total = 3 * ZERO_FILL_CHUNK_BYTES as u64 + 5;
         let path = spare_path(dir.path(), 7);
-        create_zeroed_segment(dir.path(), &path, 7, total, &cancel, Duration::ZERO)
+        create_zeroed_segment(dir.path(), &path, 7, total, &control, Duration::ZERO)
             .expect("create")
             .expect("not cancelled");
         let bytes = std::fs::read(&path).expect("read");
@@ -279,14 +322,26 @@ mod tests {
         assert!(check_segment_header(&bytes, 7));
         assert!(bytes[SEGMENT_HEADER_BYTES..].iter().all(|b| *b == 0));
         assert_eq!(list_segments(dir.path()).expect("list"), Vec::<u64>::new());
-        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        control.abandon();
         let other = spare_path(dir.path(), 8);
         assert!(
-            create_zeroed_segment(dir.path(), &other, 8, total, &cancel, Duration::ZERO)
+            create_zeroed_segment(dir.path(), &other, 8, total, &control, Duration::ZERO)
                 .expect("create")
                 .is_none()
         );
-        assert!(!other.exists(), "a cancelled spare is removed");
+        assert!(!other.exists(), "an abandoned spare is removed");
+        // Hurried: handed over at once, full size, reading as zeros past the header.
+        let hurried = FillControl::default();
+        hurried.hurry();
+        let third = spare_path(dir.path(), 9);
+        let file = create_zeroed_segment(dir.path(), &third, 9, total, &hurried, Duration::ZERO)
+            .expect("create")
+            .expect("handed over");
+        assert_eq!(file.metadata().expect("meta").len(), total);
+        let bytes = std::fs::read(&third).expect("read");
+        assert!(check_segment_header(&bytes, 9));
+        assert!(bytes[SEGMENT_HEADER_BYTES..].iter().all(|b| *b == 0));
+        std::fs::remove_file(&third).expect("rm");
         assert_eq!(remove_spares(dir.path()).expect("remove"), 1);
         assert!(!path.exists());
     }

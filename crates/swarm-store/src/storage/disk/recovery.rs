@@ -413,7 +413,7 @@ pub(crate) fn recover(
             // overwrites zeros again and a later scan never sees those bytes.
             let dirty_end = (valid_len + torn_len) as u64;
             if dirty_end > valid_len as u64 {
-                let never = std::sync::atomic::AtomicBool::new(false);
+                let never = super::files::FillControl::default();
                 write_zeros(
                     &file,
                     &path,
@@ -431,7 +431,7 @@ pub(crate) fn recover(
             valid_len = SEGMENT_HEADER_BYTES;
             replay.segments.insert(seq, None);
             let bytes = next_segment_bytes(0, segment_bytes);
-            let never = std::sync::atomic::AtomicBool::new(false);
+            let never = super::files::FillControl::default();
             let path = segment_path(dir, seq);
             let file =
                 create_zeroed_segment(dir, &path, seq, bytes, &never, std::time::Duration::ZERO)?

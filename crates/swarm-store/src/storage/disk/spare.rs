@@ -1,13 +1,14 @@
-//! The spare segment: the next segment, created and zero-filled on its own thread while the
-//! writer fills the current one, so rolling never waits for a file to be allocated and every
-//! append overwrites zeros that are already on disk.
+//! The spare segment: the next segment, created, allocated and zero-filled on its own thread
+//! while the writer fills the current one, so rolling never waits for a file to be allocated
+//! and appends overwrite zeros that are already on disk. If the writer fills the current
+//! segment before the spare is zeroed, it hurries the spare: the zero-fill stops and the
+//! spare is used as it is (allocated, partly zeroed).
 
-use super::files::{BACKGROUND_FILL_PAUSE, create_zeroed_segment, spare_path};
+use super::files::{BACKGROUND_FILL_PAUSE, FillControl, create_zeroed_segment, spare_path};
 use crate::storage::error::StorageError;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The first segment of a log is preallocated to this size (or `segment_bytes` when smaller);
 /// each next one is [`PREALLOCATION_GROWTH`] times the previous, up to `segment_bytes`. A log
@@ -33,21 +34,28 @@ pub(crate) struct SpareJob {
     pub(crate) bytes: u64,
     /// Where it is being written (renamed to the segment's name when taken).
     pub(crate) path: PathBuf,
-    cancel: Arc<AtomicBool>,
+    control: Arc<FillControl>,
     thread: Option<std::thread::JoinHandle<Result<Option<File>, StorageError>>>,
 }
 
 impl SpareJob {
     /// Starts preparing the spare for segment `seq` of `bytes` bytes in `dir`.
     pub(crate) fn start(dir: &Path, seq: u64, bytes: u64) -> Result<Self, StorageError> {
-        let cancel = Arc::new(AtomicBool::new(false));
+        let control = Arc::new(FillControl::default());
         let path = spare_path(dir, seq);
         let thread = {
-            let (dir, target, cancel) = (dir.to_path_buf(), path.clone(), cancel.clone());
+            let (dir, target, control) = (dir.to_path_buf(), path.clone(), control.clone());
             std::thread::Builder::new()
                 .name("swarm-wal-spare".into())
                 .spawn(move || {
-                    create_zeroed_segment(&dir, &target, seq, bytes, &cancel, BACKGROUND_FILL_PAUSE)
+                    create_zeroed_segment(
+                        &dir,
+                        &target,
+                        seq,
+                        bytes,
+                        &control,
+                        BACKGROUND_FILL_PAUSE,
+                    )
                 })
                 .map_err(|e| super::files::io_error(&path, e))?
         };
@@ -55,7 +63,7 @@ impl SpareJob {
             seq,
             bytes,
             path,
-            cancel,
+            control,
             thread: Some(thread),
         })
     }
@@ -65,7 +73,18 @@ impl SpareJob {
         self.thread.as_ref().is_none_or(|t| t.is_finished())
     }
 
-    /// Waits until the spare is written and synced, and returns it.
+    /// Asks the thread to stop writing zeros and hand the spare over as it is: allocated and
+    /// synced (reading as zeros throughout), partly overwritten with zeros. Taking it then
+    /// waits at most for the chunk being written.
+    pub(crate) fn hurry(&self) {
+        self.control.hurry();
+        if let Some(thread) = &self.thread {
+            thread.thread().unpark();
+        }
+    }
+
+    /// Waits until the spare is allocated and synced (and zero-filled, unless hurried), and
+    /// returns it.
     pub(crate) fn take(mut self) -> Result<File, StorageError> {
         let thread = self
             .thread
@@ -74,7 +93,7 @@ impl SpareJob {
         match thread.join() {
             Ok(Ok(Some(file))) => Ok(file),
             Ok(Ok(None)) => Err(StorageError::Closed(
-                "the spare segment was cancelled".into(),
+                "the spare segment was abandoned".into(),
             )),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(StorageError::Closed(
@@ -89,7 +108,8 @@ impl Drop for SpareJob {
     /// removed here or, after a crash, by the next open.
     fn drop(&mut self) {
         if let Some(thread) = self.thread.take() {
-            self.cancel.store(true, Ordering::Relaxed);
+            self.control.abandon();
+            thread.thread().unpark();
             if let Ok(Ok(Some(file))) = thread.join() {
                 drop(file);
                 let _ = std::fs::remove_file(&self.path);
@@ -129,5 +149,13 @@ mod tests {
         let path = job.path.clone();
         drop(job);
         assert!(!path.exists(), "an unused spare is removed");
+        let job = SpareJob::start(dir.path(), 5, 64 << 20).expect("start");
+        job.hurry();
+        let file = job.take().expect("hurried spare");
+        assert_eq!(
+            file.metadata().expect("meta").len(),
+            64 << 20,
+            "allocated in full"
+        );
     }
 }

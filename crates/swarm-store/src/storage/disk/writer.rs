@@ -21,9 +21,6 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) const MAX_GROUP_COMMANDS: usize = 4096;
 /// A group is written and synced once it holds this many bytes, even if more commands wait.
 pub(crate) const MAX_GROUP_BYTES: usize = 16 << 20;
-/// How far (in `segment_bytes`) a full segment may grow past its preallocated size while its
-/// spare is still being zero-filled, before the writer waits for the spare.
-pub(crate) const MAX_SEGMENT_OVERRUN: u64 = 1;
 
 /// What the storage handles and the writer thread share.
 #[derive(Debug)]
@@ -313,9 +310,8 @@ impl Writer {
                 None => encode_frame(&mut group.buf, FrameKind::CommittedNone, 0, 0, &[]),
             }
         }
-        // Once half the segment is used (or it is full already, e.g. one reopened without
-        // room), start preparing the next one, so it is ready (zeroed and synced) by the time
-        // this one is full.
+        // Once half the segment is used, start preparing the next one, so it is ready (zeroed
+        // and synced) by the time this one is full.
         if self.spare.is_none()
             && self.state.segment_len + group.buf.len() as u64 >= self.state.capacity / 2
         {
@@ -325,19 +321,16 @@ impl Writer {
                 next_segment_bytes(self.state.capacity, self.segment_bytes),
             )?);
         }
-        // A full segment rolls once its spare is ready. Until then groups go on growing the
-        // current segment past its preallocated size (each sync then commits a size change,
-        // as without preallocation) rather than stalling; only past MAX_SEGMENT_OVERRUN
-        // segment sizes of growth does the writer wait for the spare.
+        // A full segment rolls. If its spare is still being zero-filled, the fill stops and the
+        // spare is used as it is: allocated and synced, partly zeroed (appends past the zeroed
+        // part cost a little more, but still no size change).
         if self.state.segment_len >= self.state.capacity {
-            let ready = self.spare.as_ref().is_some_and(SpareJob::is_ready);
-            let overrun_limit = self
-                .state
-                .capacity
-                .saturating_add(self.segment_bytes.saturating_mul(MAX_SEGMENT_OVERRUN));
-            if ready || self.state.segment_len >= overrun_limit {
-                self.roll()?;
+            if let Some(spare) = &self.spare
+                && !spare.is_ready()
+            {
+                spare.hurry();
             }
+            self.roll()?;
         }
         let group_bytes = (group.buf.len() - GROUP_START_FRAME_BYTES) as u64;
         let mut start = Vec::with_capacity(GROUP_START_FRAME_BYTES);
@@ -380,11 +373,17 @@ impl Writer {
         let next = self.state.segment + 1;
         let job = match self.spare.take() {
             Some(job) if job.seq == next => job,
-            _ => SpareJob::start(
-                &self.dir,
-                next,
-                next_segment_bytes(self.state.capacity, self.segment_bytes),
-            )?,
+            _ => {
+                // No spare was prepared (e.g. a segment reopened full): allocate one now and
+                // skip its zero-fill rather than wait for it.
+                let job = SpareJob::start(
+                    &self.dir,
+                    next,
+                    next_segment_bytes(self.state.capacity, self.segment_bytes),
+                )?;
+                job.hurry();
+                job
+            }
         };
         if !job.is_ready() {
             tracing::debug!(segment = next, "rolling waits for the spare segment");
