@@ -408,8 +408,8 @@ async fn segments_roll_and_are_dropped_after_a_purge() {
     .await
     .expect("purge");
     let after = segments(dir.path()).len();
-    // How many go depends on segment sizes (a full segment may grow past its preallocated size
-    // while its spare is being filled), but 80% of the records are gone.
+    // How many go depends on where groups fall across segment boundaries, but 80% of the
+    // records are gone, so some segments are.
     assert!(
         after < before && after >= 1,
         "{before} segments before the purge, {after} after"

@@ -35,8 +35,10 @@
 //!   its size, written in chunks and fsynced (file and directory), before any group goes into
 //!   it, so a group overwrites zeros that are already allocated and `fdatasync` never has to
 //!   commit a size change (about a third cheaper on ext4). The next segment (a `*.spare` file)
-//!   is prepared on its own thread once the current one is half full, and renamed into place
-//!   (directory fsynced) when the writer rolls. The first segment of a log is small
+//!   is prepared on its own thread once the current one is half full: allocated
+//!   (`posix_fallocate`) and synced, then zero-filled in paced chunks; it is renamed into place
+//!   (directory fsynced) when the writer rolls. If the writer gets there first, the zero-fill
+//!   stops and the spare is used allocated but partly unwritten (still no size change). The first segment of a log is small
 //!   (256 KiB) and each next one 4× larger, up to [`DiskLogOptions::segment_bytes`].
 //!
 //! # Recovery
