@@ -904,7 +904,18 @@ async fn simulate(scenario: Scenario, seed: u64) -> Result<Run, (String, Vec<Str
     if sim.trace.is_some() {
         sim.net.enable_trace();
     }
-    let fail = |sim: &Sim, e: String| (e, sim.log.lock().unwrap().clone());
+    // A failure names the history so far by its fingerprint: a replay of the seed reaches the
+    // same failure with the same fingerprint.
+    let fail = |sim: &Sim, e: String| {
+        let (ops, print) = {
+            let history = sim.history.lock().unwrap();
+            (history.len(), fingerprint(&history))
+        };
+        (
+            format!("{e}\nhistory fingerprint {print:016x} ({ops} operations)"),
+            sim.log.lock().unwrap().clone(),
+        )
+    };
     let wall = std::time::Instant::now();
     let clock_holder = tokio::spawn(hold_clock(sim.io.clone()));
 
@@ -1084,6 +1095,15 @@ fn run_seed(scenario: Scenario, seed: u64) -> Result<Run, String> {
     }
 }
 
+/// The first line of a failure and its history fingerprint.
+fn failure_summary(e: &str) -> String {
+    let first = e.lines().next().unwrap_or("");
+    match e.lines().find(|l| l.starts_with("history fingerprint")) {
+        Some(print) => format!("{first} ({print})"),
+        None => first.to_owned(),
+    }
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
@@ -1128,7 +1148,7 @@ fn run_scenario(scenario: Scenario, first_seed: u64, seeds: u64) {
                 total.messages += run.messages;
             }
             Err(e) => panic!(
-                "{} failed for seed {seed}: {e}\nreplay: SWARM_SEED={seed} cargo test -p swarm-store --test fault_cluster {} -- --exact --nocapture",
+                "{} failed for seed {seed}: {e}\nreplay: SWARM_SEED={seed} SWARM_LOG=1 cargo test -p swarm-store --test fault_cluster {} -- --exact --nocapture",
                 scenario.name, scenario.name
             ),
         }
@@ -1250,7 +1270,7 @@ fn stale_local_reads_are_caught() {
             );
             println!(
                 "seed {seed} caught the stale reads: {}",
-                e.lines().next().unwrap_or("")
+                failure_summary(&e)
             );
             return;
         }
@@ -1291,7 +1311,7 @@ fn wiped_storage_loses_writes_and_is_caught() {
     };
     for seed in seeds_to_run(60_000, 40) {
         if let Err(e) = run_seed(scenario, seed) {
-            println!("seed {seed}: {}", e.lines().next().unwrap_or(""));
+            println!("seed {seed}: {}", failure_summary(&e));
             if e.contains("lost write") || e.contains("not linearizable") {
                 return;
             }
