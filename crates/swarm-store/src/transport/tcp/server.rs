@@ -8,6 +8,7 @@ use super::identity::PeerIdentifier;
 use crate::transport::handler::SharedHandler;
 use crate::transport::{MemberId, RpcHandler};
 use bytes::Bytes;
+use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
 use rustls::ServerConfig;
 use std::collections::BTreeMap;
@@ -252,7 +253,6 @@ async fn serve_connection(
     let mut reader = FramedRead::new(rd, codec());
     let mut writer = FramedWrite::new(wr, codec());
     let (responses_tx, mut responses_rx) = mpsc::channel::<Bytes>(MAX_IN_FLIGHT_PER_CONNECTION);
-    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT_PER_CONNECTION));
 
     let write_loop = async {
         while let Some(frame) = responses_rx.recv().await {
@@ -271,39 +271,46 @@ async fn serve_connection(
     };
 
     let read_loop = async {
-        // Handlers run as tasks owned here: closing the connection aborts them.
-        let mut handlers = JoinSet::new();
+        // Handlers run inside this connection's task (not one spawned task each): a response
+        // is encoded and queued by the task its waker already points at, saving a task
+        // hand-off per request; closing the connection drops them.
+        let mut handlers = FuturesUnordered::new();
         loop {
-            while handlers.try_join_next().is_some() {}
-            let Ok(slot) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let frame = match reader.next().await {
-                None => return,
-                Some(Err(error)) => {
-                    tracing::warn!(%remote, %peer, %error, "bad frame; closing connection");
-                    return;
+            tokio::select! {
+                biased;
+                Some(frame) = handlers.next(), if !handlers.is_empty() => {
+                    // The channel holds MAX_IN_FLIGHT_PER_CONNECTION frames, as many as there
+                    // can be handlers, so this waits only for a stalled writer.
+                    if responses_tx.send(frame).await.is_err() {
+                        return;
+                    }
                 }
-                Some(Ok(frame)) => frame.freeze(),
-            };
-            let env = match envelope::decode(frame) {
-                Ok(env) if env.kind == Kind::Request => env,
-                Ok(env) => {
-                    tracing::warn!(%remote, %peer, kind = ?env.kind, "client sent a non-request; closing connection");
-                    return;
+                next = reader.next(), if handlers.len() < MAX_IN_FLIGHT_PER_CONNECTION => {
+                    let frame = match next {
+                        None => return,
+                        Some(Err(error)) => {
+                            tracing::warn!(%remote, %peer, %error, "bad frame; closing connection");
+                            return;
+                        }
+                        Some(Ok(frame)) => frame.freeze(),
+                    };
+                    let env = match envelope::decode(frame) {
+                        Ok(env) if env.kind == Kind::Request => env,
+                        Ok(env) => {
+                            tracing::warn!(%remote, %peer, kind = ?env.kind, "client sent a non-request; closing connection");
+                            return;
+                        }
+                        Err(error) => {
+                            tracing::warn!(%remote, %peer, %error, "undecodable envelope; closing connection");
+                            return;
+                        }
+                    };
+                    let handler = handler.clone();
+                    handlers.push(async move {
+                        respond(&handler, peer, env.request_id, env.body).await
+                    });
                 }
-                Err(error) => {
-                    tracing::warn!(%remote, %peer, %error, "undecodable envelope; closing connection");
-                    return;
-                }
-            };
-            let handler = handler.clone();
-            let responses = responses_tx.clone();
-            handlers.spawn(async move {
-                let frame = respond(&handler, peer, env.request_id, env.body).await;
-                let _ = responses.send(frame).await;
-                drop(slot);
-            });
+            }
         }
     };
 
