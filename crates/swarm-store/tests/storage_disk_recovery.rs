@@ -229,7 +229,7 @@ async fn zeros_after_the_tail_are_the_end_and_garbage_is_cut() {
 async fn a_crash_after_preallocation_leaves_a_usable_log() {
     let dir = tempfile::tempdir().expect("tmp");
     write_log(dir.path(), 3, DiskLogOptions::default()).await;
-    let spare = dir.path().join("0000000000000001.spare");
+    let spare = dir.path().join("0000000000000001.4242-0.spare");
     std::fs::write(&spare, vec![0xee; 5000]).expect("write spare");
     let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
     assert_records(&log, 3).await;

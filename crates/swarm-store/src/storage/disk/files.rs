@@ -135,9 +135,16 @@ pub(crate) const BACKGROUND_FILL_PAUSE: std::time::Duration = std::time::Duratio
 /// renamed to a segment name.
 const SPARE_EXTENSION: &str = "spare";
 
-/// The path of the spare prepared to become segment `seq`.
+/// A fresh path for a spare prepared to become segment `seq`. The name is unique to this
+/// process and call, so a spare thread of a log that was closed (and whose directory may
+/// already be open again) can only ever touch its own file.
 pub(crate) fn spare_path(dir: &Path, seq: u64) -> PathBuf {
-    dir.join(format!("{seq:016x}.{SPARE_EXTENSION}"))
+    static NEXT_SPARE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT_SPARE.fetch_add(1, AtomicOrdering::Relaxed);
+    dir.join(format!(
+        "{seq:016x}.{}-{n}.{SPARE_EXTENSION}",
+        std::process::id()
+    ))
 }
 
 /// What the owner of a zero-fill wants from it; checked between chunks.
@@ -162,6 +169,11 @@ impl FillControl {
     /// Stop and remove the file: it will not be used.
     pub(crate) fn abandon(&self) {
         self.0.store(FILL_ABANDON, AtomicOrdering::Release);
+    }
+
+    /// Whether the file was abandoned.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.get() == FILL_ABANDON
     }
 
     fn get(&self) -> u8 {

@@ -48,14 +48,24 @@ impl SpareJob {
             std::thread::Builder::new()
                 .name("swarm-wal-spare".into())
                 .spawn(move || {
-                    create_zeroed_segment(
+                    let result = create_zeroed_segment(
                         &dir,
                         &target,
                         seq,
                         bytes,
                         &control,
                         BACKGROUND_FILL_PAUSE,
-                    )
+                    );
+                    if control.is_abandoned() {
+                        // Nobody will take it (the log was closed): remove it. The name is
+                        // ours alone, so this cannot touch a file of a later open.
+                        if let Ok(Some(file)) = result {
+                            drop(file);
+                            let _ = std::fs::remove_file(&target);
+                        }
+                        return Ok(None);
+                    }
+                    result
                 })
                 .map_err(|e| super::files::io_error(&path, e))?
         };
@@ -104,16 +114,14 @@ impl SpareJob {
 }
 
 impl Drop for SpareJob {
-    /// Stops the zero-fill at its next chunk and waits for the thread; the unused spare is
-    /// removed here or, after a crash, by the next open.
+    /// Abandons an untaken spare: the thread stops at its next chunk and removes the file
+    /// itself. It is not waited for, so closing a log (and releasing its directory lock) never
+    /// waits on a zero-fill; a spare left by a crash, or by a close racing the end of the fill,
+    /// is removed by the next open.
     fn drop(&mut self) {
         if let Some(thread) = self.thread.take() {
             self.control.abandon();
             thread.thread().unpark();
-            if let Ok(Ok(Some(file))) = thread.join() {
-                drop(file);
-                let _ = std::fs::remove_file(&self.path);
-            }
         }
     }
 }
@@ -148,7 +156,12 @@ mod tests {
         let job = SpareJob::start(dir.path(), 4, 100_000).expect("start");
         let path = job.path.clone();
         drop(job);
-        assert!(!path.exists(), "an unused spare is removed");
+        // The abandoned spare's thread removes it without being waited for.
+        let gone = (0..500).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            !path.exists()
+        });
+        assert!(gone, "an unused spare is removed");
         let job = SpareJob::start(dir.path(), 5, 64 << 20).expect("start");
         job.hurry();
         let file = job.take().expect("hurried spare");
