@@ -34,12 +34,14 @@
 //! - the store's applied-index channel (`SharedState`, `tokio::sync::watch`) wakes several
 //!   waiters in an order drawn from tokio's internal RNG, which only a `tokio_unstable` build can
 //!   seed: when two linearizable reads on one member wait for the same index, they may complete
-//!   in either order at that instant (about 1 seed in 30 had such a tie). Switching it to
-//!   `crate::raft::runtime::watch` (same API, registration order) removes this: with it, all
-//!   200 in-memory seeds gave identical fault logs and fingerprints in two processes;
+//!   in either order at that instant (7 of 200 seeds differed between two processes). The same
+//!   channel with registration order is `crate::raft::runtime::watch` (same API);
 //! - the snapshot builder encodes on tokio's blocking pool: the paused clock waits for it, but
 //!   where its result lands among other work due at the same virtual instant depends on a real
-//!   thread (never seen to change a run);
+//!   thread (1 of 200 seeds ended with a member's snapshot at another index).
+//!   `StoreRuntime::run_blocking` runs such work inline when the Raft seed is set. With both
+//!   switched (two imports and one call in files outside this test), all 200 in-memory seeds
+//!   gave identical fault logs and fingerprints in two processes;
 //! - message bytes carry request ids whose origin is drawn from OS entropy per store instance,
 //!   so message sizes and digests (in the trace) differ between runs; nothing depends on them.
 //!

@@ -19,7 +19,10 @@
 //! The other runtime primitives are tokio's, except the watch channel: tokio's wakes its
 //! waiters in an order drawn from tokio's own RNG (seedable only with `tokio_unstable`), so
 //! the store's runtime uses a watch that wakes them in registration order
-//! ([`watch::FifoWatch`]). openraft's selects are biased (argument order) already.
+//! ([`watch::FifoWatch`]). openraft's selects are biased (argument order) already. Blocking
+//! work ([`StoreRuntime::run_blocking`]) runs inline under a seed: on tokio's blocking pool a
+//! real thread's timing would decide where its result lands among other work due at the same
+//! virtual instant.
 
 #![allow(deprecated)] // openraft re-exports its tokio runtime under a deprecated path
 
@@ -81,6 +84,24 @@ impl StoreRuntime {
             Some(seed) => RAFT_SEED.scope(Cell::new(seed), future).await,
             None => future.await,
         }
+    }
+
+    /// Runs blocking work: on tokio's blocking pool normally; inline on the calling task under a
+    /// seed (a simulation), where a pool thread's real timing would decide where the result
+    /// lands among the other work due at the same virtual instant. A panic in `f` becomes an
+    /// error either way.
+    pub(crate) async fn run_blocking<F, T>(f: F) -> Result<T, io::Error>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        if RAFT_SEED.try_with(|_| ()).is_ok() {
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+                .map_err(|_| io::Error::other("blocking work panicked"));
+        }
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(io::Error::other)
     }
 
     /// 64 random bits: from the task's seed in a seeded scope, from OS entropy otherwise.
@@ -241,12 +262,13 @@ impl AsyncRuntime for StoreRuntime {
         self.inner.block_on(future)
     }
 
+    /// [`StoreRuntime::run_blocking`]: inline under a seed, on tokio's blocking pool otherwise.
     fn spawn_blocking<F, T>(f: F) -> impl Future<Output = Result<T, io::Error>> + Send
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        Inner::spawn_blocking(f)
+        Self::run_blocking(f)
     }
 }
 
@@ -290,6 +312,28 @@ mod tests {
         let x: Vec<u64> = (0..4).map(|_| StoreRuntime::random_u64()).collect();
         assert!(x.windows(2).all(|w| w[0] != w[1]), "{x:?}");
         assert_ne!(spawned_draw().await, spawned_draw().await);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn blocking_work_runs_inline_only_under_a_seed() {
+        let here = std::thread::current().id();
+        let seeded = StoreRuntime::seeded(Some(1), async {
+            StoreRuntime::run_blocking(|| std::thread::current().id()).await
+        })
+        .await
+        .expect("no panic");
+        assert_eq!(seeded, here);
+        let pooled = StoreRuntime::run_blocking(|| std::thread::current().id())
+            .await
+            .expect("no panic");
+        assert_ne!(pooled, here);
+        for seed in [Some(1), None] {
+            let panicked = StoreRuntime::seeded(seed, async {
+                StoreRuntime::run_blocking(|| panic!("boom")).await
+            })
+            .await;
+            assert!(panicked.is_err(), "{seed:?}");
+        }
     }
 
     #[test]
