@@ -5,8 +5,9 @@ use crate::transport::MemberId;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The most events a [`Trace`] keeps; later events are counted, not kept.
-pub const MAX_TRACE_EVENTS: usize = 1 << 20;
+/// The most events a network keeps in its trace (about 64 bytes each; a simulated seed makes a
+/// few thousand); later events are counted, not kept.
+pub const MAX_TRACE_EVENTS: usize = 1 << 18;
 
 /// What happened to one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
