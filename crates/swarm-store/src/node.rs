@@ -204,6 +204,7 @@ impl Node {
         proposer: Proposer,
     ) -> Self {
         let config_member = config.member.0;
+        let seed = config.raft_rng_seed;
         let inbox = Arc::new(Mutex::new(SnapshotInbox::new(snapshot_idle_timeout(
             &config,
         ))));
@@ -223,7 +224,10 @@ impl Node {
             inbox,
             inbox_wake,
             inbox_sweeper,
-            request_ids: RequestIds::new(config_member),
+            request_ids: match seed {
+                Some(seed) => RequestIds::seeded(config_member, seed),
+                None => RequestIds::new(config_member),
+            },
             allow_remote_force: AtomicBool::new(false),
         }
     }

@@ -1,13 +1,13 @@
 //! Streams of document changes, resumable from a revision.
 
 use crate::error::StoreError;
+use crate::raft::runtime::watch;
 use crate::state::history::{Change, CompactedBelow};
 use crate::state::shared::{AppliedMark, SharedState};
 use serde::de::DeserializeOwned;
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use tokio::sync::watch;
 
 /// The most changes a watch copies out of the history at once.
 pub const WATCH_FETCH_MAX_CHANGES: usize = 1024;

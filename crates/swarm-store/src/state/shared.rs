@@ -1,8 +1,8 @@
 //! The state machine's data shared between the Raft apply path and readers.
 
 use super::doc_table::DocTable;
+use crate::raft::runtime::watch;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use tokio::sync::watch;
 
 /// How far the local state machine has applied.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
