@@ -275,8 +275,13 @@ pub(crate) fn remove_spares(dir: &Path) -> Result<usize, StorageError> {
         let entry = entry.map_err(|e| io_error(dir, e))?;
         let path = entry.path();
         if path.extension().is_some_and(|e| e == SPARE_EXTENSION) {
-            std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
-            removed += 1;
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                // The abandoned spare thread of an earlier open of this directory (in this
+                // process) removes its own spare when it stops; gone is what we want.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(&path, e)),
+            }
         }
     }
     if removed > 0 {
