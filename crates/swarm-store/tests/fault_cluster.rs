@@ -30,20 +30,11 @@
 //! not covered:
 //! - the on-disk variant (`three_members_on_disk`): its log writer and snapshot files work on
 //!   OS threads, whose real timing against the simulation decides the order of events at one
-//!   virtual instant; its replays repeat the faults and client choices, not the exact history;
-//! - the store's applied-index channel (`SharedState`, `tokio::sync::watch`) wakes several
-//!   waiters in an order drawn from tokio's internal RNG, which only a `tokio_unstable` build can
-//!   seed: when two linearizable reads on one member wait for the same index, they may complete
-//!   in either order at that instant (7 of 200 seeds differed between two processes). The same
-//!   channel with registration order is `crate::raft::runtime::watch` (same API);
-//! - the snapshot builder encodes on tokio's blocking pool: the paused clock waits for it, but
-//!   where its result lands among other work due at the same virtual instant depends on a real
-//!   thread (1 of 200 seeds ended with a member's snapshot at another index).
-//!   `StoreRuntime::run_blocking` runs such work inline when the Raft seed is set. With both
-//!   switched (two imports and one call in files outside this test), all 200 in-memory seeds
-//!   gave identical fault logs and fingerprints in two processes;
-//! - message bytes carry request ids whose origin is drawn from OS entropy per store instance,
-//!   so message sizes and digests (in the trace) differ between runs; nothing depends on them.
+//!   virtual instant; its replays repeat the faults and client choices, not the exact history.
+//!
+//! The store's applied-index channel uses the same registration-order watch, the snapshot
+//! builder encodes inline when the Raft seed is set (`StoreRuntime::run_blocking`), and a
+//! seeded member derives its request-id origin from its seed, so message bytes repeat too.
 //!
 //! Two deliberately broken variants prove the check has teeth: clients reading stale local
 //! state, and members restarting with their storage wiped, are caught within a few seeds.

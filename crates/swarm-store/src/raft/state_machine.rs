@@ -196,8 +196,9 @@ impl RaftSnapshotBuilder<C> for SnapshotBuilder {
                 .clone();
             (table.snapshot_view(), applied)
         };
-        // Encode off the lock and off the async workers: applies go on meanwhile.
-        let data = tokio::task::spawn_blocking(move || view.encode())
+        // Encode off the lock and off the async workers: applies go on meanwhile (inline in a
+        // seeded simulation, where a pool thread's timing would make the run unrepeatable).
+        let data = super::runtime::StoreRuntime::run_blocking(move || view.encode())
             .await
             .map_err(|e| invalid("snapshot encoder panicked", e))?
             .map_err(|e| invalid("cannot encode snapshot", e))?;
