@@ -197,8 +197,11 @@ impl DedupTable {
     /// applied in the entry at log index `index`, evicting beyond the bounds.
     pub(crate) fn record(&mut self, id: RequestId, index: u64, reply: TxnReply) {
         if !self.origins.contains_key(&id.origin) {
-            self.make_room_for_origin(index);
+            // Take the returning origin's floor out of the retired list before making room:
+            // retiring another origin may trim the oldest retired entry, which could be this
+            // one, and its floor (everything it applied before) must not be lost.
             let floor = self.retired.remove(&id.origin).map_or(0, |r| r.high);
+            self.make_room_for_origin(index);
             self.origins.insert(
                 id.origin,
                 OriginSession {
@@ -449,6 +452,31 @@ mod tests {
             revision,
             versions: vec![Some(1)],
         })
+    }
+
+    /// Regression (review): an origin that returns while it is the oldest entry of a full
+    /// retired list kept its floor only if it was taken out before room was made.
+    #[test]
+    fn a_returning_retired_origin_keeps_its_floor_when_the_retired_list_is_full() {
+        let mut t = DedupTable::default();
+        let mut index = 0u64;
+        for seq in 1..=10 {
+            index += 1;
+            assert_eq!(apply(&mut t, id(0, seq), index), DedupCheck::New);
+        }
+        // Enough other origins to retire origin 0 and fill the retired list behind it.
+        for member in 1..(MAX_DEDUP_ORIGINS + MAX_DEDUP_RETIRED_ORIGINS) as u64 {
+            index += 1;
+            apply(&mut t, id(member, 1), index);
+        }
+        assert_eq!(t.check(&id(0, 5)), DedupCheck::Expired);
+        index += 1;
+        assert_eq!(apply(&mut t, id(0, 11), index), DedupCheck::New);
+        assert_eq!(
+            t.check(&id(0, 5)),
+            DedupCheck::Expired,
+            "an old request of the returning origin must never apply again"
+        );
     }
 
     /// Checks then records, as the state machine does.
