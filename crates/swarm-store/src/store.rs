@@ -118,6 +118,19 @@ impl Store {
         T: Transport,
     {
         config.validate()?;
+        if config.raft_rng_seed.is_some()
+            && tokio::runtime::Handle::current().runtime_flavor()
+                != tokio::runtime::RuntimeFlavor::CurrentThread
+        {
+            // A seed exists to replay a simulation, which needs one thread; on a multi-thread
+            // runtime it would buy no replay, only the seed's costs (blocking work inline).
+            return Err(StoreError::Invalid {
+                field: "raft_rng_seed",
+                detail: "a Raft seed is for deterministic simulation on a current-thread \
+                         runtime; leave it None in production"
+                    .into(),
+            });
+        }
         let me = config.member.0;
         if config.force_new_cluster {
             force_new_cluster(&log, me, &config.addr).await?;

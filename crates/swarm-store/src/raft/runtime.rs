@@ -277,6 +277,13 @@ mod tests {
     use super::*;
     use rand::RngExt;
 
+    /// openraft's own conformance suite for `AsyncRuntime` implementations (spawn, sleep,
+    /// timeouts, channels, watch, mutex, thread RNG, deterministic-simulation checks).
+    #[test]
+    fn openraft_runtime_conformance_suite_passes() {
+        openraft::testing::runtime::Suite::<StoreRuntime>::test_all();
+    }
+
     fn draws() -> Vec<u64> {
         (0..4)
             .map(|_| StoreRuntime::thread_rng().random_range(150..300))

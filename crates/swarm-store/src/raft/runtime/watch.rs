@@ -10,9 +10,10 @@
 //! keeps one `Notify`, whose `notify_waiters` wakes waiters in the order they registered: on a
 //! single-threaded runtime that order is a function of the program alone.
 //!
-//! openraft uses it through [`FifoWatch`]. The store's own applied-index channel
-//! (`SharedState`, read by linearizable reads and watches) still uses tokio's; it switches by
-//! importing this module instead of `tokio::sync::watch` (same names and semantics).
+//! openraft uses it through [`FifoWatch`]; the store's own applied-index channel
+//! (`SharedState`, read by linearizable reads and watches) uses it directly. A receiver checks
+//! the version before registering with the `Notify`, so a value already changed costs one read
+//! lock and no `Notify` traffic.
 
 use openraft::OptionalSend;
 use openraft::OptionalSync;
@@ -231,6 +232,12 @@ impl<T> Receiver<T> {
     /// Returns once the value changed since this receiver last saw it (at once if it already
     /// did, marking it seen), or fails when every sender is gone and nothing new is left.
     pub(crate) async fn changed(&mut self) -> Result<(), RecvError> {
+        // Fast path: a change already there needs no registration with the `Notify`.
+        let version = self.shared.read().version;
+        if version != self.seen {
+            self.seen = version;
+            return Ok(());
+        }
         loop {
             // Register before checking, so a change between the check and the wait is not
             // missed (`notify_waiters` wakes every `Notified` created before it).
@@ -250,13 +257,19 @@ impl<T> Receiver<T> {
 
     /// Returns the value once `condition` holds for it (checking the current value first),
     /// marking it seen; fails when every sender is gone first.
-    // openraft does not call it; it is here so the store's applied-index channel can switch
-    // from tokio's watch by changing its import (see the module docs).
-    #[cfg_attr(not(test), allow(dead_code))]
+    // openraft does not call it; the store's applied-index channel does.
     pub(crate) async fn wait_for(
         &mut self,
         mut condition: impl FnMut(&T) -> bool,
     ) -> Result<Ref<'_, T>, RecvError> {
+        // Fast path: a value that already satisfies the condition needs no registration.
+        {
+            let guard = self.shared.read();
+            self.seen = guard.version;
+            if condition(&guard.value) {
+                return Ok(Ref { guard });
+            }
+        }
         loop {
             let mut notified = pin!(self.shared.changed.notified());
             notified.as_mut().enable();
