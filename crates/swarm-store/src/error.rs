@@ -13,6 +13,16 @@ use crate::transport::{MemberId, TransportError};
 /// | **answer** | `Conflict`, `NotFound`, `AlreadyExists`, `Compacted`, `Invalid`, `Codec`, `QuorumRisk`, `NotAuthorized`, `Membership`, `Protocol`, non-retryable `Transport` | nothing was applied; the same call gets the same answer until something changes |
 /// | **fatal** ([`is_fatal`](Self::is_fatal)) | `Storage`, `Shutdown` | this member stopped |
 ///
+/// A write or membership operation that left this member (handed to the leader's proposer here,
+/// or forwarded to the leader) can fail only with `Indeterminate` or a definite answer: the
+/// state machine's refusal of a precondition (`Conflict`, `NotFound`, `AlreadyExists`: the
+/// answer recorded for its request id, whichever copy reached the log), or a refusal the leader
+/// made before proposing it (`NotLeader`, `Invalid`, `QuorumRisk`, `NotAuthorized`,
+/// `Membership`) while no earlier attempt's outcome is unknown. Everything else after that
+/// point (a leader that failed or stopped after proposing, a broken or refused connection, a
+/// `Protocol` error, a timeout) is `Indeterminate`: so `Protocol`, `Transport`, `Timeout`,
+/// `Storage` and `Shutdown` from a write always mean it never left this member.
+///
 /// ```
 /// use swarm_store::StoreError;
 /// let unknown = StoreError::Indeterminate("leader changed".into());
@@ -136,7 +146,8 @@ pub enum StoreError {
     /// The log, snapshot or state machine failed; the member stopped. Fatal.
     #[error("storage failure (member stopped): {0}")]
     Storage(String),
-    /// Another member sent something this member could not understand.
+    /// Another member sent something this member could not understand (a write that was sent
+    /// to it is [`StoreError::Indeterminate`] instead).
     #[error("protocol error with {peer}: {detail}")]
     Protocol {
         /// The peer.

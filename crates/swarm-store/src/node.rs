@@ -159,6 +159,10 @@ fn from_wire(peer: MemberId, e: WireError) -> StoreError {
         },
         WireError::Timeout { timeout_ms } => StoreError::Timeout { timeout_ms },
         WireError::Fatal(detail) => StoreError::Transport(TransportError::Remote { peer, detail }),
+        WireError::Invalid(detail) => StoreError::Invalid {
+            field: "request",
+            detail: format!("refused by {peer}: {detail}"),
+        },
     }
 }
 
@@ -174,6 +178,9 @@ fn from_call(e: CallError) -> StoreError {
     }
 }
 
+/// The wire form of a membership operation's failure on the leader. Refusals made before
+/// anything was proposed keep their kind; every other failure (a storage fault after the change
+/// was submitted, ...) is [`WireError::Indeterminate`]: the change may have been made.
 fn to_wire(e: StoreError) -> WireError {
     match e {
         StoreError::NotLeader { leader } => WireError::NotLeader {
@@ -191,8 +198,74 @@ fn to_wire(e: StoreError) -> WireError {
         },
         StoreError::Timeout { timeout_ms } => WireError::Timeout { timeout_ms },
         StoreError::Indeterminate(s) => WireError::Indeterminate(s),
-        other => WireError::Fatal(other.to_string()),
+        StoreError::Invalid { field, detail } => WireError::Invalid(format!("{field}: {detail}")),
+        other => WireError::Indeterminate(format!(
+            "the leader failed after the operation may have been started: {other}"
+        )),
     }
+}
+
+/// What a failed attempt of a write or membership operation that left this member (handed to
+/// the local proposer or Raft, or forwarded to a leader) says about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AttemptFailure {
+    /// The leader refused it before proposing anything: this attempt added no log entry.
+    Refused,
+    /// The state machine answered its request id (a refused precondition): the final answer,
+    /// even when an earlier attempt's copy reached the log first (the dedup table then answers
+    /// the recorded reply).
+    Answered,
+    /// It may have been proposed and no outcome came back: it may have applied, or still may.
+    Unknown,
+}
+
+/// Classifies the failure `e` of an attempt that left this member. Exhaustive on purpose: a new
+/// [`StoreError`] variant must be placed in a class here.
+fn attempt_failure(e: &StoreError) -> AttemptFailure {
+    match e {
+        StoreError::Conflict { .. }
+        | StoreError::NotFound { .. }
+        | StoreError::AlreadyExists { .. } => AttemptFailure::Answered,
+        StoreError::NotLeader { .. }
+        | StoreError::NoLeader
+        | StoreError::Invalid { .. }
+        | StoreError::QuorumRisk { .. }
+        | StoreError::NotAuthorized { .. }
+        | StoreError::Membership(_) => AttemptFailure::Refused,
+        StoreError::Indeterminate(_)
+        | StoreError::Timeout { .. }
+        | StoreError::Transport(_)
+        | StoreError::Protocol { .. }
+        | StoreError::Storage(_)
+        | StoreError::Shutdown
+        | StoreError::Codec { .. }
+        | StoreError::Compacted { .. } => AttemptFailure::Unknown,
+    }
+}
+
+/// The error a write or membership operation returns, given its last failure and whether an
+/// attempt ended with an [`AttemptFailure::Unknown`] outcome (`unsettled`). Once one may have
+/// been proposed, only the state machine's own answer is definite: everything else, a later
+/// refusal included (it says nothing about the earlier copy), is
+/// [`StoreError::Indeterminate`], so the caller never retries as a new request something that
+/// may apply.
+fn settle(last: StoreError, unsettled: bool, what: &dyn std::fmt::Display) -> StoreError {
+    if unsettled && attempt_failure(&last) != AttemptFailure::Answered {
+        StoreError::Indeterminate(format!(
+            "{what} left this member but no outcome came back ({last}); read back, or resubmit \
+             the same request"
+        ))
+    } else {
+        last
+    }
+}
+
+/// Records the failure `e` of an attempt that left this member into `unsettled` and returns it.
+fn note(unsettled: &mut bool, e: StoreError) -> StoreError {
+    if attempt_failure(&e) == AttemptFailure::Unknown {
+        *unsettled = true;
+    }
+    e
 }
 
 impl Node {
@@ -321,31 +394,26 @@ impl Node {
     ///
     /// Outcome contract ([`StoreError`]'s classes): once the transaction was handed to a
     /// proposer or sent to a leader it may commit, so every failure after that point is
-    /// [`StoreError::Indeterminate`] (naming the last cause); `NotLeader`, `NoLeader`, `Timeout`
-    /// and `Transport` come back only when the transaction never left this member.
+    /// [`StoreError::Indeterminate`] (naming the last cause), except the definite answers
+    /// sorted by [`attempt_failure`]: the state machine's refusal of a precondition
+    /// (`Conflict`, `NotFound`, `AlreadyExists`), and a refusal made before proposing (`NotLeader`,
+    /// `Invalid`, ...) when no earlier attempt's outcome is unknown. Every other error comes
+    /// back only when the transaction never left this member.
     pub(crate) async fn write(&self, txn: TxnRequest) -> Result<TxnApplied, StoreError> {
         let deadline = Instant::now() + self.request_timeout();
-        let mut sent = false;
-        let last = self.write_attempts(&txn, deadline, &mut sent).await;
-        match last {
-            Ok(applied) => Ok(applied),
-            Err(e) if sent && (e.is_retryable() || matches!(e, StoreError::Protocol { .. })) => {
-                Err(StoreError::Indeterminate(format!(
-                    "request {} was sent but no outcome came back ({e}); read back or resubmit \
-                     the same transaction",
-                    txn.id
-                )))
-            }
-            Err(e) => Err(e),
-        }
+        let mut unsettled = false;
+        self.write_attempts(&txn, deadline, &mut unsettled)
+            .await
+            .map_err(|e| settle(e, unsettled, &format_args!("request {}", txn.id)))
     }
 
-    /// The routing loop of [`Node::write`]; sets `sent` once the transaction left this member.
+    /// The routing loop of [`Node::write`]; sets `unsettled` once an attempt may have been
+    /// proposed without an outcome coming back.
     async fn write_attempts(
         &self,
         txn: &TxnRequest,
         deadline: Instant,
-        sent: &mut bool,
+        unsettled: &mut bool,
     ) -> Result<TxnApplied, StoreError> {
         let mut last = StoreError::NoLeader;
         for _ in 0..MAX_ROUTE_ATTEMPTS {
@@ -354,48 +422,50 @@ impl Node {
             }
             let leader = match self.leader_or_wait(deadline).await {
                 Ok(leader) => leader,
-                Err(e) => return Err(if *sent { last } else { e }),
+                Err(e) => return Err(if *unsettled { last } else { e }),
             };
             let outcome = if leader == self.id {
-                *sent = true;
                 match tokio::time::timeout_at(deadline, self.proposer.propose(txn.clone())).await {
                     Ok(r) => r,
-                    Err(_) => return Err(self.timeout_error()),
+                    Err(_) => return Err(note(unsettled, self.timeout_error())),
                 }
             } else {
-                *sent = true;
                 match self
                     .forward(leader, &RpcRequest::Write(txn.clone()), deadline)
                     .await
                 {
                     Ok(RpcResponse::Write(r)) => r,
                     Ok(_) => {
-                        return Err(StoreError::Protocol {
-                            peer: MemberId(leader),
-                            detail: "unexpected response to a write".into(),
-                        });
+                        return Err(note(
+                            unsettled,
+                            StoreError::Protocol {
+                                peer: MemberId(leader),
+                                detail: "unexpected response to a write".into(),
+                            },
+                        ));
                     }
                     // The leader is unreachable (crashed, partitioned, restarting): route again
                     // with the same request id; the dedup table makes a copy that did arrive
                     // harmless.
                     Err(e @ StoreError::Transport(_)) if e.is_retryable() => {
                         tracing::debug!(%leader, error = %e, id = %txn.id, "forward failed; re-routing");
-                        last = e;
+                        last = note(unsettled, e);
                         self.await_leader_change(leader, deadline).await;
                         continue;
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(note(unsettled, e)),
                 }
             };
             match outcome {
                 Ok(applied) => return Ok(applied),
+                // Refused before proposing (openraft's ForwardToLeader): route again.
                 Err(WireError::NotLeader { leader: hint }) => {
                     last = StoreError::NotLeader {
                         leader: hint.map(MemberId),
                     };
                     self.backoff(hint, leader).await;
                 }
-                Err(e) => return Err(from_wire(MemberId(leader), e)),
+                Err(e) => return Err(note(unsettled, from_wire(MemberId(leader), e))),
             }
         }
         Err(last)
@@ -406,7 +476,7 @@ impl Node {
         // The follower checked it already; a peer that did not (or runs other limits) must not
         // get an oversized or malformed transaction into the log.
         if let Err(e) = crate::txn::validate_request(&txn) {
-            return Err(WireError::Fatal(format!(
+            return Err(WireError::Invalid(format!(
                 "forwarded transaction refused: {e}"
             )));
         }
@@ -417,9 +487,11 @@ impl Node {
         }
         match tokio::time::timeout(self.request_timeout(), self.proposer.propose(txn)).await {
             Ok(r) => r,
-            Err(_) => Err(WireError::Timeout {
-                timeout_ms: self.config.request_timeout_ms,
-            }),
+            // Handed to the proposer: it may have been proposed and may still commit.
+            Err(_) => Err(WireError::Indeterminate(format!(
+                "no outcome within the leader's request timeout of {} ms",
+                self.config.request_timeout_ms
+            ))),
         }
     }
 
@@ -513,21 +585,25 @@ impl Node {
             });
         }
         let deadline = Instant::now() + self.request_timeout();
-        let mut sent = false;
-        match self.membership_attempts(&op, deadline, &mut sent).await {
-            Err(e) if sent && e.is_retryable() => Err(StoreError::Indeterminate(format!(
-                "membership operation {op:?} was sent but no outcome came back ({e}); check \
-                 the status before retrying"
-            ))),
-            other => other,
-        }
+        let mut unsettled = false;
+        self.membership_attempts(&op, deadline, &mut unsettled)
+            .await
+            .map_err(|e| {
+                settle(
+                    e,
+                    unsettled,
+                    &format_args!("membership operation {op:?} (check the status before retrying)"),
+                )
+            })
     }
 
+    /// The routing loop of [`Node::membership`]; sets `unsettled` like
+    /// [`Node::write_attempts`].
     async fn membership_attempts(
         &self,
         op: &MembershipOp,
         deadline: Instant,
-        sent: &mut bool,
+        unsettled: &mut bool,
     ) -> Result<(), StoreError> {
         let mut last = StoreError::NoLeader;
         for _ in 0..MAX_ROUTE_ATTEMPTS {
@@ -536,13 +612,12 @@ impl Node {
             }
             let leader = match self.leader_or_wait(deadline).await {
                 Ok(leader) => leader,
-                Err(e) => return Err(if *sent { last } else { e }),
+                Err(e) => return Err(if *unsettled { last } else { e }),
             };
-            *sent = true;
             let outcome = if leader == self.id {
                 match tokio::time::timeout_at(deadline, self.membership_local(op.clone())).await {
                     Ok(r) => r.map_err(to_wire),
-                    Err(_) => return Err(self.timeout_error()),
+                    Err(_) => return Err(note(unsettled, self.timeout_error())),
                 }
             } else {
                 match self
@@ -551,17 +626,20 @@ impl Node {
                 {
                     Ok(RpcResponse::Membership(r)) => r,
                     Ok(_) => {
-                        return Err(StoreError::Protocol {
-                            peer: MemberId(leader),
-                            detail: "unexpected response to a membership request".into(),
-                        });
+                        return Err(note(
+                            unsettled,
+                            StoreError::Protocol {
+                                peer: MemberId(leader),
+                                detail: "unexpected response to a membership request".into(),
+                            },
+                        ));
                     }
                     Err(e @ StoreError::Transport(_)) if e.is_retryable() => {
-                        last = e;
+                        last = note(unsettled, e);
                         self.await_leader_change(leader, deadline).await;
                         continue;
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(note(unsettled, e)),
                 }
             };
             match outcome {
@@ -572,7 +650,7 @@ impl Node {
                     };
                     self.backoff(hint, leader).await;
                 }
-                Err(e) => return Err(from_wire(MemberId(leader), e)),
+                Err(e) => return Err(note(unsettled, from_wire(MemberId(leader), e))),
             }
         }
         Err(last)
@@ -1148,5 +1226,242 @@ mod tests {
             one.status().voters(),
             vec![MemberId(1), MemberId(2), MemberId(3)]
         );
+    }
+
+    /// One of every [`StoreError`] variant, with the class [`attempt_failure`] must give it.
+    fn every_error() -> Vec<(StoreError, AttemptFailure)> {
+        use AttemptFailure::{Answered, Refused, Unknown};
+        let peer = MemberId(2);
+        vec![
+            (StoreError::NotLeader { leader: Some(peer) }, Refused),
+            (StoreError::NoLeader, Refused),
+            (
+                StoreError::Conflict {
+                    collection: "c".into(),
+                    key: "k".into(),
+                    expected: 1,
+                    actual: Some(2),
+                },
+                Answered,
+            ),
+            (
+                StoreError::NotFound {
+                    collection: "c".into(),
+                    key: "k".into(),
+                },
+                Answered,
+            ),
+            (
+                StoreError::AlreadyExists {
+                    collection: "c".into(),
+                    key: "k".into(),
+                    version: 1,
+                },
+                Answered,
+            ),
+            (
+                StoreError::Compacted {
+                    requested: 1,
+                    compacted: 2,
+                },
+                Unknown,
+            ),
+            (
+                StoreError::Invalid {
+                    field: "txn",
+                    detail: "x".into(),
+                },
+                Refused,
+            ),
+            (
+                StoreError::Codec {
+                    action: "decode",
+                    collection: "c".into(),
+                    key: "k".into(),
+                    detail: "x".into(),
+                },
+                Unknown,
+            ),
+            (
+                StoreError::QuorumRisk {
+                    reachable: 1,
+                    quorum: 2,
+                },
+                Refused,
+            ),
+            (
+                StoreError::NotAuthorized {
+                    peer,
+                    reason: "x".into(),
+                },
+                Refused,
+            ),
+            (StoreError::Membership("x".into()), Refused),
+            (StoreError::Indeterminate("x".into()), Unknown),
+            (StoreError::Timeout { timeout_ms: 1 }, Unknown),
+            (
+                StoreError::Transport(TransportError::Timeout(peer)),
+                Unknown,
+            ),
+            (
+                StoreError::Transport(TransportError::Unreachable {
+                    peer,
+                    detail: "x".into(),
+                }),
+                Unknown,
+            ),
+            (
+                StoreError::Transport(TransportError::Remote {
+                    peer,
+                    detail: "x".into(),
+                }),
+                Unknown,
+            ),
+            (
+                StoreError::Transport(TransportError::Protocol {
+                    peer,
+                    detail: "x".into(),
+                }),
+                Unknown,
+            ),
+            (
+                StoreError::Transport(TransportError::FrameTooLarge {
+                    peer,
+                    bytes: 2,
+                    limit: 1,
+                }),
+                Unknown,
+            ),
+            (
+                StoreError::Transport(TransportError::Auth {
+                    peer,
+                    detail: "x".into(),
+                }),
+                Unknown,
+            ),
+            (
+                StoreError::Transport(TransportError::UnknownPeer(peer)),
+                Unknown,
+            ),
+            (StoreError::Transport(TransportError::Shutdown), Unknown),
+            (StoreError::Storage("x".into()), Unknown),
+            (
+                StoreError::Protocol {
+                    peer,
+                    detail: "x".into(),
+                },
+                Unknown,
+            ),
+            (StoreError::Shutdown, Unknown),
+        ]
+    }
+
+    /// Before, a write that had left this member came back as `Indeterminate` only when its
+    /// last error was retryable or `Protocol`: a leader's fatal error (`Transport(Remote)`), a
+    /// broken connection's `Transport(Protocol | Shutdown | FrameTooLarge)` and `Storage` passed
+    /// through, documented as "nothing was applied". Now only the state machine's answer stays
+    /// definite once an attempt's outcome is unknown.
+    #[test]
+    fn after_an_unknown_attempt_only_the_state_machines_answer_is_definite() {
+        let what = "request 1";
+        for (e, class) in every_error() {
+            assert_eq!(attempt_failure(&e), class, "{e}");
+            let shown = e.to_string();
+            // Nothing may have been proposed: the error is returned unchanged.
+            let settled = settle(e, false, &what);
+            assert_eq!(settled.to_string(), shown);
+            let (e, _) = every_error()
+                .into_iter()
+                .find(|(e, _)| e.to_string() == shown)
+                .expect("the same list");
+            let settled = settle(e, true, &what);
+            if class == AttemptFailure::Answered {
+                assert_eq!(settled.to_string(), shown);
+            } else {
+                assert!(settled.is_indeterminate(), "{shown} -> {settled}");
+                assert!(settled.to_string().contains(&shown), "{settled}");
+            }
+        }
+        // An attempt that failed with an unknown outcome makes the operation unsettled; a
+        // refusal or an answer does not.
+        for (e, class) in every_error() {
+            let mut unsettled = false;
+            let _ = note(&mut unsettled, e);
+            assert_eq!(unsettled, class == AttemptFailure::Unknown);
+        }
+    }
+
+    /// The scenario of the review: the leader appended the entry, then went fatal. Its answer
+    /// must reach the forwarding member's caller as `Indeterminate`, not `Transport(Remote)`.
+    #[test]
+    fn a_leader_that_fails_after_proposing_answers_indeterminate() {
+        let fatal = write_error(RaftError::Fatal(openraft::errors::Fatal::Stopped));
+        let e = from_wire(MemberId(2), fatal);
+        assert!(e.is_indeterminate(), "{e}");
+        let mut unsettled = false;
+        let e = note(&mut unsettled, e);
+        assert!(unsettled);
+        assert!(settle(e, unsettled, &"request 1").is_indeterminate());
+
+        // The wire form of a membership operation's failure after it was submitted.
+        let e = from_wire(
+            MemberId(2),
+            to_wire(StoreError::Storage("disk gone".into())),
+        );
+        assert!(e.is_indeterminate(), "{e}");
+        // A refusal before proposing keeps its kind across the wire.
+        let e = from_wire(
+            MemberId(2),
+            to_wire(StoreError::Invalid {
+                field: "txn",
+                detail: "empty".into(),
+            }),
+        );
+        assert!(matches!(e, StoreError::Invalid { .. }), "{e}");
+        let e = from_wire(MemberId(2), to_wire(StoreError::Membership("x".into())));
+        assert!(matches!(e, StoreError::Membership(_)), "{e}");
+    }
+
+    /// A forwarded transaction the leader refuses as invalid is refused before proposing, as
+    /// `Invalid` (before: `Fatal`, read as a transport failure); a write handed to a leader
+    /// whose Raft stopped is `Indeterminate` (before: `Fatal`).
+    #[tokio::test]
+    async fn the_leader_says_whether_it_proposed_a_forwarded_write() {
+        let net = InProcNetwork::new(13);
+        let one = start(&net, 1).await;
+        one.bootstrap().await.expect("bootstrap");
+        let empty = TxnRequest {
+            id: one.node.next_request_id(),
+            ops: Vec::new(),
+        };
+        match one.node.handle(MemberId(2), RpcRequest::Write(empty)).await {
+            Ok(RpcResponse::Write(Err(WireError::Invalid(detail)))) => {
+                assert!(detail.contains("refused"), "{detail}");
+            }
+            Ok(RpcResponse::Write(other)) => panic!("expected Invalid, got {other:?}"),
+            Ok(_) => panic!("another response"),
+            Err(e) => panic!("handler failed: {e}"),
+        }
+        let txn = crate::Txn::new()
+            .put("c", "k", "v")
+            .into_request(one.node.next_request_id())
+            .expect("valid");
+        one.node
+            .proposer
+            .propose(txn.clone())
+            .await
+            .expect("applied");
+        one.node.raft.shutdown().await.expect("shutdown");
+        let txn = crate::Txn::new()
+            .put("c", "k2", "v")
+            .into_request(one.node.next_request_id())
+            .expect("valid");
+        let e = one
+            .node
+            .proposer
+            .propose(txn)
+            .await
+            .expect_err("raft stopped");
+        assert!(matches!(e, WireError::Indeterminate(_)), "{e:?}");
     }
 }

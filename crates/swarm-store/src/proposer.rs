@@ -61,14 +61,9 @@ impl Proposer {
                     .client_write(WriteBatch { txns: vec![txn] })
                     .await
                     .map_err(write_error)?;
-                return resp.data.replies.into_iter().next().map_or_else(
-                    || {
-                        Err(WireError::Fatal(
-                            "the state machine answered no transaction".into(),
-                        ))
-                    },
-                    answer_result,
-                );
+                return outcomes(resp.data.replies, 1)
+                    .pop()
+                    .expect("outcomes() returns one outcome per proposed transaction (1)");
             }
         }
         let bytes = txn_bytes(&txn);
@@ -76,10 +71,32 @@ impl Proposer {
         self.tx
             .send(Proposal { txn, bytes, reply })
             .await
+            // Not queued: nothing was proposed.
             .map_err(|_| WireError::Fatal("the proposer stopped".into()))?;
         rx.await
             .map_err(|_| WireError::Indeterminate("the proposer stopped before answering".into()))?
     }
+}
+
+/// The outcome of each of the `proposed` transactions of one committed entry, in order.
+///
+/// The entry was applied, so a transaction the state machine did not answer (it answered fewer
+/// than proposed: a bug) may well have applied: its outcome is
+/// [`WireError::Indeterminate`], never an error that reads as "nothing applied".
+fn outcomes(answers: Vec<TxnAnswer>, proposed: usize) -> Vec<Result<TxnApplied, WireError>> {
+    let answered = answers.len();
+    let mut out: Vec<_> = answers
+        .into_iter()
+        .take(proposed)
+        .map(answer_result)
+        .collect();
+    while out.len() < proposed {
+        out.push(Err(WireError::Indeterminate(format!(
+            "the state machine answered {answered} of {proposed} transactions of a committed \
+             entry; this one's outcome is unknown"
+        ))));
+    }
+    out
 }
 
 /// The caller's result of one transaction's answer.
@@ -160,15 +177,8 @@ async fn run(
             }
             match raft.client_write(WriteBatch { txns }).await {
                 Ok(resp) => {
-                    let mut outcomes = resp.data.replies.into_iter();
-                    for reply in replies {
-                        let outcome = match outcomes.next() {
-                            Some(a) => answer_result(a),
-                            None => Err(WireError::Fatal(
-                                "the state machine answered fewer transactions than proposed"
-                                    .into(),
-                            )),
-                        };
+                    let outcomes = outcomes(resp.data.replies, replies.len());
+                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
                         let _ = reply.send(outcome);
                     }
                 }
@@ -184,6 +194,11 @@ async fn run(
 }
 
 /// Maps openraft's write error.
+///
+/// `ForwardToLeader`, a membership error and an unmet precondition come before the entry is
+/// appended (nothing proposed). A discarded entry and a fatal error may come after it was
+/// appended, and the entry may still commit under a new leader: both are
+/// [`WireError::Indeterminate`].
 pub(crate) fn write_error(
     e: RaftError<crate::raft::types::C, ClientWriteError<crate::raft::types::C>>,
 ) -> WireError {
@@ -201,7 +216,10 @@ pub(crate) fn write_error(
             WireError::Membership(m.to_string())
         }
         RaftError::APIError(other) => WireError::Membership(other.to_string()),
-        RaftError::Fatal(f) => WireError::Fatal(f.to_string()),
+        RaftError::Fatal(f) => WireError::Indeterminate(format!(
+            "the leader stopped ({f}) after the write was submitted; it may have been appended \
+             and may still commit under a new leader"
+        )),
     }
 }
 
@@ -280,6 +298,28 @@ mod tests {
         assert!(rest.is_none());
         let (batch, _) = fill_batch(rx.try_recv().unwrap(), &mut rx, &limits);
         assert_eq!(seqs(&batch), [3, 4]);
+    }
+
+    /// Before, a Raft fatal error during `client_write` (possibly after the entry was appended
+    /// and replicated) travelled as `Fatal`, which the forwarding member reported as "nothing
+    /// applied".
+    #[test]
+    fn a_fatal_raft_error_during_a_write_is_indeterminate() {
+        let e = write_error(RaftError::Fatal(openraft::errors::Fatal::Stopped));
+        assert!(matches!(e, WireError::Indeterminate(_)), "{e:?}");
+        let e = write_error(RaftError::Fatal(openraft::errors::Fatal::Panicked));
+        assert!(matches!(e, WireError::Indeterminate(_)), "{e:?}");
+    }
+
+    /// Before, a transaction of an applied entry that the state machine did not answer got
+    /// `Fatal` (read as "nothing applied").
+    #[test]
+    fn an_unanswered_transaction_of_an_applied_entry_is_indeterminate() {
+        let out = outcomes(Vec::new(), 2);
+        assert_eq!(out.len(), 2);
+        for o in out {
+            assert!(matches!(o, Err(WireError::Indeterminate(_))), "{o:?}");
+        }
     }
 
     #[test]
