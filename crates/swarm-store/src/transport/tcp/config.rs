@@ -15,8 +15,9 @@ pub const DEFAULT_RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// The most calls in flight on one connection, on each side: further callers wait for a slot,
 /// and a server stops reading a connection until one of its requests completes.
 pub const MAX_IN_FLIGHT_PER_CONNECTION: usize = 1024;
-/// The most connections a [`TcpServer`](super::TcpServer) serves at once; more are closed on
-/// arrival.
+/// The most authenticated connections a [`TcpServer`](super::TcpServer) serves at once; one
+/// authenticated beyond it is closed. Connections still in their TLS handshake are counted
+/// apart, under their own small limit (see [`TcpServer`](super::TcpServer)).
 pub const MAX_SERVER_CONNECTIONS: usize = 1024;
 /// The most frames written before a flush, so one busy connection cannot starve its reader.
 pub const MAX_FRAMES_PER_FLUSH: usize = 256;

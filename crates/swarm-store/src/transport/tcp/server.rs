@@ -16,9 +16,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
-use tokio::task::{AbortHandle, JoinHandle, JoinSet};
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::sync::CancellationToken;
 
 /// The most connections in the TLS handshake (accepted, not yet authenticated) at once; a new
 /// one beyond it evicts the oldest (see [`TcpServer`]).
@@ -28,7 +29,8 @@ pub(crate) const MAX_PENDING_HANDSHAKES: usize = 64;
 #[derive(Default)]
 struct PendingHandshakes {
     next_seq: u64,
-    tasks: BTreeMap<u64, AbortHandle>,
+    /// Cancels a connection's handshake; it has no effect once the handshake is over.
+    tasks: BTreeMap<u64, CancellationToken>,
 }
 
 /// A connection's place among the pending handshakes; leaving it (or dropping it, when the
@@ -36,6 +38,8 @@ struct PendingHandshakes {
 struct HandshakeSlot {
     seq: u64,
     pending: Arc<Mutex<PendingHandshakes>>,
+    /// Cancelled when the connection is evicted during its handshake.
+    cancel: CancellationToken,
 }
 
 impl Drop for HandshakeSlot {
@@ -69,9 +73,13 @@ struct Admission {
 /// - Connections still in the TLS handshake (not yet authenticated) have their own limit,
 ///   `MAX_PENDING_HANDSHAKES` (64), and each gets [`TcpConfig::handshake_timeout`] to finish.
 ///   When the limit is reached, a new connection evicts the oldest pending handshake (which is
-///   closed) rather than being refused, so a flood of half-open connections cannot lock members
-///   out: a member's handshake completes in milliseconds, far faster than a flood cycles through
-///   the whole pending set.
+///   closed) rather than being refused, so a slow flood of half-open connections cannot lock
+///   members out: a member's handshake completes in milliseconds, faster than such a flood
+///   cycles through the whole pending set. A flood opening more than about
+///   `MAX_PENDING_HANDSHAKES` connections per handshake time (thousands per second on a LAN)
+///   can still evict members' handshakes; the defence against that is below this library
+///   (firewalling the member port to known addresses). Eviction cancels only the handshake: a
+///   connection that finished authenticating is never closed by it.
 /// - At most [`MAX_SERVER_CONNECTIONS`] *authenticated* connections are served at once; one
 ///   authenticated beyond that is closed. Unauthenticated connections never count against it.
 ///
@@ -176,16 +184,20 @@ async fn accept_loop(
                     limit = MAX_PENDING_HANDSHAKES,
                     "too many pending TLS handshakes; closing the oldest"
                 );
-                oldest.abort();
+                // Cancels only a handshake still in progress: a connection that has just
+                // authenticated (and is about to leave the map) is not touched.
+                oldest.cancel();
             }
         }
         let seq = p.next_seq;
         p.next_seq += 1;
+        let cancel = CancellationToken::new();
         let slot = HandshakeSlot {
             seq,
             pending: pending.clone(),
+            cancel: cancel.clone(),
         };
-        let task = connections.spawn(serve_connection(
+        connections.spawn(serve_connection(
             tcp,
             remote,
             acceptor.clone(),
@@ -197,7 +209,7 @@ async fn accept_loop(
                 authenticated: authenticated.clone(),
             },
         ));
-        p.tasks.insert(seq, task);
+        p.tasks.insert(seq, cancel);
     }
 }
 
@@ -215,7 +227,16 @@ async fn serve_connection(
         authenticated,
     } = admission;
     let _ = tcp.set_nodelay(true);
-    let tls = match tokio::time::timeout(config.handshake_timeout, acceptor.accept(tcp)).await {
+    let handshake = tokio::time::timeout(config.handshake_timeout, acceptor.accept(tcp));
+    let outcome = tokio::select! {
+        biased;
+        () = slot.cancel.cancelled() => {
+            tracing::warn!(%remote, "TLS handshake evicted by newer connections; closing");
+            return;
+        }
+        outcome = handshake => outcome,
+    };
+    let tls = match outcome {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
             tracing::warn!(%remote, %error, "TLS handshake failed; closing");
