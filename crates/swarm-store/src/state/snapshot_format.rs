@@ -21,7 +21,7 @@ pub(crate) const SNAPSHOT_FORMAT_VERSION: u32 = 2;
 /// whose state would encode to more refuses to build the snapshot (the error names this
 /// limit), so a leader never sends an image its followers refuse. The disk snapshot store
 /// accepts any image of this size (checked at compile time against
-/// [`storage::disk::MAX_SNAPSHOT_BYTES`](crate::storage::disk::MAX_SNAPSHOT_BYTES), which
+/// [`storage::disk::MAX_SNAPSHOT_FILE_BYTES`](crate::storage::disk::MAX_SNAPSHOT_FILE_BYTES), which
 /// bounds the sealed file with its metadata).
 pub const MAX_SNAPSHOT_BYTES: u64 = 1024 * 1024 * 1024;
 
@@ -29,7 +29,7 @@ pub const MAX_SNAPSHOT_BYTES: u64 = 1024 * 1024 * 1024;
 const DISK_OVERHEAD_BYTES: u64 = 64 * 1024 * 1024;
 
 const _: () = assert!(
-    MAX_SNAPSHOT_BYTES + DISK_OVERHEAD_BYTES <= crate::storage::disk::MAX_SNAPSHOT_BYTES,
+    MAX_SNAPSHOT_BYTES + DISK_OVERHEAD_BYTES <= crate::storage::disk::MAX_SNAPSHOT_FILE_BYTES,
     "the disk snapshot store must hold every image a member may build"
 );
 

@@ -84,7 +84,7 @@ mod snapshot;
 mod spare;
 mod writer;
 
-pub use snapshot::{DiskSnapshotStore, MAX_SNAPSHOT_BYTES};
+pub use snapshot::{DiskSnapshotStore, MAX_SNAPSHOT_FILE_BYTES};
 
 use super::cipher::{Cipher, NoCipher};
 use super::error::StorageError;

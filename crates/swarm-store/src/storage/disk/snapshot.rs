@@ -16,8 +16,10 @@ const SNAPSHOT_MAGIC: [u8; 8] = *b"SWSTSNP1";
 const SNAPSHOT_HEADER_BYTES: usize = 20;
 /// Associated data binding the sealed bytes to their role.
 const SNAPSHOT_ASSOCIATED_DATA: &[u8] = b"swarm-store snapshot v1";
-/// The largest snapshot accepted (meta and data together, sealed).
-pub const MAX_SNAPSHOT_BYTES: u64 = 16 << 30;
+/// The largest snapshot file accepted (meta and data together, sealed). The store never builds
+/// an image larger than [`crate::MAX_SNAPSHOT_BYTES`], which fits in this with room for the
+/// metadata and cipher overhead (checked at compile time).
+pub const MAX_SNAPSHOT_FILE_BYTES: u64 = 16 << 30;
 
 /// A [`SnapshotStore`] keeping the latest snapshot in one file.
 ///
@@ -92,9 +94,9 @@ impl DiskSnapshotStore {
             .cipher
             .seal(&plain, SNAPSHOT_ASSOCIATED_DATA)
             .map_err(|e| StorageError::Cipher(format!("sealing the snapshot: {e}")))?;
-        if sealed.len() as u64 > MAX_SNAPSHOT_BYTES {
+        if sealed.len() as u64 > MAX_SNAPSHOT_FILE_BYTES {
             return Err(StorageError::Contract(format!(
-                "snapshot of {} bytes sealed exceeds the limit {MAX_SNAPSHOT_BYTES}",
+                "snapshot of {} bytes sealed exceeds the limit {MAX_SNAPSHOT_FILE_BYTES}",
                 sealed.len()
             )));
         }
