@@ -347,3 +347,42 @@ async fn a_write_forwarded_to_a_crashed_leader_is_rerouted_to_the_next_one() {
         .unwrap();
     assert_eq!(doc.version, 1);
 }
+
+/// A leader whose Raft stopped (a storage fault, or shut down) while its RPC handler still
+/// answers: a write forwarded to it may have been appended before it stopped, so the follower
+/// must never report it as a definite "nothing applied" failure. Before, the leader's fatal
+/// `client_write` error travelled as `WireError::Fatal` and came back as `Transport(Remote)`
+/// (class "answer: nothing was applied"). Resubmitting the same transaction then applies it
+/// exactly once.
+#[tokio::test]
+async fn a_write_forwarded_to_a_stopped_leader_is_never_reported_as_not_applied() {
+    let c = Cluster::voters(3).await;
+    let leader = c.leader().await;
+    let follower = c.follower().await;
+    // Raft stops; the in-process transport still delivers requests to its handler.
+    c.store(leader).shutdown().await.unwrap();
+    let store = c.store(follower);
+    let txn = Txn::new().create("kv", "once", &"1".to_string());
+    let mut result = store.submit(&txn).await;
+    for _ in 0..20 {
+        match &result {
+            Err(e) if e.is_indeterminate() || e.is_retryable() => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                result = store.submit(&txn).await;
+            }
+            _ => break,
+        }
+    }
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e) => panic!("a write handed to a stopped leader came back as {e:?}"),
+    };
+    assert_eq!(outcome.versions, vec![Some(1)]);
+    let doc = store
+        .collection::<String>("kv")
+        .get("once")
+        .await
+        .unwrap()
+        .expect("applied");
+    assert_eq!((doc.value.as_str(), doc.version), ("1", 1));
+}
