@@ -10,7 +10,8 @@
 //! Flags: `--inflight 1,16,64,256` (write rows; reads run at those of 1 and 64 given),
 //! `--seconds N` (longest time per row, default 10), `--ops N` (most operations per row,
 //! default 20000), `--threads N` (runtime worker threads for the whole process, default
-//! `WORKER_THREADS`), `--no-reads`, `--no-writes`.
+//! `WORKER_THREADS`), `--snapshot-every N` (log entries between snapshots, default the
+//! `StoreConfig` default), `--no-reads`, `--no-writes`.
 //!
 //! One line per row: `write inflight=64 ops_per_s=23456 p50_ms=2.1 p99_ms=6.3`.
 
@@ -23,6 +24,9 @@ use std::time::{Duration, Instant};
 use swarm_store::{Collection, StoreConfig};
 use tcp::TcpCluster;
 
+/// `--snapshot-every` for the cluster harness's config function (0: the default).
+static SNAPSHOT_EVERY: AtomicU64 = AtomicU64::new(0);
+
 /// Encoded value size: a JSON string of 254 characters plus its two quotes.
 const VALUE_BYTES: usize = 256;
 
@@ -32,6 +36,8 @@ struct Args {
     seconds: u64,
     ops: u64,
     threads: usize,
+    /// `StoreConfig::snapshot_every_entries` for every member (`None`: the default).
+    snapshot_every: Option<u64>,
 }
 
 fn parse_list(flag: &str, v: &str) -> Result<Vec<usize>, String> {
@@ -53,6 +59,7 @@ fn parse_args() -> Result<Args, String> {
         seconds: 10,
         ops: 20_000,
         threads: WORKER_THREADS,
+        snapshot_every: None,
     };
     let mut reads = true;
     let mut writes = true;
@@ -81,6 +88,15 @@ fn parse_args() -> Result<Args, String> {
                     .ok()
                     .filter(|n| *n > 0)
                     .ok_or("--threads: expected a positive number")?
+            }
+            "--snapshot-every" => {
+                args.snapshot_every = Some(
+                    value("--snapshot-every")?
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or("--snapshot-every: expected a positive number of entries")?,
+                )
             }
             "--no-reads" => reads = false,
             "--no-writes" => writes = false,
@@ -190,7 +206,23 @@ async fn bench(args: Args) {
         "# 3 members, TCP+mTLS on 127.0.0.1, disk storage with fsync in {}",
         dir.path().display()
     );
-    let cluster = TcpCluster::start(3, dir.path().to_path_buf(), |c: StoreConfig| c).await;
+    // The harness takes a plain function; the one setting passed through goes via a static.
+    if let Some(n) = args.snapshot_every {
+        SNAPSHOT_EVERY.store(n, Ordering::Relaxed);
+    }
+    let cluster =
+        TcpCluster::start(
+            3,
+            dir.path().to_path_buf(),
+            |mut c: StoreConfig| match SNAPSHOT_EVERY.load(Ordering::Relaxed) {
+                0 => c,
+                n => {
+                    c.snapshot_every_entries = n;
+                    c
+                }
+            },
+        )
+        .await;
     let leader = cluster.leader().await;
     eprintln!("# leader: member-{leader}");
     let kv: Collection<String> = cluster.store(leader).collection("bench");
