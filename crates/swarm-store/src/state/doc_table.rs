@@ -117,7 +117,12 @@ impl SnapshotView {
         if bytes > MAX_SNAPSHOT_BYTES {
             return Err(SnapshotEncodeError::TooLarge { bytes });
         }
-        Ok(postcard::to_allocvec(&image)?)
+        // Written into a buffer of the exact size: no regrowth and no copies of a large image.
+        let len = usize::try_from(bytes).map_err(|_| SnapshotEncodeError::TooLarge { bytes })?;
+        let mut out = vec![0u8; len];
+        let used = postcard::to_slice(&image, &mut out)?.len();
+        out.truncate(used);
+        Ok(out)
     }
 }
 
