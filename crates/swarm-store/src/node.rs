@@ -415,6 +415,39 @@ impl Node {
         deadline: Instant,
         unsettled: &mut bool,
     ) -> Result<TxnApplied, StoreError> {
+        let request = RpcRequest::Write(txn.clone());
+        self.route(
+            "write",
+            &request,
+            || self.proposer.propose(txn.clone()),
+            |response| match response {
+                RpcResponse::Write(r) => Some(r),
+                _ => None,
+            },
+            deadline,
+            unsettled,
+        )
+        .await
+    }
+
+    /// Routes one request to the leader until it answers, at most [`MAX_ROUTE_ATTEMPTS`] times
+    /// and within `deadline`: `local` when this member leads, a forward of `request` otherwise
+    /// (`answer` takes the result out of the leader's response). The request keeps its identity
+    /// across attempts (a write's request id), so a copy that did arrive is harmless. Re-routed
+    /// after "not leader" and after an unreachable leader; every other failure ends the loop.
+    /// Sets `unsettled` once an attempt may have taken effect without an outcome coming back.
+    async fn route<T, Fut>(
+        &self,
+        what: &'static str,
+        request: &RpcRequest,
+        local: impl Fn() -> Fut,
+        answer: fn(RpcResponse) -> Option<Result<T, WireError>>,
+        deadline: Instant,
+        unsettled: &mut bool,
+    ) -> Result<T, StoreError>
+    where
+        Fut: std::future::Future<Output = Result<T, WireError>>,
+    {
         let mut last = StoreError::NoLeader;
         for _ in 0..MAX_ROUTE_ATTEMPTS {
             if Instant::now() >= deadline {
@@ -425,30 +458,29 @@ impl Node {
                 Err(e) => return Err(if *unsettled { last } else { e }),
             };
             let outcome = if leader == self.id {
-                match tokio::time::timeout_at(deadline, self.proposer.propose(txn.clone())).await {
+                match tokio::time::timeout_at(deadline, local()).await {
                     Ok(r) => r,
                     Err(_) => return Err(note(unsettled, self.timeout_error())),
                 }
             } else {
-                match self
-                    .forward(leader, &RpcRequest::Write(txn.clone()), deadline)
-                    .await
-                {
-                    Ok(RpcResponse::Write(r)) => r,
-                    Ok(_) => {
-                        return Err(note(
-                            unsettled,
-                            StoreError::Protocol {
-                                peer: MemberId(leader),
-                                detail: "unexpected response to a write".into(),
-                            },
-                        ));
-                    }
+                match self.forward(leader, request, deadline).await {
+                    Ok(response) => match answer(response) {
+                        Some(r) => r,
+                        None => {
+                            return Err(note(
+                                unsettled,
+                                StoreError::Protocol {
+                                    peer: MemberId(leader),
+                                    detail: format!("unexpected response to a {what}"),
+                                },
+                            ));
+                        }
+                    },
                     // The leader is unreachable (crashed, partitioned, restarting): route again
-                    // with the same request id; the dedup table makes a copy that did arrive
+                    // with the same request; the dedup table makes a copy that did arrive
                     // harmless.
                     Err(e @ StoreError::Transport(_)) if e.is_retryable() => {
-                        tracing::debug!(%leader, error = %e, id = %txn.id, "forward failed; re-routing");
+                        tracing::debug!(%leader, error = %e, what, "forward failed; re-routing");
                         last = note(unsettled, e);
                         self.await_leader_change(leader, deadline).await;
                         continue;
@@ -457,7 +489,7 @@ impl Node {
                 }
             };
             match outcome {
-                Ok(applied) => return Ok(applied),
+                Ok(done) => return Ok(done),
                 // Refused before proposing (openraft's ForwardToLeader): route again.
                 Err(WireError::NotLeader { leader: hint }) => {
                     last = StoreError::NotLeader {
@@ -605,55 +637,19 @@ impl Node {
         deadline: Instant,
         unsettled: &mut bool,
     ) -> Result<(), StoreError> {
-        let mut last = StoreError::NoLeader;
-        for _ in 0..MAX_ROUTE_ATTEMPTS {
-            if Instant::now() >= deadline {
-                break;
-            }
-            let leader = match self.leader_or_wait(deadline).await {
-                Ok(leader) => leader,
-                Err(e) => return Err(if *unsettled { last } else { e }),
-            };
-            let outcome = if leader == self.id {
-                match tokio::time::timeout_at(deadline, self.membership_local(op.clone())).await {
-                    Ok(r) => r.map_err(to_wire),
-                    Err(_) => return Err(note(unsettled, self.timeout_error())),
-                }
-            } else {
-                match self
-                    .forward(leader, &RpcRequest::Membership(op.clone()), deadline)
-                    .await
-                {
-                    Ok(RpcResponse::Membership(r)) => r,
-                    Ok(_) => {
-                        return Err(note(
-                            unsettled,
-                            StoreError::Protocol {
-                                peer: MemberId(leader),
-                                detail: "unexpected response to a membership request".into(),
-                            },
-                        ));
-                    }
-                    Err(e @ StoreError::Transport(_)) if e.is_retryable() => {
-                        last = note(unsettled, e);
-                        self.await_leader_change(leader, deadline).await;
-                        continue;
-                    }
-                    Err(e) => return Err(note(unsettled, e)),
-                }
-            };
-            match outcome {
-                Ok(()) => return Ok(()),
-                Err(WireError::NotLeader { leader: hint }) => {
-                    last = StoreError::NotLeader {
-                        leader: hint.map(MemberId),
-                    };
-                    self.backoff(hint, leader).await;
-                }
-                Err(e) => return Err(note(unsettled, from_wire(MemberId(leader), e))),
-            }
-        }
-        Err(last)
+        let request = RpcRequest::Membership(op.clone());
+        self.route(
+            "membership request",
+            &request,
+            || async { self.membership_local(op.clone()).await.map_err(to_wire) },
+            |response| match response {
+                RpcResponse::Membership(r) => Some(r),
+                _ => None,
+            },
+            deadline,
+            unsettled,
+        )
+        .await
     }
 
     /// Voters and learners of the effective membership.
