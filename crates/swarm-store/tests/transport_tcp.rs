@@ -504,22 +504,26 @@ async fn passes_the_transport_conformance_suite() {
     .await;
 }
 
-#[tokio::test]
-async fn a_silent_client_is_cut_off_after_the_handshake_timeout() {
-    let ca = new_ca("test ca");
-    let config = TcpConfig {
-        handshake_timeout: Duration::from_millis(200),
-        ..TcpConfig::default()
-    };
-    let server = TcpServer::bind(
+/// A server (echo handler, default limits) that gives each TLS handshake `handshake_timeout`.
+async fn server_with_handshake_timeout(ca: &Ca, handshake_timeout: Duration) -> TcpServer {
+    TcpServer::bind(
         any_port(),
-        server_config(&ca, SERVER),
+        server_config(ca, SERVER),
         common_name_identifier(),
-        config,
+        TcpConfig {
+            handshake_timeout,
+            ..TcpConfig::default()
+        },
         Handler::default(),
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_silent_client_is_cut_off_after_the_handshake_timeout() {
+    let ca = new_ca("test ca");
+    let server = server_with_handshake_timeout(&ca, Duration::from_millis(200)).await;
     // Connects and says nothing: the server must not wait forever.
     let mut silent = TcpStream::connect(server.local_addr()).await.unwrap();
     assert_closed_by_server(&mut silent).await;
@@ -569,19 +573,7 @@ async fn a_silent_server_connection_is_abandoned_after_timeouts() {
 #[tokio::test]
 async fn a_member_gets_in_while_a_flood_of_half_open_connections_is_held() {
     let ca = new_ca("test ca");
-    let config = TcpConfig {
-        handshake_timeout: Duration::from_secs(120),
-        ..TcpConfig::default()
-    };
-    let server = TcpServer::bind(
-        any_port(),
-        server_config(&ca, SERVER),
-        common_name_identifier(),
-        config,
-        Handler::default(),
-    )
-    .await
-    .unwrap();
+    let server = server_with_handshake_timeout(&ca, Duration::from_secs(120)).await;
     let flood_size = MAX_SERVER_CONNECTIONS + 64;
     let mut flood = Vec::with_capacity(flood_size);
     for _ in 0..flood_size {
