@@ -8,6 +8,7 @@
 //! linearizability checker ([`check`]). See the crate README for a tour.
 #![warn(missing_docs)]
 
+mod background;
 mod blob;
 pub mod check;
 mod collection;

@@ -423,6 +423,37 @@ async fn segments_roll_and_are_dropped_after_a_purge() {
 }
 
 #[tokio::test]
+async fn a_snapshot_written_in_many_paced_pieces_round_trips_exactly() {
+    // Several write pieces (256 KiB each) plus a ragged end, so the piece boundaries fall
+    // inside the data.
+    let data: Vec<u8> = (0..(3 << 20) + 17)
+        .map(|i: u32| (i * 31 % 251) as u8)
+        .collect();
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = DiskSnapshotStore::open(dir.path()).expect("open");
+    store
+        .save(StoredSnapshot {
+            meta: "large meta".into(),
+            data: data.clone().into(),
+        })
+        .await
+        .expect("save");
+    let back = DiskSnapshotStore::open(dir.path())
+        .expect("reopen")
+        .load()
+        .await
+        .expect("load")
+        .expect("a snapshot");
+    assert_eq!(&back.meta[..], b"large meta");
+    assert!(back.data == data, "the data came back different");
+    flip(&store.path(), 2 << 20);
+    assert!(matches!(
+        store.load().await,
+        Err(StorageError::Corrupt { .. })
+    ));
+}
+
+#[tokio::test]
 async fn a_damaged_snapshot_is_corrupt() {
     let dir = tempfile::tempdir().expect("tmp");
     let store = DiskSnapshotStore::open(dir.path()).expect("open");

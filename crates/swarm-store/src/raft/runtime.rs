@@ -104,6 +104,20 @@ impl StoreRuntime {
             .map_err(io::Error::other)
     }
 
+    /// Runs CPU-heavy background work (encoding a snapshot) on a thread of its own at a lower
+    /// priority ([`crate::background::run_low_priority`]), so the threads serving clients keep
+    /// the processor when both want it; inline under a seed, like [`Self::run_blocking`].
+    pub(crate) async fn run_background<F, T>(name: &str, f: F) -> Result<T, io::Error>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        if RAFT_SEED.try_with(|_| ()).is_ok() {
+            return Self::run_blocking(f).await;
+        }
+        crate::background::run_low_priority(name, f).await
+    }
+
     /// 64 random bits: from the task's seed in a seeded scope, from OS entropy otherwise.
     pub(crate) fn random_u64() -> u64 {
         rand::Rng::next_u64(&mut Self::thread_rng())

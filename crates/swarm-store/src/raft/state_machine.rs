@@ -196,9 +196,11 @@ impl RaftSnapshotBuilder<C> for SnapshotBuilder {
                 .clone();
             (table.snapshot_view(), applied)
         };
-        // Encode off the lock and off the async workers: applies go on meanwhile (inline in a
-        // seeded simulation, where a pool thread's timing would make the run unrepeatable).
-        let data = super::runtime::StoreRuntime::run_blocking(move || view.encode())
+        // Encode off the lock and off the async workers, at a lower priority: applies go on
+        // meanwhile (inline in a seeded simulation, where a thread's timing would make the run
+        // unrepeatable).
+        let started = std::time::Instant::now();
+        let data = super::runtime::StoreRuntime::run_background("snapshot", move || view.encode())
             .await
             .map_err(|e| invalid("snapshot encoder panicked", e))?
             .map_err(|e| invalid("cannot encode snapshot", e))?;
@@ -210,7 +212,14 @@ impl RaftSnapshotBuilder<C> for SnapshotBuilder {
         // Not saved when an install or a faster build already saved this point or a later one:
         // the saved snapshot never goes backwards (openraft ignores a built snapshot older than
         // the one it holds).
+        let encoded = started.elapsed();
         self.snapshots.save(&meta, data.clone()).await?;
+        tracing::debug!(
+            bytes = data.len(),
+            encode_ms = encoded.as_millis() as u64,
+            save_ms = (started.elapsed() - encoded).as_millis() as u64,
+            "snapshot built"
+        );
         Ok(Snapshot {
             meta,
             snapshot: data,

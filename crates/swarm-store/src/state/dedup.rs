@@ -37,6 +37,7 @@
 use super::command::{RequestId, TxnOrigin, TxnReply};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The most origins (store instances) with a session. When a new origin applies its first
 /// transaction and the table is full, the origin whose last transaction applied at the lowest
@@ -166,7 +167,9 @@ struct RetiredOrigin {
 /// state machine's snapshot.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct DedupTable {
-    origins: BTreeMap<TxnOrigin, OriginSession>,
+    /// Sessions are shared copy-on-write: a snapshot's clone of the table copies one pointer
+    /// per origin (under the state machine's lock), and a write afterwards copies one session.
+    origins: BTreeMap<TxnOrigin, Arc<OriginSession>>,
     retired: BTreeMap<TxnOrigin, RetiredOrigin>,
     /// The sum of the kept replies' charged bytes.
     reply_bytes: u64,
@@ -204,14 +207,14 @@ impl DedupTable {
             self.make_room_for_origin(index);
             self.origins.insert(
                 id.origin,
-                OriginSession {
+                Arc::new(OriginSession {
                     floor,
                     ..OriginSession::default()
-                },
+                }),
             );
         }
         let charged_bytes = charge(&reply);
-        let Some(session) = self.origins.get_mut(&id.origin) else {
+        let Some(session) = self.origins.get_mut(&id.origin).map(Arc::make_mut) else {
             return;
         };
         session.last_index = session.last_index.max(index);
@@ -288,7 +291,7 @@ impl DedupTable {
                 .iter_mut()
                 .filter(|(_, s)| !s.replies.is_empty())
                 .min_by_key(|(origin, s)| (s.last_index, **origin))
-                .and_then(|(_, s)| s.evict_oldest_reply());
+                .and_then(|(_, s)| Arc::make_mut(s).evict_oldest_reply());
             match victim {
                 Some(kept) => {
                     self.reply_bytes = self.reply_bytes.saturating_sub(kept.charged_bytes);
@@ -400,11 +403,11 @@ impl DedupTable {
             table.make_room_for_origin(index);
             table.origins.insert(
                 origin,
-                OriginSession {
+                Arc::new(OriginSession {
                     last_index: index,
                     floor: session.evicted_through,
                     ..OriginSession::default()
-                },
+                }),
             );
             for (seq, reply) in session.replies {
                 if seq <= session.evicted_through {
@@ -629,7 +632,7 @@ mod tests {
         let mut t = DedupTable::default();
         t.record(id(1, 1), 1, reply(1));
         let mut over = t.clone();
-        let session = over.origins.get_mut(&id(1, 1).origin).expect("session");
+        let session = Arc::make_mut(over.origins.get_mut(&id(1, 1).origin).expect("session"));
         for seq in 2..=MAX_DEDUP_SEQS_PER_ORIGIN as u64 + 1 {
             session.by_index.insert((seq, seq));
             session.replies.insert(
@@ -648,11 +651,7 @@ mod tests {
         let e = lying.validate().expect_err("bytes do not add up");
         assert!(e.contains("bytes"), "{e}");
         let mut below = t;
-        below
-            .origins
-            .get_mut(&id(1, 1).origin)
-            .expect("session")
-            .floor = 5;
+        Arc::make_mut(below.origins.get_mut(&id(1, 1).origin).expect("session")).floor = 5;
         let e = below.validate().expect_err("range below the floor");
         assert!(e.contains("floor"), "{e}");
     }

@@ -3,6 +3,7 @@
 use super::command::{OpKind, TxnAnswer, TxnApplied, TxnRejected, TxnRequest};
 use super::dedup::{DedupCheck, DedupTable, LegacyDedupTable};
 use super::history::{Change, History};
+use super::paged_map::PagedMap;
 use super::snapshot_format::{
     MAX_SNAPSHOT_BYTES, SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC, SnapshotDecodeError,
     SnapshotEncodeError, SnapshotFormat,
@@ -10,7 +11,6 @@ use super::snapshot_format::{
 use crate::blob::Blob;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 /// One stored document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,15 +26,16 @@ pub(crate) struct Doc {
 }
 
 /// The documents of one collection, by key.
-type Docs = BTreeMap<String, Doc>;
+type Docs = PagedMap<Doc>;
 
 /// The state machine's data.
 ///
-/// Collections are shared copy-on-write, so a snapshot takes a consistent view in O(collections)
-/// under the lock and encodes it outside; the first write to a collection afterwards copies it.
+/// Collections are kept in shared copy-on-write pages ([`PagedMap`]), so a snapshot takes a
+/// consistent view in O(pages) under the lock and encodes it outside; a write afterwards copies
+/// at most one page.
 #[derive(Debug)]
 pub(crate) struct DocTable {
-    collections: BTreeMap<String, Arc<Docs>>,
+    collections: BTreeMap<String, Docs>,
     revision: u64,
     history: History,
     /// The replies of recently applied request ids.
@@ -81,15 +82,15 @@ fn decode_exact<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
 /// without holding the table's lock.
 pub(crate) struct SnapshotView {
     revision: u64,
-    collections: BTreeMap<String, Arc<Docs>>,
+    collections: BTreeMap<String, Docs>,
     dedup: DedupTable,
 }
 
-struct CollectionsRef<'a>(&'a BTreeMap<String, Arc<Docs>>);
+struct CollectionsRef<'a>(&'a BTreeMap<String, Docs>);
 
 impl Serialize for CollectionsRef<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(name, docs)| (name, &**docs)))
+        serializer.collect_map(self.0.iter())
     }
 }
 
@@ -168,11 +169,8 @@ impl DocTable {
             .get(collection)
             .into_iter()
             .flat_map(move |docs| {
-                docs.range::<str, _>((
-                    std::ops::Bound::Included(prefix),
-                    std::ops::Bound::Unbounded,
-                ))
-                .take_while(move |(k, _)| k.starts_with(prefix))
+                docs.range_from(prefix)
+                    .take_while(move |(k, _)| k.starts_with(prefix))
             })
     }
 
@@ -238,8 +236,7 @@ impl DocTable {
         for op in &txn.ops {
             match &op.kind {
                 OpKind::Put(value) => {
-                    let docs =
-                        Arc::make_mut(self.collections.entry(op.collection.clone()).or_default());
+                    let docs = self.collections.entry(op.collection.clone()).or_default();
                     let (version, create_revision) = match docs.get(&op.key) {
                         Some(d) => (d.version + 1, d.create_revision),
                         None => (1, revision),
@@ -265,11 +262,7 @@ impl DocTable {
                 OpKind::Delete => {
                     let removed = match self.collections.get_mut(&op.collection) {
                         Some(docs) => {
-                            let removed = if docs.contains_key(&op.key) {
-                                Arc::make_mut(docs).remove(&op.key)
-                            } else {
-                                None
-                            };
+                            let removed = docs.remove(&op.key);
                             if docs.is_empty() {
                                 self.collections.remove(&op.collection);
                             }
@@ -317,10 +310,7 @@ impl DocTable {
         dedup.validate().map_err(SnapshotDecodeError::DedupTable)?;
         tracing::debug!(?format, revision, "snapshot image decoded");
         Ok(DocTable {
-            collections: collections
-                .into_iter()
-                .map(|(name, docs)| (name, Arc::new(docs)))
-                .collect(),
+            collections,
             revision,
             history: History::new(history_changes, revision),
             dedup,

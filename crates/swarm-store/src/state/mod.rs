@@ -5,5 +5,6 @@ pub(crate) mod command;
 pub(crate) mod dedup;
 pub(crate) mod doc_table;
 pub(crate) mod history;
+pub(crate) mod paged_map;
 pub(crate) mod shared;
 pub(crate) mod snapshot_format;

@@ -66,9 +66,19 @@ pub(crate) fn create_dir_durably(dir: &Path) -> Result<(), StorageError> {
     sync_dir(parent)
 }
 
-/// Replaces `dir/name` with `bytes` atomically and durably: write `name.tmp`, fsync it, rename
-/// it over `name`, fsync the directory. A crash leaves either the old file or the new one.
-pub(crate) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+/// A file larger than this is written in pieces of this size, each made durable before the
+/// next, so the disk never holds more than one piece of it queued ahead of the log's own syncs
+/// (a log `fdatasync` waits for every write queued before it).
+pub(crate) const PACED_WRITE_CHUNK_BYTES: usize = 256 << 10;
+/// The pause after each piece of a large file, leaving the disk to the log's syncs for a while:
+/// a large file is written at most at ~`PACED_WRITE_CHUNK_BYTES` per pause plus write time.
+pub(crate) const PACED_WRITE_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Replaces `dir/name` with the concatenation of `pieces` atomically and durably: write
+/// `name.tmp`, fsync it, rename it over `name`, fsync the directory. A crash leaves either the
+/// old file or the new one. Files over [`PACED_WRITE_CHUNK_BYTES`] are written in paced,
+/// synced chunks.
+pub(crate) fn replace_file(dir: &Path, name: &str, pieces: &[&[u8]]) -> Result<(), StorageError> {
     let tmp = dir.join(format!("{name}.tmp"));
     let target = dir.join(name);
     let mut file = OpenOptions::new()
@@ -77,7 +87,26 @@ pub(crate) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), S
         .truncate(true)
         .open(&tmp)
         .map_err(|e| io_error(&tmp, e))?;
-    file.write_all(bytes).map_err(|e| io_error(&tmp, e))?;
+    let total: usize = pieces.iter().map(|p| p.len()).sum();
+    if total <= PACED_WRITE_CHUNK_BYTES {
+        for piece in pieces {
+            file.write_all(piece).map_err(|e| io_error(&tmp, e))?;
+        }
+    } else {
+        let mut pending = 0;
+        for chunk in pieces
+            .iter()
+            .flat_map(|p| p.chunks(PACED_WRITE_CHUNK_BYTES))
+        {
+            file.write_all(chunk).map_err(|e| io_error(&tmp, e))?;
+            pending += chunk.len();
+            if pending >= PACED_WRITE_CHUNK_BYTES {
+                pending = 0;
+                file.sync_data().map_err(|e| io_error(&tmp, e))?;
+                std::thread::sleep(PACED_WRITE_PAUSE);
+            }
+        }
+    }
     file.sync_all().map_err(|e| io_error(&tmp, e))?;
     drop(file);
     std::fs::rename(&tmp, &target).map_err(|e| io_error(&target, e))?;

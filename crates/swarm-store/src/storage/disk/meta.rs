@@ -127,7 +127,7 @@ impl Meta {
 
     /// Durably replaces the meta file of `dir`.
     pub(crate) fn store(&self, dir: &Path) -> Result<(), StorageError> {
-        replace_file(dir, META_FILE, &self.encode())
+        replace_file(dir, META_FILE, &[&self.encode()])
     }
 }
 

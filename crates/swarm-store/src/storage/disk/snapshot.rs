@@ -1,7 +1,7 @@
 //! The snapshot file.
 
 use super::files::{corrupt, io_error, remove_leftover_tmp, replace_file};
-use crate::storage::cipher::{Cipher, NoCipher};
+use crate::storage::cipher::Cipher;
 use crate::storage::error::StorageError;
 use crate::storage::record::StoredSnapshot;
 use crate::storage::snapshot_store::SnapshotStore;
@@ -46,7 +46,8 @@ pub const MAX_SNAPSHOT_FILE_BYTES: u64 = 16 << 30;
 #[derive(Clone)]
 pub struct DiskSnapshotStore {
     dir: PathBuf,
-    cipher: Arc<dyn Cipher>,
+    /// `None`: stored as is (the plain bytes are written without being copied).
+    cipher: Option<Arc<dyn Cipher>>,
     /// Serializes saves so two never race on the temporary file.
     write_lock: Arc<Mutex<()>>,
 }
@@ -69,14 +70,14 @@ impl DiskSnapshotStore {
         remove_leftover_tmp(&dir, SNAPSHOT_FILE)?;
         Ok(DiskSnapshotStore {
             dir,
-            cipher: Arc::new(NoCipher),
+            cipher: None,
             write_lock: Arc::new(Mutex::new(())),
         })
     }
 
     /// Seals every snapshot with `cipher` (the same cipher must open the directory later).
     pub fn with_cipher(mut self, cipher: Arc<dyn Cipher>) -> Self {
-        self.cipher = cipher;
+        self.cipher = Some(cipher);
         self
     }
 
@@ -86,30 +87,47 @@ impl DiskSnapshotStore {
     }
 
     fn save_blocking(&self, snapshot: &StoredSnapshot) -> Result<(), StorageError> {
-        let mut plain = Vec::with_capacity(8 + snapshot.meta.len() + snapshot.data.len());
-        plain.extend_from_slice(&(snapshot.meta.len() as u64).to_le_bytes());
-        plain.extend_from_slice(&snapshot.meta);
-        plain.extend_from_slice(&snapshot.data);
-        let sealed = self
-            .cipher
-            .seal(&plain, SNAPSHOT_ASSOCIATED_DATA)
-            .map_err(|e| StorageError::Cipher(format!("sealing the snapshot: {e}")))?;
-        if sealed.len() as u64 > MAX_SNAPSHOT_FILE_BYTES {
+        let meta_len = (snapshot.meta.len() as u64).to_le_bytes();
+        // Sealed: one copy of the plain bytes for the cipher. Unsealed: the pieces are written
+        // as they are (a snapshot may be hundreds of megabytes).
+        let sealed = match &self.cipher {
+            Some(cipher) => {
+                let mut plain = Vec::with_capacity(8 + snapshot.meta.len() + snapshot.data.len());
+                plain.extend_from_slice(&meta_len);
+                plain.extend_from_slice(&snapshot.meta);
+                plain.extend_from_slice(&snapshot.data);
+                Some(
+                    cipher
+                        .seal(&plain, SNAPSHOT_ASSOCIATED_DATA)
+                        .map_err(|e| StorageError::Cipher(format!("sealing the snapshot: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        let body: Vec<&[u8]> = match &sealed {
+            Some(sealed) => vec![sealed],
+            None => vec![&meta_len, &snapshot.meta, &snapshot.data],
+        };
+        let sealed_len: u64 = body.iter().map(|p| p.len() as u64).sum();
+        if sealed_len > MAX_SNAPSHOT_FILE_BYTES {
             return Err(StorageError::Contract(format!(
-                "snapshot of {} bytes sealed exceeds the limit {MAX_SNAPSHOT_FILE_BYTES}",
-                sealed.len()
+                "snapshot of {sealed_len} bytes sealed exceeds the limit {MAX_SNAPSHOT_FILE_BYTES}"
             )));
         }
-        let mut file = Vec::with_capacity(SNAPSHOT_HEADER_BYTES + sealed.len());
-        file.extend_from_slice(&SNAPSHOT_MAGIC);
-        file.extend_from_slice(&(sealed.len() as u64).to_le_bytes());
-        file.extend_from_slice(&crc32c::crc32c(&sealed).to_le_bytes());
-        file.extend_from_slice(&sealed);
+        let crc = body
+            .iter()
+            .fold(0, |crc, piece| crc32c::crc32c_append(crc, piece));
+        let mut header = Vec::with_capacity(SNAPSHOT_HEADER_BYTES);
+        header.extend_from_slice(&SNAPSHOT_MAGIC);
+        header.extend_from_slice(&sealed_len.to_le_bytes());
+        header.extend_from_slice(&crc.to_le_bytes());
+        let mut pieces = vec![header.as_slice()];
+        pieces.extend(body);
         let _guard = self
             .write_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        replace_file(&self.dir, SNAPSHOT_FILE, &file)
+        replace_file(&self.dir, SNAPSHOT_FILE, &pieces)
     }
 
     fn load_blocking(&self) -> Result<Option<StoredSnapshot>, StorageError> {
@@ -140,10 +158,14 @@ impl DiskSnapshotStore {
         if crc32c::crc32c(sealed) != u32::from_le_bytes(crc) {
             return Err(corrupt(&path, "snapshot checksum mismatch"));
         }
-        let plain = self
-            .cipher
-            .open(sealed, SNAPSHOT_ASSOCIATED_DATA)
-            .map_err(|e| StorageError::Cipher(format!("opening the snapshot: {e}")))?;
+        let plain = match &self.cipher {
+            Some(cipher) => Bytes::from(
+                cipher
+                    .open(sealed, SNAPSHOT_ASSOCIATED_DATA)
+                    .map_err(|e| StorageError::Cipher(format!("opening the snapshot: {e}")))?,
+            ),
+            None => Bytes::from(bytes).slice(SNAPSHOT_HEADER_BYTES..),
+        };
         if plain.len() < 8 {
             return Err(corrupt(&path, "snapshot too short for its meta length"));
         }
@@ -152,7 +174,6 @@ impl DiskSnapshotStore {
             .ok()
             .filter(|m| *m <= plain.len() - 8)
             .ok_or_else(|| corrupt(&path, "snapshot meta length exceeds the snapshot"))?;
-        let plain = Bytes::from(plain);
         Ok(Some(StoredSnapshot {
             meta: plain.slice(8..8 + meta_len),
             data: plain.slice(8 + meta_len..),
@@ -162,8 +183,12 @@ impl DiskSnapshotStore {
 
 impl SnapshotStore for DiskSnapshotStore {
     async fn save(&self, snapshot: StoredSnapshot) -> Result<(), StorageError> {
+        // Writing a large file is long, paced work: on a thread of its own at a lower
+        // priority, so the log's writer and the async workers keep the processor.
         let store = self.clone();
-        super::files::run_blocking("snapshot save", move || store.save_blocking(&snapshot)).await
+        crate::background::run_low_priority("snapshot-save", move || store.save_blocking(&snapshot))
+            .await
+            .map_err(|e| StorageError::Closed(format!("snapshot save task failed: {e}")))?
     }
 
     async fn load(&self) -> Result<Option<StoredSnapshot>, StorageError> {
