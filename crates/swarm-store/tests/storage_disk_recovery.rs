@@ -337,7 +337,18 @@ async fn damaged_meta_is_corrupt() {
     );
     drop(log);
     assert!(!dir.path().join("meta.tmp").exists());
-    flip(&dir.path().join("meta"), 20);
+    // The meta file keeps two copies: one damaged copy loses nothing.
+    let meta = dir.path().join("meta");
+    let slot_bytes = std::fs::metadata(&meta).expect("meta").len() / 2;
+    flip(&meta, 20);
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("one copy left");
+    assert_eq!(
+        log.read_vote().await.expect("vote").as_deref(),
+        Some(&b"my vote"[..])
+    );
+    drop(log);
+    // Reopening rewrote nothing; damage to the other copy too is corruption.
+    flip(&meta, slot_bytes + 20);
     expect_corrupt(
         DiskLogStorage::open(dir.path(), DiskLogOptions::default()),
         "damaged meta",

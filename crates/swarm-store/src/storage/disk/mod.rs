@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! LOCK                     flock held while a DiskLogStorage has the directory open
-//! meta                     vote, purge point, committed position; replaced atomically
+//! meta                     vote, purge point, committed position; two slots updated in turn
 //! 0000000000000000.wal     segments, numbered without gaps; only the last one is written
 //! 0000000000000001.wal
 //! ```
@@ -26,9 +26,11 @@
 //!   resolves their tickets, in order. An error fails every waiting ticket and closes the log.
 //! - [`truncate`](LogStorage::truncate) writes a truncation record through the same queue and
 //!   returns after its group is synced; on replay the record removes what precedes it.
-//! - [`purge`](LogStorage::purge) and [`save_vote`](LogStorage::save_vote) replace the meta
-//!   file (write `meta.tmp`, fsync, rename, fsync the directory), then the writer deletes the
-//!   oldest segments that hold nothing above the purge point.
+//! - [`purge`](LogStorage::purge) and [`save_vote`](LogStorage::save_vote) update the meta
+//!   file: its two slots are overwritten in turn, each followed by `fdatasync` (no rename, no
+//!   directory sync: no journal commit on the writer's path), so one slot is always whole.
+//!   Then the writer deletes the oldest segments that hold nothing above the purge point,
+//!   without syncing the directory: recovery deletes them again if a crash undid that.
 //! - [`save_committed`](LogStorage::save_committed) only updates memory; the value rides in
 //!   the next group or meta file written (rule 7 allows losing it).
 //! - Segments are **preallocated**: a segment file is created with its header and zeros up to
@@ -82,6 +84,7 @@ mod meta;
 mod recovery;
 mod snapshot;
 mod spare;
+mod trash;
 mod writer;
 
 pub use snapshot::{DiskSnapshotStore, MAX_SNAPSHOT_FILE_BYTES};
@@ -283,6 +286,7 @@ impl DiskLogStorage {
             shared: shared.clone(),
             segment_bytes: options.segment_bytes,
             state: recovered.writer,
+            meta_file: recovered.meta_file,
             spare: None,
             failed: None,
             _lock: lock,

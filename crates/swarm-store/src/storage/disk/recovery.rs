@@ -43,7 +43,7 @@ use super::files::{
 };
 use super::frame::{FRAME_MAGIC, FrameError, FrameKind, decode_frame};
 use super::index::{Location, LogIndex, Slot};
-use super::meta::{META_FILE, Meta};
+use super::meta::{META_FILE, MetaFile};
 use super::spare::next_segment_bytes;
 use super::writer::{WriterState, dead_segments};
 use crate::storage::error::StorageError;
@@ -57,6 +57,8 @@ use std::sync::Arc;
 pub(crate) struct Recovered {
     pub(crate) index: LogIndex,
     pub(crate) writer: WriterState,
+    /// The meta file, open for the writer's updates.
+    pub(crate) meta_file: MetaFile,
     /// Bytes cut from the tail of the last segment (0 when it was clean).
     pub(crate) cut_bytes: u64,
 }
@@ -316,7 +318,8 @@ pub(crate) fn recover(
 ) -> Result<Recovered, StorageError> {
     remove_leftover_tmp(dir, META_FILE)?;
     remove_spares(dir)?;
-    let meta = Meta::load(dir)?;
+    super::trash::remove_leftovers(dir)?;
+    let (meta_file, meta) = MetaFile::open(dir)?;
     let mut seqs = list_segments(dir)?;
     if meta.last_purged.is_none()
         && let Some(&first) = seqs.first()
@@ -485,6 +488,7 @@ pub(crate) fn recover(
             segments,
             written_committed: committed,
         },
+        meta_file,
         cut_bytes,
     })
 }

@@ -1,6 +1,7 @@
 //! The snapshot file.
 
 use super::files::{corrupt, io_error, remove_leftover_tmp, replace_file};
+use super::trash::{remove_gradually, trash_path};
 use crate::storage::cipher::Cipher;
 use crate::storage::error::StorageError;
 use crate::storage::record::StoredSnapshot;
@@ -48,7 +49,8 @@ pub struct DiskSnapshotStore {
     dir: PathBuf,
     /// `None`: stored as is (the plain bytes are written without being copied).
     cipher: Option<Arc<dyn Cipher>>,
-    /// Serializes saves so two never race on the temporary file.
+    /// Serializes saves (so two never race on the temporary file) and loads (so a load never
+    /// reads an old file being freed).
     write_lock: Arc<Mutex<()>>,
 }
 
@@ -68,6 +70,7 @@ impl DiskSnapshotStore {
         let dir = dir.as_ref().to_path_buf();
         super::files::create_dir_durably(&dir)?;
         remove_leftover_tmp(&dir, SNAPSHOT_FILE)?;
+        super::trash::remove_leftovers(&dir)?;
         Ok(DiskSnapshotStore {
             dir,
             cipher: None,
@@ -123,16 +126,43 @@ impl DiskSnapshotStore {
         header.extend_from_slice(&crc.to_le_bytes());
         let mut pieces = vec![header.as_slice()];
         pieces.extend(body);
-        let _guard = self
-            .write_lock
+        let _guard = self.lock();
+        // The old snapshot keeps a second name until the new one replaced it, so it is freed
+        // gradually afterwards rather than all at once by the rename (see `trash`).
+        let old = self.path();
+        let trash = trash_path(&self.dir, SNAPSHOT_FILE);
+        let kept = match std::fs::hard_link(&old, &trash) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(io_error(&trash, e)),
+        };
+        let replaced = replace_file(&self.dir, SNAPSHOT_FILE, &pieces);
+        if kept {
+            if replaced.is_ok() {
+                // The trash name is now the old file's only one: shrinking it is safe.
+                remove_gradually(None, trash);
+            } else if let Err(e) = std::fs::remove_file(&trash) {
+                // Still a second name of the current snapshot: only unlinked, never shrunk.
+                tracing::warn!(path = %trash.display(), error = %e, "cannot remove a link");
+            }
+        }
+        replaced
+    }
+
+    /// Serializes saves and loads: a load never reads an old file being freed.
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.write_lock
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        replace_file(&self.dir, SNAPSHOT_FILE, &pieces)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn load_blocking(&self) -> Result<Option<StoredSnapshot>, StorageError> {
         let path = self.path();
-        let bytes = match std::fs::read(&path) {
+        let read = {
+            let _guard = self.lock();
+            std::fs::read(&path)
+        };
+        let bytes = match read {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error(&path, e)),

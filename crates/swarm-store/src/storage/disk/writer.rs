@@ -4,8 +4,9 @@
 use super::files::{io_error, segment_path, sync_dir};
 use super::frame::{FrameKind, GROUP_START_FRAME_BYTES, encode_frame};
 use super::index::{Location, LogIndex};
-use super::meta::Meta;
+use super::meta::{Meta, MetaFile};
 use super::spare::{SpareJob, next_segment_bytes};
+use super::trash::{remove_gradually, trash_path};
 use crate::storage::error::StorageError;
 use crate::storage::log_storage::AppendCompleter;
 use crate::storage::record::LogPosition;
@@ -134,6 +135,8 @@ pub(crate) struct Writer {
     pub(crate) shared: Arc<Shared>,
     pub(crate) segment_bytes: u64,
     pub(crate) state: WriterState,
+    /// The meta file (vote, purge point, committed position).
+    pub(crate) meta_file: MetaFile,
     /// The next segment, being zero-filled ahead of time.
     pub(crate) spare: Option<SpareJob>,
     pub(crate) failed: Option<String>,
@@ -409,15 +412,17 @@ impl Writer {
     }
 
     fn write_meta(&mut self, meta: &Meta, purge_upto: Option<u64>) -> Result<(), StorageError> {
-        meta.store(&self.dir)?;
+        self.meta_file.store(meta)?;
         if let Some(upto) = purge_upto {
             let dead = dead_segments(&self.state.segments, self.state.segment, upto);
             if !dead.is_empty() {
                 for seq in &dead {
-                    self.shared.lock().files.remove(seq);
+                    let held = self.shared.lock().files.remove(seq);
                     let path = segment_path(&self.dir, *seq);
-                    match std::fs::remove_file(&path) {
-                        Ok(()) => {}
+                    // Out of the log's names at once, freed gradually (see `trash`).
+                    let trash = trash_path(&self.dir, &format!("{seq:016x}.wal"));
+                    match std::fs::rename(&path, &trash) {
+                        Ok(()) => remove_gradually(held, trash),
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                         Err(e) => return Err(io_error(&path, e)),
                     }
@@ -427,7 +432,10 @@ impl Writer {
                         .segments_removed
                         .fetch_add(1, Ordering::Relaxed);
                 }
-                sync_dir(&self.dir)?;
+                // No directory sync: the purge point is durable in the meta file already, and
+                // a removal lost to a crash is redone by recovery (the segments are dead by the
+                // meta's purge point). A sync here would wait for a journal commit, holding up
+                // the appends queued behind this command.
             }
         }
         Ok(())
