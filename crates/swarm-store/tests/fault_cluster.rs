@@ -33,7 +33,7 @@
 //!   virtual instant; its replays repeat the faults and client choices, not the exact history.
 //!
 //! The store's applied-index channel uses the same registration-order watch, the snapshot
-//! builder encodes inline when the Raft seed is set (`StoreRuntime::run_blocking`), and a
+//! builder encodes inline when the Raft seed is set (`StoreRuntime::run_background`), and a
 //! seeded member derives its request-id origin from its seed, so message bytes repeat too.
 //!
 //! Two deliberately broken variants prove the check has teeth: clients reading stale local

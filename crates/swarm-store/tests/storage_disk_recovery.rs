@@ -347,7 +347,16 @@ async fn damaged_meta_is_corrupt() {
         Some(&b"my vote"[..])
     );
     drop(log);
-    // Reopening rewrote nothing; damage to the other copy too is corruption.
+    // Opening repaired the damaged copy from the whole one: the other copy may fail next.
+    flip(&meta, slot_bytes + 20);
+    let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("repaired");
+    assert_eq!(
+        log.read_vote().await.expect("vote").as_deref(),
+        Some(&b"my vote"[..])
+    );
+    drop(log);
+    // Both copies damaged at once is corruption.
+    flip(&meta, 20);
     flip(&meta, slot_bytes + 20);
     expect_corrupt(
         DiskLogStorage::open(dir.path(), DiskLogOptions::default()),

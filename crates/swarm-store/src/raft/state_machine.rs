@@ -202,7 +202,7 @@ impl RaftSnapshotBuilder<C> for SnapshotBuilder {
         let started = std::time::Instant::now();
         let data = super::runtime::StoreRuntime::run_background("snapshot", move || view.encode())
             .await
-            .map_err(|e| invalid("snapshot encoder panicked", e))?
+            .map_err(|e| invalid("snapshot encoder failed", e))?
             .map_err(|e| invalid("cannot encode snapshot", e))?;
         let data = Bytes::from(data);
         let meta = SnapshotMeta {

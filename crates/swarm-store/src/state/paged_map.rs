@@ -19,14 +19,18 @@ use std::sync::Arc;
 /// The most entries one page holds; a page that grows past it splits in two halves. A write
 /// after a clone copies at most this many entries (one page).
 pub(crate) const MAX_PAGE_ENTRIES: usize = 512;
+/// A page that shrinks below this many entries is merged with a neighbour when the two fit in
+/// one page, so deletions never leave the index with a page per entry.
+pub(crate) const MIN_PAGE_ENTRIES: usize = MAX_PAGE_ENTRIES / 4;
 
 /// An ordered map from `String` to `V` split into copy-on-write pages.
 ///
 /// Invariants: each page is keyed by a lower bound of its keys, and every key of a page is
 /// below the next page's bound; the first page's bound is the empty string (so every key has a
-/// page); no page but the first is empty; no page holds more than [`MAX_PAGE_ENTRIES`];
-/// `len` is the sum of the pages' lengths.
-#[derive(Clone, PartialEq, Eq)]
+/// page); no page but the first is empty; no page holds more than [`MAX_PAGE_ENTRIES`]; after
+/// a removal, the page it left below [`MIN_PAGE_ENTRIES`] was merged if a neighbour had room;
+/// `len` is the sum of the pages' lengths. Equality compares contents, not the page layout.
+#[derive(Clone)]
 pub(crate) struct PagedMap<V> {
     pages: BTreeMap<String, Arc<BTreeMap<String, V>>>,
     len: usize,
@@ -40,6 +44,14 @@ impl<V> Default for PagedMap<V> {
         }
     }
 }
+
+impl<V: PartialEq> PartialEq for PagedMap<V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<V: Eq> Eq for PagedMap<V> {}
 
 impl<V: fmt::Debug> fmt::Debug for PagedMap<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -133,12 +145,44 @@ impl<V: Clone> PagedMap<V> {
         let page = Arc::make_mut(self.pages.get_mut(&bound)?);
         let old = page.remove(key)?;
         self.len -= 1;
+        let left = page.len();
         if self.len == 0 {
             self.pages.clear();
-        } else if page.is_empty() && !bound.is_empty() {
-            self.pages.remove(&bound);
+        } else if left < MIN_PAGE_ENTRIES {
+            self.merge_small(&bound, left);
         }
         Some(old)
+    }
+
+    /// Merges the page bounded by `bound` (holding `left` entries) with its predecessor, or
+    /// else with its successor, when the two fit in one page. So no two neighbouring pages are
+    /// both below [`MIN_PAGE_ENTRIES`] (the second to shrink merges), and the index holds at
+    /// most about two pages per [`MIN_PAGE_ENTRIES`] entries.
+    fn merge_small(&mut self, bound: &str, left: usize) {
+        let fits = |page: &Arc<BTreeMap<String, V>>| page.len() + left <= MAX_PAGE_ENTRIES;
+        let before = self
+            .pages
+            .range::<str, _>((Bound::Unbounded, Bound::Excluded(bound)))
+            .next_back()
+            .filter(|(_, page)| fits(page))
+            .map(|(prev, _)| (prev.clone(), bound.to_owned()));
+        let pair = before.or_else(|| {
+            self.pages
+                .range::<str, _>((Bound::Excluded(bound), Bound::Unbounded))
+                .next()
+                .filter(|(_, page)| fits(page))
+                .map(|(next, _)| (bound.to_owned(), next.clone()))
+        });
+        let Some((low, high)) = pair else {
+            return;
+        };
+        let Some(upper) = self.pages.remove(&high) else {
+            return;
+        };
+        let upper = Arc::try_unwrap(upper).unwrap_or_else(|shared| (*shared).clone());
+        if let Some(lower) = self.pages.get_mut(&low) {
+            Arc::make_mut(lower).extend(upper);
+        }
     }
 }
 
@@ -233,6 +277,12 @@ mod tests {
         }
         check_invariants(&map);
         assert!(map.pages.len() > 2, "the test must exercise splits");
+        assert!(
+            map.pages.len() <= 2 * map.len() / MIN_PAGE_ENTRIES + 2,
+            "{} pages for {} entries: small pages were not merged",
+            map.pages.len(),
+            map.len()
+        );
         assert_eq!(map.len(), model.len());
         assert!(map.iter().eq(model.iter()));
         for prefix in ["", "k0", "k01", "k029", "k3", "zz", "a"] {
@@ -295,6 +345,26 @@ mod tests {
         let back: PagedMap<u64> = postcard::from_bytes(&bytes).expect("decodes");
         check_invariants(&back);
         assert!(back.iter().eq(model.iter()));
+    }
+
+    #[test]
+    fn thinning_out_a_large_map_merges_its_pages() {
+        let mut map = PagedMap::default();
+        for n in 0..20_000u64 {
+            map.insert(format!("k{n:05}"), n);
+        }
+        let before = map.pages.len();
+        for n in (0..20_000u64).filter(|n| n % 50 != 0) {
+            map.remove(&format!("k{n:05}"));
+        }
+        check_invariants(&map);
+        assert_eq!(map.len(), 400);
+        assert!(
+            map.pages.len() <= 2 * 400 / MIN_PAGE_ENTRIES + 2,
+            "{} pages of {before}",
+            map.pages.len()
+        );
+        assert!(map.iter().map(|(_, v)| *v).eq((0..20_000).step_by(50)));
     }
 
     #[test]

@@ -79,8 +79,13 @@ pub(crate) const PACED_WRITE_PAUSE: std::time::Duration = std::time::Duration::f
 /// old file or the new one. Files over [`PACED_WRITE_CHUNK_BYTES`] are written in paced,
 /// synced chunks.
 pub(crate) fn replace_file(dir: &Path, name: &str, pieces: &[&[u8]]) -> Result<(), StorageError> {
+    write_tmp(dir, name, pieces)?;
+    commit_tmp(dir, name)
+}
+
+/// The first half of [`replace_file`]: writes and syncs `name.tmp`.
+pub(crate) fn write_tmp(dir: &Path, name: &str, pieces: &[&[u8]]) -> Result<(), StorageError> {
     let tmp = dir.join(format!("{name}.tmp"));
-    let target = dir.join(name);
     let mut file = OpenOptions::new()
         .write(true)
         .create(true)
@@ -107,8 +112,14 @@ pub(crate) fn replace_file(dir: &Path, name: &str, pieces: &[&[u8]]) -> Result<(
             }
         }
     }
-    file.sync_all().map_err(|e| io_error(&tmp, e))?;
-    drop(file);
+    file.sync_all().map_err(|e| io_error(&tmp, e))
+}
+
+/// The second half of [`replace_file`]: renames `name.tmp` (written by [`write_tmp`]) over
+/// `name` and syncs the directory.
+pub(crate) fn commit_tmp(dir: &Path, name: &str) -> Result<(), StorageError> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    let target = dir.join(name);
     std::fs::rename(&tmp, &target).map_err(|e| io_error(&target, e))?;
     sync_dir(dir)
 }

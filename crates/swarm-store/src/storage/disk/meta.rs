@@ -19,7 +19,12 @@
 //! [`StorageError::Corrupt`].
 //!
 //! The file was once written whole (`magic "SWSTMETA" | body_len | crc | body`, replaced by
-//! rename); such a file is read and rewritten in the slotted form when the log opens.
+//! rename); such a file is read and rewritten in the slotted form when the log opens. Binaries
+//! older than the slotted form cannot read it (they report the meta file corrupt): a log
+//! directory cannot be downgraded across this change.
+//!
+//! Every update writes slot 0 then slot 1; opening rewrites a slot that is damaged or older
+//! than the other before the log goes on, so each update starts with both slots whole.
 
 use super::files::{corrupt, io_error, replace_file};
 use crate::storage::error::StorageError;
@@ -176,8 +181,10 @@ impl Meta {
         Meta::decode_body(path, body)
     }
 
-    /// The newest record among the slots of `bytes` (a slotted file) and its sequence number.
-    fn decode_slots(path: &Path, bytes: &[u8]) -> Result<(u64, Meta), StorageError> {
+    /// The newest record among the slots of `bytes` (a slotted file), its sequence number, and
+    /// whether every slot holds it (false after a crash between the two writes of an update,
+    /// or when a slot is damaged).
+    fn decode_slots(path: &Path, bytes: &[u8]) -> Result<(u64, Meta, bool), StorageError> {
         if bytes.len() != SLOTS * META_SLOT_BYTES {
             return Err(corrupt(
                 path,
@@ -189,10 +196,12 @@ impl Meta {
             ));
         }
         let mut newest: Option<(u64, Meta)> = None;
+        let mut seqs = Vec::new();
         let mut errors = Vec::new();
         for slot in bytes.chunks(META_SLOT_BYTES) {
             match Meta::decode_slot(path, slot) {
                 Ok((seq, meta)) => {
+                    seqs.push(seq);
                     if newest.as_ref().is_none_or(|(n, _)| seq > *n) {
                         newest = Some((seq, meta));
                     }
@@ -201,11 +210,12 @@ impl Meta {
             }
         }
         match newest {
-            Some(found) => {
+            Some((seq, meta)) => {
                 if !errors.is_empty() {
-                    tracing::warn!(path = %path.display(), errors = ?errors, "a meta slot is damaged; using the other");
+                    tracing::warn!(path = %path.display(), errors = ?errors, "a meta slot is damaged; repairing it from the other");
                 }
-                Ok(found)
+                let whole = errors.is_empty() && seqs.iter().all(|s| *s == seq);
+                Ok((seq, meta, whole))
             }
             None => Err(corrupt(
                 path,
@@ -235,7 +245,19 @@ impl MetaFile {
                 Self::create(dir, &meta)?;
                 (1, meta)
             }
-            Ok(bytes) => Meta::decode_slots(&path, &bytes)?,
+            Ok(bytes) => {
+                let (seq, meta, whole) = Meta::decode_slots(&path, &bytes)?;
+                if !whole {
+                    // Every update overwrites slot 0 first: were slot 1 left stale or damaged,
+                    // the next update could tear the only whole copy. Both slots must hold the
+                    // newest record before the log goes on.
+                    let mut file = Self::open_rw(&path)?;
+                    file.seq = seq - 1;
+                    file.store(&meta)?;
+                    return Ok((MetaFile { seq, ..file }, meta));
+                }
+                (seq, meta)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let meta = Meta::default();
                 Self::create(dir, &meta)?;
@@ -243,12 +265,22 @@ impl MetaFile {
             }
             Err(e) => return Err(io_error(&path, e)),
         };
+        let mut file = Self::open_rw(&path)?;
+        file.seq = seq;
+        Ok((file, meta))
+    }
+
+    fn open_rw(path: &Path) -> Result<MetaFile, StorageError> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .open(&path)
-            .map_err(|e| io_error(&path, e))?;
-        Ok((MetaFile { path, file, seq }, meta))
+            .open(path)
+            .map_err(|e| io_error(path, e))?;
+        Ok(MetaFile {
+            path: path.to_path_buf(),
+            file,
+            seq: 0,
+        })
     }
 
     /// Writes a new meta file holding `meta` as record 1 in both slots, zero-padded (so every
@@ -341,8 +373,14 @@ mod tests {
             let mut bytes = whole.clone();
             bytes[damaged * META_SLOT_BYTES + 30] ^= 0x5a;
             std::fs::write(dir.path().join(META_FILE), &bytes).expect("write");
-            let (_, meta) = MetaFile::open(dir.path()).expect("one slot is enough");
+            let (mut file, meta) = MetaFile::open(dir.path()).expect("one slot is enough");
             assert_eq!(meta, latest, "slot {damaged} damaged");
+            // Opening repaired the damaged slot: both hold the record again, so the next
+            // update (slot 0 first) can never tear the only whole copy.
+            let (_, _, both) =
+                Meta::decode_slots(Path::new("meta"), &file_bytes(dir.path())).expect("decodes");
+            assert!(both, "slot {damaged} repaired");
+            file.store(&latest).expect("store");
         }
         let mut bytes = whole.clone();
         for slot in 0..SLOTS {
@@ -374,12 +412,20 @@ mod tests {
         bytes[..slot.len()].copy_from_slice(&slot);
         std::fs::write(dir.path().join(META_FILE), &bytes).expect("write");
         assert_eq!(MetaFile::open(dir.path()).expect("open").1, new);
-        // A crash halfway through slot 0: the old record, whole in slot 1 (the update never
-        // returned, so nothing acknowledged is lost).
-        let mut bytes = file_bytes(dir.path());
-        bytes[..slot.len() / 2].copy_from_slice(&old.encode_slot(2)[..slot.len() / 2]);
+        // A crash halfway through slot 0 while slot 1 still holds the old record: the old
+        // record (the update never returned, so nothing acknowledged is lost), and the open
+        // repairs slot 0 from it.
+        let mut old_slot = old.encode_slot(2);
+        old_slot.resize(META_SLOT_BYTES, 0);
+        let mut bytes = old_slot.clone();
+        bytes[..slot.len() / 2].copy_from_slice(&slot[..slot.len() / 2]);
+        bytes.extend_from_slice(&old_slot);
         std::fs::write(dir.path().join(META_FILE), &bytes).expect("write");
         assert_eq!(MetaFile::open(dir.path()).expect("open").1, old);
+        assert_eq!(
+            Meta::decode_slots(Path::new("meta"), &file_bytes(dir.path())).expect("decodes"),
+            (2, old, true)
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The snapshot file.
 
-use super::files::{corrupt, io_error, remove_leftover_tmp, replace_file};
+use super::files::{commit_tmp, corrupt, io_error, remove_leftover_tmp, write_tmp};
 use super::trash::{remove_gradually, trash_path};
 use crate::storage::cipher::Cipher;
 use crate::storage::error::StorageError;
@@ -27,8 +27,13 @@ pub const MAX_SNAPSHOT_FILE_BYTES: u64 = 16 << 30;
 /// The file is `magic | sealed_len u64 | crc32c u32 | sealed`, where `sealed` is the cipher's
 /// output for `meta_len u64 | meta | data`. [`save`](SnapshotStore::save) writes
 /// `snapshot.tmp`, fsyncs it, renames it over `snapshot` and fsyncs the directory, so a crash
-/// leaves the old snapshot or the new one, whole. It may share a directory with a
-/// [`DiskLogStorage`](super::DiskLogStorage).
+/// leaves the old snapshot or the new one, whole. The file is written in paced, synced pieces
+/// on a lower-priority thread, and the replaced file is freed gradually (renamed `*.trash`),
+/// so saving a large snapshot does not hold up a log on the same disk. It may share a
+/// directory with a [`DiskLogStorage`](super::DiskLogStorage).
+///
+/// A save runs to its end on its own thread even if the caller stops waiting: do not open a
+/// second store on the same directory while the first may still be saving.
 ///
 /// ```
 /// use swarm_store::storage::disk::DiskSnapshotStore;
@@ -49,9 +54,11 @@ pub struct DiskSnapshotStore {
     dir: PathBuf,
     /// `None`: stored as is (the plain bytes are written without being copied).
     cipher: Option<Arc<dyn Cipher>>,
-    /// Serializes saves (so two never race on the temporary file) and loads (so a load never
-    /// reads an old file being freed).
-    write_lock: Arc<Mutex<()>>,
+    /// Serializes saves, so two never race on the temporary file.
+    save_lock: Arc<Mutex<()>>,
+    /// Held while a save swaps the new file in and hands the old one to the remover, and while
+    /// a load reads the file: a load never reads an old file being freed.
+    swap_lock: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for DiskSnapshotStore {
@@ -74,7 +81,8 @@ impl DiskSnapshotStore {
         Ok(DiskSnapshotStore {
             dir,
             cipher: None,
-            write_lock: Arc::new(Mutex::new(())),
+            save_lock: Arc::new(Mutex::new(())),
+            swap_lock: Arc::new(Mutex::new(())),
         })
     }
 
@@ -126,17 +134,25 @@ impl DiskSnapshotStore {
         header.extend_from_slice(&crc.to_le_bytes());
         let mut pieces = vec![header.as_slice()];
         pieces.extend(body);
-        let _guard = self.lock();
+        // One save at a time writes the temporary file; loads are not held up meanwhile.
+        let _writing = lock(&self.save_lock);
+        write_tmp(&self.dir, SNAPSHOT_FILE, &pieces)?;
+        let _swapping = lock(&self.swap_lock);
         // The old snapshot keeps a second name until the new one replaced it, so it is freed
-        // gradually afterwards rather than all at once by the rename (see `trash`).
+        // gradually afterwards rather than all at once by the rename (see `trash`). Where
+        // hard links are not supported it is simply freed by the rename.
         let old = self.path();
         let trash = trash_path(&self.dir, SNAPSHOT_FILE);
         let kept = match std::fs::hard_link(&old, &trash) {
             Ok(()) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            Err(e) => return Err(io_error(&trash, e)),
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::debug!(path = %trash.display(), error = %e, "cannot link the old snapshot");
+                }
+                false
+            }
         };
-        let replaced = replace_file(&self.dir, SNAPSHOT_FILE, &pieces);
+        let replaced = commit_tmp(&self.dir, SNAPSHOT_FILE);
         if kept {
             if replaced.is_ok() {
                 // The trash name is now the old file's only one: shrinking it is safe.
@@ -149,17 +165,11 @@ impl DiskSnapshotStore {
         replaced
     }
 
-    /// Serializes saves and loads: a load never reads an old file being freed.
-    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.write_lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     fn load_blocking(&self) -> Result<Option<StoredSnapshot>, StorageError> {
         let path = self.path();
         let read = {
-            let _guard = self.lock();
+            // Not while a save swaps files: the old file is freed right after.
+            let _swapping = lock(&self.swap_lock);
             std::fs::read(&path)
         };
         let bytes = match read {
@@ -209,6 +219,11 @@ impl DiskSnapshotStore {
             data: plain.slice(8 + meta_len..),
         }))
     }
+}
+
+/// Locks `m`; a poisoned lock guards nothing but the order of file operations.
+fn lock(m: &Mutex<()>) -> std::sync::MutexGuard<'_, ()> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl SnapshotStore for DiskSnapshotStore {

@@ -22,7 +22,8 @@ const TRASH_EXTENSION: &str = "trash";
 /// How much a file being removed shrinks at a time.
 pub(crate) const TRASH_CHUNK_BYTES: u64 = 1 << 20;
 /// The pause between two shrinking steps (and between two checks for readers still holding
-/// a removed segment): at most ~200 MB/s of freed blocks.
+/// a removed segment). One thread shrinks every file in turn, so the process frees at most
+/// ~200 MB/s.
 pub(crate) const TRASH_PAUSE: Duration = Duration::from_millis(5);
 /// How long the remover waits for readers still holding a removed segment before it gives up
 /// shrinking and just unlinks it (the blocks are then freed when the last reader closes it).
@@ -38,49 +39,133 @@ pub(crate) fn trash_path(dir: &Path, name: &str) -> PathBuf {
     ))
 }
 
-/// Removes `path` (a [`trash_path`] the file was just renamed to, its only name) on a
-/// background thread: waits until nobody else holds `held` (a reader's handle to a segment that
-/// was just dropped, if any), then shrinks the file step by step and unlinks it. Best effort:
-/// a failure only leaves the file for the next open to remove.
+/// The most removals waiting for the remover thread; past it a file is unlinked at once.
+pub(crate) const MAX_PENDING_REMOVALS: usize = 1024;
+
+/// One file to remove.
+struct Removal {
+    /// A handle some reader may still clone (a dropped segment's), if any.
+    held: Option<Arc<File>>,
+    path: PathBuf,
+    queued_at: std::time::Instant,
+}
+
+impl Removal {
+    fn readers_gone(&self) -> bool {
+        self.held.as_ref().is_none_or(|f| Arc::strong_count(f) == 1)
+    }
+}
+
+/// Removes `path` (a [`trash_path`] the file was just renamed to, its only name) on the
+/// process's remover thread: once nobody else holds `held` (a reader's handle to a segment that
+/// was just dropped, if any), the file is shrunk step by step and unlinked. One thread does
+/// every removal in turn, so the freeing rate is bounded for the whole process. Best effort: a
+/// failure only leaves the file for the next open to remove.
 ///
 /// Never pass a path that shares its inode with a live file (a hard link to it): shrinking
 /// would shrink that file too.
 pub(crate) fn remove_gradually(held: Option<Arc<File>>, path: PathBuf) {
-    let spawned = std::thread::Builder::new()
-        .name("swarm-store-trash".into())
-        .spawn(move || {
-            let waited_since = std::time::Instant::now();
-            let readers_gone = |held: &Option<Arc<File>>| {
-                held.as_ref().is_none_or(|f| Arc::strong_count(f) == 1)
-            };
-            while !readers_gone(&held) && waited_since.elapsed() < TRASH_READER_WAIT {
-                std::thread::sleep(TRASH_PAUSE);
+    static QUEUE: std::sync::OnceLock<Option<std::sync::mpsc::SyncSender<Removal>>> =
+        std::sync::OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(MAX_PENDING_REMOVALS);
+        match std::thread::Builder::new()
+            .name("swarm-store-trash".into())
+            .spawn(move || run_remover(rx))
+        {
+            Ok(_) => Some(tx),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start the remover thread; files are removed at once");
+                None
             }
-            // The rename to the trash name must be durable before the file shrinks, or a crash
-            // could bring the file back under its old name, shrunk (journaling file systems
-            // order these anyway; this does not rely on it).
-            let renamed = path.parent().map_or(Ok(()), super::files::sync_dir);
-            if let Err(e) = &renamed {
-                tracing::debug!(path = %path.display(), error = %e, "cannot sync a directory");
+        }
+    });
+    let removal = Removal {
+        held,
+        path,
+        queued_at: std::time::Instant::now(),
+    };
+    let refused = match queue {
+        Some(tx) => tx.try_send(removal).err().map(|e| match e {
+            std::sync::mpsc::TrySendError::Full(r)
+            | std::sync::mpsc::TrySendError::Disconnected(r) => r,
+        }),
+        None => Some(removal),
+    };
+    if let Some(removal) = refused {
+        // Too many waiting: unlinked at once (the blocks are freed together, as before).
+        drop(removal.held);
+        unlink(&removal.path);
+    }
+}
+
+/// The remover thread: takes removals in order; one whose readers still hold the file waits at
+/// the back (up to [`TRASH_READER_WAIT`], then it is only unlinked).
+fn run_remover(rx: std::sync::mpsc::Receiver<Removal>) {
+    // Best effort: at the normal priority the thread is only less polite.
+    let _ = rustix::process::nice(crate::background::BACKGROUND_NICE_INCREMENT);
+    let mut waiting: std::collections::VecDeque<Removal> = std::collections::VecDeque::new();
+    loop {
+        let next = if waiting.is_empty() {
+            match rx.recv() {
+                Ok(r) => r,
+                Err(_) => return,
             }
-            if renamed.is_ok() && readers_gone(&held) {
-                drop(held);
-                let shrunk = std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .and_then(|file| shrink(&file));
-                if let Err(e) = shrunk {
-                    tracing::debug!(path = %path.display(), error = %e, "cannot shrink a removed file");
+        } else {
+            match rx.try_recv() {
+                Ok(r) => r,
+                Err(std::sync::mpsc::TryRecvError::Empty) => match waiting.pop_front() {
+                    Some(r) => r,
+                    None => continue,
+                },
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
+            }
+        };
+        if !next.readers_gone() {
+            if next.queued_at.elapsed() < TRASH_READER_WAIT {
+                let all_waiting = waiting.iter().all(|r| !r.readers_gone());
+                waiting.push_back(next);
+                if all_waiting {
+                    std::thread::sleep(TRASH_PAUSE);
                 }
+                continue;
             }
-            if let Err(e) = std::fs::remove_file(&path)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                tracing::warn!(path = %path.display(), error = %e, "cannot remove a file");
-            }
+            // A reader held it too long: unlink only (freed when the reader lets go).
+            unlink(&next.path);
+            continue;
+        }
+        remove_now(next);
+    }
+}
+
+fn remove_now(removal: Removal) {
+    let Removal { held, path, .. } = removal;
+    drop(held);
+    // The rename to the trash name must be durable before the file shrinks, or a crash could
+    // bring the file back under its old name, shrunk (journaling file systems order these
+    // anyway; this does not rely on it).
+    let shrunk = path
+        .parent()
+        .map_or(Ok(()), super::files::sync_dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|file| shrink(&file))
+                .map_err(|e| e.to_string())
         });
-    if let Err(e) = spawned {
-        tracing::warn!(error = %e, "cannot start the remover thread; the file stays until the next open");
+    if let Err(e) = shrunk {
+        tracing::debug!(path = %path.display(), error = %e, "cannot shrink a removed file");
+    }
+    unlink(&path);
+}
+
+fn unlink(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %path.display(), error = %e, "cannot remove a file");
     }
 }
 
