@@ -39,7 +39,8 @@ pub(crate) fn trash_path(dir: &Path, name: &str) -> PathBuf {
     ))
 }
 
-/// The most removals waiting for the remover thread; past it a file is unlinked at once.
+/// The most removals queued for the remover thread, and separately the most set aside waiting
+/// for readers; past either a file is unlinked at once.
 pub(crate) const MAX_PENDING_REMOVALS: usize = 1024;
 
 /// One file to remove.
@@ -122,7 +123,9 @@ fn run_remover(rx: std::sync::mpsc::Receiver<Removal>) {
             }
         };
         if !next.readers_gone() {
-            if next.queued_at.elapsed() < TRASH_READER_WAIT {
+            // Waiting for readers is bounded in time and, like the channel, in number.
+            if next.queued_at.elapsed() < TRASH_READER_WAIT && waiting.len() < MAX_PENDING_REMOVALS
+            {
                 let all_waiting = waiting.iter().all(|r| !r.readers_gone());
                 waiting.push_back(next);
                 if all_waiting {
