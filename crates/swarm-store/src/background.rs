@@ -8,6 +8,14 @@ use std::io;
 /// of a processor that a normal thread also wants, and all of an idle one.
 pub(crate) const BACKGROUND_NICE_INCREMENT: i32 = 10;
 
+/// Lowers the calling thread's priority by [`BACKGROUND_NICE_INCREMENT`]. Best effort: at the
+/// normal priority background work is only less polite.
+pub(crate) fn lower_this_thread_priority() {
+    if let Err(e) = rustix::process::nice(BACKGROUND_NICE_INCREMENT) {
+        tracing::debug!(error = %e, "cannot lower a background thread's priority");
+    }
+}
+
 /// Runs `f` on a new thread named `swarm-store-{name}` at [`BACKGROUND_NICE_INCREMENT`] and
 /// waits for its result without blocking the async worker. A panic in `f` becomes an error.
 /// Each call spawns one thread: meant for rare, long jobs (one per snapshot), not for many
@@ -21,10 +29,7 @@ where
     std::thread::Builder::new()
         .name(format!("swarm-store-{name}"))
         .spawn(move || {
-            // Best effort: at the normal priority the work is only less polite.
-            if let Err(e) = rustix::process::nice(BACKGROUND_NICE_INCREMENT) {
-                tracing::debug!(error = %e, "cannot lower a background thread's priority");
-            }
+            lower_this_thread_priority();
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
             // The caller may have stopped waiting; the result is then dropped.
             let _ = tx.send(result);

@@ -182,9 +182,9 @@ impl Meta {
     }
 
     /// The newest record among the slots of `bytes` (a slotted file), its sequence number, and
-    /// whether every slot holds it (false after a crash between the two writes of an update,
-    /// or when a slot is damaged).
-    fn decode_slots(path: &Path, bytes: &[u8]) -> Result<(u64, Meta, bool), StorageError> {
+    /// the slots that do not hold it (left behind by a crash between the two writes of an
+    /// update, or damaged).
+    fn decode_slots(path: &Path, bytes: &[u8]) -> Result<(u64, Meta, Vec<usize>), StorageError> {
         if bytes.len() != SLOTS * META_SLOT_BYTES {
             return Err(corrupt(
                 path,
@@ -196,17 +196,20 @@ impl Meta {
             ));
         }
         let mut newest: Option<(u64, Meta)> = None;
-        let mut seqs = Vec::new();
+        let mut seqs = Vec::with_capacity(SLOTS);
         let mut errors = Vec::new();
         for slot in bytes.chunks(META_SLOT_BYTES) {
             match Meta::decode_slot(path, slot) {
                 Ok((seq, meta)) => {
-                    seqs.push(seq);
+                    seqs.push(Some(seq));
                     if newest.as_ref().is_none_or(|(n, _)| seq > *n) {
                         newest = Some((seq, meta));
                     }
                 }
-                Err(e) => errors.push(e.to_string()),
+                Err(e) => {
+                    seqs.push(None);
+                    errors.push(e.to_string());
+                }
             }
         }
         match newest {
@@ -214,8 +217,8 @@ impl Meta {
                 if !errors.is_empty() {
                     tracing::warn!(path = %path.display(), errors = ?errors, "a meta slot is damaged; repairing it from the other");
                 }
-                let whole = errors.is_empty() && seqs.iter().all(|s| *s == seq);
-                Ok((seq, meta, whole))
+                let stale = (0..SLOTS).filter(|i| seqs[*i] != Some(seq)).collect();
+                Ok((seq, meta, stale))
             }
             None => Err(corrupt(
                 path,
@@ -246,15 +249,17 @@ impl MetaFile {
                 (1, meta)
             }
             Ok(bytes) => {
-                let (seq, meta, whole) = Meta::decode_slots(&path, &bytes)?;
-                if !whole {
+                let (seq, meta, stale) = Meta::decode_slots(&path, &bytes)?;
+                if !stale.is_empty() {
                     // Every update overwrites slot 0 first: were slot 1 left stale or damaged,
                     // the next update could tear the only whole copy. Both slots must hold the
-                    // newest record before the log goes on.
+                    // newest record before the log goes on, and the repair writes only the
+                    // slots that lack it, never the whole copy (a torn repair of that one
+                    // could bring back an older record that recovery has already acted past).
                     let mut file = Self::open_rw(&path)?;
-                    file.seq = seq - 1;
-                    file.store(&meta)?;
-                    return Ok((MetaFile { seq, ..file }, meta));
+                    file.write_slots(&meta.encode_slot(seq), &stale)?;
+                    file.seq = seq;
+                    return Ok((file, meta));
                 }
                 (seq, meta)
             }
@@ -301,13 +306,19 @@ impl MetaFile {
                 slot.len()
             )));
         }
-        for i in 0..SLOTS {
+        self.write_slots(&slot, &(0..SLOTS).collect::<Vec<_>>())?;
+        self.seq = seq;
+        Ok(())
+    }
+
+    /// Writes `slot` into each of `slots` in turn, each synced before the next is touched.
+    fn write_slots(&mut self, slot: &[u8], slots: &[usize]) -> Result<(), StorageError> {
+        for i in slots {
             self.file
-                .write_all_at(&slot, (i * META_SLOT_BYTES) as u64)
+                .write_all_at(slot, (i * META_SLOT_BYTES) as u64)
                 .and_then(|()| self.file.sync_data())
                 .map_err(|e| io_error(&self.path, e))?;
         }
-        self.seq = seq;
         Ok(())
     }
 }
@@ -377,9 +388,9 @@ mod tests {
             assert_eq!(meta, latest, "slot {damaged} damaged");
             // Opening repaired the damaged slot: both hold the record again, so the next
             // update (slot 0 first) can never tear the only whole copy.
-            let (_, _, both) =
+            let (_, _, stale) =
                 Meta::decode_slots(Path::new("meta"), &file_bytes(dir.path())).expect("decodes");
-            assert!(both, "slot {damaged} repaired");
+            assert!(stale.is_empty(), "slot {damaged} repaired");
             file.store(&latest).expect("store");
         }
         let mut bytes = whole.clone();
@@ -411,7 +422,17 @@ mod tests {
         let slot = new.encode_slot(3);
         bytes[..slot.len()].copy_from_slice(&slot);
         std::fs::write(dir.path().join(META_FILE), &bytes).expect("write");
+        // Only slot 1 lacks the newest record: the repair writes that one and never rewrites
+        // slot 0, the only whole copy.
+        let (_, _, stale) = Meta::decode_slots(Path::new("meta"), &bytes).expect("decodes");
+        assert_eq!(stale, vec![1]);
         assert_eq!(MetaFile::open(dir.path()).expect("open").1, new);
+        let after = file_bytes(dir.path());
+        assert_eq!(after[..META_SLOT_BYTES], bytes[..META_SLOT_BYTES]);
+        assert_eq!(
+            Meta::decode_slots(Path::new("meta"), &after).expect("decodes"),
+            (3, new.clone(), vec![])
+        );
         // A crash halfway through slot 0 while slot 1 still holds the old record: the old
         // record (the update never returned, so nothing acknowledged is lost), and the open
         // repairs slot 0 from it.
@@ -424,7 +445,7 @@ mod tests {
         assert_eq!(MetaFile::open(dir.path()).expect("open").1, old);
         assert_eq!(
             Meta::decode_slots(Path::new("meta"), &file_bytes(dir.path())).expect("decodes"),
-            (2, old, true)
+            (2, old, vec![])
         );
     }
 

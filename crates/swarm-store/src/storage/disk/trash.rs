@@ -103,8 +103,7 @@ pub(crate) fn remove_gradually(held: Option<Arc<File>>, path: PathBuf) {
 /// The remover thread: takes removals in order; one whose readers still hold the file waits at
 /// the back (up to [`TRASH_READER_WAIT`], then it is only unlinked).
 fn run_remover(rx: std::sync::mpsc::Receiver<Removal>) {
-    // Best effort: at the normal priority the thread is only less polite.
-    let _ = rustix::process::nice(crate::background::BACKGROUND_NICE_INCREMENT);
+    crate::background::lower_this_thread_priority();
     let mut waiting: std::collections::VecDeque<Removal> = std::collections::VecDeque::new();
     loop {
         let next = if waiting.is_empty() {
