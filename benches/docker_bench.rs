@@ -1,7 +1,7 @@
 //! Bench of the Docker adapter against the local engine: one line per scenario.
 //!
 //! ```text
-//! cargo run --release -p swarm-docker --example docker_bench
+//! cargo run --release -p benches --bin docker_bench
 //! ```
 //!
 //! Scenarios:

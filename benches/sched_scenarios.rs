@@ -1,7 +1,7 @@
 //! Placement benchmark: the scenarios S1–S4 of `sched-scenarios.md`.
 //!
 //! ```text
-//! cargo run --release -p swarm-sched --example sched_scenarios [S1 S2 S3 S4] [--runs N]
+//! cargo run --release -p benches --bin sched_scenarios [S1 S2 S3 S4] [--runs N]
 //! ```
 //!
 //! Each scenario runs in a fresh child process (this same binary, `--child NAME`), so that
@@ -15,7 +15,7 @@
 //! updates at scheduler ticks, so one run's figure is only good to a few milliseconds).
 #![allow(missing_docs)]
 
-#[path = "../benches/scenarios/mod.rs"]
+#[path = "scenarios/mod.rs"]
 mod scenarios;
 
 use scenarios::{ALL, Scenario};

@@ -6,7 +6,7 @@
 //! seal size=65536 ours_mb_s=1234 ring_mb_s=1300 ratio=0.95
 //! ```
 //!
-//! Run with `cargo run --release -p swarm-secrets --example seal_bench`.
+//! Run with `cargo run --release -p benches --bin seal_bench`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench binary: fail loudly
 
 use std::hint::black_box;

@@ -3,8 +3,8 @@
 //! in-flight levels, then read linearizably.
 //!
 //! ```text
-//! cargo run --release -p swarm-store --example store_bench
-//! cargo run --release -p swarm-store --example store_bench -- --inflight 1,64 --seconds 5
+//! cargo run --release -p benches --bin store_bench
+//! cargo run --release -p benches --bin store_bench -- --inflight 1,64 --seconds 5
 //! ```
 //!
 //! Flags: `--inflight 1,16,64,256` (write rows; reads run at those of 1 and 64 given),
@@ -15,7 +15,7 @@
 //!
 //! One line per row: `write inflight=64 ops_per_s=23456 p50_ms=2.1 p99_ms=6.3`.
 
-#[path = "../tests/raft_cluster/tcp.rs"]
+#[path = "../swarm-store/tests/raft_cluster/tcp.rs"]
 mod tcp;
 
 use std::sync::Arc;

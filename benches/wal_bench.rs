@@ -2,7 +2,7 @@
 //! fsync on, showing group commit (many appends per `fdatasync`).
 //!
 //! ```text
-//! cargo run --release -p swarm-store --example wal_bench [-- --appenders 1,16,64,256 --seconds 3 --dir PATH --cipher chacha20]
+//! cargo run --release -p benches --bin wal_bench [-- --appenders 1,16,64,256 --seconds 3 --dir PATH --cipher chacha20]
 //! ```
 //!
 //! One line per scenario:

@@ -5,14 +5,14 @@
 //! `/bin/true` (fork/exec, private tmpfs directory with one secret file, process-group cleanup),
 //! sequentially (latency percentiles) and with many tasks in flight (throughput).
 //!
-//! Run: `cargo run --release --example runtime_bench`
+//! Run: `cargo run --release -p benches --bin runtime_bench`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use swarm::core::model::{FileTarget, SecretReference, Task, TaskSpec};
-use swarm::core::runtime::mock::{MockRuntime, MockScript};
-use swarm::core::runtime::process::ProcessRuntime;
-use swarm::core::runtime::{Runtime, RuntimeError, TaskFiles};
+use swarm_core::model::{FileTarget, SecretReference, Task, TaskSpec};
+use swarm_core::runtime::mock::{MockRuntime, MockScript};
+use swarm_core::runtime::process::ProcessRuntime;
+use swarm_core::runtime::{Runtime, RuntimeError, TaskFiles};
 
 /// Tasks per mock scenario.
 const MOCK_TASKS: usize = 20_000;
@@ -95,7 +95,7 @@ async fn concurrent(
             .collect();
         for handle in batch {
             handle.await.map_err(|e| {
-                RuntimeError::permanent(swarm::core::runtime::LifecycleStep::Wait, e.to_string())
+                RuntimeError::permanent(swarm_core::runtime::LifecycleStep::Wait, e.to_string())
             })??;
         }
         i += IN_FLIGHT;

@@ -3,7 +3,7 @@
 //! `Engine::schedule` on every pending group.
 //!
 //! ```text
-//! cargo bench -p swarm-sched --bench placement
+//! cargo bench -p benches --bench placement
 //! ```
 #![allow(missing_docs)]
 
