@@ -3,7 +3,7 @@
 # are measured in the same minutes (absolute figures move with the machine; the ratio is the result).
 #
 #   benches/etcd/side-by-side.sh [--rounds N] [--pairs N] [--inflight LIST] [--no-reads]
-#                                [--dir DIR] [--no-install]
+#                                [--dir DIR] [--no-install] [--store-bench PATH]
 #
 # What it does, in order:
 #  1. installs what it needs on Debian if missing (apt: etcd-server, etcd-client for etcdctl,
@@ -20,6 +20,10 @@
 #  5. --pairs N (default 6) more 1-in-flight pairs: `etcd-bench put LEADER 1 1 8000 256`, then
 #     `store_bench --inflight 1 --no-reads`;
 #  6. prints, for every pair, both lines and the ratio, then a summary per in-flight level.
+# --store-bench PATH runs a store_bench built elsewhere instead of building this tree's, e.g. one
+# of a commit before the layout move, where it was `cargo build --release -p swarm-store
+# --example store_bench` (target/release/examples/store_bench); the printed commit is then this
+# tree's, not that binary's.
 #
 # The defaults are the runs behind the published store-vs-etcd figures (BENCHMARKS.md): 4 rounds
 # at 1, 16, 64 and 256 in flight with reads, then 6 extra 1-in-flight pairs (ten in all).
@@ -35,6 +39,7 @@ inflight="1,16,64,256"
 reads=1
 install=1
 dir=""
+store_bench=""
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
@@ -46,6 +51,7 @@ while [ $# -gt 0 ]; do
     --no-reads) reads=0; shift ;;
     --dir) dir=$2; shift 2 ;;
     --no-install) install=0; shift ;;
+    --store-bench) store_bench=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "side-by-side.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -76,7 +82,9 @@ done
 # 2. Build both load generators; the executables' paths come from cargo itself.
 executable() { sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1; }
 echo "# building store_bench and etcd-bench (release)" >&2
-store_bench=$(cargo build --release -p benches --bin store_bench --message-format json-render-diagnostics | executable)
+if [ -z "$store_bench" ]; then
+  store_bench=$(cargo build --release -p benches --bin store_bench --message-format json-render-diagnostics | executable)
+fi
 etcd_bench=$(cargo build --release --manifest-path benches/etcd/etcd-bench/Cargo.toml \
   --message-format json-render-diagnostics | executable)
 if [ ! -x "$store_bench" ] || [ ! -x "$etcd_bench" ]; then
