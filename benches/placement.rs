@@ -1,4 +1,4 @@
-//! Criterion bench of placement only on the scenarios S1–S4 (`sched-scenarios.md`): each
+//! Criterion bench of placement only on the scenarios S1–S4 (`benches/scenarios/README.md`): each
 //! iteration gets a fresh engine holding the scenario's nodes (setup, not timed) and times
 //! `Engine::schedule` on every pending group.
 //!

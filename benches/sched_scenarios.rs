@@ -1,7 +1,7 @@
-//! Placement benchmark: the scenarios S1–S4 of `sched-scenarios.md`.
+//! Placement benchmark: the scenarios S1–S4 of `benches/scenarios/README.md`.
 //!
 //! ```text
-//! cargo run --release -p benches --bin sched_scenarios [S1 S2 S3 S4] [--runs N]
+//! cargo run --release -p benches --bin sched_scenarios -- [S1 S2 S3 S4] [--runs N]
 //! ```
 //!
 //! Each scenario runs in a fresh child process (this same binary, `--child NAME`), so that

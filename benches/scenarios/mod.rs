@@ -1,5 +1,5 @@
 //! The placement scenarios S1–S4, exactly as defined in the project's
-//! `sched-scenarios.md`; shared by the criterion bench and the `sched_scenarios` example.
+//! `benches/scenarios/README.md`; shared by the criterion bench and the `sched_scenarios` example.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 use std::sync::Arc;
