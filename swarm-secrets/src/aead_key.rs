@@ -114,12 +114,3 @@ pub(crate) fn hkdf_expand<const N: usize>(
 pub(crate) fn hkdf_extract(salt: &[u8], ikm: &[u8]) -> hkdf::Prk {
     hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm)
 }
-
-/// Constant-time equality of two byte strings through ring's HMAC verification: both sides are
-/// MACed under a fresh random key and the tags compared with `hmac::verify`.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8], rng: &SystemRandom) -> Result<bool> {
-    use ring::hmac;
-    let key = hmac::Key::generate(hmac::HMAC_SHA256, rng).map_err(|_| SecretsError::Rng)?;
-    let tag = hmac::sign(&key, a);
-    Ok(hmac::verify(&key, b, tag.as_ref()).is_ok())
-}

@@ -36,19 +36,40 @@ pub struct IssuedCertificate {
     pub renew_at: SystemTime,
 }
 
+/// The last second an X.509 time can name (9999-12-31T23:59:59Z, RFC 5280's GeneralizedTime
+/// limit), as seconds since the Unix epoch.
+const MAX_X509_UNIX_SECS: u64 = 253_402_300_799;
+
+/// One validity bound as a duration since the epoch, within what a certificate can carry
+/// (1970 to the end of year 9999); `field` names the bound in the error.
+fn since_epoch(field: &'static str, t: SystemTime) -> Result<std::time::Duration> {
+    let since = t
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| SecretsError::invalid(field, "before 1970"))?;
+    if since.as_secs() > MAX_X509_UNIX_SECS {
+        return Err(SecretsError::invalid(
+            field,
+            format!(
+                "{} s after 1970 is past the end of year 9999, the last time a certificate can carry",
+                since.as_secs()
+            ),
+        ));
+    }
+    Ok(since)
+}
+
 /// Sets a certificate's validity from `SystemTime`s (rcgen takes `time::OffsetDateTime`, built
-/// here from the epoch so this crate needs no direct dependency on `time`).
+/// here from the epoch so this crate needs no direct dependency on `time`). Both bounds are
+/// checked against the X.509 range first, so the date arithmetic cannot overflow.
 fn set_validity(
     params: &mut CertificateParams,
     not_before: SystemTime,
     not_after: SystemTime,
 ) -> Result<()> {
-    let since = |t: SystemTime| {
-        t.duration_since(UNIX_EPOCH)
-            .map_err(|_| SecretsError::invalid("certificate validity", "before 1970"))
-    };
-    params.not_before = rcgen::date_time_ymd(1970, 1, 1) + since(not_before)?;
-    params.not_after = rcgen::date_time_ymd(1970, 1, 1) + since(not_after)?;
+    let not_before = since_epoch("not_before", not_before)?;
+    let not_after = since_epoch("not_after", not_after)?;
+    params.not_before = rcgen::date_time_ymd(1970, 1, 1) + not_before;
+    params.not_after = rcgen::date_time_ymd(1970, 1, 1) + not_after;
     Ok(())
 }
 
@@ -100,7 +121,13 @@ impl ClusterCa {
             KeyUsagePurpose::DigitalSignature,
         ];
         let now = SystemTime::now();
-        set_validity(&mut params, now - CERT_BACKDATE, now + ROOT_CA_VALIDITY)?;
+        let not_before = now
+            .checked_sub(CERT_BACKDATE)
+            .ok_or_else(|| SecretsError::invalid("not_before", "the clock is before 1970"))?;
+        let not_after = now
+            .checked_add(ROOT_CA_VALIDITY)
+            .ok_or_else(|| SecretsError::invalid("not_after", "past the clock's range"))?;
+        set_validity(&mut params, not_before, not_after)?;
         params.serial_number = Some(random_serial(&rng)?);
         let cert = params.self_signed(&key)?;
         let cert_der = cert.der().clone();
@@ -177,13 +204,13 @@ impl ClusterCa {
     /// with the new certificate).
     pub fn issue(&self, csr_der: &[u8], node_id: &NodeId, role: Role) -> Result<IssuedCertificate> {
         let now = SystemTime::now();
-        self.issue_with_validity(
-            csr_der,
-            node_id,
-            role,
-            now - CERT_BACKDATE,
-            now + self.policy.node_cert_validity(),
-        )
+        let not_before = now
+            .checked_sub(CERT_BACKDATE)
+            .ok_or_else(|| SecretsError::invalid("not_before", "the clock is before 1970"))?;
+        let not_after = now
+            .checked_add(self.policy.node_cert_validity())
+            .ok_or_else(|| SecretsError::invalid("not_after", "past the clock's range"))?;
+        self.issue_with_validity(csr_der, node_id, role, not_before, not_after)
     }
 
     /// Checks `token` against `tokens` (constant time, current secrets only, this CA's
@@ -223,6 +250,11 @@ impl ClusterCa {
     }
 
     /// Issues with explicit validity bounds (for custom policies and tests of expiry).
+    ///
+    /// Refused with [`SecretsError::InvalidInput`] naming the bound: `not_after` not after
+    /// `not_before`, a lifetime longer than the root's ([`ROOT_CA_VALIDITY`], plus the
+    /// one-hour [`CERT_BACKDATE`] [`ClusterCa::issue`] adds), or a bound
+    /// outside 1970 to the end of year 9999 (what an X.509 time can carry).
     pub fn issue_with_validity(
         &self,
         csr_der: &[u8],
@@ -231,10 +263,23 @@ impl ClusterCa {
         not_before: SystemTime,
         not_after: SystemTime,
     ) -> Result<IssuedCertificate> {
-        if not_after <= not_before {
+        let lifetime = not_after.duration_since(not_before).map_err(|_| {
+            SecretsError::invalid("certificate validity", "not_after must be after not_before")
+        })?;
+        if lifetime.is_zero() {
             return Err(SecretsError::invalid(
                 "certificate validity",
                 "not_after must be after not_before",
+            ));
+        }
+        // The backdate for clock skew comes on top of the policy's lifetime.
+        let longest = ROOT_CA_VALIDITY + CERT_BACKDATE;
+        if lifetime > longest {
+            return Err(SecretsError::invalid(
+                "not_after",
+                format!(
+                    "a lifetime of {lifetime:?} is above the root CA's lifetime plus the clock-skew backdate, {longest:?}"
+                ),
             ));
         }
         if csr_der.len() > MAX_CSR_BYTES {

@@ -7,7 +7,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use crate::error::{Result, SecretsError};
 use crate::limits::{
     DEFAULT_NODE_CERT_VALIDITY, MIN_NODE_CERT_VALIDITY, RENEWAL_END_PERMILLE,
-    RENEWAL_START_PERMILLE,
+    RENEWAL_START_PERMILLE, ROOT_CA_VALIDITY,
 };
 
 /// How node certificates are issued.
@@ -17,13 +17,34 @@ pub struct CertPolicy {
 }
 
 impl CertPolicy {
-    /// A policy issuing certificates valid for `node_cert_validity` (at least one hour).
+    /// A policy issuing certificates valid for `node_cert_validity`: at least
+    /// [`MIN_NODE_CERT_VALIDITY`] (one hour) and at most [`ROOT_CA_VALIDITY`] (the root's
+    /// lifetime, 20 years: a node certificate never needs to outlive its issuer, and the bound
+    /// keeps every expiry the CA computes far inside what a certificate can carry). Outside
+    /// that: [`SecretsError::InvalidInput`] naming `node certificate validity`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use swarm_secrets::{CertPolicy, limits::ROOT_CA_VALIDITY};
+    /// assert!(CertPolicy::new(ROOT_CA_VALIDITY).is_ok());
+    /// assert!(CertPolicy::new(ROOT_CA_VALIDITY + Duration::from_secs(1)).is_err());
+    /// assert!(CertPolicy::new(Duration::MAX).is_err());
+    /// ```
     pub fn new(node_cert_validity: Duration) -> Result<Self> {
+        const FIELD: &str = "node certificate validity";
         if node_cert_validity < MIN_NODE_CERT_VALIDITY {
             return Err(SecretsError::invalid(
-                "node certificate validity",
+                FIELD,
                 format!(
                     "{node_cert_validity:?} is below the minimum of {MIN_NODE_CERT_VALIDITY:?}"
+                ),
+            ));
+        }
+        if node_cert_validity > ROOT_CA_VALIDITY {
+            return Err(SecretsError::invalid(
+                FIELD,
+                format!(
+                    "{node_cert_validity:?} is above the root CA's lifetime of {ROOT_CA_VALIDITY:?}"
                 ),
             ));
         }

@@ -56,6 +56,17 @@ pub enum SecretsError {
         /// The key id in the blob.
         key_id: u32,
     },
+    /// An exported keyring older than the caller's minimum epoch (a rolled-back copy: it may
+    /// hold keys retired since). Checked after the export authenticated.
+    #[error(
+        "keyring export is at epoch {epoch}, older than the minimum {min_epoch}: a stale copy (it may hold retired keys)"
+    )]
+    StaleKeyring {
+        /// The export's authenticated epoch.
+        epoch: u64,
+        /// The minimum the caller asked for.
+        min_epoch: u64,
+    },
     /// A field of an input is invalid.
     #[error("invalid {field}: {reason}")]
     InvalidInput {

@@ -5,6 +5,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::ca_digest::{CaDigest, DIGEST_BYTES};
+use crate::constant_time::fixed_time_eq;
 use crate::encoding::{base36_decode, base36_encode};
 use crate::error::{Result, SecretsError};
 
@@ -30,7 +31,9 @@ const SECRET_CHARS: usize = 25;
 /// assert_eq!(tokens.verify(&token)?, Role::Worker); // the manager checks the token
 /// # Ok::<(), swarm_secrets::SecretsError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+///
+/// `==` compares the secret in constant time (the CA digest is public).
+#[derive(Clone)]
 pub struct JoinToken {
     pub(crate) ca_digest: CaDigest,
     pub(crate) secret: Zeroizing<[u8; SECRET_BYTES]>,
@@ -87,6 +90,15 @@ impl JoinToken {
         s
     }
 }
+
+impl PartialEq for JoinToken {
+    fn eq(&self, other: &Self) -> bool {
+        let secret = fixed_time_eq(&self.secret, &other.secret);
+        (self.ca_digest == other.ca_digest) & secret
+    }
+}
+
+impl Eq for JoinToken {}
 
 impl fmt::Debug for JoinToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

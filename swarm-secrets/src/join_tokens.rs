@@ -5,8 +5,8 @@ use std::fmt;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
-use crate::aead_key::constant_time_eq;
 use crate::ca_digest::{CaDigest, DIGEST_BYTES};
+use crate::constant_time::{constant_time_eq, fixed_time_eq};
 use crate::error::{Result, SecretsError};
 use crate::join_token::{JoinToken, SECRET_BYTES};
 use crate::node_id::Role;
@@ -18,7 +18,9 @@ const EXPORTED_TOKENS_BYTES: usize = DIGEST_BYTES + 2 * SECRET_BYTES;
 /// [`JoinTokens::verify`] compares in constant time against the current secrets only, so a
 /// [rotated](JoinTokens::rotate) token stops working at once, and a token for another CA is
 /// rejected.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// `==` compares the secrets in constant time (the CA digest is public).
+#[derive(Clone)]
 pub struct JoinTokens {
     ca_digest: CaDigest,
     worker: Zeroizing<[u8; SECRET_BYTES]>,
@@ -131,6 +133,17 @@ impl JoinTokens {
         self.verify(&JoinToken::parse(token)?)
     }
 }
+
+impl PartialEq for JoinTokens {
+    fn eq(&self, other: &Self) -> bool {
+        // Both secrets are always compared: `&`, not `&&`.
+        let worker = fixed_time_eq(&self.worker, &other.worker);
+        let manager = fixed_time_eq(&self.manager, &other.manager);
+        (self.ca_digest == other.ca_digest) & worker & manager
+    }
+}
+
+impl Eq for JoinTokens {}
 
 impl fmt::Debug for JoinTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

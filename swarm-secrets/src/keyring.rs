@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::aead_key::{
-    ALG_AES_256_GCM, AeadKey, KEY_LEN, NONCE_LEN, TAG_LEN, constant_time_eq, hkdf_expand,
-    hkdf_extract, random_nonce,
+    ALG_AES_256_GCM, AeadKey, KEY_LEN, NONCE_LEN, TAG_LEN, hkdf_expand, hkdf_extract, random_nonce,
 };
+use crate::constant_time::constant_time_eq;
 use crate::error::{Result, SecretsError};
 use crate::limits::{
     MAX_ASSOCIATED_DATA_BYTES, MAX_EXPORTED_KEYRING_BYTES, MAX_KEYRING_DEKS,
@@ -23,8 +23,11 @@ use crate::sealed_blob::{SEALED_BLOB_HEADER_BYTES, SEALED_BLOB_VERSION, SealedBl
 use crate::secret_bytes::SecretBytes;
 use crate::unlock_key::UnlockKey;
 
-/// Format version of an exported keyring.
-pub const EXPORTED_KEYRING_VERSION: u8 = 1;
+/// Format version of an exported keyring (2 added the epoch; version 1 exports still load, at
+/// epoch 0).
+pub const EXPORTED_KEYRING_VERSION: u8 = 2;
+/// The first exported keyring format, without an epoch: read as epoch 0.
+const EXPORTED_KEYRING_VERSION_1: u8 = 1;
 /// Seals by one keyring instance under one DEK after which [`Keyring::needs_dek_rotation`] says
 /// to rotate (keeps the nonce-collision bound described on [`Keyring`] tiny).
 pub const DEK_ROTATION_SEALS: u64 = 1 << 30;
@@ -101,6 +104,19 @@ struct ExportedBody {
     active: u32,
     next_id: u32,
     deks: Vec<WrappedDek>,
+    /// Bumped by every change of the key set or of the unlock key; covered by the MAC.
+    epoch: u64,
+}
+
+/// The body of a version 1 export: [`ExportedBody`] without the epoch.
+#[derive(Deserialize)]
+struct ExportedBodyV1 {
+    version: u8,
+    algorithm: u8,
+    kcv: [u8; KCV_LEN],
+    active: u32,
+    next_id: u32,
+    deks: Vec<WrappedDek>,
 }
 
 struct Unlocked {
@@ -109,6 +125,7 @@ struct Unlocked {
     wrapped: Vec<WrappedDek>,
     active: u32,
     next_id: u32,
+    epoch: u64,
 }
 
 enum State {
@@ -139,6 +156,26 @@ enum State {
 ///   with an HMAC under a KEK-derived key); [`Keyring::from_exported`] loads them locked.
 /// * A locked keyring refuses `seal`/`open` with [`SecretsError::Locked`]; a wrong key in
 ///   [`Keyring::unlock`] fails with [`SecretsError::WrongUnlockKey`].
+/// * Every [`rotate_dek`](Keyring::rotate_dek), [`retire_dek`](Keyring::retire_dek) and
+///   [`rotate_unlock_key`](Keyring::rotate_unlock_key) bumps the keyring's
+///   [epoch](Keyring::epoch), a counter under the export's MAC. An older export still unlocks
+///   with the same unlock key (it is a valid keyring, only stale) and would bring retired keys
+///   back: a caller that keeps the last epoch it saw somewhere an attacker cannot roll back
+///   loads with [`Keyring::unlock_with_min_epoch`], which refuses it
+///   ([`SecretsError::StaleKeyring`]).
+///
+/// # What is authenticated
+///
+/// [`Keyring::from_exported`] checks only the format. Until [`Keyring::unlock`] verifies the
+/// HMAC over the whole export, nothing in it is authenticated: the format version, algorithm,
+/// key check value, DEK ids, active DEK id, next DEK id, epoch, nonces and wrapped keys could
+/// all have been written by anyone who can write the stored bytes. So, on a locked keyring,
+/// [`Keyring::active_key_id`], [`Keyring::key_ids`] and `Debug` report these unauthenticated
+/// values (to display, never to decide on), and [`Keyring::epoch`] refuses with
+/// [`SecretsError::Locked`]. Unlock compares the key check value (in constant time) before
+/// the MAC, so a tampered key check value reads as [`SecretsError::WrongUnlockKey`]; any other
+/// tampered byte as [`SecretsError::DecryptionFailed`]. Once unlocked, every value is
+/// authenticated (or was set by this instance).
 ///
 /// ```
 /// use swarm_secrets::{Keyring, UnlockKey};
@@ -171,6 +208,7 @@ impl Keyring {
             wrapped: Vec::new(),
             active: 0,
             next_id: 1,
+            epoch: 0,
         };
         unlocked.add_dek(&rng)?;
         Ok(Keyring {
@@ -194,14 +232,48 @@ impl Keyring {
 
     /// Unlocks with `unlock_key`: checks the key, the MAC over the whole keyring, and unwraps
     /// every DEK. Unlocking an unlocked keyring checks the key against it and changes nothing.
+    ///
+    /// This accepts an export of any epoch: [`Keyring::unlock_with_min_epoch`] also refuses
+    /// an older copy.
     pub fn unlock(&mut self, unlock_key: &UnlockKey) -> Result<()> {
+        self.unlock_with_min_epoch(unlock_key, 0).map(|_| ())
+    }
+
+    /// [`Keyring::unlock`], refusing an export whose authenticated [epoch](Keyring::epoch) is
+    /// below `min_epoch` with [`SecretsError::StaleKeyring`] (the keyring stays locked, or
+    /// unchanged if it was unlocked). Returns the epoch.
+    ///
+    /// Keep the epoch after every rotation or retirement where the stored export cannot roll
+    /// it back (e.g. in the replicated state, or with the unlock key), and pass it here: an
+    /// older export, which still unlocks with the same key and would bring retired keys
+    /// back, is refused.
+    ///
+    /// ```
+    /// use swarm_secrets::{Keyring, SecretsError, UnlockKey};
+    /// let key = UnlockKey::generate()?;
+    /// let mut ring = Keyring::create(&key)?;
+    /// let old_export = ring.export()?;
+    /// ring.rotate_dek()?;
+    /// ring.retire_dek(1)?;
+    /// let min_epoch = ring.epoch()?; // kept where the stored export cannot roll it back
+    /// let mut stale = Keyring::from_exported(&old_export)?;
+    /// assert!(matches!(
+    ///     stale.unlock_with_min_epoch(&key, min_epoch),
+    ///     Err(SecretsError::StaleKeyring { .. })
+    /// ));
+    /// let mut current = Keyring::from_exported(&ring.export()?)?;
+    /// assert_eq!(current.unlock_with_min_epoch(&key, min_epoch)?, min_epoch);
+    /// # Ok::<(), swarm_secrets::SecretsError>(())
+    /// ```
+    pub fn unlock_with_min_epoch(&mut self, unlock_key: &UnlockKey, min_epoch: u64) -> Result<u64> {
         let kek = Kek::derive(unlock_key)?;
         let (body, bytes) = match &self.state {
             State::Unlocked(u) => {
                 if !constant_time_eq(u.kek.kcv.as_slice(), kek.kcv.as_slice(), &self.rng)? {
                     return Err(SecretsError::WrongUnlockKey);
                 }
-                return Ok(());
+                check_epoch(u.epoch, min_epoch)?;
+                return Ok(u.epoch);
             }
             State::Locked { body, bytes } => (body, bytes),
         };
@@ -211,6 +283,8 @@ impl Keyring {
         let (signed, tag) = bytes.split_at(bytes.len() - MAC_LEN);
         hmac::verify(&kek.mac, signed, tag)
             .map_err(|_| SecretsError::DecryptionFailed { what: "keyring" })?;
+        // From here on the body is authenticated.
+        check_epoch(body.epoch, min_epoch)?;
         let mut deks = BTreeMap::new();
         for w in &body.deks {
             let raw = unwrap_dek(&kek, w)?;
@@ -222,15 +296,17 @@ impl Keyring {
                 format!("active key id {} has no wrapped key", body.active),
             ));
         }
+        let epoch = body.epoch;
         let unlocked = Unlocked {
             kek,
             deks,
             wrapped: body.deks.clone(),
             active: body.active,
             next_id: body.next_id,
+            epoch,
         };
         self.state = State::Unlocked(Box::new(unlocked));
-        Ok(())
+        Ok(epoch)
     }
 
     /// Locks: the KEK and the DEKs are dropped (their raw bytes wiped); the wrapped keys stay so
@@ -271,7 +347,16 @@ impl Keyring {
         }
     }
 
-    /// The id of the DEK new seals use.
+    /// The keyring's epoch: 0 when created, bumped by every DEK rotation, DEK retirement and
+    /// unlock key rotation, and carried under the export's MAC. Authenticated only: a locked
+    /// keyring refuses with [`SecretsError::Locked`]. See [`Keyring::unlock_with_min_epoch`].
+    pub fn epoch(&self) -> Result<u64> {
+        Ok(self.unlocked()?.epoch)
+    }
+
+    /// The id of the DEK new seals use. On a locked keyring this is read from the export
+    /// without authentication (see "What is authenticated" on [`Keyring`]): display it,
+    /// never decide on it.
     pub fn active_key_id(&self) -> u32 {
         match &self.state {
             State::Locked { body, .. } => body.active,
@@ -279,7 +364,8 @@ impl Keyring {
         }
     }
 
-    /// The ids of every DEK held, oldest first.
+    /// The ids of every DEK held, oldest first. On a locked keyring these are read from the
+    /// export without authentication, like [`Keyring::active_key_id`].
     pub fn key_ids(&self) -> Vec<u32> {
         match &self.state {
             State::Locked { body, .. } => body.deks.iter().map(|w| w.id).collect(),
@@ -355,7 +441,8 @@ impl Keyring {
             .map(Some)
     }
 
-    /// Adds a fresh DEK and makes it active. Returns its id.
+    /// Adds a fresh DEK and makes it active, and bumps the [epoch](Keyring::epoch). Returns
+    /// its id.
     pub fn rotate_dek(&mut self) -> Result<u32> {
         let rng = self.rng.clone();
         let u = self.unlocked_mut()?;
@@ -367,11 +454,15 @@ impl Keyring {
                 ),
             ));
         }
-        u.add_dek(&rng)
+        let next_epoch = u.next_epoch()?;
+        let id = u.add_dek(&rng)?;
+        u.epoch = next_epoch;
+        Ok(id)
     }
 
-    /// Drops an old DEK after every blob it sealed was re-encrypted. The active DEK cannot be
-    /// retired.
+    /// Drops an old DEK after every blob it sealed was re-encrypted, and bumps the
+    /// [epoch](Keyring::epoch) (so an export from before, which still holds the key, can be
+    /// refused). The active DEK cannot be retired.
     pub fn retire_dek(&mut self, key_id: u32) -> Result<()> {
         let u = self.unlocked_mut()?;
         if key_id == u.active {
@@ -380,18 +471,23 @@ impl Keyring {
                 format!("{key_id} is the active key"),
             ));
         }
-        if u.deks.remove(&key_id).is_none() {
+        if !u.deks.contains_key(&key_id) {
             return Err(SecretsError::UnknownKey { key_id });
         }
+        let next_epoch = u.next_epoch()?;
+        u.deks.remove(&key_id);
         u.wrapped.retain(|w| w.id != key_id);
+        u.epoch = next_epoch;
         Ok(())
     }
 
-    /// Re-wraps every DEK under the KEK of `new_key`. Sealed data is untouched; the old unlock
-    /// key stops working for the exported keyring at once.
+    /// Re-wraps every DEK under the KEK of `new_key`, and bumps the [epoch](Keyring::epoch).
+    /// Sealed data is untouched; the old unlock key stops working for the exported keyring at
+    /// once (an export from before still opens with the old key: refuse it by epoch).
     pub fn rotate_unlock_key(&mut self, new_key: &UnlockKey) -> Result<()> {
         let rng = self.rng.clone();
         let u = self.unlocked_mut()?;
+        let next_epoch = u.next_epoch()?;
         let kek = Kek::derive(new_key)?;
         let mut wrapped = Vec::with_capacity(u.deks.len());
         for (&id, dek) in &u.deks {
@@ -399,6 +495,7 @@ impl Keyring {
         }
         u.kek = kek;
         u.wrapped = wrapped;
+        u.epoch = next_epoch;
         Ok(())
     }
 
@@ -415,6 +512,13 @@ impl Keyring {
 }
 
 impl Unlocked {
+    /// The epoch after this one; refused (not wrapped) at `u64::MAX`.
+    fn next_epoch(&self) -> Result<u64> {
+        self.epoch
+            .checked_add(1)
+            .ok_or_else(|| SecretsError::invalid("keyring", "epochs exhausted"))
+    }
+
     fn add_dek(&mut self, rng: &SystemRandom) -> Result<u32> {
         let id = self.next_id;
         self.next_id = self
@@ -436,6 +540,7 @@ impl Unlocked {
             active: self.active,
             next_id: self.next_id,
             deks: self.wrapped.clone(),
+            epoch: self.epoch,
         };
         let mut bytes = postcard::to_stdvec(&body)
             .map_err(|e| SecretsError::malformed("keyring", e.to_string()))?;
@@ -451,14 +556,33 @@ fn parse_exported(bytes: &[u8]) -> Result<ExportedBody> {
     if bytes.len() <= MAC_LEN {
         return Err(SecretsError::malformed(WHAT, "shorter than its MAC"));
     }
-    if bytes[0] != EXPORTED_KEYRING_VERSION {
-        return Err(SecretsError::UnsupportedVersion {
-            what: WHAT,
-            version: bytes[0],
-        });
-    }
-    let (body, rest) = postcard::take_from_bytes::<ExportedBody>(&bytes[..bytes.len() - MAC_LEN])
-        .map_err(|e| SecretsError::malformed(WHAT, e.to_string()))?;
+    let signed = &bytes[..bytes.len() - MAC_LEN];
+    let malformed = |e: postcard::Error| SecretsError::malformed(WHAT, e.to_string());
+    let (body, rest) = match bytes[0] {
+        EXPORTED_KEYRING_VERSION => {
+            postcard::take_from_bytes::<ExportedBody>(signed).map_err(malformed)?
+        }
+        EXPORTED_KEYRING_VERSION_1 => {
+            let (v1, rest) =
+                postcard::take_from_bytes::<ExportedBodyV1>(signed).map_err(malformed)?;
+            let body = ExportedBody {
+                version: v1.version,
+                algorithm: v1.algorithm,
+                kcv: v1.kcv,
+                active: v1.active,
+                next_id: v1.next_id,
+                deks: v1.deks,
+                epoch: 0,
+            };
+            (body, rest)
+        }
+        version => {
+            return Err(SecretsError::UnsupportedVersion {
+                what: WHAT,
+                version,
+            });
+        }
+    };
     if !rest.is_empty() {
         return Err(SecretsError::malformed(WHAT, "trailing bytes"));
     }
@@ -486,6 +610,14 @@ fn parse_exported(bytes: &[u8]) -> Result<ExportedBody> {
         ));
     }
     Ok(body)
+}
+
+/// Refuses an authenticated epoch below the caller's minimum.
+fn check_epoch(epoch: u64, min_epoch: u64) -> Result<()> {
+    if epoch < min_epoch {
+        return Err(SecretsError::StaleKeyring { epoch, min_epoch });
+    }
+    Ok(())
 }
 
 fn wrap_aad(id: u32) -> Vec<u8> {
@@ -555,6 +687,7 @@ impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Keyring")
             .field("locked", &self.is_locked())
+            .field("epoch", &self.epoch().ok())
             .field("active_key_id", &self.active_key_id())
             .field("key_ids", &self.key_ids())
             .finish_non_exhaustive()

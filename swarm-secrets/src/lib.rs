@@ -8,13 +8,16 @@
 //! * [`NodeSealKey`] / [`seal_for_node`]: a secret sealed for exactly one node (X25519 +
 //!   HKDF + AES-256-GCM), bound to the node id, task ids and item.
 //! * [`JoinTokens`] / [`JoinToken`]: `SWMTKN-1-<CA digest>-<secret>` tokens for workers and
-//!   managers, verified in constant time and rotatable.
+//!   managers, verified in constant time and rotatable; the [`CaDigest`] is SHA-256 of the
+//!   root certificate's canonical PEM, as SwarmKit computes it.
 //! * [`ClusterCa`] / [`NodeKey`] / [`NodeCredentials`]: the cluster root CA (ECDSA P-256),
 //!   node certificates issued from a CSR with CN = node id, OU = role, O = cluster id, and
 //!   renewal times drawn between 50% and 80% of the lifetime.
 //! * [`tls`]: rustls (ring provider) `ServerConfig`/`ClientConfig` enforcing mutual TLS with
-//!   the cluster CA and a [`RevocationList`] checked at every handshake, and
-//!   [`tls::peer_identity`] to authorise each call by role.
+//!   the cluster CA and a [`RevocationList`] checked at every handshake,
+//!   [`tls::peer_identity`] to authorise each call by role, and
+//!   [`tls::ClusterTrust::identify_certificate`] for the same verified `(node id, role)` from a
+//!   peer certificate alone.
 //!
 //! * [`pem`]: certificates and keys in and out of PEM files.
 //!
@@ -28,11 +31,17 @@
 //!   header and the caller's associated data; every failure is a typed error.
 //! * Nonces of one keyring instance never repeat under a DEK (random start, counter).
 //! * A locked keyring holds no KEK or DEK in memory; an export holds only wrapped DEKs and is
-//!   authenticated under a key derived from the unlock key.
+//!   authenticated under a key derived from the unlock key. Nothing read from an export is
+//!   trusted before [`Keyring::unlock`] checks its MAC; its epoch, bumped by every key
+//!   rotation and retirement, lets a caller refuse an older export
+//!   ([`Keyring::unlock_with_min_epoch`]).
 //! * Join tokens are compared in constant time against the current secrets only, and pin the
 //!   root CA by digest.
 //! * The CA decides a certificate's identity (CN, OU, O, DNS names); the CSR only supplies a
-//!   P-256 public key whose signature it verified.
+//!   P-256 public key whose signature it verified. Node and cluster ids are lowercase (upper
+//!   case is refused, not folded, as TLS names ignore case), so ids compare exactly
+//!   everywhere; a node certificate's lifetime is at most the root's.
+//! * Secrets compare in constant time, `==` included.
 //! * Every TLS handshake, in both directions, checks chain, validity, cluster id and the
 //!   revocation list; there is no session resumption to skip it.
 //! * Inputs are bounded by the named constants in [`limits`].
@@ -52,6 +61,7 @@ mod ca;
 mod ca_digest;
 mod cert_info;
 mod cert_policy;
+mod constant_time;
 mod delivery;
 mod encoding;
 mod error;

@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, SecretsError};
 use crate::limits::MAX_ID_BYTES;
 
+/// Checks the canonical form of an id: a DNS label in lowercase.
+///
+/// Upper case is refused, not folded: TLS matches DNS names without regard to case, so
+/// `Node-1` and `node-1` would name the same TLS peer while comparing unequal as ids (a
+/// revocation of one would miss the other). With one spelling per id, every comparison in this
+/// crate (revocation list, certificate identity, verifiers, sealed-delivery recipients) is an
+/// exact byte comparison. SwarmKit's ids are lowercase base 36, so they all pass.
 fn validate_label(field: &'static str, s: &str) -> Result<()> {
     if s.is_empty() || s.len() > MAX_ID_BYTES {
         return Err(SecretsError::invalid(
@@ -14,10 +21,21 @@ fn validate_label(field: &'static str, s: &str) -> Result<()> {
             format!("must be 1..={MAX_ID_BYTES} bytes, got {}", s.len()),
         ));
     }
-    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
         return Err(SecretsError::invalid(
             field,
-            format!("{s:?} may hold only ASCII letters, digits and '-'"),
+            format!(
+                "{s:?} has upper case: ids are lowercase (TLS names ignore case, so only one spelling is accepted)"
+            ),
+        ));
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(SecretsError::invalid(
+            field,
+            format!("{s:?} may hold only lowercase ASCII letters, digits and '-'"),
         ));
     }
     if s.starts_with('-') || s.ends_with('-') {
@@ -30,18 +48,28 @@ fn validate_label(field: &'static str, s: &str) -> Result<()> {
 }
 
 macro_rules! label_id {
-    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $reserved:expr) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
-            /// Validates and wraps an id: 1 to 63 ASCII letters, digits or '-', not starting or
-            /// ending with '-' (a DNS label, so it can also be a certificate DNS name).
+            /// Validates and wraps an id: 1 to 63 lowercase ASCII letters, digits or '-', not
+            /// starting or ending with '-' (a DNS label, so it can also be a certificate DNS
+            /// name). Upper case is refused ([`SecretsError::InvalidInput`]), never folded: TLS
+            /// names ignore case, so an id has exactly one accepted spelling and ids compare
+            /// exactly everywhere. Deserializing goes through this check too.
             pub fn new(id: impl Into<String>) -> Result<Self> {
                 let id = id.into();
                 validate_label($field, &id)?;
+                let reserved: &[&str] = $reserved;
+                if reserved.contains(&id.as_str()) {
+                    return Err(SecretsError::invalid(
+                        $field,
+                        format!("{id:?} is reserved (a role's name in certificates)"),
+                    ));
+                }
                 Ok($name(id))
             }
 
@@ -92,15 +120,23 @@ label_id!(
     /// use swarm_secrets::NodeId;
     /// assert!(NodeId::new("node-1").is_ok());
     /// assert!(NodeId::new("bad id").is_err());
+    /// assert!(NodeId::new("Node-1").is_err()); // one spelling only: TLS names ignore case
+    /// assert!(NodeId::new("swarm-manager").is_err()); // a role's DNS name, reserved
     /// ```
+    ///
+    /// The role names `swarm-manager` and `swarm-worker` are refused: every certificate
+    /// carries its node id and its role as DNS names, so a node id equal to a role name would
+    /// answer for that role's server name.
     NodeId,
-    "node id"
+    "node id",
+    &[Role::Manager.as_ou(), Role::Worker.as_ou()]
 );
 
 label_id!(
     /// A cluster's id: the organization (O) of every certificate the cluster CA issues.
     ClusterId,
-    "cluster id"
+    "cluster id",
+    &[]
 );
 
 /// A node's role: the organizational unit (OU) of its certificate.
@@ -158,6 +194,21 @@ mod tests {
         );
         assert!(NodeId::new("a.b").is_err());
         assert!(NodeId::new("").is_err());
+    }
+
+    #[test]
+    fn ids_are_lowercase_and_node_ids_are_not_role_names() {
+        for bad in ["Node-1", "NODE", "a-B"] {
+            let e = NodeId::new(bad).unwrap_err().to_string();
+            assert!(e.contains("node id") && e.contains("lowercase"), "{e}");
+        }
+        assert!(ClusterId::new("Prod").is_err());
+        for role in [Role::Manager, Role::Worker] {
+            let e = NodeId::new(role.as_ou()).unwrap_err().to_string();
+            assert!(e.contains("reserved"), "{e}");
+            assert!(ClusterId::new(role.as_ou()).is_ok());
+        }
+        assert!(NodeId::new("swarm-managers").is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
+use crate::constant_time::fixed_time_eq;
 use crate::encoding::{base64_decode, base64_encode};
 use crate::error::{Result, SecretsError};
 
@@ -17,7 +18,8 @@ pub const UNLOCK_KEY_BYTES: usize = 32;
 ///
 /// Shown to operators as `SWMKEY-1-<unpadded base64>` exactly like `docker swarm unlock-key`.
 /// Wiped on drop; `Debug` never shows it and there is deliberately no `Display`: use
-/// [`UnlockKey::expose_human_readable`] where it must be shown.
+/// [`UnlockKey::expose_human_readable`] where it must be shown. `==` compares in constant
+/// time.
 ///
 /// ```
 /// use swarm_secrets::UnlockKey;
@@ -28,8 +30,16 @@ pub const UNLOCK_KEY_BYTES: usize = 32;
 /// assert!(!format!("{key:?}").contains(&text[9..]));
 /// # Ok::<(), swarm_secrets::SecretsError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct UnlockKey(Zeroizing<[u8; UNLOCK_KEY_BYTES]>);
+
+impl PartialEq for UnlockKey {
+    fn eq(&self, other: &Self) -> bool {
+        fixed_time_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for UnlockKey {}
 
 impl UnlockKey {
     /// A fresh random key from the system's CSPRNG.

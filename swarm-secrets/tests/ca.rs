@@ -228,3 +228,47 @@ fn ca_survives_persistence_and_rejects_a_mismatched_key() {
     );
     assert!(NodeCertInfo::parse(ca.cert_der()).is_err());
 }
+
+/// Issue 12, item 4: a policy longer than the root's lifetime, or explicit bounds past what a
+/// certificate can carry, is a typed error naming the field, never a panic on overflow.
+#[test]
+fn item4_a_long_lifetime_or_a_far_not_after_is_a_typed_error_not_a_panic() {
+    use swarm_secrets::limits::ROOT_CA_VALIDITY;
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+    let field_of = |e: SecretsError| match e {
+        SecretsError::InvalidInput { field, .. } => field,
+        other => panic!("expected InvalidInput, got {other}"),
+    };
+    // The policy: bounded by the root's lifetime.
+    for too_long in [
+        ROOT_CA_VALIDITY + Duration::from_secs(1),
+        10_000 * YEAR,
+        Duration::MAX,
+    ] {
+        let e = CertPolicy::new(too_long).unwrap_err();
+        assert_eq!(field_of(e), "node certificate validity");
+    }
+    let longest = CertPolicy::new(ROOT_CA_VALIDITY).unwrap();
+    let ca = ClusterCa::generate(ClusterId::new("prod-1").unwrap(), longest).unwrap();
+    let csr = NodeKey::generate().unwrap().csr_der().unwrap();
+    let id = NodeId::new("n").unwrap();
+    let issued = ca.issue(&csr, &id, Role::Worker).unwrap();
+    assert!(issued.info.lifetime() <= ROOT_CA_VALIDITY + Duration::from_secs(2 * 60 * 60));
+
+    // Explicit bounds: a far not_after (past year 9999, or past SystemTime's range) and a
+    // lifetime longer than the root's are refused with the field named.
+    let now = SystemTime::now();
+    let e = ca
+        .issue_with_validity(&csr, &id, Role::Worker, now, now + 10_000 * YEAR)
+        .unwrap_err();
+    assert_eq!(field_of(e), "not_after");
+    let e = ca
+        .issue_with_validity(&csr, &id, Role::Worker, now, now + ROOT_CA_VALIDITY + YEAR)
+        .unwrap_err();
+    assert_eq!(field_of(e), "not_after");
+    let far = now + 8_000 * YEAR;
+    let e = ca
+        .issue_with_validity(&csr, &id, Role::Worker, far, far + YEAR)
+        .unwrap_err();
+    assert_eq!(field_of(e), "not_before");
+}

@@ -201,3 +201,50 @@ fn secrets_over_500_kib_are_refused_for_delivery() {
     let z = k.open(&back, &b).unwrap().into_zeroizing();
     assert_eq!(z.len(), MAX_SECRET_BYTES);
 }
+
+/// Issue 12, item 8: the CA digest a join token pins is SHA-256 of the root certificate's
+/// canonical PEM (as SwarmKit hashes the PEM it serves), computed from the DER alone.
+#[test]
+fn item8_the_token_ca_digest_is_sha256_of_the_canonical_pem() {
+    let ca = ClusterCa::generate(ClusterId::new("c1").unwrap(), CertPolicy::default()).unwrap();
+    let pem = swarm_secrets::pem::certificate_to_pem(ca.cert_der());
+    // The canonical form, byte for byte what Go's pem.Encode writes for one certificate.
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+    assert!(pem.ends_with("\n-----END CERTIFICATE-----\n"));
+    assert!(pem.lines().all(|l| l.len() <= 64) && !pem.contains('\r'));
+    let expected = ring::digest::digest(&ring::digest::SHA256, pem.as_bytes());
+    assert_eq!(ca.digest().as_bytes().as_slice(), expected.as_ref());
+    assert_eq!(CaDigest::of_certificate(ca.cert_der()), ca.digest());
+    // The digest is of the DER's canonical PEM, never of the DER bytes themselves.
+    let der_digest = ring::digest::digest(&ring::digest::SHA256, ca.cert_der());
+    assert_ne!(ca.digest().as_bytes().as_slice(), der_digest.as_ref());
+    // A token made from it checks the DER a joining node downloaded.
+    let tokens = JoinTokens::generate(ca.digest()).unwrap();
+    tokens.token(Role::Worker).verify_ca(ca.cert_der()).unwrap();
+}
+
+/// Issue 12, item 8: `==` on secrets is constant time (by construction, not observable here)
+/// and still exact: it tells every differing secret or digest apart.
+#[test]
+fn item8_secret_equality_is_exact() {
+    let ca = ClusterCa::generate(ClusterId::new("c1").unwrap(), CertPolicy::default()).unwrap();
+    let tokens = JoinTokens::generate(ca.digest()).unwrap();
+    assert_eq!(tokens, tokens.clone());
+    assert_eq!(tokens, JoinTokens::from_bytes(&tokens.to_bytes()).unwrap());
+    let mut rotated = tokens.clone();
+    rotated.rotate(Role::Manager).unwrap();
+    assert_ne!(tokens, rotated);
+    let mut repinned = tokens.clone();
+    repinned.set_ca_digest(CaDigest::of_certificate(b"another root"));
+    assert_ne!(tokens, repinned);
+
+    let worker = tokens.token(Role::Worker);
+    assert_eq!(worker, JoinToken::parse(&worker.expose()).unwrap());
+    assert_ne!(worker, tokens.token(Role::Manager));
+    assert_ne!(worker, repinned.token(Role::Worker));
+
+    let key = swarm_secrets::UnlockKey::generate().unwrap();
+    let same = swarm_secrets::UnlockKey::parse(&key.expose_human_readable()).unwrap();
+    assert_eq!(key, same);
+    assert_ne!(key, swarm_secrets::UnlockKey::generate().unwrap());
+}

@@ -344,3 +344,73 @@ fn long_associated_data_takes_the_heap_path_and_is_still_bound() {
     other[999] = 8;
     assert!(ring.open(&blob, &other).is_err());
 }
+
+/// Issue 12, item 7: an older export still unlocks with the same key and would bring retired
+/// keys back; the authenticated epoch lets the caller refuse it, and a locked keyring gives
+/// out no epoch.
+#[test]
+fn item7_an_older_export_is_refused_by_epoch_and_the_epoch_is_authenticated() {
+    let (key, mut ring) = keyring();
+    assert_eq!(ring.epoch().unwrap(), 0);
+    let old_blob = ring.seal(b"old", b"ad").unwrap();
+    let before_rotation = ring.export().unwrap();
+    ring.rotate_dek().unwrap();
+    assert_eq!(ring.epoch().unwrap(), 1);
+    let re = ring.reencrypt(&old_blob, b"ad").unwrap().unwrap();
+    let before_retirement = ring.export().unwrap();
+    ring.retire_dek(1).unwrap();
+    assert_eq!(ring.epoch().unwrap(), 2);
+    let current = ring.export().unwrap();
+    let min_epoch = ring.epoch().unwrap();
+
+    // Without a minimum an older export still unlocks and holds the retired key again.
+    let mut stale = Keyring::from_exported(&before_retirement).unwrap();
+    stale.unlock(&key).unwrap();
+    assert_eq!(stale.key_ids(), vec![1, 2]);
+    // With one, both older exports are refused after authentication, and stay locked.
+    for old in [&before_rotation, &before_retirement] {
+        let mut k = Keyring::from_exported(old).unwrap();
+        let e = k.unlock_with_min_epoch(&key, min_epoch).unwrap_err();
+        assert!(
+            matches!(e, SecretsError::StaleKeyring { min_epoch: 2, epoch } if epoch < 2),
+            "{e}"
+        );
+        assert!(!e.is_retryable());
+        assert!(k.is_locked());
+        assert!(matches!(
+            k.open(&old_blob, b"ad"),
+            Err(SecretsError::Locked)
+        ));
+    }
+    let mut fresh = Keyring::from_exported(&current).unwrap();
+    // Locked: no epoch is given out (it is not authenticated yet).
+    assert!(matches!(fresh.epoch(), Err(SecretsError::Locked)));
+    assert_eq!(fresh.unlock_with_min_epoch(&key, min_epoch).unwrap(), 2);
+    assert_eq!(fresh.epoch().unwrap(), 2);
+    assert_eq!(fresh.open(&re, b"ad").unwrap().expose_secret(), b"old");
+    // Already unlocked: the minimum still applies.
+    assert!(matches!(
+        fresh.unlock_with_min_epoch(&key, 3),
+        Err(SecretsError::StaleKeyring {
+            epoch: 2,
+            min_epoch: 3
+        })
+    ));
+
+    // The epoch is under the MAC: raising it in the stored bytes breaks the unlock.
+    let mut forged = current.clone();
+    let mac_start = forged.len() - 32;
+    let epoch_at = mac_start - 1; // postcard varint of a small epoch: the last body byte
+    assert_eq!(forged[epoch_at], 2);
+    forged[epoch_at] = 9;
+    let mut k = Keyring::from_exported(&forged).unwrap();
+    assert!(matches!(
+        k.unlock_with_min_epoch(&key, 9),
+        Err(SecretsError::DecryptionFailed { .. })
+    ));
+
+    // Unlock key rotation bumps it too.
+    let new_key = UnlockKey::generate().unwrap();
+    ring.rotate_unlock_key(&new_key).unwrap();
+    assert_eq!(ring.epoch().unwrap(), 3);
+}

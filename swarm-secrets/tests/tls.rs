@@ -482,3 +482,213 @@ async fn root_rotation_trusts_both_roots_during_the_transition() {
     .await;
     assert!(out.client.is_err());
 }
+
+/// A certificate for `cn` (any case) signed with the cluster CA's key by other tooling than
+/// [`ClusterCa`], as rcgen lets anyone holding the key do; returns it with its private key.
+fn foreign_tooling_cert(
+    ca: &ClusterCa,
+    cn: &str,
+    role: Role,
+) -> (
+    rustls_pki_types::CertificateDer<'static>,
+    rustls_pki_types::PrivateKeyDer<'static>,
+) {
+    use rcgen::{
+        CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, Issuer, KeyPair,
+        PKCS_ECDSA_P256_SHA256, SanType,
+    };
+    let ca_key = KeyPair::from_pkcs8_der_and_sign_algo(
+        &rustls_pki_types::PrivatePkcs8KeyDer::from(ca.key_pkcs8_der().as_slice()),
+        &PKCS_ECDSA_P256_SHA256,
+    )
+    .unwrap();
+    let issuer = Issuer::from_ca_cert_der(ca.cert_der(), ca_key).unwrap();
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    dn.push(DnType::OrganizationalUnitName, role.as_ou());
+    dn.push(DnType::OrganizationName, ca.cluster_id().as_str());
+    params.distinguished_name = dn;
+    params.subject_alt_names = vec![
+        SanType::DnsName(cn.try_into().unwrap()),
+        SanType::DnsName(role.as_ou().try_into().unwrap()),
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    params.use_authority_key_identifier_extension = true;
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let key_der = rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    (cert.der().clone(), key_der)
+}
+
+/// A client config presenting a raw certificate and key, verifying the server like
+/// [`tls::client_config`].
+fn raw_client_config(
+    trust: &ClusterTrust,
+    cert: rustls_pki_types::CertificateDer<'static>,
+    key: rustls_pki_types::PrivateKeyDer<'static>,
+) -> Arc<rustls::ClientConfig> {
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .dangerous()
+    .with_custom_certificate_verifier(Arc::new(
+        tls::ClusterServerCertVerifier::new(trust).unwrap(),
+    ))
+    .with_client_auth_cert(vec![cert], key)
+    .unwrap();
+    config.resumption = rustls::client::Resumption::disabled();
+    Arc::new(config)
+}
+
+/// Issue 12, item 6: node ids are lowercase (as SwarmKit's base-36 ids), because TLS names
+/// match without case: `Node-1` is refused when built, and a `Node-1` certificate is refused at
+/// the handshake, so it can never pass as a node other than the revoked `node-1`.
+#[tokio::test]
+async fn item6_an_upper_case_node_id_is_refused_everywhere() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let revocations = RevocationList::new();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), revocations.clone()).unwrap();
+    let manager = creds(&ca, "manager-1", Role::Manager);
+    revocations.revoke(NodeId::new("node-1").unwrap());
+    let (cert, key) = foreign_tooling_cert(&ca, "Node-1", Role::Worker);
+    assert!(swarm_secrets::NodeCertInfo::parse(&cert).is_err());
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        raw_client_config(&trust, cert, key),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    assert!(
+        out.server.is_err(),
+        "a Node-1 certificate was accepted: {:?}",
+        out.server
+    );
+    assert!(out.client.is_err());
+
+    // The same tooling with a lowercase id is accepted: only the case is refused.
+    let (cert, key) = foreign_tooling_cert(&ca, "node-2", Role::Worker);
+    let out = handshake(
+        tls::server_config(&manager, &trust).unwrap(),
+        raw_client_config(&trust, cert, key),
+        role_server_name(Role::Manager),
+    )
+    .await;
+    assert_eq!(out.server.unwrap().node_id.as_str(), "node-2");
+
+    // Refused at construction, parsing and deserialization, with the field named.
+    let e = NodeId::new("Node-1").unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            SecretsError::InvalidInput {
+                field: "node id",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("lowercase"), "{e}");
+    assert!("NODE-1".parse::<NodeId>().is_err());
+    assert!(!deserializes_as_node_id("Node-1"));
+    assert!(deserializes_as_node_id("node-1"));
+}
+
+/// Whether `text` deserializes as a node id, as from a stored document (serde goes through
+/// `NodeId::new`).
+fn deserializes_as_node_id(text: &str) -> bool {
+    use serde::de::IntoDeserializer;
+    use serde::de::value::{Error, StringDeserializer};
+    let de: StringDeserializer<Error> = text.to_string().into_deserializer();
+    <NodeId as serde::Deserialize>::deserialize(de).is_ok()
+}
+
+/// Issue 12, item 2 (the swarm-secrets side): the role the CA put in a certificate is read,
+/// verified, from the certificate alone, for transports that hand over the peer's certificate.
+#[test]
+fn item2_identify_certificate_gives_the_verified_node_id_and_role() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let revocations = RevocationList::new();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), revocations.clone()).unwrap();
+    let key = NodeKey::generate().unwrap();
+    let csr = key.csr_der().unwrap();
+    let manager = ca
+        .issue(&csr, &NodeId::new("m-1").unwrap(), Role::Manager)
+        .unwrap();
+    let worker = ca
+        .issue(&csr, &NodeId::new("1").unwrap(), Role::Worker)
+        .unwrap();
+
+    let peer = trust.identify_certificate(&manager.cert_der).unwrap();
+    assert_eq!(
+        peer.node_and_role(),
+        (&NodeId::new("m-1").unwrap(), Role::Manager)
+    );
+    assert_eq!(
+        trust
+            .authorize_certificate(&manager.cert_der, &[Role::Manager])
+            .unwrap()
+            .node_id
+            .as_str(),
+        "m-1"
+    );
+    // A worker certificate, whatever its node id, is not a manager.
+    assert_eq!(
+        trust.identify_certificate(&worker.cert_der).unwrap().role,
+        Role::Worker
+    );
+    assert!(matches!(
+        trust.authorize_certificate(&worker.cert_der, &[Role::Manager]),
+        Err(SecretsError::RoleNotAllowed {
+            role: Role::Worker,
+            ..
+        })
+    ));
+    // Revoked, another CA, another cluster, expired, garbage: refused.
+    revocations.revoke(NodeId::new("m-1").unwrap());
+    assert!(matches!(
+        trust.identify_certificate(&manager.cert_der),
+        Err(SecretsError::Revoked(_))
+    ));
+    let other_ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let foreign = other_ca
+        .issue(&csr, &NodeId::new("m-2").unwrap(), Role::Manager)
+        .unwrap();
+    assert!(matches!(
+        trust.identify_certificate(&foreign.cert_der),
+        Err(SecretsError::Certificate(_))
+    ));
+    let twin = ClusterCa::from_parts(
+        ClusterId::new("cluster-b").unwrap(),
+        ca.cert_der(),
+        &ca.key_pkcs8_der(),
+        CertPolicy::default(),
+    )
+    .unwrap();
+    let outsider = twin
+        .issue(&csr, &NodeId::new("m-3").unwrap(), Role::Manager)
+        .unwrap();
+    let e = trust.identify_certificate(&outsider.cert_der).unwrap_err();
+    assert!(e.to_string().contains("cluster-b"), "{e}");
+    let now = SystemTime::now();
+    let expired = ca
+        .issue_with_validity(
+            &csr,
+            &NodeId::new("m-4").unwrap(),
+            Role::Manager,
+            now - Duration::from_secs(3 * 86_400),
+            now - Duration::from_secs(86_400),
+        )
+        .unwrap();
+    assert!(trust.identify_certificate(&expired.cert_der).is_err());
+    assert!(
+        trust
+            .identify_certificate(&rustls_pki_types::CertificateDer::from(vec![1, 2, 3]))
+            .is_err()
+    );
+}

@@ -55,16 +55,23 @@ impl NodeSealKey {
         Ok(NodeSealKey::from_bytes(raw))
     }
 
-    /// Restores a key saved with [`NodeSealKey::to_bytes`].
+    /// Restores a key saved with [`NodeSealKey::to_bytes`]. `raw` is wiped when it drops;
+    /// the one by-value copy x25519-dalek takes is moved into its `StaticSecret`, which wipes
+    /// itself on drop.
     pub fn from_bytes(raw: Zeroizing<[u8; X25519_LEN]>) -> Self {
         let secret = x25519_dalek::StaticSecret::from(*raw);
+        drop(raw);
         let public = NodeSealPublicKey(x25519_dalek::PublicKey::from(&secret).to_bytes());
         NodeSealKey { secret, public }
     }
 
     /// The private key bytes, to persist (e.g. sealed by the node's own [`crate::Keyring`]).
+    /// Copied from the key straight into the returned buffer, which is wiped on drop (no
+    /// unwiped temporary: `StaticSecret::to_bytes` would return one by value).
     pub fn to_bytes(&self) -> Zeroizing<[u8; X25519_LEN]> {
-        Zeroizing::new(self.secret.to_bytes())
+        let mut out = Zeroizing::new([0u8; X25519_LEN]);
+        out.copy_from_slice(self.secret.as_bytes());
+        out
     }
 
     /// The public key to hand to managers.

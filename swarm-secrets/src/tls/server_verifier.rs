@@ -13,7 +13,9 @@ use crate::error::{Result, SecretsError};
 use crate::node_id::Role;
 
 /// Verifies server certificates: WebPKI against the cluster CA (including the server name),
-/// then cluster id, revocation, and — when the name asked for is a role — that role.
+/// then cluster id, revocation, and the name asked for: when it is a role, the certificate's
+/// role; otherwise, the certificate's node id (CN). The name is compared in lowercase, as TLS
+/// compares names without case and node ids are lowercase.
 pub struct ClusterServerCertVerifier {
     inner: Arc<WebPkiServerVerifier>,
     trust: ClusterTrust,
@@ -54,12 +56,21 @@ impl ServerCertVerifier for ClusterServerCertVerifier {
             .inspect_err(|e| log_chain_failure("server", end_entity, e))?;
         let peer = self.trust.check_identity(end_entity)?;
         if let ServerName::DnsName(name) = server_name {
-            if let Ok(role) = Role::from_ou(name.as_ref()) {
-                if role != peer.role {
-                    return Err(rustls::Error::InvalidCertificate(
-                        CertificateError::NotValidForName,
-                    ));
-                }
+            let name = name.as_ref().to_ascii_lowercase();
+            let matches = match Role::from_ou(&name) {
+                Ok(role) => role == peer.role,
+                Err(_) => name == peer.node_id.as_str(),
+            };
+            if !matches {
+                tracing::warn!(
+                    node_id = %peer.node_id,
+                    role = %peer.role,
+                    server_name = %name,
+                    "TLS server refused: its certificate is not for the name asked for"
+                );
+                return Err(rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName,
+                ));
             }
         }
         Ok(ServerCertVerified::assertion())

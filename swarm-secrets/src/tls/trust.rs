@@ -3,15 +3,29 @@
 use std::fmt;
 use std::sync::Arc;
 
+use rustls::server::WebPkiClientVerifier;
 use rustls::{CertificateError, RootCertStore};
-use rustls_pki_types::CertificateDer;
+use rustls_pki_types::{CertificateDer, UnixTime};
 
-use super::PeerIdentity;
+use super::{PeerIdentity, provider};
 use crate::cert_info::{NodeCertInfo, parse_x509};
 use crate::error::{Result, SecretsError};
 use crate::join_token::JoinToken;
-use crate::node_id::ClusterId;
+use crate::node_id::{ClusterId, NodeId, Role};
 use crate::revocation::RevocationList;
+
+/// Why a chain-verified certificate's identity is refused.
+enum Refusal {
+    /// It carries no node identity (CN, OU, O) this crate accepts.
+    NoIdentity(SecretsError),
+    /// It names another cluster.
+    OtherCluster {
+        node_id: NodeId,
+        peer_cluster: ClusterId,
+    },
+    /// Its node id is revoked.
+    Revoked { node_id: NodeId, role: Role },
+}
 
 /// What a node trusts: the cluster root CA, the cluster id and the revocation list.
 #[derive(Clone)]
@@ -103,34 +117,120 @@ impl ClusterTrust {
         &self.revocations
     }
 
-    /// Checks the identity in an already chain-verified certificate.
-    pub(super) fn check_identity(
+    /// The verified `(node id, role)` a peer's end-entity certificate carries, checked now as
+    /// the TLS verifiers check it at a handshake: chain to a trusted root, validity period and
+    /// client-authentication use (WebPKI, ring), then a node identity of this cluster (CN =
+    /// node id in lowercase, OU = role, O = cluster id) whose node id is not revoked.
+    ///
+    /// This is the function for transports that hand over the peer's certificate rather than
+    /// a rustls connection (e.g. a store transport's peer identifier): it reads the role from
+    /// the certificate's OU, which only the cluster CA sets, so a caller can require the
+    /// manager role and then map the node id to its own ids. Refusals:
+    /// [`SecretsError::Certificate`] (another CA, expired, no node identity, another cluster),
+    /// [`SecretsError::Revoked`].
+    pub fn identify_certificate(&self, end_entity: &CertificateDer<'_>) -> Result<PeerIdentity> {
+        let verifier = WebPkiClientVerifier::builder_with_provider(self.roots.clone(), provider())
+            .build()
+            .map_err(|e| SecretsError::Certificate(format!("client verifier: {e}")))?;
+        verifier
+            .verify_client_cert(end_entity, &[], UnixTime::now())
+            .map_err(|e| {
+                SecretsError::Certificate(format!("not a valid certificate of the cluster CA: {e}"))
+            })?;
+        self.identity(end_entity).map_err(|refusal| match refusal {
+            Refusal::NoIdentity(e) => e,
+            Refusal::OtherCluster {
+                node_id,
+                peer_cluster,
+            } => SecretsError::Certificate(format!(
+                "node {node_id} belongs to cluster {peer_cluster}, not {}",
+                self.cluster_id
+            )),
+            Refusal::Revoked { node_id, .. } => SecretsError::Revoked(node_id),
+        })
+    }
+
+    /// [`ClusterTrust::identify_certificate`], then requires a role in `allowed_roles`
+    /// ([`SecretsError::RoleNotAllowed`] otherwise): e.g. `&[Role::Manager]` for a peer that
+    /// must be a manager.
+    ///
+    /// ```
+    /// use swarm_secrets::tls::ClusterTrust;
+    /// use swarm_secrets::{CertPolicy, ClusterCa, ClusterId, NodeId, NodeKey, RevocationList, Role};
+    /// let ca = ClusterCa::generate(ClusterId::new("prod")?, CertPolicy::default())?;
+    /// let trust = ClusterTrust::new(ca.cert_der(), ClusterId::new("prod")?, RevocationList::new())?;
+    /// let key = NodeKey::generate()?;
+    /// let manager = ca.issue(&key.csr_der()?, &NodeId::new("m1")?, Role::Manager)?;
+    /// let peer = trust.authorize_certificate(&manager.cert_der, &[Role::Manager])?;
+    /// assert_eq!((peer.node_id.as_str(), peer.role), ("m1", Role::Manager));
+    /// let worker = ca.issue(&key.csr_der()?, &NodeId::new("w1")?, Role::Worker)?;
+    /// assert!(trust.authorize_certificate(&worker.cert_der, &[Role::Manager]).is_err());
+    /// # Ok::<(), swarm_secrets::SecretsError>(())
+    /// ```
+    pub fn authorize_certificate(
         &self,
         end_entity: &CertificateDer<'_>,
-    ) -> Result<PeerIdentity, rustls::Error> {
-        let info = NodeCertInfo::parse(end_entity).map_err(|e| {
-            tracing::warn!(error = %e, "TLS peer refused: certificate carries no node identity");
-            rustls::Error::InvalidCertificate(CertificateError::BadEncoding)
-        })?;
+        allowed_roles: &[Role],
+    ) -> Result<PeerIdentity> {
+        let peer = self.identify_certificate(end_entity)?;
+        if !allowed_roles.contains(&peer.role) {
+            return Err(SecretsError::RoleNotAllowed {
+                node_id: peer.node_id,
+                role: peer.role,
+                allowed: allowed_roles.to_vec(),
+            });
+        }
+        Ok(peer)
+    }
+
+    /// The identity in an already chain-verified certificate, if this cluster accepts it.
+    fn identity(&self, end_entity: &[u8]) -> Result<PeerIdentity, Refusal> {
+        let info = NodeCertInfo::parse(end_entity).map_err(Refusal::NoIdentity)?;
         if info.cluster_id != self.cluster_id {
-            tracing::warn!(
-                node_id = %info.node_id,
-                peer_cluster = %info.cluster_id,
-                cluster = %self.cluster_id,
-                "TLS peer refused: certificate of another cluster"
-            );
-            return Err(rustls::Error::InvalidCertificate(
-                CertificateError::ApplicationVerificationFailure,
-            ));
+            return Err(Refusal::OtherCluster {
+                node_id: info.node_id,
+                peer_cluster: info.cluster_id,
+            });
         }
         if self.revocations.is_revoked(&info.node_id) {
-            tracing::warn!(node_id = %info.node_id, role = %info.role, "TLS peer refused: node is revoked");
-            return Err(rustls::Error::InvalidCertificate(CertificateError::Revoked));
+            return Err(Refusal::Revoked {
+                node_id: info.node_id,
+                role: info.role,
+            });
         }
         Ok(PeerIdentity {
             node_id: info.node_id,
             role: info.role,
             cluster_id: info.cluster_id,
+        })
+    }
+
+    /// Checks the identity in an already chain-verified certificate, for the TLS verifiers.
+    pub(super) fn check_identity(
+        &self,
+        end_entity: &CertificateDer<'_>,
+    ) -> Result<PeerIdentity, rustls::Error> {
+        self.identity(end_entity).map_err(|refusal| match refusal {
+            Refusal::NoIdentity(e) => {
+                tracing::warn!(error = %e, "TLS peer refused: certificate carries no node identity");
+                rustls::Error::InvalidCertificate(CertificateError::BadEncoding)
+            }
+            Refusal::OtherCluster {
+                node_id,
+                peer_cluster,
+            } => {
+                tracing::warn!(
+                    node_id = %node_id,
+                    peer_cluster = %peer_cluster,
+                    cluster = %self.cluster_id,
+                    "TLS peer refused: certificate of another cluster"
+                );
+                rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure)
+            }
+            Refusal::Revoked { node_id, role } => {
+                tracing::warn!(node_id = %node_id, role = %role, "TLS peer refused: node is revoked");
+                rustls::Error::InvalidCertificate(CertificateError::Revoked)
+            }
         })
     }
 }
