@@ -16,8 +16,9 @@ use swarm_core::runtime::logs::collect_text;
 use swarm_core::runtime::{
     Controller, ExitStatus, HealthStatus, LogOptions, Runtime, RuntimeError, TaskFiles,
 };
-use swarm_docker::labels::{LABEL_NAMESPACE, LABEL_SERVICE_ID, LABEL_TASK_ID};
-use swarm_docker::{DockerConfig, DockerError, DockerRuntime};
+use swarm_docker::{
+    DockerConfig, DockerError, DockerRuntime, LABEL_NAMESPACE, LABEL_SERVICE_ID, LABEL_TASK_ID,
+};
 
 /// Bound on every await of these tests, so a bug fails instead of hanging.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);

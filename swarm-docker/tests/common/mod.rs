@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 use swarm_core::model::{ContainerSpec, HealthCheck, Task, TaskId, TaskSpec};
-use swarm_docker::labels::LABEL_TASK_ID;
+use swarm_docker::LABEL_TASK_ID;
 use swarm_docker::{DockerConfig, DockerError, DockerRuntime};
 
 /// The image `.ci/docker-up` builds from the static busybox (no registry is reachable).
