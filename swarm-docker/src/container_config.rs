@@ -21,20 +21,20 @@ use swarm_core::model::{
 };
 
 /// The smallest memory limit Docker accepts (6 MiB).
-pub const MIN_MEMORY_LIMIT_BYTES: i64 = 6 * 1024 * 1024;
+const MIN_MEMORY_LIMIT_BYTES: i64 = 6 * 1024 * 1024;
 
 /// The smallest non-zero health-check duration Docker accepts (1 ms).
-pub const MIN_HEALTHCHECK_DURATION: Duration = Duration::from_millis(1);
+const MIN_HEALTHCHECK_DURATION: Duration = Duration::from_millis(1);
 
 /// CPU shares of one whole CPU (`docker run --cpu-shares` default weight).
-pub const CPU_SHARES_PER_CPU: i64 = 1024;
+const CPU_SHARES_PER_CPU: i64 = 1024;
 
 /// Docker's lowest accepted CPU-shares value.
-pub const MIN_CPU_SHARES: i64 = 2;
+const MIN_CPU_SHARES: i64 = 2;
 
 /// Prefix of the environment variables that carry assigned generic resources, as in SwarmKit
 /// (`DOCKER_RESOURCE_GPU=GPU-1,GPU-2`, `DOCKER_RESOURCE_SSD=2`).
-pub const GENERIC_RESOURCE_ENV_PREFIX: &str = "DOCKER_RESOURCE_";
+const GENERIC_RESOURCE_ENV_PREFIX: &str = "DOCKER_RESOURCE_";
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> DockerError {
     DockerError::InvalidSpec {

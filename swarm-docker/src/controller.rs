@@ -29,15 +29,15 @@ use tokio::task::JoinHandle;
 
 /// Attempts the exit watcher makes (with [`WAIT_RETRY_BACKOFF`] between them) when the engine
 /// cannot be asked, before `wait` reports a temporary error.
-pub const MAX_WAIT_ATTEMPTS: u32 = 5;
+const MAX_WAIT_ATTEMPTS: u32 = 5;
 /// Pause between two attempts of the exit watcher.
-pub const WAIT_RETRY_BACKOFF: Duration = Duration::from_millis(500);
+const WAIT_RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// How long `terminate`, `shutdown` and `remove` wait for a container to exit after SIGKILL.
-pub const KILL_EXIT_TIMEOUT: Duration = Duration::from_secs(30);
+const KILL_EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long `remove` lets the log reader drain the output of an exited container.
-pub const LOG_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+const LOG_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Consecutive failed health reads after which the health poller gives up.
-pub const MAX_HEALTH_POLL_FAILURES: u32 = 20;
+const MAX_HEALTH_POLL_FAILURES: u32 = 20;
 
 /// The live controllers of a runtime: container name → task id.
 pub(crate) type Registry = Arc<Mutex<HashMap<String, TaskId>>>;

@@ -7,7 +7,7 @@ use futures::StreamExt;
 
 /// Most progress messages read from one pull before it is given up (a pull of a large image
 /// sends a few thousand).
-pub const MAX_PULL_PROGRESS_MESSAGES: usize = 1_000_000;
+const MAX_PULL_PROGRESS_MESSAGES: usize = 1_000_000;
 
 /// Splits an image reference into the `fromImage` and `tag` of the pull API. A reference
 /// without tag or digest means `latest` (the API would otherwise pull every tag).

@@ -22,7 +22,7 @@ pub const RESERVED_LABEL_PREFIX: &str = "com.swarm.";
 
 /// Longest container name the adapter produces (Docker accepts far longer; this keeps `docker
 /// ps` readable and bounds what a task id can make us send).
-pub const MAX_CONTAINER_NAME_BYTES: usize = 200;
+const MAX_CONTAINER_NAME_BYTES: usize = 200;
 
 /// The container labels for `task`: the spec's own labels plus the adapter's.
 pub(crate) fn container_labels(task: &Task, namespace: &str) -> HashMap<String, String> {

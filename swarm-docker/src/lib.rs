@@ -8,7 +8,8 @@
 //! - [`Runtime::describe`](swarm_core::runtime::Runtime::describe) reports the engine's
 //!   hostname, OS/architecture, CPUs, memory and engine labels.
 //! - Each task becomes one container named `<prefix>-<namespace>-<task id>`, labelled with its
-//!   task and service ([`labels`]), with the spec's image, command, args, env, workdir, user,
+//!   task and service ([`LABEL_TASK_ID`], [`LABEL_SERVICE_ID`] and the other
+//!   `LABEL_*` keys), with the spec's image, command, args, env, workdir, user,
 //!   hostname, mounts, resource limits, stop signal and grace, and its health check as the
 //!   container's HEALTHCHECK. It gets no restart policy and, by default, network mode `none`.
 //! - Secrets and configs are written into a per-task directory on tmpfs (by default
@@ -40,16 +41,20 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod config;
-pub mod container_config;
-pub mod controller;
-pub mod error;
-pub mod image;
-pub mod labels;
-pub mod runtime;
-pub mod task_files;
+mod config;
+mod container_config;
+mod controller;
+mod error;
+mod image;
+mod labels;
+mod runtime;
+mod task_files;
 
 pub use config::DockerConfig;
 pub use controller::DockerController;
 pub use error::DockerError;
+pub use labels::{
+    LABEL_MANAGED, LABEL_NAMESPACE, LABEL_NODE_ID, LABEL_SERVICE_ID, LABEL_SLOT, LABEL_TASK_ID,
+    RESERVED_LABEL_PREFIX,
+};
 pub use runtime::{DockerRuntime, OrphanReport};

@@ -21,7 +21,7 @@ use swarm_core::runtime::host::go_arch;
 use swarm_core::runtime::{Controller, LifecycleStep, Runtime, RuntimeError, TaskFiles};
 
 /// Most containers one orphan clean-up removes.
-pub const MAX_ORPHANS_PER_SWEEP: usize = 10_000;
+const MAX_ORPHANS_PER_SWEEP: usize = 10_000;
 
 /// What [`DockerRuntime::cleanup_orphans`] removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

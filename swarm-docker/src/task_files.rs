@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 use swarm_core::runtime::{FileKind, ResolvedFile};
 
 /// Where a secret with a bare file name appears inside the container, as in Docker.
-pub const SECRETS_DIR_IN_CONTAINER: &str = "/run/secrets";
+const SECRETS_DIR_IN_CONTAINER: &str = "/run/secrets";
 /// Where a config with a bare file name appears inside the container: the root, as in Docker.
-pub const CONFIGS_DIR_IN_CONTAINER: &str = "/";
+const CONFIGS_DIR_IN_CONTAINER: &str = "/";
 
 /// Most task directories one orphan sweep removes.
-pub const MAX_ORPHAN_DIRS_PER_SWEEP: usize = 10_000;
+const MAX_ORPHAN_DIRS_PER_SWEEP: usize = 10_000;
 
 fn field(kind: FileKind) -> &'static str {
     match kind {

@@ -1,6 +1,6 @@
 //! The runtime conformance suite of `swarm_core::testkit`, run against a real Docker engine.
 //! Each check is its own test (they run in parallel, each with its own namespace); every test
-//! skips with a loud message when no engine can be reached.
+//! skips with a loud message when no engine can be reached (fails under `CI=true`).
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Docker-specific behaviour against a real engine: tmpfs secrets with owner and mode, exit-code
 //! mapping, health flips, grace periods, clean removal, labels and limits, orphan clean-up,
-//! missing images, adoption and bounded logs. Every test skips loudly without an engine.
+//! missing images, adoption and bounded logs. Every test skips loudly without an engine (fails
+//! under `CI=true`).
 
 mod common;
 
@@ -16,8 +17,9 @@ use swarm_core::runtime::logs::collect_text;
 use swarm_core::runtime::{
     Controller, ExitStatus, HealthStatus, LogOptions, Runtime, RuntimeError, TaskFiles,
 };
-use swarm_docker::labels::{LABEL_NAMESPACE, LABEL_SERVICE_ID, LABEL_TASK_ID};
-use swarm_docker::{DockerConfig, DockerError, DockerRuntime};
+use swarm_docker::{
+    DockerConfig, DockerError, DockerRuntime, LABEL_NAMESPACE, LABEL_SERVICE_ID, LABEL_TASK_ID,
+};
 
 /// Bound on every await of these tests, so a bug fails instead of hanging.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -610,8 +612,8 @@ async fn secrets_root_on_disk_is_refused() {
         Err(DockerError::SecretsNotOnTmpfs { path, .. }) => {
             assert_eq!(path, disk.path().join("secrets"))
         }
-        Err(DockerError::EngineUnreachable { .. }) => {
-            eprintln!("!!! SKIPPED: no Docker engine reachable");
+        Err(DockerError::EngineUnreachable { socket, message }) => {
+            common::skip_no_engine(&socket, &message);
         }
         other => panic!("a secrets root on disk must be refused, got {other:?}"),
     }

@@ -1,18 +1,25 @@
 //! Shared helpers of the Docker adapter's integration tests: engine detection (tests skip
-//! loudly when no engine can be reached), the busybox test image, task specs in busybox terms
-//! and the "nothing left" check.
+//! loudly when no engine can be reached, and fail under CI), the busybox test image (built by
+//! the tests when the engine lacks it), task specs in busybox terms and the "nothing left"
+//! check.
 #![allow(dead_code, unreachable_pub)]
+
+mod skip;
+mod static_busybox;
+mod tar_writer;
+mod test_image;
+
+pub use skip::skip;
+pub use test_image::TEST_IMAGE;
 
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 use swarm_core::model::{ContainerSpec, HealthCheck, Task, TaskId, TaskSpec};
-use swarm_docker::labels::LABEL_TASK_ID;
+use swarm_docker::LABEL_TASK_ID;
 use swarm_docker::{DockerConfig, DockerError, DockerRuntime};
-
-/// The image `.ci/docker-up` builds from the static busybox (no registry is reachable).
-pub const TEST_IMAGE: &str = "swarm-test-busybox:latest";
+use test_image::{ImageUnavailable, ensure_test_image};
 
 /// A namespace no other test (or test run) uses, so orphan clean-ups never cross.
 pub fn unique_namespace(what: &str) -> String {
@@ -77,36 +84,36 @@ impl Drop for TestRuntime {
     }
 }
 
-/// Connects, or returns `None` after a loud message when no engine can be reached. Any other
-/// failure (e.g. the secrets root not on tmpfs, the test image missing) panics.
+/// Connects and makes sure the engine has [`TEST_IMAGE`] (building it once per test process
+/// when it is absent). Returns `None` after a loud `!!! SKIPPED` message when no engine can be
+/// reached or the image is absent and the host has no static busybox to build it from; under
+/// CI (`CI=true`) both panic instead. Any other failure (the secrets root not on tmpfs, the
+/// engine failing the build) panics.
 pub async fn connect(config: DockerConfig) -> Option<TestRuntime> {
     match DockerRuntime::connect(config).await {
-        Ok(runtime) => {
-            if let Err(e) = runtime.client().inspect_image(TEST_IMAGE).await {
-                panic!(
-                    "the Docker engine answers but the test image {TEST_IMAGE} is missing ({e}); \
-                     run .ci/docker-up to build it"
-                );
+        Ok(runtime) => match ensure_test_image(runtime.client()).await {
+            Ok(()) => Some(TestRuntime { runtime }),
+            Err(ImageUnavailable::Missing(why)) => {
+                skip(&format!(
+                    "the test image {TEST_IMAGE} is absent and cannot be built: {why}"
+                ));
+                None
             }
-            Some(TestRuntime { runtime })
-        }
+            Err(ImageUnavailable::BuildFailed(why)) => panic!("{why}"),
+        },
         Err(DockerError::EngineUnreachable { socket, message }) => {
-            let line = format!(
-                "!!! SKIPPED: no Docker engine at {socket} ({message}); run .ci/docker-up to \
-                 install and start one"
-            );
-            eprintln!("{line}");
-            // Once per test binary, straight to the process's stderr: the test harness hides
-            // what passing tests print, and a skip must be seen in CI logs.
-            static LOUD: std::sync::Once = std::sync::Once::new();
-            LOUD.call_once(|| {
-                use std::io::Write;
-                let _ = writeln!(std::io::stderr(), "{line}");
-            });
+            skip_no_engine(&socket, &message);
             None
         }
         Err(e) => panic!("connecting to the Docker engine failed: {e}"),
     }
+}
+
+/// Skips (or fails under CI) a test that found no engine at `socket`.
+pub fn skip_no_engine(socket: &str, message: &str) {
+    skip(&format!(
+        "no Docker engine at {socket} ({message}); run .ci/docker-up to install and start one"
+    ));
 }
 
 /// A spec running `script` with busybox sh.
