@@ -9,7 +9,7 @@ use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::intern::{Interner, Sym};
 use crate::limits::{MAX_GENERIC_COUNT, MAX_MEMORY_BYTES, MAX_NANO_CPUS, amount, reserve};
 use crate::node::{Availability, GenericResource, NodeSpec, Readiness, normalize_arch};
-pub(crate) use crate::node_state::{Extras, Hot, LabelSyms, NamedKind, Nodes, Slot};
+pub(crate) use crate::node_table::{Extras, Hot, LabelSyms, NamedKind, Nodes, Slot};
 use crate::task::PlacedTask;
 pub(crate) use crate::task_index::TaskRecord;
 use crate::task_index::{MAX_TASKS, TaskIndex};

@@ -14,10 +14,10 @@
 use crate::constraint::{ConstraintKey, IpMatch, Operator, PreferenceKey};
 use crate::engine::{Engine, NO_SYM, Nodes};
 use crate::error::SchedError;
-use crate::explain::Rejection;
 use crate::intern::Sym;
 use crate::limits::{MAX_GENERIC_COUNT, MAX_MEMORY_BYTES, MAX_NANO_CPUS, amount};
 use crate::node::normalize_arch;
+use crate::rejection::Rejection;
 use crate::task::TaskSpec;
 
 /// Most constraints one task spec may carry.

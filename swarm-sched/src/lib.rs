@@ -55,7 +55,6 @@ mod delta;
 mod demand;
 mod engine;
 mod error;
-mod explain;
 mod filters;
 mod hash;
 mod heap;
@@ -64,9 +63,10 @@ mod index;
 mod intern;
 mod limits;
 mod node;
-mod node_state;
+mod node_table;
 mod placement;
 mod rebalance;
+mod rejection;
 mod task;
 mod task_index;
 mod tree;
@@ -82,7 +82,6 @@ pub use engine::{
     MAX_STATIC_PORTS_PER_NODE,
 };
 pub use error::SchedError;
-pub use explain::{Filter, NodeVerdict, Rejection, RejectionCount, Unschedulable};
 pub use filters::{
     MAX_CONSTRAINTS_PER_TASK, MAX_GENERIC_PER_TASK, MAX_HOST_PORTS_PER_TASK,
     MAX_PLATFORMS_PER_TASK, MAX_PREFERENCES,
@@ -95,6 +94,7 @@ pub use node::{
 };
 pub use placement::{Assignment, GroupOutcome, MAX_TASKS_PER_GROUP, NamedClaim};
 pub use rebalance::{MAX_REBALANCE_MOVES, Move};
+pub use rejection::{Filter, NodeVerdict, Rejection, RejectionCount, Unschedulable};
 pub use task::{GenericRequest, PendingTask, PlacedTask, TaskGroup, TaskSpec, group_pending};
 pub use task_index::MAX_TASKS;
 

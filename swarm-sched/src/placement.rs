@@ -2,13 +2,13 @@
 
 use crate::engine::{Engine, Extras, Nodes, Strategy, TaskRecord};
 use crate::error::SchedError;
-use crate::explain::Unschedulable;
 use crate::filters::Compiled;
 use crate::hash::FxHashMap;
 use crate::heap::{MinHeap, SLOT_BITS, SLOT_MASK};
 use crate::ids::{NodeId, ServiceId, TaskId};
 use crate::index::LAST_BUCKET;
 use crate::intern::{Interner, Sym};
+use crate::rejection::Unschedulable;
 use crate::task::TaskGroup;
 use crate::task_index::{MAX_TASKS, TaskIndex};
 use crate::tree::Tree;
