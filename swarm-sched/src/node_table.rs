@@ -1,14 +1,19 @@
-//! The engine's per-node state: hot fields read on every placement, the rest read by
-//! filters and deltas, and the operations that charge and release reservations.
+//! The node table: every node's state, by slot. Hot fields read on every placement are kept
+//! apart from the rest (see [`Slot`]); the table adds, updates and removes nodes, and charges
+//! and releases reservations. Filters, ranking and the planner read it; they never see the
+//! whole engine.
 
+use crate::checks::to_i64;
 use crate::demand::Demand;
 use crate::hash::FxHashMap;
 use crate::ids::NodeId;
 use crate::index::TotalIndex;
 use crate::intern::Sym;
-use crate::node::NodeSpec;
+use crate::limits::MAX_FAILURE_RECORDS_PER_NODE;
+use crate::node::{Availability, Readiness};
+use crate::node_slot::Slot;
 use crate::task_index::TaskRecord;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 /// Per-node fields read on every placement, kept apart so scans stay in cache.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,38 +27,6 @@ pub(crate) struct Hot {
     pub(crate) usable: bool,
 }
 
-/// A label as stored: key, lower-cased value, raw value.
-pub(crate) type LabelSyms = (Sym, Sym, Sym);
-
-/// Named items of one kind: (item symbol), sorted by item string.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct NamedKind {
-    pub(crate) kind: Sym,
-    pub(crate) items: Vec<Sym>,
-}
-
-/// Per-node fields read by filters and deltas.
-#[derive(Debug, Clone)]
-pub(crate) struct Slot {
-    pub(crate) alive: bool,
-    pub(crate) spec: NodeSpec,
-    /// Lower-cased ID and hostname (compared as text, not interned: unique per node).
-    pub(crate) id_l: String,
-    pub(crate) host_l: String,
-    pub(crate) role: Sym,
-    pub(crate) os: Sym,
-    pub(crate) arch: Sym,
-    pub(crate) labels: Vec<LabelSyms>,
-    pub(crate) engine_labels: Vec<LabelSyms>,
-    pub(crate) discrete_cap: Vec<(Sym, i64)>,
-    pub(crate) named_cap: Vec<NamedKind>,
-    pub(crate) discrete_used: Vec<(Sym, i64)>,
-    pub(crate) named_claimed: Vec<(Sym, Sym)>,
-    pub(crate) static_ports: Vec<u32>,
-    pub(crate) task_ports: Vec<(u32, u32)>,
-    pub(crate) failures: VecDeque<(u32, u64)>,
-}
-
 /// Extra reservations of a task beyond CPU and memory.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Extras {
@@ -62,22 +35,162 @@ pub(crate) struct Extras {
     pub(crate) ports: Vec<u32>,
 }
 
-/// All node state.
+/// All node state, by slot. A removed node's slot stays (not alive) until a new node
+/// reuses it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Nodes {
     pub(crate) hot: Vec<Hot>,
     /// Node IDs by slot, dense (read once per placement).
     pub(crate) ids: Vec<NodeId>,
     pub(crate) slots: Vec<Slot>,
-    pub(crate) by_id: FxHashMap<NodeId, u32>,
-    pub(crate) free: Vec<u32>,
-    pub(crate) live: usize,
-    pub(crate) with_failures: BTreeSet<u32>,
     /// Usable nodes by total task count.
     pub(crate) index: TotalIndex,
+    by_id: FxHashMap<NodeId, u32>,
+    /// Slots of removed nodes, reused first.
+    free: Vec<u32>,
+    live: usize,
+    /// Slots with at least one failure record.
+    with_failures: BTreeSet<u32>,
+}
+
+fn usable(slot: &Slot) -> bool {
+    slot.spec.readiness == Readiness::Ready && slot.spec.availability == Availability::Active
 }
 
 impl Nodes {
+    /// Number of nodes held.
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// The slot of a node.
+    pub(crate) fn get(&self, id: &NodeId) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Whether a node is held.
+    pub(crate) fn contains(&self, id: &NodeId) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// Adds a node (the caller checked it is new), reusing a free slot first, with nothing
+    /// reserved. Returns its slot.
+    pub(crate) fn insert(&mut self, slot: Slot) -> u32 {
+        let res = &slot.spec.resources;
+        let hot = Hot {
+            cap_cpu: to_i64(res.nano_cpus),
+            cap_mem: to_i64(res.memory_bytes),
+            free_cpu: to_i64(res.nano_cpus),
+            free_mem: to_i64(res.memory_bytes),
+            total: 0,
+            usable: usable(&slot),
+        };
+        let id = slot.spec.id.clone();
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = slot;
+                self.hot[i as usize] = hot;
+                self.ids[i as usize] = id.clone();
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                self.hot.push(hot);
+                self.ids.push(id.clone());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.by_id.insert(id, i);
+        self.live += 1;
+        if hot.usable {
+            self.index.insert(i, 0);
+        }
+        i
+    }
+
+    /// Replaces the spec of node `i` by `slot`'s, keeping what its tasks reserve and its
+    /// failure records. A smaller capacity can leave the node over-committed.
+    pub(crate) fn update(&mut self, i: u32, mut slot: Slot) {
+        let i = i as usize;
+        let old = &self.hot[i];
+        // Exact: by the bounds of `crate::limits`, cap <= 2^50 and free >= -2^62.
+        let used_cpu = old.cap_cpu.saturating_sub(old.free_cpu);
+        let used_mem = old.cap_mem.saturating_sub(old.free_mem);
+        let total = old.total;
+        let usable = usable(&slot);
+        let cap_cpu = to_i64(slot.spec.resources.nano_cpus);
+        let cap_mem = to_i64(slot.spec.resources.memory_bytes);
+        let prev = &mut self.slots[i];
+        slot.discrete_used = std::mem::take(&mut prev.discrete_used);
+        slot.named_claimed = std::mem::take(&mut prev.named_claimed);
+        slot.task_ports = std::mem::take(&mut prev.task_ports);
+        slot.failures = std::mem::take(&mut prev.failures);
+        *prev = slot;
+        if usable {
+            self.index.insert(i as u32, total);
+        } else {
+            self.index.remove(i as u32);
+        }
+        self.hot[i] = Hot {
+            cap_cpu,
+            cap_mem,
+            free_cpu: cap_cpu.saturating_sub(used_cpu),
+            free_mem: cap_mem.saturating_sub(used_mem),
+            total,
+            usable,
+        };
+    }
+
+    /// Removes node `i` (the caller has forgotten its tasks); its slot becomes free.
+    pub(crate) fn remove(&mut self, i: u32) {
+        let idx = i as usize;
+        self.by_id.remove(&self.ids[idx]);
+        self.index.remove(i);
+        self.slots[idx].alive = false;
+        self.slots[idx].failures.clear();
+        self.with_failures.remove(&i);
+        self.hot[idx] = Hot::default();
+        self.free.push(i);
+        self.live -= 1;
+    }
+
+    /// Slots with at least one failure record, in slot order.
+    pub(crate) fn with_failures(&self) -> impl Iterator<Item = u32> + '_ {
+        self.with_failures.iter().copied()
+    }
+
+    /// Records a failure of service `svc` at `at_ms` on node `i`, dropping the oldest record
+    /// past [`MAX_FAILURE_RECORDS_PER_NODE`].
+    pub(crate) fn record_failure(&mut self, i: u32, svc: u32, at_ms: u64) {
+        let f = &mut self.slots[i as usize].failures;
+        if f.len() >= MAX_FAILURE_RECORDS_PER_NODE {
+            f.pop_front();
+        }
+        f.push_back((svc, at_ms));
+        self.with_failures.insert(i);
+    }
+
+    /// Forgets every failure record of service `svc` (its slot is about to be reused).
+    pub(crate) fn forget_failures_of(&mut self, svc: u32) {
+        let nodes: Vec<u32> = self.with_failures.iter().copied().collect();
+        for i in nodes {
+            let f = &mut self.slots[i as usize].failures;
+            f.retain(|&(s, _)| s != svc);
+            if f.is_empty() {
+                self.with_failures.remove(&i);
+            }
+        }
+    }
+
+    /// Failures of service `svc` on node `i` less than `window_ms` old at `now_ms`.
+    pub(crate) fn recent_failures(&self, i: usize, svc: u32, window_ms: u64, now_ms: u64) -> u32 {
+        self.slots[i]
+            .failures
+            .iter()
+            .filter(|&&(s, at)| s == svc && at.saturating_add(window_ms) > now_ms)
+            .count() as u32
+    }
+
     pub(crate) fn label(&self, i: usize, engine: bool, key: Sym) -> Option<(Sym, Sym)> {
         let labels = if engine {
             &self.slots[i].engine_labels
