@@ -114,7 +114,11 @@ fn prefix_eq(a: &[u8], b: &[u8], prefix_len: u8) -> bool {
 }
 
 /// Why a constraint did not parse.
+///
+/// New kinds may be added in minor releases (the language may grow): match with a wildcard
+/// arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConstraintErrorKind {
     /// Longer than [`MAX_CONSTRAINT_LEN`].
     TooLong,
