@@ -29,7 +29,7 @@ use crate::unschedulable::Unschedulable;
 use crate::verdict::NodeVerdict;
 
 /// The placement engine. Holds the cluster's nodes and what runs on them, updated by
-/// [`Delta`]s; places [`TaskGroup`](crate::TaskGroup)s; explains and plans. Sans-IO and
+/// [`Delta`]s; places [`TaskGroup`]s; explains and plans. Sans-IO and
 /// deterministic: the same sequence of calls gives the same results.
 ///
 /// ```
@@ -275,9 +275,10 @@ impl Engine {
         ))
     }
 
-    /// Proposes at most `max_moves` (capped at [`MAX_REBALANCE_MOVES`]) moves of tasks of
-    /// `service` that bring it back to an even spread over the nodes that pass its static
-    /// filters (availability, platform, constraints), level by level over its spread
+    /// Proposes at most `max_moves` (capped at
+    /// [`MAX_REBALANCE_MOVES`](crate::MAX_REBALANCE_MOVES)) moves of tasks of `service` that
+    /// bring it back to an even spread over the nodes that pass its static filters
+    /// (availability, platform, constraints), level by level over its spread
     /// preferences, then over nodes — for example after a node joins. Every destination passes
     /// every filter given the moves before it; resources a move frees on its source are not
     /// counted as available to later moves, so the plan stays valid in any execution order.
