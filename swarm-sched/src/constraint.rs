@@ -6,12 +6,10 @@
 //! case-insensitively, and a missing label equals the empty string (so
 //! `node.labels.ssd!=true` holds on a node without an `ssd` label).
 
+use crate::limits::MAX_CONSTRAINT_LEN;
 use crate::node::normalize_arch;
 use std::fmt;
 use std::net::IpAddr;
-
-/// Longest constraint accepted, in bytes.
-pub const MAX_CONSTRAINT_LEN: usize = 1024;
 
 /// What a constraint looks at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -116,7 +114,11 @@ fn prefix_eq(a: &[u8], b: &[u8], prefix_len: u8) -> bool {
 }
 
 /// Why a constraint did not parse.
+///
+/// New kinds may be added in minor releases (the language may grow): match with a wildcard
+/// arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConstraintErrorKind {
     /// Longer than [`MAX_CONSTRAINT_LEN`].
     TooLong,

@@ -7,7 +7,7 @@ use crate::hash::FxHashMap;
 pub(crate) struct Demand {
     pub(crate) cpu: i64,
     pub(crate) mem: i64,
-    pub(crate) refs: u64,
+    refs: u64,
 }
 
 /// Interned reservations, reference-counted, so task records stay small.

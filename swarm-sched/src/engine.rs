@@ -1,43 +1,35 @@
-//! The engine: node state kept between calls and updated by deltas.
+//! The engine: the public face of the crate. It owns the node table, the services, the task
+//! ledger and the symbol table, applies deltas to them, and hands each call the parts it
+//! needs (placement, explanation, rebalance planning).
 
-pub(crate) use crate::config::{EngineConfig, Strategy};
-pub(crate) use crate::delta::Delta;
-pub(crate) use crate::demand::Demands;
+use crate::checks::{amount, count, reserve, to_i64};
+use crate::config::{EngineConfig, Strategy};
+use crate::delta::Delta;
+use crate::demand::Demands;
 use crate::error::SchedError;
+use crate::filters::FilterChain;
 use crate::hash::FxHashMap;
 use crate::ids::{NodeId, ServiceId, TaskId};
-use crate::intern::{Interner, Sym};
-use crate::limits::{MAX_GENERIC_COUNT, MAX_MEMORY_BYTES, MAX_NANO_CPUS, amount, reserve};
-use crate::node::{Availability, GenericResource, NodeSpec, Readiness, normalize_arch};
-pub(crate) use crate::node_state::{Extras, Hot, LabelSyms, NamedKind, Nodes, Slot};
-use crate::task::PlacedTask;
-pub(crate) use crate::task_index::TaskRecord;
-use crate::task_index::{MAX_TASKS, TaskIndex};
-use std::collections::VecDeque;
-
-/// Symbol that no interned string has.
-pub(crate) const NO_SYM: Sym = u32::MAX;
-
-/// Most labels (node plus engine) a node may carry.
-pub const MAX_LABELS_PER_NODE: usize = 1024;
-/// Most generic resource entries a node may advertise.
-pub const MAX_GENERIC_PER_NODE: usize = 4096;
-/// Most pre-bound host ports a node may report.
-pub const MAX_STATIC_PORTS_PER_NODE: usize = 65_536;
-/// Failure records kept per node (oldest dropped first).
-pub const MAX_FAILURE_RECORDS_PER_NODE: usize = 256;
-/// Most nodes one engine holds.
-pub const MAX_NODES: usize = 1 << 20;
-
-/// Per-service counts.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SvcState {
-    /// node slot → tasks of this service on it (entries are > 0).
-    pub(crate) counts: FxHashMap<u32, u32>,
-}
+use crate::intern::Interner;
+use crate::limits::{
+    MAX_GENERIC_COUNT, MAX_GENERIC_PER_TASK, MAX_HOST_PORTS_PER_TASK, MAX_MEMORY_BYTES,
+    MAX_NANO_CPUS, MAX_NODES, MAX_TASKS,
+};
+use crate::node::NodeSpec;
+use crate::node_slot::Slot;
+use crate::node_table::{Extras, Nodes};
+use crate::outcome::GroupOutcome;
+use crate::placement;
+use crate::rebalance::{self, Move};
+use crate::scratch::Scratch;
+use crate::services::Services;
+use crate::task::{PendingTask, PlacedTask, TaskGroup, TaskSpec};
+use crate::task_index::{TaskIndex, TaskRecord};
+use crate::unschedulable::Unschedulable;
+use crate::verdict::NodeVerdict;
 
 /// The placement engine. Holds the cluster's nodes and what runs on them, updated by
-/// [`Delta`]s; places [`TaskGroup`](crate::TaskGroup)s; explains and plans. Sans-IO and
+/// [`Delta`]s; places [`TaskGroup`]s; explains and plans. Sans-IO and
 /// deterministic: the same sequence of calls gives the same results.
 ///
 /// ```
@@ -60,23 +52,18 @@ pub(crate) struct SvcState {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Engine {
-    pub(crate) cfg: EngineConfig,
-    pub(crate) now_ms: u64,
-    pub(crate) strings: Interner,
-    pub(crate) empty: Sym,
-    pub(crate) nodes: Nodes,
-    pub(crate) service_index: FxHashMap<ServiceId, u32>,
-    pub(crate) svcs: Vec<SvcState>,
-    /// Service slots freed by `ServiceRemoved`, reused first.
-    pub(crate) free_svcs: Vec<u32>,
-    pub(crate) tasks: TaskIndex,
-    pub(crate) demands: Demands,
-    pub(crate) extras: FxHashMap<TaskId, Extras>,
-    pub(crate) scratch_svc: Vec<u32>,
-    pub(crate) scratch_fail: Vec<u8>,
-    /// Per slot: the last group (by `group_seq`) that placed a task on it.
-    pub(crate) scratch_stamp: Vec<u32>,
-    pub(crate) group_seq: u32,
+    cfg: EngineConfig,
+    now_ms: u64,
+    /// Label keys and values, platform names, roles and generic kinds, as symbols.
+    strings: Interner,
+    nodes: Nodes,
+    services: Services,
+    /// Every accounted task: its node, service and reservation.
+    tasks: TaskIndex,
+    demands: Demands,
+    /// Generic resources and host ports of the accounted tasks that hold some.
+    extras: FxHashMap<TaskId, Extras>,
+    scratch: Scratch,
 }
 
 impl Default for Engine {
@@ -85,43 +72,19 @@ impl Default for Engine {
     }
 }
 
-fn limit(field: impl Into<String>, value: usize, limit: usize) -> Result<(), SchedError> {
-    if value > limit {
-        Err(SchedError::LimitExceeded {
-            field: field.into(),
-            value: value as u64,
-            limit: limit as u64,
-        })
-    } else {
-        Ok(())
-    }
-}
-
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
 impl Engine {
     /// An empty engine.
     pub fn new(cfg: EngineConfig) -> Self {
-        let mut strings = Interner::default();
-        let empty = strings.intern("");
         Self {
             cfg,
             now_ms: 0,
-            strings,
-            empty,
+            strings: Interner::default(),
             nodes: Nodes::default(),
-            service_index: FxHashMap::default(),
-            svcs: Vec::new(),
-            free_svcs: Vec::new(),
+            services: Services::default(),
             tasks: TaskIndex::default(),
             demands: Demands::default(),
             extras: FxHashMap::default(),
-            scratch_svc: Vec::new(),
-            scratch_fail: Vec::new(),
-            scratch_stamp: Vec::new(),
-            group_seq: 0,
+            scratch: Scratch::default(),
         }
     }
 
@@ -143,7 +106,7 @@ impl Engine {
 
     /// Number of nodes held.
     pub fn node_count(&self) -> usize {
-        self.nodes.live
+        self.nodes.len()
     }
 
     /// Number of tasks accounted on nodes.
@@ -161,18 +124,18 @@ impl Engine {
     /// Free CPU (NanoCPUs, negative if over-committed by a capacity decrease) and free memory
     /// (bytes) of a node.
     pub fn free_resources(&self, node: &NodeId) -> Option<(i64, i64)> {
-        let &i = self.nodes.by_id.get(node)?;
+        let i = self.nodes.get(node)?;
         let h = &self.nodes.hot[i as usize];
         Some((h.free_cpu, h.free_mem))
     }
 
     /// Tasks in total and tasks of `service` on a node.
     pub fn task_counts(&self, node: &NodeId, service: &ServiceId) -> Option<(u32, u32)> {
-        let &i = self.nodes.by_id.get(node)?;
+        let i = self.nodes.get(node)?;
         let per_service = self
-            .service_index
+            .services
             .get(service)
-            .and_then(|&s| self.svcs[s as usize].counts.get(&i).copied())
+            .and_then(|s| self.services.counts(s).get(&i).copied())
             .unwrap_or(0);
         Some((self.nodes.hot[i as usize].total, per_service))
     }
@@ -180,7 +143,7 @@ impl Engine {
     /// Free units of a generic resource kind on a node (named items not claimed, or the
     /// discrete count not reserved).
     pub fn generic_free(&self, node: &NodeId, kind: &str) -> Option<i64> {
-        let &i = self.nodes.by_id.get(node)?;
+        let i = self.nodes.get(node)?;
         let kind = self.strings.get(kind)?;
         Some(self.nodes.generic_free(i as usize, kind))
     }
@@ -188,9 +151,8 @@ impl Engine {
     /// The spec a node was last added or updated with.
     pub fn node(&self, node: &NodeId) -> Option<&NodeSpec> {
         self.nodes
-            .by_id
             .get(node)
-            .map(|&i| &self.nodes.slots[i as usize].spec)
+            .map(|i| &self.nodes.slots[i as usize].spec)
     }
 
     /// IDs of all nodes, in slot order.
@@ -205,63 +167,155 @@ impl Engine {
     /// Recent failures of `service` on a node (within the failure window, at the time last
     /// given to [`Engine::set_now_ms`]).
     pub fn recent_failures(&self, node: &NodeId, service: &ServiceId) -> u32 {
-        match (self.nodes.by_id.get(node), self.service_index.get(service)) {
-            (Some(&i), Some(&s)) => self.count_failures(i as usize, s),
+        match (self.nodes.get(node), self.services.get(service)) {
+            (Some(i), Some(s)) => {
+                self.nodes
+                    .recent_failures(i as usize, s, self.cfg.failure_window_ms, self.now_ms)
+            }
             _ => 0,
         }
     }
 
-    pub(crate) fn count_failures(&self, i: usize, svc: u32) -> u32 {
-        let window = self.cfg.failure_window_ms;
-        let now = self.now_ms;
-        self.nodes.slots[i]
-            .failures
-            .iter()
-            .filter(|&&(s, at)| s == svc && at.saturating_add(window) > now)
-            .count() as u32
+    /// Places every task of a group it can, charging the chosen nodes, and explains the rest.
+    ///
+    /// Deterministic: the same engine state and group give the same assignments. Tasks the
+    /// engine already accounts (same ID) are skipped and listed in `already_placed`.
+    pub fn schedule(&mut self, group: TaskGroup) -> Result<GroupOutcome, SchedError> {
+        placement::State {
+            cfg: &self.cfg,
+            now_ms: self.now_ms,
+            strings: &self.strings,
+            nodes: &mut self.nodes,
+            services: &mut self.services,
+            tasks: &mut self.tasks,
+            demands: &mut self.demands,
+            extras: &mut self.extras,
+            scratch: &mut self.scratch,
+        }
+        .schedule(group)
     }
 
-    pub(crate) fn intern_service(&mut self, id: &ServiceId) -> u32 {
-        if let Some(&s) = self.service_index.get(id) {
-            return s;
-        }
-        let s = match self.free_svcs.pop() {
-            Some(s) => s,
-            None => {
-                self.svcs.push(SvcState {
-                    counts: FxHashMap::default(),
-                });
-                (self.svcs.len() - 1) as u32
-            }
-        };
-        self.service_index.insert(id.clone(), s);
-        s
+    /// Places several groups in order.
+    pub fn schedule_all(
+        &mut self,
+        groups: impl IntoIterator<Item = TaskGroup>,
+    ) -> Result<Vec<GroupOutcome>, SchedError> {
+        groups.into_iter().map(|g| self.schedule(g)).collect()
     }
 
-    fn remove_service(&mut self, id: &ServiceId) {
-        let Some(&s) = self.service_index.get(id) else {
-            return;
-        };
-        let tasks: Vec<TaskId> = self
-            .tasks
-            .iter()
-            .filter(|(_, r)| r.svc == s)
-            .map(|(t, _)| t.clone())
-            .collect();
-        for t in &tasks {
-            self.finish_task(t, None);
+    /// For every node (in slot order), the first filter that rejects a task of `service`
+    /// with `spec`, given the current state. Pure: changes nothing.
+    ///
+    /// ```
+    /// use swarm_sched::{Constraint, Delta, Engine, NodeSpec, TaskSpec};
+    /// let mut e = Engine::default();
+    /// e.apply(Delta::NodeAdded(NodeSpec::new("a", "a").with_capacity(1.0, 1 << 30).with_label("zone", "eu"))).unwrap();
+    /// e.apply(Delta::NodeAdded(NodeSpec::new("b", "b").with_capacity(1.0, 1 << 30))).unwrap();
+    /// let spec = TaskSpec::default().with_constraint(Constraint::parse("node.labels.zone==eu").unwrap());
+    /// let v = e.explain(&"web".into(), &spec).unwrap();
+    /// assert_eq!(v[0].to_string(), "a: fits");
+    /// assert_eq!(v[1].to_string(), "b: fails constraint node.labels.zone==eu");
+    /// ```
+    pub fn explain(
+        &self,
+        service: &ServiceId,
+        spec: &TaskSpec,
+    ) -> Result<Vec<NodeVerdict>, SchedError> {
+        let svc = self.services.get(service);
+        let c = FilterChain::compile(spec, svc.unwrap_or(u32::MAX), &self.strings)?;
+        let counts = svc.map(|s| self.services.counts(s));
+        Ok((0..self.nodes.slots.len())
+            .filter(|&i| self.nodes.slots[i].alive)
+            .map(|i| {
+                let n = counts
+                    .and_then(|m| m.get(&(i as u32)).copied())
+                    .unwrap_or(0);
+                let rejection = c.verdict(&self.nodes, i, n);
+                NodeVerdict {
+                    node: self.nodes.slots[i].spec.id.clone(),
+                    rejection,
+                    reason: rejection.map(|r| r.describe(spec, 1)),
+                }
+            })
+            .collect())
+    }
+
+    /// [`Engine::explain`] for a pending task (its service and spec).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use swarm_sched::{Delta, Engine, NodeSpec, PendingTask, Rejection, TaskSpec};
+    /// let mut e = Engine::default();
+    /// e.apply(Delta::NodeAdded(NodeSpec::new("a", "a").with_capacity(1.0, 1 << 30))).unwrap();
+    /// let task = PendingTask {
+    ///     id: "web.1".into(),
+    ///     service: "web".into(),
+    ///     spec_version: 1,
+    ///     spec: Arc::new(TaskSpec::default().with_reservation(2.0, 0)),
+    /// };
+    /// let v = e.explain_task(&task).unwrap();
+    /// assert_eq!(v[0].rejection, Some(Rejection::Cpu));
+    /// assert_eq!(v[0].to_string(), "a: lacks 2 CPU");
+    /// ```
+    pub fn explain_task(&self, task: &PendingTask) -> Result<Vec<NodeVerdict>, SchedError> {
+        self.explain(&task.service, &task.spec)
+    }
+
+    /// The per-filter summary for a task of `service` with `spec` right now (whether or not
+    /// some node would take it: see [`Unschedulable::nodes_passing`]).
+    pub fn summarize(
+        &self,
+        service: &ServiceId,
+        spec: &TaskSpec,
+    ) -> Result<Unschedulable, SchedError> {
+        let verdicts = self.explain(service, spec)?;
+        Ok(Unschedulable::from_verdicts(
+            spec,
+            verdicts.into_iter().map(|v| v.rejection),
+        ))
+    }
+
+    /// Proposes at most `max_moves` (capped at
+    /// [`MAX_REBALANCE_MOVES`](crate::MAX_REBALANCE_MOVES)) moves of tasks of `service` that
+    /// bring it back to an even spread over the nodes that pass its static filters
+    /// (availability, platform, constraints), level by level over its spread
+    /// preferences, then over nodes — for example after a node joins. Every destination passes
+    /// every filter given the moves before it; resources a move frees on its source are not
+    /// counted as available to later moves, so the plan stays valid in any execution order.
+    /// Each move lowers the imbalance (a difference of two or more tasks). Pure planning: the
+    /// engine is not changed; the orchestrator decides whether to act (and reports the new
+    /// placements as deltas).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use swarm_sched::{Delta, Engine, NodeSpec, TaskGroup, TaskSpec};
+    /// let mut e = Engine::default();
+    /// let spec = Arc::new(TaskSpec::default().with_reservation(0.1, 1 << 20));
+    /// for i in 0..2 {
+    ///     e.apply(Delta::NodeAdded(NodeSpec::new(format!("n{i}"), "h").with_capacity(4.0, 1 << 30))).unwrap();
+    /// }
+    /// let tasks = (0..6).map(|i| format!("t{i}").into()).collect();
+    /// e.schedule(TaskGroup { service: "s".into(), spec_version: 1, spec: spec.clone(), tasks }).unwrap();
+    /// e.apply(Delta::NodeAdded(NodeSpec::new("n2", "h").with_capacity(4.0, 1 << 30))).unwrap();
+    /// let moves = e.plan_rebalance(&"s".into(), &spec, 10).unwrap();
+    /// assert_eq!(moves.len(), 2);
+    /// assert!(moves.iter().all(|m| m.to.as_str() == "n2"));
+    /// ```
+    pub fn plan_rebalance(
+        &self,
+        service: &ServiceId,
+        spec: &TaskSpec,
+        max_moves: usize,
+    ) -> Result<Vec<Move>, SchedError> {
+        rebalance::View {
+            cfg: &self.cfg,
+            now_ms: self.now_ms,
+            strings: &self.strings,
+            nodes: &self.nodes,
+            services: &self.services,
+            tasks: &self.tasks,
         }
-        let nodes: Vec<u32> = self.nodes.with_failures.iter().copied().collect();
-        for i in nodes {
-            let f = &mut self.nodes.slots[i as usize].failures;
-            f.retain(|&(svc, _)| svc != s);
-            if f.is_empty() {
-                self.nodes.with_failures.remove(&i);
-            }
-        }
-        self.svcs[s as usize].counts = FxHashMap::default();
-        self.service_index.remove(id);
-        self.free_svcs.push(s);
+        .plan(service, spec, max_moves)
     }
 
     /// Applies several deltas in order; stops at the first error (earlier ones stay applied).
@@ -291,192 +345,38 @@ impl Engine {
         }
     }
 
-    fn validate_node(spec: &NodeSpec) -> Result<(), SchedError> {
-        let n = &spec.id;
-        limit(
-            format!("node {n}: labels"),
-            spec.labels.len() + spec.engine_labels.len(),
-            MAX_LABELS_PER_NODE,
-        )?;
-        limit(
-            format!("node {n}: generic resources"),
-            spec.resources.generic.len(),
-            MAX_GENERIC_PER_NODE,
-        )?;
-        limit(
-            format!("node {n}: host ports in use"),
-            spec.host_ports_in_use.len(),
-            MAX_STATIC_PORTS_PER_NODE,
-        )?;
-        let r = &spec.resources;
-        amount(r.nano_cpus, MAX_NANO_CPUS, || {
-            format!("node {n}: nano_cpus")
-        })?;
-        amount(r.memory_bytes, MAX_MEMORY_BYTES, || {
-            format!("node {n}: memory_bytes")
-        })?;
-        for g in &r.generic {
-            if let GenericResource::Discrete { kind, count } = g {
-                amount(*count, MAX_GENERIC_COUNT, || {
-                    format!("node {n}: generic resource {kind:?} count")
-                })?;
-            }
-        }
-        Ok(())
-    }
-
-    fn build_slot(&mut self, spec: NodeSpec) -> Slot {
-        let s = &mut self.strings;
-        let mut labels_of = |m: &std::collections::BTreeMap<String, String>| {
-            let mut v: Vec<LabelSyms> = m
-                .iter()
-                .map(|(k, val)| (s.intern(k), s.intern(&val.to_lowercase()), s.intern(val)))
-                .collect();
-            v.sort_unstable_by_key(|l| l.0);
-            v
-        };
-        let labels = labels_of(&spec.labels);
-        let engine_labels = labels_of(&spec.engine_labels);
-        let mut discrete_cap: Vec<(Sym, i64)> = Vec::new();
-        let mut named: Vec<(String, String)> = Vec::new();
-        for g in &spec.resources.generic {
-            match g {
-                GenericResource::Discrete { kind, count } => {
-                    let k = s.intern(kind);
-                    match discrete_cap.iter_mut().find(|d| d.0 == k) {
-                        Some(d) => d.1 = d.1.saturating_add(to_i64(*count)),
-                        None => discrete_cap.push((k, to_i64(*count))),
-                    }
-                }
-                GenericResource::Named { kind, value } => named.push((kind.clone(), value.clone())),
-            }
-        }
-        named.sort();
-        named.dedup();
-        let mut named_cap: Vec<NamedKind> = Vec::new();
-        for (kind, value) in &named {
-            let k = s.intern(kind);
-            let item = s.intern(value);
-            match named_cap.iter_mut().find(|n| n.kind == k) {
-                Some(n) => n.items.push(item),
-                None => named_cap.push(NamedKind {
-                    kind: k,
-                    items: vec![item],
-                }),
-            }
-        }
-        let mut static_ports: Vec<u32> = spec.host_ports_in_use.iter().map(|p| p.key()).collect();
-        static_ports.sort_unstable();
-        static_ports.dedup();
-        Slot {
-            alive: true,
-            id_l: spec.id.as_str().to_lowercase(),
-            host_l: spec.hostname.to_lowercase(),
-            role: s.intern(spec.role.as_str()),
-            os: s.intern(&spec.platform.os.to_lowercase()),
-            arch: s.intern(&normalize_arch(&spec.platform.arch)),
-            labels,
-            engine_labels,
-            discrete_cap,
-            named_cap,
-            discrete_used: Vec::new(),
-            named_claimed: Vec::new(),
-            static_ports,
-            task_ports: Vec::new(),
-            failures: VecDeque::new(),
-            spec,
-        }
-    }
-
     fn add_node(&mut self, spec: NodeSpec) -> Result<(), SchedError> {
-        Self::validate_node(&spec)?;
-        if self.nodes.by_id.contains_key(&spec.id) {
+        crate::checks::node_spec(&spec)?;
+        if self.nodes.contains(&spec.id) {
             return Err(SchedError::DuplicateNode(spec.id));
         }
-        limit("nodes", self.nodes.live + 1, MAX_NODES)?;
-        let hot = Hot {
-            cap_cpu: to_i64(spec.resources.nano_cpus),
-            cap_mem: to_i64(spec.resources.memory_bytes),
-            free_cpu: to_i64(spec.resources.nano_cpus),
-            free_mem: to_i64(spec.resources.memory_bytes),
-            total: 0,
-            usable: spec.readiness == Readiness::Ready && spec.availability == Availability::Active,
-        };
-        let id = spec.id.clone();
-        let slot = self.build_slot(spec);
-        let i = match self.nodes.free.pop() {
-            Some(i) => {
-                self.nodes.slots[i as usize] = slot;
-                self.nodes.hot[i as usize] = hot;
-                self.nodes.ids[i as usize] = id.clone();
-                i
-            }
-            None => {
-                self.nodes.slots.push(slot);
-                self.nodes.hot.push(hot);
-                self.nodes.ids.push(id.clone());
-                self.scratch_svc.push(0);
-                self.scratch_fail.push(0);
-                self.scratch_stamp.push(0);
-                (self.nodes.slots.len() - 1) as u32
-            }
-        };
-        self.nodes.by_id.insert(id, i);
-        self.nodes.live += 1;
-        if hot.usable {
-            self.nodes.index.insert(i, 0);
-        }
+        count("nodes", self.nodes.len() + 1, MAX_NODES)?;
+        let slot = Slot::new(spec, &mut self.strings);
+        self.nodes.insert(slot);
+        self.scratch.fit(self.nodes.slots.len());
         Ok(())
     }
 
     fn update_node(&mut self, spec: NodeSpec) -> Result<(), SchedError> {
-        Self::validate_node(&spec)?;
-        let Some(&i) = self.nodes.by_id.get(&spec.id) else {
+        crate::checks::node_spec(&spec)?;
+        let Some(i) = self.nodes.get(&spec.id) else {
             return Err(SchedError::UnknownNode(spec.id));
         };
-        let i = i as usize;
-        let old = &self.nodes.hot[i];
-        // Exact: by the bounds of `crate::limits`, cap <= 2^50 and free >= -2^62.
-        let used_cpu = old.cap_cpu.saturating_sub(old.free_cpu);
-        let used_mem = old.cap_mem.saturating_sub(old.free_mem);
-        let total = old.total;
-        let usable =
-            spec.readiness == Readiness::Ready && spec.availability == Availability::Active;
-        let cap_cpu = to_i64(spec.resources.nano_cpus);
-        let cap_mem = to_i64(spec.resources.memory_bytes);
-        let mut slot = self.build_slot(spec);
-        let prev = &mut self.nodes.slots[i];
-        slot.discrete_used = std::mem::take(&mut prev.discrete_used);
-        slot.named_claimed = std::mem::take(&mut prev.named_claimed);
-        slot.task_ports = std::mem::take(&mut prev.task_ports);
-        slot.failures = std::mem::take(&mut prev.failures);
-        *prev = slot;
-        if usable {
-            self.nodes.index.insert(i as u32, total);
-        } else {
-            self.nodes.index.remove(i as u32);
-        }
-        self.nodes.hot[i] = Hot {
-            cap_cpu,
-            cap_mem,
-            free_cpu: cap_cpu.saturating_sub(used_cpu),
-            free_mem: cap_mem.saturating_sub(used_mem),
-            total,
-            usable,
-        };
+        let slot = Slot::new(spec, &mut self.strings);
+        self.nodes.update(i, slot);
         Ok(())
     }
 
     fn remove_node(&mut self, id: &NodeId) -> Result<(), SchedError> {
-        let Some(i) = self.nodes.by_id.remove(id) else {
+        let Some(i) = self.nodes.get(id) else {
             return Err(SchedError::UnknownNode(id.clone()));
         };
-        let svcs = &mut self.svcs;
+        let services = &mut self.services;
         let demands = &mut self.demands;
         let extras = &mut self.extras;
         self.tasks.retain(|id, r| {
             if r.node == i {
-                svcs[r.svc as usize].counts.remove(&i);
+                services.counts_mut(r.svc).remove(&i);
                 demands.release(r.demand);
                 if r.has_extras {
                     extras.remove(id);
@@ -486,38 +386,31 @@ impl Engine {
                 true
             }
         });
-        let idx = i as usize;
-        self.nodes.index.remove(i);
-        self.nodes.slots[idx].alive = false;
-        self.nodes.slots[idx].failures.clear();
-        self.nodes.with_failures.remove(&i);
-        self.nodes.hot[idx] = Hot::default();
-        self.nodes.free.push(i);
-        self.nodes.live -= 1;
+        self.nodes.remove(i);
         Ok(())
     }
 
     fn place_existing(&mut self, t: PlacedTask) -> Result<(), SchedError> {
-        let Some(&i) = self.nodes.by_id.get(&t.node) else {
+        let Some(i) = self.nodes.get(&t.node) else {
             return Err(SchedError::UnknownNode(t.node));
         };
         if self.tasks.contains(&t.id) {
             return Err(SchedError::DuplicateTask(t.id));
         }
-        limit("accounted tasks", self.tasks.len() + 1, MAX_TASKS)?;
-        limit(
+        count("accounted tasks", self.tasks.len() + 1, MAX_TASKS)?;
+        count(
             format!("task {}: host ports", t.id),
             t.host_ports.len(),
-            crate::filters::MAX_HOST_PORTS_PER_TASK,
+            MAX_HOST_PORTS_PER_TASK,
         )?;
-        limit(
+        count(
             format!("task {}: generic resources", t.id),
             t.generic.len() + t.named.len(),
-            crate::filters::MAX_GENERIC_PER_TASK,
+            MAX_GENERIC_PER_TASK,
         )?;
         let idx = i as usize;
         let (cpu, mem) = self.check_reservation(idx, &t)?;
-        let svc = self.intern_service(&t.service);
+        let svc = self.services.intern(&t.service);
         let has_extras = !(t.generic.is_empty() && t.named.is_empty() && t.host_ports.is_empty());
         if has_extras {
             let x = Extras {
@@ -556,12 +449,12 @@ impl Engine {
         h.total = h.total.saturating_add(1);
         let total = h.total;
         self.nodes.index.set(i, total);
-        *self.svcs[svc as usize].counts.entry(i).or_insert(0) += 1;
+        *self.services.counts_mut(svc).entry(i).or_insert(0) += 1;
         self.tasks.insert_new(t.id, rec);
         Ok(())
     }
 
-    /// Checks a recorded task's reservations against the limits of `crate::limits`, and that
+    /// Checks a recorded task's reservations against the limits of `limits.rs`, and that
     /// node `idx` stays within [`MAX_RESERVED_PER_NODE`](crate::MAX_RESERVED_PER_NODE) of each
     /// resource once it is charged. Returns the task's (nano-CPUs, memory bytes).
     fn check_reservation(&self, idx: usize, t: &PlacedTask) -> Result<(i64, i64), SchedError> {
@@ -626,7 +519,7 @@ impl Engine {
         self.nodes
             .index
             .set(rec.node, self.nodes.hot[rec.node as usize].total);
-        let counts = &mut self.svcs[rec.svc as usize].counts;
+        let counts = self.services.counts_mut(rec.svc);
         if let Some(c) = counts.get_mut(&rec.node) {
             *c -= 1;
             if *c == 0 {
@@ -634,12 +527,24 @@ impl Engine {
             }
         }
         if let Some(at) = failed_at_ms {
-            let f = &mut self.nodes.slots[rec.node as usize].failures;
-            if f.len() >= MAX_FAILURE_RECORDS_PER_NODE {
-                f.pop_front();
-            }
-            f.push_back((rec.svc, at));
-            self.nodes.with_failures.insert(rec.node);
+            self.nodes.record_failure(rec.node, rec.svc, at);
         }
+    }
+
+    fn remove_service(&mut self, id: &ServiceId) {
+        let Some(s) = self.services.get(id) else {
+            return;
+        };
+        let tasks: Vec<TaskId> = self
+            .tasks
+            .iter()
+            .filter(|(_, r)| r.svc == s)
+            .map(|(t, _)| t.clone())
+            .collect();
+        for t in &tasks {
+            self.finish_task(t, None);
+        }
+        self.nodes.forget_failures_of(s);
+        self.services.remove(id);
     }
 }

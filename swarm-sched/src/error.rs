@@ -4,7 +4,10 @@ use crate::constraint::{ConstraintError, PreferenceError};
 use crate::ids::{NodeId, TaskId};
 
 /// What went wrong applying a delta or scheduling a group.
+///
+/// New variants may be added in minor releases: match with a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SchedError {
     /// A constraint did not parse.
     #[error(transparent)]

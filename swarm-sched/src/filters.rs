@@ -1,4 +1,5 @@
-//! The filters, compiled once per task group, evaluated per node.
+//! The filter chain: a task spec compiled once per group against the engine's symbols,
+//! evaluated per node over the node table.
 //!
 //! Order (cheapest first; a node is rejected by the first that fails):
 //! 1. availability: node alive, ready and `active`;
@@ -11,31 +12,24 @@
 //! Filters 1–3 depend only on the node and the spec ("static"); 4–6 change as tasks are
 //! placed ("dynamic").
 
+use crate::checks::{amount, count};
 use crate::constraint::{ConstraintKey, IpMatch, Operator, PreferenceKey};
-use crate::engine::{Engine, NO_SYM, Nodes};
 use crate::error::SchedError;
-use crate::explain::Rejection;
-use crate::intern::Sym;
-use crate::limits::{MAX_GENERIC_COUNT, MAX_MEMORY_BYTES, MAX_NANO_CPUS, amount};
-use crate::node::normalize_arch;
+use crate::intern::{EMPTY_SYM, Interner, NO_SYM, Sym};
+use crate::limits::{
+    MAX_CONSTRAINTS_PER_TASK, MAX_GENERIC_COUNT, MAX_GENERIC_PER_TASK, MAX_HOST_PORTS_PER_TASK,
+    MAX_MEMORY_BYTES, MAX_NANO_CPUS, MAX_PLATFORMS_PER_TASK, MAX_PREFERENCES,
+};
+use crate::node::{HostPort, normalize_arch};
+use crate::node_table::Nodes;
+use crate::rejection::Rejection;
 use crate::task::TaskSpec;
 
-/// Most constraints one task spec may carry.
-pub const MAX_CONSTRAINTS_PER_TASK: usize = 64;
-/// Most spread preferences (tree levels) one task spec may carry.
-pub const MAX_PREFERENCES: usize = 8;
-/// Most platforms one task spec may list.
-pub const MAX_PLATFORMS_PER_TASK: usize = 64;
-/// Most host-mode published ports one task may bind.
-pub const MAX_HOST_PORTS_PER_TASK: usize = 1024;
-/// Most generic resource requests one task may carry.
-pub const MAX_GENERIC_PER_TASK: usize = 64;
-
 /// Wildcard symbol in a platform requirement.
-pub(crate) const ANY: Sym = u32::MAX - 1;
+const ANY: Sym = u32::MAX - 1;
 
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Field {
+enum Field {
     Role,
     Os,
     Arch,
@@ -44,7 +38,7 @@ pub(crate) enum Field {
 /// A compiled constraint. Node IDs and hostnames are compared as text (they are unique
 /// per node, so interning them would grow the symbol table with every node ever seen).
 #[derive(Debug, Clone)]
-pub(crate) enum Cc {
+enum Cc {
     Text {
         hostname: bool,
         want: String,
@@ -67,9 +61,10 @@ pub(crate) enum Cc {
     },
 }
 
-/// A task spec resolved against the engine's symbols.
+/// A task spec resolved against the engine's symbols: the filter chain for one group (plus
+/// its spread preferences, resolved alongside). Each filter takes the node table and a slot.
 #[derive(Debug, Clone)]
-pub(crate) struct Compiled {
+pub(crate) struct FilterChain {
     pub(crate) svc: u32,
     pub(crate) cpu: i64,
     pub(crate) mem: i64,
@@ -77,8 +72,8 @@ pub(crate) struct Compiled {
     pub(crate) generic: Vec<(Sym, i64, usize)>,
     pub(crate) ports: Vec<u32>,
     pub(crate) max_per_node: u32,
-    pub(crate) platforms: Vec<(Sym, Sym)>,
-    pub(crate) constraints: Vec<Cc>,
+    platforms: Vec<(Sym, Sym)>,
+    constraints: Vec<Cc>,
     pub(crate) prefs: Vec<(bool, Sym)>,
     /// No generic resources, ports or max replicas: fit is CPU and memory only.
     pub(crate) simple: bool,
@@ -86,42 +81,36 @@ pub(crate) struct Compiled {
     pub(crate) static_trivial: bool,
 }
 
-fn check(field: &str, value: usize, max: usize) -> Result<(), SchedError> {
-    if value > max {
-        Err(SchedError::LimitExceeded {
-            field: field.to_owned(),
-            value: value as u64,
-            limit: max as u64,
-        })
-    } else {
-        Ok(())
-    }
-}
-
-impl Engine {
-    /// Resolves a spec. `svc` is the service slot (`u32::MAX` for a service never seen).
-    pub(crate) fn compile(&self, spec: &TaskSpec, svc: u32) -> Result<Compiled, SchedError> {
-        check(
+impl FilterChain {
+    /// Resolves a spec against `strings` (the symbols of the nodes' labels and fields), after
+    /// checking it against the task limits. `svc` is the service slot (`u32::MAX` for a
+    /// service never seen).
+    pub(crate) fn compile(
+        spec: &TaskSpec,
+        svc: u32,
+        strings: &Interner,
+    ) -> Result<Self, SchedError> {
+        count(
             "task spec: constraints",
             spec.constraints.len(),
             MAX_CONSTRAINTS_PER_TASK,
         )?;
-        check(
+        count(
             "task spec: preferences",
             spec.preferences.len(),
             MAX_PREFERENCES,
         )?;
-        check(
+        count(
             "task spec: platforms",
             spec.platforms.len(),
             MAX_PLATFORMS_PER_TASK,
         )?;
-        check(
+        count(
             "task spec: host ports",
             spec.host_ports.len(),
             MAX_HOST_PORTS_PER_TASK,
         )?;
-        check(
+        count(
             "task spec: generic resources",
             spec.generic.len(),
             MAX_GENERIC_PER_TASK,
@@ -137,7 +126,7 @@ impl Engine {
                 format!("task spec: generic resource {:?} count", g.kind)
             })?;
         }
-        let sym = |s: &str| self.strings.get(s).unwrap_or(NO_SYM);
+        let sym = |s: &str| strings.get(s).unwrap_or(NO_SYM);
         let constraints = spec
             .constraints
             .iter()
@@ -230,7 +219,7 @@ impl Engine {
             })
             .collect();
         let max_per_node = u32::try_from(spec.max_replicas_per_node).unwrap_or(u32::MAX);
-        Ok(Compiled {
+        Ok(FilterChain {
             svc,
             cpu,
             mem,
@@ -245,22 +234,23 @@ impl Engine {
         })
     }
 
-    /// First static filter (availability, platform, constraints) that rejects node `i`.
-    pub(crate) fn static_reject(&self, i: usize, c: &Compiled) -> Option<Rejection> {
-        self.nodes.static_reject(i, c, self.empty)
+    /// First filter of the chain that rejects node `i`, given it already runs `svc_count`
+    /// tasks of the group's service; `None` if one more task fits there.
+    pub(crate) fn verdict(&self, nodes: &Nodes, i: usize, svc_count: u32) -> Option<Rejection> {
+        self.static_reject(nodes, i)
+            .or_else(|| self.dynamic_reject(nodes, i, svc_count))
     }
-}
 
-impl Nodes {
     /// First static filter (availability, platform, constraints) that rejects node `i`.
-    pub(crate) fn static_reject(&self, i: usize, c: &Compiled, empty: Sym) -> Option<Rejection> {
-        if !self.hot[i].usable {
+    pub(crate) fn static_reject(&self, nodes: &Nodes, i: usize) -> Option<Rejection> {
+        let c = self;
+        if !nodes.hot[i].usable {
             return Some(Rejection::NotAvailable);
         }
         if c.static_trivial {
             return None;
         }
-        let s = &self.slots[i];
+        let s = &nodes.slots[i];
         if !c.platforms.is_empty()
             && !c
                 .platforms
@@ -294,9 +284,9 @@ impl Nodes {
                     eq,
                 } => {
                     let have = if key == NO_SYM {
-                        empty
+                        EMPTY_SYM
                     } else {
-                        self.label(i, engine, key).map_or(empty, |l| l.0)
+                        nodes.label(i, engine, key).map_or(EMPTY_SYM, |l| l.0)
                     };
                     (have == want) == eq
                 }
@@ -311,13 +301,9 @@ impl Nodes {
 
     /// First dynamic filter (resources, host ports, max replicas) that rejects node `i`,
     /// given it already runs `svc_count` tasks of the group's service.
-    pub(crate) fn dynamic_reject(
-        &self,
-        i: usize,
-        c: &Compiled,
-        svc_count: u32,
-    ) -> Option<Rejection> {
-        let h = &self.hot[i];
+    fn dynamic_reject(&self, nodes: &Nodes, i: usize, svc_count: u32) -> Option<Rejection> {
+        let c = self;
+        let h = &nodes.hot[i];
         if c.cpu > 0 && h.free_cpu < c.cpu {
             return Some(Rejection::Cpu);
         }
@@ -328,13 +314,13 @@ impl Nodes {
             return None;
         }
         for &(kind, count, idx) in &c.generic {
-            if kind == NO_SYM || self.generic_free(i, kind) < count {
+            if kind == NO_SYM || nodes.generic_free(i, kind) < count {
                 return Some(Rejection::Generic(idx));
             }
         }
         for &p in &c.ports {
-            if self.port_in_use(i, p) {
-                return Some(Rejection::HostPort(crate::node::HostPort::from_key(p)));
+            if nodes.port_in_use(i, p) {
+                return Some(Rejection::HostPort(HostPort::from_key(p)));
             }
         }
         if c.max_per_node > 0 && svc_count >= c.max_per_node {
@@ -345,11 +331,12 @@ impl Nodes {
 
     /// Whether one more task of the group fits on node `i`.
     #[inline]
-    pub(crate) fn fits(&self, i: usize, c: &Compiled, svc_count: u32) -> bool {
-        let h = &self.hot[i];
+    pub(crate) fn fits(&self, nodes: &Nodes, i: usize, svc_count: u32) -> bool {
+        let c = self;
+        let h = &nodes.hot[i];
         if (c.cpu > 0 && h.free_cpu < c.cpu) || (c.mem > 0 && h.free_mem < c.mem) {
             return false;
         }
-        c.simple || self.dynamic_reject(i, c, svc_count).is_none()
+        c.simple || c.dynamic_reject(nodes, i, svc_count).is_none()
     }
 }

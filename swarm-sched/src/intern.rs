@@ -6,14 +6,33 @@ use std::sync::Arc;
 /// A symbol: the index of an interned string.
 pub(crate) type Sym = u32;
 
+/// Symbol that no interned string has (a key or value the engine has never seen).
+pub(crate) const NO_SYM: Sym = u32::MAX;
+
+/// Symbol of the empty string, interned first by every [`Interner`] (a missing label
+/// compares as the empty string).
+pub(crate) const EMPTY_SYM: Sym = 0;
+
 /// Maps strings to dense [`Sym`]s and back. Symbols are never freed, so only strings drawn
 /// from a small vocabulary are interned: label keys and values, platform names, roles,
 /// generic resource kinds and item names. Per-node unique strings (node IDs, hostnames) are
 /// not interned, so nodes joining and leaving do not grow the table.
-#[derive(Default, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Interner {
     map: FxHashMap<Arc<str>, Sym>,
     strings: Vec<Arc<str>>,
+}
+
+impl Default for Interner {
+    /// A table holding only the empty string, as [`EMPTY_SYM`].
+    fn default() -> Self {
+        let mut table = Self {
+            map: FxHashMap::default(),
+            strings: Vec::new(),
+        };
+        table.intern("");
+        table
+    }
 }
 
 impl Interner {

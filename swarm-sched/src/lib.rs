@@ -49,54 +49,74 @@
 //! ```
 #![warn(missing_docs)]
 
+// Declared in layers: a module uses only modules of the layers above it (ARCHITECTURE.md
+// describes them). Leaves import nothing of the crate; the vocabulary and the tables come
+// next; then the node table, the filter chain with its reasons, the algorithms, and the
+// engine on top.
 mod config;
-mod constraint;
-mod delta;
-mod demand;
-mod engine;
-mod error;
-mod explain;
-mod filters;
 mod hash;
 mod heap;
 mod ids;
 mod index;
-mod intern;
 mod limits;
+mod scratch;
+
+mod demand;
+mod intern;
 mod node;
-mod node_state;
+mod services;
+mod task_index;
+
+mod constraint;
+
+mod error;
+mod task;
+
+mod checks;
+mod delta;
+mod rejection;
+
+mod node_slot;
+mod unschedulable;
+mod verdict;
+
+mod node_table;
+mod outcome;
+
+mod filters;
+mod tree;
+
 mod placement;
 mod rebalance;
-mod task;
-mod task_index;
-mod tree;
+
+mod engine;
 
 pub use config::{EngineConfig, Strategy};
 pub use constraint::{
-    Constraint, ConstraintError, ConstraintErrorKind, ConstraintKey, IpMatch, MAX_CONSTRAINT_LEN,
-    Operator, PreferenceError, PreferenceKey, SpreadPreference,
+    Constraint, ConstraintError, ConstraintErrorKind, ConstraintKey, IpMatch, Operator,
+    PreferenceError, PreferenceKey, SpreadPreference,
 };
 pub use delta::Delta;
-pub use engine::{
-    Engine, MAX_FAILURE_RECORDS_PER_NODE, MAX_GENERIC_PER_NODE, MAX_LABELS_PER_NODE, MAX_NODES,
-    MAX_STATIC_PORTS_PER_NODE,
-};
+pub use engine::Engine;
 pub use error::SchedError;
-pub use explain::{Filter, NodeVerdict, Rejection, RejectionCount, Unschedulable};
-pub use filters::{
-    MAX_CONSTRAINTS_PER_TASK, MAX_GENERIC_PER_TASK, MAX_HOST_PORTS_PER_TASK,
-    MAX_PLATFORMS_PER_TASK, MAX_PREFERENCES,
-};
 pub use ids::{NodeId, ServiceId, TaskId};
-pub use limits::{MAX_GENERIC_COUNT, MAX_MEMORY_BYTES, MAX_NANO_CPUS, MAX_RESERVED_PER_NODE};
+pub use limits::{
+    MAX_CONSTRAINT_LEN, MAX_CONSTRAINTS_PER_TASK, MAX_FAILURE_RECORDS_PER_NODE, MAX_GENERIC_COUNT,
+    MAX_GENERIC_PER_NODE, MAX_GENERIC_PER_TASK, MAX_HOST_PORTS_PER_TASK, MAX_LABELS_PER_NODE,
+    MAX_MEMORY_BYTES, MAX_NANO_CPUS, MAX_NODES, MAX_PLATFORMS_PER_TASK, MAX_PREFERENCES,
+    MAX_REBALANCE_MOVES, MAX_RESERVED_PER_NODE, MAX_STATIC_PORTS_PER_NODE, MAX_TASKS,
+    MAX_TASKS_PER_GROUP,
+};
 pub use node::{
     Availability, GenericResource, HostPort, NodeResources, NodeSpec, Platform, Protocol,
     Readiness, Role, cores_to_nanos, normalize_arch,
 };
-pub use placement::{Assignment, GroupOutcome, MAX_TASKS_PER_GROUP, NamedClaim};
-pub use rebalance::{MAX_REBALANCE_MOVES, Move};
+pub use outcome::{Assignment, GroupOutcome, NamedClaim};
+pub use rebalance::Move;
+pub use rejection::{Filter, Rejection};
 pub use task::{GenericRequest, PendingTask, PlacedTask, TaskGroup, TaskSpec, group_pending};
-pub use task_index::MAX_TASKS;
+pub use unschedulable::{RejectionCount, Unschedulable};
+pub use verdict::NodeVerdict;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -1,72 +1,31 @@
 //! Placing a task group: filter, rank, assign, account.
 
-use crate::engine::{Engine, Extras, Nodes, Strategy, TaskRecord};
+use crate::config::{EngineConfig, Strategy};
+use crate::demand::Demands;
 use crate::error::SchedError;
-use crate::explain::Unschedulable;
-use crate::filters::Compiled;
+use crate::filters::FilterChain;
 use crate::hash::FxHashMap;
 use crate::heap::{MinHeap, SLOT_BITS, SLOT_MASK};
-use crate::ids::{NodeId, ServiceId, TaskId};
+use crate::ids::TaskId;
 use crate::index::LAST_BUCKET;
-use crate::intern::{Interner, Sym};
+use crate::intern::Interner;
+use crate::limits::{MAX_TASKS, MAX_TASKS_PER_GROUP};
+use crate::node_table::{Extras, Nodes};
+use crate::outcome::{Assignment, GroupOutcome, NamedClaim};
+use crate::scratch::Scratch;
+use crate::services::Services;
 use crate::task::TaskGroup;
-use crate::task_index::{MAX_TASKS, TaskIndex};
+use crate::task_index::{TaskIndex, TaskRecord};
 use crate::tree::Tree;
+use crate::unschedulable::Unschedulable;
 
 /// How many tasks ahead the placement loop touches the next task IDs, so that their
 /// bytes (hashed for the task index) are in cache when their turn comes.
 const TOUCH_AHEAD: usize = 16;
 
-/// Most tasks one group may hold.
-pub const MAX_TASKS_PER_GROUP: usize = 10_000_000;
-
-/// One decision: this task goes to this node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Assignment {
-    /// The task.
-    pub task: TaskId,
-    /// The node chosen.
-    pub node: NodeId,
-}
-
-/// A named generic item claimed for a placed task, e.g. GPU `GPU-1` of kind `gpu`: the task
-/// holds it alone until it finishes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct NamedClaim {
-    /// The task.
-    pub task: TaskId,
-    /// Resource kind.
-    pub kind: String,
-    /// Item identifier.
-    pub item: String,
-}
-
-/// The result of placing one group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct GroupOutcome {
-    /// The group's service.
-    pub service: ServiceId,
-    /// The group's spec version.
-    pub spec_version: u64,
-    /// Tasks placed, in the group's task order.
-    pub assignments: Vec<Assignment>,
-    /// Tasks no node could take, in the group's order.
-    pub unplaced: Vec<TaskId>,
-    /// Why, when `unplaced` is not empty: per filter, how many nodes it excluded.
-    pub reason: Option<Unschedulable>,
-    /// Tasks skipped because the engine already accounts them on a node.
-    pub already_placed: Vec<TaskId>,
-    /// Named generic items claimed by the placed tasks (empty unless the spec asks for a
-    /// kind that nodes advertise as named items).
-    pub claims: Vec<NamedClaim>,
-}
-
 /// Nomad's bin-packing "free" score after adding one task: 10^freeCPU% + 10^freeMem%,
 /// in [2, 20]; lower means fuller. Quantised to 24 bits.
-fn binpack_cost(nodes: &Nodes, i: usize, c: &Compiled) -> u64 {
+fn binpack_cost(nodes: &Nodes, i: usize, c: &FilterChain) -> u64 {
     let h = &nodes.hot[i];
     let pct = |cap: i64, free: i64, req: i64| {
         if cap <= 0 {
@@ -92,7 +51,7 @@ fn rank_key(
     nodes: &Nodes,
     svc_count: &[u32],
     fail: &[u8],
-    c: &Compiled,
+    c: &FilterChain,
     strategy: Strategy,
     i: usize,
 ) -> u64 {
@@ -119,7 +78,7 @@ struct Run<'a> {
     svc_count: &'a mut [u32],
     fail: &'a [u8],
     strings: &'a Interner,
-    c: &'a Compiled,
+    c: &'a FilterChain,
     strategy: Strategy,
     group: &'a [TaskId],
     cursor: usize,
@@ -133,7 +92,6 @@ struct Run<'a> {
     seq: u32,
     /// Nodes this group placed tasks on (each once).
     moved: Vec<u32>,
-    empty: Sym,
 }
 
 /// What one placement step did.
@@ -151,7 +109,7 @@ impl Run<'_> {
         let mut v = Vec::with_capacity(nodes.len());
         for &i in nodes {
             let iu = i as usize;
-            if self.nodes.fits(iu, self.c, self.svc_count[iu]) {
+            if self.c.fits(self.nodes, iu, self.svc_count[iu]) {
                 v.push(rank_key(
                     self.nodes,
                     self.svc_count,
@@ -234,7 +192,7 @@ impl Run<'_> {
             },
         );
         out.push((task_index, idx));
-        if nodes.fits(i, c, svc_count[i]) {
+        if c.fits(nodes, i, svc_count[i]) {
             heap.replace_top(rank_key(nodes, svc_count, fail, c, strategy, i));
         } else {
             heap.pop_top();
@@ -280,10 +238,10 @@ impl Run<'_> {
                 if self.svc_count[iu] > 0 || self.fail[iu] > 0 {
                     continue;
                 }
-                if !c.static_trivial && self.nodes.static_reject(iu, c, self.empty).is_some() {
+                if !c.static_trivial && c.static_reject(self.nodes, iu).is_some() {
                     continue;
                 }
-                if self.nodes.fits(iu, c, 0) {
+                if c.fits(self.nodes, iu, 0) {
                     return Some(i);
                 }
             }
@@ -388,7 +346,7 @@ impl Run<'_> {
 fn claim_extras(
     nodes: &Nodes,
     strings: &Interner,
-    c: &Compiled,
+    c: &FilterChain,
     i: usize,
     task: &TaskId,
     claims: &mut Vec<NamedClaim>,
@@ -423,12 +381,34 @@ fn claim_extras(
     x
 }
 
-impl Engine {
-    /// Places every task of a group it can, charging the chosen nodes, and explains the rest.
-    ///
-    /// Deterministic: the same engine state and group give the same assignments. Tasks the
-    /// engine already accounts (same ID) are skipped and listed in `already_placed`.
-    pub fn schedule(&mut self, group: TaskGroup) -> Result<GroupOutcome, SchedError> {
+/// The engine state one placement reads and charges, borrowed field by field.
+pub(crate) struct State<'a> {
+    pub(crate) cfg: &'a EngineConfig,
+    pub(crate) now_ms: u64,
+    pub(crate) strings: &'a Interner,
+    pub(crate) nodes: &'a mut Nodes,
+    pub(crate) services: &'a mut Services,
+    pub(crate) tasks: &'a mut TaskIndex,
+    pub(crate) demands: &'a mut Demands,
+    pub(crate) extras: &'a mut FxHashMap<TaskId, Extras>,
+    pub(crate) scratch: &'a mut Scratch,
+}
+
+impl State<'_> {
+    /// Places every task of a group it can, charging the chosen nodes, and explains the rest
+    /// (see [`Engine::schedule`](crate::Engine::schedule)).
+    pub(crate) fn schedule(self, group: TaskGroup) -> Result<GroupOutcome, SchedError> {
+        let State {
+            cfg,
+            now_ms,
+            strings,
+            nodes,
+            services,
+            tasks,
+            demands,
+            extras,
+            scratch,
+        } = self;
         if group.tasks.len() > MAX_TASKS_PER_GROUP {
             return Err(SchedError::LimitExceeded {
                 field: format!("group {}: tasks", group.service),
@@ -436,92 +416,77 @@ impl Engine {
                 limit: MAX_TASKS_PER_GROUP as u64,
             });
         }
-        if self.tasks.len() + group.tasks.len() > MAX_TASKS {
+        if tasks.len() + group.tasks.len() > MAX_TASKS {
             return Err(SchedError::LimitExceeded {
                 field: "accounted tasks".to_owned(),
-                value: (self.tasks.len() + group.tasks.len()) as u64,
+                value: (tasks.len() + group.tasks.len()) as u64,
                 limit: MAX_TASKS as u64,
             });
         }
-        let svc = self.intern_service(&group.service);
-        let c = self.compile(&group.spec, svc)?;
+        let svc = services.intern(&group.service);
+        let c = FilterChain::compile(&group.spec, svc, strings)?;
 
         // Load this service's per-node counts and failure ranks into the dense scratch arrays.
-        for (&node, &n) in &self.svcs[svc as usize].counts {
-            self.scratch_svc[node as usize] = n;
+        for (&node, &n) in services.counts(svc) {
+            scratch.svc[node as usize] = n;
         }
-        let failing: Vec<u32> = self.nodes.with_failures.iter().copied().collect();
-        let max_failures = self.cfg.max_recent_failures;
+        let failing: Vec<u32> = nodes.with_failures().collect();
+        let max_failures = cfg.max_recent_failures;
         for &i in &failing {
-            let f = self.count_failures(i as usize, svc);
-            self.scratch_fail[i as usize] = if f >= max_failures {
+            let f = nodes.recent_failures(i as usize, svc, cfg.failure_window_ms, now_ms);
+            scratch.fail[i as usize] = if f >= max_failures {
                 f.min(255) as u8
             } else {
                 0
             };
         }
 
-        self.group_seq = self.group_seq.wrapping_add(1);
-        if self.group_seq == 0 {
-            self.scratch_stamp.iter_mut().for_each(|s| *s = 0);
-            self.group_seq = 1;
-        }
-        let slots = self.nodes.slots.len();
+        let seq = scratch.next_group();
+        let slots = nodes.slots.len();
         // Spread without preferences reads nodes lazily from the total-count index; the other
         // cases apply the static filters once per node for the whole group.
-        let lazy = self.cfg.strategy == Strategy::Spread && c.prefs.is_empty();
+        let lazy = cfg.strategy == Strategy::Spread && c.prefs.is_empty();
         let mut eligible: Vec<u32> = Vec::new();
         if lazy {
             // Exactly the nodes the index cursor skips: those running the service and those
             // with a failure rank for it (each node must be in the heap at most once).
-            let svc_nodes = self.svcs[svc as usize].counts.keys().copied();
+            let svc_nodes = services.counts(svc).keys().copied();
             let ranked = failing
                 .iter()
                 .copied()
-                .filter(|&i| self.scratch_fail[i as usize] > 0);
+                .filter(|&i| scratch.fail[i as usize] > 0);
             eligible.extend(svc_nodes.chain(ranked));
             eligible.sort_unstable();
             eligible.dedup();
-            eligible.retain(|&i| self.static_reject(i as usize, &c).is_none());
+            eligible.retain(|&i| c.static_reject(nodes, i as usize).is_none());
         } else if c.static_trivial {
             eligible.reserve(slots);
-            eligible.extend((0..slots as u32).filter(|&i| self.nodes.hot[i as usize].usable));
+            eligible.extend((0..slots as u32).filter(|&i| nodes.hot[i as usize].usable));
         } else {
             eligible.reserve(slots);
             eligible.extend(
-                (0..slots as u32).filter(|&i| self.static_reject(i as usize, &c).is_none()),
+                (0..slots as u32).filter(|&i| c.static_reject(nodes, i as usize).is_none()),
             );
         }
         let tree = if c.prefs.is_empty() {
             None
         } else {
-            let counts = &self.scratch_svc;
-            Some(self.build_tree(&c.prefs, &eligible, |i| u64::from(counts[i as usize])))
+            let counts = &scratch.svc;
+            Some(Tree::build(nodes, strings, &c.prefs, &eligible, |i| {
+                u64::from(counts[i as usize])
+            }))
         };
-        let start_bucket = self.nodes.index.advance_low();
-        let empty = self.empty;
-        let seq = self.group_seq;
+        let start_bucket = nodes.index.advance_low();
 
-        self.tasks.reserve(group.tasks.len());
-        let demand = self.demands.intern(c.cpu, c.mem);
-        let Engine {
-            nodes,
-            tasks,
-            extras,
-            scratch_svc,
-            scratch_fail,
-            scratch_stamp,
-            strings,
-            cfg,
-            ..
-        } = self;
+        tasks.reserve(group.tasks.len());
+        let demand = demands.intern(c.cpu, c.mem);
         let mut run = Run {
             nodes,
             tasks,
             extras,
             demand,
-            svc_count: scratch_svc,
-            fail: scratch_fail,
+            svc_count: &mut scratch.svc,
+            fail: &scratch.fail,
             strings,
             c: &c,
             strategy: cfg.strategy,
@@ -530,10 +495,9 @@ impl Engine {
             out: Vec::with_capacity(group.tasks.len()),
             duplicates: Vec::new(),
             claims: Vec::new(),
-            stamp: scratch_stamp,
+            stamp: &mut scratch.stamp,
             seq,
             moved: Vec::new(),
-            empty,
         };
         match tree {
             None if lazy => {
@@ -560,8 +524,8 @@ impl Engine {
             ..
         } = run;
         drop(eligible);
-        self.demands.add_refs(demand, out.len() as u64);
-        let ids = &self.nodes.ids;
+        demands.add_refs(demand, out.len() as u64);
+        let ids = &nodes.ids;
         let assignments: Vec<Assignment> = out
             .into_iter()
             .map(|(t, slot)| Assignment {
@@ -574,7 +538,7 @@ impl Engine {
         // "unplaced" but duplicates.
         let mut unplaced: Vec<TaskId> = Vec::new();
         for t in &group.tasks[cursor..] {
-            if self.tasks.contains(t) {
+            if tasks.contains(t) {
                 duplicates.push(t.clone());
             } else {
                 unplaced.push(t.clone());
@@ -584,23 +548,23 @@ impl Engine {
             None
         } else {
             let verdicts: Vec<_> = (0..slots)
-                .filter(|&i| self.nodes.slots[i].alive)
-                .map(|i| self.verdict(i, &c, self.scratch_svc[i]))
+                .filter(|&i| nodes.slots[i].alive)
+                .map(|i| c.verdict(nodes, i, scratch.svc[i]))
                 .collect();
             Some(Unschedulable::from_verdicts(&group.spec, verdicts))
         };
 
         // Write the counts back, re-bucket the nodes used, clear the scratch arrays.
-        let counts = &mut self.svcs[svc as usize].counts;
+        let counts = services.counts_mut(svc);
         for &i in &moved {
-            counts.insert(i, self.scratch_svc[i as usize]);
-            self.nodes.index.set(i, self.nodes.hot[i as usize].total);
+            counts.insert(i, scratch.svc[i as usize]);
+            nodes.index.set(i, nodes.hot[i as usize].total);
         }
         for &i in counts.keys() {
-            self.scratch_svc[i as usize] = 0;
+            scratch.svc[i as usize] = 0;
         }
         for &i in &failing {
-            self.scratch_fail[i as usize] = 0;
+            scratch.fail[i as usize] = 0;
         }
         Ok(GroupOutcome {
             service: group.service,
@@ -611,13 +575,5 @@ impl Engine {
             already_placed: duplicates,
             claims,
         })
-    }
-
-    /// Places several groups in order.
-    pub fn schedule_all(
-        &mut self,
-        groups: impl IntoIterator<Item = TaskGroup>,
-    ) -> Result<Vec<GroupOutcome>, SchedError> {
-        groups.into_iter().map(|g| self.schedule(g)).collect()
     }
 }

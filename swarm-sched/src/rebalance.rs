@@ -1,15 +1,17 @@
 //! Rebalance planner: moves that bring a service back to an even spread.
 
-use crate::engine::Engine;
+use crate::config::EngineConfig;
 use crate::error::SchedError;
-use crate::filters::Compiled;
+use crate::filters::FilterChain;
 use crate::hash::FxHashMap;
 use crate::ids::{NodeId, ServiceId, TaskId};
+use crate::intern::{Interner, NO_SYM};
+use crate::limits::MAX_REBALANCE_MOVES;
+use crate::node_table::Nodes;
+use crate::services::Services;
 use crate::task::TaskSpec;
+use crate::task_index::TaskIndex;
 use crate::tree::Tree;
-
-/// Most moves one plan may propose.
-pub const MAX_REBALANCE_MOVES: usize = 10_000;
 
 /// One proposed move: stop `task` on `from`, start a replacement on `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +27,8 @@ pub struct Move {
 
 /// Local, simulated view the planner changes as it plans.
 struct Sim<'a> {
-    engine: &'a Engine,
-    c: &'a Compiled,
+    nodes: &'a Nodes,
+    c: &'a FilterChain,
     count: Vec<u32>,
     total: Vec<u32>,
     free_cpu: Vec<i64>,
@@ -44,10 +46,10 @@ impl Sim<'_> {
         if c.simple {
             return true;
         }
-        let nodes = &self.engine.nodes;
+        let nodes = self.nodes;
         let planned = i64::from(self.planned_in[i]);
         for &(kind, count, _) in &c.generic {
-            if kind == crate::engine::NO_SYM
+            if kind == NO_SYM
                 || nodes
                     .generic_free(i, kind)
                     .saturating_sub(planned.saturating_mul(count))
@@ -168,59 +170,54 @@ impl Sim<'_> {
     }
 }
 
-impl Engine {
+/// The engine state the planner reads, borrowed field by field.
+pub(crate) struct View<'a> {
+    pub(crate) cfg: &'a EngineConfig,
+    pub(crate) now_ms: u64,
+    pub(crate) strings: &'a Interner,
+    pub(crate) nodes: &'a Nodes,
+    pub(crate) services: &'a Services,
+    pub(crate) tasks: &'a TaskIndex,
+}
+
+impl View<'_> {
     /// Proposes at most `max_moves` (capped at [`MAX_REBALANCE_MOVES`]) moves of tasks of
-    /// `service` that bring it back to an even spread over the nodes that pass its static
-    /// filters (availability, platform, constraints), level by level over its spread
-    /// preferences, then over nodes — for example after a node joins. Every destination passes
-    /// every filter given the moves before it; resources a move frees on its source are not
-    /// counted as available to later moves, so the plan stays valid in any execution order.
-    /// Each move lowers the imbalance (a difference of two or more tasks). Pure planning: the
-    /// engine is not changed; the orchestrator decides whether to act (and reports the new
-    /// placements as deltas).
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use swarm_sched::{Delta, Engine, NodeSpec, TaskGroup, TaskSpec};
-    /// let mut e = Engine::default();
-    /// let spec = Arc::new(TaskSpec::default().with_reservation(0.1, 1 << 20));
-    /// for i in 0..2 {
-    ///     e.apply(Delta::NodeAdded(NodeSpec::new(format!("n{i}"), "h").with_capacity(4.0, 1 << 30))).unwrap();
-    /// }
-    /// let tasks = (0..6).map(|i| format!("t{i}").into()).collect();
-    /// e.schedule(TaskGroup { service: "s".into(), spec_version: 1, spec: spec.clone(), tasks }).unwrap();
-    /// e.apply(Delta::NodeAdded(NodeSpec::new("n2", "h").with_capacity(4.0, 1 << 30))).unwrap();
-    /// let moves = e.plan_rebalance(&"s".into(), &spec, 10).unwrap();
-    /// assert_eq!(moves.len(), 2);
-    /// assert!(moves.iter().all(|m| m.to.as_str() == "n2"));
-    /// ```
-    pub fn plan_rebalance(
+    /// `service` back to an even spread (see
+    /// [`Engine::plan_rebalance`](crate::Engine::plan_rebalance)).
+    pub(crate) fn plan(
         &self,
         service: &ServiceId,
         spec: &TaskSpec,
         max_moves: usize,
     ) -> Result<Vec<Move>, SchedError> {
         let max_moves = max_moves.min(MAX_REBALANCE_MOVES);
-        let Some(&svc) = self.service_index.get(service) else {
+        let Some(svc) = self.services.get(service) else {
             return Ok(Vec::new());
         };
-        let c = self.compile(spec, svc)?;
+        let c = FilterChain::compile(spec, svc, self.strings)?;
         let slots = self.nodes.slots.len();
         let mut count = vec![0u32; slots];
-        for (&i, &n) in &self.svcs[svc as usize].counts {
+        for (&i, &n) in self.services.counts(svc) {
             count[i as usize] = n;
         }
         let mut fail = vec![0u8; slots];
-        for &i in &self.nodes.with_failures {
-            let f = self.count_failures(i as usize, svc);
+        for i in self.nodes.with_failures() {
+            let f = self.nodes.recent_failures(
+                i as usize,
+                svc,
+                self.cfg.failure_window_ms,
+                self.now_ms,
+            );
             if f >= self.cfg.max_recent_failures {
                 fail[i as usize] = f.min(255) as u8;
             }
         }
         let eligible: Vec<u32> = (0..slots as u32)
-            .filter(|&i| self.static_reject(i as usize, &c).is_none())
+            .filter(|&i| c.static_reject(self.nodes, i as usize).is_none())
             .collect();
-        let tree = self.build_tree(&c.prefs, &eligible, |i| u64::from(count[i as usize]));
+        let tree = Tree::build(self.nodes, self.strings, &c.prefs, &eligible, |i| {
+            u64::from(count[i as usize])
+        });
         let mut on_node: FxHashMap<u32, Vec<&TaskId>> = FxHashMap::default();
         for (id, r) in self.tasks.iter() {
             if r.svc == svc {
@@ -231,7 +228,7 @@ impl Engine {
             v.sort_unstable();
         }
         let mut sim = Sim {
-            engine: self,
+            nodes: self.nodes,
             c: &c,
             count,
             total: self.nodes.hot.iter().map(|h| h.total).collect(),

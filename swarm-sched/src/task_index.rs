@@ -9,6 +9,7 @@
 
 use crate::hash::FxBuild;
 use crate::ids::TaskId;
+use crate::limits::MAX_TASKS;
 use std::hash::BuildHasher;
 
 /// What the engine remembers of a placed task (16 bytes: the task index is the largest
@@ -17,19 +18,20 @@ use std::hash::BuildHasher;
 pub(crate) struct TaskRecord {
     pub(crate) node: u32,
     pub(crate) svc: u32,
-    /// Index in [`Demands`]: the CPU and memory reserved.
+    /// Index in [`Demands`](crate::demand::Demands): the CPU and memory reserved.
     pub(crate) demand: u32,
     /// The task also holds generic resources or ports, kept in `Engine::extras`.
     pub(crate) has_extras: bool,
 }
 
-/// Most tasks one engine accounts at a time (the index's 24-bit record numbers).
-pub const MAX_TASKS: usize = (1 << 24) - 3;
-
 const EMPTY: u32 = 0;
 const TOMBSTONE: u32 = 1;
 const REC_BITS: u32 = 24;
 const REC_MASK: u32 = (1 << REC_BITS) - 1;
+
+// Record numbers are stored plus 2 (0 and 1 mark empty and removed entries) in 24 bits, so
+// the engine's bound on accounted tasks must leave room for them.
+const _: () = assert!(MAX_TASKS + 2 < 1 << REC_BITS);
 
 #[derive(Debug, Clone)]
 struct Slot {

@@ -1,8 +1,8 @@
 //! The preference tree: eligible nodes grouped level by level by the values of the spread
 //! preference labels (SwarmKit's decision tree).
 
-use crate::engine::{Engine, NO_SYM};
-use crate::intern::Sym;
+use crate::intern::{EMPTY_SYM, Interner, NO_SYM, Sym};
+use crate::node_table::Nodes;
 
 /// One branch of the tree; a leaf holds nodes.
 #[derive(Debug, Clone, Default)]
@@ -20,22 +20,23 @@ pub(crate) struct Tree {
     pub(crate) leaves: Vec<Vec<u32>>,
 }
 
-impl Engine {
-    /// Label value of node `i` for preference `(engine, key)`; the empty symbol if missing.
-    pub(crate) fn pref_value(&self, i: usize, pref: (bool, Sym)) -> Sym {
-        if pref.1 == NO_SYM {
-            return self.empty;
-        }
-        self.nodes
-            .label(i, pref.0, pref.1)
-            .map_or(self.empty, |l| l.1)
+/// Label value of node `i` for preference `(engine, key)`; the empty symbol if missing.
+fn pref_value(nodes: &Nodes, i: usize, pref: (bool, Sym)) -> Sym {
+    if pref.1 == NO_SYM {
+        return EMPTY_SYM;
     }
+    nodes.label(i, pref.0, pref.1).map_or(EMPTY_SYM, |l| l.1)
+}
 
-    /// Builds the tree over `eligible` nodes. Children are ordered by label value; the group
-    /// of nodes missing the label (or with an empty value) comes last. Inside a leaf, nodes
-    /// keep slot order.
-    pub(crate) fn build_tree(
-        &self,
+impl Tree {
+    /// Builds the tree over `eligible` nodes of the table, grouped by the values of the
+    /// preference labels `prefs` (symbols of `strings`, which orders them); `count` gives a
+    /// node's tasks of the service. Children are ordered by label value; the group of nodes
+    /// missing the label (or with an empty value) comes last. Inside a leaf, nodes keep slot
+    /// order.
+    pub(crate) fn build(
+        nodes: &Nodes,
+        strings: &Interner,
         prefs: &[(bool, Sym)],
         eligible: &[u32],
         count: impl Fn(u32) -> u64,
@@ -44,7 +45,7 @@ impl Engine {
         let mut keys: Vec<Sym> = Vec::with_capacity(eligible.len() * levels);
         for &i in eligible {
             for &p in prefs {
-                keys.push(self.pref_value(i as usize, p));
+                keys.push(pref_value(nodes, i as usize, p));
             }
         }
         let mut perm: Vec<u32> = (0..eligible.len() as u32).collect();
@@ -60,12 +61,14 @@ impl Engine {
             levels,
             eligible,
             count: &count,
+            strings,
         };
-        self.build_range(&mut tree, &ctx, &perm, 0);
+        tree.build_range(&ctx, &perm, 0);
         tree
     }
 
-    fn build_range(&self, tree: &mut Tree, ctx: &BuildCtx<'_>, perm: &[u32], level: usize) -> u32 {
+    fn build_range(&mut self, ctx: &BuildCtx<'_>, perm: &[u32], level: usize) -> u32 {
+        let tree = self;
         let b = tree.branches.len() as u32;
         tree.branches.push(Branch::default());
         if level == ctx.levels {
@@ -87,15 +90,14 @@ impl Engine {
                 start = j;
             }
         }
-        let empty = self.empty;
+        let strings = ctx.strings;
         runs.sort_by(|a, b| {
-            (a.0 == empty, self.strings.resolve(a.0))
-                .cmp(&(b.0 == empty, self.strings.resolve(b.0)))
+            (a.0 == EMPTY_SYM, strings.resolve(a.0)).cmp(&(b.0 == EMPTY_SYM, strings.resolve(b.0)))
         });
         let mut children = Vec::with_capacity(runs.len());
         let mut tasks = 0;
         for (_, s, e) in runs {
-            let c = self.build_range(tree, ctx, &perm[s..e], level + 1);
+            let c = tree.build_range(ctx, &perm[s..e], level + 1);
             tasks += tree.branches[c as usize].tasks;
             children.push(c);
         }
@@ -111,4 +113,5 @@ struct BuildCtx<'a> {
     levels: usize,
     eligible: &'a [u32],
     count: &'a dyn Fn(u32) -> u64,
+    strings: &'a Interner,
 }
