@@ -1,6 +1,6 @@
 //! The request handler a transport serves for this member.
 
-use crate::node::Node;
+use crate::member::Node;
 use crate::raft::wire::RpcRequest;
 use crate::transport::{MemberId, RpcHandler};
 use bytes::Bytes;

@@ -3,8 +3,8 @@
 use crate::collection::Collection;
 use crate::config::{MAX_ENTRIES_PER_APPEND, StoreConfig};
 use crate::error::StoreError;
+use crate::member::Node;
 use crate::membership::StoreStatus;
-use crate::node::Node;
 use crate::proposer::{Proposer, ProposerLimits};
 use crate::raft::log_store::{LogStoreAdapter, encode_entry};
 use crate::raft::network::{DynTransport, NetworkFactory};
@@ -144,7 +144,7 @@ impl Store {
             // Per chunk; the receiver drops a transfer idle for twice this (node.rs).
             install_snapshot_timeout: config
                 .request_timeout_ms
-                .max(crate::node::SNAPSHOT_CHUNK_TIMEOUT_MIN_MS),
+                .max(crate::member::SNAPSHOT_CHUNK_TIMEOUT_MIN_MS),
             max_payload_entries: MAX_ENTRIES_PER_APPEND,
             replication_lag_threshold: config.snapshot_every_entries,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_every_entries),
