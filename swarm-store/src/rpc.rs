@@ -1,6 +1,6 @@
 //! The request handler a transport serves for this member.
 
-use crate::member::Node;
+use crate::member::Member;
 use crate::raft::wire::RpcRequest;
 use crate::transport::{MemberId, RpcHandler};
 use bytes::Bytes;
@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 /// before that are refused (the sender retries).
 #[derive(Clone, Default)]
 pub struct StoreRpc {
-    node: Arc<OnceLock<Arc<Node>>>,
+    node: Arc<OnceLock<Arc<Member>>>,
 }
 
 impl std::fmt::Debug for StoreRpc {
@@ -32,7 +32,7 @@ impl StoreRpc {
     }
 
     /// Attaches the started member; false if another member is already attached.
-    pub(crate) fn attach(&self, node: Arc<Node>) -> bool {
+    pub(crate) fn attach(&self, node: Arc<Member>) -> bool {
         self.node.set(node).is_ok()
     }
 }

@@ -3,7 +3,7 @@
 use crate::collection::Collection;
 use crate::config::{MAX_ENTRIES_PER_APPEND, StoreConfig};
 use crate::error::StoreError;
-use crate::member::Node;
+use crate::member::Member;
 use crate::membership::StoreStatus;
 use crate::proposer::{Proposer, ProposerLimits};
 use crate::raft::log_store::{LogStoreAdapter, encode_entry};
@@ -45,7 +45,7 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) node: Arc<Node>,
+    pub(crate) node: Arc<Member>,
 }
 
 impl std::fmt::Debug for Store {
@@ -191,7 +191,7 @@ impl Store {
         );
         let force = config.force_new_cluster;
         let timeout = Duration::from_millis(config.request_timeout_ms);
-        let node = Arc::new(Node::new(config, raft, shared, transport, proposer));
+        let node = Arc::new(Member::new(config, raft, shared, transport, proposer));
         if !rpc.attach(node.clone()) {
             return Err(StoreError::Invalid {
                 field: "rpc",

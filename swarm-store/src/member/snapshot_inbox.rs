@@ -28,7 +28,7 @@ const _: () = assert!(
     "SnapshotInbox holds its transfer in an Option"
 );
 /// The least time a transfer may go without a chunk before it is dropped. The member uses the
-/// larger of this and twice the sender's per-chunk timeout (see `Node::new`), so a live sender
+/// larger of this and twice the sender's per-chunk timeout (see `Member::new`), so a live sender
 /// is never cut off between two chunks.
 pub(crate) const SNAPSHOT_TRANSFER_IDLE_MIN: Duration = Duration::from_secs(30);
 /// The first allocation of a transfer's buffer, at most (it grows with the chunks).
