@@ -192,10 +192,14 @@ mod tests {
         let one = start(&net, 1).await;
         one.bootstrap().await.expect("bootstrap");
         let empty = TxnRequest {
-            id: one.node.next_request_id(),
+            id: one.member.next_request_id(),
             ops: Vec::new(),
         };
-        match one.node.handle(MemberId(2), RpcRequest::Write(empty)).await {
+        match one
+            .member
+            .handle(MemberId(2), RpcRequest::Write(empty))
+            .await
+        {
             Ok(RpcResponse::Write(Err(WireError::Invalid(detail)))) => {
                 assert!(detail.contains("refused"), "{detail}");
             }
@@ -205,20 +209,20 @@ mod tests {
         }
         let txn = crate::Txn::new()
             .put("c", "k", "v")
-            .into_request(one.node.next_request_id())
+            .into_request(one.member.next_request_id())
             .expect("valid");
-        one.node
+        one.member
             .proposer
             .propose(txn.clone())
             .await
             .expect("applied");
-        one.node.raft.shutdown().await.expect("shutdown");
+        one.member.raft.shutdown().await.expect("shutdown");
         let txn = crate::Txn::new()
             .put("c", "k2", "v")
-            .into_request(one.node.next_request_id())
+            .into_request(one.member.next_request_id())
             .expect("valid");
         let e = one
-            .node
+            .member
             .proposer
             .propose(txn)
             .await

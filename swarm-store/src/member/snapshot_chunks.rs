@@ -132,7 +132,7 @@ mod tests {
         let net = InProcNetwork::new(5);
         let one = start(&net, 1).await;
         one.bootstrap().await.expect("bootstrap");
-        let ours = one.node.raft.metrics().borrow_watched().vote;
+        let ours = one.member.raft.metrics().borrow_watched().vote;
         let chunk = |vote| {
             RpcRequest::SnapshotChunk(SnapshotChunk {
                 vote,
@@ -146,20 +146,20 @@ mod tests {
         // A deposed leader of an older term (member 7 led term 0).
         let stale = crate::raft::types::Vote::new_committed(0, 7);
         assert!(stale < ours);
-        let e = match one.node.handle(MemberId(7), chunk(stale)).await {
+        let e = match one.member.handle(MemberId(7), chunk(stale)).await {
             Err(e) => e,
             Ok(_) => panic!("a stale leader's chunk was stored"),
         };
         assert!(e.contains("member-7") && e.contains("older"), "{e}");
         let buffered = one
-            .node
+            .member
             .inbox
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .buffered_bytes();
         assert_eq!(buffered, 0);
         // A leader with this member's own (current) vote may start one.
-        let started = one.node.handle(MemberId(1), chunk(ours)).await;
+        let started = one.member.handle(MemberId(1), chunk(ours)).await;
         assert!(matches!(started, Ok(RpcResponse::SnapshotChunkStored)));
     }
 }

@@ -27,7 +27,7 @@ pub(super) async fn start(net: &InProcNetwork, id: u64) -> Store {
 /// `from` is the identity the peer authenticated as).
 pub(super) async fn ask(leader: &Store, from: u64, op: MembershipOp) -> Result<(), String> {
     match leader
-        .node
+        .member
         .handle(MemberId(from), RpcRequest::Membership(op))
         .await
     {
