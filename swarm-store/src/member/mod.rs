@@ -11,8 +11,8 @@
 use crate::config::StoreConfig;
 use crate::error::StoreError;
 use crate::proposer::Proposer;
+use crate::raft::handle::Raft;
 use crate::raft::network::DynTransport;
-use crate::raft::types::Raft;
 use crate::request_ids::RequestIds;
 use crate::state::command::RequestId;
 use crate::state::shared::SharedState;
