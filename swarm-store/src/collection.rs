@@ -1,7 +1,7 @@
 //! Typed access to one collection of documents.
 
 use crate::error::StoreError;
-use crate::state::doc_table::Doc;
+use crate::state::doc::Doc;
 use crate::store::Store;
 use crate::txn::{Precondition, Txn};
 use crate::watch::Watch;

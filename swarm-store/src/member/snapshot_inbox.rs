@@ -8,7 +8,7 @@
 //!   when the snapshot is installed.
 //! - An announced size over [`MAX_SNAPSHOT_BYTES`] is refused at the first chunk, before any
 //!   buffer is allocated (a leader never builds a larger image, see
-//!   [`SnapshotView::encode`](crate::state::doc_table::SnapshotView::encode)).
+//!   [`SnapshotView::encode`](crate::state::snapshot_format::SnapshotView::encode)).
 //! - At most [`MAX_SNAPSHOT_TRANSFERS`] transfer is buffered at a time. A first chunk of a new
 //!   transfer replaces the one in progress when it comes from the same leader (it restarted
 //!   the send) or carries a newer vote; otherwise it is refused as busy.
