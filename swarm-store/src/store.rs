@@ -143,7 +143,8 @@ impl Store {
             heartbeat_interval: config.heartbeat_period_ms,
             election_timeout_min: config.election_timeout_min_ms,
             election_timeout_max: config.election_timeout_max_ms,
-            // Per chunk; the receiver drops a transfer idle for twice this (node.rs).
+            // Per chunk; the receiver drops a transfer idle for twice this
+            // (member/snapshot_chunks.rs).
             install_snapshot_timeout: config
                 .request_timeout_ms
                 .max(crate::member::SNAPSHOT_CHUNK_TIMEOUT_MIN_MS),

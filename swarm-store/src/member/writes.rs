@@ -24,6 +24,8 @@ impl Member {
     /// (`Conflict`, `NotFound`, `AlreadyExists`), and a refusal made before proposing (`NotLeader`,
     /// `Invalid`, ...) when no earlier attempt's outcome is unknown. Every other error comes
     /// back only when the transaction never left this member.
+    ///
+    /// [`attempt_failure`]: super::attempt_failure
     pub(crate) async fn write(&self, txn: TxnRequest) -> Result<TxnApplied, StoreError> {
         let deadline = Instant::now() + self.request_timeout();
         let mut unsettled = false;

@@ -196,6 +196,8 @@ impl DocTable {
     /// Rebuilds a table from a snapshot image: the current format ([`SnapshotView::encode`])
     /// or an older one, each decoded explicitly ([`SnapshotFormat`]); nothing in the image is
     /// ever dropped silently. The history starts empty at the snapshot's revision.
+    ///
+    /// [`SnapshotFormat`]: super::snapshot_format::SnapshotFormat
     pub(crate) fn decode_snapshot(
         bytes: &[u8],
         history_changes: usize,
