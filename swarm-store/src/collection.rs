@@ -1,7 +1,7 @@
 //! Typed access to one collection of documents.
 
 use crate::error::StoreError;
-use crate::state::doc_table::Doc;
+use crate::state::doc::Doc;
 use crate::store::Store;
 use crate::txn::{Precondition, Txn};
 use crate::watch::Watch;
@@ -139,13 +139,13 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
 
     /// Reads `key` linearizably.
     pub async fn get(&self, key: &str) -> Result<Option<Versioned<T>>, StoreError> {
-        self.store.node.read_barrier().await?;
+        self.store.member.read_barrier().await?;
         self.get_local(key)
     }
 
     /// Reads `key` from this member's state machine (possibly stale).
     pub fn get_local(&self, key: &str) -> Result<Option<Versioned<T>>, StoreError> {
-        let table = self.store.node.shared.read();
+        let table = self.store.member.shared.read();
         table
             .get(&self.name, key)
             .map(|d| self.decode(key, d))
@@ -154,7 +154,7 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
 
     /// Lists documents whose key starts with `prefix` (all with `""`), linearizably.
     pub async fn list(&self, prefix: &str) -> Result<Listing<T>, StoreError> {
-        self.store.node.read_barrier().await?;
+        self.store.member.read_barrier().await?;
         self.list_local(prefix)
     }
 
@@ -169,7 +169,7 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
         prefix: &str,
         filter: impl FnMut(&Versioned<T>) -> bool,
     ) -> Result<Listing<T>, StoreError> {
-        self.store.node.read_barrier().await?;
+        self.store.member.read_barrier().await?;
         self.list_local_filtered(prefix, filter)
     }
 
@@ -179,7 +179,7 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
         prefix: &str,
         mut filter: impl FnMut(&Versioned<T>) -> bool,
     ) -> Result<Listing<T>, StoreError> {
-        let table = self.store.node.shared.read();
+        let table = self.store.member.shared.read();
         let mut items = Vec::new();
         for (key, doc) in table.list(&self.name, prefix) {
             let v = self.decode(key, doc)?;
@@ -197,7 +197,7 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
     /// [`Listing::revision`]). Served from this member's state machine, in commit order.
     pub fn watch(&self, prefix: &str, after_revision: u64) -> Watch<T> {
         Watch::new(
-            self.store.node.shared.clone(),
+            self.store.member.shared.clone(),
             self.name.clone(),
             prefix.to_string(),
             after_revision,

@@ -1,7 +1,7 @@
 //! The proposer: drains queued client transactions into one Raft entry while earlier entries are
 //! in flight, so many writes share one log append, one fsync and one replication round.
 
-use crate::raft::types::Raft;
+use crate::raft::handle::Raft;
 use crate::raft::wire::WireError;
 use crate::state::command::{TxnAnswer, TxnApplied, TxnRequest, WriteBatch};
 use openraft::errors::{ClientWriteError, RaftError};

@@ -1,6 +1,6 @@
 //! The request handler a transport serves for this member.
 
-use crate::node::Node;
+use crate::member::Member;
 use crate::raft::wire::RpcRequest;
 use crate::transport::{MemberId, RpcHandler};
 use bytes::Bytes;
@@ -14,13 +14,13 @@ use std::sync::{Arc, OnceLock};
 /// before that are refused (the sender retries).
 #[derive(Clone, Default)]
 pub struct StoreRpc {
-    node: Arc<OnceLock<Arc<Node>>>,
+    member: Arc<OnceLock<Arc<Member>>>,
 }
 
 impl std::fmt::Debug for StoreRpc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreRpc")
-            .field("attached", &self.node.get().is_some())
+            .field("attached", &self.member.get().is_some())
             .finish()
     }
 }
@@ -32,19 +32,19 @@ impl StoreRpc {
     }
 
     /// Attaches the started member; false if another member is already attached.
-    pub(crate) fn attach(&self, node: Arc<Node>) -> bool {
-        self.node.set(node).is_ok()
+    pub(crate) fn attach(&self, member: Arc<Member>) -> bool {
+        self.member.set(member).is_ok()
     }
 }
 
 impl RpcHandler for StoreRpc {
     async fn handle(&self, from: MemberId, request: Bytes) -> Result<Bytes, String> {
-        let Some(node) = self.node.get() else {
+        let Some(member) = self.member.get() else {
             return Err("the store member is not started yet".into());
         };
         let request: RpcRequest = postcard::from_bytes(&request)
             .map_err(|e| format!("undecodable request from {from}: {e}"))?;
-        let response = node.handle(from, request).await?;
+        let response = member.handle(from, request).await?;
         postcard::to_allocvec(&response)
             .map(Bytes::from)
             .map_err(|e| format!("cannot encode response: {e}"))

@@ -3,14 +3,16 @@
 use crate::collection::Collection;
 use crate::config::{MAX_ENTRIES_PER_APPEND, StoreConfig};
 use crate::error::StoreError;
+use crate::member::Member;
 use crate::membership::StoreStatus;
-use crate::node::Node;
 use crate::proposer::{Proposer, ProposerLimits};
+use crate::raft::handle::Raft;
 use crate::raft::log_store::{LogStoreAdapter, encode_entry};
 use crate::raft::network::{DynTransport, NetworkFactory};
 use crate::raft::runtime::StoreRuntime;
-use crate::raft::state_machine::{DynSnapshotStore, StateMachineAdapter};
-use crate::raft::types::{Entry, Membership, Raft, Vote, log_id};
+use crate::raft::snapshot_store::DynSnapshotStore;
+use crate::raft::state_machine::StateMachineAdapter;
+use crate::raft::types::{Entry, Membership, Vote, log_id};
 use crate::raft::wire::MembershipOp;
 use crate::rpc::StoreRpc;
 use crate::state::command::TxnRequest;
@@ -45,13 +47,13 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) node: Arc<Node>,
+    pub(crate) member: Arc<Member>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("member", &self.node.config.member)
+            .field("member", &self.member.config.member)
             .finish()
     }
 }
@@ -141,10 +143,11 @@ impl Store {
             heartbeat_interval: config.heartbeat_period_ms,
             election_timeout_min: config.election_timeout_min_ms,
             election_timeout_max: config.election_timeout_max_ms,
-            // Per chunk; the receiver drops a transfer idle for twice this (node.rs).
+            // Per chunk; the receiver drops a transfer idle for twice this
+            // (member/snapshot_chunks.rs).
             install_snapshot_timeout: config
                 .request_timeout_ms
-                .max(crate::node::SNAPSHOT_CHUNK_TIMEOUT_MIN_MS),
+                .max(crate::member::SNAPSHOT_CHUNK_TIMEOUT_MIN_MS),
             max_payload_entries: MAX_ENTRIES_PER_APPEND,
             replication_lag_threshold: config.snapshot_every_entries,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_every_entries),
@@ -191,8 +194,8 @@ impl Store {
         );
         let force = config.force_new_cluster;
         let timeout = Duration::from_millis(config.request_timeout_ms);
-        let node = Arc::new(Node::new(config, raft, shared, transport, proposer));
-        if !rpc.attach(node.clone()) {
+        let member = Arc::new(Member::new(config, raft, shared, transport, proposer));
+        if !rpc.attach(member.clone()) {
             return Err(StoreError::Invalid {
                 field: "rpc",
                 detail: "this StoreRpc already serves another store".into(),
@@ -201,38 +204,39 @@ impl Store {
         // Serve nothing stale after a restart: wait until the state machine holds everything
         // known committed before the restart.
         if let Some(c) = committed {
-            let mut rx = node.shared.subscribe();
+            let mut rx = member.shared.subscribe();
             let _ = tokio::time::timeout(timeout, rx.wait_for(|m| m.index >= c.index)).await;
         }
         if force {
-            node.raft
+            member
+                .raft
                 .trigger()
                 .elect(false)
                 .await
                 .map_err(|e| StoreError::Storage(e.to_string()))?;
         }
-        Ok(Store { node })
+        Ok(Store { member })
     }
 
     /// Makes this member a one-member cluster (the first member of a new cluster). Fails if it
     /// already belongs to a cluster.
     pub async fn bootstrap(&self) -> Result<(), StoreError> {
-        let me = self.node.id;
+        let me = self.member.id;
         let members = BTreeMap::from([(
             me,
             BasicNode {
-                addr: self.node.config.addr.clone(),
+                addr: self.member.config.addr.clone(),
             },
         )]);
-        self.node
+        self.member
             .raft
             .initialize(members)
             .await
             .map_err(|e| StoreError::Membership(e.to_string()))?;
         // Ready once this member leads and its first membership entry is applied, so the next
         // membership change is not refused as "in progress".
-        let timeout = Duration::from_millis(self.node.config.request_timeout_ms);
-        self.node
+        let timeout = Duration::from_millis(self.member.config.request_timeout_ms);
+        self.member
             .raft
             .wait(Some(timeout))
             .metrics(
@@ -253,18 +257,18 @@ impl Store {
 
     /// This member's id.
     pub fn member(&self) -> MemberId {
-        self.node.config.member
+        self.member.config.member
     }
 
     /// The leader this member knows of, without waiting.
     pub fn leader(&self) -> Option<MemberId> {
-        self.node.current_leader().map(MemberId)
+        self.member.current_leader().map(MemberId)
     }
 
     /// Waits (up to the request timeout) until a leader is known, and returns it.
     pub async fn wait_for_leader(&self) -> Result<MemberId, StoreError> {
-        let timeout = Duration::from_millis(self.node.config.request_timeout_ms);
-        self.node
+        let timeout = Duration::from_millis(self.member.config.request_timeout_ms);
+        self.member
             .raft
             .wait(Some(timeout))
             .metrics(|m| m.current_leader.is_some(), "a leader")
@@ -289,7 +293,7 @@ impl Store {
     /// certainly did not apply, and [`StoreError::Indeterminate`] means it may have: keep the
     /// `Txn` and use [`Store::submit`] to be able to retry it safely.
     pub async fn txn(&self, txn: Txn) -> Result<TxnOutcome, StoreError> {
-        let request = txn.into_request(self.node.next_request_id())?;
+        let request = txn.into_request(self.member.next_request_id())?;
         self.write(request).await
     }
 
@@ -323,12 +327,12 @@ impl Store {
     /// # let _ = outcome; Ok(()) }
     /// ```
     pub async fn submit(&self, txn: &Txn) -> Result<TxnOutcome, StoreError> {
-        let request = txn.to_request(|| self.node.next_request_id())?;
+        let request = txn.to_request(|| self.member.next_request_id())?;
         self.write(request).await
     }
 
     async fn write(&self, request: TxnRequest) -> Result<TxnOutcome, StoreError> {
-        let applied = self.node.write(request).await?;
+        let applied = self.member.write(request).await?;
         Ok(TxnOutcome {
             revision: applied.revision,
             versions: applied.versions,
@@ -338,18 +342,18 @@ impl Store {
     /// The store's revision, read linearizably (every write acknowledged before this call is
     /// included).
     pub async fn revision(&self) -> Result<u64, StoreError> {
-        Ok(self.node.read_barrier().await?.revision)
+        Ok(self.member.read_barrier().await?.revision)
     }
 
     /// The revision of this member's state machine, which may lag the leader.
     pub fn local_revision(&self) -> u64 {
-        self.node.shared.applied().revision
+        self.member.shared.applied().revision
     }
 
     /// This member's view of the cluster: leader, term, commit index, members with their
     /// reachability and last contact (known on the leader).
     pub fn status(&self) -> StoreStatus {
-        self.node.status()
+        self.member.status()
     }
 
     /// Adds `member` (reachable at `addr`) as a learner; the leader starts replicating to it.
@@ -358,7 +362,7 @@ impl Store {
         member: MemberId,
         addr: impl Into<String>,
     ) -> Result<(), StoreError> {
-        self.node
+        self.member
             .membership(MembershipOp::AddLearner {
                 id: member.0,
                 addr: addr.into(),
@@ -375,7 +379,7 @@ impl Store {
     /// follower is refused by the leader unless its operator called
     /// [`Store::allow_forced_membership_from_peers`].
     pub async fn promote(&self, member: MemberId, force: bool) -> Result<(), StoreError> {
-        self.node
+        self.member
             .membership(MembershipOp::Promote {
                 id: member.0,
                 force,
@@ -385,7 +389,7 @@ impl Store {
 
     /// Turns voter `member` into a learner (same quorum rule as [`Store::promote`]).
     pub async fn demote(&self, member: MemberId, force: bool) -> Result<(), StoreError> {
-        self.node
+        self.member
             .membership(MembershipOp::Demote {
                 id: member.0,
                 force,
@@ -396,7 +400,7 @@ impl Store {
     /// Removes `member` from the cluster (same quorum rule as [`Store::promote`]). A removed
     /// leader steps down shortly after.
     pub async fn remove(&self, member: MemberId, force: bool) -> Result<(), StoreError> {
-        self.node
+        self.member
             .membership(MembershipOp::Remove {
                 id: member.0,
                 force,
@@ -410,12 +414,12 @@ impl Store {
     /// forwarded one is refused with an error naming the member that asked. Non-forced changes
     /// are accepted from any current voter; never from a learner or a non-member.
     pub fn allow_forced_membership_from_peers(&self, allow: bool) {
-        self.node.allow_forced_membership_from_peers(allow);
+        self.member.allow_forced_membership_from_peers(allow);
     }
 
     /// Moves leadership to voter `to` and waits until it leads.
     pub async fn transfer_leader(&self, to: MemberId) -> Result<(), StoreError> {
-        self.node
+        self.member
             .membership(MembershipOp::TransferLeader { to: to.0 })
             .await
     }
@@ -423,16 +427,16 @@ impl Store {
     /// Builds a snapshot now (normally one is built every
     /// [`StoreConfig::snapshot_every_entries`]) and waits until it is saved.
     pub async fn snapshot_now(&self) -> Result<u64, StoreError> {
-        let applied = self.node.shared.applied().index;
-        self.node
+        let applied = self.member.shared.applied().index;
+        self.member
             .raft
             .trigger()
             .snapshot()
             .await
             .map_err(|e| StoreError::Storage(e.to_string()))?;
-        let timeout = Duration::from_millis(self.node.config.request_timeout_ms);
+        let timeout = Duration::from_millis(self.member.config.request_timeout_ms);
         let m = self
-            .node
+            .member
             .raft
             .wait(Some(timeout))
             .metrics(
@@ -441,7 +445,7 @@ impl Store {
             )
             .await
             .map_err(|_| StoreError::Timeout {
-                timeout_ms: self.node.config.request_timeout_ms,
+                timeout_ms: self.member.config.request_timeout_ms,
             })?;
         Ok(m.snapshot.map_or(0, |s| s.index))
     }
@@ -449,7 +453,7 @@ impl Store {
     /// Stops this member. Other clones of the handle fail with [`StoreError::Shutdown`] or
     /// [`StoreError::Storage`] afterwards.
     pub async fn shutdown(&self) -> Result<(), StoreError> {
-        self.node
+        self.member
             .raft
             .shutdown()
             .await

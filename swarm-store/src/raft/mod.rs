@@ -2,10 +2,12 @@
 //! leaves this module's siblings: the public API speaks in [`MemberId`](crate::MemberId),
 //! [`StoreError`](crate::StoreError) and plain status structs.
 
+pub(crate) mod handle;
 pub(crate) mod log_store;
 pub(crate) mod network;
 pub(crate) mod runtime;
 pub(crate) mod snapshot_saver;
+pub(crate) mod snapshot_store;
 pub(crate) mod state_machine;
 pub(crate) mod types;
 pub(crate) mod wire;

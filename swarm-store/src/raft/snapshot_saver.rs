@@ -9,7 +9,7 @@
 //! index is not greater than the saved one (equal is skipped too, so the restore at startup,
 //! which installs the stored snapshot, does not rewrite it).
 
-use super::state_machine::{DynSnapshotStore, decode_meta, encode_meta};
+use super::snapshot_store::{DynSnapshotStore, decode_meta, encode_meta};
 use super::types::SnapshotMeta;
 use crate::storage::StoredSnapshot;
 use bytes::Bytes;

@@ -1,38 +1,18 @@
-//! openraft's state machine trait over the document table and a [`SnapshotStore`].
+//! openraft's state machine trait over the document table and a
+//! [`SnapshotStore`](crate::storage::SnapshotStore).
 
 use super::snapshot_saver::SnapshotSaver;
+use super::snapshot_store::{DynSnapshotStore, decode_meta, invalid};
 use super::types::{C, LogId, Snapshot, SnapshotMeta, StoredMembership};
 use crate::state::command::BatchReply;
 use crate::state::doc_table::DocTable;
 use crate::state::shared::{AppliedMark, SharedState};
-use crate::storage::{SnapshotStore, StorageError, StoredSnapshot};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use openraft::storage::{EntryResponder, RaftSnapshotBuilder, RaftStateMachine};
 use openraft::{EntryPayload, OptionalSend};
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// An object-safe view of a [`SnapshotStore`], so the Raft handle's type does not depend on the
-/// caller's storage type.
-pub(crate) trait DynSnapshotStore: Send + Sync + 'static {
-    fn save_dyn(&self, snapshot: StoredSnapshot) -> BoxFuture<'_, Result<(), StorageError>>;
-    fn load_dyn(&self) -> BoxFuture<'_, Result<Option<StoredSnapshot>, StorageError>>;
-}
-
-impl<S: SnapshotStore> DynSnapshotStore for S {
-    fn save_dyn(&self, snapshot: StoredSnapshot) -> BoxFuture<'_, Result<(), StorageError>> {
-        Box::pin(self.save(snapshot))
-    }
-
-    fn load_dyn(&self) -> BoxFuture<'_, Result<Option<StoredSnapshot>, StorageError>> {
-        Box::pin(self.load())
-    }
-}
 
 /// The applied position and membership, kept beside the table and updated under its lock.
 #[derive(Clone, Debug, Default)]
@@ -63,22 +43,6 @@ impl StateMachineAdapter {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-fn invalid(what: &str, e: impl std::fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
-}
-
-/// Encodes snapshot metadata for the [`SnapshotStore`].
-pub(crate) fn encode_meta(meta: &SnapshotMeta) -> io::Result<Bytes> {
-    postcard::to_allocvec(meta)
-        .map(Bytes::from)
-        .map_err(|e| invalid("cannot encode snapshot metadata", e))
-}
-
-/// Decodes snapshot metadata.
-pub(crate) fn decode_meta(bytes: &[u8]) -> io::Result<SnapshotMeta> {
-    postcard::from_bytes(bytes).map_err(|e| invalid("cannot decode snapshot metadata", e))
 }
 
 impl RaftStateMachine<C> for StateMachineAdapter {

@@ -44,9 +44,6 @@ pub(crate) type Snapshot = openraft::Snapshot<
     openraft::BasicNode,
     bytes::Bytes,
 >;
-/// The Raft handle.
-pub(crate) type Raft = openraft::Raft<C, super::state_machine::StateMachineAdapter>;
-
 /// A log id from a storage position.
 pub(crate) fn log_id(term: u64, index: u64) -> LogId {
     LogId::new_term_index(term, index)

@@ -1,38 +1,17 @@
 //! Documents by collection and key, each with a version, plus the store's global revision.
 
 use super::command::{OpKind, TxnAnswer, TxnApplied, TxnRejected, TxnRequest};
-use super::dedup::{DedupCheck, DedupTable, LegacyDedupTable};
+use super::dedup::{DedupCheck, DedupTable};
+use super::doc::{Doc, Docs};
 use super::history::{Change, History};
-use super::paged_map::PagedMap;
-use super::snapshot_format::{
-    MAX_SNAPSHOT_BYTES, SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC, SnapshotDecodeError,
-    SnapshotEncodeError, SnapshotFormat,
-};
-use crate::blob::Blob;
-use serde::{Deserialize, Serialize};
+use super::snapshot_format::{SnapshotDecodeError, SnapshotView, decode_image};
 use std::collections::{BTreeMap, HashMap};
-
-/// One stored document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Doc {
-    /// The encoded document.
-    pub(crate) value: Blob,
-    /// 1 when created, +1 on every update; compare-and-swap checks it.
-    pub(crate) version: u64,
-    /// The revision that created the document.
-    pub(crate) create_revision: u64,
-    /// The revision of its last change.
-    pub(crate) mod_revision: u64,
-}
-
-/// The documents of one collection, by key.
-type Docs = PagedMap<Doc>;
 
 /// The state machine's data.
 ///
-/// Collections are kept in shared copy-on-write pages ([`PagedMap`]), so a snapshot takes a
-/// consistent view in O(pages) under the lock and encodes it outside; a write afterwards copies
-/// at most one page.
+/// Collections are kept in shared copy-on-write pages
+/// ([`PagedMap`](super::paged_map::PagedMap)), so a snapshot takes a consistent view in
+/// O(pages) under the lock and encodes it outside; a write afterwards copies at most one page.
 #[derive(Debug)]
 pub(crate) struct DocTable {
     collections: BTreeMap<String, Docs>,
@@ -40,91 +19,6 @@ pub(crate) struct DocTable {
     history: History,
     /// The replies of recently applied request ids.
     dedup: DedupTable,
-}
-
-/// What a snapshot of format 2 holds after its header (the history is not part of it: watchers
-/// older than a snapshot install must re-list; the dedup table is, so a member that installs it
-/// deduplicates the same way).
-#[derive(Deserialize)]
-struct SnapshotImageV2 {
-    revision: u64,
-    collections: BTreeMap<String, Docs>,
-    dedup: DedupTable,
-}
-
-/// Format 1 (unversioned): the first dedup table, converted on load without loss.
-#[derive(Deserialize)]
-struct SnapshotImageV1 {
-    revision: u64,
-    collections: BTreeMap<String, Docs>,
-    dedup: LegacyDedupTable,
-}
-
-/// Format 0 (unversioned, before the dedup table): there was no table to lose, so it loads
-/// with an empty one.
-#[derive(Deserialize)]
-struct SnapshotImageV0 {
-    revision: u64,
-    collections: BTreeMap<String, Docs>,
-}
-
-/// Decodes all of `bytes` as a `T`: trailing bytes are an error.
-fn decode_exact<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
-    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|e| e.to_string())?;
-    if rest.is_empty() {
-        Ok(value)
-    } else {
-        Err(format!("{} trailing bytes", rest.len()))
-    }
-}
-
-/// The table as of one revision, sharing the collections with it; encoded for a snapshot
-/// without holding the table's lock.
-pub(crate) struct SnapshotView {
-    revision: u64,
-    collections: BTreeMap<String, Docs>,
-    dedup: DedupTable,
-}
-
-struct CollectionsRef<'a>(&'a BTreeMap<String, Docs>);
-
-impl Serialize for CollectionsRef<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter())
-    }
-}
-
-impl SnapshotView {
-    /// Encodes the view in the current format ([`SNAPSHOT_FORMAT_VERSION`], read by
-    /// [`DocTable::decode_snapshot`]); refuses an image over [`MAX_SNAPSHOT_BYTES`] before
-    /// allocating it.
-    pub(crate) fn encode(&self) -> Result<Vec<u8>, SnapshotEncodeError> {
-        #[derive(Serialize)]
-        struct ImageRef<'a> {
-            magic: [u8; 4],
-            version: u32,
-            revision: u64,
-            collections: CollectionsRef<'a>,
-            dedup: &'a DedupTable,
-        }
-        let image = ImageRef {
-            magic: SNAPSHOT_MAGIC,
-            version: SNAPSHOT_FORMAT_VERSION,
-            revision: self.revision,
-            collections: CollectionsRef(&self.collections),
-            dedup: &self.dedup,
-        };
-        let bytes = postcard::experimental::serialized_size(&image)? as u64;
-        if bytes > MAX_SNAPSHOT_BYTES {
-            return Err(SnapshotEncodeError::TooLarge { bytes });
-        }
-        // Written into a buffer of the exact size: no regrowth and no copies of a large image.
-        let len = usize::try_from(bytes).map_err(|_| SnapshotEncodeError::TooLarge { bytes })?;
-        let mut out = vec![0u8; len];
-        let used = postcard::to_slice(&image, &mut out)?.len();
-        out.truncate(used);
-        Ok(out)
-    }
 }
 
 impl DocTable {
@@ -302,11 +196,13 @@ impl DocTable {
     /// Rebuilds a table from a snapshot image: the current format ([`SnapshotView::encode`])
     /// or an older one, each decoded explicitly ([`SnapshotFormat`]); nothing in the image is
     /// ever dropped silently. The history starts empty at the snapshot's revision.
+    ///
+    /// [`SnapshotFormat`]: super::snapshot_format::SnapshotFormat
     pub(crate) fn decode_snapshot(
         bytes: &[u8],
         history_changes: usize,
     ) -> Result<Self, SnapshotDecodeError> {
-        let (format, revision, collections, dedup) = Self::decode_image(bytes)?;
+        let (format, revision, collections, dedup) = decode_image(bytes)?;
         dedup.validate().map_err(SnapshotDecodeError::DedupTable)?;
         tracing::debug!(?format, revision, "snapshot image decoded");
         Ok(DocTable {
@@ -316,68 +212,12 @@ impl DocTable {
             dedup,
         })
     }
-
-    #[allow(clippy::type_complexity)]
-    fn decode_image(
-        bytes: &[u8],
-    ) -> Result<(SnapshotFormat, u64, BTreeMap<String, Docs>, DedupTable), SnapshotDecodeError>
-    {
-        if bytes.len() as u64 > MAX_SNAPSHOT_BYTES {
-            return Err(SnapshotDecodeError::TooLarge {
-                bytes: bytes.len() as u64,
-            });
-        }
-        if let Some(body) = bytes.strip_prefix(&SNAPSHOT_MAGIC[..]) {
-            let (version, body) = postcard::take_from_bytes::<u32>(body).map_err(|e| {
-                SnapshotDecodeError::Malformed {
-                    format: SnapshotFormat::V2,
-                    detail: format!("unreadable version: {e}"),
-                }
-            })?;
-            return match version {
-                2 => {
-                    let image = decode_exact::<SnapshotImageV2>(body).map_err(|detail| {
-                        SnapshotDecodeError::Malformed {
-                            format: SnapshotFormat::V2,
-                            detail,
-                        }
-                    })?;
-                    Ok((
-                        SnapshotFormat::V2,
-                        image.revision,
-                        image.collections,
-                        image.dedup,
-                    ))
-                }
-                found => Err(SnapshotDecodeError::UnsupportedVersion { found }),
-            };
-        }
-        let v1 = match decode_exact::<SnapshotImageV1>(bytes) {
-            Ok(image) => {
-                return Ok((
-                    SnapshotFormat::V1,
-                    image.revision,
-                    image.collections,
-                    DedupTable::from_legacy(image.dedup),
-                ));
-            }
-            Err(e) => e,
-        };
-        match decode_exact::<SnapshotImageV0>(bytes) {
-            Ok(image) => Ok((
-                SnapshotFormat::V0,
-                image.revision,
-                image.collections,
-                DedupTable::default(),
-            )),
-            Err(v0) => Err(SnapshotDecodeError::UnknownLegacy { v1, v0 }),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blob::Blob;
     use crate::state::command::{RequestId, TxnOp, TxnOrigin};
     use crate::txn::Precondition;
     use bytes::Bytes;
@@ -500,9 +340,12 @@ mod tests {
 #[cfg(test)]
 mod dedup_tests {
     use super::*;
+    use crate::blob::Blob;
     use crate::state::command::{RequestId, TxnOp, TxnOrigin, TxnReply};
+    use crate::state::snapshot_format::{CollectionsRef, SNAPSHOT_MAGIC, SnapshotFormat};
     use crate::txn::Precondition;
     use bytes::Bytes;
+    use serde::Serialize;
 
     fn request(seq: u64, key: &str, v: &str, pre: Precondition) -> TxnRequest {
         TxnRequest {

@@ -3,6 +3,7 @@
 
 pub(crate) mod command;
 pub(crate) mod dedup;
+pub(crate) mod doc;
 pub(crate) mod doc_table;
 pub(crate) mod history;
 pub(crate) mod paged_map;

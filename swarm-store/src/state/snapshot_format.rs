@@ -4,6 +4,13 @@
 //! written before the header existed are still read, each by its own explicit format, and a
 //! legacy image must decode completely (no trailing bytes), so a damaged image of one format is
 //! never taken for another one with a part silently dropped.
+//!
+//! [`SnapshotView::encode`] writes the current format; [`decode_image`] reads every format.
+
+use super::dedup::{DedupTable, LegacyDedupTable};
+use super::doc::Docs;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The first bytes of every versioned image. No legacy (unversioned) image starts with them:
 /// a legacy image starts with its revision; revision 0 (a zero byte) means no document was ever
@@ -103,4 +110,146 @@ pub(crate) enum SnapshotEncodeError {
         /// The encoded size.
         bytes: u64,
     },
+}
+
+/// What a snapshot of format 2 holds after its header (the history is not part of it: watchers
+/// older than a snapshot install must re-list; the dedup table is, so a member that installs it
+/// deduplicates the same way).
+#[derive(Deserialize)]
+struct SnapshotImageV2 {
+    revision: u64,
+    collections: BTreeMap<String, Docs>,
+    dedup: DedupTable,
+}
+
+/// Format 1 (unversioned): the first dedup table, converted on load without loss.
+#[derive(Deserialize)]
+struct SnapshotImageV1 {
+    revision: u64,
+    collections: BTreeMap<String, Docs>,
+    dedup: LegacyDedupTable,
+}
+
+/// Format 0 (unversioned, before the dedup table): there was no table to lose, so it loads
+/// with an empty one.
+#[derive(Deserialize)]
+struct SnapshotImageV0 {
+    revision: u64,
+    collections: BTreeMap<String, Docs>,
+}
+
+/// Decodes all of `bytes` as a `T`: trailing bytes are an error.
+fn decode_exact<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|e| e.to_string())?;
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(format!("{} trailing bytes", rest.len()))
+    }
+}
+
+/// The table as of one revision, sharing the collections with it; encoded for a snapshot
+/// without holding the table's lock.
+pub(crate) struct SnapshotView {
+    pub(super) revision: u64,
+    pub(super) collections: BTreeMap<String, Docs>,
+    pub(super) dedup: DedupTable,
+}
+
+/// Serializes collections as a map without copying them.
+pub(super) struct CollectionsRef<'a>(pub(super) &'a BTreeMap<String, Docs>);
+
+impl Serialize for CollectionsRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter())
+    }
+}
+
+impl SnapshotView {
+    /// Encodes the view in the current format ([`SNAPSHOT_FORMAT_VERSION`], read by
+    /// [`decode_image`]); refuses an image over [`MAX_SNAPSHOT_BYTES`] before allocating it.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, SnapshotEncodeError> {
+        #[derive(Serialize)]
+        struct ImageRef<'a> {
+            magic: [u8; 4],
+            version: u32,
+            revision: u64,
+            collections: CollectionsRef<'a>,
+            dedup: &'a DedupTable,
+        }
+        let image = ImageRef {
+            magic: SNAPSHOT_MAGIC,
+            version: SNAPSHOT_FORMAT_VERSION,
+            revision: self.revision,
+            collections: CollectionsRef(&self.collections),
+            dedup: &self.dedup,
+        };
+        let bytes = postcard::experimental::serialized_size(&image)? as u64;
+        if bytes > MAX_SNAPSHOT_BYTES {
+            return Err(SnapshotEncodeError::TooLarge { bytes });
+        }
+        // Written into a buffer of the exact size: no regrowth and no copies of a large image.
+        let len = usize::try_from(bytes).map_err(|_| SnapshotEncodeError::TooLarge { bytes })?;
+        let mut out = vec![0u8; len];
+        let used = postcard::to_slice(&image, &mut out)?.len();
+        out.truncate(used);
+        Ok(out)
+    }
+}
+
+/// Decodes a snapshot image of any format this build reads ([`SnapshotFormat`]): its format,
+/// revision, collections and dedup table.
+#[allow(clippy::type_complexity)]
+pub(super) fn decode_image(
+    bytes: &[u8],
+) -> Result<(SnapshotFormat, u64, BTreeMap<String, Docs>, DedupTable), SnapshotDecodeError> {
+    if bytes.len() as u64 > MAX_SNAPSHOT_BYTES {
+        return Err(SnapshotDecodeError::TooLarge {
+            bytes: bytes.len() as u64,
+        });
+    }
+    if let Some(body) = bytes.strip_prefix(&SNAPSHOT_MAGIC[..]) {
+        let (version, body) =
+            postcard::take_from_bytes::<u32>(body).map_err(|e| SnapshotDecodeError::Malformed {
+                format: SnapshotFormat::V2,
+                detail: format!("unreadable version: {e}"),
+            })?;
+        return match version {
+            2 => {
+                let image = decode_exact::<SnapshotImageV2>(body).map_err(|detail| {
+                    SnapshotDecodeError::Malformed {
+                        format: SnapshotFormat::V2,
+                        detail,
+                    }
+                })?;
+                Ok((
+                    SnapshotFormat::V2,
+                    image.revision,
+                    image.collections,
+                    image.dedup,
+                ))
+            }
+            found => Err(SnapshotDecodeError::UnsupportedVersion { found }),
+        };
+    }
+    let v1 = match decode_exact::<SnapshotImageV1>(bytes) {
+        Ok(image) => {
+            return Ok((
+                SnapshotFormat::V1,
+                image.revision,
+                image.collections,
+                DedupTable::from_legacy(image.dedup),
+            ));
+        }
+        Err(e) => e,
+    };
+    match decode_exact::<SnapshotImageV0>(bytes) {
+        Ok(image) => Ok((
+            SnapshotFormat::V0,
+            image.revision,
+            image.collections,
+            DedupTable::default(),
+        )),
+        Err(v0) => Err(SnapshotDecodeError::UnknownLegacy { v1, v0 }),
+    }
 }

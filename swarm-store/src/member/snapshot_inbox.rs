@@ -8,7 +8,7 @@
 //!   when the snapshot is installed.
 //! - An announced size over [`MAX_SNAPSHOT_BYTES`] is refused at the first chunk, before any
 //!   buffer is allocated (a leader never builds a larger image, see
-//!   [`SnapshotView::encode`](crate::state::doc_table::SnapshotView::encode)).
+//!   [`SnapshotView::encode`](crate::state::snapshot_format::SnapshotView::encode)).
 //! - At most [`MAX_SNAPSHOT_TRANSFERS`] transfer is buffered at a time. A first chunk of a new
 //!   transfer replaces the one in progress when it comes from the same leader (it restarted
 //!   the send) or carries a newer vote; otherwise it is refused as busy.
@@ -28,7 +28,7 @@ const _: () = assert!(
     "SnapshotInbox holds its transfer in an Option"
 );
 /// The least time a transfer may go without a chunk before it is dropped. The member uses the
-/// larger of this and twice the sender's per-chunk timeout (see `Node::new`), so a live sender
+/// larger of this and twice the sender's per-chunk timeout (see `Member::new`), so a live sender
 /// is never cut off between two chunks.
 pub(crate) const SNAPSHOT_TRANSFER_IDLE_MIN: Duration = Duration::from_secs(30);
 /// The first allocation of a transfer's buffer, at most (it grows with the chunks).

@@ -1,0 +1,232 @@
+//! Serving one request from another member: Raft's own messages, snapshot chunks, forwarded
+//! writes and read-index requests, and membership requests (only from a current voter, and
+//! forced ones only with this member's operator's consent).
+
+use super::Member;
+use super::error_mapping::to_wire;
+use crate::membership::authorize_remote;
+use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse, WireError};
+use crate::transport::MemberId;
+use std::sync::atomic::Ordering;
+
+/// Whether a membership operation skips the quorum guard.
+fn is_forced(op: &MembershipOp) -> bool {
+    match op {
+        MembershipOp::Promote { force, .. }
+        | MembershipOp::Demote { force, .. }
+        | MembershipOp::Remove { force, .. } => *force,
+        MembershipOp::AddLearner { .. } | MembershipOp::TransferLeader { .. } => false,
+    }
+}
+
+impl Member {
+    /// Serves one request from another member.
+    pub(crate) async fn handle(
+        &self,
+        from: MemberId,
+        request: RpcRequest,
+    ) -> Result<RpcResponse, String> {
+        match request {
+            RpcRequest::AppendEntries(r) => self
+                .raft
+                .append_entries(r)
+                .await
+                .map(RpcResponse::AppendEntries)
+                .map_err(|e| e.to_string()),
+            RpcRequest::Vote(r) => self
+                .raft
+                .vote(r)
+                .await
+                .map(RpcResponse::Vote)
+                .map_err(|e| e.to_string()),
+            RpcRequest::PreVote(r) => self
+                .raft
+                .pre_vote(r)
+                .await
+                .map(RpcResponse::Vote)
+                .map_err(|e| e.to_string()),
+            RpcRequest::SnapshotChunk(c) => self.snapshot_chunk(from, c).await,
+            RpcRequest::TransferLeader(r) => self
+                .raft
+                .handle_transfer_leader(r)
+                .await
+                .map(RpcResponse::TransferLeader)
+                .map_err(|e| e.to_string()),
+            RpcRequest::Write(txn) => Ok(RpcResponse::Write(self.write_for_peer(txn).await)),
+            RpcRequest::ReadIndex => {
+                let r = match tokio::time::timeout(self.request_timeout(), self.local_read_index())
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(WireError::Timeout {
+                        timeout_ms: self.config.request_timeout_ms,
+                    }),
+                };
+                Ok(RpcResponse::ReadIndex(r))
+            }
+            RpcRequest::Membership(op) => {
+                // A valid certificate is not enough: only a current voter may change the
+                // membership, and a forced change needs this member's operator's consent.
+                let (voters, _) = self.members();
+                let allow_force = self.allow_remote_force.load(Ordering::Relaxed);
+                if let Err(e) = authorize_remote(from, &voters, is_forced(&op), allow_force) {
+                    tracing::warn!(%from, ?op, error = %e, "membership request refused");
+                    return Ok(RpcResponse::Membership(Err(WireError::NotAuthorized {
+                        peer: from.0,
+                        reason: e.to_string(),
+                    })));
+                }
+                // The same deadline as a local call: a change that cannot commit (no quorum)
+                // must not hold the connection's handler, nor the caller, forever.
+                let r =
+                    match tokio::time::timeout(self.request_timeout(), self.membership_local(op))
+                        .await
+                    {
+                        Ok(r) => r.map_err(to_wire),
+                        Err(_) => Err(WireError::Timeout {
+                            timeout_ms: self.config.request_timeout_ms,
+                        }),
+                    };
+                Ok(RpcResponse::Membership(r))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{ask, start};
+    use crate::error::StoreError;
+    use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse, WireError};
+    use crate::state::command::TxnRequest;
+    use crate::transport::MemberId;
+    use crate::transport::inproc::InProcNetwork;
+
+    /// Before, any member with a valid certificate (a learner too) could have the leader force
+    /// a voter out; now only a voter may ask, and force needs the leader's operator's consent.
+    #[tokio::test]
+    async fn membership_rpcs_need_a_voter_and_remote_force_needs_local_consent() {
+        let net = InProcNetwork::new(11);
+        let one = start(&net, 1).await;
+        one.bootstrap().await.expect("bootstrap");
+        let _two = start(&net, 2).await;
+        one.add_learner(MemberId(2), "member-2")
+            .await
+            .expect("add 2");
+        one.promote(MemberId(2), false).await.expect("promote 2");
+        let three = start(&net, 3).await;
+        one.add_learner(MemberId(3), "member-3")
+            .await
+            .expect("add 3");
+
+        // Learner 3 asks the leader to force voter 2 out: refused, naming it.
+        let e = ask(&one, 3, MembershipOp::Remove { id: 2, force: true })
+            .await
+            .expect_err("a learner may not");
+        assert!(
+            e.contains("NotAuthorized") && e.contains("member-3") && e.contains("voter"),
+            "{e}"
+        );
+        let e = ask(
+            &one,
+            3,
+            MembershipOp::Demote {
+                id: 2,
+                force: false,
+            },
+        )
+        .await
+        .expect_err("not even without force");
+        assert!(e.contains("member-3"), "{e}");
+        // A non-member (a certificate of the same CA, never added) neither.
+        let e = ask(
+            &one,
+            9,
+            MembershipOp::AddLearner {
+                id: 9,
+                addr: "x".into(),
+            },
+        )
+        .await
+        .expect_err("a stranger may not");
+        assert!(e.contains("member-9"), "{e}");
+        assert_eq!(one.status().voters(), vec![MemberId(1), MemberId(2)]);
+        // The learner's own store refuses at once, with the typed error.
+        let e = three
+            .remove(MemberId(2), true)
+            .await
+            .expect_err("learner operator");
+        assert!(
+            matches!(
+                e,
+                StoreError::NotAuthorized {
+                    peer: MemberId(3),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+
+        // Voter 2 may change the membership, but not by force unless the leader allows it.
+        let e = ask(&one, 2, MembershipOp::Promote { id: 3, force: true })
+            .await
+            .expect_err("remote force");
+        assert!(e.contains("member-2") && e.contains("forced"), "{e}");
+        assert_eq!(one.status().learners(), vec![MemberId(3)]);
+        one.allow_forced_membership_from_peers(true);
+        ask(&one, 2, MembershipOp::Promote { id: 3, force: true })
+            .await
+            .expect("allowed by the leader's operator");
+        assert_eq!(
+            one.status().voters(),
+            vec![MemberId(1), MemberId(2), MemberId(3)]
+        );
+    }
+
+    /// A forwarded transaction the leader refuses as invalid is refused before proposing, as
+    /// `Invalid` (before: `Fatal`, read as a transport failure); a write handed to a leader
+    /// whose Raft stopped is `Indeterminate` (before: `Fatal`).
+    #[tokio::test]
+    async fn the_leader_says_whether_it_proposed_a_forwarded_write() {
+        let net = InProcNetwork::new(13);
+        let one = start(&net, 1).await;
+        one.bootstrap().await.expect("bootstrap");
+        let empty = TxnRequest {
+            id: one.member.next_request_id(),
+            ops: Vec::new(),
+        };
+        match one
+            .member
+            .handle(MemberId(2), RpcRequest::Write(empty))
+            .await
+        {
+            Ok(RpcResponse::Write(Err(WireError::Invalid(detail)))) => {
+                assert!(detail.contains("refused"), "{detail}");
+            }
+            Ok(RpcResponse::Write(other)) => panic!("expected Invalid, got {other:?}"),
+            Ok(_) => panic!("another response"),
+            Err(e) => panic!("handler failed: {e}"),
+        }
+        let txn = crate::Txn::new()
+            .put("c", "k", "v")
+            .into_request(one.member.next_request_id())
+            .expect("valid");
+        one.member
+            .proposer
+            .propose(txn.clone())
+            .await
+            .expect("applied");
+        one.member.raft.shutdown().await.expect("shutdown");
+        let txn = crate::Txn::new()
+            .put("c", "k2", "v")
+            .into_request(one.member.next_request_id())
+            .expect("valid");
+        let e = one
+            .member
+            .proposer
+            .propose(txn)
+            .await
+            .expect_err("raft stopped");
+        assert!(matches!(e, WireError::Indeterminate(_)), "{e:?}");
+    }
+}

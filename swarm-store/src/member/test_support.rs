@@ -1,0 +1,39 @@
+//! Shared setup of the member's unit tests: a store on an in-process network, and a membership
+//! request delivered to the leader as from another member.
+
+use crate::config::StoreConfig;
+use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse};
+use crate::storage::{MemLogStorage, MemSnapshotStore};
+use crate::transport::MemberId;
+use crate::transport::inproc::InProcNetwork;
+use crate::{Store, StoreRpc};
+
+pub(super) async fn start(net: &InProcNetwork, id: u64) -> Store {
+    let rpc = StoreRpc::new();
+    net.register(MemberId(id), rpc.clone());
+    let config = StoreConfig::new(MemberId(id), format!("member-{id}")).fast_failover();
+    Store::open(
+        config,
+        MemLogStorage::new(),
+        MemSnapshotStore::new(),
+        net.endpoint(MemberId(id)),
+        &rpc,
+    )
+    .await
+    .expect("open")
+}
+
+/// What the leader answers `from`'s membership request (as its transport would deliver it:
+/// `from` is the identity the peer authenticated as).
+pub(super) async fn ask(leader: &Store, from: u64, op: MembershipOp) -> Result<(), String> {
+    match leader
+        .member
+        .handle(MemberId(from), RpcRequest::Membership(op))
+        .await
+    {
+        Ok(RpcResponse::Membership(Ok(()))) => Ok(()),
+        Ok(RpcResponse::Membership(Err(e))) => Err(format!("{e:?}")),
+        Ok(_) => Err("another response".into()),
+        Err(e) => Err(e),
+    }
+}
