@@ -832,7 +832,7 @@ impl Node {
                     .trigger()
                     .transfer_leader(to)
                     .await
-                    .map_err(|f| StoreError::Storage(f.to_string()))?;
+                    .map_err(StoreError::raft_stopped)?;
                 let wait = self.raft.wait(Some(self.request_timeout()));
                 wait.metrics(
                     |m| m.current_leader == Some(to),
@@ -1072,7 +1072,7 @@ impl Drop for Node {
 mod tests {
     use super::*;
     use crate::storage::{MemLogStorage, MemSnapshotStore};
-    use crate::transport::inproc::InProcNetwork;
+    use crate::testkit::inproc::InProcNetwork;
     use crate::{Store, StoreRpc};
 
     async fn start(net: &InProcNetwork, id: u64) -> Store {
@@ -1340,7 +1340,7 @@ mod tests {
                 Unknown,
             ),
             (StoreError::Transport(TransportError::Shutdown), Unknown),
-            (StoreError::Storage("x".into()), Unknown),
+            (StoreError::raft_stopped("x"), Unknown),
             (
                 StoreError::Protocol {
                     peer,
@@ -1400,10 +1400,7 @@ mod tests {
         assert!(settle(e, unsettled, &"request 1").is_indeterminate());
 
         // The wire form of a membership operation's failure after it was submitted.
-        let e = from_wire(
-            MemberId(2),
-            to_wire(StoreError::Storage("disk gone".into())),
-        );
+        let e = from_wire(MemberId(2), to_wire(StoreError::raft_stopped("disk gone")));
         assert!(e.is_indeterminate(), "{e}");
         // A refusal before proposing keeps its kind across the wire.
         let e = from_wire(
@@ -1439,7 +1436,7 @@ mod tests {
             Err(e) => panic!("handler failed: {e}"),
         }
         let txn = crate::Txn::new()
-            .put("c", "k", "v")
+            .put_named("c", "k", "v", Precondition::Any)
             .into_request(one.node.next_request_id())
             .expect("valid");
         one.node
@@ -1449,7 +1446,7 @@ mod tests {
             .expect("applied");
         one.node.raft.shutdown().await.expect("shutdown");
         let txn = crate::Txn::new()
-            .put("c", "k2", "v")
+            .put_named("c", "k2", "v", Precondition::Any)
             .into_request(one.node.next_request_id())
             .expect("valid");
         let e = one

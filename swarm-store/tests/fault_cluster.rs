@@ -47,14 +47,17 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use swarm_store::check::{CheckConfig, History, Op, OpId, Outcome, Output, Verdict, check};
 use swarm_store::storage::disk::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
 use swarm_store::storage::{
     AppendTicket, LogPosition, LogRecord, LogState, LogStorage, MemLogStorage, MemSnapshotStore,
     SnapshotStore, StorageError, StoredSnapshot,
 };
-use swarm_store::transport::inproc::{InProcNetwork, LinkFaults};
-use swarm_store::transport::{SplitMix64, TransportError};
+use swarm_store::testkit::SplitMix64;
+use swarm_store::testkit::check::{
+    CheckConfig, History, Op, OpId, Outcome, Output, Verdict, check,
+};
+use swarm_store::testkit::inproc::{InProcNetwork, LinkFaults};
+use swarm_store::transport::TransportError;
 use swarm_store::{MemberId, Store, StoreConfig, StoreError, StoreRpc};
 use tokio::time::Instant;
 

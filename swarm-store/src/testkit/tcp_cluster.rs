@@ -1,148 +1,100 @@
-//! Test and bench support: store members over TCP with mutual TLS on 127.0.0.1 (certificates
-//! from an rcgen-made CA, CN = member id) and disk storage (fsync on) in a directory.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+//! The TCP cluster fixture: store members over TCP with mutual TLS on 127.0.0.1 (certificates
+//! from a [`TestCa`]) and disk storage (fsync on) in a directory.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
-use rustls::crypto::CryptoProvider;
-use rustls::server::WebPkiClientVerifier;
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
-use swarm_store::storage::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
-use swarm_store::transport::tcp::{
+use super::test_ca::TestCa;
+use crate::storage::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
+use crate::transport::tcp::{
     PeerAddress, TcpConfig, TcpServer, TcpTransport, common_name_identifier,
 };
-use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
+use crate::{MemberId, Store, StoreConfig, StoreRpc};
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// A certificate authority issuing member certificates.
-pub struct Pki {
-    cert: CertificateDer<'static>,
-    issuer: Issuer<'static, KeyPair>,
-}
+/// Attempts (25 ms apart) to find a leader every running member agrees on.
+const LEADER_ATTEMPTS: usize = 400;
+/// Attempts (50 ms apart) to reopen a restarted member's log while the previous incarnation's
+/// handles are still being dropped.
+const REOPEN_ATTEMPTS: usize = 100;
 
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-impl Pki {
-    pub fn new() -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "swarm-store test CA");
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        Pki {
-            cert: cert.der().clone(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    fn identity(&self, id: MemberId) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-        let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, id.0.to_string());
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (
-            vec![cert.der().clone()],
-            PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
-        )
-    }
-
-    fn roots(&self) -> Arc<RootCertStore> {
-        let mut roots = RootCertStore::empty();
-        roots.add(self.cert.clone()).unwrap();
-        Arc::new(roots)
-    }
-
-    pub fn server_config(&self, id: MemberId) -> Arc<ServerConfig> {
-        let verifier = WebPkiClientVerifier::builder_with_provider(self.roots(), provider())
-            .build()
-            .unwrap();
-        let (chain, key) = self.identity(id);
-        Arc::new(
-            ServerConfig::builder_with_provider(provider())
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_client_cert_verifier(verifier)
-                .with_single_cert(chain, key)
-                .unwrap(),
-        )
-    }
-
-    pub fn client_config(&self, id: MemberId) -> Arc<ClientConfig> {
-        let (chain, key) = self.identity(id);
-        Arc::new(
-            ClientConfig::builder_with_provider(provider())
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates(self.roots())
-                .with_client_auth_cert(chain, key)
-                .unwrap(),
-        )
+/// Panics naming the step that failed: the fixture is test support, and a test cannot go on
+/// without its cluster.
+fn setup<T, E: Display>(result: Result<T, E>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("TCP cluster: {what}: {e}"),
     }
 }
 
+/// A running member: its store and its server.
 struct Running {
     store: Store,
     server: TcpServer,
 }
 
-/// Members over TCP+TLS with disk storage under `root/<id>/`.
+/// Members over TCP with mutual TLS on 127.0.0.1, with disk storage under `root/<id>/`
+/// (`log/` and `snapshot/`), for tests and benchmarks of the whole stack.
+///
+/// # Panics
+/// Starting, stopping and restarting members panic when a step fails (a port cannot be bound,
+/// a store cannot open): the fixture is meant to run inside a test or a benchmark.
+///
+/// ```no_run
+/// # async fn demo() {
+/// use swarm_store::testkit::TcpCluster;
+/// let dir = std::env::temp_dir().join("tcp-cluster-demo");
+/// let cluster = TcpCluster::start(3, dir, |config| config).await;
+/// let leader = cluster.leader().await;
+/// let services = cluster.store(leader).collection::<String>("services");
+/// services.put("web", &"nginx".to_string()).await.expect("written");
+/// cluster.shutdown().await;
+/// # }
+/// ```
 pub struct TcpCluster {
+    /// The directory holding every member's storage.
     pub root: PathBuf,
-    pki: Pki,
+    ca: TestCa,
     addrs: BTreeMap<u64, SocketAddr>,
     running: BTreeMap<u64, Running>,
     tweak: fn(StoreConfig) -> StoreConfig,
 }
 
 impl TcpCluster {
-    /// `n` voters (member 1 bootstrapped, the others added and promoted).
+    /// Starts `n` voters (member 1 bootstrapped, the others added and promoted), each with
+    /// the configuration `tweak` makes of the default one.
     pub async fn start(n: u64, root: PathBuf, tweak: fn(StoreConfig) -> StoreConfig) -> Self {
         let mut c = TcpCluster {
             root,
-            pki: Pki::new(),
+            ca: TestCa::new("swarm-store test CA"),
             addrs: BTreeMap::new(),
             running: BTreeMap::new(),
             tweak,
         };
         let mut listeners = BTreeMap::new();
         for id in 1..=n {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            c.addrs.insert(id, l.local_addr().unwrap());
+            let l = setup(TcpListener::bind("127.0.0.1:0").await, "bind a port");
+            c.addrs.insert(id, setup(l.local_addr(), "local address"));
             listeners.insert(id, l);
         }
         for (id, l) in listeners {
             c.open(id, l).await;
         }
         let first = c.store(1).clone();
-        first.bootstrap().await.unwrap();
+        setup(first.bootstrap().await, "bootstrap member 1");
         for id in 2..=n {
-            first
-                .add_learner(MemberId(id), c.addrs[&id].to_string())
-                .await
-                .unwrap();
-            first.promote(MemberId(id), false).await.unwrap();
+            setup(
+                first
+                    .add_learner(MemberId(id), c.addrs[&id].to_string())
+                    .await,
+                "add a learner",
+            );
+            setup(
+                first.promote(MemberId(id), false).await,
+                "promote a learner",
+            );
         }
         c
     }
@@ -150,20 +102,28 @@ impl TcpCluster {
     async fn open(&mut self, id: u64, listener: TcpListener) {
         let member = MemberId(id);
         let dir = self.root.join(id.to_string());
-        let log = DiskLogStorage::open(dir.join("log"), DiskLogOptions::default()).unwrap();
-        let snapshots = DiskSnapshotStore::open(dir.join("snapshot")).unwrap();
+        let log = setup(
+            DiskLogStorage::open(dir.join("log"), DiskLogOptions::default()),
+            "open a log",
+        );
+        let snapshots = setup(
+            DiskSnapshotStore::open(dir.join("snapshot")),
+            "open a snapshot store",
+        );
         let rpc = StoreRpc::new();
-        let server = TcpServer::serve(
-            listener,
-            self.pki.server_config(member),
-            common_name_identifier(),
-            TcpConfig::default(),
-            rpc.clone(),
-        )
-        .unwrap();
+        let server = setup(
+            TcpServer::serve(
+                listener,
+                self.ca.server_config(member),
+                common_name_identifier(),
+                TcpConfig::default(),
+                rpc.clone(),
+            ),
+            "serve",
+        );
         let transport = TcpTransport::new(
             member,
-            self.pki.client_config(member),
+            self.ca.client_config(member),
             common_name_identifier(),
             TcpConfig::default(),
         );
@@ -173,19 +133,24 @@ impl TcpCluster {
             }
         }
         let cfg = (self.tweak)(StoreConfig::new(member, self.addrs[&id].to_string()));
-        let store = Store::open(cfg, log, snapshots, transport, &rpc)
-            .await
-            .unwrap();
+        let store = setup(
+            Store::open(cfg, log, snapshots, transport, &rpc).await,
+            "open a store",
+        );
         self.running.insert(id, Running { store, server });
     }
 
+    /// The store of running member `id`.
+    ///
+    /// # Panics
+    /// When member `id` is not running.
     pub fn store(&self, id: u64) -> &Store {
         &self.running[&id].store
     }
 
     /// The member every running member agrees leads.
     pub async fn leader(&self) -> u64 {
-        for _ in 0..400 {
+        for _ in 0..LEADER_ATTEMPTS {
             let leaders: std::collections::HashSet<_> =
                 self.running.values().map(|r| r.store.leader()).collect();
             if leaders.len() == 1 {
@@ -195,15 +160,15 @@ impl TcpCluster {
                     }
                 }
             }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("no agreed leader");
+        panic!("TCP cluster: no agreed leader");
     }
 
     /// Stops member `id`: the Raft node, its server and its storage handles.
     pub async fn stop(&mut self, id: u64) {
         if let Some(r) = self.running.remove(&id) {
-            r.store.shutdown().await.unwrap();
+            setup(r.store.shutdown().await, "shut a store down");
             r.server.shutdown().await;
             drop(r.store);
         }
@@ -211,23 +176,29 @@ impl TcpCluster {
 
     /// Restarts member `id` on its directory and address.
     pub async fn restart(&mut self, id: u64) {
-        let listener = TcpListener::bind(self.addrs[&id]).await.unwrap();
+        let listener = setup(
+            TcpListener::bind(self.addrs[&id]).await,
+            "bind the port again",
+        );
         // The log directory is locked until every handle of the previous incarnation is
         // dropped; give its background tasks a moment.
-        for attempt in 0..100 {
+        for attempt in 0..REOPEN_ATTEMPTS {
             let dir = self.root.join(id.to_string()).join("log");
             match DiskLogStorage::open(&dir, DiskLogOptions::default()) {
                 Ok(log) => {
                     drop(log);
                     break;
                 }
-                Err(e) if attempt == 99 => panic!("log of member {id} stays locked: {e}"),
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                Err(e) if attempt + 1 == REOPEN_ATTEMPTS => {
+                    panic!("TCP cluster: the log of member {id} stays locked: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
         self.open(id, listener).await;
     }
 
+    /// Stops every running member.
     pub async fn shutdown(mut self) {
         let ids: Vec<u64> = self.running.keys().copied().collect();
         for id in ids {

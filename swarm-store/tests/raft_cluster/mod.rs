@@ -1,15 +1,13 @@
 //! Test support: clusters of store members in one process.
 //!
-//! Members talk over `transport::inproc::InProcNetwork` (seeded; no faults unless a test sets
+//! Members talk over `testkit::inproc::InProcNetwork` (seeded; no faults unless a test sets
 //! them).
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
-
-pub mod tcp;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
-use swarm_store::transport::inproc::InProcNetwork;
+use swarm_store::testkit::inproc::InProcNetwork;
 use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
 
 /// Storage that survives a member's restart.
