@@ -11,7 +11,8 @@
 //! - [`TestCipher`]: a real AEAD (ChaCha20-Poly1305) for tests and benches of at-rest
 //!   encryption.
 //! - [`TestCa`] and [`TcpCluster`]: a certificate authority issuing member certificates and
-//!   mutual-TLS configurations, and members over TCP with mutual TLS on disk storage.
+//!   mutual-TLS configurations, and members over TCP with mutual TLS on disk storage;
+//!   [`agreed_leader`] waits until a cluster's members agree on a leader.
 //!
 //! Enable it from a dev-dependency:
 //!
@@ -22,6 +23,7 @@
 //!
 //! (`swarm-store` enables it for its own tests through a dev-dependency on itself.)
 
+mod agreed_leader;
 pub mod check;
 mod cipher;
 pub mod inproc;
@@ -31,6 +33,7 @@ mod test_ca;
 pub mod transport_conformance;
 
 pub use crate::rng::SplitMix64;
+pub use agreed_leader::agreed_leader;
 pub use cipher::TestCipher;
 pub use tcp_cluster::TcpCluster;
 pub use test_ca::{TestCa, TestIdentity};

@@ -1,6 +1,7 @@
 //! The TCP cluster fixture: store members over TCP with mutual TLS on 127.0.0.1 (certificates
 //! from a [`TestCa`]) and disk storage (fsync on) in a directory.
 
+use super::agreed_leader::agreed_leader;
 use super::test_ca::TestCa;
 use crate::storage::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
 use crate::transport::tcp::{
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// Attempts (25 ms apart) to find a leader every running member agrees on.
+/// Looks (25 ms apart) for a leader every running member agrees on.
 const LEADER_ATTEMPTS: usize = 400;
 /// Attempts (50 ms apart) to reopen a restarted member's log while the previous incarnation's
 /// handles are still being dropped.
@@ -149,20 +150,15 @@ impl TcpCluster {
     }
 
     /// The member every running member agrees leads.
+    ///
+    /// # Panics
+    /// When they agree on none within [`LEADER_ATTEMPTS`] looks.
     pub async fn leader(&self) -> u64 {
-        for _ in 0..LEADER_ATTEMPTS {
-            let leaders: std::collections::HashSet<_> =
-                self.running.values().map(|r| r.store.leader()).collect();
-            if leaders.len() == 1 {
-                if let Some(Some(l)) = leaders.into_iter().next() {
-                    if self.running.contains_key(&l.0) {
-                        return l.0;
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+        let members = self.running.iter().map(|(id, r)| (*id, &r.store)).collect();
+        match agreed_leader(&members, LEADER_ATTEMPTS).await {
+            Some(leader) => leader,
+            None => panic!("TCP cluster: no agreed leader"),
         }
-        panic!("TCP cluster: no agreed leader");
     }
 
     /// Stops member `id`: the Raft node, its server and its storage handles.
