@@ -8,7 +8,7 @@ use std::time::Duration;
 const LEADER_POLL: Duration = Duration::from_millis(25);
 
 /// The member every store of `members` (by member id) names as leader, once they agree on one
-/// that is among them; `None` if they do not within `attempts` looks, [`LEADER_POLL`] apart.
+/// that is among them; `None` if they do not within `attempts` looks, 25 ms apart.
 pub async fn agreed_leader(members: &BTreeMap<u64, &Store>, attempts: usize) -> Option<u64> {
     for _ in 0..attempts {
         let leaders: HashSet<_> = members.values().map(|s| s.leader()).collect();
