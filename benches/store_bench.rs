@@ -15,14 +15,11 @@
 //!
 //! One line per row: `write inflight=64 ops_per_s=23456 p50_ms=2.1 p99_ms=6.3`.
 
-#[path = "../swarm-store/tests/raft_cluster/tcp.rs"]
-mod tcp;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use swarm_store::testkit::TcpCluster;
 use swarm_store::{Collection, StoreConfig};
-use tcp::TcpCluster;
 
 /// `--snapshot-every` for the cluster harness's config function (0: the default).
 static SNAPSHOT_EVERY: AtomicU64 = AtomicU64::new(0);

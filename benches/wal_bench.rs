@@ -8,61 +8,18 @@
 //! One line per scenario:
 //! `wal appenders=64 cipher=none appends_per_s=... fsyncs_per_s=... appends_per_fsync=... p50_ms=... p99_ms=...`
 //!
-//! `--cipher chacha20` seals every record with ChaCha20-Poly1305 (ring) to show the cost of
-//! at-rest encryption.
+//! `--cipher chacha20` seals every record with ChaCha20-Poly1305 (ring; the testkit's
+//! `TestCipher`) to show the cost of at-rest encryption.
 
-use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use swarm_store::storage::disk::{DiskLogOptions, DiskLogStorage};
-use swarm_store::storage::{Cipher, LogRecord, LogStorage, StorageError};
+use swarm_store::storage::{LogRecord, LogStorage, StorageError};
+use swarm_store::testkit::TestCipher;
 use tokio::sync::Mutex;
 
 /// Bytes of each record's payload.
 const RECORD_BYTES: usize = 256;
-
-/// ChaCha20-Poly1305 with a random nonce per record (nonce ‖ ciphertext ‖ tag).
-struct ChaCha {
-    key: LessSafeKey,
-    rng: SystemRandom,
-}
-
-impl Cipher for ChaCha {
-    fn seal(&self, plaintext: &[u8], ad: &[u8]) -> Result<Vec<u8>, String> {
-        let mut nonce = [0u8; NONCE_LEN];
-        self.rng
-            .fill(&mut nonce)
-            .map_err(|_| "no randomness".to_string())?;
-        let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + 16);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(plaintext);
-        let tag = self
-            .key
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(ad),
-                &mut out[NONCE_LEN..],
-            )
-            .map_err(|_| "seal failed".to_string())?;
-        out.extend_from_slice(tag.as_ref());
-        Ok(out)
-    }
-
-    fn open(&self, sealed: &[u8], ad: &[u8]) -> Result<Vec<u8>, String> {
-        if sealed.len() < NONCE_LEN {
-            return Err("too short".into());
-        }
-        let (nonce, body) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "bad nonce".to_string())?;
-        let mut body = body.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(ad), &mut body)
-            .map_err(|_| "authentication failed".to_string())?;
-        Ok(plain.to_vec())
-    }
-}
 
 struct Args {
     cipher: bool,
@@ -111,12 +68,7 @@ async fn scenario(
 ) -> Result<(), StorageError> {
     let mut options = DiskLogOptions::default();
     if cipher {
-        let key = UnboundKey::new(&CHACHA20_POLY1305, &[7; 32])
-            .map_err(|_| StorageError::Cipher("bad key".into()))?;
-        options = options.with_cipher(Arc::new(ChaCha {
-            key: LessSafeKey::new(key),
-            rng: SystemRandom::new(),
-        }));
+        options = options.with_cipher(TestCipher::shared(7));
     }
     let log = DiskLogStorage::open(dir, options)?;
     let next = Arc::new(Mutex::new(1u64));

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
-use swarm_store::transport::inproc::InProcNetwork;
+use swarm_store::testkit::inproc::InProcNetwork;
 use swarm_store::{MemberId, Precondition, Store, StoreConfig, StoreError, StoreRpc, Txn};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,18 +73,21 @@ async fn main() -> Result<(), StoreError> {
 
     // A transaction: all or nothing. `submit` keeps the Txn's request id, so resubmitting it
     // after an Indeterminate outcome (say the leader changed mid-way) applies it at most once.
+    // Its operations name their documents through typed collections: a value of another type
+    // than the collection's does not compile.
     const SUBMIT_ATTEMPTS: usize = 3;
+    let nodes = one.collection::<String>("nodes");
     let txn = Txn::new()
-        .check("services", "web", Precondition::Version(v2))
+        .check(&services, "web", Precondition::Version(v2))
         .create(
-            "services",
+            &services,
             "db",
             &Service {
                 image: "postgres:17".into(),
                 replicas: 1,
             },
         )
-        .put("nodes", "n1", &"ready");
+        .put(&nodes, "n1", &"ready".to_string());
     let mut result = one.submit(&txn).await;
     for _ in 1..SUBMIT_ATTEMPTS {
         match &result {

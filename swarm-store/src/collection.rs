@@ -34,7 +34,8 @@ pub struct Listing<T> {
     pub items: Vec<Versioned<T>>,
 }
 
-/// A typed view of collection `name`; documents are stored as JSON.
+/// A typed view of collection `name`; documents are stored as JSON. Open one with
+/// [`Store::collection`]; pass it to [`Txn`]'s operations to write several documents at once.
 ///
 /// Reads named `*_local` are served from this member's state machine without contacting the
 /// leader: fast, but possibly stale. The others are linearizable.
@@ -62,6 +63,13 @@ impl<T> std::fmt::Debug for Collection<T> {
     }
 }
 
+impl<T> Collection<T> {
+    /// The collection's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 impl<T: Serialize + DeserializeOwned> Collection<T> {
     pub(crate) fn new(store: Store, name: &str) -> Self {
         Collection {
@@ -69,11 +77,6 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
             name: name.to_string(),
             _type: PhantomData,
         }
-    }
-
-    /// The collection's name.
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     fn decode(&self, key: &str, doc: &Doc) -> Result<Versioned<T>, StoreError> {
@@ -100,8 +103,7 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
     /// Creates `key`; fails with [`StoreError::AlreadyExists`] if it exists. Returns the version
     /// (1).
     pub async fn create(&self, key: &str, value: &T) -> Result<u64, StoreError> {
-        self.write_one(Txn::new().create(&self.name, key, value))
-            .await
+        self.write_one(Txn::new().create(self, key, value)).await
     }
 
     /// Replaces `key` if its version is `expected_version` ([`StoreError::Conflict`] otherwise,
@@ -112,19 +114,19 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
         value: &T,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
-        self.write_one(Txn::new().update(&self.name, key, value, expected_version))
+        self.write_one(Txn::new().update(self, key, value, expected_version))
             .await
     }
 
     /// Creates or replaces `key` whatever its version. Returns the new version.
     pub async fn put(&self, key: &str, value: &T) -> Result<u64, StoreError> {
-        self.write_one(Txn::new().put(&self.name, key, value)).await
+        self.write_one(Txn::new().put(self, key, value)).await
     }
 
     /// Deletes `key` if its version is `expected_version`.
     pub async fn delete(&self, key: &str, expected_version: u64) -> Result<(), StoreError> {
         self.store
-            .txn(Txn::new().delete(&self.name, key, expected_version))
+            .txn(Txn::new().delete(self, key, expected_version))
             .await
             .map(|_| ())
     }
@@ -132,7 +134,7 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
     /// Deletes `key` if it exists ([`StoreError::NotFound`] otherwise).
     pub async fn remove(&self, key: &str) -> Result<(), StoreError> {
         self.store
-            .txn(Txn::new().delete_with(&self.name, key, Precondition::Exists))
+            .txn(Txn::new().delete_with(self, key, Precondition::Exists))
             .await
             .map(|_| ())
     }

@@ -1,6 +1,8 @@
 //! Errors of the store API.
 
+use crate::storage::StorageError;
 use crate::transport::{MemberId, TransportError};
+use std::fmt::Display;
 
 /// An error from a [`Store`](crate::Store) operation.
 ///
@@ -29,7 +31,13 @@ use crate::transport::{MemberId, TransportError};
 /// assert!(unknown.is_indeterminate() && !unknown.is_retryable());
 /// assert!(StoreError::NoLeader.is_retryable() && !StoreError::NoLeader.is_indeterminate());
 /// ```
+///
+/// A [`StorageError`] converts into [`StoreError::Storage`] (`?` works on the storage
+/// constructors), and the storage error stays its [`source`](std::error::Error::source).
+///
+/// New variants may be added: a `match` needs a `_` arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// This member is not the leader; `leader` is the one it knows of, if any.
     #[error("this member is not the leader (leader: {})", leader.map_or_else(|| "unknown".to_string(), |l| l.to_string()))]
@@ -143,9 +151,12 @@ pub enum StoreError {
     /// [`StoreError::Indeterminate`] instead.
     #[error("transport: {0}")]
     Transport(#[from] TransportError),
-    /// The log, snapshot or state machine failed; the member stopped. Fatal.
+    /// The log, snapshot or state machine failed; the member stopped. Fatal. The storage
+    /// error is kept as it was ([`StorageError::is_retryable`] tells whether restarting the
+    /// member on the same storage may help); a failure inside the Raft core shows as
+    /// [`StorageError::Closed`].
     #[error("storage failure (member stopped): {0}")]
-    Storage(String),
+    Storage(#[from] StorageError),
     /// Another member sent something this member could not understand (a write that was sent
     /// to it is [`StoreError::Indeterminate`] instead).
     #[error("protocol error with {peer}: {detail}")]
@@ -171,7 +182,8 @@ impl StoreError {
     /// use swarm_store::StoreError;
     /// assert!(StoreError::NoLeader.is_retryable());
     /// assert!(!StoreError::Indeterminate("leader lost".into()).is_retryable());
-    /// assert!(!StoreError::Storage("disk gone".into()).is_retryable());
+    /// use swarm_store::storage::StorageError;
+    /// assert!(!StoreError::Storage(StorageError::Closed("disk gone".into())).is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -194,6 +206,14 @@ impl StoreError {
     pub fn is_fatal(&self) -> bool {
         matches!(self, StoreError::Storage(_) | StoreError::Shutdown)
     }
+
+    /// The Raft core failed or stopped (a storage failure it met, a panic, or a shutdown under
+    /// way): fatal, as [`StoreError::Storage`] of a closed storage.
+    pub(crate) fn raft_stopped(detail: impl Display) -> StoreError {
+        StoreError::Storage(StorageError::Closed(format!(
+            "the Raft core stopped: {detail}"
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -208,7 +228,7 @@ mod tests {
             StoreError::Timeout { timeout_ms: 1 },
             StoreError::Transport(TransportError::Timeout(MemberId(2))),
             StoreError::Indeterminate("x".into()),
-            StoreError::Storage("x".into()),
+            StoreError::Storage(StorageError::Closed("x".into())),
             StoreError::Shutdown,
             StoreError::Membership("x".into()),
             StoreError::Transport(TransportError::Shutdown),
@@ -222,5 +242,18 @@ mod tests {
         }
         assert!(!StoreError::Indeterminate("x".into()).is_retryable());
         assert!(StoreError::Timeout { timeout_ms: 1 }.is_retryable());
+    }
+
+    #[test]
+    fn a_storage_error_keeps_its_type_across_the_store_boundary() {
+        use std::error::Error as _;
+        let e: StoreError = StorageError::Contract("index 7 after 5".into()).into();
+        assert!(e.is_fatal());
+        let source = e.source().expect("the storage error is the source");
+        assert!(matches!(
+            source.downcast_ref::<StorageError>(),
+            Some(StorageError::Contract(_))
+        ));
+        assert!(StoreError::raft_stopped("panicked").is_fatal());
     }
 }

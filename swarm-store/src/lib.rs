@@ -3,14 +3,16 @@
 //! A replicated store of typed, versioned documents on Raft (openraft inside, never in the public
 //! API). Collections of serde documents with compare-and-swap, transactions, linearizable and
 //! stale reads, a global revision and resumable watches; membership changes with a quorum guard
-//! and force-new-cluster recovery; durable storage ([`storage`]) with a conformance suite; an
-//! in-process transport with seeded faults and a mutual-TLS TCP transport ([`transport`]); and a
-//! linearizability checker ([`check`]). See the crate README for a tour.
+//! and force-new-cluster recovery; durable storage ([`storage`]) and a mutual-TLS TCP transport
+//! ([`transport`]). See the crate README for a tour.
+//!
+//! Test support is behind the cargo feature `testkit` and never in a production build: the
+//! storage and transport conformance suites, an in-process transport with seeded faults, a
+//! linearizability checker, a test cipher, a test CA and a TCP cluster fixture (`testkit`).
 #![warn(missing_docs)]
 
 mod background;
 mod blob;
-pub mod check;
 mod collection;
 mod config;
 mod error;
@@ -19,10 +21,15 @@ mod membership;
 mod proposer;
 mod raft;
 mod request_ids;
+// Without `testkit`, only the Raft runtime's seeded randomness uses the generator.
+#[cfg_attr(not(feature = "testkit"), allow(dead_code, unreachable_pub))]
+mod rng;
 mod rpc;
 mod state;
 pub mod storage;
 mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod transport;
 mod txn;
 mod watch;

@@ -325,7 +325,7 @@ mod tests {
     #[test]
     fn txn_bytes_is_the_encoded_size() {
         let txn = crate::Txn::new()
-            .put("c", "k", &"v".repeat(1000))
+            .put_named("c", "k", &"v".repeat(1000), crate::Precondition::Any)
             .into_request(proposal(1, 0).txn.id)
             .unwrap();
         assert_eq!(txn_bytes(&txn), postcard::to_allocvec(&txn).unwrap().len());

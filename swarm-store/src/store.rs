@@ -24,6 +24,7 @@ use openraft::{BasicNode, EntryPayload, SnapshotPolicy};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,23 +59,22 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn storage_error(e: StorageError) -> StoreError {
-    StoreError::Storage(e.to_string())
-}
-
 /// Rewrites the log so that this member alone forms the cluster: appends a membership entry
 /// naming only it, after everything the log holds.
 async fn force_new_cluster<L: LogStorage>(log: &L, me: u64, addr: &str) -> Result<(), StoreError> {
-    let state = log.state().await.map_err(storage_error)?;
+    let state = log.state().await?;
     let Some(last) = state.last else {
         return Err(StoreError::Membership(
             "force-new-cluster needs a member with data: this log is empty".into(),
         ));
     };
-    let vote_term = match log.read_vote().await.map_err(storage_error)? {
+    let vote_term = match log.read_vote().await? {
         Some(bytes) => {
             postcard::from_bytes::<Vote>(&bytes)
-                .map_err(|e| StoreError::Storage(format!("cannot decode the stored vote: {e}")))?
+                .map_err(|e| StorageError::Corrupt {
+                    path: PathBuf::from("vote"),
+                    detail: format!("cannot decode the stored vote: {e}"),
+                })?
                 .leader_id()
                 .term
         }
@@ -94,9 +94,9 @@ async fn force_new_cluster<L: LogStorage>(log: &L, me: u64, addr: &str) -> Resul
         log_id: log_id(last.term.max(vote_term), last.index + 1),
         payload: EntryPayload::Membership(membership),
     };
-    let record = encode_entry(&entry).map_err(|e| StoreError::Storage(e.to_string()))?;
-    let ticket = log.append(vec![record]).await.map_err(storage_error)?;
-    ticket.await.map_err(storage_error)
+    let record = encode_entry(&entry).map_err(|e| StorageError::Contract(e.to_string()))?;
+    let ticket = log.append(vec![record]).await?;
+    Ok(ticket.await?)
 }
 
 impl Store {
@@ -137,7 +137,7 @@ impl Store {
         if config.force_new_cluster {
             force_new_cluster(&log, me, &config.addr).await?;
         }
-        let committed = log.read_committed().await.map_err(storage_error)?;
+        let committed = log.read_committed().await?;
         let raft_config = openraft::Config {
             cluster_name: config.cluster_name.clone(),
             heartbeat_interval: config.heartbeat_period_ms,
@@ -182,7 +182,7 @@ impl Store {
             .await
         })
         .await
-        .map_err(|e| StoreError::Storage(e.to_string()))?;
+        .map_err(StoreError::raft_stopped)?;
         let proposer = Proposer::spawn(
             raft.clone(),
             ProposerLimits {
@@ -213,7 +213,7 @@ impl Store {
                 .trigger()
                 .elect(false)
                 .await
-                .map_err(|e| StoreError::Storage(e.to_string()))?;
+                .map_err(StoreError::raft_stopped)?;
         }
         Ok(Store { member })
     }
@@ -314,7 +314,8 @@ impl Store {
     /// # async fn demo(store: swarm_store::Store) -> Result<(), swarm_store::StoreError> {
     /// use swarm_store::Txn;
     /// const ATTEMPTS: usize = 3;
-    /// let txn = Txn::new().put("counters", "visits", &41);
+    /// let counters = store.collection::<u64>("counters");
+    /// let txn = Txn::new().put(&counters, "visits", &41);
     /// let mut result = store.submit(&txn).await;
     /// for _ in 1..ATTEMPTS {
     ///     match &result {
@@ -433,7 +434,7 @@ impl Store {
             .trigger()
             .snapshot()
             .await
-            .map_err(|e| StoreError::Storage(e.to_string()))?;
+            .map_err(StoreError::raft_stopped)?;
         let timeout = Duration::from_millis(self.member.config.request_timeout_ms);
         let m = self
             .member
@@ -457,6 +458,6 @@ impl Store {
             .raft
             .shutdown()
             .await
-            .map_err(|e| StoreError::Storage(e.to_string()))
+            .map_err(StoreError::raft_stopped)
     }
 }

@@ -1,6 +1,7 @@
 //! Multi-operation transactions with per-operation preconditions.
 
 use crate::blob::Blob;
+use crate::collection::Collection;
 use crate::error::StoreError;
 use crate::state::command::{OpKind, RequestId, TxnOp, TxnRequest};
 use bytes::Bytes;
@@ -50,6 +51,9 @@ impl Precondition {
 /// A transaction: every operation applies, or none does (when a precondition fails, the store is
 /// unchanged and the error names the first failing operation's document).
 ///
+/// Operations name their documents through a typed [`Collection`]: the value of a write must be
+/// of the collection's document type, and the collection's name is the one it was opened with,
+/// so a transaction cannot write a document of one type into another collection by a typo.
 /// Operations see the effects of the earlier operations of the same transaction.
 ///
 /// A `Txn` gets its request id the first time it is submitted ([`Store::submit`]) and keeps it:
@@ -59,13 +63,27 @@ impl Precondition {
 ///
 /// [`Store::submit`]: crate::Store::submit
 ///
-/// ```
+/// ```no_run
+/// # async fn demo(store: swarm_store::Store) -> Result<(), swarm_store::StoreError> {
 /// use swarm_store::{Precondition, Txn};
+/// let services = store.collection::<String>("services");
+/// let nodes = store.collection::<u32>("nodes");
 /// let txn = Txn::new()
-///     .create("services", "web", &"v1")
-///     .update("services", "db", &"v2", 3)
-///     .check("nodes", "n1", Precondition::Exists);
+///     .create(&services, "web", &"nginx".to_string())
+///     .update(&services, "db", &"postgres".to_string(), 3)
+///     .check(&nodes, "n1", Precondition::Exists);
 /// assert_eq!(txn.len(), 3);
+/// store.txn(txn).await?;
+/// # Ok(()) }
+/// ```
+///
+/// A value of another type than the collection's does not compile:
+///
+/// ```compile_fail
+/// # fn demo(store: swarm_store::Store) {
+/// let services = store.collection::<String>("services");
+/// let _ = swarm_store::Txn::new().put(&services, "web", &42);
+/// # }
 /// ```
 #[derive(Debug, Default)]
 pub struct Txn {
@@ -101,15 +119,16 @@ impl Txn {
         self.ops.is_empty()
     }
 
-    /// Creates a document; fails with `AlreadyExists` if it exists.
-    pub fn create<T: Serialize + ?Sized>(self, collection: &str, key: &str, value: &T) -> Self {
+    /// Creates document `key` of `collection`; fails with `AlreadyExists` if it exists.
+    pub fn create<T: Serialize>(self, collection: &Collection<T>, key: &str, value: &T) -> Self {
         self.put_with(collection, key, value, Precondition::Absent)
     }
 
-    /// Replaces a document at exactly `expected_version`; fails with `Conflict` otherwise.
-    pub fn update<T: Serialize + ?Sized>(
+    /// Replaces document `key` of `collection` at exactly `expected_version`; fails with
+    /// `Conflict` otherwise.
+    pub fn update<T: Serialize>(
         self,
-        collection: &str,
+        collection: &Collection<T>,
         key: &str,
         value: &T,
         expected_version: u64,
@@ -122,17 +141,56 @@ impl Txn {
         )
     }
 
-    /// Creates or replaces a document, whatever its version.
-    pub fn put<T: Serialize + ?Sized>(self, collection: &str, key: &str, value: &T) -> Self {
+    /// Creates or replaces document `key` of `collection`, whatever its version.
+    pub fn put<T: Serialize>(self, collection: &Collection<T>, key: &str, value: &T) -> Self {
         self.put_with(collection, key, value, Precondition::Any)
     }
 
-    /// Writes a document if `precondition` holds.
-    pub fn put_with<T: Serialize + ?Sized>(
+    /// Writes document `key` of `collection` if `precondition` holds.
+    pub fn put_with<T: Serialize>(
+        self,
+        collection: &Collection<T>,
+        key: &str,
+        value: &T,
+        precondition: Precondition,
+    ) -> Self {
+        self.put_named(collection.name(), key, value, precondition)
+    }
+
+    /// Deletes document `key` of `collection` at exactly `expected_version`.
+    pub fn delete<T>(self, collection: &Collection<T>, key: &str, expected_version: u64) -> Self {
+        self.delete_with(collection, key, Precondition::Version(expected_version))
+    }
+
+    /// Deletes document `key` of `collection` if `precondition` holds (with
+    /// [`Precondition::Any`], deleting an absent document changes nothing).
+    pub fn delete_with<T>(
+        self,
+        collection: &Collection<T>,
+        key: &str,
+        precondition: Precondition,
+    ) -> Self {
+        self.push_raw(collection.name(), key, precondition, OpKind::Delete)
+    }
+
+    /// Changes nothing but makes the transaction fail unless `precondition` holds for document
+    /// `key` of `collection`.
+    pub fn check<T>(
+        self,
+        collection: &Collection<T>,
+        key: &str,
+        precondition: Precondition,
+    ) -> Self {
+        self.push_raw(collection.name(), key, precondition, OpKind::Check)
+    }
+
+    /// Writes `value` to the collection named `collection`: the untyped form behind the typed
+    /// operations, for this crate's own tests.
+    pub(crate) fn put_named<V: Serialize + ?Sized>(
         mut self,
         collection: &str,
         key: &str,
-        value: &T,
+        value: &V,
         precondition: Precondition,
     ) -> Self {
         match serde_json::to_vec(value) {
@@ -149,27 +207,6 @@ impl Txn {
                 self
             }
         }
-    }
-
-    /// Deletes a document at exactly `expected_version`.
-    pub fn delete(self, collection: &str, key: &str, expected_version: u64) -> Self {
-        self.push_raw(
-            collection,
-            key,
-            Precondition::Version(expected_version),
-            OpKind::Delete,
-        )
-    }
-
-    /// Deletes a document if `precondition` holds (with [`Precondition::Any`], deleting an absent
-    /// document changes nothing).
-    pub fn delete_with(self, collection: &str, key: &str, precondition: Precondition) -> Self {
-        self.push_raw(collection, key, precondition, OpKind::Delete)
-    }
-
-    /// Changes nothing but makes the transaction fail unless `precondition` holds.
-    pub fn check(self, collection: &str, key: &str, precondition: Precondition) -> Self {
-        self.push_raw(collection, key, precondition, OpKind::Check)
     }
 
     fn push_raw(
@@ -332,7 +369,7 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         let e = Txn::new()
-            .put("", "k", &1)
+            .put_named("", "k", &1, Precondition::Any)
             .into_request(id())
             .expect_err("empty");
         assert!(matches!(
@@ -344,7 +381,7 @@ mod tests {
         ));
         let long = "k".repeat(MAX_KEY_BYTES + 1);
         let e = Txn::new()
-            .put("c", &long, &1)
+            .put_named("c", &long, &1, Precondition::Any)
             .into_request(id())
             .expect_err("long");
         assert!(matches!(e, StoreError::Invalid { field: "key", .. }));
@@ -352,7 +389,7 @@ mod tests {
         assert!(matches!(e, StoreError::Invalid { field: "txn", .. }));
         let big = "x".repeat(MAX_VALUE_BYTES);
         let e = Txn::new()
-            .put("c", "k", &big)
+            .put_named("c", "k", &big, Precondition::Any)
             .into_request(id())
             .expect_err("big");
         assert!(matches!(e, StoreError::Invalid { field: "value", .. }));
@@ -364,7 +401,7 @@ mod tests {
         let value = "v".repeat(MAX_VALUE_BYTES - 64);
         let mut txn = Txn::new();
         for i in 0..5 {
-            txn = txn.put("c", &format!("k{i}"), &value);
+            txn = txn.put_named("c", &format!("k{i}"), &value, Precondition::Any);
         }
         let e = txn.into_request(id()).expect_err("over MAX_TXN_BYTES");
         match &e {
@@ -377,7 +414,7 @@ mod tests {
         // Just under the limit is accepted, and its measured size is the real encoding's.
         let mut txn = Txn::new();
         for i in 0..3 {
-            txn = txn.put("c", &format!("k{i}"), &value);
+            txn = txn.put_named("c", &format!("k{i}"), &value, Precondition::Any);
         }
         let request = txn.into_request(id()).expect("within the limit");
         let encoded = postcard::to_allocvec(&request).unwrap().len();

@@ -4,7 +4,7 @@ mod raft_cluster;
 
 use raft_cluster::Cluster;
 use std::time::Duration;
-use swarm_store::transport::inproc::LinkFaults;
+use swarm_store::testkit::inproc::LinkFaults;
 use swarm_store::{MemberId, Role, StoreError, Txn};
 
 #[tokio::test]
@@ -139,7 +139,7 @@ async fn leader_isolation_elects_a_new_leader_and_keeps_acknowledged_writes() {
     // The first attempt may reach the isolated leader and time out: its outcome is then
     // unknown (Indeterminate), and the same transaction is resubmitted (same request id).
     let survivor = c.store(others[0]).collection::<u64>("kv");
-    let after = Txn::new().put("kv", "after", &99u64);
+    let after = Txn::new().put(&survivor, "after", &99u64);
     let mut written = false;
     for _ in 0..40 {
         match c.store(others[0]).submit(&after).await {
@@ -238,7 +238,7 @@ async fn lagging_member_catches_up_from_a_snapshot_in_chunks() {
     kv.put("late", &"1".to_string()).await.unwrap();
     assert_eq!(local.get("late").await.unwrap().unwrap().value, "1");
     let out = back
-        .txn(Txn::new().put("kv", "via-lagging", &"2"))
+        .txn(Txn::new().put(&local, "via-lagging", &"2".to_string()))
         .await
         .unwrap();
     assert!(out.revision > 120);
@@ -260,9 +260,10 @@ async fn large_transactions_commit_everywhere_and_oversized_ones_are_refused() {
             let store = c.store(1 + i % 3).clone();
             let value = value.clone();
             tasks.push(tokio::spawn(async move {
+                let big = store.collection::<String>("big");
                 let mut txn = Txn::new();
                 for op in 0..3 {
-                    txn = txn.put("big", &format!("t{i}-{op}"), &value);
+                    txn = txn.put(&big, &format!("t{i}-{op}"), &value);
                 }
                 store.txn(txn).await
             }));
@@ -288,9 +289,10 @@ async fn large_transactions_commit_everywhere_and_oversized_ones_are_refused() {
     // Five such values pass MAX_TXN_BYTES although each is within MAX_VALUE_BYTES: refused with
     // an error naming the field and the limit, on a follower as on the leader.
     let follower = c.follower().await;
+    let big = c.store(follower).collection::<String>("big");
     let mut txn = Txn::new();
     for op in 0..5 {
-        txn = txn.put("big", &format!("over-{op}"), &value);
+        txn = txn.put(&big, &format!("over-{op}"), &value);
     }
     let err = c.store(follower).txn(txn).await.unwrap_err();
     match &err {
@@ -321,7 +323,8 @@ async fn a_write_forwarded_to_a_crashed_leader_is_rerouted_to_the_next_one() {
     assert_eq!(c.store(follower).leader(), Some(MemberId(old)));
     c.net.crash(MemberId(old));
     // The follower still takes `old` for the leader: the first forward fails to connect.
-    let txn = Txn::new().create("kv", "rerouted", &1u32);
+    let kv = c.store(follower).collection::<u32>("kv");
+    let txn = Txn::new().create(&kv, "rerouted", &1u32);
     let outcome = c
         .store(follower)
         .submit(&txn)
@@ -362,7 +365,8 @@ async fn a_write_forwarded_to_a_stopped_leader_is_never_reported_as_not_applied(
     // Raft stops; the in-process transport still delivers requests to its handler.
     c.store(leader).shutdown().await.unwrap();
     let store = c.store(follower);
-    let txn = Txn::new().create("kv", "once", &"1".to_string());
+    let kv = store.collection::<String>("kv");
+    let txn = Txn::new().create(&kv, "once", &"1".to_string());
     let mut result = store.submit(&txn).await;
     for _ in 0..20 {
         match &result {

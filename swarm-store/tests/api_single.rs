@@ -105,8 +105,8 @@ async fn transactions_are_all_or_nothing() {
 
     // The second op fails: nothing applies, revision unchanged.
     let err = store
-        .txn(Txn::new().create("services", "b", &svc("b", 1)).update(
-            "services",
+        .txn(Txn::new().create(&services, "b", &svc("b", 1)).update(
+            &services,
             "a",
             &svc("a", 2),
             7,
@@ -128,13 +128,14 @@ async fn transactions_are_all_or_nothing() {
     assert_eq!(store.revision().await.unwrap(), before);
 
     // All ops apply at one revision.
+    let nodes = store.collection::<Service>("nodes");
     let out = store
         .txn(
             Txn::new()
-                .create("services", "b", &svc("b", 1))
-                .update("services", "a", &svc("a", 2), 1)
-                .check("services", "b", Precondition::Version(1))
-                .put("nodes", "n1", &svc("node", 0)),
+                .create(&services, "b", &svc("b", 1))
+                .update(&services, "a", &svc("a", 2), 1)
+                .check(&services, "b", Precondition::Version(1))
+                .put(&nodes, "n1", &svc("node", 0)),
         )
         .await
         .unwrap();
@@ -145,7 +146,11 @@ async fn transactions_are_all_or_nothing() {
     assert_eq!((a.mod_revision, b.mod_revision), (before + 1, before + 1));
 
     // Bad input is refused before proposing, naming the field.
-    let err = store.txn(Txn::new().put("", "k", &1)).await.unwrap_err();
+    let unnamed = store.collection::<u32>("");
+    let err = store
+        .txn(Txn::new().put(&unnamed, "k", &1))
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -254,7 +259,9 @@ async fn concurrent_writes_share_raft_entries() {
 async fn resubmitting_the_same_txn_applies_it_once() {
     let c = Cluster::voters(1).await;
     let store = c.store(1);
-    let txn = Txn::new().create("jobs", "j1", &"queued");
+    let jobs = store.collection::<String>("jobs");
+    let queued = "queued".to_string();
+    let txn = Txn::new().create(&jobs, "j1", &queued);
     assert_eq!(txn.request_id(), None);
     let first = store.submit(&txn).await.unwrap();
     let id = txn.request_id().expect("assigned at the first submission");
@@ -264,12 +271,12 @@ async fn resubmitting_the_same_txn_applies_it_once() {
     assert_eq!(store.revision().await.unwrap(), first.revision);
     // A new transaction with the same operation is a new request: refused by its precondition.
     let err = store
-        .submit(&Txn::new().create("jobs", "j1", &"queued"))
+        .submit(&Txn::new().create(&jobs, "j1", &queued))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
     // Adding an operation makes it another transaction, with another id.
-    let extended = txn.put("jobs", "j2", &"queued");
+    let extended = txn.put(&jobs, "j2", &queued);
     assert_eq!(extended.request_id(), None);
     let err = store.submit(&extended).await.unwrap_err();
     assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");

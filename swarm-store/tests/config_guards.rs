@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // test code: setup failures should fail loudly
 
 use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
-use swarm_store::transport::inproc::InProcNetwork;
+use swarm_store::testkit::inproc::InProcNetwork;
 use swarm_store::{MemberId, Store, StoreConfig, StoreError, StoreRpc};
 
 async fn open_with_seed(seed: Option<u64>) -> Result<Store, StoreError> {

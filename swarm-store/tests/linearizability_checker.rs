@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly on setup errors
 
-use swarm_store::check::{CheckConfig, History, Op, Operation, Outcome, Output, Verdict, check};
-use swarm_store::transport::SplitMix64;
+use swarm_store::testkit::SplitMix64;
+use swarm_store::testkit::check::{
+    CheckConfig, History, Op, Operation, Outcome, Output, Verdict, check,
+};
 
 type H = History<&'static str, u32>;
 

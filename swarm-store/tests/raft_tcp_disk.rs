@@ -1,9 +1,7 @@
 //! A three-member cluster over real TCP with mutual TLS on 127.0.0.1, on disk storage with
 //! fsync: writes, a full stop, a restart of every member from its files.
 
-mod raft_cluster;
-
-use raft_cluster::tcp::TcpCluster;
+use swarm_store::testkit::TcpCluster;
 use swarm_store::{MemberId, StoreError, Txn};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,11 +20,12 @@ async fn three_members_over_tls_survive_a_full_restart_from_disk() {
     for i in 0..100 {
         kv.put(&format!("k{i:03}"), &format!("v{i}")).await.unwrap();
     }
+    let kv_at_leader = c.store(leader).collection::<String>("kv");
     c.store(leader)
         .txn(
             Txn::new()
-                .create("kv", "txn-a", &"a")
-                .create("kv", "txn-b", &"b"),
+                .create(&kv_at_leader, "txn-a", &"a".to_string())
+                .create(&kv_at_leader, "txn-b", &"b".to_string()),
         )
         .await
         .unwrap();

@@ -1,61 +1,16 @@
 //! At-rest encryption: with a cipher set, no plaintext reaches the disk, and data round-trips.
-//! The cipher is a real AEAD (ChaCha20-Poly1305 from ring) with a random nonce per seal.
+//! The cipher is the testkit's real AEAD (ChaCha20-Poly1305 from ring) with a random nonce per
+//! seal.
 
-use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
 use std::sync::Arc;
 use swarm_store::storage::disk::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
 use swarm_store::storage::{
     Cipher, LogPosition, LogRecord, LogStorage, SnapshotStore, StorageError, StoredSnapshot,
 };
+use swarm_store::testkit::TestCipher;
 
 const MARKER: &[u8] = b"SWARM-PLAINTEXT-MARKER-7f3a";
-
-struct AeadCipher {
-    key: LessSafeKey,
-    rng: SystemRandom,
-}
-
-impl AeadCipher {
-    fn shared(key_byte: u8) -> Arc<dyn Cipher> {
-        let key = UnboundKey::new(&CHACHA20_POLY1305, &[key_byte; 32]).expect("key");
-        Arc::new(AeadCipher {
-            key: LessSafeKey::new(key),
-            rng: SystemRandom::new(),
-        })
-    }
-}
-
-impl Cipher for AeadCipher {
-    fn seal(&self, plaintext: &[u8], ad: &[u8]) -> Result<Vec<u8>, String> {
-        let mut nonce = [0u8; NONCE_LEN];
-        self.rng
-            .fill(&mut nonce)
-            .map_err(|_| "no randomness".to_string())?;
-        let mut out = plaintext.to_vec();
-        self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(ad), &mut out)
-            .map_err(|_| "seal failed".to_string())?;
-        let mut sealed = nonce.to_vec();
-        sealed.extend_from_slice(&out);
-        Ok(sealed)
-    }
-
-    fn open(&self, sealed: &[u8], ad: &[u8]) -> Result<Vec<u8>, String> {
-        if sealed.len() < NONCE_LEN {
-            return Err("sealed bytes too short".into());
-        }
-        let (nonce, body) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "bad nonce".to_string())?;
-        let mut body = body.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(ad), &mut body)
-            .map_err(|_| "authentication failed".to_string())?;
-        Ok(plain.to_vec())
-    }
-}
 
 fn payload(i: u64) -> Vec<u8> {
     let mut p = format!("record {i}: ").into_bytes();
@@ -141,13 +96,13 @@ async fn without_a_cipher_the_marker_is_on_disk() {
 #[tokio::test]
 async fn with_a_cipher_no_plaintext_reaches_the_disk_and_data_round_trips() {
     let dir = tempfile::tempdir().expect("tmp");
-    fill(dir.path(), Some(AeadCipher::shared(1))).await;
+    fill(dir.path(), Some(TestCipher::shared(1))).await;
     let hits = files_containing(dir.path(), MARKER);
     assert!(hits.is_empty(), "plaintext marker found in {hits:?}");
     // Nor any long run of it (a partial leak).
     assert!(files_containing(dir.path(), &MARKER[..12]).is_empty());
 
-    let cipher = AeadCipher::shared(1);
+    let cipher = TestCipher::shared(1);
     let log = DiskLogStorage::open(
         dir.path(),
         DiskLogOptions::default().with_cipher(cipher.clone()),
@@ -169,7 +124,7 @@ async fn with_a_cipher_no_plaintext_reaches_the_disk_and_data_round_trips() {
     drop(log);
 
     // The wrong key opens nothing: an error, never garbage.
-    let wrong = AeadCipher::shared(2);
+    let wrong = TestCipher::shared(2);
     let log = DiskLogStorage::open(
         dir.path(),
         DiskLogOptions::default().with_cipher(wrong.clone()),

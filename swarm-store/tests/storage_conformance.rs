@@ -1,9 +1,12 @@
 //! Every storage implementation of this crate runs the conformance suites.
 
 use std::sync::Arc;
-use swarm_store::storage::conformance::{Open, run_log_storage_suite, run_snapshot_store_suite};
 use swarm_store::storage::disk::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
 use swarm_store::storage::{Cipher, MemLogStorage, MemSnapshotStore, StorageError};
+use swarm_store::testkit::TestCipher;
+use swarm_store::testkit::storage_conformance::{
+    Open, run_log_storage_suite, run_snapshot_store_suite,
+};
 
 #[tokio::test]
 async fn mem_log_storage_conforms() {
@@ -63,41 +66,11 @@ async fn disk_log_storage_conforms_with_small_segments_and_no_cache() {
     .await;
 }
 
-/// A toy cipher for tests: XOR with a key stream, then a keyed checksum binding the associated
-/// data. Not cryptography; the real cipher test uses ring's AEAD.
-struct XorCipher;
-
-impl Cipher for XorCipher {
-    fn seal(&self, plaintext: &[u8], ad: &[u8]) -> Result<Vec<u8>, String> {
-        let mut out: Vec<u8> = plaintext
-            .iter()
-            .enumerate()
-            .map(|(i, b)| b ^ (i as u8).wrapping_mul(31).wrapping_add(7))
-            .collect();
-        let tag = crc32c::crc32c_append(crc32c::crc32c(ad), &out);
-        out.extend_from_slice(&tag.to_le_bytes());
-        Ok(out)
-    }
-
-    fn open(&self, sealed: &[u8], ad: &[u8]) -> Result<Vec<u8>, String> {
-        let split = sealed.len().checked_sub(4).ok_or("too short")?;
-        let (body, tag) = sealed.split_at(split);
-        if crc32c::crc32c_append(crc32c::crc32c(ad), body).to_le_bytes() != tag {
-            return Err("tag mismatch".into());
-        }
-        Ok(body
-            .iter()
-            .enumerate()
-            .map(|(i, b)| b ^ (i as u8).wrapping_mul(31).wrapping_add(7))
-            .collect())
-    }
-}
-
 #[tokio::test]
 async fn disk_log_storage_conforms_with_a_cipher() {
     disk_log_suite(
         DiskLogOptions::default()
-            .with_cipher(Arc::new(XorCipher))
+            .with_cipher(TestCipher::shared(3))
             .with_cache_bytes(1024),
     )
     .await;
@@ -134,5 +107,5 @@ async fn disk_snapshot_store_conforms() {
 
 #[tokio::test]
 async fn disk_snapshot_store_conforms_with_a_cipher() {
-    disk_snapshot_suite(Some(Arc::new(XorCipher))).await;
+    disk_snapshot_suite(Some(TestCipher::shared(3))).await;
 }

@@ -7,9 +7,11 @@ use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use swarm_store::transport::conformance::{SuiteHandler, TransportHarness, run_transport_suite};
-use swarm_store::transport::inproc::{
+use swarm_store::testkit::inproc::{
     DEFAULT_INPROC_CALL_TIMEOUT, InProcConfig, InProcNetwork, LinkFaults, TraceKind,
+};
+use swarm_store::testkit::transport_conformance::{
+    SuiteHandler, TransportHarness, run_transport_suite,
 };
 use swarm_store::transport::{MAX_FRAME_BYTES, MemberId, RpcHandler, Transport, TransportError};
 use tokio::time::Instant;
@@ -473,7 +475,7 @@ async fn arc_of_a_transport_is_a_transport() {
 struct InProcHarness(InProcNetwork);
 
 impl TransportHarness for InProcHarness {
-    type Transport = swarm_store::transport::inproc::InProcTransport;
+    type Transport = swarm_store::testkit::inproc::InProcTransport;
     async fn serve(&mut self, member: MemberId, handler: SuiteHandler) {
         self.0.register(member, handler);
     }

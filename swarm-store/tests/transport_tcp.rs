@@ -1,23 +1,20 @@
-//! The TCP transport on 127.0.0.1 with real mutual TLS (rustls, ring), certificates made by a
-//! test CA with rcgen (CN = member id).
+//! The TCP transport on 127.0.0.1 with real mutual TLS (rustls, ring), certificates made by the
+//! testkit's CA (CN = member id).
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly on setup errors
 
 use bytes::Bytes;
 use futures::future::join_all;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
-use rustls::crypto::CryptoProvider;
-use rustls::server::WebPkiClientVerifier;
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use swarm_store::transport::conformance::{SuiteHandler, TransportHarness, run_transport_suite};
+use swarm_store::testkit::TestCa;
+use swarm_store::testkit::transport_conformance::{
+    SuiteHandler, TransportHarness, run_transport_suite,
+};
 use swarm_store::transport::tcp::{
     MAX_SERVER_CONNECTIONS, PeerAddress, TcpConfig, TcpServer, TcpTransport,
     common_name_identifier, member_id_from_common_name,
@@ -30,87 +27,6 @@ const CLIENT: MemberId = MemberId(1);
 const SERVER: MemberId = MemberId(2);
 /// How long a test waits for something that should happen at once.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-struct Ca {
-    cert: CertificateDer<'static>,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-fn new_ca(name: &str) -> Ca {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let key = KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    Ca {
-        cert: cert.der().clone(),
-        issuer: Issuer::new(params, key),
-    }
-}
-
-fn member_identity(
-    ca: &Ca,
-    id: MemberId,
-) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-    let mut params =
-        CertificateParams::new(vec!["127.0.0.1".to_owned(), format!("member-{}", id.0)]).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, id.0.to_string());
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, &ca.issuer).unwrap();
-    (
-        vec![cert.der().clone()],
-        PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
-    )
-}
-
-fn roots(ca: &Ca) -> Arc<RootCertStore> {
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.cert.clone()).unwrap();
-    Arc::new(roots)
-}
-
-fn server_config(ca: &Ca, id: MemberId) -> Arc<ServerConfig> {
-    let verifier = WebPkiClientVerifier::builder_with_provider(roots(ca), provider())
-        .build()
-        .unwrap();
-    let (chain, key) = member_identity(ca, id);
-    Arc::new(
-        ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_client_cert_verifier(verifier)
-            .with_single_cert(chain, key)
-            .unwrap(),
-    )
-}
-
-/// A client trusting `trust` and presenting a certificate for `id` issued by `issuer`.
-fn client_config(trust: &Ca, issuer: &Ca, id: MemberId) -> Arc<ClientConfig> {
-    let (chain, key) = member_identity(issuer, id);
-    Arc::new(
-        ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots(trust))
-            .with_client_auth_cert(chain, key)
-            .unwrap(),
-    )
-}
 
 /// Answers `"<from>:<request>"`, fails on `"fail"`, sleeps on `"sleep:<ms>"`, answers too big
 /// on `"huge"`; tracks concurrency.
@@ -143,10 +59,10 @@ impl RpcHandler for Handler {
     }
 }
 
-async fn start_server(ca: &Ca, addr: SocketAddr, handler: Handler) -> TcpServer {
+async fn start_server(ca: &TestCa, addr: SocketAddr, handler: Handler) -> TcpServer {
     TcpServer::bind(
         addr,
-        server_config(ca, SERVER),
+        ca.server_config(SERVER),
         common_name_identifier(),
         TcpConfig::default(),
         handler,
@@ -155,8 +71,8 @@ async fn start_server(ca: &Ca, addr: SocketAddr, handler: Handler) -> TcpServer 
     .unwrap()
 }
 
-fn client_for(ca: &Ca, server: SocketAddr) -> TcpTransport {
-    client_with(client_config(ca, ca, CLIENT), server)
+fn client_for(ca: &TestCa, server: SocketAddr) -> TcpTransport {
+    client_with(ca.client_config(CLIENT), server)
 }
 
 fn client_with(config: Arc<ClientConfig>, server: SocketAddr) -> TcpTransport {
@@ -198,15 +114,15 @@ async fn assert_closed_by_server<S: tokio::io::AsyncRead + Unpin>(stream: &mut S
 
 #[test]
 fn member_id_is_read_from_the_common_name() {
-    let ca = new_ca("test ca");
-    let (chain, _) = member_identity(&ca, MemberId(42));
+    let ca = TestCa::new("test ca");
+    let (chain, _) = ca.identity(MemberId(42));
     assert_eq!(member_id_from_common_name(&chain[0]), Some(MemberId(42)));
-    assert_eq!(member_id_from_common_name(&ca.cert), None);
+    assert_eq!(member_id_from_common_name(ca.certificate()), None);
 }
 
 #[tokio::test]
 async fn round_trip_with_mutual_tls() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let handler = Handler::default();
     let server = start_server(&ca, any_port(), handler.clone()).await;
     let client = client_for(&ca, server.local_addr());
@@ -235,7 +151,7 @@ async fn round_trip_with_mutual_tls() {
 
 #[tokio::test]
 async fn a_thousand_concurrent_calls_are_pipelined_and_matched() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let handler = Handler::default();
     let server = start_server(&ca, any_port(), handler.clone()).await;
     let client = client_for(&ca, server.local_addr());
@@ -259,7 +175,7 @@ async fn a_thousand_concurrent_calls_are_pipelined_and_matched() {
 
 #[tokio::test]
 async fn oversized_frames_are_refused_both_ways() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let handler = Handler::default();
     let server = start_server(&ca, any_port(), handler.clone()).await;
     let client = client_for(&ca, server.local_addr());
@@ -282,7 +198,7 @@ async fn oversized_frames_are_refused_both_ways() {
 
 #[tokio::test]
 async fn garbage_closes_only_the_guilty_connection() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let handler = Handler::default();
     let server = start_server(&ca, any_port(), handler.clone()).await;
     let addr = server.local_addr();
@@ -297,7 +213,7 @@ async fn garbage_closes_only_the_guilty_connection() {
     assert_closed_by_server(&mut raw).await;
     assert!(client.call(SERVER, b("during-1")).await.is_ok());
 
-    let connector = tokio_rustls::TlsConnector::from(client_config(&ca, &ca, MemberId(5)));
+    let connector = tokio_rustls::TlsConnector::from(ca.client_config(MemberId(5)));
     let server_name = ServerName::IpAddress(addr.ip().into());
     let garbage: [&[u8]; 3] = [
         // A length prefix far beyond MAX_FRAME_BYTES.
@@ -320,10 +236,10 @@ async fn garbage_closes_only_the_guilty_connection() {
 
 #[tokio::test]
 async fn a_server_sending_garbage_is_cut_off_by_the_client() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let listener = TcpListener::bind(any_port()).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&ca, SERVER));
+    let acceptor = tokio_rustls::TlsAcceptor::from(ca.server_config(SERVER));
     let evil = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         let mut tls = acceptor.accept(tcp).await.unwrap();
@@ -348,12 +264,15 @@ async fn a_server_sending_garbage_is_cut_off_by_the_client() {
 
 #[tokio::test]
 async fn a_client_certificate_from_another_ca_is_refused() {
-    let ca = new_ca("test ca");
-    let other = new_ca("other ca");
+    let ca = TestCa::new("test ca");
+    let other = TestCa::new("other ca");
     let handler = Handler::default();
     let server = start_server(&ca, any_port(), handler.clone()).await;
     // Trusts the right CA but presents a certificate issued by another.
-    let intruder = client_with(client_config(&ca, &other, CLIENT), server.local_addr());
+    let intruder = client_with(
+        other.client_config_trusting(CLIENT, &ca),
+        server.local_addr(),
+    );
     let err = intruder.call(SERVER, b("x")).await.unwrap_err();
     assert!(
         matches!(
@@ -370,10 +289,10 @@ async fn a_client_certificate_from_another_ca_is_refused() {
 
 #[tokio::test]
 async fn a_server_of_another_ca_or_member_is_refused() {
-    let ca = new_ca("test ca");
-    let other = new_ca("other ca");
+    let ca = TestCa::new("test ca");
+    let other = TestCa::new("other ca");
     let server = start_server(&other, any_port(), Handler::default()).await;
-    let client = client_with(client_config(&ca, &ca, CLIENT), server.local_addr());
+    let client = client_with(ca.client_config(CLIENT), server.local_addr());
     let err = client.call(SERVER, b("x")).await.unwrap_err();
     assert!(matches!(err, TransportError::Auth { .. }), "{err:?}");
 
@@ -391,7 +310,7 @@ async fn a_server_of_another_ca_or_member_is_refused() {
 
 #[tokio::test]
 async fn reconnects_after_the_server_restarts() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let handler = Handler::default();
     let server = start_server(&ca, any_port(), handler.clone()).await;
     let addr = server.local_addr();
@@ -424,7 +343,7 @@ async fn reconnects_after_the_server_restarts() {
 
 #[tokio::test]
 async fn changing_a_peer_address_moves_the_connection() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let first = Handler::default();
     let second = Handler::default();
     let server_a = start_server(&ca, any_port(), first.clone()).await;
@@ -444,7 +363,7 @@ async fn changing_a_peer_address_moves_the_connection() {
 
 /// Serves members over TCP with mutual TLS; restarted members keep their address.
 struct TcpHarness {
-    ca: Ca,
+    ca: TestCa,
     servers: std::collections::HashMap<MemberId, TcpServer>,
     addresses: std::collections::HashMap<MemberId, SocketAddr>,
     transports: Vec<Arc<TcpTransport>>,
@@ -460,7 +379,7 @@ impl TransportHarness for TcpHarness {
             .unwrap_or_else(any_port);
         let server = TcpServer::bind(
             addr,
-            server_config(&self.ca, member),
+            self.ca.server_config(member),
             common_name_identifier(),
             TcpConfig::default(),
             handler,
@@ -481,7 +400,7 @@ impl TransportHarness for TcpHarness {
     async fn transport(&mut self, member: MemberId) -> Arc<TcpTransport> {
         let t = Arc::new(TcpTransport::new(
             member,
-            client_config(&self.ca, &self.ca, member),
+            self.ca.client_config(member),
             common_name_identifier(),
             TcpConfig::default(),
         ));
@@ -496,7 +415,7 @@ impl TransportHarness for TcpHarness {
 #[tokio::test]
 async fn passes_the_transport_conformance_suite() {
     run_transport_suite(TcpHarness {
-        ca: new_ca("suite ca"),
+        ca: TestCa::new("suite ca"),
         servers: Default::default(),
         addresses: Default::default(),
         transports: Vec::new(),
@@ -505,10 +424,10 @@ async fn passes_the_transport_conformance_suite() {
 }
 
 /// A server (echo handler, default limits) that gives each TLS handshake `handshake_timeout`.
-async fn server_with_handshake_timeout(ca: &Ca, handshake_timeout: Duration) -> TcpServer {
+async fn server_with_handshake_timeout(ca: &TestCa, handshake_timeout: Duration) -> TcpServer {
     TcpServer::bind(
         any_port(),
-        server_config(ca, SERVER),
+        ca.server_config(SERVER),
         common_name_identifier(),
         TcpConfig {
             handshake_timeout,
@@ -522,7 +441,7 @@ async fn server_with_handshake_timeout(ca: &Ca, handshake_timeout: Duration) -> 
 
 #[tokio::test]
 async fn a_silent_client_is_cut_off_after_the_handshake_timeout() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let server = server_with_handshake_timeout(&ca, Duration::from_millis(200)).await;
     // Connects and says nothing: the server must not wait forever.
     let mut silent = TcpStream::connect(server.local_addr()).await.unwrap();
@@ -533,10 +452,10 @@ async fn a_silent_client_is_cut_off_after_the_handshake_timeout() {
 
 #[tokio::test]
 async fn a_silent_server_connection_is_abandoned_after_timeouts() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let listener = TcpListener::bind(any_port()).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&ca, SERVER));
+    let acceptor = tokio_rustls::TlsAcceptor::from(ca.server_config(SERVER));
     // Completes the handshake, swallows every request, never answers.
     let black_hole = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
@@ -545,7 +464,7 @@ async fn a_silent_server_connection_is_abandoned_after_timeouts() {
     });
     let client = TcpTransport::new(
         CLIENT,
-        client_config(&ca, &ca, CLIENT),
+        ca.client_config(CLIENT),
         common_name_identifier(),
         TcpConfig {
             call_timeout: Duration::from_millis(150),
@@ -572,7 +491,7 @@ async fn a_silent_server_connection_is_abandoned_after_timeouts() {
 /// while the flood is held.
 #[tokio::test]
 async fn a_member_gets_in_while_a_flood_of_half_open_connections_is_held() {
-    let ca = new_ca("test ca");
+    let ca = TestCa::new("test ca");
     let server = server_with_handshake_timeout(&ca, Duration::from_secs(120)).await;
     let flood_size = MAX_SERVER_CONNECTIONS + 64;
     let mut flood = Vec::with_capacity(flood_size);

@@ -191,7 +191,7 @@ mod tests {
                 Unknown,
             ),
             (StoreError::Transport(TransportError::Shutdown), Unknown),
-            (StoreError::Storage("x".into()), Unknown),
+            (StoreError::raft_stopped("x"), Unknown),
             (
                 StoreError::Protocol {
                     peer,

@@ -120,10 +120,7 @@ mod tests {
         assert!(settle(e, unsettled, &"request 1").is_indeterminate());
 
         // The wire form of a membership operation's failure after it was submitted.
-        let e = from_wire(
-            MemberId(2),
-            to_wire(StoreError::Storage("disk gone".into())),
-        );
+        let e = from_wire(MemberId(2), to_wire(StoreError::raft_stopped("disk gone")));
         assert!(e.is_indeterminate(), "{e}");
         // A refusal before proposing keeps its kind across the wire.
         let e = from_wire(

@@ -251,7 +251,7 @@ impl Member {
                     .trigger()
                     .transfer_leader(to)
                     .await
-                    .map_err(|f| StoreError::Storage(f.to_string()))?;
+                    .map_err(StoreError::raft_stopped)?;
                 let wait = self.raft.wait(Some(self.request_timeout()));
                 wait.metrics(
                     |m| m.current_leader == Some(to),

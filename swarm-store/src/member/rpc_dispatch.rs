@@ -99,8 +99,8 @@ mod tests {
     use crate::error::StoreError;
     use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse, WireError};
     use crate::state::command::TxnRequest;
+    use crate::testkit::inproc::InProcNetwork;
     use crate::transport::MemberId;
-    use crate::transport::inproc::InProcNetwork;
 
     /// Before, any member with a valid certificate (a learner too) could have the leader force
     /// a voter out; now only a voter may ask, and force needs the leader's operator's consent.
@@ -208,7 +208,7 @@ mod tests {
             Err(e) => panic!("handler failed: {e}"),
         }
         let txn = crate::Txn::new()
-            .put("c", "k", "v")
+            .put_named("c", "k", "v", crate::Precondition::Any)
             .into_request(one.member.next_request_id())
             .expect("valid");
         one.member
@@ -218,7 +218,7 @@ mod tests {
             .expect("applied");
         one.member.raft.shutdown().await.expect("shutdown");
         let txn = crate::Txn::new()
-            .put("c", "k2", "v")
+            .put_named("c", "k2", "v", crate::Precondition::Any)
             .into_request(one.member.next_request_id())
             .expect("valid");
         let e = one

@@ -120,8 +120,8 @@ impl Member {
 mod tests {
     use super::super::test_support::start;
     use crate::raft::wire::{RpcRequest, RpcResponse, SnapshotChunk};
+    use crate::testkit::inproc::InProcNetwork;
     use crate::transport::MemberId;
-    use crate::transport::inproc::InProcNetwork;
     use bytes::Bytes;
     use openraft::async_runtime::WatchReceiver;
 

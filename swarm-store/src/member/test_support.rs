@@ -4,8 +4,8 @@
 use crate::config::StoreConfig;
 use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse};
 use crate::storage::{MemLogStorage, MemSnapshotStore};
+use crate::testkit::inproc::InProcNetwork;
 use crate::transport::MemberId;
-use crate::transport::inproc::InProcNetwork;
 use crate::{Store, StoreRpc};
 
 pub(super) async fn start(net: &InProcNetwork, id: u64) -> Store {

@@ -28,7 +28,7 @@
 
 pub(crate) mod watch;
 
-use crate::transport::SplitMix64;
+use crate::rng::SplitMix64;
 use openraft::async_runtime::{Select2, Select3, Select4};
 use openraft::{AsyncRuntime, OptionalSend};
 use std::cell::Cell;

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 /// Every storage error is fatal for the Raft node that sees it: the node stops rather than risk
 /// acknowledging something that is not durable. [`StorageError::is_retryable`] tells a supervisor
 /// whether restarting the node on the same storage may help.
+///
+/// New variants may be added: a `match` needs a `_` arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StorageError {
     /// An I/O call failed.
     #[error("storage I/O error on {path}: {source}")]

@@ -260,7 +260,8 @@ impl std::fmt::Debug for AppendTicket {
 ///
 /// # Contract
 ///
-/// Every implementation keeps these rules; `storage::conformance` checks them.
+/// Every implementation keeps these rules; `testkit::storage_conformance` (cargo feature
+/// `testkit`) checks them.
 ///
 /// 1. **Order.** `append` takes records whose indices are contiguous and follow the last record
 ///    (or the last purged position when the log is empty). Anything else is

@@ -6,8 +6,8 @@
 //! this crate adapts them to openraft's storage traits, so an openraft upgrade stays local to it.
 //!
 //! - [`LogStorage`] and [`SnapshotStore`] state their contracts (what is visible when, what is
-//!   durable when a call returns); [`conformance`] checks every rule and any implementation
-//!   can run it in its tests.
+//!   durable when a call returns); the conformance suite in `testkit::storage_conformance`
+//!   (cargo feature `testkit`) checks every rule and any implementation can run it in its tests.
 //! - [`MemLogStorage`] and [`MemSnapshotStore`] keep everything in memory (tests, simulation).
 //! - [`DiskLogStorage`] is a segmented write-ahead log with CRC-32C frames, group commit on a
 //!   writer thread (one `fdatasync` per group of waiting appends) and crash recovery that cuts a
@@ -15,7 +15,6 @@
 //!   file atomically. Both seal what they write with a [`Cipher`] (none by default).
 
 pub mod cipher;
-pub mod conformance;
 pub mod disk;
 pub mod error;
 pub mod log_storage;

@@ -1,21 +1,18 @@
 //! Message RPC between members, addressed by member id.
 //!
 //! The Raft layer (and later swarm-core's dispatcher) encodes its requests to bytes and calls
-//! [`Transport::call`]; the receiving side hands them to its [`RpcHandler`]. Implementations: an
-//! in-process network with seeded fault injection, and TCP with length-prefixed frames and mutual
-//! TLS.
+//! [`Transport::call`]; the receiving side hands them to its [`RpcHandler`]. Implementation: TCP
+//! with length-prefixed frames and mutual TLS ([`tcp`]). The in-process network with seeded
+//! fault injection and the transport conformance suite are test support, in `testkit` (cargo
+//! feature `testkit`).
 
-pub mod conformance;
 pub mod error;
-mod handler;
-pub mod inproc;
+pub(crate) mod handler;
 pub mod member_id;
-mod rng;
 pub mod tcp;
 
 pub use error::TransportError;
 pub use member_id::MemberId;
-pub use rng::SplitMix64;
 
 use bytes::Bytes;
 use std::future::Future;

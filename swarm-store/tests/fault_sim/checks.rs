@@ -3,7 +3,7 @@
 
 use super::Kv;
 use std::collections::BTreeMap;
-use swarm_store::check::{Op, Outcome, Output};
+use swarm_store::testkit::check::{Op, Outcome, Output};
 
 /// No write acknowledged to a client is missing at the end. Values are unique, so each key's
 /// final value (read by the liveness phase) names the write that produced it; a write that was

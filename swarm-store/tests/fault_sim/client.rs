@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use swarm_store::StoreError;
-use swarm_store::check::{Op, OpId, Output};
-use swarm_store::transport::{SplitMix64, TransportError};
+use swarm_store::testkit::SplitMix64;
+use swarm_store::testkit::check::{Op, OpId, Output};
+use swarm_store::transport::TransportError;
 
 /// Records one client operation around `run`.
 pub async fn record<F>(sim: &Sim, client: u64, key: &str, op: Op<u64>, run: F)

@@ -6,7 +6,7 @@ use super::{COLLECTION, KEYS, LIVENESS_ATTEMPTS, RECOVERY_DEADLINE};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use swarm_store::StoreError;
-use swarm_store::check::{Op, Output};
+use swarm_store::testkit::check::{Op, Output};
 use tokio::time::Instant;
 
 /// Waits until all running members agree on a running leader.

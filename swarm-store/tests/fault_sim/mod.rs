@@ -18,7 +18,7 @@ pub mod sim;
 pub mod storage;
 
 use std::time::Duration;
-use swarm_store::check::History;
+use swarm_store::testkit::check::History;
 
 /// Virtual time the faults last.
 pub const FAULT_PHASE: Duration = Duration::from_secs(2);

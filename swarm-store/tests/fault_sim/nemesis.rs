@@ -6,8 +6,8 @@ use super::sim::Sim;
 use std::sync::Arc;
 use std::time::Duration;
 use swarm_store::MemberId;
-use swarm_store::transport::SplitMix64;
-use swarm_store::transport::inproc::LinkFaults;
+use swarm_store::testkit::SplitMix64;
+use swarm_store::testkit::inproc::LinkFaults;
 use tokio::time::Instant;
 
 /// Something the fault schedule undoes later.

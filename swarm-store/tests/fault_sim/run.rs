@@ -11,9 +11,9 @@ use super::{CLIENTS, LOG_PREFIX, RECOVERY_DEADLINE, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use swarm_store::check::{CheckConfig, History, Op, Outcome, Output, Verdict, check};
 use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
-use swarm_store::transport::inproc::InProcNetwork;
+use swarm_store::testkit::check::{CheckConfig, History, Op, Outcome, Output, Verdict, check};
+use swarm_store::testkit::inproc::InProcNetwork;
 use swarm_store::{MemberId, Store};
 use tokio::time::Instant;
 

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use swarm_store::storage::disk::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
 use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
-use swarm_store::transport::SplitMix64;
-use swarm_store::transport::inproc::InProcNetwork;
+use swarm_store::testkit::SplitMix64;
+use swarm_store::testkit::inproc::InProcNetwork;
 use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
 use tokio::time::Instant;
 

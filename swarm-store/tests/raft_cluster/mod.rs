@@ -1,15 +1,13 @@
 //! Test support: clusters of store members in one process.
 //!
-//! Members talk over `transport::inproc::InProcNetwork` (seeded; no faults unless a test sets
+//! Members talk over `testkit::inproc::InProcNetwork` (seeded; no faults unless a test sets
 //! them).
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-pub mod tcp;
-
-use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
+use std::collections::BTreeMap;
 use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
-use swarm_store::transport::inproc::InProcNetwork;
+use swarm_store::testkit::agreed_leader;
+use swarm_store::testkit::inproc::InProcNetwork;
 use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
 
 /// Storage that survives a member's restart.
@@ -98,18 +96,10 @@ impl Cluster {
 
     /// The member every running member agrees leads.
     pub async fn leader(&self) -> u64 {
-        for _ in 0..200 {
-            let leaders: HashSet<_> = self.stores.values().map(|s| s.leader()).collect();
-            if leaders.len() == 1 {
-                if let Some(Some(l)) = leaders.into_iter().next() {
-                    if self.stores.contains_key(&l.0) {
-                        return l.0;
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("no agreed leader");
+        let members = self.stores.iter().map(|(id, s)| (*id, s)).collect();
+        agreed_leader(&members, 200)
+            .await
+            .expect("no agreed leader")
     }
 
     /// Some member that is not the leader.

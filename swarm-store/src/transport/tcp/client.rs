@@ -3,13 +3,12 @@
 use super::config::{MAX_FRAMES_PER_FLUSH, MAX_IN_FLIGHT_PER_CONNECTION, TcpConfig, codec};
 use super::envelope::{self, EnvelopeError, Kind};
 use super::identity::PeerIdentifier;
+use super::peer_address::PeerAddress;
 use crate::transport::{MAX_FRAME_BYTES, MemberId, Transport, TransportError};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use rustls::ClientConfig;
-use rustls_pki_types::ServerName;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
@@ -20,35 +19,6 @@ use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_util::codec::{FramedRead, FramedWrite};
-
-/// Where a member listens, and the name its certificate must carry for TLS server
-/// verification.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeerAddress {
-    /// The socket address to connect to.
-    pub addr: SocketAddr,
-    /// The name checked against the server certificate's subject alternative names (the IP
-    /// address by default).
-    pub server_name: ServerName<'static>,
-}
-
-impl PeerAddress {
-    /// A peer at `addr` whose certificate names that IP address.
-    pub fn new(addr: SocketAddr) -> Self {
-        PeerAddress {
-            addr,
-            server_name: ServerName::IpAddress(addr.ip().into()),
-        }
-    }
-
-    /// A peer at `addr` whose certificate carries the DNS name `name`; the error names the
-    /// field when `name` is not a valid DNS name.
-    pub fn with_dns_name(addr: SocketAddr, name: &str) -> Result<Self, String> {
-        let server_name = ServerName::try_from(name.to_owned())
-            .map_err(|e| format!("server_name {name:?} is invalid: {e}"))?;
-        Ok(PeerAddress { addr, server_name })
-    }
-}
 
 type Reply = Result<Bytes, TransportError>;
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
@@ -128,8 +98,11 @@ struct Shared {
 ///   [`TcpConfig::reconnect_backoff_min`], doubling to [`TcpConfig::reconnect_backoff_max`]),
 ///   failing calls at once in the meantime.
 ///
-/// Build the `ClientConfig` with the ring provider and a client certificate, for example
-/// `ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))`.
+/// Build the `ClientConfig` with a client certificate, for example
+/// `ClientConfig::builder().with_root_certificates(roots).with_client_auth_cert(chain, key)`:
+/// `builder()` takes the process's crypto provider, which is ring when ring is the only provider
+/// rustls is built with (as in this crate), or the one installed with
+/// `CryptoProvider::install_default`.
 pub struct TcpTransport {
     shared: Arc<Shared>,
     links: Mutex<HashMap<MemberId, Arc<PeerLink>>>,

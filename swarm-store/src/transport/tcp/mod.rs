@@ -14,13 +14,15 @@ mod client;
 mod config;
 mod envelope;
 mod identity;
+mod peer_address;
 mod server;
 
-pub use client::{PeerAddress, TcpTransport};
+pub use client::TcpTransport;
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_RECONNECT_BACKOFF_MAX,
     DEFAULT_RECONNECT_BACKOFF_MIN, DEFAULT_TCP_CALL_TIMEOUT, MAX_FRAMES_PER_FLUSH,
     MAX_IN_FLIGHT_PER_CONNECTION, MAX_SERVER_CONNECTIONS, TcpConfig,
 };
 pub use identity::{PeerIdentifier, common_name_identifier, member_id_from_common_name};
+pub use peer_address::{InvalidServerName, PeerAddress};
 pub use server::TcpServer;

@@ -5,7 +5,7 @@
 ///
 /// # Example
 /// ```
-/// use swarm_store::transport::SplitMix64;
+/// use swarm_store::testkit::SplitMix64;
 /// let mut a = SplitMix64::new(7);
 /// let mut b = SplitMix64::new(7);
 /// assert_eq!(a.next_u64(), b.next_u64());

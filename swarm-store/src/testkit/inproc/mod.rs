@@ -8,7 +8,7 @@
 //! # Example
 //! ```
 //! use bytes::Bytes;
-//! use swarm_store::transport::inproc::InProcNetwork;
+//! use swarm_store::testkit::inproc::InProcNetwork;
 //! use swarm_store::transport::{MemberId, RpcHandler, Transport, TransportError};
 //!
 //! struct Echo;
@@ -46,7 +46,7 @@ pub use faults::{
 pub use state::NetStats;
 pub use trace::{MAX_TRACE_EVENTS, TraceEvent, TraceKind};
 
-use super::{MemberId, RpcHandler};
+use crate::transport::{MemberId, RpcHandler};
 use state::NetState;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -59,13 +59,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 ///
 /// Semantics of one call from `a` to `b`:
 /// - `b` not registered (never started, or [`crash`](Self::crash)ed): fails at once with
-///   [`Unreachable`](super::TransportError::Unreachable), as a refused connection.
+///   [`Unreachable`](crate::transport::TransportError::Unreachable), as a refused connection.
 /// - request or response lost (partition or drop): the caller waits for its timeout and gets
-///   [`Timeout`](super::TransportError::Timeout); the handler may or may not have run.
+///   [`Timeout`](crate::transport::TransportError::Timeout); the handler may or may not have run.
 /// - `b` crashes while the request is delayed or being handled: the handler's work is aborted and
 ///   the caller times out.
 /// - a call made through an endpoint of a crashed incarnation fails with
-///   [`Shutdown`](super::TransportError::Shutdown), so leftovers of a crashed member cannot talk.
+///   [`Shutdown`](crate::transport::TransportError::Shutdown), so leftovers of a crashed member cannot talk.
 #[derive(Clone)]
 pub struct InProcNetwork {
     state: Arc<Mutex<NetState>>,

@@ -104,7 +104,7 @@ pub enum HistoryError {
 ///
 /// # Example
 /// ```
-/// use swarm_store::check::{History, Op, Output};
+/// use swarm_store::testkit::check::{History, Op, Output};
 /// let mut h = History::new();
 /// let w = h.invoke(1, "k", Op::Write(1), 0);
 /// h.complete(w, Output::Done, 2).unwrap();

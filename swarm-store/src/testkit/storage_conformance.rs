@@ -8,7 +8,7 @@
 //! directory; an in-memory one returns a clone).
 //!
 //! ```
-//! use swarm_store::storage::conformance::{Open, run_log_storage_suite};
+//! use swarm_store::testkit::storage_conformance::{Open, run_log_storage_suite};
 //! use swarm_store::storage::{MemLogStorage, StorageError};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -23,10 +23,10 @@
 //! # }
 //! ```
 
-use super::error::StorageError;
-use super::log_storage::{AppendTicket, LogStorage};
-use super::record::{LogPosition, LogRecord, LogState, StoredSnapshot};
-use super::snapshot_store::SnapshotStore;
+use crate::storage::SnapshotStore;
+use crate::storage::StorageError;
+use crate::storage::{AppendTicket, LogStorage};
+use crate::storage::{LogPosition, LogRecord, LogState, StoredSnapshot};
 use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;

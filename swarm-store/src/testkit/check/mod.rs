@@ -22,7 +22,7 @@
 //!
 //! # Example
 //! ```
-//! use swarm_store::check::{check, CheckConfig, History, Op, Output, Verdict};
+//! use swarm_store::testkit::check::{check, CheckConfig, History, Op, Output, Verdict};
 //!
 //! // Client 1 writes 1 then client 2 reads: fine if it sees 1...
 //! let mut h = History::new();

@@ -6,8 +6,8 @@
 //! on your own.
 //!
 //! ```
-//! use swarm_store::transport::conformance::{SuiteHandler, TransportHarness, run_transport_suite};
-//! use swarm_store::transport::inproc::{InProcNetwork, InProcTransport};
+//! use swarm_store::testkit::transport_conformance::{SuiteHandler, TransportHarness, run_transport_suite};
+//! use swarm_store::testkit::inproc::{InProcNetwork, InProcTransport};
 //! use swarm_store::transport::MemberId;
 //!
 //! struct Harness(InProcNetwork);
@@ -31,7 +31,7 @@
 //! # }
 //! ```
 
-use super::{MAX_FRAME_BYTES, MemberId, RpcHandler, Transport, TransportError};
+use crate::transport::{MAX_FRAME_BYTES, MemberId, RpcHandler, Transport, TransportError};
 use bytes::Bytes;
 use std::future::Future;
 use std::sync::Arc;

@@ -2,9 +2,9 @@
 
 use super::faults::{InProcConfig, LinkFaults, MAX_PENDING_DELIVERIES_PER_MEMBER};
 use super::trace::{Trace, TraceEvent, TraceKind};
+use crate::rng::SplitMix64;
 use crate::transport::MemberId;
 use crate::transport::handler::SharedHandler;
-use crate::transport::rng::SplitMix64;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 use tokio::task::AbortHandle;

@@ -42,7 +42,7 @@ impl Default for InProcConfig {
 /// # Example
 /// ```
 /// use std::time::Duration;
-/// use swarm_store::transport::inproc::LinkFaults;
+/// use swarm_store::testkit::inproc::LinkFaults;
 /// let flaky = LinkFaults::none()
 ///     .with_drop_probability(0.1)
 ///     .with_delay(Duration::from_millis(1), Duration::from_millis(20))
