@@ -1,14 +1,17 @@
-//! Parsing of placement constraints.
+//! Placement constraints as swarm-core reads them: through swarm-sched's parser, the one home of
+//! the constraint language.
 
-use swarm_core::model::{Constraint, ConstraintError, ConstraintKey, ConstraintOp};
+use swarm_core::model::ServiceSpec;
+use swarm_core::validate::Validate;
+use swarm_sched::{Constraint, ConstraintErrorKind, ConstraintKey, Operator};
 
 #[test]
 fn keys_name_node_attributes() {
     let cases = [
         ("node.id==x", ConstraintKey::NodeId),
-        ("node.hostname==x", ConstraintKey::NodeHostname),
-        ("NODE.ROLE==worker", ConstraintKey::NodeRole),
-        ("node.ip==10.0.0.1", ConstraintKey::NodeIp),
+        ("node.hostname==x", ConstraintKey::Hostname),
+        ("NODE.ROLE==worker", ConstraintKey::Role),
+        ("node.ip==10.0.0.1", ConstraintKey::Ip),
         ("node.platform.os==linux", ConstraintKey::PlatformOs),
         ("node.platform.arch==arm64", ConstraintKey::PlatformArch),
         (
@@ -28,15 +31,16 @@ fn keys_name_node_attributes() {
 #[test]
 fn operators_and_spaces() {
     let c = Constraint::parse("  node.labels.ssd  !=  true ").unwrap();
-    assert_eq!(c.op, ConstraintOp::NotEq);
+    assert_eq!(c.op, Operator::Ne);
     assert_eq!(c.value, "true");
     assert_eq!(c.to_string(), "node.labels.ssd!=true");
     assert_eq!(Constraint::parse(&c.to_string()).unwrap(), c);
-    // SwarmKit splits on `==` first.
-    assert!(matches!(
-        Constraint::parse("node.labels.a!=b==c"),
-        Err(ConstraintError::InvalidKey { .. })
-    ));
+    // One operator per constraint: the first one found splits key from value, and a second one
+    // is refused.
+    assert_eq!(
+        Constraint::parse("node.labels.a!=b==c").unwrap_err().kind,
+        ConstraintErrorKind::SecondOperator
+    );
     // node.ip takes an address or a subnet.
     for good in [
         "node.ip==10.0.0.7",
@@ -56,17 +60,34 @@ fn errors() {
         Constraint::parse("node.labels.==x")
             .unwrap_err()
             .to_string(),
-        r#""node.labels.==x" has an unknown key "node.labels." (use node.id, node.hostname, node.role, node.ip, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>)"#
+        r#"invalid constraint "node.labels.==x" at position 12: label name missing after "labels.""#
     );
     assert_eq!(
         Constraint::parse("a==b").unwrap_err().to_string(),
-        r#""a==b" has an invalid key "a""#
+        r#"invalid constraint "a==b" at position 0: unknown key "a" (expected node.id, node.hostname, node.role, node.ip, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>)"#
     );
     assert_eq!(
         Constraint::parse("node.labels.a==b~c")
             .unwrap_err()
             .to_string(),
-        r#""node.labels.a==b~c" has an invalid value "b~c""#
+        r#"invalid constraint "node.labels.a==b~c" at position 16: character '~' is not allowed in a value"#
     );
-    assert!(!Constraint::parse("x").unwrap_err().is_retryable());
+    // A malformed constraint makes a spec invalid, and retrying does not help.
+    let mut spec = ServiceSpec::new("web", "nginx:1.27");
+    spec.task_template.placement.constraints = vec!["x".into()];
+    assert!(!spec.validate().unwrap_err().is_retryable());
+}
+
+#[test]
+fn parsed_constraint_has_key_operator_and_trimmed_value() {
+    let c = Constraint::parse("node.labels.zone == eu-1").unwrap();
+    assert_eq!(c.key, ConstraintKey::NodeLabel("zone".into()));
+    assert_eq!(c.op, Operator::Eq);
+    assert_eq!(c.value, "eu-1");
+    assert_eq!(
+        Constraint::parse("node.role=manager")
+            .unwrap_err()
+            .to_string(),
+        r#"invalid constraint "node.role=manager" at position 9: expected operator "==" or "!=", found "=""#,
+    );
 }
