@@ -1,12 +1,13 @@
 //! Rules for secret and config specs.
 
 use crate::model::config::{ConfigSpec, MAX_CONFIG_DATA_BYTES};
-use crate::model::secret::{MAX_SECRET_DATA_BYTES, SecretSpec};
+use crate::model::secret::SecretSpec;
 use crate::validate::Validate;
 use crate::validate::error::{ObjectKind, Report, Rule, ValidationErrors};
 use crate::validate::names::{check_labels, check_object_name};
 use crate::validate::quantity::Quantity;
 use std::collections::BTreeMap;
+use swarm_secrets::limits::MAX_SECRET_BYTES;
 
 impl Validate for SecretSpec {
     fn validate(&self) -> Result<(), ValidationErrors> {
@@ -15,7 +16,7 @@ impl Validate for SecretSpec {
             &self.name,
             &self.labels,
             self.data.len(),
-            MAX_SECRET_DATA_BYTES,
+            MAX_SECRET_BYTES,
         )
     }
 }
