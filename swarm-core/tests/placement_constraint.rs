@@ -7,25 +7,38 @@ use swarm_sched::{Constraint, ConstraintErrorKind, ConstraintKey, Operator};
 
 #[test]
 fn keys_name_node_attributes() {
-    let cases = [
-        ("node.id==x", ConstraintKey::NodeId),
-        ("node.hostname==x", ConstraintKey::Hostname),
-        ("NODE.ROLE==worker", ConstraintKey::Role),
-        ("node.ip==10.0.0.1", ConstraintKey::Ip),
-        ("node.platform.os==linux", ConstraintKey::PlatformOs),
-        ("node.platform.arch==arm64", ConstraintKey::PlatformArch),
-        (
-            "node.labels.Zone==eu",
-            ConstraintKey::NodeLabel("Zone".into()),
-        ),
-        (
-            "Engine.Labels.gpu==yes",
-            ConstraintKey::EngineLabel("gpu".into()),
-        ),
+    let exprs = [
+        "node.id==x",
+        "node.hostname==x",
+        "NODE.ROLE==worker",
+        "node.ip==10.0.0.1",
+        "node.platform.os==linux",
+        "node.platform.arch==arm64",
+        "node.labels.Zone==eu",
+        "Engine.Labels.gpu==yes",
     ];
-    for (expr, key) in cases {
-        assert_eq!(Constraint::parse(expr).unwrap().key, key, "{expr}");
-    }
+    let keys: Vec<ConstraintKey> = exprs
+        .iter()
+        .map(|e| Constraint::parse(e).map(|c| c.key))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        keys,
+        [
+            ConstraintKey::NodeId,
+            ConstraintKey::Hostname,
+            ConstraintKey::Role,
+            ConstraintKey::Ip,
+            ConstraintKey::PlatformOs,
+            ConstraintKey::PlatformArch,
+            ConstraintKey::NodeLabel("Zone".into()),
+            ConstraintKey::EngineLabel("gpu".into()),
+        ]
+    );
+    // swarm-core's validation accepts every one of them.
+    let mut spec = ServiceSpec::new("web", "nginx:1.27");
+    spec.task_template.placement.constraints = exprs.map(String::from).to_vec();
+    assert_eq!(spec.validate(), Ok(()));
 }
 
 #[test]
