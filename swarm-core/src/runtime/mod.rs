@@ -62,24 +62,29 @@
 //! # }
 //! ```
 
-pub mod controller;
-pub mod error;
-pub mod exit;
-pub mod files;
-pub mod health;
+mod controller;
+mod error;
+mod exit;
+mod files;
+mod health;
 pub mod host;
-pub mod logs;
+mod logs;
 pub mod mock;
 mod phase;
 #[cfg(unix)]
 pub mod process;
 
 pub use controller::Controller;
-pub use error::{BoxError, ErrorKind, LifecycleStep, RuntimeError};
-pub use exit::ExitStatus;
-pub use files::{FileKind, FilePayload, ResolvedFile, TaskFiles};
+pub use error::{BoxError, ErrorKind, LifecycleStep, RuntimeError, io_error_kind};
+pub use exit::{ExitStatus, SIGKILL_NUMBER, SIGNAL_EXIT_CODE_BASE};
+pub use files::{
+    FileKind, FilePayload, MAX_FILES_PER_TASK, ResolvedFile, TaskFiles, validate_target_name,
+};
 pub use health::HealthStatus;
-pub use logs::{LogBuffer, LogChunk, LogOptions, LogStream, LogStreamKind};
+pub use logs::{
+    DEFAULT_LOG_BUFFER_BYTES, LOG_FOLLOW_CHANNEL_CAPACITY, LogBuffer, LogChunk, LogOptions,
+    LogStream, LogStreamKind, MAX_LOG_CHUNK_BYTES, collect_text,
+};
 pub use phase::{LifecyclePhase, PhaseCheck};
 
 use crate::model::{NodeDescription, Task};

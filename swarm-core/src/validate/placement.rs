@@ -4,8 +4,8 @@
 //! constraint language; this module adds the rules of the cluster schema on top (a role is
 //! `manager` or `worker`).
 
-use crate::model::placement::{Placement, PlacementPreference};
-use crate::model::service_mode::ServiceMode;
+use crate::model::ServiceMode;
+use crate::model::{Placement, PlacementPreference};
 use crate::validate::error::{Report, Rule};
 use swarm_sched::{Constraint, ConstraintKey, SpreadPreference};
 

@@ -1,7 +1,7 @@
 //! Rules for secret and config specs.
 
-use crate::model::config::{ConfigSpec, MAX_CONFIG_DATA_BYTES};
-use crate::model::secret::SecretSpec;
+use crate::model::SecretSpec;
+use crate::model::{ConfigSpec, MAX_CONFIG_DATA_BYTES};
 use crate::validate::Validate;
 use crate::validate::error::{ObjectKind, Report, Rule, ValidationErrors};
 use crate::validate::names::{check_labels, check_object_name};
