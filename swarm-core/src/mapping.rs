@@ -34,41 +34,31 @@
 
 use crate::model::{Node, NodeId, NodeRole};
 
-impl From<NodeRole> for swarm_sched::Role {
-    fn from(role: NodeRole) -> Self {
-        match role {
-            NodeRole::Worker => swarm_sched::Role::Worker,
-            NodeRole::Manager => swarm_sched::Role::Manager,
+/// `From` both ways between [`NodeRole`] and a leaf crate's role enum with the same two
+/// variants.
+macro_rules! role_both_ways {
+    ($($leaf:ty),+) => {$(
+        impl From<NodeRole> for $leaf {
+            fn from(role: NodeRole) -> Self {
+                match role {
+                    NodeRole::Worker => <$leaf>::Worker,
+                    NodeRole::Manager => <$leaf>::Manager,
+                }
+            }
         }
-    }
+
+        impl From<$leaf> for NodeRole {
+            fn from(role: $leaf) -> Self {
+                match role {
+                    <$leaf>::Worker => NodeRole::Worker,
+                    <$leaf>::Manager => NodeRole::Manager,
+                }
+            }
+        }
+    )+};
 }
 
-impl From<swarm_sched::Role> for NodeRole {
-    fn from(role: swarm_sched::Role) -> Self {
-        match role {
-            swarm_sched::Role::Worker => NodeRole::Worker,
-            swarm_sched::Role::Manager => NodeRole::Manager,
-        }
-    }
-}
-
-impl From<NodeRole> for swarm_secrets::Role {
-    fn from(role: NodeRole) -> Self {
-        match role {
-            NodeRole::Worker => swarm_secrets::Role::Worker,
-            NodeRole::Manager => swarm_secrets::Role::Manager,
-        }
-    }
-}
-
-impl From<swarm_secrets::Role> for NodeRole {
-    fn from(role: swarm_secrets::Role) -> Self {
-        match role {
-            swarm_secrets::Role::Worker => NodeRole::Worker,
-            swarm_secrets::Role::Manager => NodeRole::Manager,
-        }
-    }
-}
+role_both_ways!(swarm_sched::Role, swarm_secrets::Role);
 
 impl From<&NodeId> for swarm_sched::NodeId {
     fn from(id: &NodeId) -> Self {
