@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use swarm::core::model::{FileTarget, HealthCheck, SecretReference, Task, TaskSpec, TaskState};
-use swarm::core::runtime::logs::collect_text;
+use swarm::core::runtime::collect_text;
 use swarm::core::runtime::process::ProcessRuntime;
 use swarm::core::runtime::{LogOptions, Runtime, RuntimeError, TaskFiles};
 use tokio::time::Instant;

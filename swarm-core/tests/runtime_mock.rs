@@ -7,7 +7,7 @@ use swarm_core::model::{Task, TaskSpec};
 use swarm_core::runtime::mock::{MockScript, task_for_image};
 use swarm_core::runtime::{
     ErrorKind, ExitStatus, FileKind, HealthStatus, LifecycleStep, LogOptions, Runtime,
-    RuntimeError, TaskFiles, logs::collect_text, mock::MockRuntime,
+    RuntimeError, TaskFiles, collect_text, mock::MockRuntime,
 };
 use swarm_core::testkit::{ConformanceAdapter, FileProbe};
 

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use swarm_core::model::{
     ConfigReference, FileTarget, HealthCheck, Mount, SecretReference, Task, TaskSpec,
 };
-use swarm_core::runtime::logs::collect_text;
+use swarm_core::runtime::collect_text;
 use swarm_core::runtime::process::{
     ProcessRuntime, ProcessRuntimeConfig, SECRET_STORAGE_LABEL, SecretStorage,
 };

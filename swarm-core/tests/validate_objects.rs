@@ -1,10 +1,11 @@
 //! Every node, secret, config and network rule, with the exact message it produces.
 
 use swarm_core::model::{
-    ConfigSpec, IpamConfig, MAX_CONFIG_DATA_BYTES, MAX_SECRET_DATA_BYTES, NetworkSpec, Node,
-    NodeDescription, NodeSpec, SecretSpec,
+    ConfigSpec, IpamConfig, MAX_CONFIG_DATA_BYTES, NetworkSpec, Node, NodeDescription, NodeSpec,
+    SecretSpec,
 };
 use swarm_core::validate::{PREDEFINED_NETWORK_LABEL, Validate};
+use swarm_secrets::limits::MAX_SECRET_BYTES;
 
 fn err(v: &impl Validate) -> String {
     match v.validate() {
@@ -71,10 +72,7 @@ fn a_secret_with_a_name_and_data_is_valid() {
         "nerd-dinner-db-password",
         b"s3cr3t".to_vec(),
     ));
-    ok(&SecretSpec::new(
-        "a.b_c-1",
-        vec![0u8; MAX_SECRET_DATA_BYTES],
-    ));
+    ok(&SecretSpec::new("a.b_c-1", vec![0u8; MAX_SECRET_BYTES]));
 }
 
 #[test]
@@ -108,7 +106,7 @@ fn secret_data_is_between_1_byte_and_500_kib() {
         r#"secret "pw": data: 600 KiB is above the maximum of 500 KiB"#
     );
     assert_eq!(
-        err(&SecretSpec::new("pw", vec![7u8; MAX_SECRET_DATA_BYTES + 1])),
+        err(&SecretSpec::new("pw", vec![7u8; MAX_SECRET_BYTES + 1])),
         r#"secret "pw": data: 512001 bytes is above the maximum of 500 KiB"#
     );
 }

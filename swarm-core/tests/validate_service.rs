@@ -631,13 +631,13 @@ fn constraints_are_key_op_value_over_known_attributes() {
     assert_eq!(
         err(&s),
         [
-            r#"service "web": task_template.placement.constraints[0]: "node.role=manager" must be of the form key==value or key!=value"#,
-            r#"service "web": task_template.placement.constraints[1]: "1abc==x" has an invalid key "1abc""#,
-            r#"service "web": task_template.placement.constraints[2]: "node.rol==manager" has an unknown key "node.rol" (use node.id, node.hostname, node.role, node.ip, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>)"#,
-            r#"service "web": task_template.placement.constraints[3]: "node.labels.a==<x" has an invalid value "<x""#,
+            r#"service "web": task_template.placement.constraints[0]: invalid constraint "node.role=manager" at position 9: expected operator "==" or "!=", found "=""#,
+            r#"service "web": task_template.placement.constraints[1]: invalid constraint "1abc==x" at position 0: unknown key "1abc" (expected node.id, node.hostname, node.role, node.ip, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>)"#,
+            r#"service "web": task_template.placement.constraints[2]: invalid constraint "node.rol==manager" at position 0: unknown key "node.rol" (expected node.id, node.hostname, node.role, node.ip, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>)"#,
+            r#"service "web": task_template.placement.constraints[3]: invalid constraint "node.labels.a==<x" at position 15: character '<' is not allowed in a value"#,
             r#"service "web": task_template.placement.constraints[4]: "node.role==boss" compares node.role with "boss", which is neither manager nor worker"#,
-            r#"service "web": task_template.placement.constraints[5]: "node.labels.a==" has an invalid value """#,
-            r#"service "web": task_template.placement.constraints[6]: "node.ip==10.0.0.300" compares node.ip with "10.0.0.300", which is neither an IP address nor a CIDR subnet"#,
+            r#"service "web": task_template.placement.constraints[5]: invalid constraint "node.labels.a==" at position 15: empty value after the operator"#,
+            r#"service "web": task_template.placement.constraints[6]: invalid constraint "node.ip==10.0.0.300" at position 9: "10.0.0.300" is neither an IP address nor a CIDR block"#,
         ]
         .join("; ")
     );
@@ -656,11 +656,14 @@ fn spread_preferences_name_a_node_attribute() {
         PlacementPreference::Spread {
             spread_descriptor: String::new(),
         },
+        PlacementPreference::Spread {
+            spread_descriptor: "engine.labels.rack".into(),
+        },
     ];
     assert_eq!(
         err(&s),
         [
-            r#"service "web": task_template.placement.preferences[1].spread.spread_descriptor: "zone" is not a node attribute (use node.labels.<name>, engine.labels.<name>, node.id, node.hostname, node.role, node.ip, node.platform.os or node.platform.arch)"#,
+            r#"service "web": task_template.placement.preferences[1].spread.spread_descriptor: "zone" is not a node or engine label (use node.labels.<name> or engine.labels.<name>)"#,
             r#"service "web": task_template.placement.preferences[2].spread.spread_descriptor: must not be empty"#,
         ]
         .join("; ")

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use swarm_core::model::{
     ContainerSpec, FileTarget, HealthCheck, SecretReference, Task, TaskId, TaskSpec, TaskState,
 };
-use swarm_core::runtime::logs::collect_text;
+use swarm_core::runtime::collect_text;
 use swarm_core::runtime::{Controller, HealthStatus, LogOptions, Runtime, TaskFiles};
 use swarm_docker::{DockerConfig, DockerError, DockerRuntime};
 

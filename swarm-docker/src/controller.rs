@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use swarm_core::model::{Task, TaskId};
 use swarm_core::runtime::{
-    Controller, ErrorKind, ExitStatus, HealthStatus, LifecycleStep, LogBuffer, LogOptions,
-    LogStream, LogStreamKind, ResolvedFile, RuntimeError,
+    Controller, ErrorKind, ExitStatus, HealthStatus, LifecyclePhase as Phase, LifecycleStep,
+    LogBuffer, LogOptions, LogStream, LogStreamKind, PhaseCheck, ResolvedFile, RuntimeError,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -44,15 +44,6 @@ pub(crate) type Registry = Arc<Mutex<HashMap<String, TaskId>>>;
 
 /// The signal Docker sends when a spec names none.
 const DEFAULT_STOP_SIGNAL: &str = "SIGTERM";
-
-/// Where a controller is in its lifecycle; it only moves forward.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    New,
-    Prepared,
-    Started,
-    Removed,
-}
 
 /// What the exit watcher knows.
 #[derive(Clone, Debug)]
@@ -158,7 +149,7 @@ impl DockerController {
                 task_dir,
                 registry,
                 files: Mutex::new(files),
-                phase: tokio::sync::Mutex::new(Phase::New),
+                phase: tokio::sync::Mutex::new(Phase::Created),
                 adopted: Mutex::new(false),
                 exit: watch::Sender::new(ExitState::NotStarted),
                 health: Mutex::new(health),
@@ -566,11 +557,8 @@ impl Controller for DockerController {
     async fn prepare(&self) -> Result<(), RuntimeError> {
         let step = LifecycleStep::Prepare;
         let mut phase = self.inner.phase.lock().await;
-        match *phase {
-            Phase::New => {}
-            Phase::Prepared => return Ok(()),
-            Phase::Started => return Err(self.invalid_state(step, "already started")),
-            Phase::Removed => return Err(self.invalid_state(step, "removed")),
+        if phase.check_prepare(&self.task_id)? == PhaseCheck::AlreadyDone {
+            return Ok(());
         }
         if let Err(e) = self.create_container().await {
             let _ = remove_task_dir(&self.inner.task_dir);
@@ -588,11 +576,8 @@ impl Controller for DockerController {
     async fn start(&self) -> Result<(), RuntimeError> {
         let step = LifecycleStep::Start;
         let mut phase = self.inner.phase.lock().await;
-        match *phase {
-            Phase::New => return Err(self.invalid_state(step, "not prepared")),
-            Phase::Prepared => {}
-            Phase::Started => return Ok(()),
-            Phase::Removed => return Err(self.invalid_state(step, "removed")),
+        if phase.check_start(&self.task_id)? == PhaseCheck::AlreadyDone {
+            return Ok(());
         }
         let inner = &self.inner;
         let mut run = true;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use swarm_core::model::{
     ConfigReference, FileTarget, Mount, MountType, Resources, SecretReference, TaskId, TaskState,
 };
-use swarm_core::runtime::logs::collect_text;
+use swarm_core::runtime::collect_text;
 use swarm_core::runtime::{
     Controller, ExitStatus, HealthStatus, LogOptions, Runtime, RuntimeError, TaskFiles,
 };

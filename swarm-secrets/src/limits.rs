@@ -2,8 +2,11 @@
 
 use std::time::Duration;
 
-/// Largest secret or config payload, like SwarmKit (500 KiB): enforced by
-/// [`crate::seal_for_node`] and [`check_secret_size`]; the orchestrator validates specs with it.
+/// Largest secret payload, like SwarmKit (500 KiB): enforced by [`crate::seal_for_node`] and
+/// [`check_secret_size`].
+///
+/// This is the one definition of the secret size limit in swarm: the orchestrator (swarm-core)
+/// validates secret specs with it and its runtimes refuse larger secret files with it.
 pub const MAX_SECRET_BYTES: usize = 500 * 1024;
 /// Largest plaintext one [`crate::Keyring::seal`] accepts: at-rest records (Raft entries,
 /// snapshot chunks) can be larger than a secret. Seal larger data in chunks, with the chunk
@@ -38,7 +41,7 @@ pub const RENEWAL_START_PERMILLE: u64 = 500;
 /// Latest renewal point, as a permille of a certificate's lifetime.
 pub const RENEWAL_END_PERMILLE: u64 = 800;
 
-/// Checks a secret or config payload against [`MAX_SECRET_BYTES`].
+/// Checks a secret payload against [`MAX_SECRET_BYTES`].
 ///
 /// ```
 /// use swarm_secrets::limits::{check_secret_size, MAX_SECRET_BYTES};

@@ -248,3 +248,40 @@ fn item8_secret_equality_is_exact() {
     assert_eq!(key, same);
     assert_ne!(key, swarm_secrets::UnlockKey::generate().unwrap());
 }
+
+#[test]
+fn sealed_delivery_round_trips_through_serde_and_is_checked_when_read() {
+    let k = NodeSealKey::generate().unwrap();
+    let binding = DeliveryBinding::new(node("n1"), ["t2", "t1"], "secret/db@4").unwrap();
+    let sealed = seal_for_node(&k.public_key(), &binding, b"password").unwrap();
+
+    // Any serde format carries it (here JSON, as a store document would), and it still opens.
+    let json = serde_json::to_value(&sealed).unwrap();
+    let back: SealedDelivery = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, sealed);
+    assert_eq!(
+        k.open(&back, &binding).unwrap().expose_secret(),
+        b"password"
+    );
+    let binding_back: DeliveryBinding =
+        serde_json::from_value(serde_json::to_value(&binding).unwrap()).unwrap();
+    assert_eq!(binding_back, binding);
+
+    // What from_bytes refuses, deserializing refuses too.
+    let with = |pointer: &str, value: serde_json::Value| {
+        let mut v = json.clone();
+        *v.pointer_mut(pointer).unwrap() = value;
+        serde_json::from_value::<SealedDelivery>(v)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = with("/version", serde_json::json!(2));
+    assert!(e.contains("version 2"), "{e}");
+    let e = with("/binding/task_ids", serde_json::json!(["t2", "t1"]));
+    assert!(e.contains("not sorted"), "{e}");
+    let e = with("/binding/node_id", serde_json::json!("not a label"));
+    assert!(e.contains("node id"), "{e}");
+    let too_long = vec![0u8; swarm_secrets::limits::MAX_SECRET_BYTES + 17];
+    let e = with("/ciphertext", serde_json::json!(too_long));
+    assert!(e.contains("sealed delivery"), "{e}");
+}

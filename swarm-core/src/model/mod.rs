@@ -7,49 +7,50 @@
 //! stop grace period 10 s, task history 5, heartbeat 5 s with a node down after 3 missed,
 //! snapshot every 10,000 entries, node certificates valid 90 days. Check a spec with [`crate::validate::Validate`]
 //! before storing it.
+//!
+//! Every type has one path, `swarm_core::model::Name`: the files below are private and each
+//! re-exports its items here.
 
-pub mod ca_config;
-pub mod cluster;
-pub mod config;
-pub mod config_data;
-pub mod config_reference;
-pub mod constraint;
-pub mod container;
-pub mod dispatcher_config;
-pub mod endpoint;
-pub mod file_target;
-pub mod health_check;
-pub mod ids;
-pub mod manager_status;
-pub mod meta;
-pub mod mount;
-pub mod network;
-pub mod network_attachment;
-pub mod node;
-pub mod node_description;
-pub mod node_status;
-pub mod orchestration_config;
-pub mod placement;
-pub mod platform;
-pub mod raft_config;
-pub mod resources;
-pub mod restart_policy;
-pub mod secret;
-pub mod secret_data;
-pub mod secret_reference;
-pub mod service;
-pub mod service_mode;
-pub mod task;
-pub mod task_state;
-pub mod update_config;
-pub mod update_status;
+mod ca_config;
+mod cluster;
+mod config;
+mod config_data;
+mod config_reference;
+mod container;
+mod dispatcher_config;
+mod endpoint;
+mod file_target;
+mod health_check;
+mod ids;
+mod manager_status;
+mod meta;
+mod mount;
+mod network;
+mod network_attachment;
+mod node;
+mod node_description;
+mod node_status;
+mod orchestration_config;
+mod placement;
+mod platform;
+mod raft_config;
+mod resources;
+mod restart_policy;
+mod secret;
+mod secret_data;
+mod secret_reference;
+mod service;
+mod service_mode;
+mod task;
+mod task_state;
+mod update_config;
+mod update_status;
 
 pub use ca_config::*;
 pub use cluster::*;
 pub use config::*;
 pub use config_data::*;
 pub use config_reference::*;
-pub use constraint::*;
 pub use container::*;
 pub use dispatcher_config::*;
 pub use endpoint::*;

@@ -6,9 +6,6 @@ use crate::model::secret_data::SecretData;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// SwarmKit's size limit of a secret's data: 500 KiB.
-pub const MAX_SECRET_DATA_BYTES: usize = 500 * 1024;
-
 /// What a user declares about a secret.
 ///
 /// `Debug` never shows the data:
@@ -28,7 +25,8 @@ pub struct SecretSpec {
     pub name: String,
     /// User labels.
     pub labels: BTreeMap<String, String>,
-    /// The payload (1 byte to [`MAX_SECRET_DATA_BYTES`]).
+    /// The payload (1 byte to [`swarm_secrets::limits::MAX_SECRET_BYTES`], the one definition of
+    /// the secret size limit).
     pub data: SecretData,
 }
 

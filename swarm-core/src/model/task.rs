@@ -10,7 +10,7 @@ use crate::model::restart_policy::RestartPolicy;
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
-pub use crate::model::task_state::{TaskState, TransitionError};
+use crate::model::task_state::{TaskState, TransitionError};
 
 /// SwarmKit's default number of ended tasks kept per slot (or per node for global services).
 pub const DEFAULT_TASK_HISTORY_RETENTION_LIMIT: u64 = 5;

@@ -63,6 +63,7 @@ pub enum TaskState {
 
 /// Why a state change was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransitionError {
     /// The current state is terminal.
     #[error("task state {from} is terminal and cannot change to {to}")]

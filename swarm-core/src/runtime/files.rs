@@ -7,16 +7,12 @@
 //! data and never yields an entry the spec does not reference, so a controller built on it cannot
 //! expose another task's secret even if it is handed more than it needs.
 
-use crate::model::{ConfigId, ContainerSpec, FileTarget, SecretId, TaskId};
+use crate::model::{ConfigId, ContainerSpec, FileTarget, MAX_CONFIG_DATA_BYTES, SecretId, TaskId};
 use crate::runtime::error::RuntimeError;
 use secrecy::{ExposeSecret, SecretSlice};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
-
-/// Largest secret or config a runtime accepts (Docker's limit for secrets is 500 KiB; configs
-/// share it here).
-pub const MAX_FILE_PAYLOAD_BYTES: usize = 500 * 1024;
 
 /// Most secret plus config references one task may carry.
 pub const MAX_FILES_PER_TASK: usize = 1024;
@@ -82,6 +78,16 @@ impl FileKind {
         match self {
             FileKind::Secret => "secret",
             FileKind::Config => "config",
+        }
+    }
+
+    /// Largest payload of this kind a runtime accepts: the limits validation applies to specs,
+    /// [`swarm_secrets::limits::MAX_SECRET_BYTES`] for a secret and
+    /// [`MAX_CONFIG_DATA_BYTES`](crate::model::MAX_CONFIG_DATA_BYTES) for a config.
+    pub fn max_payload_bytes(self) -> usize {
+        match self {
+            FileKind::Secret => swarm_secrets::limits::MAX_SECRET_BYTES,
+            FileKind::Config => MAX_CONFIG_DATA_BYTES,
         }
     }
 }
@@ -172,7 +178,7 @@ impl TaskFiles {
     /// Errors (all permanent): [`RuntimeError::MissingSecret`]/[`RuntimeError::MissingConfig`]
     /// for a reference without data; [`RuntimeError::InvalidSpec`] naming the field for an empty
     /// name, a `.`/`..` component, a mode beyond `0o777`, a non-numeric uid/gid, a payload over
-    /// [`MAX_FILE_PAYLOAD_BYTES`], more than [`MAX_FILES_PER_TASK`] references, or two files with
+    /// [`FileKind::max_payload_bytes`], more than [`MAX_FILES_PER_TASK`] references, or two files with
     /// the same target. Entries of `self` that the spec does not reference are ignored.
     pub fn resolve(
         &self,
@@ -256,11 +262,12 @@ fn resolve_one(
     }
     let uid = parse_id(&format!("{field}.target.uid"), &target.uid)?;
     let gid = parse_id(&format!("{field}.target.gid"), &target.gid)?;
-    if data.len() > MAX_FILE_PAYLOAD_BYTES {
+    let limit_bytes = kind.max_payload_bytes();
+    if data.len() > limit_bytes {
         return Err(RuntimeError::invalid_spec(
             field.to_owned(),
             format!(
-                "{} {name} is {} bytes, over the limit of {MAX_FILE_PAYLOAD_BYTES}",
+                "{} {name} is {} bytes, over the limit of {limit_bytes}",
                 kind.as_str(),
                 data.len()
             ),
@@ -394,6 +401,35 @@ mod tests {
         spec.secrets[0].target.uid = "root".into();
         let err = files.resolve(&TaskId::new("t"), &spec).unwrap_err();
         assert!(err.to_string().contains("container.secrets[0].target.uid"));
+    }
+
+    #[test]
+    fn payloads_are_held_to_the_spec_limits() {
+        let secret_limit = swarm_secrets::limits::MAX_SECRET_BYTES;
+        let at_limit = TaskFiles::new()
+            .with_secret("s1", vec![1; secret_limit])
+            .with_config("c1", vec![2; MAX_CONFIG_DATA_BYTES]);
+        assert_eq!(
+            at_limit
+                .resolve(&TaskId::new("t"), &spec_with("db"))
+                .unwrap()
+                .len(),
+            2
+        );
+        let big_secret = TaskFiles::new()
+            .with_secret("s1", vec![1; secret_limit + 1])
+            .with_config("c1", b"x".to_vec());
+        let err = big_secret
+            .resolve(&TaskId::new("t"), &spec_with("db"))
+            .unwrap_err();
+        assert!(err.to_string().contains("container.secrets[0]"), "{err}");
+        let big_config = TaskFiles::new()
+            .with_secret("s1", b"pw".to_vec())
+            .with_config("c1", vec![2; MAX_CONFIG_DATA_BYTES + 1]);
+        let err = big_config
+            .resolve(&TaskId::new("t"), &spec_with("db"))
+            .unwrap_err();
+        assert!(err.to_string().contains("container.configs[0]"), "{err}");
     }
 
     #[test]

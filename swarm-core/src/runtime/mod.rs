@@ -24,14 +24,17 @@
 //! 2. In `prepare`, call [`TaskFiles::resolve`]: it returns exactly the files the spec
 //!    references, with validated targets, parsed owners and modes, and refuses references without
 //!    data. Materialise only those.
-//! 3. Keep all state behind `&self` (a `Mutex` that is never held across an `.await`, watch
+//! 3. Keep the task's [`LifecyclePhase`] and ask it whether `prepare` and `start` may run
+//!    ([`LifecyclePhase::check_prepare`], [`LifecyclePhase::check_start`]): it answers with the
+//!    contract's order rules and the [`RuntimeError::InvalidState`] to return.
+//! 4. Keep all state behind `&self` (a `Mutex` that is never held across an `.await`, watch
 //!    channels for the exit status and health), so that `wait` can be pending while `shutdown`
 //!    runs. Publish the exit once, and make `wait` read it.
-//! 4. Keep output in a [`LogBuffer`] (bounded, with followers) and serve
+//! 5. Keep output in a [`LogBuffer`] (bounded, with followers) and serve
 //!    [`LogBuffer::stream`].
-//! 5. Classify every failure: [`RuntimeError::io`] classifies OS errors;
+//! 6. Classify every failure: [`RuntimeError::io`] classifies OS errors;
 //!    [`RuntimeError::temporary`] / [`RuntimeError::permanent`] for the rest.
-//! 6. Run the conformance suite with
+//! 7. Run the conformance suite with
 //!    `swarm_core::runtime_conformance_tests!` (feature `testkit`).
 //!
 //! # Example
@@ -59,23 +62,30 @@
 //! # }
 //! ```
 
-pub mod controller;
-pub mod error;
-pub mod exit;
-pub mod files;
-pub mod health;
+mod controller;
+mod error;
+mod exit;
+mod files;
+mod health;
 pub mod host;
-pub mod logs;
+mod logs;
 pub mod mock;
+mod phase;
 #[cfg(unix)]
 pub mod process;
 
 pub use controller::Controller;
-pub use error::{BoxError, ErrorKind, LifecycleStep, RuntimeError};
-pub use exit::ExitStatus;
-pub use files::{FileKind, FilePayload, ResolvedFile, TaskFiles};
+pub use error::{BoxError, ErrorKind, LifecycleStep, RuntimeError, io_error_kind};
+pub use exit::{ExitStatus, SIGKILL_NUMBER, SIGNAL_EXIT_CODE_BASE};
+pub use files::{
+    FileKind, FilePayload, MAX_FILES_PER_TASK, ResolvedFile, TaskFiles, validate_target_name,
+};
 pub use health::HealthStatus;
-pub use logs::{LogBuffer, LogChunk, LogOptions, LogStream, LogStreamKind};
+pub use logs::{
+    DEFAULT_LOG_BUFFER_BYTES, LOG_FOLLOW_CHANNEL_CAPACITY, LogBuffer, LogChunk, LogOptions,
+    LogStream, LogStreamKind, MAX_LOG_CHUNK_BYTES, collect_text,
+};
+pub use phase::{LifecyclePhase, PhaseCheck};
 
 use crate::model::{NodeDescription, Task};
 use async_trait::async_trait;

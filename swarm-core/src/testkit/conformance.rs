@@ -1,13 +1,15 @@
 //! The runtime conformance checks. Each one takes an adapter and verifies one part of the
-//! [`Controller`] contract against a fresh runtime from it.
+//! [`Controller`] contract against a fresh runtime from it. [`run_all`](crate::testkit::run_all)
+//! runs them all; [`runtime_conformance_tests!`](crate::runtime_conformance_tests) makes one test
+//! of each.
 
 use crate::model::{ConfigReference, FileTarget, SecretReference, Task, TaskSpec};
 use crate::runtime::{
     Controller, ExitStatus, FileKind, HealthStatus, LogOptions, Runtime, RuntimeError, TaskFiles,
-    logs::collect_text,
+    collect_text,
 };
 use crate::testkit::adapter::{ConformanceAdapter, FileProbe};
-use crate::testkit::report::{CheckFailure, CheckOutcome, CheckResult, ConformanceReport};
+use crate::testkit::report::{CheckFailure, CheckOutcome, CheckResult};
 use futures::StreamExt;
 use std::future::Future;
 use std::sync::Arc;
@@ -23,28 +25,6 @@ const MAX_SCAN_LOG_BYTES: usize = 64 * 1024;
 
 /// The line the stop-ignoring task prints once it ignores its stop signal.
 pub const READY_LINE: &str = "ready";
-
-/// Names of every check, in the order [`run_all`] runs them.
-pub const CHECK_NAMES: &[&str] = {
-    macro_rules! names {
-        ($($check:ident),* $(,)?) => {
-            &[$(stringify!($check)),*]
-        };
-    }
-    crate::__conformance_checks!([] names)
-};
-
-/// Runs every check in order and collects the results.
-pub async fn run_all<A: ConformanceAdapter + ?Sized>(a: &A) -> ConformanceReport {
-    let mut report = ConformanceReport::default();
-    macro_rules! run {
-        ($($check:ident),* $(,)?) => {
-            $( report.results.push((stringify!($check), $check(a).await)); )*
-        };
-    }
-    crate::__conformance_checks!([] run);
-    report
-}
 
 fn fail<T>(message: impl Into<String>) -> Result<T, CheckFailure> {
     Err(CheckFailure::new(message))

@@ -23,13 +23,34 @@
 //! errors; logs served as a snapshot, a tail and a following stream; health reaching healthy and
 //! unhealthy; a permanent error for an unrunnable task.
 
-pub mod adapter;
+mod adapter;
 pub mod conformance;
-pub mod report;
+mod report;
 
 pub use adapter::{ConformanceAdapter, FileProbe};
-pub use conformance::{CHECK_NAMES, run_all};
 pub use report::{CheckFailure, CheckOutcome, CheckResult, ConformanceReport, expect_passed};
+
+/// Names of every check, in the order [`run_all`] runs them.
+pub const CHECK_NAMES: &[&str] = {
+    macro_rules! names {
+        ($($check:ident),* $(,)?) => {
+            &[$(stringify!($check)),*]
+        };
+    }
+    crate::__conformance_checks!([] names)
+};
+
+/// Runs every check in order and collects the results.
+pub async fn run_all<A: ConformanceAdapter + ?Sized>(a: &A) -> ConformanceReport {
+    let mut report = ConformanceReport::default();
+    macro_rules! run {
+        ($($check:ident),* $(,)?) => {
+            $( report.results.push((stringify!($check), conformance::$check(a).await)); )*
+        };
+    }
+    crate::__conformance_checks!([] run);
+    report
+}
 
 /// The one list of conformance checks, in the order they run: expands to `$callback! { check, … }`
 /// so that [`CHECK_NAMES`], [`run_all`] and [`runtime_conformance_tests!`](crate::runtime_conformance_tests)

@@ -1,6 +1,6 @@
 //! Rules for the cluster spec.
 
-use crate::model::cluster::ClusterSpec;
+use crate::model::ClusterSpec;
 use crate::validate::Validate;
 use crate::validate::duration::check_duration;
 use crate::validate::error::{ObjectKind, Report, Rule, ValidationErrors};

@@ -1,6 +1,6 @@
 //! Rules for a service's endpoint: resolution mode and ports.
 
-use crate::model::endpoint::{EndpointSpec, PublishMode, ResolutionMode};
+use crate::model::{EndpointSpec, PublishMode, ResolutionMode};
 use crate::validate::error::{Report, Rule};
 use crate::validate::quantity::Quantity;
 

@@ -1,8 +1,8 @@
 //! Validation errors: which object, which field, which rule.
 
-use crate::model::constraint::ConstraintError;
 use crate::validate::quantity::Quantity;
 use std::fmt;
+use swarm_sched::ConstraintError;
 
 /// Errors reported beyond this many are counted but not kept, so a huge spec cannot make a
 /// huge error.
@@ -140,12 +140,20 @@ pub enum Rule {
         /// The entry.
         entry: String,
     },
-    /// A placement constraint is malformed.
+    /// A placement constraint is not in swarm-sched's constraint language.
     #[error(transparent)]
     Constraint(#[from] ConstraintError),
-    /// A spread preference names no node attribute.
+    /// A `node.role` constraint compares with something else than `manager` or `worker`.
+    #[error("{expr:?} compares node.role with {value:?}, which is neither manager nor worker")]
+    ConstraintRole {
+        /// The constraint as written.
+        expr: String,
+        /// The value compared with.
+        value: String,
+    },
+    /// A spread preference names no label swarm-sched can spread over.
     #[error(
-        "{value:?} is not a node attribute (use node.labels.<name>, engine.labels.<name>, node.id, node.hostname, node.role, node.ip, node.platform.os or node.platform.arch)"
+        "{value:?} is not a node or engine label (use node.labels.<name> or engine.labels.<name>)"
     )]
     UnknownSpreadDescriptor {
         /// The descriptor.

@@ -1,6 +1,6 @@
 //! Rules for a network spec.
 
-use crate::model::network::NetworkSpec;
+use crate::model::NetworkSpec;
 use crate::validate::Validate;
 use crate::validate::cidr::Cidr;
 use crate::validate::error::{ObjectKind, Report, Rule, ValidationErrors};

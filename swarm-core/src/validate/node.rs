@@ -1,6 +1,6 @@
 //! Rules for a node spec.
 
-use crate::model::node::{Node, NodeSpec};
+use crate::model::{Node, NodeSpec};
 use crate::validate::Validate;
 use crate::validate::error::{ObjectKind, Report, ValidationErrors};
 use crate::validate::names::{check_dns_name, check_labels};

@@ -1,9 +1,13 @@
 //! Rules for placement constraints, preferences and platforms.
+//!
+//! Constraints and spread preferences are read by swarm-sched's parser, the one home of the
+//! constraint language; this module adds the rules of the cluster schema on top (a role is
+//! `manager` or `worker`).
 
-use crate::model::constraint::{Constraint, ConstraintKey};
-use crate::model::placement::{Placement, PlacementPreference};
-use crate::model::service_mode::ServiceMode;
+use crate::model::ServiceMode;
+use crate::model::{Placement, PlacementPreference};
 use crate::validate::error::{Report, Rule};
+use swarm_sched::{Constraint, ConstraintKey, SpreadPreference};
 
 pub(crate) fn check_placement(
     r: &mut Report,
@@ -12,8 +16,17 @@ pub(crate) fn check_placement(
     mode: Option<&ServiceMode>,
 ) {
     for (i, expr) in p.constraints.iter().enumerate() {
-        if let Err(e) = Constraint::parse(expr) {
-            r.push(format!("{path}.constraints[{i}]"), e);
+        let field = format!("{path}.constraints[{i}]");
+        match Constraint::parse(expr) {
+            Err(e) => r.push(field, e),
+            Ok(c) if c.key == ConstraintKey::Role && !is_role_name(&c.value) => r.push(
+                field,
+                Rule::ConstraintRole {
+                    expr: expr.clone(),
+                    value: c.value,
+                },
+            ),
+            Ok(_) => {}
         }
     }
     for (i, pref) in p.preferences.iter().enumerate() {
@@ -22,7 +35,7 @@ pub(crate) fn check_placement(
                 let field = format!("{path}.preferences[{i}].spread.spread_descriptor");
                 if spread_descriptor.is_empty() {
                     r.push(field, Rule::Empty);
-                } else if ConstraintKey::parse(spread_descriptor).is_none() {
+                } else if SpreadPreference::parse(spread_descriptor).is_err() {
                     r.push(
                         field,
                         Rule::UnknownSpreadDescriptor {
@@ -48,4 +61,9 @@ pub(crate) fn check_placement(
             r.push(format!("{path}.platforms[{i}].os"), Rule::Empty);
         }
     }
+}
+
+/// Whether `value` names a node role, as constraints compare it (ignoring case).
+fn is_role_name(value: &str) -> bool {
+    value.eq_ignore_ascii_case("manager") || value.eq_ignore_ascii_case("worker")
 }

@@ -1,6 +1,6 @@
 //! Quantities shown in validation messages, each in the unit people read it in.
 
-use crate::model::resources::NANO_CPUS_PER_CPU;
+use crate::model::NANO_CPUS_PER_CPU;
 use std::fmt;
 use std::time::Duration;
 

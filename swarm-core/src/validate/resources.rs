@@ -1,8 +1,6 @@
 //! Rules for resource limits and reservations.
 
-use crate::model::resources::{
-    GenericResource, NANO_CPUS_PER_CPU, ResourceRequirements, Resources,
-};
+use crate::model::{GenericResource, NANO_CPUS_PER_CPU, ResourceRequirements, Resources};
 use crate::validate::error::{Report, Rule};
 use crate::validate::quantity::Quantity;
 

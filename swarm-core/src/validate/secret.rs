@@ -1,7 +1,7 @@
 //! Rules for secret and config specs.
 
-use crate::model::config::{ConfigSpec, MAX_CONFIG_DATA_BYTES};
-use crate::model::secret::{MAX_SECRET_DATA_BYTES, SecretSpec};
+use crate::model::{ConfigSpec, SecretSpec};
+use crate::runtime::FileKind;
 use crate::validate::Validate;
 use crate::validate::error::{ObjectKind, Report, Rule, ValidationErrors};
 use crate::validate::names::{check_labels, check_object_name};
@@ -10,35 +10,29 @@ use std::collections::BTreeMap;
 
 impl Validate for SecretSpec {
     fn validate(&self) -> Result<(), ValidationErrors> {
-        check_blob(
-            ObjectKind::Secret,
-            &self.name,
-            &self.labels,
-            self.data.len(),
-            MAX_SECRET_DATA_BYTES,
-        )
+        check_blob(FileKind::Secret, &self.name, &self.labels, self.data.len())
     }
 }
 
 impl Validate for ConfigSpec {
     fn validate(&self) -> Result<(), ValidationErrors> {
-        check_blob(
-            ObjectKind::Config,
-            &self.name,
-            &self.labels,
-            self.data.len(),
-            MAX_CONFIG_DATA_BYTES,
-        )
+        check_blob(FileKind::Config, &self.name, &self.labels, self.data.len())
     }
 }
 
+/// The rules of a secret or config: its name, its labels, and data of 1 byte up to the limit
+/// of its kind ([`FileKind::max_payload_bytes`], the limit runtimes hold the files to).
 fn check_blob(
-    kind: ObjectKind,
+    file_kind: FileKind,
     name: &str,
     labels: &BTreeMap<String, String>,
     data_len: usize,
-    max_data_len: usize,
 ) -> Result<(), ValidationErrors> {
+    let kind = match file_kind {
+        FileKind::Secret => ObjectKind::Secret,
+        FileKind::Config => ObjectKind::Config,
+    };
+    let max_data_len = file_kind.max_payload_bytes();
     let mut r = Report::new(kind, name);
     check_object_name(&mut r, "name", name);
     check_labels(&mut r, "labels", labels);

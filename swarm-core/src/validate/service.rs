@@ -1,7 +1,7 @@
 //! Rules for a service spec.
 
-use crate::model::service::ServiceSpec;
-use crate::model::service_mode::ServiceMode;
+use crate::model::ServiceMode;
+use crate::model::ServiceSpec;
 use crate::validate::Validate;
 use crate::validate::endpoint::check_endpoint;
 use crate::validate::error::{ObjectKind, Report, Rule, ValidationErrors};

@@ -1,7 +1,7 @@
 //! Rules for a task template as a whole.
 
-use crate::model::service_mode::ServiceMode;
-use crate::model::task::TaskSpec;
+use crate::model::ServiceMode;
+use crate::model::TaskSpec;
 use crate::validate::container::check_container;
 use crate::validate::duration::check_duration;
 use crate::validate::error::{Report, Rule};

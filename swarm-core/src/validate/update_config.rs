@@ -1,6 +1,6 @@
 //! Rules for update and rollback configs.
 
-use crate::model::update_config::{FailureAction, UpdateConfig};
+use crate::model::{FailureAction, UpdateConfig};
 use crate::validate::duration::check_duration;
 use crate::validate::error::{Report, Rule};
 use crate::validate::quantity::Quantity;

@@ -9,8 +9,10 @@ use crate::node_id::NodeId;
 
 /// What a sealed delivery is bound to: the recipient node, the tasks that reference the item,
 /// and the item itself (e.g. `secret/<id>@<version>`). Task ids are kept sorted and unique, so
-/// their order does not matter.
+/// their order does not matter. Deserializing checks it as [`DeliveryBinding::new`] does and
+/// refuses one that is not normalised.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "BindingFields")]
 pub struct DeliveryBinding {
     node_id: NodeId,
     task_ids: Vec<String>,
@@ -65,6 +67,31 @@ impl DeliveryBinding {
     pub(super) fn associated_data(&self) -> Result<Vec<u8>> {
         postcard::to_stdvec(&(DELIVERY_SALT, DELIVERY_VERSION, self))
             .map_err(|e| SecretsError::malformed("delivery binding", e.to_string()))
+    }
+}
+
+/// A binding's fields as they travel, checked by `TryFrom` before they become a
+/// [`DeliveryBinding`].
+#[derive(Deserialize)]
+struct BindingFields {
+    node_id: NodeId,
+    task_ids: Vec<String>,
+    item: String,
+}
+
+impl TryFrom<BindingFields> for DeliveryBinding {
+    type Error = SecretsError;
+
+    fn try_from(fields: BindingFields) -> Result<Self> {
+        let normalised =
+            DeliveryBinding::new(fields.node_id, fields.task_ids.iter().cloned(), fields.item)?;
+        if normalised.task_ids != fields.task_ids {
+            return Err(SecretsError::malformed(
+                "delivery binding",
+                "task ids are not sorted and unique",
+            ));
+        }
+        Ok(normalised)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Mutual TLS between cluster nodes with rustls (ring provider, TLS 1.3 only).
+//! Mutual TLS between cluster nodes with rustls (ring, TLS 1.3 only, ECDSA signatures).
 //!
 //! [`server_config`] and [`client_config`] both require a certificate from the cluster CA on
 //! the other side. The verifiers wrap rustls' WebPKI verifiers (chain, validity period, key
@@ -16,7 +16,6 @@
 use std::sync::Arc;
 
 use rustls::client::Resumption;
-use rustls::crypto::CryptoProvider;
 use rustls::server::NoServerSessionStorage;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::{ClientConfig, CommonState, ServerConfig};
@@ -56,6 +55,7 @@ macro_rules! delegate_handshake_signatures {
 }
 
 mod client_verifier;
+mod crypto_provider;
 mod peer_identity;
 mod server_verifier;
 mod trust;
@@ -65,9 +65,7 @@ pub use peer_identity::PeerIdentity;
 pub use server_verifier::ClusterServerCertVerifier;
 pub use trust::ClusterTrust;
 
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
+use crypto_provider::provider;
 
 /// Logs a refused certificate with the node id it claims (not verified: the chain failed).
 fn log_chain_failure(side: &str, end_entity: &CertificateDer<'_>, error: &rustls::Error) {

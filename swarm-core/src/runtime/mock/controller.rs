@@ -9,6 +9,7 @@ use crate::runtime::health::HealthStatus;
 use crate::runtime::logs::{LogBuffer, LogOptions, LogStream, LogStreamKind};
 use crate::runtime::mock::script::{MockRun, probe_line, sigkill_status, sigterm_status};
 use crate::runtime::mock::{MockFile, MockInner, MockScript, TaskRecord, lock};
+use crate::runtime::phase::{LifecyclePhase, PhaseCheck};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -25,18 +26,8 @@ enum Signal {
     Kill,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Created,
-    Preparing,
-    Prepared,
-    Starting,
-    Started,
-    Removed,
-}
-
 struct State {
-    phase: Phase,
+    phase: LifecyclePhase,
     was_started: bool,
     files: TaskFiles,
     failures_left: HashMap<LifecycleStep, (ErrorKind, u32)>,
@@ -80,7 +71,7 @@ impl MockController {
             script,
             runtime,
             state: Mutex::new(State {
-                phase: Phase::Created,
+                phase: LifecyclePhase::Created,
                 was_started: false,
                 files,
                 failures_left,
@@ -120,7 +111,7 @@ impl MockController {
         Ok(())
     }
 
-    fn phase(&self) -> Phase {
+    fn phase(&self) -> LifecyclePhase {
         lock(&self.state).phase
     }
 
@@ -171,26 +162,15 @@ impl Controller for MockController {
         self.runtime.record_call(self.id(), LifecycleStep::Prepare);
         {
             let mut st = lock(&self.state);
-            match st.phase {
-                Phase::Created => {}
-                Phase::Prepared => return Ok(()),
-                Phase::Preparing => {
-                    return Err(self.invalid(LifecycleStep::Prepare, "prepare already in progress"));
-                }
-                Phase::Starting | Phase::Started => {
-                    return Err(self.invalid(LifecycleStep::Prepare, "already started"));
-                }
-                Phase::Removed => {
-                    return Err(self.invalid(LifecycleStep::Prepare, "removed"));
-                }
+            if st.phase.begin_prepare(self.id())? == PhaseCheck::AlreadyDone {
+                return Ok(());
             }
-            st.phase = Phase::Preparing;
         }
         let result = self.prepare_inner().await;
         let mut st = lock(&self.state);
         match (&result, st.phase) {
-            (Ok(()), Phase::Preparing) => st.phase = Phase::Prepared,
-            (Err(_), Phase::Preparing) => st.phase = Phase::Created,
+            (Ok(()), LifecyclePhase::Preparing) => st.phase = LifecyclePhase::Prepared,
+            (Err(_), LifecyclePhase::Preparing) => st.phase = LifecyclePhase::Created,
             // Removed while preparing: remove already dropped the record.
             (_, _) => {
                 lock(&self.runtime.tasks).remove(self.id());
@@ -204,32 +184,21 @@ impl Controller for MockController {
         self.runtime.record_call(self.id(), LifecycleStep::Start);
         {
             let mut st = lock(&self.state);
-            match st.phase {
-                Phase::Prepared => {}
-                Phase::Started => return Ok(()),
-                Phase::Created | Phase::Preparing => {
-                    return Err(self.invalid(LifecycleStep::Start, "not prepared"));
-                }
-                Phase::Starting => {
-                    return Err(self.invalid(LifecycleStep::Start, "start already in progress"));
-                }
-                Phase::Removed => {
-                    return Err(self.invalid(LifecycleStep::Start, "removed"));
-                }
+            if st.phase.begin_start(self.id())? == PhaseCheck::AlreadyDone {
+                return Ok(());
             }
-            st.phase = Phase::Starting;
         }
         if let Err(e) = self.scripted_failure(LifecycleStep::Start) {
             let mut st = lock(&self.state);
-            if st.phase == Phase::Starting {
-                st.phase = Phase::Prepared;
+            if st.phase == LifecyclePhase::Starting {
+                st.phase = LifecyclePhase::Prepared;
             }
             return Err(e);
         }
         let script = self.script.clone().unwrap_or_default();
         pause(script.start_delay).await;
         let mut st = lock(&self.state);
-        if st.phase != Phase::Starting {
+        if st.phase != LifecyclePhase::Starting {
             return Err(self.invalid(LifecycleStep::Start, "removed while starting"));
         }
         let probe_output = {
@@ -262,7 +231,7 @@ impl Controller for MockController {
             task: self.id().clone(),
         };
         st.runner = Some(tokio::spawn(runner.run()));
-        st.phase = Phase::Started;
+        st.phase = LifecyclePhase::Started;
         st.was_started = true;
         Ok(())
     }
@@ -281,7 +250,7 @@ impl Controller for MockController {
 
     async fn shutdown(&self) -> Result<(), RuntimeError> {
         self.runtime.record_call(self.id(), LifecycleStep::Shutdown);
-        if self.phase() == Phase::Removed {
+        if self.phase() == LifecyclePhase::Removed {
             return Ok(());
         }
         self.scripted_failure(LifecycleStep::Shutdown)?;
@@ -300,7 +269,7 @@ impl Controller for MockController {
     async fn terminate(&self) -> Result<(), RuntimeError> {
         self.runtime
             .record_call(self.id(), LifecycleStep::Terminate);
-        if self.phase() == Phase::Removed {
+        if self.phase() == LifecyclePhase::Removed {
             return Ok(());
         }
         self.scripted_failure(LifecycleStep::Terminate)?;
@@ -310,13 +279,13 @@ impl Controller for MockController {
 
     async fn remove(&self) -> Result<(), RuntimeError> {
         self.runtime.record_call(self.id(), LifecycleStep::Remove);
-        if self.phase() == Phase::Removed {
+        if self.phase() == LifecyclePhase::Removed {
             return Ok(());
         }
         self.scripted_failure(LifecycleStep::Remove)?;
         self.kill_and_wait().await;
         let mut st = lock(&self.state);
-        st.phase = Phase::Removed;
+        st.phase = LifecyclePhase::Removed;
         st.files = TaskFiles::new();
         if let Some(r) = st.runner.take() {
             r.abort();
@@ -380,7 +349,7 @@ impl Drop for MockController {
     fn drop(&mut self) {
         // Best effort: a controller dropped without `remove` leaves nothing running or held.
         let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-        if st.phase != Phase::Removed {
+        if st.phase != LifecyclePhase::Removed {
             if let Some(r) = st.runner.take() {
                 r.abort();
             }

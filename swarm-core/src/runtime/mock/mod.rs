@@ -35,9 +35,9 @@
 //! ```
 
 mod controller;
-pub mod script;
+mod script;
 
-pub use script::{MockFailure, MockHealth, MockRun, MockScript, probe_line};
+pub use script::{MAX_SCRIPT_STEPS, MockFailure, MockHealth, MockRun, MockScript, probe_line};
 
 use crate::model::{
     EngineDescription, NodeDescription, Resources, ServiceId, Task, TaskId, TaskSpec,

@@ -7,6 +7,7 @@ use crate::runtime::exit::ExitStatus;
 use crate::runtime::files::TaskFiles;
 use crate::runtime::health::HealthStatus;
 use crate::runtime::logs::{LogBuffer, LogOptions, LogStream, LogStreamKind};
+use crate::runtime::phase::{LifecyclePhase, PhaseCheck};
 use crate::runtime::process::RuntimeInner;
 use crate::runtime::process::health::run_health_checks;
 use crate::runtime::process::launch::{Launch, signal_group, wait_group_gone};
@@ -37,17 +38,8 @@ const READ_CHUNK_BYTES: usize = 8 * 1024;
 
 type ExitSlot = Option<Result<ExitStatus, String>>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Created,
-    Preparing,
-    Prepared,
-    Started,
-    Removed,
-}
-
 struct State {
-    phase: Phase,
+    phase: LifecyclePhase,
     was_started: bool,
     files: TaskFiles,
     launch: Option<Launch>,
@@ -91,7 +83,7 @@ impl ProcessController {
             dir,
             plan,
             state: Mutex::new(State {
-                phase: Phase::Created,
+                phase: LifecyclePhase::Created,
                 was_started: false,
                 files,
                 launch: None,
@@ -278,28 +270,24 @@ impl Controller for ProcessController {
         let step = LifecycleStep::Prepare;
         {
             let mut st = lock(&self.state);
-            match st.phase {
-                Phase::Created => st.phase = Phase::Preparing,
-                Phase::Prepared => return Ok(()),
-                Phase::Preparing => return Err(self.invalid(step, "prepare already in progress")),
-                Phase::Started => return Err(self.invalid(step, "already started")),
-                Phase::Removed => return Err(self.invalid(step, "removed")),
+            if st.phase.begin_prepare(self.id())? == PhaseCheck::AlreadyDone {
+                return Ok(());
             }
         }
         let result = self.prepare_inner().await;
         let removed_meanwhile = {
             let mut st = lock(&self.state);
             match (result, st.phase) {
-                (Ok((launch, probe)), Phase::Preparing) => {
+                (Ok((launch, probe)), LifecyclePhase::Preparing) => {
                     st.launch = Some(launch);
                     st.health_probe = probe;
-                    st.phase = Phase::Prepared;
+                    st.phase = LifecyclePhase::Prepared;
                     // The files are on the tmpfs now: drop (and zeroize) the plaintext copy.
                     st.files = TaskFiles::new();
                     return Ok(());
                 }
-                (Err(e), Phase::Preparing) => {
-                    st.phase = Phase::Created;
+                (Err(e), LifecyclePhase::Preparing) => {
+                    st.phase = LifecyclePhase::Created;
                     return Err(e);
                 }
                 _ => true,
@@ -314,11 +302,8 @@ impl Controller for ProcessController {
     async fn start(&self) -> Result<(), RuntimeError> {
         let step = LifecycleStep::Start;
         let mut st = lock(&self.state);
-        match st.phase {
-            Phase::Prepared => {}
-            Phase::Started => return Ok(()),
-            Phase::Created | Phase::Preparing => return Err(self.invalid(step, "not prepared")),
-            Phase::Removed => return Err(self.invalid(step, "removed")),
+        if st.phase.check_start(self.id())? == PhaseCheck::AlreadyDone {
+            return Ok(());
         }
         let Some(launch) = st.launch.clone() else {
             return Err(self.invalid(step, "prepared without a launch plan"));
@@ -333,7 +318,7 @@ impl Controller for ProcessController {
             ));
         };
         st.pgid = Some(pgid);
-        st.phase = Phase::Started;
+        st.phase = LifecyclePhase::Started;
         st.was_started = true;
 
         let mut readers = Vec::new();
@@ -422,13 +407,13 @@ impl Controller for ProcessController {
     }
 
     async fn remove(&self) -> Result<(), RuntimeError> {
-        if lock(&self.state).phase == Phase::Removed {
+        if lock(&self.state).phase == LifecyclePhase::Removed {
             return Ok(());
         }
         self.kill_and_wait(LifecycleStep::Remove).await?;
         self.remove_dir().await?;
         let mut st = lock(&self.state);
-        st.phase = Phase::Removed;
+        st.phase = LifecyclePhase::Removed;
         st.files = TaskFiles::new();
         st.launch = None;
         st.health_probe = None;
@@ -453,7 +438,7 @@ impl Controller for ProcessController {
 impl Drop for ProcessController {
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-        if st.phase == Phase::Removed {
+        if st.phase == LifecyclePhase::Removed {
             return;
         }
         // Best effort for a controller dropped without `remove`: kill, delete, release.

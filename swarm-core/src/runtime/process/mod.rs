@@ -67,7 +67,7 @@ mod health;
 mod launch;
 mod plan;
 mod signal;
-pub mod task_dir;
+mod task_dir;
 mod user;
 
 pub use controller::{GROUP_EXIT_WAIT, OUTPUT_DRAIN_TIMEOUT};
@@ -77,7 +77,8 @@ pub use plan::{
 };
 pub use signal::{parse_signal, signal_name};
 pub use task_dir::{
-    ENV_CONFIGS_DIR, ENV_FILES_ROOT, ENV_SECRETS_DIR, ENV_TASK_DIR, ENV_TASK_ID, TaskDir,
+    ENV_CONFIGS_DIR, ENV_FILES_ROOT, ENV_SECRETS_DIR, ENV_TASK_DIR, ENV_TASK_ID,
+    MAX_REMOVE_WALK_ENTRIES, PRIVATE_DIR_MODE, TaskDir,
 };
 pub use user::{TaskUser, current_ids, is_root, resolve_user};
 

@@ -1,0 +1,185 @@
+//! The one place that maps between swarm-core's model and the leaf crates' types: node ids,
+//! node roles and store member ids.
+//!
+//! swarm-sched, swarm-secrets and swarm-store stay independent of each other and of swarm-core,
+//! so each names nodes and roles in its own way. swarm-core composes them, and every conversion
+//! between their types is written here, as `From`/`TryFrom` implementations (shown on the types'
+//! pages) and the functions of this module:
+//!
+//! | swarm-core | leaf type | conversion |
+//! | --- | --- | --- |
+//! | [`NodeRole`] | [`swarm_sched::Role`] | `From`, both ways |
+//! | [`NodeRole`] | [`swarm_secrets::Role`] (a certificate's OU) | `From`, both ways |
+//! | [`NodeId`] | [`swarm_sched::NodeId`] | `From<&_>`, both ways |
+//! | [`NodeId`] | [`swarm_secrets::NodeId`] (a certificate's CN) | `From<&_>` into core; `TryFrom<&NodeId>` out of core, since a certificate id must be a DNS label |
+//! | [`Node`] (a manager) | swarm-store's `MemberId` | [`store_member_id`] and [`node_for_store_member`], on the raw `u64` |
+//!
+//! swarm-core does not depend on swarm-store, so a store member id is mapped as the integer that
+//! `swarm_store::MemberId(raw)` wraps: a manager's [`ManagerStatus::raft_id`](crate::model::ManagerStatus::raft_id).
+//!
+//! ```
+//! use swarm_core::model::{NodeId, NodeRole};
+//!
+//! let role: swarm_secrets::Role = NodeRole::Manager.into();
+//! assert_eq!(role.as_ou(), "swarm-manager");
+//! assert_eq!(NodeRole::from(swarm_sched::Role::Worker), NodeRole::Worker);
+//!
+//! let id = NodeId::new("node-1");
+//! let in_cert = swarm_secrets::NodeId::try_from(&id)?;
+//! assert_eq!(NodeId::from(&in_cert), id);
+//! assert!(swarm_secrets::NodeId::try_from(&NodeId::new("not a label")).is_err());
+//! assert_eq!(swarm_sched::NodeId::from(&id).as_str(), "node-1");
+//! # Ok::<(), swarm_secrets::SecretsError>(())
+//! ```
+
+use crate::model::{Node, NodeId, NodeRole};
+
+/// `From` both ways between [`NodeRole`] and a leaf crate's role enum with the same two
+/// variants.
+macro_rules! role_both_ways {
+    ($($leaf:ty),+) => {$(
+        impl From<NodeRole> for $leaf {
+            fn from(role: NodeRole) -> Self {
+                match role {
+                    NodeRole::Worker => <$leaf>::Worker,
+                    NodeRole::Manager => <$leaf>::Manager,
+                }
+            }
+        }
+
+        impl From<$leaf> for NodeRole {
+            fn from(role: $leaf) -> Self {
+                match role {
+                    <$leaf>::Worker => NodeRole::Worker,
+                    <$leaf>::Manager => NodeRole::Manager,
+                }
+            }
+        }
+    )+};
+}
+
+role_both_ways!(swarm_sched::Role, swarm_secrets::Role);
+
+impl From<&NodeId> for swarm_sched::NodeId {
+    fn from(id: &NodeId) -> Self {
+        swarm_sched::NodeId::new(id.as_str())
+    }
+}
+
+impl From<&swarm_sched::NodeId> for NodeId {
+    fn from(id: &swarm_sched::NodeId) -> Self {
+        NodeId::new(id.as_str())
+    }
+}
+
+/// A node id becomes a certificate's common name only if it is a DNS label (1 to 63 ASCII
+/// letters, digits or `-`, not starting or ending with `-`); swarm-core's ids are any string.
+impl TryFrom<&NodeId> for swarm_secrets::NodeId {
+    type Error = swarm_secrets::SecretsError;
+
+    fn try_from(id: &NodeId) -> Result<Self, Self::Error> {
+        swarm_secrets::NodeId::new(id.as_str())
+    }
+}
+
+impl From<&swarm_secrets::NodeId> for NodeId {
+    fn from(id: &swarm_secrets::NodeId) -> Self {
+        NodeId::new(id.as_str())
+    }
+}
+
+/// The swarm-store member id of `node` (the integer `swarm_store::MemberId` wraps): its
+/// manager status's `raft_id`. `None` for a node without a manager status (a worker, or a
+/// manager not yet in the Raft group) or whose `raft_id` is 0 (not assigned). The desired role
+/// does not matter: a manager being demoted stays a member until it has left the group.
+///
+/// ```
+/// use swarm_core::mapping::store_member_id;
+/// use swarm_core::model::{ManagerStatus, Node, NodeRole};
+///
+/// let mut node = Node::default();
+/// assert_eq!(store_member_id(&node), None);
+/// node.spec.role = NodeRole::Manager;
+/// node.manager_status = Some(ManagerStatus { raft_id: 7, ..ManagerStatus::default() });
+/// assert_eq!(store_member_id(&node), Some(7));
+/// ```
+pub fn store_member_id(node: &Node) -> Option<u64> {
+    node.manager_status
+        .as_ref()
+        .map(|status| status.raft_id)
+        .filter(|&raw| raw != 0)
+}
+
+/// The node among `nodes` whose swarm-store member id is `member_id` (see
+/// [`store_member_id`]).
+pub fn node_for_store_member<'a>(
+    nodes: impl IntoIterator<Item = &'a Node>,
+    member_id: u64,
+) -> Option<&'a Node> {
+    nodes
+        .into_iter()
+        .find(|node| store_member_id(node) == Some(member_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ManagerStatus;
+
+    #[test]
+    fn roles_round_trip_through_both_leaf_crates() {
+        for role in [NodeRole::Worker, NodeRole::Manager] {
+            assert_eq!(NodeRole::from(swarm_sched::Role::from(role)), role);
+            assert_eq!(NodeRole::from(swarm_secrets::Role::from(role)), role);
+            // Every crate spells the role the same way where it shows it.
+            assert_eq!(swarm_sched::Role::from(role).as_str(), role.to_string());
+            assert_eq!(
+                swarm_secrets::Role::from(role).as_ou(),
+                format!("swarm-{role}")
+            );
+        }
+    }
+
+    #[test]
+    fn node_ids_keep_their_text() {
+        let id = NodeId::new("a1b2c3");
+        assert_eq!(NodeId::from(&swarm_sched::NodeId::from(&id)), id);
+        let cert_id = swarm_secrets::NodeId::try_from(&id).unwrap();
+        assert_eq!(cert_id.as_str(), "a1b2c3");
+        assert_eq!(NodeId::from(&cert_id), id);
+        for not_a_label in ["", "-a", "a.b", "with space"] {
+            assert!(swarm_secrets::NodeId::try_from(&NodeId::new(not_a_label)).is_err());
+        }
+    }
+
+    #[test]
+    fn member_ids_are_the_assigned_raft_ids() {
+        let node = |id: &str, role: NodeRole, raft_id: Option<u64>| Node {
+            id: NodeId::new(id),
+            spec: crate::model::NodeSpec {
+                role,
+                ..Default::default()
+            },
+            manager_status: raft_id.map(|raft_id| ManagerStatus {
+                raft_id,
+                ..ManagerStatus::default()
+            }),
+            ..Node::default()
+        };
+        let nodes = [
+            node("w", NodeRole::Worker, None),
+            node("m0", NodeRole::Manager, Some(0)),
+            node("m-new", NodeRole::Manager, None),
+            node("m3", NodeRole::Manager, Some(3)),
+            node("demoted", NodeRole::Worker, Some(5)),
+        ];
+        let ids: Vec<_> = nodes.iter().map(store_member_id).collect();
+        assert_eq!(ids, [None, None, None, Some(3), Some(5)]);
+        assert_eq!(
+            node_for_store_member(&nodes, 3).map(|n| n.id.as_str()),
+            Some("m3")
+        );
+        assert!(node_for_store_member(&nodes, 0).is_none());
+        assert!(node_for_store_member(&nodes, 9).is_none());
+    }
+}
