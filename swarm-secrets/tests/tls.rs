@@ -531,17 +531,15 @@ fn raw_client_config(
     cert: rustls_pki_types::CertificateDer<'static>,
     key: rustls_pki_types::PrivateKeyDer<'static>,
 ) -> Arc<rustls::ClientConfig> {
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_protocol_versions(&[&rustls::version::TLS13])
-    .unwrap()
-    .dangerous()
-    .with_custom_certificate_verifier(Arc::new(
-        tls::ClusterServerCertVerifier::new(trust).unwrap(),
-    ))
-    .with_client_auth_cert(vec![cert], key)
-    .unwrap();
+    let mut config = rustls::ClientConfig::builder_with_provider(tls::crypto_provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(
+            tls::ClusterServerCertVerifier::new(trust).unwrap(),
+        ))
+        .with_client_auth_cert(vec![cert], key)
+        .unwrap();
     config.resumption = rustls::client::Resumption::disabled();
     Arc::new(config)
 }

@@ -67,6 +67,13 @@ pub use trust::ClusterTrust;
 
 use crypto_provider::provider;
 
+/// The rustls crypto provider every config of this crate is built with: ring's cipher suites,
+/// key exchange groups and key loading, ECDSA signature verification, ring's random source.
+/// Use it to build a rustls config of your own that agrees with this crate's.
+pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    provider()
+}
+
 /// Logs a refused certificate with the node id it claims (not verified: the chain failed).
 fn log_chain_failure(side: &str, end_entity: &CertificateDer<'_>, error: &rustls::Error) {
     let claimed = NodeCertInfo::parse(end_entity)
