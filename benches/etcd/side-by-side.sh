@@ -21,7 +21,7 @@
 #     `store_bench --inflight 1 --no-reads`;
 #  6. prints, for every pair, both lines and the ratio, then a summary per in-flight level.
 # --store-bench PATH runs a store_bench built elsewhere instead of building this tree's, e.g. one
-# of a commit before the layout move, where it was `cargo build --release -p swarm-store
+# of a commit before the layout move, where it was `cargo build --release -p swarm-mode-store
 # --example store_bench` (target/release/examples/store_bench); the printed commit is then this
 # tree's, not that binary's.
 #

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! .ci/docker-up                     # installs and starts dockerd, builds the busybox test image
-//! cargo run -p swarm-docker --example docker_tasks
+//! cargo run -p swarm-mode-docker --example docker_tasks
 //! ```
 //!
 //! The image defaults to `swarm-test-busybox:latest` (what `.ci/docker-up` builds); set

@@ -2,7 +2,7 @@
 //! unschedulable one explained, then a rebalance plan after a node joins.
 //!
 //! ```text
-//! cargo run -p swarm-sched --example place
+//! cargo run -p swarm-mode-sched --example place
 //! ```
 
 use std::sync::Arc;

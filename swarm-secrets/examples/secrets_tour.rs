@@ -1,7 +1,7 @@
 //! A tour of swarm-secrets used alone: a keyring with autolock, sealing a secret at rest,
 //! delivering it to one node, a join token, and issuing that node's certificate.
 //!
-//! Run with `cargo run -p swarm-secrets --example secrets_tour`.
+//! Run with `cargo run -p swarm-mode-secrets --example secrets_tour`.
 
 use swarm_secrets::tls::{self, ClusterTrust};
 use swarm_secrets::{

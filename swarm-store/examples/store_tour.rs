@@ -3,7 +3,7 @@
 //! follower forwarding, leader transfer and status.
 //!
 //! ```text
-//! cargo run -p swarm-store --example store_tour
+//! cargo run -p swarm-mode-store --example store_tour
 //! ```
 
 use serde::{Deserialize, Serialize};

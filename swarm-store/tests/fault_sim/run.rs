@@ -322,7 +322,7 @@ pub fn run_scenario(scenario: Scenario, first_seed: u64, seeds: u64) {
                 total.messages += run.messages;
             }
             Err(e) => panic!(
-                "{} failed for seed {seed}: {e}\nreplay: SWARM_SEED={seed} SWARM_LOG=1 cargo test -p swarm-store --test {} {} -- --exact --nocapture",
+                "{} failed for seed {seed}: {e}\nreplay: SWARM_SEED={seed} SWARM_LOG=1 cargo test -p swarm-mode-store --test {} {} -- --exact --nocapture",
                 scenario.name,
                 // The test file running the scenario (its crate name).
                 env!("CARGO_CRATE_NAME"),
