@@ -301,10 +301,14 @@ impl Engine {
 
     /// Proposes at most `max_moves` (capped at
     /// [`MAX_REBALANCE_MOVES`](crate::MAX_REBALANCE_MOVES)) moves of tasks of `service` that
-    /// bring it back to an even spread over the nodes that pass its static filters
-    /// (availability, platform, constraints), level by level over its spread
-    /// preferences, then over nodes — for example after a node joins. Every destination passes
-    /// every filter given the moves before it; resources a move frees on its source are not
+    /// bring it back to an even spread, level by level over its spread preferences, then
+    /// over nodes — for example after a node joins. As for placement, a branch counts every
+    /// task of the service on its nodes, and any node holding tasks of the service may give
+    /// one; destinations pass the static filters (availability, platform, constraints).
+    /// Moves are level-aware: a move between branches goes from the most loaded child to the
+    /// least loaded one at every level below, so no later move corrects it lower down. The
+    /// planner has no spec version: failures of every version of the service rank a
+    /// destination. Every destination passes every filter given the moves before it; resources a move frees on its source are not
     /// counted as available to later moves, so the plan stays valid in any execution order.
     /// Each move lowers the imbalance (a difference of two or more tasks). Pure planning: the
     /// engine is not changed; the orchestrator decides whether to act (and reports the new
