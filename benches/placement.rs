@@ -1,6 +1,7 @@
 //! Criterion bench of placement only on the scenarios S1–S4 (`benches/scenarios/README.md`): each
 //! iteration gets a fresh engine holding the scenario's nodes (setup, not timed) and times
-//! `Engine::schedule` on every pending group.
+//! `Engine::schedule` on every pending group. S7 (steady state) times one batch of 50 tasks
+//! placed into an engine that holds 100,000 (the 50 tasks each batch replaces finish untimed).
 //!
 //! ```text
 //! cargo bench -p benches --bench placement
@@ -11,7 +12,7 @@
 mod scenarios;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn placement(c: &mut Criterion) {
     let mut g = c.benchmark_group("placement");
@@ -33,6 +34,23 @@ fn placement(c: &mut Criterion) {
             );
         });
     }
+    let mut state = scenarios::steady::setup(scenarios::steady::nodes());
+    let mut batch = 0usize;
+    g.bench_function("S7", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                let group = scenarios::steady::prepare(&mut state, batch);
+                let t0 = Instant::now();
+                let out = state.engine.schedule(group).expect("within limits");
+                spent += t0.elapsed();
+                assert!(out.unplaced.is_empty());
+                scenarios::steady::record(&mut state, batch, &out);
+                batch += 1;
+            }
+            spent
+        });
+    });
     g.finish();
 }
 

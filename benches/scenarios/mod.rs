@@ -1,4 +1,4 @@
-//! The placement scenarios S1–S4, exactly as defined in the project's
+//! The placement scenarios S1–S4 and S7, exactly as defined in the project's
 //! `benches/scenarios/README.md`; shared by the criterion bench and the `sched_scenarios` example.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
@@ -162,4 +162,115 @@ pub fn quality(sc: Scenario, engine: &Engine, outcomes: &[GroupOutcome]) -> Qual
     q.min_per_zone = zones.values().copied().min().unwrap_or(0);
     q.max_per_zone = zones.values().copied().max().unwrap_or(0);
     q
+}
+
+/// S7, steady state (`benches/scenarios/README.md`): 10,000 nodes in 10 zones, 100,000 tasks
+/// already placed (1,000 services × 100, spread over the zones), then batches that replace
+/// 50 tasks of one service: its 50 oldest tasks finish (not timed), then 50 new tasks of it
+/// are placed (timed), with the spread preference over `node.labels.zone`.
+pub mod steady {
+    use super::{GIB, MIB};
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+    use swarm_sched::{
+        Delta, Engine, NodeSpec, Platform, SpreadPreference, TaskGroup, TaskId, TaskSpec,
+    };
+
+    pub const NODES: usize = 10_000;
+    pub const SERVICES: usize = 1_000;
+    pub const TASKS_PER_SERVICE: usize = 100;
+    pub const TASKS: usize = SERVICES * TASKS_PER_SERVICE;
+    pub const BATCH: usize = 50;
+    /// Batches timed per run.
+    pub const BATCHES: usize = 2_000;
+
+    pub fn nodes() -> Vec<NodeSpec> {
+        (0..NODES)
+            .map(|i| {
+                let name = format!("node{i:06}");
+                NodeSpec::new(name.as_str(), name.as_str())
+                    .with_capacity(8.0, 32 * GIB)
+                    .with_platform(Platform::new("linux", "x86_64"))
+                    .with_label("zone", &"abcdefghij"[i % 10..i % 10 + 1])
+            })
+            .collect()
+    }
+
+    pub fn spec() -> Arc<TaskSpec> {
+        Arc::new(
+            TaskSpec::default()
+                .with_reservation(0.1, 128 * MIB)
+                .with_preference(
+                    SpreadPreference::parse("node.labels.zone").expect("valid preference"),
+                ),
+        )
+    }
+
+    /// The engine after setup: every node, and the 100,000 tasks placed. Returns it with
+    /// each service's live tasks, oldest first, and the next task number.
+    pub struct State {
+        pub engine: Engine,
+        pub live: Vec<VecDeque<TaskId>>,
+        pub next: usize,
+        pub spec: Arc<TaskSpec>,
+    }
+
+    pub fn setup(nodes: Vec<NodeSpec>) -> State {
+        let mut engine = super::engine_with(nodes);
+        let spec = spec();
+        let mut live = Vec::with_capacity(SERVICES);
+        for k in 0..SERVICES {
+            let tasks: Vec<TaskId> = (0..TASKS_PER_SERVICE)
+                .map(|r| format!("task{k:05}.{r:07}").into())
+                .collect();
+            let out = engine
+                .schedule(TaskGroup {
+                    service: format!("svc{k:05}").into(),
+                    spec_version: 1,
+                    spec: spec.clone(),
+                    tasks: tasks.clone(),
+                })
+                .expect("setup groups are within limits");
+            assert!(out.unplaced.is_empty(), "setup left tasks unplaced");
+            live.push(tasks.into());
+        }
+        State {
+            engine,
+            live,
+            next: TASKS_PER_SERVICE,
+            spec,
+        }
+    }
+
+    /// The untimed half of batch `b`: the 50 oldest tasks of its service finish. Returns
+    /// the group to place (the timed half).
+    pub fn prepare(state: &mut State, b: usize) -> TaskGroup {
+        let k = b % SERVICES;
+        for _ in 0..BATCH {
+            if let Some(t) = state.live[k].pop_front() {
+                state
+                    .engine
+                    .apply(Delta::TaskFinished {
+                        task: t,
+                        failed_at_ms: None,
+                    })
+                    .expect("finishing a task cannot fail");
+            }
+        }
+        let first = state.next + (b / SERVICES) * BATCH;
+        TaskGroup {
+            service: format!("svc{k:05}").into(),
+            spec_version: 1,
+            spec: state.spec.clone(),
+            tasks: (first..first + BATCH)
+                .map(|r| format!("task{k:05}.{r:07}").into())
+                .collect(),
+        }
+    }
+
+    /// Records the placed tasks of a batch as its service's newest.
+    pub fn record(state: &mut State, b: usize, out: &swarm_sched::GroupOutcome) {
+        let k = b % SERVICES;
+        state.live[k].extend(out.assignments.iter().map(|a| a.task.clone()));
+    }
 }

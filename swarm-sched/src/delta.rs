@@ -18,7 +18,7 @@ pub enum Delta {
     /// A task runs (or is assigned) on a node: charge its reservation.
     TaskPlaced(PlacedTask),
     /// A task stopped: release its reservation. With `failed_at_ms`, the failure counts
-    /// against its node for its service for [`EngineConfig::failure_window_ms`](crate::EngineConfig::failure_window_ms).
+    /// against its node for its service and spec version for [`EngineConfig::failure_window_ms`](crate::EngineConfig::failure_window_ms).
     /// Unknown task IDs are ignored, so the delta is idempotent.
     TaskFinished {
         /// The task.

@@ -25,6 +25,7 @@ use crate::scratch::Scratch;
 use crate::services::Services;
 use crate::task::{PendingTask, PlacedTask, TaskGroup, TaskSpec};
 use crate::task_index::{TaskIndex, TaskRecord};
+use crate::tree_cache::Trees;
 use crate::unschedulable::Unschedulable;
 use crate::verdict::NodeVerdict;
 
@@ -64,6 +65,8 @@ pub struct Engine {
     /// Generic resources and host ports of the accounted tasks that hold some.
     extras: FxHashMap<TaskId, Extras>,
     scratch: Scratch,
+    /// Preference trees kept between groups, updated by the deltas.
+    trees: Trees,
 }
 
 impl Default for Engine {
@@ -85,6 +88,7 @@ impl Engine {
             demands: Demands::default(),
             extras: FxHashMap::default(),
             scratch: Scratch::default(),
+            trees: Trees::default(),
         }
     }
 
@@ -164,14 +168,33 @@ impl Engine {
             .map(|s| &s.spec.id)
     }
 
-    /// Recent failures of `service` on a node (within the failure window, at the time last
-    /// given to [`Engine::set_now_ms`]).
+    /// Recent failures of `service` on a node, of every spec version (within the failure
+    /// window, at the time last given to [`Engine::set_now_ms`]).
     pub fn recent_failures(&self, node: &NodeId, service: &ServiceId) -> u32 {
+        self.failures(node, service, None)
+    }
+
+    /// Recent failures of one spec version of `service` on a node: what ranks the node for
+    /// a group of that version (SwarmKit keys failures by service and spec version, so an
+    /// update is not kept off a node where the previous version failed).
+    pub fn recent_failures_of_version(
+        &self,
+        node: &NodeId,
+        service: &ServiceId,
+        spec_version: u64,
+    ) -> u32 {
+        self.failures(node, service, Some(spec_version))
+    }
+
+    fn failures(&self, node: &NodeId, service: &ServiceId, version: Option<u64>) -> u32 {
         match (self.nodes.get(node), self.services.get(service)) {
-            (Some(i), Some(s)) => {
-                self.nodes
-                    .recent_failures(i as usize, s, self.cfg.failure_window_ms, self.now_ms)
-            }
+            (Some(i), Some(s)) => self.nodes.recent_failures(
+                i as usize,
+                s,
+                version,
+                self.cfg.failure_window_ms,
+                self.now_ms,
+            ),
             _ => 0,
         }
     }
@@ -191,6 +214,7 @@ impl Engine {
             demands: &mut self.demands,
             extras: &mut self.extras,
             scratch: &mut self.scratch,
+            trees: &mut self.trees,
         }
         .schedule(group)
     }
@@ -277,10 +301,14 @@ impl Engine {
 
     /// Proposes at most `max_moves` (capped at
     /// [`MAX_REBALANCE_MOVES`](crate::MAX_REBALANCE_MOVES)) moves of tasks of `service` that
-    /// bring it back to an even spread over the nodes that pass its static filters
-    /// (availability, platform, constraints), level by level over its spread
-    /// preferences, then over nodes — for example after a node joins. Every destination passes
-    /// every filter given the moves before it; resources a move frees on its source are not
+    /// bring it back to an even spread, level by level over its spread preferences, then
+    /// over nodes — for example after a node joins. As for placement, a branch counts every
+    /// task of the service on its nodes, and any node holding tasks of the service may give
+    /// one; destinations pass the static filters (availability, platform, constraints).
+    /// Moves are level-aware: a move between branches goes from the most loaded child to the
+    /// least loaded one at every level below, so no later move corrects it lower down. The
+    /// planner has no spec version: failures of every version of the service rank a
+    /// destination. Every destination passes every filter given the moves before it; resources a move frees on its source are not
     /// counted as available to later moves, so the plan stays valid in any execution order.
     /// Each move lowers the imbalance (a difference of two or more tasks). Pure planning: the
     /// engine is not changed; the orchestrator decides whether to act (and reports the new
@@ -352,8 +380,9 @@ impl Engine {
         }
         count("nodes", self.nodes.len() + 1, MAX_NODES)?;
         let slot = Slot::new(spec, &mut self.strings);
-        self.nodes.insert(slot);
+        let i = self.nodes.insert(slot);
         self.scratch.fit(self.nodes.slots.len());
+        self.trees.node_added(&self.nodes, &self.strings, i);
         Ok(())
     }
 
@@ -364,6 +393,7 @@ impl Engine {
         };
         let slot = Slot::new(spec, &mut self.strings);
         self.nodes.update(i, slot);
+        self.trees.node_updated(&self.nodes, &self.strings, i);
         Ok(())
     }
 
@@ -371,21 +401,15 @@ impl Engine {
         let Some(i) = self.nodes.get(id) else {
             return Err(SchedError::UnknownNode(id.clone()));
         };
-        let services = &mut self.services;
-        let demands = &mut self.demands;
-        let extras = &mut self.extras;
-        self.tasks.retain(|id, r| {
-            if r.node == i {
-                services.counts_mut(r.svc).remove(&i);
-                demands.release(r.demand);
-                if r.has_extras {
-                    extras.remove(id);
-                }
-                false
-            } else {
-                true
+        // Only this node's records are read (they are chained per node).
+        for (id, r) in self.tasks.take_node(i) {
+            self.services.counts_mut(r.svc).remove(&i);
+            self.demands.release(r.demand);
+            if r.has_extras {
+                self.extras.remove(&id);
             }
-        });
+        }
+        self.trees.node_removed(i);
         self.nodes.remove(i);
         Ok(())
     }
@@ -434,7 +458,7 @@ impl Engine {
             self.nodes.charge_extras(idx, &x);
             self.extras.insert(t.id.clone(), x);
         }
-        let demand = self.demands.intern(cpu, mem);
+        let demand = self.demands.intern(cpu, mem, t.spec_version);
         self.demands.add_refs(demand, 1);
         let rec = TaskRecord {
             node: i,
@@ -449,6 +473,7 @@ impl Engine {
         h.total = h.total.saturating_add(1);
         let total = h.total;
         self.nodes.index.set(i, total);
+        self.trees.sync(&self.nodes, i);
         *self.services.counts_mut(svc).entry(i).or_insert(0) += 1;
         self.tasks.insert_new(t.id, rec);
         Ok(())
@@ -513,12 +538,13 @@ impl Engine {
         } else {
             None
         };
-        self.nodes
-            .release(&rec, self.demands.get(rec.demand), extras.as_ref());
+        let demand = self.demands.get(rec.demand);
+        self.nodes.release(&rec, demand, extras.as_ref());
         self.demands.release(rec.demand);
         self.nodes
             .index
             .set(rec.node, self.nodes.hot[rec.node as usize].total);
+        self.trees.sync(&self.nodes, rec.node);
         let counts = self.services.counts_mut(rec.svc);
         if let Some(c) = counts.get_mut(&rec.node) {
             *c -= 1;
@@ -527,7 +553,8 @@ impl Engine {
             }
         }
         if let Some(at) = failed_at_ms {
-            self.nodes.record_failure(rec.node, rec.svc, at);
+            self.nodes
+                .record_failure(rec.node, rec.svc, demand.spec_version, at);
         }
     }
 
@@ -535,9 +562,12 @@ impl Engine {
         let Some(s) = self.services.get(id) else {
             return;
         };
+        // The service's tasks, from the records of the nodes that run it.
         let tasks: Vec<TaskId> = self
-            .tasks
-            .iter()
+            .services
+            .counts(s)
+            .keys()
+            .flat_map(|&i| self.tasks.on_node(i))
             .filter(|(_, r)| r.svc == s)
             .map(|(t, _)| t.clone())
             .collect();
@@ -546,5 +576,194 @@ impl Engine {
         }
         self.nodes.forget_failures_of(s);
         self.services.remove(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Complexity tests: the work counters of `probe.rs` show what an operation touches.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::constraint::SpreadPreference;
+    use crate::probe::{Probe, take};
+    use std::sync::Arc;
+
+    fn engine_with(nodes: impl IntoIterator<Item = NodeSpec>) -> Engine {
+        let mut e = Engine::default();
+        e.apply_all(nodes.into_iter().map(Delta::NodeAdded))
+            .unwrap();
+        e
+    }
+
+    fn node(i: usize) -> NodeSpec {
+        NodeSpec::new(format!("n{i}"), format!("h{i}")).with_capacity(64.0, 1 << 40)
+    }
+
+    fn group(service: &str, from: usize, n: usize, spec: &Arc<TaskSpec>) -> TaskGroup {
+        TaskGroup {
+            service: service.into(),
+            spec_version: 1,
+            spec: spec.clone(),
+            tasks: (from..from + n)
+                .map(|k| format!("{service}.{k}").into())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn node_removed_reads_only_the_records_of_its_own_tasks() {
+        let mut e = engine_with((0..3).map(node));
+        for k in 0..3_000 {
+            let t = PlacedTask::new(format!("a{k}"), "a", "n0", 0, 0);
+            e.apply(Delta::TaskPlaced(t)).unwrap();
+        }
+        for k in 0..2 {
+            let t = PlacedTask::new(format!("b{k}"), "b", "n1", 0, 0);
+            e.apply(Delta::TaskPlaced(t)).unwrap();
+        }
+        take(Probe::NodeRemovalVisits);
+        e.apply(Delta::NodeRemoved("n1".into())).unwrap();
+        assert!(take(Probe::NodeRemovalVisits) <= 2);
+        assert_eq!(e.task_count(), 3_000);
+        assert_eq!(e.node_of(&"b0".into()), None);
+        assert_eq!(e.node_of(&"a7".into()).map(NodeId::as_str), Some("n0"));
+    }
+
+    #[test]
+    fn preference_tree_is_kept_between_groups_and_follows_deltas() {
+        let zones = ["a", "b", "c"];
+        let mut e = engine_with((0..30).map(|i| node(i).with_label("zone", zones[i % 3])));
+        let spec =
+            Arc::new(TaskSpec::default().with_preference(SpreadPreference::node_label("zone")));
+        take(Probe::TreeBuilds);
+        for b in 0..5 {
+            let out = e.schedule(group("s", b * 6, 6, &spec)).unwrap();
+            assert_eq!(out.assignments.len(), 6);
+        }
+        assert_eq!(take(Probe::TreeBuilds), 1, "built once, then kept");
+        // A node of a new zone joins: the kept tree has it, and the division gives the new
+        // zone the 10 tasks that even the zones out (10 each in a, b, c).
+        e.apply(Delta::NodeAdded(node(30).with_label("zone", "d")))
+            .unwrap();
+        let out = e.schedule(group("s", 100, 10, &spec)).unwrap();
+        assert!(out.assignments.iter().all(|a| a.node.as_str() == "n30"));
+        // Labels change and nodes leave: still no rebuild, and still right.
+        e.apply(Delta::NodeUpdated(node(30).with_label("zone", "a")))
+            .unwrap();
+        e.apply(Delta::NodeRemoved("n1".into())).unwrap();
+        let out = e.schedule(group("s", 200, 3, &spec)).unwrap();
+        assert_eq!(out.assignments.len(), 3);
+        assert_eq!(take(Probe::TreeBuilds), 0);
+    }
+
+    #[test]
+    fn planner_moves_do_not_rescan_every_node() {
+        let mut e = engine_with((0..400).map(|i| node(i).with_label("zone", ["a", "b"][i % 2])));
+        for k in 0..200 {
+            let t = PlacedTask::new(format!("t{k}"), "s", ["n0", "n2"][k % 2], 0, 0);
+            e.apply(Delta::TaskPlaced(t)).unwrap();
+        }
+        let spec = TaskSpec::default().with_preference(SpreadPreference::node_label("zone"));
+        take(Probe::PlannerNodeVisits);
+        let moves = e.plan_rebalance(&"s".into(), &spec, 150).unwrap();
+        assert_eq!(moves.len(), 150);
+        let visits = take(Probe::PlannerNodeVisits);
+        assert!(
+            visits <= 4 * moves.len() as u64,
+            "{visits} node visits for {} moves",
+            moves.len()
+        );
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(usize, u8, u8),
+        Update(usize, u8, u8, bool),
+        Remove(usize),
+        Place(usize, usize),
+        Finish(usize),
+        Schedule(u8, usize, bool),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0usize..12, 0u8..4, 0u8..3).prop_map(|(i, z, r)| Op::Add(i, z, r)),
+            (0usize..12, 0u8..4, 0u8..3, any::<bool>())
+                .prop_map(|(i, z, r, a)| Op::Update(i, z, r, a)),
+            (0usize..12).prop_map(Op::Remove),
+            (0usize..12, 0usize..1000).prop_map(|(i, k)| Op::Place(i, k)),
+            (0usize..1000).prop_map(Op::Finish),
+            (0u8..3, 1usize..12, any::<bool>()).prop_map(|(s, n, two)| Op::Schedule(s, n, two)),
+        ]
+    }
+
+    fn labelled(i: usize, zone: u8, rack: u8) -> NodeSpec {
+        let mut n = node(i).with_label("rack", ["r1", "r2", ""][rack as usize]);
+        if zone < 3 {
+            n = n.with_label("zone", ["b", "a", "c"][zone as usize]);
+        }
+        n
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+        /// Under any sequence of deltas and placements, every kept preference tree equals the
+        /// tree built afresh from the node table.
+        #[test]
+        fn kept_trees_equal_fresh_builds(ops in proptest::collection::vec(op(), 1..60)) {
+            let mut e = Engine::default();
+            let one = Arc::new(TaskSpec::default().with_preference(SpreadPreference::node_label("zone")));
+            let two = Arc::new(
+                TaskSpec::default()
+                    .with_preference(SpreadPreference::node_label("zone"))
+                    .with_preference(SpreadPreference::node_label("rack")),
+            );
+            let mut placed: Vec<TaskId> = Vec::new();
+            let mut next = 0usize;
+            for op in ops {
+                match op {
+                    Op::Add(i, z, r) => {
+                        let _ = e.apply(Delta::NodeAdded(labelled(i, z, r)));
+                    }
+                    Op::Update(i, z, r, active) => {
+                        let avail = if active { crate::node::Availability::Active } else { crate::node::Availability::Pause };
+                        let _ = e.apply(Delta::NodeUpdated(labelled(i, z, r).with_availability(avail)));
+                    }
+                    Op::Remove(i) => {
+                        let _ = e.apply(Delta::NodeRemoved(format!("n{i}").into()));
+                    }
+                    Op::Place(i, k) => {
+                        let id = TaskId::new(format!("p{k}"));
+                        if e.apply(Delta::TaskPlaced(PlacedTask::new(id.clone(), "s0", format!("n{i}"), 0, 0))).is_ok() {
+                            placed.push(id);
+                        }
+                    }
+                    Op::Finish(k) => {
+                        if !placed.is_empty() {
+                            let id = placed.remove(k % placed.len());
+                            e.apply(Delta::TaskFinished { task: id, failed_at_ms: None }).unwrap();
+                        }
+                    }
+                    Op::Schedule(s, n, two_levels) => {
+                        let spec = if two_levels { &two } else { &one };
+                        let g = TaskGroup {
+                            service: format!("s{s}").into(),
+                            spec_version: 1,
+                            spec: spec.clone(),
+                            tasks: (next..next + n).map(|k| format!("g{k}").into()).collect(),
+                        };
+                        next += n;
+                        let out = e.schedule(g).unwrap();
+                        placed.extend(out.assignments.into_iter().map(|a| a.task));
+                    }
+                }
+                for (kept, fresh) in e.trees.check_against_fresh(&e.nodes, &e.strings) {
+                    proptest::prop_assert_eq!(kept, fresh);
+                }
+            }
+        }
     }
 }

@@ -5,7 +5,11 @@
 //! 1. availability: node alive, ready and `active`;
 //! 2. platform: the node's OS/architecture is one the task supports;
 //! 3. constraints, in the order written;
-//! 4. resources: CPU, memory, then each generic resource in the order requested;
+//! 4. resources: CPU, memory, then each generic resource in the order requested. As
+//!    SwarmKit's resource filter: on as soon as the task reserves anything (CPU, memory or a
+//!    generic resource), and then a node is refused when its free amount is below the
+//!    reservation, zero included, so an over-committed node (free < 0) takes no task that
+//!    reserves something; a task that reserves nothing skips the filter;
 //! 5. host-mode published ports free;
 //! 6. max replicas per node.
 //!
@@ -68,7 +72,11 @@ pub(crate) struct FilterChain {
     pub(crate) svc: u32,
     pub(crate) cpu: i64,
     pub(crate) mem: i64,
-    /// (kind symbol, count, index in spec.generic)
+    /// The task reserves something (CPU, memory or a generic resource): the resource filter
+    /// is on.
+    pub(crate) reserves: bool,
+    /// (kind symbol, count, index in spec.generic); a count of 0 still needs one free unit
+    /// of the kind (SwarmKit drops a kind from a node's free list when none is left).
     pub(crate) generic: Vec<(Sym, i64, usize)>,
     pub(crate) ports: Vec<u32>,
     pub(crate) max_per_node: u32,
@@ -204,7 +212,6 @@ impl FilterChain {
             .generic
             .iter()
             .enumerate()
-            .filter(|(_, g)| g.count > 0)
             .map(|(i, g)| (sym(&g.kind), i64::try_from(g.count).unwrap_or(i64::MAX), i))
             .collect::<Vec<_>>();
         let mut ports: Vec<u32> = spec.host_ports.iter().map(|p| p.key()).collect();
@@ -223,6 +230,7 @@ impl FilterChain {
             svc,
             cpu,
             mem,
+            reserves: cpu > 0 || mem > 0 || !generic.is_empty(),
             simple: generic.is_empty() && ports.is_empty() && max_per_node == 0,
             static_trivial: constraints.is_empty() && platforms.is_empty(),
             generic,
@@ -304,17 +312,19 @@ impl FilterChain {
     fn dynamic_reject(&self, nodes: &Nodes, i: usize, svc_count: u32) -> Option<Rejection> {
         let c = self;
         let h = &nodes.hot[i];
-        if c.cpu > 0 && h.free_cpu < c.cpu {
-            return Some(Rejection::Cpu);
-        }
-        if c.mem > 0 && h.free_mem < c.mem {
-            return Some(Rejection::Memory);
+        if c.reserves {
+            if h.free_cpu < c.cpu {
+                return Some(Rejection::Cpu);
+            }
+            if h.free_mem < c.mem {
+                return Some(Rejection::Memory);
+            }
         }
         if c.simple {
             return None;
         }
         for &(kind, count, idx) in &c.generic {
-            if kind == NO_SYM || nodes.generic_free(i, kind) < count {
+            if kind == NO_SYM || nodes.generic_free(i, kind) < count.max(1) {
                 return Some(Rejection::Generic(idx));
             }
         }
@@ -329,14 +339,20 @@ impl FilterChain {
         None
     }
 
+    /// Whether CPU and memory free amounts `free_cpu` and `free_mem` pass the resource
+    /// filter's CPU and memory checks.
+    #[inline]
+    pub(crate) fn cpu_mem_fit(&self, free_cpu: i64, free_mem: i64) -> bool {
+        !self.reserves || (free_cpu >= self.cpu && free_mem >= self.mem)
+    }
+
     /// Whether one more task of the group fits on node `i`.
     #[inline]
     pub(crate) fn fits(&self, nodes: &Nodes, i: usize, svc_count: u32) -> bool {
-        let c = self;
         let h = &nodes.hot[i];
-        if (c.cpu > 0 && h.free_cpu < c.cpu) || (c.mem > 0 && h.free_mem < c.mem) {
+        if !self.cpu_mem_fit(h.free_cpu, h.free_mem) {
             return false;
         }
-        c.simple || c.dynamic_reject(nodes, i, svc_count).is_none()
+        self.simple || self.dynamic_reject(nodes, i, svc_count).is_none()
     }
 }

@@ -7,6 +7,8 @@
 pub(crate) const SLOT_BITS: u32 = 20;
 /// Mask of the slot bits.
 pub(crate) const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+/// Largest task count a spread key holds (20 bits): counts saturate there.
+pub(crate) const COUNT_KEY_MAX: u32 = 0xf_ffff;
 
 /// Min-heap of packed entries.
 #[derive(Debug, Clone, Default)]

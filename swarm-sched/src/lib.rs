@@ -44,7 +44,7 @@
 //! assert_eq!(out.assignments.len(), 8); // 2 eu nodes x 4 CPU
 //! assert_eq!(
 //!     out.reason.unwrap().to_string(),
-//!     "no suitable node (1 node fails constraint node.labels.zone==eu; 2 nodes lack 1 CPU)"
+//!     "no suitable node (2 nodes lack 1 CPU; 1 node fails constraint node.labels.zone==eu)"
 //! );
 //! ```
 #![warn(missing_docs)]
@@ -59,6 +59,7 @@ mod heap;
 mod ids;
 mod index;
 mod limits;
+mod probe;
 mod scratch;
 
 mod demand;
@@ -85,6 +86,8 @@ mod outcome;
 
 mod filters;
 mod tree;
+
+mod tree_cache;
 
 mod placement;
 mod rebalance;

@@ -70,3 +70,10 @@ pub const MAX_TASKS: usize = (1 << 24) - 3;
 pub const MAX_TASKS_PER_GROUP: usize = 10_000_000;
 /// Most moves one plan may propose.
 pub const MAX_REBALANCE_MOVES: usize = 10_000;
+
+// --- Internal tables -----------------------------------------------------------------------
+
+/// Most preference trees the engine keeps between groups (one per distinct list of spread
+/// preferences in use; the least recently used is dropped, and rebuilt when used again).
+/// Each costs memory linear in the nodes and a little work on every delta.
+pub(crate) const MAX_CACHED_TREES: usize = 8;

@@ -35,7 +35,8 @@ pub(crate) struct Slot {
     pub(crate) named_claimed: Vec<(Sym, Sym)>,
     pub(crate) static_ports: Vec<u32>,
     pub(crate) task_ports: Vec<(u32, u32)>,
-    pub(crate) failures: VecDeque<(u32, u64)>,
+    /// Recent failures: (service slot, spec version, time in ms), oldest first.
+    pub(crate) failures: VecDeque<(u32, u64, u64)>,
 }
 
 impl Slot {

@@ -159,14 +159,14 @@ impl Nodes {
         self.with_failures.iter().copied()
     }
 
-    /// Records a failure of service `svc` at `at_ms` on node `i`, dropping the oldest record
-    /// past [`MAX_FAILURE_RECORDS_PER_NODE`].
-    pub(crate) fn record_failure(&mut self, i: u32, svc: u32, at_ms: u64) {
+    /// Records a failure of spec version `version` of service `svc` at `at_ms` on node `i`,
+    /// dropping the oldest record past [`MAX_FAILURE_RECORDS_PER_NODE`].
+    pub(crate) fn record_failure(&mut self, i: u32, svc: u32, version: u64, at_ms: u64) {
         let f = &mut self.slots[i as usize].failures;
         if f.len() >= MAX_FAILURE_RECORDS_PER_NODE {
             f.pop_front();
         }
-        f.push_back((svc, at_ms));
+        f.push_back((svc, version, at_ms));
         self.with_failures.insert(i);
     }
 
@@ -175,19 +175,32 @@ impl Nodes {
         let nodes: Vec<u32> = self.with_failures.iter().copied().collect();
         for i in nodes {
             let f = &mut self.slots[i as usize].failures;
-            f.retain(|&(s, _)| s != svc);
+            f.retain(|&(s, _, _)| s != svc);
             if f.is_empty() {
                 self.with_failures.remove(&i);
             }
         }
     }
 
-    /// Failures of service `svc` on node `i` less than `window_ms` old at `now_ms`.
-    pub(crate) fn recent_failures(&self, i: usize, svc: u32, window_ms: u64, now_ms: u64) -> u32 {
+    /// Failures of service `svc` on node `i` less than `window_ms` old at `now_ms`: of spec
+    /// version `version` (SwarmKit keys failures by service and spec version), or of every
+    /// version with `None`.
+    pub(crate) fn recent_failures(
+        &self,
+        i: usize,
+        svc: u32,
+        version: Option<u64>,
+        window_ms: u64,
+        now_ms: u64,
+    ) -> u32 {
         self.slots[i]
             .failures
             .iter()
-            .filter(|&&(s, at)| s == svc && at.saturating_add(window_ms) > now_ms)
+            .filter(|&&(s, v, at)| {
+                s == svc
+                    && version.is_none_or(|want| want == v)
+                    && at.saturating_add(window_ms) > now_ms
+            })
             .count() as u32
     }
 

@@ -5,7 +5,7 @@ use crate::demand::Demands;
 use crate::error::SchedError;
 use crate::filters::FilterChain;
 use crate::hash::FxHashMap;
-use crate::heap::{MinHeap, SLOT_BITS, SLOT_MASK};
+use crate::heap::{COUNT_KEY_MAX, MinHeap, SLOT_BITS, SLOT_MASK};
 use crate::ids::TaskId;
 use crate::index::LAST_BUCKET;
 use crate::intern::Interner;
@@ -16,8 +16,11 @@ use crate::scratch::Scratch;
 use crate::services::Services;
 use crate::task::TaskGroup;
 use crate::task_index::{TaskIndex, TaskRecord};
-use crate::tree::Tree;
+use crate::tree::PrefTree;
+use crate::tree_cache::Trees;
 use crate::unschedulable::Unschedulable;
+use std::collections::BTreeSet;
+use std::ops::Bound;
 
 /// How many tasks ahead the placement loop touches the next task IDs, so that their
 /// bytes (hashed for the task index) are in cache when their turn comes.
@@ -59,8 +62,8 @@ fn rank_key(
     let slot = i as u64 & SLOT_MASK;
     match strategy {
         Strategy::Spread => {
-            let sc = u64::from(svc_count[i].min(0xf_ffff));
-            let total = u64::from(nodes.hot[i].total.min(0xf_ffff));
+            let sc = u64::from(svc_count[i].min(COUNT_KEY_MAX));
+            let total = u64::from(nodes.hot[i].total.min(COUNT_KEY_MAX));
             fr | (sc << 40) | (total << SLOT_BITS) | slot
         }
         Strategy::Binpack => {
@@ -286,23 +289,125 @@ impl Run<'_> {
         }
     }
 
+    /// The next node of a leaf's `ready` set (usable nodes by total tasks, then slot) after
+    /// `after` that has no task of the service and no failure rank, passes the static filters
+    /// and fits one task. Such nodes all rank (0, 0, total, slot), so they come in ranking
+    /// order.
+    fn pull_ready(
+        &self,
+        ready: &BTreeSet<(u32, u32)>,
+        after: &mut Option<(u32, u32)>,
+    ) -> Option<u32> {
+        let c = self.c;
+        let range = match *after {
+            None => ready.range(..),
+            Some(k) => ready.range((Bound::Excluded(k), Bound::Unbounded)),
+        };
+        for &(total, i) in range {
+            *after = Some((total, i));
+            let iu = i as usize;
+            if self.svc_count[iu] > 0 || self.fail[iu] > 0 {
+                continue;
+            }
+            if !c.static_trivial && c.static_reject(self.nodes, iu).is_some() {
+                continue;
+            }
+            if c.fits(self.nodes, iu, 0) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// The placement state of leaf `b`, made when the group first reaches it. Spread: a heap
+    /// of the leaf's seeds (nodes running the service or with a failure rank; their keys are
+    /// explicit), the other nodes pulled from the leaf's `ready` set in ranking order.
+    /// Binpack: a heap of every node of the leaf that passes the static filters.
+    fn leaf_run(&self, tree: &PrefTree, leaves: &Leaves, b: u32) -> LeafRun {
+        let heap = if leaves.lazy {
+            let from = leaves.seeds.partition_point(|&(l, _)| l < b);
+            let to = leaves.seeds.partition_point(|&(l, _)| l <= b);
+            let seeds: Vec<u32> = leaves.seeds[from..to].iter().map(|&(_, i)| i).collect();
+            self.heap_of(&seeds)
+        } else {
+            let c = self.c;
+            let nodes: Vec<u32> = tree.branches[b as usize]
+                .ready
+                .iter()
+                .map(|&(_, i)| i)
+                .filter(|&i| c.static_reject(self.nodes, i as usize).is_none())
+                .collect();
+            self.heap_of(&nodes)
+        };
+        LeafRun {
+            heap,
+            after: None,
+            frontier: None,
+            exhausted: !leaves.lazy,
+        }
+    }
+
+    /// Places up to `want` tasks on leaf `b`. Returns how many were placed.
+    fn place_in_leaf(
+        &mut self,
+        tree: &PrefTree,
+        leaves: &mut Leaves,
+        b: u32,
+        want: usize,
+    ) -> usize {
+        let bu = b as usize;
+        if leaves.runs[bu].is_none() {
+            let run = self.leaf_run(tree, leaves, b);
+            leaves.runs[bu] = Some(run);
+        }
+        let Some(run) = leaves.runs[bu].as_mut() else {
+            return 0;
+        };
+        let ready = &tree.branches[bu].ready;
+        let mut placed = 0;
+        while placed < want && self.cursor < self.group.len() {
+            if run.frontier.is_none() && !run.exhausted {
+                match self.pull_ready(ready, &mut run.after) {
+                    Some(i) => {
+                        run.heap.push(self.key_of(i));
+                        run.frontier = Some(i);
+                    }
+                    None => run.exhausted = true,
+                }
+            }
+            match self.place_one(&mut run.heap) {
+                Step::Placed(i) => {
+                    placed += 1;
+                    if Some(i) == run.frontier {
+                        run.frontier = None;
+                    }
+                }
+                Step::Duplicate => {}
+                Step::NoNode => break,
+            }
+        }
+        placed
+    }
+
     /// SwarmKit's division of `n` tasks among the branches of a preference tree: at each level
-    /// the tasks are spread so that branch totals (existing tasks included) become as even as
-    /// possible; a branch that cannot take its share is marked full and the rest is divided
-    /// among the others. Branch counts are kept live (SwarmKit reuses stale ones).
+    /// the tasks are spread so that branch totals (existing tasks included, on every node of
+    /// the branch whether or not it passes the filters) become as even as possible; a branch
+    /// that cannot take its share is marked full and the rest is divided among the others.
+    /// Branch counts (`tasks`, per branch) are kept live (SwarmKit reuses stale ones).
     fn place_subtree(
         &mut self,
-        tree: &mut Tree,
-        heaps: &mut [MinHeap],
-        b: usize,
+        tree: &PrefTree,
+        tasks: &mut [u64],
+        leaves: &mut Leaves,
+        b: u32,
         n: usize,
     ) -> usize {
-        if let Some(l) = tree.branches[b].leaf {
-            let r = self.place_leaf(&mut heaps[l as usize], n);
-            tree.branches[b].tasks += r as u64;
+        if tree.is_leaf(b) {
+            let r = self.place_in_leaf(tree, leaves, b, n);
+            tasks[b as usize] += r as u64;
             return r;
         }
-        let children = tree.branches[b].children.clone();
+        let children = &tree.branches[b as usize].children;
         let mut full = vec![false; children.len()];
         let mut full_count = 0;
         let mut scheduled = 0;
@@ -312,7 +417,7 @@ impl Run<'_> {
                 .iter()
                 .zip(&full)
                 .filter(|(_, f)| !**f)
-                .map(|(&ch, _)| tree.branches[ch as usize].tasks)
+                .map(|(&ch, _)| tasks[ch as usize])
                 .sum();
             let total = in_usable + (n - scheduled) as u64;
             let desired = total / usable;
@@ -321,11 +426,11 @@ impl Run<'_> {
                 if full[ci] || scheduled >= n {
                     continue;
                 }
-                let t = tree.branches[ch as usize].tasks;
+                let t = tasks[ch as usize];
                 if t < desired || (t == desired && rem > 0) {
                     let extra = u64::from(rem > 0);
                     let to_assign = ((desired - t + extra) as usize).min(n - scheduled);
-                    let res = self.place_subtree(tree, heaps, ch as usize, to_assign);
+                    let res = self.place_subtree(tree, tasks, leaves, ch, to_assign);
                     if res < to_assign {
                         full[ci] = true;
                         full_count += 1;
@@ -336,9 +441,31 @@ impl Run<'_> {
                 }
             }
         }
-        tree.branches[b].tasks += scheduled as u64;
+        tasks[b as usize] += scheduled as u64;
         scheduled
     }
+}
+
+/// Placement state of one leaf during a group.
+struct LeafRun {
+    heap: MinHeap,
+    /// Spread: the last entry of the leaf's `ready` set read.
+    after: Option<(u32, u32)>,
+    /// Spread: the node last pulled from `ready`, while it is in the heap unplaced on.
+    frontier: Option<u32>,
+    /// Nothing more to pull (always, for binpack).
+    exhausted: bool,
+}
+
+/// The leaves' placement states for one group, made as the division reaches them.
+struct Leaves {
+    /// Per branch (leaves only): its state once reached.
+    runs: Vec<Option<LeafRun>>,
+    /// Spread: (leaf, slot) of the nodes running the service or with a failure rank that
+    /// pass the static filters, sorted.
+    seeds: Vec<(u32, u32)>,
+    /// Spread (lazy leaves) rather than binpack (eager).
+    lazy: bool,
 }
 
 /// Picks the generic resources for one task on node `i`: named items (lowest free items
@@ -392,6 +519,7 @@ pub(crate) struct State<'a> {
     pub(crate) demands: &'a mut Demands,
     pub(crate) extras: &'a mut FxHashMap<TaskId, Extras>,
     pub(crate) scratch: &'a mut Scratch,
+    pub(crate) trees: &'a mut Trees,
 }
 
 impl State<'_> {
@@ -408,6 +536,7 @@ impl State<'_> {
             demands,
             extras,
             scratch,
+            trees,
         } = self;
         if group.tasks.len() > MAX_TASKS_PER_GROUP {
             return Err(SchedError::LimitExceeded {
@@ -433,7 +562,13 @@ impl State<'_> {
         let failing: Vec<u32> = nodes.with_failures().collect();
         let max_failures = cfg.max_recent_failures;
         for &i in &failing {
-            let f = nodes.recent_failures(i as usize, svc, cfg.failure_window_ms, now_ms);
+            let f = nodes.recent_failures(
+                i as usize,
+                svc,
+                Some(group.spec_version),
+                cfg.failure_window_ms,
+                now_ms,
+            );
             scratch.fail[i as usize] = if f >= max_failures {
                 f.min(255) as u8
             } else {
@@ -443,13 +578,19 @@ impl State<'_> {
 
         let seq = scratch.next_group();
         let slots = nodes.slots.len();
-        // Spread without preferences reads nodes lazily from the total-count index; the other
-        // cases apply the static filters once per node for the whole group.
-        let lazy = cfg.strategy == Strategy::Spread && c.prefs.is_empty();
+        // Spread reads the nodes that run nothing of the service lazily, fewest tasks first:
+        // from the total-count index without preferences, from each leaf's ordered set with
+        // them. Binpack applies the static filters once per node for the whole group.
+        let lazy = cfg.strategy == Strategy::Spread;
+        let tree = if c.prefs.is_empty() {
+            None
+        } else {
+            Some(trees.find_or_build(nodes, strings, &c.prefs))
+        };
         let mut eligible: Vec<u32> = Vec::new();
         if lazy {
-            // Exactly the nodes the index cursor skips: those running the service and those
-            // with a failure rank for it (each node must be in the heap at most once).
+            // Exactly the nodes the lazy readers skip: those running the service and those
+            // with a failure rank for it (each node must be in a heap at most once).
             let svc_nodes = services.counts(svc).keys().copied();
             let ranked = failing
                 .iter()
@@ -459,6 +600,8 @@ impl State<'_> {
             eligible.sort_unstable();
             eligible.dedup();
             eligible.retain(|&i| c.static_reject(nodes, i as usize).is_none());
+        } else if tree.is_some() {
+            // Binpack with preferences: each leaf filters its own nodes when first reached.
         } else if c.static_trivial {
             eligible.reserve(slots);
             eligible.extend((0..slots as u32).filter(|&i| nodes.hot[i as usize].usable));
@@ -468,18 +611,10 @@ impl State<'_> {
                 (0..slots as u32).filter(|&i| c.static_reject(nodes, i as usize).is_none()),
             );
         }
-        let tree = if c.prefs.is_empty() {
-            None
-        } else {
-            let counts = &scratch.svc;
-            Some(Tree::build(nodes, strings, &c.prefs, &eligible, |i| {
-                u64::from(counts[i as usize])
-            }))
-        };
         let start_bucket = nodes.index.advance_low();
 
         tasks.reserve(group.tasks.len());
-        let demand = demands.intern(c.cpu, c.mem);
+        let demand = demands.intern(c.cpu, c.mem, group.spec_version);
         let mut run = Run {
             nodes,
             tasks,
@@ -508,11 +643,21 @@ impl State<'_> {
                 let mut heap = run.heap_of(&eligible);
                 run.place_leaf(&mut heap, group.tasks.len());
             }
-            Some(mut tree) => {
-                let mut heaps: Vec<MinHeap> = tree.leaves.iter().map(|l| run.heap_of(l)).collect();
+            Some(k) => {
+                let tree = trees.get(k);
+                let mut branch_tasks =
+                    tree.branch_tasks(services.counts(svc).iter().map(|(&i, &n)| (i, n)));
+                let mut seeds: Vec<(u32, u32)> =
+                    eligible.iter().map(|&i| (tree.leaf_of(i), i)).collect();
+                seeds.sort_unstable();
+                let mut leaves = Leaves {
+                    runs: (0..tree.branches.len()).map(|_| None).collect(),
+                    seeds,
+                    lazy,
+                };
                 // One pass suffices: it ends when every task is placed (or skipped as a
                 // duplicate) or when every branch is full.
-                run.place_subtree(&mut tree, &mut heaps, 0, group.tasks.len());
+                run.place_subtree(tree, &mut branch_tasks, &mut leaves, 0, group.tasks.len());
             }
         }
         let Run {
@@ -559,6 +704,7 @@ impl State<'_> {
         for &i in &moved {
             counts.insert(i, scratch.svc[i as usize]);
             nodes.index.set(i, nodes.hot[i as usize].total);
+            trees.sync(nodes, i);
         }
         for &i in counts.keys() {
             scratch.svc[i as usize] = 0;

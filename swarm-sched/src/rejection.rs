@@ -32,9 +32,11 @@ pub enum Rejection {
     Platform,
     /// The constraint at this index of the spec's `constraints` does not hold.
     Constraint(usize),
-    /// Not enough free CPU.
+    /// Not enough free CPU (for a task that reserves no CPU but something else: the node's
+    /// CPU is over-committed).
     Cpu,
-    /// Not enough free memory.
+    /// Not enough free memory (for a task that reserves no memory but something else: the
+    /// node's memory is over-committed).
     Memory,
     /// Not enough of the generic resource at this index of the spec's `generic`.
     Generic(usize),
@@ -86,13 +88,21 @@ impl Rejection {
                     .map_or_else(|| format!("#{i}"), ToString::to_string);
                 format!("{} constraint {c}", s("fails", "fail"))
             }
+            // A task reserving none of it is refused only where it is over-committed.
+            Rejection::Cpu if spec.nano_cpus == 0 => {
+                format!("{} CPU over-committed", s("has", "have"))
+            }
             Rejection::Cpu => format!("{} {} CPU", s("lacks", "lack"), format_cpus(spec.nano_cpus)),
+            Rejection::Memory if spec.memory_bytes == 0 => {
+                format!("{} memory over-committed", s("has", "have"))
+            }
             Rejection::Memory => format!(
                 "{} {} memory",
                 s("lacks", "lack"),
                 format_bytes(spec.memory_bytes)
             ),
             Rejection::Generic(i) => match spec.generic.get(*i) {
+                Some(g) if g.count == 0 => format!("{} no free {}", s("has", "have"), g.kind),
                 Some(g) => format!("{} {} {}", s("lacks", "lack"), g.count, g.kind),
                 None => format!("{} generic resource #{i}", s("lacks", "lack")),
             },

@@ -167,6 +167,10 @@ pub struct PlacedTask {
     pub id: TaskId,
     /// Its service.
     pub service: ServiceId,
+    /// The service spec version it was created from (a failure counts against this version,
+    /// as in SwarmKit). 0 if unknown.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub spec_version: u64,
     /// The node it runs on.
     pub node: NodeId,
     /// CPU reserved, NanoCPUs.
@@ -182,7 +186,7 @@ pub struct PlacedTask {
 }
 
 impl PlacedTask {
-    /// A placed task with the given reservation and nothing else.
+    /// A placed task with the given reservation and nothing else (spec version 0).
     pub fn new(
         id: impl Into<TaskId>,
         service: impl Into<ServiceId>,
@@ -193,6 +197,7 @@ impl PlacedTask {
         Self {
             id: id.into(),
             service: service.into(),
+            spec_version: 0,
             node: node.into(),
             nano_cpus,
             memory_bytes,
@@ -200,5 +205,11 @@ impl PlacedTask {
             named: Vec::new(),
             host_ports: Vec::new(),
         }
+    }
+
+    /// Sets the spec version the task was created from.
+    pub fn with_spec_version(mut self, spec_version: u64) -> Self {
+        self.spec_version = spec_version;
+        self
     }
 }

@@ -18,11 +18,12 @@ pub struct RejectionCount {
 }
 
 /// Why tasks of a group could not be placed: for every node, the first filter that rejects
-/// it, counted. The counts add up to `nodes_total` (every node is counted exactly once;
-/// `nodes_passing` is the count of nodes that pass every filter, 0 after a failed placement).
+/// it, counted, the most frequent reason first (ties in filter order). The counts add up to
+/// `nodes_total` (every node is counted exactly once; `nodes_passing` is the count of nodes
+/// that pass every filter, 0 after a failed placement).
 ///
-/// Displays in SwarmKit's style, complete:
-/// `no suitable node (2 nodes not available for new tasks; 3 nodes lack 512 MiB memory)`.
+/// Displays in SwarmKit's style (most frequent first, as SwarmKit sorts it), but complete:
+/// `no suitable node (3 nodes lack 512 MiB memory; 2 nodes not available for new tasks)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Unschedulable {
@@ -30,7 +31,7 @@ pub struct Unschedulable {
     pub nodes_total: usize,
     /// Nodes that pass every filter.
     pub nodes_passing: usize,
-    /// Per rejection, in filter order.
+    /// Per rejection, most frequent first (ties in filter order).
     pub rejections: Vec<RejectionCount>,
 }
 
@@ -59,7 +60,7 @@ impl Unschedulable {
                 None => passing += 1,
             }
         }
-        let rejections = counts
+        let mut rejections: Vec<RejectionCount> = counts
             .into_iter()
             .map(|(rejection, nodes)| RejectionCount {
                 rejection,
@@ -67,6 +68,9 @@ impl Unschedulable {
                 description: rejection.describe(spec, nodes),
             })
             .collect();
+        // Most frequent first, as SwarmKit sorts its explanation: users read the first
+        // reason. The sort is stable, so ties keep filter order.
+        rejections.sort_by_key(|r| std::cmp::Reverse(r.nodes));
         Self {
             nodes_total: total,
             nodes_passing: passing,

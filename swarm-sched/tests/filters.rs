@@ -162,7 +162,7 @@ fn unschedulable_message_lists_every_filter_and_adds_up() {
     let r = out.reason.unwrap();
     assert_eq!(
         r.to_string(),
-        "no suitable node (2 nodes not available for new tasks; 5 nodes fail constraint node.labels.zone==eu; 3 nodes lack 512 MiB memory)"
+        "no suitable node (5 nodes fail constraint node.labels.zone==eu; 3 nodes lack 512 MiB memory; 2 nodes not available for new tasks)"
     );
     assert_eq!(
         r.rejections.iter().map(|x| x.nodes).sum::<usize>(),
@@ -295,5 +295,98 @@ fn host_ports_allow_one_task_per_node() {
         .assignments
         .len(),
         1
+    );
+}
+
+/// SwarmKit's resource filter is on as soon as a task reserves anything (CPU, memory or a
+/// generic resource), and then refuses a node whose free CPU or memory is below the
+/// reservation, zero included: an over-committed node (free < 0) takes no task that
+/// reserves something. A task that reserves nothing skips the filter.
+#[test]
+fn resource_filter_refuses_over_committed_nodes_for_any_reserving_task() {
+    let mut e = engine([node(0), node(1).with_capacity(4.0, GIB)]);
+    e.apply(Delta::TaskPlaced(PlacedTask::new(
+        "big",
+        "x",
+        "n0",
+        2_000_000_000,
+        GIB,
+    )))
+    .unwrap();
+    e.apply(Delta::TaskPlaced(PlacedTask::new(
+        "fill", "x", "n1", 0, GIB,
+    )))
+    .unwrap();
+    // n0's CPU and n1's memory shrink below what is reserved there.
+    e.apply(Delta::NodeUpdated(node(0).with_capacity(1.0, 8 * GIB)))
+        .unwrap();
+    e.apply(Delta::NodeUpdated(node(1).with_capacity(4.0, GIB / 2)))
+        .unwrap();
+    assert_eq!(e.free_resources(&"n0".into()).unwrap().0, -1_000_000_000);
+    assert_eq!(
+        e.free_resources(&"n1".into()).unwrap().1,
+        -((GIB / 2) as i64)
+    );
+    let memory_only = TaskSpec::default().with_reservation(0.0, MIB);
+    let out = e.schedule(group("m", 1, memory_only.clone())).unwrap();
+    assert!(
+        out.assignments.is_empty(),
+        "placed on an over-committed node"
+    );
+    let v = e.explain(&"m".into(), &memory_only).unwrap();
+    assert_eq!(v[0].rejection, Some(Rejection::Cpu));
+    assert_eq!(v[0].to_string(), "n0: has CPU over-committed");
+    let cpu_only = TaskSpec::default().with_reservation(0.5, 0);
+    let v = e.explain(&"c".into(), &cpu_only).unwrap();
+    assert_eq!(v[0].to_string(), "n0: lacks 0.5 CPU");
+    assert_eq!(v[1].rejection, Some(Rejection::Memory));
+    assert_eq!(v[1].to_string(), "n1: has memory over-committed");
+    // A generic request of 0 units still turns the filter on, and needs one free unit of
+    // the kind (SwarmKit drops a used-up kind from the node's free list).
+    let zero_gpu = TaskSpec::default().with_generic("gpu", 0);
+    let v = e.explain(&"g".into(), &zero_gpu).unwrap();
+    assert_eq!(v[0].rejection, Some(Rejection::Cpu));
+    let gpu = GenericResource::Named {
+        kind: "gpu".into(),
+        value: "GPU-0".into(),
+    };
+    let other = engine([node(0), node(1).with_generic(gpu)]);
+    let v = other.explain(&"g".into(), &zero_gpu).unwrap();
+    assert_eq!(v[0].to_string(), "n0: has no free gpu");
+    assert_eq!(v[1].rejection, None);
+    // Nothing reserved: the filter is off, as in SwarmKit.
+    let out = e.schedule(group("free", 2, TaskSpec::default())).unwrap();
+    assert_eq!(out.assignments.len(), 2);
+}
+
+/// Users scan an explanation for its first reason, so reasons come most frequent first,
+/// ties in filter order (SwarmKit sorts by failure count too).
+#[test]
+fn explanations_list_the_most_frequent_reason_first() {
+    let mut nodes = vec![node(0).with_availability(Availability::Drain)];
+    for i in 1..4 {
+        nodes.push(node(i).with_capacity(0.5, GIB));
+    }
+    for i in 4..6 {
+        nodes.push(node(i).with_label("zone", "us"));
+    }
+    nodes.push(node(6).with_availability(Availability::Pause));
+    let mut e = engine(nodes);
+    let spec = TaskSpec::default()
+        .with_reservation(1.0, MIB)
+        .with_constraint(c("node.labels.zone!=us"));
+    let out = e.schedule(group("s", 1, spec)).unwrap();
+    let r = out.reason.unwrap();
+    assert_eq!(
+        r.rejections.iter().map(|x| x.rejection).collect::<Vec<_>>(),
+        [
+            Rejection::Cpu,
+            Rejection::NotAvailable,
+            Rejection::Constraint(0)
+        ]
+    );
+    assert_eq!(
+        r.to_string(),
+        "no suitable node (3 nodes lack 1 CPU; 2 nodes not available for new tasks; 2 nodes fail constraint node.labels.zone!=us)"
     );
 }

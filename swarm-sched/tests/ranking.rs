@@ -120,13 +120,10 @@ fn nodes_with_recent_failures_go_last_until_the_window_passes() {
     e.set_now_ms(1_000);
     for k in 0..5 {
         let id = format!("bad.{k}");
-        e.apply(Delta::TaskPlaced(PlacedTask::new(
-            id.as_str(),
-            "s",
-            "n0",
-            0,
-            0,
-        )))
+        // Failures count per spec version: these are of version 1, the version placed below.
+        e.apply(Delta::TaskPlaced(
+            PlacedTask::new(id.as_str(), "s", "n0", 0, 0).with_spec_version(1),
+        ))
         .unwrap();
         e.apply(Delta::TaskFinished {
             task: id.into(),
@@ -241,4 +238,88 @@ fn nodes_beyond_the_last_count_bucket_are_still_ranked_exactly() {
     }
     let out = e.schedule(group("s", 1, TaskSpec::default())).unwrap();
     assert_eq!(out.assignments[0].node.as_str(), "n1");
+}
+
+/// SwarmKit counts every task of the service on every node of a branch, whether or not the
+/// node passes the filters: rack a already holds 10 tasks (on a paused node), so all 10 new
+/// tasks go to rack b (total 20, 10 per rack), none to rack a's active node.
+#[test]
+fn spread_preference_counts_tasks_on_nodes_that_fail_the_filters() {
+    let nodes = vec![
+        node(0).with_label("rack", "a"),
+        node(1).with_label("rack", "a"),
+        node(2).with_label("rack", "b"),
+    ];
+    let mut e = engine(nodes);
+    for k in 0..10 {
+        e.apply(Delta::TaskPlaced(PlacedTask::new(
+            format!("old.{k}"),
+            "s",
+            "n0",
+            0,
+            0,
+        )))
+        .unwrap();
+    }
+    e.apply(Delta::NodeUpdated(
+        node(0)
+            .with_label("rack", "a")
+            .with_availability(Availability::Pause),
+    ))
+    .unwrap();
+    let spec = TaskSpec::default().with_preference(SpreadPreference::node_label("rack"));
+    let out = e.schedule(group("s", 10, spec.clone())).unwrap();
+    let m = per_node(&out);
+    assert_eq!(m.get("n1"), None, "rack a already holds 10 tasks");
+    assert_eq!(m["n2"], 10);
+    // A constraint that excludes rack a entirely changes nothing either: rack b still gets
+    // what the division gives it.
+    let spec = spec.with_constraint(c("node.labels.rack==b"));
+    let out = e.schedule(group("t", 4, spec)).unwrap();
+    assert_eq!(per_node(&out)["n2"], 4);
+}
+
+/// SwarmKit keys recent failures by service and spec version: an update (a new spec
+/// version) is not kept off a node where the old version failed, the old version still is.
+#[test]
+fn failure_penalty_is_per_service_and_spec_version() {
+    let mut e = engine([node(0)]);
+    e.set_now_ms(1_000);
+    let out = e.schedule(group("s", 5, TaskSpec::default())).unwrap();
+    for a in &out.assignments {
+        e.apply(Delta::TaskFinished {
+            task: a.task.clone(),
+            failed_at_ms: Some(1_000),
+        })
+        .unwrap();
+    }
+    // n1 runs a task of another service: with no penalty n0 (0 tasks) ranks first.
+    e.apply(Delta::NodeAdded(node(1))).unwrap();
+    e.apply(Delta::TaskPlaced(PlacedTask::new("x", "other", "n1", 0, 0)))
+        .unwrap();
+    let v2 = e
+        .schedule(TaskGroup {
+            spec_version: 2,
+            tasks: vec!["s.v2".into()],
+            ..group("s", 0, TaskSpec::default())
+        })
+        .unwrap();
+    assert_eq!(
+        v2.assignments[0].node.as_str(),
+        "n0",
+        "version 2 never failed"
+    );
+    e.apply(Delta::TaskRemoved("s.v2".into())).unwrap();
+    let v1 = e
+        .schedule(TaskGroup {
+            spec_version: 1,
+            tasks: vec!["s.v1".into()],
+            ..group("s", 0, TaskSpec::default())
+        })
+        .unwrap();
+    assert_eq!(
+        v1.assignments[0].node.as_str(),
+        "n1",
+        "version 1 failed 5 times on n0"
+    );
 }

@@ -82,3 +82,75 @@ fn rebalance_over_preferences_moves_between_groups_first() {
     let from_n0 = moves.iter().filter(|m| m.from.as_str() == "n0").count();
     assert!(from_n0 == 1 || from_n0 == 2);
 }
+
+/// Two levels (datacenter, then rack) with racks of different sizes: a move between
+/// datacenters goes from the most loaded rack to the least loaded one, so no move has to be
+/// corrected at the rack level afterwards. Every task moves at most once, no node both gives
+/// and receives, and the plan has exactly the minimum number of moves.
+#[test]
+fn rebalance_moves_are_level_aware_with_no_wasted_moves() {
+    // dc1: r1 = n0 n1, r2 = n2 n3; dc2: r3 = n4 n5 n6, r4 = n7.
+    let racks = ["r1", "r1", "r2", "r2", "r3", "r3", "r3", "r4"];
+    let nodes = (0..8).map(|i| {
+        node(i)
+            .with_label("dc", if i < 4 { "dc1" } else { "dc2" })
+            .with_label("rack", racks[i])
+    });
+    let mut e = engine(nodes);
+    for k in 0..24 {
+        e.apply(Delta::TaskPlaced(PlacedTask::new(
+            format!("t{k:02}"),
+            "s",
+            if k % 2 == 0 { "n0" } else { "n1" },
+            0,
+            0,
+        )))
+        .unwrap();
+    }
+    let spec = TaskSpec::default()
+        .with_preference(SpreadPreference::node_label("dc"))
+        .with_preference(SpreadPreference::node_label("rack"));
+    let moves = e.plan_rebalance(&"s".into(), &spec, 100).unwrap();
+    // Target: 12 per dc, 6 per rack, even inside a rack: n0 and n1 keep 3 each.
+    assert_eq!(moves.len(), 18, "{moves:?}");
+    let tasks: std::collections::BTreeSet<_> = moves.iter().map(|m| &m.task).collect();
+    assert_eq!(tasks.len(), moves.len(), "a task moved twice");
+    for m in &moves {
+        assert!(
+            moves.iter().all(|o| o.to != m.from),
+            "{} both gives and receives",
+            m.from
+        );
+    }
+    for m in &moves {
+        e.apply(Delta::TaskRemoved(m.task.clone())).unwrap();
+        e.apply(Delta::TaskPlaced(PlacedTask::new(
+            m.task.clone(),
+            "s",
+            m.to.clone(),
+            0,
+            0,
+        )))
+        .unwrap();
+    }
+    let count = |i: usize| {
+        e.task_counts(&format!("n{i}").into(), &"s".into())
+            .unwrap()
+            .1
+    };
+    let per_rack = |r: &str| (0..8).filter(|&i| racks[i] == r).map(count).sum::<u32>();
+    assert_eq!(
+        ["r1", "r2", "r3", "r4"].map(per_rack),
+        [6, 6, 6, 6],
+        "per rack"
+    );
+    assert_eq!(
+        (0..8).map(count).collect::<Vec<_>>(),
+        [3, 3, 3, 3, 2, 2, 2, 6]
+    );
+    assert!(
+        e.plan_rebalance(&"s".into(), &spec, 100)
+            .unwrap()
+            .is_empty()
+    );
+}
