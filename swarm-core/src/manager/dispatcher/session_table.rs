@@ -167,6 +167,8 @@ impl Dispatcher {
         self.leader = true;
         let mut writes = Vec::new();
         for (index, node) in nodes.iter().enumerate() {
+            // A repeated id: the last record wins, and its earlier deadline goes.
+            self.set_deadline(&node.id, None);
             if node.status.state == NodeState::Down {
                 self.nodes
                     .insert(node.id.clone(), TrackedNode::new(NodeState::Down));

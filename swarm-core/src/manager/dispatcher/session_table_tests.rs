@@ -605,3 +605,21 @@ fn time_at_the_end_of_the_range_saturates() {
     assert_eq!(d.expire(u64::MAX).len(), 1);
     assert!(reg.reply.period_ms > 0);
 }
+
+#[test]
+fn a_repeated_node_in_the_store_list_keeps_one_deadline() {
+    let mut d = Dispatcher::new(&DispatcherConfig::default());
+    let nodes = vec![
+        node("w1", NodeState::Ready, ""),
+        node("w1", NodeState::Down, "heartbeat failure"),
+        node("w2", NodeState::Ready, ""),
+        node("w2", NodeState::Ready, ""),
+    ];
+    d.on_leadership(0, &nodes, 3).unwrap();
+    assert_eq!(d.node_state(&id("w1")), Some(NodeState::Down));
+    assert_eq!(d.deadline_ms(&id("w1")), None);
+    assert_eq!(d.deadlines.len(), 1);
+    assert_consistent(&d);
+    let down: Vec<NodeId> = d.expire(u64::MAX).into_iter().map(|w| w.node).collect();
+    assert_eq!(down, vec![id("w2")]);
+}
