@@ -4,6 +4,8 @@
 //! runtime trait that adapters implement to run tasks.
 #![warn(missing_docs)]
 
+pub mod agent;
+pub mod manager;
 pub mod mapping;
 pub mod model;
 pub mod runtime;

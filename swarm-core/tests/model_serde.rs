@@ -441,6 +441,7 @@ fn the_cluster_round_trips() {
         spec: ClusterSpec::default(),
     };
     cluster.spec.dispatcher.heartbeat_period = Duration::from_secs(1);
+    cluster.spec.dispatcher.heartbeat_grace_multiplier = 3;
     cluster.spec.orchestration.task_history_retention_limit = 2;
     assert_eq!(round_trip(&cluster), cluster);
     assert_eq!(

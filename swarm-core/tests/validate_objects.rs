@@ -250,8 +250,8 @@ fn the_default_cluster_spec_is_valid_and_follows_swarmkit() {
     use swarm_core::model::ClusterSpec;
     let spec = ClusterSpec::default();
     ok(&spec);
-    assert_eq!(spec.dispatcher.heartbeat_period, Duration::from_secs(5));
-    assert_eq!(spec.dispatcher.heartbeat_grace_multiplier, 3);
+    assert_eq!(spec.dispatcher.heartbeat_period, Duration::from_millis(500));
+    assert_eq!(spec.dispatcher.heartbeat_grace_multiplier, 4);
     assert_eq!(spec.raft.snapshot_interval_entries, 10_000);
     assert_eq!(
         spec.ca_config.node_cert_expiry,

@@ -21,7 +21,7 @@ pub const DEFAULT_CLUSTER_NAME: &str = "default";
 /// let spec = ClusterSpec::default();
 /// assert_eq!(spec.name, "default");
 /// assert_eq!(spec.orchestration.task_history_retention_limit, 5);
-/// assert_eq!(spec.dispatcher.heartbeat_grace_period(), Duration::from_secs(15));
+/// assert_eq!(spec.dispatcher.heartbeat_grace_period(), Duration::from_secs(2));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

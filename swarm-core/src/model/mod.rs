@@ -4,9 +4,10 @@
 //! can be stored in `swarm-store`, sent over the wire and fed to pure reconcile functions.
 //! Defaults follow SwarmKit: restart policy `any` after 5 s, update and rollback parallelism 1
 //! with no delay, failure action `pause`, monitor 5 s, order `stop-first`, max failure ratio 0,
-//! stop grace period 10 s, task history 5, heartbeat 5 s with a node down after 3 missed,
-//! snapshot every 10,000 entries, node certificates valid 90 days. Check a spec with [`crate::validate::Validate`]
-//! before storing it.
+//! stop grace period 10 s, task history 5, snapshot every 10,000 entries, node certificates valid
+//! 90 days. One default is ours, for the cluster's failure-detection target: heartbeat 500 ms with
+//! a node down after 4 announced periods (SwarmKit: 5 s × 3; see [`DispatcherConfig`]). Check a
+//! spec with [`crate::validate::Validate`] before storing it.
 //!
 //! Every type has one path, `swarm_core::model::Name`: the files below are private and each
 //! re-exports its items here.
