@@ -4,6 +4,7 @@
 //! runtime trait that adapters implement to run tasks.
 #![warn(missing_docs)]
 
+pub mod manager;
 pub mod mapping;
 pub mod model;
 pub mod runtime;
