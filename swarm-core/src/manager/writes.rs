@@ -68,7 +68,8 @@ pub enum MembershipChange {
         node: NodeId,
     },
     /// Removes `member` from the group. `force` skips swarm-store's quorum guard (only a
-    /// forced leave asks for it).
+    /// forced leave asks for it). Once the removal is done, the loop clears the node's
+    /// `manager_status` (steps keep it until then, so the node still counts as a member).
     Remove {
         /// The member.
         member: MemberId,

@@ -1,6 +1,6 @@
 //! Shared fixtures of the manager step tests: a seeded random source, a founded cluster and a
 //! tiny in-memory store that applies the steps' writes with their version checks.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::time::{Duration, SystemTime};
 use swarm_core::manager::ca_server::{JoinDecision, JoinRequest, JoinView, join};
