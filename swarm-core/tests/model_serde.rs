@@ -234,6 +234,7 @@ fn a_full_node_round_trips() {
             labels: labels(&[("zone", "eu-1"), ("ssd", "true")]),
             role: NodeRole::Manager,
             availability: NodeAvailability::Drain,
+            membership: NodeMembership::Accepted,
         },
         description: Some(NodeDescription {
             hostname: "edge-1.local".into(),
@@ -268,6 +269,8 @@ fn a_full_node_round_trips() {
             reachability: Reachability::Reachable,
             addr: "10.0.0.7:2377".into(),
         }),
+        advertise_addr: "10.0.0.7:2377".into(),
+        certificate_not_after: Some(at(90)),
     };
     assert_eq!(round_trip(&node), node);
     assert_eq!(node.display_name(), "edge-1");
@@ -439,6 +442,8 @@ fn the_cluster_round_trips() {
         id: "c1".into(),
         meta: Meta::new(Version(1), at(0)),
         spec: ClusterSpec::default(),
+        join_tokens: ClusterJoinTokens::default(),
+        revoked_nodes: Default::default(),
     };
     cluster.spec.dispatcher.heartbeat_period = Duration::from_secs(1);
     cluster.spec.dispatcher.heartbeat_grace_multiplier = 3;

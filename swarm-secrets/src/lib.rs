@@ -9,7 +9,8 @@
 //!   HKDF + AES-256-GCM), bound to the node id, task ids and item.
 //! * [`JoinTokens`] / [`JoinToken`]: `SWMTKN-1-<CA digest>-<secret>` tokens for workers and
 //!   managers, verified in constant time and rotatable; the [`CaDigest`] is SHA-256 of the
-//!   root certificate's canonical PEM, as SwarmKit computes it.
+//!   root certificate's canonical PEM, as SwarmKit computes it. A [`JoinTokenFingerprint`]
+//!   lets a cluster remember rotated tokens without their secrets.
 //! * [`ClusterCa`] / [`NodeKey`] / [`NodeCredentials`]: the cluster root CA (ECDSA P-256),
 //!   node certificates issued from a CSR with CN = node id, OU = role, O = cluster id, and
 //!   renewal times drawn between 50% and 80% of the lifetime.
@@ -66,6 +67,7 @@ mod delivery;
 mod encoding;
 mod error;
 mod join_token;
+mod join_token_fingerprint;
 mod join_tokens;
 mod keyring;
 pub mod limits;
@@ -89,6 +91,7 @@ pub use delivery::{
 };
 pub use error::{Result, SecretsError};
 pub use join_token::{JOIN_TOKEN_PREFIX, JoinToken};
+pub use join_token_fingerprint::JoinTokenFingerprint;
 pub use join_tokens::JoinTokens;
 pub use keyring::{DEK_ROTATION_SEALS, EXPORTED_KEYRING_VERSION, Keyring};
 pub use node_credentials::NodeCredentials;

@@ -1,5 +1,24 @@
-//! The manager's decisions, as sans-IO steps: state in, decision and store writes out, time and
-//! randomness passed in. The loops that drive them (store watches, the listener, timers) call
-//! these steps and carry out what they return.
+//! The manager's decisions, as pure steps: state in, decision and writes out.
+//!
+//! Every rule of the managers lives in a step that reads a view of the cluster state (the
+//! cluster object, the node records, the cluster CA), takes the time and a seeded random
+//! source as arguments, and returns what to do as data: [`writes::ManagerWrite`]s for the
+//! store and [`writes::MembershipChange`]s for Raft. No step does I/O, reads a clock or keeps
+//! state, so the same code runs in the managers' loops, in one-process tests and in seeded
+//! simulations.
+//!
+//! * [`ca_server`]: joining with a token (certificate issue, the node record, a manager's
+//!   membership changes) and the joining node's check of the downloaded CA.
+//! * [`control`]: the control API's rules: cluster init and update, join token show and
+//!   rotation, node ls/inspect, update, promote/demote, rm and leave.
+//! * [`dispatcher`]: the leader's side of agent sessions: registration, heartbeats, grace
+//!   deadlines, nodes marked down, the longer grace after a leader change.
+//!
+//! Randomness is a `&mut dyn FnMut() -> u64` (e.g. a seeded splitmix64): ids come from it.
+//! Secrets (join tokens, certificate serials) come from the operating system's random source
+//! through swarm-secrets, never from it.
 
+pub mod ca_server;
+pub mod control;
 pub mod dispatcher;
+pub mod writes;

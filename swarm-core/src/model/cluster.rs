@@ -2,15 +2,25 @@
 
 use crate::model::ca_config::CaConfig;
 use crate::model::dispatcher_config::DispatcherConfig;
-use crate::model::ids::ClusterId;
+use crate::model::encryption_config::EncryptionConfig;
+use crate::model::ids::{ClusterId, NodeId};
+use crate::model::join_tokens::ClusterJoinTokens;
 use crate::model::meta::Meta;
 use crate::model::orchestration_config::OrchestrationConfig;
 use crate::model::raft_config::RaftConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 /// SwarmKit's name of the one cluster object.
 pub const DEFAULT_CLUSTER_NAME: &str = "default";
+
+/// Most removed nodes the cluster object remembers as revoked. An entry leaves the list when
+/// the node's last certificate expires (at most the certificate expiry, 90 days by default),
+/// so the list holds the nodes removed in that window. Worst case: 4,096 entries of about
+/// 60 bytes each (a 25-character id and a time), 240 KiB in the cluster object; removing
+/// one node more is refused until an entry expires.
+pub const MAX_REVOKED_NODES: usize = 4096;
 
 /// Cluster-wide settings.
 ///
@@ -38,6 +48,8 @@ pub struct ClusterSpec {
     pub raft: RaftConfig,
     /// Certificate authority.
     pub ca_config: CaConfig,
+    /// Encryption of the managers' state at rest (autolock).
+    pub encryption: EncryptionConfig,
 }
 
 impl Default for ClusterSpec {
@@ -49,6 +61,7 @@ impl Default for ClusterSpec {
             dispatcher: DispatcherConfig::default(),
             raft: RaftConfig::default(),
             ca_config: CaConfig::default(),
+            encryption: EncryptionConfig::default(),
         }
     }
 }
@@ -64,4 +77,12 @@ pub struct Cluster {
     /// The settings.
     #[serde(default)]
     pub spec: ClusterSpec,
+    /// The current worker and manager join tokens, and the fingerprints of rotated ones.
+    #[serde(default)]
+    pub join_tokens: ClusterJoinTokens,
+    /// Removed nodes whose certificates are refused at every handshake, each until its last
+    /// certificate expires; at most [`MAX_REVOKED_NODES`] entries (SwarmKit's
+    /// `BlacklistedCertificates`).
+    #[serde(default)]
+    pub revoked_nodes: BTreeMap<NodeId, SystemTime>,
 }

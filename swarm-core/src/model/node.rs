@@ -8,6 +8,7 @@ use crate::model::node_status::NodeStatus;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::SystemTime;
 
 /// Whether a node takes part in the control plane.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -52,6 +53,31 @@ impl fmt::Display for NodeAvailability {
     }
 }
 
+/// Whether the cluster admitted a node, as SwarmKit's `NodeSpec.Membership`.
+///
+/// A node that presents a valid join token is accepted at once (SwarmKit has auto-accepted
+/// since Docker 1.12), so every node the join step records is [`NodeMembership::Accepted`];
+/// the value exists for `node ls --filter membership=...` and for records written by other
+/// tools.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeMembership {
+    /// Known to the cluster but not admitted yet.
+    Pending,
+    /// Admitted: it holds a certificate and may take part.
+    #[default]
+    Accepted,
+}
+
+impl fmt::Display for NodeMembership {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NodeMembership::Pending => "pending",
+            NodeMembership::Accepted => "accepted",
+        })
+    }
+}
+
 /// What an operator declares about a node.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -64,6 +90,8 @@ pub struct NodeSpec {
     pub role: NodeRole,
     /// Desired scheduling availability.
     pub availability: NodeAvailability,
+    /// Whether the cluster admitted the node.
+    pub membership: NodeMembership,
 }
 
 /// A node of the cluster.
@@ -86,6 +114,14 @@ pub struct Node {
     /// Raft membership, for managers only.
     #[serde(default)]
     pub manager_status: Option<ManagerStatus>,
+    /// The `host:port` the node advertised when it joined: where other managers reach it
+    /// once it is (or is promoted to) a manager. Empty when unknown.
+    #[serde(default)]
+    pub advertise_addr: String,
+    /// When the last certificate the cluster issued to the node expires; `None` when unknown.
+    /// A removed node stays on the cluster's revocation list until then.
+    #[serde(default)]
+    pub certificate_not_after: Option<SystemTime>,
 }
 
 impl Node {

@@ -1,0 +1,91 @@
+//! What a manager step asks for, as data: store writes and Raft membership changes.
+//!
+//! Steps never write; they return these values, and the loop that called them applies the
+//! store writes in one transaction (refused as a whole if a version check fails) and then
+//! carries out the membership changes in order through swarm-store's membership API.
+
+use crate::model::{Cluster, Node, NodeId, Version};
+use swarm_store::MemberId;
+
+/// A write to the managers' store that a step asks for.
+///
+/// Every write that replaces or deletes an object carries the version the step read it at; the
+/// store refuses the whole transaction when the stored version differs (a lost update), and the
+/// caller re-reads and calls the step again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ManagerWrite {
+    /// Creates a node record; refused if a node with that id exists.
+    CreateNode(Node),
+    /// Replaces a node record read at `expected_version`.
+    UpdateNode {
+        /// The new record (its `meta.updated_at` set by the step; the store assigns the new
+        /// version).
+        node: Node,
+        /// The version the step read.
+        expected_version: Version,
+    },
+    /// Deletes a node record read at `expected_version`.
+    DeleteNode {
+        /// The node.
+        id: NodeId,
+        /// The version the step read.
+        expected_version: Version,
+    },
+    /// Creates the cluster object; refused if one exists.
+    CreateCluster(Cluster),
+    /// Replaces the cluster object read at `expected_version`.
+    UpdateCluster {
+        /// The new object.
+        cluster: Cluster,
+        /// The version the step read.
+        expected_version: Version,
+    },
+}
+
+/// A change to the Raft group that a step asks for, carried out by the loop through
+/// swarm-store's `Store::add_learner`, `Store::promote` and `Store::remove`, in the order
+/// given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MembershipChange {
+    /// Adds `member`, reachable at `addr`, as a learner: it receives the log but does not vote.
+    AddLearner {
+        /// The new member's Raft id.
+        member: MemberId,
+        /// The node it belongs to.
+        node: NodeId,
+        /// Where other managers reach it (`host:port`).
+        addr: String,
+    },
+    /// Makes learner `member` a voter. The loop waits until the learner has caught up with
+    /// the leader's log before asking (swarm-store refuses a promotion that would leave no
+    /// reachable quorum).
+    Promote {
+        /// The learner.
+        member: MemberId,
+        /// The node it belongs to.
+        node: NodeId,
+    },
+    /// Removes `member` from the group. `force` skips swarm-store's quorum guard (only a
+    /// forced leave asks for it). Once the removal is done, the loop clears the node's
+    /// `manager_status` (steps keep it until then, so the node still counts as a member).
+    Remove {
+        /// The member.
+        member: MemberId,
+        /// The node it belongs to.
+        node: NodeId,
+        /// Whether to skip the quorum guard.
+        force: bool,
+    },
+}
+
+/// What a step decided: the store writes (applied in one transaction) and then the membership
+/// changes (in order, after the writes committed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ManagerWrites {
+    /// Store writes, applied together or not at all.
+    pub writes: Vec<ManagerWrite>,
+    /// Raft membership changes, carried out in order after the writes.
+    pub membership: Vec<MembershipChange>,
+}
