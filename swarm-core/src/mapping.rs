@@ -12,10 +12,10 @@
 //! | [`NodeRole`] | [`swarm_secrets::Role`] (a certificate's OU) | `From`, both ways |
 //! | [`NodeId`] | [`swarm_sched::NodeId`] | `From<&_>`, both ways |
 //! | [`NodeId`] | [`swarm_secrets::NodeId`] (a certificate's CN) | `From<&_>` into core; `TryFrom<&NodeId>` out of core, since a certificate id must be a DNS label |
-//! | [`Node`] (a manager) | swarm-store's `MemberId` | [`store_member_id`] and [`node_for_store_member`], on the raw `u64` |
+//! | [`Node`] (a manager) | swarm-store's `MemberId` | [`store_member_id`] and [`node_for_store_member`] |
 //!
-//! swarm-core does not depend on swarm-store, so a store member id is mapped as the integer that
-//! `swarm_store::MemberId(raw)` wraps: a manager's [`ManagerStatus::raft_id`](crate::model::ManagerStatus::raft_id).
+//! A manager's store member id is its [`ManagerStatus::raft_id`](crate::model::ManagerStatus::raft_id)
+//! (never 0) wrapped in `swarm_store::MemberId`.
 //!
 //! ```
 //! use swarm_core::model::{NodeId, NodeRole};
@@ -101,20 +101,21 @@ impl From<&swarm_secrets::NodeId> for NodeId {
 /// assert_eq!(store_member_id(&node), None);
 /// node.spec.role = NodeRole::Manager;
 /// node.manager_status = Some(ManagerStatus { raft_id: 7, ..ManagerStatus::default() });
-/// assert_eq!(store_member_id(&node), Some(7));
+/// assert_eq!(store_member_id(&node), Some(swarm_store::MemberId(7)));
 /// ```
-pub fn store_member_id(node: &Node) -> Option<u64> {
+pub fn store_member_id(node: &Node) -> Option<swarm_store::MemberId> {
     node.manager_status
         .as_ref()
         .map(|status| status.raft_id)
         .filter(|&raw| raw != 0)
+        .map(swarm_store::MemberId)
 }
 
 /// The node among `nodes` whose swarm-store member id is `member_id` (see
 /// [`store_member_id`]).
 pub fn node_for_store_member<'a>(
     nodes: impl IntoIterator<Item = &'a Node>,
-    member_id: u64,
+    member_id: swarm_store::MemberId,
 ) -> Option<&'a Node> {
     nodes
         .into_iter()
@@ -174,12 +175,13 @@ mod tests {
             node("demoted", NodeRole::Worker, Some(5)),
         ];
         let ids: Vec<_> = nodes.iter().map(store_member_id).collect();
-        assert_eq!(ids, [None, None, None, Some(3), Some(5)]);
+        let m = swarm_store::MemberId;
+        assert_eq!(ids, [None, None, None, Some(m(3)), Some(m(5))]);
         assert_eq!(
-            node_for_store_member(&nodes, 3).map(|n| n.id.as_str()),
+            node_for_store_member(&nodes, m(3)).map(|n| n.id.as_str()),
             Some("m3")
         );
-        assert!(node_for_store_member(&nodes, 0).is_none());
-        assert!(node_for_store_member(&nodes, 9).is_none());
+        assert!(node_for_store_member(&nodes, m(0)).is_none());
+        assert!(node_for_store_member(&nodes, m(9)).is_none());
     }
 }

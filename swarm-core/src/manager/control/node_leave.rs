@@ -6,7 +6,6 @@ use crate::manager::writes::{ManagerWrite, ManagerWrites, MembershipChange};
 use crate::mapping::store_member_id;
 use crate::model::{NodeId, NodeRole, NodeState};
 use std::time::SystemTime;
-use swarm_store::MemberId;
 
 /// The status message of a node that left.
 pub const LEFT_MESSAGE: &str = "node left the swarm";
@@ -56,8 +55,8 @@ pub fn leave_node(
         .filter(|n| n.id != node.id && store_member_id(n).is_some())
         .count();
     let membership = match member {
-        Some(raw) if others > 0 => vec![MembershipChange::Remove {
-            member: MemberId(raw),
+        Some(member) if others > 0 => vec![MembershipChange::Remove {
+            member,
             node: node.id.clone(),
             force: true,
         }],

@@ -117,7 +117,7 @@ pub(crate) fn change_role(
                     node: NodeRef::of(node),
                 });
             }
-            let Some(raw) = store_member_id(node) else {
+            let Some(member) = store_member_id(node) else {
                 return Ok((changed, Vec::new()));
             };
             let members_after = members.saturating_sub(1);
@@ -134,7 +134,7 @@ pub(crate) fn change_role(
             Ok((
                 changed,
                 vec![MembershipChange::Remove {
-                    member: MemberId(raw),
+                    member,
                     node: node.id.clone(),
                     force: false,
                 }],
