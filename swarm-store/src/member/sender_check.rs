@@ -3,11 +3,15 @@
 //!
 //! | request | the sender must |
 //! |---|---|
-//! | AppendEntries, snapshot chunk | be a member (voter or learner of the effective membership, joint configurations included) and be the leader its vote names; a member whose membership is still empty (being added) accepts them from the sender its vote names |
+//! | AppendEntries, snapshot chunk | be a member (voter or learner of the effective membership, joint configurations included) and be the leader its vote names |
 //! | Vote, PreVote | be a member and be the candidate its vote names |
 //! | TransferLeader | be a member and be the leader whose vote it carries |
 //! | Write, ReadIndex | be a member (a learner forwards its clients' requests too) |
 //! | Membership | be a voter (checked in [`rpc_dispatch`](super::rpc_dispatch), with the forced-change rule) |
+//!
+//! A member whose membership is still empty (being added, or restarted on an empty log) takes
+//! AppendEntries, snapshot chunks, Vote and PreVote from the sender they name: it learns the
+//! membership from the leader's entries, and Raft decides the rest as before.
 
 use super::Member;
 use crate::raft::types::Vote;
@@ -85,9 +89,12 @@ impl Member {
                 });
             }
         }
-        let leader_message = matches!(
+        let raft_message = matches!(
             request,
-            RpcRequest::AppendEntries(_) | RpcRequest::SnapshotChunk(_)
+            RpcRequest::AppendEntries(_)
+                | RpcRequest::SnapshotChunk(_)
+                | RpcRequest::Vote(_)
+                | RpcRequest::PreVote(_)
         );
         let metrics = self.raft.metrics();
         let metrics = metrics.borrow_watched();
@@ -97,7 +104,7 @@ impl Member {
         }
         // A member being added knows no membership yet: its first log entries and snapshot come
         // from the leader, which it learns of through them.
-        if leader_message && membership.nodes().next().is_none() {
+        if raft_message && membership.nodes().next().is_none() {
             return Ok(());
         }
         Err(SenderRefused::NotAMember { peer: from, what })

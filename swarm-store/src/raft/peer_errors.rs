@@ -12,14 +12,12 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// While calls to a peer keep failing, its failure is logged at most once per this interval
-/// (and at once when it starts failing or its error changes kind).
+/// While calls to a peer keep failing, its failure is logged when it starts and then at most
+/// once per this interval.
 pub(crate) const PEER_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(30);
 
 struct Failure {
     detail: String,
-    /// The variant of the error, to log a change of kind at once.
-    kind: &'static str,
     logged_at: Instant,
 }
 
@@ -27,19 +25,6 @@ struct Failure {
 #[derive(Default)]
 pub(crate) struct PeerErrors {
     failures: Mutex<BTreeMap<u64, Failure>>,
-}
-
-fn kind(e: &TransportError) -> &'static str {
-    match e {
-        TransportError::UnknownPeer(_) => "unknown peer",
-        TransportError::Unreachable { .. } => "unreachable",
-        TransportError::Timeout(_) => "timeout",
-        TransportError::FrameTooLarge { .. } => "frame too large",
-        TransportError::Protocol { .. } => "protocol",
-        TransportError::Auth { .. } => "authentication",
-        TransportError::Remote { .. } => "refused or failed by the peer",
-        TransportError::Shutdown => "shutdown",
-    }
 }
 
 impl PeerErrors {
@@ -60,16 +45,16 @@ impl PeerErrors {
             return;
         }
         let now = Instant::now();
-        let kind = kind(error);
-        let detail = error.to_string();
         let mut failures = self.lock();
-        let log = match failures.get(&peer.0) {
-            None => true,
-            Some(previous) => {
-                previous.kind != kind
-                    || now.duration_since(previous.logged_at) >= PEER_ERROR_LOG_INTERVAL
-            }
+        // A timeout says less than the failure before it (a refused certificate, a refused
+        // connection): keep that one, which is what the operator must fix.
+        let detail = match (error, failures.get(&peer.0)) {
+            (TransportError::Timeout(_), Some(previous)) => previous.detail.clone(),
+            _ => error.to_string(),
         };
+        let log = failures.get(&peer.0).is_none_or(|previous| {
+            now.duration_since(previous.logged_at) >= PEER_ERROR_LOG_INTERVAL
+        });
         let logged_at = match failures.get(&peer.0) {
             Some(previous) if !log => previous.logged_at,
             _ => now,
@@ -78,7 +63,6 @@ impl PeerErrors {
             peer.0,
             Failure {
                 detail: detail.clone(),
-                kind,
                 logged_at,
             },
         );
@@ -141,6 +125,12 @@ mod tests {
         let e = errors.last_error(2).expect("recorded");
         assert!(e.contains("member-2") && e.contains("swarm-worker"), "{e}");
         assert_eq!(errors.last_error(3), None);
+        errors.failed(MemberId(2), &TransportError::Timeout(MemberId(2)));
+        let kept = errors.last_error(2).expect("recorded");
+        assert!(
+            kept.contains("swarm-worker"),
+            "a timeout hid the cause: {kept}"
+        );
         errors.succeeded(MemberId(2));
         assert_eq!(errors.last_error(2), None);
         errors.failed(MemberId(2), &TransportError::Shutdown);

@@ -343,30 +343,32 @@ async fn drive(
     let min = shared.config.reconnect_backoff_min;
     let max = shared.config.reconnect_backoff_max.max(min);
     let mut backoff = min;
-    let mut retry_at: Option<(Instant, String)> = None;
+    // When to try again, why the last attempt failed, and whether it was an authentication
+    // failure (calls failed meanwhile keep its kind).
+    let mut retry_at: Option<(Instant, String, bool)> = None;
     while let Some(first) = queue.recv().await {
         if !lock(&pending).contains_key(&first.request_id) {
             continue; // the caller gave up already
         }
-        if let Some((at, why)) = &retry_at {
+        if let Some((at, why, auth)) = &retry_at {
             let now = Instant::now();
             if now < *at {
                 let wait_ms = at.duration_since(now).as_millis();
-                fail(
-                    &pending,
-                    first.request_id,
-                    TransportError::Unreachable {
-                        peer: to,
-                        detail: format!("{why}; next connection attempt in {wait_ms} ms"),
-                    },
-                );
+                let detail = format!("{why}; next connection attempt in {wait_ms} ms");
+                let error = if *auth {
+                    TransportError::Auth { peer: to, detail }
+                } else {
+                    TransportError::Unreachable { peer: to, detail }
+                };
+                fail(&pending, first.request_id, error);
                 continue;
             }
         }
         match connect(&shared, to).await {
             Err(error) => {
                 tracing::debug!(peer = %to, %error, "connection failed");
-                retry_at = Some((Instant::now() + backoff, error.to_string()));
+                let auth = matches!(error, TransportError::Auth { .. });
+                retry_at = Some((Instant::now() + backoff, error.to_string(), auth));
                 backoff = (backoff * 2).min(max);
                 fail(&pending, first.request_id, error);
             }
@@ -385,7 +387,7 @@ async fn drive(
                     backoff = min;
                     retry_at = None;
                 } else {
-                    retry_at = Some((Instant::now() + backoff, outcome.detail));
+                    retry_at = Some((Instant::now() + backoff, outcome.detail, outcome.refused));
                     backoff = (backoff * 2).min(max);
                 }
             }
