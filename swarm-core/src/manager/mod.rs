@@ -21,4 +21,5 @@
 pub mod ca_server;
 pub mod control;
 pub mod dispatcher;
+pub mod state;
 pub mod writes;
