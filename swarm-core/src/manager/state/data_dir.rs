@@ -299,6 +299,20 @@ impl ManagerDataDir {
         self.apply(change)
     }
 
+    /// Follows the unlock key the cluster wants (`None`: autolock off), as a manager does
+    /// when the cluster object changes: enables, rotates or disables autolock as needed.
+    /// Returns whether anything changed.
+    pub fn match_unlock_key(&mut self, desired: Option<&UnlockKey>) -> Result<bool, DataDirError> {
+        match self
+            .keys
+            .plan_to_match(desired)
+            .map_err(|e| self.keys_error(e))?
+        {
+            Some(change) => self.apply(change).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
     /// Writes the change's keys file, then commits it in memory once the rename is done
     /// (from then on the file on disk is the new one). An error before the rename changes
     /// nothing; an error syncing the directory after it leaves the change in effect with

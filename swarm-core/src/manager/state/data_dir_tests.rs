@@ -165,3 +165,20 @@ fn rotation_and_autolock_toggles_persist() {
     assert_eq!(names, vec![KEYS_FILE.to_owned()]);
     let _: &ManagerKeys = data.keys();
 }
+
+#[test]
+fn match_unlock_key_writes_only_when_something_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut data = ManagerDataDir::create(tmp.path(), None).unwrap();
+    let before = std::fs::read(tmp.path().join(KEYS_FILE)).unwrap();
+    assert!(!data.match_unlock_key(None).unwrap());
+    assert_eq!(std::fs::read(tmp.path().join(KEYS_FILE)).unwrap(), before);
+    let k = key();
+    assert!(data.match_unlock_key(Some(&k)).unwrap());
+    assert!(!data.match_unlock_key(Some(&k)).unwrap());
+    drop(data);
+    let mut data = ManagerDataDir::open(tmp.path()).unwrap();
+    data.unlock(&k).unwrap();
+    assert!(data.match_unlock_key(None).unwrap());
+    assert!(!ManagerDataDir::open(tmp.path()).unwrap().is_locked());
+}

@@ -283,6 +283,24 @@ impl ManagerKeys {
         self.plan(u, false, &key, false)
     }
 
+    /// Plans whatever makes the keys match `desired`, the unlock key the cluster wants
+    /// (SwarmKit keeps it in the cluster object and every manager follows it): `Some(key)`
+    /// turns autolock on with it or rotates to it, `None` turns autolock off. `None` returned
+    /// when the keys already match.
+    pub fn plan_to_match(
+        &self,
+        desired: Option<&UnlockKey>,
+    ) -> Result<Option<KeysChange>, KeysError> {
+        let u = self.unlocked()?;
+        match (u.autolock, desired) {
+            (false, None) => Ok(None),
+            (true, Some(key)) if &u.key == key => Ok(None),
+            (true, Some(key)) => self.plan_unlock_key_rotation(key).map(Some),
+            (false, Some(key)) => self.plan_enable_autolock(key).map(Some),
+            (true, None) => self.plan_disable_autolock().map(Some),
+        }
+    }
+
     fn plan(
         &self,
         u: &Unlocked,

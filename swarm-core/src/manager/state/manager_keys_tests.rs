@@ -206,3 +206,29 @@ fn debug_never_shows_a_key() {
     let text = format!("{keys:?} {change:?}");
     assert!(!text.contains(&k.expose_human_readable()[9..]));
 }
+
+#[test]
+fn plan_to_match_follows_the_key_the_cluster_wants() {
+    let (mut keys, _) = ManagerKeys::create(None).unwrap();
+    assert!(keys.plan_to_match(None).unwrap().is_none());
+    let first = key();
+    let change = keys.plan_to_match(Some(&first)).unwrap().unwrap();
+    assert!(change.autolock());
+    keys.commit(change).unwrap();
+    assert_eq!(keys.unlock_key().unwrap(), &first);
+    assert!(keys.plan_to_match(Some(&first)).unwrap().is_none());
+    let second = key();
+    let change = keys.plan_to_match(Some(&second)).unwrap().unwrap();
+    keys.commit(change).unwrap();
+    assert_eq!(keys.unlock_key().unwrap(), &second);
+    assert_eq!(
+        keys.cipher().unwrap().active_key_id(),
+        2,
+        "only enabling adds a data key"
+    );
+    let change = keys.plan_to_match(None).unwrap().unwrap();
+    keys.commit(change).unwrap();
+    assert!(!keys.autolock());
+    let locked = ManagerKeys::load(ManagerKeys::create(Some(&first)).unwrap().1).unwrap();
+    assert!(matches!(locked.plan_to_match(None), Err(KeysError::Locked)));
+}
