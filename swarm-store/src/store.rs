@@ -293,7 +293,7 @@ impl Store {
     /// certainly did not apply, and [`StoreError::Indeterminate`] means it may have: keep the
     /// `Txn` and use [`Store::submit`] to be able to retry it safely.
     pub async fn txn(&self, txn: Txn) -> Result<TxnOutcome, StoreError> {
-        let request = txn.into_request(self.member.next_request_id())?;
+        let request = txn.into_new_request(self.member.request_ids())?;
         self.write(request).await
     }
 
@@ -328,7 +328,7 @@ impl Store {
     /// # let _ = outcome; Ok(()) }
     /// ```
     pub async fn submit(&self, txn: &Txn) -> Result<TxnOutcome, StoreError> {
-        let request = txn.to_request(|| self.member.next_request_id())?;
+        let request = txn.to_request(self.member.request_ids())?;
         self.write(request).await
     }
 
@@ -451,13 +451,24 @@ impl Store {
         Ok(m.snapshot.map_or(0, |s| s.index))
     }
 
-    /// Stops this member. Other clones of the handle fail with [`StoreError::Shutdown`] or
-    /// [`StoreError::Storage`] afterwards.
+    /// Stops this member. Afterwards every operation on this handle and its clones fails
+    /// with [`StoreError::Shutdown`] (a write: nothing of it left the member; one already under
+    /// way when the member stopped may be [`StoreError::Indeterminate`]), and every [`Watch`]
+    /// of the member ends with [`StoreError::Shutdown`] once it returned the changes already
+    /// applied, whether it was waiting or is called later. A member whose Raft core failed
+    /// answers [`StoreError::Storage`] instead.
+    ///
+    /// [`Watch`]: crate::Watch
     pub async fn shutdown(&self) -> Result<(), StoreError> {
-        self.member
+        let stopped = self
+            .member
             .raft
             .shutdown()
             .await
-            .map_err(StoreError::raft_stopped)
+            .map_err(StoreError::raft_stopped);
+        // The state machine's worker ends after the core; close its channel now so no watch or
+        // read waits for it.
+        self.member.shared.close();
+        stopped
     }
 }
