@@ -221,6 +221,7 @@ impl Store {
     /// Makes this member a one-member cluster (the first member of a new cluster). Fails if it
     /// already belongs to a cluster.
     pub async fn bootstrap(&self) -> Result<(), StoreError> {
+        self.running()?;
         let me = self.member.id;
         let members = BTreeMap::from([(
             me,
@@ -267,6 +268,7 @@ impl Store {
 
     /// Waits (up to the request timeout) until a leader is known, and returns it.
     pub async fn wait_for_leader(&self) -> Result<MemberId, StoreError> {
+        self.running()?;
         let timeout = Duration::from_millis(self.member.config.request_timeout_ms);
         self.member
             .raft
@@ -276,7 +278,13 @@ impl Store {
             .ok()
             .and_then(|m| m.current_leader)
             .map(MemberId)
-            .ok_or(StoreError::NoLeader)
+            .ok_or_else(|| self.member.stopped().unwrap_or(StoreError::NoLeader))
+    }
+
+    /// `Ok` while this member runs; its stop error ([`StoreError::Shutdown`] after
+    /// [`Store::shutdown`]) once it stopped.
+    fn running(&self) -> Result<(), StoreError> {
+        self.member.stopped().map_or(Ok(()), Err)
     }
 
     /// A typed view of one collection.
@@ -428,13 +436,13 @@ impl Store {
     /// Builds a snapshot now (normally one is built every
     /// [`StoreConfig::snapshot_every_entries`]) and waits until it is saved.
     pub async fn snapshot_now(&self) -> Result<u64, StoreError> {
+        self.running()?;
         let applied = self.member.shared.applied().index;
-        self.member
-            .raft
-            .trigger()
-            .snapshot()
-            .await
-            .map_err(StoreError::raft_stopped)?;
+        self.member.raft.trigger().snapshot().await.map_err(|e| {
+            self.member
+                .stopped()
+                .unwrap_or_else(|| StoreError::raft_stopped(e))
+        })?;
         let timeout = Duration::from_millis(self.member.config.request_timeout_ms);
         let m = self
             .member
@@ -451,8 +459,9 @@ impl Store {
         Ok(m.snapshot.map_or(0, |s| s.index))
     }
 
-    /// Stops this member. Afterwards every operation on this handle and its clones fails
-    /// with [`StoreError::Shutdown`] (a write: nothing of it left the member; one already under
+    /// Stops this member. Afterwards every operation on this handle and its clones that needs
+    /// the running member (reads, writes, membership, `bootstrap`, `wait_for_leader`,
+    /// `snapshot_now`) fails with [`StoreError::Shutdown`] (a write: nothing of it left the member; one already under
     /// way when the member stopped may be [`StoreError::Indeterminate`]), and every [`Watch`]
     /// of the member ends with [`StoreError::Shutdown`] once it returned the changes already
     /// applied, whether it was waiting or is called later. A member whose Raft core failed

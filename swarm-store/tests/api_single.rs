@@ -286,7 +286,10 @@ async fn resubmitting_the_same_txn_applies_it_once() {
 /// The sequence number of a submitted `Txn`'s request id (`member/incarnation#seq`).
 fn request_seq(txn: &Txn) -> u64 {
     let id = txn.request_id().expect("submitted");
-    id.rsplit('#').next().unwrap().parse().unwrap()
+    id.rsplit('#')
+        .next()
+        .and_then(|seq| seq.parse().ok())
+        .expect("a sequence number after '#'")
 }
 
 /// Before: a transaction refused on the caller's member as invalid still took a request id, so

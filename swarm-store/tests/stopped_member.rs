@@ -106,3 +106,26 @@ async fn a_stopped_follower_answers_shutdown() {
         .expect("no hang");
     assert!(matches!(put, Err(StoreError::Shutdown)), "{put:?}");
 }
+
+/// The other operations that need a running member say `Shutdown` too, and a second shutdown
+/// is harmless.
+#[tokio::test]
+async fn every_operation_of_a_stopped_member_answers_shutdown() {
+    let c = Cluster::voters(1).await;
+    let store = c.store(1).clone();
+    store.shutdown().await.unwrap();
+    let e = store.wait_for_leader().await.unwrap_err();
+    assert!(matches!(e, StoreError::Shutdown), "{e:?}");
+    let e = store.snapshot_now().await.unwrap_err();
+    assert!(matches!(e, StoreError::Shutdown), "{e:?}");
+    let e = store.bootstrap().await.unwrap_err();
+    assert!(matches!(e, StoreError::Shutdown), "{e:?}");
+    let e = store.transfer_leader(store.member()).await.unwrap_err();
+    assert!(matches!(e, StoreError::Shutdown), "{e:?}");
+    let e = store
+        .add_learner(swarm_store::MemberId(2), "member-2")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Shutdown), "{e:?}");
+    store.shutdown().await.unwrap();
+}

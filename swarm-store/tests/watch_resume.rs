@@ -9,8 +9,8 @@ use swarm_store::{Txn, WatchEvent, WatchPosition};
 /// Three revisions: one change, three changes (one transaction), two changes.
 async fn multi_key_revisions(c: &Cluster) -> u64 {
     let kv = c.store(1).collection::<u64>("kv");
-    let start = kv.list("").await.unwrap().revision;
-    kv.put("a", &1).await.unwrap();
+    let start = kv.list("").await.expect("list").revision;
+    kv.put("a", &1).await.expect("put");
     c.store(1)
         .txn(
             Txn::new()
@@ -19,11 +19,11 @@ async fn multi_key_revisions(c: &Cluster) -> u64 {
                 .put(&kv, "d", &4),
         )
         .await
-        .unwrap();
+        .expect("txn");
     c.store(1)
         .txn(Txn::new().delete(&kv, "a", 1).put(&kv, "e", &5))
         .await
-        .unwrap();
+        .expect("txn");
     start
 }
 
