@@ -26,7 +26,11 @@
 //! so zeros at a group boundary are the clean end of the segment's data, in any segment. After
 //! a torn group is cut, its bytes are overwritten with zeros (and synced) rather than the file
 //! shortened, so the segment keeps its preallocated size and a later scan never mistakes
-//! leftovers of the cut group for data written after it. Spares (`*.spare`) are never part of
+//! leftovers of the cut group for data written after it. So a segment is never shorter than
+//! the size its header records (format 2; a format-1 segment has no such field): a shorter
+//! one was cut by something other than a crash, and is [`StorageError::Corrupt`] naming the
+//! file. Only a group that grew a segment past its preallocated size can be torn short, and
+//! only past that size. Spares (`*.spare`) are never part of
 //! the log: a leftover one is removed. A segment renamed from a spare but never written holds
 //! only its header and zeros: an empty segment.
 //!
