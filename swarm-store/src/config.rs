@@ -65,10 +65,11 @@ pub struct StoreConfig {
     /// (snapshot encoding) runs inline on the Raft task under a seed. [`Store::open`] refuses a
     /// seed on a multi-thread tokio runtime.
     ///
-    /// [`Store::open`]: crate::Store::open The seed also fixes this
-    /// start's request-id incarnation, so give every start of a member its own seed: a member
-    /// restarted with the seed of an earlier start would have its new transactions taken for
-    /// that start's (and refused as already applied).
+    /// The seed also fixes this start's request-id incarnation, so give every start of a member
+    /// its own seed: a member restarted with the seed of an earlier start would have its new
+    /// transactions taken for that start's (and refused as already applied).
+    ///
+    /// [`Store::open`]: crate::Store::open
     pub raft_rng_seed: Option<u64>,
 }
 

@@ -53,8 +53,8 @@ pub const MAX_DEDUP_SEQS_PER_ORIGIN: usize = 1024;
 pub const MAX_DEDUP_GAPS_PER_ORIGIN: usize = 1024;
 /// The most retired origins remembered (their highest applied sequence number only).
 pub const MAX_DEDUP_RETIRED_ORIGINS: usize = 4096;
-/// The most bytes of replies kept in all: each reply is charged its postcard size plus
-/// [`DEDUP_REPLY_OVERHEAD_BYTES`].
+/// The most bytes of replies kept in all: each reply is charged its postcard size plus 64
+/// bytes of bookkeeping (map node, index, size field).
 pub const MAX_DEDUP_REPLY_BYTES: u64 = 8 * 1024 * 1024;
 /// What each kept reply is charged beyond its encoded size (map node, index, size field).
 pub(crate) const DEDUP_REPLY_OVERHEAD_BYTES: u64 = 64;
