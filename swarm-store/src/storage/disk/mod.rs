@@ -353,6 +353,7 @@ impl DiskLogStorage {
     ) -> Result<(), StorageError> {
         let permit = self.reserve().await?;
         let (done, wait) = oneshot::channel();
+        let mut purged = Vec::new();
         {
             let mut index = self.inner.shared.lock();
             Self::check_open(&index)?;
@@ -366,7 +367,7 @@ impl DiskLogStorage {
                         upto.index, index.first
                     )));
                 }
-                index.purge(upto);
+                purged = index.purge(upto);
             }
             if vote.is_some() {
                 index.vote = vote;
@@ -383,6 +384,10 @@ impl DiskLogStorage {
                 purge_upto,
                 done: writer::Done::Reply(done),
             });
+        }
+        // Freed off this thread (the Raft core's, waiting for the purge) and off the lock.
+        if !purged.is_empty() {
+            crate::background::drop_in_background("purged-records", purged);
         }
         wait.await.map_err(|_| closed())?
     }
