@@ -110,20 +110,26 @@ pub enum StoreError {
         detail: String,
     },
     /// A membership change was refused because it would leave fewer reachable voters than a
-    /// quorum of the new configuration. Pass `force` to do it anyway.
+    /// quorum of the new configuration. Pass `force` to do it anyway. `unreachable` names each
+    /// voter of the new configuration that did not acknowledge the leader recently, with the
+    /// last failure of the leader's calls to it (a refused certificate, a wrong address, ...).
     #[error(
-        "membership change refused: {reachable} reachable voter(s) after the change, quorum needs {quorum}; use force to override"
+        "membership change refused: {reachable} reachable voter(s) after the change, quorum needs {quorum}; unreachable: {}; use force to override",
+        list_unreachable(unreachable)
     )]
     QuorumRisk {
         /// Voters of the new configuration that are reachable.
         reachable: usize,
         /// Voters a quorum of the new configuration needs.
         quorum: usize,
+        /// Each unreachable voter of the new configuration, with why (its last call error).
+        unreachable: Vec<(MemberId, String)>,
     },
-    /// A membership change was refused because the member asking for it may not make it: it
-    /// is not a voter, or it asked for `force` from another member than the leader without the
-    /// leader's operator allowing it.
-    #[error("membership change by {peer} not authorized: {reason}")]
+    /// A request was refused because the member asking for it may not make it: a membership
+    /// change from a member that is not a voter, or a forced one from another member than the
+    /// leader without the leader's operator allowing it; or a forwarded write or read from a
+    /// member outside the leader's membership.
+    #[error("request by {peer} not authorized: {reason}")]
     NotAuthorized {
         /// The member that asked.
         peer: MemberId,
@@ -169,6 +175,18 @@ pub enum StoreError {
     /// The store was shut down.
     #[error("the store is shut down")]
     Shutdown,
+}
+
+/// `member-2: <why>, member-3: <why>`, or `none`.
+fn list_unreachable(unreachable: &[(MemberId, String)]) -> String {
+    if unreachable.is_empty() {
+        return "none".to_owned();
+    }
+    unreachable
+        .iter()
+        .map(|(member, why)| format!("{member}: {why}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl StoreError {

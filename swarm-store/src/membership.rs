@@ -43,6 +43,10 @@ pub struct MemberStatus {
     pub last_contact: Option<Duration>,
     /// The last log index the leader knows it holds (`None`: unknown).
     pub matched_index: Option<u64>,
+    /// The last failure of a call from the answering member to it (a refused certificate, a
+    /// connection refused, a timeout, ...), cleared by the next call that succeeds; `None` for
+    /// the answering member itself and while calls succeed (or none was made).
+    pub last_error: Option<String>,
 }
 
 /// A member's view of the cluster.

@@ -9,6 +9,7 @@ use crate::proposer::{Proposer, ProposerLimits};
 use crate::raft::handle::Raft;
 use crate::raft::log_store::{LogStoreAdapter, encode_entry};
 use crate::raft::network::{DynTransport, NetworkFactory};
+use crate::raft::peer_errors::{PeerErrors, RecordingTransport};
 use crate::raft::runtime::StoreRuntime;
 use crate::raft::snapshot_store::DynSnapshotStore;
 use crate::raft::state_machine::StateMachineAdapter;
@@ -168,7 +169,11 @@ impl Store {
             detail: e.to_string(),
         })?;
         let shared = Arc::new(SharedState::new(config.watch_history_changes));
-        let transport: Arc<dyn DynTransport> = Arc::new(transport);
+        let peer_errors = Arc::new(PeerErrors::default());
+        let transport: Arc<dyn DynTransport> = Arc::new(RecordingTransport::new(
+            Arc::new(transport),
+            peer_errors.clone(),
+        ));
         let snapshots: Arc<dyn DynSnapshotStore> = Arc::new(snapshots);
         // Everything openraft spawns from here inherits the seed, if one is set.
         let raft: Raft = StoreRuntime::seeded(config.raft_rng_seed, async {
@@ -194,7 +199,14 @@ impl Store {
         );
         let force = config.force_new_cluster;
         let timeout = Duration::from_millis(config.request_timeout_ms);
-        let member = Arc::new(Member::new(config, raft, shared, transport, proposer));
+        let member = Arc::new(Member::new(
+            config,
+            raft,
+            shared,
+            transport,
+            proposer,
+            peer_errors,
+        ));
         if !rpc.attach(member.clone()) {
             return Err(StoreError::Invalid {
                 field: "rpc",

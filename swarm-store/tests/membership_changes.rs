@@ -102,7 +102,9 @@ async fn changes_that_would_lose_quorum_are_refused_unless_forced() {
     // Removing the *live* follower would leave {leader, dead}: 1 reachable of quorum 2.
     let err = l.remove(MemberId(others[1]), false).await.unwrap_err();
     match err {
-        StoreError::QuorumRisk { reachable, quorum } => assert_eq!((reachable, quorum), (1, 2)),
+        StoreError::QuorumRisk {
+            reachable, quorum, ..
+        } => assert_eq!((reachable, quorum), (1, 2)),
         other => panic!("expected a quorum refusal, got {other}"),
     }
     // Adding a fourth voter that is not running: 2 reachable of quorum 3.
@@ -113,7 +115,8 @@ async fn changes_that_would_lose_quorum_are_refused_unless_forced() {
             err,
             StoreError::QuorumRisk {
                 reachable: 2,
-                quorum: 3
+                quorum: 3,
+                ..
             }
         ),
         "{err}"

@@ -11,13 +11,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use swarm_store::testkit::TestCa;
 use swarm_store::testkit::transport_conformance::{
     SuiteHandler, TransportHarness, run_transport_suite,
 };
+use swarm_store::testkit::{TestCa, common_name_identifier, member_id_from_common_name};
 use swarm_store::transport::tcp::{
     MAX_SERVER_CONNECTIONS, PeerAddress, TcpConfig, TcpServer, TcpTransport,
-    common_name_identifier, member_id_from_common_name,
 };
 use swarm_store::transport::{MAX_FRAME_BYTES, MemberId, RpcHandler, Transport, TransportError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -82,7 +81,7 @@ fn client_with(config: Arc<ClientConfig>, server: SocketAddr) -> TcpTransport {
         common_name_identifier(),
         TcpConfig::default(),
     );
-    client.set_peer(SERVER, PeerAddress::new(server));
+    client.set_peer(SERVER, PeerAddress::with_ip(server));
     client
 }
 
@@ -299,7 +298,7 @@ async fn a_server_of_another_ca_or_member_is_refused() {
     // Right CA, wrong member: the address of member 2 registered for member 3.
     let server = start_server(&ca, any_port(), Handler::default()).await;
     let client = client_for(&ca, server.local_addr());
-    client.set_peer(MemberId(3), PeerAddress::new(server.local_addr()));
+    client.set_peer(MemberId(3), PeerAddress::with_ip(server.local_addr()));
     let err = client.call(MemberId(3), b("x")).await.unwrap_err();
     assert!(
         matches!(&err, TransportError::Auth { detail, .. } if detail.contains("member-2")),
@@ -350,7 +349,7 @@ async fn changing_a_peer_address_moves_the_connection() {
     let server_b = start_server(&ca, any_port(), second.clone()).await;
     let client = client_for(&ca, server_a.local_addr());
     assert!(client.call(SERVER, b("x")).await.is_ok());
-    client.set_peer(SERVER, PeerAddress::new(server_b.local_addr()));
+    client.set_peer(SERVER, PeerAddress::with_ip(server_b.local_addr()));
     assert!(client.call(SERVER, b("x")).await.is_ok());
     assert_eq!(first.calls.load(Ordering::SeqCst), 1);
     assert_eq!(second.calls.load(Ordering::SeqCst), 1);
@@ -388,7 +387,7 @@ impl TransportHarness for TcpHarness {
         .unwrap();
         self.addresses.insert(member, server.local_addr());
         for t in &self.transports {
-            t.set_peer(member, PeerAddress::new(server.local_addr()));
+            t.set_peer(member, PeerAddress::with_ip(server.local_addr()));
         }
         self.servers.insert(member, server);
     }
@@ -405,7 +404,7 @@ impl TransportHarness for TcpHarness {
             TcpConfig::default(),
         ));
         for (m, addr) in &self.addresses {
-            t.set_peer(*m, PeerAddress::new(*addr));
+            t.set_peer(*m, PeerAddress::with_ip(*addr));
         }
         self.transports.push(t.clone());
         t
@@ -471,7 +470,7 @@ async fn a_silent_server_connection_is_abandoned_after_timeouts() {
             ..TcpConfig::default()
         },
     );
-    client.set_peer(SERVER, PeerAddress::new(addr));
+    client.set_peer(SERVER, PeerAddress::with_ip(addr));
     let err = client.call(SERVER, b("anyone?")).await.unwrap_err();
     assert!(matches!(err, TransportError::Timeout(SERVER)), "{err:?}");
     // Until the reconnection backoff passes, calls fail at once, saying why.

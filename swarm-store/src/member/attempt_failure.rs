@@ -133,6 +133,7 @@ mod tests {
                 StoreError::QuorumRisk {
                     reachable: 1,
                     quorum: 2,
+                    unreachable: Vec::new(),
                 },
                 Refused,
             ),

@@ -43,9 +43,17 @@ pub(super) fn from_wire(peer: MemberId, e: WireError) -> StoreError {
         WireError::NoLeader => StoreError::NoLeader,
         WireError::Rejected(r) => rejected_error(r),
         WireError::Indeterminate(s) => StoreError::Indeterminate(s),
-        WireError::QuorumRisk { reachable, quorum } => StoreError::QuorumRisk {
+        WireError::QuorumRisk {
+            reachable,
+            quorum,
+            unreachable,
+        } => StoreError::QuorumRisk {
             reachable: reachable as usize,
             quorum: quorum as usize,
+            unreachable: unreachable
+                .into_iter()
+                .map(|(id, why)| (MemberId(id), why))
+                .collect(),
         },
         WireError::Membership(s) => StoreError::Membership(s),
         WireError::NotAuthorized { peer, reason } => StoreError::NotAuthorized {
@@ -82,9 +90,14 @@ pub(super) fn to_wire(e: StoreError) -> WireError {
             leader: leader.map(|m| m.0),
         },
         StoreError::NoLeader => WireError::NoLeader,
-        StoreError::QuorumRisk { reachable, quorum } => WireError::QuorumRisk {
+        StoreError::QuorumRisk {
+            reachable,
+            quorum,
+            unreachable,
+        } => WireError::QuorumRisk {
             reachable: reachable as u64,
             quorum: quorum as u64,
+            unreachable: unreachable.into_iter().map(|(m, why)| (m.0, why)).collect(),
         },
         StoreError::Membership(s) => WireError::Membership(s),
         StoreError::NotAuthorized { peer, reason } => WireError::NotAuthorized {

@@ -106,8 +106,32 @@ impl Member {
             return Ok(());
         }
         let contacts = self.reachable();
-        check_quorum(new_voters, |id| self.is_reachable(&contacts, id))
-            .map_err(|(reachable, quorum)| StoreError::QuorumRisk { reachable, quorum })
+        check_quorum(new_voters, |id| self.is_reachable(&contacts, id)).map_err(
+            |(reachable, quorum)| {
+                let unreachable: Vec<(MemberId, String)> = new_voters
+                    .iter()
+                    .filter(|id| !self.is_reachable(&contacts, **id))
+                    .map(|id| (MemberId(*id), self.why_unreachable(*id)))
+                    .collect();
+                let e = StoreError::QuorumRisk {
+                    reachable,
+                    quorum,
+                    unreachable,
+                };
+                tracing::warn!(error = %e, "membership change refused");
+                e
+            },
+        )
+    }
+
+    /// The last failure of this member's calls to `id`, or what is known instead.
+    pub(super) fn why_unreachable(&self, id: u64) -> String {
+        self.peer_errors.last_error(id).unwrap_or_else(|| {
+            format!(
+                "no acknowledgement of the leader within {} ms, and no call to it failed",
+                self.config.unreachable_after_ms()
+            )
+        })
     }
 
     async fn change(

@@ -5,14 +5,15 @@
 //! [`writes`] and [`reads`] (the client paths through it), [`membership_change`] (membership
 //! operations carried out on the leader), [`status`], [`snapshot_chunks`] (receiving chunked
 //! snapshots, with the sans-IO [`snapshot_inbox`]), [`rpc_dispatch`] (serving other members'
-//! requests), [`attempt_failure`] (what a failed attempt says about its outcome) and
-//! [`error_mapping`] (between [`StoreError`] and the wire's errors).
+//! requests), [`sender_check`] (who may send what), [`attempt_failure`] (what a failed attempt
+//! says about its outcome) and [`error_mapping`] (between [`StoreError`] and the wire's errors).
 
 use crate::config::StoreConfig;
 use crate::error::StoreError;
 use crate::proposer::Proposer;
 use crate::raft::handle::Raft;
 use crate::raft::network::DynTransport;
+use crate::raft::peer_errors::PeerErrors;
 use crate::request_ids::RequestIds;
 use crate::state::command::RequestId;
 use crate::state::shared::SharedState;
@@ -28,6 +29,7 @@ mod membership_change;
 mod reads;
 mod routing;
 mod rpc_dispatch;
+mod sender_check;
 mod snapshot_chunks;
 mod snapshot_inbox;
 mod status;
@@ -49,6 +51,8 @@ pub(crate) struct Member {
     pub(crate) shared: Arc<SharedState>,
     pub(crate) transport: Arc<dyn DynTransport>,
     pub(crate) proposer: Proposer,
+    /// The last failure of a call to each peer (cleared by a success).
+    pub(crate) peer_errors: Arc<PeerErrors>,
     /// The snapshot transfer being received (at most one).
     inbox: Arc<Mutex<SnapshotInbox>>,
     /// Wakes the idle-transfer sweeper when a transfer starts.
@@ -69,6 +73,7 @@ impl Member {
         shared: Arc<SharedState>,
         transport: Arc<dyn DynTransport>,
         proposer: Proposer,
+        peer_errors: Arc<PeerErrors>,
     ) -> Self {
         let config_member = config.member.0;
         let seed = config.raft_rng_seed;
@@ -88,6 +93,7 @@ impl Member {
             shared,
             transport,
             proposer,
+            peer_errors,
             inbox,
             inbox_wake,
             inbox_sweeper,

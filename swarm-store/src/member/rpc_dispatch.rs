@@ -1,6 +1,8 @@
 //! Serving one request from another member: Raft's own messages, snapshot chunks, forwarded
-//! writes and read-index requests, and membership requests (only from a current voter, and
-//! forced ones only with this member's operator's consent).
+//! writes and read-index requests (each only from a member, and a leader's or candidate's
+//! message only from the member it names: [`sender_check`](super::sender_check)), and
+//! membership requests (only from a current voter, and forced ones only with this member's
+//! operator's consent).
 
 use super::Member;
 use super::error_mapping::to_wire;
@@ -26,6 +28,19 @@ impl Member {
         from: MemberId,
         request: RpcRequest,
     ) -> Result<RpcResponse, String> {
+        if let Err(refused) = self.check_sender(from, &request) {
+            tracing::warn!(error = %refused, "request from another member refused");
+            let not_authorized = || WireError::NotAuthorized {
+                peer: refused.peer().0,
+                reason: refused.to_string(),
+            };
+            // Client requests answer with their typed refusal; Raft's messages fail as a whole.
+            return match request {
+                RpcRequest::Write(_) => Ok(RpcResponse::Write(Err(not_authorized()))),
+                RpcRequest::ReadIndex => Ok(RpcResponse::ReadIndex(Err(not_authorized()))),
+                _ => Err(refused.to_string()),
+            };
+        }
         match request {
             RpcRequest::AppendEntries(r) => self
                 .raft
@@ -183,6 +198,105 @@ mod tests {
         );
     }
 
+    /// Issue 12, item 3: every request but membership ones used to be served to any
+    /// authenticated sender (a stranger got a read index), and the leader id inside
+    /// AppendEntries, TransferLeader and snapshot chunks was never compared with the sender.
+    /// Now a sender outside the membership is refused, naming it, and a carried leader id must
+    /// be the sender's; a learner stays a member (it may forward reads).
+    #[tokio::test]
+    async fn item_3_only_members_are_served_and_a_carried_leader_id_is_the_senders() {
+        use crate::raft::types::Vote;
+        use crate::raft::wire::SnapshotChunk;
+        use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
+
+        let net = InProcNetwork::new(17);
+        let one = start(&net, 1).await;
+        one.bootstrap().await.expect("bootstrap");
+        let _two = start(&net, 2).await;
+        one.add_learner(MemberId(2), "member-2")
+            .await
+            .expect("add 2");
+        one.promote(MemberId(2), false).await.expect("promote 2");
+        let _three = start(&net, 3).await;
+        one.add_learner(MemberId(3), "member-3")
+            .await
+            .expect("add 3");
+        let term = one.status().term;
+        let handle = |from: u64, request: RpcRequest| {
+            let member = one.member.clone();
+            async move { member.handle(MemberId(from), request).await }
+        };
+        let refused = |r: Result<RpcResponse, String>, who: &str| match r {
+            Err(e) => assert!(e.contains(who), "{e}"),
+            Ok(RpcResponse::ReadIndex(Err(WireError::NotAuthorized { peer, reason })))
+            | Ok(RpcResponse::Write(Err(WireError::NotAuthorized { peer, reason }))) => {
+                assert!(format!("member-{peer}") == who, "{peer}: {reason}");
+                assert!(reason.contains(who), "{reason}");
+            }
+            Ok(_) => panic!("{who} was served"),
+        };
+
+        // A stranger (a certificate of the same CA, never added): nothing is served.
+        refused(handle(9, RpcRequest::ReadIndex).await, "member-9");
+        let txn = crate::Txn::new()
+            .put_named("c", "k", "v", crate::Precondition::Any)
+            .into_request(one.member.next_request_id())
+            .expect("valid");
+        refused(handle(9, RpcRequest::Write(txn)).await, "member-9");
+        let vote = VoteRequest::new(Vote::new(term + 1, 9), None);
+        refused(handle(9, RpcRequest::Vote(vote.clone())).await, "member-9");
+        refused(handle(9, RpcRequest::PreVote(vote)).await, "member-9");
+        let append = |leader: u64| AppendEntriesRequest {
+            vote: Vote::new_committed(term + 1, leader),
+            prev_log_id: None,
+            entries: Vec::new(),
+            leader_commit: None,
+        };
+        refused(
+            handle(9, RpcRequest::AppendEntries(append(9))).await,
+            "member-9",
+        );
+        assert_eq!(one.status().term, term, "a stranger moved the term");
+
+        // A member speaking for another: the carried leader id must be the sender.
+        refused(
+            handle(2, RpcRequest::AppendEntries(append(1))).await,
+            "member-2",
+        );
+        let transfer = TransferLeaderRequest::new(Vote::new_committed(term, 1), 2, None);
+        refused(
+            handle(2, RpcRequest::TransferLeader(transfer)).await,
+            "member-2",
+        );
+        let chunk = SnapshotChunk {
+            vote: Vote::new_committed(term, 1),
+            meta: crate::raft::types::SnapshotMeta {
+                last_log_id: None,
+                last_membership: Default::default(),
+            },
+            transfer_id: 1,
+            offset: 0,
+            total_bytes: 1,
+            data: crate::blob::Blob(bytes::Bytes::from_static(b"x")),
+        };
+        refused(
+            handle(2, RpcRequest::SnapshotChunk(chunk)).await,
+            "member-2",
+        );
+        let vote = VoteRequest::new(Vote::new(term + 1, 1), None);
+        refused(handle(2, RpcRequest::Vote(vote)).await, "member-2");
+        assert_eq!(one.status().term, term, "a forged message moved the term");
+        assert_eq!(one.status().leader, Some(MemberId(1)));
+
+        // A learner is a member: its read index is served.
+        match handle(3, RpcRequest::ReadIndex).await {
+            Ok(RpcResponse::ReadIndex(Ok(_))) => {}
+            Ok(RpcResponse::ReadIndex(Err(e))) => panic!("learner refused: {e:?}"),
+            Ok(_) => panic!("another response"),
+            Err(e) => panic!("learner refused: {e}"),
+        }
+    }
+
     /// A forwarded transaction the leader refuses as invalid is refused before proposing, as
     /// `Invalid` (before: `Fatal`, read as a transport failure); a write handed to a leader
     /// whose Raft stopped is `Indeterminate` (before: `Fatal`).
@@ -191,6 +305,10 @@ mod tests {
         let net = InProcNetwork::new(13);
         let one = start(&net, 1).await;
         one.bootstrap().await.expect("bootstrap");
+        // Member 2 is a learner (never started): only members may forward writes at all.
+        one.add_learner(MemberId(2), "member-2")
+            .await
+            .expect("add 2");
         let empty = TxnRequest {
             id: one.member.next_request_id(),
             ops: Vec::new(),

@@ -132,6 +132,10 @@ mod tests {
         let net = InProcNetwork::new(5);
         let one = start(&net, 1).await;
         one.bootstrap().await.expect("bootstrap");
+        // Member 7 is a learner (never started): only members may send chunks at all.
+        one.add_learner(MemberId(7), "member-7")
+            .await
+            .expect("add 7");
         let ours = one.member.raft.metrics().borrow_watched().vote;
         let chunk = |vote| {
             RpcRequest::SnapshotChunk(SnapshotChunk {

@@ -42,6 +42,11 @@ impl Member {
                         None
                     },
                     last_contact,
+                    last_error: if *id == self.id {
+                        None
+                    } else {
+                        self.peer_errors.last_error(*id)
+                    },
                     matched_index: m
                         .replication
                         .as_ref()

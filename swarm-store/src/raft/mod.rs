@@ -5,6 +5,7 @@
 pub(crate) mod handle;
 pub(crate) mod log_store;
 pub(crate) mod network;
+pub(crate) mod peer_errors;
 pub(crate) mod runtime;
 pub(crate) mod snapshot_saver;
 pub(crate) mod snapshot_store;

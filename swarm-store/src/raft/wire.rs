@@ -67,9 +67,7 @@ pub(crate) enum MembershipOp {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum WireError {
     /// This member is not the leader (openraft refused the proposal before appending it).
-    NotLeader {
-        leader: Option<u64>,
-    },
+    NotLeader { leader: Option<u64> },
     /// No leader confirmed (reads only).
     NoLeader,
     /// The state machine refused the transaction's preconditions (its answer for the request
@@ -80,24 +78,21 @@ pub(crate) enum WireError {
     QuorumRisk {
         reachable: u64,
         quorum: u64,
+        /// Each unreachable voter of the new configuration and its last call error.
+        unreachable: Vec<(u64, String)>,
     },
     /// A membership change refused before anything was proposed.
     Membership(String),
     /// The leader's own deadline passed while the request was being carried out (it may have
     /// been proposed).
-    Timeout {
-        timeout_ms: u64,
-    },
+    Timeout { timeout_ms: u64 },
     /// The leader failed without proposing the request (its proposer stopped before taking it,
     /// or a read failed). A failure AFTER proposing is `Indeterminate`, never this.
     Fatal(String),
     /// The leader refused a membership operation from `peer` (not a voter, or a forced
     /// operation its operator did not allow from peers). Appended last: earlier variants keep
     /// their postcard tags.
-    NotAuthorized {
-        peer: u64,
-        reason: String,
-    },
+    NotAuthorized { peer: u64, reason: String },
     /// The leader refused the request as malformed or over its limits, before proposing it.
     /// Appended last: earlier variants keep their postcard tags.
     Invalid(String),
@@ -133,7 +128,8 @@ mod tests {
         assert_eq!(
             tag(WireError::QuorumRisk {
                 reachable: 1,
-                quorum: 2
+                quorum: 2,
+                unreachable: Vec::new(),
             }),
             4
         );

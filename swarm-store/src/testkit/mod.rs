@@ -10,8 +10,11 @@
 //! - [`SplitMix64`]: the seeded generator simulations draw from.
 //! - [`TestCipher`]: a real AEAD (ChaCha20-Poly1305) for tests and benches of at-rest
 //!   encryption.
-//! - [`TestCa`] and [`TcpCluster`]: a certificate authority issuing member certificates and
-//!   mutual-TLS configurations, and members over TCP with mutual TLS on disk storage;
+//! - [`TestCa`] and [`TcpCluster`]: a certificate authority issuing member certificates (with
+//!   the member id as common name, read by [`common_name_identifier`], or shaped as
+//!   swarm-secrets' CA issues them: node id and role) and mutual-TLS configurations, and
+//!   members over TCP with mutual TLS on disk storage (node certificates, identified by
+//!   [`manager_identifier`](crate::transport::tcp::manager_identifier));
 //!   [`agreed_leader`] waits until a cluster's members agree on a leader.
 //!
 //! Enable it from a dev-dependency:
@@ -26,6 +29,7 @@
 mod agreed_leader;
 pub mod check;
 mod cipher;
+mod common_name;
 pub mod inproc;
 pub mod storage_conformance;
 mod tcp_cluster;
@@ -35,5 +39,6 @@ pub mod transport_conformance;
 pub use crate::rng::SplitMix64;
 pub use agreed_leader::agreed_leader;
 pub use cipher::TestCipher;
+pub use common_name::{common_name_identifier, member_id_from_common_name};
 pub use tcp_cluster::TcpCluster;
 pub use test_ca::{TestCa, TestIdentity};

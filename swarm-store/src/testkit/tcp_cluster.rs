@@ -1,11 +1,13 @@
-//! The TCP cluster fixture: store members over TCP with mutual TLS on 127.0.0.1 (certificates
-//! from a [`TestCa`]) and disk storage (fsync on) in a directory.
+//! The TCP cluster fixture: store members over TCP with mutual TLS on 127.0.0.1 (node
+//! certificates from a [`TestCa`], shaped as swarm-secrets' CA issues them) and disk storage
+//! (fsync on) in a directory.
 
 use super::agreed_leader::agreed_leader;
 use super::test_ca::TestCa;
 use crate::storage::{DiskLogOptions, DiskLogStorage, DiskSnapshotStore};
 use crate::transport::tcp::{
-    PeerAddress, TcpConfig, TcpServer, TcpTransport, common_name_identifier,
+    MANAGER_ROLE_OU, MemberNames, PeerAddress, TcpConfig, TcpServer, TcpTransport,
+    manager_identifier,
 };
 use crate::{MemberId, Store, StoreConfig, StoreRpc};
 use std::collections::BTreeMap;
@@ -39,6 +41,11 @@ struct Running {
 /// Members over TCP with mutual TLS on 127.0.0.1, with disk storage under `root/<id>/`
 /// (`log/` and `snapshot/`), for tests and benchmarks of the whole stack.
 ///
+/// Member `id` runs as node `node-<id>` with a manager certificate (CN = node id, OU =
+/// `swarm-manager`, DNS name = node id, no IP address), identified by
+/// [`manager_identifier`] over the cluster's [`MemberNames`] and called by its node id
+/// ([`PeerAddress::new`]): the setup a user writes with swarm-secrets' CA.
+///
 /// # Panics
 /// Starting, stopping and restarting members panic when a step fails (a port cannot be bound,
 /// a store cannot open): the fixture is meant to run inside a test or a benchmark.
@@ -58,9 +65,15 @@ pub struct TcpCluster {
     /// The directory holding every member's storage.
     pub root: PathBuf,
     ca: TestCa,
+    names: MemberNames,
     addrs: BTreeMap<u64, SocketAddr>,
     running: BTreeMap<u64, Running>,
     tweak: fn(StoreConfig) -> StoreConfig,
+}
+
+/// The node id member `id` runs as.
+fn node_id(id: u64) -> String {
+    format!("node-{id}")
 }
 
 impl TcpCluster {
@@ -70,6 +83,7 @@ impl TcpCluster {
         let mut c = TcpCluster {
             root,
             ca: TestCa::new("swarm-store test CA"),
+            names: MemberNames::new(),
             addrs: BTreeMap::new(),
             running: BTreeMap::new(),
             tweak,
@@ -78,6 +92,7 @@ impl TcpCluster {
         for id in 1..=n {
             let l = setup(TcpListener::bind("127.0.0.1:0").await, "bind a port");
             c.addrs.insert(id, setup(l.local_addr(), "local address"));
+            setup(c.names.insert(MemberId(id), &node_id(id)), "name a member");
             listeners.insert(id, l);
         }
         for (id, l) in listeners {
@@ -112,11 +127,13 @@ impl TcpCluster {
             "open a snapshot store",
         );
         let rpc = StoreRpc::new();
+        let node = node_id(id);
         let server = setup(
             TcpServer::serve(
                 listener,
-                self.ca.server_config(member),
-                common_name_identifier(),
+                self.ca
+                    .server_config_for(self.ca.node_identity(&node, MANAGER_ROLE_OU)),
+                manager_identifier(self.names.clone()),
                 TcpConfig::default(),
                 rpc.clone(),
             ),
@@ -124,13 +141,15 @@ impl TcpCluster {
         );
         let transport = TcpTransport::new(
             member,
-            self.ca.client_config(member),
-            common_name_identifier(),
+            self.ca
+                .client_config_for(self.ca.node_identity(&node, MANAGER_ROLE_OU), &self.ca),
+            manager_identifier(self.names.clone()),
             TcpConfig::default(),
         );
         for (peer, addr) in &self.addrs {
             if *peer != id {
-                transport.set_peer(MemberId(*peer), PeerAddress::new(*addr));
+                let address = setup(PeerAddress::new(*addr, &node_id(*peer)), "peer address");
+                transport.set_peer(MemberId(*peer), address);
             }
         }
         let cfg = (self.tweak)(StoreConfig::new(member, self.addrs[&id].to_string()));

@@ -25,8 +25,10 @@ fn setup<T, E: Display>(result: Result<T, E>, what: &str) -> T {
 }
 
 /// A certificate authority for tests: issues member certificates (CN = the member id, subject
-/// alternative names `127.0.0.1` and `member-<id>`, for server and client authentication) and
-/// builds the mutual-TLS configurations the TCP transport takes.
+/// alternative names `127.0.0.1` and `member-<id>`, for server and client authentication),
+/// node certificates shaped as swarm-secrets' cluster CA issues them
+/// ([`node_identity`](Self::node_identity): CN = node id, OU = role, O = cluster, DNS names
+/// node id and role) and builds the mutual-TLS configurations the TCP transport takes.
 ///
 /// The configurations use the process's rustls crypto provider (ring, the one this crate's
 /// rustls enables).
@@ -38,7 +40,7 @@ fn setup<T, E: Display>(result: Result<T, E>, what: &str) -> T {
 /// ```
 /// use swarm_store::testkit::TestCa;
 /// use swarm_store::transport::MemberId;
-/// use swarm_store::transport::tcp::member_id_from_common_name;
+/// use swarm_store::testkit::member_id_from_common_name;
 /// let ca = TestCa::new("example CA");
 /// let (chain, _key) = ca.identity(MemberId(3));
 /// assert_eq!(member_id_from_common_name(&chain[0]).unwrap(), MemberId(3));
@@ -104,6 +106,34 @@ impl TestCa {
         )
     }
 
+    /// A new certificate and key for node `node_id` with role `role_ou` (the certificate's
+    /// organizational unit, e.g. `swarm-manager`), shaped as swarm-secrets' cluster CA issues
+    /// them: CN = node id, OU = role, O = `test-cluster`, DNS names = node id and role; no IP
+    /// address.
+    pub fn node_identity(&self, node_id: &str, role_ou: &str) -> TestIdentity {
+        let mut params = setup(
+            CertificateParams::new(vec![node_id.to_owned(), role_ou.to_owned()]),
+            "node parameters",
+        );
+        params.distinguished_name.push(DnType::CommonName, node_id);
+        params
+            .distinguished_name
+            .push(DnType::OrganizationalUnitName, role_ou);
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "test-cluster");
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let key = setup(KeyPair::generate(), "node key");
+        let cert = setup(params.signed_by(&key, &self.issuer), "node certificate");
+        (
+            vec![cert.der().clone()],
+            PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        )
+    }
+
     /// The root store trusting this CA.
     pub fn roots(&self) -> Arc<RootCertStore> {
         let mut roots = RootCertStore::empty();
@@ -114,11 +144,17 @@ impl TestCa {
     /// The server side of member `id`: presents a certificate from this CA and requires a
     /// client certificate from this CA.
     pub fn server_config(&self, id: MemberId) -> Arc<ServerConfig> {
+        self.server_config_for(self.identity(id))
+    }
+
+    /// The server side presenting `identity` (from this CA) and requiring a client
+    /// certificate from this CA.
+    pub fn server_config_for(&self, identity: TestIdentity) -> Arc<ServerConfig> {
         let verifier = setup(
             WebPkiClientVerifier::builder(self.roots()).build(),
             "client verifier",
         );
-        let (chain, key) = self.identity(id);
+        let (chain, key) = identity;
         Arc::new(setup(
             ServerConfig::builder()
                 .with_client_cert_verifier(verifier)
@@ -136,7 +172,13 @@ impl TestCa {
     /// The client side of member `id` with a certificate from this CA, trusting servers with a
     /// certificate from `trust` (another CA: a client the servers must refuse).
     pub fn client_config_trusting(&self, id: MemberId, trust: &TestCa) -> Arc<ClientConfig> {
-        let (chain, key) = self.identity(id);
+        self.client_config_for(self.identity(id), trust)
+    }
+
+    /// The client side presenting `identity`, trusting servers with a certificate from
+    /// `trust`.
+    pub fn client_config_for(&self, identity: TestIdentity, trust: &TestCa) -> Arc<ClientConfig> {
+        let (chain, key) = identity;
         Arc::new(setup(
             ClientConfig::builder()
                 .with_root_certificates(trust.roots())

@@ -1,19 +1,22 @@
 //! The calling side: connections to peers by address, pipelined calls, reconnection.
 
+use super::REFUSAL_REQUEST_ID;
 use super::config::{MAX_FRAMES_PER_FLUSH, MAX_IN_FLIGHT_PER_CONNECTION, TcpConfig, codec};
 use super::envelope::{self, EnvelopeError, Kind};
 use super::identity::PeerIdentifier;
 use super::peer_address::PeerAddress;
+use super::peer_recheck::until_peer_refused;
 use crate::transport::{MAX_FRAME_BYTES, MemberId, Transport, TransportError};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use rustls::ClientConfig;
+use rustls_pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
@@ -79,6 +82,8 @@ struct Shared {
     identify: PeerIdentifier,
     config: TcpConfig,
     peers: RwLock<HashMap<MemberId, PeerAddress>>,
+    /// Bumped to have every connection ask the identifier about its server again.
+    recheck: watch::Sender<u64>,
 }
 
 /// The calling side of the TCP transport: implements [`Transport`] over mutually authenticated
@@ -90,7 +95,11 @@ struct Shared {
 /// - Up to [`MAX_IN_FLIGHT_PER_CONNECTION`] calls share one connection at once (pipelining);
 ///   responses are matched by request id.
 /// - When the server's certificate maps (through the [`PeerIdentifier`]) to another member
-///   than the one called, the connection is refused with [`TransportError::Auth`].
+///   than the one called, or to none, the connection is refused with
+///   [`TransportError::Auth`] saying why; so is a connection whose server refused this
+///   member's certificate (the server says why). An open connection asks the identifier again
+///   every [`TcpConfig::peer_recheck_interval`] and at once after
+///   [`recheck_peers`](Self::recheck_peers), and closes when its server is refused (revoked).
 /// - A connection whose peer stays silent for [`TcpConfig::call_timeout`] while callers give
 ///   up waiting is presumed dead (host gone, traffic black-holed) and abandoned.
 /// - A broken connection fails its calls in flight with [`TransportError::Unreachable`]; the
@@ -133,6 +142,7 @@ impl TcpTransport {
                 identify,
                 config,
                 peers: RwLock::new(HashMap::new()),
+                recheck: watch::Sender::new(0),
             }),
             links: Mutex::new(HashMap::new()),
             next_request_id: AtomicU64::new(1),
@@ -169,6 +179,14 @@ impl TcpTransport {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&member);
         lock(&self.links).remove(&member);
+    }
+
+    /// Has every open connection ask the identifier about its server's certificate again now,
+    /// closing those it refuses (after a revocation).
+    pub fn recheck_peers(&self) {
+        self.shared
+            .recheck
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
     }
 
     /// The address table.
@@ -301,12 +319,14 @@ fn fail(pending: &Pending, request_id: u64, error: TransportError) {
     }
 }
 
-fn fail_all(pending: &Pending, to: MemberId, detail: &str) {
+fn fail_all(pending: &Pending, to: MemberId, outcome: &ConnectionOutcome) {
     let waiting: Vec<_> = lock(pending).drain().collect();
     for (_, tx) in waiting {
-        let _ = tx.send(Err(TransportError::Unreachable {
-            peer: to,
-            detail: detail.to_owned(),
+        let detail = outcome.detail.clone();
+        let _ = tx.send(Err(if outcome.refused {
+            TransportError::Auth { peer: to, detail }
+        } else {
+            TransportError::Unreachable { peer: to, detail }
         }));
     }
 }
@@ -323,51 +343,51 @@ async fn drive(
     let min = shared.config.reconnect_backoff_min;
     let max = shared.config.reconnect_backoff_max.max(min);
     let mut backoff = min;
-    let mut retry_at: Option<(Instant, String)> = None;
+    // When to try again, why the last attempt failed, and whether it was an authentication
+    // failure (calls failed meanwhile keep its kind).
+    let mut retry_at: Option<(Instant, String, bool)> = None;
     while let Some(first) = queue.recv().await {
         if !lock(&pending).contains_key(&first.request_id) {
             continue; // the caller gave up already
         }
-        if let Some((at, why)) = &retry_at {
+        if let Some((at, why, auth)) = &retry_at {
             let now = Instant::now();
             if now < *at {
                 let wait_ms = at.duration_since(now).as_millis();
-                fail(
-                    &pending,
-                    first.request_id,
-                    TransportError::Unreachable {
-                        peer: to,
-                        detail: format!("{why}; next connection attempt in {wait_ms} ms"),
-                    },
-                );
+                let detail = format!("{why}; next connection attempt in {wait_ms} ms");
+                let error = if *auth {
+                    TransportError::Auth { peer: to, detail }
+                } else {
+                    TransportError::Unreachable { peer: to, detail }
+                };
+                fail(&pending, first.request_id, error);
                 continue;
             }
         }
         match connect(&shared, to).await {
             Err(error) => {
                 tracing::debug!(peer = %to, %error, "connection failed");
-                retry_at = Some((Instant::now() + backoff, error.to_string()));
+                let auth = matches!(error, TransportError::Auth { .. });
+                retry_at = Some((Instant::now() + backoff, error.to_string(), auth));
                 backoff = (backoff * 2).min(max);
                 fail(&pending, first.request_id, error);
             }
-            Ok(stream) => {
+            Ok((stream, cert)) => {
                 let outcome = run_connection(
-                    stream,
-                    first,
-                    &mut queue,
-                    &pending,
-                    to,
-                    &timeouts,
-                    shared.config.call_timeout,
+                    stream, first, &mut queue, &pending, to, &timeouts, &shared, cert,
                 )
                 .await;
-                tracing::debug!(peer = %to, detail = %outcome.detail, "connection closed");
-                fail_all(&pending, to, &outcome.detail);
+                if outcome.refused {
+                    tracing::warn!(peer = %to, detail = %outcome.detail, "connection refused");
+                } else {
+                    tracing::debug!(peer = %to, detail = %outcome.detail, "connection closed");
+                }
+                fail_all(&pending, to, &outcome);
                 if outcome.answered {
                     backoff = min;
                     retry_at = None;
                 } else {
-                    retry_at = Some((Instant::now() + backoff, outcome.detail));
+                    retry_at = Some((Instant::now() + backoff, outcome.detail, outcome.refused));
                     backoff = (backoff * 2).min(max);
                 }
             }
@@ -375,7 +395,10 @@ async fn drive(
     }
 }
 
-async fn connect(shared: &Shared, to: MemberId) -> Result<TlsStream<TcpStream>, TransportError> {
+async fn connect(
+    shared: &Shared,
+    to: MemberId,
+) -> Result<(TlsStream<TcpStream>, CertificateDer<'static>), TransportError> {
     let address = shared
         .peers
         .read()
@@ -409,31 +432,33 @@ async fn connect(shared: &Shared, to: MemberId) -> Result<TlsStream<TcpStream>, 
             unreachable(format!("TLS handshake with {}: {e}", address.addr))
         }
     })?;
-    let presented = tls
+    let Some(cert) = tls
         .get_ref()
         .1
         .peer_certificates()
         .and_then(|chain| chain.first())
-        .map(|cert| (shared.identify)(cert));
-    match presented {
-        Some(Some(id)) if id == to => Ok(tls),
-        Some(Some(other)) => Err(TransportError::Auth {
+        .map(|cert| cert.clone().into_owned())
+    else {
+        return Err(TransportError::Auth {
+            peer: to,
+            detail: format!("server at {} presented no certificate", address.addr),
+        });
+    };
+    match (shared.identify)(&cert) {
+        Ok(id) if id == to => Ok((tls, cert)),
+        Ok(other) => Err(TransportError::Auth {
             peer: to,
             detail: format!(
                 "server at {} presented the certificate of {other}",
                 address.addr
             ),
         }),
-        Some(None) => Err(TransportError::Auth {
+        Err(refused) => Err(TransportError::Auth {
             peer: to,
             detail: format!(
-                "server at {} presented a certificate naming no member",
+                "server at {} presented a certificate this member refuses: {refused}",
                 address.addr
             ),
-        }),
-        None => Err(TransportError::Auth {
-            peer: to,
-            detail: format!("server at {} presented no certificate", address.addr),
         }),
     }
 }
@@ -441,13 +466,17 @@ async fn connect(shared: &Shared, to: MemberId) -> Result<TlsStream<TcpStream>, 
 struct ConnectionOutcome {
     /// Whether at least one response arrived (the connection really worked).
     answered: bool,
+    /// Whether the connection ended because one side refused the other's certificate.
+    refused: bool,
     detail: String,
 }
 
 /// Runs one connection until it breaks. It is also abandoned when a caller gives up waiting
 /// (timeout or cancellation) while the peer has sent nothing for `silence_limit`: a peer that
 /// vanished without closing (host down, connection black-holed) would otherwise keep every later
-/// call waiting for its timeout.
+/// call waiting for its timeout. It also ends when the identifier no longer accepts the
+/// server's certificate `cert` (revoked), or when the server refuses this member's.
+#[allow(clippy::too_many_arguments)]
 async fn run_connection(
     stream: TlsStream<TcpStream>,
     first: Outgoing,
@@ -455,12 +484,15 @@ async fn run_connection(
     pending: &Pending,
     to: MemberId,
     timeouts: &GiveUps,
-    silence_limit: Duration,
+    shared: &Shared,
+    cert: CertificateDer<'static>,
 ) -> ConnectionOutcome {
+    let silence_limit = shared.config.call_timeout;
     let (rd, wr) = tokio::io::split(stream);
     let mut reader = FramedRead::new(rd, codec());
     let mut writer = FramedWrite::new(wr, codec());
     let mut answered = false;
+    let mut refused_by_server = false;
     let opened = Instant::now();
     // Milliseconds after `opened` of the last frame received.
     let last_frame_ms = AtomicU64::new(0);
@@ -532,6 +564,10 @@ async fn run_connection(
                     return format!("protocol error: {e}");
                 }
             };
+            if env.kind == Kind::Failed && env.request_id == REFUSAL_REQUEST_ID {
+                refused_by_server = true;
+                return String::from_utf8_lossy(&env.body).into_owned();
+            }
             let reply = match env.kind {
                 Kind::Response => Ok(env.body),
                 Kind::Failed => Err(TransportError::Remote {
@@ -558,10 +594,23 @@ async fn run_connection(
         }
     };
 
-    let detail = tokio::select! {
-        detail = write_loop => detail,
-        detail = read_loop => detail,
-        detail = watchdog => detail,
+    let guard = until_peer_refused(
+        &cert,
+        to,
+        &shared.identify,
+        shared.config.recheck_interval(),
+        shared.recheck.subscribe(),
+    );
+
+    let (detail, refused_here) = tokio::select! {
+        detail = write_loop => (detail, false),
+        detail = read_loop => (detail, false),
+        detail = watchdog => (detail, false),
+        detail = guard => (detail, true),
     };
-    ConnectionOutcome { answered, detail }
+    ConnectionOutcome {
+        answered,
+        refused: refused_here || refused_by_server,
+        detail,
+    }
 }

@@ -1,4 +1,23 @@
 //! Settings and limits of the TCP transport.
+//!
+//! # What one peer can make a server hold, and for how long
+//!
+//! | bound | what happens when it is passed |
+//! |---|---|
+//! | [`TcpConfig::frame_read_timeout`] from a frame's first byte to its last | the connection is closed (a frame announced and never sent) |
+//! | [`TcpConfig::idle_timeout`] with no frame either way and no request in flight | the connection is closed (the client reconnects on its next call) |
+//! | [`TcpConfig::peer_recheck_interval`] between two checks of a peer's certificate | a peer the [`PeerIdentifier`](super::PeerIdentifier) no longer accepts (revoked, removed) loses every connection |
+//! | [`MAX_CONNECTIONS_PER_PEER`] authenticated connections of one member | its oldest connection is closed |
+//! | [`MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION`] bytes of requests read and not yet answered on one connection | the server stops reading that connection until answers free some |
+//! | [`MAX_BUFFERED_REQUEST_BYTES`] such bytes over all connections | the server stops reading any connection that needs more |
+//! | [`MAX_IN_FLIGHT_PER_CONNECTION`] requests being handled on one connection | the server stops reading that connection until one completes |
+//! | [`MAX_SERVER_CONNECTIONS`] authenticated connections in all | a new one is closed |
+//!
+//! Worst case, request bytes held by a server: [`MAX_BUFFERED_REQUEST_BYTES`] (256 MiB) in all,
+//! at most [`MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION`] × [`MAX_CONNECTIONS_PER_PEER`]
+//! (256 MiB) of it for one member, plus a read buffer of 16 KiB per connection; a frame's body
+//! is allocated only once its bytes are charged. Responses are the handler's own (the store's
+//! are small) and are charged to the request they answer until written.
 
 use std::time::Duration;
 
@@ -21,6 +40,31 @@ pub const MAX_IN_FLIGHT_PER_CONNECTION: usize = 1024;
 pub const MAX_SERVER_CONNECTIONS: usize = 1024;
 /// The most frames written before a flush, so one busy connection cannot starve its reader.
 pub const MAX_FRAMES_PER_FLUSH: usize = 256;
+/// The most authenticated connections one member (one id the
+/// [`PeerIdentifier`](super::PeerIdentifier) gives) holds to a server at once. A member's
+/// transport opens one per server; the rest is room for a reconnection racing the close of the
+/// previous connection. A connection beyond it closes that member's oldest one.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 4;
+/// The most bytes of request frames one connection may have read and not yet answered
+/// (including the frame being read, charged from its header on). A frame that does not fit
+/// waits, unread, until answers free enough. Four of the largest frames
+/// ([`MAX_FRAME_BYTES`](crate::transport::MAX_FRAME_BYTES)).
+pub const MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION: usize = 4 * crate::transport::MAX_FRAME_BYTES;
+/// The most bytes of request frames a server holds over all its connections, charged as for
+/// [`MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION`].
+pub const MAX_BUFFERED_REQUEST_BYTES: usize = 256 * 1024 * 1024;
+/// Default [`TcpConfig::frame_read_timeout`]: the largest frame at 4.5 Mbit/s.
+pub const DEFAULT_FRAME_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default [`TcpConfig::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default [`TcpConfig::peer_recheck_interval`].
+pub const DEFAULT_PEER_RECHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+const _: () =
+    assert!(MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION >= crate::transport::MAX_FRAME_BYTES);
+const _: () = assert!(MAX_BUFFERED_REQUEST_BYTES >= MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION);
+// Semaphores count permits in u32 when acquiring many.
+const _: () = assert!(MAX_BUFFERED_REQUEST_BYTES <= u32::MAX as usize);
 
 /// Settings of a [`TcpTransport`](super::TcpTransport) and a [`TcpServer`](super::TcpServer).
 #[derive(Clone, Debug)]
@@ -36,6 +80,20 @@ pub struct TcpConfig {
     pub reconnect_backoff_min: Duration,
     /// Longest wait between reconnection attempts.
     pub reconnect_backoff_max: Duration,
+    /// How long a server waits for the rest of a frame once its first byte arrived (not
+    /// counting time the server itself spends waiting for buffer budget): a peer that
+    /// announces a frame and does not send it is cut off after this.
+    pub frame_read_timeout: Duration,
+    /// How long a server keeps a connection on which no frame went either way and no request
+    /// is in flight.
+    pub idle_timeout: Duration,
+    /// How often each connection (on both sides) asks the
+    /// [`PeerIdentifier`](super::PeerIdentifier) again about the certificate its peer
+    /// presented at the handshake: a peer it no longer accepts (revoked, removed from the
+    /// names) is cut off within this, or at once after
+    /// [`TcpServer::recheck_peers`](super::TcpServer::recheck_peers) /
+    /// [`TcpTransport::recheck_peers`](super::TcpTransport::recheck_peers). At least 1 ms.
+    pub peer_recheck_interval: Duration,
 }
 
 impl Default for TcpConfig {
@@ -46,7 +104,17 @@ impl Default for TcpConfig {
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             reconnect_backoff_min: DEFAULT_RECONNECT_BACKOFF_MIN,
             reconnect_backoff_max: DEFAULT_RECONNECT_BACKOFF_MAX,
+            frame_read_timeout: DEFAULT_FRAME_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            peer_recheck_interval: DEFAULT_PEER_RECHECK_INTERVAL,
         }
+    }
+}
+
+impl TcpConfig {
+    /// [`TcpConfig::peer_recheck_interval`], at least 1 ms (a timer cannot tick at zero).
+    pub(crate) fn recheck_interval(&self) -> Duration {
+        self.peer_recheck_interval.max(Duration::from_millis(1))
     }
 }
 

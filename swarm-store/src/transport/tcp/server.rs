@@ -1,25 +1,38 @@
 //! The serving side: accepts TLS connections and hands requests to an [`RpcHandler`].
 
+use super::REFUSAL_REQUEST_ID;
 use super::config::{
-    MAX_FRAMES_PER_FLUSH, MAX_IN_FLIGHT_PER_CONNECTION, MAX_SERVER_CONNECTIONS, TcpConfig, codec,
+    MAX_BUFFERED_REQUEST_BYTES, MAX_CONNECTIONS_PER_PEER, MAX_SERVER_CONNECTIONS, TcpConfig, codec,
 };
-use super::envelope::{self, EnvelopeError, Kind};
+use super::envelope::{self, Kind};
 use super::identity::PeerIdentifier;
+use super::live_connections::LiveConnections;
+use super::server_connection::{ConnectionContext, serve_authenticated};
 use crate::transport::handler::SharedHandler;
 use crate::transport::{MemberId, RpcHandler};
-use bytes::Bytes;
-use futures::stream::FuturesUnordered;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use rustls::ServerConfig;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
-use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::codec::FramedWrite;
 use tokio_util::sync::CancellationToken;
+
+/// What every connection of a server shares.
+struct ServerShared {
+    local_addr: SocketAddr,
+    identify: PeerIdentifier,
+    config: TcpConfig,
+    handler: SharedHandler,
+    live: Arc<LiveConnections>,
+    /// [`MAX_BUFFERED_REQUEST_BYTES`] of request frames over all connections.
+    budget: Arc<Semaphore>,
+}
 
 /// The most connections in the TLS handshake (accepted, not yet authenticated) at once; a new
 /// one beyond it evicts the oldest (see [`TcpServer`]).
@@ -65,8 +78,23 @@ struct Admission {
 /// - The client's certificate (verified by the caller's `ServerConfig`, which must require
 ///   client authentication) is mapped to a member id by the [`PeerIdentifier`]; a client it
 ///   maps to no member is disconnected. That id is the `from` the handler sees.
+/// - A client the identifier refuses gets one `Failed` frame (request id 0) saying why, then
+///   the connection closes.
+/// - Every connection asks the identifier again about its peer's certificate every
+///   [`TcpConfig::peer_recheck_interval`] (1 s by default) and at once after
+///   [`recheck_peers`](Self::recheck_peers), and closes when it is refused: with an identifier
+///   that consults a revocation list (or a names table a removed member leaves), a revoked
+///   peer loses its open connections within that interval. [`disconnect`](Self::disconnect)
+///   closes a member's connections at once.
 /// - Requests on one connection are handled concurrently, up to
-///   [`MAX_IN_FLIGHT_PER_CONNECTION`]; beyond that the server stops reading the connection.
+///   [`MAX_IN_FLIGHT_PER_CONNECTION`](super::MAX_IN_FLIGHT_PER_CONNECTION), and hold at most
+///   [`MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION`](super::MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION)
+///   bytes ([`MAX_BUFFERED_REQUEST_BYTES`] over all connections); beyond that the server stops
+///   reading the connection until answers free room.
+/// - A frame must arrive whole within [`TcpConfig::frame_read_timeout`] of its first byte, and
+///   a connection with nothing in flight closes after [`TcpConfig::idle_timeout`] without a
+///   frame; a member holds at most [`MAX_CONNECTIONS_PER_PEER`] connections (a newer one closes
+///   its oldest). Each cut is logged with its reason.
 /// - A client that sends a frame longer than
 ///   [`MAX_FRAME_BYTES`](crate::transport::MAX_FRAME_BYTES), an undecodable envelope or
 ///   anything but a request is disconnected; other connections are unaffected.
@@ -88,6 +116,7 @@ struct Admission {
 pub struct TcpServer {
     local_addr: SocketAddr,
     accept: JoinHandle<()>,
+    live: Arc<LiveConnections>,
 }
 
 impl std::fmt::Debug for TcpServer {
@@ -120,15 +149,43 @@ impl TcpServer {
         handler: H,
     ) -> std::io::Result<TcpServer> {
         let local_addr = listener.local_addr()?;
-        let handler: SharedHandler = Arc::new(handler);
+        let live = LiveConnections::new();
+        let shared = Arc::new(ServerShared {
+            local_addr,
+            identify,
+            config,
+            handler: Arc::new(handler),
+            live: live.clone(),
+            budget: Arc::new(Semaphore::new(MAX_BUFFERED_REQUEST_BYTES)),
+        });
         let accept = tokio::spawn(accept_loop(
             listener,
             TlsAcceptor::from(server_config),
-            identify,
-            config,
-            handler,
+            shared,
         ));
-        Ok(TcpServer { local_addr, accept })
+        Ok(TcpServer {
+            local_addr,
+            accept,
+            live,
+        })
+    }
+
+    /// Has every open connection ask the identifier about its peer's certificate again now,
+    /// closing those it refuses: call it after a revocation (or after removing a member from
+    /// the names) instead of waiting up to [`TcpConfig::peer_recheck_interval`].
+    pub fn recheck_peers(&self) {
+        self.live.recheck_all();
+    }
+
+    /// Closes every open connection of `member` now; returns how many. New connections are
+    /// still accepted if the identifier accepts them: make it refuse the member first.
+    pub fn disconnect(&self, member: MemberId) -> usize {
+        self.live.disconnect(member)
+    }
+
+    /// How many authenticated connections `member` holds to this server.
+    pub fn connections_of(&self, member: MemberId) -> usize {
+        self.live.count(member)
     }
 
     /// The address the server listens on.
@@ -150,13 +207,7 @@ impl Drop for TcpServer {
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    identify: PeerIdentifier,
-    config: TcpConfig,
-    handler: SharedHandler,
-) {
+async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<ServerShared>) {
     // Owning the connections here means aborting this task closes them all.
     let mut connections = JoinSet::new();
     let pending = Arc::new(Mutex::new(PendingHandshakes::default()));
@@ -201,9 +252,7 @@ async fn accept_loop(
             tcp,
             remote,
             acceptor.clone(),
-            identify.clone(),
-            config.clone(),
-            handler.clone(),
+            shared.clone(),
             Admission {
                 slot,
                 authenticated: authenticated.clone(),
@@ -217,9 +266,7 @@ async fn serve_connection(
     tcp: TcpStream,
     remote: SocketAddr,
     acceptor: TlsAcceptor,
-    identify: PeerIdentifier,
-    config: TcpConfig,
-    handler: SharedHandler,
+    shared: Arc<ServerShared>,
     admission: Admission,
 ) {
     let Admission {
@@ -227,7 +274,7 @@ async fn serve_connection(
         authenticated,
     } = admission;
     let _ = tcp.set_nodelay(true);
-    let handshake = tokio::time::timeout(config.handshake_timeout, acceptor.accept(tcp));
+    let handshake = tokio::time::timeout(shared.config.handshake_timeout, acceptor.accept(tcp));
     let outcome = tokio::select! {
         biased;
         () = slot.cancel.cancelled() => {
@@ -236,7 +283,7 @@ async fn serve_connection(
         }
         outcome = handshake => outcome,
     };
-    let tls = match outcome {
+    let mut tls = match outcome {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
             tracing::warn!(%remote, %error, "TLS handshake failed; closing");
@@ -247,16 +294,32 @@ async fn serve_connection(
             return;
         }
     };
-    let peer = tls
+    drop(slot);
+    let Some(cert) = tls
         .get_ref()
         .1
         .peer_certificates()
         .and_then(|chain| chain.first())
-        .and_then(|cert| identify(cert));
-    drop(slot);
-    let Some(peer) = peer else {
-        tracing::warn!(%remote, "client certificate names no member; closing");
+        .map(|cert| cert.clone().into_owned())
+    else {
+        tracing::warn!(%remote, "client presented no certificate; closing");
         return;
+    };
+    let peer = match (shared.identify)(&cert) {
+        Ok(peer) => peer,
+        Err(refused) => {
+            tracing::warn!(%remote, reason = %refused, "client certificate refused; closing");
+            // Tell the client why, so a misconfigured member names its problem.
+            let detail = format!("refused by the server at {}: {refused}", shared.local_addr);
+            if let Ok(frame) = envelope::encode(REFUSAL_REQUEST_ID, Kind::Failed, detail.as_bytes())
+            {
+                let mut writer = FramedWrite::new(&mut tls, codec());
+                let _ =
+                    tokio::time::timeout(shared.config.handshake_timeout, writer.send(frame)).await;
+            }
+            let _ = tokio::time::timeout(shared.config.handshake_timeout, tls.shutdown()).await;
+            return;
+        }
     };
     let _permit: OwnedSemaphorePermit = match authenticated.try_acquire_owned() {
         Ok(permit) => permit,
@@ -270,113 +333,28 @@ async fn serve_connection(
             return;
         }
     };
-    let (rd, wr) = tokio::io::split(tls);
-    let mut reader = FramedRead::new(rd, codec());
-    let mut writer = FramedWrite::new(wr, codec());
-    let (responses_tx, mut responses_rx) = mpsc::channel::<Bytes>(MAX_IN_FLIGHT_PER_CONNECTION);
-
-    let write_loop = async {
-        while let Some(frame) = responses_rx.recv().await {
-            let mut batch = 1usize;
-            let mut item = Some(frame);
-            while let Some(frame) = item.take() {
-                writer.feed(frame).await?;
-                if batch < MAX_FRAMES_PER_FLUSH {
-                    item = responses_rx.try_recv().ok();
-                    batch += 1;
-                }
-            }
-            SinkExt::<Bytes>::flush(&mut writer).await?;
-        }
-        Ok::<(), std::io::Error>(())
-    };
-
-    let read_loop = async {
-        // Handlers run inside this connection's task (not one spawned task each): a response
-        // is encoded and queued by the task its waker already points at, saving a task
-        // hand-off per request; closing the connection drops them.
-        let mut handlers = FuturesUnordered::new();
-        loop {
-            tokio::select! {
-                biased;
-                Some(frame) = handlers.next(), if !handlers.is_empty() => {
-                    // The channel holds MAX_IN_FLIGHT_PER_CONNECTION frames, as many as there
-                    // can be handlers, so this waits only for a stalled writer.
-                    if responses_tx.send(frame).await.is_err() {
-                        return;
-                    }
-                }
-                next = reader.next(), if handlers.len() < MAX_IN_FLIGHT_PER_CONNECTION => {
-                    let frame = match next {
-                        None => return,
-                        Some(Err(error)) => {
-                            tracing::warn!(%remote, %peer, %error, "bad frame; closing connection");
-                            return;
-                        }
-                        Some(Ok(frame)) => frame.freeze(),
-                    };
-                    let env = match envelope::decode(frame) {
-                        Ok(env) if env.kind == Kind::Request => env,
-                        Ok(env) => {
-                            tracing::warn!(%remote, %peer, kind = ?env.kind, "client sent a non-request; closing connection");
-                            return;
-                        }
-                        Err(error) => {
-                            tracing::warn!(%remote, %peer, %error, "undecodable envelope; closing connection");
-                            return;
-                        }
-                    };
-                    let handler = handler.clone();
-                    handlers.push(async move {
-                        respond(&handler, peer, env.request_id, env.body).await
-                    });
-                }
-            }
-        }
-    };
-
-    tokio::select! {
-        result = write_loop => {
-            if let Err(error) = result {
-                tracing::debug!(%remote, %peer, %error, "write failed; closing connection");
-            }
-        }
-        () = read_loop => {}
+    let (registration, evicted) = shared.live.register(peer);
+    if evicted > 0 {
+        tracing::warn!(
+            %remote,
+            %peer,
+            limit = MAX_CONNECTIONS_PER_PEER,
+            evicted,
+            "too many connections from one member; closing its oldest"
+        );
     }
-}
-
-/// Runs the handler and encodes its outcome as a response frame.
-async fn respond(handler: &SharedHandler, peer: MemberId, request_id: u64, body: Bytes) -> Bytes {
-    let encoded = match handler.handle_boxed(peer, body).await {
-        Ok(response) => envelope::encode(request_id, Kind::Response, &response),
-        Err(detail) => {
-            // An error message is trimmed rather than refused.
-            let limit = crate::transport::MAX_FRAME_BYTES / 2;
-            let detail = if detail.len() > limit {
-                let mut end = limit;
-                while !detail.is_char_boundary(end) {
-                    end -= 1;
-                }
-                &detail[..end]
-            } else {
-                &detail
-            };
-            envelope::encode(request_id, Kind::Failed, detail.as_bytes())
-        }
-    };
-    match encoded {
-        Ok(frame) => frame,
-        Err(EnvelopeError::TooLarge(bytes)) => too_large(request_id, bytes),
-        Err(EnvelopeError::Malformed(detail)) => {
-            envelope::encode(request_id, Kind::Failed, detail.as_bytes()).unwrap_or_default()
-        }
-    }
-}
-
-/// The frame telling the caller its response of `bytes` bytes exceeded the frame limit. Small
-/// envelopes always encode; an empty frame (which the client treats as garbage and disconnects)
-/// is the unreachable fallback.
-fn too_large(request_id: u64, bytes: usize) -> Bytes {
-    let size = postcard::to_allocvec(&(bytes as u64)).unwrap_or_default();
-    envelope::encode(request_id, Kind::TooLarge, &size).unwrap_or_default()
+    serve_authenticated(
+        tls,
+        ConnectionContext {
+            remote,
+            peer,
+            cert,
+            identify: shared.identify.clone(),
+            config: shared.config.clone(),
+            handler: shared.handler.clone(),
+            registration,
+            server_budget: shared.budget.clone(),
+        },
+    )
+    .await;
 }
