@@ -24,6 +24,11 @@
 //!   [`WRITER_QUEUE_COMMANDS`]. The writer takes every waiting command (up to
 //!   `MAX_GROUP_COMMANDS`), writes them as one group, calls `fdatasync` once, and only then
 //!   resolves their tickets, in order. An error fails every waiting ticket and closes the log.
+//! - [`append_inline`](LogStorage::append_inline) writes and syncs the records on the calling
+//!   thread, in a group of their own, when the writer is idle (nothing queued, no group being
+//!   written; the writer sits behind a lock that the writer thread holds while it writes), and
+//!   returns a resolved ticket; when the writer is busy it queues like `append`. Either way
+//!   groups reach the disk in call order.
 //! - [`truncate`](LogStorage::truncate) writes a truncation record through the same queue and
 //!   returns after its group is synced; on replay the record removes what precedes it.
 //! - [`purge`](LogStorage::purge) and [`save_vote`](LogStorage::save_vote) update the meta
