@@ -5,6 +5,7 @@ use crate::state::doc::Doc;
 use crate::store::Store;
 use crate::txn::{Precondition, Txn};
 use crate::watch::Watch;
+use crate::watch_position::WatchPosition;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
@@ -197,12 +198,22 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
 
     /// Follows changes to documents under `prefix` made after revision `after_revision` (use a
     /// [`Listing::revision`]). Served from this member's state machine, in commit order.
+    ///
+    /// To resume a watch, prefer [`Collection::watch_from`] with [`Watch::position`]: a
+    /// revision cannot say that the watch stopped in the middle of a transaction's changes.
     pub fn watch(&self, prefix: &str, after_revision: u64) -> Watch<T> {
+        self.watch_from(prefix, WatchPosition::after_revision(after_revision))
+    }
+
+    /// Follows changes to documents under `prefix` made after `position` (a
+    /// [`Watch::position`], or a listing's revision as `WatchPosition::from(revision)`):
+    /// resuming a watch from its position returns every change exactly once.
+    pub fn watch_from(&self, prefix: &str, position: WatchPosition) -> Watch<T> {
         Watch::new(
             self.store.member.shared.clone(),
             self.name.clone(),
             prefix.to_string(),
-            after_revision,
+            position,
         )
     }
 }

@@ -146,7 +146,9 @@ pub enum StoreError {
     #[error("commit status unknown: {0}")]
     Indeterminate(String),
     /// No answer within the request deadline, for a request that had no effect (a read, or a
-    /// write that never left this member; a write that did is [`StoreError::Indeterminate`]).
+    /// write that never left this member; a write whose deadline passes after it was proposed
+    /// or forwarded is [`StoreError::Indeterminate`], never `Timeout`). Retrying a write is
+    /// always safe with [`Store::submit`](crate::Store::submit) of the same `Txn`.
     #[error("request timed out after {timeout_ms} ms")]
     Timeout {
         /// The deadline that passed.
@@ -172,7 +174,9 @@ pub enum StoreError {
         /// What was wrong.
         detail: String,
     },
-    /// The store was shut down.
+    /// This member was shut down ([`Store::shutdown`](crate::Store::shutdown)) before the
+    /// operation left it; a watch of the member ends with it once it returned every change
+    /// applied.
     #[error("the store is shut down")]
     Shutdown,
 }

@@ -33,6 +33,7 @@ pub mod testkit;
 pub mod transport;
 mod txn;
 mod watch;
+mod watch_position;
 
 pub use collection::{Collection, Listing, Versioned};
 pub use config::{MAX_BATCH_BYTES_LIMIT, MAX_ENTRIES_PER_APPEND, ReadPolicy, StoreConfig};
@@ -51,3 +52,4 @@ pub use txn::{
     Txn, TxnOutcome,
 };
 pub use watch::{WATCH_FETCH_MAX_CHANGES, Watch, WatchEvent, WatchEventKind};
+pub use watch_position::WatchPosition;

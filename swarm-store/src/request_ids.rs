@@ -74,6 +74,15 @@ impl RequestIds {
         self.origin
     }
 
+    /// The id of this origin whose encoding is the longest (the largest sequence number): a
+    /// transaction that fits its size limit with it fits with any id of this origin.
+    pub(crate) fn largest(&self) -> RequestId {
+        RequestId {
+            origin: self.origin,
+            seq: u64::MAX,
+        }
+    }
+
     /// The next id (sequence numbers 1, 2, ...).
     pub(crate) fn next(&self) -> RequestId {
         RequestId {

@@ -233,6 +233,7 @@ impl Store {
     /// Makes this member a one-member cluster (the first member of a new cluster). Fails if it
     /// already belongs to a cluster.
     pub async fn bootstrap(&self) -> Result<(), StoreError> {
+        self.running()?;
         let me = self.member.id;
         let members = BTreeMap::from([(
             me,
@@ -279,6 +280,7 @@ impl Store {
 
     /// Waits (up to the request timeout) until a leader is known, and returns it.
     pub async fn wait_for_leader(&self) -> Result<MemberId, StoreError> {
+        self.running()?;
         let timeout = Duration::from_millis(self.member.config.request_timeout_ms);
         self.member
             .raft
@@ -288,7 +290,13 @@ impl Store {
             .ok()
             .and_then(|m| m.current_leader)
             .map(MemberId)
-            .ok_or(StoreError::NoLeader)
+            .ok_or_else(|| self.member.stopped().unwrap_or(StoreError::NoLeader))
+    }
+
+    /// `Ok` while this member runs; its stop error ([`StoreError::Shutdown`] after
+    /// [`Store::shutdown`]) once it stopped.
+    fn running(&self) -> Result<(), StoreError> {
+        self.member.stopped().map_or(Ok(()), Err)
     }
 
     /// A typed view of one collection.
@@ -305,7 +313,7 @@ impl Store {
     /// certainly did not apply, and [`StoreError::Indeterminate`] means it may have: keep the
     /// `Txn` and use [`Store::submit`] to be able to retry it safely.
     pub async fn txn(&self, txn: Txn) -> Result<TxnOutcome, StoreError> {
-        let request = txn.into_request(self.member.next_request_id())?;
+        let request = txn.into_new_request(self.member.request_ids())?;
         self.write(request).await
     }
 
@@ -340,7 +348,7 @@ impl Store {
     /// # let _ = outcome; Ok(()) }
     /// ```
     pub async fn submit(&self, txn: &Txn) -> Result<TxnOutcome, StoreError> {
-        let request = txn.to_request(|| self.member.next_request_id())?;
+        let request = txn.to_request(self.member.request_ids())?;
         self.write(request).await
     }
 
@@ -440,13 +448,13 @@ impl Store {
     /// Builds a snapshot now (normally one is built every
     /// [`StoreConfig::snapshot_every_entries`]) and waits until it is saved.
     pub async fn snapshot_now(&self) -> Result<u64, StoreError> {
+        self.running()?;
         let applied = self.member.shared.applied().index;
-        self.member
-            .raft
-            .trigger()
-            .snapshot()
-            .await
-            .map_err(StoreError::raft_stopped)?;
+        self.member.raft.trigger().snapshot().await.map_err(|e| {
+            self.member
+                .stopped()
+                .unwrap_or_else(|| StoreError::raft_stopped(e))
+        })?;
         let timeout = Duration::from_millis(self.member.config.request_timeout_ms);
         let m = self
             .member
@@ -463,13 +471,25 @@ impl Store {
         Ok(m.snapshot.map_or(0, |s| s.index))
     }
 
-    /// Stops this member. Other clones of the handle fail with [`StoreError::Shutdown`] or
-    /// [`StoreError::Storage`] afterwards.
+    /// Stops this member. Afterwards every operation on this handle and its clones that needs
+    /// the running member (reads, writes, membership, `bootstrap`, `wait_for_leader`,
+    /// `snapshot_now`) fails with [`StoreError::Shutdown`] (a write: nothing of it left the member; one already under
+    /// way when the member stopped may be [`StoreError::Indeterminate`]), and every [`Watch`]
+    /// of the member ends with [`StoreError::Shutdown`] once it returned the changes already
+    /// applied, whether it was waiting or is called later. A member whose Raft core failed
+    /// answers [`StoreError::Storage`] instead.
+    ///
+    /// [`Watch`]: crate::Watch
     pub async fn shutdown(&self) -> Result<(), StoreError> {
-        self.member
+        let stopped = self
+            .member
             .raft
             .shutdown()
             .await
-            .map_err(StoreError::raft_stopped)
+            .map_err(StoreError::raft_stopped);
+        // The state machine's worker ends after the core; close its channel now so no watch or
+        // read waits for it.
+        self.member.shared.close();
+        stopped
     }
 }

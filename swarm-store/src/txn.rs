@@ -3,6 +3,7 @@
 use crate::blob::Blob;
 use crate::collection::Collection;
 use crate::error::StoreError;
+use crate::request_ids::RequestIds;
 use crate::state::command::{OpKind, RequestId, TxnOp, TxnRequest};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -244,7 +245,9 @@ impl Txn {
             })
     }
 
-    /// Validates and returns the wire form, carrying request id `id`.
+    /// Validates and returns the wire form, carrying request id `id` (tests; the store takes
+    /// ids through [`Txn::into_new_request`]).
+    #[cfg(test)]
     pub(crate) fn into_request(self, id: RequestId) -> Result<TxnRequest, StoreError> {
         if let Some(e) = self.builder_error() {
             return Err(e);
@@ -254,20 +257,40 @@ impl Txn {
         Ok(request)
     }
 
-    /// Validates and returns the wire form with this transaction's request id, drawing it from
-    /// `next_id` at the first call; later calls reuse it.
-    pub(crate) fn to_request(
-        &self,
-        next_id: impl FnOnce() -> RequestId,
-    ) -> Result<TxnRequest, StoreError> {
+    /// Validates, then returns the wire form carrying a new request id of `ids`. A
+    /// transaction refused here takes no id, so refusals leave no gap in the origin's sequence
+    /// numbers: past [`MAX_DEDUP_GAPS_PER_ORIGIN`](crate::MAX_DEDUP_GAPS_PER_ORIGIN) gaps the
+    /// origin's dedup floor rises, and an older request still in flight would then be refused
+    /// as `Indeterminate` although it never applied.
+    ///
+    /// The size check runs with the largest id `ids` can give, so the id taken afterwards can
+    /// only make the encoding smaller.
+    pub(crate) fn into_new_request(self, ids: &RequestIds) -> Result<TxnRequest, StoreError> {
         if let Some(e) = self.builder_error() {
             return Err(e);
         }
-        let request = TxnRequest {
-            id: *self.id.get_or_init(next_id),
+        let mut request = TxnRequest {
+            id: ids.largest(),
+            ops: self.ops,
+        };
+        validate_request(&request)?;
+        request.id = ids.next();
+        Ok(request)
+    }
+
+    /// Validates and returns the wire form with this transaction's request id, taking a new
+    /// one from `ids` at the first call that passes validation; later calls reuse it. As with
+    /// [`Txn::into_new_request`], a refused transaction takes no id.
+    pub(crate) fn to_request(&self, ids: &RequestIds) -> Result<TxnRequest, StoreError> {
+        if let Some(e) = self.builder_error() {
+            return Err(e);
+        }
+        let mut request = TxnRequest {
+            id: self.id.get().copied().unwrap_or_else(|| ids.largest()),
             ops: self.ops.clone(),
         };
         validate_request(&request)?;
+        request.id = *self.id.get_or_init(|| ids.next());
         Ok(request)
     }
 }

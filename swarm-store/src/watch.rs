@@ -4,6 +4,7 @@ use crate::error::StoreError;
 use crate::raft::runtime::watch;
 use crate::state::history::{Change, CompactedBelow};
 use crate::state::shared::{AppliedMark, SharedState};
+use crate::watch_position::WatchPosition;
 use serde::de::DeserializeOwned;
 use std::collections::VecDeque;
 use std::marker::PhantomData;
@@ -42,17 +43,23 @@ pub struct WatchEvent<T> {
 
 /// Changes to one collection's documents under a key prefix, in commit order.
 ///
-/// Resume after a disconnect with [`Collection::watch`](crate::Collection::watch) from
-/// [`Watch::revision`]. If the store no longer holds the changes after that revision (the history
-/// is bounded by [`StoreConfig::watch_history_changes`](crate::StoreConfig) and restarts at a
-/// snapshot install), [`Watch::next`] fails with [`StoreError::Compacted`]: list again and watch
-/// from the listing's revision.
+/// Resume after a disconnect with [`Collection::watch_from`](crate::Collection::watch_from)
+/// from [`Watch::position`]: every change comes exactly once, even when the watch stopped in
+/// the middle of a transaction's changes. ([`Watch::revision`] with
+/// [`Collection::watch`](crate::Collection::watch) resumes at a whole revision: at least once,
+/// returning again the changes of that transaction already returned.) If the store no longer
+/// holds the changes after the position (the history is bounded by
+/// [`StoreConfig::watch_history_changes`](crate::StoreConfig) and restarts at a snapshot
+/// install), [`Watch::next`] fails with [`StoreError::Compacted`]: list again and watch from
+/// the listing's revision.
 pub struct Watch<T> {
     shared: Arc<SharedState>,
     applied: watch::Receiver<AppliedMark>,
     collection: String,
     prefix: String,
     seen: u64,
+    /// Changes at or before it were returned by the watch this one resumes (skipped here).
+    resumed_after: WatchPosition,
     buffered: VecDeque<Change>,
     _type: PhantomData<fn() -> T>,
 }
@@ -72,7 +79,7 @@ impl<T: DeserializeOwned> Watch<T> {
         shared: Arc<SharedState>,
         collection: String,
         prefix: String,
-        after: u64,
+        after: WatchPosition,
     ) -> Self {
         let applied = shared.subscribe();
         Watch {
@@ -80,20 +87,38 @@ impl<T: DeserializeOwned> Watch<T> {
             applied,
             collection,
             prefix,
-            seen: after,
+            seen: after.revision(),
+            resumed_after: after,
             buffered: VecDeque::new(),
             _type: PhantomData,
         }
     }
 
     /// The revision up to which every change has been returned (or skipped as not matching).
+    ///
+    /// Resuming from it ([`Collection::watch`](crate::Collection::watch)) is at least once per
+    /// change: when this watch stopped in the middle of a transaction's changes, the resumed
+    /// watch returns that transaction's changes again. Resume from [`Watch::position`] to get
+    /// every change exactly once.
     pub fn revision(&self) -> u64 {
-        self.buffered
-            .front()
-            .map_or(self.seen, |c| c.revision.saturating_sub(1))
+        self.position().revision()
     }
 
-    /// The next change, waiting for one if needed.
+    /// The point up to which every change has been returned (or skipped as not matching),
+    /// down to the operation within a transaction: resume from it with
+    /// [`Collection::watch_from`](crate::Collection::watch_from) and no change is returned
+    /// twice or skipped.
+    pub fn position(&self) -> WatchPosition {
+        match self.buffered.front() {
+            Some(c) => WatchPosition::before_change(c.revision, c.op_index),
+            None => WatchPosition::after_revision(self.seen).max(self.resumed_after),
+        }
+    }
+
+    /// The next change, waiting for one if needed. Fails with [`StoreError::Shutdown`] once the
+    /// member stopped ([`Store::shutdown`](crate::Store::shutdown), or its Raft core failed) and
+    /// every change it applied was returned, whether the call was already waiting or came
+    /// later.
     pub async fn next(&mut self) -> Result<WatchEvent<T>, StoreError> {
         loop {
             if let Some(change) = self.buffered.pop_front() {
@@ -109,15 +134,18 @@ impl<T: DeserializeOwned> Watch<T> {
         }
     }
 
-    /// The next change if one is already available.
+    /// The next change if one is already available; `Ok(None)` if none is yet, and
+    /// [`StoreError::Shutdown`] once the member stopped and every change it applied was
+    /// returned.
     pub fn try_next(&mut self) -> Result<Option<WatchEvent<T>>, StoreError> {
         if self.buffered.is_empty() {
             self.fetch()?;
         }
-        self.buffered
-            .pop_front()
-            .map(|c| self.decode(c))
-            .transpose()
+        match self.buffered.pop_front() {
+            Some(change) => self.decode(change).map(Some),
+            None if self.shared.is_closed() => Err(StoreError::Shutdown),
+            None => Ok(None),
+        }
     }
 
     fn fetch(&mut self) -> Result<(), StoreError> {
@@ -125,11 +153,14 @@ impl<T: DeserializeOwned> Watch<T> {
         // `changed()`.
         self.applied.borrow_and_update();
         let table = self.shared.read();
-        let (collection, prefix) = (&self.collection, &self.prefix);
+        let (collection, prefix, resumed_after) =
+            (&self.collection, &self.prefix, self.resumed_after);
         let (changes, seen) = table
             .history()
             .since(self.seen, table.revision(), WATCH_FETCH_MAX_CHANGES, |c| {
-                c.collection == *collection && c.key.starts_with(prefix.as_str())
+                c.collection == *collection
+                    && c.key.starts_with(prefix.as_str())
+                    && !resumed_after.covers(c.revision, c.op_index)
             })
             .map_err(|CompactedBelow(compacted)| StoreError::Compacted {
                 requested: self.seen,

@@ -390,3 +390,37 @@ async fn a_write_forwarded_to_a_stopped_leader_is_never_reported_as_not_applied(
         .expect("applied");
     assert_eq!((doc.value.as_str(), doc.version), ("1", 1));
 }
+
+/// `Timeout` is retryable because a write returns it only when it never left its member: once
+/// proposed, a deadline that passes is `Indeterminate` (retry only the same `Txn` with
+/// `Store::submit`, never as a new request). Here the leader, cut off from both followers,
+/// proposes the write and cannot commit it before the deadline.
+#[tokio::test]
+async fn a_write_whose_deadline_passes_after_it_was_proposed_is_indeterminate_not_timeout() {
+    let c = Cluster::voters(3).await;
+    let leader = c.leader().await;
+    c.net.isolate(MemberId(leader));
+    let kv = c.store(leader).collection::<u64>("kv");
+    let txn = Txn::new().put(&kv, "k", &1);
+    let e = c.store(leader).submit(&txn).await.unwrap_err();
+    assert!(e.is_indeterminate(), "{e:?}");
+    assert!(!e.is_retryable(), "{e}");
+    c.net.rejoin(MemberId(leader));
+    // Resubmitting the same transaction applies it at most once.
+    let mut outcome = None;
+    for _ in 0..40 {
+        match c.store(leader).submit(&txn).await {
+            Ok(o) => {
+                outcome = Some(o);
+                break;
+            }
+            Err(e) if e.is_retryable() || e.is_indeterminate() => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert!(outcome.is_some(), "the resubmitted write never completed");
+    let doc = kv.get("k").await.unwrap().expect("written");
+    assert_eq!((doc.value, doc.version), (1, 1), "applied once");
+}

@@ -282,3 +282,45 @@ async fn resubmitting_the_same_txn_applies_it_once() {
     assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
     assert_ne!(extended.request_id(), Some(id));
 }
+
+/// The sequence number of a submitted `Txn`'s request id (`member/incarnation#seq`).
+fn request_seq(txn: &Txn) -> u64 {
+    let id = txn.request_id().expect("submitted");
+    id.rsplit('#')
+        .next()
+        .and_then(|seq| seq.parse().ok())
+        .expect("a sequence number after '#'")
+}
+
+/// Before: a transaction refused on the caller's member as invalid still took a request id, so
+/// every refusal left a gap in its origin's sequence numbers; past the dedup table's gap limit
+/// the origin's floor rose, and an earlier request still in flight (never applied) was then
+/// refused forever as `Indeterminate`. The id is now taken after validation.
+#[tokio::test]
+async fn an_invalid_txn_takes_no_request_id() {
+    let c = Cluster::voters(1).await;
+    let store = c.store(1);
+    let kv = store.collection::<u64>("kv");
+    let first = Txn::new().put(&kv, "a", &1);
+    store.submit(&first).await.unwrap();
+    for _ in 0..3 {
+        let e = store.txn(Txn::new()).await.unwrap_err();
+        assert!(matches!(e, StoreError::Invalid { .. }), "{e}");
+        let bad = Txn::new().put(&kv, "", &1);
+        let e = store.submit(&bad).await.unwrap_err();
+        assert!(matches!(e, StoreError::Invalid { .. }), "{e}");
+        assert_eq!(bad.request_id(), None, "a refused transaction has no id");
+        let e = store
+            .txn(Txn::new().put(&kv, &"k".repeat(swarm_store::MAX_KEY_BYTES + 1), &1))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Invalid { .. }), "{e}");
+    }
+    let next = Txn::new().put(&kv, "b", &2);
+    store.submit(&next).await.unwrap();
+    assert_eq!(
+        request_seq(&next),
+        request_seq(&first) + 1,
+        "the refused transactions took no sequence numbers"
+    );
+}

@@ -352,10 +352,12 @@ fn u32_at(bytes: &[u8], at: usize) -> usize {
 }
 
 /// Simulates a power loss on top of the kill: damages the last write group of the last
-/// segment (zeros from a random point on, as in preallocated space; the file cut short; or one
-/// byte flipped) when the parent never saw that
-/// group acknowledged, as a torn write would. Uses the documented frame layout: a 20-byte
-/// segment header, then groups; a frame is `magic | body_len u32 | crc u32 | kind u8 | a u64 |
+/// segment (zeros from a random point on, as in preallocated space; a hole of zeros inside it,
+/// as pages written out of order leave it, or the file cut short where the group grew it past
+/// its preallocated size, the only place a crash can leave a segment short; or one byte
+/// flipped) when the parent never saw that group acknowledged, as a torn write would. Uses the
+/// documented layout: a 28-byte segment header whose bytes 16..24 are the preallocated size,
+/// then groups; a frame is `magic | body_len u32 | crc u32 | kind u8 | a u64 |
 /// b u64 | payload`; a group starts with a kind-5 frame whose `b` is the group's length after it.
 fn tear_unacknowledged_tail(dir: &Path, lines: &[String], rng: &mut Rng) {
     // The last acknowledged append, if nothing durable (a truncate) was acknowledged after it.
@@ -380,7 +382,7 @@ fn tear_unacknowledged_tail(dir: &Path, lines: &[String], rng: &mut Rng) {
         return;
     };
     let bytes = std::fs::read(&segment).expect("read segment");
-    let (mut pos, mut acked_group_end, mut last_group_start) = (20, None, None);
+    let (mut pos, mut acked_group_end, mut last_group_start) = (28, None, None);
     while pos + 29 <= bytes.len() && bytes[pos + 12] == 5 {
         let group_end = pos + 29 + u64_at(&bytes, pos + 21) as usize;
         if group_end > bytes.len() {
@@ -420,7 +422,19 @@ fn tear_unacknowledged_tail(dir: &Path, lines: &[String], rng: &mut Rng) {
         let zeros = vec![0; pos - at as usize];
         std::os::unix::fs::FileExt::write_all_at(&file, &zeros, at).expect("zero");
     } else if choice == 1 {
-        file.set_len(start as u64 + rng.below(span)).expect("cut");
+        let preallocated = u64_at(&bytes, 16) as usize;
+        let from = start.max(preallocated);
+        if from < pos {
+            // The group grew the file: a power loss may leave it anywhere past the
+            // preallocated size.
+            file.set_len((from as u64) + rng.below((pos - from) as u64))
+                .expect("cut");
+        } else {
+            let at = start as u64 + rng.below(span);
+            let len = 1 + rng.below((pos as u64 - at).min(4096));
+            let zeros = vec![0; len as usize];
+            std::os::unix::fs::FileExt::write_all_at(&file, &zeros, at).expect("hole");
+        }
     } else {
         let at = start as u64 + rng.below(span);
         let mut damaged = bytes[at as usize..=at as usize].to_vec();

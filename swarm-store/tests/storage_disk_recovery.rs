@@ -1,8 +1,9 @@
 //! Disk storage recovery: torn tails are cut, damage to synced data is reported, never served.
 //!
 //! The tests damage files at known offsets. With the default cipher and no committed position,
-//! a log whose every append holds one record of `PAYLOAD_BYTES` is laid out as a 20-byte
-//! segment header followed by one write group per append: a 29-byte group-start frame and a
+//! a log whose every append holds one record of `PAYLOAD_BYTES` is laid out as a 28-byte
+//! segment header (magic, sequence number, preallocated size, checksum) followed by one write
+//! group per append: a 29-byte group-start frame and a
 //! 29-byte entry frame header+fixed body, then the payload.
 //!
 //! Segments are preallocated (zero-filled ahead of time), so a segment file is longer than its
@@ -18,7 +19,10 @@ use swarm_store::storage::{
 };
 
 const PAYLOAD_BYTES: usize = 100;
-const SEGMENT_HEADER: u64 = 20;
+const SEGMENT_HEADER: u64 = 28;
+/// The header of a segment of format 1 (written by earlier versions, still read): magic,
+/// sequence number, checksum.
+const SEGMENT_HEADER_V1: u64 = 20;
 const GROUP_BYTES: u64 = 29 + 29 + PAYLOAD_BYTES as u64;
 
 fn record(index: u64) -> LogRecord {
@@ -121,17 +125,33 @@ async fn the_layout_assumed_by_these_tests_holds() {
 }
 
 /// A torn last group, as a power loss leaves it: zeros where its end should be (the segment is
-/// preallocated), or a file cut short (a segment that was not preallocated).
+/// preallocated), or a file cut short (the part of a group that grew the segment past its
+/// preallocated size: only there can a crash leave the file short).
 #[tokio::test]
 async fn a_torn_last_group_is_cut() {
     for zeros in [true, false] {
         let dir = tempfile::tempdir().expect("tmp");
-        write_log(dir.path(), 10, DiskLogOptions::default()).await;
+        // Cut short: segments of MIN_SEGMENT_BYTES hold 25 groups; the 26th starts inside the
+        // preallocated space and grows the file past it.
+        let (n, options) = if zeros {
+            (10, DiskLogOptions::default())
+        } else {
+            (
+                26,
+                DiskLogOptions::default().with_segment_bytes(MIN_SEGMENT_BYTES),
+            )
+        };
+        write_log(dir.path(), n, options).await;
         let seg = &segments(dir.path())[0];
         let end = data_len(seg);
         if zeros {
             zero(seg, end - 7, end);
         } else {
+            let len = std::fs::metadata(seg).expect("meta").len();
+            assert!(
+                len == end && end - GROUP_BYTES < MIN_SEGMENT_BYTES && end > MIN_SEGMENT_BYTES,
+                "the last group grew the file past its preallocation: {len} bytes, data to {end}"
+            );
             std::fs::OpenOptions::new()
                 .write(true)
                 .open(seg)
@@ -140,23 +160,66 @@ async fn a_torn_last_group_is_cut() {
                 .expect("truncate");
         }
         let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
-        assert_records(&log, 9).await;
+        assert_records(&log, n - 1).await;
         assert_eq!(log.stats().recovered_cut_bytes, GROUP_BYTES - 7);
         assert_eq!(
             data_len(seg),
-            SEGMENT_HEADER + 9 * GROUP_BYTES,
+            SEGMENT_HEADER + (n - 1) * GROUP_BYTES,
             "the cut group is zeroed on disk"
         );
         // The log goes on from the cut, and the result survives another restart.
-        log.append(vec![record(10)])
+        log.append(vec![record(n)])
             .await
             .expect("append")
             .await
             .expect("durable");
         drop(log);
         let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");
-        assert_records(&log, 10).await;
+        assert_records(&log, n).await;
         assert_eq!(log.stats().recovered_cut_bytes, 0);
+    }
+}
+
+/// Before: a segment cut below the size it was preallocated to opened silently, its tail cut
+/// as if torn by a crash, and whatever was written past the cut (acknowledged records
+/// included) was lost. A preallocated segment is never shortened by a crash, so this is
+/// damage: `Corrupt`, naming the file, whether the cut falls in the data or in the zeros after
+/// it, in the last segment or an earlier one.
+#[tokio::test]
+async fn a_segment_truncated_below_its_preallocated_size_is_corrupt() {
+    for (what, cut_in_data, last) in [
+        ("last segment, cut in its data", true, true),
+        ("last segment, cut in its zeros", false, true),
+        ("earlier segment, cut in its data", true, false),
+    ] {
+        let dir = tempfile::tempdir().expect("tmp");
+        // Small segments: 30 records fill the first one and go on in the second.
+        let options = DiskLogOptions::default().with_segment_bytes(MIN_SEGMENT_BYTES);
+        let n = if last { 10 } else { 30 };
+        write_log(dir.path(), n, options.clone()).await;
+        let files = segments(dir.path());
+        assert_eq!(files.len(), if last { 1 } else { 2 }, "{what}");
+        let seg = files[0].clone();
+        let end = data_len(&seg);
+        let len = std::fs::metadata(&seg).expect("meta").len();
+        let cut = if cut_in_data {
+            end - 3 * GROUP_BYTES
+        } else {
+            len - 100
+        };
+        assert!(cut < len && (cut < end) == cut_in_data, "{what}");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&seg)
+            .expect("open")
+            .set_len(cut)
+            .expect("truncate");
+        let e = expect_corrupt(DiskLogStorage::open(dir.path(), options), what);
+        assert!(e.contains("preallocated"), "{what}: {e}");
+        assert!(
+            e.contains(&seg.display().to_string()),
+            "{what}: the error names the file: {e}"
+        );
     }
 }
 
@@ -236,7 +299,8 @@ async fn a_crash_after_preallocation_leaves_a_usable_log() {
     assert!(!spare.exists(), "a leftover spare is removed");
     drop(log);
     // Segment 1 renamed from a spare: a header and zeros, no group yet. Segment 0 ends with
-    // zeros but is no longer the last one.
+    // zeros but is no longer the last one. (Its header is of format 1, without the
+    // preallocated size: such segments, left by earlier versions, are still read.)
     let mut header = Vec::from(*b"SWSTWAL1");
     header.extend_from_slice(&1u64.to_le_bytes());
     let crc = crc32c::crc32c(&header);
@@ -257,7 +321,7 @@ async fn a_crash_after_preallocation_leaves_a_usable_log() {
     drop(log);
     assert_eq!(
         data_len(&next),
-        SEGMENT_HEADER + 3 * GROUP_BYTES,
+        SEGMENT_HEADER_V1 + 3 * GROUP_BYTES,
         "written in place"
     );
     let log = DiskLogStorage::open(dir.path(), DiskLogOptions::default()).expect("reopen");

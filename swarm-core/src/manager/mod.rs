@@ -13,6 +13,8 @@
 //!   rotation, node ls/inspect, update, promote/demote, rm and leave.
 //! * [`dispatcher`]: the leader's side of agent sessions: registration, heartbeats, grace
 //!   deadlines, nodes marked down, the longer grace after a leader change.
+//! * [`state`]: where the writes land: the store collections, the writes applied as one
+//!   transaction, and the data directory encrypted at rest, with optional autolock.
 //!
 //! Randomness is a `&mut dyn FnMut() -> u64` (e.g. a seeded splitmix64): ids come from it.
 //! Secrets (join tokens, certificate serials) come from the operating system's random source
@@ -21,4 +23,5 @@
 pub mod ca_server;
 pub mod control;
 pub mod dispatcher;
+pub mod state;
 pub mod writes;

@@ -15,6 +15,7 @@ use crate::raft::handle::Raft;
 use crate::raft::network::DynTransport;
 use crate::raft::peer_errors::PeerErrors;
 use crate::request_ids::RequestIds;
+#[cfg(test)]
 use crate::state::command::RequestId;
 use crate::state::shared::SharedState;
 use openraft::async_runtime::WatchReceiver;
@@ -115,14 +116,36 @@ impl Member {
         }
     }
 
+    /// Why this member can serve nothing any more, if it stopped: [`StoreError::Shutdown`]
+    /// after [`Store::shutdown`](crate::Store::shutdown) (or once its state machine is gone),
+    /// [`StoreError::Storage`] when the Raft core failed. An operation that finds its member
+    /// stopped before anything of it left the member returns this error.
+    pub(crate) fn stopped(&self) -> Option<StoreError> {
+        let metrics = self.raft.metrics();
+        let running = metrics.borrow_watched().running_state.clone();
+        match running {
+            Ok(()) if self.shared.is_closed() => Some(StoreError::Shutdown),
+            Ok(()) => None,
+            Err(openraft::errors::Fatal::Stopped) => Some(StoreError::Shutdown),
+            Err(fatal) => Some(StoreError::raft_stopped(fatal)),
+        }
+    }
+
     /// The leader this member knows of.
     pub(crate) fn current_leader(&self) -> Option<u64> {
         self.raft.metrics().borrow_watched().current_leader
     }
 
-    /// The id for the next client transaction of this store instance.
+    /// The id for the next client transaction of this store instance (tests).
+    #[cfg(test)]
     pub(crate) fn next_request_id(&self) -> RequestId {
         self.request_ids.next()
+    }
+
+    /// This store instance's request ids (take one only for a transaction that passed
+    /// validation: [`Txn::into_new_request`](crate::Txn)).
+    pub(crate) fn request_ids(&self) -> &RequestIds {
+        &self.request_ids
     }
 
     /// Whether forced membership operations forwarded by other voters are carried out here

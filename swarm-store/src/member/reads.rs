@@ -56,7 +56,21 @@ impl Member {
     }
 
     /// Returns once a linearizable read may be served from the local state machine.
+    ///
+    /// On a stopped member it fails with the member's stop error ([`StoreError::Shutdown`]
+    /// after a shutdown), whatever the step that met the stop (a read has no effect, so this
+    /// is always accurate).
     pub(crate) async fn read_barrier(&self) -> Result<AppliedMark, StoreError> {
+        if let Some(e) = self.stopped() {
+            return Err(e);
+        }
+        self.read_barrier_attempts()
+            .await
+            .map_err(|e| self.stopped().unwrap_or(e))
+    }
+
+    /// The routing loop of [`Member::read_barrier`].
+    async fn read_barrier_attempts(&self) -> Result<AppliedMark, StoreError> {
         let deadline = Instant::now() + self.request_timeout();
         for _ in 0..MAX_ROUTE_ATTEMPTS {
             let leader = self.leader_or_wait(deadline).await?;

@@ -17,6 +17,9 @@ pub(crate) const MAX_ROUTE_ATTEMPTS: usize = 8;
 impl Member {
     /// The known leader, waiting for an election until `deadline`.
     pub(super) async fn leader_or_wait(&self, deadline: Instant) -> Result<u64, StoreError> {
+        if let Some(e) = self.stopped() {
+            return Err(e);
+        }
         if let Some(l) = self.current_leader() {
             return Ok(l);
         }
@@ -28,7 +31,7 @@ impl Member {
             .await
         {
             Ok(m) => m.current_leader.ok_or(StoreError::NoLeader),
-            Err(_) => Err(StoreError::NoLeader),
+            Err(_) => Err(self.stopped().unwrap_or(StoreError::NoLeader)),
         }
     }
 
@@ -94,11 +97,18 @@ impl Member {
     {
         let mut last = StoreError::NoLeader;
         for _ in 0..MAX_ROUTE_ATTEMPTS {
+            // A stopped member sends nothing more: before any attempt left it, the request
+            // certainly had no effect (`Shutdown`); after one did, the caller's `settle` makes
+            // it `Indeterminate`.
+            if let Some(e) = self.stopped() {
+                return Err(e);
+            }
             if Instant::now() >= deadline {
                 break;
             }
             let leader = match self.leader_or_wait(deadline).await {
                 Ok(leader) => leader,
+                Err(e) if e.is_fatal() => return Err(e),
                 Err(e) => return Err(if *unsettled { last } else { e }),
             };
             let outcome = if leader == self.id {

@@ -45,6 +45,14 @@ impl StateMachineAdapter {
     }
 }
 
+impl Drop for StateMachineAdapter {
+    /// openraft drops the state machine when its worker ends: the Raft core stopped (shut down,
+    /// or failed), so nothing will be applied any more.
+    fn drop(&mut self) {
+        self.shared.close();
+    }
+}
+
 impl RaftStateMachine<C> for StateMachineAdapter {
     type SnapshotData = Bytes;
     type SnapshotBuilder = SnapshotBuilder;

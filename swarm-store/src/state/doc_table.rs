@@ -127,7 +127,7 @@ impl DocTable {
             self.revision
         };
         let mut versions = Vec::with_capacity(txn.ops.len());
-        for op in &txn.ops {
+        for (op_index, op) in (0u32..).zip(&txn.ops) {
             match &op.kind {
                 OpKind::Put(value) => {
                     let docs = self.collections.entry(op.collection.clone()).or_default();
@@ -150,6 +150,7 @@ impl DocTable {
                         key: op.key.clone(),
                         value: Some(value.clone()),
                         version,
+                        op_index,
                     });
                     versions.push(Some(version));
                 }
@@ -171,6 +172,7 @@ impl DocTable {
                             key: op.key.clone(),
                             value: None,
                             version: doc.version,
+                            op_index,
                         });
                     }
                     versions.push(None);

@@ -14,6 +14,9 @@ pub(crate) struct Change {
     pub(crate) value: Option<Blob>,
     /// The document's version after a put, or the version it had when deleted.
     pub(crate) version: u64,
+    /// The index of the operation that made it within its transaction: with the revision, it
+    /// names the change exactly (a watch resumes after it, see `WatchPosition`).
+    pub(crate) op_index: u32,
 }
 
 /// Changes with revisions above `floor`, oldest first, at most `cap_changes` of them.
@@ -110,6 +113,7 @@ mod tests {
             key: key.into(),
             value: Some(Blob(Bytes::from_static(b"v"))),
             version: 1,
+            op_index: 0,
         }
     }
 

@@ -67,4 +67,16 @@ impl SharedState {
     pub(crate) fn subscribe(&self) -> watch::Receiver<AppliedMark> {
         self.applied.subscribe()
     }
+
+    /// Announces that the state machine will apply nothing more (its member stopped): every
+    /// receiver, waiting now or later, fails once it has seen the last mark, so watches and
+    /// reads waiting for an index end instead of waiting forever.
+    pub(crate) fn close(&self) {
+        self.applied.close();
+    }
+
+    /// Whether [`SharedState::close`] was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.applied.is_closed()
+    }
 }

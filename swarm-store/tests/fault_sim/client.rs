@@ -40,16 +40,17 @@ where
 
 /// Whether a write's error proves it had no effect. The store only returns `NotLeader` /
 /// `NoLeader` after every attempt was refused before being proposed (openraft's
-/// `ForwardToLeader` means "rejected before its entry was appended"), and the in-process
-/// network's "not running" means the request was never delivered. Everything else (timeouts,
-/// lost connections, a member stopping mid-way) leaves the write pending: it may or may not
-/// have taken effect.
+/// `ForwardToLeader` means "rejected before its entry was appended"), `Shutdown` when its member
+/// had stopped before anything of the write left it, and the in-process network's "not
+/// running" means the request was never delivered. Everything else (timeouts, lost
+/// connections, a member stopping mid-way) leaves the write pending: it may or may not have
+/// taken effect.
 pub fn no_effect(e: &StoreError) -> bool {
     if std::env::var("SWARM_ERRORS").is_ok() {
         eprintln!("write error: {e:?}");
     }
     match e {
-        StoreError::NotLeader { .. } | StoreError::NoLeader => true,
+        StoreError::NotLeader { .. } | StoreError::NoLeader | StoreError::Shutdown => true,
         StoreError::Transport(TransportError::Unreachable { detail, .. }) => {
             detail == "member is not running"
         }

@@ -20,7 +20,7 @@ use openraft::OptionalSync;
 use openraft::async_runtime::watch as rt;
 use std::ops::Deref;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use tokio::sync::Notify;
 
@@ -51,6 +51,8 @@ struct Shared<T> {
     changed: Notify,
     senders: AtomicUsize,
     receivers: AtomicUsize,
+    /// Set by [`Sender::close`]: the channel is closed although senders are left.
+    closed: AtomicBool,
 }
 
 impl<T> Shared<T> {
@@ -60,7 +62,7 @@ impl<T> Shared<T> {
     }
 
     fn closed(&self) -> bool {
-        self.senders.load(Ordering::Acquire) == 0
+        self.closed.load(Ordering::Acquire) || self.senders.load(Ordering::Acquire) == 0
     }
 }
 
@@ -74,6 +76,7 @@ pub(crate) fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         changed: Notify::new(),
         senders: AtomicUsize::new(1),
         receivers: AtomicUsize::new(1),
+        closed: AtomicBool::new(false),
     });
     (
         Sender {
@@ -215,6 +218,18 @@ impl<T> Sender<T> {
         Ref {
             guard: self.shared.read(),
         }
+    }
+
+    /// Closes the channel as if every sender were gone (the value stays readable): a waiter
+    /// that has seen the last value fails with [`RecvError`], now and on every later wait.
+    pub(crate) fn close(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.changed.notify_waiters();
+    }
+
+    /// Whether [`Sender::close`] was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
     }
 
     /// A new receiver that has seen the current value.
@@ -378,6 +393,21 @@ mod tests {
         // A change made before the close is still seen, then the close.
         assert!(rx.changed().await.is_ok());
         assert!(rx.changed().await.is_err());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn close_ends_waits_already_waiting_and_later_ones() {
+        let (tx, mut rx) = channel(0u64);
+        let waiting = tokio::spawn(async move { rx.wait_for(|v| *v == 9).await.map(|v| *v) });
+        tokio::task::yield_now().await;
+        tx.send_replace(1);
+        assert!(!tx.is_closed());
+        tx.close();
+        assert_eq!(waiting.await.expect("joined"), Err(RecvError));
+        let mut late = tx.subscribe();
+        assert_eq!(late.changed().await, Err(RecvError));
+        assert_eq!(*late.borrow(), 1, "the last value stays readable");
+        assert!(tx.is_closed());
     }
 
     #[tokio::test(flavor = "current_thread")]

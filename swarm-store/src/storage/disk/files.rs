@@ -6,10 +6,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
 
-/// The first bytes of every segment file.
-pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"SWSTWAL1";
-/// Magic, sequence number and checksum.
-pub(crate) const SEGMENT_HEADER_BYTES: usize = 20;
+/// The first bytes of every segment file written now (format 2: the header records the size
+/// the segment was preallocated to).
+pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"SWSTWAL2";
+/// Magic, sequence number, preallocated size and checksum: the header of format 2.
+pub(crate) const SEGMENT_HEADER_BYTES: usize = 28;
+/// The first bytes of a segment of format 1 (written by earlier versions, still read).
+const SEGMENT_MAGIC_V1: [u8; 8] = *b"SWSTWAL1";
+/// Magic, sequence number and checksum: the header of format 1.
+const SEGMENT_HEADER_V1_BYTES: usize = 20;
 /// The extension of segment files.
 const SEGMENT_EXTENSION: &str = "wal";
 
@@ -148,19 +153,70 @@ pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
     u64::from_str_radix(stem, 16).ok()
 }
 
-/// The header written at the start of segment `seq`.
-pub(crate) fn segment_header(seq: u64) -> [u8; SEGMENT_HEADER_BYTES] {
+/// The header written at the start of segment `seq`, preallocated to `preallocated_bytes`
+/// (header included).
+pub(crate) fn segment_header(seq: u64, preallocated_bytes: u64) -> [u8; SEGMENT_HEADER_BYTES] {
     let mut header = [0; SEGMENT_HEADER_BYTES];
     header[..8].copy_from_slice(&SEGMENT_MAGIC);
+    header[8..16].copy_from_slice(&seq.to_le_bytes());
+    header[16..24].copy_from_slice(&preallocated_bytes.to_le_bytes());
+    let crc = crc32c::crc32c(&header[..24]);
+    header[24..].copy_from_slice(&crc.to_le_bytes());
+    header
+}
+
+/// The header of format 1: no preallocated size.
+#[cfg(test)]
+fn segment_header_v1(seq: u64) -> [u8; SEGMENT_HEADER_V1_BYTES] {
+    let mut header = [0; SEGMENT_HEADER_V1_BYTES];
+    header[..8].copy_from_slice(&SEGMENT_MAGIC_V1);
     header[8..16].copy_from_slice(&seq.to_le_bytes());
     let crc = crc32c::crc32c(&header[..16]);
     header[16..].copy_from_slice(&crc.to_le_bytes());
     header
 }
 
+/// What a segment's header says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SegmentHeader {
+    /// Where the segment's data starts (the header's length).
+    pub(crate) data_start: usize,
+    /// The size the segment was preallocated to, header included (`None`: a segment of format
+    /// 1, which did not record it). A segment is never shorter: it is created at this size
+    /// (allocated and synced under a temporary name, then renamed), appends overwrite its
+    /// zeros or grow it, and recovery overwrites a cut group with zeros instead of shortening.
+    pub(crate) preallocated_bytes: Option<u64>,
+}
+
+/// The header of segment `seq` at the start of `bytes`, if it is a valid one of either format.
+pub(crate) fn read_segment_header(bytes: &[u8], seq: u64) -> Option<SegmentHeader> {
+    let magic = bytes.get(..8)?;
+    if magic == SEGMENT_MAGIC {
+        let header = bytes.get(..SEGMENT_HEADER_BYTES)?;
+        let preallocated_bytes = u64::from_le_bytes(header[16..24].try_into().ok()?);
+        (header == segment_header(seq, preallocated_bytes)).then_some(SegmentHeader {
+            data_start: SEGMENT_HEADER_BYTES,
+            preallocated_bytes: Some(preallocated_bytes),
+        })
+    } else if magic == SEGMENT_MAGIC_V1 {
+        let header = bytes.get(..SEGMENT_HEADER_V1_BYTES)?;
+        let mut expected = [0; SEGMENT_HEADER_V1_BYTES];
+        expected[..8].copy_from_slice(&SEGMENT_MAGIC_V1);
+        expected[8..16].copy_from_slice(&seq.to_le_bytes());
+        let crc = crc32c::crc32c(&expected[..16]);
+        expected[16..].copy_from_slice(&crc.to_le_bytes());
+        (header == expected).then_some(SegmentHeader {
+            data_start: SEGMENT_HEADER_V1_BYTES,
+            preallocated_bytes: None,
+        })
+    } else {
+        None
+    }
+}
+
 /// Whether `bytes` start with a valid header for segment `seq`.
 pub(crate) fn check_segment_header(bytes: &[u8], seq: u64) -> bool {
-    bytes.len() >= SEGMENT_HEADER_BYTES && bytes[..SEGMENT_HEADER_BYTES] == segment_header(seq)
+    read_segment_header(bytes, seq).is_some()
 }
 
 /// Zeros are written in chunks of this many bytes, each made durable before the next, so
@@ -278,9 +334,9 @@ pub(crate) fn create_zeroed_segment(
         .truncate(true)
         .open(path)
         .map_err(|e| io_error(path, e))?;
-    file.write_all(&segment_header(seq))
-        .map_err(|e| io_error(path, e))?;
     let total_bytes = total_bytes.max(SEGMENT_HEADER_BYTES as u64);
+    file.write_all(&segment_header(seq, total_bytes))
+        .map_err(|e| io_error(path, e))?;
     let len = i64::try_from(total_bytes).map_err(|_| {
         io_error(
             path,
@@ -358,9 +414,31 @@ mod tests {
         assert_eq!(parse_segment_name(name), Some(0x2a));
         assert_eq!(parse_segment_name("2a.wal"), None);
         assert_eq!(parse_segment_name("000000000000002a.tmp"), None);
-        assert!(check_segment_header(&segment_header(3), 3));
-        assert!(!check_segment_header(&segment_header(3), 4));
+        assert!(check_segment_header(&segment_header(3, 4096), 3));
+        assert!(!check_segment_header(&segment_header(3, 4096), 4));
         assert!(!check_segment_header(&[0; SEGMENT_HEADER_BYTES], 0));
+        let mut damaged = segment_header(3, 4096);
+        damaged[17] ^= 1;
+        assert!(
+            !check_segment_header(&damaged, 3),
+            "the size is checksummed"
+        );
+        assert_eq!(
+            read_segment_header(&segment_header(3, 4096), 3),
+            Some(SegmentHeader {
+                data_start: SEGMENT_HEADER_BYTES,
+                preallocated_bytes: Some(4096)
+            })
+        );
+        // Segments of format 1 are still read; they carry no preallocated size.
+        assert_eq!(
+            read_segment_header(&segment_header_v1(3), 3),
+            Some(SegmentHeader {
+                data_start: SEGMENT_HEADER_V1_BYTES,
+                preallocated_bytes: None
+            })
+        );
+        assert!(!check_segment_header(&segment_header_v1(3), 4));
     }
 
     use std::time::Duration;
@@ -376,7 +454,10 @@ mod tests {
             .expect("not cancelled");
         let bytes = std::fs::read(&path).expect("read");
         assert_eq!(bytes.len() as u64, total);
-        assert!(check_segment_header(&bytes, 7));
+        assert_eq!(
+            read_segment_header(&bytes, 7).and_then(|h| h.preallocated_bytes),
+            Some(total)
+        );
         assert!(bytes[SEGMENT_HEADER_BYTES..].iter().all(|b| *b == 0));
         assert_eq!(list_segments(dir.path()).expect("list"), Vec::<u64>::new());
         control.abandon();

@@ -56,7 +56,10 @@
 //! synced, so cutting them would silently lose acknowledged records. Zeros at a group boundary
 //! are the preallocated end of a segment's data; a cut group is overwritten with zeros. A log
 //! that does not start right after its purge point (a missing oldest segment) is
-//! [`StorageError::Corrupt`] too.
+//! [`StorageError::Corrupt`] too, and so is a segment shorter than the size it was
+//! preallocated to (recorded in its header; segments of format 1, written before the header
+//! held it, are read without this check): no crash shortens a preallocated segment, so a
+//! shorter one was cut by something else and the records past the cut may be lost.
 //!
 //! # Example
 //!

@@ -26,7 +26,11 @@
 //! so zeros at a group boundary are the clean end of the segment's data, in any segment. After
 //! a torn group is cut, its bytes are overwritten with zeros (and synced) rather than the file
 //! shortened, so the segment keeps its preallocated size and a later scan never mistakes
-//! leftovers of the cut group for data written after it. Spares (`*.spare`) are never part of
+//! leftovers of the cut group for data written after it. So a segment is never shorter than
+//! the size its header records (format 2; a format-1 segment has no such field): a shorter
+//! one was cut by something other than a crash, and is [`StorageError::Corrupt`] naming the
+//! file. Only a group that grew a segment past its preallocated size can be torn short, and
+//! only past that size. Spares (`*.spare`) are never part of
 //! the log: a leftover one is removed. A segment renamed from a spare but never written holds
 //! only its header and zeros: an empty segment.
 //!
@@ -39,7 +43,8 @@
 
 use super::files::{
     SEGMENT_HEADER_BYTES, check_segment_header, corrupt, create_zeroed_segment, io_error,
-    list_segments, remove_leftover_tmp, remove_spares, segment_path, sync_dir, write_zeros,
+    list_segments, read_segment_header, remove_leftover_tmp, remove_spares, segment_path,
+    spare_path, sync_dir, write_zeros,
 };
 use super::frame::{FRAME_MAGIC, FrameError, FrameKind, decode_frame};
 use super::index::{Location, LogIndex, Slot};
@@ -193,11 +198,12 @@ fn scan_segment(
     path: &Path,
     segment: u64,
     data: &[u8],
+    data_start: usize,
     is_last: bool,
     replay: &mut Replay,
 ) -> Result<usize, StorageError> {
     replay.segments.entry(segment).or_insert(None);
-    let mut pos = SEGMENT_HEADER_BYTES;
+    let mut pos = data_start;
     while pos < data.len() {
         let expected = replay.last_group.map(|g| g + 1);
         let start = match decode_frame(data, pos) {
@@ -379,13 +385,28 @@ pub(crate) fn recover(
         let path = segment_path(dir, seq);
         let is_last = i + 1 == seqs.len();
         let data = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
-        if !check_segment_header(&data, seq) {
+        let Some(header) = read_segment_header(&data, seq) else {
             return Err(corrupt(
                 &path,
                 format!("segment {seq} has a damaged header"),
             ));
+        };
+        if let Some(preallocated) = header.preallocated_bytes
+            && (data.len() as u64) < preallocated
+        {
+            // A segment is created at its full size and never shortened, so no crash leaves
+            // it shorter: something cut the file, and whatever was written past the cut is
+            // gone. Cutting the log there would silently drop records that may have been
+            // acknowledged.
+            return Err(corrupt(
+                &path,
+                format!(
+                    "segment {seq} is {} bytes, shorter than the {preallocated} bytes it was                      preallocated to: the file was cut short after it was written (a crash                      cannot shorten a preallocated segment), so records at its end may be lost",
+                    data.len()
+                ),
+            ));
         }
-        valid_len = scan_segment(&path, seq, &data, is_last, &mut replay)?;
+        valid_len = scan_segment(&path, seq, &data, header.data_start, is_last, &mut replay)?;
         data_len = data.len();
         if is_last {
             let torn = trimmed_len(&data[valid_len..]);
@@ -435,12 +456,18 @@ pub(crate) fn recover(
             replay.segments.insert(seq, None);
             let bytes = next_segment_bytes(0, segment_bytes);
             let never = super::files::FillControl::default();
-            let path = segment_path(dir, seq);
+            // Prepared under a spare's name and renamed once whole, as every later segment:
+            // a crash meanwhile leaves a spare (removed at the next open), never a segment
+            // shorter than its header says.
+            let spare = spare_path(dir, seq);
             let file =
-                create_zeroed_segment(dir, &path, seq, bytes, &never, std::time::Duration::ZERO)?
+                create_zeroed_segment(dir, &spare, seq, bytes, &never, std::time::Duration::ZERO)?
                     .ok_or_else(|| {
-                    StorageError::Closed("creating the first segment was cancelled".into())
-                })?;
+                        StorageError::Closed("creating the first segment was cancelled".into())
+                    })?;
+            let path = segment_path(dir, seq);
+            std::fs::rename(&spare, &path).map_err(|e| io_error(&path, e))?;
+            sync_dir(dir)?;
             (seq, file, bytes)
         }
     };

@@ -1,0 +1,157 @@
+//! The managers' store: a step's writes applied as one transaction, and the records read
+//! back with their store versions.
+
+use crate::manager::state::schema::{
+    CLUSTERS, ManagerCollections, cluster_from_store, node_from_store, write_target,
+};
+use crate::manager::state::state_error::StateError;
+use crate::manager::state::stored_root_ca::StoredRootCa;
+use crate::manager::writes::{ManagerWrite, ManagerWrites};
+use crate::model::{Cluster, ClusterId, Node, NodeId};
+use swarm_store::{Store, StoreError, TxnOutcome};
+
+/// The managers' view of their swarm-store [`Store`]: the [`schema`](super::schema)'s
+/// collections, writes applied as one transaction, typed reads.
+///
+/// ```no_run
+/// # async fn demo(store: swarm_store::Store, writes: swarm_core::manager::writes::ManagerWrites)
+/// # -> Result<(), swarm_core::manager::state::StateError> {
+/// use swarm_core::manager::state::ManagerStore;
+/// let state = ManagerStore::new(store);
+/// match state.apply(&writes).await {
+///     Ok(_) => {}                          // every write applied, at one revision
+///     Err(e) if e.is_conflict() => {}      // nothing applied: re-read, call the step again
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ManagerStore {
+    store: Store,
+    collections: ManagerCollections,
+}
+
+impl ManagerStore {
+    /// The managers' state in `store`.
+    pub fn new(store: Store) -> ManagerStore {
+        let collections = ManagerCollections::new(&store);
+        ManagerStore { store, collections }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The typed collections.
+    pub fn collections(&self) -> &ManagerCollections {
+        &self.collections
+    }
+
+    /// Applies a step's store writes as **one** transaction with their version checks: all
+    /// of them at one revision, or none. A failed check is [`StateError::Conflict`] naming
+    /// the document (re-read and call the step again). `None` when there is nothing to
+    /// write. The membership changes are not carried out here: the caller does them, in
+    /// order, after this returned `Ok`.
+    pub async fn apply(&self, writes: &ManagerWrites) -> Result<Option<TxnOutcome>, StateError> {
+        if writes.writes.is_empty() {
+            return Ok(None);
+        }
+        let txn = self.collections.txn(&writes.writes);
+        self.store
+            .txn(txn)
+            .await
+            .map(Some)
+            .map_err(|e| refusal(e, &writes.writes))
+    }
+
+    /// `swarm init`'s writes: the root CA record and the step's writes (the cluster object,
+    /// the founding manager), in one transaction. Refused as a conflict if a root CA for
+    /// that cluster, the cluster or the node exists.
+    pub async fn initialize(
+        &self,
+        root_ca: &StoredRootCa,
+        writes: &ManagerWrites,
+    ) -> Result<TxnOutcome, StateError> {
+        let txn = swarm_store::Txn::new().create(
+            &self.collections.root_ca,
+            root_ca.cluster_id.as_str(),
+            root_ca,
+        );
+        let txn = writes
+            .writes
+            .iter()
+            .fold(txn, |txn, w| self.collections.add(txn, w));
+        self.store
+            .txn(txn)
+            .await
+            .map_err(|e| refusal(e, &writes.writes))
+    }
+
+    /// The cluster object (linearizable read), `None` before `swarm init`.
+    /// [`StateError::Inconsistent`] if there are several.
+    pub async fn cluster(&self) -> Result<Option<Cluster>, StateError> {
+        let listing = self.collections.clusters.list("").await?;
+        let count = listing.items.len();
+        let mut items = listing.items.into_iter();
+        match (items.next(), count) {
+            (None, _) => Ok(None),
+            (Some(doc), 1) => Ok(Some(cluster_from_store(doc))),
+            (Some(_), n) => Err(StateError::Inconsistent {
+                detail: format!("{n} documents in {CLUSTERS}, expected one"),
+            }),
+        }
+    }
+
+    /// Every node record (linearizable read), in id order.
+    pub async fn nodes(&self) -> Result<Vec<Node>, StateError> {
+        let listing = self.collections.nodes.list("").await?;
+        Ok(listing.items.into_iter().map(node_from_store).collect())
+    }
+
+    /// One node record (linearizable read).
+    pub async fn node(&self, id: &NodeId) -> Result<Option<Node>, StateError> {
+        Ok(self
+            .collections
+            .nodes
+            .get(id.as_str())
+            .await?
+            .map(node_from_store))
+    }
+
+    /// The root CA record of `cluster` (linearizable read).
+    pub async fn root_ca(&self, cluster: &ClusterId) -> Result<Option<StoredRootCa>, StateError> {
+        Ok(self
+            .collections
+            .root_ca
+            .get(cluster.as_str())
+            .await?
+            .map(|doc| doc.value))
+    }
+}
+
+/// The store's refusal as a [`StateError`]; a missing document gets the version the write
+/// expected.
+fn refusal(e: StoreError, writes: &[ManagerWrite]) -> StateError {
+    match StateError::from(e) {
+        StateError::Conflict {
+            collection,
+            key,
+            expected: None,
+            actual: None,
+        } => {
+            let expected = writes
+                .iter()
+                .map(write_target)
+                .find(|(c, k, _)| *c == collection && *k == key)
+                .and_then(|(_, _, v)| v);
+            StateError::Conflict {
+                collection,
+                key,
+                expected,
+                actual: None,
+            }
+        }
+        e => e,
+    }
+}
