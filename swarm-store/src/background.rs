@@ -41,6 +41,22 @@ where
     }
 }
 
+/// Drops `value` on a new thread named `swarm-store-{name}` at [`BACKGROUND_NICE_INCREMENT`]:
+/// for large values whose freeing would hold up the caller (thousands of purged log records).
+/// If no thread can be started, `value` is dropped here.
+pub(crate) fn drop_in_background<T: Send + 'static>(name: &str, value: T) {
+    let spawned = std::thread::Builder::new()
+        .name(format!("swarm-store-{name}"))
+        .spawn(move || {
+            lower_this_thread_priority();
+            drop(value);
+        });
+    // A thread that cannot start drops its closure, and `value` with it, right here.
+    if let Err(e) = spawned {
+        tracing::debug!(error = %e, "cannot start a thread to free memory; freed it here");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +83,21 @@ mod tests {
             .await
             .expect_err("a panic is an error");
         assert!(err.to_string().contains("panicked"), "{err}");
+    }
+
+    #[test]
+    fn a_value_dropped_in_the_background_is_dropped_on_a_named_thread() {
+        struct Probe(std::sync::mpsc::Sender<Option<String>>);
+        impl Drop for Probe {
+            fn drop(&mut self) {
+                let _ = self
+                    .0
+                    .send(std::thread::current().name().map(str::to_owned));
+            }
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        drop_in_background("probe-drop", Probe(tx));
+        let name = rx.recv().expect("dropped");
+        assert_eq!(name.as_deref(), Some("swarm-store-probe-drop"));
     }
 }

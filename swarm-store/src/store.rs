@@ -181,7 +181,7 @@ impl Store {
                 me,
                 Arc::new(raft_config),
                 NetworkFactory::new(transport.clone()),
-                LogStoreAdapter::new(Arc::new(log)),
+                LogStoreAdapter::new(Arc::new(log), me),
                 StateMachineAdapter::new(shared.clone(), snapshots),
             )
             .await

@@ -11,7 +11,7 @@ use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
 /// Appends whose durability is awaited by the reporting task but not yet reported to openraft.
@@ -35,8 +35,20 @@ type FlushReport = (AppendTicket, DurableCallback);
 /// e.g. by a wrapping storage) goes to one reporting task per adapter that awaits the tickets
 /// in order; while any report is queued there, every later one is queued behind it too, so
 /// the order holds whichever way each ticket is reported.
+///
+/// # Appending inline on a follower
+///
+/// A member whose vote names another member follows that leader: it answers the leader only
+/// once its records are durable, and has nothing to overlap with the sync, so it appends with
+/// [`LogStorage::append_inline`] (the disk log then writes and syncs on the Raft core's thread
+/// when its writer is idle, one hand-off fewer each way). A leader or candidate appends with
+/// [`LogStorage::append`]: a leader replicates its entries while its own sync is in flight.
 pub(crate) struct LogStoreAdapter<L: LogStorage> {
     inner: Arc<L>,
+    /// This member's id, to tell from the vote whether it follows another member.
+    me: u64,
+    /// Whether the last vote saved or read names another member.
+    following: Arc<AtomicBool>,
     flush_reports: mpsc::Sender<FlushReport>,
     /// Reports queued to the reporting task and not yet delivered.
     queued_reports: Arc<AtomicUsize>,
@@ -46,6 +58,8 @@ impl<L: LogStorage> Clone for LogStoreAdapter<L> {
     fn clone(&self) -> Self {
         LogStoreAdapter {
             inner: self.inner.clone(),
+            me: self.me,
+            following: self.following.clone(),
             flush_reports: self.flush_reports.clone(),
             queued_reports: self.queued_reports.clone(),
         }
@@ -53,10 +67,10 @@ impl<L: LogStorage> Clone for LogStoreAdapter<L> {
 }
 
 impl<L: LogStorage> LogStoreAdapter<L> {
-    /// Wraps `inner`. Must be called inside a tokio runtime: it spawns the task that reports
-    /// durability of tickets that take no callback, which ends when every clone of the adapter
-    /// is dropped.
-    pub(crate) fn new(inner: Arc<L>) -> Self {
+    /// Wraps `inner`, the log of member `me`. Must be called inside a tokio runtime: it spawns
+    /// the task that reports durability of tickets that take no callback, which ends when
+    /// every clone of the adapter is dropped.
+    pub(crate) fn new(inner: Arc<L>, me: u64) -> Self {
         let (flush_reports, mut pending) = mpsc::channel::<FlushReport>(MAX_PENDING_FLUSH_REPORTS);
         let queued_reports = Arc::new(AtomicUsize::new(0));
         let queued = queued_reports.clone();
@@ -70,9 +84,17 @@ impl<L: LogStorage> LogStoreAdapter<L> {
         });
         LogStoreAdapter {
             inner,
+            me,
+            following: Arc::new(AtomicBool::new(false)),
             flush_reports,
             queued_reports,
         }
+    }
+
+    /// Notes whether `vote` names another member as (would-be) leader.
+    fn note_vote(&self, vote: &Vote) {
+        self.following
+            .store(vote.leader_id.voted_for != self.me, Ordering::Release);
     }
 }
 
@@ -200,9 +222,11 @@ impl<L: LogStorage> RaftLogReader<C> for LogStoreAdapter<L> {
     async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
         match self.inner.read_vote().await.map_err(io_err)? {
             None => Ok(None),
-            Some(bytes) => postcard::from_bytes(&bytes)
-                .map(Some)
-                .map_err(|e| decode_err("vote", e)),
+            Some(bytes) => {
+                let vote: Vote = postcard::from_bytes(&bytes).map_err(|e| decode_err("vote", e))?;
+                self.note_vote(&vote);
+                Ok(Some(vote))
+            }
         }
     }
 }
@@ -225,7 +249,9 @@ impl<L: LogStorage> RaftLogStorage<C> for LogStoreAdapter<L> {
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), io::Error> {
         let bytes = postcard::to_allocvec(vote)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        self.inner.save_vote(&bytes).await.map_err(io_err)
+        self.inner.save_vote(&bytes).await.map_err(io_err)?;
+        self.note_vote(vote);
+        Ok(())
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
@@ -257,7 +283,12 @@ impl<L: LogStorage> RaftLogStorage<C> for LogStoreAdapter<L> {
             callback.io_completed(Ok(()));
             return Ok(());
         }
-        let ticket = self.inner.append(records).await.map_err(io_err)?;
+        let ticket = if self.following.load(Ordering::Acquire) {
+            self.inner.append_inline(records).await
+        } else {
+            self.inner.append(records).await
+        }
+        .map_err(io_err)?;
         // The records are readable now; durability is reported, in append order, when the
         // storage's group commit covers them, without holding up the Raft core.
         let report = move |result: Result<(), StorageError>| {
@@ -374,7 +405,7 @@ mod tests {
                 .expect("append");
             ticket.await.expect("durable");
         }
-        LogStoreAdapter::new(Arc::new(Holey { inner, hole }))
+        LogStoreAdapter::new(Arc::new(Holey { inner, hole }), 1)
     }
 
     #[tokio::test]
@@ -407,7 +438,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let disk =
             crate::storage::DiskLogStorage::open(dir.path(), Default::default()).expect("open");
-        let mut log = LogStoreAdapter::new(Arc::new(disk.clone()));
+        let mut log = LogStoreAdapter::new(Arc::new(disk.clone()), 1);
         for i in 0..50u64 {
             let entry: Entry = openraft::Entry {
                 log_id: log_id(1, i),

@@ -298,6 +298,20 @@ pub trait LogStorage: Send + Sync + 'static {
         records: Vec<LogRecord>,
     ) -> impl Future<Output = Result<AppendTicket, StorageError>> + Send;
 
+    /// Appends like [`append`](Self::append), under the same rules, but the storage may make
+    /// the records durable on the calling thread first, blocking it for one write and sync,
+    /// when that waits for nothing else (for [`DiskLogStorage`](crate::storage::DiskLogStorage):
+    /// when its writer thread is idle); the ticket is then already resolved. When the storage
+    /// is busy the records are queued as by `append`, so they share its next group commit. A
+    /// Raft follower calls this: it cannot answer its leader before the records are durable
+    /// anyway. The default is `append`.
+    fn append_inline(
+        &self,
+        records: Vec<LogRecord>,
+    ) -> impl Future<Output = Result<AppendTicket, StorageError>> + Send {
+        self.append(records)
+    }
+
     /// Removes every record with index ≥ `index`, durably (rule 4).
     fn truncate(&self, index: u64) -> impl Future<Output = Result<(), StorageError>> + Send;
 

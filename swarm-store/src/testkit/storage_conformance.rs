@@ -166,6 +166,7 @@ where
     check_order(&mut h).await;
     check_visibility_and_durability(&mut h).await;
     check_durable_callbacks(&mut h).await;
+    check_inline_appends(&mut h).await;
     check_truncate(&mut h).await;
     check_purge(&mut h).await;
     check_vote(&mut h).await;
@@ -334,6 +335,71 @@ where
     let log = reopen(h, log).await;
     let want_records = recs(1..=120, 1);
     expect_records(&log, 1..=120, &want_records, rule3).await;
+}
+
+/// Rules 1–3 through [`LogStorage::append_inline`] mixed with `append`: the same order checks,
+/// records visible on return, callbacks in call order whichever call made each ticket, and
+/// every acknowledged record back after a reopen; a truncation queued between them too.
+async fn check_inline_appends<S, F, Fut>(h: &mut F)
+where
+    S: LogStorage,
+    F: FnMut(Open<S>) -> Fut,
+    Fut: Future<Output = Result<S, StorageError>>,
+{
+    let rule = "rules 1-3 (append_inline mixed with append)";
+    let log = fresh(h).await;
+    let (tx, rx) = std::sync::mpsc::channel::<(u64, bool)>();
+    let mut awaited = Vec::new();
+    for batch in 0..60u64 {
+        let first = batch * 2 + 1;
+        let records = recs(first..=first + 1, 1);
+        // Runs of inline appends, runs of queued ones, and alternation.
+        let inline = (batch / 5) % 2 == 0 || batch % 3 == 0;
+        let ticket = if inline {
+            ok(log.append_inline(records).await, rule)
+        } else {
+            ok(log.append(records).await, rule)
+        };
+        let state = ok(log.state().await, rule);
+        assert_eq!(
+            state.last,
+            Some(pos(1, first + 1)),
+            "{rule}: state() lags an append"
+        );
+        let tx = tx.clone();
+        if let Err((ticket, callback)) = ticket.try_on_durable(move |r| {
+            let _ = tx.send((batch, r.is_ok()));
+        }) {
+            awaited.push((ticket, callback));
+        }
+    }
+    drop(tx);
+    for (ticket, callback) in awaited {
+        callback(ticket.await);
+    }
+    let seen: Vec<(u64, bool)> = rx.iter().collect();
+    let want: Vec<(u64, bool)> = (0..60).map(|b| (b, true)).collect();
+    assert_eq!(
+        seen, want,
+        "{rule}: callbacks out of order, missing or failed"
+    );
+    expect_contract(
+        log.append_inline(vec![rec(200, 1)]).await,
+        &format!("{rule}: an inline append with a gap"),
+    );
+    expect_contract(
+        log.append_inline(vec![rec(120, 1)]).await,
+        &format!("{rule}: an inline append below the last record"),
+    );
+    ok(log.truncate(100).await, rule);
+    let ticket = ok(log.append_inline(recs(100..=101, 2)).await, rule);
+    ok(ticket.await, rule);
+    let log = reopen(h, log).await;
+    let mut want_records = recs(1..=99, 1);
+    want_records.extend(recs(100..=101, 2));
+    expect_records(&log, 1..=130, &want_records, rule).await;
+    let empty = ok(log.append_inline(Vec::new()).await, rule);
+    ok(empty.await, &format!("{rule}: empty inline append"));
 }
 
 async fn check_truncate<S, F, Fut>(h: &mut F)

@@ -115,19 +115,24 @@ impl LogIndex {
     }
 
     /// Drops every record with index ≤ `upto.index` and raises the purge point to `upto`
-    /// (it never moves back).
-    pub(crate) fn purge(&mut self, upto: LogPosition) {
+    /// (it never moves back). Returns the cached payloads it removed, for the caller to free
+    /// after releasing the lock: a purge after a snapshot removes thousands of records, and
+    /// freeing them took milliseconds during which no append or read could take the lock.
+    pub(crate) fn purge(&mut self, upto: LogPosition) -> Vec<Bytes> {
+        let mut removed = Vec::new();
         while !self.slots.is_empty() && self.first <= upto.index {
             if let Some(slot) = self.slots.pop_front()
                 && let Some(payload) = slot.payload
             {
                 self.cached_bytes -= payload.len();
+                removed.push(payload);
             }
             self.first += 1;
         }
         if self.last_purged.is_none_or(|p| p.index < upto.index) {
             self.last_purged = Some(upto);
         }
+        removed
     }
 
     /// Records where the writer put the frames of append `batch`, then evicts cached payloads

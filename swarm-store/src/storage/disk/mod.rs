@@ -24,6 +24,11 @@
 //!   [`WRITER_QUEUE_COMMANDS`]. The writer takes every waiting command (up to
 //!   `MAX_GROUP_COMMANDS`), writes them as one group, calls `fdatasync` once, and only then
 //!   resolves their tickets, in order. An error fails every waiting ticket and closes the log.
+//! - [`append_inline`](LogStorage::append_inline) writes and syncs the records on the calling
+//!   thread, in a group of their own, when the writer is idle (nothing queued, no group being
+//!   written; the writer sits behind a lock that the writer thread holds while it writes), and
+//!   returns a resolved ticket; when the writer is busy it queues like `append`. Either way
+//!   groups reach the disk in call order.
 //! - [`truncate`](LogStorage::truncate) writes a truncation record through the same queue and
 //!   returns after its group is synced; on replay the record removes what precedes it.
 //! - [`purge`](LogStorage::purge) and [`save_vote`](LogStorage::save_vote) update the meta
@@ -106,7 +111,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot};
-use writer::{Command, Shared, Writer};
+use writer::{Command, Shared, SharedWriter, Writer};
 
 /// Segments roll once they reach this size, unless [`DiskLogOptions::segment_bytes`] says
 /// otherwise.
@@ -209,6 +214,8 @@ struct Inner {
     shared: Arc<Shared>,
     cipher: Arc<dyn Cipher>,
     tx: Option<mpsc::Sender<Command>>,
+    /// The writer, also taken by inline appends when it is idle.
+    writer: Arc<SharedWriter>,
     thread: Option<std::thread::JoinHandle<()>>,
     recovered_cut_bytes: u64,
 }
@@ -282,6 +289,7 @@ impl DiskLogStorage {
         let shared = Arc::new(Shared {
             index: std::sync::Mutex::new(recovered.index),
             stats: Default::default(),
+            queued: Default::default(),
         });
         let (tx, rx) = mpsc::channel(WRITER_QUEUE_COMMANDS);
         let writer = Writer {
@@ -294,9 +302,11 @@ impl DiskLogStorage {
             failed: None,
             _lock: lock,
         };
+        let writer = Arc::new(SharedWriter::new(writer));
+        let thread_writer = writer.clone();
         let thread = std::thread::Builder::new()
             .name("swarm-wal-writer".into())
-            .spawn(move || writer.run(rx))
+            .spawn(move || thread_writer.run(rx))
             .map_err(|e| io_error(&dir, e))?;
         Ok(DiskLogStorage {
             inner: Arc::new(Inner {
@@ -304,6 +314,7 @@ impl DiskLogStorage {
                 shared,
                 cipher: options.cipher,
                 tx: Some(tx),
+                writer,
                 thread: Some(thread),
                 recovered_cut_bytes: recovered.cut_bytes,
             }),
@@ -350,6 +361,7 @@ impl DiskLogStorage {
     ) -> Result<(), StorageError> {
         let permit = self.reserve().await?;
         let (done, wait) = oneshot::channel();
+        let mut purged = Vec::new();
         {
             let mut index = self.inner.shared.lock();
             Self::check_open(&index)?;
@@ -363,7 +375,7 @@ impl DiskLogStorage {
                         upto.index, index.first
                     )));
                 }
-                index.purge(upto);
+                purged = index.purge(upto);
             }
             if vote.is_some() {
                 index.vote = vote;
@@ -374,11 +386,16 @@ impl DiskLogStorage {
                 committed: index.committed,
             };
             let purge_upto = purge.and(index.last_purged).map(|p| p.index);
+            self.inner.shared.queued.fetch_add(1, Ordering::AcqRel);
             permit.send(Command::Meta {
                 meta,
                 purge_upto,
                 done: writer::Done::Reply(done),
             });
+        }
+        // Freed off this thread (the Raft core's, waiting for the purge) and off the lock.
+        if !purged.is_empty() {
+            crate::background::drop_in_background("purged-records", purged);
         }
         wait.await.map_err(|_| closed())?
     }
@@ -421,11 +438,16 @@ fn read_from_disk(
     })
 }
 
-impl LogStorage for DiskLogStorage {
-    async fn append(&self, records: Vec<LogRecord>) -> Result<AppendTicket, StorageError> {
-        if records.is_empty() {
-            return Ok(AppendTicket::ready(Ok(())));
-        }
+/// One append's frames, sealed and encoded, ready for the writer.
+struct EncodedAppend {
+    records: Vec<LogRecord>,
+    frames: Vec<u8>,
+    frame_bytes: Vec<u32>,
+}
+
+impl DiskLogStorage {
+    /// Seals and encodes the records' frames (no lock held).
+    fn encode(&self, records: Vec<LogRecord>) -> Result<EncodedAppend, StorageError> {
         let mut frames = Vec::with_capacity(
             records
                 .iter()
@@ -450,10 +472,26 @@ impl LogStorage for DiskLogStorage {
             encode_frame(&mut frames, FrameKind::Entry, r.index, r.term, &sealed);
             frame_bytes.push(u32::try_from(frames.len() - before).unwrap_or(u32::MAX));
         }
-        let permit = self.reserve().await?;
-        let (done, ticket) = AppendTicket::completer();
-        let mut index = self.inner.shared.lock();
-        Self::check_open(&index)?;
+        Ok(EncodedAppend {
+            records,
+            frames,
+            frame_bytes,
+        })
+    }
+
+    /// Checks the records follow the log (rule 1) and makes them visible, under the index
+    /// lock; returns the command that writes them.
+    fn place(
+        index: &mut index::LogIndex,
+        encoded: EncodedAppend,
+        done: writer::Done,
+    ) -> Result<Command, StorageError> {
+        Self::check_open(index)?;
+        let EncodedAppend {
+            records,
+            frames,
+            frame_bytes,
+        } = encoded;
         let first_index = records[0].index;
         let expected = index.next_index().unwrap_or(first_index);
         for (k, r) in records.iter().enumerate() {
@@ -480,14 +518,76 @@ impl LogStorage for DiskLogStorage {
                 },
             );
         }
-        permit.send(Command::Append {
+        Ok(Command::Append {
             batch,
             first_index,
             frames,
             frame_bytes,
-            done: writer::Done::Ticket(done),
-        });
+            done,
+        })
+    }
+
+    /// Writes and syncs an encoded append on this thread if the writer is idle, returning its
+    /// resolved ticket; otherwise hands the append back.
+    fn try_write_inline(
+        &self,
+        encoded: EncodedAppend,
+    ) -> Result<Result<AppendTicket, EncodedAppend>, StorageError> {
+        let (command, ticket, mut writer) = {
+            let mut index = self.inner.shared.lock();
+            // Sends raise `queued` under the index lock, and the writer thread lowers it while
+            // holding the writer: holding both and reading 0, nothing sent before this append
+            // is unwritten, and whatever is sent after it waits for the writer.
+            let writer = (self.inner.shared.queued.load(Ordering::Acquire) == 0)
+                .then(|| self.inner.writer.try_lock())
+                .flatten()
+                .filter(|_| self.inner.shared.queued.load(Ordering::Acquire) == 0);
+            let Some(writer) = writer else {
+                return Ok(Err(encoded));
+            };
+            let (done, ticket) = AppendTicket::completer();
+            let command = Self::place(&mut index, encoded, writer::Done::Ticket(done))?;
+            (command, ticket, writer)
+        };
+        // The index lock is released: readers and the writer's bookkeeping take it meanwhile.
+        writer.write_inline(command);
+        Ok(Ok(ticket))
+    }
+
+    /// Queues an encoded append to the writer thread.
+    async fn append_queued(&self, encoded: EncodedAppend) -> Result<AppendTicket, StorageError> {
+        let permit = self.reserve().await?;
+        let (done, ticket) = AppendTicket::completer();
+        let mut index = self.inner.shared.lock();
+        let command = Self::place(&mut index, encoded, writer::Done::Ticket(done))?;
+        self.inner.shared.queued.fetch_add(1, Ordering::AcqRel);
+        permit.send(command);
         Ok(ticket)
+    }
+}
+
+impl LogStorage for DiskLogStorage {
+    async fn append(&self, records: Vec<LogRecord>) -> Result<AppendTicket, StorageError> {
+        if records.is_empty() {
+            return Ok(AppendTicket::ready(Ok(())));
+        }
+        let encoded = self.encode(records)?;
+        self.append_queued(encoded).await
+    }
+
+    /// When the writer is idle (no group being written, nothing queued), writes and syncs the
+    /// records on the calling thread, one `fdatasync` without a hand-off to the writer thread
+    /// and back; the ticket is then resolved. Otherwise queues them like
+    /// [`append`](LogStorage::append), so they join the writer's next group.
+    async fn append_inline(&self, records: Vec<LogRecord>) -> Result<AppendTicket, StorageError> {
+        if records.is_empty() {
+            return Ok(AppendTicket::ready(Ok(())));
+        }
+        let encoded = self.encode(records)?;
+        match self.try_write_inline(encoded)? {
+            Ok(ticket) => Ok(ticket),
+            Err(encoded) => self.append_queued(encoded).await,
+        }
     }
 
     async fn truncate(&self, index: u64) -> Result<(), StorageError> {
@@ -501,6 +601,7 @@ impl LogStorage for DiskLogStorage {
                 // removal was durable when its call returned.
                 return Ok(());
             }
+            self.inner.shared.queued.fetch_add(1, Ordering::AcqRel);
             permit.send(Command::Truncate {
                 index,
                 done: writer::Done::Reply(done),

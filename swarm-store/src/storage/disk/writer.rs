@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 
@@ -28,6 +28,11 @@ pub(crate) const MAX_GROUP_BYTES: usize = 16 << 20;
 pub(crate) struct Shared {
     pub(crate) index: Mutex<LogIndex>,
     pub(crate) stats: Counters,
+    /// Commands sent to the writer thread and not yet written. Raised under the index lock
+    /// when a command is sent; lowered by the writer thread, holding the writer, once the
+    /// commands are written. A caller holding the index lock and the writer that reads 0 knows
+    /// nothing queued before it is still unwritten (see `DiskLogStorage::append_inline`).
+    pub(crate) queued: AtomicUsize,
 }
 
 impl Shared {
@@ -167,20 +172,58 @@ fn copy_error(error: &StorageError) -> StorageError {
     }
 }
 
-impl Writer {
-    /// Runs until every sender is dropped and the queue is drained.
-    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+/// The writer, shared by the writer thread and callers that write inline: whoever holds the
+/// lock writes the next group.
+pub(crate) struct SharedWriter(Mutex<Writer>);
+
+impl SharedWriter {
+    pub(crate) fn new(writer: Writer) -> Self {
+        SharedWriter(Mutex::new(writer))
+    }
+
+    /// Locks the writer. A poisoned lock means a thread panicked while writing; the writer's
+    /// state is still consistent with what reached the disk (a group is recorded only once
+    /// synced), so it is used as it is.
+    fn lock(&self) -> MutexGuard<'_, Writer> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The writer if no one else holds it right now.
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, Writer>> {
+        match self.0.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// The writer thread: runs until every sender is dropped and the queue is drained.
+    pub(crate) fn run(&self, mut rx: mpsc::Receiver<Command>) {
         let mut batch = Vec::new();
         while let Some(first) = rx.blocking_recv() {
             batch.push(first);
+            let mut writer = self.lock();
+            // Commands that arrived while an inline write held the writer join this group.
             while batch.len() < MAX_GROUP_COMMANDS {
                 match rx.try_recv() {
                     Ok(cmd) => batch.push(cmd),
                     Err(_) => break,
                 }
             }
-            self.process(&mut batch);
+            let taken = batch.len();
+            writer.process(&mut batch);
+            writer.shared.queued.fetch_sub(taken, Ordering::AcqRel);
         }
+    }
+}
+
+impl Writer {
+    /// Writes one command on the calling thread, in a group of its own, and syncs it. The
+    /// caller holds the writer and has checked that no command is queued ahead of this one.
+    pub(crate) fn write_inline(&mut self, command: Command) {
+        self.process(&mut vec![command]);
     }
 
     fn process(&mut self, batch: &mut Vec<Command>) {
