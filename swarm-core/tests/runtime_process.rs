@@ -471,7 +471,7 @@ async fn logs_are_bounded_ring_buffers() {
 async fn health_follows_the_check_and_start_period() {
     let rt = ProcessRuntime::new().unwrap();
     let mut spec = sh("sleep 600");
-    // Healthy while $SWARM_TASK_DIR/work/ok exists.
+    // Healthy while a file named `ok` exists in the task's working directory.
     spec.container.healthcheck = Some(HealthCheck {
         test: vec!["CMD-SHELL".into(), "test -e ok".into()],
         interval: Duration::from_millis(50),

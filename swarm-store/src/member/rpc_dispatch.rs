@@ -110,7 +110,7 @@ impl Member {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{ask, start};
+    use super::super::test_support::{ask, leader_voter_learner, start};
     use crate::error::StoreError;
     use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse, WireError};
     use crate::state::command::TxnRequest;
@@ -122,17 +122,7 @@ mod tests {
     #[tokio::test]
     async fn membership_rpcs_need_a_voter_and_remote_force_needs_local_consent() {
         let net = InProcNetwork::new(11);
-        let one = start(&net, 1).await;
-        one.bootstrap().await.expect("bootstrap");
-        let _two = start(&net, 2).await;
-        one.add_learner(MemberId(2), "member-2")
-            .await
-            .expect("add 2");
-        one.promote(MemberId(2), false).await.expect("promote 2");
-        let three = start(&net, 3).await;
-        one.add_learner(MemberId(3), "member-3")
-            .await
-            .expect("add 3");
+        let (one, _two, three) = leader_voter_learner(&net).await;
 
         // Learner 3 asks the leader to force voter 2 out: refused, naming it.
         let e = ask(&one, 3, MembershipOp::Remove { id: 2, force: true })
@@ -210,17 +200,7 @@ mod tests {
         use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 
         let net = InProcNetwork::new(17);
-        let one = start(&net, 1).await;
-        one.bootstrap().await.expect("bootstrap");
-        let _two = start(&net, 2).await;
-        one.add_learner(MemberId(2), "member-2")
-            .await
-            .expect("add 2");
-        one.promote(MemberId(2), false).await.expect("promote 2");
-        let _three = start(&net, 3).await;
-        one.add_learner(MemberId(3), "member-3")
-            .await
-            .expect("add 3");
+        let (one, _two, _three) = leader_voter_learner(&net).await;
         let term = one.status().term;
         let handle = |from: u64, request: RpcRequest| {
             let member = one.member.clone();

@@ -23,6 +23,22 @@ pub(super) async fn start(net: &InProcNetwork, id: u64) -> Store {
     .expect("open")
 }
 
+/// Member 1 bootstrapped as leader, member 2 a voter, member 3 a learner, all running.
+pub(super) async fn leader_voter_learner(net: &InProcNetwork) -> (Store, Store, Store) {
+    let one = start(net, 1).await;
+    one.bootstrap().await.expect("bootstrap");
+    let two = start(net, 2).await;
+    one.add_learner(MemberId(2), "member-2")
+        .await
+        .expect("add 2");
+    one.promote(MemberId(2), false).await.expect("promote 2");
+    let three = start(net, 3).await;
+    one.add_learner(MemberId(3), "member-3")
+        .await
+        .expect("add 3");
+    (one, two, three)
+}
+
 /// What the leader answers `from`'s membership request (as its transport would deliver it:
 /// `from` is the identity the peer authenticated as).
 pub(super) async fn ask(leader: &Store, from: u64, op: MembershipOp) -> Result<(), String> {
