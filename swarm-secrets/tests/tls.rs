@@ -690,3 +690,123 @@ fn item2_identify_certificate_gives_the_verified_node_id_and_role() {
             .is_err()
     );
 }
+
+/// Serves one connection with `server_cfg`: writes `payload` and closes. Returns the client's
+/// outcome: the bytes it read, or why the handshake or the read failed.
+async fn fetch_over(
+    server_cfg: Arc<rustls::ServerConfig>,
+    client_cfg: Arc<rustls::ClientConfig>,
+    payload: Vec<u8>,
+) -> Result<Vec<u8>, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        if let Ok(mut tls) = TlsAcceptor::from(server_cfg).accept(tcp).await {
+            let _ = tls.write_all(&payload).await;
+            let _ = tls.shutdown().await;
+        }
+    });
+    let client = async move {
+        let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        let mut tls = TlsConnector::from(client_cfg)
+            .connect(role_server_name(Role::Manager), tcp)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut received = Vec::new();
+        tls.read_to_end(&mut received)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(received)
+    };
+    let outcome = tokio::time::timeout(TIMEOUT, client)
+        .await
+        .unwrap_or_else(|_| Err("client timed out".into()));
+    let _ = tokio::time::timeout(TIMEOUT, server).await;
+    outcome
+}
+
+/// A joining node knows no CA yet: `ca_fetch_client_config` reaches a manager whose CA it does
+/// not know (where `join_client_config` is refused), and what it downloads is trusted only once
+/// it matches the digest in the join token.
+#[tokio::test]
+async fn the_ca_fetch_config_reaches_a_server_of_an_unknown_ca_and_trusts_nothing() {
+    use swarm_secrets::{JoinToken, JoinTokens};
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let trust = ClusterTrust::new(ca.cert_der(), cluster(), RevocationList::new()).unwrap();
+    let manager = creds(&ca, "manager-1", Role::Manager);
+    let server_cfg = tls::server_config_accepting_joins(&manager, &trust).unwrap();
+    let other = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let other_trust =
+        ClusterTrust::new(other.cert_der(), cluster(), RevocationList::new()).unwrap();
+
+    // Verifying the manager against a CA it was not issued by fails the handshake.
+    let refused = fetch_over(
+        server_cfg.clone(),
+        tls::join_client_config(&other_trust).unwrap(),
+        ca.cert_der().to_vec(),
+    )
+    .await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    // The CA fetch config accepts the unknown manager and reads what it sends.
+    let downloaded = fetch_over(
+        server_cfg,
+        tls::ca_fetch_client_config().unwrap(),
+        ca.cert_der().to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(downloaded, ca.cert_der().to_vec());
+
+    // Trusted only when the join token pins it.
+    let right = JoinTokens::generate(ca.digest()).unwrap();
+    let right = JoinToken::parse(&right.token(Role::Worker).expose()).unwrap();
+    let wrong = JoinTokens::generate(other.digest()).unwrap();
+    let wrong = JoinToken::parse(&wrong.token(Role::Worker).expose()).unwrap();
+    assert!(matches!(
+        ClusterTrust::for_join(&wrong, &downloaded, RevocationList::new()),
+        Err(SecretsError::CaDigestMismatch)
+    ));
+    let pinned = ClusterTrust::for_join(&right, &downloaded, RevocationList::new()).unwrap();
+    assert_eq!(pinned.cluster_id(), &cluster());
+}
+
+/// Serves a certificate with a key that is not the certificate's.
+#[derive(Debug)]
+struct MismatchedKey(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for MismatchedKey {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// The CA fetch config checks no chain, but a server must still prove it holds the key of the
+/// certificate it presents: one signing the handshake with another key is refused.
+#[tokio::test]
+async fn the_ca_fetch_config_still_verifies_the_handshake_signature() {
+    let ca = ClusterCa::generate(cluster(), CertPolicy::default()).unwrap();
+    let (cert, _its_key) = foreign_tooling_cert(&ca, "manager-1", Role::Manager);
+    let (_other_cert, other_key) = foreign_tooling_cert(&ca, "manager-2", Role::Manager);
+    let provider = tls::crypto_provider();
+    let signer = provider.key_provider.load_private_key(other_key).unwrap();
+    let forged = rustls::sign::CertifiedKey::new(vec![cert], signer);
+    let mut server_cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(MismatchedKey(Arc::new(forged))));
+    server_cfg.send_tls13_tickets = 0;
+    let outcome = fetch_over(
+        Arc::new(server_cfg),
+        tls::ca_fetch_client_config().unwrap(),
+        ca.cert_der().to_vec(),
+    )
+    .await;
+    let error = outcome.unwrap_err();
+    assert!(error.contains("ignature"), "{error}");
+}

@@ -10,6 +10,11 @@
 //! [`authorize`] also re-checks the revocation list and the allowed roles at call time, for
 //! long-lived connections.
 //!
+//! A node that is joining has no certificate and no CA yet: it downloads the root CA with
+//! [`ca_fetch_client_config`] (accepts any server certificate; nothing received is trusted),
+//! checks it against its join token with [`ClusterTrust::for_join`], then presents the token and
+//! a CSR over [`join_client_config`] to a manager serving [`server_config_accepting_joins`].
+//!
 //! Clients name a server by [`role_server_name`] (`swarm-manager`: any manager) or
 //! [`node_server_name`] (one node): both are DNS names in every node certificate.
 
@@ -54,6 +59,7 @@ macro_rules! delegate_handshake_signatures {
     };
 }
 
+mod ca_fetch_verifier;
 mod client_verifier;
 mod crypto_provider;
 mod peer_identity;
@@ -65,6 +71,7 @@ pub use peer_identity::PeerIdentity;
 pub use server_verifier::ClusterServerCertVerifier;
 pub use trust::ClusterTrust;
 
+use ca_fetch_verifier::CaFetchServerVerifier;
 use crypto_provider::provider;
 
 /// The rustls crypto provider every config of this crate is built with: ring's cipher suites,
@@ -137,6 +144,58 @@ pub fn join_client_config(trust: &ClusterTrust) -> Result<Arc<ClientConfig>> {
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(ClusterServerCertVerifier::new(trust)?))
+        .with_no_client_auth();
+    config.resumption = Resumption::disabled();
+    Ok(Arc::new(config))
+}
+
+/// A client config for ONE purpose: downloading the cluster's root CA certificate before the
+/// node trusts anything. It presents no client certificate and **accepts any server
+/// certificate** (no chain, validity, key usage or name check); the only thing it verifies is
+/// the TLS 1.3 handshake signature, made with the key of the certificate the server presented
+/// (ECDSA, by [`crypto_provider`]'s algorithms). TLS 1.3 only, no session resumption.
+///
+/// # Nothing received over it is trusted
+///
+/// The connection is encrypted but **not authenticated**: anyone on the path can answer it.
+/// Every byte received over it — above all the CA certificate — must be treated as untrusted
+/// until checked against the digest pinned in the join token, with [`ClusterTrust::for_join`]
+/// (which calls [`crate::JoinToken::verify_ca`]). Send nothing secret over it: never the join
+/// token, never a CSR. After the check, drop this connection and present the token on a new
+/// one made with [`join_client_config`] and the checked trust.
+///
+/// ```no_run
+/// use swarm_secrets::tls::{self, ClusterTrust};
+/// use swarm_secrets::{JoinToken, RevocationList, Role, limits::MAX_CERT_BYTES};
+/// use tokio::io::AsyncReadExt;
+/// # async fn join(manager: std::net::SocketAddr, token_text: &str)
+/// #     -> Result<(), Box<dyn std::error::Error>> {
+/// let token = JoinToken::parse(token_text)?;
+/// // 1. Download the root CA, trusting nothing yet (here the manager writes the CA's DER and
+/// //    closes; the request that asks for it is the caller's protocol).
+/// let tcp = tokio::net::TcpStream::connect(manager).await?;
+/// let untrusted = tokio_rustls::TlsConnector::from(tls::ca_fetch_client_config()?)
+///     .connect(tls::role_server_name(Role::Manager), tcp)
+///     .await?;
+/// let mut downloaded = Vec::new();
+/// untrusted
+///     .take(MAX_CERT_BYTES as u64)
+///     .read_to_end(&mut downloaded)
+///     .await?;
+/// // 2. Trust it only if it is the CA the join token pins (refused otherwise).
+/// let trust = ClusterTrust::for_join(&token, &downloaded, RevocationList::new())?;
+/// // 3. Only now present the token and a CSR, to a manager verified against that CA.
+/// let join = tls::join_client_config(&trust)?;
+/// # let _ = join;
+/// # Ok(())
+/// # }
+/// ```
+pub fn ca_fetch_client_config() -> Result<Arc<ClientConfig>> {
+    let provider = provider();
+    let mut config = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(CaFetchServerVerifier::new(provider)))
         .with_no_client_auth();
     config.resumption = Resumption::disabled();
     Ok(Arc::new(config))
