@@ -163,6 +163,36 @@ impl TestCa {
         ))
     }
 
+    /// The server side of member `id` with optional client authentication: a client
+    /// certificate from this CA is verified when presented, and a client without one completes
+    /// the handshake (what a join endpoint needs; see
+    /// [`TcpConfig::anonymous_peer`](crate::transport::tcp::TcpConfig::anonymous_peer)).
+    pub fn server_config_accepting_anonymous(&self, id: MemberId) -> Arc<ServerConfig> {
+        let verifier = setup(
+            WebPkiClientVerifier::builder(self.roots())
+                .allow_unauthenticated()
+                .build(),
+            "client verifier",
+        );
+        let (chain, key) = self.identity(id);
+        Arc::new(setup(
+            ServerConfig::builder()
+                .with_client_cert_verifier(verifier)
+                .with_single_cert(chain, key),
+            "server configuration",
+        ))
+    }
+
+    /// A client side presenting no certificate, trusting servers with a certificate from this
+    /// CA (a joining node's connection).
+    pub fn anonymous_client_config(&self) -> Arc<ClientConfig> {
+        Arc::new(
+            ClientConfig::builder()
+                .with_root_certificates(self.roots())
+                .with_no_client_auth(),
+        )
+    }
+
     /// The client side of member `id`: presents a certificate from this CA and trusts servers
     /// with a certificate from this CA.
     pub fn client_config(&self, id: MemberId) -> Arc<ClientConfig> {

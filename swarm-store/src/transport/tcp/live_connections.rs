@@ -1,8 +1,9 @@
-//! The authenticated connections a server holds, by peer: to close a peer's oldest connection
-//! beyond [`MAX_CONNECTIONS_PER_PEER`], to close every connection of a peer, and to have every
-//! connection check its peer's certificate again.
+//! The connections a server serves, by peer: to close a peer's oldest connection beyond its
+//! limit ([`MAX_CONNECTIONS_PER_PEER`](super::config::MAX_CONNECTIONS_PER_PEER) for a member,
+//! [`MAX_ANONYMOUS_CONNECTIONS`](super::config::MAX_ANONYMOUS_CONNECTIONS) for the anonymous
+//! id), to close every connection of a peer, and to have every connection check its peer's
+//! certificate again.
 
-use super::config::MAX_CONNECTIONS_PER_PEER;
 use crate::transport::MemberId;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -62,8 +63,13 @@ impl LiveConnections {
     }
 
     /// Registers a new connection of `peer`; closes the peer's oldest connections beyond
-    /// [`MAX_CONNECTIONS_PER_PEER`] and returns how many it closed.
-    pub(crate) fn register(self: &Arc<Self>, peer: MemberId) -> (Registration, usize) {
+    /// `limit` (at least one: the new connection stays) and returns how many it closed.
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        peer: MemberId,
+        limit: usize,
+    ) -> (Registration, usize) {
+        let limit = limit.max(1);
         let cancel = CancellationToken::new();
         let mut table = self.lock();
         let seq = table.next_seq;
@@ -71,7 +77,7 @@ impl LiveConnections {
         let connections = table.by_peer.entry(peer).or_default();
         connections.insert(seq, cancel.clone());
         let mut evicted = 0;
-        while connections.len() > MAX_CONNECTIONS_PER_PEER {
+        while connections.len() > limit {
             if let Some((_, oldest)) = connections.pop_first() {
                 oldest.cancel();
                 evicted += 1;

@@ -3,8 +3,9 @@
 //!
 //! A member runs a [`TcpServer`] for its [`RpcHandler`](crate::transport::RpcHandler) and a
 //! [`TcpTransport`] to call the others. TLS configuration comes from the caller: the server's
-//! `ServerConfig` must require client certificates, the client's `ClientConfig` must present
-//! one; a [`PeerIdentifier`] maps a verified certificate to a [`MemberId`](crate::transport::MemberId).
+//! `ServerConfig` must require client certificates (or make them optional, for a server that
+//! also serves clients without one as [`TcpConfig::anonymous_peer`]), the client's
+//! `ClientConfig` must present one; a [`PeerIdentifier`] maps a verified certificate to a [`MemberId`](crate::transport::MemberId).
 //! With certificates of swarm-secrets' cluster CA (CN = node id, OU = role), use
 //! [`manager_identifier`] over a [`MemberNames`] table and name each peer by its node id
 //! ([`PeerAddress::new`]).
@@ -30,7 +31,9 @@ pub use client::TcpTransport;
 pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FRAME_READ_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT, DEFAULT_PEER_RECHECK_INTERVAL, DEFAULT_RECONNECT_BACKOFF_MAX,
-    DEFAULT_RECONNECT_BACKOFF_MIN, DEFAULT_TCP_CALL_TIMEOUT, MAX_BUFFERED_REQUEST_BYTES,
+    DEFAULT_RECONNECT_BACKOFF_MIN, DEFAULT_TCP_CALL_TIMEOUT,
+    MAX_ANONYMOUS_BUFFERED_REQUEST_BYTES_PER_CONNECTION, MAX_ANONYMOUS_CONNECTIONS,
+    MAX_ANONYMOUS_FRAME_BYTES, MAX_ANONYMOUS_IN_FLIGHT_PER_CONNECTION, MAX_BUFFERED_REQUEST_BYTES,
     MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION, MAX_CONNECTIONS_PER_PEER, MAX_FRAMES_PER_FLUSH,
     MAX_IN_FLIGHT_PER_CONNECTION, MAX_SERVER_CONNECTIONS, TcpConfig,
 };

@@ -2,20 +2,22 @@
 
 use super::REFUSAL_REQUEST_ID;
 use super::config::{
-    MAX_BUFFERED_REQUEST_BYTES, MAX_CONNECTIONS_PER_PEER, MAX_SERVER_CONNECTIONS, TcpConfig, codec,
+    ConnectionLimits, MAX_ANONYMOUS_CONNECTIONS, MAX_BUFFERED_REQUEST_BYTES,
+    MAX_CONNECTIONS_PER_PEER, MAX_SERVER_CONNECTIONS, TcpConfig, codec,
 };
 use super::envelope::{self, Kind};
 use super::identity::PeerIdentifier;
 use super::live_connections::LiveConnections;
-use super::server_connection::{ConnectionContext, serve_authenticated};
+use super::server_connection::{ConnectionContext, serve_connection};
 use crate::transport::handler::SharedHandler;
 use crate::transport::{MemberId, RpcHandler};
 use futures::SinkExt;
 use rustls::ServerConfig;
+use rustls_pki_types::CertificateDer;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
@@ -75,9 +77,19 @@ struct Admission {
 /// Accepts mutually authenticated TLS connections and serves their requests with an
 /// [`RpcHandler`].
 ///
-/// - The client's certificate (verified by the caller's `ServerConfig`, which must require
-///   client authentication) is mapped to a member id by the [`PeerIdentifier`]; a client it
-///   maps to no member is disconnected. That id is the `from` the handler sees.
+/// - The client's certificate (verified by the caller's `ServerConfig`) is mapped to a member
+///   id by the [`PeerIdentifier`]; a client it maps to no member is disconnected. That id is
+///   the `from` the handler sees.
+/// - A client that presents no certificate (possible only when the `ServerConfig` makes client
+///   authentication optional) is disconnected, unless [`TcpConfig::anonymous_peer`] names the
+///   id to serve it as: then its requests reach the handler from that id, which the handler
+///   must allow only what an unauthenticated caller may do (e.g. a join request). Anonymous
+///   clients hold at most [`MAX_ANONYMOUS_CONNECTIONS`] connections (a newer one closes the
+///   oldest), apart from members' limits, send frames of at most
+///   [`MAX_ANONYMOUS_FRAME_BYTES`](super::MAX_ANONYMOUS_FRAME_BYTES) (a larger one closes the
+///   connection) and have smaller buffer and in-flight limits (see the table in
+///   [`TcpConfig`]'s module). A client whose certificate the identifier maps to the anonymous
+///   id is refused, so the handler never mistakes a member for an anonymous caller or back.
 /// - A client the identifier refuses gets one `Failed` frame (request id 0) saying why, then
 ///   the connection closes.
 /// - Every connection asks the identifier again about its peer's certificate every
@@ -109,7 +121,8 @@ struct Admission {
 ///   (firewalling the member port to known addresses). Eviction cancels only the handshake: a
 ///   connection that finished authenticating is never closed by it.
 /// - At most [`MAX_SERVER_CONNECTIONS`] *authenticated* connections are served at once; one
-///   authenticated beyond that is closed. Unauthenticated connections never count against it.
+///   authenticated beyond that is closed. Connections still in their handshake and anonymous
+///   connections never count against it.
 ///
 /// Dropping the server (or [`shutdown`](Self::shutdown)) stops accepting and closes every
 /// connection.
@@ -183,7 +196,8 @@ impl TcpServer {
         self.live.disconnect(member)
     }
 
-    /// How many authenticated connections `member` holds to this server.
+    /// How many connections `member` holds to this server (for the
+    /// [`TcpConfig::anonymous_peer`] id: how many anonymous connections are served).
     pub fn connections_of(&self, member: MemberId) -> usize {
         self.live.count(member)
     }
@@ -248,7 +262,7 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<S
             pending: pending.clone(),
             cancel: cancel.clone(),
         };
-        connections.spawn(serve_connection(
+        connections.spawn(accept_connection(
             tcp,
             remote,
             acceptor.clone(),
@@ -262,7 +276,7 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<S
     }
 }
 
-async fn serve_connection(
+async fn accept_connection(
     tcp: TcpStream,
     remote: SocketAddr,
     acceptor: TlsAcceptor,
@@ -283,7 +297,7 @@ async fn serve_connection(
         }
         outcome = handshake => outcome,
     };
-    let mut tls = match outcome {
+    let tls = match outcome {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
             tracing::warn!(%remote, %error, "TLS handshake failed; closing");
@@ -295,17 +309,39 @@ async fn serve_connection(
         }
     };
     drop(slot);
-    let Some(cert) = tls
+    let cert = tls
         .get_ref()
         .1
         .peer_certificates()
         .and_then(|chain| chain.first())
-        .map(|cert| cert.clone().into_owned())
-    else {
-        tracing::warn!(%remote, "client presented no certificate; closing");
-        return;
-    };
-    let peer = match (shared.identify)(&cert) {
+        .map(|cert| cert.clone().into_owned());
+    match cert {
+        Some(cert) => serve_member(tls, remote, cert, &shared, &authenticated).await,
+        None => serve_anonymous(tls, remote, &shared).await,
+    }
+}
+
+/// Identifies a client by its certificate and serves it as that member.
+async fn serve_member<S>(
+    mut tls: S,
+    remote: SocketAddr,
+    cert: CertificateDer<'static>,
+    shared: &ServerShared,
+    authenticated: &Arc<Semaphore>,
+) where
+    S: AsyncRead + AsyncWrite + Send + Unpin,
+{
+    let identified = (shared.identify)(&cert).and_then(|peer| {
+        if shared.config.anonymous_peer == Some(peer) {
+            Err(super::PeerRefused::new(format!(
+                "the certificate names {peer}, the id this server gives clients without a \
+                 certificate"
+            )))
+        } else {
+            Ok(peer)
+        }
+    });
+    let peer = match identified {
         Ok(peer) => peer,
         Err(refused) => {
             tracing::warn!(%remote, reason = %refused, "client certificate refused; closing");
@@ -321,7 +357,7 @@ async fn serve_connection(
             return;
         }
     };
-    let _permit: OwnedSemaphorePermit = match authenticated.try_acquire_owned() {
+    let _permit: OwnedSemaphorePermit = match authenticated.clone().try_acquire_owned() {
         Ok(permit) => permit,
         Err(_) => {
             tracing::warn!(
@@ -333,7 +369,7 @@ async fn serve_connection(
             return;
         }
     };
-    let (registration, evicted) = shared.live.register(peer);
+    let (registration, evicted) = shared.live.register(peer, MAX_CONNECTIONS_PER_PEER);
     if evicted > 0 {
         tracing::warn!(
             %remote,
@@ -343,12 +379,53 @@ async fn serve_connection(
             "too many connections from one member; closing its oldest"
         );
     }
-    serve_authenticated(
+    serve_connection(
         tls,
         ConnectionContext {
             remote,
             peer,
-            cert,
+            cert: Some(cert),
+            limits: ConnectionLimits::MEMBER,
+            identify: shared.identify.clone(),
+            config: shared.config.clone(),
+            handler: shared.handler.clone(),
+            registration,
+            server_budget: shared.budget.clone(),
+        },
+    )
+    .await;
+}
+
+/// Serves a client that presented no certificate as [`TcpConfig::anonymous_peer`], or closes
+/// it when that is not set.
+async fn serve_anonymous<S>(tls: S, remote: SocketAddr, shared: &ServerShared)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin,
+{
+    let Some(peer) = shared.config.anonymous_peer else {
+        tracing::warn!(%remote, "client presented no certificate; closing");
+        return;
+    };
+    // Anonymous connections are bounded by their own limit under their own id, apart from
+    // every member's connections and from MAX_SERVER_CONNECTIONS.
+    let (registration, evicted) = shared.live.register(peer, MAX_ANONYMOUS_CONNECTIONS);
+    if evicted > 0 {
+        tracing::warn!(
+            %remote,
+            %peer,
+            limit = MAX_ANONYMOUS_CONNECTIONS,
+            evicted,
+            "too many connections without a certificate; closing the oldest"
+        );
+    }
+    tracing::debug!(%remote, %peer, "serving a client without a certificate");
+    serve_connection(
+        tls,
+        ConnectionContext {
+            remote,
+            peer,
+            cert: None,
+            limits: ConnectionLimits::ANONYMOUS,
             identify: shared.identify.clone(),
             config: shared.config.clone(),
             handler: shared.handler.clone(),

@@ -1,12 +1,9 @@
-//! Serving one authenticated connection: a reader that enforces the frame timeout, the idle
-//! timeout and the buffer budget; handlers run concurrently up to
-//! [`MAX_IN_FLIGHT_PER_CONNECTION`]; a writer; and a guard that closes the connection when its
-//! peer is no longer accepted.
+//! Serving one connection (of a member, or of an anonymous client): a reader that enforces the
+//! frame size limit, the frame timeout, the idle timeout and the buffer budget; handlers run
+//! concurrently up to the connection's in-flight limit; a writer; and, for a member, a guard
+//! that closes the connection when its peer is no longer accepted.
 
-use super::config::{
-    MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION, MAX_FRAMES_PER_FLUSH, MAX_IN_FLIGHT_PER_CONNECTION,
-    TcpConfig, codec,
-};
+use super::config::{ConnectionLimits, MAX_FRAMES_PER_FLUSH, TcpConfig, codec};
 use super::envelope::{self, EnvelopeError, Kind};
 use super::identity::PeerIdentifier;
 use super::live_connections::Registration;
@@ -71,7 +68,11 @@ enum ReadEnd {
 pub(crate) struct ConnectionContext {
     pub(crate) remote: SocketAddr,
     pub(crate) peer: MemberId,
-    pub(crate) cert: CertificateDer<'static>,
+    /// The certificate the peer presented, asked about again every recheck interval; `None`
+    /// for an anonymous client (nothing to recheck).
+    pub(crate) cert: Option<CertificateDer<'static>>,
+    /// A member's limits, or an anonymous client's.
+    pub(crate) limits: ConnectionLimits,
     pub(crate) identify: PeerIdentifier,
     pub(crate) config: TcpConfig,
     pub(crate) handler: SharedHandler,
@@ -80,8 +81,8 @@ pub(crate) struct ConnectionContext {
     pub(crate) server_budget: Arc<Semaphore>,
 }
 
-/// Serves one authenticated connection until it closes, or is cut off (the reason logged).
-pub(crate) async fn serve_authenticated<S>(stream: S, ctx: ConnectionContext)
+/// Serves one connection until it closes, or is cut off (the reason logged).
+pub(crate) async fn serve_connection<S>(stream: S, ctx: ConnectionContext)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin,
 {
@@ -89,6 +90,7 @@ where
         remote,
         peer,
         cert,
+        limits,
         identify,
         config,
         handler,
@@ -102,10 +104,9 @@ where
         last_ms: AtomicU64::new(0),
         in_flight: AtomicUsize::new(0),
     };
-    let connection_budget = Arc::new(Semaphore::new(MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION));
+    let connection_budget = Arc::new(Semaphore::new(limits.buffered_request_bytes));
     let (requests_tx, mut requests_rx) = mpsc::channel::<(envelope::Envelope, Charge)>(1);
-    let (responses_tx, mut responses_rx) =
-        mpsc::channel::<(Bytes, Charge)>(MAX_IN_FLIGHT_PER_CONNECTION);
+    let (responses_tx, mut responses_rx) = mpsc::channel::<(Bytes, Charge)>(limits.in_flight);
 
     let read_loop = async {
         let mut rd = BufReader::with_capacity(READ_BUFFER_BYTES, rd);
@@ -113,6 +114,7 @@ where
             let frame = match read_frame(
                 &mut rd,
                 &config,
+                limits.max_frame_bytes,
                 &activity,
                 &connection_budget,
                 &server_budget,
@@ -146,13 +148,13 @@ where
             tokio::select! {
                 biased;
                 Some(answered) = handlers.next(), if !handlers.is_empty() => {
-                    // The channel holds MAX_IN_FLIGHT_PER_CONNECTION frames, as many as there
+                    // The channel holds `limits.in_flight` frames, as many as there
                     // can be handlers, so this waits only for a stalled writer.
                     if responses_tx.send(answered).await.is_err() {
                         return;
                     }
                 }
-                next = requests_rx.recv(), if handlers.len() < MAX_IN_FLIGHT_PER_CONNECTION => {
+                next = requests_rx.recv(), if handlers.len() < limits.in_flight => {
                     let Some((env, charge)) = next else { return };
                     let handler = handler.clone();
                     handlers.push(async move {
@@ -183,13 +185,22 @@ where
         Ok::<(), std::io::Error>(())
     };
 
-    let guard = until_peer_refused(
-        &cert,
-        peer,
-        &identify,
-        config.recheck_interval(),
-        registration.recheck.clone(),
-    );
+    let guard = async {
+        match &cert {
+            Some(cert) => {
+                until_peer_refused(
+                    cert,
+                    peer,
+                    &identify,
+                    config.recheck_interval(),
+                    registration.recheck.clone(),
+                )
+                .await
+            }
+            // An anonymous client presented nothing to check again.
+            None => std::future::pending().await,
+        }
+    };
 
     tokio::select! {
         end = read_loop => match end {
@@ -216,11 +227,13 @@ where
     }
 }
 
-/// Reads one frame: waits (up to the idle timeout, while nothing is in flight) for its first
-/// byte, then requires the rest within the frame timeout, not counting the wait for budget.
+/// Reads one frame of at most `max_frame_bytes`: waits (up to the idle timeout, while nothing
+/// is in flight) for its first byte, then requires the rest within the frame timeout, not
+/// counting the wait for budget.
 async fn read_frame<R: AsyncRead + Unpin>(
     rd: &mut R,
     config: &TcpConfig,
+    max_frame_bytes: usize,
     activity: &Activity,
     connection_budget: &Arc<Semaphore>,
     server_budget: &Arc<Semaphore>,
@@ -257,12 +270,13 @@ async fn read_frame<R: AsyncRead + Unpin>(
         Err(_) => return Err(too_slow("frame header")),
     }
     let len = u32::from_be_bytes(header) as usize;
-    if len > MAX_FRAME_BYTES {
+    if len > max_frame_bytes {
         return Err(ReadEnd::CutOff(format!(
-            "frame of {len} bytes announced, above the limit of {MAX_FRAME_BYTES}"
+            "frame of {len} bytes announced, above the limit of {max_frame_bytes}"
         )));
     }
-    // Both budgets are at least MAX_FRAME_BYTES, which fits u32 (checked in config.rs).
+    // Both budgets are at least the connection's frame limit, at most MAX_FRAME_BYTES, which
+    // fits u32 (checked in config.rs).
     let permits = u32::try_from(len).unwrap_or(u32::MAX);
     let waiting = Instant::now();
     let charge = Charge {
