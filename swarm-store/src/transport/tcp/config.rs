@@ -140,8 +140,10 @@ pub struct TcpConfig {
     ///
     /// **Such a caller is not authenticated.** The handler must allow a request from this id
     /// only what anyone reaching the port may do (e.g. present a join token and a certificate
-    /// signing request), never a member's calls. The id must be one no member has: a client
-    /// whose certificate the [`PeerIdentifier`](super::PeerIdentifier) maps to it is refused.
+    /// signing request), never a member's calls: route this id's requests away from the
+    /// store's [`StoreRpc`](crate::StoreRpc) (a member being added takes Raft messages from the
+    /// sender they name). The id must be one no member has: a client whose certificate the
+    /// [`PeerIdentifier`](super::PeerIdentifier) maps to it is refused.
     /// Anonymous clients have their own, smaller limits ([`MAX_ANONYMOUS_CONNECTIONS`],
     /// [`MAX_ANONYMOUS_FRAME_BYTES`], [`MAX_ANONYMOUS_BUFFERED_REQUEST_BYTES_PER_CONNECTION`],
     /// [`MAX_ANONYMOUS_IN_FLIGHT_PER_CONNECTION`]) and the frame read and idle timeouts.
