@@ -2,7 +2,7 @@
 //! members, on 127.0.0.1 with real TLS: served as `TcpConfig::anonymous_peer` only when it is
 //! set, under their own frame and connection limits.
 
-#![allow(clippy::unwrap_used)] // test helpers fail loudly on setup errors
+#![allow(clippy::unwrap_used)] // setup failures fail the test loudly
 
 use bytes::Bytes;
 use std::net::SocketAddr;
