@@ -8,6 +8,7 @@ pub mod agent;
 pub mod manager;
 pub mod mapping;
 pub mod model;
+pub mod node;
 pub mod runtime;
 #[cfg(feature = "testkit")]
 pub mod testkit;

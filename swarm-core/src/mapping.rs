@@ -111,6 +111,10 @@ pub fn store_member_id(node: &Node) -> Option<swarm_store::MemberId> {
         .map(swarm_store::MemberId)
 }
 
+/// The largest Raft id: ids are drawn below 2^63, so transports can give nodes that are not
+/// store members ids with the top bit set without ever colliding with a member's.
+pub const MAX_RAFT_ID: u64 = u64::MAX >> 1;
+
 /// The node among `nodes` whose swarm-store member id is `member_id` (see
 /// [`store_member_id`]).
 pub fn node_for_store_member<'a>(

@@ -443,6 +443,7 @@ fn the_cluster_round_trips() {
         meta: Meta::new(Version(1), at(0)),
         spec: ClusterSpec::default(),
         join_tokens: ClusterJoinTokens::default(),
+        unlock_key: None,
         revoked_nodes: Default::default(),
     };
     cluster.spec.dispatcher.heartbeat_period = Duration::from_secs(1);

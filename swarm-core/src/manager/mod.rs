@@ -13,6 +13,10 @@
 //!   rotation, node ls/inspect, update, promote/demote, rm and leave.
 //! * [`dispatcher`]: the leader's side of agent sessions: registration, heartbeats, grace
 //!   deadlines, nodes marked down, the longer grace after a leader change.
+//! * [`raft_membership`]: the Raft group follows the node records (joins, promotions,
+//!   demotions carried out one membership change at a time by the leader).
+//! * [`manager_statuses`]: the Leader / Reachable / Unreachable column of `node ls` follows
+//!   the leader's view of the group.
 //! * [`state`]: where the writes land: the store collections, the writes applied as one
 //!   transaction, and the data directory encrypted at rest, with optional autolock.
 //!
@@ -23,5 +27,7 @@
 pub mod ca_server;
 pub mod control;
 pub mod dispatcher;
+pub mod manager_statuses;
+pub mod raft_membership;
 pub mod state;
 pub mod writes;

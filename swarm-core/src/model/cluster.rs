@@ -2,7 +2,7 @@
 
 use crate::model::ca_config::CaConfig;
 use crate::model::dispatcher_config::DispatcherConfig;
-use crate::model::encryption_config::EncryptionConfig;
+use crate::model::encryption_config::{EncryptionConfig, ManagerUnlockKey};
 use crate::model::ids::{ClusterId, NodeId};
 use crate::model::join_tokens::ClusterJoinTokens;
 use crate::model::meta::Meta;
@@ -85,4 +85,8 @@ pub struct Cluster {
     /// `BlacklistedCertificates`).
     #[serde(default)]
     pub revoked_nodes: BTreeMap<NodeId, SystemTime>,
+    /// The managers' unlock key while autolock is on (`spec.encryption.auto_lock_managers`),
+    /// `None` otherwise.
+    #[serde(default)]
+    pub unlock_key: Option<ManagerUnlockKey>,
 }

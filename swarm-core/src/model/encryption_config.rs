@@ -10,3 +10,22 @@ pub struct EncryptionConfig {
     /// Off by default, as SwarmKit.
     pub auto_lock_managers: bool,
 }
+
+/// The key that unlocks autolocked managers (`SWMKEY-1-...`), kept in the cluster object
+/// (SwarmKit's `Cluster.UnlockKeys`) so every manager locks its data with the same key. The
+/// store holding it is encrypted at rest; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ManagerUnlockKey(pub String);
+
+impl std::fmt::Debug for ManagerUnlockKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ManagerUnlockKey([REDACTED])")
+    }
+}
+
+impl Drop for ManagerUnlockKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}

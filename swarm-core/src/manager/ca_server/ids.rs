@@ -46,10 +46,10 @@ pub(crate) fn new_node_id(
         .find(|id| !revoked.contains_key(id) && nodes.iter().all(|n| n.id != *id))
 }
 
-/// A Raft member id, non-zero and used by no node's manager status, or `None` after
+/// A Raft member id, non-zero, at most [`MAX_RAFT_ID`](crate::mapping::MAX_RAFT_ID) and used by no node's manager status, or `None` after
 /// [`MAX_ID_DRAWS`] draws.
 pub(crate) fn new_raft_id(rng: &mut dyn FnMut() -> u64, nodes: &[Node]) -> Option<u64> {
-    (0..MAX_ID_DRAWS).map(|_| rng()).find(|&id| {
+    (0..MAX_ID_DRAWS).map(|_| rng() & crate::mapping::MAX_RAFT_ID).find(|&id| {
         id != 0
             && nodes
                 .iter()

@@ -3,7 +3,7 @@
 use crate::manager::ca_server::ids::{MAX_ID_DRAWS, new_node_id, new_raft_id};
 use crate::manager::ca_server::join_error::JoinError;
 use crate::manager::ca_server::node_record::{
-    NewNode, check_advertise_addr, issue_certificate, new_node_record,
+    NewNode, check_advertise_addr, issue_node_certificate, new_node_record,
 };
 use crate::manager::ca_server::token_check::{check_join_token, current_tokens};
 use crate::manager::writes::{ManagerWrite, ManagerWrites, MembershipChange};
@@ -121,7 +121,7 @@ pub fn join(
         })?),
         NodeRole::Worker => None,
     };
-    let certificate = issue_certificate(
+    let certificate = issue_node_certificate(
         view.ca,
         &request.csr_der,
         &id,

@@ -22,6 +22,6 @@ pub use ids::{ID_CHARS, MAX_ID_DRAWS, new_cluster_id, random_id};
 pub(crate) use ids::{new_node_id, new_raft_id};
 pub use join::{JoinDecision, JoinRequest, JoinView, join};
 pub use join_error::JoinError;
-pub use node_record::MAX_ADVERTISE_ADDR_CHARS;
+pub use node_record::{MAX_ADVERTISE_ADDR_CHARS, issue_node_certificate};
 pub use token_check::check_join_token;
 pub(crate) use token_check::current_tokens;

@@ -41,9 +41,11 @@ pub(crate) fn check_advertise_addr(addr: &str) -> Result<(), String> {
     }
 }
 
-/// Issues a certificate for `node` with `role`, valid from `now` minus the clock-skew backdate
-/// for `validity`: the validity comes from the cluster object, the time from the caller.
-pub(crate) fn issue_certificate(
+/// Issues a certificate for `node` with `role` from a CSR, valid from `now` minus the
+/// clock-skew backdate for `validity`: the validity comes from the cluster object, the time
+/// from the caller. The caller has authorised the request (a join token checked, or the
+/// node's own certificate and its record for a renewal).
+pub fn issue_node_certificate(
     ca: &ClusterCa,
     csr_der: &[u8],
     node: &NodeId,

@@ -1,7 +1,7 @@
 //! `swarm init`: the cluster object and the founding manager's record and certificate.
 
 use crate::manager::ca_server::node_record::{
-    NewNode, check_advertise_addr, issue_certificate, new_node_record,
+    NewNode, check_advertise_addr, issue_node_certificate, new_node_record,
 };
 use crate::manager::ca_server::{MAX_ID_DRAWS, new_node_id, new_raft_id};
 use crate::manager::control::error::ControlError;
@@ -88,7 +88,10 @@ pub fn init_cluster(
             retired: Vec::new(),
         },
         revoked_nodes: Default::default(),
+        unlock_key: None,
     };
+    let mut cluster = cluster;
+    super::unlock_key::settle_unlock_key(&mut cluster)?;
     let id = new_node_id(rng, &[], &cluster.revoked_nodes).ok_or(ControlError::IdsExhausted {
         what: "node id",
         draws: MAX_ID_DRAWS,
@@ -97,7 +100,7 @@ pub fn init_cluster(
         what: "raft id",
         draws: MAX_ID_DRAWS,
     })?;
-    let certificate = issue_certificate(
+    let certificate = issue_node_certificate(
         ca,
         &request.csr_der,
         &id,

@@ -7,7 +7,7 @@ use crate::validate::Validate;
 use std::time::SystemTime;
 
 /// New settings for the cluster, for the version the caller read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClusterUpdate {
     /// The version of the cluster object the spec was built from.
     pub version: Version,
@@ -53,6 +53,7 @@ pub fn update_cluster(
     let mut changed = cluster.clone();
     changed.spec = update.spec.clone();
     changed.meta.updated_at = now;
+    super::unlock_key::settle_unlock_key(&mut changed)?;
     Ok(ManagerWrites {
         writes: vec![ManagerWrite::UpdateCluster {
             cluster: changed,

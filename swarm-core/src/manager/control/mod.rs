@@ -10,6 +10,7 @@
 //! | [`update_node`], [`set_node_role`] | `node update`, `node promote` / `node demote` |
 //! | [`remove_node`] | `node rm [--force]`, revoking the node's certificate |
 //! | [`leave_node`] | `swarm leave [--force]` |
+//! | [`unlock_key`], [`rotate_unlock_key`] | `swarm unlock-key [--rotate]` (the key follows autolock: [`settle_unlock_key`]) |
 //!
 //! Every refusal is a [`ControlError`] naming the node (id and hostname) or the cluster and
 //! the rule.
@@ -24,6 +25,7 @@ mod node_remove;
 mod node_role;
 mod node_update;
 mod revocations;
+mod unlock_key;
 mod view;
 
 pub use cluster_init::{InitDecision, InitRequest, init_cluster};
@@ -36,4 +38,5 @@ pub use node_remove::remove_node;
 pub use node_role::{is_reachable_member, quorum};
 pub use node_update::{NodeUpdate, set_node_role, update_node};
 pub use revocations::revoked_node_ids;
+pub use unlock_key::{rotate_unlock_key, settle_unlock_key, unlock_key};
 pub use view::ClusterView;

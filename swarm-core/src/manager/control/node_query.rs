@@ -10,7 +10,7 @@ pub const MAX_NAMED_CANDIDATES: usize = 8;
 
 /// Filters of `node ls`. Within one field the values are alternatives (any may match); across
 /// fields all must match; an empty field matches every node.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeFilter {
     /// Id prefixes.
     pub id_prefixes: Vec<String>,

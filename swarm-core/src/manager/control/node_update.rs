@@ -10,7 +10,7 @@ use crate::validate::Validate;
 use std::time::SystemTime;
 
 /// A new spec for a node, for the version the caller read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeUpdate {
     /// The version of the node the spec was built from.
     pub version: Version,

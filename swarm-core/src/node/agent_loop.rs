@@ -1,0 +1,314 @@
+//! The node's agent: a dispatcher session with the managers, and the role the cluster gives
+//! the node.
+//!
+//! The loop asks [`AgentSession`] what to do, makes the call over the node's transport to
+//! the managers' listeners, and reports the outcome. Every answer carries the managers (the
+//! node keeps them in its state file, to reconnect after a restart) and the role the cluster
+//! wants the node to have: when it differs from the role of the node's certificate, the node
+//! renews its certificate, then starts or stops its manager part.
+
+use crate::agent::{AgentAction, AgentSession, AgentSessionError, ManagerFailure};
+use crate::manager::state::ManagerDataDir;
+use crate::model::{NodeId, NodeRole};
+use crate::node::error::NodeError;
+use crate::node::node::{MANAGER_DIR, NodeShared};
+use crate::node::peers::link_id;
+use crate::node::manager_core::resolve;
+use crate::node::wire::{
+    ManagerAddr, NodeCall, NodeDirective, NodeReply, RefusalKind, decode_reply, encode_call,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use swarm_store::transport::Transport;
+use std::time::Duration;
+use swarm_store::transport::tcp::PeerAddress;
+
+/// Wait before retrying when the node knows no manager at all.
+const NO_MANAGER_RETRY: Duration = Duration::from_secs(1);
+
+/// The agent loop of a node, until the node stops.
+pub(crate) async fn agent_loop(shared: Arc<NodeShared>) {
+    let mut addrs: BTreeMap<String, NodeId> = BTreeMap::new();
+    loop {
+        let managers = shared.state().managers.clone();
+        for m in &managers {
+            addrs.insert(m.addr.clone(), m.node.clone());
+        }
+        let list: Vec<String> = managers.iter().map(|m| m.addr.clone()).collect();
+        let session = AgentSession::new(
+            &shared.config.agent,
+            &list,
+            shared.now_ms(),
+            shared.rng.next(),
+        );
+        match session {
+            Ok(session) => {
+                if run_session(&shared, session, &mut addrs).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no manager to talk to");
+                tokio::select! {
+                    () = shared.stop.cancelled() => return,
+                    () = tokio::time::sleep(NO_MANAGER_RETRY) => {}
+                }
+            }
+        }
+        if shared.stop.is_cancelled() {
+            return;
+        }
+    }
+}
+
+/// Runs one session; `Err` when the node must stop (it was removed, or it is stopping).
+async fn run_session(
+    shared: &Arc<NodeShared>,
+    mut session: AgentSession,
+    addrs: &mut BTreeMap<String, NodeId>,
+) -> Result<(), ()> {
+    loop {
+        let now_ms = shared.now_ms();
+        let (manager, call) = match session.poll(now_ms) {
+            AgentAction::Register { manager } => (
+                manager,
+                NodeCall::Register {
+                    description: shared.description.clone(),
+                },
+            ),
+            AgentAction::Heartbeat {
+                manager,
+                session_id,
+            } => (
+                manager,
+                NodeCall::Heartbeat {
+                    session: session_id,
+                },
+            ),
+            AgentAction::Wait { until_ms } => {
+                if until_ms == u64::MAX {
+                    tracing::error!(node = %shared.node_id, "the cluster refused this node for good; the agent stops");
+                    return Err(());
+                }
+                let wait = Duration::from_millis(until_ms.saturating_sub(now_ms));
+                tokio::select! {
+                    () = shared.stop.cancelled() => return Err(()),
+                    () = tokio::time::sleep(wait) => {}
+                }
+                continue;
+            }
+            AgentAction::AwaitReply { timeout_at_ms } => {
+                let wait = Duration::from_millis(timeout_at_ms.saturating_sub(now_ms));
+                tokio::select! {
+                    () = shared.stop.cancelled() => return Err(()),
+                    () = tokio::time::sleep(wait) => {}
+                }
+                let _ = session.on_failure(shared.now_ms(), ManagerFailure::TimedOut, shared.rng.next());
+                continue;
+            }
+        };
+        let outcome = tokio::select! {
+            () = shared.stop.cancelled() => return Err(()),
+            outcome = call_manager(shared, addrs, &manager, &call) => outcome,
+        };
+        let now_ms = shared.now_ms();
+        let failure = match outcome {
+            Ok(NodeReply::Registered {
+                session: id,
+                reply,
+                directive,
+            }) => {
+                session.on_registered(now_ms, id, &reply);
+                follow(shared, addrs, directive).await;
+                continue;
+            }
+            Ok(NodeReply::Heartbeat { reply, directive }) => {
+                session.on_heartbeat(now_ms, &reply);
+                follow(shared, addrs, directive).await;
+                continue;
+            }
+            Ok(NodeReply::Refused(r)) => match r.kind {
+                RefusalKind::Dispatcher(e) => ManagerFailure::Refused(e),
+                _ => ManagerFailure::Unreachable { reason: r.message },
+            },
+            Ok(other) => ManagerFailure::Unreachable {
+                reason: format!("unexpected answer {other:?}"),
+            },
+            Err(e) => ManagerFailure::Unreachable {
+                reason: e.to_string(),
+            },
+        };
+        tracing::debug!(%manager, ?failure, "dispatcher call failed");
+        match session.on_failure(now_ms, failure, shared.rng.next()) {
+            Ok(()) => {}
+            Err(AgentSessionError::Refused { error, .. }) => {
+                tracing::error!(node = %shared.node_id, %error, "refused by the cluster");
+                return Err(());
+            }
+            Err(e) => tracing::warn!(error = %e, "no manager reachable yet; still trying"),
+        }
+    }
+}
+
+/// One call to the manager at `addr`.
+async fn call_manager(
+    shared: &NodeShared,
+    addrs: &BTreeMap<String, NodeId>,
+    addr: &str,
+    call: &NodeCall,
+) -> Result<NodeReply, NodeError> {
+    let node = addrs.get(addr).ok_or_else(|| NodeError::Config {
+        field: "managers",
+        reason: format!("no node id known for manager {addr}"),
+    })?;
+    let link = shared.link();
+    let id = link_id(node);
+    if !link.peers().contains_key(&id) {
+        let socket = resolve(addr).await.ok_or_else(|| NodeError::Config {
+            field: "managers",
+            reason: format!("{addr} does not resolve"),
+        })?;
+        let peer = PeerAddress::new(socket, node.as_str()).map_err(|e| NodeError::Config {
+            field: "managers",
+            reason: e.to_string(),
+        })?;
+        link.set_peer(id, peer);
+    }
+    let request = encode_call(call).map_err(|e| NodeError::Protocol {
+        peer: addr.to_owned(),
+        detail: e.to_string(),
+    })?;
+    let bytes = link
+        .call_within(id, request, shared.config.agent.request_timeout)
+        .await
+        .map_err(|source| NodeError::Transport {
+            peer: addr.to_owned(),
+            source,
+        })?;
+    decode_reply(&bytes).map_err(|e| NodeError::Protocol {
+        peer: addr.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+/// Follows what the cluster says: the managers (kept in the state file) and the role.
+async fn follow(
+    shared: &Arc<NodeShared>,
+    addrs: &mut BTreeMap<String, NodeId>,
+    directive: NodeDirective,
+) {
+    for m in &directive.managers {
+        addrs.insert(m.addr.clone(), m.node.clone());
+    }
+    let changed = {
+        let mut state = shared.state();
+        let changed = state.managers != directive.managers && !directive.managers.is_empty();
+        if changed {
+            state.managers = directive.managers.clone();
+        }
+        changed
+    };
+    if changed {
+        if let Err(e) = shared.save_state() {
+            tracing::warn!(error = %e, "cannot save the manager list");
+        }
+    }
+    let current = shared.state().role;
+    // A node is a manager while it has a Raft id: from the recorded promotion until the
+    // leader has removed it from the group after a demotion (its store must answer until then).
+    let wanted = if directive.raft_id.is_some() {
+        NodeRole::Manager
+    } else {
+        NodeRole::Worker
+    };
+    if wanted != current {
+        if let Err(e) = change_role(shared, addrs, wanted, directive.raft_id, &directive.managers).await {
+            tracing::warn!(error = %e, ?wanted, "role change failed; retried at the next answer");
+        }
+    }
+}
+
+/// Renews the certificate for the new role, then starts or stops the manager part.
+async fn change_role(
+    shared: &Arc<NodeShared>,
+    addrs: &BTreeMap<String, NodeId>,
+    wanted: NodeRole,
+    raft_id: Option<u64>,
+    managers: &[ManagerAddr],
+) -> Result<(), NodeError> {
+    let key = {
+        let state = shared.state();
+        swarm_secrets::NodeKey::from_pkcs8_der(&state.key_pkcs8)
+            .map_err(crate::node::error::secrets("the node key"))?
+    };
+    let csr_der = key
+        .csr_der()
+        .map_err(crate::node::error::secrets("a certificate request"))?;
+    let manager = managers
+        .iter()
+        .map(|m| m.addr.clone())
+        .find(|a| addrs.contains_key(a))
+        .ok_or(NodeError::Stopped)?;
+    let reply = call_manager(shared, addrs, &manager, &NodeCall::Renew { csr_der }).await?;
+    let (cert_der, ca_cert_der, role) = match reply {
+        NodeReply::Renewed {
+            cert_der,
+            ca_cert_der,
+            role,
+        } => (cert_der, ca_cert_der, role),
+        NodeReply::Refused(r) => return Err(NodeError::Remote(r)),
+        other => {
+            return Err(NodeError::Protocol {
+                peer: manager,
+                detail: format!("unexpected answer {other:?}"),
+            });
+        }
+    };
+    if role != wanted {
+        return Ok(());
+    }
+    tracing::info!(node = %shared.node_id, %role, "certificate renewed for a new role");
+    if role == NodeRole::Worker {
+        shared.stop_manager().await;
+    }
+    {
+        let mut state = shared.state();
+        state.cert_der = cert_der;
+        state.ca_cert_der = ca_cert_der;
+        state.role = role;
+        state.raft_id = if role == NodeRole::Manager { raft_id } else { None };
+    }
+    let link = shared.new_link()?;
+    *shared
+        .link
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = link;
+    let dir = shared.config.data_dir.join(MANAGER_DIR);
+    if role == NodeRole::Manager {
+        // A former manager's data belongs to another Raft id: start afresh.
+        let _ = std::fs::remove_dir_all(&dir);
+        let data = ManagerDataDir::create(&dir, None)?;
+        let advertised = shared.state().advertise_addr.clone();
+        let addr = crate::node::node::listen_addr_for(&shared.config, Some(&advertised));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| NodeError::Config {
+                field: "listen_addr",
+                reason: format!("cannot listen on {addr}: {e}"),
+            })?;
+        let advertise = match &shared.config.advertise_addr {
+            Some(a) => a.clone(),
+            None => listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+        };
+        shared.state().advertise_addr = advertise;
+        shared.save_state()?;
+        shared.start_manager(data, listener, None, false).await?;
+    } else {
+        shared.save_state()?;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! The control API as a Rust handle.
+
+use crate::manager::control::{ClusterUpdate, NodeFilter, NodeUpdate};
+use crate::manager::dispatcher::render_node_ls;
+use crate::model::{Cluster, Node, NodeAvailability, NodeRole};
+use crate::node::error::NodeError;
+use crate::node::manager_core::{MAX_CONFLICT_RETRIES, ManagerCore};
+use crate::node::wire::{ControlCall, ControlReply};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// The control API of a manager (`docker node …`, `docker swarm …`): get it from
+/// [`Node::control`](super::Node::control). Every call is served by this manager, whether it
+/// leads or follows (the store carries writes and linearizable reads to the leader), so reads
+/// see every write acknowledged before them. Refusals are typed: [`NodeError::Control`] names
+/// the node or the cluster and the rule.
+#[derive(Clone)]
+pub struct Control {
+    core: Arc<ManagerCore>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("manager", &self.core.node_id)
+            .finish()
+    }
+}
+
+impl Control {
+    pub(crate) fn new(core: Arc<ManagerCore>) -> Self {
+        Control { core }
+    }
+
+    async fn call(&self, call: ControlCall) -> Result<ControlReply, NodeError> {
+        self.core.exec_control(call).await
+    }
+
+    /// `node ls`: the nodes that pass `filter`, in id order.
+    pub async fn nodes(&self, filter: &NodeFilter) -> Result<Vec<Node>, NodeError> {
+        match self.call(ControlCall::ListNodes(filter.clone())).await? {
+            ControlReply::Nodes(nodes) => Ok(nodes),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `node inspect`: a node by id, name or unique id prefix.
+    pub async fn node(&self, query: &str) -> Result<Node, NodeError> {
+        match self.call(ControlCall::InspectNode(query.to_owned())).await? {
+            ControlReply::Node(node) => Ok(*node),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `node ls` as the docker CLI prints it, this manager marked with `*`.
+    pub async fn node_ls(&self) -> Result<String, NodeError> {
+        let nodes = self.nodes(&NodeFilter::default()).await?;
+        Ok(render_node_ls(&nodes, Some(&self.core.node_id)))
+    }
+
+    /// `node update`: the whole spec, at the version the caller read.
+    pub async fn update_node(&self, query: &str, update: NodeUpdate) -> Result<(), NodeError> {
+        self.call(ControlCall::UpdateNode {
+            query: query.to_owned(),
+            update,
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `node update --availability`: reads the node and changes only its availability,
+    /// re-reading after a concurrent change.
+    pub async fn set_availability(
+        &self,
+        query: &str,
+        availability: NodeAvailability,
+    ) -> Result<(), NodeError> {
+        self.edit_spec(query, |spec| spec.availability = availability).await
+    }
+
+    /// `node update --label-add key=value`.
+    pub async fn add_label(&self, query: &str, key: &str, value: &str) -> Result<(), NodeError> {
+        self.edit_spec(query, |spec| {
+            spec.labels.insert(key.to_owned(), value.to_owned());
+        })
+        .await
+    }
+
+    async fn edit_spec(
+        &self,
+        query: &str,
+        edit: impl Fn(&mut crate::model::NodeSpec),
+    ) -> Result<(), NodeError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let node = self.node(query).await?;
+            let mut spec = node.spec.clone();
+            edit(&mut spec);
+            let update = NodeUpdate {
+                version: node.meta.version,
+                spec,
+            };
+            match self.update_node(node.id.as_str(), update).await {
+                Err(NodeError::Control(e)) if e.is_conflict() && attempt < MAX_CONFLICT_RETRIES => {}
+                Err(NodeError::State(e)) if e.is_conflict() && attempt < MAX_CONFLICT_RETRIES => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// `node promote`: the node becomes a manager (it renews its certificate, then the leader
+    /// adds it to the Raft group). Refused when it would lose quorum.
+    pub async fn promote(&self, query: &str) -> Result<(), NodeError> {
+        self.set_role(query, NodeRole::Manager).await
+    }
+
+    /// `node demote`: the node leaves the Raft group and becomes a worker. Refused for the
+    /// last manager or when it would lose quorum.
+    pub async fn demote(&self, query: &str) -> Result<(), NodeError> {
+        self.set_role(query, NodeRole::Worker).await
+    }
+
+    async fn set_role(&self, query: &str, role: NodeRole) -> Result<(), NodeError> {
+        self.call(ControlCall::SetRole {
+            query: query.to_owned(),
+            role,
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `node rm [--force]`: a down node, or any worker with `force`; its certificate is
+    /// revoked (its connections are cut and it cannot come back).
+    pub async fn remove_node(&self, query: &str, force: bool) -> Result<(), NodeError> {
+        self.call(ControlCall::RemoveNode {
+            query: query.to_owned(),
+            force,
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `swarm inspect`: the cluster object.
+    pub async fn cluster(&self) -> Result<Cluster, NodeError> {
+        match self.call(ControlCall::InspectCluster).await? {
+            ControlReply::Cluster(c) => Ok(*c),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `swarm update`: the whole spec at the version read (heartbeat period, task history,
+    /// certificate expiry, autolock...).
+    pub async fn update_cluster(&self, update: ClusterUpdate) -> Result<(), NodeError> {
+        self.call(ControlCall::UpdateCluster(update)).await.map(drop)
+    }
+
+    /// `swarm join-token <role>`.
+    pub async fn join_token(&self, role: NodeRole) -> Result<Zeroizing<String>, NodeError> {
+        let cluster = self.cluster().await?;
+        Ok(crate::manager::control::join_token(&cluster, role)?)
+    }
+
+    /// `swarm join-token --rotate <role>`: the new token (the old one is refused from now on,
+    /// naming the rotation).
+    pub async fn rotate_join_token(&self, role: NodeRole) -> Result<Zeroizing<String>, NodeError> {
+        self.call(ControlCall::RotateJoinToken(role)).await?;
+        self.join_token(role).await
+    }
+
+    /// `swarm unlock-key`: `None` when autolock is off.
+    pub async fn unlock_key(&self) -> Result<Option<Zeroizing<String>>, NodeError> {
+        match self.call(ControlCall::UnlockKey).await? {
+            ControlReply::UnlockKey(k) => Ok(k.map(Zeroizing::new)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `swarm unlock-key --rotate`: the new key.
+    pub async fn rotate_unlock_key(&self) -> Result<Option<Zeroizing<String>>, NodeError> {
+        self.call(ControlCall::RotateUnlockKey).await?;
+        self.unlock_key().await
+    }
+}
+
+fn unexpected(reply: ControlReply) -> NodeError {
+    NodeError::Protocol {
+        peer: "this manager".into(),
+        detail: format!("unexpected answer {reply:?}"),
+    }
+}

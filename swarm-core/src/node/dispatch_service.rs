@@ -1,0 +1,128 @@
+//! The dispatcher's calls on a manager: served by the leader, passed on to it by followers.
+
+use swarm_store::transport::Transport;
+use crate::manager::dispatcher::DispatcherError;
+use crate::model::{NodeDescription, NodeId};
+use crate::node::manager_core::ManagerCore;
+use crate::node::wire::{
+    NodeCall, NodeDirective, NodeReply, Origin, RefusalKind, decode_reply, encode_call, refusal,
+};
+
+impl ManagerCore {
+    /// Serves a registration, heartbeat or renewal from `origin`: here when this manager
+    /// leads, else passed on to the leader once (`may_forward`; a forwarded call is never
+    /// forwarded again).
+    pub(crate) async fn serve_dispatch(
+        &self,
+        origin: Origin,
+        call: NodeCall,
+        may_forward: bool,
+    ) -> NodeReply {
+        if self.is_leader() {
+            return self.dispatch_here(origin, call).await;
+        }
+        let Some(leader) = self.store.leader() else {
+            return refusal(RefusalKind::Unavailable, "no leader is known right now");
+        };
+        if !may_forward {
+            return NodeReply::Refused(crate::node::wire::RemoteRefusal {
+                kind: RefusalKind::Dispatcher(DispatcherError::NotLeader { node: origin.node }),
+                message: "this manager no longer leads".into(),
+            });
+        }
+        let forwarded = NodeCall::Forwarded {
+            origin,
+            call: Box::new(call),
+        };
+        let request = match encode_call(&forwarded) {
+            Ok(r) => r,
+            Err(e) => return refusal(RefusalKind::Internal, e.to_string()),
+        };
+        match self.store_transport.call(leader, request).await {
+            Ok(bytes) => decode_reply(&bytes).unwrap_or_else(|e| {
+                refusal(RefusalKind::Internal, format!("the leader's answer: {e}"))
+            }),
+            Err(e) => refusal(
+                RefusalKind::Unavailable,
+                format!("the leader {leader} is not reachable: {e}"),
+            ),
+        }
+    }
+
+    async fn dispatch_here(&self, origin: Origin, call: NodeCall) -> NodeReply {
+        let random = self.rng.next();
+        let now_ms = self.now_ms();
+        match call {
+            NodeCall::Register { description } => {
+                self.register(&origin, description, now_ms, random).await
+            }
+            NodeCall::Heartbeat { session } => {
+                let answer = self.dispatcher().heartbeat(&origin.node, session, now_ms, random);
+                match answer {
+                    Ok(reply) => NodeReply::Heartbeat {
+                        reply,
+                        directive: self.directive(&origin.node),
+                    },
+                    Err(e) => dispatcher_refusal(e),
+                }
+            }
+            NodeCall::Renew { csr_der } => self.serve_renew(&origin, &csr_der).await,
+            _ => refusal(RefusalKind::Refused, "not a dispatcher call"),
+        }
+    }
+
+    async fn register(
+        &self,
+        origin: &Origin,
+        description: NodeDescription,
+        now_ms: u64,
+        random: u64,
+    ) -> NodeReply {
+        let attempt = |core: &Self| {
+            core.dispatcher()
+                .register(&origin.node, description.clone(), &origin.addr, now_ms, random)
+        };
+        let mut registered = attempt(self);
+        if let Err(DispatcherError::NodeNotFound { .. }) = registered {
+            // A node that has just joined may register before this manager's sync saw its
+            // record: look in the store (linearizable) before refusing.
+            if let Ok(Some(node)) = self.state.node(&origin.node).await {
+                let _ = self.dispatcher().node_added(&node);
+                registered = attempt(self);
+            }
+        }
+        match registered {
+            Ok(registration) => {
+                if let Err(e) = self.apply_status(&registration.write).await {
+                    return refusal(RefusalKind::Unavailable, e.to_string());
+                }
+                NodeReply::Registered {
+                    session: registration.session_id,
+                    reply: registration.reply,
+                    directive: self.directive(&origin.node),
+                }
+            }
+            Err(e) => dispatcher_refusal(e),
+        }
+    }
+
+    /// What the cluster wants of `node`: its role, Raft id and the managers.
+    pub(crate) fn directive(&self, node: &NodeId) -> NodeDirective {
+        let record = self.local_node(node).ok().flatten();
+        NodeDirective {
+            role: record.as_ref().map(|n| n.spec.role).unwrap_or_default(),
+            raft_id: record
+                .as_ref()
+                .and_then(|n| n.manager_status.as_ref())
+                .map(|m| m.raft_id),
+            managers: self.managers().as_ref().clone(),
+        }
+    }
+}
+
+fn dispatcher_refusal(e: DispatcherError) -> NodeReply {
+    NodeReply::Refused(crate::node::wire::RemoteRefusal {
+        message: e.to_string(),
+        kind: RefusalKind::Dispatcher(e),
+    })
+}

@@ -1,0 +1,115 @@
+//! The joining node's side: download the root CA, check it against the token, then present
+//! the token and a CSR (SwarmKit's `node/` join).
+
+use swarm_store::transport::Transport;
+use crate::model::{NodeAvailability, NodeDescription};
+use crate::node::error::{NodeError, secrets};
+use crate::node::manager_core::resolve;
+use crate::node::peers::{JOIN_TARGET, any_server_identifier, join_identifier};
+use crate::node::wire::{JoinCall, NodeCall, NodeReply, decode_reply, encode_call};
+use swarm_secrets::tls::ClusterTrust;
+use swarm_secrets::{JoinToken, NodeKey, RevocationList, Role};
+use swarm_store::transport::tcp::{PeerAddress, TcpConfig, TcpTransport};
+
+/// What a node gets for joining.
+pub(crate) struct Admission {
+    pub(crate) key: NodeKey,
+    pub(crate) reply: NodeReply,
+    pub(crate) trust: ClusterTrust,
+}
+
+/// One call to the manager at `addr` over a transport made for joining.
+async fn call_once(
+    transport: &TcpTransport,
+    addr: &str,
+    call: &NodeCall,
+) -> Result<NodeReply, NodeError> {
+    let request = encode_call(call).map_err(|e| NodeError::Protocol {
+        peer: addr.to_owned(),
+        detail: e.to_string(),
+    })?;
+    let bytes = transport
+        .call(JOIN_TARGET, request)
+        .await
+        .map_err(|source| NodeError::Transport {
+            peer: addr.to_owned(),
+            source,
+        })?;
+    decode_reply(&bytes).map_err(|e| NodeError::Protocol {
+        peer: addr.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+/// Joins through the manager at `addr` with `token`.
+pub(crate) async fn join_cluster(
+    addr: &str,
+    token: &str,
+    advertise_addr: &str,
+    availability: NodeAvailability,
+    description: NodeDescription,
+    tcp: &TcpConfig,
+) -> Result<Admission, NodeError> {
+    let refused = |reason: String| NodeError::JoinRefused {
+        addr: addr.to_owned(),
+        reason,
+    };
+    let parsed = JoinToken::parse(token).map_err(|e| refused(format!("the token: {e}")))?;
+    let socket = resolve(addr).await.ok_or_else(|| NodeError::Config {
+        field: "join address",
+        reason: format!("{addr:?} does not resolve to an address"),
+    })?;
+    let server_name = swarm_secrets::tls::role_server_name(Role::Manager);
+    let name = match &server_name {
+        rustls_pki_types::ServerName::DnsName(d) => d.as_ref().to_owned(),
+        _ => Role::Manager.as_ou().to_owned(),
+    };
+    let peer = PeerAddress::with_dns_name(socket, &name).map_err(|e| NodeError::Config {
+        field: "join address",
+        reason: e.to_string(),
+    })?;
+
+    // 1. The root CA, over TLS that checks nothing yet; trusted only if the token pins it.
+    let fetch = TcpTransport::new(
+        JOIN_TARGET,
+        swarm_secrets::tls::ca_fetch_client_config().map_err(secrets("the CA download"))?,
+        any_server_identifier(),
+        tcp.clone(),
+    );
+    fetch.set_peer(JOIN_TARGET, peer.clone());
+    let ca_cert_der = match call_once(&fetch, addr, &NodeCall::GetRootCa).await? {
+        NodeReply::RootCa { cert_der } => cert_der,
+        NodeReply::Refused(r) => return Err(refused(r.message)),
+        other => return Err(refused(format!("unexpected answer {other:?}"))),
+    };
+    drop(fetch);
+    let trust = ClusterTrust::for_join(&parsed, &ca_cert_der, RevocationList::new()).map_err(|e| {
+        refused(format!(
+            "the manager's root CA is not the one the token pins (another cluster, or a forged \
+             manager): {e}"
+        ))
+    })?;
+
+    // 2. The token and a CSR, to a manager the CA vouches for.
+    let key = NodeKey::generate().map_err(secrets("a node key"))?;
+    let csr_der = key.csr_der().map_err(secrets("a certificate request"))?;
+    let transport = TcpTransport::new(
+        JOIN_TARGET,
+        swarm_secrets::tls::join_client_config(&trust).map_err(secrets("the join connection"))?,
+        join_identifier(trust.clone()),
+        tcp.clone(),
+    );
+    transport.set_peer(JOIN_TARGET, peer);
+    let call = NodeCall::Join(JoinCall {
+        token: token.to_owned(),
+        csr_der,
+        advertise_addr: advertise_addr.to_owned(),
+        availability,
+        description: Some(description),
+    });
+    match call_once(&transport, addr, &call).await? {
+        reply @ NodeReply::Joined { .. } => Ok(Admission { key, reply, trust }),
+        NodeReply::Refused(r) => Err(refused(r.message)),
+        other => Err(refused(format!("unexpected answer {other:?}"))),
+    }
+}

@@ -1,0 +1,307 @@
+//! A running manager: its store, listener, dispatcher and the state its loops share.
+
+use crate::manager::dispatcher::{Dispatcher, NodeStatusWrite};
+use crate::manager::state::schema::node_from_store;
+use crate::manager::state::{ManagerDataDir, ManagerStore, StoredRootCa};
+use crate::manager::writes::{ManagerWrite, ManagerWrites};
+use crate::model::{ClusterId, Node, NodeId};
+use crate::node::config::NodeConfig;
+use crate::node::error::{NodeError, secrets};
+use crate::node::events::ClusterEvent;
+use crate::node::peers::{ANONYMOUS_PEER, PeerTable};
+use crate::node::rng::NodeRng;
+use crate::node::rpc::NodeRpc;
+use crate::node::wire::ManagerAddr;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use swarm_secrets::tls::ClusterTrust;
+use swarm_secrets::{CertPolicy, ClusterCa, NodeCredentials};
+use swarm_store::storage::DiskLogOptions;
+use swarm_store::transport::tcp::{PeerAddress, TcpServer, TcpTransport};
+use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+
+/// Attempts of a write that conflicts with a concurrent one before the conflict is returned.
+pub const MAX_CONFLICT_RETRIES: usize = 5;
+
+/// What every part of a running manager shares.
+pub(crate) struct ManagerCore {
+    pub(crate) node_id: NodeId,
+    pub(crate) raft_id: MemberId,
+    pub(crate) cluster_id: ClusterId,
+    pub(crate) store: Store,
+    pub(crate) state: ManagerStore,
+    pub(crate) peers: PeerTable,
+    pub(crate) store_transport: Arc<TcpTransport>,
+    pub(crate) dispatcher: Mutex<Dispatcher>,
+    /// Serialises this manager's read-decide-write control operations.
+    pub(crate) control_lock: tokio::sync::Mutex<()>,
+    pub(crate) data: Mutex<ManagerDataDir>,
+    pub(crate) rng: Arc<NodeRng>,
+    pub(crate) started: Instant,
+    pub(crate) events: broadcast::Sender<ClusterEvent>,
+    /// The managers, as the last sync of the node records saw them.
+    pub(crate) managers: RwLock<Arc<Vec<ManagerAddr>>>,
+    pub(crate) server: Mutex<Option<TcpServer>>,
+    pub(crate) config: NodeConfig,
+}
+
+/// What starting a manager needs.
+pub(crate) struct ManagerStart {
+    pub(crate) config: NodeConfig,
+    pub(crate) node_id: NodeId,
+    pub(crate) raft_id: MemberId,
+    pub(crate) cluster_id: ClusterId,
+    pub(crate) advertise_addr: String,
+    pub(crate) known_managers: Vec<ManagerAddr>,
+    pub(crate) creds: NodeCredentials,
+    pub(crate) trust: ClusterTrust,
+    pub(crate) data: ManagerDataDir,
+    pub(crate) listener: TcpListener,
+    /// `swarm init`: bootstrap the group and write the first state.
+    pub(crate) bootstrap: Option<(StoredRootCa, ManagerWrites)>,
+    pub(crate) force_new_cluster: bool,
+    pub(crate) rng: Arc<NodeRng>,
+    pub(crate) events: broadcast::Sender<ClusterEvent>,
+}
+
+/// `host:port` as a socket address (a literal address at once, else a DNS lookup).
+pub(crate) async fn resolve(addr: &str) -> Option<SocketAddr> {
+    if let Ok(a) = addr.parse() {
+        return Some(a);
+    }
+    tokio::net::lookup_host(addr).await.ok()?.next()
+}
+
+impl ManagerCore {
+    /// Starts the listener and the store; the loops are started by the caller.
+    pub(crate) async fn start(start: ManagerStart) -> Result<Arc<ManagerCore>, NodeError> {
+        let ManagerStart {
+            config,
+            node_id,
+            raft_id,
+            cluster_id,
+            advertise_addr,
+            known_managers,
+            creds,
+            trust,
+            data,
+            listener,
+            bootstrap,
+            force_new_cluster,
+            rng,
+            events,
+        } = start;
+        let names = swarm_store::transport::tcp::MemberNames::new();
+        let insert = |raft: u64, node: &NodeId| {
+            names
+                .insert(MemberId(raft), node.as_str())
+                .map_err(|e| NodeError::Config {
+                    field: "node id",
+                    reason: e.to_string(),
+                })
+        };
+        insert(raft_id.0, &node_id)?;
+        for m in known_managers.iter().filter(|m| m.node != node_id) {
+            insert(m.raft_id, &m.node)?;
+        }
+        let peers = PeerTable::new(trust.clone(), names.clone());
+        let server_tls = swarm_secrets::tls::server_config_accepting_joins(&creds, &trust)
+            .map_err(secrets("the listener's TLS configuration"))?;
+        let client_tls = swarm_secrets::tls::client_config(&creds, &trust)
+            .map_err(secrets("the store transport's TLS configuration"))?;
+        let store_transport = Arc::new(TcpTransport::new(
+            raft_id,
+            client_tls,
+            peers.store_identifier(),
+            config.tcp.clone(),
+        ));
+        for m in known_managers.iter().filter(|m| m.node != node_id) {
+            set_store_peer(&store_transport, m).await;
+        }
+        let store_rpc = StoreRpc::new();
+        let rpc = NodeRpc::new(store_rpc.clone(), peers.clone());
+        let mut tcp = config.tcp.clone();
+        tcp.anonymous_peer = Some(ANONYMOUS_PEER);
+        let server = TcpServer::serve(listener, server_tls, peers.server_identifier(), tcp, rpc.clone())
+            .map_err(|source| NodeError::Io {
+                path: config.data_dir.clone(),
+                source,
+            })?;
+        let log = data.open_log(DiskLogOptions::default())?;
+        let snapshots = data.open_snapshots()?;
+        let mut store_config = StoreConfig::new(raft_id, advertise_addr.clone());
+        store_config.cluster_name = cluster_id.to_string();
+        store_config.heartbeat_period_ms = millis(config.raft.heartbeat_period);
+        store_config.election_timeout_min_ms = millis(config.raft.election_timeout_min);
+        store_config.election_timeout_max_ms = millis(config.raft.election_timeout_max);
+        store_config.request_timeout_ms = millis(config.raft.request_timeout);
+        store_config.snapshot_every_entries = config.raft.snapshot_every_entries;
+        store_config.force_new_cluster = force_new_cluster;
+        let store = Store::open(
+            store_config,
+            log,
+            snapshots,
+            crate::node::store_link::StoreLink(store_transport.clone()),
+            &store_rpc,
+        )
+            .await?;
+        let state = ManagerStore::new(store.clone());
+        if let Some((root, writes)) = bootstrap {
+            store.bootstrap().await?;
+            state.initialize(&root, &writes).await?;
+        }
+        let core = Arc::new(ManagerCore {
+            node_id,
+            raft_id,
+            cluster_id,
+            store,
+            state,
+            peers,
+            store_transport,
+            dispatcher: Mutex::new(Dispatcher::new(&Default::default())),
+            control_lock: tokio::sync::Mutex::new(()),
+            data: Mutex::new(data),
+            rng,
+            started: Instant::now(),
+            events,
+            managers: RwLock::new(Arc::new(known_managers)),
+            server: Mutex::new(Some(server)),
+            config,
+        });
+        rpc.attach(core.clone());
+        Ok(core)
+    }
+
+    /// Milliseconds since this manager started (tokio's clock: paused in simulations).
+    pub(crate) fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether this manager leads now.
+    pub(crate) fn is_leader(&self) -> bool {
+        self.store.leader() == Some(self.raft_id)
+    }
+
+    /// The managers as last synced.
+    pub(crate) fn managers(&self) -> Arc<Vec<ManagerAddr>> {
+        self.managers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn dispatcher(&self) -> std::sync::MutexGuard<'_, Dispatcher> {
+        self.dispatcher.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The cluster CA, from the store's root CA record (this manager's copy).
+    pub(crate) fn ca(&self) -> Result<ClusterCa, NodeError> {
+        let record = self
+            .state
+            .collections()
+            .root_ca
+            .get_local(self.cluster_id.as_str())?
+            .ok_or_else(|| NodeError::Corrupt {
+                path: self.config.data_dir.clone(),
+                detail: format!("no root CA record for cluster {}", self.cluster_id),
+            })?;
+        record
+            .value
+            .to_ca(CertPolicy::default())
+            .map_err(secrets("the cluster CA"))
+    }
+
+    /// Applies a step's writes (the membership changes are the reconcile loop's).
+    pub(crate) async fn apply(&self, writes: &ManagerWrites) -> Result<(), NodeError> {
+        self.state.apply(writes).await?;
+        Ok(())
+    }
+
+    /// This manager's copy of one node record.
+    pub(crate) fn local_node(&self, id: &NodeId) -> Result<Option<Node>, NodeError> {
+        Ok(self
+            .state
+            .collections()
+            .nodes
+            .get_local(id.as_str())?
+            .map(node_from_store))
+    }
+
+    /// Applies a dispatcher status write to the node's current record, re-reading on a
+    /// conflict. A node no longer in the store is skipped.
+    pub(crate) async fn apply_status(&self, write: &NodeStatusWrite) -> Result<(), NodeError> {
+        let mut last = None;
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let Some(node) = self.local_node(&write.node)? else {
+                return Ok(());
+            };
+            let mut changed = node.clone();
+            write.apply_to(&mut changed);
+            if changed == node {
+                return Ok(());
+            }
+            changed.meta.updated_at = std::time::SystemTime::now();
+            let writes = ManagerWrites {
+                writes: vec![ManagerWrite::UpdateNode {
+                    node: changed,
+                    expected_version: node.meta.version,
+                }],
+                membership: Vec::new(),
+            };
+            match self.state.apply(&writes).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_conflict() => {
+                    last = Some(e);
+                    // Let this manager's copy catch up with the write that won.
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(last.map_or(NodeError::Stopped, NodeError::from))
+    }
+
+    /// Stops the listener and the store.
+    pub(crate) async fn shutdown(&self) {
+        let server = self
+            .server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(server) = server {
+            server.shutdown().await;
+        }
+        let _ = self.store.shutdown().await;
+    }
+
+    /// Closes every connection whose peer is no longer accepted (after a revocation).
+    pub(crate) fn recheck_peers(&self) {
+        if let Some(server) = self
+            .server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            server.recheck_peers();
+        }
+        self.store_transport.recheck_peers();
+    }
+}
+
+/// Points the store transport at manager `m`.
+pub(crate) async fn set_store_peer(transport: &TcpTransport, m: &ManagerAddr) {
+    match resolve(&m.addr).await {
+        Some(addr) => match PeerAddress::new(addr, m.node.as_str()) {
+            Ok(peer) => transport.set_peer(MemberId(m.raft_id), peer),
+            Err(e) => tracing::warn!(node = %m.node, error = %e, "manager has an unusable node id"),
+        },
+        None => tracing::warn!(node = %m.node, addr = %m.addr, "cannot resolve a manager's address"),
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,78 @@
+//! A node of the cluster, running: the loops around the manager's steps and the agent's
+//! session, over one mutual-TLS listener per manager.
+//!
+//! A program builds a [`NodeConfig`] and calls [`Node::init`] (the first manager),
+//! [`Node::join`] (with a join token) or [`Node::start`] (a restart). The library does the
+//! wiring: the node's certificate comes from the cluster CA, managers learn each other from
+//! the node records, and every call on a manager's listener is authorised by the role in the
+//! caller's certificate (see the table in `rpc.rs`): a worker cannot make Raft or control
+//! calls, a node without a certificate can only fetch the root CA and join.
+//!
+//! | part | what it does |
+//! | --- | --- |
+//! | [`Node`] | init / join / start / force-new-cluster, the parts below, shutdown |
+//! | [`Control`] | the control API: node ls / inspect / update / promote / demote / rm, cluster inspect / update, join tokens, unlock key |
+//! | [`ClusterEvent`] | the events stream ([`Node::events`]) |
+//! | manager loops | sync (wiring follows the records), leader (dispatcher, node down, statuses, Raft membership) |
+//! | agent loop | the dispatcher session, the manager list, role changes (renewal, then the manager part started or stopped) |
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use swarm_core::model::{ClusterSpec, NodeRole};
+//! use swarm_core::node::{Node, NodeConfig};
+//! use swarm_core::runtime::mock::MockRuntime;
+//! # async fn demo() -> Result<(), swarm_core::node::NodeError> {
+//! let runtime = Arc::new(MockRuntime::new());
+//! let first = Node::init(
+//!     NodeConfig::new("/tmp/m1", "127.0.0.1:0".parse().unwrap(), runtime.clone()),
+//!     ClusterSpec::default(),
+//! )
+//! .await?;
+//! let control = first.control()?;
+//! let token = control.join_token(NodeRole::Worker).await?;
+//! let addr = first.advertise_addr();
+//! let worker = Node::join(
+//!     NodeConfig::new("/tmp/w1", "127.0.0.1:0".parse().unwrap(), runtime),
+//!     &addr,
+//!     &token,
+//! )
+//! .await?;
+//! println!("{}", control.node_ls().await?);
+//! # drop(worker); Ok(()) }
+//! ```
+
+mod agent_loop;
+mod config;
+mod control;
+mod control_service;
+mod dispatch_service;
+mod error;
+mod events;
+mod join_client;
+mod join_service;
+mod manager_core;
+mod manager_loops;
+#[allow(clippy::module_inception)]
+mod node;
+mod peers;
+mod renew_service;
+mod rng;
+mod rpc;
+mod state_file;
+mod store_link;
+mod wire;
+
+pub use config::{
+    DEFAULT_ELECTION_TIMEOUT_MAX, DEFAULT_ELECTION_TIMEOUT_MIN, DEFAULT_LEADER_TICK,
+    DEFAULT_RAFT_HEARTBEAT_PERIOD, DEFAULT_RECONCILE_PERIOD, DEFAULT_STORE_REQUEST_TIMEOUT,
+    NodeConfig, RaftTimings,
+};
+pub use control::Control;
+pub use error::NodeError;
+pub use events::{ClusterEvent, MAX_BUFFERED_EVENTS, node_events};
+pub use manager_core::MAX_CONFLICT_RETRIES;
+pub use manager_loops::SYNC_FALLBACK_PERIOD;
+pub use node::{MANAGER_DIR, Node};
+pub use peers::MAX_PEERS;
+pub use state_file::{MAX_NODE_STATE_BYTES, NODE_STATE_FILE};
+pub use wire::{MAX_LISTED_MANAGERS, ManagerAddr, RefusalKind, RemoteRefusal};

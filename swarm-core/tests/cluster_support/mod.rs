@@ -1,0 +1,111 @@
+//! Shared set-up of the cluster tests: nodes on 127.0.0.1 with disk storage in a temporary
+//! directory, over real TCP with mutual TLS.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use swarm_core::manager::control::NodeFilter;
+use swarm_core::model::{ClusterSpec, Node as NodeRecord, NodeRole, NodeState};
+use swarm_core::node::{Control, Node, NodeConfig};
+use swarm_core::runtime::mock::MockRuntime;
+
+/// A node's settings: a data directory under `root`, any free port, the mock runtime.
+pub(crate) fn config(root: &Path, name: &str) -> NodeConfig {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let mut c = NodeConfig::new(
+        root.join(name),
+        "127.0.0.1:0".parse().expect("address"),
+        Arc::new(MockRuntime::new()),
+    );
+    c.hostname = Some(name.to_owned());
+    c
+}
+
+/// A cluster spec with the default heartbeat.
+pub(crate) fn spec() -> ClusterSpec {
+    ClusterSpec::default()
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, for at most `limit`.
+pub(crate) async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out after {limit:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every node record, through `control`.
+pub(crate) async fn nodes(control: &Control) -> Vec<NodeRecord> {
+    control
+        .nodes(&NodeFilter::default())
+        .await
+        .unwrap_or_default()
+}
+
+/// Waits until `count` nodes are ready.
+pub(crate) async fn all_ready(control: &Control, count: usize) -> Vec<NodeRecord> {
+    eventually(Duration::from_secs(20), "all nodes ready", || async {
+        let nodes = nodes(control).await;
+        (nodes.len() == count && nodes.iter().all(|n| n.status.state == NodeState::Ready))
+            .then_some(nodes)
+    })
+    .await
+}
+
+/// A cluster of `managers` managers and `workers` workers, all ready.
+pub(crate) async fn cluster(root: &Path, managers: usize, workers: usize) -> (Vec<Node>, Vec<Node>) {
+    let first = Node::init(config(root, "m1"), spec()).await.expect("init");
+    let control = first.control().expect("a manager");
+    let manager_token = control.join_token(NodeRole::Manager).await.expect("token");
+    let worker_token = control.join_token(NodeRole::Worker).await.expect("token");
+    let addr = first.advertise_addr();
+    let mut ms = vec![first];
+    for i in 2..=managers {
+        let node = Node::join(config(root, &format!("m{i}")), &addr, &manager_token)
+            .await
+            .expect("manager join");
+        ms.push(node);
+        // A manager is promoted to voter once it caught up; let it before the next joins.
+        eventually(Duration::from_secs(20), "the new manager votes", || async {
+            let status = ms[0].store_status()?;
+            (status.voters().len() == i).then_some(())
+        })
+        .await;
+    }
+    let mut ws = Vec::new();
+    for i in 1..=workers {
+        ws.push(
+            Node::join(config(root, &format!("w{i}")), &addr, &worker_token)
+                .await
+                .expect("worker join"),
+        );
+    }
+    all_ready(&control, managers + workers).await;
+    (ms, ws)
+}
+
+/// The control API of whichever manager leads now.
+pub(crate) async fn leader_control(managers: &[&Node]) -> Control {
+    eventually(Duration::from_secs(20), "a leader", || async {
+        managers
+            .iter()
+            .find(|m| m.is_leader())
+            .and_then(|m| m.control().ok())
+    })
+    .await
+}
