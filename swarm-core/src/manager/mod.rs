@@ -8,9 +8,12 @@
 //! simulations.
 //!
 //! * [`ca_server`]: joining with a token (certificate issue, the node record, a manager's
-//!   membership changes) and the joining node's check of the downloaded CA.
+//!   membership changes), certificate renewal of an authenticated node, and the joining
+//!   node's check of the downloaded CA.
 //! * [`control`]: the control API's rules: cluster init and update, join token show and
 //!   rotation, node ls/inspect, update, promote/demote, rm and leave.
+//! * [`root_rotation`]: `swarm ca --rotate`: start, progress, finish, and which roots to
+//!   trust meanwhile.
 //! * [`dispatcher`]: the leader's side of agent sessions: registration, heartbeats, grace
 //!   deadlines, nodes marked down, the longer grace after a leader change.
 //! * [`state`]: where the writes land: the store collections, the writes applied as one
@@ -23,5 +26,6 @@
 pub mod ca_server;
 pub mod control;
 pub mod dispatcher;
+pub mod root_rotation;
 pub mod state;
 pub mod writes;

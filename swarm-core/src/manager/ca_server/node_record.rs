@@ -8,7 +8,7 @@ use crate::model::{
 use crate::validate::is_dns_name;
 use std::time::{Duration, SystemTime};
 use swarm_secrets::limits::CERT_BACKDATE;
-use swarm_secrets::{ClusterCa, IssuedCertificate, SecretsError};
+use swarm_secrets::{CaDigest, ClusterCa, IssuedCertificate, SecretsError};
 
 /// Longest advertised address: a 253-character DNS name or a bracketed IPv6 address, a colon
 /// and a 5-digit port.
@@ -78,6 +78,7 @@ pub(crate) struct NewNode<'a> {
     pub(crate) raft_id: Option<u64>,
     pub(crate) leader: bool,
     pub(crate) certificate_not_after: SystemTime,
+    pub(crate) certificate_root: CaDigest,
 }
 
 /// The record of a node admitted at `now`: accepted, status unknown until its first heartbeat
@@ -116,6 +117,7 @@ pub(crate) fn new_node_record(n: NewNode<'_>, now: SystemTime) -> Node {
         }),
         advertise_addr: n.advertise_addr.to_owned(),
         certificate_not_after: Some(n.certificate_not_after),
+        certificate_root: Some(n.certificate_root),
     }
 }
 
