@@ -28,4 +28,6 @@ pub mod control;
 pub mod dispatcher;
 pub mod root_rotation;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod step_fixture;
 pub mod writes;

@@ -1,5 +1,6 @@
-//! The certificate authority's side of joining (SwarmKit's `ca/server.go`
-//! `IssueNodeCertificate` with a join token) and the joining node's pure check
+//! The certificate authority's side of joining and renewing (SwarmKit's `ca/server.go`
+//! `IssueNodeCertificate`, with a join token or for an authenticated node) and the joining
+//! node's pure check
 //! (SwarmKit's `node/` join: the downloaded root CA against the token's digest).
 //!
 //! | item | what |
@@ -21,6 +22,8 @@ mod join_error;
 pub(crate) mod node_record;
 mod renew_error;
 mod renewal;
+#[cfg(test)]
+mod renewal_tests;
 mod token_check;
 
 pub use certificate_role::certificate_role;

@@ -43,6 +43,8 @@ mod rotation_error;
 mod rotation_finish;
 mod rotation_progress;
 mod rotation_start;
+#[cfg(test)]
+mod rotation_tests;
 mod trusted_roots;
 
 pub use pending_node::PendingNode;

@@ -16,6 +16,6 @@ pub struct PendingNode {
 
 impl fmt::Display for PendingNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.node, self.state)
+        write!(f, "{} [{}]", self.node, self.state)
     }
 }
