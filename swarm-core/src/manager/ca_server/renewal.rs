@@ -75,7 +75,7 @@ pub struct RenewDecision {
 /// The node asks when its certificate reaches its renewal time, a random point in the second
 /// half of its lifetime ([`NodeCredentials::needs_renewal`]), or at once when the dispatcher
 /// says so during a root rotation ([`must_renew_now`]). It keeps its old certificate, and its
-/// sessions, until the new one is installed: the renewal drops no connection.
+/// connections, until the new one is installed: the renewal drops no connection.
 ///
 /// Contract:
 /// * a node id on the cluster's revocation list (removed with `node rm`) is refused with
