@@ -271,6 +271,7 @@ fn a_full_node_round_trips() {
         }),
         advertise_addr: "10.0.0.7:2377".into(),
         certificate_not_after: Some(at(90)),
+        certificate_root: Some(swarm_secrets::CaDigest::of_certificate(b"root")),
     };
     assert_eq!(round_trip(&node), node);
     assert_eq!(node.display_name(), "edge-1");
@@ -445,6 +446,7 @@ fn the_cluster_round_trips() {
         join_tokens: ClusterJoinTokens::default(),
         unlock_key: None,
         revoked_nodes: Default::default(),
+        root_rotation: None,
     };
     cluster.spec.dispatcher.heartbeat_period = Duration::from_secs(1);
     cluster.spec.dispatcher.heartbeat_grace_multiplier = 3;

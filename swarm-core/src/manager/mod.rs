@@ -8,9 +8,12 @@
 //! simulations.
 //!
 //! * [`ca_server`]: joining with a token (certificate issue, the node record, a manager's
-//!   membership changes) and the joining node's check of the downloaded CA.
+//!   membership changes), certificate renewal of an authenticated node, and the joining
+//!   node's check of the downloaded CA.
 //! * [`control`]: the control API's rules: cluster init and update, join token show and
 //!   rotation, node ls/inspect, update, promote/demote, rm and leave.
+//! * [`root_rotation`]: `swarm ca --rotate`: start, progress, finish, and which roots to
+//!   trust meanwhile.
 //! * [`dispatcher`]: the leader's side of agent sessions: registration, heartbeats, grace
 //!   deadlines, nodes marked down, the longer grace after a leader change.
 //! * [`raft_membership`]: the Raft group follows the node records (joins, promotions,
@@ -29,5 +32,8 @@ pub mod control;
 pub mod dispatcher;
 pub mod manager_statuses;
 pub mod raft_membership;
+pub mod root_rotation;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod step_fixture;
 pub mod writes;

@@ -4,7 +4,8 @@
 //! store writes in one transaction (refused as a whole if a version check fails) and then
 //! carries out the membership changes in order through swarm-store's membership API.
 
-use crate::model::{Cluster, Node, NodeId, Version};
+use crate::manager::state::{RootCaSlot, StoredRootCa};
+use crate::model::{Cluster, ClusterId, Node, NodeId, Version};
 use swarm_store::MemberId;
 
 /// A write to the managers' store that a step asks for.
@@ -40,6 +41,25 @@ pub enum ManagerWrite {
         cluster: Cluster,
         /// The version the step read.
         expected_version: Version,
+    },
+    /// Creates or replaces a root CA record (certificate and private key) in `slot`.
+    ///
+    /// It carries no version of its own: steps emit it only in the same transaction as an
+    /// [`ManagerWrite::UpdateCluster`], whose version check guards it (the cluster object
+    /// records which root records exist, and every step that changes them changes the
+    /// cluster object too), so two concurrent changes of the roots cannot both apply.
+    PutRootCa {
+        /// Which record.
+        slot: RootCaSlot,
+        /// The record (its `cluster_id` names the cluster).
+        root: StoredRootCa,
+    },
+    /// Deletes a root CA record if present; guarded like [`ManagerWrite::PutRootCa`].
+    DeleteRootCa {
+        /// The cluster.
+        cluster: ClusterId,
+        /// Which record.
+        slot: RootCaSlot,
     },
 }
 

@@ -8,6 +8,7 @@ use crate::model::join_tokens::ClusterJoinTokens;
 use crate::model::meta::Meta;
 use crate::model::orchestration_config::OrchestrationConfig;
 use crate::model::raft_config::RaftConfig;
+use crate::model::root_rotation::RootRotation;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -89,4 +90,8 @@ pub struct Cluster {
     /// `None` otherwise.
     #[serde(default)]
     pub unlock_key: Option<ManagerUnlockKey>,
+    /// The root CA rotation in progress, if any (see
+    /// [`root_rotation`](crate::manager::root_rotation)).
+    #[serde(default)]
+    pub root_rotation: Option<RootRotation>,
 }

@@ -1,6 +1,7 @@
 //! The cluster's join tokens as the cluster object stores them.
 
 use crate::model::node::NodeRole;
+use crate::model::retired_root::RetiredRoot;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::SystemTime;
@@ -23,8 +24,10 @@ pub struct RetiredJoinToken {
 }
 
 /// The current worker and manager join tokens (`SWMTKN-1-...` text, as SwarmKit keeps them in
-/// its cluster object; the store encrypts the object at rest) and the rotated ones, at most
-/// [`MAX_RETIRED_JOIN_TOKENS_PER_ROLE`] per role, oldest first.
+/// its cluster object; the store encrypts the object at rest), the rotated ones, at most
+/// [`MAX_RETIRED_JOIN_TOKENS_PER_ROLE`] per role, oldest first, and the root CAs a finished
+/// root rotation retired, at most [`MAX_RETIRED_ROOTS`](crate::model::MAX_RETIRED_ROOTS),
+/// oldest first.
 ///
 /// `Debug` redacts the current tokens.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +39,9 @@ pub struct ClusterJoinTokens {
     pub manager: String,
     /// Fingerprints of rotated tokens, oldest first.
     pub retired: Vec<RetiredJoinToken>,
+    /// Root CAs rotated away, oldest first: a token pinning one is refused as pinning a
+    /// rotated root rather than as another cluster's.
+    pub retired_roots: Vec<RetiredRoot>,
 }
 
 impl ClusterJoinTokens {
@@ -54,6 +60,7 @@ impl fmt::Debug for ClusterJoinTokens {
             .field("worker", &"[REDACTED]")
             .field("manager", &"[REDACTED]")
             .field("retired", &self.retired)
+            .field("retired_roots", &self.retired_roots)
             .finish()
     }
 }

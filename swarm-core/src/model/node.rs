@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::SystemTime;
+use swarm_secrets::CaDigest;
 
 /// Whether a node takes part in the control plane.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -122,6 +123,12 @@ pub struct Node {
     /// A removed node stays on the cluster's revocation list until then.
     #[serde(default)]
     pub certificate_not_after: Option<SystemTime>,
+    /// The root CA that issued the node's last certificate (its digest); `None` when unknown
+    /// (records written before this was kept). During a root rotation a node whose value is
+    /// not the new root must renew (see
+    /// [`must_renew_now`](crate::manager::root_rotation::must_renew_now)).
+    #[serde(default)]
+    pub certificate_root: Option<CaDigest>,
 }
 
 impl Node {

@@ -1,69 +1,53 @@
-//! Certificate renewal on the leader: a new certificate for the caller's key, with the role
-//! the cluster gives the node now.
+//! Certificate renewal on the leader: the renewal step, its record written.
 
-use crate::manager::writes::{ManagerWrite, ManagerWrites};
-use crate::model::NodeRole;
+use crate::manager::ca_server::{RenewRequest, RenewView, renew_certificate};
 use crate::node::manager_core::ManagerCore;
 use crate::node::wire::{NodeReply, Origin, RefusalKind, refusal};
 use std::time::SystemTime;
 
 impl ManagerCore {
-    /// Renews `origin`'s certificate. The role is the node record's desired role, except that
-    /// a node becomes a manager only once it has a Raft id (a promotion recorded); the record's
-    /// certificate expiry is updated. A node without a record (removed) is refused.
+    /// Renews `origin`'s certificate with the role the cluster gives the node now
+    /// ([`certificate_role`](crate::manager::ca_server::certificate_role)); a removed or
+    /// unknown node is refused, naming it.
     pub(crate) async fn serve_renew(&self, origin: &Origin, csr_der: &[u8]) -> NodeReply {
         let _serial = self.control_lock.lock().await;
-        let node = match self.state.node(&origin.node).await {
-            Ok(Some(node)) => node,
-            Ok(None) => {
-                return refusal(
-                    RefusalKind::NotFound,
-                    format!("node {} is not in the cluster (removed)", origin.node),
-                );
-            }
-            Err(e) => return refusal(RefusalKind::Unavailable, e.to_string()),
-        };
-        let role = match node.spec.role {
-            NodeRole::Manager if node.manager_status.is_some() => NodeRole::Manager,
-            _ => NodeRole::Worker,
-        };
-        let cluster = match self.state.cluster().await {
-            Ok(Some(c)) => c,
-            Ok(None) => return refusal(RefusalKind::Internal, "no cluster object"),
-            Err(e) => return refusal(RefusalKind::Unavailable, e.to_string()),
+        let (cluster, nodes) = match (self.state.cluster().await, self.state.nodes().await) {
+            (Ok(Some(c)), Ok(n)) => (c, n),
+            (Ok(None), _) => return refusal(RefusalKind::Internal, "no cluster object"),
+            (Err(e), _) | (_, Err(e)) => return refusal(RefusalKind::Unavailable, e.to_string()),
         };
         let ca = match self.ca() {
             Ok(ca) => ca,
             Err(e) => return refusal(RefusalKind::Internal, e.to_string()),
         };
-        let issued = match crate::manager::ca_server::issue_node_certificate(
-            &ca,
-            csr_der,
-            &node.id,
-            role,
-            cluster.spec.ca_config.node_cert_expiry,
-            SystemTime::now(),
-        ) {
-            Ok(c) => c,
-            Err(e) => return refusal(RefusalKind::Refused, e.to_string()),
+        let view = RenewView {
+            cluster: &cluster,
+            ca: &ca,
+            nodes: &nodes,
         };
-        let mut changed = node.clone();
-        changed.certificate_not_after = Some(issued.info.not_after);
-        changed.meta.updated_at = SystemTime::now();
-        let writes = ManagerWrites {
-            writes: vec![ManagerWrite::UpdateNode {
-                node: changed,
-                expected_version: node.meta.version,
-            }],
-            membership: Vec::new(),
+        let request = RenewRequest {
+            node: origin.node.clone(),
+            presented_role: origin.role,
+            csr_der: csr_der.to_vec(),
         };
-        if let Err(e) = self.apply(&writes).await {
+        let decision = match renew_certificate(view, &request, SystemTime::now()) {
+            Ok(d) => d,
+            Err(e) => {
+                let kind = if e.is_retryable() {
+                    RefusalKind::Unavailable
+                } else {
+                    RefusalKind::Refused
+                };
+                return refusal(kind, e.to_string());
+            }
+        };
+        if let Err(e) = self.apply(&decision.writes).await {
             return refusal(RefusalKind::Unavailable, e.to_string());
         }
         NodeReply::Renewed {
-            cert_der: issued.cert_der.to_vec(),
+            cert_der: decision.certificate.cert_der.to_vec(),
             ca_cert_der: ca.cert_der().to_vec(),
-            role,
+            role: decision.role,
         }
     }
 }

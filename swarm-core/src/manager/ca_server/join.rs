@@ -1,6 +1,7 @@
 //! The join step: a node presents a join token and a CSR, and gets a certificate and a record.
 
 use crate::manager::ca_server::ids::{MAX_ID_DRAWS, new_node_id, new_raft_id};
+use crate::manager::ca_server::issuer::{check_issuer, roots_to_trust};
 use crate::manager::ca_server::join_error::JoinError;
 use crate::manager::ca_server::node_record::{
     NewNode, check_advertise_addr, issue_node_certificate, new_node_record,
@@ -21,7 +22,9 @@ use zeroize::Zeroizing;
 pub struct JoinView<'a> {
     /// The cluster object.
     pub cluster: &'a Cluster,
-    /// The cluster root CA that issues node certificates.
+    /// The root that issues node certificates now: the cluster's root CA, or during a root
+    /// rotation the new root (the record
+    /// [`RootCaSlot::issuing`](crate::manager::state::RootCaSlot::issuing) names).
     pub ca: &'a ClusterCa,
     /// Every node record.
     pub nodes: &'a [Node],
@@ -65,8 +68,11 @@ pub struct JoinDecision {
     pub role: NodeRole,
     /// The new node record (also in `writes`).
     pub node: Node,
-    /// The certificate to send back, with the root CA.
+    /// The certificate to send back, with `trusted_roots`.
     pub certificate: IssuedCertificate,
+    /// The root certificates (DER) the node must trust: the issuing root, and during a root
+    /// rotation both roots, the old one (the one its token pins) first.
+    pub trusted_roots: Vec<Vec<u8>>,
     /// The record to create and, for a manager, the Raft membership changes.
     pub writes: ManagerWrites,
 }
@@ -74,10 +80,13 @@ pub struct JoinDecision {
 /// The manager's side of a join.
 ///
 /// Contract:
-/// * the token is checked by [`check_join_token`]: a wrong, rotated or other-cluster token
-///   is refused with [`JoinError::WrongToken`], [`JoinError::RotatedToken`] or
-///   [`JoinError::OtherCluster`], and nothing is issued or written;
-/// * the cluster's tokens must pin `view.ca` ([`JoinError::ClusterState`] otherwise);
+/// * the token is checked by [`check_join_token`]: a wrong, rotated, retired-root or
+///   other-cluster token is refused with [`JoinError::WrongToken`],
+///   [`JoinError::RotatedToken`], [`JoinError::RootRotated`] or [`JoinError::OtherCluster`],
+///   and nothing is issued or written;
+/// * the cluster's tokens must pin `view.ca`, or during a root rotation the rotation's old
+///   root while `view.ca` is its new root ([`JoinError::ClusterState`] otherwise): joins
+///   issue from the new root as soon as a rotation starts;
 /// * the advertised address must be `host:port` with a manager token, and empty or
 ///   `host:port` with a worker token; a description's hostname must be a DNS name
 ///   ([`JoinError::InvalidRequest`] naming the field);
@@ -89,7 +98,7 @@ pub struct JoinDecision {
 ///   (its serial number comes from the operating system's random source, never from `rng`);
 /// * the writes are exactly one [`ManagerWrite::CreateNode`]: role from the token, accepted,
 ///   status unknown until the first heartbeat, the requested availability, description and
-///   addresses, the certificate's expiry; for a manager token also a manager status (Raft id,
+///   addresses, the certificate's expiry and issuing root; for a manager token also a manager status (Raft id,
 ///   not leader, reachability unknown) and the membership changes
 ///   [`MembershipChange::AddLearner`] then [`MembershipChange::Promote`].
 pub fn join(
@@ -101,11 +110,8 @@ pub fn join(
     let tokens = &view.cluster.join_tokens;
     let role = check_join_token(tokens, &request.token)?;
     let (worker, _) = current_tokens(tokens)?;
-    if worker.ca_digest() != view.ca.digest() {
-        return Err(JoinError::ClusterState {
-            reason: "the join tokens pin another root CA than the cluster CA".to_owned(),
-        });
-    }
+    check_issuer(view.cluster, worker.ca_digest(), view.ca)
+        .map_err(|reason| JoinError::ClusterState { reason })?;
     check_request(request, role)?;
 
     let id = new_node_id(rng, view.nodes, &view.cluster.revoked_nodes).ok_or(
@@ -145,6 +151,7 @@ pub fn join(
             raft_id,
             leader: false,
             certificate_not_after: certificate.info.not_after,
+            certificate_root: view.ca.digest(),
         },
         now,
     );
@@ -170,6 +177,7 @@ pub fn join(
         },
         node,
         certificate,
+        trusted_roots: roots_to_trust(view.cluster, view.ca),
     })
 }
 

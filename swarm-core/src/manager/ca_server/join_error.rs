@@ -7,9 +7,10 @@ use swarm_secrets::SecretsError;
 /// Why a node could not join, on the manager's side ([`join`](super::join)) or the joining
 /// node's ([`verify_downloaded_ca`](super::verify_downloaded_ca)).
 ///
-/// The three token refusals say which case it is: not a token of this cluster at all
+/// The token refusals say which case it is: not a token of this cluster at all
 /// ([`JoinError::WrongToken`]), a token this cluster rotated away
-/// ([`JoinError::RotatedToken`]), or a token of another cluster
+/// ([`JoinError::RotatedToken`]), a token of a root CA this cluster rotated away
+/// ([`JoinError::RootRotated`]), or a token of another cluster
 /// ([`JoinError::OtherCluster`], [`JoinError::DownloadedCaMismatch`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -32,6 +33,15 @@ pub enum JoinError {
         /// The role the token granted.
         role: NodeRole,
         /// When it was rotated.
+        retired_at: SystemTime,
+    },
+    /// The token pins a root CA this cluster rotated away (`swarm ca --rotate`): it was a
+    /// token of this cluster, and the rotation re-pinned the tokens to the new root.
+    #[error(
+        "join token refused: it pins this cluster's previous root CA, which was rotated; ask an operator for the current token (`join-token worker` or `join-token manager`)"
+    )]
+    RootRotated {
+        /// When the rotation away from that root finished.
         retired_at: SystemTime,
     },
     /// The token pins another root CA: it is a token of another cluster.

@@ -8,7 +8,7 @@ use crate::model::{
 use crate::validate::is_dns_name;
 use std::time::{Duration, SystemTime};
 use swarm_secrets::limits::CERT_BACKDATE;
-use swarm_secrets::{ClusterCa, IssuedCertificate, SecretsError};
+use swarm_secrets::{CaDigest, ClusterCa, IssuedCertificate, SecretsError};
 
 /// Longest advertised address: a 253-character DNS name or a bracketed IPv6 address, a colon
 /// and a 5-digit port.
@@ -45,7 +45,7 @@ pub(crate) fn check_advertise_addr(addr: &str) -> Result<(), String> {
 /// clock-skew backdate for `validity`: the validity comes from the cluster object, the time
 /// from the caller. The caller has authorised the request (a join token checked, or the
 /// node's own certificate and its record for a renewal).
-pub fn issue_node_certificate(
+pub(crate) fn issue_node_certificate(
     ca: &ClusterCa,
     csr_der: &[u8],
     node: &NodeId,
@@ -80,6 +80,7 @@ pub(crate) struct NewNode<'a> {
     pub(crate) raft_id: Option<u64>,
     pub(crate) leader: bool,
     pub(crate) certificate_not_after: SystemTime,
+    pub(crate) certificate_root: CaDigest,
 }
 
 /// The record of a node admitted at `now`: accepted, status unknown until its first heartbeat
@@ -118,6 +119,7 @@ pub(crate) fn new_node_record(n: NewNode<'_>, now: SystemTime) -> Node {
         }),
         advertise_addr: n.advertise_addr.to_owned(),
         certificate_not_after: Some(n.certificate_not_after),
+        certificate_root: Some(n.certificate_root),
     }
 }
 

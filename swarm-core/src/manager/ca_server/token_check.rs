@@ -30,6 +30,8 @@ pub(crate) fn current_tokens(
 /// Contract:
 /// * a current token grants its role; it is compared with both current tokens in constant time
 ///   (both comparisons always run);
+/// * a token pinning a root CA the cluster rotated away (in `retired_roots`) is refused as
+///   [`JoinError::RootRotated`] with the time of that rotation;
 /// * a token whose fingerprint is among the retired ones is refused as
 ///   [`JoinError::RotatedToken`] naming its role and rotation time (the newest such entry);
 /// * a token pinning another root CA than the current tokens is refused as
@@ -59,6 +61,18 @@ pub fn check_join_token(
             reason: "the worker and manager join tokens are equal".to_owned(),
         });
     }
+    let digest = presented.ca_digest();
+    if digest != worker.ca_digest()
+        && let Some(root) = tokens
+            .retired_roots
+            .iter()
+            .rev()
+            .find(|r| r.ca_digest == digest)
+    {
+        return Err(JoinError::RootRotated {
+            retired_at: root.retired_at,
+        });
+    }
     let fingerprint = presented.fingerprint();
     if let Some(retired) = tokens
         .retired
@@ -71,7 +85,7 @@ pub fn check_join_token(
             retired_at: retired.retired_at,
         });
     }
-    if presented.ca_digest() != worker.ca_digest() {
+    if digest != worker.ca_digest() {
         return Err(JoinError::OtherCluster);
     }
     Err(JoinError::WrongToken)

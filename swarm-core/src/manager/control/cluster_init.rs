@@ -56,7 +56,8 @@ pub struct InitDecision {
 ///   system's random source); no token is retired and no node is revoked;
 /// * the founding manager gets a node id and a non-zero Raft id from `rng`, a manager
 ///   certificate valid from `now` for the spec's certificate expiry, and a record: manager,
-///   accepted, ready, leader, reachable;
+///   accepted, ready, leader, reachable, its certificate's expiry and issuing root (the CA's
+///   digest);
 /// * the writes are [`ManagerWrite::CreateCluster`] then [`ManagerWrite::CreateNode`].
 pub fn init_cluster(
     ca: &ClusterCa,
@@ -86,9 +87,11 @@ pub fn init_cluster(
             worker: tokens.token(Role::Worker).expose().to_string(),
             manager: tokens.token(Role::Manager).expose().to_string(),
             retired: Vec::new(),
+            retired_roots: Vec::new(),
         },
         revoked_nodes: Default::default(),
         unlock_key: None,
+        root_rotation: None,
     };
     let mut cluster = cluster;
     super::unlock_key::settle_unlock_key(&mut cluster)?;
@@ -123,6 +126,7 @@ pub fn init_cluster(
             raft_id: Some(raft_id),
             leader: true,
             certificate_not_after: certificate.info.not_after,
+            certificate_root: ca.digest(),
         },
         now,
     );

@@ -1,6 +1,7 @@
 //! The managers' store: a step's writes applied as one transaction, and the records read
 //! back with their store versions.
 
+use crate::manager::state::root_ca_slot::RootCaSlot;
 use crate::manager::state::schema::{
     CLUSTERS, ManagerCollections, cluster_from_store, node_from_store, write_target,
 };
@@ -121,10 +122,20 @@ impl ManagerStore {
 
     /// The root CA record of `cluster` (linearizable read).
     pub async fn root_ca(&self, cluster: &ClusterId) -> Result<Option<StoredRootCa>, StateError> {
+        self.root_ca_in(cluster, RootCaSlot::Current).await
+    }
+
+    /// The root CA record of `cluster` in `slot` (linearizable read): the current root, or the
+    /// root a rotation moves to (see [`RootCaSlot::issuing`] for the one that issues now).
+    pub async fn root_ca_in(
+        &self,
+        cluster: &ClusterId,
+        slot: RootCaSlot,
+    ) -> Result<Option<StoredRootCa>, StateError> {
         Ok(self
             .collections
             .root_ca
-            .get(cluster.as_str())
+            .get(&slot.key(cluster))
             .await?
             .map(|doc| doc.value))
     }
@@ -143,7 +154,7 @@ fn refusal(e: StoreError, writes: &[ManagerWrite]) -> StateError {
             let expected = writes
                 .iter()
                 .map(write_target)
-                .find(|(c, k, _)| *c == collection && *k == key)
+                .find(|(c, k, _)| *c == collection && k.as_ref() == key.as_str())
                 .and_then(|(_, _, v)| v);
             StateError::Conflict {
                 collection,

@@ -1,7 +1,7 @@
 //! The managers' state: what they keep in swarm-store, and how it is kept on disk.
 //!
 //! * [`schema`]: the store collections the managers use (nodes, the cluster object, the root
-//!   CA), and [`ManagerStore`], which applies a step's [`ManagerWrites`] as one transaction
+//!   CA and, during a root rotation, the root rotated to: see [`RootCaSlot`]), and [`ManagerStore`], which applies a step's [`ManagerWrites`] as one transaction
 //!   with the version checks the writes carry and reads the records back with their store
 //!   versions.
 //! * [`KeyringCipher`]: the store's at-rest [`Cipher`] backed by a swarm-secrets
@@ -30,6 +30,7 @@ mod keys_error;
 mod keys_file;
 mod manager_keys;
 mod manager_store;
+mod root_ca_slot;
 pub mod schema;
 mod state_error;
 mod stored_root_ca;
@@ -45,5 +46,6 @@ pub use keys_error::KeysError;
 pub use keys_file::{KeyProtection, KeysFile, MAX_KEYS_FILE_BYTES};
 pub use manager_keys::{KeysChange, ManagerKeys};
 pub use manager_store::ManagerStore;
+pub use root_ca_slot::{ROTATION_KEY_SUFFIX, RootCaSlot};
 pub use state_error::StateError;
 pub use stored_root_ca::StoredRootCa;

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | [`NODES`] | [`Node`] | the node id |
 //! | [`CLUSTERS`] | [`Cluster`] (one per cluster) | the cluster id |
-//! | [`ROOT_CA`] | [`StoredRootCa`] | the cluster id |
+//! | [`ROOT_CA`] | [`StoredRootCa`] | the cluster id; during a root rotation also the new root, keyed by [`RootCaSlot::key`](super::RootCaSlot::key) |
 //!
 //! A document's `meta.version` is the store's version of it: written as the version the
 //! write will give it (1 when created, the expected version + 1 when replaced) and set from
@@ -14,13 +14,15 @@
 use crate::manager::state::stored_root_ca::StoredRootCa;
 use crate::manager::writes::ManagerWrite;
 use crate::model::{Cluster, Node, Version};
-use swarm_store::{Collection, Store, Txn, Versioned};
+use std::borrow::Cow;
+use swarm_store::{Collection, Precondition, Store, Txn, Versioned};
 
 /// The node records, keyed by node id.
 pub const NODES: &str = "nodes";
 /// The cluster object, keyed by cluster id (one document).
 pub const CLUSTERS: &str = "clusters";
-/// The cluster root CA, keyed by cluster id.
+/// The cluster root CA, keyed by cluster id (and the root a rotation moves to, keyed by
+/// [`RootCaSlot::key`](super::RootCaSlot::key)).
 pub const ROOT_CA: &str = "root_ca";
 
 /// The typed collections of the managers' store.
@@ -53,7 +55,8 @@ impl ManagerCollections {
             .fold(Txn::new(), |txn, write| self.add(txn, write))
     }
 
-    /// Adds one write to `txn`.
+    /// Adds one write to `txn`. Root CA records are written and deleted without a version
+    /// check of their own (see [`ManagerWrite::PutRootCa`]).
     pub fn add(&self, txn: Txn, write: &ManagerWrite) -> Txn {
         match write {
             ManagerWrite::CreateNode(node) => {
@@ -87,27 +90,42 @@ impl ManagerCollections {
                     expected_version.0,
                 )
             }
+            ManagerWrite::PutRootCa { slot, root } => {
+                txn.put(&self.root_ca, &slot.key(&root.cluster_id), root)
+            }
+            ManagerWrite::DeleteRootCa { cluster, slot } => {
+                txn.delete_with(&self.root_ca, &slot.key(cluster), Precondition::Any)
+            }
         }
     }
 }
 
-/// The collection and key a write names, and the version it expects (`None`: absent).
-pub fn write_target(write: &ManagerWrite) -> (&'static str, &str, Option<u64>) {
+/// The collection and key a write names, and the version it expects (`None`: absent, or no
+/// version check for a root CA record).
+pub fn write_target(write: &ManagerWrite) -> (&'static str, Cow<'_, str>, Option<u64>) {
     match write {
-        ManagerWrite::CreateNode(node) => (NODES, node.id.as_str(), None),
+        ManagerWrite::CreateNode(node) => (NODES, node.id.as_str().into(), None),
         ManagerWrite::UpdateNode {
             node,
             expected_version,
-        } => (NODES, node.id.as_str(), Some(expected_version.0)),
+        } => (NODES, node.id.as_str().into(), Some(expected_version.0)),
         ManagerWrite::DeleteNode {
             id,
             expected_version,
-        } => (NODES, id.as_str(), Some(expected_version.0)),
-        ManagerWrite::CreateCluster(cluster) => (CLUSTERS, cluster.id.as_str(), None),
+        } => (NODES, id.as_str().into(), Some(expected_version.0)),
+        ManagerWrite::CreateCluster(cluster) => (CLUSTERS, cluster.id.as_str().into(), None),
         ManagerWrite::UpdateCluster {
             cluster,
             expected_version,
-        } => (CLUSTERS, cluster.id.as_str(), Some(expected_version.0)),
+        } => (
+            CLUSTERS,
+            cluster.id.as_str().into(),
+            Some(expected_version.0),
+        ),
+        ManagerWrite::PutRootCa { slot, root } => {
+            (ROOT_CA, slot.key(&root.cluster_id).into(), None)
+        }
+        ManagerWrite::DeleteRootCa { cluster, slot } => (ROOT_CA, slot.key(cluster).into(), None),
     }
 }
 
