@@ -43,16 +43,23 @@ async fn a_killed_leader_is_replaced_and_the_control_api_answers_again() {
     old.shutdown().await;
     let refs: Vec<&Node> = survivors.iter().collect();
     let control = leader_control(&refs).await;
-    let record = eventually(Duration::from_secs(15), "the old leader unreachable", || async {
-        let n = control.node(old_id.as_str()).await.ok()?;
-        let status = n.manager_status.clone()?;
-        (!status.leader && status.reachability == Reachability::Unreachable).then_some(n)
-    })
+    let record = eventually(
+        Duration::from_secs(15),
+        "the old leader unreachable",
+        || async {
+            let n = control.node(old_id.as_str()).await.ok()?;
+            let status = n.manager_status.clone()?;
+            (!status.leader && status.reachability == Reachability::Unreachable).then_some(n)
+        },
+    )
     .await;
     assert_eq!(record.spec.role, NodeRole::Manager);
     // Writes work under the new leader.
     control
-        .set_availability(workers[0].id().as_str(), swarm_core::model::NodeAvailability::Drain)
+        .set_availability(
+            workers[0].id().as_str(),
+            swarm_core::model::NodeAvailability::Drain,
+        )
         .await
         .unwrap();
     assert_eq!(nodes(&control).await.len(), 4);
@@ -78,17 +85,29 @@ async fn force_new_cluster_after_quorum_loss_keeps_every_record() {
         control.set_availability("w1", swarm_core::model::NodeAvailability::Pause),
     )
     .await;
-    assert!(!matches!(write, Ok(Ok(()))), "a write committed without quorum");
+    assert!(
+        !matches!(write, Ok(Ok(()))),
+        "a write committed without quorum"
+    );
     m1.shutdown().await;
-    let m1 = Node::force_new_cluster(config(root.path(), "m1")).await.unwrap();
+    let m1 = Node::force_new_cluster(config(root.path(), "m1"))
+        .await
+        .unwrap();
     let control = m1.control().unwrap();
-    let records = eventually(Duration::from_secs(15), "the records after recovery", || async {
-        let n = nodes(&control).await;
-        (n.len() == 4).then_some(n)
-    })
+    let records = eventually(
+        Duration::from_secs(15),
+        "the records after recovery",
+        || async {
+            let n = nodes(&control).await;
+            (n.len() == 4).then_some(n)
+        },
+    )
     .await;
     for id in &lost {
-        let r = records.iter().find(|r| r.id == *id).expect("a lost manager's record");
+        let r = records
+            .iter()
+            .find(|r| r.id == *id)
+            .expect("a lost manager's record");
         assert_eq!(r.spec.role, NodeRole::Worker);
         assert!(r.manager_status.is_none());
     }
@@ -98,11 +117,18 @@ async fn force_new_cluster_after_quorum_loss_keeps_every_record() {
         .await
         .unwrap();
     let w1 = control.node("w1").await.unwrap();
-    assert_eq!(w1.spec.availability, swarm_core::model::NodeAvailability::Pause);
-    eventually(Duration::from_secs(15), "the worker ready again", || async {
-        let n = control.node("w1").await.ok()?;
-        (n.status.state == NodeState::Ready).then_some(())
-    })
+    assert_eq!(
+        w1.spec.availability,
+        swarm_core::model::NodeAvailability::Pause
+    );
+    eventually(
+        Duration::from_secs(15),
+        "the worker ready again",
+        || async {
+            let n = control.node("w1").await.ok()?;
+            (n.status.state == NodeState::Ready).then_some(())
+        },
+    )
     .await;
     for n in workers {
         n.shutdown().await;
@@ -115,9 +141,15 @@ async fn an_autolocked_manager_stays_locked_until_given_the_right_key() {
     let root = tempfile::tempdir().unwrap();
     let mut cluster_spec = spec();
     cluster_spec.encryption.auto_lock_managers = true;
-    let m1 = Node::init(config(root.path(), "m1"), cluster_spec).await.unwrap();
+    let m1 = Node::init(config(root.path(), "m1"), cluster_spec)
+        .await
+        .unwrap();
     let control = m1.control().unwrap();
-    let key = control.unlock_key().await.unwrap().expect("autolock gives a key");
+    let key = control
+        .unlock_key()
+        .await
+        .unwrap()
+        .expect("autolock gives a key");
     let token = control.join_token(NodeRole::Worker).await.unwrap();
     let w1 = Node::join(config(root.path(), "w1"), &m1.advertise_addr(), &token)
         .await
@@ -139,13 +171,20 @@ async fn an_autolocked_manager_stays_locked_until_given_the_right_key() {
     all_ready(&control, 2).await;
 
     // A rotated key locks the data from then on; the old one no longer opens it.
-    let rotated = control.rotate_unlock_key().await.unwrap().expect("a new key");
+    let rotated = control
+        .rotate_unlock_key()
+        .await
+        .unwrap()
+        .expect("a new key");
     assert_ne!(*rotated, *key);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     m1.shutdown().await;
     let mut old = config(root.path(), "m1");
     old.unlock_key = Some(swarm_secrets::UnlockKey::parse(&key).unwrap());
-    assert!(matches!(Node::start(old).await, Err(NodeError::WrongUnlockKey)));
+    assert!(matches!(
+        Node::start(old).await,
+        Err(NodeError::WrongUnlockKey)
+    ));
     let mut new = config(root.path(), "m1");
     new.unlock_key = Some(swarm_secrets::UnlockKey::parse(&rotated).unwrap());
     let m1 = Node::start(new).await.unwrap();

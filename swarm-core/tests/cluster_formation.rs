@@ -67,22 +67,33 @@ async fn promote_and_demote_change_the_raft_membership() {
     let control = managers[0].control().unwrap();
     let w1 = &workers[0];
     control.promote(w1.id().as_str()).await.unwrap();
-    eventually(Duration::from_secs(20), "the promoted node votes", || async {
-        let status = managers[0].store_status()?;
-        (status.voters().len() == 2 && w1.role() == NodeRole::Manager).then_some(())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the promoted node votes",
+        || async {
+            let status = managers[0].store_status()?;
+            (status.voters().len() == 2 && w1.role() == NodeRole::Manager).then_some(())
+        },
+    )
     .await;
-    assert!(w1.control().is_ok(), "a promoted node serves the control API");
+    assert!(
+        w1.control().is_ok(),
+        "a promoted node serves the control API"
+    );
     assert_eq!(nodes(&w1.control().unwrap()).await.len(), 3);
     control.demote(w1.id().as_str()).await.unwrap();
-    eventually(Duration::from_secs(20), "the demoted node leaves the group", || async {
-        let status = managers[0].store_status()?;
-        let record = control.node(w1.id().as_str()).await.ok()?;
-        (status.members.len() == 1
-            && w1.role() == NodeRole::Worker
-            && record.manager_status.is_none())
-        .then_some(())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the demoted node leaves the group",
+        || async {
+            let status = managers[0].store_status()?;
+            let record = control.node(w1.id().as_str()).await.ok()?;
+            (status.members.len() == 1
+                && w1.role() == NodeRole::Worker
+                && record.manager_status.is_none())
+            .then_some(())
+        },
+    )
     .await;
     // The last manager cannot be demoted.
     let refused = control.demote(managers[0].id().as_str()).await.unwrap_err();
@@ -112,7 +123,10 @@ async fn drain_pause_and_labels_are_recorded() {
     assert_eq!(w2.spec.availability, NodeAvailability::Pause);
     assert_eq!(w2.spec.labels.get("zone").map(String::as_str), Some("a"));
     let table = control.node_ls().await.unwrap();
-    assert!(table.contains("Drain") && table.contains("Pause"), "{table}");
+    assert!(
+        table.contains("Drain") && table.contains("Pause"),
+        "{table}"
+    );
     for n in workers.into_iter().chain(managers) {
         n.shutdown().await;
     }
@@ -126,10 +140,14 @@ async fn a_restarted_node_rejoins_without_a_token() {
     let worker = workers.pop().unwrap();
     let id = worker.id().clone();
     worker.shutdown().await;
-    eventually(Duration::from_secs(10), "the stopped worker is down", || async {
-        let n = control.node(id.as_str()).await.ok()?;
-        (n.status.state == NodeState::Down).then_some(())
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the stopped worker is down",
+        || async {
+            let n = control.node(id.as_str()).await.ok()?;
+            (n.status.state == NodeState::Down).then_some(())
+        },
+    )
     .await;
     let back = Node::start(config(root.path(), "w1")).await.unwrap();
     assert_eq!(back.id(), &id);

@@ -20,8 +20,7 @@ pub fn reconcile_manager_statuses(
 ) -> Vec<ManagerWrite> {
     let mut writes = Vec::new();
     for node in nodes {
-        let (Some(id), Some(status)) = (store_member_id(node), node.manager_status.as_ref())
-        else {
+        let (Some(id), Some(status)) = (store_member_id(node), node.manager_status.as_ref()) else {
             continue;
         };
         let Some((_, seen)) = reachable.iter().find(|(m, _)| *m == id) else {
@@ -104,6 +103,9 @@ mod tests {
             manager("a", 1, true, Reachability::Reachable),
             manager("c", 3, false, Reachability::Unreachable),
         ];
-        assert!(reconcile_manager_statuses(&agreed, MemberId(1), &seen, SystemTime::UNIX_EPOCH).is_empty());
+        assert!(
+            reconcile_manager_statuses(&agreed, MemberId(1), &seen, SystemTime::UNIX_EPOCH)
+                .is_empty()
+        );
     }
 }

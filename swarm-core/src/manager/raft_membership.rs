@@ -190,7 +190,13 @@ mod tests {
         );
         let out = reconcile_membership(&nodes, &[voter(1)], MemberId(1), now);
         assert!(out.membership.is_empty());
-        let [ManagerWrite::UpdateNode { node, expected_version }] = out.writes.as_slice() else {
+        let [
+            ManagerWrite::UpdateNode {
+                node,
+                expected_version,
+            },
+        ] = out.writes.as_slice()
+        else {
             panic!("expected one node update, got {:?}", out.writes);
         };
         assert_eq!(node.manager_status, None);
@@ -208,13 +214,18 @@ mod tests {
         let out = reconcile_membership(&nodes, &[voter(1), voter(2)], MemberId(1), now);
         assert!(matches!(
             out.membership.as_slice(),
-            [MembershipChange::AddLearner { member: MemberId(3), .. }]
+            [MembershipChange::AddLearner {
+                member: MemberId(3),
+                ..
+            }]
         ));
-        let out =
-            reconcile_membership(&nodes, &[voter(1), voter(2), voter(3)], MemberId(1), now);
+        let out = reconcile_membership(&nodes, &[voter(1), voter(2), voter(3)], MemberId(1), now);
         assert!(matches!(
             out.membership.as_slice(),
-            [MembershipChange::Remove { member: MemberId(1), .. }]
+            [MembershipChange::Remove {
+                member: MemberId(1),
+                ..
+            }]
         ));
     }
 
@@ -229,7 +240,10 @@ mod tests {
         );
         assert!(matches!(
             out.membership.as_slice(),
-            [MembershipChange::Remove { member: MemberId(9), .. }]
+            [MembershipChange::Remove {
+                member: MemberId(9),
+                ..
+            }]
         ));
     }
 }

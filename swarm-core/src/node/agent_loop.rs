@@ -11,16 +11,16 @@ use crate::agent::{AgentAction, AgentSession, AgentSessionError, ManagerFailure}
 use crate::manager::state::ManagerDataDir;
 use crate::model::{NodeId, NodeRole};
 use crate::node::error::NodeError;
+use crate::node::manager_core::resolve;
 use crate::node::node::{MANAGER_DIR, NodeShared};
 use crate::node::peers::link_id;
-use crate::node::manager_core::resolve;
 use crate::node::wire::{
     ManagerAddr, NodeCall, NodeDirective, NodeReply, RefusalKind, decode_reply, encode_call,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use swarm_store::transport::Transport;
 use std::time::Duration;
+use swarm_store::transport::Transport;
 use swarm_store::transport::tcp::PeerAddress;
 
 /// Wait before retrying when the node knows no manager at all.
@@ -103,7 +103,11 @@ async fn run_session(
                     () = shared.stop.cancelled() => return Err(()),
                     () = tokio::time::sleep(wait) => {}
                 }
-                let _ = session.on_failure(shared.now_ms(), ManagerFailure::TimedOut, shared.rng.next());
+                let _ = session.on_failure(
+                    shared.now_ms(),
+                    ManagerFailure::TimedOut,
+                    shared.rng.next(),
+                );
                 continue;
             }
         };
@@ -222,7 +226,15 @@ async fn follow(
         NodeRole::Worker
     };
     if wanted != current {
-        if let Err(e) = change_role(shared, addrs, wanted, directive.raft_id, &directive.managers).await {
+        if let Err(e) = change_role(
+            shared,
+            addrs,
+            wanted,
+            directive.raft_id,
+            &directive.managers,
+        )
+        .await
+        {
             tracing::warn!(error = %e, ?wanted, "role change failed; retried at the next answer");
         }
     }
@@ -276,7 +288,11 @@ async fn change_role(
         state.cert_der = cert_der;
         state.ca_cert_der = ca_cert_der;
         state.role = role;
-        state.raft_id = if role == NodeRole::Manager { raft_id } else { None };
+        state.raft_id = if role == NodeRole::Manager {
+            raft_id
+        } else {
+            None
+        };
     }
     let link = shared.new_link()?;
     *shared
@@ -290,12 +306,13 @@ async fn change_role(
         let data = ManagerDataDir::create(&dir, None)?;
         let advertised = shared.state().advertise_addr.clone();
         let addr = crate::node::node::listen_addr_for(&shared.config, Some(&advertised));
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| NodeError::Config {
-                field: "listen_addr",
-                reason: format!("cannot listen on {addr}: {e}"),
-            })?;
+        let listener =
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| NodeError::Config {
+                    field: "listen_addr",
+                    reason: format!("cannot listen on {addr}: {e}"),
+                })?;
         let advertise = match &shared.config.advertise_addr {
             Some(a) => a.clone(),
             None => listener

@@ -133,7 +133,10 @@ impl std::fmt::Debug for NodeConfig {
             .field("listen_addr", &self.listen_addr)
             .field("advertise_addr", &self.advertise_addr)
             .field("raft", &self.raft)
-            .field("unlock_key", &self.unlock_key.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "unlock_key",
+                &self.unlock_key.as_ref().map(|_| "[REDACTED]"),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -6,7 +6,7 @@ use crate::model::{Cluster, Node, NodeAvailability, NodeRole};
 use crate::node::error::NodeError;
 use crate::node::manager_core::{MAX_CONFLICT_RETRIES, ManagerCore};
 use crate::node::wire::{ControlCall, ControlReply};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use zeroize::Zeroizing;
 
 /// The control API of a manager (`docker node …`, `docker swarm …`): get it from
@@ -14,26 +14,34 @@ use zeroize::Zeroizing;
 /// leads or follows (the store carries writes and linearizable reads to the leader), so reads
 /// see every write acknowledged before them. Refusals are typed: [`NodeError::Control`] names
 /// the node or the cluster and the rule.
+///
+/// The handle does not keep the manager alive: once the node stops (or is demoted), calls
+/// fail with [`NodeError::Stopped`].
 #[derive(Clone)]
 pub struct Control {
-    core: Arc<ManagerCore>,
+    core: Weak<ManagerCore>,
+    node: crate::model::NodeId,
 }
 
 impl std::fmt::Debug for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Control")
-            .field("manager", &self.core.node_id)
+            .field("manager", &self.node)
             .finish()
     }
 }
 
 impl Control {
-    pub(crate) fn new(core: Arc<ManagerCore>) -> Self {
-        Control { core }
+    pub(crate) fn new(core: &Arc<ManagerCore>) -> Self {
+        Control {
+            core: Arc::downgrade(core),
+            node: core.node_id.clone(),
+        }
     }
 
     async fn call(&self, call: ControlCall) -> Result<ControlReply, NodeError> {
-        self.core.exec_control(call).await
+        let core = self.core.upgrade().ok_or(NodeError::Stopped)?;
+        core.exec_control(call).await
     }
 
     /// `node ls`: the nodes that pass `filter`, in id order.
@@ -46,7 +54,10 @@ impl Control {
 
     /// `node inspect`: a node by id, name or unique id prefix.
     pub async fn node(&self, query: &str) -> Result<Node, NodeError> {
-        match self.call(ControlCall::InspectNode(query.to_owned())).await? {
+        match self
+            .call(ControlCall::InspectNode(query.to_owned()))
+            .await?
+        {
             ControlReply::Node(node) => Ok(*node),
             other => Err(unexpected(other)),
         }
@@ -55,7 +66,7 @@ impl Control {
     /// `node ls` as the docker CLI prints it, this manager marked with `*`.
     pub async fn node_ls(&self) -> Result<String, NodeError> {
         let nodes = self.nodes(&NodeFilter::default()).await?;
-        Ok(render_node_ls(&nodes, Some(&self.core.node_id)))
+        Ok(render_node_ls(&nodes, Some(&self.node)))
     }
 
     /// `node update`: the whole spec, at the version the caller read.
@@ -75,7 +86,8 @@ impl Control {
         query: &str,
         availability: NodeAvailability,
     ) -> Result<(), NodeError> {
-        self.edit_spec(query, |spec| spec.availability = availability).await
+        self.edit_spec(query, |spec| spec.availability = availability)
+            .await
     }
 
     /// `node update --label-add key=value`.
@@ -102,7 +114,8 @@ impl Control {
                 spec,
             };
             match self.update_node(node.id.as_str(), update).await {
-                Err(NodeError::Control(e)) if e.is_conflict() && attempt < MAX_CONFLICT_RETRIES => {}
+                Err(NodeError::Control(e)) if e.is_conflict() && attempt < MAX_CONFLICT_RETRIES => {
+                }
                 Err(NodeError::State(e)) if e.is_conflict() && attempt < MAX_CONFLICT_RETRIES => {}
                 other => return other,
             }
@@ -152,7 +165,9 @@ impl Control {
     /// `swarm update`: the whole spec at the version read (heartbeat period, task history,
     /// certificate expiry, autolock...).
     pub async fn update_cluster(&self, update: ClusterUpdate) -> Result<(), NodeError> {
-        self.call(ControlCall::UpdateCluster(update)).await.map(drop)
+        self.call(ControlCall::UpdateCluster(update))
+            .await
+            .map(drop)
     }
 
     /// `swarm join-token <role>`.

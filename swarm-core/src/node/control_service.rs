@@ -3,8 +3,8 @@
 //! leader); membership changes follow from the records (the leader's reconcile loop).
 
 use crate::manager::control::{
-    self, ClusterView, ControlError, leave_node, remove_node, rotate_join_token,
-    rotate_unlock_key, set_node_role, update_cluster, update_node,
+    self, ClusterView, ControlError, leave_node, remove_node, rotate_join_token, rotate_unlock_key,
+    set_node_role, update_cluster, update_node,
 };
 use crate::manager::state::StateError;
 use crate::manager::writes::ManagerWrites;
@@ -40,7 +40,9 @@ impl ManagerCore {
                 let node = control::find_node(&nodes, &query)?;
                 Ok(ControlReply::Node(Box::new(node.clone())))
             }
-            ControlCall::InspectCluster => Ok(ControlReply::Cluster(Box::new(self.cluster().await?))),
+            ControlCall::InspectCluster => {
+                Ok(ControlReply::Cluster(Box::new(self.cluster().await?)))
+            }
             ControlCall::UnlockKey => {
                 let cluster = self.cluster().await?;
                 Ok(ControlReply::UnlockKey(
@@ -48,12 +50,18 @@ impl ManagerCore {
                 ))
             }
             ControlCall::UpdateNode { query, update } => {
-                self.decide(|view, now, rng| update_node(view, &query, &update, now, rng), false)
-                    .await
+                self.decide(
+                    |view, now, rng| update_node(view, &query, &update, now, rng),
+                    false,
+                )
+                .await
             }
             ControlCall::SetRole { query, role } => {
-                self.decide(|view, now, rng| set_node_role(view, &query, role, now, rng), true)
-                    .await
+                self.decide(
+                    |view, now, rng| set_node_role(view, &query, role, now, rng),
+                    true,
+                )
+                .await
             }
             ControlCall::RemoveNode { query, force } => {
                 self.decide(|view, now, _| remove_node(view, &query, force, now), true)
@@ -64,12 +72,18 @@ impl ManagerCore {
                     .await
             }
             ControlCall::UpdateCluster(update) => {
-                self.decide(|view, now, _| update_cluster(view.cluster, &update, now), false)
-                    .await
+                self.decide(
+                    |view, now, _| update_cluster(view.cluster, &update, now),
+                    false,
+                )
+                .await
             }
             ControlCall::RotateJoinToken(role) => {
-                self.decide(|view, now, _| rotate_join_token(view.cluster, role, now), true)
-                    .await
+                self.decide(
+                    |view, now, _| rotate_join_token(view.cluster, role, now),
+                    true,
+                )
+                .await
             }
             ControlCall::RotateUnlockKey => {
                 self.decide(|view, now, _| rotate_unlock_key(view.cluster, now), true)
@@ -79,10 +93,13 @@ impl ManagerCore {
     }
 
     async fn cluster(&self) -> Result<Cluster, NodeError> {
-        self.state.cluster().await?.ok_or_else(|| NodeError::Corrupt {
-            path: self.config.data_dir.clone(),
-            detail: "the store holds no cluster object".into(),
-        })
+        self.state
+            .cluster()
+            .await?
+            .ok_or_else(|| NodeError::Corrupt {
+                path: self.config.data_dir.clone(),
+                detail: "the store holds no cluster object".into(),
+            })
     }
 
     /// Reads the state, runs `step` and applies its writes; on a version conflict with a
@@ -90,7 +107,11 @@ impl ManagerCore {
     /// version from the caller), up to [`MAX_CONFLICT_RETRIES`] times.
     async fn decide(
         &self,
-        step: impl Fn(ClusterView<'_>, SystemTime, &mut dyn FnMut() -> u64) -> Result<ManagerWrites, ControlError>,
+        step: impl Fn(
+            ClusterView<'_>,
+            SystemTime,
+            &mut dyn FnMut() -> u64,
+        ) -> Result<ManagerWrites, ControlError>,
         retry: bool,
     ) -> Result<ControlReply, NodeError> {
         let _serial = self.control_lock.lock().await;

@@ -1,12 +1,12 @@
 //! The dispatcher's calls on a manager: served by the leader, passed on to it by followers.
 
-use swarm_store::transport::Transport;
 use crate::manager::dispatcher::DispatcherError;
 use crate::model::{NodeDescription, NodeId};
 use crate::node::manager_core::ManagerCore;
 use crate::node::wire::{
     NodeCall, NodeDirective, NodeReply, Origin, RefusalKind, decode_reply, encode_call, refusal,
 };
+use swarm_store::transport::Transport;
 
 impl ManagerCore {
     /// Serves a registration, heartbeat or renewal from `origin`: here when this manager
@@ -57,7 +57,9 @@ impl ManagerCore {
                 self.register(&origin, description, now_ms, random).await
             }
             NodeCall::Heartbeat { session } => {
-                let answer = self.dispatcher().heartbeat(&origin.node, session, now_ms, random);
+                let answer = self
+                    .dispatcher()
+                    .heartbeat(&origin.node, session, now_ms, random);
                 match answer {
                     Ok(reply) => NodeReply::Heartbeat {
                         reply,
@@ -79,8 +81,13 @@ impl ManagerCore {
         random: u64,
     ) -> NodeReply {
         let attempt = |core: &Self| {
-            core.dispatcher()
-                .register(&origin.node, description.clone(), &origin.addr, now_ms, random)
+            core.dispatcher().register(
+                &origin.node,
+                description.clone(),
+                &origin.addr,
+                now_ms,
+                random,
+            )
         };
         let mut registered = attempt(self);
         if let Err(DispatcherError::NodeNotFound { .. }) = registered {

@@ -117,7 +117,9 @@ impl NodeError {
     pub fn is_retryable(&self) -> bool {
         match self {
             NodeError::Transport { .. } => true,
-            NodeError::Remote(r) => matches!(r.kind, RefusalKind::Unavailable | RefusalKind::Conflict),
+            NodeError::Remote(r) => {
+                matches!(r.kind, RefusalKind::Unavailable | RefusalKind::Conflict)
+            }
             NodeError::Control(e) => e.is_retryable(),
             NodeError::State(e) => e.is_retryable() || e.is_conflict(),
             NodeError::Store(e) => e.is_retryable(),

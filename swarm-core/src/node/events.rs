@@ -58,7 +58,10 @@ pub enum ClusterEvent {
 }
 
 /// The events between two snapshots of the node records, in node id order. Pure.
-pub fn node_events(before: &BTreeMap<NodeId, Node>, after: &BTreeMap<NodeId, Node>) -> Vec<ClusterEvent> {
+pub fn node_events(
+    before: &BTreeMap<NodeId, Node>,
+    after: &BTreeMap<NodeId, Node>,
+) -> Vec<ClusterEvent> {
     let mut events = Vec::new();
     for (id, node) in after {
         let Some(old) = before.get(id) else {

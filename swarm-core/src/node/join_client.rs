@@ -1,7 +1,6 @@
 //! The joining node's side: download the root CA, check it against the token, then present
 //! the token and a CSR (SwarmKit's `node/` join).
 
-use swarm_store::transport::Transport;
 use crate::model::{NodeAvailability, NodeDescription};
 use crate::node::error::{NodeError, secrets};
 use crate::node::manager_core::resolve;
@@ -9,6 +8,7 @@ use crate::node::peers::{JOIN_TARGET, any_server_identifier, join_identifier};
 use crate::node::wire::{JoinCall, NodeCall, NodeReply, decode_reply, encode_call};
 use swarm_secrets::tls::ClusterTrust;
 use swarm_secrets::{JoinToken, NodeKey, RevocationList, Role};
+use swarm_store::transport::Transport;
 use swarm_store::transport::tcp::{PeerAddress, TcpConfig, TcpTransport};
 
 /// What a node gets for joining.
@@ -83,12 +83,13 @@ pub(crate) async fn join_cluster(
         other => return Err(refused(format!("unexpected answer {other:?}"))),
     };
     drop(fetch);
-    let trust = ClusterTrust::for_join(&parsed, &ca_cert_der, RevocationList::new()).map_err(|e| {
-        refused(format!(
-            "the manager's root CA is not the one the token pins (another cluster, or a forged \
+    let trust =
+        ClusterTrust::for_join(&parsed, &ca_cert_der, RevocationList::new()).map_err(|e| {
+            refused(format!(
+                "the manager's root CA is not the one the token pins (another cluster, or a forged \
              manager): {e}"
-        ))
-    })?;
+            ))
+        })?;
 
     // 2. The token and a CSR, to a manager the CA vouches for.
     let key = NodeKey::generate().map_err(secrets("a node key"))?;

@@ -125,12 +125,18 @@ impl ManagerCore {
         let rpc = NodeRpc::new(store_rpc.clone(), peers.clone());
         let mut tcp = config.tcp.clone();
         tcp.anonymous_peer = Some(ANONYMOUS_PEER);
-        let server = TcpServer::serve(listener, server_tls, peers.server_identifier(), tcp, rpc.clone())
-            .map_err(|source| NodeError::Io {
-                path: config.data_dir.clone(),
-                source,
-            })?;
-        let log = data.open_log(DiskLogOptions::default())?;
+        let server = TcpServer::serve(
+            listener,
+            server_tls,
+            peers.server_identifier(),
+            tcp,
+            rpc.clone(),
+        )
+        .map_err(|source| NodeError::Io {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let log = open_log(&data).await?;
         let snapshots = data.open_snapshots()?;
         let mut store_config = StoreConfig::new(raft_id, advertise_addr.clone());
         store_config.cluster_name = cluster_id.to_string();
@@ -147,7 +153,7 @@ impl ManagerCore {
             crate::node::store_link::StoreLink(store_transport.clone()),
             &store_rpc,
         )
-            .await?;
+        .await?;
         let state = ManagerStore::new(store.clone());
         if let Some((root, writes)) = bootstrap {
             store.bootstrap().await?;
@@ -171,7 +177,7 @@ impl ManagerCore {
             server: Mutex::new(Some(server)),
             config,
         });
-        rpc.attach(core.clone());
+        rpc.attach(&core);
         Ok(core)
     }
 
@@ -194,7 +200,9 @@ impl ManagerCore {
     }
 
     pub(crate) fn dispatcher(&self) -> std::sync::MutexGuard<'_, Dispatcher> {
-        self.dispatcher.lock().unwrap_or_else(PoisonError::into_inner)
+        self.dispatcher
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The cluster CA, from the store's root CA record (this manager's copy).
@@ -298,8 +306,47 @@ pub(crate) async fn set_store_peer(transport: &TcpTransport, m: &ManagerAddr) {
             Ok(peer) => transport.set_peer(MemberId(m.raft_id), peer),
             Err(e) => tracing::warn!(node = %m.node, error = %e, "manager has an unusable node id"),
         },
-        None => tracing::warn!(node = %m.node, addr = %m.addr, "cannot resolve a manager's address"),
+        None => {
+            tracing::warn!(node = %m.node, addr = %m.addr, "cannot resolve a manager's address")
+        }
     }
+}
+
+/// Attempts to open the WAL while a stopped manager of this process still releases it.
+const MAX_LOG_OPEN_ATTEMPTS: usize = 100;
+/// Pause between those attempts.
+const LOG_OPEN_RETRY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Opens the WAL; while another store of this process still holds its lock (a manager that
+/// has just stopped releases it from its writer thread), waits up to
+/// [`MAX_LOG_OPEN_ATTEMPTS`] × [`LOG_OPEN_RETRY`].
+async fn open_log(
+    data: &ManagerDataDir,
+) -> Result<swarm_store::storage::DiskLogStorage, NodeError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match data.open_log(DiskLogOptions::default()) {
+            Ok(log) => return Ok(log),
+            Err(e) if attempt < MAX_LOG_OPEN_ATTEMPTS && is_locked_elsewhere(&e) => {
+                tokio::time::sleep(LOG_OPEN_RETRY).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn is_locked_elsewhere(e: &crate::manager::state::DataDirError) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::WouldBlock {
+                return true;
+            }
+        }
+        source = err.source();
+    }
+    false
 }
 
 fn millis(d: std::time::Duration) -> u64 {

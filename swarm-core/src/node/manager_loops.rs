@@ -115,18 +115,20 @@ pub(crate) fn managers_of(nodes: &[Node]) -> Vec<ManagerAddr> {
 pub(crate) async fn sync_loop(core: Arc<ManagerCore>, stop: CancellationToken) {
     let notify = Arc::new(Notify::new());
     let collections = core.state.collections().clone();
-    tokio::spawn(watch_collection(
-        core.clone(),
-        collections.nodes.clone(),
-        notify.clone(),
-        stop.clone(),
-    ));
-    tokio::spawn(watch_collection(
-        core.clone(),
-        collections.clusters.clone(),
-        notify.clone(),
-        stop.clone(),
-    ));
+    let watchers = [
+        tokio::spawn(watch_collection(
+            core.clone(),
+            collections.nodes.clone(),
+            notify.clone(),
+            stop.clone(),
+        )),
+        tokio::spawn(watch_collection(
+            core.clone(),
+            collections.clusters.clone(),
+            notify.clone(),
+            stop.clone(),
+        )),
+    ];
     let mut previous: BTreeMap<NodeId, Node> = BTreeMap::new();
     let mut peers: BTreeMap<u64, ManagerAddr> = BTreeMap::new();
     let mut revoked: Vec<swarm_secrets::NodeId> = Vec::new();
@@ -141,14 +143,18 @@ pub(crate) async fn sync_loop(core: Arc<ManagerCore>, stop: CancellationToken) {
                 }
                 previous = now;
             }
-            Err(StoreError::Shutdown) => return,
+            Err(StoreError::Shutdown) => break,
             Err(e) => tracing::warn!(error = %e, "cannot read the node records"),
         }
         tokio::select! {
-            () = stop.cancelled() => return,
+            () = stop.cancelled() => break,
             () = notify.notified() => {}
             () = tokio::time::sleep(SYNC_FALLBACK_PERIOD) => {}
         }
+    }
+    stop.cancel();
+    for w in watchers {
+        let _ = w.await;
     }
 }
 
@@ -208,7 +214,10 @@ async fn sync_once(
     if let Some(cluster) = cluster {
         let now_revoked = revoked_node_ids(cluster, SystemTime::now());
         if now_revoked != *revoked {
-            core.peers.trust().revocations().replace(now_revoked.clone());
+            core.peers
+                .trust()
+                .revocations()
+                .replace(now_revoked.clone());
             *revoked = now_revoked;
             core.recheck_peers();
         }
@@ -248,7 +257,13 @@ pub(crate) async fn leader_loop(core: Arc<ManagerCore>, stop: CancellationToken)
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            () = stop.cancelled() => return,
+            () = stop.cancelled() => {
+                if let Some(task) = membership.take() {
+                    task.abort();
+                    let _ = task.await;
+                }
+                return;
+            }
             _ = tick.tick() => {}
         }
         let leader = core.is_leader();
@@ -287,8 +302,9 @@ pub(crate) async fn leader_loop(core: Arc<ManagerCore>, stop: CancellationToken)
             }
         }
         if now_ms >= next_reconcile_ms {
-            next_reconcile_ms =
-                now_ms.saturating_add(u64::try_from(core.config.reconcile_period.as_millis()).unwrap_or(u64::MAX));
+            next_reconcile_ms = now_ms.saturating_add(
+                u64::try_from(core.config.reconcile_period.as_millis()).unwrap_or(u64::MAX),
+            );
             let idle = membership.as_ref().is_none_or(|t| t.is_finished());
             if let Some(change) = reconcile(&core).await.filter(|_| idle) {
                 membership = Some(tokio::spawn(carry_out(core.clone(), change)));
@@ -320,11 +336,12 @@ async fn reconcile(core: &ManagerCore) -> Option<MembershipChange> {
         tracing::debug!(error = %e, "manager status write failed; next round");
     }
     let mut plan = reconcile_membership(&nodes, &members, core.raft_id, now);
-    if let Err(e) = core.apply(&ManagerWrites {
-        writes: std::mem::take(&mut plan.writes),
-        membership: Vec::new(),
-    })
-    .await
+    if let Err(e) = core
+        .apply(&ManagerWrites {
+            writes: std::mem::take(&mut plan.writes),
+            membership: Vec::new(),
+        })
+        .await
     {
         tracing::debug!(error = %e, "membership record write failed; next round");
     }
@@ -358,11 +375,9 @@ async fn carry_out(core: Arc<ManagerCore>, change: MembershipChange) {
         MembershipChange::Remove { member, .. } if *member == core.raft_id => {
             // The leader leaves last: hand leadership to a reachable voter first.
             let status = core.store.status();
-            match status
-                .members
-                .iter()
-                .find(|m| m.id != core.raft_id && m.role == MemberRole::Voter && m.reachable == Some(true))
-            {
+            match status.members.iter().find(|m| {
+                m.id != core.raft_id && m.role == MemberRole::Voter && m.reachable == Some(true)
+            }) {
                 Some(next) => core.store.transfer_leader(next.id).await,
                 None => Err(StoreError::Membership(
                     "no reachable voter to hand leadership to".into(),
@@ -373,6 +388,8 @@ async fn carry_out(core: Arc<ManagerCore>, change: MembershipChange) {
     };
     match result {
         Ok(()) => tracing::info!(?change, "membership change done"),
-        Err(e) => tracing::warn!(?change, error = %e, "membership change failed; retried next round"),
+        Err(e) => {
+            tracing::warn!(?change, error = %e, "membership change failed; retried next round")
+        }
     }
 }

@@ -55,6 +55,8 @@ mod manager_loops;
 #[allow(clippy::module_inception)]
 mod node;
 mod peers;
+#[cfg(test)]
+mod probe_tests;
 mod renew_service;
 mod rng;
 mod rpc;

@@ -33,6 +33,10 @@ use tokio_util::sync::CancellationToken;
 /// The folder of a manager's Raft data (keys file, WAL, snapshots) in the data directory.
 pub const MANAGER_DIR: &str = "manager";
 
+/// How often, and how long each time, a stopping manager waits for its last handles.
+const MAX_RELEASE_WAITS: usize = 100;
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// A manager role running on this node.
 pub(crate) struct ManagerRole {
     pub(crate) core: Arc<ManagerCore>,
@@ -68,7 +72,10 @@ impl NodeShared {
     }
 
     pub(crate) fn link(&self) -> Arc<TcpTransport> {
-        self.link.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.link
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn core(&self) -> Option<Arc<ManagerCore>> {
@@ -151,6 +158,21 @@ impl NodeShared {
                 let _ = t.await;
             }
             role.core.shutdown().await;
+            // The store's files are released once the last handle is gone: wait (bounded)
+            // for calls still being served to finish, so a restart in this process can open
+            // them again.
+            let mut core = role.core;
+            for _ in 0..MAX_RELEASE_WAITS {
+                match Arc::try_unwrap(core) {
+                    Ok(released) => {
+                        drop(released);
+                        return;
+                    }
+                    Err(shared) => core = shared,
+                }
+                tokio::time::sleep(RELEASE_WAIT).await;
+            }
+            tracing::warn!(node = %self.node_id, "the stopped manager is still referenced; its files stay open");
         }
     }
 
@@ -202,9 +224,8 @@ fn new_link(
 /// each other from the node records, and every call on the listener is authorised by the
 /// caller's role in its certificate.
 pub struct Node {
-    shared: Arc<NodeShared>,
+    pub(crate) shared: Arc<NodeShared>,
     agent: Mutex<Option<JoinHandle<()>>>,
-    listen_addr: Mutex<Option<SocketAddr>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -254,7 +275,10 @@ pub(crate) fn listen_addr_for(config: &NodeConfig, advertised: Option<&str>) -> 
         .unwrap_or(config.listen_addr)
 }
 
-async fn bind(config: &NodeConfig, advertised: Option<&str>) -> Result<(TcpListener, String), NodeError> {
+async fn bind(
+    config: &NodeConfig,
+    advertised: Option<&str>,
+) -> Result<(TcpListener, String), NodeError> {
     let addr = listen_addr_for(config, advertised);
     let listener = TcpListener::bind(addr)
         .await
@@ -300,12 +324,11 @@ impl Node {
         }))
     }
 
-    fn assemble(shared: Arc<NodeShared>, listen_addr: Option<SocketAddr>) -> Node {
+    fn assemble(shared: Arc<NodeShared>) -> Node {
         let agent = tokio::spawn(agent_loop(shared.clone()));
         Node {
             shared,
             agent: Mutex::new(Some(agent)),
-            listen_addr: Mutex::new(listen_addr),
         }
     }
 
@@ -318,10 +341,10 @@ impl Node {
         let rng = Arc::new(NodeRng::new(config.rng_seed));
         let description = describe(&config).await?;
         let (listener, advertise) = bind(&config, None).await?;
-        let listen = listener.local_addr().ok();
         let cluster_id = new_cluster_id(&mut || rng.next());
         let ca = ClusterCa::generate(
-            swarm_secrets::ClusterId::new(cluster_id.as_str()).map_err(secrets("the cluster id"))?,
+            swarm_secrets::ClusterId::new(cluster_id.as_str())
+                .map_err(secrets("the cluster id"))?,
             CertPolicy::default(),
         )
         .map_err(secrets("the cluster root CA"))?;
@@ -378,7 +401,7 @@ impl Node {
             )
             .await?;
         shared.save_state()?;
-        Ok(Self::assemble(shared, listen))
+        Ok(Self::assemble(shared))
     }
 
     /// `swarm join --token <token> <addr>`: downloads the cluster's root CA from the manager at
@@ -423,17 +446,14 @@ impl Node {
         state.advertise_addr = advertise;
         state.managers = managers;
         let shared = Self::shared(config, state, rng, description)?;
-        let listen = if role == NodeRole::Manager {
+        if role == NodeRole::Manager {
             let data = ManagerDataDir::create(shared.config.data_dir.join(MANAGER_DIR), None)?;
-            let listen = listener.local_addr().ok();
             shared.start_manager(data, listener, None, false).await?;
-            listen
         } else {
             drop(listener);
-            None
-        };
+        }
         shared.save_state()?;
-        Ok(Self::assemble(shared, listen))
+        Ok(Self::assemble(shared))
     }
 
     /// Restarts the node kept in `config.data_dir`, with the identity and certificate it had:
@@ -471,27 +491,22 @@ impl Node {
             None
         };
         let shared = Self::shared(config, state, rng, description)?;
-        let listen = match manager {
-            Some((data, listener)) => {
-                let listen = listener.local_addr().ok();
-                let core = shared
-                    .start_manager(data, listener, None, force_new_cluster)
-                    .await?;
-                if force_new_cluster {
-                    core.store.wait_for_leader().await?;
-                    let nodes = core.state.nodes().await?;
-                    let writes = after_force_new_cluster(&nodes, &shared.node_id, SystemTime::now());
-                    core.apply(&writes).await?;
-                    let mut state = shared.state();
-                    state.managers.retain(|m| m.node == shared.node_id);
-                    drop(state);
-                    shared.save_state()?;
-                }
-                listen
+        if let Some((data, listener)) = manager {
+            let core = shared
+                .start_manager(data, listener, None, force_new_cluster)
+                .await?;
+            if force_new_cluster {
+                core.store.wait_for_leader().await?;
+                let nodes = core.state.nodes().await?;
+                let writes = after_force_new_cluster(&nodes, &shared.node_id, SystemTime::now());
+                core.apply(&writes).await?;
+                let mut state = shared.state();
+                state.managers.retain(|m| m.node == shared.node_id);
+                drop(state);
+                shared.save_state()?;
             }
-            None => None,
-        };
-        Ok(Self::assemble(shared, listen))
+        }
+        Ok(Self::assemble(shared))
     }
 
     /// The node's id (its certificate's CN).
@@ -511,10 +526,9 @@ impl Node {
 
     /// Where the manager listens (`None` on a worker).
     pub fn listen_addr(&self) -> Option<SocketAddr> {
-        if self.shared.core().is_none() {
-            return None;
-        }
-        *self.listen_addr.lock().unwrap_or_else(PoisonError::into_inner)
+        let core = self.shared.core()?;
+        let server = core.server.lock().unwrap_or_else(PoisonError::into_inner);
+        server.as_ref().map(|s| s.local_addr())
     }
 
     /// `host:port` other nodes reach this node at.
@@ -537,7 +551,7 @@ impl Node {
     pub fn control(&self) -> Result<Control, NodeError> {
         self.shared
             .core()
-            .map(Control::new)
+            .map(|core| Control::new(&core))
             .ok_or(NodeError::NotAManager)
     }
 

@@ -15,7 +15,7 @@ use crate::node::wire::{
     NodeCall, NodeReply, Origin, RefusalKind, TAG_NODE, TAG_STORE, encode_reply, refusal,
 };
 use bytes::Bytes;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use swarm_store::transport::RpcHandler;
 use swarm_store::{MemberId, StoreRpc};
 
@@ -24,7 +24,9 @@ use swarm_store::{MemberId, StoreRpc};
 pub(crate) struct NodeRpc {
     store: StoreRpc,
     peers: PeerTable,
-    core: Arc<OnceLock<Arc<ManagerCore>>>,
+    /// Weak: the listener's connections must not keep a stopped manager (and its store's
+    /// files) alive.
+    core: Arc<OnceLock<Weak<ManagerCore>>>,
 }
 
 impl NodeRpc {
@@ -37,13 +39,16 @@ impl NodeRpc {
     }
 
     /// Attaches the started manager; calls before it are refused as unavailable.
-    pub(crate) fn attach(&self, core: Arc<ManagerCore>) {
-        let _ = self.core.set(core);
+    pub(crate) fn attach(&self, core: &Arc<ManagerCore>) {
+        let _ = self.core.set(Arc::downgrade(core));
     }
 
     async fn serve(&self, caller: Option<PeerInfo>, call: NodeCall) -> NodeReply {
-        let Some(core) = self.core.get() else {
-            return refusal(RefusalKind::Unavailable, "this manager is still starting");
+        let Some(core) = self.core.get().and_then(Weak::upgrade) else {
+            return refusal(
+                RefusalKind::Unavailable,
+                "this manager is starting or stopping",
+            );
         };
         let denied = |what: &str, caller: &Option<PeerInfo>| {
             let who = caller.as_ref().map_or_else(

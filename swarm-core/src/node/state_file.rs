@@ -125,10 +125,11 @@ impl NodeState {
             move |source| NodeError::Io { path, source }
         };
         fs::create_dir_all(dir).map_err(io(dir))?;
-        let bytes = Zeroizing::new(postcard::to_allocvec(self).map_err(|e| NodeError::Corrupt {
-            path: Self::path(dir),
-            detail: format!("cannot encode: {e}"),
-        })?);
+        let bytes =
+            Zeroizing::new(postcard::to_allocvec(self).map_err(|e| NodeError::Corrupt {
+                path: Self::path(dir),
+                detail: format!("cannot encode: {e}"),
+            })?);
         let tmp = dir.join(NODE_STATE_TMP_FILE);
         let _ = fs::remove_file(&tmp);
         let mut options = OpenOptions::new();

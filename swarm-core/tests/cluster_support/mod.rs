@@ -68,7 +68,11 @@ pub(crate) async fn all_ready(control: &Control, count: usize) -> Vec<NodeRecord
 }
 
 /// A cluster of `managers` managers and `workers` workers, all ready.
-pub(crate) async fn cluster(root: &Path, managers: usize, workers: usize) -> (Vec<Node>, Vec<Node>) {
+pub(crate) async fn cluster(
+    root: &Path,
+    managers: usize,
+    workers: usize,
+) -> (Vec<Node>, Vec<Node>) {
     let first = Node::init(config(root, "m1"), spec()).await.expect("init");
     let control = first.control().expect("a manager");
     let manager_token = control.join_token(NodeRole::Manager).await.expect("token");

@@ -49,12 +49,14 @@ pub(crate) fn new_node_id(
 /// A Raft member id, non-zero, at most [`MAX_RAFT_ID`](crate::mapping::MAX_RAFT_ID) and used by no node's manager status, or `None` after
 /// [`MAX_ID_DRAWS`] draws.
 pub(crate) fn new_raft_id(rng: &mut dyn FnMut() -> u64, nodes: &[Node]) -> Option<u64> {
-    (0..MAX_ID_DRAWS).map(|_| rng() & crate::mapping::MAX_RAFT_ID).find(|&id| {
-        id != 0
-            && nodes
-                .iter()
-                .all(|n| n.manager_status.as_ref().map(|m| m.raft_id) != Some(id))
-    })
+    (0..MAX_ID_DRAWS)
+        .map(|_| rng() & crate::mapping::MAX_RAFT_ID)
+        .find(|&id| {
+            id != 0
+                && nodes
+                    .iter()
+                    .all(|n| n.manager_status.as_ref().map(|m| m.raft_id) != Some(id))
+        })
 }
 
 #[cfg(test)]

@@ -12,7 +12,10 @@ use zeroize::Zeroizing;
 /// off. Returns whether it changed anything. [`update_cluster`](super::update_cluster) and
 /// [`init_cluster`](super::init_cluster) call it, so a cluster object they write always agrees.
 pub fn settle_unlock_key(cluster: &mut Cluster) -> Result<bool, ControlError> {
-    match (cluster.spec.encryption.auto_lock_managers, &cluster.unlock_key) {
+    match (
+        cluster.spec.encryption.auto_lock_managers,
+        &cluster.unlock_key,
+    ) {
         (true, None) => {
             cluster.unlock_key = Some(fresh_key()?);
             Ok(true)
@@ -37,7 +40,10 @@ pub fn unlock_key(cluster: &Cluster) -> Option<Zeroizing<String>> {
 /// manager re-locks its data with it when the cluster object reaches it; the old key then
 /// no longer unlocks a restarted manager. Refused with [`ControlError::InvalidRequest`] when
 /// autolock is off.
-pub fn rotate_unlock_key(cluster: &Cluster, now: SystemTime) -> Result<ManagerWrites, ControlError> {
+pub fn rotate_unlock_key(
+    cluster: &Cluster,
+    now: SystemTime,
+) -> Result<ManagerWrites, ControlError> {
     if !cluster.spec.encryption.auto_lock_managers {
         return Err(ControlError::InvalidRequest {
             field: "encryption.auto_lock_managers",
@@ -82,7 +88,12 @@ mod tests {
         assert!(first.starts_with("SWMKEY-1-"));
         assert!(UnlockKey::parse(&first).is_ok());
         let writes = rotate_unlock_key(&cluster, SystemTime::UNIX_EPOCH).unwrap();
-        let [ManagerWrite::UpdateCluster { cluster: rotated, .. }] = writes.writes.as_slice() else {
+        let [
+            ManagerWrite::UpdateCluster {
+                cluster: rotated, ..
+            },
+        ] = writes.writes.as_slice()
+        else {
             panic!("one cluster write expected");
         };
         assert_ne!(unlock_key(rotated).unwrap(), first);
