@@ -15,7 +15,7 @@ use crate::node::manager_core::resolve;
 use crate::node::node::{MANAGER_DIR, NodeShared};
 use crate::node::peers::link_id;
 use crate::node::wire::{
-    ManagerAddr, NodeCall, NodeDirective, NodeReply, RefusalKind, decode_reply, encode_call,
+    NodeCall, NodeDirective, NodeReply, RefusalKind, decode_reply, encode_call,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -123,12 +123,12 @@ async fn run_session(
                 directive,
             }) => {
                 session.on_registered(now_ms, id, &reply);
-                follow(shared, addrs, directive).await;
+                follow(shared, addrs, &manager, directive).await;
                 continue;
             }
             Ok(NodeReply::Heartbeat { reply, directive }) => {
                 session.on_heartbeat(now_ms, &reply);
-                follow(shared, addrs, directive).await;
+                follow(shared, addrs, &manager, directive).await;
                 continue;
             }
             Ok(NodeReply::Refused(r)) => match r.kind {
@@ -199,6 +199,7 @@ async fn call_manager(
 async fn follow(
     shared: &Arc<NodeShared>,
     addrs: &mut BTreeMap<String, NodeId>,
+    answered_by: &str,
     directive: NodeDirective,
 ) {
     for m in &directive.managers {
@@ -226,15 +227,7 @@ async fn follow(
         NodeRole::Worker
     };
     if wanted != current {
-        if let Err(e) = change_role(
-            shared,
-            addrs,
-            wanted,
-            directive.raft_id,
-            &directive.managers,
-        )
-        .await
-        {
+        if let Err(e) = change_role(shared, addrs, answered_by, wanted, directive.raft_id).await {
             tracing::warn!(error = %e, ?wanted, "role change failed; retried at the next answer");
         }
     }
@@ -244,9 +237,9 @@ async fn follow(
 async fn change_role(
     shared: &Arc<NodeShared>,
     addrs: &BTreeMap<String, NodeId>,
+    manager: &str,
     wanted: NodeRole,
     raft_id: Option<u64>,
-    managers: &[ManagerAddr],
 ) -> Result<(), NodeError> {
     let key = {
         let state = shared.state();
@@ -256,12 +249,8 @@ async fn change_role(
     let csr_der = key
         .csr_der()
         .map_err(crate::node::error::secrets("a certificate request"))?;
-    let manager = managers
-        .iter()
-        .map(|m| m.addr.clone())
-        .find(|a| addrs.contains_key(a))
-        .ok_or(NodeError::Stopped)?;
-    let reply = call_manager(shared, addrs, &manager, &NodeCall::Renew { csr_der }).await?;
+    // The manager that has just answered: the node's own listener is not up yet.
+    let reply = call_manager(shared, addrs, manager, &NodeCall::Renew { csr_der }).await?;
     let (cert_der, ca_cert_der, role) = match reply {
         NodeReply::Renewed {
             cert_der,
@@ -271,7 +260,7 @@ async fn change_role(
         NodeReply::Refused(r) => return Err(NodeError::Remote(r)),
         other => {
             return Err(NodeError::Protocol {
-                peer: manager,
+                peer: manager.to_owned(),
                 detail: format!("unexpected answer {other:?}"),
             });
         }
