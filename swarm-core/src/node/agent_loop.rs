@@ -11,7 +11,6 @@ use crate::agent::{AgentAction, AgentSession, AgentSessionError, ManagerFailure}
 use crate::manager::state::ManagerDataDir;
 use crate::model::{NodeId, NodeRole};
 use crate::node::error::NodeError;
-use crate::node::manager_core::resolve;
 use crate::node::node::{MANAGER_DIR, NodeShared};
 use crate::node::peers::link_id;
 use crate::node::wire::{
@@ -21,7 +20,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use swarm_store::transport::Transport;
-use swarm_store::transport::tcp::PeerAddress;
 
 /// Wait before retrying when the node knows no manager at all.
 const NO_MANAGER_RETRY: Duration = Duration::from_secs(1);
@@ -167,16 +165,8 @@ async fn call_manager(
     })?;
     let link = shared.link();
     let id = link_id(node);
-    if !link.peers().contains_key(&id) {
-        let socket = resolve(addr).await.ok_or_else(|| NodeError::Config {
-            field: "managers",
-            reason: format!("{addr} does not resolve"),
-        })?;
-        let peer = PeerAddress::new(socket, node.as_str()).map_err(|e| NodeError::Config {
-            field: "managers",
-            reason: e.to_string(),
-        })?;
-        link.set_peer(id, peer);
+    if !link.has_peer(id) {
+        link.set_peer(id, addr, node).await?;
     }
     let request = encode_call(call).map_err(|e| NodeError::Protocol {
         peer: addr.to_owned(),
@@ -294,21 +284,8 @@ async fn change_role(
         let _ = std::fs::remove_dir_all(&dir);
         let data = ManagerDataDir::create(&dir, None)?;
         let advertised = shared.state().advertise_addr.clone();
-        let addr = crate::node::node::listen_addr_for(&shared.config, Some(&advertised));
-        let listener =
-            tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|e| NodeError::Config {
-                    field: "listen_addr",
-                    reason: format!("cannot listen on {addr}: {e}"),
-                })?;
-        let advertise = match &shared.config.advertise_addr {
-            Some(a) => a.clone(),
-            None => listener
-                .local_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_default(),
-        };
+        let (listener, advertise) =
+            crate::node::node::bind(&shared.config, Some(&advertised)).await?;
         shared.state().advertise_addr = advertise;
         shared.save_state()?;
         shared.start_manager(data, listener, None, false).await?;

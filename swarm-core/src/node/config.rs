@@ -2,6 +2,7 @@
 
 use crate::agent::AgentSessionConfig;
 use crate::model::NodeAvailability;
+use crate::node::network::NodeNetwork;
 use crate::runtime::Runtime;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +86,9 @@ pub struct NodeConfig {
     pub runtime: Arc<dyn Runtime>,
     /// Raft timings of a manager.
     pub raft: RaftTimings,
+    /// How the node reaches the others: TCP with mutual TLS (the default) or an in-process
+    /// network (tests, simulations; then `advertise_addr` names the node and must be set).
+    pub network: NodeNetwork,
     /// Transport settings (timeouts, reconnection).
     pub tcp: TcpConfig,
     /// How the node's agent retries its dispatcher session.
@@ -116,6 +120,7 @@ impl NodeConfig {
             availability: NodeAvailability::Active,
             runtime,
             raft: RaftTimings::default(),
+            network: NodeNetwork::Tcp,
             tcp: TcpConfig::default(),
             agent: AgentSessionConfig::default(),
             unlock_key: None,

@@ -1,15 +1,18 @@
 //! The joining node's side: download the root CA, check it against the token, then present
 //! the token and a CSR (SwarmKit's `node/` join).
 
-use crate::model::{NodeAvailability, NodeDescription};
+use crate::model::NodeDescription;
+use crate::node::config::NodeConfig;
 use crate::node::error::{NodeError, secrets};
 use crate::node::manager_core::resolve;
+use crate::node::network::{Link, LinkParts};
 use crate::node::peers::{JOIN_TARGET, any_server_identifier, join_identifier};
 use crate::node::wire::{JoinCall, NodeCall, NodeReply, decode_reply, encode_call};
+use std::sync::Arc;
 use swarm_secrets::tls::ClusterTrust;
 use swarm_secrets::{JoinToken, NodeKey, RevocationList, Role};
 use swarm_store::transport::Transport;
-use swarm_store::transport::tcp::{PeerAddress, TcpConfig, TcpTransport};
+use swarm_store::transport::tcp::PeerAddress;
 
 /// What a node gets for joining.
 pub(crate) struct Admission {
@@ -18,12 +21,43 @@ pub(crate) struct Admission {
     pub(crate) trust: ClusterTrust,
 }
 
-/// One call to the manager at `addr` over a transport made for joining.
-async fn call_once(
-    transport: &TcpTransport,
+/// A transport to the manager at `addr` for joining: over TCP named by the manager role (the
+/// joining node does not know the manager's node id), in process by its address.
+async fn join_link(
+    config: &NodeConfig,
+    advertise: &str,
     addr: &str,
-    call: &NodeCall,
-) -> Result<NodeReply, NodeError> {
+    tls: Arc<rustls::ClientConfig>,
+    identify: swarm_store::transport::tcp::PeerIdentifier,
+) -> Result<Link, NodeError> {
+    let link = config.network.link(LinkParts {
+        local: JOIN_TARGET,
+        tls: Some(tls),
+        identify,
+        tcp: &config.tcp,
+        advertise,
+    })?;
+    match &link {
+        Link::Tcp(t) => {
+            let socket = resolve(addr).await.ok_or_else(|| NodeError::Config {
+                field: "join address",
+                reason: format!("{addr:?} does not resolve to an address"),
+            })?;
+            let name = Role::Manager.as_ou();
+            let peer = PeerAddress::with_dns_name(socket, name).map_err(|e| NodeError::Config {
+                field: "join address",
+                reason: e.to_string(),
+            })?;
+            t.set_peer(JOIN_TARGET, peer);
+        }
+        #[cfg(feature = "testkit")]
+        Link::InProc(l) => l.set_peer(JOIN_TARGET, addr),
+    }
+    Ok(link)
+}
+
+/// One call to the manager at `addr` over a transport made for joining.
+async fn call_once(transport: &Link, addr: &str, call: &NodeCall) -> Result<NodeReply, NodeError> {
     let request = encode_call(call).map_err(|e| NodeError::Protocol {
         peer: addr.to_owned(),
         detail: e.to_string(),
@@ -43,40 +77,27 @@ async fn call_once(
 
 /// Joins through the manager at `addr` with `token`.
 pub(crate) async fn join_cluster(
+    config: &NodeConfig,
     addr: &str,
     token: &str,
     advertise_addr: &str,
-    availability: NodeAvailability,
     description: NodeDescription,
-    tcp: &TcpConfig,
 ) -> Result<Admission, NodeError> {
     let refused = |reason: String| NodeError::JoinRefused {
         addr: addr.to_owned(),
         reason,
     };
     let parsed = JoinToken::parse(token).map_err(|e| refused(format!("the token: {e}")))?;
-    let socket = resolve(addr).await.ok_or_else(|| NodeError::Config {
-        field: "join address",
-        reason: format!("{addr:?} does not resolve to an address"),
-    })?;
-    let server_name = swarm_secrets::tls::role_server_name(Role::Manager);
-    let name = match &server_name {
-        rustls_pki_types::ServerName::DnsName(d) => d.as_ref().to_owned(),
-        _ => Role::Manager.as_ou().to_owned(),
-    };
-    let peer = PeerAddress::with_dns_name(socket, &name).map_err(|e| NodeError::Config {
-        field: "join address",
-        reason: e.to_string(),
-    })?;
 
     // 1. The root CA, over TLS that checks nothing yet; trusted only if the token pins it.
-    let fetch = TcpTransport::new(
-        JOIN_TARGET,
+    let fetch = join_link(
+        config,
+        advertise_addr,
+        addr,
         swarm_secrets::tls::ca_fetch_client_config().map_err(secrets("the CA download"))?,
         any_server_identifier(),
-        tcp.clone(),
-    );
-    fetch.set_peer(JOIN_TARGET, peer.clone());
+    )
+    .await?;
     let ca_cert_der = match call_once(&fetch, addr, &NodeCall::GetRootCa).await? {
         NodeReply::RootCa { cert_der } => cert_der,
         NodeReply::Refused(r) => return Err(refused(r.message)),
@@ -94,18 +115,19 @@ pub(crate) async fn join_cluster(
     // 2. The token and a CSR, to a manager the CA vouches for.
     let key = NodeKey::generate().map_err(secrets("a node key"))?;
     let csr_der = key.csr_der().map_err(secrets("a certificate request"))?;
-    let transport = TcpTransport::new(
-        JOIN_TARGET,
+    let transport = join_link(
+        config,
+        advertise_addr,
+        addr,
         swarm_secrets::tls::join_client_config(&trust).map_err(secrets("the join connection"))?,
         join_identifier(trust.clone()),
-        tcp.clone(),
-    );
-    transport.set_peer(JOIN_TARGET, peer);
+    )
+    .await?;
     let call = NodeCall::Join(JoinCall {
         token: token.to_owned(),
         csr_der,
         advertise_addr: advertise_addr.to_owned(),
-        availability,
+        availability: config.availability,
         description: Some(description),
     });
     match call_once(&transport, addr, &call).await? {

@@ -8,6 +8,7 @@ use crate::model::{ClusterId, Node, NodeId};
 use crate::node::config::NodeConfig;
 use crate::node::error::{NodeError, secrets};
 use crate::node::events::ClusterEvent;
+use crate::node::network::{Link, LinkParts, Listener, NodeNetwork};
 use crate::node::peers::{ANONYMOUS_PEER, PeerTable};
 use crate::node::rng::NodeRng;
 use crate::node::rpc::NodeRpc;
@@ -17,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use swarm_secrets::tls::ClusterTrust;
 use swarm_secrets::{CertPolicy, ClusterCa, NodeCredentials};
 use swarm_store::storage::DiskLogOptions;
-use swarm_store::transport::tcp::{PeerAddress, TcpServer, TcpTransport};
+use swarm_store::transport::tcp::TcpServer;
 use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
@@ -34,7 +35,7 @@ pub(crate) struct ManagerCore {
     pub(crate) store: Store,
     pub(crate) state: ManagerStore,
     pub(crate) peers: PeerTable,
-    pub(crate) store_transport: Arc<TcpTransport>,
+    pub(crate) store_transport: Arc<Link>,
     pub(crate) dispatcher: Mutex<Dispatcher>,
     /// Serialises this manager's read-decide-write control operations.
     pub(crate) control_lock: tokio::sync::Mutex<()>,
@@ -44,7 +45,7 @@ pub(crate) struct ManagerCore {
     pub(crate) events: broadcast::Sender<ClusterEvent>,
     /// The managers, as the last sync of the node records saw them.
     pub(crate) managers: RwLock<Arc<Vec<ManagerAddr>>>,
-    pub(crate) server: Mutex<Option<TcpServer>>,
+    pub(crate) server: Mutex<Option<Listener>>,
     pub(crate) config: NodeConfig,
 }
 
@@ -59,12 +60,18 @@ pub(crate) struct ManagerStart {
     pub(crate) creds: NodeCredentials,
     pub(crate) trust: ClusterTrust,
     pub(crate) data: ManagerDataDir,
-    pub(crate) listener: TcpListener,
+    pub(crate) listener: Bound,
     /// `swarm init`: bootstrap the group and write the first state.
     pub(crate) bootstrap: Option<(StoredRootCa, ManagerWrites)>,
     pub(crate) force_new_cluster: bool,
     pub(crate) rng: Arc<NodeRng>,
     pub(crate) events: broadcast::Sender<ClusterEvent>,
+}
+
+/// Where a manager will be served: a bound TCP listener, or its in-process address.
+pub(crate) enum Bound {
+    Tcp(TcpListener),
+    InProc,
 }
 
 /// `host:port` as a socket address (a literal address at once, else a DNS lookup).
@@ -108,34 +115,59 @@ impl ManagerCore {
             insert(m.raft_id, &m.node)?;
         }
         let peers = PeerTable::new(trust.clone(), names.clone());
-        let server_tls = swarm_secrets::tls::server_config_accepting_joins(&creds, &trust)
-            .map_err(secrets("the listener's TLS configuration"))?;
-        let client_tls = swarm_secrets::tls::client_config(&creds, &trust)
-            .map_err(secrets("the store transport's TLS configuration"))?;
-        let store_transport = Arc::new(TcpTransport::new(
-            raft_id,
-            client_tls,
-            peers.store_identifier(),
-            config.tcp.clone(),
-        ));
+        let tcp_tls = match &config.network {
+            NodeNetwork::Tcp => Some((
+                swarm_secrets::tls::server_config_accepting_joins(&creds, &trust)
+                    .map_err(secrets("the listener's TLS configuration"))?,
+                swarm_secrets::tls::client_config(&creds, &trust)
+                    .map_err(secrets("the store transport's TLS configuration"))?,
+            )),
+            #[cfg(feature = "testkit")]
+            NodeNetwork::InProc(_) => None,
+        };
+        let store_transport = Arc::new(config.network.link(LinkParts {
+            local: raft_id,
+            tls: tcp_tls.as_ref().map(|(_, client)| client.clone()),
+            identify: peers.store_identifier(),
+            tcp: &config.tcp,
+            advertise: &advertise_addr,
+        })?);
         for m in known_managers.iter().filter(|m| m.node != node_id) {
             set_store_peer(&store_transport, m).await;
         }
         let store_rpc = StoreRpc::new();
         let rpc = NodeRpc::new(store_rpc.clone(), peers.clone());
-        let mut tcp = config.tcp.clone();
-        tcp.anonymous_peer = Some(ANONYMOUS_PEER);
-        let server = TcpServer::serve(
-            listener,
-            server_tls,
-            peers.server_identifier(),
-            tcp,
-            rpc.clone(),
-        )
-        .map_err(|source| NodeError::Io {
-            path: config.data_dir.clone(),
-            source,
-        })?;
+        let server = match (listener, &config.network, tcp_tls) {
+            (Bound::Tcp(listener), NodeNetwork::Tcp, Some((server_tls, _))) => {
+                let mut tcp = config.tcp.clone();
+                tcp.anonymous_peer = Some(ANONYMOUS_PEER);
+                Listener::Tcp(
+                    TcpServer::serve(
+                        listener,
+                        server_tls,
+                        peers.server_identifier(),
+                        tcp,
+                        rpc.clone(),
+                    )
+                    .map_err(|source| NodeError::Io {
+                        path: config.data_dir.clone(),
+                        source,
+                    })?,
+                )
+            }
+            #[cfg(feature = "testkit")]
+            (Bound::InProc, NodeNetwork::InProc(nodes), _) => Listener::InProc(nodes.serve(
+                &advertise_addr,
+                peers.server_identifier(),
+                rpc.clone(),
+            )),
+            _ => {
+                return Err(NodeError::Config {
+                    field: "network",
+                    reason: "the listener does not match the network".into(),
+                });
+            }
+        };
         let log = open_log(&data).await?;
         let snapshots = data.open_snapshots()?;
         let mut store_config = StoreConfig::new(raft_id, advertise_addr.clone());
@@ -300,15 +332,12 @@ impl ManagerCore {
 }
 
 /// Points the store transport at manager `m`.
-pub(crate) async fn set_store_peer(transport: &TcpTransport, m: &ManagerAddr) {
-    match resolve(&m.addr).await {
-        Some(addr) => match PeerAddress::new(addr, m.node.as_str()) {
-            Ok(peer) => transport.set_peer(MemberId(m.raft_id), peer),
-            Err(e) => tracing::warn!(node = %m.node, error = %e, "manager has an unusable node id"),
-        },
-        None => {
-            tracing::warn!(node = %m.node, addr = %m.addr, "cannot resolve a manager's address")
-        }
+pub(crate) async fn set_store_peer(transport: &Link, m: &ManagerAddr) {
+    if let Err(e) = transport
+        .set_peer(MemberId(m.raft_id), &m.addr, &m.node)
+        .await
+    {
+        tracing::warn!(node = %m.node, addr = %m.addr, error = %e, "cannot reach a manager");
     }
 }
 

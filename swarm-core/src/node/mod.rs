@@ -52,6 +52,7 @@ mod join_client;
 mod join_service;
 mod manager_core;
 mod manager_loops;
+mod network;
 #[allow(clippy::module_inception)]
 mod node;
 mod peers;
@@ -74,6 +75,9 @@ pub use error::NodeError;
 pub use events::{ClusterEvent, MAX_BUFFERED_EVENTS, node_events};
 pub use manager_core::MAX_CONFLICT_RETRIES;
 pub use manager_loops::SYNC_FALLBACK_PERIOD;
+#[cfg(feature = "testkit")]
+pub use network::InProcNodes;
+pub use network::NodeNetwork;
 pub use node::{MANAGER_DIR, Node};
 pub use peers::MAX_PEERS;
 pub use state_file::{MAX_NODE_STATE_BYTES, NODE_STATE_FILE};

@@ -11,8 +11,9 @@ use crate::node::control::Control;
 use crate::node::error::{NodeError, secrets};
 use crate::node::events::{ClusterEvent, MAX_BUFFERED_EVENTS};
 use crate::node::join_client::{Admission, join_cluster};
-use crate::node::manager_core::{ManagerCore, ManagerStart};
+use crate::node::manager_core::{Bound, ManagerCore, ManagerStart};
 use crate::node::manager_loops::{leader_loop, sync_loop};
+use crate::node::network::{Link, LinkParts, NodeNetwork};
 use crate::node::peers::PeerTable;
 use crate::node::rng::NodeRng;
 use crate::node::state_file::NodeState;
@@ -23,7 +24,6 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
 use swarm_secrets::tls::ClusterTrust;
 use swarm_secrets::{CertPolicy, ClusterCa, NodeCredentials, NodeKey, RevocationList, UnlockKey};
-use swarm_store::transport::tcp::TcpTransport;
 use swarm_store::{MemberId, StoreStatus};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
@@ -55,7 +55,7 @@ pub(crate) struct NodeShared {
     pub(crate) manager: RwLock<Option<ManagerRole>>,
     /// The node's transport to managers' listeners (dispatcher calls), rebuilt when its
     /// certificate changes.
-    pub(crate) link: RwLock<Arc<TcpTransport>>,
+    pub(crate) link: RwLock<Arc<Link>>,
     pub(crate) stop: CancellationToken,
     pub(crate) description: NodeDescription,
     pub(crate) started: tokio::time::Instant,
@@ -71,7 +71,7 @@ impl NodeShared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn link(&self) -> Arc<TcpTransport> {
+    pub(crate) fn link(&self) -> Arc<Link> {
         self.link
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -93,16 +93,16 @@ impl NodeShared {
     }
 
     /// A transport to managers presenting the node's current certificate.
-    pub(crate) fn new_link(&self) -> Result<Arc<TcpTransport>, NodeError> {
-        let (creds, trust) = self.credentials()?;
-        new_link(&creds, trust, &self.config)
+    pub(crate) fn new_link(&self) -> Result<Arc<Link>, NodeError> {
+        let state = self.state();
+        new_link(&state, self.revocations.clone(), &self.config)
     }
 
     /// Starts the manager role: listener, store, loops.
     pub(crate) async fn start_manager(
         self: &Arc<Self>,
         data: ManagerDataDir,
-        listener: TcpListener,
+        listener: Bound,
         bootstrap: Option<(StoredRootCa, crate::manager::writes::ManagerWrites)>,
         force_new_cluster: bool,
     ) -> Result<Arc<ManagerCore>, NodeError> {
@@ -196,19 +196,31 @@ fn credentials_of(
 }
 
 fn new_link(
-    creds: &NodeCredentials,
-    trust: ClusterTrust,
+    state: &NodeState,
+    revocations: RevocationList,
     config: &NodeConfig,
-) -> Result<Arc<TcpTransport>, NodeError> {
-    let tls = swarm_secrets::tls::client_config(creds, &trust)
-        .map_err(secrets("the node's TLS configuration"))?;
+) -> Result<Arc<Link>, NodeError> {
+    let (creds, trust) = credentials_of(state, revocations)?;
+    #[cfg(feature = "testkit")]
+    if let NodeNetwork::InProc(nodes) = &config.network {
+        nodes.set_certificate(&state.advertise_addr, creds.cert_der().clone());
+    }
+    let tls = match &config.network {
+        NodeNetwork::Tcp => Some(
+            swarm_secrets::tls::client_config(&creds, &trust)
+                .map_err(secrets("the node's TLS configuration"))?,
+        ),
+        #[cfg(feature = "testkit")]
+        NodeNetwork::InProc(_) => None,
+    };
     let peers = PeerTable::new(trust, swarm_store::transport::tcp::MemberNames::new());
-    Ok(Arc::new(TcpTransport::new(
-        MemberId(0),
+    Ok(Arc::new(config.network.link(LinkParts {
+        local: MemberId(0),
         tls,
-        peers.manager_link_identifier(),
-        config.tcp.clone(),
-    )))
+        identify: peers.manager_link_identifier(),
+        tcp: &config.tcp,
+        advertise: &state.advertise_addr,
+    })?))
 }
 
 /// A node of a swarm cluster: a manager (Raft member, dispatcher, control API, CA) or a
@@ -275,10 +287,18 @@ pub(crate) fn listen_addr_for(config: &NodeConfig, advertised: Option<&str>) -> 
         .unwrap_or(config.listen_addr)
 }
 
-async fn bind(
+pub(crate) async fn bind(
     config: &NodeConfig,
     advertised: Option<&str>,
-) -> Result<(TcpListener, String), NodeError> {
+) -> Result<(Bound, String), NodeError> {
+    #[cfg(feature = "testkit")]
+    if let NodeNetwork::InProc(_) = &config.network {
+        let advertise = config.advertise_addr.clone().ok_or(NodeError::Config {
+            field: "advertise_addr",
+            reason: "a node on an in-process network is named by its advertise address".into(),
+        })?;
+        return Ok((Bound::InProc, advertise));
+    }
     let addr = listen_addr_for(config, advertised);
     let listener = TcpListener::bind(addr)
         .await
@@ -294,7 +314,7 @@ async fn bind(
         .advertise_addr
         .clone()
         .unwrap_or_else(|| local.to_string());
-    Ok((listener, advertise))
+    Ok((Bound::Tcp(listener), advertise))
 }
 
 impl Node {
@@ -305,8 +325,7 @@ impl Node {
         description: NodeDescription,
     ) -> Result<Arc<NodeShared>, NodeError> {
         let revocations = RevocationList::new();
-        let (creds, trust) = credentials_of(&state, revocations.clone())?;
-        let link = new_link(&creds, trust, &config)?;
+        let link = new_link(&state, revocations.clone(), &config)?;
         let (events, _) = broadcast::channel(MAX_BUFFERED_EVENTS);
         Ok(Arc::new(NodeShared {
             node_id: state.node_id.clone(),
@@ -415,15 +434,8 @@ impl Node {
         let rng = Arc::new(NodeRng::new(config.rng_seed));
         let description = describe(&config).await?;
         let (listener, advertise) = bind(&config, None).await?;
-        let Admission { key, reply, trust } = join_cluster(
-            addr,
-            token,
-            &advertise,
-            config.availability,
-            description.clone(),
-            &config.tcp,
-        )
-        .await?;
+        let Admission { key, reply, trust } =
+            join_cluster(&config, addr, token, &advertise, description.clone()).await?;
         let NodeReply::Joined {
             node,
             role,
@@ -528,7 +540,7 @@ impl Node {
     pub fn listen_addr(&self) -> Option<SocketAddr> {
         let core = self.shared.core()?;
         let server = core.server.lock().unwrap_or_else(PoisonError::into_inner);
-        server.as_ref().map(|s| s.local_addr())
+        server.as_ref().and_then(|s| s.local_addr())
     }
 
     /// `host:port` other nodes reach this node at.

@@ -1,18 +1,18 @@
 //! The store's transport on the shared listener: store requests carry the store tag.
 
+use crate::node::network::Link;
 use crate::node::wire::encode_store;
 use bytes::Bytes;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use swarm_store::MemberId;
-use swarm_store::transport::tcp::TcpTransport;
 use swarm_store::transport::{Transport, TransportError};
 
 /// The transport a manager's store calls other managers' stores through: the TCP transport
 /// to their listeners, each request tagged as store traffic.
-#[derive(Clone, Debug)]
-pub(crate) struct StoreLink(pub(crate) Arc<TcpTransport>);
+#[derive(Clone)]
+pub(crate) struct StoreLink(pub(crate) Arc<Link>);
 
 impl Transport for StoreLink {
     fn call(

@@ -1,0 +1,121 @@
+//! The same cluster on swarm-store's in-process network with seeded faults: the node code
+//! paths of the TCP tests, certificates checked the same way, the network under the test's
+//! control (partitions, crashes).
+
+mod cluster_support;
+
+use cluster_support::{config, eventually, nodes};
+use std::time::Duration;
+use swarm_core::model::{NodeRole, NodeState, Reachability};
+use swarm_core::node::{InProcNodes, Node, NodeNetwork};
+use swarm_store::testkit::inproc::InProcNetwork;
+
+fn inproc_config(
+    root: &std::path::Path,
+    name: &str,
+    nodes: &InProcNodes,
+) -> swarm_core::node::NodeConfig {
+    let mut c = config(root, name);
+    c.network = NodeNetwork::InProc(nodes.clone());
+    c.advertise_addr = Some(format!("{name}:2377"));
+    c.rng_seed = Some(name.bytes().map(u64::from).sum());
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_on_the_in_process_network_forms_and_survives_a_partitioned_leader() {
+    let root = tempfile::tempdir().unwrap();
+    let net = InProcNodes::new(InProcNetwork::new(7));
+    let m1 = Node::init(inproc_config(root.path(), "m1", &net), Default::default())
+        .await
+        .unwrap();
+    let control = m1.control().unwrap();
+    let manager_token = control.join_token(NodeRole::Manager).await.unwrap();
+    let worker_token = control.join_token(NodeRole::Worker).await.unwrap();
+    let mut managers = vec![m1];
+    for name in ["m2", "m3"] {
+        let n = Node::join(
+            inproc_config(root.path(), name, &net),
+            "m1:2377",
+            &manager_token,
+        )
+        .await
+        .unwrap();
+        managers.push(n);
+        let expected = managers.len();
+        eventually(Duration::from_secs(20), "the manager votes", || async {
+            let s = managers[0].store_status()?;
+            (s.voters().len() == expected).then_some(())
+        })
+        .await;
+    }
+    let w1 = Node::join(
+        inproc_config(root.path(), "w1", &net),
+        "m1:2377",
+        &worker_token,
+    )
+    .await
+    .unwrap();
+    // A wrong token is refused on this network too.
+    let wrong = Node::join(
+        inproc_config(root.path(), "x1", &net),
+        "m1:2377",
+        "SWMTKN-1-bad",
+    )
+    .await;
+    assert!(wrong.is_err());
+    eventually(Duration::from_secs(20), "four nodes ready", || async {
+        let n = nodes(&control).await;
+        (n.len() == 4 && n.iter().all(|r| r.status.state == NodeState::Ready)).then_some(())
+    })
+    .await;
+
+    // Cut the leader off: the others elect a new one, which marks it unreachable.
+    let leader = eventually(Duration::from_secs(10), "a leader", || async {
+        managers.iter().position(|m| m.is_leader())
+    })
+    .await;
+    let leader_name = ["m1", "m2", "m3"][leader];
+    let leader_net = net.net_id(&format!("{leader_name}:2377"));
+    net.network().isolate(leader_net);
+    let survivors: Vec<&Node> = managers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != leader)
+        .map(|(_, m)| m)
+        .collect();
+    let old = managers[leader].id().clone();
+    let new_control = eventually(Duration::from_secs(20), "a new leader", || async {
+        survivors
+            .iter()
+            .find(|m| m.is_leader())
+            .and_then(|m| m.control().ok())
+    })
+    .await;
+    eventually(
+        Duration::from_secs(20),
+        "the old leader unreachable",
+        || async {
+            let n = new_control.node(old.as_str()).await.ok()?;
+            let s = n.manager_status?;
+            (!s.leader && s.reachability == Reachability::Unreachable).then_some(())
+        },
+    )
+    .await;
+    net.network().rejoin(leader_net);
+    eventually(
+        Duration::from_secs(20),
+        "every manager reachable again",
+        || async {
+            let n = nodes(&new_control).await;
+            let ms: Vec<_> = n.iter().filter_map(|r| r.manager_status.clone()).collect();
+            (ms.len() == 3 && ms.iter().all(|s| s.reachability == Reachability::Reachable))
+                .then_some(())
+        },
+    )
+    .await;
+    w1.shutdown().await;
+    for m in managers {
+        m.shutdown().await;
+    }
+}
