@@ -30,7 +30,7 @@ use crate::error::{Result, SecretsError};
 /// // During the rotation: both roots. Afterwards: the new root alone.
 /// live.replace(old.with_additional_root(new_root.cert_der())?)?;
 /// live.replace(ClusterTrust::new(new_root.cert_der(), cluster, revoked)?)?;
-/// assert_eq!(live.current().ca_cert_der().as_ref(), new_root.cert_der());
+/// assert_eq!(live.current().ca_cert_der(), new_root.cert_der());
 ///
 /// // Another cluster's trust is refused.
 /// let other = ClusterId::new("staging")?;

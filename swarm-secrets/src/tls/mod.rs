@@ -192,10 +192,7 @@ pub fn client_config(creds: &NodeCredentials, trust: &ClusterTrust) -> Result<Ar
 /// # let _ = config;
 /// # Ok::<(), swarm_secrets::SecretsError>(())
 /// ```
-pub fn live_server_config(
-    creds: &LiveCredentials,
-    trust: &LiveTrust,
-) -> Result<Arc<ServerConfig>> {
+pub fn live_server_config(creds: &LiveCredentials, trust: &LiveTrust) -> Result<Arc<ServerConfig>> {
     build_live_server_config(creds, trust, true)
 }
 
@@ -211,10 +208,7 @@ pub fn live_server_config_accepting_joins(
 /// [`client_config`] reading the node's certificate from `creds` and what it trusts from
 /// `trust` at every handshake, as [`live_server_config`] does: the next connection presents
 /// the current certificate and verifies the server against the current roots.
-pub fn live_client_config(
-    creds: &LiveCredentials,
-    trust: &LiveTrust,
-) -> Result<Arc<ClientConfig>> {
+pub fn live_client_config(creds: &LiveCredentials, trust: &LiveTrust) -> Result<Arc<ClientConfig>> {
     let mut config = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .dangerous()
