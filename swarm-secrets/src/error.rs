@@ -1,6 +1,6 @@
 //! The crate's typed error.
 
-use crate::node_id::{NodeId, Role};
+use crate::node_id::{ClusterId, NodeId, Role};
 
 /// Everything that can go wrong in `swarm-secrets`.
 ///
@@ -111,6 +111,26 @@ pub enum SecretsError {
         role: Role,
         /// The roles the call accepts.
         allowed: Vec<Role>,
+    },
+    /// Credentials offered to replace a node's live credentials are for another node
+    /// ([`crate::tls::LiveCredentials::replace`]); the role may change, the node id may not.
+    #[error("replacement credentials are for node {offered}, not for this node {current}")]
+    ReplacementForOtherNode {
+        /// The node id of the current credentials.
+        current: NodeId,
+        /// The node id of the credentials offered.
+        offered: NodeId,
+    },
+    /// Credentials or trust offered to replace live ones are for another cluster
+    /// ([`crate::tls::LiveCredentials::replace`], [`crate::tls::LiveTrust::replace`]).
+    #[error("replacement {what} is for cluster {offered}, not for this cluster {current}")]
+    ReplacementForOtherCluster {
+        /// What was offered ("credentials" or "trust").
+        what: &'static str,
+        /// The cluster id of the current credentials or trust.
+        current: ClusterId,
+        /// The cluster id of what was offered.
+        offered: ClusterId,
     },
     /// The TLS connection carries no peer certificate.
     #[error("the TLS peer presented no certificate")]

@@ -18,7 +18,9 @@
 //!   the cluster CA and a [`RevocationList`] checked at every handshake,
 //!   [`tls::peer_identity`] to authorise each call by role, and
 //!   [`tls::ClusterTrust::identify_certificate`] for the same verified `(node id, role)` from a
-//!   peer certificate alone.
+//!   peer certificate alone. [`tls::LiveCredentials`] and [`tls::LiveTrust`] let long-lived
+//!   configs ([`tls::live_server_config`], ...) follow certificate renewals, role changes and
+//!   root rotations at every handshake.
 //!
 //! * [`pem`]: certificates and keys in and out of PEM files.
 //!
@@ -45,6 +47,8 @@
 //! * Secrets compare in constant time, `==` included.
 //! * Every TLS handshake, in both directions, checks chain, validity, cluster id and the
 //!   revocation list; there is no session resumption to skip it.
+//! * The live TLS configs read the current credentials and trust at every handshake; replacing
+//!   them never cuts an open connection.
 //! * Inputs are bounded by the named constants in [`limits`].
 //!
 //! ```

@@ -1,40 +1,38 @@
 //! The client-certificate verifier of cluster servers.
 
 use std::fmt;
-use std::sync::Arc;
 
 use rustls::DistinguishedName;
-use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls_pki_types::{CertificateDer, UnixTime};
 
-use super::{ClusterTrust, log_chain_failure, provider};
-use crate::error::{Result, SecretsError};
+use super::{ClusterTrust, LiveTrust};
+use crate::error::Result;
 
-/// Verifies client certificates: WebPKI against the cluster CA, then cluster id and revocation.
+/// Verifies client certificates with the trust current at each handshake: WebPKI against the
+/// cluster's root CA(s), then cluster id and revocation.
+///
+/// It sends no CA names in its certificate request: the roots may change between handshakes,
+/// and a node of the cluster has one certificate to present anyway.
 pub struct ClusterClientCertVerifier {
-    inner: Arc<dyn ClientCertVerifier>,
-    trust: ClusterTrust,
+    trust: LiveTrust,
     mandatory: bool,
 }
 
 impl ClusterClientCertVerifier {
-    /// A verifier requiring (or, with `mandatory = false`, accepting the absence of) a client
-    /// certificate from the cluster CA.
+    /// A verifier of `trust` as it is now, requiring (or, with `mandatory = false`, accepting
+    /// the absence of) a client certificate from the cluster CA.
     pub fn new(trust: &ClusterTrust, mandatory: bool) -> Result<Self> {
-        let mut builder =
-            WebPkiClientVerifier::builder_with_provider(trust.roots.clone(), provider());
-        if !mandatory {
-            builder = builder.allow_unauthenticated();
-        }
-        let inner = builder
-            .build()
-            .map_err(|e| SecretsError::Certificate(format!("client verifier: {e}")))?;
-        Ok(ClusterClientCertVerifier {
-            inner,
+        Ok(Self::live(&LiveTrust::new(trust.clone()), mandatory))
+    }
+
+    /// A verifier that reads `trust` at every handshake, so that [`LiveTrust::replace`] applies
+    /// to the next one; `mandatory` as for [`ClusterClientCertVerifier::new`].
+    pub fn live(trust: &LiveTrust, mandatory: bool) -> Self {
+        ClusterClientCertVerifier {
             trust: trust.clone(),
             mandatory,
-        })
+        }
     }
 }
 
@@ -57,7 +55,7 @@ impl ClientCertVerifier for ClusterClientCertVerifier {
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.inner.root_hint_subjects()
+        &[]
     }
 
     fn verify_client_cert(
@@ -66,12 +64,11 @@ impl ClientCertVerifier for ClusterClientCertVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.inner
-            .verify_client_cert(end_entity, intermediates, now)
-            .inspect_err(|e| log_chain_failure("client", end_entity, e))?;
-        self.trust.check_identity(end_entity)?;
+        self.trust
+            .snapshot()
+            .verify_client_cert(end_entity, intermediates, now)?;
         Ok(ClientCertVerified::assertion())
     }
 
-    delegate_handshake_signatures!();
+    verify_handshake_signatures!();
 }

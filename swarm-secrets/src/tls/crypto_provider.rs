@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 /// Signature verification for certificate chains and handshake signatures: ECDSA over P-256
 /// and P-384 with SHA-256 or SHA-384 (for TLS 1.3 the curve follows from the scheme; TLS 1.2,
 /// which this crate does not offer, would not fix it).
-static ECDSA_SIGNATURES: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+pub(super) static ECDSA_SIGNATURES: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
     all: &[
         webpki_algs::ECDSA_P256_SHA256,
         webpki_algs::ECDSA_P256_SHA384,

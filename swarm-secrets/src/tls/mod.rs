@@ -10,6 +10,15 @@
 //! [`authorize`] also re-checks the revocation list and the allowed roles at call time, for
 //! long-lived connections.
 //!
+//! A node renews its certificate, changes role, and during a root CA rotation trusts two roots
+//! then only the new one, all without rebuilding its configs or dropping its connections:
+//! [`live_server_config`], [`live_server_config_accepting_joins`] and [`live_client_config`]
+//! read a [`LiveCredentials`] and a [`LiveTrust`] at every handshake, and
+//! [`LiveCredentials::replace`] / [`LiveTrust::replace`] apply to the next handshake. Open
+//! connections are never cut by a replace; re-checking them (revocation, role) is the caller's,
+//! with [`authorize`] per call. The fixed [`server_config`], [`client_config`] and
+//! [`server_config_accepting_joins`] are live configs over cells nobody replaces.
+//!
 //! A node that is joining has no certificate and no CA yet: it downloads the root CA with
 //! [`ca_fetch_client_config`] (accepts any server certificate; nothing received is trusted),
 //! checks it against its join token with [`ClusterTrust::for_join`], then presents the token and
@@ -22,7 +31,6 @@ use std::sync::Arc;
 
 use rustls::client::Resumption;
 use rustls::server::NoServerSessionStorage;
-use rustls::server::danger::ClientCertVerifier;
 use rustls::{ClientConfig, CommonState, ServerConfig};
 use rustls_pki_types::{CertificateDer, ServerName};
 
@@ -31,9 +39,10 @@ use crate::error::{Result, SecretsError};
 use crate::node_credentials::NodeCredentials;
 use crate::node_id::{NodeId, Role};
 
-/// The handshake-signature methods both verifiers delegate unchanged to their WebPKI verifier
-/// (`self.inner`): only the certificate checks differ between them.
-macro_rules! delegate_handshake_signatures {
+/// The handshake-signature methods of every server and client certificate verifier of this
+/// crate: verified with the certificate's key, by [`crypto_provider`]'s ECDSA algorithms (what
+/// rustls' WebPKI verifiers do with that provider). Only the certificate checks differ.
+macro_rules! verify_handshake_signatures {
     () => {
         fn verify_tls12_signature(
             &self,
@@ -41,7 +50,13 @@ macro_rules! delegate_handshake_signatures {
             cert: &rustls_pki_types::CertificateDer<'_>,
             dss: &rustls::DigitallySignedStruct,
         ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            self.inner.verify_tls12_signature(message, cert, dss)
+            // Unreachable with the TLS 1.3-only configs of this crate; verified all the same.
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &super::crypto_provider::ECDSA_SIGNATURES,
+            )
         }
 
         fn verify_tls13_signature(
@@ -50,11 +65,16 @@ macro_rules! delegate_handshake_signatures {
             cert: &rustls_pki_types::CertificateDer<'_>,
             dss: &rustls::DigitallySignedStruct,
         ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            self.inner.verify_tls13_signature(message, cert, dss)
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &super::crypto_provider::ECDSA_SIGNATURES,
+            )
         }
 
         fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            self.inner.supported_verify_schemes()
+            super::crypto_provider::ECDSA_SIGNATURES.supported_schemes()
         }
     };
 }
@@ -62,11 +82,16 @@ macro_rules! delegate_handshake_signatures {
 mod ca_fetch_verifier;
 mod client_verifier;
 mod crypto_provider;
+mod live_credentials;
+mod live_trust;
 mod peer_identity;
 mod server_verifier;
+mod shared_cell;
 mod trust;
 
 pub use client_verifier::ClusterClientCertVerifier;
+pub use live_credentials::LiveCredentials;
+pub use live_trust::LiveTrust;
 pub use peer_identity::PeerIdentity;
 pub use server_verifier::ClusterServerCertVerifier;
 pub use trust::ClusterTrust;
@@ -89,14 +114,18 @@ fn log_chain_failure(side: &str, end_entity: &CertificateDer<'_>, error: &rustls
     tracing::warn!(%side, claimed_node_id = %claimed, %error, "TLS peer certificate refused");
 }
 
-fn build_server_config(
-    creds: &NodeCredentials,
-    verifier: Arc<dyn ClientCertVerifier>,
+fn build_live_server_config(
+    creds: &LiveCredentials,
+    trust: &LiveTrust,
+    client_cert_mandatory: bool,
 ) -> Result<Arc<ServerConfig>> {
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![creds.cert_der().clone()], creds.private_key_der())?;
+        .with_client_cert_verifier(Arc::new(ClusterClientCertVerifier::live(
+            trust,
+            client_cert_mandatory,
+        )))
+        .with_cert_resolver(Arc::new(creds.clone()));
     // Full handshakes only: the client verifier and the revocation check run every time.
     config.session_storage = Arc::new(NoServerSessionStorage {});
     config.send_tls13_tickets = 0;
@@ -104,34 +133,87 @@ fn build_server_config(
 }
 
 /// A server config presenting `creds` and requiring a client certificate of this cluster.
+/// Both are fixed; [`live_server_config`] reads them at every handshake instead.
 pub fn server_config(creds: &NodeCredentials, trust: &ClusterTrust) -> Result<Arc<ServerConfig>> {
-    build_server_config(
-        creds,
-        Arc::new(ClusterClientCertVerifier::new(trust, true)?),
+    live_server_config(
+        &LiveCredentials::new(creds)?,
+        &LiveTrust::new(trust.clone()),
     )
 }
 
 /// A server config for a manager's join endpoint: a client certificate of this cluster is
 /// verified when presented, but a joining node without one may connect. [`peer_identity`]
 /// then fails with [`SecretsError::NoPeerCertificate`]; such a peer may only present a join
-/// token and a CSR.
+/// token and a CSR. Both arguments are fixed; [`live_server_config_accepting_joins`] reads
+/// them at every handshake instead.
 pub fn server_config_accepting_joins(
     creds: &NodeCredentials,
     trust: &ClusterTrust,
 ) -> Result<Arc<ServerConfig>> {
-    build_server_config(
-        creds,
-        Arc::new(ClusterClientCertVerifier::new(trust, false)?),
+    live_server_config_accepting_joins(
+        &LiveCredentials::new(creds)?,
+        &LiveTrust::new(trust.clone()),
     )
 }
 
 /// A client config presenting `creds` and requiring a server certificate of this cluster.
+/// Both are fixed; [`live_client_config`] reads them at every handshake instead.
 pub fn client_config(creds: &NodeCredentials, trust: &ClusterTrust) -> Result<Arc<ClientConfig>> {
+    live_client_config(
+        &LiveCredentials::new(creds)?,
+        &LiveTrust::new(trust.clone()),
+    )
+}
+
+/// [`server_config`] reading the node's certificate from `creds` and what it trusts from
+/// `trust` at every handshake: after [`LiveCredentials::replace`] or [`LiveTrust::replace`],
+/// the next handshake presents the new certificate and verifies the client against the new
+/// roots (then cluster id and revocation, as always), while connections already open carry
+/// on untouched (re-checking them is the caller's: [`authorize`] per call).
+///
+/// ```
+/// use swarm_secrets::tls::{self, ClusterTrust, LiveCredentials, LiveTrust};
+/// use swarm_secrets::{CertPolicy, ClusterCa, ClusterId, NodeCredentials, NodeId, NodeKey};
+/// use swarm_secrets::{RevocationList, Role};
+/// let cluster = ClusterId::new("prod")?;
+/// let ca = ClusterCa::generate(cluster.clone(), CertPolicy::default())?;
+/// let trust = LiveTrust::new(ClusterTrust::new(ca.cert_der(), cluster, RevocationList::new())?);
+/// let node = NodeId::new("manager-1")?;
+/// let issue = || -> swarm_secrets::Result<NodeCredentials> {
+///     let key = NodeKey::generate()?;
+///     let issued = ca.issue(&key.csr_der()?, &node, Role::Manager)?;
+///     NodeCredentials::new(&key, &issued.cert_der, ca.cert_der())
+/// };
+/// let creds = LiveCredentials::new(&issue()?)?;
+/// let config = tls::live_server_config(&creds, &trust)?; // handed to the listener once
+/// // Later, on renewal: the listener keeps `config`; its next handshake presents the new
+/// // certificate.
+/// creds.replace(&issue()?)?;
+/// # let _ = config;
+/// # Ok::<(), swarm_secrets::SecretsError>(())
+/// ```
+pub fn live_server_config(creds: &LiveCredentials, trust: &LiveTrust) -> Result<Arc<ServerConfig>> {
+    build_live_server_config(creds, trust, true)
+}
+
+/// [`server_config_accepting_joins`] reading the node's certificate from `creds` and what it
+/// trusts from `trust` at every handshake, as [`live_server_config`] does.
+pub fn live_server_config_accepting_joins(
+    creds: &LiveCredentials,
+    trust: &LiveTrust,
+) -> Result<Arc<ServerConfig>> {
+    build_live_server_config(creds, trust, false)
+}
+
+/// [`client_config`] reading the node's certificate from `creds` and what it trusts from
+/// `trust` at every handshake, as [`live_server_config`] does: the next connection presents
+/// the current certificate and verifies the server against the current roots.
+pub fn live_client_config(creds: &LiveCredentials, trust: &LiveTrust) -> Result<Arc<ClientConfig>> {
     let mut config = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(ClusterServerCertVerifier::new(trust)?))
-        .with_client_auth_cert(vec![creds.cert_der().clone()], creds.private_key_der())?;
+        .with_custom_certificate_verifier(Arc::new(ClusterServerCertVerifier::live(trust)))
+        .with_client_cert_resolver(Arc::new(creds.clone()));
     config.resumption = Resumption::disabled();
     Ok(Arc::new(config))
 }
@@ -191,11 +273,10 @@ pub fn join_client_config(trust: &ClusterTrust) -> Result<Arc<ClientConfig>> {
 /// # }
 /// ```
 pub fn ca_fetch_client_config() -> Result<Arc<ClientConfig>> {
-    let provider = provider();
-    let mut config = ClientConfig::builder_with_provider(provider.clone())
+    let mut config = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(CaFetchServerVerifier::new(provider)))
+        .with_custom_certificate_verifier(Arc::new(CaFetchServerVerifier))
         .with_no_client_auth();
     config.resumption = Resumption::disabled();
     Ok(Arc::new(config))

@@ -1,36 +1,36 @@
 //! The server-certificate verifier of cluster clients.
 
 use std::fmt;
-use std::sync::Arc;
 
 use rustls::CertificateError;
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::{ClusterTrust, log_chain_failure, provider};
-use crate::error::{Result, SecretsError};
+use super::{ClusterTrust, LiveTrust};
+use crate::error::Result;
 use crate::node_id::Role;
 
-/// Verifies server certificates: WebPKI against the cluster CA (including the server name),
-/// then cluster id, revocation, and the name asked for: when it is a role, the certificate's
-/// role; otherwise, the certificate's node id (CN). The name is compared in lowercase, as TLS
-/// compares names without case and node ids are lowercase.
+/// Verifies server certificates with the trust current at each handshake: WebPKI against the
+/// cluster's root CA(s) (including the server name), then cluster id, revocation, and the name
+/// asked for: when it is a role, the certificate's role; otherwise, the certificate's node id
+/// (CN). The name is compared in lowercase, as TLS compares names without case and node ids
+/// are lowercase.
 pub struct ClusterServerCertVerifier {
-    inner: Arc<WebPkiServerVerifier>,
-    trust: ClusterTrust,
+    trust: LiveTrust,
 }
 
 impl ClusterServerCertVerifier {
-    /// A verifier for servers of the cluster.
+    /// A verifier of servers of the cluster, with `trust` as it is now.
     pub fn new(trust: &ClusterTrust) -> Result<Self> {
-        let inner = WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider())
-            .build()
-            .map_err(|e| SecretsError::Certificate(format!("server verifier: {e}")))?;
-        Ok(ClusterServerCertVerifier {
-            inner,
+        Ok(Self::live(&LiveTrust::new(trust.clone())))
+    }
+
+    /// A verifier that reads `trust` at every handshake, so that [`LiveTrust::replace`] applies
+    /// to the next one.
+    pub fn live(trust: &LiveTrust) -> Self {
+        ClusterServerCertVerifier {
             trust: trust.clone(),
-        })
+        }
     }
 }
 
@@ -51,10 +51,13 @@ impl ServerCertVerifier for ClusterServerCertVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-            .inspect_err(|e| log_chain_failure("server", end_entity, e))?;
-        let peer = self.trust.check_identity(end_entity)?;
+        let peer = self.trust.snapshot().verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )?;
         if let ServerName::DnsName(name) = server_name {
             let name = name.as_ref().to_ascii_lowercase();
             let matches = match Role::from_ou(&name) {
@@ -76,5 +79,5 @@ impl ServerCertVerifier for ClusterServerCertVerifier {
         Ok(ServerCertVerified::assertion())
     }
 
-    delegate_handshake_signatures!();
+    verify_handshake_signatures!();
 }

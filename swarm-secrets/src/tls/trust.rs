@@ -3,11 +3,14 @@
 use std::fmt;
 use std::sync::Arc;
 
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::ServerCertVerifier;
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
 use rustls::{CertificateError, RootCertStore};
-use rustls_pki_types::{CertificateDer, UnixTime};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::{PeerIdentity, provider};
+use super::{PeerIdentity, log_chain_failure, provider};
 use crate::cert_info::{NodeCertInfo, parse_x509};
 use crate::error::{Result, SecretsError};
 use crate::join_token::JoinToken;
@@ -28,12 +31,32 @@ enum Refusal {
 }
 
 /// What a node trusts: the cluster root CA, the cluster id and the revocation list.
+///
+/// Cheap to clone (the roots, their chain verifiers and the revocation list are shared). To
+/// change what running TLS configs trust, hold it in a [`LiveTrust`](super::LiveTrust).
 #[derive(Clone)]
 pub struct ClusterTrust {
     ca_cert: CertificateDer<'static>,
-    pub(super) roots: Arc<RootCertStore>,
+    roots: Arc<RootCertStore>,
+    /// WebPKI chain checks of client certificates against `roots` (certificate required).
+    client_chain: Arc<dyn ClientCertVerifier>,
+    /// WebPKI chain and server-name checks of server certificates against `roots`.
+    server_chain: Arc<WebPkiServerVerifier>,
     pub(super) cluster_id: ClusterId,
     pub(super) revocations: RevocationList,
+}
+
+/// The WebPKI verifiers (ring provider) of certificate chains ending at `roots`.
+fn chain_verifiers(
+    roots: &Arc<RootCertStore>,
+) -> Result<(Arc<dyn ClientCertVerifier>, Arc<WebPkiServerVerifier>)> {
+    let client = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider())
+        .build()
+        .map_err(|e| SecretsError::Certificate(format!("client verifier: {e}")))?;
+    let server = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider())
+        .build()
+        .map_err(|e| SecretsError::Certificate(format!("server verifier: {e}")))?;
+    Ok((client, server))
 }
 
 impl ClusterTrust {
@@ -49,9 +72,13 @@ impl ClusterTrust {
         roots
             .add(ca_cert.clone())
             .map_err(|e| SecretsError::Certificate(format!("root CA not usable: {e}")))?;
+        let roots = Arc::new(roots);
+        let (client_chain, server_chain) = chain_verifiers(&roots)?;
         Ok(ClusterTrust {
             ca_cert,
-            roots: Arc::new(roots),
+            roots,
+            client_chain,
+            server_chain,
             cluster_id,
             revocations,
         })
@@ -69,6 +96,7 @@ impl ClusterTrust {
                 SecretsError::Certificate(format!("additional root CA not usable: {e}"))
             })?;
         self.roots = Arc::new(roots);
+        (self.client_chain, self.server_chain) = chain_verifiers(&self.roots)?;
         Ok(self)
     }
 
@@ -129,10 +157,7 @@ impl ClusterTrust {
     /// [`SecretsError::Certificate`] (another CA, expired, no node identity, another cluster),
     /// [`SecretsError::Revoked`].
     pub fn identify_certificate(&self, end_entity: &CertificateDer<'_>) -> Result<PeerIdentity> {
-        let verifier = WebPkiClientVerifier::builder_with_provider(self.roots.clone(), provider())
-            .build()
-            .map_err(|e| SecretsError::Certificate(format!("client verifier: {e}")))?;
-        verifier
+        self.client_chain
             .verify_client_cert(end_entity, &[], UnixTime::now())
             .map_err(|e| {
                 SecretsError::Certificate(format!("not a valid certificate of the cluster CA: {e}"))
@@ -205,8 +230,39 @@ impl ClusterTrust {
         })
     }
 
+    /// What the client-certificate verifier checks at a handshake: the chain to one of these
+    /// roots (WebPKI: validity, client-authentication use, signatures), then the identity.
+    pub(super) fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<PeerIdentity, rustls::Error> {
+        self.client_chain
+            .verify_client_cert(end_entity, intermediates, now)
+            .inspect_err(|e| log_chain_failure("client", end_entity, e))?;
+        self.check_identity(end_entity)
+    }
+
+    /// What the server-certificate verifier checks at a handshake: the chain to one of these
+    /// roots (WebPKI: validity, server-authentication use, signatures, `server_name` among the
+    /// certificate's DNS names), then the identity.
+    pub(super) fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<PeerIdentity, rustls::Error> {
+        self.server_chain
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .inspect_err(|e| log_chain_failure("server", end_entity, e))?;
+        self.check_identity(end_entity)
+    }
+
     /// Checks the identity in an already chain-verified certificate, for the TLS verifiers.
-    pub(super) fn check_identity(
+    fn check_identity(
         &self,
         end_entity: &CertificateDer<'_>,
     ) -> Result<PeerIdentity, rustls::Error> {
