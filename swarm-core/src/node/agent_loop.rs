@@ -208,6 +208,7 @@ async fn follow(
             tracing::warn!(error = %e, "cannot save the manager list");
         }
     }
+    follow_roots(shared, &directive.trusted_roots);
     let current = shared.state().role;
     // A node is a manager while it has a Raft id: from the recorded promotion until the
     // leader has removed it from the group after a demotion (its store must answer until then).
@@ -216,15 +217,49 @@ async fn follow(
     } else {
         NodeRole::Worker
     };
-    if wanted != current {
-        if let Err(e) = change_role(shared, addrs, answered_by, wanted, directive.raft_id).await {
-            tracing::warn!(error = %e, ?wanted, "role change failed; retried at the next answer");
+    let due = shared.creds.needs_renewal(std::time::SystemTime::now());
+    if wanted != current || directive.renew_now || due {
+        if let Err(e) = renew(shared, addrs, answered_by, wanted, directive.raft_id).await {
+            tracing::warn!(error = %e, ?wanted, "certificate renewal failed; retried at the next answer");
         }
     }
 }
 
-/// Renews the certificate for the new role, then starts or stops the manager part.
-async fn change_role(
+/// Trusts the roots the cluster names (both during a root rotation), kept in the state file.
+fn follow_roots(shared: &NodeShared, roots: &[Vec<u8>]) {
+    if roots.is_empty() {
+        return;
+    }
+    let changed = {
+        let mut state = shared.state();
+        let extra: Vec<Vec<u8>> = roots
+            .iter()
+            .filter(|r| **r != state.ca_cert_der)
+            .cloned()
+            .collect();
+        let changed = extra != state.extra_roots;
+        if changed {
+            state.extra_roots = extra;
+        }
+        changed
+    };
+    if changed {
+        match shared
+            .install_credentials()
+            .and_then(|()| shared.save_state())
+        {
+            Ok(()) => {
+                tracing::info!(node = %shared.node_id, roots = roots.len(), "trusted roots changed")
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot install the trusted roots"),
+        }
+    }
+}
+
+/// Renews the certificate (for the role the cluster gives the node now), then starts or
+/// stops the manager part when the role changed. Open connections are kept: the next
+/// handshakes present the new certificate.
+async fn renew(
     shared: &Arc<NodeShared>,
     addrs: &BTreeMap<String, NodeId>,
     manager: &str,
@@ -241,12 +276,13 @@ async fn change_role(
         .map_err(crate::node::error::secrets("a certificate request"))?;
     // The manager that has just answered: the node's own listener is not up yet.
     let reply = call_manager(shared, addrs, manager, &NodeCall::Renew { csr_der }).await?;
-    let (cert_der, ca_cert_der, role) = match reply {
+    let (cert_der, ca_cert_der, trusted_roots, role) = match reply {
         NodeReply::Renewed {
             cert_der,
             ca_cert_der,
+            trusted_roots,
             role,
-        } => (cert_der, ca_cert_der, role),
+        } => (cert_der, ca_cert_der, trusted_roots, role),
         NodeReply::Refused(r) => return Err(NodeError::Remote(r)),
         other => {
             return Err(NodeError::Protocol {
@@ -255,15 +291,23 @@ async fn change_role(
             });
         }
     };
+    let previous = shared.state().role;
     if role != wanted {
-        return Ok(());
+        tracing::debug!(
+            ?role,
+            ?wanted,
+            "the cluster's view of this node changed meanwhile"
+        );
     }
-    tracing::info!(node = %shared.node_id, %role, "certificate renewed for a new role");
-    if role == NodeRole::Worker {
+    if previous == NodeRole::Manager && role == NodeRole::Worker {
         shared.stop_manager().await;
     }
     {
         let mut state = shared.state();
+        state.extra_roots = trusted_roots
+            .into_iter()
+            .filter(|r| *r != ca_cert_der)
+            .collect();
         state.cert_der = cert_der;
         state.ca_cert_der = ca_cert_der;
         state.role = role;
@@ -273,6 +317,14 @@ async fn change_role(
             None
         };
     }
+    shared.save_state()?;
+    // Every next handshake presents the new certificate; open connections stay.
+    shared.install_credentials()?;
+    tracing::info!(node = %shared.node_id, %role, "certificate renewed");
+    if previous == role {
+        return Ok(());
+    }
+    // A fresh sending side (an in-process endpoint dies with the node's stopped listener).
     let link = shared.new_link()?;
     *shared
         .link
@@ -290,7 +342,6 @@ async fn change_role(
         shared.save_state()?;
         shared.start_manager(data, listener, None, false).await?;
     } else {
-        shared.save_state()?;
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())

@@ -183,6 +183,14 @@ impl Control {
         self.join_token(role).await
     }
 
+    /// `swarm ca --rotate`: a new root CA for the cluster. Both roots are trusted meanwhile;
+    /// every node renews its certificate from the new root at its next heartbeat answer, and
+    /// the leader finishes the rotation (the old root retired, join tokens re-pinned to the new
+    /// root with fresh secrets) once every node has. Refused while another rotation runs.
+    pub async fn rotate_root_ca(&self) -> Result<(), NodeError> {
+        self.call(ControlCall::RotateRootCa).await.map(drop)
+    }
+
     /// `swarm unlock-key`: `None` when autolock is off.
     pub async fn unlock_key(&self) -> Result<Option<Zeroizing<String>>, NodeError> {
         match self.call(ControlCall::UnlockKey).await? {

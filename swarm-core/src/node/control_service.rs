@@ -89,6 +89,28 @@ impl ManagerCore {
                 self.decide(|view, now, _| rotate_unlock_key(view.cluster, now), true)
                     .await
             }
+            ControlCall::RotateRootCa => {
+                let cluster_id = swarm_secrets::ClusterId::new(self.cluster_id.as_str())
+                    .map_err(crate::node::error::secrets("the cluster id"))?;
+                let new_ca = swarm_secrets::ClusterCa::generate(
+                    cluster_id,
+                    swarm_secrets::CertPolicy::default(),
+                )
+                .map_err(crate::node::error::secrets("a new root CA"))?;
+                let current = self.ca_in(crate::manager::state::RootCaSlot::Current)?;
+                self.decide(
+                    |view, now, _| {
+                        crate::manager::root_rotation::start_root_rotation(
+                            view.cluster,
+                            current.cert_der().as_ref(),
+                            &new_ca,
+                            now,
+                        )
+                    },
+                    false,
+                )
+                .await
+            }
         }
     }
 
@@ -105,13 +127,9 @@ impl ManagerCore {
     /// Reads the state, runs `step` and applies its writes; on a version conflict with a
     /// concurrent write, re-reads and runs the step again when `retry` (steps that take no
     /// version from the caller), up to [`MAX_CONFLICT_RETRIES`] times.
-    async fn decide(
+    async fn decide<E: Into<NodeError>>(
         &self,
-        step: impl Fn(
-            ClusterView<'_>,
-            SystemTime,
-            &mut dyn FnMut() -> u64,
-        ) -> Result<ManagerWrites, ControlError>,
+        step: impl Fn(ClusterView<'_>, SystemTime, &mut dyn FnMut() -> u64) -> Result<ManagerWrites, E>,
         retry: bool,
     ) -> Result<ControlReply, NodeError> {
         let _serial = self.control_lock.lock().await;
@@ -124,7 +142,8 @@ impl ManagerCore {
                 cluster: &cluster,
                 nodes: &nodes,
             };
-            let writes = step(view, SystemTime::now(), &mut || self.rng.next())?;
+            let writes = step(view, SystemTime::now(), &mut || self.rng.next())
+                .map_err(|e: E| -> NodeError { e.into() })?;
             match self.state.apply(&writes).await {
                 Ok(_) => return Ok(ControlReply::Done),
                 Err(e) if e.is_conflict() && retry && attempt < MAX_CONFLICT_RETRIES => {
@@ -142,7 +161,7 @@ pub(crate) fn to_refusal(e: &NodeError) -> RemoteRefusal {
         NodeError::Control(c) if c.is_conflict() => RefusalKind::Conflict,
         NodeError::Control(ControlError::NodeNotFound { .. }) => RefusalKind::NotFound,
         NodeError::Control(c) if c.is_retryable() => RefusalKind::Unavailable,
-        NodeError::Control(_) => RefusalKind::Refused,
+        NodeError::Control(_) | NodeError::RootRotation(_) => RefusalKind::Refused,
         NodeError::State(StateError::Conflict { .. }) => RefusalKind::Conflict,
         NodeError::Remote(r) => r.kind.clone(),
         e if e.is_retryable() => RefusalKind::Unavailable,

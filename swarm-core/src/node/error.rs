@@ -95,6 +95,9 @@ pub enum NodeError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[source] StoreError),
+    /// A root CA rotation step refused.
+    #[error(transparent)]
+    RootRotation(crate::manager::root_rotation::RotationError),
     /// The call needs a manager, and this node is a worker.
     #[error("this node is not a swarm manager: run the command on a manager")]
     NotAManager,
@@ -121,6 +124,7 @@ impl NodeError {
                 matches!(r.kind, RefusalKind::Unavailable | RefusalKind::Conflict)
             }
             NodeError::Control(e) => e.is_retryable(),
+            NodeError::RootRotation(e) => e.is_retryable(),
             NodeError::State(e) => e.is_retryable() || e.is_conflict(),
             NodeError::Store(e) => e.is_retryable(),
             _ => false,
@@ -145,6 +149,12 @@ impl From<StateError> for NodeError {
 impl From<StoreError> for NodeError {
     fn from(e: StoreError) -> Self {
         NodeError::Store(e)
+    }
+}
+
+impl From<crate::manager::root_rotation::RotationError> for NodeError {
+    fn from(e: crate::manager::root_rotation::RotationError) -> Self {
+        NodeError::RootRotation(e)
     }
 }
 

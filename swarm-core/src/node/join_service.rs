@@ -96,6 +96,7 @@ impl ManagerCore {
                 raft_id: decision.node.manager_status.as_ref().map(|m| m.raft_id),
                 cert_der: decision.certificate.cert_der.to_vec(),
                 ca_cert_der: ca.cert_der().to_vec(),
+                trusted_roots: decision.trusted_roots.clone(),
                 managers,
             });
         }

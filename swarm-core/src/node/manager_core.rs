@@ -2,7 +2,7 @@
 
 use crate::manager::dispatcher::{Dispatcher, NodeStatusWrite};
 use crate::manager::state::schema::node_from_store;
-use crate::manager::state::{ManagerDataDir, ManagerStore, StoredRootCa};
+use crate::manager::state::{ManagerDataDir, ManagerStore, RootCaSlot, StoredRootCa};
 use crate::manager::writes::{ManagerWrite, ManagerWrites};
 use crate::model::{ClusterId, Node, NodeId};
 use crate::node::config::NodeConfig;
@@ -15,8 +15,8 @@ use crate::node::rpc::NodeRpc;
 use crate::node::wire::ManagerAddr;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use swarm_secrets::tls::ClusterTrust;
-use swarm_secrets::{CertPolicy, ClusterCa, NodeCredentials};
+use swarm_secrets::tls::{LiveCredentials, LiveTrust};
+use swarm_secrets::{CertPolicy, ClusterCa};
 use swarm_store::storage::DiskLogOptions;
 use swarm_store::transport::tcp::TcpServer;
 use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
@@ -45,6 +45,8 @@ pub(crate) struct ManagerCore {
     pub(crate) events: broadcast::Sender<ClusterEvent>,
     /// The managers, as the last sync of the node records saw them.
     pub(crate) managers: RwLock<Arc<Vec<ManagerAddr>>>,
+    /// The roots nodes must trust (DER), as the last sync of the records saw them.
+    pub(crate) trusted_roots: RwLock<Arc<Vec<Vec<u8>>>>,
     pub(crate) server: Mutex<Option<Listener>>,
     pub(crate) config: NodeConfig,
 }
@@ -57,8 +59,8 @@ pub(crate) struct ManagerStart {
     pub(crate) cluster_id: ClusterId,
     pub(crate) advertise_addr: String,
     pub(crate) known_managers: Vec<ManagerAddr>,
-    pub(crate) creds: NodeCredentials,
-    pub(crate) trust: ClusterTrust,
+    pub(crate) creds: LiveCredentials,
+    pub(crate) trust: LiveTrust,
     pub(crate) data: ManagerDataDir,
     pub(crate) listener: Bound,
     /// `swarm init`: bootstrap the group and write the first state.
@@ -117,9 +119,9 @@ impl ManagerCore {
         let peers = PeerTable::new(trust.clone(), names.clone());
         let tcp_tls = match &config.network {
             NodeNetwork::Tcp => Some((
-                swarm_secrets::tls::server_config_accepting_joins(&creds, &trust)
+                swarm_secrets::tls::live_server_config_accepting_joins(&creds, &trust)
                     .map_err(secrets("the listener's TLS configuration"))?,
-                swarm_secrets::tls::client_config(&creds, &trust)
+                swarm_secrets::tls::live_client_config(&creds, &trust)
                     .map_err(secrets("the store transport's TLS configuration"))?,
             )),
             #[cfg(feature = "testkit")]
@@ -206,6 +208,7 @@ impl ManagerCore {
             started: Instant::now(),
             events,
             managers: RwLock::new(Arc::new(known_managers)),
+            trusted_roots: RwLock::new(Arc::new(Vec::new())),
             server: Mutex::new(Some(server)),
             config,
         });
@@ -237,21 +240,42 @@ impl ManagerCore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The cluster CA, from the store's root CA record (this manager's copy).
+    /// The CA that issues node certificates now (this manager's copy of the records): the
+    /// cluster's root, or during a root rotation the new root.
     pub(crate) fn ca(&self) -> Result<ClusterCa, NodeError> {
+        let slot = match self.local_cluster()? {
+            Some(cluster) => RootCaSlot::issuing(&cluster),
+            None => RootCaSlot::Current,
+        };
+        self.ca_in(slot)
+    }
+
+    /// The root CA record of `slot`.
+    pub(crate) fn ca_in(&self, slot: RootCaSlot) -> Result<ClusterCa, NodeError> {
+        let key = slot.key(&self.cluster_id);
         let record = self
             .state
             .collections()
             .root_ca
-            .get_local(self.cluster_id.as_str())?
+            .get_local(&key)?
             .ok_or_else(|| NodeError::Corrupt {
                 path: self.config.data_dir.clone(),
-                detail: format!("no root CA record for cluster {}", self.cluster_id),
+                detail: format!("no root CA record {key}"),
             })?;
         record
             .value
             .to_ca(CertPolicy::default())
             .map_err(secrets("the cluster CA"))
+    }
+
+    /// This manager's copy of the cluster object.
+    pub(crate) fn local_cluster(&self) -> Result<Option<crate::model::Cluster>, NodeError> {
+        Ok(self
+            .state
+            .collections()
+            .clusters
+            .get_local(self.cluster_id.as_str())?
+            .map(crate::manager::state::schema::cluster_from_store))
     }
 
     /// Applies a step's writes (the membership changes are the reconcile loop's).

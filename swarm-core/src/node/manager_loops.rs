@@ -212,6 +212,7 @@ async fn sync_once(
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(managers);
     if let Some(cluster) = cluster {
+        sync_roots(core, cluster);
         let now_revoked = revoked_node_ids(cluster, SystemTime::now());
         if now_revoked != *revoked {
             core.peers
@@ -245,6 +246,76 @@ async fn sync_once(
                 Err(e) => tracing::warn!(error = %e, "cannot follow the cluster's unlock key"),
             }
         }
+    }
+}
+
+/// The roots to trust follow the cluster object (both during a root rotation): the listener's
+/// and the store transport's trust, and the roots the dispatcher sends nodes.
+fn sync_roots(core: &ManagerCore, cluster: &Cluster) {
+    let key = crate::manager::state::RootCaSlot::Current.key(&core.cluster_id);
+    let current = match core.state.collections().root_ca.get_local(&key) {
+        Ok(Some(record)) => record.value.cert_der.clone(),
+        _ => return,
+    };
+    let roots: Vec<Vec<u8>> = crate::manager::root_rotation::trusted_roots(cluster, &current)
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    let unchanged = **core
+        .trusted_roots
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        == roots;
+    if unchanged {
+        return;
+    }
+    let revocations = core.peers.trust().revocations().clone();
+    match crate::manager::root_rotation::cluster_trust(cluster, &current, revocations) {
+        Ok(trust) => match core.peers.live_trust().replace(trust) {
+            Ok(()) => {
+                tracing::info!(roots = roots.len(), "trusted roots changed");
+                *core
+                    .trusted_roots
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(roots);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot install the trusted roots"),
+        },
+        Err(e) => tracing::warn!(error = %e, "the cluster's roots are unusable"),
+    }
+}
+
+/// Finishes a root rotation once every node renewed from the new root.
+async fn finish_rotation_if_done(core: &ManagerCore, nodes: &[Node]) {
+    let Ok(Some(cluster)) = core.local_cluster() else {
+        return;
+    };
+    if cluster.root_rotation.is_none() {
+        return;
+    }
+    let view = crate::manager::control::ClusterView {
+        cluster: &cluster,
+        nodes,
+    };
+    let Some(progress) = crate::manager::root_rotation::root_rotation_progress(view) else {
+        return;
+    };
+    if !progress.can_finish() {
+        return;
+    }
+    let new_ca = match core.ca_in(crate::manager::state::RootCaSlot::Rotation) {
+        Ok(ca) => ca,
+        Err(e) => {
+            tracing::warn!(error = %e, "the rotation's new root is unreadable");
+            return;
+        }
+    };
+    match crate::manager::root_rotation::finish_root_rotation(view, &new_ca, SystemTime::now()) {
+        Ok(writes) => match core.apply(&writes).await {
+            Ok(()) => tracing::info!("root CA rotation finished: the old root is retired"),
+            Err(e) => tracing::debug!(error = %e, "finishing the rotation failed; next round"),
+        },
+        Err(e) => tracing::debug!(error = %e, "the rotation cannot finish yet"),
     }
 }
 
@@ -335,6 +406,7 @@ async fn reconcile(core: &ManagerCore) -> Option<MembershipChange> {
     if let Err(e) = core.apply(&statuses).await {
         tracing::debug!(error = %e, "manager status write failed; next round");
     }
+    finish_rotation_if_done(core, &nodes).await;
     let mut plan = reconcile_membership(&nodes, &members, core.raft_id, now);
     if let Err(e) = core
         .apply(&ManagerWrites {

@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
-use swarm_secrets::tls::ClusterTrust;
+use swarm_secrets::tls::{ClusterTrust, LiveCredentials, LiveTrust};
 use swarm_secrets::{CertPolicy, ClusterCa, NodeCredentials, NodeKey, RevocationList, UnlockKey};
 use swarm_store::{MemberId, StoreStatus};
 use tokio::net::TcpListener;
@@ -60,6 +60,10 @@ pub(crate) struct NodeShared {
     pub(crate) description: NodeDescription,
     pub(crate) started: tokio::time::Instant,
     pub(crate) revocations: RevocationList,
+    /// The node's certificate, read by every TLS handshake (replaced on renewal).
+    pub(crate) creds: LiveCredentials,
+    /// The roots the node trusts, read by every TLS handshake (replaced in a root rotation).
+    pub(crate) trust: LiveTrust,
 }
 
 impl NodeShared {
@@ -87,15 +91,37 @@ impl NodeShared {
     }
 
     /// The node's credentials and trust from its state.
+    #[cfg(test)]
     pub(crate) fn credentials(&self) -> Result<(NodeCredentials, ClusterTrust), NodeError> {
         let state = self.state();
         credentials_of(&state, self.revocations.clone())
     }
 
-    /// A transport to managers presenting the node's current certificate.
+    /// A sending side to managers presenting the node's current certificate.
     pub(crate) fn new_link(&self) -> Result<Arc<Link>, NodeError> {
         let state = self.state();
-        new_link(&state, self.revocations.clone(), &self.config)
+        new_link(&state, &self.creds, &self.trust, &self.config)
+    }
+
+    /// Installs the credentials and trust of the node's state in the live cells every TLS
+    /// handshake reads (after a renewal or a change of the trusted roots), and registers the
+    /// certificate on an in-process network.
+    pub(crate) fn install_credentials(&self) -> Result<(), NodeError> {
+        let (creds, trust) = {
+            let state = self.state();
+            credentials_of(&state, self.revocations.clone())?
+        };
+        self.creds
+            .replace(&creds)
+            .map_err(secrets("the renewed certificate"))?;
+        self.trust
+            .replace(trust)
+            .map_err(secrets("the trusted roots"))?;
+        #[cfg(feature = "testkit")]
+        if let NodeNetwork::InProc(nodes) = &self.config.network {
+            nodes.set_certificate(&self.state().advertise_addr, creds.cert_der().clone());
+        }
+        Ok(())
     }
 
     /// Starts the manager role: listener, store, loops.
@@ -106,7 +132,7 @@ impl NodeShared {
         bootstrap: Option<(StoredRootCa, crate::manager::writes::ManagerWrites)>,
         force_new_cluster: bool,
     ) -> Result<Arc<ManagerCore>, NodeError> {
-        let (creds, trust) = self.credentials()?;
+        let (creds, trust) = (self.creds.clone(), self.trust.clone());
         let (raft_id, advertise_addr, known) = {
             let s = self.state();
             let raft_id = s.raft_id.ok_or_else(|| NodeError::Config {
@@ -190,30 +216,38 @@ fn credentials_of(
         .map_err(secrets("the node certificate"))?;
     let cluster = swarm_secrets::ClusterId::new(state.cluster_id.as_str())
         .map_err(secrets("the cluster id"))?;
-    let trust = ClusterTrust::new(&state.ca_cert_der, cluster, revocations)
+    let mut trust = ClusterTrust::new(&state.ca_cert_der, cluster, revocations)
         .map_err(secrets("the cluster CA"))?;
+    for root in &state.extra_roots {
+        trust = trust
+            .with_additional_root(root)
+            .map_err(secrets("a trusted root"))?;
+    }
     Ok((creds, trust))
 }
 
 fn new_link(
     state: &NodeState,
-    revocations: RevocationList,
+    creds: &LiveCredentials,
+    trust: &LiveTrust,
     config: &NodeConfig,
 ) -> Result<Arc<Link>, NodeError> {
-    let (creds, trust) = credentials_of(state, revocations)?;
     #[cfg(feature = "testkit")]
     if let NodeNetwork::InProc(nodes) = &config.network {
-        nodes.set_certificate(&state.advertise_addr, creds.cert_der().clone());
+        nodes.set_certificate(&state.advertise_addr, creds.cert_der());
     }
     let tls = match &config.network {
         NodeNetwork::Tcp => Some(
-            swarm_secrets::tls::client_config(&creds, &trust)
+            swarm_secrets::tls::live_client_config(creds, trust)
                 .map_err(secrets("the node's TLS configuration"))?,
         ),
         #[cfg(feature = "testkit")]
         NodeNetwork::InProc(_) => None,
     };
-    let peers = PeerTable::new(trust, swarm_store::transport::tcp::MemberNames::new());
+    let peers = PeerTable::new(
+        trust.clone(),
+        swarm_store::transport::tcp::MemberNames::new(),
+    );
     Ok(Arc::new(config.network.link(LinkParts {
         local: MemberId(0),
         tls,
@@ -325,7 +359,10 @@ impl Node {
         description: NodeDescription,
     ) -> Result<Arc<NodeShared>, NodeError> {
         let revocations = RevocationList::new();
-        let link = new_link(&state, revocations.clone(), &config)?;
+        let (creds, trust) = credentials_of(&state, revocations.clone())?;
+        let creds = LiveCredentials::new(&creds).map_err(secrets("the node certificate"))?;
+        let trust = LiveTrust::new(trust);
+        let link = new_link(&state, &creds, &trust, &config)?;
         let (events, _) = broadcast::channel(MAX_BUFFERED_EVENTS);
         Ok(Arc::new(NodeShared {
             node_id: state.node_id.clone(),
@@ -339,6 +376,8 @@ impl Node {
             description,
             started: tokio::time::Instant::now(),
             revocations,
+            creds,
+            trust,
             config,
         }))
     }
@@ -442,6 +481,7 @@ impl Node {
             raft_id,
             cert_der,
             ca_cert_der,
+            trusted_roots,
             managers,
         } = reply
         else {
@@ -454,6 +494,10 @@ impl Node {
         state.raft_id = raft_id;
         state.key_pkcs8 = key.to_pkcs8_der().to_vec();
         state.cert_der = cert_der;
+        state.extra_roots = trusted_roots
+            .into_iter()
+            .filter(|r| *r != ca_cert_der)
+            .collect();
         state.ca_cert_der = ca_cert_der;
         state.advertise_addr = advertise;
         state.managers = managers;

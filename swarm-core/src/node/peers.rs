@@ -11,9 +11,9 @@ use crate::mapping::MAX_RAFT_ID;
 use crate::model::{NodeId, NodeRole};
 use rustls_pki_types::CertificateDer;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 use swarm_secrets::Role;
-use swarm_secrets::tls::ClusterTrust;
+use swarm_secrets::tls::{ClusterTrust, LiveTrust};
 use swarm_store::MemberId;
 use swarm_store::transport::tcp::{MemberNames, PeerIdentifier, PeerRefused};
 
@@ -58,15 +58,15 @@ pub(crate) struct PeerInfo {
 /// against.
 #[derive(Clone)]
 pub(crate) struct PeerTable {
-    trust: Arc<RwLock<ClusterTrust>>,
+    trust: LiveTrust,
     names: MemberNames,
     peers: Arc<Mutex<HashMap<MemberId, PeerInfo>>>,
 }
 
 impl PeerTable {
-    pub(crate) fn new(trust: ClusterTrust, names: MemberNames) -> Self {
+    pub(crate) fn new(trust: LiveTrust, names: MemberNames) -> Self {
         PeerTable {
-            trust: Arc::new(RwLock::new(trust)),
+            trust,
             names,
             peers: Arc::default(),
         }
@@ -74,10 +74,12 @@ impl PeerTable {
 
     /// The trust in force.
     pub(crate) fn trust(&self) -> ClusterTrust {
-        self.trust
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.trust.current()
+    }
+
+    /// The shared trust cell (replaced in a root rotation).
+    pub(crate) fn live_trust(&self) -> &LiveTrust {
+        &self.trust
     }
 
     /// Raft ids ↔ node ids of the store members.
@@ -97,8 +99,7 @@ impl PeerTable {
     fn verify(&self, cert: &CertificateDer<'_>, roles: &[Role]) -> Result<PeerInfo, PeerRefused> {
         let peer = self
             .trust
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+            .current()
             .authorize_certificate(cert, roles)
             .map_err(|e| PeerRefused::new(e.to_string()))?;
         Ok(PeerInfo {
@@ -150,12 +151,6 @@ impl PeerTable {
             let info = table.verify(cert, &[Role::Manager])?;
             Ok(link_id(&info.node))
         })
-    }
-
-    /// Replaces the trust (a root CA rotation).
-    #[allow(dead_code)]
-    pub(crate) fn set_trust(&self, trust: ClusterTrust) {
-        *self.trust.write().unwrap_or_else(PoisonError::into_inner) = trust;
     }
 }
 

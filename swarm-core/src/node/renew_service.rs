@@ -47,6 +47,7 @@ impl ManagerCore {
         NodeReply::Renewed {
             cert_der: decision.certificate.cert_der.to_vec(),
             ca_cert_der: ca.cert_der().to_vec(),
+            trusted_roots: decision.trusted_roots,
             role: decision.role,
         }
     }

@@ -33,7 +33,10 @@ pub(crate) struct NodeState {
     pub(crate) raft_id: Option<u64>,
     pub(crate) key_pkcs8: Vec<u8>,
     pub(crate) cert_der: Vec<u8>,
+    /// The root that issued `cert_der`.
     pub(crate) ca_cert_der: Vec<u8>,
+    /// Other roots to trust (the other root of a rotation in progress).
+    pub(crate) extra_roots: Vec<Vec<u8>>,
     pub(crate) advertise_addr: String,
     pub(crate) managers: Vec<ManagerAddr>,
 }
@@ -66,6 +69,7 @@ impl NodeState {
             key_pkcs8: Vec::new(),
             cert_der: Vec::new(),
             ca_cert_der: Vec::new(),
+            extra_roots: Vec::new(),
             advertise_addr: String::new(),
             managers: Vec::new(),
         }

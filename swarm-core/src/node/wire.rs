@@ -58,6 +58,10 @@ pub(crate) struct NodeDirective {
     pub(crate) raft_id: Option<u64>,
     /// The managers, with their Raft ids, for the node's state file and its store transport.
     pub(crate) managers: Vec<ManagerAddr>,
+    /// Renew the certificate now (a root rotation: it is on the old root).
+    pub(crate) renew_now: bool,
+    /// The roots to trust (DER): the cluster's, and during a rotation both.
+    pub(crate) trusted_roots: Vec<Vec<u8>>,
 }
 
 /// A control API request (managers only).
@@ -73,6 +77,7 @@ pub(crate) enum ControlCall {
     RotateJoinToken(NodeRole),
     RotateUnlockKey,
     UnlockKey,
+    RotateRootCa,
     Leave { node: NodeId, force: bool },
 }
 
@@ -158,6 +163,7 @@ pub(crate) enum NodeReply {
         raft_id: Option<u64>,
         cert_der: Vec<u8>,
         ca_cert_der: Vec<u8>,
+        trusted_roots: Vec<Vec<u8>>,
         managers: Vec<ManagerAddr>,
     },
     Registered {
@@ -172,6 +178,7 @@ pub(crate) enum NodeReply {
     Renewed {
         cert_der: Vec<u8>,
         ca_cert_der: Vec<u8>,
+        trusted_roots: Vec<Vec<u8>>,
         role: NodeRole,
     },
     Control(ControlReply),
