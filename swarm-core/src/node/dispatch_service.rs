@@ -116,20 +116,22 @@ impl ManagerCore {
     /// What the cluster wants of `node`: its role, Raft id and the managers.
     pub(crate) fn directive(&self, node: &NodeId) -> NodeDirective {
         let record = self.local_node(node).ok().flatten();
-        let renew_now = match (&record, self.local_cluster()) {
-            (Some(node), Ok(Some(cluster))) => {
+        let trusted_roots = self
+            .trusted_roots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        // Two roots are trusted only while a rotation runs: read the cluster object then only.
+        let rotating = trusted_roots.len() > 1;
+        let renew_now = match (&record, rotating) {
+            (Some(node), true) => self.local_cluster().ok().flatten().is_some_and(|cluster| {
                 crate::manager::root_rotation::must_renew_now(node, &cluster)
-            }
+            }),
             _ => false,
         };
         NodeDirective {
             renew_now,
-            trusted_roots: self
-                .trusted_roots
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .as_ref()
-                .clone(),
+            trusted_roots: trusted_roots.as_ref().clone(),
             role: record.as_ref().map(|n| n.spec.role).unwrap_or_default(),
             raft_id: record
                 .as_ref()
