@@ -13,12 +13,16 @@ use swarm_store::transport::tcp::TcpConfig;
 
 /// Default Raft heartbeat between managers: 100 ms (SwarmKit: 1 s ticks).
 pub const DEFAULT_RAFT_HEARTBEAT_PERIOD: Duration = Duration::from_millis(100);
-/// Default shortest election timeout: 600 ms (SwarmKit: 10 ticks of 1 s). With 100 ms
-/// heartbeats a follower tolerates five lost heartbeats in a row; a dead leader is replaced
-/// within the election timeout plus one election round.
-pub const DEFAULT_ELECTION_TIMEOUT_MIN: Duration = Duration::from_millis(600);
-/// Default longest election timeout: 1.2 s.
-pub const DEFAULT_ELECTION_TIMEOUT_MAX: Duration = Duration::from_millis(1200);
+/// Default shortest election timeout: 400 ms (SwarmKit: 10 ticks of 1 s). With 100 ms
+/// heartbeats a follower tolerates three lost heartbeats in a row.
+///
+/// A follower keeps honouring the last leader's lease for the longest election timeout after
+/// its last heartbeat (openraft's leader lease), and an election timer that fires inside it is
+/// re-armed: a dead leader is replaced between `max` and `2 × max` after its last heartbeat,
+/// plus one election round (0.7–1.4 s with these defaults; the cluster's ≤ 2 s target).
+pub const DEFAULT_ELECTION_TIMEOUT_MIN: Duration = Duration::from_millis(400);
+/// Default longest election timeout: 700 ms.
+pub const DEFAULT_ELECTION_TIMEOUT_MAX: Duration = Duration::from_millis(700);
 /// Default deadline of a store request (write, linearizable read, forwarded call).
 pub const DEFAULT_STORE_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default period of the manager's leader duties (leadership changes, expired heartbeats).
