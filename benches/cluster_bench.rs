@@ -14,13 +14,15 @@
 //! Every node over real TCP with mutual TLS on 127.0.0.1, disk storage in a temporary
 //! directory, default settings (`NodeConfig::new`, `ClusterSpec::default()`), mock runtime.
 //!
-//! Run: `cargo run --release -p benches --bin cluster_bench [-- --trials N]`
+//! Run: `cargo run --release -p benches --bin cluster_bench`. Options: `--trials N` (default
+//! 5), `--only PREFIX` (the figures whose name starts with it, e.g. `leader_failover`),
+//! `--election-timeout-ms MIN-MAX` (instead of the default 600-1200).
 
 use std::error::Error;
 use std::future::Future;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use swarm_core::manager::control::NodeFilter;
 use swarm_core::model::{ClusterSpec, NodeRole, NodeState};
@@ -38,16 +40,39 @@ const DEFAULT_TRIALS: usize = 5;
 const POLL: Duration = Duration::from_millis(10);
 /// How long a node idles, once the cluster is settled, before its memory is read.
 const IDLE: Duration = Duration::from_secs(5);
+/// How long the managers' logs must stay unchanged to count as settled.
+const SETTLE: Duration = Duration::from_millis(200);
 /// The longest any step may take (cluster formation, detection, a child's answer).
 const STEP_LIMIT: Duration = Duration::from_secs(30);
 /// The longest one write may take while the leader is being replaced; then it is retried.
 const WRITE_LIMIT: Duration = Duration::from_secs(1);
 
+/// Election timeouts other than the defaults (`--election-timeout-ms MIN-MAX`), for every node
+/// of the run, child processes included.
+static ELECTION_TIMEOUT: OnceLock<(Duration, Duration)> = OnceLock::new();
+
 fn config(root: &Path, name: &str) -> NodeConfig {
     let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let mut c = NodeConfig::new(root.join(name), listen, Arc::new(MockRuntime::new()));
     c.hostname = Some(name.to_owned());
+    if let Some((min, max)) = ELECTION_TIMEOUT.get() {
+        c.raft.election_timeout_min = *min;
+        c.raft.election_timeout_max = *max;
+    }
     c
+}
+
+/// Reads `--election-timeout-ms MIN-MAX`, if given.
+fn set_election_timeout(args: &[String]) -> Result<()> {
+    let Some(range) = arg(args, "--election-timeout-ms") else {
+        return Ok(());
+    };
+    let (min, max) = range
+        .split_once('-')
+        .ok_or("--election-timeout-ms MIN-MAX")?;
+    let ms = |v: &str| -> Result<Duration> { Ok(Duration::from_millis(v.parse()?)) };
+    let _ = ELECTION_TIMEOUT.set((ms(min)?, ms(max)?));
+    Ok(())
 }
 
 /// The 1-minute load average.
@@ -131,6 +156,7 @@ async fn cluster(root: &Path, managers: usize, workers: usize) -> Result<(Vec<No
             (ms[0].store_status()?.voters().len() == i).then_some(())
         })
         .await?;
+        settled(&ms).await?;
     }
     let mut ws = Vec::new();
     for i in 1..=workers {
@@ -144,6 +170,29 @@ async fn cluster(root: &Path, managers: usize, workers: usize) -> Result<(Vec<No
     })
     .await?;
     Ok((ms, ws))
+}
+
+/// Waits until every manager applied the leader's whole log and the log stayed unchanged
+/// for [`SETTLE`]. `voters()` already counts a new manager while its promotion is a joint
+/// configuration (old voters and new); losing the leader before the final configuration is
+/// committed leaves the others without a quorum of the old voters, so no leader, until it
+/// comes back.
+async fn settled(managers: &[Node]) -> Result<()> {
+    let log_end = || {
+        let statuses: Option<Vec<_>> = managers.iter().map(Node::store_status).collect();
+        let statuses = statuses?;
+        let end = statuses.iter().map(|s| s.last_log_index).max()?;
+        statuses
+            .iter()
+            .all(|s| s.applied_index == end)
+            .then_some(end)
+    };
+    poll("the managers to settle", || async {
+        let before = log_end()?;
+        tokio::time::sleep(SETTLE).await;
+        (log_end()? == before).then_some(())
+    })
+    .await
 }
 
 async fn shutdown_all(nodes: impl IntoIterator<Item = Node>) {
@@ -226,6 +275,17 @@ async fn failover_trial() -> Result<Failover> {
     let (elected, answered) = tokio::join!(elected, answered);
     for p in pollers {
         p.abort();
+    }
+    if elected.is_err() || answered.is_err() {
+        // Say what the survivors see, then give up.
+        for s in &survivors {
+            let status = s.store_status();
+            eprintln!(
+                "survivor {}: leader={} store={status:?}",
+                s.id(),
+                s.is_leader()
+            );
+        }
     }
     let since = |t: Instant| (t - t0).as_secs_f64() * 1000.0;
     let trial = Failover {
@@ -319,7 +379,13 @@ async fn rss_trial(runtime: &str) -> Result<(Memory, Memory)> {
     let root = tempfile::tempdir()?;
     let dir = |name: &str| root.path().join(name).to_string_lossy().into_owned();
     let (mdir, wdir) = (dir("m1"), dir("w1"));
-    let common = ["--runtime", runtime];
+    let election = ELECTION_TIMEOUT
+        .get()
+        .map(|(min, max)| format!("{}-{}", min.as_millis(), max.as_millis()));
+    let mut common = vec!["--runtime", runtime];
+    if let Some(range) = &election {
+        common.extend(["--election-timeout-ms", range]);
+    }
     let mut manager = NodeProcess::spawn(
         &[
             &["--node-process", "manager", "--dir", &mdir, "--expect", "2"],
@@ -416,7 +482,22 @@ fn runtime(flavor: &str) -> Result<tokio::runtime::Runtime> {
     Ok(builder.enable_all().build()?)
 }
 
-async fn bench(trials: usize) -> Result<()> {
+/// Runs every figure, or only the one whose name starts with `only`.
+async fn bench(trials: usize, only: Option<&str>) -> Result<()> {
+    let wanted = |name: &str| only.is_none_or(|o| name.starts_with(o));
+    if wanted("worker_down") {
+        worker_down(trials).await?;
+    }
+    if wanted("leader_failover") {
+        leader_failover(trials).await?;
+    }
+    if wanted("manager_rss") || wanted("agent_rss") {
+        idle_rss(trials).await?;
+    }
+    Ok(())
+}
+
+async fn worker_down(trials: usize) -> Result<()> {
     let load = load1();
     let mut down = Vec::new();
     for _ in 0..trials {
@@ -429,6 +510,10 @@ async fn bench(trials: usize) -> Result<()> {
         &load,
     );
 
+    Ok(())
+}
+
+async fn leader_failover(trials: usize) -> Result<()> {
     let load = load1();
     let mut trials_done = Vec::new();
     for _ in 0..trials {
@@ -449,6 +534,10 @@ async fn bench(trials: usize) -> Result<()> {
         &load,
     );
 
+    Ok(())
+}
+
+async fn idle_rss(trials: usize) -> Result<()> {
     for flavor in ["current-thread", "multi-thread-2"] {
         let load = load1();
         let (mut managers, mut agents) = (Vec::new(), Vec::new());
@@ -478,10 +567,12 @@ async fn bench(trials: usize) -> Result<()> {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    set_election_timeout(&args)?;
     if args.iter().any(|a| a == "--node-process") {
         let flavor = arg(&args, "--runtime").unwrap_or("current-thread");
         return runtime(flavor)?.block_on(node_process(&args));
     }
     let trials = arg(&args, "--trials").map_or(Ok(DEFAULT_TRIALS), str::parse)?;
-    runtime("multi-thread-2")?.block_on(bench(trials))
+    let only = arg(&args, "--only");
+    runtime("multi-thread-2")?.block_on(bench(trials, only))
 }
