@@ -83,13 +83,14 @@ async fn form_cluster(root: &Path) -> Result<(Vec<Node>, Vec<Node>)> {
         let name = format!("manager-{i}");
         managers.push(Node::join(config(root, &name), &addr, &manager_token).await?);
         // A new manager votes once it has caught up with the log; let its promotion finish
-        // before going on (see `promotion_done`).
+        // before going on.
         wait_for("the new manager to vote", || async {
-            let voters = managers[0].store_status()?.voters().len();
-            (voters == i).then_some(())
+            let status = managers[0].store_status()?;
+            // Raft promotes in two steps (old and new voters together, then the new voters
+            // alone); until both are done the group tolerates only what the old voters do.
+            (status.voters().len() == i && status.is_settled()).then_some(())
         })
         .await?;
-        promotion_done(&managers).await?;
         println!("{name} joined as a manager");
     }
     let mut workers = Vec::new();
@@ -105,31 +106,6 @@ async fn form_cluster(root: &Path) -> Result<(Vec<Node>, Vec<Node>)> {
     })
     .await?;
     Ok((managers, workers))
-}
-
-/// Waits until every manager has applied the same log and it stayed so for 200 ms.
-///
-/// A manager counts as a voter as soon as its promotion starts, but Raft promotes it in two
-/// steps (old and new voters together, then the new voters alone). Were the leader lost
-/// between the two, the others would wait for it to come back, having no majority of the
-/// old voters. A real deployment promotes managers long before it loses one; this demo
-/// stops the leader seconds later, so it waits for the second step.
-async fn promotion_done(managers: &[Node]) -> Result<()> {
-    let log_end = || {
-        let statuses: Option<Vec<_>> = managers.iter().map(Node::store_status).collect();
-        let statuses = statuses?;
-        let end = statuses.iter().map(|s| s.last_log_index).max()?;
-        statuses
-            .iter()
-            .all(|s| s.applied_index == end)
-            .then_some(end)
-    };
-    wait_for("the promotion to finish", || async {
-        let before = log_end()?;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        (log_end()? == before).then_some(())
-    })
-    .await
 }
 
 /// Prints what `manager` sees happen, with the time since `t0`, until the program ends.

@@ -45,7 +45,7 @@ async fn a_cluster_on_the_in_process_network_forms_and_survives_a_partitioned_le
         let expected = managers.len();
         eventually(Duration::from_secs(20), "the manager votes", || async {
             let s = managers[0].store_status()?;
-            (s.voters().len() == expected).then_some(())
+            (s.voters().len() == expected && s.is_settled()).then_some(())
         })
         .await;
     }

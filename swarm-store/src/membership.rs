@@ -74,9 +74,20 @@ pub struct StoreStatus {
     pub revision: u64,
     /// Voters and learners of the membership.
     pub members: Vec<MemberStatus>,
+    /// Whether a change of voters is between its two steps (joint consensus: the old voters
+    /// and the new ones must each agree). [`StoreStatus::voters`] already lists the new voters
+    /// then, but the group tolerates only what the old voters tolerate: a two-voter group
+    /// promoting a third still needs both of the first two until this is `false`.
+    pub joint: bool,
 }
 
 impl StoreStatus {
+    /// Whether the membership is settled: no change of voters in progress and no learner
+    /// waiting to be promoted or removed.
+    pub fn is_settled(&self) -> bool {
+        !self.joint && self.members.iter().all(|m| m.role == MemberRole::Voter)
+    }
+
     /// The voters.
     pub fn voters(&self) -> Vec<MemberId> {
         self.members

@@ -6,46 +6,73 @@ use crate::node::manager_core::ManagerCore;
 use crate::node::wire::{
     NodeCall, NodeDirective, NodeReply, Origin, RefusalKind, decode_reply, encode_call, refusal,
 };
+use std::time::Duration;
 use swarm_store::transport::Transport;
+
+/// How often a follower looks for a new leader while a dispatcher call waits for one.
+pub const LEADER_POLL: Duration = Duration::from_millis(25);
+/// The share of the agent's request timeout a follower spends finding the leader for a
+/// dispatcher call before answering that none is available.
+pub const FORWARD_SHARE: f64 = 0.8;
 
 impl ManagerCore {
     /// Serves a registration, heartbeat or renewal from `origin`: here when this manager
-    /// leads, else passed on to the leader once (`may_forward`; a forwarded call is never
-    /// forwarded again).
+    /// leads, else passed on to the leader (`may_forward`; a forwarded call is never forwarded
+    /// again). While no leader is known, or the one known does not answer (an election under
+    /// way), the call waits for the next leader, polling every [`LEADER_POLL`], for up to
+    /// [`FORWARD_SHARE`] of the agent's request timeout: an agent then finds the new leader
+    /// through the manager it already talks to instead of failing and backing off.
     pub(crate) async fn serve_dispatch(
         &self,
         origin: Origin,
         call: NodeCall,
         may_forward: bool,
     ) -> NodeReply {
-        if self.is_leader() {
-            return self.dispatch_here(origin, call).await;
-        }
-        let Some(leader) = self.store.leader() else {
-            return refusal(RefusalKind::Unavailable, "no leader is known right now");
-        };
-        if !may_forward {
-            return NodeReply::Refused(crate::node::wire::RemoteRefusal {
-                kind: RefusalKind::Dispatcher(DispatcherError::NotLeader { node: origin.node }),
-                message: "this manager no longer leads".into(),
-            });
-        }
-        let forwarded = NodeCall::Forwarded {
-            origin,
-            call: Box::new(call),
-        };
-        let request = match encode_call(&forwarded) {
-            Ok(r) => r,
-            Err(e) => return refusal(RefusalKind::Internal, e.to_string()),
-        };
-        match self.store_transport.call(leader, request).await {
-            Ok(bytes) => decode_reply(&bytes).unwrap_or_else(|e| {
-                refusal(RefusalKind::Internal, format!("the leader's answer: {e}"))
-            }),
-            Err(e) => refusal(
-                RefusalKind::Unavailable,
-                format!("the leader {leader} is not reachable: {e}"),
-            ),
+        let budget = self.config.agent.request_timeout.mul_f64(FORWARD_SHARE);
+        let deadline = tokio::time::Instant::now() + budget;
+        let mut last = refusal(RefusalKind::Unavailable, "no leader is known right now");
+        loop {
+            if self.is_leader() {
+                return self.dispatch_here(origin, call).await;
+            }
+            if !may_forward {
+                return NodeReply::Refused(crate::node::wire::RemoteRefusal {
+                    kind: RefusalKind::Dispatcher(DispatcherError::NotLeader { node: origin.node }),
+                    message: "this manager no longer leads".into(),
+                });
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return last;
+            }
+            if let Some(leader) = self.store.leader() {
+                let forwarded = NodeCall::Forwarded {
+                    origin: origin.clone(),
+                    call: Box::new(call.clone()),
+                };
+                let request = match encode_call(&forwarded) {
+                    Ok(r) => r,
+                    Err(e) => return refusal(RefusalKind::Internal, e.to_string()),
+                };
+                match self
+                    .store_transport
+                    .call_within(leader, request, left)
+                    .await
+                {
+                    Ok(bytes) => {
+                        return decode_reply(&bytes).unwrap_or_else(|e| {
+                            refusal(RefusalKind::Internal, format!("the leader's answer: {e}"))
+                        });
+                    }
+                    Err(e) => {
+                        last = refusal(
+                            RefusalKind::Unavailable,
+                            format!("the leader {leader} is not reachable: {e}"),
+                        );
+                    }
+                }
+            }
+            tokio::time::sleep(LEADER_POLL.min(left)).await;
         }
     }
 

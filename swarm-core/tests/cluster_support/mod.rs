@@ -84,10 +84,11 @@ pub(crate) async fn cluster(
             .await
             .expect("manager join");
         ms.push(node);
-        // A manager is promoted to voter once it caught up; let it before the next joins.
+        // A manager is promoted to voter once it caught up, in two Raft steps; let both finish
+        // before the next joins (until then the group tolerates only what the old voters do).
         eventually(Duration::from_secs(20), "the new manager votes", || async {
             let status = ms[0].store_status()?;
-            (status.voters().len() == i).then_some(())
+            (status.voters().len() == i && status.is_settled()).then_some(())
         })
         .await;
     }

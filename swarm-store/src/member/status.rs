@@ -73,6 +73,7 @@ impl Member {
             purged_index: m.purged.map(|l| l.index),
             revision: self.shared.applied().revision,
             members,
+            joint: membership.get_joint_config().len() > 1,
         }
     }
 }
