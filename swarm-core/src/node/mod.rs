@@ -71,10 +71,10 @@ pub use config::{
     NodeConfig, RaftTimings,
 };
 pub use control::Control;
+pub use dispatch_service::{FORWARD_SHARE, LEADER_POLL};
 pub use error::NodeError;
 pub use events::{ClusterEvent, MAX_BUFFERED_EVENTS, node_events};
 pub use manager_core::MAX_CONFLICT_RETRIES;
-pub use dispatch_service::{FORWARD_SHARE, LEADER_POLL};
 pub use manager_loops::SYNC_FALLBACK_PERIOD;
 #[cfg(feature = "testkit")]
 pub use network::InProcNodes;
