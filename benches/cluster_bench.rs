@@ -11,12 +11,17 @@
 //!   have idled for 5 s, `VmRSS` of each from `/proc/<pid>/status`. Measured with the child on
 //!   a current-thread tokio runtime and on a 2-thread one.
 //!
+//! - `false_downs_under_load`: 1 manager + 3 workers in this process while
+//!   [`CPU_HOGS_PER_CORE`] spinning threads per core compete for the CPU (as a `cargo build`
+//!   does) for [`LOAD_PERIOD`]; how many times a live node was marked `Down` (the manager's
+//!   events stream), summed over the trials. The target is 0.
+//!
 //! Every node over real TCP with mutual TLS on 127.0.0.1, disk storage in a temporary
 //! directory, default settings (`NodeConfig::new`, `ClusterSpec::default()`), mock runtime.
 //!
 //! Run: `cargo run --release -p benches --bin cluster_bench`. Options: `--trials N` (default
 //! 5), `--only PREFIX` (the figures whose name starts with it, e.g. `leader_failover`),
-//! `--election-timeout-ms MIN-MAX` (instead of the default 600-1200).
+//! `--election-timeout-ms MIN-MAX` (instead of the default 400-700).
 
 use std::error::Error;
 use std::future::Future;
@@ -46,6 +51,10 @@ const SETTLE: Duration = Duration::from_millis(200);
 const STEP_LIMIT: Duration = Duration::from_secs(30);
 /// The longest one write may take while the leader is being replaced; then it is retried.
 const WRITE_LIMIT: Duration = Duration::from_secs(1);
+/// How long the cluster runs under CPU load in one `false_downs_under_load` trial.
+const LOAD_PERIOD: Duration = Duration::from_secs(20);
+/// Spinning threads per core during that period.
+const CPU_HOGS_PER_CORE: usize = 2;
 
 /// Election timeouts other than the defaults (`--election-timeout-ms MIN-MAX`), for every node
 /// of the run, child processes included.
@@ -494,6 +503,59 @@ async fn bench(trials: usize, only: Option<&str>) -> Result<()> {
     if wanted("manager_rss") || wanted("agent_rss") {
         idle_rss(trials).await?;
     }
+    if wanted("false_downs") {
+        false_downs_under_load(trials.min(3)).await?;
+    }
+    Ok(())
+}
+
+/// Live nodes marked down while spinning threads compete for the CPU.
+async fn false_downs_under_load(trials: usize) -> Result<()> {
+    let load = load1();
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let hogs = cores * CPU_HOGS_PER_CORE;
+    let mut total = 0usize;
+    for _ in 0..trials {
+        let root = tempfile::tempdir()?;
+        let (managers, workers) = cluster(root.path(), 1, 3).await?;
+        let mut events = managers[0].events();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let spinners: Vec<_> = (0..hogs)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                        );
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(LOAD_PERIOD).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for spinner in spinners {
+            let _ = spinner.join();
+        }
+        while let Ok(event) = events.try_recv() {
+            if let swarm_core::node::ClusterEvent::NodeStateChanged {
+                to: NodeState::Down,
+                node,
+                ..
+            } = event
+            {
+                eprintln!("a live node was marked down under load: {node}");
+                total += 1;
+            }
+        }
+        shutdown_all(workers.into_iter().chain(managers)).await;
+    }
+    println!(
+        "false_downs_under_load count={total} trials={trials} seconds_per_trial={} cpu_hogs={hogs} nodes=1m+3w in_process=multi-thread-2 {} load1_at_start={load}",
+        LOAD_PERIOD.as_secs(),
+        settings(),
+    );
     Ok(())
 }
 

@@ -73,6 +73,7 @@ pub(crate) struct ManagerStart {
 /// Where a manager will be served: a bound TCP listener, or its in-process address.
 pub(crate) enum Bound {
     Tcp(TcpListener),
+    #[cfg(feature = "testkit")]
     InProc,
 }
 

@@ -169,6 +169,7 @@ pub(crate) struct LinkParts<'a> {
     /// TCP settings.
     pub(crate) tcp: &'a swarm_store::transport::tcp::TcpConfig,
     /// This node's advertise address (its in-process address).
+    #[cfg_attr(not(feature = "testkit"), allow(dead_code))]
     pub(crate) advertise: &'a str,
 }
 
