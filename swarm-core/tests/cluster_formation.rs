@@ -161,3 +161,53 @@ async fn a_restarted_node_rejoins_without_a_token() {
     back.shutdown().await;
     manager.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_control_handle_connects_with_a_managers_data_directory() {
+    let root = tempfile::tempdir().unwrap();
+    let (managers, workers) = cluster(root.path(), 3, 1).await;
+    // As a CLI in another process would: only the data directory of a manager (m2, a follower
+    // or the leader).
+    let remote = swarm_core::node::Control::connect(root.path().join("m2"))
+        .await
+        .unwrap();
+    assert_eq!(remote.nodes(&Default::default()).await.unwrap().len(), 4);
+    remote
+        .set_availability(workers[0].id().as_str(), NodeAvailability::Drain)
+        .await
+        .unwrap();
+    let local = managers[0].control().unwrap();
+    let w = local.node(workers[0].id().as_str()).await.unwrap();
+    assert_eq!(w.spec.availability, NodeAvailability::Drain);
+    // Refusals come back typed, with the rule.
+    let refused = remote.node("no-such-node").await.unwrap_err();
+    assert_eq!(
+        refused.refusal_kind(),
+        Some(swarm_core::node::RefusalKind::NotFound),
+        "{refused}"
+    );
+    // A worker's directory gives no control handle.
+    let worker = swarm_core::node::Control::connect(root.path().join("w1")).await;
+    assert!(matches!(
+        worker,
+        Err(swarm_core::node::NodeError::NotAManager)
+    ));
+    // The handle moves to another manager when the one it knows first (m2) is gone: two of
+    // three managers keep a quorum.
+    let (m2, rest): (Vec<Node>, Vec<Node>) = managers
+        .into_iter()
+        .partition(|m| m.data_dir().ends_with("m2"));
+    for m in m2 {
+        m.shutdown().await;
+    }
+    let seen = eventually(
+        Duration::from_secs(15),
+        "an answer from another manager",
+        || async { remote.nodes(&Default::default()).await.ok() },
+    )
+    .await;
+    assert_eq!(seen.len(), 4);
+    for n in workers.into_iter().chain(rest) {
+        n.shutdown().await;
+    }
+}

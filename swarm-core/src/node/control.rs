@@ -4,46 +4,128 @@ use crate::manager::control::{ClusterUpdate, NodeFilter, NodeUpdate};
 use crate::manager::dispatcher::render_node_ls;
 use crate::model::{Cluster, Node, NodeAvailability, NodeRole};
 use crate::node::error::NodeError;
+use crate::node::error::secrets;
 use crate::node::manager_core::{MAX_CONFLICT_RETRIES, ManagerCore};
-use crate::node::wire::{ControlCall, ControlReply};
+use crate::node::network::{Link, LinkParts, NodeNetwork};
+use crate::node::node::credentials_of;
+use crate::node::peers::{PeerTable, link_id};
+use crate::node::state_file::NodeState;
+use crate::node::wire::{
+    ControlCall, ControlReply, ManagerAddr, NodeCall, NodeReply, decode_reply, encode_call,
+};
 use std::sync::{Arc, Weak};
+use swarm_store::MemberId;
+use swarm_store::transport::Transport;
 use zeroize::Zeroizing;
 
-/// The control API of a manager (`docker node …`, `docker swarm …`): get it from
-/// [`Node::control`](super::Node::control). Every call is served by this manager, whether it
-/// leads or follows (the store carries writes and linearizable reads to the leader), so reads
-/// see every write acknowledged before them. Refusals are typed: [`NodeError::Control`] names
-/// the node or the cluster and the rule.
+/// The control API of a manager (`docker node …`, `docker swarm …`).
 ///
-/// The handle does not keep the manager alive: once the node stops (or is demoted), calls
-/// fail with [`NodeError::Stopped`].
+/// * In process: [`Node::control`](super::Node::control). Every call is served by that
+///   manager, whether it leads or follows (the store carries writes and linearizable reads to
+///   the leader), so reads see every write acknowledged before them. The handle does not keep
+///   the manager alive: once the node stops (or is demoted), calls fail with
+///   [`NodeError::Stopped`].
+/// * From another process: [`Control::connect`] with a manager's data directory, as the
+///   docker CLI talks to its local engine: the calls go over mutual TLS with that manager's
+///   certificate to the managers it knows, the node's own listener first, the others if it
+///   does not answer.
+///
+/// Refusals are typed: [`NodeError::Control`] names the node or the cluster and the rule (in
+/// process), [`NodeError::Remote`] carries the same message and a [`RefusalKind`] (remote).
+///
+/// [`RefusalKind`]: super::RefusalKind
 #[derive(Clone)]
 pub struct Control {
-    core: Weak<ManagerCore>,
+    target: Target,
     node: crate::model::NodeId,
+}
+
+#[derive(Clone)]
+enum Target {
+    Local(Weak<ManagerCore>),
+    Remote(Arc<RemoteManagers>),
+}
+
+/// A remote control handle's way to the managers.
+struct RemoteManagers {
+    link: Link,
+    /// (transport id, address) of each manager, the node's own first.
+    managers: Vec<(MemberId, String)>,
+    timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Control")
             .field("manager", &self.node)
+            .field("remote", &matches!(self.target, Target::Remote(_)))
             .finish()
     }
 }
 
+/// Longest wait for one remote control call (a write goes through Raft; a linearizable read
+/// waits for the leader's confirmation).
+pub const REMOTE_CONTROL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Control {
     pub(crate) fn new(core: &Arc<ManagerCore>) -> Self {
         Control {
-            core: Arc::downgrade(core),
+            target: Target::Local(Arc::downgrade(core)),
             node: core.node_id.clone(),
         }
     }
 
-    async fn call(&self, call: ControlCall) -> Result<ControlReply, NodeError> {
-        let core = self.core.upgrade().ok_or(NodeError::Stopped)?;
-        core.exec_control(call).await
+    /// A control handle for another process on a manager's host: reads the manager's identity
+    /// (certificate, key, trusted roots, known managers) from its data directory `data_dir`
+    /// and calls the managers over mutual TLS. [`NodeError::NotAManager`] if that node is a
+    /// worker; [`NodeError::NotInitialized`] if the directory holds no node. The certificate
+    /// read is the one on disk now: after the manager renews it, connect again.
+    pub async fn connect(data_dir: impl AsRef<std::path::Path>) -> Result<Control, NodeError> {
+        let state = NodeState::load(data_dir.as_ref())?;
+        if state.role != NodeRole::Manager {
+            return Err(NodeError::NotAManager);
+        }
+        let (creds, trust) = credentials_of(&state, swarm_secrets::RevocationList::new())?;
+        let tls = swarm_secrets::tls::client_config(&creds, &trust)
+            .map_err(secrets("the control connection"))?;
+        let peers = PeerTable::new(
+            swarm_secrets::tls::LiveTrust::new(trust),
+            swarm_store::transport::tcp::MemberNames::new(),
+        );
+        let link = NodeNetwork::Tcp.link(LinkParts {
+            local: MemberId(0),
+            tls: Some(tls),
+            identify: peers.manager_link_identifier(),
+            tcp: &swarm_store::transport::tcp::TcpConfig::default(),
+            advertise: &state.advertise_addr,
+        })?;
+        let mut ordered: Vec<&ManagerAddr> = state.managers.iter().collect();
+        ordered.sort_by_key(|m| m.node != state.node_id);
+        let mut managers = Vec::new();
+        for m in ordered {
+            let id = link_id(&m.node);
+            link.set_peer(id, &m.addr, &m.node).await?;
+            managers.push((id, m.addr.clone()));
+        }
+        Ok(Control {
+            target: Target::Remote(Arc::new(RemoteManagers {
+                link,
+                managers,
+                timeout: REMOTE_CONTROL_TIMEOUT,
+            })),
+            node: state.node_id.clone(),
+        })
     }
 
+    async fn call(&self, call: ControlCall) -> Result<ControlReply, NodeError> {
+        match &self.target {
+            Target::Local(core) => {
+                let core = core.upgrade().ok_or(NodeError::Stopped)?;
+                core.exec_control(call).await
+            }
+            Target::Remote(remote) => remote.call(call).await,
+        }
+    }
     /// `node ls`: the nodes that pass `filter`, in id order.
     pub async fn nodes(&self, filter: &NodeFilter) -> Result<Vec<Node>, NodeError> {
         match self.call(ControlCall::ListNodes(filter.clone())).await? {
@@ -203,6 +285,45 @@ impl Control {
     pub async fn rotate_unlock_key(&self) -> Result<Option<Zeroizing<String>>, NodeError> {
         self.call(ControlCall::RotateUnlockKey).await?;
         self.unlock_key().await
+    }
+}
+
+impl RemoteManagers {
+    /// Sends `call` to the first manager that answers.
+    async fn call(&self, call: ControlCall) -> Result<ControlReply, NodeError> {
+        let request = encode_call(&NodeCall::Control(call)).map_err(|e| NodeError::Protocol {
+            peer: "the control call".into(),
+            detail: e.to_string(),
+        })?;
+        let mut last = NodeError::Stopped;
+        for (id, addr) in &self.managers {
+            match self
+                .link
+                .call_within(*id, request.clone(), self.timeout)
+                .await
+            {
+                Ok(bytes) => {
+                    return match decode_reply(&bytes).map_err(|e| NodeError::Protocol {
+                        peer: addr.clone(),
+                        detail: e.to_string(),
+                    })? {
+                        NodeReply::Control(reply) => Ok(reply),
+                        NodeReply::Refused(r) => Err(NodeError::Remote(r)),
+                        other => Err(NodeError::Protocol {
+                            peer: addr.clone(),
+                            detail: format!("unexpected answer {other:?}"),
+                        }),
+                    };
+                }
+                Err(source) => {
+                    last = NodeError::Transport {
+                        peer: addr.clone(),
+                        source,
+                    }
+                }
+            }
+        }
+        Err(last)
     }
 }
 

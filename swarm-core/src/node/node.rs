@@ -207,7 +207,7 @@ impl NodeShared {
     }
 }
 
-fn credentials_of(
+pub(crate) fn credentials_of(
     state: &NodeState,
     revocations: RevocationList,
 ) -> Result<(NodeCredentials, ClusterTrust), NodeError> {
