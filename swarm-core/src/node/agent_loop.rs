@@ -13,13 +13,10 @@ use crate::model::{NodeId, NodeRole};
 use crate::node::error::NodeError;
 use crate::node::node::{MANAGER_DIR, NodeShared};
 use crate::node::peers::link_id;
-use crate::node::wire::{
-    NodeCall, NodeDirective, NodeReply, RefusalKind, decode_reply, encode_call,
-};
+use crate::node::wire::{NodeCall, NodeDirective, NodeReply, RefusalKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use swarm_store::transport::Transport;
 
 /// Wait before retrying when the node knows no manager at all.
 const NO_MANAGER_RETRY: Duration = Duration::from_secs(1);
@@ -168,21 +165,8 @@ async fn call_manager(
     if !link.has_peer(id) {
         link.set_peer(id, addr, node).await?;
     }
-    let request = encode_call(call).map_err(|e| NodeError::Protocol {
-        peer: addr.to_owned(),
-        detail: e.to_string(),
-    })?;
-    let bytes = link
-        .call_within(id, request, shared.config.agent.request_timeout)
+    link.call_node(id, addr, call, shared.config.agent.request_timeout)
         .await
-        .map_err(|source| NodeError::Transport {
-            peer: addr.to_owned(),
-            source,
-        })?;
-    decode_reply(&bytes).map_err(|e| NodeError::Protocol {
-        peer: addr.to_owned(),
-        detail: e.to_string(),
-    })
 }
 
 /// Follows what the cluster says: the managers (kept in the state file) and the role.

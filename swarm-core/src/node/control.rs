@@ -10,12 +10,9 @@ use crate::node::network::{Link, LinkParts, NodeNetwork};
 use crate::node::node::credentials_of;
 use crate::node::peers::{PeerTable, link_id};
 use crate::node::state_file::NodeState;
-use crate::node::wire::{
-    ControlCall, ControlReply, ManagerAddr, NodeCall, NodeReply, decode_reply, encode_call,
-};
+use crate::node::wire::{ControlCall, ControlReply, ManagerAddr, NodeCall, NodeReply};
 use std::sync::{Arc, Weak};
 use swarm_store::MemberId;
-use swarm_store::transport::Transport;
 use zeroize::Zeroizing;
 
 /// The control API of a manager (`docker node …`, `docker swarm …`).
@@ -291,36 +288,21 @@ impl Control {
 impl RemoteManagers {
     /// Sends `call` to the first manager that answers.
     async fn call(&self, call: ControlCall) -> Result<ControlReply, NodeError> {
-        let request = encode_call(&NodeCall::Control(call)).map_err(|e| NodeError::Protocol {
-            peer: "the control call".into(),
-            detail: e.to_string(),
-        })?;
+        let call = NodeCall::Control(call);
         let mut last = NodeError::Stopped;
         for (id, addr) in &self.managers {
-            match self
-                .link
-                .call_within(*id, request.clone(), self.timeout)
-                .await
-            {
-                Ok(bytes) => {
-                    return match decode_reply(&bytes).map_err(|e| NodeError::Protocol {
+            match self.link.call_node(*id, addr, &call, self.timeout).await {
+                Ok(NodeReply::Control(reply)) => return Ok(reply),
+                Ok(NodeReply::Refused(r)) => return Err(NodeError::Remote(r)),
+                Ok(other) => {
+                    return Err(NodeError::Protocol {
                         peer: addr.clone(),
-                        detail: e.to_string(),
-                    })? {
-                        NodeReply::Control(reply) => Ok(reply),
-                        NodeReply::Refused(r) => Err(NodeError::Remote(r)),
-                        other => Err(NodeError::Protocol {
-                            peer: addr.clone(),
-                            detail: format!("unexpected answer {other:?}"),
-                        }),
-                    };
+                        detail: format!("unexpected answer {other:?}"),
+                    });
                 }
-                Err(source) => {
-                    last = NodeError::Transport {
-                        peer: addr.clone(),
-                        source,
-                    }
-                }
+                // Not reachable: try the next manager.
+                Err(e @ NodeError::Transport { .. }) => last = e,
+                Err(e) => return Err(e),
             }
         }
         Err(last)

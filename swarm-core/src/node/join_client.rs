@@ -7,11 +7,10 @@ use crate::node::error::{NodeError, secrets};
 use crate::node::manager_core::resolve;
 use crate::node::network::{Link, LinkParts};
 use crate::node::peers::{JOIN_TARGET, any_server_identifier, join_identifier};
-use crate::node::wire::{JoinCall, NodeCall, NodeReply, decode_reply, encode_call};
+use crate::node::wire::{JoinCall, NodeCall, NodeReply};
 use std::sync::Arc;
 use swarm_secrets::tls::ClusterTrust;
 use swarm_secrets::{JoinToken, NodeKey, RevocationList, Role};
-use swarm_store::transport::Transport;
 use swarm_store::transport::tcp::PeerAddress;
 
 /// What a node gets for joining.
@@ -57,22 +56,15 @@ async fn join_link(
 }
 
 /// One call to the manager at `addr` over a transport made for joining.
-async fn call_once(transport: &Link, addr: &str, call: &NodeCall) -> Result<NodeReply, NodeError> {
-    let request = encode_call(call).map_err(|e| NodeError::Protocol {
-        peer: addr.to_owned(),
-        detail: e.to_string(),
-    })?;
-    let bytes = transport
-        .call(JOIN_TARGET, request)
+async fn call_once(
+    config: &NodeConfig,
+    transport: &Link,
+    addr: &str,
+    call: &NodeCall,
+) -> Result<NodeReply, NodeError> {
+    transport
+        .call_node(JOIN_TARGET, addr, call, config.tcp.call_timeout)
         .await
-        .map_err(|source| NodeError::Transport {
-            peer: addr.to_owned(),
-            source,
-        })?;
-    decode_reply(&bytes).map_err(|e| NodeError::Protocol {
-        peer: addr.to_owned(),
-        detail: e.to_string(),
-    })
 }
 
 /// Joins through the manager at `addr` with `token`.
@@ -98,7 +90,7 @@ pub(crate) async fn join_cluster(
         any_server_identifier(),
     )
     .await?;
-    let ca_cert_der = match call_once(&fetch, addr, &NodeCall::GetRootCa).await? {
+    let ca_cert_der = match call_once(config, &fetch, addr, &NodeCall::GetRootCa).await? {
         NodeReply::RootCa { cert_der } => cert_der,
         NodeReply::Refused(r) => return Err(refused(r.message)),
         other => return Err(refused(format!("unexpected answer {other:?}"))),
@@ -130,7 +122,7 @@ pub(crate) async fn join_cluster(
         availability: config.availability,
         description: Some(description),
     });
-    match call_once(&transport, addr, &call).await? {
+    match call_once(config, &transport, addr, &call).await? {
         reply @ NodeReply::Joined { .. } => Ok(Admission { key, reply, trust }),
         NodeReply::Refused(r) => Err(refused(r.message)),
         other => Err(refused(format!("unexpected answer {other:?}"))),

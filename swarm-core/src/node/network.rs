@@ -98,6 +98,32 @@ impl Link {
     }
 }
 
+impl Link {
+    /// One node call to `id` (the node at `addr`, named in errors), within `timeout`: encode,
+    /// send, decode the answer.
+    pub(crate) async fn call_node(
+        &self,
+        id: MemberId,
+        addr: &str,
+        call: &crate::node::wire::NodeCall,
+        timeout: Duration,
+    ) -> Result<crate::node::wire::NodeReply, NodeError> {
+        let protocol = |detail: String| NodeError::Protocol {
+            peer: addr.to_owned(),
+            detail,
+        };
+        let request = crate::node::wire::encode_call(call).map_err(|e| protocol(e.to_string()))?;
+        let bytes = self
+            .call_within(id, request, timeout)
+            .await
+            .map_err(|source| NodeError::Transport {
+                peer: addr.to_owned(),
+                source,
+            })?;
+        crate::node::wire::decode_reply(&bytes).map_err(|e| protocol(e.to_string()))
+    }
+}
+
 impl Transport for Link {
     async fn call(&self, to: MemberId, request: Bytes) -> Result<Bytes, TransportError> {
         match self {
