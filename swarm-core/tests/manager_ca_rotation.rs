@@ -6,7 +6,7 @@
 
 mod manager_support;
 
-use manager_support::{Rng, csr, description, new_ca, t};
+use manager_support::{Rng, csr, description, new_ca, one_member_store, t};
 use swarm_core::manager::ca_server::{
     JoinRequest, JoinView, RenewRequest, RenewView, join, renew_certificate,
 };
@@ -18,27 +18,7 @@ use swarm_core::manager::root_rotation::{
 use swarm_core::manager::state::{ManagerStore, RootCaSlot, StoredRootCa};
 use swarm_core::model::{Cluster, ClusterSpec, Node, NodeAvailability, NodeRole};
 use swarm_secrets::{CertPolicy, ClusterCa};
-use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
-use swarm_store::testkit::inproc::InProcNetwork;
-use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
 use zeroize::Zeroizing;
-
-async fn one_member_store() -> Store {
-    let net = InProcNetwork::new(7);
-    let rpc = StoreRpc::new();
-    net.register(MemberId(1), rpc.clone());
-    let store = Store::open(
-        StoreConfig::new(MemberId(1), "member-1"),
-        MemLogStorage::new(),
-        MemSnapshotStore::new(),
-        net.endpoint(MemberId(1)),
-        &rpc,
-    )
-    .await
-    .unwrap();
-    store.bootstrap().await.unwrap();
-    store
-}
 
 /// The state a step reads, as the loop would read it: the cluster, the nodes and the root
 /// that issues now.

@@ -6,7 +6,7 @@
 
 mod manager_support;
 
-use manager_support::{Rng, csr, description, new_ca, t};
+use manager_support::{Rng, csr, description, new_ca, one_member_store, t};
 use swarm_core::manager::control::{
     ClusterView, InitRequest, NodeUpdate, init_cluster, update_node,
 };
@@ -15,26 +15,6 @@ use swarm_core::manager::state::{ManagerStore, StateError, StoredRootCa};
 use swarm_core::manager::writes::{ManagerWrite, ManagerWrites};
 use swarm_core::model::{ClusterSpec, NodeAvailability, Version};
 use swarm_secrets::CertPolicy;
-use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
-use swarm_store::testkit::inproc::InProcNetwork;
-use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
-
-async fn one_member_store() -> Store {
-    let net = InProcNetwork::new(7);
-    let rpc = StoreRpc::new();
-    net.register(MemberId(1), rpc.clone());
-    let store = Store::open(
-        StoreConfig::new(MemberId(1), "member-1"),
-        MemLogStorage::new(),
-        MemSnapshotStore::new(),
-        net.endpoint(MemberId(1)),
-        &rpc,
-    )
-    .await
-    .unwrap();
-    store.bootstrap().await.unwrap();
-    store
-}
 
 fn init_request() -> InitRequest {
     InitRequest {

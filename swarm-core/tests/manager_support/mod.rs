@@ -10,6 +10,9 @@ use swarm_core::model::{
     Cluster, ClusterSpec, Node, NodeAvailability, NodeDescription, NodeRole, Version,
 };
 use swarm_secrets::{CertPolicy, ClusterCa, ClusterId, NodeKey};
+use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
+use swarm_store::testkit::inproc::InProcNetwork;
+use swarm_store::{MemberId, Store, StoreConfig, StoreRpc};
 use zeroize::Zeroizing;
 
 /// splitmix64, the same generator the project's simulations use.
@@ -206,4 +209,22 @@ impl World {
             None => Err(format!("node {id} missing")),
         }
     }
+}
+
+/// A bootstrapped one-member store on the in-process network, in memory.
+pub(crate) async fn one_member_store() -> Store {
+    let net = InProcNetwork::new(7);
+    let rpc = StoreRpc::new();
+    net.register(MemberId(1), rpc.clone());
+    let store = Store::open(
+        StoreConfig::new(MemberId(1), "member-1"),
+        MemLogStorage::new(),
+        MemSnapshotStore::new(),
+        net.endpoint(MemberId(1)),
+        &rpc,
+    )
+    .await
+    .unwrap();
+    store.bootstrap().await.unwrap();
+    store
 }
