@@ -6,17 +6,17 @@
 
 mod manager_support;
 
-use manager_support::{Rng, csr, description, new_ca, one_member_store, t};
+use manager_support::{Rng, csr, description, found_cluster, new_ca, one_member_store, t};
 use swarm_core::manager::ca_server::{
     JoinRequest, JoinView, RenewRequest, RenewView, join, renew_certificate,
 };
-use swarm_core::manager::control::{ClusterView, InitRequest, init_cluster};
+use swarm_core::manager::control::ClusterView;
 use swarm_core::manager::root_rotation::{
     finish_root_rotation, must_renew_now, root_rotation_progress, start_root_rotation,
     trusted_roots,
 };
-use swarm_core::manager::state::{ManagerStore, RootCaSlot, StoredRootCa};
-use swarm_core::model::{Cluster, ClusterSpec, Node, NodeAvailability, NodeRole};
+use swarm_core::manager::state::{ManagerStore, RootCaSlot};
+use swarm_core::model::{Cluster, Node, NodeAvailability, NodeRole};
 use swarm_secrets::{CertPolicy, ClusterCa};
 use zeroize::Zeroizing;
 
@@ -57,23 +57,7 @@ async fn renew(state: &ManagerStore, hostname: &str, secs: u64) {
 async fn renewals_and_a_root_rotation_run_through_the_store() {
     let state = ManagerStore::new(one_member_store().await);
     let old = new_ca("c0ffee");
-    let init = init_cluster(
-        &old,
-        &InitRequest {
-            spec: ClusterSpec::default(),
-            csr_der: csr(),
-            advertise_addr: "10.0.0.1:2377".into(),
-            availability: NodeAvailability::Active,
-            description: Some(description("manager-0")),
-        },
-        t(0),
-        &mut Rng(1).source(),
-    )
-    .unwrap();
-    state
-        .initialize(&StoredRootCa::from_ca(&old), &init.writes)
-        .await
-        .unwrap();
+    found_cluster(&state, &old).await;
     let (cluster, nodes, issuing) = read(&state).await;
     let request = JoinRequest {
         token: Zeroizing::new(cluster.join_tokens.worker.clone()),

@@ -6,14 +6,13 @@
 
 mod manager_support;
 
-use manager_support::{Rng, csr, description, new_ca, t};
+use manager_support::{found_cluster, new_ca};
 use std::path::Path;
-use swarm_core::manager::control::{InitRequest, init_cluster};
 use swarm_core::manager::state::{
-    DataDirError, KeysError, ManagerDataDir, ManagerStore, SNAPSHOT_DIR, StoredRootCa, WAL_DIR,
+    DataDirError, KeysError, ManagerDataDir, ManagerStore, SNAPSHOT_DIR, WAL_DIR,
 };
 use swarm_core::manager::writes::{ManagerWrite, ManagerWrites};
-use swarm_core::model::{ClusterSpec, Node, NodeAvailability};
+use swarm_core::model::Node;
 use swarm_secrets::UnlockKey;
 use swarm_store::storage::{
     DiskLogOptions, DiskLogStorage, DiskSnapshotStore, LogStorage, SnapshotStore,
@@ -58,23 +57,7 @@ async fn open_on(data: &ManagerDataDir) -> ManagerStore {
 async fn write_state(state: &ManagerStore, extra: usize) -> Node {
     state.store().bootstrap().await.unwrap();
     let ca = new_ca("c0ffee");
-    let init = init_cluster(
-        &ca,
-        &InitRequest {
-            spec: ClusterSpec::default(),
-            csr_der: csr(),
-            advertise_addr: "10.0.0.1:2377".into(),
-            availability: NodeAvailability::Active,
-            description: Some(description("manager-0")),
-        },
-        t(0),
-        &mut Rng(1).source(),
-    )
-    .unwrap();
-    state
-        .initialize(&StoredRootCa::from_ca(&ca), &init.writes)
-        .await
-        .unwrap();
+    let init = found_cluster(state, &ca).await;
     for i in 0..extra {
         let mut node = init.node.clone();
         node.id = swarm_core::model::NodeId::new(format!("worker{i:019}"));

@@ -228,3 +228,32 @@ pub(crate) async fn one_member_store() -> Store {
     store.bootstrap().await.unwrap();
     store
 }
+
+/// `swarm init` through `state`: the founding manager ("manager-0" at 10.0.0.1:2377) and the
+/// cluster object with `ca`, written with the root CA record.
+pub(crate) async fn found_cluster(
+    state: &swarm_core::manager::state::ManagerStore,
+    ca: &ClusterCa,
+) -> swarm_core::manager::control::InitDecision {
+    let init = init_cluster(
+        ca,
+        &InitRequest {
+            spec: ClusterSpec::default(),
+            csr_der: csr(),
+            advertise_addr: "10.0.0.1:2377".into(),
+            availability: NodeAvailability::Active,
+            description: Some(description("manager-0")),
+        },
+        t(0),
+        &mut Rng(1).source(),
+    )
+    .unwrap();
+    state
+        .initialize(
+            &swarm_core::manager::state::StoredRootCa::from_ca(ca),
+            &init.writes,
+        )
+        .await
+        .unwrap();
+    init
+}

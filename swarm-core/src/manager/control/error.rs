@@ -39,9 +39,10 @@ impl fmt::Display for NodeRef {
     }
 }
 
-/// The candidates an ambiguous query matched, as shown in [`ControlError::AmbiguousNode`].
-fn list(candidates: &[NodeRef], more: usize) -> String {
-    let mut out = candidates
+/// Names in an error message: `items` joined by commas, then "and N more" for those left
+/// out (errors name a bounded number of nodes and count the rest).
+pub(crate) fn named_list<T: fmt::Display>(items: &[T], more: usize) -> String {
+    let mut out = items
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
@@ -64,7 +65,7 @@ pub enum ControlError {
         query: String,
     },
     /// Several nodes match a name or an id prefix.
-    #[error("{query:?} is ambiguous: it matches {}", list(.candidates, *.more))]
+    #[error("{query:?} is ambiguous: it matches {}", named_list(.candidates, *.more))]
     AmbiguousNode {
         /// What was asked for.
         query: String,

@@ -17,7 +17,7 @@
 
 mod cluster_init;
 mod cluster_update;
-mod error;
+pub(crate) mod error;
 mod join_token_rotation;
 mod node_leave;
 mod node_query;

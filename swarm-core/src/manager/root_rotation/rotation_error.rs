@@ -9,18 +9,6 @@ use swarm_secrets::{CaDigest, SecretsError};
 /// case: 16 node references (an id and a hostname each) in one error message.
 pub const MAX_NAMED_PENDING_NODES: usize = 16;
 
-fn list(nodes: &[PendingNode], more: usize) -> String {
-    let mut out = nodes
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if more > 0 {
-        out.push_str(&format!(" and {more} more"));
-    }
-    out
-}
-
 /// A refused root rotation step. Every variant names the roots, the cluster or the nodes.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -67,7 +55,7 @@ pub enum RotationError {
     #[error(
         "the root rotation cannot finish: {} node(s) still hold a certificate of the old root: {}; running nodes renew at their next heartbeat, nodes gone for good must be removed (`node rm`)",
         .nodes.len() + *.more,
-        list(.nodes, *.more)
+        crate::manager::control::error::named_list(.nodes, *.more)
     )]
     NodesOnOldRoot {
         /// The first pending nodes (at most [`MAX_NAMED_PENDING_NODES`]), in id order.
