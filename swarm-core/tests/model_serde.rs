@@ -144,6 +144,15 @@ fn a_full_service_round_trips_in_snake_case() {
             completed_at: Some(at(20)),
             message: "paused".into(),
         }),
+        endpoint: Some(Endpoint {
+            spec: EndpointSpec::default(),
+            ports: vec![],
+            virtual_ips: vec![VirtualIp {
+                network_id: "net1".into(),
+                addr: "10.0.1.2/24".into(),
+            }],
+        }),
+        job_status: None,
     };
     assert_eq!(round_trip(&service), service);
     let json = serde_json::to_string(&spec).unwrap();
@@ -257,6 +266,7 @@ fn a_full_node_round_trips() {
                 engine_version: "28.3.2".into(),
                 labels: labels(&[("storage", "zfs")]),
             },
+            seal_public_key: None,
         }),
         status: NodeStatus {
             state: NodeState::Disconnected,
@@ -352,6 +362,11 @@ fn secrets_configs_and_networks_round_trip() {
             ingress: false,
             ipv6_enabled: true,
         },
+        allocated_ipam: vec![IpamConfig {
+            subnet: "10.0.9.0/24".into(),
+            range: None,
+            gateway: Some("10.0.9.1".into()),
+        }],
     };
     assert_eq!(round_trip(&network), network);
     let bare: NetworkSpec = serde_json::from_str(r#"{"name":"n"}"#).unwrap();

@@ -243,6 +243,7 @@ impl DockerRuntime {
                 ),
                 labels,
             },
+            seal_public_key: None,
         })
     }
 }

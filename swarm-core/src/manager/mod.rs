@@ -20,6 +20,8 @@
 //!   demotions carried out one membership change at a time by the leader).
 //! * [`manager_statuses`]: the Leader / Reachable / Unreachable column of `node ls` follows
 //!   the leader's view of the group.
+//! * [`cluster_state`]: every stored object in memory with the task indexes, the view the
+//!   orchestration steps read; it applies writes as the store will.
 //! * [`state`]: where the writes land: the store collections, the writes applied as one
 //!   transaction, and the data directory encrypted at rest, with optional autolock.
 //!
@@ -28,6 +30,7 @@
 //! through swarm-secrets, never from it.
 
 pub mod ca_server;
+pub mod cluster_state;
 pub mod control;
 pub mod dispatcher;
 pub mod manager_statuses;

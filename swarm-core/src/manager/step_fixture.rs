@@ -216,6 +216,7 @@ impl Fixture {
                     assert_eq!(slot, RootCaSlot::Rotation, "the current root is replaced");
                     self.rotation = None;
                 }
+                other => return Err(format!("the node-step fixture holds no {other:?}")),
             }
         }
         Ok(())

@@ -5,15 +5,40 @@
 //! carries out the membership changes in order through swarm-store's membership API.
 
 use crate::manager::state::{RootCaSlot, StoredRootCa};
-use crate::model::{Cluster, ClusterId, Node, NodeId, Version};
+use crate::model::{
+    Cluster, ClusterId, Config, Network, Node, NodeId, Secret, Service, Task, Version,
+};
 use swarm_store::MemberId;
+
+/// A write of one stored object of the orchestration state (service, task, secret, config or
+/// network), with the same version rule as the node writes: a replace or delete names the
+/// version the step read, and a create needs the object absent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ObjectWrite<T> {
+    /// Creates the object; refused if one with its id exists.
+    Create(T),
+    /// Replaces the object read at `expected_version` (the store assigns the next version).
+    Update {
+        /// The new object.
+        object: T,
+        /// The version the step read.
+        expected_version: Version,
+    },
+    /// Deletes the object read at `expected_version`.
+    Delete {
+        /// The object's id.
+        id: String,
+        /// The version the step read.
+        expected_version: Version,
+    },
+}
 
 /// A write to the managers' store that a step asks for.
 ///
 /// Every write that replaces or deletes an object carries the version the step read it at; the
 /// store refuses the whole transaction when the stored version differs (a lost update), and the
 /// caller re-reads and calls the step again.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ManagerWrite {
     /// Creates a node record; refused if a node with that id exists.
@@ -61,6 +86,17 @@ pub enum ManagerWrite {
         /// Which record.
         slot: RootCaSlot,
     },
+    /// Creates, replaces or deletes a service.
+    Service(ObjectWrite<Service>),
+    /// Creates, replaces or deletes a task.
+    Task(ObjectWrite<Task>),
+    /// Creates, replaces or deletes a secret (its value is stored in the store, which the
+    /// managers encrypt at rest; no read path returns it).
+    Secret(ObjectWrite<Secret>),
+    /// Creates, replaces or deletes a config.
+    Config(ObjectWrite<Config>),
+    /// Creates, replaces or deletes a network.
+    Network(ObjectWrite<Network>),
 }
 
 /// A change to the Raft group that a step asks for, carried out by the loop through
@@ -102,7 +138,7 @@ pub enum MembershipChange {
 
 /// What a step decided: the store writes (applied in one transaction) and then the membership
 /// changes (in order, after the writes committed).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagerWrites {
     /// Store writes, applied together or not at all.
     pub writes: Vec<ManagerWrite>,

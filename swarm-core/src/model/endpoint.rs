@@ -93,3 +93,26 @@ pub struct EndpointSpec {
     /// Published ports.
     pub ports: Vec<PortConfig>,
 }
+
+/// A service's virtual IP on one network (vip mode).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VirtualIp {
+    /// The network's id.
+    pub network_id: crate::model::NetworkId,
+    /// The address in CIDR form (`10.0.1.2/24`).
+    pub addr: String,
+}
+
+/// What the allocator gave a service: the spec it allocated for, the published ports (with
+/// ports the cluster picked filled in) and a virtual IP per network in vip mode.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Endpoint {
+    /// The endpoint spec the allocation was made for.
+    pub spec: EndpointSpec,
+    /// The published ports, every `published_port` non-zero.
+    pub ports: Vec<PortConfig>,
+    /// One virtual IP per attached network (vip mode only).
+    pub virtual_ips: Vec<VirtualIp>,
+}

@@ -37,6 +37,14 @@ macro_rules! id_type {
             }
         }
 
+        // Derived `Eq`, `Ord` and `Hash` are the inner string's, so maps keyed by the id can
+        // be searched with a `&str`.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl From<&str> for $name {
             fn from(s: &str) -> Self {
                 Self(s.to_owned())

@@ -108,4 +108,8 @@ pub struct Network {
     pub meta: Meta,
     /// What the user declared.
     pub spec: NetworkSpec,
+    /// The subnets and gateways the allocator gave the network (kept apart from the spec,
+    /// which may leave them empty); empty until allocated.
+    #[serde(default)]
+    pub allocated_ipam: Vec<IpamConfig>,
 }

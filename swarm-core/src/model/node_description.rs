@@ -27,4 +27,7 @@ pub struct NodeDescription {
     pub resources: Resources,
     /// The runtime engine.
     pub engine: EngineDescription,
+    /// The node's public X25519 key for sealed secret delivery
+    /// (`swarm_secrets::NodeSealPublicKey`, 32 bytes); `None` until the agent registers.
+    pub seal_public_key: Option<Vec<u8>>,
 }

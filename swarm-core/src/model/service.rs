@@ -1,6 +1,6 @@
 //! Services: the declared desired state the orchestrators keep running.
 
-use crate::model::endpoint::EndpointSpec;
+use crate::model::endpoint::{Endpoint, EndpointSpec};
 use crate::model::ids::ServiceId;
 use crate::model::meta::{Meta, Version};
 use crate::model::service_mode::ServiceMode;
@@ -83,4 +83,21 @@ pub struct Service {
     /// Progress of the current or last rolling update.
     #[serde(default)]
     pub update_status: Option<UpdateStatus>,
+    /// What the allocator gave the service (ports, virtual IPs); `None` until allocated.
+    #[serde(default)]
+    pub endpoint: Option<Endpoint>,
+    /// Progress of a job (replicated-job and global-job modes); `None` for other modes.
+    #[serde(default)]
+    pub job_status: Option<JobStatus>,
+}
+
+/// Which run of a job the tasks belong to: every create and update of a job service starts a
+/// new iteration, and its tasks carry the iteration's number.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobStatus {
+    /// The current iteration (the service's version when it started).
+    pub job_iteration: Version,
+    /// When the current iteration started.
+    pub last_execution: Option<std::time::SystemTime>,
 }

@@ -3,7 +3,7 @@
 use crate::model::container::ContainerSpec;
 use crate::model::ids::{NodeId, ServiceId, TaskId};
 use crate::model::meta::{Meta, Version};
-use crate::model::network_attachment::NetworkAttachmentConfig;
+use crate::model::network_attachment::{NetworkAttachment, NetworkAttachmentConfig};
 use crate::model::placement::Placement;
 use crate::model::resources::{ResourceRequirements, Resources};
 use crate::model::restart_policy::RestartPolicy;
@@ -99,6 +99,12 @@ pub struct Task {
     /// Resources the scheduler charged on the assigned node.
     #[serde(default)]
     pub assigned_resources: Option<Resources>,
+    /// The task's addresses on its networks, filled in by the allocator.
+    #[serde(default)]
+    pub networks: Vec<NetworkAttachment>,
+    /// The job iteration the task belongs to (job modes only).
+    #[serde(default)]
+    pub job_iteration: Option<Version>,
 }
 
 impl Task {
@@ -126,6 +132,8 @@ impl Task {
             desired_state: TaskState::Running,
             status: TaskStatus::new(TaskState::New, now, "created"),
             assigned_resources: None,
+            networks: Vec::new(),
+            job_iteration: None,
         }
     }
 

@@ -157,6 +157,7 @@ impl MockRuntime {
                 engine_version: MOCK_ENGINE_VERSION.to_owned(),
                 labels: BTreeMap::new(),
             },
+            seal_public_key: None,
         };
         MockRuntime {
             inner: Arc::new(MockInner {

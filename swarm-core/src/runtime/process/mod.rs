@@ -403,6 +403,7 @@ impl crate::runtime::Runtime for ProcessRuntime {
                 engine_version: PROCESS_ENGINE_VERSION.to_owned(),
                 labels,
             },
+            seal_public_key: None,
         })
     }
 

@@ -1,0 +1,525 @@
+//! The state the orchestration steps read: every stored object, with the indexes they need.
+//!
+//! A [`ClusterState`] is what the store holds, in memory: the cluster object, nodes, services,
+//! tasks, secrets, configs and networks, each at the store's version, plus the tasks of each
+//! service and of each node. The managers' loops fill it from the store and keep it current
+//! from the store's watch; the orchestration steps (orchestrators, allocator, scheduler,
+//! dispatcher) take it by reference and return [`ManagerWrite`]s.
+//!
+//! [`ClusterState::apply`] applies writes the way the store will (a create at version 1, a
+//! replace at the expected version + 1, a delete), so a loop can run several steps in a row on
+//! one view and a test can drive the steps with no store at all. It refuses a write whose
+//! version check the store would refuse, naming the object, and then changes nothing.
+//!
+//! # Invariants
+//! * The indexes hold exactly the tasks of `tasks`: `tasks_of_service(s)` lists every task
+//!   whose `service_id` is `s`, `tasks_on_node(n)` every task whose `node_id` is `Some(n)`.
+//!   The maps are private, so every change goes through a method that keeps them.
+//! * Every object's `meta.version` is the store's version of it.
+
+use crate::manager::state::schema::{StoredObject, version_after};
+use crate::manager::writes::{ManagerWrite, ObjectWrite};
+use crate::model::{
+    Cluster, Config, ConfigId, Network, NetworkId, Node, NodeId, Secret, SecretId, Service,
+    ServiceId, Task, TaskId, Version,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Why [`ClusterState::apply`] refused a write: the store would refuse it too.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StateConflict {
+    /// A create named an object that exists.
+    #[error("{collection} {id} exists")]
+    Exists {
+        /// The collection.
+        collection: &'static str,
+        /// The object's id.
+        id: String,
+    },
+    /// A replace or delete named an object that is absent or at another version.
+    #[error("{collection} {id} is {}, not at version {expected}", held_text(.found))]
+    Version {
+        /// The collection.
+        collection: &'static str,
+        /// The object's id.
+        id: String,
+        /// The version the write expected.
+        expected: Version,
+        /// The version held (`None`: absent).
+        found: Option<Version>,
+    },
+}
+
+/// Every stored object, with the task indexes (see the module docs).
+#[derive(Clone, Debug, Default)]
+pub struct ClusterState {
+    cluster: Option<Cluster>,
+    nodes: BTreeMap<NodeId, Node>,
+    services: BTreeMap<ServiceId, Service>,
+    tasks: BTreeMap<TaskId, Task>,
+    secrets: BTreeMap<SecretId, Secret>,
+    configs: BTreeMap<ConfigId, Config>,
+    networks: BTreeMap<NetworkId, Network>,
+    tasks_by_service: BTreeMap<ServiceId, BTreeSet<TaskId>>,
+    tasks_by_node: BTreeMap<NodeId, BTreeSet<TaskId>>,
+}
+
+impl ClusterState {
+    /// An empty state.
+    pub fn new() -> ClusterState {
+        ClusterState::default()
+    }
+
+    /// The cluster object, once created.
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// The node records, by id.
+    pub fn nodes(&self) -> &BTreeMap<NodeId, Node> {
+        &self.nodes
+    }
+
+    /// A node record.
+    pub fn node(&self, id: &NodeId) -> Option<&Node> {
+        self.nodes.get(id)
+    }
+
+    /// The services, by id.
+    pub fn services(&self) -> &BTreeMap<ServiceId, Service> {
+        &self.services
+    }
+
+    /// A service.
+    pub fn service(&self, id: &ServiceId) -> Option<&Service> {
+        self.services.get(id)
+    }
+
+    /// A service by its name (names are unique among services).
+    pub fn service_by_name(&self, name: &str) -> Option<&Service> {
+        self.services.values().find(|s| s.spec.name == name)
+    }
+
+    /// The tasks, by id.
+    pub fn tasks(&self) -> &BTreeMap<TaskId, Task> {
+        &self.tasks
+    }
+
+    /// A task.
+    pub fn task(&self, id: &TaskId) -> Option<&Task> {
+        self.tasks.get(id)
+    }
+
+    /// The tasks of a service, in task id order.
+    pub fn tasks_of_service<'a>(&'a self, id: &ServiceId) -> impl Iterator<Item = &'a Task> + 'a {
+        self.tasks_by_service
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| self.tasks.get(t))
+    }
+
+    /// The tasks assigned to a node, in task id order.
+    pub fn tasks_on_node<'a>(&'a self, id: &NodeId) -> impl Iterator<Item = &'a Task> + 'a {
+        self.tasks_by_node
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| self.tasks.get(t))
+    }
+
+    /// The secrets, by id (with their values: never hand these to a client).
+    pub fn secrets(&self) -> &BTreeMap<SecretId, Secret> {
+        &self.secrets
+    }
+
+    /// The configs, by id.
+    pub fn configs(&self) -> &BTreeMap<ConfigId, Config> {
+        &self.configs
+    }
+
+    /// The networks, by id.
+    pub fn networks(&self) -> &BTreeMap<NetworkId, Network> {
+        &self.networks
+    }
+
+    /// Sets or clears the cluster object.
+    pub fn set_cluster(&mut self, cluster: Option<Cluster>) {
+        self.cluster = cluster;
+    }
+
+    /// Inserts or replaces a node record.
+    pub fn put_node(&mut self, node: Node) {
+        self.nodes.insert(node.id.clone(), node);
+    }
+
+    /// Removes a node record (its tasks stay; they name a node that is gone).
+    pub fn remove_node(&mut self, id: &NodeId) -> Option<Node> {
+        self.nodes.remove(id)
+    }
+
+    /// Inserts or replaces a service.
+    pub fn put_service(&mut self, service: Service) {
+        self.services.insert(service.id.clone(), service);
+    }
+
+    /// Removes a service (its tasks stay until deleted).
+    pub fn remove_service(&mut self, id: &ServiceId) -> Option<Service> {
+        self.services.remove(id)
+    }
+
+    /// Inserts or replaces a task, keeping the indexes.
+    pub fn put_task(&mut self, task: Task) {
+        self.remove_task(&task.id.clone());
+        self.tasks_by_service
+            .entry(task.service_id.clone())
+            .or_default()
+            .insert(task.id.clone());
+        if let Some(node) = &task.node_id {
+            self.tasks_by_node
+                .entry(node.clone())
+                .or_default()
+                .insert(task.id.clone());
+        }
+        self.tasks.insert(task.id.clone(), task);
+    }
+
+    /// Removes a task, keeping the indexes.
+    pub fn remove_task(&mut self, id: &TaskId) -> Option<Task> {
+        let task = self.tasks.remove(id)?;
+        remove_from_index(&mut self.tasks_by_service, &task.service_id, id);
+        if let Some(node) = &task.node_id {
+            remove_from_index(&mut self.tasks_by_node, node, id);
+        }
+        Some(task)
+    }
+
+    /// Inserts or replaces a secret.
+    pub fn put_secret(&mut self, secret: Secret) {
+        self.secrets.insert(secret.id.clone(), secret);
+    }
+
+    /// Removes a secret.
+    pub fn remove_secret(&mut self, id: &SecretId) -> Option<Secret> {
+        self.secrets.remove(id)
+    }
+
+    /// Inserts or replaces a config.
+    pub fn put_config(&mut self, config: Config) {
+        self.configs.insert(config.id.clone(), config);
+    }
+
+    /// Removes a config.
+    pub fn remove_config(&mut self, id: &ConfigId) -> Option<Config> {
+        self.configs.remove(id)
+    }
+
+    /// Inserts or replaces a network.
+    pub fn put_network(&mut self, network: Network) {
+        self.networks.insert(network.id.clone(), network);
+    }
+
+    /// Removes a network.
+    pub fn remove_network(&mut self, id: &NetworkId) -> Option<Network> {
+        self.networks.remove(id)
+    }
+
+    /// Applies `writes` as the store would apply them in one transaction: all or nothing, with
+    /// every version check first. On a conflict nothing changes.
+    pub fn apply(&mut self, writes: &[ManagerWrite]) -> Result<(), StateConflict> {
+        for write in writes {
+            self.check(write)?;
+        }
+        for write in writes {
+            self.apply_one(write);
+        }
+        Ok(())
+    }
+
+    fn check(&self, write: &ManagerWrite) -> Result<(), StateConflict> {
+        match write {
+            ManagerWrite::CreateNode(node) => check_absent(
+                "nodes",
+                node.id.as_str(),
+                self.nodes.get(&node.id).map(|n| n.meta.version),
+            ),
+            ManagerWrite::UpdateNode {
+                node,
+                expected_version,
+            } => check_version(
+                "nodes",
+                node.id.as_str(),
+                *expected_version,
+                self.nodes.get(&node.id).map(|n| n.meta.version),
+            ),
+            ManagerWrite::DeleteNode {
+                id,
+                expected_version,
+            } => check_version(
+                "nodes",
+                id.as_str(),
+                *expected_version,
+                self.nodes.get(id).map(|n| n.meta.version),
+            ),
+            ManagerWrite::CreateCluster(cluster) => match &self.cluster {
+                Some(_) => Err(StateConflict::Exists {
+                    collection: "clusters",
+                    id: cluster.id.as_str().to_owned(),
+                }),
+                None => Ok(()),
+            },
+            ManagerWrite::UpdateCluster {
+                cluster,
+                expected_version,
+            } => check_version(
+                "clusters",
+                cluster.id.as_str(),
+                *expected_version,
+                self.cluster.as_ref().map(|c| c.meta.version),
+            ),
+            ManagerWrite::Service(w) => {
+                check_object(w, |id| self.services.get(id).map(|s| s.meta.version))
+            }
+            ManagerWrite::Task(w) => {
+                check_object(w, |id| self.tasks.get(id).map(|t| t.meta.version))
+            }
+            ManagerWrite::Secret(w) => {
+                check_object(w, |id| self.secrets.get(id).map(|s| s.meta.version))
+            }
+            ManagerWrite::Config(w) => {
+                check_object(w, |id| self.configs.get(id).map(|c| c.meta.version))
+            }
+            ManagerWrite::Network(w) => {
+                check_object(w, |id| self.networks.get(id).map(|n| n.meta.version))
+            }
+            // Root CA records are not part of this view.
+            _ => Ok(()),
+        }
+    }
+
+    fn apply_one(&mut self, write: &ManagerWrite) {
+        match write {
+            ManagerWrite::CreateNode(node) => {
+                let mut node = node.clone();
+                node.meta.version = Version(1);
+                self.put_node(node);
+            }
+            ManagerWrite::UpdateNode {
+                node,
+                expected_version,
+            } => {
+                let mut node = node.clone();
+                node.meta.version = Version(expected_version.0.saturating_add(1));
+                self.put_node(node);
+            }
+            ManagerWrite::DeleteNode { id, .. } => {
+                self.remove_node(id);
+            }
+            ManagerWrite::CreateCluster(cluster) => {
+                let mut cluster = cluster.clone();
+                cluster.meta.version = Version(1);
+                self.cluster = Some(cluster);
+            }
+            ManagerWrite::UpdateCluster {
+                cluster,
+                expected_version,
+            } => {
+                let mut cluster = cluster.clone();
+                cluster.meta.version = Version(expected_version.0.saturating_add(1));
+                self.cluster = Some(cluster);
+            }
+            ManagerWrite::Service(w) => match after(w) {
+                After::Put(s) => self.put_service(s),
+                After::Delete(id) => {
+                    self.remove_service(&ServiceId::new(id));
+                }
+            },
+            ManagerWrite::Task(w) => match after(w) {
+                After::Put(t) => self.put_task(t),
+                After::Delete(id) => {
+                    self.remove_task(&TaskId::new(id));
+                }
+            },
+            ManagerWrite::Secret(w) => match after(w) {
+                After::Put(s) => self.put_secret(s),
+                After::Delete(id) => {
+                    self.remove_secret(&SecretId::new(id));
+                }
+            },
+            ManagerWrite::Config(w) => match after(w) {
+                After::Put(c) => self.put_config(c),
+                After::Delete(id) => {
+                    self.remove_config(&ConfigId::new(id));
+                }
+            },
+            ManagerWrite::Network(w) => match after(w) {
+                After::Put(n) => self.put_network(n),
+                After::Delete(id) => {
+                    self.remove_network(&NetworkId::new(id));
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
+enum After<T> {
+    Put(T),
+    Delete(String),
+}
+
+fn after<T: StoredObject>(write: &ObjectWrite<T>) -> After<T> {
+    match write {
+        ObjectWrite::Create(object) | ObjectWrite::Update { object, .. } => {
+            let mut object = object.clone();
+            if let Some(version) = version_after(write) {
+                object.meta_mut().version = version;
+            }
+            After::Put(object)
+        }
+        ObjectWrite::Delete { id, .. } => After::Delete(id.clone()),
+    }
+}
+
+fn check_object<T: StoredObject>(
+    write: &ObjectWrite<T>,
+    held: impl Fn(&str) -> Option<Version>,
+) -> Result<(), StateConflict> {
+    match write {
+        ObjectWrite::Create(object) => {
+            check_absent(T::COLLECTION, object.key(), held(object.key()))
+        }
+        ObjectWrite::Update {
+            object,
+            expected_version,
+        } => check_version(
+            T::COLLECTION,
+            object.key(),
+            *expected_version,
+            held(object.key()),
+        ),
+        ObjectWrite::Delete {
+            id,
+            expected_version,
+        } => check_version(T::COLLECTION, id, *expected_version, held(id)),
+    }
+}
+
+fn held_text(found: &Option<Version>) -> String {
+    match found {
+        Some(v) => format!("at version {v}"),
+        None => "absent".to_owned(),
+    }
+}
+
+fn check_absent(
+    collection: &'static str,
+    id: &str,
+    held: Option<Version>,
+) -> Result<(), StateConflict> {
+    match held {
+        Some(_) => Err(StateConflict::Exists {
+            collection,
+            id: id.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_version(
+    collection: &'static str,
+    id: &str,
+    expected: Version,
+    found: Option<Version>,
+) -> Result<(), StateConflict> {
+    if found == Some(expected) {
+        Ok(())
+    } else {
+        Err(StateConflict::Version {
+            collection,
+            id: id.to_owned(),
+            expected,
+            found,
+        })
+    }
+}
+
+fn remove_from_index<K: Ord>(index: &mut BTreeMap<K, BTreeSet<TaskId>>, key: &K, id: &TaskId) {
+    if let Some(set) = index.get_mut(key) {
+        set.remove(id);
+        if set.is_empty() {
+            index.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TaskSpec;
+    use std::time::SystemTime;
+
+    fn task(id: &str, service: &str, node: Option<&str>) -> Task {
+        let mut t = Task::new(
+            id.into(),
+            service.into(),
+            TaskSpec::default(),
+            SystemTime::UNIX_EPOCH,
+        );
+        t.node_id = node.map(NodeId::new);
+        t
+    }
+
+    #[test]
+    fn writes_apply_as_the_store_would_and_keep_the_indexes() {
+        let mut state = ClusterState::new();
+        state
+            .apply(&[
+                ManagerWrite::Task(ObjectWrite::Create(task("t1", "web", None))),
+                ManagerWrite::Task(ObjectWrite::Create(task("t2", "web", Some("n1")))),
+            ])
+            .unwrap();
+        assert_eq!(state.task(&"t1".into()).unwrap().meta.version, Version(1));
+        assert_eq!(state.tasks_of_service(&"web".into()).count(), 2);
+        assert_eq!(state.tasks_on_node(&"n1".into()).count(), 1);
+
+        // Moving t1 to n2 moves it in the node index.
+        let moved = task("t1", "web", Some("n2"));
+        state
+            .apply(&[ManagerWrite::Task(ObjectWrite::Update {
+                object: moved,
+                expected_version: Version(1),
+            })])
+            .unwrap();
+        assert_eq!(state.task(&"t1".into()).unwrap().meta.version, Version(2));
+        assert_eq!(state.tasks_on_node(&"n2".into()).count(), 1);
+
+        // A stale version is refused as a whole: t2's delete does not happen either.
+        let err = state
+            .apply(&[
+                ManagerWrite::Task(ObjectWrite::Delete {
+                    id: "t2".into(),
+                    expected_version: Version(1),
+                }),
+                ManagerWrite::Task(ObjectWrite::Delete {
+                    id: "t1".into(),
+                    expected_version: Version(1),
+                }),
+            ])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "tasks t1 is at version 2, not at version 1"
+        );
+        assert_eq!(state.tasks().len(), 2);
+
+        state
+            .apply(&[ManagerWrite::Task(ObjectWrite::Delete {
+                id: "t2".into(),
+                expected_version: Version(1),
+            })])
+            .unwrap();
+        assert!(state.tasks_on_node(&"n1".into()).next().is_none());
+        assert_eq!(state.tasks_of_service(&"web".into()).count(), 1);
+    }
+}
