@@ -38,6 +38,9 @@ pub enum ObjectWrite<T> {
 /// Every write that replaces or deletes an object carries the version the step read it at; the
 /// store refuses the whole transaction when the stored version differs (a lost update), and the
 /// caller re-reads and calls the step again.
+// The variants hold whole objects inline: a transaction's writes are mostly of one kind
+// (tasks), so boxing would add an allocation per write without saving memory.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ManagerWrite {
