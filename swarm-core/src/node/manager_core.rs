@@ -12,6 +12,7 @@ use crate::node::network::{Link, LinkParts, Listener, NodeNetwork};
 use crate::node::peers::{ANONYMOUS_PEER, PeerTable};
 use crate::node::rng::NodeRng;
 use crate::node::rpc::NodeRpc;
+use crate::node::state_follower::FollowedState;
 use crate::node::wire::ManagerAddr;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -49,6 +50,8 @@ pub(crate) struct ManagerCore {
     pub(crate) trusted_roots: RwLock<Arc<Vec<Vec<u8>>>>,
     pub(crate) server: Mutex<Option<Listener>>,
     pub(crate) config: NodeConfig,
+    /// This manager's copy of the orchestration state, followed from the store.
+    pub(crate) cluster_state: FollowedState,
 }
 
 /// What starting a manager needs.
@@ -212,6 +215,7 @@ impl ManagerCore {
             trusted_roots: RwLock::new(Arc::new(Vec::new())),
             server: Mutex::new(Some(server)),
             config,
+            cluster_state: FollowedState::new(),
         });
         rpc.attach(&core);
         Ok(core)

@@ -62,6 +62,7 @@ mod renew_service;
 mod rng;
 mod rpc;
 mod state_file;
+mod state_follower;
 mod store_link;
 mod wire;
 
@@ -82,4 +83,5 @@ pub use network::NodeNetwork;
 pub use node::{MANAGER_DIR, Node};
 pub use peers::MAX_PEERS;
 pub use state_file::{MAX_NODE_STATE_BYTES, NODE_STATE_FILE};
+pub use state_follower::FOLLOW_RETRY_DELAY;
 pub use wire::{MAX_LISTED_MANAGERS, ManagerAddr, RefusalKind, RemoteRefusal};

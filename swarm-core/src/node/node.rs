@@ -159,10 +159,11 @@ impl NodeShared {
         })
         .await?;
         let stop = self.stop.child_token();
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(sync_loop(core.clone(), stop.clone())),
             tokio::spawn(leader_loop(core.clone(), stop.clone())),
         ];
+        tasks.extend(core.cluster_state.follow(core.state.collections(), &stop));
         *self.manager.write().unwrap_or_else(PoisonError::into_inner) = Some(ManagerRole {
             core: core.clone(),
             stop,

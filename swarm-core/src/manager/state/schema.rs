@@ -73,6 +73,8 @@ macro_rules! stored_object {
     };
 }
 
+stored_object!(Node, NODES);
+stored_object!(Cluster, CLUSTERS);
 stored_object!(Service, SERVICES);
 stored_object!(Task, TASKS);
 stored_object!(Secret, SECRETS);
