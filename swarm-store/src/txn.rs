@@ -120,6 +120,43 @@ impl Txn {
         self.ops.is_empty()
     }
 
+    /// Bytes of the operations' collection names, keys and values: within a few bytes per
+    /// operation of the encoded size that [`MAX_TXN_BYTES`] bounds, so a caller splitting a
+    /// large change into transactions can keep each below the limit.
+    pub fn payload_bytes(&self) -> usize {
+        self.ops
+            .iter()
+            .map(|op| {
+                let value = match &op.kind {
+                    OpKind::Put(blob) => blob.0.len(),
+                    OpKind::Delete | OpKind::Check => 0,
+                };
+                op.collection.len() + op.key.len() + value
+            })
+            .sum()
+    }
+
+    /// Appends the operations of `other` after this one's (one transaction: all apply or
+    /// none). The first encoding failure of either is kept.
+    ///
+    /// ```
+    /// use swarm_store::Txn;
+    /// # fn demo(store: swarm_store::Store) {
+    /// let services = store.collection::<String>("services");
+    /// let a = Txn::new().put(&services, "web", &"nginx".to_string());
+    /// let b = Txn::new().put(&services, "db", &"postgres".to_string());
+    /// assert_eq!(a.append(b).len(), 2);
+    /// # }
+    /// ```
+    pub fn append(mut self, other: Txn) -> Self {
+        if self.error.is_none() {
+            self.error = other.error;
+        }
+        self.ops.extend(other.ops);
+        self.id = OnceLock::new();
+        self
+    }
+
     /// Creates document `key` of `collection`; fails with `AlreadyExists` if it exists.
     pub fn create<T: Serialize>(self, collection: &Collection<T>, key: &str, value: &T) -> Self {
         self.put_with(collection, key, value, Precondition::Absent)
@@ -387,6 +424,32 @@ mod tests {
             },
             seq: 1,
         }
+    }
+
+    #[test]
+    fn append_keeps_order_and_payload_bytes_count_names_keys_and_values() {
+        let a = Txn::new().put_named("services", "web", &"nginx", Precondition::Any);
+        let b = Txn::new()
+            .put_named("tasks", "t1", &7, Precondition::Absent)
+            .put_named("", "bad", &1, Precondition::Any);
+        // "services" + "web" + "\"nginx\"" = 8 + 3 + 7; "tasks" + "t1" + "7" = 5 + 2 + 1.
+        assert_eq!(a.payload_bytes(), 18);
+        let both = a.append(b);
+        assert_eq!(both.len(), 3);
+        assert_eq!(both.payload_bytes(), 18 + 8 + 3 + 1);
+        let request = both
+            .into_request(id())
+            .expect_err("the empty collection name is kept");
+        assert!(
+            matches!(
+                request,
+                StoreError::Invalid {
+                    field: "collection",
+                    ..
+                }
+            ),
+            "{request:?}"
+        );
     }
 
     #[test]

@@ -236,6 +236,37 @@ impl ClusterState {
         Ok(())
     }
 
+    /// Applies writes the store has already committed, one by one, skipping each whose
+    /// result the view already holds (the store's watch may deliver a write before or after
+    /// its writer applies it here): a create of an object present, a replace of an object
+    /// already at or past the version the write gave it, a delete of an object absent.
+    pub fn absorb(&mut self, writes: &[ManagerWrite]) {
+        for write in writes {
+            let held = match write {
+                ManagerWrite::Service(w) => {
+                    absorbed(w, |id| self.services.get(id).map(|s| s.meta.version))
+                }
+                ManagerWrite::Task(w) => {
+                    absorbed(w, |id| self.tasks.get(id).map(|t| t.meta.version))
+                }
+                ManagerWrite::Secret(w) => {
+                    absorbed(w, |id| self.secrets.get(id).map(|s| s.meta.version))
+                }
+                ManagerWrite::Config(w) => {
+                    absorbed(w, |id| self.configs.get(id).map(|c| c.meta.version))
+                }
+                ManagerWrite::Network(w) => {
+                    absorbed(w, |id| self.networks.get(id).map(|n| n.meta.version))
+                }
+                // Node and cluster writes come from other loops; the watch brings them.
+                _ => true,
+            };
+            if !held {
+                self.apply_one(write);
+            }
+        }
+    }
+
     fn check(&self, write: &ManagerWrite) -> Result<(), StateConflict> {
         match write {
             ManagerWrite::CreateNode(node) => check_absent(
@@ -381,6 +412,21 @@ fn after<T: StoredObject>(write: &ObjectWrite<T>) -> After<T> {
     }
 }
 
+/// Whether the view already holds the result of committed `write`.
+fn absorbed<T: StoredObject>(
+    write: &ObjectWrite<T>,
+    held: impl Fn(&str) -> Option<Version>,
+) -> bool {
+    match write {
+        ObjectWrite::Create(object) => held(object.key()).is_some(),
+        ObjectWrite::Update {
+            object,
+            expected_version,
+        } => held(object.key()).is_some_and(|v| v > *expected_version),
+        ObjectWrite::Delete { id, .. } => held(id).is_none(),
+    }
+}
+
 fn check_object<T: StoredObject>(
     write: &ObjectWrite<T>,
     held: impl Fn(&str) -> Option<Version>,
@@ -521,5 +567,31 @@ mod tests {
             .unwrap();
         assert!(state.tasks_on_node(&"n1".into()).next().is_none());
         assert_eq!(state.tasks_of_service(&"web".into()).count(), 1);
+    }
+
+    #[test]
+    fn absorb_skips_what_the_watch_already_delivered() {
+        let mut state = ClusterState::new();
+        let create = ManagerWrite::Task(ObjectWrite::Create(task("t1", "web", None)));
+        state.absorb(std::slice::from_ref(&create));
+        // The watch delivered the next version before the writer absorbed its update.
+        let mut newer = task("t1", "web", Some("n1"));
+        newer.meta.version = Version(2);
+        state.put_task(newer.clone());
+        state.absorb(&[
+            create,
+            ManagerWrite::Task(ObjectWrite::Update {
+                object: task("t1", "web", Some("n1")),
+                expected_version: Version(1),
+            }),
+        ]);
+        assert_eq!(state.task(&"t1".into()), Some(&newer));
+        // A delete already delivered is skipped; one not yet delivered applies.
+        state.absorb(&[ManagerWrite::Task(ObjectWrite::Delete {
+            id: "t1".into(),
+            expected_version: Version(2),
+        })]);
+        assert!(state.tasks().is_empty());
+        assert!(state.tasks_on_node(&"n1".into()).next().is_none());
     }
 }

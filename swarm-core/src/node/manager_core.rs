@@ -43,6 +43,9 @@ pub(crate) struct ManagerCore {
     pub(crate) data: Mutex<ManagerDataDir>,
     pub(crate) rng: Arc<NodeRng>,
     pub(crate) started: Instant,
+    /// The wall-clock time at `started`: with tokio's clock, [`ManagerCore::now`] follows a
+    /// paused clock in simulations.
+    pub(crate) started_wall: std::time::SystemTime,
     pub(crate) events: broadcast::Sender<ClusterEvent>,
     /// The managers, as the last sync of the node records saw them.
     pub(crate) managers: RwLock<Arc<Vec<ManagerAddr>>>,
@@ -210,6 +213,7 @@ impl ManagerCore {
             data: Mutex::new(data),
             rng,
             started: Instant::now(),
+            started_wall: std::time::SystemTime::now(),
             events,
             managers: RwLock::new(Arc::new(known_managers)),
             trusted_roots: RwLock::new(Arc::new(Vec::new())),
@@ -224,6 +228,12 @@ impl ManagerCore {
     /// Milliseconds since this manager started (tokio's clock: paused in simulations).
     pub(crate) fn now_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The time the orchestration steps are given: the wall-clock time at start plus tokio's
+    /// elapsed time (so a paused clock pauses it too).
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        self.started_wall + self.started.elapsed()
     }
 
     /// Whether this manager leads now.

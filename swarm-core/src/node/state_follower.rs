@@ -16,6 +16,7 @@ use crate::model::{
     Cluster, Config, ConfigId, Network, NetworkId, Node, NodeId, Secret, SecretId, Service,
     ServiceId, Task, TaskId, Version,
 };
+use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 use swarm_store::{Collection, StoreError, WatchEvent, WatchEventKind};
@@ -30,7 +31,14 @@ pub const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(100);
 pub(crate) struct FollowedState {
     state: Arc<RwLock<ClusterState>>,
     changes: Arc<watch::Sender<u64>>,
+    /// Raised to make every follower list its collection again, linearizably.
+    resync: Arc<watch::Sender<u64>>,
+    /// For each followed collection, the last resync generation it completed.
+    synced: Arc<watch::Sender<BTreeMap<&'static str, u64>>>,
 }
+
+/// The collections a [`FollowedState`] follows.
+const FOLLOWED_COLLECTIONS: usize = 7;
 
 // `read` and `subscribe` are for the dispatcher's assignments and the orchestration loop.
 #[allow(dead_code)]
@@ -39,7 +47,34 @@ impl FollowedState {
         FollowedState {
             state: Arc::new(RwLock::new(ClusterState::new())),
             changes: Arc::new(watch::channel(0).0),
+            resync: Arc::new(watch::channel(0).0),
+            synced: Arc::new(watch::channel(BTreeMap::new()).0),
         }
+    }
+
+    /// Makes every follower list its collection again with a linearizable read (so the copy
+    /// holds at least everything committed before the call) and waits until all have; a new
+    /// leader does this before its first orchestration round. `false` if `stop` came first.
+    pub(crate) async fn resync(&self, stop: &CancellationToken) -> bool {
+        let mut generation = 0;
+        self.resync.send_modify(|g| {
+            *g = g.wrapping_add(1);
+            generation = *g;
+        });
+        let mut synced = self.synced.subscribe();
+        tokio::select! {
+            () = stop.cancelled() => false,
+            done = synced.wait_for(|m| {
+                m.len() == FOLLOWED_COLLECTIONS && m.values().all(|g| *g >= generation)
+            }) => done.is_ok(),
+        }
+    }
+
+    /// Applies writes this manager committed, skipping what the watch already brought
+    /// ([`ClusterState::absorb`]), so the next round sees them at once.
+    pub(crate) fn absorb(&self, writes: &[crate::manager::writes::ManagerWrite]) {
+        self.write().absorb(writes);
+        self.changed();
     }
 
     /// The copy, for reading (a poisoned lock still holds a consistent map: every change is
@@ -156,14 +191,23 @@ impl Followed for Cluster {
     }
 }
 
-/// Lists `collection` into the copy, then applies its watch, until `stop`.
+/// Lists `collection` into the copy, then applies its watch, until `stop`; lists again
+/// (linearizably) at every resync request and after a failed watch.
 async fn follow<T: Followed>(
     collection: Collection<T>,
     shared: FollowedState,
     stop: CancellationToken,
 ) {
+    let mut resync = shared.resync.subscribe();
+    let mut linearizable = false;
     loop {
-        let listing = match collection.list_local("") {
+        let generation = *resync.borrow_and_update();
+        let listed = if linearizable {
+            collection.list("").await
+        } else {
+            collection.list_local("")
+        };
+        let listing = match listed {
             Ok(listing) => listing,
             Err(StoreError::Shutdown) => return,
             Err(e) => {
@@ -182,10 +226,14 @@ async fn follow<T: Followed>(
             }
         }
         shared.changed();
+        shared.synced.send_modify(|m| {
+            m.insert(T::COLLECTION, generation);
+        });
         let mut watch = collection.watch("", listing.revision);
-        loop {
+        linearizable = loop {
             let next = tokio::select! {
                 () = stop.cancelled() => return,
+                _ = resync.changed() => break true,
                 next = watch.next() => next,
             };
             match next {
@@ -203,14 +251,14 @@ async fn follow<T: Followed>(
                 Err(StoreError::Shutdown) => return,
                 Err(e) => {
                     tracing::debug!(collection = collection.name(), error = %e, "watch ended; listing again");
-                    break;
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(FOLLOW_RETRY_DELAY) => {}
+                    }
+                    break false;
                 }
             }
-        }
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(FOLLOW_RETRY_DELAY) => {}
-        }
+        };
     }
 }
 

@@ -9,7 +9,19 @@ use crate::manager::state::state_error::StateError;
 use crate::manager::state::stored_root_ca::StoredRootCa;
 use crate::manager::writes::{ManagerWrite, ManagerWrites};
 use crate::model::{Cluster, ClusterId, Node, NodeId};
-use swarm_store::{Store, StoreError, TxnOutcome};
+use futures::StreamExt;
+use std::ops::Range;
+use swarm_store::{MAX_TXN_BYTES, MAX_TXN_OPS, Store, StoreError, Txn, TxnOutcome};
+
+/// Most bytes of collection names, keys and values that [`ManagerStore::apply_chunked`] puts
+/// in one transaction: three quarters of [`MAX_TXN_BYTES`], which leaves 256 KiB for the
+/// encoding's own bytes (a few dozen per operation, at most [`MAX_TXN_OPS`] operations).
+pub const CHUNK_PAYLOAD_BYTES: usize = MAX_TXN_BYTES / 4 * 3;
+
+/// Transactions [`ManagerStore::apply_chunked`] keeps in flight at once: enough for the
+/// store to batch several into each Raft entry, few enough that a large round (100,000
+/// tasks: about 400 transactions) does not queue them all at once.
+pub const MAX_CHUNKS_IN_FLIGHT: usize = 16;
 
 /// The managers' view of their swarm-store [`Store`]: the [`schema`](super::schema)'s
 /// collections, writes applied as one transaction, typed reads.
@@ -64,6 +76,48 @@ impl ManagerStore {
             .await
             .map(Some)
             .map_err(|e| refusal(e, &writes.writes))
+    }
+
+    /// Applies many independent writes (an orchestration round's: at most one write per
+    /// object) as several transactions of at most [`MAX_TXN_OPS`] operations and
+    /// [`CHUNK_PAYLOAD_BYTES`], up to [`MAX_CHUNKS_IN_FLIGHT`] at once. Each transaction
+    /// applies or fails as a whole; the result says, for each, which writes it held (a range
+    /// of `writes`) and how it ended, in the order of `writes`.
+    ///
+    /// Splitting is only right for writes that do not depend on each other: use
+    /// [`ManagerStore::apply`] when several must apply together.
+    pub async fn apply_chunked(
+        &self,
+        writes: &[ManagerWrite],
+    ) -> Vec<(Range<usize>, Result<TxnOutcome, StateError>)> {
+        let mut chunks: Vec<(Range<usize>, Txn)> = Vec::new();
+        let mut start = 0;
+        let mut txn = Txn::new();
+        for (i, write) in writes.iter().enumerate() {
+            let one = self.collections.add(Txn::new(), write);
+            let full = txn.len() + 1 > MAX_TXN_OPS
+                || txn.payload_bytes() + one.payload_bytes() > CHUNK_PAYLOAD_BYTES;
+            if full && !txn.is_empty() {
+                chunks.push((start..i, std::mem::take(&mut txn)));
+                start = i;
+            }
+            txn = txn.append(one);
+        }
+        if !txn.is_empty() {
+            chunks.push((start..writes.len(), txn));
+        }
+        futures::stream::iter(chunks)
+            .map(|(range, txn)| async move {
+                let result = self
+                    .store
+                    .txn(txn)
+                    .await
+                    .map_err(|e| refusal(e, &writes[range.clone()]));
+                (range, result)
+            })
+            .buffered(MAX_CHUNKS_IN_FLIGHT)
+            .collect()
+            .await
     }
 
     /// `swarm init`'s writes: the root CA record and the step's writes (the cluster object,
