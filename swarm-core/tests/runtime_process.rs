@@ -308,11 +308,15 @@ async fn environment_is_clean_and_points_to_the_task_dirs() {
     let rt = ProcessRuntime::new().unwrap();
     let mut spec = sh(
         "echo \"id=$SWARM_TASK_ID\"; echo \"secrets=$SWARM_SECRETS_DIR\"; echo \"pwd=$(pwd)\"; \
-         echo \"greeting=$GREETING\"; echo \"cargo=${CARGO_PKG_NAME:-unset}\"; echo \"home=$HOME\"",
+         echo \"greeting=$GREETING\"; echo \"cargo=${CARGO_PKG_NAME:-unset}\"; echo \"home=$HOME\"; \
+         echo \"gone=${GONE:-unset}\"",
     );
     spec.container.env = vec![
         "GREETING=hello world".into(),
         "SWARM_TASK_ID=spoofed".into(),
+        "GONE=here".into(),
+        // A bare name unsets the variable, as with Docker.
+        "GONE".into(),
     ];
     let t = task(spec);
     let ctl = run(&rt, &t, TaskFiles::new()).await;
@@ -329,6 +333,7 @@ async fn environment_is_clean_and_points_to_the_task_dirs() {
         "{out}"
     );
     assert!(out.contains("greeting=hello world\n"), "{out}");
+    assert!(out.contains("gone=unset\n"), "{out}");
     // cargo sets CARGO_PKG_NAME for this test process; the task must not inherit it.
     assert!(out.contains("cargo=unset\n"), "{out}");
     assert!(

@@ -158,7 +158,7 @@ fn image_must_not_be_empty() {
 }
 
 #[test]
-fn env_entries_are_key_value_with_a_key() {
+fn env_entries_have_a_key_and_a_bare_key_unsets() {
     let mut s = web();
     s.task_template.container.env = vec![
         "A=1".into(),
@@ -169,7 +169,7 @@ fn env_entries_are_key_value_with_a_key() {
     ];
     assert_eq!(
         err(&s),
-        r#"service "web": task_template.container.env[2]: "FOO" is not of the form KEY=value; service "web": task_template.container.env[3]: "=bar" has an empty key"#
+        r#"service "web": task_template.container.env[3]: "=bar" has an empty key"#
     );
 }
 
@@ -675,10 +675,16 @@ fn max_replicas_per_node_only_for_replicated_services() {
     let mut s = web();
     s.task_template.placement.max_replicas = 2;
     ok(&s);
+    // The CLI allows --replicas-max-per-node on a replicated job, and SwarmKit applies it.
+    s.mode = ServiceMode::ReplicatedJob {
+        max_concurrent: 1,
+        total_completions: 3,
+    };
+    ok(&s);
     s.mode = ServiceMode::Global;
     assert_eq!(
         err(&s),
-        r#"service "web": task_template.placement.max_replicas: only replicated services can limit tasks per node, this one is global"#
+        r#"service "web": task_template.placement.max_replicas: only replicated services and replicated jobs can limit tasks per node, this one is global"#
     );
 }
 
@@ -865,7 +871,7 @@ fn every_broken_rule_is_reported_in_field_order() {
 #[test]
 fn errors_beyond_the_cap_are_counted_not_kept() {
     let mut s = web();
-    s.task_template.container.env = vec!["BAD".to_owned(); MAX_REPORTED_ERRORS + 50];
+    s.task_template.container.env = vec!["=bad".to_owned(); MAX_REPORTED_ERRORS + 50];
     let e = s.validate().unwrap_err();
     assert_eq!(e.errors().len(), MAX_REPORTED_ERRORS);
     assert_eq!(e.total(), MAX_REPORTED_ERRORS + 50);

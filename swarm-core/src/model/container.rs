@@ -31,7 +31,7 @@ pub struct ContainerSpec {
     /// Arguments passed to the command.
     #[serde(default)]
     pub args: Vec<String>,
-    /// Environment, as `KEY=value` strings.
+    /// Environment, as `KEY=value` strings; a bare `KEY` unsets the variable (as Docker).
     #[serde(default)]
     pub env: Vec<String>,
     /// Working directory; `None` keeps the runtime's default.

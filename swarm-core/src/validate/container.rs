@@ -30,20 +30,16 @@ pub(crate) fn check_container(r: &mut Report, path: &str, c: &ContainerSpec) {
     check_labels(r, &format!("{path}.labels"), &c.labels);
     for (i, entry) in c.env.iter().enumerate() {
         let field = format!("{path}.env[{i}]");
-        match entry.split_once('=') {
-            None => r.push(
-                field,
-                Rule::EnvNotKeyValue {
-                    entry: entry.clone(),
-                },
-            ),
-            Some(("", _)) => r.push(
+        // A bare `KEY` (no `=`) unsets the variable, as Docker does: the CLI and compose
+        // send one for a variable that is unset where they run.
+        match entry.split_once('=').unwrap_or((entry.as_str(), "")) {
+            ("", _) => r.push(
                 field,
                 Rule::EnvEmptyKey {
                     entry: entry.clone(),
                 },
             ),
-            Some(_) => {}
+            _ => {}
         }
     }
     if let Some(workdir) = &c.workdir {

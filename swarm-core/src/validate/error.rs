@@ -128,12 +128,6 @@ pub enum Rule {
         /// Completions needed.
         total_completions: u64,
     },
-    /// An environment entry has no `=`.
-    #[error("{entry:?} is not of the form KEY=value")]
-    EnvNotKeyValue {
-        /// The entry.
-        entry: String,
-    },
     /// An environment entry has an empty key.
     #[error("{entry:?} has an empty key")]
     EnvEmptyKey {
@@ -160,7 +154,9 @@ pub enum Rule {
         value: String,
     },
     /// Only replicated services can cap tasks per node.
-    #[error("only replicated services can limit tasks per node, this one is {mode}")]
+    #[error(
+        "only replicated services and replicated jobs can limit tasks per node, this one is {mode}"
+    )]
     MaxReplicasNotReplicated {
         /// The service's mode.
         mode: String,

@@ -47,7 +47,12 @@ pub(crate) fn check_placement(
         }
     }
     if p.max_replicas > 0 {
-        if let Some(mode) = mode.filter(|m| !matches!(m, ServiceMode::Replicated { .. })) {
+        if let Some(mode) = mode.filter(|m| {
+            !matches!(
+                m,
+                ServiceMode::Replicated { .. } | ServiceMode::ReplicatedJob { .. }
+            )
+        }) {
             r.push(
                 format!("{path}.max_replicas"),
                 Rule::MaxReplicasNotReplicated {

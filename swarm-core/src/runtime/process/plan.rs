@@ -121,11 +121,16 @@ impl Plan {
             env.push(("HOSTNAME".to_owned(), h.clone()));
         }
         for (i, kv) in c.env.iter().enumerate() {
+            // A bare `KEY` unsets the variable, as with Docker.
             let Some((k, v)) = kv.split_once('=') else {
-                return Err(RuntimeError::invalid_spec(
-                    format!("container.env[{i}]"),
-                    format!("`{kv}` is not KEY=value"),
-                ));
+                if kv.is_empty() || kv.contains('\0') {
+                    return Err(RuntimeError::invalid_spec(
+                        format!("container.env[{i}]"),
+                        "empty name or NUL byte",
+                    ));
+                }
+                env.retain(|(name, _)| name != kv);
+                continue;
             };
             if k.is_empty() || k.contains('\0') || v.contains('\0') {
                 return Err(RuntimeError::invalid_spec(
