@@ -10,7 +10,8 @@ const DEFAULT_SOCKET_PATH: &str = "/var/run/docker.sock";
 /// Linux host with glibc (`/dev/shm`), never the node's disk.
 const DEFAULT_SECRETS_ROOT: &str = "/dev/shm/swarm-docker";
 
-/// The network mode containers get by default: no network at all.
+/// The network mode containers of tasks without cluster networks get by default: no network
+/// at all.
 const DEFAULT_NETWORK_MODE: &str = "none";
 
 /// The namespace containers are labelled with by default.
@@ -49,9 +50,12 @@ pub struct DockerConfig {
     /// Prefix of container names: a task's container is `<prefix>-<namespace>-<task id>`.
     /// Default: `"swarm"`.
     pub container_name_prefix: String,
-    /// Network mode of every container (`"none"`, `"bridge"`, `"host"` or a network name).
-    /// Default: `"none"`, no network at all: service networking (overlay networks, published
-    /// ports) is not part of this adapter; `"bridge"` or `"host"` give tasks the engine's own.
+    /// Network mode of the containers of tasks without cluster networks (`"none"`, `"bridge"`,
+    /// `"host"` or a network name). Default: `"none"`, no network at all; `"bridge"` or
+    /// `"host"` give such tasks the engine's own. A task with cluster networks
+    /// (`Task::networks`) joins their local bridge networks instead (see
+    /// [`local_network_name`](crate::local_network_name)); overlay networks between hosts and
+    /// published ports are not part of this adapter.
     pub network_mode: String,
     /// Pull an image that is not on the node. When `false` (the default) a missing image is a
     /// permanent error naming the image.

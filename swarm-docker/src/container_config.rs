@@ -4,17 +4,20 @@
 //! called. The mapping follows SwarmKit's container adapter: `command` replaces the image's
 //! entrypoint and `args` its CMD; limits become cgroup limits, reservations a memory
 //! reservation and CPU shares; the health check becomes the container's HEALTHCHECK; the
-//! container gets no restart policy (restarting is the orchestrator's job).
+//! container gets no restart policy (restarting is the orchestrator's job). A task with cluster
+//! networks joins the local network of its first one at create, with its allocated address and
+//! aliases ([`task_networks`]); a task without any gets [`DockerConfig::network_mode`].
 
 use crate::config::DockerConfig;
 use crate::error::DockerError;
 use crate::labels::{RESERVED_LABEL_PREFIX, container_labels};
 use crate::task_files::WrittenFile;
+use crate::task_network::task_networks;
 use bollard::models::{
-    ContainerCreateBody, HealthConfig, HostConfig, Mount, MountType, RestartPolicy,
-    RestartPolicyNameEnum,
+    ContainerCreateBody, HealthConfig, HostConfig, Mount, MountType, NetworkingConfig,
+    RestartPolicy, RestartPolicyNameEnum,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use swarm_core::model::{
     GenericResource, HealthCheck, MountType as SpecMountType, NANO_CPUS_PER_CPU, Resources, Task,
@@ -204,6 +207,15 @@ pub(crate) fn container_create_body(
     }
 
     let healthcheck = spec.healthcheck.as_ref().map(health_config).transpose()?;
+    // The first network is the container's network mode; the controller connects the others
+    // before the start (engines before API 1.44 take one endpoint at create).
+    let networks = task_networks(task)?;
+    let network_mode = networks
+        .first()
+        .map_or_else(|| config.network_mode.clone(), |n| n.local_name.clone());
+    let networking_config = networks.first().map(|n| NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(n.local_name.clone(), n.endpoint())])),
+    });
 
     let mut mounts = Vec::with_capacity(spec.mounts.len() + files.len());
     for (i, m) in spec.mounts.iter().enumerate() {
@@ -255,7 +267,7 @@ pub(crate) fn container_create_body(
 
     let mut host = HostConfig {
         mounts: Some(mounts),
-        network_mode: Some(config.network_mode.clone()),
+        network_mode: Some(network_mode),
         restart_policy: Some(RestartPolicy {
             name: Some(RestartPolicyNameEnum::NO),
             maximum_retry_count: None,
@@ -321,6 +333,7 @@ pub(crate) fn container_create_body(
         tty: Some(false),
         open_stdin: Some(false),
         host_config: Some(host),
+        networking_config,
         ..ContainerCreateBody::default()
     })
 }
@@ -331,7 +344,8 @@ mod tests {
     use std::path::PathBuf;
     use std::time::SystemTime;
     use swarm_core::model::{
-        ContainerSpec, Mount as SpecMount, ResourceRequirements, ServiceId, TaskId, TaskSpec,
+        ContainerSpec, Mount as SpecMount, NetworkAttachment, ResourceRequirements, ServiceId,
+        TaskId, TaskSpec,
     };
 
     fn task(spec: ContainerSpec) -> Task {
@@ -386,6 +400,54 @@ mod tests {
             Some(RestartPolicyNameEnum::NO)
         );
         assert_eq!(host.network_mode.as_deref(), Some("none"));
+    }
+
+    #[test]
+    fn networks_replace_the_default_network_mode() {
+        let mut t = task(base());
+        t.networks = vec![
+            NetworkAttachment {
+                network_id: "n1".into(),
+                network_name: "backend".into(),
+                addresses: vec!["10.0.1.5/24".into()],
+                aliases: vec!["api".into(), "db-client".into()],
+            },
+            NetworkAttachment {
+                network_id: "n2".into(),
+                network_name: "metrics".into(),
+                addresses: vec!["10.0.2.5/24".into()],
+                aliases: vec!["api".into()],
+            },
+        ];
+        let body = container_create_body(&t, &[], &DockerConfig::default()).unwrap();
+        let host = body.host_config.unwrap();
+        assert_eq!(host.network_mode.as_deref(), Some("swarm-backend"));
+        // Only the first network at create: the controller connects the others.
+        let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
+        assert_eq!(endpoints.len(), 1);
+        let ep = &endpoints["swarm-backend"];
+        assert_eq!(
+            ep.ipam_config.as_ref().unwrap().ipv4_address.as_deref(),
+            Some("10.0.1.5")
+        );
+        assert_eq!(ep.aliases.as_deref().unwrap(), ["api", "db-client"]);
+
+        // Without networks: the adapter's network mode and no endpoint.
+        let body = container_create_body(&task(base()), &[], &DockerConfig::default()).unwrap();
+        assert_eq!(
+            body.host_config.unwrap().network_mode.as_deref(),
+            Some("none")
+        );
+        assert!(body.networking_config.is_none());
+
+        // A malformed address is refused before the engine is called, naming the field.
+        t.networks[1].addresses = vec!["10.0.2.5".into()];
+        match container_create_body(&t, &[], &DockerConfig::default()) {
+            Err(DockerError::InvalidSpec { field, .. }) => {
+                assert_eq!(field, "networks[1].addresses[0]")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

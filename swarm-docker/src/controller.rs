@@ -5,7 +5,11 @@ use crate::container_config::{container_create_body, is_disabled};
 use crate::error::DockerError;
 use crate::image::pull_image;
 use crate::labels::{LABEL_NAMESPACE, LABEL_TASK_ID};
+use crate::local_networks::{
+    NetworkLock, connect_missing, ensure_networks, missing_network, remove_if_unused,
+};
 use crate::task_files::{remove_task_dir, write_task_files};
+use crate::task_network::TaskNetwork;
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::container::LogOutput;
@@ -38,9 +42,21 @@ const KILL_EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 const LOG_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Consecutive failed health reads after which the health poller gives up.
 const MAX_HEALTH_POLL_FAILURES: u32 = 20;
+/// Container creations `prepare` tries when a network of the task vanishes between its
+/// creation and the container's (another adapter of the engine removed it as unused): at worst
+/// this many rounds of network creation and container creation, then a temporary error.
+const MAX_NETWORK_ATTEMPTS: u32 = 3;
 
 /// The live controllers of a runtime: container name → task id.
 pub(crate) type Registry = Arc<Mutex<HashMap<String, TaskId>>>;
+
+/// What every controller of a runtime shares with it.
+pub(crate) struct RuntimeShared {
+    pub(crate) docker: Docker,
+    pub(crate) config: Arc<DockerConfig>,
+    pub(crate) registry: Registry,
+    pub(crate) network_lock: NetworkLock,
+}
 
 /// The signal Docker sends when a spec names none.
 const DEFAULT_STOP_SIGNAL: &str = "SIGTERM";
@@ -63,6 +79,10 @@ pub(crate) struct Inner {
     /// Live controllers of the runtime, by container name; this controller's entry leaves it
     /// on remove or drop.
     pub(crate) registry: Registry,
+    /// The task's cluster networks, checked; the first is the container's network mode.
+    networks: Vec<TaskNetwork>,
+    /// The runtime's lock on network creation, joining and removal.
+    network_lock: NetworkLock,
     /// The plaintext files, until `prepare` has written them.
     files: Mutex<Vec<ResolvedFile>>,
     phase: tokio::sync::Mutex<Phase>,
@@ -99,14 +119,16 @@ pub(crate) fn to_runtime_error(step: LifecycleStep, err: DockerError) -> Runtime
 /// Drives one task as one container. Created by
 /// [`DockerRuntime::controller`](swarm_core::runtime::Runtime::controller).
 ///
-/// - `prepare` writes the task's secret and config files into a private directory on tmpfs and
-///   creates the container (pulling the image only if the adapter is configured to);
+/// - `prepare` writes the task's secret and config files into a private directory on tmpfs,
+///   creates the local networks of the task's cluster networks if absent, and creates the
+///   container (pulling the image only if the adapter is configured to) on them, with its
+///   allocated addresses and aliases;
 /// - `start` starts it and begins watching its exit, its output (into a [`LogBuffer`] capped
 ///   at [`DockerConfig::log_max_bytes`]) and, if it has a health check, its health;
 /// - `shutdown` sends the spec's stop signal, waits up to its grace period, then kills;
-/// - `remove` kills if needed, removes the container with its anonymous volumes and deletes the
-///   task's directory. Dropping the controller without `remove` does the same in the
-///   background.
+/// - `remove` kills if needed, removes the container with its anonymous volumes, deletes the
+///   task's directory and removes the task's local networks that no container uses any more.
+///   Dropping the controller without `remove` does the same in the background.
 pub struct DockerController {
     inner: Arc<Inner>,
     task_id: TaskId,
@@ -123,14 +145,19 @@ impl std::fmt::Debug for DockerController {
 
 impl DockerController {
     pub(crate) fn new(
-        docker: Docker,
-        config: Arc<DockerConfig>,
+        shared: RuntimeShared,
         task: Task,
         container: String,
         task_dir: PathBuf,
         files: Vec<ResolvedFile>,
-        registry: Registry,
+        networks: Vec<TaskNetwork>,
     ) -> Self {
+        let RuntimeShared {
+            docker,
+            config,
+            registry,
+            network_lock,
+        } = shared;
         let health = task
             .spec
             .container
@@ -148,6 +175,8 @@ impl DockerController {
                 container,
                 task_dir,
                 registry,
+                networks,
+                network_lock,
                 files: Mutex::new(files),
                 phase: tokio::sync::Mutex::new(Phase::Created),
                 adopted: Mutex::new(false),
@@ -266,6 +295,22 @@ impl DockerController {
         *self.inner.phase.lock().await
     }
 
+    /// The runtime's network lock, for a task that has networks.
+    async fn lock_networks(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if self.inner.networks.is_empty() {
+            None
+        } else {
+            Some(self.inner.network_lock.lock().await)
+        }
+    }
+
+    /// Creates the task's local networks that are absent (they may have gone with the last
+    /// task of another adapter since `prepare`).
+    async fn ensure_networks(&self) -> Result<(), DockerError> {
+        let inner = &self.inner;
+        ensure_networks(&inner.docker, &inner.networks, &inner.config.namespace).await
+    }
+
     /// Creates the container, pulling the image if allowed, adopting an existing container of
     /// the same task.
     async fn create_container(&self) -> Result<(), DockerError> {
@@ -283,10 +328,15 @@ impl DockerController {
         let body = container_create_body(&inner.task, &written, &inner.config)?;
         let image = inner.task.spec.container.image.clone();
         let mut pulled = false;
+        let mut network_attempts = 0u32;
         loop {
             let opts = CreateContainerOptionsBuilder::default()
                 .name(&inner.container)
                 .build();
+            // Held from the networks' creation to the container's joining them, so no removal
+            // of this runtime takes a network in between; released for a pull.
+            let networks_guard = self.lock_networks().await;
+            self.ensure_networks().await?;
             let err = match inner
                 .docker
                 .create_container(Some(opts), body.clone())
@@ -296,12 +346,32 @@ impl DockerController {
                     for w in resp.warnings {
                         tracing::warn!(container = %inner.container, warning = %w, "engine warning");
                     }
-                    return Ok(());
+                    return connect_missing(&inner.docker, &inner.container, &inner.networks).await;
                 }
                 Err(e) => {
                     DockerError::from_bollard(format!("create container {}", inner.container), e)
                 }
             };
+            match err.status() {
+                Some(409) => {
+                    self.adopt_existing().await?;
+                    return connect_missing(&inner.docker, &inner.container, &inner.networks).await;
+                }
+                // "network not found": another adapter removed it after our creation.
+                Some(404) => {
+                    if let Some(net) = missing_network(&inner.docker, &inner.networks).await? {
+                        network_attempts += 1;
+                        if network_attempts < MAX_NETWORK_ATTEMPTS {
+                            continue;
+                        }
+                        return Err(DockerError::NetworkRemoved {
+                            network: net.local_name.clone(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+            drop(networks_guard);
             match err.status() {
                 Some(404) if !pulled && inner.config.pull_missing_images => {
                     pull_image(&inner.docker, &image).await?;
@@ -312,7 +382,6 @@ impl DockerController {
                 Some(404) if !inner.config.pull_missing_images => {
                     return Err(DockerError::ImageNotFound { image });
                 }
-                Some(409) => return self.adopt_existing().await,
                 _ => return Err(err),
             }
         }
@@ -597,12 +666,21 @@ impl Controller for DockerController {
             run = status == Some(ContainerStateStatusEnum::CREATED);
         }
         if run {
+            let _networks = self.lock_networks().await;
+            self.ensure_networks()
+                .await
+                .map_err(|e| to_runtime_error(step, e))?;
             if let Err(e) = inner.docker.start_container(&inner.container, None).await {
                 let e = DockerError::from_bollard(format!("start {}", inner.container), e);
                 let e = if e.status() == Some(404) {
-                    DockerError::NoSuchContainer {
-                        task_id: self.task_id.to_string(),
-                        container: inner.container.clone(),
+                    match missing_network(&inner.docker, &inner.networks).await {
+                        Ok(Some(net)) => DockerError::NetworkRemoved {
+                            network: net.local_name.clone(),
+                        },
+                        _ => DockerError::NoSuchContainer {
+                            task_id: self.task_id.to_string(),
+                            container: inner.container.clone(),
+                        },
                     }
                 } else {
                     e
@@ -720,6 +798,13 @@ impl Controller for DockerController {
         }
         remove_task_dir(&inner.task_dir).map_err(|e| to_runtime_error(step, e))?;
         lock(&inner.files).clear();
+        if let Some(_networks) = self.lock_networks().await {
+            for net in &inner.networks {
+                remove_if_unused(&inner.docker, net)
+                    .await
+                    .map_err(|e| to_runtime_error(step, e))?;
+            }
+        }
         inner.logs.close();
         *phase = Phase::Removed;
         lock(&inner.registry).remove(&inner.container);
@@ -755,6 +840,8 @@ impl Drop for DockerController {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let docker = self.inner.docker.clone();
             let container = self.inner.container.clone();
+            let networks = self.inner.networks.clone();
+            let network_lock = self.inner.network_lock.clone();
             handle.spawn(async move {
                 let opts = RemoveContainerOptionsBuilder::default()
                     .force(true)
@@ -762,6 +849,15 @@ impl Drop for DockerController {
                     .build();
                 if let Err(e) = docker.remove_container(&container, Some(opts)).await {
                     tracing::debug!(%container, error = %e, "removing a dropped task's container");
+                }
+                if networks.is_empty() {
+                    return;
+                }
+                let _networks = network_lock.lock().await;
+                for net in &networks {
+                    if let Err(e) = remove_if_unused(&docker, net).await {
+                        tracing::debug!(network = %net.local_name, error = %e, "removing a dropped task's network");
+                    }
                 }
             });
         } else {

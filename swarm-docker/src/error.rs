@@ -120,6 +120,23 @@ pub enum DockerError {
         /// The container name.
         container: String,
     },
+    /// The local network a task's cluster network needs exists under its name but cannot serve:
+    /// it stands for another cluster network, was not made by swarm, or has another subnet.
+    #[error("local network {network:?} cannot serve the task: {reason}")]
+    NetworkConflict {
+        /// The local network's name.
+        network: String,
+        /// What does not match.
+        reason: String,
+    },
+    /// A local network of the task was removed (by another adapter of the same engine finding
+    /// it unused) between its creation and the container's start. Retryable: starting again
+    /// creates it again.
+    #[error("local network {network:?} was removed before the task's container started")]
+    NetworkRemoved {
+        /// The local network's name.
+        network: String,
+    },
     /// The engine's answer lacked a field the adapter needs.
     #[error("docker engine answered {operation} without {field}")]
     MissingField {
@@ -145,6 +162,7 @@ impl DockerError {
             DockerError::EngineUnreachable { .. }
             | DockerError::Transport { .. }
             | DockerError::PullFailed { .. }
+            | DockerError::NetworkRemoved { .. }
             | DockerError::MissingField { .. } => true,
             // Lacking the right to write or chown a task's files (e.g. a file owner other than
             // the adapter's user without root) does not change by retrying; a full tmpfs or an
@@ -159,7 +177,8 @@ impl DockerError {
             | DockerError::SecretsNotOnTmpfs { .. }
             | DockerError::InsecureSecretsRoot { .. }
             | DockerError::NoSuchContainer { .. }
-            | DockerError::ContainerNameTaken { .. } => false,
+            | DockerError::ContainerNameTaken { .. }
+            | DockerError::NetworkConflict { .. } => false,
         }
     }
 
@@ -224,6 +243,21 @@ mod tests {
         assert!(e(409).is_retryable());
         assert!(!e(400).is_retryable());
         assert!(!e(404).is_retryable());
+    }
+
+    #[test]
+    fn a_network_conflict_is_permanent_and_a_removed_network_temporary() {
+        let e = DockerError::NetworkConflict {
+            network: "swarm-backend".into(),
+            reason: "its subnet is 10.0.9.0/24".into(),
+        };
+        assert!(!e.is_retryable());
+        assert!(e.to_string().contains("swarm-backend"), "{e}");
+        let e = DockerError::NetworkRemoved {
+            network: "swarm-backend".into(),
+        };
+        assert!(e.is_retryable());
+        assert!(e.to_string().contains("swarm-backend"), "{e}");
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub const LABEL_SERVICE_ID: &str = "com.swarm.service.id";
 pub const LABEL_SLOT: &str = "com.swarm.task.slot";
 /// Label holding the task's node id, when it has one.
 pub const LABEL_NODE_ID: &str = "com.swarm.node.id";
+/// Label holding the cluster network's id on the local Docker network made for it (see
+/// [`local_network_name`](crate::local_network_name)); such networks carry
+/// [`LABEL_MANAGED`] and [`LABEL_NAMESPACE`] (the namespace that created them) too.
+pub const LABEL_NETWORK_ID: &str = "com.swarm.network.id";
 
 /// Prefix reserved for the adapter's own labels: a spec label under it is rejected so that a
 /// task cannot pose as another one.
@@ -47,7 +51,7 @@ pub(crate) fn container_labels(task: &Task, namespace: &str) -> HashMap<String, 
 }
 
 /// Docker names match `[a-zA-Z0-9][a-zA-Z0-9_.-]*`: every other byte becomes `_`.
-fn sanitize(part: &str) -> String {
+pub(crate) fn sanitize(part: &str) -> String {
     part.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' {

@@ -11,7 +11,13 @@
 //!   task and service ([`LABEL_TASK_ID`], [`LABEL_SERVICE_ID`] and the other
 //!   `LABEL_*` keys), with the spec's image, command, args, env, workdir, user,
 //!   hostname, mounts, resource limits, stop signal and grace, and its health check as the
-//!   container's HEALTHCHECK. It gets no restart policy and, by default, network mode `none`.
+//!   container's HEALTHCHECK. It gets no restart policy and, when the task has no cluster
+//!   network, network mode `none` by default.
+//! - A task's cluster networks (`Task::networks`, filled in by the allocator) become local
+//!   bridge networks of the engine, one per cluster network ([`local_network_name`],
+//!   labelled [`LABEL_NETWORK_ID`]) with the allocated subnet; the container joins each with
+//!   its allocated IPv4 address and its aliases, so containers of one host reach each other by
+//!   service name. A network goes with the last container on it.
 //! - Secrets and configs are written into a per-task directory on tmpfs (by default
 //!   `/dev/shm/swarm-docker`) with their target's mode and owner, and bind-mounted read-only at
 //!   their targets (`/run/secrets/<name>` for a bare secret name, `/<name>` for a config). They
@@ -46,15 +52,19 @@ mod container_config;
 mod controller;
 mod error;
 mod image;
+mod ipv4_cidr;
 mod labels;
+mod local_networks;
 mod runtime;
 mod task_files;
+mod task_network;
 
 pub use config::DockerConfig;
 pub use controller::DockerController;
 pub use error::DockerError;
 pub use labels::{
-    LABEL_MANAGED, LABEL_NAMESPACE, LABEL_NODE_ID, LABEL_SERVICE_ID, LABEL_SLOT, LABEL_TASK_ID,
-    RESERVED_LABEL_PREFIX,
+    LABEL_MANAGED, LABEL_NAMESPACE, LABEL_NETWORK_ID, LABEL_NODE_ID, LABEL_SERVICE_ID, LABEL_SLOT,
+    LABEL_TASK_ID, RESERVED_LABEL_PREFIX,
 };
 pub use runtime::{DockerRuntime, OrphanReport};
+pub use task_network::local_network_name;

@@ -2,13 +2,15 @@
 
 use crate::config::DockerConfig;
 use crate::container_config::container_create_body;
-use crate::controller::{DockerController, Registry, to_runtime_error};
+use crate::controller::{DockerController, Registry, RuntimeShared, to_runtime_error};
 use crate::error::DockerError;
 use crate::labels::{LABEL_MANAGED, LABEL_NAMESPACE, LABEL_TASK_ID, container_name, dir_name};
+use crate::local_networks::{NetworkLock, remove_unused_networks};
 use crate::task_files::{
     WrittenFile, check_distinct_targets, container_path, prepare_secrets_root, remove_orphan_dirs,
     task_dir,
 };
+use crate::task_network::task_networks;
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
@@ -30,6 +32,9 @@ pub struct OrphanReport {
     pub containers: Vec<String>,
     /// Number of task directories (secret and config files) removed.
     pub task_dirs: usize,
+    /// Names of the local networks removed: those this runtime's namespace created that no
+    /// container uses any more.
+    pub networks: Vec<String>,
 }
 
 /// Runs tasks as containers of a local Docker engine.
@@ -55,6 +60,7 @@ pub struct DockerRuntime {
     docker: Docker,
     config: Arc<DockerConfig>,
     registry: Registry,
+    network_lock: NetworkLock,
 }
 
 impl std::fmt::Debug for DockerRuntime {
@@ -96,6 +102,7 @@ impl DockerRuntime {
             docker,
             config: Arc::new(config),
             registry: Arc::new(Mutex::new(HashMap::new())),
+            network_lock: NetworkLock::default(),
         })
     }
 
@@ -130,7 +137,8 @@ impl DockerRuntime {
 
     /// Removes the containers (with their anonymous volumes) and task directories of this
     /// runtime's namespace whose task is neither in `live_tasks` nor driven by a controller of
-    /// this runtime. An agent calls it when it starts, with the tasks assigned to its node.
+    /// this runtime, then the local networks this namespace created that no container uses any
+    /// more. An agent calls it when it starts, with the tasks assigned to its node.
     pub async fn cleanup_orphans(
         &self,
         live_tasks: &HashSet<TaskId>,
@@ -200,6 +208,8 @@ impl DockerRuntime {
             &self.config.namespace,
             &live_dirs,
         )?;
+        let _networks = self.network_lock.lock().await;
+        report.networks = remove_unused_networks(&self.docker, &self.config.namespace).await?;
         Ok(report)
     }
 
@@ -274,6 +284,7 @@ impl Runtime for DockerRuntime {
             .collect();
         container_create_body(task, &placeholder, &self.config)
             .map_err(|e| to_runtime_error(step, e))?;
+        let networks = task_networks(task).map_err(|e| to_runtime_error(step, e))?;
         let name = self.container_name(&task.id);
         {
             let mut live = self.registry.lock().unwrap_or_else(|p| p.into_inner());
@@ -299,14 +310,19 @@ impl Runtime for DockerRuntime {
                 }
             }
         }
+        let shared = RuntimeShared {
+            docker: self.docker.clone(),
+            config: self.config.clone(),
+            registry: self.registry.clone(),
+            network_lock: self.network_lock.clone(),
+        };
         Ok(Box::new(DockerController::new(
-            self.docker.clone(),
-            self.config.clone(),
+            shared,
             task.clone(),
             name,
             self.task_files_dir(&task.id),
             resolved,
-            self.registry.clone(),
+            networks,
         )))
     }
 }

@@ -1,14 +1,18 @@
 //! Shared helpers of the Docker adapter's integration tests: engine detection (tests skip
 //! loudly when no engine can be reached, and fail under CI), the busybox test image (built by
-//! the tests when the engine lacks it), task specs in busybox terms and the "nothing left"
-//! check.
+//! the tests when the engine lacks it), task specs in busybox terms, cluster networks on free
+//! subnets and the "nothing left" check.
 #![allow(dead_code, unreachable_pub)]
 
+mod cluster_network;
 mod skip;
 mod static_busybox;
 mod tar_writer;
 mod test_image;
 
+// Only the networks tests use it; each test binary compiles this module on its own.
+#[allow(unused_imports)]
+pub use cluster_network::ClusterNet;
 pub use skip::skip;
 pub use test_image::TEST_IMAGE;
 
