@@ -25,10 +25,6 @@ pub(crate) struct Fixture {
     pub(crate) most_running: std::collections::BTreeMap<ServiceId, usize>,
 }
 
-pub(crate) fn desired(task: &Task) -> TaskState {
-    task.desired_state
-}
-
 impl Fixture {
     pub(crate) fn new() -> Fixture {
         let mut state = ClusterState::new();

@@ -3,10 +3,11 @@
 
 use crate::manager::cluster_state::ClusterState;
 use crate::manager::orchestrator::eligibility::{GlobalRule, global_rule};
-use crate::manager::orchestrator::job_iteration::{in_current_iteration, start_iteration};
+use crate::manager::orchestrator::job_iteration::{
+    in_current_iteration, remove_previous_iterations, start_iteration,
+};
 use crate::manager::orchestrator::new_task::{TaskIds, new_task};
 use crate::manager::orchestrator::node_fit::PlacementFilter;
-use crate::manager::orchestrator::replicated_job::remove_previous_iterations;
 use crate::manager::orchestrator::round::OrchestrationRound;
 use crate::manager::orchestrator::slots::{SlotKey, is_live, tasks_by_slot};
 use crate::manager::orchestrator::task_writes::{create, set_desired};

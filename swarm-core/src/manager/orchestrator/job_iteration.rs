@@ -5,8 +5,11 @@
 //! [`Service::job_status`](crate::model::Service::job_status) when they first see the service
 //! at that spec version, and stamp it on every task they create.
 
+use crate::manager::cluster_state::ClusterState;
+use crate::manager::orchestrator::round::OrchestrationRound;
+use crate::manager::orchestrator::task_writes::set_desired;
 use crate::manager::writes::{ManagerWrite, ObjectWrite};
-use crate::model::{JobStatus, Service, Task, Version};
+use crate::model::{JobStatus, Service, Task, TaskState, Version};
 use std::time::SystemTime;
 
 /// The iteration the job's tasks are created for now.
@@ -36,6 +39,25 @@ pub(crate) fn start_iteration(service: &Service, now: SystemTime) -> Option<Mana
         object: changed,
         expected_version: service.meta.version,
     }))
+}
+
+/// Desired state `remove` for the tasks of earlier iterations of `service` (job modes)
+/// that have not ended.
+pub(crate) fn remove_previous_iterations(
+    state: &ClusterState,
+    service: &Service,
+    now: SystemTime,
+    round: &mut OrchestrationRound,
+    max_writes: usize,
+) {
+    for task in state.tasks_of_service(&service.id) {
+        if in_current_iteration(task, service) || task.status.state.is_terminal() {
+            continue;
+        }
+        if let Some(write) = set_desired(task, TaskState::Remove, now) {
+            round.push(write, max_writes);
+        }
+    }
 }
 
 #[cfg(test)]

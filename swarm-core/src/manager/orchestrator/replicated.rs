@@ -214,4 +214,38 @@ mod tests {
         assert_eq!(f.live_slots(&web), [1, 2, 3]);
         assert_eq!(f.tasks_of(&web).len(), 4);
     }
+
+    #[test]
+    fn scale_down_prefers_busy_nodes_then_tasks_not_running_then_high_slots() {
+        let task = |slot: u64, node: Option<&str>, state: TaskState| {
+            let mut t = Task::new(
+                format!("t{slot}").into(),
+                "web".into(),
+                Default::default(),
+                SystemTime::UNIX_EPOCH,
+            );
+            t.slot = Some(slot);
+            t.node_id = node.map(NodeId::new);
+            t.status.state = state;
+            t
+        };
+        let tasks = [
+            task(1, Some("n1"), TaskState::Running),
+            task(2, Some("n2"), TaskState::Starting),
+            task(3, Some("n2"), TaskState::Running),
+            task(4, Some("n3"), TaskState::Running),
+            task(5, None, TaskState::Pending),
+            task(6, Some("n1"), TaskState::Running),
+        ];
+        let groups: Vec<Vec<&Task>> = tasks.iter().map(|t| vec![t]).collect();
+        let occupied = groups.iter().map(|g| (g[0].slot.unwrap_or(0), g)).collect();
+        let kept: Vec<u64> = scale_down_order(occupied)
+            .into_iter()
+            .map(|g| g[0].slot.unwrap_or(0))
+            .collect();
+        // First copies on each node (running ones first, so n2's first copy is its running
+        // slot 3), then second copies (running slot 6 before starting slot 2), then the
+        // unassigned slot: scaling to 3 removes 6, 2 and 5.
+        assert_eq!(kept, [1, 3, 4, 6, 2, 5]);
+    }
 }

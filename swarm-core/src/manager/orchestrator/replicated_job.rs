@@ -2,13 +2,15 @@
 //! `max_concurrent` at once (SwarmKit's replicated job reconciler).
 
 use crate::manager::cluster_state::ClusterState;
-use crate::manager::orchestrator::job_iteration::{in_current_iteration, start_iteration};
+use crate::manager::orchestrator::job_iteration::{
+    in_current_iteration, remove_previous_iterations, start_iteration,
+};
 use crate::manager::orchestrator::new_task::{TaskIds, new_task};
 use crate::manager::orchestrator::restart_rules::restart_allowed;
 use crate::manager::orchestrator::round::OrchestrationRound;
 use crate::manager::orchestrator::slots::{SlotKey, is_live, tasks_by_slot};
-use crate::manager::orchestrator::task_writes::{create, set_desired};
-use crate::model::{Service, ServiceMode, Task, TaskState};
+use crate::manager::orchestrator::task_writes::create;
+use crate::model::{ServiceMode, Task, TaskState};
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -80,25 +82,6 @@ pub fn reconcile_replicated_jobs(
         }
     }
     round
-}
-
-/// Desired state `remove` for the tasks of earlier iterations of `service` (job modes)
-/// that have not ended.
-pub(crate) fn remove_previous_iterations(
-    state: &ClusterState,
-    service: &Service,
-    now: SystemTime,
-    round: &mut OrchestrationRound,
-    max_writes: usize,
-) {
-    for task in state.tasks_of_service(&service.id) {
-        if in_current_iteration(task, service) || task.status.state.is_terminal() {
-            continue;
-        }
-        if let Some(write) = set_desired(task, TaskState::Remove, now) {
-            round.push(write, max_writes);
-        }
-    }
 }
 
 fn job_slot(tasks: &[&Task]) -> JobSlot {

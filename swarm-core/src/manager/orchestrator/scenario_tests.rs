@@ -501,3 +501,98 @@ fn a_round_is_determined_by_state_time_and_random_source() {
     assert_eq!(run(1).writes.len(), 5);
     assert_ne!(run(1), run(2));
 }
+
+#[test]
+fn failed_job_tasks_are_restarted_in_their_slot_until_max_attempts() {
+    let mut f = Fixture::new();
+    f.node("n1");
+    let job = f.service(
+        "job",
+        ServiceMode::ReplicatedJob {
+            max_concurrent: 2,
+            total_completions: 2,
+        },
+    );
+    f.update_service(&job, |s| {
+        s.task_template.restart_policy.max_attempts = 1;
+    });
+    f.failing.insert(job.clone());
+    f.orchestrate_and_run(0);
+    for slot in [1, 2] {
+        let tasks = slot_tasks(&f, &job, slot);
+        assert_eq!(tasks.len(), 2, "the first run and one restart");
+        assert!(tasks.iter().all(|t| t.status.state == TaskState::Failed));
+        let mut desired: Vec<TaskState> = tasks.iter().map(|t| t.desired_state).collect();
+        desired.sort();
+        // The restarted one was shut down; the last one is settled, keeping its slot.
+        assert_eq!(desired, [TaskState::Complete, TaskState::Shutdown]);
+    }
+    assert!(f.orchestrate_and_run(100).is_idle());
+    assert_eq!(f.tasks_of(&job).len(), 4);
+
+    // An update starts a new iteration; the failed ones are history.
+    f.failing.clear();
+    f.update_service(&job, |_| {});
+    f.orchestrate_and_run(200);
+    let done = f
+        .tasks_of(&job)
+        .into_iter()
+        .filter(|t| t.job_iteration == Some(Version(3)) && t.status.state == TaskState::Complete)
+        .count();
+    assert_eq!(done, 2);
+}
+
+#[test]
+fn a_job_update_removes_the_running_tasks_of_the_previous_iteration() {
+    let mut f = Fixture::new();
+    f.node("n1");
+    let job = f.service(
+        "job",
+        ServiceMode::ReplicatedJob {
+            max_concurrent: 1,
+            total_completions: 1,
+        },
+    );
+    f.round(0);
+    f.schedule(0);
+    let first = f.live(&job).remove(0);
+    assert_eq!(first.status.state, TaskState::Assigned);
+    f.update_service(&job, |_| {});
+    f.round(1);
+    assert_eq!(
+        f.state.task(&first.id).unwrap().desired_state,
+        TaskState::Remove
+    );
+    f.orchestrate_and_run(1);
+    let tasks = f.tasks_of(&job);
+    assert_eq!(tasks.len(), 1, "the removed task was reaped once stopped");
+    assert_eq!(tasks[0].job_iteration, Some(Version(2)));
+    assert_eq!(tasks[0].status.state, TaskState::Complete);
+}
+
+#[test]
+fn a_deleted_node_loses_its_tasks_at_once() {
+    let mut f = Fixture::new();
+    f.node("n1");
+    f.node("n2");
+    let web = f.replicated("web", 2);
+    f.update_service(&web, |s| {
+        s.task_template.restart_policy.delay = Duration::from_secs(60);
+    });
+    let all = f.service("all", ServiceMode::Global);
+    f.orchestrate_and_run(0);
+    let n2 = f.state.node(&"n2".into()).unwrap().clone();
+    f.apply(&[crate::manager::writes::ManagerWrite::DeleteNode {
+        id: n2.id.clone(),
+        expected_version: n2.meta.version,
+    }]);
+    f.orchestrate_and_run(10);
+    assert_eq!(f.live_nodes(&web), ["n1", "n1"]);
+    assert_eq!(f.live_slots(&web), [1, 2]);
+    assert_eq!(f.live_nodes(&all), ["n1"]);
+    assert_eq!(
+        f.tasks_of(&all).len(),
+        1,
+        "the task on the deleted node is reaped"
+    );
+}

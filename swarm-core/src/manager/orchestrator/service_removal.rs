@@ -32,7 +32,7 @@ pub fn remove_orphaned_tasks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manager::orchestrator::fixture::{Fixture, desired};
+    use crate::manager::orchestrator::fixture::Fixture;
 
     #[test]
     fn tasks_of_a_missing_service_are_removed() {
@@ -50,7 +50,7 @@ mod tests {
             f.state
                 .tasks()
                 .values()
-                .all(|t| desired(t) == TaskState::Remove)
+                .all(|t| t.desired_state == TaskState::Remove)
         );
         assert!(remove_orphaned_tasks(&f.state, f.at(2), 10).is_idle());
     }
