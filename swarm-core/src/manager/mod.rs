@@ -22,6 +22,9 @@
 //!   the leader's view of the group.
 //! * [`cluster_state`]: every stored object in memory with the task indexes, the view the
 //!   orchestration steps read; it applies writes as the store will.
+//! * [`orchestrator`]: the orchestrators: replicated and global services and jobs, restarts,
+//!   node failures, the constraint enforcer and the task reaper, run as one round by
+//!   [`orchestrator::orchestrate`].
 //! * [`state`]: where the writes land: the store collections, the writes applied as one
 //!   transaction, and the data directory encrypted at rest, with optional autolock.
 //!
@@ -34,6 +37,7 @@ pub mod cluster_state;
 pub mod control;
 pub mod dispatcher;
 pub mod manager_statuses;
+pub mod orchestrator;
 pub mod raft_membership;
 pub mod root_rotation;
 pub mod state;
