@@ -9,17 +9,17 @@ use crate::manager::control::object_ref::ObjectType;
 use crate::model::{ServiceId, ServiceSpec};
 use crate::validate::Validate;
 
-/// `spec` validated, with its references resolved: each network target (id, name or id
+/// `spec` with its references resolved, then validated: each network target (id, name or id
 /// prefix) replaced by the network's id, each secret and config reference given the id and
-/// name of the object it names (by id, else by name). Its published ports are checked
-/// against every other service's (spec and allocated) with
+/// name of the object it names (by id, else by name: a client may give either), so the
+/// stored spec names each by id. Empty references are left to validation. Its published
+/// ports are checked against every other service's (spec and allocated) with
 /// [`published_port_conflict`]; `this` is the service being updated, if any.
 pub(crate) fn checked_spec(
     state: &ClusterState,
     spec: &ServiceSpec,
     this: Option<&ServiceId>,
 ) -> Result<ServiceSpec, ControlError> {
-    spec.validate().map_err(ControlError::InvalidSpec)?;
     let mut out = spec.clone();
     let missing = |field: String, kind: ObjectType, target: &str| ControlError::MissingReference {
         service: spec.name.clone(),
@@ -28,6 +28,9 @@ pub(crate) fn checked_spec(
         target: target.to_owned(),
     };
     for (i, net) in out.task_template.networks.iter_mut().enumerate() {
+        if net.target.is_empty() {
+            continue;
+        }
         let network = find_object(state.networks(), &net.target).map_err(|e| match e {
             ControlError::NotFound { kind, .. } => missing(
                 format!("task_template.networks[{i}].target"),
@@ -39,6 +42,9 @@ pub(crate) fn checked_spec(
         net.target = network.id.as_str().to_owned();
     }
     for (i, r) in out.task_template.container.secrets.iter_mut().enumerate() {
+        if r.secret_id.as_str().is_empty() && r.secret_name.is_empty() {
+            continue;
+        }
         let found = by_id_or_name(state.secrets(), r.secret_id.as_str())
             .or_else(|| by_id_or_name(state.secrets(), &r.secret_name))
             .ok_or_else(|| {
@@ -57,6 +63,9 @@ pub(crate) fn checked_spec(
         r.secret_name = found.spec.name.clone();
     }
     for (i, r) in out.task_template.container.configs.iter_mut().enumerate() {
+        if r.config_id.as_str().is_empty() && r.config_name.is_empty() {
+            continue;
+        }
         let found = by_id_or_name(state.configs(), r.config_id.as_str())
             .or_else(|| by_id_or_name(state.configs(), &r.config_name))
             .ok_or_else(|| {
@@ -74,6 +83,7 @@ pub(crate) fn checked_spec(
         r.config_id = found.id.clone();
         r.config_name = found.spec.name.clone();
     }
+    out.validate().map_err(ControlError::InvalidSpec)?;
     if let Some(endpoint) = &out.endpoint_spec {
         let others = ports_of_others(state.services().values(), this);
         if let Some(conflict) = published_port_conflict(&endpoint.ports, others) {
