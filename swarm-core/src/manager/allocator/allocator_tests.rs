@@ -148,7 +148,10 @@ fn a_task_whose_network_is_missing_stays_new_with_the_error_written_once() {
     assert_eq!(t.status.state, TaskState::New);
     assert_eq!(t.status.err.as_deref(), Some(r#"network "gone" not found"#));
     assert!(t.networks.is_empty());
-    assert!(run(&mut o, 11).is_empty(), "the same error is not written again");
+    assert!(
+        run(&mut o, 11).is_empty(),
+        "the same error is not written again"
+    );
 }
 
 #[test]
@@ -182,14 +185,9 @@ fn port_zero_gets_the_lowest_free_dynamic_port_and_keeps_it() {
         published_port: 0,
         ..PortConfig::default()
     });
-    let writes = crate::manager::control::update_service(
-        &o.state,
-        "b",
-        read.meta.version,
-        &spec,
-        at(11),
-    )
-    .unwrap();
+    let writes =
+        crate::manager::control::update_service(&o.state, "b", read.meta.version, &spec, at(11))
+            .unwrap();
     o.apply(&writes);
     run(&mut o, 12);
     assert_eq!(ports(&o, &b), [30000, 30002, 30003]);
@@ -286,8 +284,14 @@ fn resolve_answers_virtual_ips_running_tasks_slots_and_aliases() {
     let d2 = o.task(&db, 2);
     run(&mut o, 10);
     let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
-    assert_eq!(resolve(&o.state, "nd-swarm", "web").unwrap(), [ip("10.0.0.2")]);
-    assert_eq!(resolve(&o.state, "nd-swarm", "www").unwrap(), [ip("10.0.0.2")]);
+    assert_eq!(
+        resolve(&o.state, "nd-swarm", "web").unwrap(),
+        [ip("10.0.0.2")]
+    );
+    assert_eq!(
+        resolve(&o.state, "nd-swarm", "www").unwrap(),
+        [ip("10.0.0.2")]
+    );
     // No task of db runs yet.
     assert!(resolve(&o.state, "nd-swarm", "db").unwrap().is_empty());
     for t in [&w1, &d1, &d2] {
@@ -295,7 +299,10 @@ fn resolve_answers_virtual_ips_running_tasks_slots_and_aliases() {
     }
     let d1_addr = ip(addresses(&o, &d1)[0].split('/').next().unwrap());
     let d2_addr = ip(addresses(&o, &d2)[0].split('/').next().unwrap());
-    assert_eq!(resolve(&o.state, "nd-swarm", "db").unwrap(), [d1_addr, d2_addr]);
+    assert_eq!(
+        resolve(&o.state, "nd-swarm", "db").unwrap(),
+        [d1_addr, d2_addr]
+    );
     assert_eq!(resolve(&o.state, "nd-swarm", "db.2").unwrap(), [d2_addr]);
     let w1_addr = ip(addresses(&o, &w1)[0].split('/').next().unwrap());
     assert_eq!(resolve(&o.state, "nd-swarm", "web.1").unwrap(), [w1_addr]);

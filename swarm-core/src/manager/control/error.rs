@@ -333,8 +333,8 @@ pub enum ControlError {
         network: String,
         /// Its subnet.
         subnet: String,
-        /// The other network.
-        other: ObjectRef,
+        /// The other network (boxed: the error stays small).
+        other: Box<ObjectRef>,
         /// The other network's subnet.
         other_subnet: String,
     },

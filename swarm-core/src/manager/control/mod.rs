@@ -51,9 +51,9 @@ mod unlock_key;
 mod view;
 
 #[cfg(test)]
-pub(crate) mod object_fixture;
-#[cfg(test)]
 mod object_control_tests;
+#[cfg(test)]
+pub(crate) mod object_fixture;
 #[cfg(test)]
 mod service_control_tests;
 

@@ -60,7 +60,7 @@ pub fn create_network(
                     return Err(ControlError::SubnetOverlap {
                         network: spec.name.clone(),
                         subnet: config.subnet.clone(),
-                        other: ObjectRef::network(other),
+                        other: Box::new(ObjectRef::network(other)),
                         other_subnet: subnet,
                     });
                 }

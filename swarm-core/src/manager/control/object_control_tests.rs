@@ -25,15 +25,12 @@ fn a_secret_is_stored_with_its_value_and_never_read_back_with_it() {
     let mut o = Objects::new();
     let id = o.secret("db-password", b"s3cr3t-value");
     // The store holds the value (encrypted at rest by the managers' store).
-    assert_eq!(
-        o.state.secrets()[&id].spec.data.expose(),
-        b"s3cr3t-value"
-    );
+    assert_eq!(o.state.secrets()[&id].spec.data.expose(), b"s3cr3t-value");
     let info = find_secret(&o.state, "db-password").unwrap();
     assert_eq!(info.id, id);
     assert_eq!(info.name, "db-password");
     let listed = list_secrets(&o.state);
-    assert_eq!(listed, [info.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&info));
     let json = serde_json::to_string(&listed).unwrap();
     assert!(!json.contains("s3cr3t"));
     assert!(!format!("{info:?}").contains("s3cr3t"));
@@ -42,7 +39,13 @@ fn a_secret_is_stored_with_its_value_and_never_read_back_with_it() {
     let state = o.state.clone();
     let again = SecretSpec::new("db-password", b"other".to_vec());
     let err = create_secret(&state, &again, at(5), &mut o.rng()).unwrap_err();
-    assert!(matches!(err, ControlError::NameInUse { kind: ObjectType::Secret, .. }));
+    assert!(matches!(
+        err,
+        ControlError::NameInUse {
+            kind: ObjectType::Secret,
+            ..
+        }
+    ));
     let big = SecretSpec::new(
         "big",
         vec![b'x'; swarm_secrets::limits::MAX_SECRET_BYTES + 1],
@@ -141,7 +144,9 @@ fn networks_get_a_free_subnet_of_the_pool_or_their_own() {
     let err = create_network(&state, &overlapping, at(5), &mut o.rng()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!(r#"network "clash": subnet 10.0.1.128/25 overlaps 10.0.1.0/24 of network "backend" ({second})"#)
+        format!(
+            r#"network "clash": subnet 10.0.1.128/25 overlaps 10.0.1.0/24 of network "backend" ({second})"#
+        )
     );
     let mut bridge = NetworkSpec::new("local");
     bridge.driver = "bridge".into();

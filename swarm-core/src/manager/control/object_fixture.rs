@@ -2,9 +2,7 @@
 //! through the control steps, with their writes applied as the store would.
 
 use crate::manager::cluster_state::ClusterState;
-use crate::manager::control::{
-    create_config, create_network, create_secret, create_service,
-};
+use crate::manager::control::{create_config, create_network, create_secret, create_service};
 use crate::manager::writes::{ManagerWrite, ManagerWrites, ObjectWrite};
 use crate::model::{
     ConfigId, ConfigSpec, NetworkId, NetworkSpec, Node, NodeDescription, NodeId, SecretId,
@@ -126,6 +124,8 @@ impl Objects {
 
     /// Moves task `id` to `state` (as the agent reports it).
     pub(crate) fn report(&mut self, id: &TaskId, state: TaskState) {
-        self.edit_task(id, |t| t.status = TaskStatus::new(state, at(4), state.as_str()));
+        self.edit_task(id, |t| {
+            t.status = TaskStatus::new(state, at(4), state.as_str())
+        });
     }
 }

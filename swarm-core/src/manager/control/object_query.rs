@@ -80,11 +80,20 @@ where
     if let Some(object) = objects.get(query) {
         return Ok(object);
     }
-    let by_name = |(_, o): &(&K, &T)| o.name() == query;
-    let by_prefix = |(id, _): &(&K, &T)| (*id).borrow().starts_with(query);
-    let tries: [&dyn Fn(&(&K, &T)) -> bool; 2] = [&by_name, &by_prefix];
-    for hit in tries {
-        let found: Vec<&T> = objects.iter().filter(|e| hit(e)).map(|(_, o)| o).collect();
+    // First exact names, then id prefixes.
+    for by_name in [true, false] {
+        let hit = |id: &K, o: &T| {
+            if by_name {
+                o.name() == query
+            } else {
+                id.borrow().starts_with(query)
+            }
+        };
+        let found: Vec<&T> = objects
+            .iter()
+            .filter(|(id, o)| hit(id, o))
+            .map(|(_, o)| o)
+            .collect();
         match found.as_slice() {
             [] => continue,
             [one] => return Ok(one),

@@ -77,7 +77,13 @@ fn create_refuses_a_taken_name_a_missing_reference_and_an_invalid_spec() {
     let mut o = Objects::new();
     let web = o.service(ServiceSpec::new("web", "nginx"));
     let err = create_err(&mut o, &ServiceSpec::new("web", "httpd"));
-    assert!(matches!(err, ControlError::NameInUse { kind: ObjectType::Service, .. }));
+    assert!(matches!(
+        err,
+        ControlError::NameInUse {
+            kind: ObjectType::Service,
+            ..
+        }
+    ));
     assert_eq!(
         err.to_string(),
         format!(r#"service name "web" is already used by service "web" ({web})"#)
@@ -100,7 +106,13 @@ fn create_refuses_a_taken_name_a_missing_reference_and_an_invalid_spec() {
         target: FileTarget::new("secrets.json"),
     }];
     let err = create_err(&mut o, &spec);
-    assert!(matches!(err, ControlError::MissingReference { kind: ObjectType::Secret, .. }));
+    assert!(matches!(
+        err,
+        ControlError::MissingReference {
+            kind: ObjectType::Secret,
+            ..
+        }
+    ));
     assert!(err.to_string().contains("nerd-dinner-api-secrets"));
 
     let err = create_err(&mut o, &ServiceSpec::new("-bad", "api:1"));
@@ -155,7 +167,13 @@ fn update_needs_the_version_read_and_keeps_name_and_mode() {
     let updated = o.state.service(&web).unwrap().clone();
     assert_eq!(updated.spec.task_template.container.image, "nginx:1.27");
     assert_eq!(
-        updated.previous_spec.as_ref().unwrap().task_template.container.image,
+        updated
+            .previous_spec
+            .as_ref()
+            .unwrap()
+            .task_template
+            .container
+            .image,
         "nginx:1.26"
     );
     assert_eq!(updated.spec_version, Version(2));
@@ -202,7 +220,10 @@ fn scale_changes_the_count_of_replicated_services_and_jobs_only() {
     };
     let job = o.service(job);
     let created = o.state.service(&job).unwrap().clone();
-    assert_eq!(created.job_status.as_ref().unwrap().job_iteration, Version(0));
+    assert_eq!(
+        created.job_status.as_ref().unwrap().job_iteration,
+        Version(0)
+    );
     let writes = scale_service(&o.state, "migrate", 4, at(9)).unwrap();
     o.apply(&writes);
     let scaled = o.state.service(&job).unwrap();
@@ -345,7 +366,8 @@ fn service_ls_filters_by_id_name_label_and_mode() {
 fn task_ls_filters_by_service_name_node_desired_state_and_service_labels() {
     let mut o = Objects::new();
     let mut web = ServiceSpec::new("web", "nginx");
-    web.labels.insert("com.docker.stack.namespace".into(), "nd".into());
+    web.labels
+        .insert("com.docker.stack.namespace".into(), "nd".into());
     let web = o.service(web);
     let api = o.service(ServiceSpec::new("api", "api:1"));
     let n1 = o.node("node-1-id", "win2019-dev-02");
@@ -378,7 +400,11 @@ fn task_ls_filters_by_service_name_node_desired_state_and_service_labels() {
     };
     assert_eq!(ids(&running), [t1.as_str(), t3.as_str()]);
     let by_label = TaskFilter {
-        labels: [("com.docker.stack.namespace".to_owned(), Some("nd".to_owned()))].into(),
+        labels: [(
+            "com.docker.stack.namespace".to_owned(),
+            Some("nd".to_owned()),
+        )]
+        .into(),
         ..TaskFilter::default()
     };
     assert_eq!(ids(&by_label), [t1.as_str(), t2.as_str()]);
@@ -388,7 +414,10 @@ fn task_ls_filters_by_service_name_node_desired_state_and_service_labels() {
     };
     assert!(matches!(
         list_tasks(&o.state, &unknown),
-        Err(ControlError::NotFound { kind: ObjectType::Service, .. })
+        Err(ControlError::NotFound {
+            kind: ObjectType::Service,
+            ..
+        })
     ));
     assert_eq!(find_task(&o.state, "task003").unwrap().id, t3);
     assert!(find_task(&o.state, "task00").is_err());
