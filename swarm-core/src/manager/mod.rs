@@ -11,7 +11,10 @@
 //!   membership changes), certificate renewal of an authenticated node, and the joining
 //!   node's check of the downloaded CA.
 //! * [`control`]: the control API's rules: cluster init and update, join token show and
-//!   rotation, node ls/inspect, update, promote/demote, rm and leave.
+//!   rotation, node ls/inspect, update, promote/demote, rm and leave; services (create, ls,
+//!   inspect, update, scale, rm), tasks (ls, inspect), secrets, configs and networks.
+//! * [`allocator`]: network subnets, service endpoints (published ports, virtual IPs) and the
+//!   network attachments that move new tasks to `Pending`; name resolution on a network.
 //! * [`root_rotation`]: `swarm ca --rotate`: start, progress, finish, and which roots to
 //!   trust meanwhile.
 //! * [`dispatcher`]: the leader's side of agent sessions: registration, heartbeats, grace
@@ -32,6 +35,7 @@
 //! Secrets (join tokens, certificate serials) come from the operating system's random source
 //! through swarm-secrets, never from it.
 
+pub mod allocator;
 pub mod ca_server;
 pub mod cluster_state;
 pub mod control;

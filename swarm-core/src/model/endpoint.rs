@@ -111,7 +111,9 @@ pub struct VirtualIp {
 pub struct Endpoint {
     /// The endpoint spec the allocation was made for.
     pub spec: EndpointSpec,
-    /// The published ports, every `published_port` non-zero.
+    /// The published ports, in spec order: an ingress port published as 0 is given a port by
+    /// the cluster; a host-mode port published as 0 stays 0 (the node picks one per task, as
+    /// Docker does).
     pub ports: Vec<PortConfig>,
     /// One virtual IP per attached network (vip mode only).
     pub virtual_ips: Vec<VirtualIp>,

@@ -1,8 +1,13 @@
 //! The control API as a Rust handle.
 
-use crate::manager::control::{ClusterUpdate, NodeFilter, NodeUpdate};
+use crate::manager::control::{
+    ClusterUpdate, NodeFilter, NodeUpdate, SecretInfo, ServiceFilter, TaskFilter,
+};
 use crate::manager::dispatcher::render_node_ls;
-use crate::model::{Cluster, Node, NodeAvailability, NodeRole};
+use crate::model::{
+    Cluster, Config, ConfigId, ConfigSpec, Network, NetworkId, NetworkSpec, Node, NodeAvailability,
+    NodeRole, SecretId, SecretSpec, Service, ServiceId, ServiceSpec, Task, Version,
+};
 use crate::node::error::NodeError;
 use crate::node::error::secrets;
 use crate::node::manager_core::{MAX_CONFLICT_RETRIES, ManagerCore};
@@ -15,7 +20,8 @@ use std::sync::{Arc, Weak};
 use swarm_store::MemberId;
 use zeroize::Zeroizing;
 
-/// The control API of a manager (`docker node …`, `docker swarm …`).
+/// The control API of a manager (`docker node …`, `docker swarm …`, `docker service …`,
+/// `docker secret …`, `docker config …`, `docker network …`).
 ///
 /// * In process: [`Node::control`](super::Node::control). Every call is served by that
 ///   manager, whether it leads or follows (the store carries writes and linearizable reads to
@@ -282,6 +288,229 @@ impl Control {
     pub async fn rotate_unlock_key(&self) -> Result<Option<Zeroizing<String>>, NodeError> {
         self.call(ControlCall::RotateUnlockKey).await?;
         self.unlock_key().await
+    }
+
+    /// `service create`: the new service's id. The spec is validated, the networks, secrets
+    /// and configs it names (by id or name) must exist and are stored by id, and its published
+    /// ports must be free (see [`create_service`](crate::manager::control::create_service)).
+    pub async fn create_service(&self, spec: &ServiceSpec) -> Result<ServiceId, NodeError> {
+        let reply = self
+            .call(ControlCall::CreateService(Box::new(spec.clone())))
+            .await?;
+        created(reply).map(ServiceId::new)
+    }
+
+    /// `service ls`: the services that pass `filter`, in id order.
+    pub async fn services(&self, filter: &ServiceFilter) -> Result<Vec<Service>, NodeError> {
+        match self.call(ControlCall::ListServices(filter.clone())).await? {
+            ControlReply::Services(services) => Ok(services),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `service inspect`: a service by id, name or unique id prefix.
+    pub async fn service(&self, query: &str) -> Result<Service, NodeError> {
+        match self
+            .call(ControlCall::InspectService(query.to_owned()))
+            .await?
+        {
+            ControlReply::Service(service) => Ok(*service),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `service update`: the whole new spec, for the version the caller read (refused naming
+    /// the service when it changed since; the name and the kind of mode cannot change).
+    pub async fn update_service(
+        &self,
+        query: &str,
+        version: Version,
+        spec: &ServiceSpec,
+    ) -> Result<(), NodeError> {
+        self.call(ControlCall::UpdateService {
+            query: query.to_owned(),
+            version,
+            spec: Box::new(spec.clone()),
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `service scale`: the replicas of a replicated service, the total completions of a
+    /// replicated job.
+    pub async fn scale_service(&self, query: &str, replicas: u64) -> Result<(), NodeError> {
+        self.call(ControlCall::ScaleService {
+            query: query.to_owned(),
+            replicas,
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `service rm`: the orchestrators stop and remove its tasks.
+    pub async fn remove_service(&self, query: &str) -> Result<(), NodeError> {
+        self.call(ControlCall::RemoveService(query.to_owned()))
+            .await
+            .map(drop)
+    }
+
+    /// `service ps` / `node ps`: the tasks that pass `filter`, in id order.
+    pub async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>, NodeError> {
+        match self.call(ControlCall::ListTasks(filter.clone())).await? {
+            ControlReply::Tasks(tasks) => Ok(tasks),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A task by id or unique id prefix.
+    pub async fn task(&self, query: &str) -> Result<Task, NodeError> {
+        match self
+            .call(ControlCall::InspectTask(query.to_owned()))
+            .await?
+        {
+            ControlReply::Task(task) => Ok(*task),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `secret create`: the new secret's id.
+    pub async fn create_secret(&self, spec: &SecretSpec) -> Result<SecretId, NodeError> {
+        let reply = self.call(ControlCall::CreateSecret(spec.clone())).await?;
+        created(reply).map(SecretId::new)
+    }
+
+    /// `secret ls`: every secret, never with its value.
+    pub async fn secrets(&self) -> Result<Vec<SecretInfo>, NodeError> {
+        match self.call(ControlCall::ListSecrets).await? {
+            ControlReply::Secrets(secrets) => Ok(secrets),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `secret inspect`: a secret by id, name or unique id prefix, never with its value.
+    pub async fn secret(&self, query: &str) -> Result<SecretInfo, NodeError> {
+        match self
+            .call(ControlCall::InspectSecret(query.to_owned()))
+            .await?
+        {
+            ControlReply::Secret(secret) => Ok(secret),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `secret rm`: refused while a service uses the secret, naming the services.
+    pub async fn remove_secret(&self, query: &str) -> Result<(), NodeError> {
+        self.call(ControlCall::RemoveSecret(query.to_owned()))
+            .await
+            .map(drop)
+    }
+
+    /// `config create`: the new config's id.
+    pub async fn create_config(&self, spec: &ConfigSpec) -> Result<ConfigId, NodeError> {
+        let reply = self.call(ControlCall::CreateConfig(spec.clone())).await?;
+        created(reply).map(ConfigId::new)
+    }
+
+    /// `config ls`: every config, with its data.
+    pub async fn configs(&self) -> Result<Vec<Config>, NodeError> {
+        match self.call(ControlCall::ListConfigs).await? {
+            ControlReply::Configs(configs) => Ok(configs),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `config inspect`: a config by id, name or unique id prefix.
+    pub async fn config(&self, query: &str) -> Result<Config, NodeError> {
+        match self
+            .call(ControlCall::InspectConfig(query.to_owned()))
+            .await?
+        {
+            ControlReply::Config(config) => Ok(*config),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `config rm`: refused while a service uses the config, naming the services.
+    pub async fn remove_config(&self, query: &str) -> Result<(), NodeError> {
+        self.call(ControlCall::RemoveConfig(query.to_owned()))
+            .await
+            .map(drop)
+    }
+
+    /// `network create`: the new overlay network's id (its subnet from the spec or the
+    /// default address pool).
+    pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkId, NodeError> {
+        let reply = self
+            .call(ControlCall::CreateNetwork(Box::new(spec.clone())))
+            .await?;
+        created(reply).map(NetworkId::new)
+    }
+
+    /// `network ls`: every network.
+    pub async fn networks(&self) -> Result<Vec<Network>, NodeError> {
+        match self.call(ControlCall::ListNetworks).await? {
+            ControlReply::Networks(networks) => Ok(networks),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `network inspect`: a network by id, name or unique id prefix.
+    pub async fn network(&self, query: &str) -> Result<Network, NodeError> {
+        match self
+            .call(ControlCall::InspectNetwork(query.to_owned()))
+            .await?
+        {
+            ControlReply::Network(network) => Ok(*network),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `network rm`: refused while services or running tasks use it, naming them.
+    pub async fn remove_network(&self, query: &str) -> Result<(), NodeError> {
+        self.call(ControlCall::RemoveNetwork(query.to_owned()))
+            .await
+            .map(drop)
+    }
+
+    /// The addresses `name` (a service, an alias, `<service>.<slot>`) has on `network`, as
+    /// the cluster's DNS answers (see [`resolve`](crate::manager::allocator::resolve)).
+    pub async fn resolve(
+        &self,
+        network: &str,
+        name: &str,
+    ) -> Result<Vec<std::net::IpAddr>, NodeError> {
+        match self
+            .call(ControlCall::Resolve {
+                network: network.to_owned(),
+                name: name.to_owned(),
+            })
+            .await?
+        {
+            ControlReply::Addresses(addresses) => Ok(addresses),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The managers' store of this (in-process) manager, for tests that drive the manager
+    /// steps whose loops are not running yet. [`NodeError::Stopped`] once the manager has
+    /// stopped or for a remote handle.
+    #[cfg(feature = "testkit")]
+    pub fn manager_store(&self) -> Result<crate::manager::state::ManagerStore, NodeError> {
+        match &self.target {
+            Target::Local(core) => core
+                .upgrade()
+                .map(|core| core.state.clone())
+                .ok_or(NodeError::Stopped),
+            Target::Remote(_) => Err(NodeError::Stopped),
+        }
+    }
+}
+
+/// The id a create answered.
+fn created(reply: ControlReply) -> Result<String, NodeError> {
+    match reply {
+        ControlReply::Created(id) => Ok(id),
+        other => Err(unexpected(other)),
     }
 }
 

@@ -2,9 +2,11 @@
 //! the outcome. Any manager serves it (the store passes writes and linearizable reads to the
 //! leader); membership changes follow from the records (the leader's reconcile loop).
 
+use crate::manager::allocator;
+use crate::manager::cluster_state::ClusterState;
 use crate::manager::control::{
-    self, ClusterView, ControlError, leave_node, remove_node, rotate_join_token, rotate_unlock_key,
-    set_node_role, update_cluster, update_node,
+    self, ClusterView, ControlError, Created, leave_node, remove_node, rotate_join_token,
+    rotate_unlock_key, set_node_role, update_cluster, update_node,
 };
 use crate::manager::state::StateError;
 use crate::manager::writes::ManagerWrites;
@@ -89,6 +91,119 @@ impl ManagerCore {
                 self.decide(|view, now, _| rotate_unlock_key(view.cluster, now), true)
                     .await
             }
+            ControlCall::CreateService(spec) => {
+                self.create(|state, now, rng| control::create_service(state, &spec, now, rng))
+                    .await
+            }
+            ControlCall::ListServices(filter) => {
+                let state = self.state.load_state().await?;
+                Ok(ControlReply::Services(
+                    control::list_services(&state, &filter)
+                        .into_iter()
+                        .cloned()
+                        .collect(),
+                ))
+            }
+            ControlCall::InspectService(query) => {
+                let state = self.state.load_state().await?;
+                let service = control::find_service(&state, &query)?;
+                Ok(ControlReply::Service(Box::new(service.clone())))
+            }
+            ControlCall::UpdateService {
+                query,
+                version,
+                spec,
+            } => {
+                self.decide_state(
+                    |state, now, _| control::update_service(state, &query, version, &spec, now),
+                    false,
+                )
+                .await
+            }
+            ControlCall::ScaleService { query, replicas } => {
+                self.decide_state(
+                    |state, now, _| control::scale_service(state, &query, replicas, now),
+                    true,
+                )
+                .await
+            }
+            ControlCall::RemoveService(query) => {
+                self.decide_state(|state, _, _| control::remove_service(state, &query), true)
+                    .await
+            }
+            ControlCall::ListTasks(filter) => {
+                let state = self.state.load_state().await?;
+                let tasks = control::list_tasks(&state, &filter)?;
+                Ok(ControlReply::Tasks(tasks.into_iter().cloned().collect()))
+            }
+            ControlCall::InspectTask(query) => {
+                let state = self.state.load_state().await?;
+                let task = control::find_task(&state, &query)?;
+                Ok(ControlReply::Task(Box::new(task.clone())))
+            }
+            ControlCall::CreateSecret(spec) => {
+                self.create(|state, now, rng| control::create_secret(state, &spec, now, rng))
+                    .await
+            }
+            ControlCall::ListSecrets => {
+                let state = self.state.load_state().await?;
+                Ok(ControlReply::Secrets(control::list_secrets(&state)))
+            }
+            ControlCall::InspectSecret(query) => {
+                let state = self.state.load_state().await?;
+                Ok(ControlReply::Secret(control::find_secret(&state, &query)?))
+            }
+            ControlCall::RemoveSecret(query) => {
+                self.decide_state(|state, _, _| control::remove_secret(state, &query), true)
+                    .await
+            }
+            ControlCall::CreateConfig(spec) => {
+                self.create(|state, now, rng| control::create_config(state, &spec, now, rng))
+                    .await
+            }
+            ControlCall::ListConfigs => {
+                let state = self.state.load_state().await?;
+                Ok(ControlReply::Configs(
+                    control::list_configs(&state).into_iter().cloned().collect(),
+                ))
+            }
+            ControlCall::InspectConfig(query) => {
+                let state = self.state.load_state().await?;
+                let config = control::find_config(&state, &query)?;
+                Ok(ControlReply::Config(Box::new(config.clone())))
+            }
+            ControlCall::RemoveConfig(query) => {
+                self.decide_state(|state, _, _| control::remove_config(state, &query), true)
+                    .await
+            }
+            ControlCall::CreateNetwork(spec) => {
+                self.create(|state, now, rng| control::create_network(state, &spec, now, rng))
+                    .await
+            }
+            ControlCall::ListNetworks => {
+                let state = self.state.load_state().await?;
+                Ok(ControlReply::Networks(
+                    control::list_networks(&state)
+                        .into_iter()
+                        .cloned()
+                        .collect(),
+                ))
+            }
+            ControlCall::InspectNetwork(query) => {
+                let state = self.state.load_state().await?;
+                let network = control::find_network(&state, &query)?;
+                Ok(ControlReply::Network(Box::new(network.clone())))
+            }
+            ControlCall::RemoveNetwork(query) => {
+                self.decide_state(|state, _, _| control::remove_network(state, &query), true)
+                    .await
+            }
+            ControlCall::Resolve { network, name } => {
+                let state = self.state.load_state().await?;
+                Ok(ControlReply::Addresses(allocator::resolve(
+                    &state, &network, &name,
+                )?))
+            }
             ControlCall::RotateRootCa => {
                 let cluster_id = swarm_secrets::ClusterId::new(self.cluster_id.as_str())
                     .map_err(crate::node::error::secrets("the cluster id"))?;
@@ -155,11 +270,82 @@ impl ManagerCore {
     }
 }
 
+impl ManagerCore {
+    /// Reads the whole state ([`ManagerStore::load_state`]), runs `step` and applies its
+    /// writes; on a version conflict with a concurrent write, re-reads and runs the step again
+    /// when `retry` (steps that take no version from the caller), up to
+    /// [`MAX_CONFLICT_RETRIES`] times.
+    ///
+    /// [`ManagerStore::load_state`]: crate::manager::state::ManagerStore::load_state
+    async fn decide_state(
+        &self,
+        step: impl Fn(
+            &ClusterState,
+            SystemTime,
+            &mut dyn FnMut() -> u64,
+        ) -> Result<ManagerWrites, ControlError>,
+        retry: bool,
+    ) -> Result<ControlReply, NodeError> {
+        self.decide_state_with(
+            |state, now, rng| step(state, now, rng).map(|w| (w, ())),
+            retry,
+        )
+        .await
+        .map(|()| ControlReply::Done)
+    }
+
+    /// [`ManagerCore::decide_state`] for a create step: answers the new object's id.
+    async fn create<I: std::fmt::Display>(
+        &self,
+        step: impl Fn(
+            &ClusterState,
+            SystemTime,
+            &mut dyn FnMut() -> u64,
+        ) -> Result<Created<I>, ControlError>,
+    ) -> Result<ControlReply, NodeError> {
+        self.decide_state_with(
+            |state, now, rng| step(state, now, rng).map(|c| (c.writes, c.id)),
+            true,
+        )
+        .await
+        .map(|id| ControlReply::Created(id.to_string()))
+    }
+
+    async fn decide_state_with<T>(
+        &self,
+        step: impl Fn(
+            &ClusterState,
+            SystemTime,
+            &mut dyn FnMut() -> u64,
+        ) -> Result<(ManagerWrites, T), ControlError>,
+        retry: bool,
+    ) -> Result<T, NodeError> {
+        let _serial = self.control_lock.lock().await;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let state = self.state.load_state().await?;
+            let (writes, value) = step(&state, SystemTime::now(), &mut || self.rng.next())?;
+            match self.state.apply(&writes).await {
+                Ok(_) => return Ok(value),
+                Err(e) if e.is_conflict() && retry && attempt < MAX_CONFLICT_RETRIES => {
+                    tracing::debug!(error = %e, "control write conflicted; re-reading");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
 /// A local error as the refusal sent to a remote caller.
 pub(crate) fn to_refusal(e: &NodeError) -> RemoteRefusal {
     let kind = match e {
         NodeError::Control(c) if c.is_conflict() => RefusalKind::Conflict,
-        NodeError::Control(ControlError::NodeNotFound { .. }) => RefusalKind::NotFound,
+        NodeError::Control(
+            ControlError::NodeNotFound { .. }
+            | ControlError::NotFound { .. }
+            | ControlError::NameNotResolved { .. },
+        ) => RefusalKind::NotFound,
         NodeError::Control(c) if c.is_retryable() => RefusalKind::Unavailable,
         NodeError::Control(_) | NodeError::RootRotation(_) => RefusalKind::Refused,
         NodeError::State(StateError::Conflict { .. }) => RefusalKind::Conflict,

@@ -11,7 +11,7 @@
 //! | part | what it does |
 //! | --- | --- |
 //! | [`Node`] | init / join / start / force-new-cluster, the parts below, shutdown |
-//! | [`Control`] | the control API: node ls / inspect / update / promote / demote / rm, cluster inspect / update, join tokens, unlock key |
+//! | [`Control`] | the control API: node ls / inspect / update / promote / demote / rm, cluster inspect / update, join tokens, unlock key; services, tasks, secrets, configs, networks, name resolution |
 //! | [`ClusterEvent`] | the events stream ([`Node::events`]) |
 //! | manager loops | sync (wiring follows the records), leader (dispatcher, node down, statuses, Raft membership) |
 //! | agent loop | the dispatcher session, the manager list, role changes (renewal, then the manager part started or stopped) |

@@ -5,9 +5,14 @@
 //! of a [`NodeCall`]. Replies to node calls are a postcard [`NodeReply`]. Decoding is bounded by
 //! the transport's frame limit; a call that does not decode is refused, naming the peer.
 
-use crate::manager::control::{ClusterUpdate, NodeFilter, NodeUpdate};
+use crate::manager::control::{
+    ClusterUpdate, NodeFilter, NodeUpdate, SecretInfo, ServiceFilter, TaskFilter,
+};
 use crate::manager::dispatcher::{HeartbeatReply, SessionId};
-use crate::model::{Cluster, Node, NodeAvailability, NodeDescription, NodeId, NodeRole};
+use crate::model::{
+    Cluster, Config, ConfigSpec, Network, NetworkSpec, Node, NodeAvailability, NodeDescription,
+    NodeId, NodeRole, SecretSpec, Service, ServiceSpec, Task, Version,
+};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -69,16 +74,59 @@ pub(crate) struct NodeDirective {
 pub(crate) enum ControlCall {
     ListNodes(NodeFilter),
     InspectNode(String),
-    UpdateNode { query: String, update: NodeUpdate },
-    SetRole { query: String, role: NodeRole },
-    RemoveNode { query: String, force: bool },
+    UpdateNode {
+        query: String,
+        update: NodeUpdate,
+    },
+    SetRole {
+        query: String,
+        role: NodeRole,
+    },
+    RemoveNode {
+        query: String,
+        force: bool,
+    },
     InspectCluster,
     UpdateCluster(ClusterUpdate),
     RotateJoinToken(NodeRole),
     RotateUnlockKey,
     UnlockKey,
     RotateRootCa,
-    Leave { node: NodeId, force: bool },
+    Leave {
+        node: NodeId,
+        force: bool,
+    },
+    CreateService(Box<ServiceSpec>),
+    ListServices(ServiceFilter),
+    InspectService(String),
+    UpdateService {
+        query: String,
+        version: Version,
+        spec: Box<ServiceSpec>,
+    },
+    ScaleService {
+        query: String,
+        replicas: u64,
+    },
+    RemoveService(String),
+    ListTasks(TaskFilter),
+    InspectTask(String),
+    CreateSecret(SecretSpec),
+    ListSecrets,
+    InspectSecret(String),
+    RemoveSecret(String),
+    CreateConfig(ConfigSpec),
+    ListConfigs,
+    InspectConfig(String),
+    RemoveConfig(String),
+    CreateNetwork(Box<NetworkSpec>),
+    ListNetworks,
+    InspectNetwork(String),
+    RemoveNetwork(String),
+    Resolve {
+        network: String,
+        name: String,
+    },
 }
 
 /// A control API answer.
@@ -89,6 +137,19 @@ pub(crate) enum ControlReply {
     Cluster(Box<Cluster>),
     UnlockKey(Option<String>),
     Done,
+    /// The id of the object a create made.
+    Created(String),
+    Services(Vec<Service>),
+    Service(Box<Service>),
+    Tasks(Vec<Task>),
+    Task(Box<Task>),
+    Secrets(Vec<SecretInfo>),
+    Secret(SecretInfo),
+    Configs(Vec<Config>),
+    Config(Box<Config>),
+    Networks(Vec<Network>),
+    Network(Box<Network>),
+    Addresses(Vec<std::net::IpAddr>),
 }
 
 /// Who a forwarded dispatcher call comes from: the follower that received it vouches for the

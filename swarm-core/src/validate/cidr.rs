@@ -48,6 +48,60 @@ impl Cidr {
     pub(crate) fn overlaps(&self, other: &Cidr) -> bool {
         self.contains_subnet(other) || other.contains_subnet(self)
     }
+
+    /// The subnet of `prefix` bits holding `addr`, or `None` when `prefix` is longer than the
+    /// address.
+    pub(crate) fn new(addr: IpAddr, prefix: u8) -> Option<Cidr> {
+        (prefix <= bits(addr)).then_some(Cidr { addr, prefix })
+    }
+
+    /// The prefix length.
+    pub(crate) fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// How many addresses the subnet holds (`u128::MAX` for the whole IPv6 space, one short).
+    pub(crate) fn size(&self) -> u128 {
+        let host_bits = u32::from(bits(self.addr) - self.prefix);
+        1u128.checked_shl(host_bits).unwrap_or(u128::MAX)
+    }
+
+    /// The address `offset` places after the subnet's first address (its host bits cleared),
+    /// `None` past the subnet's end.
+    pub(crate) fn addr_at(&self, offset: u128) -> Option<IpAddr> {
+        if offset >= self.size() {
+            return None;
+        }
+        let width = bits(self.addr);
+        let first = to_u128(self.addr) & mask(self.prefix, width);
+        let value = first.checked_add(offset)?;
+        Some(match self.addr {
+            IpAddr::V4(_) => IpAddr::V4(u32::try_from(value).ok()?.into()),
+            IpAddr::V6(_) => IpAddr::V6(value.into()),
+        })
+    }
+
+    /// Whether the subnet is IPv4 (it has a broadcast address).
+    pub(crate) fn is_ipv4(&self) -> bool {
+        self.addr.is_ipv4()
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    /// The subnet's first address and prefix length: `10.0.1.0/24`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.addr_at(0) {
+            Some(first) => write!(f, "{first}/{}", self.prefix),
+            None => write!(f, "{}/{}", self.addr, self.prefix),
+        }
+    }
+}
+
+fn to_u128(addr: IpAddr) -> u128 {
+    match addr {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
 }
 
 fn bits(addr: IpAddr) -> u8 {

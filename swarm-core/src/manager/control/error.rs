@@ -1,6 +1,8 @@
 //! Why a control request was refused, naming the object and the rule.
 
-use crate::model::{Node, NodeId, NodeMembership, NodeRole, NodeState, Version};
+use crate::manager::allocator::PortConflict;
+use crate::manager::control::object_ref::{ObjectRef, ObjectType};
+use crate::model::{Node, NodeId, NodeMembership, NodeRole, NodeState, ServiceMode, Version};
 use crate::validate::ValidationErrors;
 use std::fmt;
 use swarm_secrets::SecretsError;
@@ -53,8 +55,8 @@ pub(crate) fn named_list<T: fmt::Display>(items: &[T], more: usize) -> String {
     out
 }
 
-/// A refused control request. Every variant names the node (id and hostname) or the cluster,
-/// and the rule.
+/// A refused control request. Every variant names the node (id and hostname), the cluster or
+/// the object (its type, id and name), and the rule.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ControlError {
@@ -198,7 +200,7 @@ pub enum ControlError {
     /// No free id was found in the random draws allowed (the random source repeats itself).
     #[error("no unused {what} after {draws} random draws")]
     IdsExhausted {
-        /// `node id` or `raft id`.
+        /// Which id (`node id`, `raft id`, `service id`...).
         what: &'static str,
         /// Draws made.
         draws: usize,
@@ -211,6 +213,154 @@ pub enum ControlError {
         what: String,
         /// The failure.
         source: SecretsError,
+    },
+    /// No service, task, secret, config or network has this id, name or id prefix.
+    #[error("no {kind} matches {query:?} (by id, name or id prefix)")]
+    NotFound {
+        /// The type looked for.
+        kind: ObjectType,
+        /// What was asked for.
+        query: String,
+    },
+    /// Several objects match a name or an id prefix.
+    #[error("{query:?} is ambiguous: it matches {}", named_list(.candidates, *.more))]
+    Ambiguous {
+        /// The type looked for.
+        kind: ObjectType,
+        /// What was asked for.
+        query: String,
+        /// The first matches (at most [`MAX_NAMED_CANDIDATES`](super::MAX_NAMED_CANDIDATES)).
+        candidates: Vec<ObjectRef>,
+        /// Matches not named.
+        more: usize,
+    },
+    /// A service, secret, config or network spec breaks a rule (the errors name the object and
+    /// every broken rule by its field).
+    #[error(transparent)]
+    InvalidSpec(ValidationErrors),
+    /// Another object of the same type has this name.
+    #[error("{kind} name {name:?} is already used by {existing}")]
+    NameInUse {
+        /// The type.
+        kind: ObjectType,
+        /// The name asked for.
+        name: String,
+        /// The object that has it.
+        existing: ObjectRef,
+    },
+    /// A service spec refers to a network, secret or config that does not exist.
+    #[error("service {service:?}: {field}: no {kind} matches {target:?}")]
+    MissingReference {
+        /// The service's name.
+        service: String,
+        /// The field of the reference (`task_template.networks[0].target`).
+        field: String,
+        /// The type referred to.
+        kind: ObjectType,
+        /// The id or name given.
+        target: String,
+    },
+    /// The service changed since the caller read it.
+    #[error(
+        "{service} was changed: the update is for version {expected}, the service is at version {current}; read it again"
+    )]
+    ServiceVersionConflict {
+        /// The service.
+        service: ObjectRef,
+        /// The version the caller read.
+        expected: Version,
+        /// The stored version.
+        current: Version,
+    },
+    /// A service's mode cannot change (replicated, global and the job modes are different
+    /// services; the number of replicas can change).
+    #[error("{service}: the mode cannot change from {from} to {to}; create a new service")]
+    ServiceModeChange {
+        /// The service.
+        service: ObjectRef,
+        /// The current mode.
+        from: ServiceMode,
+        /// The requested mode.
+        to: ServiceMode,
+    },
+    /// A service cannot be renamed.
+    #[error("{service}: the name cannot change (to {requested:?})")]
+    ServiceRename {
+        /// The service.
+        service: ObjectRef,
+        /// The requested name.
+        requested: String,
+    },
+    /// Only replicated services and replicated jobs can be scaled.
+    #[error("{service} is {mode}: only replicated services and replicated jobs can be scaled")]
+    NotScalable {
+        /// The service.
+        service: ObjectRef,
+        /// Its mode.
+        mode: ServiceMode,
+    },
+    /// A secret, config or network cannot be removed while services (or, for a network,
+    /// running tasks) use it.
+    #[error("{object} is in use by {}: remove or update them first", named_list(.users, *.more))]
+    InUse {
+        /// The object.
+        object: ObjectRef,
+        /// The first users (at most [`MAX_NAMED_CANDIDATES`](super::MAX_NAMED_CANDIDATES)).
+        users: Vec<ObjectRef>,
+        /// Users not named.
+        more: usize,
+    },
+    /// A published port of the service is used by another service.
+    #[error("service {service:?}: {conflict}")]
+    PortInUse {
+        /// The service's name.
+        service: String,
+        /// The port and the service that uses it.
+        conflict: PortConflict,
+    },
+    /// Only overlay networks are cluster networks.
+    #[error("network {network:?}: driver {driver:?} is not supported (use \"overlay\")")]
+    UnsupportedNetworkDriver {
+        /// The network's name.
+        network: String,
+        /// The driver asked for.
+        driver: String,
+    },
+    /// A network's subnet overlaps another network's.
+    #[error("network {network:?}: subnet {subnet} overlaps {other_subnet} of {other}")]
+    SubnetOverlap {
+        /// The network's name.
+        network: String,
+        /// Its subnet.
+        subnet: String,
+        /// The other network (boxed: the error stays small).
+        other: Box<ObjectRef>,
+        /// The other network's subnet.
+        other_subnet: String,
+    },
+    /// No subnet of the address pool is free.
+    #[error("network {network:?}: {reason}")]
+    NoSubnet {
+        /// The network's name.
+        network: String,
+        /// Why (the pool and the subnet size).
+        reason: String,
+    },
+    /// At most one ingress network exists.
+    #[error("network {network:?}: {existing} is already the ingress network")]
+    SecondIngress {
+        /// The network's name.
+        network: String,
+        /// The ingress network.
+        existing: ObjectRef,
+    },
+    /// No service, alias or task of a service answers to the name on the network.
+    #[error("{network}: no service or task answers to {name:?}")]
+    NameNotResolved {
+        /// The network.
+        network: ObjectRef,
+        /// The name asked for.
+        name: String,
     },
     /// The cluster object is not usable (e.g. its join tokens do not parse): a fault of the
     /// managers' state, not of the request.
@@ -225,7 +375,8 @@ impl ControlError {
     /// Whether the same request may succeed later without being changed: when managers
     /// become reachable again ([`ControlError::QuorumLoss`]), the node goes down
     /// ([`ControlError::NodeNotDown`]), revocations expire, a fresh random draw, or a
-    /// transient failure of the system random source. A version conflict is not: the caller
+    /// transient failure of the system random source. A refusal that names other objects
+    /// (in use, name or port taken) is not: the caller changes those first. A version conflict is not: the caller
     /// re-reads and builds a new request ([`ControlError::is_conflict`]).
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -242,7 +393,9 @@ impl ControlError {
     pub fn is_conflict(&self) -> bool {
         matches!(
             self,
-            ControlError::NodeVersionConflict { .. } | ControlError::ClusterVersionConflict { .. }
+            ControlError::NodeVersionConflict { .. }
+                | ControlError::ClusterVersionConflict { .. }
+                | ControlError::ServiceVersionConflict { .. }
         )
     }
 }

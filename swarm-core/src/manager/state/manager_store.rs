@@ -1,9 +1,11 @@
 //! The managers' store: a step's writes applied as one transaction, and the records read
 //! back with their store versions.
 
+use crate::manager::cluster_state::ClusterState;
 use crate::manager::state::root_ca_slot::RootCaSlot;
 use crate::manager::state::schema::{
-    CLUSTERS, ManagerCollections, cluster_from_store, node_from_store, write_target,
+    CLUSTERS, ManagerCollections, cluster_from_store, node_from_store, object_from_store,
+    write_target,
 };
 use crate::manager::state::state_error::StateError;
 use crate::manager::state::stored_root_ca::StoredRootCa;
@@ -22,6 +24,11 @@ pub const CHUNK_PAYLOAD_BYTES: usize = MAX_TXN_BYTES / 4 * 3;
 /// store to batch several into each Raft entry, few enough that a large round (100,000
 /// tasks: about 400 transactions) does not queue them all at once.
 pub const MAX_CHUNKS_IN_FLIGHT: usize = 16;
+
+/// Most reads of the whole state [`ManagerStore::load_state`] makes while writes keep landing
+/// between its collection reads. Worst case: this many rounds of one linearizable barrier and
+/// seven local listings each, then [`StateError::Unsettled`].
+pub const MAX_LOAD_STATE_ATTEMPTS: usize = 8;
 
 /// The managers' view of their swarm-store [`Store`]: the [`schema`](super::schema)'s
 /// collections, writes applied as one transaction, typed reads.
@@ -156,6 +163,79 @@ impl ManagerStore {
                 detail: format!("{n} documents in {CLUSTERS}, expected one"),
             }),
         }
+    }
+
+    /// Every stored object as one [`ClusterState`] (linearizable: every write acknowledged
+    /// before the call is in it), each with its store version: the cluster object, nodes,
+    /// services, tasks, secrets (with their values), configs and networks, all at one
+    /// revision of the store. Collections are read after one barrier from this member's
+    /// state; when a write lands between two of them, the read starts again, at most
+    /// [`MAX_LOAD_STATE_ATTEMPTS`] times ([`StateError::Unsettled`]).
+    /// [`StateError::Inconsistent`] if there are several cluster objects.
+    pub async fn load_state(&self) -> Result<ClusterState, StateError> {
+        let c = &self.collections;
+        for _ in 0..MAX_LOAD_STATE_ATTEMPTS {
+            self.store.revision().await?;
+            let clusters = c.clusters.list_local("")?;
+            let nodes = c.nodes.list_local("")?;
+            let services = c.services.list_local("")?;
+            let tasks = c.tasks.list_local("")?;
+            let secrets = c.secrets.list_local("")?;
+            let configs = c.configs.list_local("")?;
+            let networks = c.networks.list_local("")?;
+            let revisions = [
+                clusters.revision,
+                nodes.revision,
+                services.revision,
+                tasks.revision,
+                secrets.revision,
+                configs.revision,
+                networks.revision,
+            ];
+            if revisions.iter().any(|r| *r != clusters.revision) {
+                continue;
+            }
+            let count = clusters.items.len();
+            let mut state = ClusterState::new();
+            let mut found = clusters.items.into_iter();
+            match (found.next(), count) {
+                (None, _) => {}
+                (Some(doc), 1) => state.set_cluster(Some(cluster_from_store(doc))),
+                (Some(_), n) => {
+                    return Err(StateError::Inconsistent {
+                        detail: format!("{n} documents in {CLUSTERS}, expected one"),
+                    });
+                }
+            }
+            nodes
+                .items
+                .into_iter()
+                .for_each(|d| state.put_node(node_from_store(d)));
+            services
+                .items
+                .into_iter()
+                .for_each(|d| state.put_service(object_from_store(d)));
+            tasks
+                .items
+                .into_iter()
+                .for_each(|d| state.put_task(object_from_store(d)));
+            secrets
+                .items
+                .into_iter()
+                .for_each(|d| state.put_secret(object_from_store(d)));
+            configs
+                .items
+                .into_iter()
+                .for_each(|d| state.put_config(object_from_store(d)));
+            networks
+                .items
+                .into_iter()
+                .for_each(|d| state.put_network(object_from_store(d)));
+            return Ok(state);
+        }
+        Err(StateError::Unsettled {
+            attempts: MAX_LOAD_STATE_ATTEMPTS,
+        })
     }
 
     /// Every node record (linearizable read), in id order.

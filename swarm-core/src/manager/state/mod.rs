@@ -45,7 +45,9 @@ pub use keyring_cipher::{KeyringCipher, MAX_CIPHER_CHUNK_BYTES, MAX_SEALED_CHUNK
 pub use keys_error::KeysError;
 pub use keys_file::{KeyProtection, KeysFile, MAX_KEYS_FILE_BYTES};
 pub use manager_keys::{KeysChange, ManagerKeys};
-pub use manager_store::{CHUNK_PAYLOAD_BYTES, MAX_CHUNKS_IN_FLIGHT, ManagerStore};
+pub use manager_store::{
+    CHUNK_PAYLOAD_BYTES, MAX_CHUNKS_IN_FLIGHT, MAX_LOAD_STATE_ATTEMPTS, ManagerStore,
+};
 pub use root_ca_slot::{ROTATION_KEY_SUFFIX, RootCaSlot};
 pub use state_error::StateError;
 pub use stored_root_ca::StoredRootCa;

@@ -32,6 +32,15 @@ pub enum StateError {
         /// What was found.
         detail: String,
     },
+    /// Writes kept landing between the collection reads of a whole-state read, every time it
+    /// was tried: no consistent view was read (retry later).
+    #[error(
+        "the managers' store changed during each of {attempts} reads of the whole state; retry"
+    )]
+    Unsettled {
+        /// Reads tried.
+        attempts: usize,
+    },
     /// The store failed; [`StoreError`]'s classes say whether to retry, re-read or stop.
     #[error(transparent)]
     Store(StoreError),
@@ -45,7 +54,11 @@ impl StateError {
 
     /// Whether the same call may succeed later unchanged (nothing was applied).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StateError::Store(e) if e.is_retryable())
+        match self {
+            StateError::Store(e) => e.is_retryable(),
+            StateError::Unsettled { .. } => true,
+            _ => false,
+        }
     }
 
     /// Whether the writes may or may not have applied: re-read before anything else.

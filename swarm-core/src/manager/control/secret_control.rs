@@ -1,0 +1,79 @@
+//! `secret create`, `ls`, `inspect` and `rm` (SwarmKit's controlapi secrets).
+
+use crate::manager::cluster_state::ClusterState;
+use crate::manager::control::error::ControlError;
+use crate::manager::control::object_query::{
+    Created, check_name_free, check_unused, find_object, fresh_id,
+};
+use crate::manager::control::object_ref::ObjectRef;
+use crate::manager::control::secret_info::SecretInfo;
+use crate::manager::writes::{ManagerWrite, ManagerWrites, ObjectWrite};
+use crate::model::{Meta, Secret, SecretId, SecretSpec, Version};
+use crate::validate::Validate;
+use std::time::SystemTime;
+
+/// `secret create`.
+///
+/// Contract: the spec is validated ([`ControlError::InvalidSpec`]: name, labels, and a value
+/// of 1 byte to swarm-secrets' `MAX_SECRET_BYTES`); the name is unused by other secrets
+/// ([`ControlError::NameInUse`]); the secret gets a fresh id from `rng` and is created with
+/// its value (the store is encrypted at rest; no read returns the value).
+pub fn create_secret(
+    state: &ClusterState,
+    spec: &SecretSpec,
+    now: SystemTime,
+    rng: &mut dyn FnMut() -> u64,
+) -> Result<Created<SecretId>, ControlError> {
+    spec.validate().map_err(ControlError::InvalidSpec)?;
+    check_name_free(state.secrets(), &spec.name)?;
+    let id = SecretId::new(fresh_id(state.secrets(), "secret id", rng)?);
+    let secret = Secret {
+        id: id.clone(),
+        meta: Meta::new(Version(0), now),
+        spec: spec.clone(),
+    };
+    Ok(Created {
+        id,
+        writes: ManagerWrites {
+            writes: vec![ManagerWrite::Secret(ObjectWrite::Create(secret))],
+            membership: Vec::new(),
+        },
+    })
+}
+
+/// `secret ls`: every secret without its value, in id order.
+pub fn list_secrets(state: &ClusterState) -> Vec<SecretInfo> {
+    state.secrets().values().map(SecretInfo::of).collect()
+}
+
+/// `secret inspect`: the secret `query` names (id, name or id prefix), without its value.
+pub fn find_secret(state: &ClusterState, query: &str) -> Result<SecretInfo, ControlError> {
+    find_object(state.secrets(), query).map(SecretInfo::of)
+}
+
+/// `secret rm`: deletes the secret `query` names at the version read; refused with
+/// [`ControlError::InUse`] naming the services whose spec references it.
+pub fn remove_secret(state: &ClusterState, query: &str) -> Result<ManagerWrites, ControlError> {
+    let secret = find_object(state.secrets(), query)?;
+    let users = state
+        .services()
+        .values()
+        .filter(|s| {
+            s.spec
+                .task_template
+                .container
+                .secrets
+                .iter()
+                .any(|r| r.secret_id == secret.id)
+        })
+        .map(ObjectRef::service)
+        .collect();
+    check_unused(ObjectRef::secret(secret), users)?;
+    Ok(ManagerWrites {
+        writes: vec![ManagerWrite::Secret(ObjectWrite::Delete {
+            id: secret.id.as_str().to_owned(),
+            expected_version: secret.meta.version,
+        })],
+        membership: Vec::new(),
+    })
+}
