@@ -20,6 +20,8 @@
 //!   demotions carried out one membership change at a time by the leader).
 //! * [`manager_statuses`]: the Leader / Reachable / Unreachable column of `node ls` follows
 //!   the leader's view of the group.
+//! * [`scheduler`]: pending tasks get a node from swarm-sched's engine (kept between rounds
+//!   as a cache, answering as a fresh one would), or keep a reason in `status.err`.
 //! * [`cluster_state`]: every stored object in memory with the task indexes, the view the
 //!   orchestration steps read; it applies writes as the store will.
 //! * [`state`]: where the writes land: the store collections, the writes applied as one
@@ -36,6 +38,7 @@ pub mod dispatcher;
 pub mod manager_statuses;
 pub mod raft_membership;
 pub mod root_rotation;
+pub mod scheduler;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod step_fixture;
