@@ -23,6 +23,8 @@
 //!   demotions carried out one membership change at a time by the leader).
 //! * [`manager_statuses`]: the Leader / Reachable / Unreachable column of `node ls` follows
 //!   the leader's view of the group.
+//! * [`scheduler`]: pending tasks get a node from swarm-sched's engine (kept between rounds
+//!   as a cache, answering as a fresh one would), or keep a reason in `status.err`.
 //! * [`cluster_state`]: every stored object in memory with the task indexes, the view the
 //!   orchestration steps read; it applies writes as the store will.
 //! * [`orchestrator`]: the orchestrators: replicated and global services and jobs, restarts,
@@ -44,6 +46,7 @@ pub mod manager_statuses;
 pub mod orchestrator;
 pub mod raft_membership;
 pub mod root_rotation;
+pub mod scheduler;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod step_fixture;

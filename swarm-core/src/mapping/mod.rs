@@ -1,5 +1,5 @@
 //! The one place that maps between swarm-core's model and the leaf crates' types: node ids,
-//! node roles and store member ids.
+//! node roles, store member ids, and the placement engine's view of nodes and tasks.
 //!
 //! swarm-sched, swarm-secrets and swarm-store stay independent of each other and of swarm-core,
 //! so each names nodes and roles in its own way. swarm-core composes them, and every conversion
@@ -10,9 +10,21 @@
 //! | --- | --- | --- |
 //! | [`NodeRole`] | [`swarm_sched::Role`] | `From`, both ways |
 //! | [`NodeRole`] | [`swarm_secrets::Role`] (a certificate's OU) | `From`, both ways |
-//! | [`NodeId`] | [`swarm_sched::NodeId`] | `From<&_>`, both ways |
+//! | [`NodeId`], [`TaskId`], [`ServiceId`] | [`swarm_sched::NodeId`], [`swarm_sched::TaskId`], [`swarm_sched::ServiceId`] | `From<&_>`, both ways |
 //! | [`NodeId`] | [`swarm_secrets::NodeId`] (a certificate's CN) | `From<&_>` into core; `TryFrom<&NodeId>` out of core, since a certificate id must be a DNS label |
 //! | [`Node`] (a manager) | swarm-store's `MemberId` | [`store_member_id`] and [`node_for_store_member`] |
+//! | [`Node`] | [`swarm_sched::NodeSpec`] | `TryFrom<&Node>` (see the impl for each field) |
+//! | [`NodeAvailability`](crate::model::NodeAvailability) | [`swarm_sched::Availability`] | `From`, both ways |
+//! | [`NodeState`](crate::model::NodeState) | [`swarm_sched::Readiness`] | `From` (down and disconnected are both `Down`) |
+//! | [`TaskSpec`](crate::model::TaskSpec) | [`swarm_sched::TaskSpec`] | `TryFrom<&TaskSpec>`: reservations, constraints and preferences (read by swarm-sched's parser), platforms, max replicas |
+//! | [`Service`](crate::model::Service) | [`swarm_sched::HostPort`]s | [`service_host_ports`]: the host-mode published ports its tasks bind |
+//! | [`Protocol`](crate::model::Protocol) | [`swarm_sched::Protocol`] | `From`, both ways |
+//! | [`Task`](crate::model::Task) on a node | [`swarm_sched::PlacedTask`] | `TryFrom<&Task>`: what it holds on its node |
+//!
+//! Amounts keep their units across: CPU in nano-CPUs (1e9 per core, swarm-sched's
+//! [`cores_to_nanos`](swarm_sched::cores_to_nanos) converts from cores), memory in bytes;
+//! the model's signed amounts become unsigned ones, and a negative amount is a
+//! [`SchedConversionError`] naming the field.
 //!
 //! A manager's store member id is its [`ManagerStatus::raft_id`](crate::model::ManagerStatus::raft_id)
 //! (never 0) wrapped in `swarm_store::MemberId`.
@@ -32,7 +44,15 @@
 //! # Ok::<(), swarm_secrets::SecretsError>(())
 //! ```
 
-use crate::model::{Node, NodeId, NodeRole};
+mod sched_conversion_error;
+mod sched_node;
+mod sched_placed_task;
+mod sched_task_spec;
+
+pub use sched_conversion_error::SchedConversionError;
+pub use sched_task_spec::service_host_ports;
+
+use crate::model::{Node, NodeId, NodeRole, ServiceId, TaskId};
 
 /// `From` both ways between [`NodeRole`] and a leaf crate's role enum with the same two
 /// variants.
@@ -60,17 +80,29 @@ macro_rules! role_both_ways {
 
 role_both_ways!(swarm_sched::Role, swarm_secrets::Role);
 
-impl From<&NodeId> for swarm_sched::NodeId {
-    fn from(id: &NodeId) -> Self {
-        swarm_sched::NodeId::new(id.as_str())
-    }
+/// `From<&_>` both ways between one of swarm-core's id types and swarm-sched's id of the
+/// same object; the text is kept.
+macro_rules! sched_id_both_ways {
+    ($($core:ty => $leaf:ty),+) => {$(
+        impl From<&$core> for $leaf {
+            fn from(id: &$core) -> Self {
+                <$leaf>::new(id.as_str())
+            }
+        }
+
+        impl From<&$leaf> for $core {
+            fn from(id: &$leaf) -> Self {
+                <$core>::new(id.as_str())
+            }
+        }
+    )+};
 }
 
-impl From<&swarm_sched::NodeId> for NodeId {
-    fn from(id: &swarm_sched::NodeId) -> Self {
-        NodeId::new(id.as_str())
-    }
-}
+sched_id_both_ways!(
+    NodeId => swarm_sched::NodeId,
+    TaskId => swarm_sched::TaskId,
+    ServiceId => swarm_sched::ServiceId
+);
 
 /// A node id becomes a certificate's common name only if it is a DNS label (1 to 63 ASCII
 /// letters, digits or `-`, not starting or ending with `-`); swarm-core's ids are any string.
@@ -149,6 +181,13 @@ mod tests {
     fn node_ids_keep_their_text() {
         let id = NodeId::new("a1b2c3");
         assert_eq!(NodeId::from(&swarm_sched::NodeId::from(&id)), id);
+        let task = TaskId::new("t.1");
+        assert_eq!(TaskId::from(&swarm_sched::TaskId::from(&task)), task);
+        let service = ServiceId::new("web");
+        assert_eq!(
+            ServiceId::from(&swarm_sched::ServiceId::from(&service)),
+            service
+        );
         let cert_id = swarm_secrets::NodeId::try_from(&id).unwrap();
         assert_eq!(cert_id.as_str(), "a1b2c3");
         assert_eq!(NodeId::from(&cert_id), id);
