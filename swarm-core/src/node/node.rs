@@ -14,6 +14,7 @@ use crate::node::join_client::{Admission, join_cluster};
 use crate::node::manager_core::{Bound, ManagerCore, ManagerStart};
 use crate::node::manager_loops::{leader_loop, sync_loop};
 use crate::node::network::{Link, LinkParts, NodeNetwork};
+use crate::node::orchestration_loop::orchestration_loop;
 use crate::node::peers::PeerTable;
 use crate::node::rng::NodeRng;
 use crate::node::state_file::NodeState;
@@ -162,6 +163,7 @@ impl NodeShared {
         let mut tasks = vec![
             tokio::spawn(sync_loop(core.clone(), stop.clone())),
             tokio::spawn(leader_loop(core.clone(), stop.clone())),
+            tokio::spawn(orchestration_loop(core.clone(), stop.clone())),
         ];
         tasks.extend(core.cluster_state.follow(core.state.collections(), &stop));
         *self.manager.write().unwrap_or_else(PoisonError::into_inner) = Some(ManagerRole {

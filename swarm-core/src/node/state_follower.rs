@@ -40,8 +40,6 @@ pub(crate) struct FollowedState {
 /// The collections a [`FollowedState`] follows.
 const FOLLOWED_COLLECTIONS: usize = 7;
 
-// `read` and `subscribe` are for the dispatcher's assignments and the orchestration loop.
-#[allow(dead_code)]
 impl FollowedState {
     pub(crate) fn new() -> FollowedState {
         FollowedState {

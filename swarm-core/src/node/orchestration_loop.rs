@@ -1,0 +1,151 @@
+//! The leader's orchestration loop: the pure steps run on the followed state, their writes
+//! committed, one round after another.
+//!
+//! A round runs three steps on this manager's copy of the state
+//! ([`FollowedState`](crate::node::state_follower::FollowedState)), each after the previous
+//! one's writes are committed and absorbed into the copy:
+//!
+//! 1. the orchestrators ([`orchestrate`]): missing tasks created, ended ones restarted, tasks
+//!    of drained, down or unfit nodes replaced, removed ones reaped;
+//! 2. the allocator ([`allocate`]): networks, service endpoints, task addresses; new tasks
+//!    move to pending;
+//! 3. the scheduler ([`Scheduler`]): pending tasks placed on nodes.
+//!
+//! Rounds run when the state changes (after a short coalescing wait, so a burst of status
+//! reports makes one round), when a step asked to be woken (a restart delay), and at least
+//! every [`ORCHESTRATION_FALLBACK_PERIOD`]. Only the leader runs rounds; a manager that
+//! becomes leader first re-lists the whole state linearizably, so it never acts on a copy
+//! older than what the previous leader committed (a missed task would be created twice).
+//!
+//! Writes go to the store in transactions of bounded size
+//! ([`ManagerStore::apply_chunked`](crate::manager::state::ManagerStore::apply_chunked)): a
+//! transaction refused on a version check changes nothing, and the next round, on a fresher
+//! copy, decides again.
+
+use crate::manager::allocator::allocate;
+use crate::manager::orchestrator::orchestrate;
+use crate::manager::scheduler::Scheduler;
+use crate::manager::writes::ManagerWrite;
+use crate::node::manager_core::ManagerCore;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio_util::sync::CancellationToken;
+
+/// A round runs at least this often while the manager leads.
+pub const ORCHESTRATION_FALLBACK_PERIOD: Duration = Duration::from_secs(1);
+/// Wait after a change before a round starts, so a burst of changes makes one round.
+pub const ROUND_COALESCE: Duration = Duration::from_millis(5);
+/// Rounds in a row that may run without waiting for a change (each produced writes, e.g. a
+/// 100,000-replica create produced in bounded chunks); then the loop waits for a change or
+/// the fallback period, so a step that keeps writing cannot spin the leader.
+pub const MAX_BUSY_ROUNDS: usize = 64;
+
+/// The orchestration loop of a manager, until `stop`.
+pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: CancellationToken) {
+    let mut changes = core.cluster_state.subscribe();
+    let mut scheduler: Option<Scheduler> = None;
+    let mut next_wake: Option<SystemTime> = None;
+    let mut busy_rounds = 0usize;
+    loop {
+        let wait = wait_for(&core, next_wake, busy_rounds);
+        tokio::select! {
+            () = stop.cancelled() => return,
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                tokio::time::sleep(ROUND_COALESCE).await;
+            }
+            () = tokio::time::sleep(wait) => {}
+        }
+        if !core.is_leader() {
+            scheduler = None;
+            continue;
+        }
+        let scheduler = match &mut scheduler {
+            Some(s) => s,
+            None => {
+                // A new term of leadership: catch up with everything committed before.
+                if !core.cluster_state.resync(&stop).await {
+                    return;
+                }
+                scheduler.insert(Scheduler::default())
+            }
+        };
+        changes.borrow_and_update();
+        let round = run_round(&core, scheduler).await;
+        next_wake = round.next_wake;
+        busy_rounds = if round.writes > 0 {
+            busy_rounds.saturating_add(1)
+        } else {
+            0
+        };
+    }
+}
+
+/// What a round did.
+struct RoundSummary {
+    /// Writes committed.
+    writes: usize,
+    /// When a step asked to run again.
+    next_wake: Option<SystemTime>,
+}
+
+/// How long to wait for a change before running a round anyway.
+fn wait_for(core: &ManagerCore, next_wake: Option<SystemTime>, busy_rounds: usize) -> Duration {
+    if busy_rounds > 0 && busy_rounds < MAX_BUSY_ROUNDS {
+        return Duration::ZERO;
+    }
+    let until_wake = next_wake
+        .map(|at| at.duration_since(core.now()).unwrap_or(Duration::ZERO))
+        .unwrap_or(ORCHESTRATION_FALLBACK_PERIOD);
+    until_wake.min(ORCHESTRATION_FALLBACK_PERIOD)
+}
+
+/// One round: orchestrate, allocate, schedule, each committed before the next reads.
+async fn run_round(core: &ManagerCore, scheduler: &mut Scheduler) -> RoundSummary {
+    let mut summary = RoundSummary {
+        writes: 0,
+        next_wake: None,
+    };
+    let writes = {
+        let state = core.cluster_state.read();
+        let round = orchestrate(&state, core.now(), &mut || core.rng.next());
+        summary.next_wake = round.next_wake;
+        round.writes
+    };
+    summary.writes += commit(core, "orchestrator", &writes).await;
+    let writes = {
+        let state = core.cluster_state.read();
+        allocate(&state, core.now())
+    };
+    summary.writes += commit(core, "allocator", &writes).await;
+    let writes = {
+        let state = core.cluster_state.read();
+        scheduler.schedule(&state, core.now()).writes
+    };
+    summary.writes += commit(core, "scheduler", &writes).await;
+    summary
+}
+
+/// Commits `writes` in bounded transactions and absorbs the committed ones into the copy;
+/// returns how many committed.
+async fn commit(core: &ManagerCore, step: &'static str, writes: &[ManagerWrite]) -> usize {
+    if writes.is_empty() {
+        return 0;
+    }
+    let mut committed = 0;
+    for (range, result) in core.state.apply_chunked(writes).await {
+        match result {
+            Ok(_) => {
+                core.cluster_state.absorb(&writes[range.clone()]);
+                committed += range.len();
+            }
+            Err(e) if e.is_conflict() => {
+                tracing::debug!(step, error = %e, "a write met a newer version; the next round decides again");
+            }
+            Err(e) => tracing::warn!(step, error = %e, "orchestration writes failed"),
+        }
+    }
+    committed
+}

@@ -1,0 +1,396 @@
+//! Services that stay running, end to end: three managers and five workers on the in-process
+//! network with the mock runtime, driven only through the public `Control` handle, as the
+//! chapter's `run-nerd-dinner.ps1` drives a cluster with `docker service create`.
+
+mod cluster_support;
+
+use cluster_support::{config, eventually};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use swarm_core::manager::control::TaskFilter;
+use swarm_core::model::{
+    EndpointSpec, NetworkAttachmentConfig, NetworkSpec, NodeAvailability, NodeRole, PortConfig,
+    PublishMode, ServiceMode, ServiceSpec, Task, TaskState,
+};
+use swarm_core::node::{Control, InProcNodes, Node, NodeNetwork};
+use swarm_store::testkit::inproc::InProcNetwork;
+
+const CONVERGE: Duration = Duration::from_secs(30);
+
+fn inproc_config(
+    root: &std::path::Path,
+    name: &str,
+    nodes: &InProcNodes,
+) -> swarm_core::node::NodeConfig {
+    let mut c = config(root, name);
+    c.network = NodeNetwork::InProc(nodes.clone());
+    c.advertise_addr = Some(format!("{name}:2377"));
+    c.rng_seed = Some(name.bytes().map(u64::from).sum());
+    c
+}
+
+struct Cluster {
+    net: InProcNodes,
+    root: tempfile::TempDir,
+    managers: Vec<Node>,
+    workers: Vec<Node>,
+    worker_token: String,
+}
+
+impl Cluster {
+    async fn start(managers: usize, workers: usize, seed: u64) -> Cluster {
+        let root = tempfile::tempdir().unwrap();
+        let net = InProcNodes::new(InProcNetwork::new(seed));
+        let m1 = Node::init(inproc_config(root.path(), "m1", &net), Default::default())
+            .await
+            .unwrap();
+        let control = m1.control().unwrap();
+        let manager_token = control.join_token(NodeRole::Manager).await.unwrap();
+        let worker_token = control.join_token(NodeRole::Worker).await.unwrap();
+        let mut ms = vec![m1];
+        for i in 2..=managers {
+            let node = Node::join(
+                inproc_config(root.path(), &format!("m{i}"), &net),
+                "m1:2377",
+                &manager_token,
+            )
+            .await
+            .unwrap();
+            ms.push(node);
+            eventually(CONVERGE, "the new manager votes", || async {
+                let s = ms[0].store_status()?;
+                (s.voters().len() == i && s.is_settled()).then_some(())
+            })
+            .await;
+        }
+        let mut cluster = Cluster {
+            net,
+            root,
+            managers: ms,
+            workers: Vec::new(),
+            worker_token: worker_token.to_string(),
+        };
+        for i in 1..=workers {
+            cluster.add_worker(&format!("w{i}")).await;
+        }
+        cluster_support::all_ready(&control, managers + workers).await;
+        cluster
+    }
+
+    async fn add_worker(&mut self, name: &str) {
+        let node = Node::join(
+            inproc_config(self.root.path(), name, &self.net),
+            "m1:2377",
+            &self.worker_token,
+        )
+        .await
+        .unwrap();
+        self.workers.push(node);
+    }
+
+    async fn control(&self) -> Control {
+        let managers: Vec<&Node> = self.managers.iter().collect();
+        cluster_support::leader_control(&managers).await
+    }
+}
+
+fn service(name: &str, image: &str, replicas: u64) -> ServiceSpec {
+    let mut spec = ServiceSpec::new(name, image);
+    spec.mode = ServiceMode::Replicated { replicas };
+    spec
+}
+
+/// The tasks of `service` that run and are meant to.
+async fn running(control: &Control, service: &str) -> Vec<Task> {
+    let filter = TaskFilter {
+        services: vec![service.to_owned()],
+        ..TaskFilter::default()
+    };
+    control
+        .tasks(&filter)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.desired_state == TaskState::Running && t.status.state == TaskState::Running)
+        .collect()
+}
+
+/// Waits until `service` has exactly `count` running tasks and nothing else meant to run.
+async fn converged(control: &Control, service: &str, count: usize) -> Vec<Task> {
+    eventually(
+        CONVERGE,
+        &format!("{service} runs {count} tasks"),
+        || async {
+            let filter = TaskFilter {
+                services: vec![service.to_owned()],
+                ..TaskFilter::default()
+            };
+            let tasks = control.tasks(&filter).await.ok()?;
+            let live: Vec<Task> = tasks
+                .into_iter()
+                .filter(|t| t.desired_state <= TaskState::Running)
+                .collect();
+            (live.len() == count && live.iter().all(|t| t.status.state == TaskState::Running))
+                .then_some(live)
+        },
+    )
+    .await
+}
+
+fn nodes_of(tasks: &[Task]) -> BTreeMap<String, usize> {
+    let mut by_node = BTreeMap::new();
+    for t in tasks {
+        let node = t
+            .node_id
+            .as_ref()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        *by_node.entry(node).or_insert(0) += 1;
+    }
+    by_node
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nerd_dinner_services_run_scale_spread_and_move_off_drained_and_dead_nodes() {
+    let mut cluster = Cluster::start(3, 5, 11).await;
+    let control = cluster.control().await;
+
+    // run-nerd-dinner.ps1, as API calls.
+    control
+        .create_network(&NetworkSpec::new("nd-swarm"))
+        .await
+        .unwrap();
+    let attach = |spec: &mut ServiceSpec| {
+        spec.task_template.networks = vec![NetworkAttachmentConfig {
+            target: "nd-swarm".into(),
+            aliases: vec![],
+        }];
+    };
+    for (name, image) in [
+        ("message-queue", "dockeronwindows/ch05-nats:2e"),
+        ("elasticsearch", "sixeyed/elasticsearch:5.6.11"),
+        ("nerd-dinner-db", "dockeronwindows/ch06-nerd-dinner-db:2e"),
+        (
+            "nerd-dinner-save-handler",
+            "dockeronwindows/ch05-nerd-dinner-save-handler:2e",
+        ),
+        (
+            "nerd-dinner-index-handler",
+            "dockeronwindows/ch05-nerd-dinner-index-handler:2e",
+        ),
+        ("nerd-dinner-api", "dockeronwindows/ch05-nerd-dinner-api:2e"),
+        (
+            "nerd-dinner-homepage",
+            "dockeronwindows/ch03-nerd-dinner-homepage:2e",
+        ),
+        ("nerd-dinner-web", "dockeronwindows/ch05-nerd-dinner-web:2e"),
+    ] {
+        let mut spec = service(name, image, 1);
+        attach(&mut spec);
+        if name == "elasticsearch" {
+            spec.task_template.container.env = vec!["ES_JAVA_OPTS=-Xms512m -Xmx512m".into()];
+        }
+        control.create_service(&spec).await.unwrap();
+    }
+    let mut proxy = service("reverse-proxy", "sixeyed/traefik:v1.7.8", 1);
+    attach(&mut proxy);
+    proxy.task_template.placement.constraints = vec!["node.role==manager".into()];
+    proxy.endpoint_spec = Some(EndpointSpec {
+        ports: [80, 8080]
+            .into_iter()
+            .map(|port| PortConfig {
+                target_port: port,
+                published_port: port,
+                publish_mode: PublishMode::Ingress,
+                ..PortConfig::default()
+            })
+            .collect(),
+        ..EndpointSpec::default()
+    });
+    control.create_service(&proxy).await.unwrap();
+    let mut kibana = service("kibana", "sixeyed/kibana:5.6.11", 1);
+    attach(&mut kibana);
+    kibana.labels = [
+        ("traefik.frontend.rule", "Host:kibana.nerddinner.swarm"),
+        ("traefik.port", "5601"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    control.create_service(&kibana).await.unwrap();
+
+    for name in ["message-queue", "nerd-dinner-web", "kibana"] {
+        let tasks = converged(&control, name, 1).await;
+        let attachment = &tasks[0].networks[0];
+        assert_eq!(attachment.network_name, "nd-swarm");
+        assert!(attachment.aliases.contains(&name.to_owned()));
+    }
+    // The reverse proxy runs on a manager, with its ports published.
+    let proxy_tasks = converged(&control, "reverse-proxy", 1).await;
+    let proxy_node = control
+        .node(proxy_tasks[0].node_id.as_ref().unwrap().as_str())
+        .await
+        .unwrap();
+    assert_eq!(proxy_node.spec.role, NodeRole::Manager);
+    let proxy_service = control.service("reverse-proxy").await.unwrap();
+    let published: BTreeSet<u32> = proxy_service
+        .endpoint
+        .as_ref()
+        .unwrap()
+        .ports
+        .iter()
+        .map(|p| p.published_port)
+        .collect();
+    assert_eq!(published, BTreeSet::from([80, 8080]));
+    // Service names resolve to the service's virtual IP on the network.
+    let vip = control.resolve("nd-swarm", "message-queue").await.unwrap();
+    assert_eq!(vip.len(), 1);
+
+    // Scale the homepage to 5: spread over 5 different nodes.
+    control
+        .scale_service("nerd-dinner-homepage", 5)
+        .await
+        .unwrap();
+    let homepage = converged(&control, "nerd-dinner-homepage", 5).await;
+    assert!(
+        nodes_of(&homepage).values().all(|&n| n == 1),
+        "spread over distinct nodes: {:?}",
+        nodes_of(&homepage)
+    );
+
+    // Drain the node of one homepage task: its tasks move elsewhere.
+    let drained = homepage[0].node_id.clone().unwrap();
+    control
+        .set_availability(drained.as_str(), NodeAvailability::Drain)
+        .await
+        .unwrap();
+    eventually(CONVERGE, "nothing left on the drained node", || async {
+        let filter = TaskFilter {
+            nodes: vec![drained.to_string()],
+            ..TaskFilter::default()
+        };
+        let tasks = control.tasks(&filter).await.ok()?;
+        tasks
+            .iter()
+            .all(|t| t.desired_state > TaskState::Running)
+            .then_some(())
+    })
+    .await;
+    let homepage = converged(&control, "nerd-dinner-homepage", 5).await;
+    assert!(
+        homepage
+            .iter()
+            .all(|t| t.node_id.as_ref() != Some(&drained))
+    );
+
+    // Kill a worker that runs a homepage task: its tasks run elsewhere.
+    let victim_id = homepage
+        .iter()
+        .filter_map(|t| t.node_id.clone())
+        .find(|n| cluster.workers.iter().any(|w| w.id() == n))
+        .expect("a homepage task on a worker");
+    let index = cluster
+        .workers
+        .iter()
+        .position(|w| w.id() == &victim_id)
+        .unwrap();
+    let victim = cluster.workers.remove(index);
+    victim.shutdown().await;
+    eventually(
+        CONVERGE,
+        "the dead worker's tasks run elsewhere",
+        || async {
+            let tasks = running(&control, "nerd-dinner-homepage").await;
+            (tasks.len() == 5 && tasks.iter().all(|t| t.node_id.as_ref() != Some(&victim_id)))
+                .then_some(())
+        },
+    )
+    .await;
+    converged(&control, "nerd-dinner-homepage", 5).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_global_service_follows_joins_a_job_completes_and_unplaceable_tasks_say_why() {
+    let mut cluster = Cluster::start(1, 2, 12).await;
+    let control = cluster.control().await;
+
+    let mut global = ServiceSpec::new("node-exporter", "prom/node-exporter");
+    global.mode = ServiceMode::Global;
+    control.create_service(&global).await.unwrap();
+    converged(&control, "node-exporter", 3).await;
+    cluster.add_worker("w3").await;
+    let tasks = converged(&control, "node-exporter", 4).await;
+    assert_eq!(nodes_of(&tasks).len(), 4, "one task per node");
+
+    // A replicated job: 3 completions, at most 2 at once; the mock's unknown images run until
+    // stopped, so the job's image is scripted to exit 0.
+    let mut job = ServiceSpec::new("migrate", "mock/exit-0");
+    job.mode = ServiceMode::ReplicatedJob {
+        max_concurrent: 2,
+        total_completions: 3,
+    };
+    control.create_service(&job).await.unwrap();
+    eventually(CONVERGE, "the job completes 3 tasks", || async {
+        let filter = TaskFilter {
+            services: vec!["migrate".into()],
+            ..TaskFilter::default()
+        };
+        let tasks = control.tasks(&filter).await.ok()?;
+        let complete = tasks
+            .iter()
+            .filter(|t| t.status.state == TaskState::Complete)
+            .count();
+        (complete == 3).then_some(())
+    })
+    .await;
+
+    // A reservation no node has: the task waits, saying why per filter.
+    let mut big = service("big", "mock/big", 1);
+    big.task_template.resources.reservations = Some(swarm_core::model::Resources {
+        memory_bytes: 1 << 50,
+        ..Default::default()
+    });
+    control.create_service(&big).await.unwrap();
+    let reason = eventually(CONVERGE, "the unplaceable task's reason", || async {
+        let filter = TaskFilter {
+            services: vec!["big".into()],
+            ..TaskFilter::default()
+        };
+        let tasks = control.tasks(&filter).await.ok()?;
+        let task = tasks.first()?;
+        (task.status.state == TaskState::Pending)
+            .then(|| task.status.err.clone())
+            .flatten()
+    })
+    .await;
+    assert!(reason.contains("no suitable node"), "{reason}");
+    assert!(reason.contains("memory"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_killed_mid_scale_leaves_exactly_the_replicas_asked_for() {
+    let mut cluster = Cluster::start(3, 3, 13).await;
+    let control = cluster.control().await;
+    control
+        .create_service(&service("web", "nginx", 2))
+        .await
+        .unwrap();
+    converged(&control, "web", 2).await;
+    control.scale_service("web", 12).await.unwrap();
+    // Kill the leader while the new tasks are being created and placed.
+    let index = cluster
+        .managers
+        .iter()
+        .position(|m| m.is_leader())
+        .expect("a leader");
+    let leader = cluster.managers.remove(index);
+    leader.shutdown().await;
+    let control = cluster.control().await;
+    let tasks = converged(&control, "web", 12).await;
+    let slots: BTreeSet<u64> = tasks.iter().filter_map(|t| t.slot).collect();
+    assert_eq!(
+        slots,
+        (1..=12).collect(),
+        "one task per slot, no duplicates"
+    );
+}
