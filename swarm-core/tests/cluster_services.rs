@@ -39,14 +39,20 @@ struct Cluster {
 
 impl Cluster {
     async fn start(managers: usize, workers: usize, seed: u64) -> Cluster {
-        let root = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().expect("cluster start-up");
         let net = InProcNodes::new(InProcNetwork::new(seed));
         let m1 = Node::init(inproc_config(root.path(), "m1", &net), Default::default())
             .await
-            .unwrap();
-        let control = m1.control().unwrap();
-        let manager_token = control.join_token(NodeRole::Manager).await.unwrap();
-        let worker_token = control.join_token(NodeRole::Worker).await.unwrap();
+            .expect("cluster start-up");
+        let control = m1.control().expect("cluster start-up");
+        let manager_token = control
+            .join_token(NodeRole::Manager)
+            .await
+            .expect("cluster start-up");
+        let worker_token = control
+            .join_token(NodeRole::Worker)
+            .await
+            .expect("cluster start-up");
         let mut ms = vec![m1];
         for i in 2..=managers {
             let node = Node::join(
@@ -55,7 +61,7 @@ impl Cluster {
                 &manager_token,
             )
             .await
-            .unwrap();
+            .expect("cluster start-up");
             ms.push(node);
             eventually(CONVERGE, "the new manager votes", || async {
                 let s = ms[0].store_status()?;
@@ -84,7 +90,7 @@ impl Cluster {
             &self.worker_token,
         )
         .await
-        .unwrap();
+        .expect("cluster start-up");
         self.workers.push(node);
     }
 

@@ -29,17 +29,16 @@ pub(crate) fn check_container(r: &mut Report, path: &str, c: &ContainerSpec) {
     }
     check_labels(r, &format!("{path}.labels"), &c.labels);
     for (i, entry) in c.env.iter().enumerate() {
-        let field = format!("{path}.env[{i}]");
         // A bare `KEY` (no `=`) unsets the variable, as Docker does: the CLI and compose
         // send one for a variable that is unset where they run.
-        match entry.split_once('=').unwrap_or((entry.as_str(), "")) {
-            ("", _) => r.push(
-                field,
+        let key = entry.split_once('=').map_or(entry.as_str(), |(k, _)| k);
+        if key.is_empty() {
+            r.push(
+                format!("{path}.env[{i}]"),
                 Rule::EnvEmptyKey {
                     entry: entry.clone(),
                 },
-            ),
-            _ => {}
+            );
         }
     }
     if let Some(workdir) = &c.workdir {
