@@ -6,6 +6,9 @@
 //! [`AgentSessionError::NoManagerReachable`], naming the managers tried, after
 //! [`AgentSessionConfig::max_attempts`] failures in a row. Time and randomness are passed in;
 //! the loop that sends the calls is separate.
+//!
+//! [`expand_task_spec`] expands the Go-template placeholders of a task spec (`{{.Task.Slot}}`,
+//! `{{.Node.Hostname}}`, ...) from a [`TemplateContext`] before the task reaches the runtime.
 
 mod backoff;
 mod error;
@@ -13,6 +16,7 @@ mod manager_failure;
 mod managers;
 mod session;
 mod session_config;
+mod template;
 
 pub use backoff::Backoff;
 pub use error::AgentSessionError;
@@ -21,4 +25,8 @@ pub use session::{AgentAction, AgentSession};
 pub use session_config::{
     AgentSessionConfig, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_REQUEST_TIMEOUT,
+};
+pub use template::{
+    MAX_EXPANDED_BYTES, MAX_PLACEHOLDERS_PER_TEXT, MAX_REPORTED_PLACEHOLDER_BYTES,
+    MAX_TEMPLATE_BYTES, TemplateContext, TemplateError, expand_task_spec,
 };
