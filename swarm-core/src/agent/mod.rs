@@ -6,6 +6,12 @@
 //! [`AgentSessionError::NoManagerReachable`], naming the managers tried, after
 //! [`AgentSessionConfig::max_attempts`] failures in a row. Time and randomness are passed in;
 //! the loop that sends the calls is separate.
+//!
+//! [`Worker`] decides what to do with the node's assignment set (start a task once its
+//! secrets and configs are held, stop one desired shut down, remove one no longer assigned,
+//! reject one whose secret cannot be delivered) and [`items_to_drop`] which held secrets and
+//! configs no task needs any more; [`StatusQueue`] holds the task status reports until the
+//! leader acknowledged them, coalesced per task.
 
 mod backoff;
 mod error;
@@ -13,6 +19,8 @@ mod manager_failure;
 mod managers;
 mod session;
 mod session_config;
+mod status_queue;
+mod worker;
 
 pub use backoff::Backoff;
 pub use error::AgentSessionError;
@@ -22,3 +30,5 @@ pub use session_config::{
     AgentSessionConfig, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_REQUEST_TIMEOUT,
 };
+pub use status_queue::{MAX_PENDING_STATUSES, StatusQueue, StatusSend};
+pub use worker::{MESSAGE_TASK_LOST, Worker, WorkerAction, items_to_drop, task_items};
