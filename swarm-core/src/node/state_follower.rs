@@ -16,6 +16,7 @@ use crate::model::{
     Cluster, Config, ConfigId, Network, NetworkId, Node, NodeId, Secret, SecretId, Service,
     ServiceId, Task, TaskId, Version,
 };
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 use swarm_store::{Collection, StoreError, WatchEvent, WatchEventKind};
@@ -25,21 +26,31 @@ use tokio_util::sync::CancellationToken;
 /// Wait before listing a collection again after its watch failed.
 pub const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(100);
 
+/// How many collections the copy follows (one task each).
+const FOLLOWED_COLLECTIONS: usize = 7;
+
 /// The shared copy and its change counter.
 #[derive(Clone)]
 pub(crate) struct FollowedState {
     state: Arc<RwLock<ClusterState>>,
     changes: Arc<watch::Sender<u64>>,
+    /// Collections listed at least once: the copy is whole once all are.
+    listed: Arc<AtomicUsize>,
 }
 
-// `read` and `subscribe` are for the dispatcher's assignments and the orchestration loop.
-#[allow(dead_code)]
 impl FollowedState {
     pub(crate) fn new() -> FollowedState {
         FollowedState {
             state: Arc::new(RwLock::new(ClusterState::new())),
             changes: Arc::new(watch::channel(0).0),
+            listed: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Whether every collection was listed at least once (before that, the copy misses
+    /// objects: a node's assignment set must not be read from it).
+    pub(crate) fn is_whole(&self) -> bool {
+        self.listed.load(Ordering::Acquire) >= FOLLOWED_COLLECTIONS
     }
 
     /// The copy, for reading (a poisoned lock still holds a consistent map: every change is
@@ -162,6 +173,7 @@ async fn follow<T: Followed>(
     shared: FollowedState,
     stop: CancellationToken,
 ) {
+    let mut first = true;
     loop {
         let listing = match collection.list_local("") {
             Ok(listing) => listing,
@@ -180,6 +192,9 @@ async fn follow<T: Followed>(
             for doc in listing.items {
                 T::put(&mut state, object_from_store(doc));
             }
+        }
+        if std::mem::take(&mut first) {
+            shared.listed.fetch_add(1, Ordering::AcqRel);
         }
         shared.changed();
         let mut watch = collection.watch("", listing.revision);
