@@ -17,7 +17,7 @@ pub enum WorkerAction {
     /// references, all held) and drive it towards its desired state.
     Start {
         /// The task as assigned.
-        task: Task,
+        task: Box<Task>,
     },
     /// The desired state of a task with a controller moved forward (ready to running, or to
     /// shutdown or remove: stop it).
@@ -189,7 +189,9 @@ impl Worker {
             return None;
         }
         self.track(task, TaskState::Assigned, true);
-        Some(WorkerAction::Start { task: task.clone() })
+        Some(WorkerAction::Start {
+            task: Box::new(task.clone()),
+        })
     }
 
     fn track(&mut self, task: &Task, state: TaskState, controller: bool) {

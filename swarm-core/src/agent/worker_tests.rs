@@ -83,7 +83,7 @@ fn a_desired_shutdown_stops_a_started_task_and_reports_one_never_started() {
     let mut w = Worker::new();
     let (held, unavailable) = none();
     let running = task("t1", TaskState::Assigned, TaskState::Running, &[]);
-    w.assign(&[running.clone()], &held, &unavailable, now());
+    w.assign(std::slice::from_ref(&running), &held, &unavailable, now());
     w.observe(&"t1".into(), TaskState::Running);
     assert_eq!(w.running(), [TaskId::new("t1")]);
 

@@ -39,6 +39,8 @@ pub(crate) async fn agent_loop(shared: Arc<NodeShared>) {
         match session {
             Ok(session) => {
                 if run_session(&shared, session, &mut addrs).await.is_err() {
+                    // No session any more: the task runner stops calling.
+                    shared.agent_link.send_replace(None);
                     return;
                 }
             }

@@ -70,6 +70,8 @@ mod state_follower;
 mod store_link;
 mod task_driver;
 mod task_runner;
+#[cfg(feature = "testkit")]
+mod testkit_hooks;
 mod wire;
 
 pub use agent_link::AGENT_CALL_RETRY_DELAY;

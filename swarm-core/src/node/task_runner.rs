@@ -211,7 +211,7 @@ impl Runner {
                 }
                 let id = task.id.clone();
                 let handle = DriverHandle::spawn(
-                    task,
+                    *task,
                     files,
                     Arc::clone(&self.shared.config.runtime),
                     self.events.clone(),

@@ -22,9 +22,10 @@ pub const MAX_ASSIGNED_TASKS: usize = swarm_secrets::limits::MAX_DELIVERY_TASK_I
 /// transport's 16 MiB frame together with the tasks.
 pub const MAX_ASSIGNMENT_ITEM_BYTES: usize = 6 * 1024 * 1024;
 
-/// Most items an agent may list as held in one call (a call with more is refused): two per
-/// assigned task on average.
-pub const MAX_HELD_ITEMS: usize = 2 * MAX_ASSIGNED_TASKS;
+/// Most items an agent may list as held in one call (a call with more is refused, naming the
+/// count): sixteen per assigned task on average, about 1 MiB of ids on the wire at worst. A
+/// node whose tasks need more distinct secrets and configs than this cannot be served.
+pub const MAX_HELD_ITEMS: usize = 16 * MAX_ASSIGNED_TASKS;
 
 /// Whether `task` still needs its secrets and configs: it has not ended and is not asked to
 /// stop. The leader delivers, and the agent keeps, only the items of such tasks.
