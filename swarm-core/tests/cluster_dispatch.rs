@@ -266,3 +266,90 @@ async fn assigned_tasks_run_on_their_node_with_only_their_secrets_and_survive_a_
         m.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_worker_registers_a_new_seal_key_and_reports_the_task_it_lost() {
+    let root = tempfile::tempdir().unwrap();
+    let net = InProcNodes::new(InProcNetwork::new(13));
+    let m1 = Node::init(
+        inproc_config(root.path(), "m1", &net, &mock()),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let control = m1.control().unwrap();
+    let token = control.join_token(NodeRole::Worker).await.unwrap();
+    let runtime = mock();
+    let w1_config = inproc_config(root.path(), "w1", &net, &runtime);
+    let w1 = Node::join(w1_config.clone(), "m1:2377", &token)
+        .await
+        .unwrap();
+    let w1_id = w1.id().clone();
+    let key_of = |nodes: Vec<swarm_core::model::Node>| {
+        nodes
+            .into_iter()
+            .find(|n| n.id == w1_id)
+            .and_then(|n| n.description?.seal_public_key)
+    };
+    let first_key = eventually(LIMIT, "w1's seal key recorded", || async {
+        key_of(nodes(&control).await)
+    })
+    .await;
+    write(
+        &m1,
+        vec![ManagerWrite::Task(ObjectWrite::Create(assigned(
+            "t1",
+            &w1_id,
+            "web",
+            &[],
+        )))],
+    )
+    .await;
+    state_until(&m1, "t1 running", |s| {
+        state_of(s, "t1") == Some(TaskState::Running)
+    })
+    .await;
+
+    // The worker restarts: a new seal key, registered; the task it ran is lost with the old
+    // run and reported failed, so an orchestrator can replace it.
+    w1.shutdown().await;
+    let w1 = Node::start(w1_config).await.unwrap();
+    let second_key = eventually(LIMIT, "w1's new seal key recorded", || async {
+        key_of(nodes(&control).await).filter(|k| *k != first_key)
+    })
+    .await;
+    assert_eq!(second_key.len(), 32);
+    state_until(&m1, "t1 reported lost", |s| {
+        s.task(&TaskId::new("t1")).is_some_and(|t| {
+            t.status.state == TaskState::Failed
+                && t.status.err.as_deref() == Some(swarm_core::agent::MESSAGE_TASK_LOST)
+        })
+    })
+    .await;
+
+    // A secret for a new task is sealed for the new key and opens on the restarted worker.
+    let secret = Secret {
+        id: SecretId::new("s2"),
+        meta: Meta::new(Version(0), SystemTime::now()),
+        spec: SecretSpec::new("api-key", SECRET_VALUE.to_vec()),
+    };
+    write(
+        &m1,
+        vec![
+            ManagerWrite::Secret(ObjectWrite::Create(secret)),
+            ManagerWrite::Task(ObjectWrite::Create(assigned("t2", &w1_id, "web", &["s2"]))),
+        ],
+    )
+    .await;
+    state_until(&m1, "t2 running", |s| {
+        state_of(s, "t2") == Some(TaskState::Running)
+    })
+    .await;
+    let files = runtime.visible_files(&TaskId::new("t2"));
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].data.expose(), SECRET_VALUE);
+    assert_eq!(w1.agent_snapshot().held_secrets, [SecretId::new("s2")]);
+
+    w1.shutdown().await;
+    m1.shutdown().await;
+}

@@ -61,6 +61,9 @@ impl ManagerCore {
                         .then(|| AssignmentPlan::for_node(&state, node, held))
                 };
                 if let Some(plan) = plan {
+                    for item in plan.waiting() {
+                        tracing::debug!(%node, item = %item.item, reason = %item.reason, "waiting to deliver");
+                    }
                     // Sealing runs outside the lock.
                     let assignments = plan.seal();
                     for item in &assignments.unavailable {

@@ -196,6 +196,7 @@ pub struct AssignmentPlan {
     secrets: Vec<PendingSecret>,
     configs: Vec<DeliveredConfig>,
     unavailable: Vec<UnavailableItem>,
+    waiting: Vec<UnavailableItem>,
     deferred: usize,
     recipient: Result<NodeSealPublicKey, String>,
 }
@@ -209,6 +210,7 @@ impl std::fmt::Debug for AssignmentPlan {
             .field("secrets", &self.secrets.len())
             .field("configs", &self.configs.len())
             .field("unavailable", &self.unavailable)
+            .field("waiting", &self.waiting)
             .field("deferred", &self.deferred)
             .finish()
     }
@@ -265,6 +267,7 @@ impl AssignmentPlan {
             secrets: Vec::new(),
             configs: Vec::new(),
             unavailable: Vec::new(),
+            waiting: Vec::new(),
             deferred: 0,
             recipient,
         };
@@ -272,7 +275,7 @@ impl AssignmentPlan {
         let mut sent_any = false;
         for (item, (users, version)) in selection.needed {
             let Some(version) = version else {
-                plan.unavailable.push(UnavailableItem {
+                plan.waiting.push(UnavailableItem {
                     reason: format!("{item} does not exist"),
                     item,
                 });
@@ -289,9 +292,9 @@ impl AssignmentPlan {
             match &item {
                 ItemId::Secret(id) => {
                     if let Err(reason) = &plan.recipient {
-                        plan.unavailable.push(UnavailableItem {
+                        plan.waiting.push(UnavailableItem {
                             item: item.clone(),
-                            reason: format!("{item} cannot be sealed: {reason}"),
+                            reason: format!("{item} cannot be sealed yet: {reason}"),
                         });
                         continue;
                     }
@@ -358,6 +361,16 @@ impl AssignmentPlan {
         self.deferred
     }
 
+    /// Items the node's tasks need that cannot be sent yet, and why: absent from this view of
+    /// the state, or a secret for a node that has not published its seal key. Both come from
+    /// a view that lags the store (a task and its secret written together may appear one
+    /// after the other; a registration's key a moment after it), and the rules that keep a
+    /// referenced secret from being deleted make them transient, so the node is not told:
+    /// its agent waits, and the set's generation moves when the item appears.
+    pub fn waiting(&self) -> &[UnavailableItem] {
+        &self.waiting
+    }
+
     /// Seals every secret for the node, bound with [`delivery_binding`]. A secret that cannot
     /// be sealed (an id that is not a DNS label, a key the ring rejects) is reported
     /// unavailable with the reason.
@@ -370,6 +383,7 @@ impl AssignmentPlan {
             secrets,
             configs,
             mut unavailable,
+            waiting: _,
             deferred,
             recipient,
         } = self;

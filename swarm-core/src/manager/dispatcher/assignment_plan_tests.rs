@@ -216,33 +216,77 @@ fn the_generation_moves_with_tasks_and_items_and_an_up_to_date_agent_waits() {
 }
 
 #[test]
-fn items_that_cannot_be_delivered_are_named() {
+fn items_not_there_yet_are_waited_for_not_refused() {
     let mut w = world();
-    // n1 has not published a seal key; a task references a secret that does not exist.
+    // n1's record shows no seal key yet; a task references a secret this view does not have.
     w.state.put_node(node("n1", None));
     w.state
-        .put_task(task("d", "n1", TaskState::Assigned, &["gone"], &[]));
-    let plan = AssignmentPlan::for_node(&w.state, &"n1".into(), &[]);
+        .put_task(task("d", "n1", TaskState::Assigned, &["later"], &[]));
+    let n1 = NodeId::new("n1");
+    let plan = AssignmentPlan::for_node(&w.state, &n1, &[]);
+    let generation = plan.generation();
+    let waiting: Vec<_> = plan.waiting().iter().map(|u| u.reason.as_str()).collect();
+    assert_eq!(
+        waiting,
+        [
+            "secret later does not exist",
+            "secret s1 cannot be sealed yet: node n1 has published no seal key",
+        ]
+    );
+    let a = plan.seal();
+    assert!(a.secrets.is_empty());
+    assert!(a.unavailable.is_empty(), "the agent is not told to reject");
+    assert_eq!(a.configs.len(), 1, "configs need no seal key");
+    // An agent holding the config waits: nothing else can be delivered now.
+    let holding = [held("config", "c1", 4)];
+    assert!(AssignmentPlan::unchanged(
+        &w.state, &n1, generation, &holding
+    ));
+
+    // The secret appears: a new generation. The key is published: s1 is deliverable.
+    w.state.put_secret(secret("later", b"x"));
+    assert!(!AssignmentPlan::unchanged(
+        &w.state, &n1, generation, &holding
+    ));
+    let plan = AssignmentPlan::for_node(&w.state, &n1, &holding);
+    assert_ne!(plan.generation(), generation);
+    let generation = plan.generation();
+    assert!(AssignmentPlan::unchanged(
+        &w.state, &n1, generation, &holding
+    ));
+    w.state.put_node(node("n1", Some(&w.k1)));
+    assert!(!AssignmentPlan::unchanged(
+        &w.state, &n1, generation, &holding
+    ));
+    let a = AssignmentPlan::for_node(&w.state, &n1, &holding).seal();
+    let secrets: Vec<_> = a.secrets.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(secrets, ["later", "s1"]);
+}
+
+#[test]
+fn a_secret_that_cannot_be_sealed_for_the_node_is_named_unavailable() {
+    // A node id that is not a DNS label cannot be bound into a delivery.
+    let key = NodeSealKey::generate().unwrap();
+    let mut state = ClusterState::new();
+    state.put_node(node("n_1", Some(&key)));
+    state.put_secret(secret("s1", b"one"));
+    state.put_task(task("a", "n_1", TaskState::Assigned, &["s1"], &[]));
+    let n = NodeId::new("n_1");
+    let plan = AssignmentPlan::for_node(&state, &n, &[]);
     let generation = plan.generation();
     let a = plan.seal();
     assert!(a.secrets.is_empty());
-    assert_eq!(a.configs.len(), 1, "configs need no seal key");
-    let reasons: Vec<_> = a.unavailable.iter().map(|u| u.reason.as_str()).collect();
-    assert_eq!(
-        reasons,
-        [
-            "secret gone does not exist",
-            "secret s1 cannot be sealed: node n1 has published no seal key",
-        ]
+    assert_eq!(a.unavailable.len(), 1);
+    assert_eq!(a.unavailable[0].item, ItemId::Secret("s1".into()));
+    assert!(
+        a.unavailable[0]
+            .reason
+            .starts_with("secret s1 cannot be sealed: "),
+        "{}",
+        a.unavailable[0].reason
     );
-    // An agent holding the config waits: nothing else can be delivered.
-    let holding = [held("config", "c1", 4)];
-    assert!(AssignmentPlan::unchanged(
-        &w.state,
-        &"n1".into(),
-        generation,
-        &holding
-    ));
+    // The agent is not asked to come back for it at once.
+    assert!(AssignmentPlan::unchanged(&state, &n, generation, &[]));
 }
 
 #[test]

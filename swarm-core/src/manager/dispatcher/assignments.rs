@@ -52,13 +52,15 @@ impl DeliveredConfig {
     }
 }
 
-/// A secret or config a task references that the leader cannot deliver; the agent rejects the
-/// tasks that need it with this reason.
+/// A secret or config a task references that the leader cannot deliver for good (it cannot be
+/// sealed for the node); the agent rejects the tasks that need it with this reason. (An item
+/// merely not there yet is not listed: the agent waits for it, see
+/// [`AssignmentPlan::waiting`](crate::manager::dispatcher::AssignmentPlan::waiting).)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnavailableItem {
     /// The secret or config.
     pub item: ItemId,
-    /// Why, e.g. `"secret s1 does not exist"`.
+    /// Why, e.g. `"secret s1 cannot be sealed: ..."`.
     pub reason: String,
 }
 
