@@ -9,6 +9,11 @@
 //!
 //! [`expand_task_spec`] expands the Go-template placeholders of a task spec (`{{.Task.Slot}}`,
 //! `{{.Node.Hostname}}`, ...) from a [`TemplateContext`] before the task reaches the runtime.
+//! [`Worker`] decides what to do with the node's assignment set (start a task once its
+//! secrets and configs are held, stop one desired shut down, remove one no longer assigned,
+//! reject one whose secret cannot be delivered) and [`items_to_drop`] which held secrets and
+//! configs no task needs any more; [`StatusQueue`] holds the task status reports until the
+//! leader acknowledged them, coalesced per task.
 
 mod backoff;
 mod error;
@@ -16,7 +21,9 @@ mod manager_failure;
 mod managers;
 mod session;
 mod session_config;
+mod status_queue;
 mod template;
+mod worker;
 
 pub use backoff::Backoff;
 pub use error::AgentSessionError;
@@ -26,7 +33,9 @@ pub use session_config::{
     AgentSessionConfig, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_REQUEST_TIMEOUT,
 };
+pub use status_queue::{MAX_PENDING_STATUSES, StatusQueue, StatusSend};
 pub use template::{
     MAX_EXPANDED_BYTES, MAX_PLACEHOLDERS_PER_TEXT, MAX_REPORTED_PLACEHOLDER_BYTES,
     MAX_TEMPLATE_BYTES, TemplateContext, TemplateError, expand_task_spec,
 };
+pub use worker::{MESSAGE_TASK_LOST, Worker, WorkerAction, items_to_drop, task_items};

@@ -10,9 +10,9 @@
 use crate::agent::{AgentAction, AgentSession, AgentSessionError, ManagerFailure};
 use crate::manager::state::ManagerDataDir;
 use crate::model::{NodeId, NodeRole};
+use crate::node::agent_link::{self, AgentLink, call_at};
 use crate::node::error::NodeError;
 use crate::node::node::{MANAGER_DIR, NodeShared};
-use crate::node::peers::link_id;
 use crate::node::wire::{NodeCall, NodeDirective, NodeReply, RefusalKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +39,8 @@ pub(crate) async fn agent_loop(shared: Arc<NodeShared>) {
         match session {
             Ok(session) => {
                 if run_session(&shared, session, &mut addrs).await.is_err() {
+                    // No session any more: the task runner stops calling.
+                    shared.agent_link.send_replace(None);
                     return;
                 }
             }
@@ -117,12 +119,16 @@ async fn run_session(
                 reply,
                 directive,
             }) => {
-                session.on_registered(now_ms, id, &reply);
+                if session.on_registered(now_ms, id, &reply) {
+                    publish_link(shared, addrs, &manager, &session);
+                }
                 follow(shared, addrs, &manager, directive).await;
                 continue;
             }
             Ok(NodeReply::Heartbeat { reply, directive }) => {
-                session.on_heartbeat(now_ms, &reply);
+                if session.on_heartbeat(now_ms, &reply) {
+                    publish_link(shared, addrs, &manager, &session);
+                }
                 follow(shared, addrs, &manager, directive).await;
                 continue;
             }
@@ -149,6 +155,31 @@ async fn run_session(
     }
 }
 
+/// Tells the task runner which manager and session the agent uses now.
+fn publish_link(
+    shared: &NodeShared,
+    addrs: &BTreeMap<String, NodeId>,
+    manager: &str,
+    session: &AgentSession,
+) {
+    let (Some(manager_node), Some(id), Some(period_ms)) = (
+        addrs.get(manager),
+        session.session_id(),
+        session.period_ms(),
+    ) else {
+        return;
+    };
+    agent_link::publish(
+        &shared.agent_link,
+        AgentLink {
+            manager: manager.to_owned(),
+            manager_node: manager_node.clone(),
+            session: id,
+            period_ms,
+        },
+    );
+}
+
 /// One call to the manager at `addr`.
 async fn call_manager(
     shared: &NodeShared,
@@ -160,13 +191,14 @@ async fn call_manager(
         field: "managers",
         reason: format!("no node id known for manager {addr}"),
     })?;
-    let link = shared.link();
-    let id = link_id(node);
-    if !link.has_peer(id) {
-        link.set_peer(id, addr, node).await?;
-    }
-    link.call_node(id, addr, call, shared.config.agent.request_timeout)
-        .await
+    call_at(
+        shared,
+        node,
+        addr,
+        call,
+        shared.config.agent.request_timeout,
+    )
+    .await
 }
 
 /// Follows what the cluster says: the managers (kept in the state file) and the role.

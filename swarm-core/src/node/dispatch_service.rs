@@ -2,6 +2,7 @@
 
 use crate::manager::dispatcher::DispatcherError;
 use crate::model::{NodeDescription, NodeId};
+use crate::node::assignment_service::dispatcher_refusal;
 use crate::node::manager_core::ManagerCore;
 use crate::node::wire::{
     NodeCall, NodeDirective, NodeReply, Origin, RefusalKind, decode_reply, encode_call, refusal,
@@ -16,19 +17,24 @@ pub const LEADER_POLL: Duration = Duration::from_millis(25);
 pub const FORWARD_SHARE: f64 = 0.8;
 
 impl ManagerCore {
-    /// Serves a registration, heartbeat or renewal from `origin`: here when this manager
-    /// leads, else passed on to the leader (`may_forward`; a forwarded call is never forwarded
-    /// again). While no leader is known, or the one known does not answer (an election under
-    /// way), the call waits for the next leader, polling every [`LEADER_POLL`], for up to
-    /// [`FORWARD_SHARE`] of the agent's request timeout: an agent then finds the new leader
-    /// through the manager it already talks to instead of failing and backing off.
+    /// Serves a registration, heartbeat, assignment call, status report or renewal from
+    /// `origin`: here when this manager leads, else passed on to the leader (`may_forward`; a
+    /// forwarded call is never forwarded again). While no leader is known, or the one known
+    /// does not answer (an election under way), the call waits for the next leader, polling
+    /// every [`LEADER_POLL`], for up to [`FORWARD_SHARE`] of the agent's request timeout (plus,
+    /// for an assignment call, the leader's long-poll bound): an agent then finds the new
+    /// leader through the manager it already talks to instead of failing and backing off.
     pub(crate) async fn serve_dispatch(
         &self,
         origin: Origin,
         call: NodeCall,
         may_forward: bool,
     ) -> NodeReply {
-        let budget = self.config.agent.request_timeout.mul_f64(FORWARD_SHARE);
+        let long_poll = match call {
+            NodeCall::Assignments { .. } => self.assignment_wait(),
+            _ => Duration::ZERO,
+        };
+        let budget = self.config.agent.request_timeout.mul_f64(FORWARD_SHARE) + long_poll;
         let deadline = tokio::time::Instant::now() + budget;
         let mut last = refusal(RefusalKind::Unavailable, "no leader is known right now");
         loop {
@@ -94,6 +100,17 @@ impl ManagerCore {
                     },
                     Err(e) => dispatcher_refusal(e),
                 }
+            }
+            NodeCall::Assignments {
+                session,
+                known_generation,
+                held,
+            } => {
+                self.serve_assignments(&origin.node, session, known_generation, &held)
+                    .await
+            }
+            NodeCall::UpdateTaskStatus { session, updates } => {
+                self.serve_task_status(&origin.node, session, updates).await
             }
             NodeCall::Renew { csr_der } => self.serve_renew(&origin, &csr_der).await,
             _ => refusal(RefusalKind::Refused, "not a dispatcher call"),
@@ -167,11 +184,4 @@ impl ManagerCore {
             managers: self.managers().as_ref().clone(),
         }
     }
-}
-
-fn dispatcher_refusal(e: DispatcherError) -> NodeReply {
-    NodeReply::Refused(crate::node::wire::RemoteRefusal {
-        message: e.to_string(),
-        kind: RefusalKind::Dispatcher(e),
-    })
 }

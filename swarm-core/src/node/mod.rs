@@ -15,6 +15,7 @@
 //! | [`ClusterEvent`] | the events stream ([`Node::events`]) |
 //! | manager loops | sync (wiring follows the records), leader (dispatcher, node down, statuses, Raft membership) |
 //! | agent loop | the dispatcher session, the manager list, role changes (renewal, then the manager part started or stopped) |
+//! | task runner | the node's assignment set (long poll through the agent's manager), its tasks run through the node's runtime, their states reported in batches ([`Node::agent_snapshot`]) |
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -41,7 +42,10 @@
 //! # drop(worker); Ok(()) }
 //! ```
 
+mod agent_link;
 mod agent_loop;
+mod agent_snapshot;
+mod assignment_service;
 mod config;
 mod control;
 mod control_service;
@@ -65,8 +69,15 @@ mod rpc;
 mod state_file;
 mod state_follower;
 mod store_link;
+mod task_driver;
+mod task_runner;
+#[cfg(feature = "testkit")]
+mod testkit_hooks;
 mod wire;
 
+pub use agent_link::AGENT_CALL_RETRY_DELAY;
+pub use agent_snapshot::AgentSnapshot;
+pub use assignment_service::{ASSIGNMENT_WAIT_PERIODS, STATUS_CONFLICT_WAIT};
 pub use config::{
     DEFAULT_ELECTION_TIMEOUT_MAX, DEFAULT_ELECTION_TIMEOUT_MIN, DEFAULT_LEADER_TICK,
     DEFAULT_RAFT_HEARTBEAT_PERIOD, DEFAULT_RECONCILE_PERIOD, DEFAULT_STORE_REQUEST_TIMEOUT,
@@ -86,4 +97,6 @@ pub use orchestration_loop::{MAX_BUSY_ROUNDS, ORCHESTRATION_FALLBACK_PERIOD, ROU
 pub use peers::MAX_PEERS;
 pub use state_file::{MAX_NODE_STATE_BYTES, NODE_STATE_FILE};
 pub use state_follower::FOLLOW_RETRY_DELAY;
+pub use task_driver::{MAX_RUNTIME_ATTEMPTS, RUNTIME_RETRY_DELAY, STOP_MARGIN, TERMINATE_TIMEOUT};
+pub use task_runner::{MAX_DRIVER_EVENTS, STATUS_FLUSH_INTERVAL};
 pub use wire::{MAX_LISTED_MANAGERS, ManagerAddr, RefusalKind, RemoteRefusal};

@@ -5,7 +5,9 @@ use crate::manager::control::{InitRequest, init_cluster};
 use crate::manager::raft_membership::after_force_new_cluster;
 use crate::manager::state::{ManagerDataDir, StoredRootCa};
 use crate::model::{ClusterId, ClusterSpec, NodeDescription, NodeId, NodeRole};
+use crate::node::agent_link::AgentLink;
 use crate::node::agent_loop::agent_loop;
+use crate::node::agent_snapshot::AgentSnapshot;
 use crate::node::config::NodeConfig;
 use crate::node::control::Control;
 use crate::node::error::{NodeError, secrets};
@@ -18,16 +20,19 @@ use crate::node::orchestration_loop::orchestration_loop;
 use crate::node::peers::PeerTable;
 use crate::node::rng::NodeRng;
 use crate::node::state_file::NodeState;
+use crate::node::task_runner::task_runner;
 use crate::node::wire::{ManagerAddr, NodeReply};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
 use swarm_secrets::tls::{ClusterTrust, LiveCredentials, LiveTrust};
-use swarm_secrets::{CertPolicy, ClusterCa, NodeCredentials, NodeKey, RevocationList, UnlockKey};
+use swarm_secrets::{
+    CertPolicy, ClusterCa, NodeCredentials, NodeKey, NodeSealKey, RevocationList, UnlockKey,
+};
 use swarm_store::{MemberId, StoreStatus};
 use tokio::net::TcpListener;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -65,6 +70,13 @@ pub(crate) struct NodeShared {
     pub(crate) creds: LiveCredentials,
     /// The roots the node trusts, read by every TLS handshake (replaced in a root rotation).
     pub(crate) trust: LiveTrust,
+    /// The node's key for sealed secret deliveries: made when the node starts, in memory only
+    /// (its public half is in `description`, which registration writes to the node record).
+    pub(crate) seal_key: NodeSealKey,
+    /// The agent's current manager and session, for the task runner.
+    pub(crate) agent_link: watch::Sender<Option<AgentLink>>,
+    /// What the task runner holds, for [`Node::agent_snapshot`].
+    pub(crate) agent_view: Mutex<AgentSnapshot>,
 }
 
 impl NodeShared {
@@ -274,7 +286,8 @@ fn new_link(
 /// caller's role in its certificate.
 pub struct Node {
     pub(crate) shared: Arc<NodeShared>,
-    agent: Mutex<Option<JoinHandle<()>>>,
+    /// The agent loop and the task runner.
+    agent: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -286,7 +299,10 @@ impl std::fmt::Debug for Node {
     }
 }
 
-async fn describe(config: &NodeConfig) -> Result<NodeDescription, NodeError> {
+/// The node's description from its runtime, with a fresh seal key's public half: a node
+/// starting (or restarting) gets a new key, which its registration publishes.
+async fn describe(config: &NodeConfig) -> Result<(NodeDescription, NodeSealKey), NodeError> {
+    let seal_key = NodeSealKey::generate().map_err(secrets("the node's seal key"))?;
     let mut description = config
         .runtime
         .describe()
@@ -298,7 +314,8 @@ async fn describe(config: &NodeConfig) -> Result<NodeDescription, NodeError> {
     if let Some(hostname) = &config.hostname {
         description.hostname.clone_from(hostname);
     }
-    Ok(description)
+    description.seal_public_key = Some(seal_key.public_key().as_bytes().to_vec());
+    Ok((description, seal_key))
 }
 
 fn ensure_fresh(dir: &std::path::Path) -> Result<(), NodeError> {
@@ -359,7 +376,7 @@ impl Node {
         config: NodeConfig,
         state: NodeState,
         rng: Arc<NodeRng>,
-        description: NodeDescription,
+        (description, seal_key): (NodeDescription, NodeSealKey),
     ) -> Result<Arc<NodeShared>, NodeError> {
         let revocations = RevocationList::new();
         let (creds, trust) = credentials_of(&state, revocations.clone())?;
@@ -381,15 +398,19 @@ impl Node {
             revocations,
             creds,
             trust,
+            seal_key,
+            agent_link: watch::channel(None).0,
+            agent_view: Mutex::new(AgentSnapshot::default()),
             config,
         }))
     }
 
     fn assemble(shared: Arc<NodeShared>) -> Node {
         let agent = tokio::spawn(agent_loop(shared.clone()));
+        let runner = tokio::spawn(task_runner(shared.clone()));
         Node {
             shared,
-            agent: Mutex::new(Some(agent)),
+            agent: Mutex::new(vec![agent, runner]),
         }
     }
 
@@ -400,7 +421,7 @@ impl Node {
     pub async fn init(config: NodeConfig, spec: ClusterSpec) -> Result<Node, NodeError> {
         ensure_fresh(&config.data_dir)?;
         let rng = Arc::new(NodeRng::new(config.rng_seed));
-        let description = describe(&config).await?;
+        let described = describe(&config).await?;
         let (listener, advertise) = bind(&config, None).await?;
         let cluster_id = new_cluster_id(&mut || rng.next());
         let ca = ClusterCa::generate(
@@ -418,7 +439,7 @@ impl Node {
                 csr_der,
                 advertise_addr: advertise.clone(),
                 availability: config.availability,
-                description: Some(description.clone()),
+                description: Some(described.0.clone()),
             },
             SystemTime::now(),
             &mut || rng.next(),
@@ -452,7 +473,7 @@ impl Node {
             raft_id,
             addr: advertise,
         }];
-        let shared = Self::shared(config, state, rng, description)?;
+        let shared = Self::shared(config, state, rng, described)?;
         shared
             .start_manager(
                 data,
@@ -474,10 +495,10 @@ impl Node {
     pub async fn join(config: NodeConfig, addr: &str, token: &str) -> Result<Node, NodeError> {
         ensure_fresh(&config.data_dir)?;
         let rng = Arc::new(NodeRng::new(config.rng_seed));
-        let description = describe(&config).await?;
+        let described = describe(&config).await?;
         let (listener, advertise) = bind(&config, None).await?;
         let Admission { key, reply, trust } =
-            join_cluster(&config, addr, token, &advertise, description.clone()).await?;
+            join_cluster(&config, addr, token, &advertise, described.0.clone()).await?;
         let NodeReply::Joined {
             node,
             role,
@@ -504,7 +525,7 @@ impl Node {
         state.ca_cert_der = ca_cert_der;
         state.advertise_addr = advertise;
         state.managers = managers;
-        let shared = Self::shared(config, state, rng, description)?;
+        let shared = Self::shared(config, state, rng, described)?;
         if role == NodeRole::Manager {
             let data = ManagerDataDir::create(shared.config.data_dir.join(MANAGER_DIR), None)?;
             shared.start_manager(data, listener, None, false).await?;
@@ -537,7 +558,7 @@ impl Node {
             return Err(NodeError::NotAManager);
         }
         let rng = Arc::new(NodeRng::new(config.rng_seed));
-        let description = describe(&config).await?;
+        let described = describe(&config).await?;
         let manager = if role == NodeRole::Manager {
             let mut data = ManagerDataDir::open(config.data_dir.join(MANAGER_DIR))?;
             if data.is_locked() {
@@ -549,7 +570,7 @@ impl Node {
         } else {
             None
         };
-        let shared = Self::shared(config, state, rng, description)?;
+        let shared = Self::shared(config, state, rng, described)?;
         if let Some((data, listener)) = manager {
             let core = shared
                 .start_manager(data, listener, None, force_new_cluster)
@@ -651,29 +672,35 @@ impl Node {
     /// directory is kept; [`Node::start`] brings it back.
     pub async fn shutdown(self) {
         self.shared.stop.cancel();
-        let agent = self
-            .agent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(agent) = agent {
-            agent.abort();
-            let _ = agent.await;
+        let parts = std::mem::take(&mut *self.agent.lock().unwrap_or_else(PoisonError::into_inner));
+        for part in parts {
+            part.abort();
+            let _ = part.await;
         }
         self.shared.stop_manager().await;
+    }
+
+    /// What this node's agent holds now: the tasks it runs and the secrets and configs it
+    /// was given (ids only), and the generation of the last assignment set it applied.
+    pub fn agent_snapshot(&self) -> AgentSnapshot {
+        self.shared
+            .agent_view
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
         self.shared.stop.cancel();
-        if let Some(agent) = self
+        for part in self
             .agent
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .take()
+            .drain(..)
         {
-            agent.abort();
+            part.abort();
         }
     }
 }

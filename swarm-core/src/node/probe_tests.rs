@@ -171,6 +171,19 @@ async fn a_node_without_a_certificate_may_only_fetch_the_ca_and_join() {
         description: Default::default(),
     };
     denied(call(&anonymous, JOIN_TARGET, &register).await.unwrap());
+    // Nor can it read an assignment set or report task states.
+    let session = crate::manager::dispatcher::SessionId(1);
+    let assignments = NodeCall::Assignments {
+        session,
+        known_generation: 0,
+        held: Vec::new(),
+    };
+    denied(call(&anonymous, JOIN_TARGET, &assignments).await.unwrap());
+    let report = NodeCall::UpdateTaskStatus {
+        session,
+        updates: Vec::new(),
+    };
+    denied(call(&anonymous, JOIN_TARGET, &report).await.unwrap());
     let raft = anonymous
         .call(JOIN_TARGET, encode_store(b"anything"))
         .await

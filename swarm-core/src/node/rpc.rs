@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | store (Raft) traffic | managers (the store then requires a member, and checks the sender of every Raft message) |
 //! | root CA, join | anyone, a node without a certificate included (the join token is the credential) |
-//! | register, heartbeat, renew | nodes of the cluster (workers and managers) |
+//! | register, heartbeat, assignments, task status, renew | nodes of the cluster (workers and managers); a node is always the one its certificate names, so it reads only its own assignments and reports only its own tasks |
 //! | control | managers |
 //! | forwarded dispatcher calls | managers |
 
@@ -63,7 +63,11 @@ impl NodeRpc {
         match call {
             NodeCall::GetRootCa => core.root_ca_reply(),
             NodeCall::Join(join) => core.serve_join(join).await,
-            NodeCall::Register { .. } | NodeCall::Heartbeat { .. } | NodeCall::Renew { .. } => {
+            NodeCall::Register { .. }
+            | NodeCall::Heartbeat { .. }
+            | NodeCall::Assignments { .. }
+            | NodeCall::UpdateTaskStatus { .. }
+            | NodeCall::Renew { .. } => {
                 let Some(peer) = caller else {
                     return denied("a dispatcher call", &caller);
                 };

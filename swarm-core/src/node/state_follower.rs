@@ -26,6 +26,9 @@ use tokio_util::sync::CancellationToken;
 /// Wait before listing a collection again after its watch failed.
 pub const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(100);
 
+/// How many collections the copy follows (one task each).
+const FOLLOWED_COLLECTIONS: usize = 7;
+
 /// The shared copy and its change counter.
 #[derive(Clone)]
 pub(crate) struct FollowedState {
@@ -36,9 +39,6 @@ pub(crate) struct FollowedState {
     /// For each followed collection, the last resync generation it completed.
     synced: Arc<watch::Sender<BTreeMap<&'static str, u64>>>,
 }
-
-/// The collections a [`FollowedState`] follows.
-const FOLLOWED_COLLECTIONS: usize = 7;
 
 impl FollowedState {
     pub(crate) fn new() -> FollowedState {
@@ -73,6 +73,12 @@ impl FollowedState {
     pub(crate) fn absorb(&self, writes: &[crate::manager::writes::ManagerWrite]) {
         self.write().absorb(writes);
         self.changed();
+    }
+
+    /// Whether every collection was listed at least once (before that, the copy misses
+    /// objects: a node's assignment set must not be read from it).
+    pub(crate) fn is_whole(&self) -> bool {
+        self.synced.borrow().len() >= FOLLOWED_COLLECTIONS
     }
 
     /// The copy, for reading (a poisoned lock still holds a consistent map: every change is

@@ -8,10 +8,10 @@
 use crate::manager::control::{
     ClusterUpdate, NodeFilter, NodeUpdate, SecretInfo, ServiceFilter, TaskFilter,
 };
-use crate::manager::dispatcher::{HeartbeatReply, SessionId};
+use crate::manager::dispatcher::{Assignments, HeartbeatReply, HeldItem, SessionId, StatusRefusal};
 use crate::model::{
     Cluster, Config, ConfigSpec, Network, NetworkSpec, Node, NodeAvailability, NodeDescription,
-    NodeId, NodeRole, SecretSpec, Service, ServiceSpec, Task, Version,
+    NodeId, NodeRole, SecretSpec, Service, ServiceSpec, Task, TaskId, TaskStatus, Version,
 };
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -172,6 +172,21 @@ pub(crate) enum NodeCall {
     Register { description: NodeDescription },
     /// Keep a session alive.
     Heartbeat { session: SessionId },
+    /// The node's assignment set, answered at once when it differs from `known_generation`
+    /// or items are missing from `held` (at most
+    /// [`MAX_HELD_ITEMS`](crate::manager::dispatcher::MAX_HELD_ITEMS)), else after the next
+    /// change or the long-poll bound (`AssignmentsUnchanged`).
+    Assignments {
+        session: SessionId,
+        known_generation: u64,
+        held: Vec<HeldItem>,
+    },
+    /// Task status reports of the node's tasks (at most
+    /// [`MAX_STATUS_UPDATES_PER_CALL`](crate::manager::dispatcher::MAX_STATUS_UPDATES_PER_CALL)).
+    UpdateTaskStatus {
+        session: SessionId,
+        updates: Vec<(TaskId, TaskStatus)>,
+    },
     /// A new certificate for the caller's key, with the role the cluster gives it now.
     Renew { csr_der: Vec<u8> },
     /// A control API call (managers only).
@@ -241,6 +256,16 @@ pub(crate) enum NodeReply {
         ca_cert_der: Vec<u8>,
         trusted_roots: Vec<Vec<u8>>,
         role: NodeRole,
+    },
+    /// The node's assignment set (it changed, or items were missing).
+    Assignments(Box<Assignments>),
+    /// Nothing changed within the long-poll bound.
+    AssignmentsUnchanged {
+        generation: u64,
+    },
+    /// The reports were taken: applied, or refused for the reasons listed.
+    TaskStatusUpdated {
+        refused: Vec<StatusRefusal>,
     },
     Control(ControlReply),
     Refused(RemoteRefusal),

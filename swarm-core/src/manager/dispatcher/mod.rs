@@ -14,10 +14,20 @@
 //!
 //! [`render_node_ls`] prints node records as the `docker node ls` table.
 //!
+//! What reaches a node is decided here too: [`AssignmentPlan`] gives a node its tasks (assigned
+//! to it, observed state at least assigned) and, sealed for its key, exactly the secrets and
+//! configs those tasks need that it does not hold yet ([`Assignments`]); [`status_writes`]
+//! turns a node's task status reports into task writes, refusing reports about tasks of other
+//! nodes and illegal transitions ([`StatusRefusal`]).
+//!
 //! Every bound is named: [`MAX_NODES`] (tracked nodes, hence sessions), [`MAX_MANAGERS`]
 //! (a manager list), [`MAX_REGISTRATIONS_PER_WINDOW`] (per node and
-//! [`REGISTRATION_WINDOW_MS`]).
+//! [`REGISTRATION_WINDOW_MS`]), [`MAX_ASSIGNED_TASKS`] and [`MAX_ASSIGNMENT_ITEM_BYTES`] (one
+//! assignment answer), [`MAX_HELD_ITEMS`] and [`MAX_STATUS_UPDATES_PER_CALL`] (one agent call).
 
+mod assignment_item;
+mod assignment_plan;
+mod assignments;
 mod error;
 mod heartbeat_reply;
 mod node_ls;
@@ -25,9 +35,16 @@ mod node_status_write;
 mod registration_limit;
 mod session_id;
 mod session_table;
+mod status_batch;
 mod timing;
 mod weighted_manager;
 
+pub use assignment_item::{HeldItem, ItemId};
+pub use assignment_plan::{
+    AssignmentPlan, MAX_ASSIGNED_TASKS, MAX_ASSIGNMENT_ITEM_BYTES, MAX_HELD_ITEMS, assigned_tasks,
+    delivery_binding, needs_files, node_seal_key, referenced_items,
+};
+pub use assignments::{Assignments, DeliveredConfig, SealedSecret, UnavailableItem};
 pub use error::DispatcherError;
 pub use heartbeat_reply::{HeartbeatReply, Registration};
 pub use node_ls::render_node_ls;
@@ -38,6 +55,10 @@ pub use node_status_write::{
 pub use registration_limit::{MAX_REGISTRATIONS_PER_WINDOW, REGISTRATION_WINDOW_MS};
 pub use session_id::SessionId;
 pub use session_table::{Dispatcher, MAX_NODES};
+pub use status_batch::{
+    MAX_STATUS_UPDATES_PER_CALL, MAX_STATUS_WRITES_PER_TXN, StatusBatch, StatusRefusal,
+    status_writes,
+};
 pub use timing::{HEARTBEAT_JITTER_DIVISOR, HeartbeatTiming, UNKNOWN_GRACE_FACTOR};
 pub(crate) use timing::{duration_ms, mix64};
 pub use weighted_manager::{DEFAULT_MANAGER_WEIGHT, MAX_MANAGERS, WeightedManager};

@@ -318,6 +318,27 @@ impl Dispatcher {
         })
     }
 
+    /// Checks that `session` is `node`'s current session with this leader, for the calls
+    /// that ride on a session without renewing it (assignments, task status reports).
+    ///
+    /// Refused like [`Dispatcher::heartbeat`]: [`DispatcherError::NotLeader`],
+    /// [`DispatcherError::NodeNotFound`] or [`DispatcherError::UnknownSession`].
+    pub fn check_session(&self, node: &NodeId, session: SessionId) -> Result<(), DispatcherError> {
+        if !self.leader {
+            return Err(DispatcherError::NotLeader { node: node.clone() });
+        }
+        let Some(tracked) = self.nodes.get(node) else {
+            return Err(DispatcherError::NodeNotFound { node: node.clone() });
+        };
+        if tracked.session != Some(session) {
+            return Err(DispatcherError::UnknownSession {
+                node: node.clone(),
+                session,
+            });
+        }
+        Ok(())
+    }
+
     /// Marks down every node whose deadline is at or before `now_ms` and ends its session.
     /// Returns their writes, ordered by deadline then node id: "heartbeat failure" for a node
     /// that had a session, SwarmKit's "unknown state" message for one that never reached this

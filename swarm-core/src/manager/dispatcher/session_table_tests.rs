@@ -623,3 +623,30 @@ fn a_repeated_node_in_the_store_list_keeps_one_deadline() {
     let down: Vec<NodeId> = d.expire(u64::MAX).into_iter().map(|w| w.node).collect();
     assert_eq!(down, vec![id("w2")]);
 }
+
+#[test]
+fn session_checks_refuse_what_heartbeats_refuse_and_move_no_deadline() {
+    let mut d = leader_with(&["w1"]);
+    assert_eq!(
+        d.check_session(&id("w9"), SessionId(1)),
+        Err(DispatcherError::NodeNotFound { node: id("w9") })
+    );
+    assert_eq!(
+        d.check_session(&id("w1"), SessionId(5)),
+        Err(DispatcherError::UnknownSession {
+            node: id("w1"),
+            session: SessionId(5)
+        })
+    );
+    let reg = d
+        .register(&id("w1"), description("w1"), "a", 0, 77)
+        .unwrap();
+    let deadline = d.deadline_ms(&id("w1"));
+    assert_eq!(d.check_session(&id("w1"), reg.session_id), Ok(()));
+    assert_eq!(d.deadline_ms(&id("w1")), deadline);
+    d.on_leadership_lost();
+    assert_eq!(
+        d.check_session(&id("w1"), reg.session_id),
+        Err(DispatcherError::NotLeader { node: id("w1") })
+    );
+}

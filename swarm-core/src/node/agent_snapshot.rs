@@ -1,0 +1,20 @@
+//! What reached a node's agent, for programs and tests to look at.
+
+use crate::model::{ConfigId, SecretId, TaskId};
+
+/// What a node's agent holds now ([`Node::agent_snapshot`](crate::node::Node::agent_snapshot)):
+/// ids only, never a secret's value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AgentSnapshot {
+    /// The generation of the last assignment set applied (0: none yet).
+    pub generation: u64,
+    /// Tasks whose controller last reported them running, in id order.
+    pub running_tasks: Vec<TaskId>,
+    /// Every task the agent tracks (with a controller, or reported without one), in id order.
+    pub tasks: Vec<TaskId>,
+    /// Secrets the agent holds opened (in memory), in id order.
+    pub held_secrets: Vec<SecretId>,
+    /// Configs the agent holds, in id order.
+    pub held_configs: Vec<ConfigId>,
+}

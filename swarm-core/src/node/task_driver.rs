@@ -1,0 +1,336 @@
+//! One task on this node: its controller driven from accepted to a terminal state, every
+//! state reported, then removed once the task leaves the node's assignment set.
+
+use crate::model::{Task, TaskId, TaskState, TaskStatus};
+use crate::runtime::{Controller, ExitStatus, Runtime, RuntimeError, TaskFiles};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Attempts of a runtime call that fails with a temporary error (create, prepare, start,
+/// remove) before the task is rejected or failed.
+pub const MAX_RUNTIME_ATTEMPTS: u32 = 5;
+/// The first wait before a runtime call is tried again; it doubles at each attempt (worst
+/// case 0.2 + 0.4 + 0.8 + 1.6 s between the five attempts).
+pub const RUNTIME_RETRY_DELAY: Duration = Duration::from_millis(200);
+/// How long past the task's stop grace period a graceful shutdown may take before the task
+/// is terminated.
+pub const STOP_MARGIN: Duration = Duration::from_secs(5);
+/// Longest wait for a forced termination.
+pub const TERMINATE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for a stopped task's exit status (for its exit code).
+const EXIT_READ_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What the task runner asks of a driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DriverCommand {
+    /// The task's desired state (moves forward only).
+    pub(crate) desired: TaskState,
+    /// The task left the node's set: stop it and remove its controller.
+    pub(crate) remove: bool,
+}
+
+impl DriverCommand {
+    fn stopping(&self) -> bool {
+        self.desired >= TaskState::Shutdown || self.remove
+    }
+}
+
+/// What a driver tells the task runner.
+#[derive(Debug)]
+pub(crate) enum DriverEvent {
+    /// The task reached a new state.
+    Status { task: TaskId, status: TaskStatus },
+    /// The controller was removed; the driver ended.
+    Removed { task: TaskId },
+}
+
+/// The runner's handle on one driver; dropping it ends the driver (its controller dropped).
+pub(crate) struct DriverHandle {
+    commands: watch::Sender<DriverCommand>,
+    join: JoinHandle<()>,
+}
+
+impl DriverHandle {
+    /// Starts driving `task` with `files` (the plaintext of exactly the items it references).
+    pub(crate) fn spawn(
+        task: Task,
+        files: TaskFiles,
+        runtime: Arc<dyn Runtime>,
+        events: mpsc::Sender<DriverEvent>,
+    ) -> DriverHandle {
+        let (commands, receiver) = watch::channel(DriverCommand {
+            desired: task.desired_state,
+            remove: false,
+        });
+        let driver = TaskDriver {
+            task,
+            runtime,
+            commands: receiver,
+            events,
+        };
+        DriverHandle {
+            commands,
+            join: tokio::spawn(driver.run(files)),
+        }
+    }
+
+    /// The task's desired state moved forward.
+    pub(crate) fn set_desired(&self, desired: TaskState) {
+        self.commands.send_if_modified(|c| {
+            let forward = desired > c.desired;
+            if forward {
+                c.desired = desired;
+            }
+            forward
+        });
+    }
+
+    /// The task left the node's set.
+    pub(crate) fn remove(&self) {
+        self.commands
+            .send_if_modified(|c| !std::mem::replace(&mut c.remove, true));
+    }
+}
+
+impl Drop for DriverHandle {
+    fn drop(&mut self) {
+        self.join.abort();
+    }
+}
+
+/// Why a runtime call gave up.
+enum Attempt {
+    /// The task is to stop: the call was not (or no longer) tried.
+    Stopped,
+    /// It failed for good, or for the last time.
+    Failed(RuntimeError),
+}
+
+struct TaskDriver {
+    task: Task,
+    runtime: Arc<dyn Runtime>,
+    commands: watch::Receiver<DriverCommand>,
+    events: mpsc::Sender<DriverEvent>,
+}
+
+fn status(state: TaskState, message: &str) -> TaskStatus {
+    TaskStatus::new(state, SystemTime::now(), message)
+}
+
+fn with_err(mut status: TaskStatus, err: impl Into<String>) -> TaskStatus {
+    status.err = Some(err.into());
+    status
+}
+
+fn shut_down_before_start() -> TaskStatus {
+    status(TaskState::Shutdown, "shutdown before it started")
+}
+
+/// How a task that ran ended on its own: complete with exit 0, else failed with the code.
+fn exited(exit: Result<ExitStatus, RuntimeError>) -> TaskStatus {
+    match exit {
+        Ok(exit) if exit.success() => {
+            let mut s = status(TaskState::Complete, "finished");
+            s.exit_code = Some(0);
+            s
+        }
+        Ok(exit) => {
+            let mut s = with_err(status(TaskState::Failed, "failed"), format!("task: {exit}"));
+            s.exit_code = Some(exit.exit_code());
+            s
+        }
+        Err(e) => with_err(status(TaskState::Failed, "failed"), e.to_string()),
+    }
+}
+
+impl TaskDriver {
+    fn command(&self) -> DriverCommand {
+        *self.commands.borrow()
+    }
+
+    async fn report(&self, status: TaskStatus) {
+        let event = DriverEvent::Status {
+            task: self.task.id.clone(),
+            status,
+        };
+        // The runner is gone only when the node stops, and then this driver is aborted.
+        let _ = self.events.send(event).await;
+    }
+
+    /// Resolves once the task is to stop (or the runner is gone).
+    async fn stop_requested(&mut self) {
+        let _ = self.commands.wait_for(DriverCommand::stopping).await;
+    }
+
+    async fn run(mut self, files: TaskFiles) {
+        self.report(status(TaskState::Accepted, "accepted")).await;
+        let runtime = Arc::clone(&self.runtime);
+        let task = self.task.clone();
+        let created = self
+            .attempt(|| runtime.controller(&task, files.clone()))
+            .await;
+        drop(files);
+        let controller = match created {
+            Ok(controller) => Some(controller),
+            Err(Attempt::Stopped) => {
+                self.report(shut_down_before_start()).await;
+                None
+            }
+            Err(Attempt::Failed(e)) => {
+                self.report(with_err(
+                    status(TaskState::Rejected, "rejected"),
+                    e.to_string(),
+                ))
+                .await;
+                None
+            }
+        };
+        if let Some(controller) = &controller {
+            let end = self.lifecycle(controller.as_ref()).await;
+            self.report(end).await;
+        }
+        let _ = self.commands.wait_for(|c| c.remove).await;
+        if let Some(controller) = controller {
+            self.remove(controller.as_ref()).await;
+        }
+        let _ = self
+            .events
+            .send(DriverEvent::Removed {
+                task: self.task.id.clone(),
+            })
+            .await;
+    }
+
+    /// Prepare, start, run: the terminal status the task reaches.
+    async fn lifecycle(&mut self, ctl: &dyn Controller) -> TaskStatus {
+        self.report(status(TaskState::Preparing, "preparing")).await;
+        match self.attempt(|| ctl.prepare()).await {
+            Ok(()) => {}
+            Err(Attempt::Stopped) => return shut_down_before_start(),
+            Err(Attempt::Failed(e)) => {
+                return with_err(status(TaskState::Rejected, "rejected"), e.to_string());
+            }
+        }
+        self.report(status(TaskState::Ready, "prepared")).await;
+        // A task desired ready stays prepared until it is asked to run (or to stop).
+        let _ = self
+            .commands
+            .wait_for(|c| c.desired > TaskState::Ready || c.stopping())
+            .await;
+        if self.command().stopping() {
+            return shut_down_before_start();
+        }
+        self.report(status(TaskState::Starting, "starting")).await;
+        match self.attempt(|| ctl.start()).await {
+            Ok(()) => {}
+            Err(Attempt::Stopped) => return shut_down_before_start(),
+            Err(Attempt::Failed(e)) => {
+                return with_err(status(TaskState::Failed, "failed"), e.to_string());
+            }
+        }
+        self.report(status(TaskState::Running, "started")).await;
+        tokio::select! {
+            exit = ctl.wait() => exited(exit),
+            () = self.stop_requested() => self.stop(ctl).await,
+        }
+    }
+
+    /// Stops a running task: a graceful shutdown bounded by its stop grace period plus
+    /// [`STOP_MARGIN`], then a forced termination.
+    async fn stop(&self, ctl: &dyn Controller) -> TaskStatus {
+        let grace = self.task.spec.container.stop_grace_period;
+        let graceful =
+            tokio::time::timeout(grace.saturating_add(STOP_MARGIN), ctl.shutdown()).await;
+        if !matches!(graceful, Ok(Ok(()))) {
+            tracing::warn!(task = %self.task.id, "graceful shutdown did not end the task; terminating it");
+            match tokio::time::timeout(TERMINATE_TIMEOUT, ctl.terminate()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(task = %self.task.id, error = %e, "terminate failed"),
+                Err(_) => tracing::warn!(task = %self.task.id, "terminate timed out"),
+            }
+        }
+        let mut stopped = status(TaskState::Shutdown, "shutdown");
+        if let Ok(Ok(exit)) = tokio::time::timeout(EXIT_READ_TIMEOUT, ctl.wait()).await {
+            stopped.exit_code = Some(exit.exit_code());
+        }
+        stopped
+    }
+
+    /// Removes the controller, retrying temporary failures.
+    async fn remove(&self, ctl: &dyn Controller) {
+        let mut delay = RUNTIME_RETRY_DELAY;
+        for attempt in 1..=MAX_RUNTIME_ATTEMPTS {
+            match ctl.remove().await {
+                Ok(()) => return,
+                Err(e) if e.is_temporary() && attempt < MAX_RUNTIME_ATTEMPTS => {
+                    tracing::debug!(task = %self.task.id, error = %e, "remove failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2);
+                }
+                Err(e) => {
+                    tracing::warn!(task = %self.task.id, error = %e, "cannot remove the task");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Runs `op` until it succeeds, fails permanently, fails [`MAX_RUNTIME_ATTEMPTS`] times, or
+    /// the task is to stop.
+    async fn attempt<T, F, Fut>(&mut self, mut op: F) -> Result<T, Attempt>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, RuntimeError>>,
+    {
+        let mut delay = RUNTIME_RETRY_DELAY;
+        let mut attempt = 1;
+        loop {
+            if self.command().stopping() {
+                return Err(Attempt::Stopped);
+            }
+            match op().await {
+                Ok(value) => return Ok(value),
+                Err(e) if e.is_temporary() && attempt < MAX_RUNTIME_ATTEMPTS => {
+                    tracing::debug!(task = %self.task.id, error = %e, "runtime call failed; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = self.stop_requested() => return Err(Attempt::Stopped),
+                    }
+                    delay = delay.saturating_mul(2);
+                    attempt += 1;
+                }
+                Err(e) => return Err(Attempt::Failed(e)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exit_maps_to_complete_or_failed_with_its_code() {
+        let ok = exited(Ok(ExitStatus::Exited { code: 0 }));
+        assert_eq!(
+            (ok.state, ok.exit_code, ok.err),
+            (TaskState::Complete, Some(0), None)
+        );
+        let failed = exited(Ok(ExitStatus::Exited { code: 3 }));
+        assert_eq!(failed.state, TaskState::Failed);
+        assert_eq!(failed.exit_code, Some(3));
+        assert_eq!(failed.err.as_deref(), Some("task: exited with code 3"));
+        let killed = exited(Ok(ExitStatus::Signaled {
+            signal: 9,
+            name: "SIGKILL".into(),
+        }));
+        assert_eq!(killed.exit_code, Some(137));
+        assert_eq!(
+            killed.err.as_deref(),
+            Some("task: killed by signal SIGKILL")
+        );
+    }
+}
