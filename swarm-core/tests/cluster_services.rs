@@ -6,6 +6,7 @@ mod cluster_support;
 
 use cluster_support::{config, eventually};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 use swarm_core::manager::control::TaskFilter;
 use swarm_core::model::{
@@ -13,6 +14,7 @@ use swarm_core::model::{
     PublishMode, ServiceMode, ServiceSpec, Task, TaskState,
 };
 use swarm_core::node::{Control, InProcNodes, Node, NodeNetwork};
+use swarm_core::runtime::mock::{MockRuntime, MockScript};
 use swarm_store::testkit::inproc::InProcNetwork;
 
 const CONVERGE: Duration = Duration::from_secs(30);
@@ -23,6 +25,15 @@ fn inproc_config(
     nodes: &InProcNodes,
 ) -> swarm_core::node::NodeConfig {
     let mut c = config(root, name);
+    // Services run until stopped; the job's image exits 0 at once.
+    c.runtime = Arc::new(
+        MockRuntime::new()
+            .with_default_script(MockScript::new().run_until_stopped())
+            .with_script(
+                "mock/exit-0",
+                MockScript::new().exit_after(Duration::from_millis(20), 0),
+            ),
+    );
     c.network = NodeNetwork::InProc(nodes.clone());
     c.advertise_addr = Some(format!("{name}:2377"));
     c.rng_seed = Some(name.bytes().map(u64::from).sum());
