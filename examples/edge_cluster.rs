@@ -6,15 +6,20 @@
 //!
 //! 1. forms the cluster (`swarm init`, then `swarm join` with the manager and worker tokens)
 //!    and prints `docker node ls`;
-//! 2. shuts down the leading manager and `worker-3` at the same moment;
-//! 3. prints the events a surviving manager sees (a new leader, nodes going down);
-//! 4. once a surviving manager accepts a write and `worker-3` shows `Down`, prints the table
-//!    again with the two times.
+//! 2. deploys the NerdDinner services of the book chapter's `run-nerd-dinner.ps1` (an overlay
+//!    network, a secret for the database, the reverse proxy on a manager publishing ports 80
+//!    and 8080, the homepage scaled to 3) and prints `docker service ls` and
+//!    `docker service ps nerd-dinner-homepage`;
+//! 3. shuts down the leading manager and `worker-3` at the same moment;
+//! 4. prints the events a surviving manager sees (a new leader, nodes going down);
+//! 5. once a surviving manager accepts a write and `worker-3` shows `Down`, prints the node
+//!    table again with the two times, and the services once every task of `worker-3` runs
+//!    elsewhere.
 //!
 //! Every node uses the default settings: agents heartbeat every 500 ms and are marked down
 //! after 2 s without one; managers heartbeat every 100 ms and elect a new leader after 0.6–1.2 s
 //! without one (SwarmKit's defaults: 5 s heartbeats, down after 15 s, elections after 10–20 s).
-//! Tasks run on the mock runtime (no containers are started).
+//! Tasks run on the mock runtime (no containers are started; each task "runs" until stopped).
 //!
 //! What to expect: a new leader is elected and accepts writes about 2 s after the old one
 //! stopped. As in SwarmKit, the new leader does not know when each node last heartbeat, so it
@@ -31,9 +36,14 @@ use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use swarm::core::model::{ClusterSpec, NodeAvailability, NodeId, NodeRole, NodeState};
+use swarm::core::manager::control::TaskFilter;
+use swarm::core::model::{
+    ClusterSpec, EndpointSpec, FileTarget, NetworkAttachmentConfig, NetworkSpec, NodeAvailability,
+    NodeId, NodeRole, NodeState, PortConfig, SecretData, SecretReference, SecretSpec, ServiceMode,
+    ServiceSpec, TaskState,
+};
 use swarm::core::node::{ClusterEvent, Control, Node, NodeConfig};
-use swarm::core::runtime::mock::MockRuntime;
+use swarm::core::runtime::mock::{MockRuntime, MockScript};
 use tokio::time::Instant;
 
 /// How long the demo waits for any one step before giving up.
@@ -46,7 +56,8 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 /// A node's settings: its own data directory, any free port on 127.0.0.1, a hostname.
 fn config(root: &Path, hostname: &str) -> NodeConfig {
     let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let mut config = NodeConfig::new(root.join(hostname), listen, Arc::new(MockRuntime::new()));
+    let runtime = MockRuntime::new().with_default_script(MockScript::new().run_until_stopped());
+    let mut config = NodeConfig::new(root.join(hostname), listen, Arc::new(runtime));
     config.hostname = Some(hostname.to_owned());
     config
 }
@@ -147,6 +158,106 @@ async fn first_write(survivors: &[Node]) -> Result<Control> {
     .await
 }
 
+/// `run-nerd-dinner.ps1` as API calls: the network, a secret and the services.
+async fn deploy_nerd_dinner(control: &Control) -> Result<()> {
+    control
+        .create_network(&NetworkSpec::new("nd-swarm"))
+        .await?;
+    control
+        .create_secret(&SecretSpec {
+            name: "nerd-dinner-db-password".into(),
+            data: SecretData::new(b"s3cret-Passw0rd".to_vec()),
+            ..SecretSpec::default()
+        })
+        .await?;
+    let services = [
+        ("message-queue", "dockeronwindows/ch05-nats:2e", 1),
+        (
+            "nerd-dinner-db",
+            "dockeronwindows/ch06-nerd-dinner-db:2e",
+            1,
+        ),
+        (
+            "nerd-dinner-save-handler",
+            "dockeronwindows/ch05-nerd-dinner-save-handler:2e",
+            1,
+        ),
+        (
+            "nerd-dinner-api",
+            "dockeronwindows/ch05-nerd-dinner-api:2e",
+            1,
+        ),
+        (
+            "nerd-dinner-homepage",
+            "dockeronwindows/ch03-nerd-dinner-homepage:2e",
+            3,
+        ),
+        (
+            "nerd-dinner-web",
+            "dockeronwindows/ch05-nerd-dinner-web:2e",
+            1,
+        ),
+        (
+            "reverse-proxy",
+            "sixeyed/traefik:v1.7.8-windowsservercore-ltsc2019",
+            1,
+        ),
+    ];
+    for (name, image, replicas) in services {
+        let mut spec = ServiceSpec::new(name, image);
+        spec.mode = ServiceMode::Replicated { replicas };
+        spec.task_template.networks = vec![NetworkAttachmentConfig {
+            target: "nd-swarm".into(),
+            aliases: vec![],
+        }];
+        if name == "nerd-dinner-db" {
+            // By name: the cluster resolves it to the secret's id.
+            spec.task_template.container.secrets = vec![SecretReference {
+                secret_id: Default::default(),
+                secret_name: "nerd-dinner-db-password".into(),
+                target: FileTarget::new("db-password"),
+            }];
+        }
+        if name == "reverse-proxy" {
+            spec.task_template.placement.constraints = vec!["node.role==manager".into()];
+            spec.endpoint_spec = Some(EndpointSpec {
+                ports: [80, 8080]
+                    .into_iter()
+                    .map(|port| PortConfig {
+                        target_port: port,
+                        published_port: port,
+                        ..PortConfig::default()
+                    })
+                    .collect(),
+                ..EndpointSpec::default()
+            });
+        }
+        control.create_service(&spec).await?;
+    }
+    Ok(())
+}
+
+/// Waits until every service runs as many tasks as it should, none of them on `gone`.
+async fn services_converged(control: &Control, gone: Option<&NodeId>) -> Result<()> {
+    wait_for("every service running", || async {
+        let services = control.services(&Default::default()).await.ok()?;
+        let tasks = control.tasks(&TaskFilter::default()).await.ok()?;
+        services
+            .iter()
+            .all(|s| {
+                let running = tasks
+                    .iter()
+                    .filter(|t| t.service_id == s.id && t.desired_state == TaskState::Running)
+                    .filter(|t| t.status.state == TaskState::Running)
+                    .filter(|t| gone.is_none_or(|g| t.node_id.as_ref() != Some(g)))
+                    .count();
+                matches!(s.spec.mode, ServiceMode::Replicated { replicas } if running as u64 == replicas)
+            })
+            .then_some(())
+    })
+    .await
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let root = tempfile::tempdir()?;
@@ -157,6 +268,14 @@ async fn main() -> Result<()> {
         .ok_or("no manager leads")?;
     let control = managers[leader_index].control()?;
     println!("\n$ docker node ls\n{}", control.node_ls().await?);
+
+    deploy_nerd_dinner(&control).await?;
+    services_converged(&control, None).await?;
+    println!("$ docker service ls\n{}", control.service_ls().await?);
+    println!(
+        "$ docker service ps nerd-dinner-homepage\n{}",
+        control.service_ps("nerd-dinner-homepage").await?
+    );
 
     // Hostnames by node id, to print events readably.
     let names: BTreeMap<NodeId, String> = control
@@ -199,6 +318,13 @@ async fn main() -> Result<()> {
     println!("\n$ docker node ls\n{}", control.node_ls().await?);
     println!("a new leader answered a write {new_leader_ms} ms after the shutdown");
     println!("worker-3 was shown Down {worker_down_ms} ms after the shutdown");
+
+    services_converged(&control, Some(&worker_id)).await?;
+    println!(
+        "every service runs its replicas again, none on worker-3, {} ms after the shutdown",
+        t0.elapsed().as_millis()
+    );
+    println!("\n$ docker service ls\n{}", control.service_ls().await?);
 
     for node in survivors.into_iter().chain(workers) {
         node.shutdown().await;

@@ -39,6 +39,7 @@
 
 pub mod allocator;
 pub mod ca_server;
+pub mod cli_table;
 pub mod cluster_state;
 pub mod control;
 pub mod dispatcher;

@@ -362,6 +362,33 @@ impl Control {
         }
     }
 
+    /// `service ls` as the docker CLI prints it (replicas running / desired, allocated
+    /// ports).
+    pub async fn service_ls(&self) -> Result<String, NodeError> {
+        let services = self.services(&ServiceFilter::default()).await?;
+        let tasks = self.tasks(&TaskFilter::default()).await?;
+        Ok(crate::manager::control::render_service_ls(
+            &services, &tasks,
+        ))
+    }
+
+    /// `service ps <service>` as the docker CLI prints it, with each slot's history.
+    pub async fn service_ps(&self, query: &str) -> Result<String, NodeError> {
+        let service = self.service(query).await?;
+        let filter = TaskFilter {
+            services: vec![service.id.to_string()],
+            ..TaskFilter::default()
+        };
+        let tasks = self.tasks(&filter).await?;
+        let nodes = self.nodes(&NodeFilter::default()).await?;
+        Ok(crate::manager::control::render_service_ps(
+            &[service],
+            &tasks,
+            &nodes,
+            std::time::SystemTime::now(),
+        ))
+    }
+
     /// A task by id or unique id prefix.
     pub async fn task(&self, query: &str) -> Result<Task, NodeError> {
         match self

@@ -1,12 +1,8 @@
 //! The `docker node ls` table, rendered from node records as the docker CLI prints it.
 
+use crate::manager::cli_table::render_table;
 use crate::model::{Node, NodeAvailability, NodeId, NodeState, Reachability};
 use std::cmp::Ordering;
-
-/// Narrowest column, padding included (the docker CLI's table writer: minimum width 10).
-const MIN_COLUMN_WIDTH: usize = 10;
-/// Spaces after the widest cell of a column (the docker CLI's table writer: padding 3).
-const COLUMN_PADDING: usize = 3;
 
 /// Renders `nodes` as `docker node ls` prints them: the columns ID (with ` *` for `self_id`),
 /// HOSTNAME, STATUS, AVAILABILITY, MANAGER STATUS and ENGINE VERSION, rows sorted by hostname in
@@ -33,8 +29,8 @@ pub fn render_node_ls(nodes: &[Node], self_id: Option<&NodeId>) -> String {
     let mut sorted: Vec<&Node> = nodes.iter().collect();
     sorted.sort_by(|a, b| natural_cmp(hostname(a), hostname(b)).then_with(|| a.id.cmp(&b.id)));
 
-    let mut rows: Vec<[String; 6]> = Vec::with_capacity(sorted.len() + 1);
-    rows.push([
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(sorted.len() + 1);
+    rows.push(vec![
         "ID  ".to_owned(),
         "HOSTNAME".to_owned(),
         "STATUS".to_owned(),
@@ -44,7 +40,7 @@ pub fn render_node_ls(nodes: &[Node], self_id: Option<&NodeId>) -> String {
     ]);
     for node in sorted {
         let self_mark = if Some(&node.id) == self_id { '*' } else { ' ' };
-        rows.push([
+        rows.push(vec![
             format!("{} {self_mark}", node.id),
             hostname(node).to_owned(),
             state_label(node.status.state).to_owned(),
@@ -57,22 +53,7 @@ pub fn render_node_ls(nodes: &[Node], self_id: Option<&NodeId>) -> String {
         ]);
     }
 
-    let mut widths = [MIN_COLUMN_WIDTH; 5];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row.iter()) {
-            *width = (*width).max(cell.chars().count() + COLUMN_PADDING);
-        }
-    }
-    let mut out = String::new();
-    for row in &rows {
-        for (cell, width) in row.iter().zip(widths) {
-            out.push_str(cell);
-            out.extend(std::iter::repeat_n(' ', width - cell.chars().count()));
-        }
-        out.push_str(&row[5]);
-        out.push('\n');
-    }
-    out
+    render_table(&rows)
 }
 
 fn hostname(node: &Node) -> &str {

@@ -2,7 +2,7 @@
 //! `restartTasksByNodeID` and the global orchestrator's node handling).
 
 use crate::manager::cluster_state::ClusterState;
-use crate::manager::orchestrator::eligibility::{NodeFailure, node_failure};
+use crate::manager::orchestrator::eligibility::node_failure;
 use crate::manager::orchestrator::round::OrchestrationRound;
 use crate::manager::orchestrator::slots::is_live;
 use crate::manager::orchestrator::task_writes::set_desired;
@@ -14,11 +14,10 @@ use std::time::SystemTime;
 /// (replicated modes: the same slot, on another node; global modes: no replacement, the node
 /// is not eligible).
 ///
-/// * Drained or deleted node: at once.
-/// * Down node: global modes at once; replicated modes once the task's restart delay has
-///   passed since the node was marked down (its record's `updated_at`), as SwarmKit delays
-///   the replacement; until then the round's `next_wake` says when. A node back up before
-///   that keeps its tasks.
+/// Always at once, with no restart delay: the task did not fail, its node did (the node's
+/// grace period already waited out short blips). SwarmKit applies the restart policy's delay
+/// to a down node's tasks; replacing them at once is what brings a dead worker's tasks back
+/// within about one grace period.
 ///
 /// Tasks that ended are the restart supervisor's ([`supervise_restarts`](super::supervise_restarts)).
 /// Tasks of deleted services are left to [`remove_orphaned_tasks`](super::remove_orphaned_tasks).
@@ -39,22 +38,8 @@ pub fn handle_node_failures(
         if !is_live(task) || task.status.state.is_terminal() {
             continue;
         }
-        let Some(service) = state.service(&task.service_id) else {
+        if state.service(&task.service_id).is_none() || node_failure(state, node_id).is_none() {
             continue;
-        };
-        let Some(failure) = node_failure(state, node_id) else {
-            continue;
-        };
-        if failure == NodeFailure::Down && !service.spec.mode.is_global() {
-            let down_since = state.node(node_id).map(|n| n.meta.updated_at);
-            let Some(at) = down_since.and_then(|t| t.checked_add(task.spec.restart_policy.delay))
-            else {
-                continue;
-            };
-            if now < at {
-                round.wake_at(at);
-                continue;
-            }
         }
         if let Some(write) = set_desired(task, TaskState::Shutdown, now) {
             round.push(write, max_writes);
@@ -71,7 +56,7 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn drained_nodes_stop_at_once_down_nodes_after_the_delay() {
+    fn tasks_of_drained_and_down_nodes_stop_at_once_whatever_the_restart_delay() {
         let mut f = Fixture::new();
         f.node("n1");
         f.node("n2");
@@ -84,16 +69,12 @@ mod tests {
         assert_eq!(f.live_nodes(&web), ["n1", "n2"]);
 
         f.set_node_state("n1", 100, NodeState::Down);
-        let round = handle_node_failures(&f.state, f.at(105), 100);
-        // The global task stops at once; the replica waits for 100 s + 10 s.
-        assert_eq!(round.writes.len(), 1);
-        assert_eq!(round.next_wake, Some(f.at(110)));
-        f.apply(&round.writes);
-        assert_eq!(f.live_nodes(&all), ["n2"]);
-        let round = handle_node_failures(&f.state, f.at(110), 100);
-        assert_eq!(round.writes.len(), 1);
+        let round = handle_node_failures(&f.state, f.at(100), 100);
+        // Both the global task and the replica stop at once, the 10 s delay notwithstanding.
+        assert_eq!(round.writes.len(), 2);
         assert_eq!(round.next_wake, None);
         f.apply(&round.writes);
+        assert_eq!(f.live_nodes(&all), ["n2"]);
         assert_eq!(f.live_nodes(&web), ["n2"]);
 
         f.set_availability("n2", 120, NodeAvailability::Drain);
