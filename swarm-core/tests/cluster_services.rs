@@ -13,7 +13,7 @@ use swarm_core::model::{
     EndpointSpec, NetworkAttachmentConfig, NetworkSpec, NodeAvailability, NodeRole, PortConfig,
     PublishMode, ServiceMode, ServiceSpec, Task, TaskState,
 };
-use swarm_core::node::{Control, InProcNodes, Node, NodeNetwork};
+use swarm_core::node::{ClusterEvent, Control, InProcNodes, Node, NodeNetwork};
 use swarm_core::runtime::mock::{MockRuntime, MockScript};
 use swarm_store::testkit::inproc::InProcNetwork;
 
@@ -330,11 +330,35 @@ async fn the_nerd_dinner_services_run_scale_spread_and_move_off_drained_and_dead
 async fn a_global_service_follows_joins_a_job_completes_and_unplaceable_tasks_say_why() {
     let mut cluster = Cluster::start(1, 2, 12).await;
     let control = cluster.control().await;
+    let mut events = cluster.managers[0].events();
 
     let mut global = ServiceSpec::new("node-exporter", "prom/node-exporter");
     global.mode = ServiceMode::Global;
     control.create_service(&global).await.unwrap();
-    converged(&control, "node-exporter", 3).await;
+    let tasks = converged(&control, "node-exporter", 3).await;
+    // The events stream announced the service and its tasks reaching running.
+    let mut seen_created = false;
+    let mut running = BTreeSet::new();
+    while let Ok(event) = events.try_recv() {
+        match event {
+            ClusterEvent::ServiceCreated { name, .. } if name == "node-exporter" => {
+                seen_created = true;
+            }
+            ClusterEvent::TaskStateChanged {
+                task,
+                to: TaskState::Running,
+                ..
+            } => {
+                running.insert(task);
+            }
+            _ => {}
+        }
+    }
+    assert!(seen_created, "a ServiceCreated event");
+    assert!(
+        tasks.iter().all(|t| running.contains(&t.id)),
+        "a running event for every task"
+    );
     cluster.add_worker("w3").await;
     let tasks = converged(&control, "node-exporter", 4).await;
     assert_eq!(nodes_of(&tasks).len(), 4, "one task per node");

@@ -214,12 +214,12 @@ impl ManagerCore {
             rng,
             started: Instant::now(),
             started_wall: std::time::SystemTime::now(),
+            cluster_state: FollowedState::new(events.clone()),
             events,
             managers: RwLock::new(Arc::new(known_managers)),
             trusted_roots: RwLock::new(Arc::new(Vec::new())),
             server: Mutex::new(Some(server)),
             config,
-            cluster_state: FollowedState::new(),
         });
         rpc.attach(&core);
         Ok(core)

@@ -86,7 +86,7 @@ pub use config::{
 pub use control::{Control, REMOTE_CONTROL_TIMEOUT};
 pub use dispatch_service::{FORWARD_SHARE, LEADER_POLL};
 pub use error::NodeError;
-pub use events::{ClusterEvent, MAX_BUFFERED_EVENTS, node_events};
+pub use events::{ClusterEvent, MAX_BUFFERED_EVENTS, node_events, service_event, task_event};
 pub use manager_core::MAX_CONFLICT_RETRIES;
 pub use manager_loops::SYNC_FALLBACK_PERIOD;
 #[cfg(feature = "testkit")]

@@ -12,15 +12,17 @@
 use crate::manager::cluster_state::ClusterState;
 use crate::manager::state::schema::ManagerCollections;
 use crate::manager::state::schema::{StoredObject, object_from_store};
+use crate::manager::writes::{ManagerWrite, ObjectWrite};
 use crate::model::{
     Cluster, Config, ConfigId, Network, NetworkId, Node, NodeId, Secret, SecretId, Service,
     ServiceId, Task, TaskId, Version,
 };
+use crate::node::events::{ClusterEvent, service_event, task_event};
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 use swarm_store::{Collection, StoreError, WatchEvent, WatchEventKind};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 /// Wait before listing a collection again after its watch failed.
@@ -38,15 +40,19 @@ pub(crate) struct FollowedState {
     resync: Arc<watch::Sender<u64>>,
     /// For each followed collection, the last resync generation it completed.
     synced: Arc<watch::Sender<BTreeMap<&'static str, u64>>>,
+    /// Where the changes of services, tasks, secrets, configs and networks are announced.
+    events: broadcast::Sender<ClusterEvent>,
 }
 
 impl FollowedState {
-    pub(crate) fn new() -> FollowedState {
+    /// An empty copy whose object changes are announced on `events`.
+    pub(crate) fn new(events: broadcast::Sender<ClusterEvent>) -> FollowedState {
         FollowedState {
             state: Arc::new(RwLock::new(ClusterState::new())),
             changes: Arc::new(watch::channel(0).0),
             resync: Arc::new(watch::channel(0).0),
             synced: Arc::new(watch::channel(BTreeMap::new()).0),
+            events,
         }
     }
 
@@ -70,8 +76,33 @@ impl FollowedState {
 
     /// Applies writes this manager committed, skipping what the watch already brought
     /// ([`ClusterState::absorb`]), so the next round sees them at once.
-    pub(crate) fn absorb(&self, writes: &[crate::manager::writes::ManagerWrite]) {
-        self.write().absorb(writes);
+    pub(crate) fn absorb(&self, writes: &[ManagerWrite]) {
+        {
+            let mut state = self.write();
+            for write in writes {
+                let event = match write {
+                    ManagerWrite::Task(w) => match w {
+                        ObjectWrite::Create(t) | ObjectWrite::Update { object: t, .. } => {
+                            task_event(state.task(&t.id), Some(t))
+                        }
+                        ObjectWrite::Delete { .. } => None,
+                    },
+                    ManagerWrite::Service(w) => match w {
+                        ObjectWrite::Create(s) | ObjectWrite::Update { object: s, .. } => {
+                            service_event(state.service(&s.id), Some(s))
+                        }
+                        ObjectWrite::Delete { id, .. } => {
+                            service_event(state.services().get(id.as_str()), None)
+                        }
+                    },
+                    _ => None,
+                };
+                if let Some(e) = event {
+                    let _ = self.events.send(e);
+                }
+                state.absorb(std::slice::from_ref(write));
+            }
+        }
         self.changed();
     }
 
@@ -153,6 +184,12 @@ trait Followed: StoredObject + Send + Sync + 'static {
     fn remove(state: &mut ClusterState, key: &str);
     /// Removes every object of this kind (before a fresh listing).
     fn clear(state: &mut ClusterState);
+    /// The event of the object at `key` changing to `after` (`None`: removed), read before
+    /// the change is applied. Nodes and the cluster object have their own events (the sync
+    /// loop's), so by default none.
+    fn event(_state: &ClusterState, _key: &str, _after: Option<&Self>) -> Option<ClusterEvent> {
+        None
+    }
 }
 
 macro_rules! followed {
@@ -174,12 +211,98 @@ macro_rules! followed {
     };
 }
 
+macro_rules! followed_object {
+    ($ty:ty, $id:ty, $put:ident, $remove:ident, $all:ident, $kind:expr) => {
+        impl Followed for $ty {
+            fn put(state: &mut ClusterState, object: Self) {
+                state.$put(object);
+            }
+            fn remove(state: &mut ClusterState, key: &str) {
+                state.$remove(&<$id>::new(key));
+            }
+            fn clear(state: &mut ClusterState) {
+                let keys: Vec<$id> = state.$all().keys().cloned().collect();
+                for key in keys {
+                    state.$remove(&key);
+                }
+            }
+            fn event(
+                state: &ClusterState,
+                key: &str,
+                after: Option<&Self>,
+            ) -> Option<ClusterEvent> {
+                let existed = state.$all().contains_key(key);
+                (existed != after.is_some()).then(|| ClusterEvent::ObjectChanged {
+                    kind: $kind,
+                    id: key.to_owned(),
+                    created: after.is_some(),
+                })
+            }
+        }
+    };
+}
+
 followed!(Node, NodeId, put_node, remove_node, nodes);
-followed!(Service, ServiceId, put_service, remove_service, services);
-followed!(Task, TaskId, put_task, remove_task, tasks);
-followed!(Secret, SecretId, put_secret, remove_secret, secrets);
-followed!(Config, ConfigId, put_config, remove_config, configs);
-followed!(Network, NetworkId, put_network, remove_network, networks);
+followed_object!(
+    Secret,
+    SecretId,
+    put_secret,
+    remove_secret,
+    secrets,
+    "secret"
+);
+followed_object!(
+    Config,
+    ConfigId,
+    put_config,
+    remove_config,
+    configs,
+    "config"
+);
+followed_object!(
+    Network,
+    NetworkId,
+    put_network,
+    remove_network,
+    networks,
+    "network"
+);
+
+impl Followed for Service {
+    fn put(state: &mut ClusterState, object: Self) {
+        state.put_service(object);
+    }
+    fn remove(state: &mut ClusterState, key: &str) {
+        state.remove_service(&ServiceId::new(key));
+    }
+    fn clear(state: &mut ClusterState) {
+        let keys: Vec<ServiceId> = state.services().keys().cloned().collect();
+        for key in keys {
+            state.remove_service(&key);
+        }
+    }
+    fn event(state: &ClusterState, key: &str, after: Option<&Self>) -> Option<ClusterEvent> {
+        service_event(state.services().get(key), after)
+    }
+}
+
+impl Followed for Task {
+    fn put(state: &mut ClusterState, object: Self) {
+        state.put_task(object);
+    }
+    fn remove(state: &mut ClusterState, key: &str) {
+        state.remove_task(&TaskId::new(key));
+    }
+    fn clear(state: &mut ClusterState) {
+        let keys: Vec<TaskId> = state.tasks().keys().cloned().collect();
+        for key in keys {
+            state.remove_task(&key);
+        }
+    }
+    fn event(state: &ClusterState, key: &str, after: Option<&Self>) -> Option<ClusterEvent> {
+        task_event(state.tasks().get(key), after)
+    }
+}
 
 impl Followed for Cluster {
     fn put(state: &mut ClusterState, object: Self) {
@@ -244,10 +367,10 @@ async fn follow<T: Followed>(
                 Ok(event) => {
                     {
                         let mut state = shared.write();
-                        apply_event(&mut state, event);
+                        apply_event(&mut state, event, &shared.events);
                         // Apply every change already buffered under the same lock.
                         while let Ok(Some(event)) = watch.try_next() {
-                            apply_event(&mut state, event);
+                            apply_event(&mut state, event, &shared.events);
                         }
                     }
                     shared.changed();
@@ -266,12 +389,25 @@ async fn follow<T: Followed>(
     }
 }
 
-fn apply_event<T: Followed>(state: &mut ClusterState, event: WatchEvent<T>) {
+fn apply_event<T: Followed>(
+    state: &mut ClusterState,
+    event: WatchEvent<T>,
+    events: &broadcast::Sender<ClusterEvent>,
+) {
     match event.kind {
         WatchEventKind::Put { mut value, version } => {
             value.meta_mut().version = Version(version);
+            if let Some(e) = T::event(state, &event.key, Some(&value)) {
+                // No receiver is fine: nobody listens.
+                let _ = events.send(e);
+            }
             T::put(state, value);
         }
-        WatchEventKind::Deleted { .. } => T::remove(state, &event.key),
+        WatchEventKind::Deleted { .. } => {
+            if let Some(e) = T::event(state, &event.key, None) {
+                let _ = events.send(e);
+            }
+            T::remove(state, &event.key);
+        }
     }
 }
