@@ -435,3 +435,52 @@ async fn a_leader_killed_mid_scale_leaves_exactly_the_replicas_asked_for() {
         "one task per slot, no duplicates"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebalancing_when_turned_on_moves_tasks_to_a_new_node_a_few_at_a_time() {
+    let mut cluster = Cluster::start(1, 2, 14).await;
+    let control = cluster.control().await;
+    control
+        .create_service(&service("web", "nginx", 6))
+        .await
+        .unwrap();
+    let tasks = converged(&control, "web", 6).await;
+    assert_eq!(
+        nodes_of(&tasks).values().copied().collect::<Vec<_>>(),
+        [2, 2, 2]
+    );
+
+    // A new node gets nothing while rebalancing is off (as in SwarmKit).
+    cluster.add_worker("w3").await;
+    cluster_support::all_ready(&control, 4).await;
+    let w3 = cluster.workers[2].id().clone();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let tasks = converged(&control, "web", 6).await;
+    assert!(tasks.iter().all(|t| t.node_id.as_ref() != Some(&w3)));
+
+    // Turned on, at most one move per pass: the new node gets its share.
+    let cluster_object = control.cluster().await.unwrap();
+    let mut spec = cluster_object.spec.clone();
+    spec.orchestration.rebalance_max_moves = 1;
+    spec.orchestration.rebalance_interval = Duration::from_millis(200);
+    control
+        .update_cluster(swarm_core::manager::control::ClusterUpdate {
+            version: cluster_object.meta.version,
+            spec,
+        })
+        .await
+        .unwrap();
+    eventually(CONVERGE, "the new node runs its share", || async {
+        let tasks = running(&control, "web").await;
+        let on_w3 = tasks
+            .iter()
+            .filter(|t| t.node_id.as_ref() == Some(&w3))
+            .count();
+        (tasks.len() == 6 && on_w3 == 1).then_some(())
+    })
+    .await;
+    let tasks = converged(&control, "web", 6).await;
+    let mut counts: Vec<usize> = nodes_of(&tasks).values().copied().collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [1, 1, 2, 2], "an even spread over four nodes");
+}

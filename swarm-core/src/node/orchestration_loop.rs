@@ -9,7 +9,10 @@
 //!    of drained, down or unfit nodes replaced, removed ones reaped;
 //! 2. the allocator ([`allocate`]): networks, service endpoints, task addresses; new tasks
 //!    move to pending;
-//! 3. the scheduler ([`Scheduler`]): pending tasks placed on nodes.
+//! 3. the scheduler ([`Scheduler`]): pending tasks placed on nodes;
+//! 4. when the cluster turns rebalancing on (`orchestration.rebalance_max_moves`), at most
+//!    that many tasks per `rebalance_interval` asked to move back to an even spread
+//!    ([`Scheduler::plan_rebalance`]), once a round found nothing else to do.
 //!
 //! Rounds run when the state changes (after a short coalescing wait, so a burst of status
 //! reports makes one round), when a step asked to be woken (a restart delay), and at least
@@ -46,6 +49,7 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
     let mut scheduler: Option<Scheduler> = None;
     let mut next_wake: Option<SystemTime> = None;
     let mut busy_rounds = 0usize;
+    let mut last_rebalance: Option<SystemTime> = None;
     loop {
         let wait = wait_for(&core, next_wake, busy_rounds);
         tokio::select! {
@@ -75,6 +79,12 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
         changes.borrow_and_update();
         let round = run_round(&core, scheduler).await;
         next_wake = round.next_wake;
+        if round.writes == 0 {
+            let moved = rebalance(&core, scheduler, &mut last_rebalance).await;
+            if moved > 0 {
+                tracing::info!(tasks = moved, "tasks asked to move to restore the spread");
+            }
+        }
         busy_rounds = if round.writes > 0 {
             busy_rounds.saturating_add(1)
         } else {
@@ -126,6 +136,31 @@ async fn run_round(core: &ManagerCore, scheduler: &mut Scheduler) -> RoundSummar
     };
     summary.writes += commit(core, "scheduler", &writes).await;
     summary
+}
+
+/// A rebalancing pass, if the cluster turned it on and its interval passed since the last.
+async fn rebalance(
+    core: &ManagerCore,
+    scheduler: &Scheduler,
+    last: &mut Option<SystemTime>,
+) -> usize {
+    let now = core.now();
+    let writes = {
+        let state = core.cluster_state.read();
+        let Some(config) = state.cluster().map(|c| c.spec.orchestration.clone()) else {
+            return 0;
+        };
+        let due = last.is_none_or(|at| {
+            now.duration_since(at).unwrap_or_default() >= config.rebalance_interval
+        });
+        if config.rebalance_max_moves == 0 || !due {
+            return 0;
+        }
+        *last = Some(now);
+        let max_moves = usize::try_from(config.rebalance_max_moves).unwrap_or(usize::MAX);
+        scheduler.plan_rebalance(&state, now, max_moves)
+    };
+    commit(core, "rebalance", &writes).await
 }
 
 /// Commits `writes` in bounded transactions and absorbs the committed ones into the copy;

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 /// Shortest agent heartbeat period: 1 ms (simulations run far below SwarmKit's 5 s).
 pub const MIN_HEARTBEAT_PERIOD: Duration = Duration::from_millis(1);
+/// Shortest time between two rebalancing passes: 100 ms (a pass plans over the whole state).
+pub const MIN_REBALANCE_INTERVAL: Duration = Duration::from_millis(100);
 /// Shortest validity of a node certificate: 1 hour, as SwarmKit.
 pub const MIN_NODE_CERT_EXPIRY: Duration = Duration::from_secs(60 * 60);
 /// Longest validity of a node certificate: 10 years.
@@ -38,6 +40,29 @@ impl Validate for ClusterSpec {
                 },
             );
         }
+
+        let o = &self.orchestration;
+        let max_moves = swarm_sched::MAX_REBALANCE_MOVES as u64;
+        if o.rebalance_max_moves > max_moves {
+            r.push(
+                "orchestration.rebalance_max_moves",
+                Rule::AboveMaximum {
+                    value: Quantity::Count(o.rebalance_max_moves),
+                    maximum: Quantity::Count(max_moves),
+                },
+            );
+        }
+        check_min_duration(
+            &mut r,
+            "orchestration.rebalance_interval",
+            o.rebalance_interval,
+            MIN_REBALANCE_INTERVAL,
+        );
+        check_duration(
+            &mut r,
+            "orchestration.rebalance_interval",
+            o.rebalance_interval,
+        );
 
         let raft = &self.raft;
         if raft.snapshot_interval_entries == 0 {

@@ -41,7 +41,9 @@ mod service;
 mod task_template;
 mod update_config;
 
-pub use cluster::{MAX_NODE_CERT_EXPIRY, MIN_HEARTBEAT_PERIOD, MIN_NODE_CERT_EXPIRY};
+pub use cluster::{
+    MAX_NODE_CERT_EXPIRY, MIN_HEARTBEAT_PERIOD, MIN_NODE_CERT_EXPIRY, MIN_REBALANCE_INTERVAL,
+};
 pub use container::{MAX_FILE_MODE, MIN_HEALTHCHECK_DURATION};
 pub use duration::MAX_SPEC_DURATION;
 pub use endpoint::MAX_PORT;

@@ -92,3 +92,4 @@ pub use restart_supervisor::supervise_restarts;
 pub use round::{MAX_TASK_WRITES_PER_ROUND, OrchestrationRound};
 pub use service_removal::remove_orphaned_tasks;
 pub use task_reaper::reap_tasks;
+pub use task_writes::set_desired_for_move;

@@ -20,6 +20,20 @@ pub(crate) fn set_desired(
     Some(update(changed, task))
 }
 
+/// A running task asked to stop so that it moves (rebalancing): desired state `shutdown`,
+/// `message` as its status message (the state is unchanged: the agent reports the stop).
+/// `None` if it is already asked to stop.
+pub fn set_desired_for_move(task: &Task, now: SystemTime, message: &str) -> Option<ManagerWrite> {
+    if task.desired_state >= TaskState::Shutdown {
+        return None;
+    }
+    let mut changed = task.clone();
+    changed.set_desired_state(TaskState::Shutdown).ok()?;
+    changed.status.message = message.to_owned();
+    changed.meta.updated_at = now;
+    Some(update(changed, task))
+}
+
 /// `changed` (a changed copy of `read`) as an update at the version `read` was read.
 pub(crate) fn update(changed: Task, read: &Task) -> ManagerWrite {
     ManagerWrite::Task(ObjectWrite::Update {

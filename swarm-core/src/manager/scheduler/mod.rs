@@ -52,6 +52,7 @@ mod node_sync;
 mod pending;
 mod preset;
 mod problem;
+mod rebalance;
 mod round;
 mod schedule;
 mod spec_cache;
@@ -63,6 +64,7 @@ mod unassigned;
 mod tests;
 
 pub use problem::SchedulerProblem;
+pub use rebalance::REBALANCE_MESSAGE;
 pub use round::SchedulingRound;
 pub use schedule::Scheduler;
 

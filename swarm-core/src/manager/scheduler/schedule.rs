@@ -47,7 +47,7 @@ use swarm_sched::{Engine, EngineConfig};
 /// ```
 #[derive(Debug)]
 pub struct Scheduler {
-    mirror: EngineMirror,
+    pub(super) mirror: EngineMirror,
 }
 
 impl Default for Scheduler {
