@@ -484,3 +484,32 @@ async fn rebalancing_when_turned_on_moves_tasks_to_a_new_node_a_few_at_a_time() 
     counts.sort_unstable();
     assert_eq!(counts, [1, 1, 2, 2], "an even spread over four nodes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_managers_creating_one_name_at_once_make_one_service() {
+    let cluster = Cluster::start(3, 0, 15).await;
+    let followers: Vec<Control> = cluster
+        .managers
+        .iter()
+        .filter(|m| !m.is_leader())
+        .map(|m| m.control().unwrap())
+        .collect();
+    assert_eq!(followers.len(), 2);
+    for round in 0..5 {
+        let name = format!("api-{round}");
+        let spec = service(&name, "nginx", 1);
+        let (a, b) = tokio::join!(
+            followers[0].create_service(&spec),
+            followers[1].create_service(&spec)
+        );
+        assert!(
+            a.is_ok() != b.is_ok(),
+            "exactly one create of {name} succeeds: {a:?} {b:?}"
+        );
+        let refusal = a.err().or(b.err()).unwrap().to_string();
+        assert!(refusal.contains(&name), "{refusal}");
+    }
+    let control = cluster.control().await;
+    let services = control.services(&Default::default()).await.unwrap();
+    assert_eq!(services.len(), 5);
+}

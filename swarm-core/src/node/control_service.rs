@@ -1,6 +1,9 @@
 //! The control API on a manager: each call reads the state, runs its control step and writes
-//! the outcome. Any manager serves it (the store passes writes and linearizable reads to the
-//! leader); membership changes follow from the records (the leader's reconcile loop).
+//! the outcome. Any manager serves reads and the node and cluster calls (the store passes writes
+//! and linearizable reads to the leader); calls that create, change or remove services,
+//! secrets, configs and networks run on the leader, one at a time (a follower passes them on),
+//! so two managers cannot both create an object of one name; membership changes follow from
+//! the records (the leader's reconcile loop).
 
 use crate::manager::allocator;
 use crate::manager::cluster_state::ClusterState;
@@ -13,7 +16,9 @@ use crate::manager::writes::ManagerWrites;
 use crate::model::{Cluster, Node};
 use crate::node::error::NodeError;
 use crate::node::manager_core::{MAX_CONFLICT_RETRIES, ManagerCore};
-use crate::node::wire::{ControlCall, ControlReply, NodeReply, RefusalKind, RemoteRefusal};
+use crate::node::wire::{
+    ControlCall, ControlReply, NodeCall, NodeReply, RefusalKind, RemoteRefusal,
+};
 use std::time::SystemTime;
 
 impl ManagerCore {
@@ -25,8 +30,59 @@ impl ManagerCore {
         }
     }
 
-    /// Runs a control call here.
+    /// Runs a control call: here, or on the leader for the calls that must run there
+    /// ([`ControlCall::runs_on_leader`]).
     pub(crate) async fn exec_control(&self, call: ControlCall) -> Result<ControlReply, NodeError> {
+        if call.runs_on_leader() && !self.is_leader() {
+            return self.control_on_leader(call).await;
+        }
+        self.exec_control_here(call).await
+    }
+
+    /// Passes `call` to the leader, which runs it without passing it on again.
+    async fn control_on_leader(&self, call: ControlCall) -> Result<ControlReply, NodeError> {
+        let leader = self.store.leader().ok_or_else(|| {
+            NodeError::Remote(RemoteRefusal {
+                kind: RefusalKind::Unavailable,
+                message: "no leader is known right now; try again".into(),
+            })
+        })?;
+        let peer = format!("the leader (member {leader})");
+        let reply = self
+            .store_transport
+            .call_node(
+                leader,
+                &peer,
+                &NodeCall::LeaderControl(call),
+                crate::node::control::REMOTE_CONTROL_TIMEOUT,
+            )
+            .await?;
+        match reply {
+            NodeReply::Control(reply) => Ok(reply),
+            NodeReply::Refused(r) => Err(NodeError::Remote(r)),
+            other => Err(NodeError::Protocol {
+                peer,
+                detail: format!("unexpected answer {other:?}"),
+            }),
+        }
+    }
+
+    /// Serves a control call another manager passed on because this one leads.
+    pub(crate) async fn serve_leader_control(&self, call: ControlCall) -> NodeReply {
+        if !self.is_leader() {
+            return NodeReply::Refused(RemoteRefusal {
+                kind: RefusalKind::Unavailable,
+                message: "this manager no longer leads; try again".into(),
+            });
+        }
+        match self.exec_control_here(call).await {
+            Ok(reply) => NodeReply::Control(reply),
+            Err(e) => NodeReply::Refused(to_refusal(&e)),
+        }
+    }
+
+    /// Runs a control call on this manager.
+    async fn exec_control_here(&self, call: ControlCall) -> Result<ControlReply, NodeError> {
         match call {
             ControlCall::ListNodes(filter) => {
                 let nodes = self.state.nodes().await?;

@@ -82,6 +82,10 @@ impl NodeRpc {
                 Some(p) if p.role == NodeRole::Manager => core.serve_control(control).await,
                 _ => denied("a control call", &caller),
             },
+            NodeCall::LeaderControl(control) => match &caller {
+                Some(p) if p.role == NodeRole::Manager => core.serve_leader_control(control).await,
+                _ => denied("a control call", &caller),
+            },
             NodeCall::Forwarded { origin, call } => match &caller {
                 Some(p) if p.role == NodeRole::Manager => {
                     core.serve_dispatch(origin, *call, false).await

@@ -129,6 +129,27 @@ pub(crate) enum ControlCall {
     },
 }
 
+impl ControlCall {
+    /// Whether the call creates, changes or removes a service, secret, config or network:
+    /// those run on the leader, one at a time, so that the uniqueness of names and the "in
+    /// use" checks hold across managers.
+    pub(crate) fn runs_on_leader(&self) -> bool {
+        matches!(
+            self,
+            ControlCall::CreateService(_)
+                | ControlCall::UpdateService { .. }
+                | ControlCall::ScaleService { .. }
+                | ControlCall::RemoveService(_)
+                | ControlCall::CreateSecret(_)
+                | ControlCall::RemoveSecret(_)
+                | ControlCall::CreateConfig(_)
+                | ControlCall::RemoveConfig(_)
+                | ControlCall::CreateNetwork(_)
+                | ControlCall::RemoveNetwork(_)
+        )
+    }
+}
+
 /// A control API answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum ControlReply {
@@ -193,6 +214,10 @@ pub(crate) enum NodeCall {
     Control(ControlCall),
     /// A dispatcher or renewal call a follower passes on to the leader (managers only).
     Forwarded { origin: Origin, call: Box<NodeCall> },
+    /// A control call a follower passes on to the leader because it must run there
+    /// ([`ControlCall::runs_on_leader`]); the leader runs it without passing it on again
+    /// (managers only).
+    LeaderControl(ControlCall),
 }
 
 /// Why a manager refused a call, as sent over the wire.
