@@ -28,7 +28,7 @@ const MAX_ORPHANS_PER_SWEEP: usize = 10_000;
 /// What [`DockerRuntime::cleanup_orphans`] removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OrphanReport {
-    /// Names of the containers removed.
+    /// Names of the containers this sweep removed.
     pub containers: Vec<String>,
     /// Number of task directories (secret and config files) removed.
     pub task_dirs: usize,
@@ -138,7 +138,10 @@ impl DockerRuntime {
     /// Removes the containers (with their anonymous volumes) and task directories of this
     /// runtime's namespace whose task is neither in `live_tasks` nor driven by a controller of
     /// this runtime, then the local networks this namespace created that no container uses any
-    /// more. An agent calls it when it starts, with the tasks assigned to its node.
+    /// more. An agent calls it when it starts, with the tasks assigned to its node. A container
+    /// already being removed (by a dropped controller or another sweep) is left to that removal
+    /// and not reported; its local network then stays until a later sweep or the last task on
+    /// it is removed.
     pub async fn cleanup_orphans(
         &self,
         live_tasks: &HashSet<TaskId>,
@@ -196,8 +199,13 @@ impl DockerRuntime {
                 }
                 Err(e) => {
                     let e = DockerError::from_bollard(format!("remove {name}"), e);
-                    if e.status() != Some(404) {
-                        return Err(e);
+                    match e.status() {
+                        // Gone already, or being removed by someone else (a dropped controller,
+                        // another sweep): the engine finishes that removal without us.
+                        Some(404 | 409) => {
+                            tracing::debug!(container = %name, task, error = %e, "orphaned container not removed by this sweep");
+                        }
+                        _ => return Err(e),
                     }
                 }
             }

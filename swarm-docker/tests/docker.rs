@@ -11,7 +11,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use swarm_core::model::{
-    ConfigReference, FileTarget, Mount, MountType, Resources, SecretReference, TaskId, TaskState,
+    ConfigReference, FileTarget, Mount, MountType, Resources, SecretReference, Task, TaskId,
+    TaskState,
 };
 use swarm_core::runtime::collect_text;
 use swarm_core::runtime::{
@@ -473,6 +474,57 @@ async fn orphans_of_gone_tasks_are_cleaned_up_on_start() {
     assert_removed(&other_ns, &foreign)
         .await
         .expect("foreign task removed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_orphan_sweeps_at_once_both_finish_and_remove_everything_once() {
+    let config = common::test_config("sweeps");
+    let Some(first) = connect(config.clone()).await else {
+        return;
+    };
+    let tasks: Vec<Task> = (0..4)
+        .map(|i| {
+            let mut spec = sh(LONG_RUNNING);
+            spec.container.secrets = vec![secret("s", "token", 0o400, "0", "0")];
+            task(&format!("swept{i}"), spec)
+        })
+        .collect();
+    for t in &tasks {
+        let files = TaskFiles::new().with_secret("s", b"swept-secret".to_vec());
+        let ctl = first.controller(t, files).await.expect("controller");
+        within("prepare", ctl.prepare()).await.expect("prepare");
+        within("start", ctl.start()).await.expect("start");
+        // The agent "crashes": the controller vanishes without remove or drop.
+        std::mem::forget(ctl);
+    }
+
+    // Two agents of the namespace sweep at once: each container's removal is started by one
+    // and found in progress (or gone) by the other, which is not an error of the sweep.
+    let a = DockerRuntime::connect(config.clone())
+        .await
+        .expect("connect");
+    let b = DockerRuntime::connect(config).await.expect("connect");
+    let none = HashSet::new();
+    let (ra, rb) = tokio::join!(a.cleanup_orphans(&none), b.cleanup_orphans(&none));
+    let (ra, rb) = (ra.expect("first sweep"), rb.expect("second sweep"));
+    let mut removed: Vec<String> = ra.containers.into_iter().chain(rb.containers).collect();
+    removed.sort();
+    let mut expected: Vec<String> = tasks.iter().map(|t| a.container_name(&t.id)).collect();
+    expected.sort();
+    // A container whose removal was in progress is reported by the sweep that removed it
+    // once that removal is over; the other may skip it.
+    assert!(removed.iter().all(|c| expected.contains(c)), "{removed:?}");
+    let mut once = removed.clone();
+    once.dedup();
+    assert_eq!(once, removed, "a container reported by both sweeps");
+    for t in &tasks {
+        within("removal", async {
+            while assert_removed(&a, t).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+    }
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use swarm_core::manager::control::NodeFilter;
 use swarm_core::model::{ClusterSpec, Node as NodeRecord, NodeRole, NodeState};
 use swarm_core::node::{Control, Node, NodeConfig};
+use swarm_core::runtime::Runtime;
 use swarm_core::runtime::mock::MockRuntime;
 
 /// A node's settings: a data directory under `root`, any free port, the mock runtime.
@@ -73,6 +74,22 @@ pub(crate) async fn cluster(
     managers: usize,
     workers: usize,
 ) -> (Vec<Node>, Vec<Node>) {
+    cluster_with(root, managers, workers, |_| Arc::new(MockRuntime::new())).await
+}
+
+/// A cluster of `managers` managers (`m1`..) and `workers` workers (`w1`..), all ready, each
+/// node running its tasks on `runtime(name)`.
+pub(crate) async fn cluster_with(
+    root: &Path,
+    managers: usize,
+    workers: usize,
+    runtime: impl Fn(&str) -> Arc<dyn Runtime>,
+) -> (Vec<Node>, Vec<Node>) {
+    let config = |root: &Path, name: &str| {
+        let mut c = config(root, name);
+        c.runtime = runtime(name);
+        c
+    };
     let first = Node::init(config(root, "m1"), spec()).await.expect("init");
     let control = first.control().expect("a manager");
     let manager_token = control.join_token(NodeRole::Manager).await.expect("token");

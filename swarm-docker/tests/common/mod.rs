@@ -16,13 +16,13 @@ pub use cluster_network::ClusterNet;
 pub use skip::skip;
 pub use test_image::TEST_IMAGE;
 
-use bollard::query_parameters::ListContainersOptionsBuilder;
+use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOptionsBuilder};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 use swarm_core::model::{ContainerSpec, HealthCheck, Task, TaskId, TaskSpec};
-use swarm_docker::LABEL_TASK_ID;
 use swarm_docker::{DockerConfig, DockerError, DockerRuntime};
+use swarm_docker::{LABEL_NAMESPACE, LABEL_TASK_ID};
 use test_image::{ImageUnavailable, ensure_test_image};
 
 /// A namespace no other test (or test run) uses, so orphan clean-ups never cross.
@@ -47,8 +47,8 @@ pub fn test_config(what: &str) -> DockerConfig {
     }
 }
 
-/// A runtime for one test. When dropped (also when the test panics) it removes every container
-/// and file of its namespace, so a failed test leaves nothing on the engine.
+/// A runtime for one test. When dropped (also when the test panics) it removes every container,
+/// file and local network of its namespace, so a failed test leaves nothing on the engine.
 pub struct TestRuntime {
     runtime: DockerRuntime,
 }
@@ -71,7 +71,20 @@ impl Drop for TestRuntime {
                 .expect("a tokio runtime for the clean-up");
             rt.block_on(async {
                 let docker = DockerRuntime::connect(config).await?;
-                docker.cleanup_orphans(&Default::default()).await
+                let mut report = docker.cleanup_orphans(&Default::default()).await?;
+                // A container whose removal a dropped controller started is left to it by a
+                // sweep, and its network stays while it goes: sweep again until nothing of the
+                // namespace is left.
+                for _ in 1..CLEANUP_SWEEPS {
+                    if !namespace_has_leftovers(&docker).await {
+                        break;
+                    }
+                    tokio::time::sleep(CLEANUP_RETRY_PERIOD).await;
+                    let more = docker.cleanup_orphans(&Default::default()).await?;
+                    report.containers.extend(more.containers);
+                    report.networks.extend(more.networks);
+                }
+                Ok::<_, DockerError>(report)
             })
         });
         match cleanup.join() {
@@ -86,6 +99,36 @@ impl Drop for TestRuntime {
             Err(_) => eprintln!("test clean-up panicked"),
         }
     }
+}
+
+/// Most orphan sweeps of a test runtime's clean-up (worst case about
+/// `CLEANUP_SWEEPS × CLEANUP_RETRY_PERIOD` plus the sweeps themselves).
+const CLEANUP_SWEEPS: usize = 20;
+
+/// Pause between two sweeps of a test runtime's clean-up.
+const CLEANUP_RETRY_PERIOD: Duration = Duration::from_millis(250);
+
+/// Whether a container or a local network of `docker`'s namespace is still on the engine.
+async fn namespace_has_leftovers(docker: &DockerRuntime) -> bool {
+    let label = format!("{LABEL_NAMESPACE}={}", docker.config().namespace);
+    let filters = HashMap::from([("label", vec![label])]);
+    let containers = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let networks = ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let client = docker.client();
+    // An engine that cannot answer has nothing more to be swept by us.
+    client
+        .list_containers(Some(containers))
+        .await
+        .is_ok_and(|c| !c.is_empty())
+        || client
+            .list_networks(Some(networks))
+            .await
+            .is_ok_and(|n| !n.is_empty())
 }
 
 /// Connects and makes sure the engine has [`TEST_IMAGE`] (building it once per test process
