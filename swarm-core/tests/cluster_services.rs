@@ -19,21 +19,24 @@ use swarm_store::testkit::inproc::InProcNetwork;
 
 const CONVERGE: Duration = Duration::from_secs(30);
 
+/// The runtime of every node: services run until stopped; the job's image exits 0 at once.
+fn runtime() -> MockRuntime {
+    MockRuntime::new()
+        .with_default_script(MockScript::new().run_until_stopped())
+        .with_script(
+            "mock/exit-0",
+            MockScript::new().exit_after(Duration::from_millis(20), 0),
+        )
+}
+
 fn inproc_config(
     root: &std::path::Path,
     name: &str,
     nodes: &InProcNodes,
+    runtime: &MockRuntime,
 ) -> swarm_core::node::NodeConfig {
     let mut c = config(root, name);
-    // Services run until stopped; the job's image exits 0 at once.
-    c.runtime = Arc::new(
-        MockRuntime::new()
-            .with_default_script(MockScript::new().run_until_stopped())
-            .with_script(
-                "mock/exit-0",
-                MockScript::new().exit_after(Duration::from_millis(20), 0),
-            ),
-    );
+    c.runtime = Arc::new(runtime.clone());
     c.network = NodeNetwork::InProc(nodes.clone());
     c.advertise_addr = Some(format!("{name}:2377"));
     c.rng_seed = Some(name.bytes().map(u64::from).sum());
@@ -46,15 +49,26 @@ struct Cluster {
     managers: Vec<Node>,
     workers: Vec<Node>,
     worker_token: String,
+    /// Each node's runtime, by node name.
+    runtimes: BTreeMap<String, MockRuntime>,
 }
 
 impl Cluster {
     async fn start(managers: usize, workers: usize, seed: u64) -> Cluster {
         let root = tempfile::tempdir().expect("cluster start-up");
         let net = InProcNodes::new(InProcNetwork::new(seed));
-        let m1 = Node::init(inproc_config(root.path(), "m1", &net), Default::default())
-            .await
-            .expect("cluster start-up");
+        let mut runtimes = BTreeMap::new();
+        let mut runtime_of = |name: &str| {
+            let r = runtime();
+            runtimes.insert(name.to_owned(), r.clone());
+            r
+        };
+        let m1 = Node::init(
+            inproc_config(root.path(), "m1", &net, &runtime_of("m1")),
+            Default::default(),
+        )
+        .await
+        .expect("cluster start-up");
         let control = m1.control().expect("cluster start-up");
         let manager_token = control
             .join_token(NodeRole::Manager)
@@ -66,8 +80,9 @@ impl Cluster {
             .expect("cluster start-up");
         let mut ms = vec![m1];
         for i in 2..=managers {
+            let name = format!("m{i}");
             let node = Node::join(
-                inproc_config(root.path(), &format!("m{i}"), &net),
+                inproc_config(root.path(), &name, &net, &runtime_of(&name)),
                 "m1:2377",
                 &manager_token,
             )
@@ -86,6 +101,7 @@ impl Cluster {
             managers: ms,
             workers: Vec::new(),
             worker_token: worker_token.to_string(),
+            runtimes,
         };
         for i in 1..=workers {
             cluster.add_worker(&format!("w{i}")).await;
@@ -95,8 +111,10 @@ impl Cluster {
     }
 
     async fn add_worker(&mut self, name: &str) {
+        let runtime = runtime();
+        self.runtimes.insert(name.to_owned(), runtime.clone());
         let node = Node::join(
-            inproc_config(self.root.path(), name, &self.net),
+            inproc_config(self.root.path(), name, &self.net, &runtime),
             "m1:2377",
             &self.worker_token,
         )
@@ -334,6 +352,9 @@ async fn a_global_service_follows_joins_a_job_completes_and_unplaceable_tasks_sa
 
     let mut global = ServiceSpec::new("node-exporter", "prom/node-exporter");
     global.mode = ServiceMode::Global;
+    // Templates, expanded by the agent of the node that runs the task.
+    global.task_template.container.hostname = Some("{{.Node.Hostname}}-{{.Service.Name}}".into());
+    global.task_template.container.env = vec!["TASK={{.Task.Name}}".into()];
     control.create_service(&global).await.unwrap();
     let tasks = converged(&control, "node-exporter", 3).await;
     // The events stream announced the service and its tasks reaching running.
@@ -355,6 +376,22 @@ async fn a_global_service_follows_joins_a_job_completes_and_unplaceable_tasks_sa
         }
     }
     assert!(seen_created, "a ServiceCreated event");
+    for task in &tasks {
+        let node = control
+            .node(task.node_id.as_ref().unwrap().as_str())
+            .await
+            .unwrap();
+        let host = node.description.unwrap().hostname;
+        let spec = cluster.runtimes[&host].spec_of(&task.id).unwrap();
+        assert_eq!(
+            spec.container.hostname.as_deref(),
+            Some(format!("{host}-node-exporter").as_str())
+        );
+        assert_eq!(
+            spec.container.env,
+            [format!("TASK=node-exporter.{}.{}", node.id, task.id)]
+        );
+    }
     assert!(
         tasks.iter().all(|t| running.contains(&t.id)),
         "a running event for every task"

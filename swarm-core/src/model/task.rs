@@ -105,6 +105,21 @@ pub struct Task {
     /// The job iteration the task belongs to (job modes only).
     #[serde(default)]
     pub job_iteration: Option<Version>,
+    /// The name and labels of its service when the task was made (SwarmKit's
+    /// `ServiceAnnotations`): an agent expands `{{.Service.Name}}` with them, and a task
+    /// list filtered by label matches them.
+    #[serde(default)]
+    pub service_annotations: ServiceAnnotations,
+}
+
+/// A service's name and labels, as a task carries them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceAnnotations {
+    /// The service's name.
+    pub name: String,
+    /// The service's labels.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Task {
@@ -134,6 +149,7 @@ impl Task {
             assigned_resources: None,
             networks: Vec::new(),
             job_iteration: None,
+            service_annotations: ServiceAnnotations::default(),
         }
     }
 

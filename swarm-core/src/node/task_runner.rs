@@ -12,11 +12,13 @@
 //!   [`STATUS_FLUSH_INTERVAL`], to the agent's current manager; a batch stays queued until a
 //!   leader took it, so nothing is lost in a leader change.
 
-use crate::agent::{StatusQueue, Worker, WorkerAction, items_to_drop, task_items};
+use crate::agent::{
+    StatusQueue, TemplateContext, Worker, WorkerAction, expand_task_spec, items_to_drop, task_items,
+};
 use crate::manager::dispatcher::{
     Assignments, HeldItem, ItemId, MAX_STATUS_UPDATES_PER_CALL, delivery_binding, referenced_items,
 };
-use crate::model::{ConfigId, SecretId, TaskId, Version};
+use crate::model::{ConfigId, SecretId, TaskId, TaskState, Version};
 use crate::node::agent_link::{self, AgentLink, call_at};
 use crate::node::agent_snapshot::AgentSnapshot;
 use crate::node::node::NodeShared;
@@ -194,7 +196,28 @@ impl Runner {
 
     fn carry_out(&mut self, action: WorkerAction) {
         match action {
-            WorkerAction::Start { task } => {
+            WorkerAction::Start { mut task } => {
+                // Placeholders in the spec ({{.Node.Hostname}}, {{.Task.Slot}}, ...) are
+                // expanded here, on the node that runs the task, as SwarmKit's agent does.
+                let context = TemplateContext::for_task(
+                    &task,
+                    &self.shared.node_id,
+                    Some(&self.shared.description),
+                );
+                match expand_task_spec(&task.spec, &context) {
+                    Ok(spec) => task.spec = spec,
+                    Err(e) => {
+                        let mut status = crate::model::TaskStatus::new(
+                            TaskState::Rejected,
+                            std::time::SystemTime::now(),
+                            "rejected",
+                        );
+                        status.err = Some(e.to_string());
+                        self.worker.observe(&task.id, status.state);
+                        self.report(task.id.clone(), status);
+                        return;
+                    }
+                }
                 let mut files = TaskFiles::new();
                 for item in task_items(&task) {
                     let Some(file) = self.held.get(&item) else {

@@ -74,6 +74,24 @@ impl TemplateContext {
         node_id: &NodeId,
         node: Option<&NodeDescription>,
     ) -> Self {
+        Self::build(task, &service.name, &service.labels, node_id, node)
+    }
+
+    /// The context of `task` on this node from the service name and labels the task carries
+    /// ([`Task::service_annotations`]): what an agent, which holds tasks but not services,
+    /// uses.
+    pub fn for_task(task: &Task, node_id: &NodeId, node: Option<&NodeDescription>) -> Self {
+        let service = &task.service_annotations;
+        Self::build(task, &service.name, &service.labels, node_id, node)
+    }
+
+    fn build(
+        task: &Task,
+        service_name: &str,
+        service_labels: &BTreeMap<String, String>,
+        node_id: &NodeId,
+        node: Option<&NodeDescription>,
+    ) -> Self {
         let task_slot = task.slot.filter(|slot| *slot != 0);
         let instance = match task_slot {
             Some(slot) => slot.to_string(),
@@ -81,13 +99,13 @@ impl TemplateContext {
         };
         TemplateContext {
             service_id: task.service_id.clone(),
-            service_name: service.name.clone(),
-            service_labels: service.labels.clone(),
+            service_name: service_name.to_owned(),
+            service_labels: service_labels.clone(),
             node_id: node_id.clone(),
             node_hostname: node.map(|n| n.hostname.clone()).unwrap_or_default(),
             node_platform: node.map(|n| n.platform.clone()).unwrap_or_default(),
             task_id: task.id.clone(),
-            task_name: format!("{}.{}.{}", service.name, instance, task.id),
+            task_name: format!("{service_name}.{instance}.{}", task.id),
             task_slot,
         }
     }

@@ -3,7 +3,7 @@
 use crate::manager::ca_server::{MAX_ID_DRAWS, random_id};
 use crate::manager::cluster_state::ClusterState;
 use crate::manager::orchestrator::job_iteration::current_iteration;
-use crate::model::{NodeId, Service, Task, TaskId, TaskState};
+use crate::model::{NodeId, Service, ServiceAnnotations, Task, TaskId, TaskState};
 use std::collections::BTreeSet;
 use std::time::SystemTime;
 
@@ -50,6 +50,10 @@ pub(crate) fn new_task(
     );
     task.slot = slot;
     task.node_id = node;
+    task.service_annotations = ServiceAnnotations {
+        name: service.spec.name.clone(),
+        labels: service.spec.labels.clone(),
+    };
     task.spec_version = service.spec_version.0;
     if service.spec.mode.is_job() {
         task.desired_state = TaskState::Complete;

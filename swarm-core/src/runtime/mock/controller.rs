@@ -339,6 +339,7 @@ impl MockController {
             TaskRecord {
                 files,
                 running: false,
+                spec: self.task.spec.clone(),
             },
         );
         Ok(())

@@ -89,6 +89,8 @@ pub struct MockCall {
 pub(crate) struct TaskRecord {
     pub(crate) files: Vec<MockFile>,
     pub(crate) running: bool,
+    /// The spec the task was given (after the agent expanded its templates).
+    pub(crate) spec: crate::model::TaskSpec,
 }
 
 pub(crate) struct MockInner {
@@ -220,6 +222,12 @@ impl MockRuntime {
             .get(task)
             .map(|r| r.files.clone())
             .unwrap_or_default()
+    }
+
+    /// The spec `task` was prepared with, as the runtime received it (`None` before prepare
+    /// and after remove).
+    pub fn spec_of(&self, task: &TaskId) -> Option<crate::model::TaskSpec> {
+        lock(&self.inner.tasks).get(task).map(|r| r.spec.clone())
     }
 
     /// The lifecycle calls made so far, oldest first (at most [`MAX_MOCK_CALL_LOG`]).
