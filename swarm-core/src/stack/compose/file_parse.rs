@@ -50,6 +50,31 @@ pub(crate) fn is_absolute_anywhere(p: &str) -> bool {
             && (b[2] == b'\\' || b[2] == b'/'))
 }
 
+/// `path` with `.` components dropped and `..` applied lexically, as Go's `filepath.Clean`
+/// (so `./secrets/db.txt` in the project directory `""` is `secrets/db.txt`).
+pub(crate) fn clean_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 impl FileParse<'_> {
     /// `path` as docker reads it: `~` is `$HOME` from the caller's environment, an absolute path
     /// stays, anything else is relative to the project directory.
@@ -58,10 +83,11 @@ impl FileParse<'_> {
             (Some(rest), Some(home)) => format!("{home}{rest}"),
             _ => path.to_owned(),
         };
-        if is_absolute_anywhere(&expanded) {
+        if is_absolute_anywhere(&expanded) && !expanded.starts_with('/') {
+            // A Windows path read on any host: kept as written.
             PathBuf::from(expanded)
         } else {
-            self.working_dir.join(expanded)
+            clean_path(&self.working_dir.join(expanded))
         }
     }
 
@@ -103,5 +129,20 @@ impl FileParse<'_> {
             .strip_prefix("3.")
             .and_then(|m| m.parse::<u32>().ok())
             .is_some_and(|m| m >= minor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_paths_as_go() {
+        let clean = |p: &str| clean_path(Path::new(p));
+        assert_eq!(clean("./secrets/db.txt"), PathBuf::from("secrets/db.txt"));
+        assert_eq!(clean("/srv/app/../x/./y"), PathBuf::from("/srv/x/y"));
+        assert_eq!(clean("../up"), PathBuf::from("../up"));
+        assert_eq!(clean("/.."), PathBuf::from("/"));
+        assert_eq!(clean("."), PathBuf::from("."));
     }
 }

@@ -4,9 +4,9 @@ use crate::model::{ConfigSpec, NetworkSpec, SecretSpec, ServiceSpec};
 use crate::stack::compose::origin::Origin;
 use crate::stack::objects::external_refs::ExternalRefs;
 
-/// The objects [`convert`](crate::stack::convert) makes of a [`ComposeProject`]
-/// (crate::stack::ComposeProject) for one stack: what to create or update, what must exist
-/// already, and what docker would print.
+/// The objects [`convert`](crate::stack::convert) makes of a
+/// [`ComposeProject`](crate::stack::ComposeProject) for one stack: what to create or update,
+/// what must exist already, and what docker would print.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackObjects {
     /// The stack's name (the value of the namespace label).

@@ -214,7 +214,8 @@ impl<'a> Node<'a> {
     }
 
     /// A mapping, or a list of `key<sep>value` strings, as docker's `MappingWithEquals`
-    /// (`allow_nil`: a bare `KEY` or `KEY:` maps to `None`) or `Mapping`/`Labels` (they map to `""`).
+    /// (`allow_nil`: a bare `KEY` or `KEY:` maps to `None`) or `Mapping`/`Labels` (they map to
+    /// `""`); null is empty.
     pub(crate) fn map_or_list(
         &self,
         sep: char,
@@ -245,6 +246,7 @@ impl<'a> Node<'a> {
                     };
                 }
             }
+            Value::Null => {}
             _ => return Err(self.type_error("a mapping or a list of strings")),
         }
         Ok(out)
