@@ -10,6 +10,7 @@ pub mod mapping;
 pub mod model;
 pub mod node;
 pub mod runtime;
+pub mod stack;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod validate;
