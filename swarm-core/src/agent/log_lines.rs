@@ -79,9 +79,9 @@ impl LogLineSplitter {
             });
             partial.bytes.extend_from_slice(rest);
             if partial.bytes.len() > MAX_LOG_LINE_BYTES {
-                let keep = partial.bytes.split_off(
-                    partial.bytes.len() - partial.bytes.len() % MAX_LOG_LINE_BYTES,
-                );
+                let keep = partial
+                    .bytes
+                    .split_off(partial.bytes.len() - partial.bytes.len() % MAX_LOG_LINE_BYTES);
                 let full = std::mem::replace(&mut partial.bytes, keep);
                 emit(&mut out, context, chunk.stream, partial.timestamp, full);
                 partial.timestamp = chunk.timestamp;
@@ -125,7 +125,11 @@ fn emit(
     if bytes.len() <= MAX_LOG_LINE_BYTES {
         out.push(message(bytes));
     } else {
-        out.extend(bytes.chunks(MAX_LOG_LINE_BYTES).map(|c| message(c.to_vec())));
+        out.extend(
+            bytes
+                .chunks(MAX_LOG_LINE_BYTES)
+                .map(|c| message(c.to_vec())),
+        );
     }
 }
 
@@ -178,7 +182,10 @@ mod tests {
     #[test]
     fn streams_are_cut_apart_and_a_line_keeps_the_time_of_its_first_piece() {
         let mut s = splitter();
-        assert!(s.push(&chunk(LogStreamKind::Stdout, 1, b"out-a")).is_empty());
+        assert!(
+            s.push(&chunk(LogStreamKind::Stdout, 1, b"out-a"))
+                .is_empty()
+        );
         let err = s.push(&chunk(LogStreamKind::Stderr, 2, b"err-a\nerr-b"));
         assert_eq!(texts(&err), ["err-a"]);
         assert_eq!(err[0].stream, LogStreamKind::Stderr);
@@ -218,7 +225,10 @@ mod tests {
             lines.extend(s.push(&chunk(LogStreamKind::Stdout, ms, text.as_bytes())));
         }
         let all = LogRequest::default();
-        assert_eq!(texts(&select_history(lines.clone(), &all)), ["a", "b", "c", "d"]);
+        assert_eq!(
+            texts(&select_history(lines.clone(), &all)),
+            ["a", "b", "c", "d"]
+        );
         let tail = LogRequest {
             tail: Some(1),
             ..LogRequest::default()

@@ -315,7 +315,9 @@ impl LogBroker {
             .get_mut(id)
             .ok_or_else(|| LogBrokerError::UnknownSubscription { id: id.clone() })?;
         sub.last_read = now;
-        let take = max.clamp(1, MAX_LOG_MESSAGES_PER_READ).min(sub.buffer.len());
+        let take = max
+            .clamp(1, MAX_LOG_MESSAGES_PER_READ)
+            .min(sub.buffer.len());
         let messages: Vec<LogMessage> = sub.buffer.drain(..take).collect();
         let freed: usize = messages.iter().map(LogMessage::cost_bytes).sum();
         sub.buffered_bytes = sub.buffered_bytes.saturating_sub(freed);

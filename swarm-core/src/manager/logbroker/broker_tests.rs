@@ -124,7 +124,10 @@ fn a_subscription_goes_to_the_nodes_that_run_the_selected_tasks() {
     assert_eq!(w.broker.open_nodes(&web).unwrap(), ids(&["n1", "n2"]));
     // Following: every task with a node, started or not.
     let web_f = w.subscribe(services(&["web"]), true);
-    assert_eq!(w.broker.open_nodes(&web_f).unwrap(), ids(&["n1", "n2", "n3"]));
+    assert_eq!(
+        w.broker.open_nodes(&web_f).unwrap(),
+        ids(&["n1", "n2", "n3"])
+    );
     // A task by id, and a node by id.
     let t4 = w.subscribe(
         LogSelector {
@@ -297,7 +300,10 @@ fn nodes_publish_only_their_own_selected_tasks_to_subscriptions_they_serve() {
         Err(LogBrokerError::TooManyBytes { .. })
     ));
     // One bad message refuses the whole publication: nothing was taken.
-    let mixed = vec![line("n1", "web", "t1", "ok"), line("n1", "web", "t2", "bad")];
+    let mixed = vec![
+        line("n1", "web", "t1", "ok"),
+        line("n1", "web", "t2", "bad"),
+    ];
     assert!(w.publish("n1", &web, mixed, true).is_err());
     assert_eq!(w.broker.buffered(&web), 0);
     assert_eq!(w.broker.open_nodes(&web).unwrap(), ids(&["n1", "n2"]));
@@ -326,7 +332,11 @@ fn a_full_buffer_takes_nothing_until_the_client_reads() {
         w.publish("n1", &web, batch(), true),
         Ok(PublishOutcome::Full(batch()))
     );
-    assert_eq!(w.broker.buffered(&web), fit * 3, "the full one took nothing");
+    assert_eq!(
+        w.broker.buffered(&web),
+        fit * 3,
+        "the full one took nothing"
+    );
     assert_eq!(
         w.broker.open_nodes(&web).unwrap().len(),
         3,
@@ -415,12 +425,7 @@ fn a_down_or_silent_node_ends_its_part_and_the_end_says_why() {
         &w.state,
         just_in_time + LOG_NODE_SILENCE_TIMEOUT + Duration::from_millis(1),
     );
-    let end = w
-        .broker
-        .next(&t4, 1, at(20))
-        .unwrap()
-        .end
-        .expect("ended");
+    let end = w.broker.next(&t4, 1, at(20)).unwrap().end.expect("ended");
     assert_eq!(
         end.incomplete,
         ["node n3 (host-n3) did not answer within 5000 ms"]
@@ -441,7 +446,8 @@ fn a_following_subscription_lasts_until_cancelled_or_left_unread() {
     let unread = w.subscribe(services(&["web"]), true);
     let read_at = at(1);
     w.broker.next(&unread, 10, read_at).unwrap();
-    w.broker.refresh(&w.state, read_at + LOG_READER_IDLE_TIMEOUT);
+    w.broker
+        .refresh(&w.state, read_at + LOG_READER_IDLE_TIMEOUT);
     assert_eq!(w.broker.len(), 1);
     w.broker.refresh(
         &w.state,

@@ -28,6 +28,8 @@
 //! selects.
 
 mod broker;
+#[cfg(test)]
+mod broker_tests;
 mod error;
 mod log_batch;
 mod log_message;
@@ -36,8 +38,6 @@ mod log_selector;
 mod log_subscription;
 mod log_target;
 mod subscription;
-#[cfg(test)]
-mod broker_tests;
 mod timestamp;
 
 pub use broker::{

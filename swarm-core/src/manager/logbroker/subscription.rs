@@ -73,11 +73,7 @@ impl Subscription {
 
     /// A subscription that does not follow is finished once no part is open.
     pub(super) fn is_finished(&self) -> bool {
-        !self.request.follow
-            && self
-                .parts
-                .values()
-                .all(|p| !matches!(p, Part::Open { .. }))
+        !self.request.follow && self.parts.values().all(|p| !matches!(p, Part::Open { .. }))
     }
 
     /// Why it ended incomplete, if it did.
