@@ -92,17 +92,18 @@ impl ManagerCore {
     pub(crate) async fn exec_log_call(&self, call: LogCall) -> Result<ControlReply, NodeError> {
         match call {
             LogCall::Subscribe { target, request } => {
-                self.require_whole_state()?;
-                let id = self.with_broker(|broker, state, now| {
+                // A linearizable read, as other control reads: the subscription sees every
+                // task state acknowledged before it (this manager's followed copy may lag).
+                let state = self.state.load_state().await?;
+                let mut rng = || self.rng.next();
+                let id = self.with_broker(|broker, _, now| {
                     let subscribed =
                         target
-                            .resolve(state)
+                            .resolve(&state)
                             .map_err(NodeError::from)
                             .and_then(|selector| {
                                 broker
-                                    .subscribe(state, selector, request, now, &mut || {
-                                        self.rng.next()
-                                    })
+                                    .subscribe(&state, selector, request, now, &mut rng)
                                     .map_err(NodeError::from)
                             });
                     let changed = subscribed.is_ok();

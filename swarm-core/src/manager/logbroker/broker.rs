@@ -200,7 +200,8 @@ impl LogBroker {
 
     /// Brings every subscription up to `state` and `now`: a following subscription gains a
     /// part on each node that runs a newly selected task; an open part fails when its node is
-    /// down or gone, or silent past the silence timeout; a subscription whose client has not
+    /// down, or silent past the silence timeout (a node the state does not show is judged by
+    /// its silence alone); a subscription whose client has not
     /// read for [`LOG_READER_IDLE_TIMEOUT`] is dropped. Returns whether anything changed.
     pub fn refresh(&mut self, state: &ClusterState, now: SystemTime) -> bool {
         let before = self.subscriptions.len();
@@ -364,7 +365,7 @@ fn follow_new_tasks(sub: &mut Subscription, state: &ClusterState, now: SystemTim
     changed
 }
 
-/// Fails the open parts whose node is gone, down, or silent for longer than `silence`.
+/// Fails the open parts whose node is down, or silent for longer than `silence`.
 fn check_parts(
     sub: &mut Subscription,
     state: &ClusterState,
@@ -376,18 +377,20 @@ fn check_parts(
         let Part::Open { last_heard } = part else {
             continue;
         };
-        let reason = match state.node(node) {
-            None => Some(format!("node {node} is not part of the cluster")),
+        // A node the state does not show (removed, or not seen yet by a copy that lags) is
+        // judged by its silence alone.
+        let record = state.node(node);
+        let name = record.map_or("", hostname);
+        let reason = match record {
             Some(n) if n.status.state == NodeState::Down => {
-                Some(format!("node {node} ({}) is down", hostname(n)))
+                Some(format!("node {node} ({name}) is down"))
             }
-            Some(n) => now
+            _ => now
                 .duration_since(*last_heard)
                 .is_ok_and(|d| d > silence)
                 .then(|| {
                     format!(
-                        "node {node} ({}) did not answer within {} ms",
-                        hostname(n),
+                        "node {node} ({name}) did not answer within {} ms",
                         silence.as_millis()
                     )
                 }),

@@ -472,3 +472,25 @@ fn a_named_task_without_a_node_is_reported_at_the_end() {
     let end = w.broker.next(&id, 10, at(1)).unwrap().end.expect("ended");
     assert_eq!(end.incomplete, ["task t9 has not been scheduled"]);
 }
+
+#[test]
+fn a_node_the_state_does_not_show_is_judged_by_its_silence_alone() {
+    let mut w = World::new();
+    let unseen = w.subscribe(
+        LogSelector {
+            nodes: vec!["n9".into()],
+            ..LogSelector::default()
+        },
+        false,
+    );
+    w.broker.refresh(&w.state, at(1));
+    assert_eq!(w.broker.open_nodes(&unseen).unwrap(), ids(&["n9"]));
+    w.broker.refresh(&w.state, at(1) + LOG_NODE_SILENCE_TIMEOUT);
+    let end = w
+        .broker
+        .next(&unseen, 1, at(7))
+        .unwrap()
+        .end
+        .expect("ended");
+    assert_eq!(end.incomplete, ["node n9 () did not answer within 5000 ms"]);
+}
