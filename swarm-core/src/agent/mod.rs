@@ -13,10 +13,13 @@
 //! secrets and configs are held, stop one desired shut down, remove one no longer assigned,
 //! reject one whose secret cannot be delivered) and [`items_to_drop`] which held secrets and
 //! configs no task needs any more; [`StatusQueue`] holds the task status reports until the
-//! leader acknowledged them, coalesced per task.
+//! leader acknowledged them, coalesced per task. [`LogLineSplitter`] cuts a task's output
+//! into log lines for the log broker; [`select_history`] keeps what `--since` and `--tail`
+//! ask of the output so far.
 
 mod backoff;
 mod error;
+mod log_lines;
 mod manager_failure;
 mod managers;
 mod session;
@@ -27,6 +30,7 @@ mod worker;
 
 pub use backoff::Backoff;
 pub use error::AgentSessionError;
+pub use log_lines::{LogLineSplitter, is_since, select_history};
 pub use manager_failure::ManagerFailure;
 pub use session::{AgentAction, AgentSession};
 pub use session_config::{

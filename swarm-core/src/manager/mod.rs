@@ -19,6 +19,8 @@
 //!   trust meanwhile.
 //! * [`dispatcher`]: the leader's side of agent sessions: registration, heartbeats, grace
 //!   deadlines, nodes marked down, the longer grace after a leader change.
+//! * [`logbroker`]: `service logs` / `task logs`: subscriptions routed to the nodes that run
+//!   the selected tasks, their output published back in bounded batches, the ends counted.
 //! * [`raft_membership`]: the Raft group follows the node records (joins, promotions,
 //!   demotions carried out one membership change at a time by the leader).
 //! * [`manager_statuses`]: the Leader / Reachable / Unreachable column of `node ls` follows
@@ -43,6 +45,7 @@ pub mod cli_table;
 pub mod cluster_state;
 pub mod control;
 pub mod dispatcher;
+pub mod logbroker;
 pub mod manager_statuses;
 pub mod orchestrator;
 pub mod raft_membership;

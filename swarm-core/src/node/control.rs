@@ -4,18 +4,20 @@ use crate::manager::control::{
     ClusterUpdate, NodeFilter, NodeUpdate, SecretInfo, ServiceFilter, TaskFilter,
 };
 use crate::manager::dispatcher::render_node_ls;
+use crate::manager::logbroker::{LogRequest, LogTarget};
 use crate::model::{
     Cluster, Config, ConfigId, ConfigSpec, Network, NetworkId, NetworkSpec, Node, NodeAvailability,
     NodeRole, SecretId, SecretSpec, Service, ServiceId, ServiceSpec, Task, Version,
 };
 use crate::node::error::NodeError;
 use crate::node::error::secrets;
+use crate::node::log_messages::LogMessages;
 use crate::node::manager_core::{MAX_CONFLICT_RETRIES, ManagerCore};
 use crate::node::network::{Link, LinkParts, NodeNetwork};
 use crate::node::node::credentials_of;
 use crate::node::peers::{PeerTable, link_id};
 use crate::node::state_file::NodeState;
-use crate::node::wire::{ControlCall, ControlReply, ManagerAddr, NodeCall, NodeReply};
+use crate::node::wire::{ControlCall, ControlReply, LogCall, ManagerAddr, NodeCall, NodeReply};
 use std::sync::{Arc, Weak};
 use swarm_store::MemberId;
 use zeroize::Zeroizing;
@@ -516,6 +518,71 @@ impl Control {
             ControlReply::Addresses(addresses) => Ok(addresses),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// `service logs`: the output of the tasks of the service named by `query` (id, name or
+    /// unique id prefix), as `request` asks (follow, tail, since, timestamps). The stream
+    /// ends once every node that runs one of its tasks has sent its part (see
+    /// [`LogMessages`]); following, it goes on with tasks started later until dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo(control: swarm_core::node::Control) -> Result<(), swarm_core::node::NodeError> {
+    /// use futures::StreamExt;
+    /// use swarm_core::manager::logbroker::LogRequest;
+    ///
+    /// let request = LogRequest { tail: Some(10), ..LogRequest::default() };
+    /// let mut logs = control.service_logs("web", &request).await?;
+    /// while let Some(message) = logs.next().await {
+    ///     println!("{}", message?.render(request.timestamps));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn service_logs(
+        &self,
+        query: &str,
+        request: &LogRequest,
+    ) -> Result<LogMessages, NodeError> {
+        let target = LogTarget {
+            services: vec![query.to_owned()],
+            ..LogTarget::default()
+        };
+        self.logs(&target, request).await
+    }
+
+    /// `task logs`: the output of the task named by `query` (id or unique id prefix), as
+    /// [`Control::service_logs`].
+    pub async fn task_logs(
+        &self,
+        query: &str,
+        request: &LogRequest,
+    ) -> Result<LogMessages, NodeError> {
+        let target = LogTarget {
+            tasks: vec![query.to_owned()],
+            ..LogTarget::default()
+        };
+        self.logs(&target, request).await
+    }
+
+    /// The output of every task `target` names (services, tasks, nodes), as `request` asks.
+    /// A name that does not resolve is refused before anything is read.
+    pub async fn logs(
+        &self,
+        target: &LogTarget,
+        request: &LogRequest,
+    ) -> Result<LogMessages, NodeError> {
+        let call = LogCall::Subscribe {
+            target: target.clone(),
+            request: request.clone(),
+        };
+        match self.log_call(call).await? {
+            ControlReply::LogSubscribed(id) => Ok(LogMessages::new(self.clone(), id)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A call to the leader's log broker.
+    pub(crate) async fn log_call(&self, call: LogCall) -> Result<ControlReply, NodeError> {
+        self.call(ControlCall::Logs(call)).await
     }
 
     /// The managers' store of this (in-process) manager, for tests that drive the manager

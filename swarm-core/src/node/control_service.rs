@@ -11,6 +11,7 @@ use crate::manager::control::{
     self, ClusterView, ControlError, Created, leave_node, remove_node, rotate_join_token,
     rotate_unlock_key, set_node_role, update_cluster, update_node,
 };
+use crate::manager::logbroker::LogBrokerError;
 use crate::manager::state::StateError;
 use crate::manager::writes::ManagerWrites;
 use crate::model::{Cluster, Node};
@@ -260,6 +261,7 @@ impl ManagerCore {
                     &state, &network, &name,
                 )?))
             }
+            ControlCall::Logs(call) => self.log_call(call).await,
             ControlCall::RotateRootCa => {
                 let cluster_id = swarm_secrets::ClusterId::new(self.cluster_id.as_str())
                     .map_err(crate::node::error::secrets("the cluster id"))?;
@@ -406,6 +408,15 @@ pub(crate) fn to_refusal(e: &NodeError) -> RemoteRefusal {
         NodeError::Control(_) | NodeError::RootRotation(_) => RefusalKind::Refused,
         NodeError::State(StateError::Conflict { .. }) => RefusalKind::Conflict,
         NodeError::Remote(r) => r.kind.clone(),
+        NodeError::Logs(
+            LogBrokerError::UnknownSubscription { .. } | LogBrokerError::NotSubscribed { .. },
+        ) => RefusalKind::NotFound,
+        NodeError::Logs(
+            LogBrokerError::ForeignNode { .. }
+            | LogBrokerError::NotNodeTask { .. }
+            | LogBrokerError::NotSelected { .. },
+        ) => RefusalKind::PermissionDenied,
+        NodeError::Logs(e) if !e.is_retryable() => RefusalKind::Refused,
         e if e.is_retryable() => RefusalKind::Unavailable,
         _ => RefusalKind::Internal,
     };

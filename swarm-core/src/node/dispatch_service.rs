@@ -1,11 +1,12 @@
 //! The dispatcher's calls on a manager: served by the leader, passed on to it by followers.
 
 use crate::manager::dispatcher::DispatcherError;
-use crate::model::{NodeDescription, NodeId};
+use crate::model::{NodeDescription, NodeId, NodeRole};
 use crate::node::assignment_service::dispatcher_refusal;
 use crate::node::manager_core::ManagerCore;
 use crate::node::wire::{
-    NodeCall, NodeDirective, NodeReply, Origin, RefusalKind, decode_reply, encode_call, refusal,
+    ControlCall, LogCall, NodeCall, NodeDirective, NodeReply, Origin, RefusalKind, decode_reply,
+    encode_call, refusal,
 };
 use std::time::Duration;
 use swarm_store::transport::Transport;
@@ -17,12 +18,13 @@ pub const LEADER_POLL: Duration = Duration::from_millis(25);
 pub const FORWARD_SHARE: f64 = 0.8;
 
 impl ManagerCore {
-    /// Serves a registration, heartbeat, assignment call, status report or renewal from
-    /// `origin`: here when this manager leads, else passed on to the leader (`may_forward`; a
+    /// Serves a registration, heartbeat, assignment call, status report, renewal or log call
+    /// from `origin`: here when this manager leads, else passed on to the leader (`may_forward`; a
     /// forwarded call is never forwarded again). While no leader is known, or the one known
     /// does not answer (an election under way), the call waits for the next leader, polling
     /// every [`LEADER_POLL`], for up to [`FORWARD_SHARE`] of the agent's request timeout (plus,
-    /// for an assignment call, the leader's long-poll bound): an agent then finds the new
+    /// for a long poll, the leader's bound: assignments, log subscriptions, a log read or a
+    /// publication waiting for room): an agent then finds the new
     /// leader through the manager it already talks to instead of failing and backing off.
     pub(crate) async fn serve_dispatch(
         &self,
@@ -30,8 +32,14 @@ impl ManagerCore {
         call: NodeCall,
         may_forward: bool,
     ) -> NodeReply {
-        let long_poll = match call {
-            NodeCall::Assignments { .. } => self.assignment_wait(),
+        let long_poll = match &call {
+            NodeCall::Assignments { .. } | NodeCall::LogSubscriptions { .. } => {
+                self.assignment_wait()
+            }
+            NodeCall::PublishLogs { .. } => crate::node::log_service::LOG_PUBLISH_WAIT,
+            NodeCall::Control(ControlCall::Logs(LogCall::Next { .. })) => {
+                crate::node::log_service::LOGS_NEXT_WAIT
+            }
             _ => Duration::ZERO,
         };
         let budget = self.config.agent.request_timeout.mul_f64(FORWARD_SHARE) + long_poll;
@@ -113,6 +121,26 @@ impl ManagerCore {
                 self.serve_task_status(&origin.node, session, updates).await
             }
             NodeCall::Renew { csr_der } => self.serve_renew(&origin, &csr_der).await,
+            NodeCall::LogSubscriptions { session, known } => {
+                self.serve_log_subscriptions(&origin.node, session, &known)
+                    .await
+            }
+            NodeCall::PublishLogs {
+                session,
+                subscription,
+                messages,
+                close,
+            } => {
+                self.serve_publish_logs(&origin.node, session, &subscription, messages, close)
+                    .await
+            }
+            // A manager's log call, passed on by the follower it reached.
+            NodeCall::Control(ControlCall::Logs(call)) if origin.role == NodeRole::Manager => {
+                match self.exec_log_call(call).await {
+                    Ok(reply) => NodeReply::Control(reply),
+                    Err(e) => NodeReply::Refused(crate::node::control_service::to_refusal(&e)),
+                }
+            }
             _ => refusal(RefusalKind::Refused, "not a dispatcher call"),
         }
     }

@@ -1,6 +1,7 @@
 //! Why a node operation failed.
 
 use crate::manager::control::ControlError;
+use crate::manager::logbroker::LogBrokerError;
 use crate::manager::state::{DataDirError, StateError};
 use crate::node::wire::{RefusalKind, RemoteRefusal};
 use std::path::PathBuf;
@@ -109,6 +110,20 @@ pub enum NodeError {
         /// What failed.
         detail: String,
     },
+    /// The log broker refused (an unknown or ended subscription, a selector without ids, too
+    /// many subscriptions...).
+    #[error(transparent)]
+    Logs(LogBrokerError),
+    /// A logs stream ended without every node's part: the reasons name the nodes (down,
+    /// silent) and the tasks not scheduled. The messages before it were delivered.
+    #[error(
+        "incomplete log stream: some logs could not be retrieved: {}",
+        reasons.join("; ")
+    )]
+    IncompleteLogs {
+        /// Why, one reason per node or task.
+        reasons: Vec<String>,
+    },
     /// The node has stopped.
     #[error("the node has stopped")]
     Stopped,
@@ -127,6 +142,7 @@ impl NodeError {
             NodeError::RootRotation(e) => e.is_retryable(),
             NodeError::State(e) => e.is_retryable() || e.is_conflict(),
             NodeError::Store(e) => e.is_retryable(),
+            NodeError::Logs(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -155,6 +171,12 @@ impl From<StoreError> for NodeError {
 impl From<crate::manager::root_rotation::RotationError> for NodeError {
     fn from(e: crate::manager::root_rotation::RotationError) -> Self {
         NodeError::RootRotation(e)
+    }
+}
+
+impl From<LogBrokerError> for NodeError {
+    fn from(e: LogBrokerError) -> Self {
+        NodeError::Logs(e)
     }
 }
 

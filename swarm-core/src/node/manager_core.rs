@@ -55,6 +55,8 @@ pub(crate) struct ManagerCore {
     pub(crate) config: NodeConfig,
     /// This manager's copy of the orchestration state, followed from the store.
     pub(crate) cluster_state: FollowedState,
+    /// The log broker, served while this manager leads.
+    pub(crate) logs: crate::node::log_hub::LogHub,
 }
 
 /// What starting a manager needs.
@@ -220,6 +222,7 @@ impl ManagerCore {
             trusted_roots: RwLock::new(Arc::new(Vec::new())),
             server: Mutex::new(Some(server)),
             config,
+            logs: crate::node::log_hub::LogHub::new(),
         });
         rpc.attach(&core);
         Ok(core)

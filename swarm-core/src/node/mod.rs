@@ -11,11 +11,12 @@
 //! | part | what it does |
 //! | --- | --- |
 //! | [`Node`] | init / join / start / force-new-cluster, the parts below, shutdown |
-//! | [`Control`] | the control API: node ls / inspect / update / promote / demote / rm, cluster inspect / update, join tokens, unlock key; services, tasks, secrets, configs, networks, name resolution |
+//! | [`Control`] | the control API: node ls / inspect / update / promote / demote / rm, cluster inspect / update, join tokens, unlock key; services, tasks, secrets, configs, networks, name resolution; service and task logs ([`LogMessages`]) |
 //! | [`ClusterEvent`] | the events stream ([`Node::events`]) |
 //! | manager loops | sync (wiring follows the records), leader (dispatcher, node down, statuses, Raft membership) |
 //! | agent loop | the dispatcher session, the manager list, role changes (renewal, then the manager part started or stopped) |
-//! | task runner | the node's assignment set (long poll through the agent's manager), its tasks run through the node's runtime, their states reported in batches ([`Node::agent_snapshot`]) |
+//! | task runner | the node's assignment set (long poll through the agent's manager), its tasks run through the node's runtime, their states reported in batches ([`Node::agent_snapshot`]); its log subscriptions (long poll), its tasks' output published to the leader's log broker |
+//! | log broker | on the leader: logs subscriptions routed to the nodes that run the selected tasks, their output buffered (bounded) for the client |
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -54,6 +55,11 @@ mod error;
 mod events;
 mod join_client;
 mod join_service;
+mod log_hub;
+mod log_messages;
+mod log_publisher;
+mod log_service;
+mod log_sources;
 mod manager_core;
 mod manager_loops;
 mod network;
@@ -70,6 +76,7 @@ mod state_file;
 mod state_follower;
 mod store_link;
 mod task_driver;
+mod task_log_reader;
 mod task_runner;
 #[cfg(feature = "testkit")]
 mod testkit_hooks;
@@ -87,6 +94,9 @@ pub use control::{Control, REMOTE_CONTROL_TIMEOUT};
 pub use dispatch_service::{FORWARD_SHARE, LEADER_POLL};
 pub use error::NodeError;
 pub use events::{ClusterEvent, MAX_BUFFERED_EVENTS, node_events, service_event, task_event};
+pub use log_messages::{LOG_READ_BATCH, LogMessages};
+pub use log_publisher::MAX_PENDING_LOG_LINES;
+pub use log_service::{LOG_PUBLISH_WAIT, LOGS_NEXT_WAIT};
 pub use manager_core::MAX_CONFLICT_RETRIES;
 pub use manager_loops::SYNC_FALLBACK_PERIOD;
 #[cfg(feature = "testkit")]
@@ -98,5 +108,6 @@ pub use peers::MAX_PEERS;
 pub use state_file::{MAX_NODE_STATE_BYTES, NODE_STATE_FILE};
 pub use state_follower::FOLLOW_RETRY_DELAY;
 pub use task_driver::{MAX_RUNTIME_ATTEMPTS, RUNTIME_RETRY_DELAY, STOP_MARGIN, TERMINATE_TIMEOUT};
+pub use task_log_reader::MAX_LOG_HISTORY_BYTES;
 pub use task_runner::{MAX_DRIVER_EVENTS, STATUS_FLUSH_INTERVAL};
 pub use wire::{MAX_LISTED_MANAGERS, ManagerAddr, RefusalKind, RemoteRefusal};

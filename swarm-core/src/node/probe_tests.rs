@@ -2,13 +2,15 @@
 //! every call is authorised by the role in the caller's certificate, and certificates of
 //! another CA, expired or revoked ones are refused.
 
+use crate::manager::logbroker::{LogContext, LogMessage, LogRequest, LogSubscriptionId, LogTarget};
 use crate::model::{ClusterSpec, NodeRole, NodeState};
 use crate::node::config::NodeConfig;
 use crate::node::manager_core::ManagerCore;
 use crate::node::node::Node;
 use crate::node::peers::{JOIN_TARGET, link_id};
 use crate::node::wire::{
-    ControlCall, NodeCall, NodeReply, RefusalKind, decode_reply, encode_call, encode_store,
+    ControlCall, ControlReply, LogCall, NodeCall, NodeReply, RefusalKind, decode_reply,
+    encode_call, encode_store,
 };
 use crate::runtime::mock::MockRuntime;
 use std::sync::Arc;
@@ -184,6 +186,19 @@ async fn a_node_without_a_certificate_may_only_fetch_the_ca_and_join() {
         updates: Vec::new(),
     };
     denied(call(&anonymous, JOIN_TARGET, &report).await.unwrap());
+    // Nor learn log subscriptions or publish logs.
+    let subscriptions = NodeCall::LogSubscriptions {
+        session,
+        known: Vec::new(),
+    };
+    denied(call(&anonymous, JOIN_TARGET, &subscriptions).await.unwrap());
+    let publish = NodeCall::PublishLogs {
+        session,
+        subscription: LogSubscriptionId("any".into()),
+        messages: Vec::new(),
+        close: true,
+    };
+    denied(call(&anonymous, JOIN_TARGET, &publish).await.unwrap());
     let raft = anonymous
         .call(JOIN_TARGET, encode_store(b"anything"))
         .await
@@ -297,5 +312,100 @@ async fn a_removed_node_loses_its_connections_and_cannot_come_back() {
         "only the manager is left"
     );
     w1.shutdown().await;
+    m1.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_publishes_logs_only_in_its_own_name_about_its_own_tasks() {
+    let root = tempfile::tempdir().unwrap();
+    let m1 = Node::init(config(root.path(), "m1"), ClusterSpec::default())
+        .await
+        .unwrap();
+    let core = core(&m1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // The node's own session, as its agent holds it.
+    let session = loop {
+        if let Some(link) = m1.shared.agent_link.borrow().clone() {
+            break link.session;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no session");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // A following subscription to the node's logs.
+    let target = LogTarget {
+        nodes: vec![m1.id().to_string()],
+        ..LogTarget::default()
+    };
+    let request = LogRequest {
+        follow: true,
+        ..LogRequest::default()
+    };
+    let subscription = loop {
+        let subscribe = LogCall::Subscribe {
+            target: target.clone(),
+            request: request.clone(),
+        };
+        match core.exec_log_call(subscribe).await {
+            Ok(ControlReply::LogSubscribed(id)) => break id,
+            Err(e) if e.is_retryable() => {}
+            other => panic!("subscribe: {other:?}"),
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no subscription");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // A client with a certificate naming the node: its calls come from that node.
+    let (agent, to) = client(
+        &core.ca().unwrap(),
+        &core.peers.trust(),
+        m1.id().as_str(),
+        Role::Worker,
+        &m1,
+    );
+    let message = |node: &str, task: &str| LogMessage {
+        context: LogContext {
+            node: node.into(),
+            service: "web".into(),
+            task: task.into(),
+        },
+        stream: crate::runtime::LogStreamKind::Stdout,
+        timestamp: SystemTime::now(),
+        line: b"forged".to_vec(),
+    };
+    let publish = |m: LogMessage| NodeCall::PublishLogs {
+        session,
+        subscription: subscription.clone(),
+        messages: vec![m],
+        close: false,
+    };
+    let foreign = denied(
+        call(&agent, to, &publish(message("elsewhere", "t1")))
+            .await
+            .unwrap(),
+    );
+    assert!(
+        foreign.contains("in the name of node elsewhere"),
+        "{foreign}"
+    );
+    let not_own = denied(
+        call(&agent, to, &publish(message(m1.id().as_str(), "t1")))
+            .await
+            .unwrap(),
+    );
+    assert!(
+        not_own.contains("which is not one of its tasks"),
+        "{not_own}"
+    );
+    assert_eq!(core.logs.lock().buffered(&subscription), 0);
+    // A subscription that does not exist.
+    let unknown = NodeCall::PublishLogs {
+        session,
+        subscription: LogSubscriptionId("none".into()),
+        messages: Vec::new(),
+        close: true,
+    };
+    match call(&agent, to, &unknown).await.unwrap() {
+        NodeReply::Refused(r) => assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
     m1.shutdown().await;
 }

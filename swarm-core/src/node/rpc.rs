@@ -5,8 +5,9 @@
 //! | store (Raft) traffic | managers (the store then requires a member, and checks the sender of every Raft message) |
 //! | root CA, join | anyone, a node without a certificate included (the join token is the credential) |
 //! | register, heartbeat, assignments, task status, renew | nodes of the cluster (workers and managers); a node is always the one its certificate names, so it reads only its own assignments and reports only its own tasks |
-//! | control | managers |
-//! | forwarded dispatcher calls | managers |
+//! | log subscriptions, publish logs | nodes of the cluster; a node learns only the subscriptions it has a part in and publishes only its own tasks' output, to those (the log broker checks every message) |
+//! | control (log calls included) | managers |
+//! | forwarded dispatcher and log calls | managers |
 
 use crate::model::NodeRole;
 use crate::node::manager_core::ManagerCore;
@@ -67,7 +68,9 @@ impl NodeRpc {
             | NodeCall::Heartbeat { .. }
             | NodeCall::Assignments { .. }
             | NodeCall::UpdateTaskStatus { .. }
-            | NodeCall::Renew { .. } => {
+            | NodeCall::Renew { .. }
+            | NodeCall::LogSubscriptions { .. }
+            | NodeCall::PublishLogs { .. } => {
                 let Some(peer) = caller else {
                     return denied("a dispatcher call", &caller);
                 };

@@ -47,9 +47,14 @@ pub(crate) enum DriverEvent {
     Removed { task: TaskId },
 }
 
+/// The task's controller while it exists (from its creation until its removal starts), for
+/// reading the task's logs.
+pub(crate) type SharedController = watch::Receiver<Option<Arc<dyn Controller>>>;
+
 /// The runner's handle on one driver; dropping it ends the driver (its controller dropped).
 pub(crate) struct DriverHandle {
     commands: watch::Sender<DriverCommand>,
+    controller: SharedController,
     join: JoinHandle<()>,
 }
 
@@ -65,16 +70,24 @@ impl DriverHandle {
             desired: task.desired_state,
             remove: false,
         });
+        let (shared, controller) = watch::channel(None);
         let driver = TaskDriver {
             task,
             runtime,
             commands: receiver,
             events,
+            controller: shared,
         };
         DriverHandle {
             commands,
+            controller,
             join: tokio::spawn(driver.run(files)),
         }
+    }
+
+    /// The task's controller, for its logs.
+    pub(crate) fn controller(&self) -> SharedController {
+        self.controller.clone()
     }
 
     /// The task's desired state moved forward.
@@ -114,6 +127,7 @@ struct TaskDriver {
     runtime: Arc<dyn Runtime>,
     commands: watch::Receiver<DriverCommand>,
     events: mpsc::Sender<DriverEvent>,
+    controller: watch::Sender<Option<Arc<dyn Controller>>>,
 }
 
 fn status(state: TaskState, message: &str) -> TaskStatus {
@@ -173,8 +187,8 @@ impl TaskDriver {
             .attempt(|| runtime.controller(&task, files.clone()))
             .await;
         drop(files);
-        let controller = match created {
-            Ok(controller) => Some(controller),
+        let controller: Option<Arc<dyn Controller>> = match created {
+            Ok(controller) => Some(Arc::from(controller)),
             Err(Attempt::Stopped) => {
                 self.report(shut_down_before_start()).await;
                 None
@@ -189,10 +203,13 @@ impl TaskDriver {
             }
         };
         if let Some(controller) = &controller {
+            self.controller.send_replace(Some(Arc::clone(controller)));
             let end = self.lifecycle(controller.as_ref()).await;
             self.report(end).await;
         }
         let _ = self.commands.wait_for(|c| c.remove).await;
+        // No new log reader from now on: nothing of a removed task remains.
+        self.controller.send_replace(None);
         if let Some(controller) = controller {
             self.remove(controller.as_ref()).await;
         }

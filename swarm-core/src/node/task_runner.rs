@@ -11,6 +11,8 @@
 //! * The **reporter** sends the drivers' reports in batches, at most every
 //!   [`STATUS_FLUSH_INTERVAL`], to the agent's current manager; a batch stays queued until a
 //!   leader took it, so nothing is lost in a leader change.
+//! * The **log publisher** follows the node's log subscriptions and publishes the output of
+//!   the tasks the runner drives (shared with it as [`LogSources`]).
 
 use crate::agent::{
     StatusQueue, TemplateContext, Worker, WorkerAction, expand_task_spec, items_to_drop, task_items,
@@ -21,6 +23,8 @@ use crate::manager::dispatcher::{
 use crate::model::{ConfigId, SecretId, TaskId, TaskState, Version};
 use crate::node::agent_link::{self, AgentLink, call_at};
 use crate::node::agent_snapshot::AgentSnapshot;
+use crate::node::log_publisher::log_publisher;
+use crate::node::log_sources::{LogSource, LogSources};
 use crate::node::node::NodeShared;
 use crate::node::task_driver::{DriverEvent, DriverHandle};
 use crate::node::wire::{NodeCall, NodeReply};
@@ -73,8 +77,10 @@ pub(crate) async fn task_runner(shared: Arc<NodeShared>) {
     let (deliveries, mut incoming) = mpsc::channel::<Delivery>(1);
     let (events, mut driver_events) = mpsc::channel::<DriverEvent>(MAX_DRIVER_EVENTS);
     let reports = Arc::new(Reports::default());
+    let log_sources = LogSources::new();
     let poller = tokio::spawn(poll_assignments(shared.clone(), deliveries));
     let reporter = tokio::spawn(report_statuses(shared.clone(), reports.clone()));
+    let logs = tokio::spawn(log_publisher(shared.clone(), log_sources.clone()));
     let mut runner = Runner {
         shared: shared.clone(),
         worker: Worker::new(),
@@ -83,6 +89,7 @@ pub(crate) async fn task_runner(shared: Arc<NodeShared>) {
         events,
         reports,
         generation: 0,
+        log_sources,
     };
     loop {
         tokio::select! {
@@ -97,10 +104,12 @@ pub(crate) async fn task_runner(shared: Arc<NodeShared>) {
     }
     poller.abort();
     reporter.abort();
+    logs.abort();
     // Dropping the handles ends the drivers.
     runner.drivers.clear();
     let _ = poller.await;
     let _ = reporter.await;
+    let _ = logs.await;
 }
 
 struct Runner {
@@ -111,6 +120,7 @@ struct Runner {
     events: mpsc::Sender<DriverEvent>,
     reports: Arc<Reports>,
     generation: u64,
+    log_sources: LogSources,
 }
 
 impl Runner {
@@ -233,12 +243,21 @@ impl Runner {
                     }
                 }
                 let id = task.id.clone();
+                let context = crate::manager::logbroker::LogContext {
+                    node: self.shared.node_id.clone(),
+                    service: task.service_id.clone(),
+                    task: id.clone(),
+                };
                 let handle = DriverHandle::spawn(
                     *task,
                     files,
                     Arc::clone(&self.shared.config.runtime),
                     self.events.clone(),
                 );
+                self.log_sources.insert(LogSource {
+                    context,
+                    controller: handle.controller(),
+                });
                 self.drivers.insert(id, handle);
             }
             WorkerAction::SetDesired { task, desired } => {
@@ -270,6 +289,7 @@ impl Runner {
             DriverEvent::Removed { task } => {
                 self.worker.removed(&task);
                 self.drivers.remove(&task);
+                self.log_sources.remove(&task);
             }
         }
     }

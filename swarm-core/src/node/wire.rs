@@ -9,6 +9,9 @@ use crate::manager::control::{
     ClusterUpdate, NodeFilter, NodeUpdate, SecretInfo, ServiceFilter, TaskFilter,
 };
 use crate::manager::dispatcher::{Assignments, HeartbeatReply, HeldItem, SessionId, StatusRefusal};
+use crate::manager::logbroker::{
+    LogBatch, LogMessage, LogRequest, LogSubscription, LogSubscriptionId, LogTarget,
+};
 use crate::model::{
     Cluster, Config, ConfigSpec, Network, NetworkSpec, Node, NodeAvailability, NodeDescription,
     NodeId, NodeRole, SecretSpec, Service, ServiceSpec, Task, TaskId, TaskStatus, Version,
@@ -127,6 +130,26 @@ pub(crate) enum ControlCall {
         network: String,
         name: String,
     },
+    /// `service logs` / `task logs`: served by the leader's log broker (followers pass it on).
+    Logs(LogCall),
+}
+
+/// A client's call to the leader's log broker.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum LogCall {
+    /// A new subscription (answered with its id).
+    Subscribe {
+        target: LogTarget,
+        request: LogRequest,
+    },
+    /// The next messages (at most `max`), waiting up to
+    /// [`LOGS_NEXT_WAIT`](crate::node::LOGS_NEXT_WAIT) for some.
+    Next {
+        subscription: LogSubscriptionId,
+        max: u32,
+    },
+    /// The client stopped reading.
+    Cancel { subscription: LogSubscriptionId },
 }
 
 impl ControlCall {
@@ -171,6 +194,10 @@ pub(crate) enum ControlReply {
     Networks(Vec<Network>),
     Network(Box<Network>),
     Addresses(Vec<std::net::IpAddr>),
+    /// A new log subscription.
+    LogSubscribed(LogSubscriptionId),
+    /// Messages of a log subscription, and its end once it ended.
+    Logs(LogBatch),
 }
 
 /// Who a forwarded dispatcher call comes from: the follower that received it vouches for the
@@ -210,9 +237,25 @@ pub(crate) enum NodeCall {
     },
     /// A new certificate for the caller's key, with the role the cluster gives it now.
     Renew { csr_der: Vec<u8> },
+    /// The log subscriptions the node is to publish to, answered at once when they differ
+    /// from `known` (at most
+    /// [`MAX_LOG_SUBSCRIPTIONS`](crate::manager::logbroker::MAX_LOG_SUBSCRIPTIONS) ids), else
+    /// after the next change or the long-poll bound (`LogSubscriptionsUnchanged`).
+    LogSubscriptions {
+        session: SessionId,
+        known: Vec<LogSubscriptionId>,
+    },
+    /// Output of the node's tasks for a subscription (bounded by the broker), and whether the
+    /// node's part is complete.
+    PublishLogs {
+        session: SessionId,
+        subscription: LogSubscriptionId,
+        messages: Vec<LogMessage>,
+        close: bool,
+    },
     /// A control API call (managers only).
     Control(ControlCall),
-    /// A dispatcher or renewal call a follower passes on to the leader (managers only).
+    /// A dispatcher, renewal or log call a follower passes on to the leader (managers only).
     Forwarded { origin: Origin, call: Box<NodeCall> },
     /// A control call a follower passes on to the leader because it must run there
     /// ([`ControlCall::runs_on_leader`]); the leader runs it without passing it on again
@@ -291,6 +334,15 @@ pub(crate) enum NodeReply {
     /// The reports were taken: applied, or refused for the reasons listed.
     TaskStatusUpdated {
         refused: Vec<StatusRefusal>,
+    },
+    /// The log subscriptions the node is to publish to.
+    LogSubscriptions(Vec<LogSubscription>),
+    /// They did not change within the long-poll bound.
+    LogSubscriptionsUnchanged,
+    /// A publication was taken (`false`: the subscription's buffer stayed full for
+    /// [`LOG_PUBLISH_WAIT`](crate::node::LOG_PUBLISH_WAIT); send it again).
+    LogsPublished {
+        taken: bool,
     },
     Control(ControlReply),
     Refused(RemoteRefusal),

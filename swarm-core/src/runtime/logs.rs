@@ -19,7 +19,8 @@ pub const MAX_LOG_CHUNK_BYTES: usize = 16 * 1024;
 pub const LOG_FOLLOW_CHANNEL_CAPACITY: usize = 1024;
 
 /// Which output stream a chunk came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LogStreamKind {
     /// Standard output.
     Stdout,
