@@ -33,6 +33,8 @@ fn inproc_config(
     c.advertise_addr = Some(format!("{name}:2377"));
     c.rng_seed = Some(name.bytes().map(u64::from).sum());
     c.runtime = Arc::new(runtime.clone());
+    // The tests write assigned tasks by hand (of no service): no orchestrator may reap them.
+    c.orchestrate = false;
     c
 }
 

@@ -7,10 +7,8 @@
 mod cluster_support;
 
 use cluster_support::config;
-use std::time::SystemTime;
-use swarm_core::manager::allocator::{DYNAMIC_PORT_END, DYNAMIC_PORT_START, allocate};
+use swarm_core::manager::allocator::{DYNAMIC_PORT_END, DYNAMIC_PORT_START};
 use swarm_core::manager::control::ControlError;
-use swarm_core::manager::writes::ManagerWrites;
 use swarm_core::model::{
     EndpointSpec, FileTarget, NetworkAttachmentConfig, NetworkSpec, PortConfig, SecretReference,
     SecretSpec, ServiceSpec,
@@ -123,24 +121,21 @@ async fn services_secrets_and_networks_through_the_control_handle() {
     assert_eq!(updated.spec_version.0, 2);
     assert_eq!(updated.previous_spec.unwrap().labels.len(), 0);
 
-    // The allocator gives the port asked as 0 one of the dynamic range, and a virtual IP.
-    let store = control.manager_store().unwrap();
-    let state = store.load_state().await.unwrap();
-    let writes = allocate(&state, SystemTime::now());
-    assert!(!writes.is_empty());
-    store
-        .apply(&ManagerWrites {
-            writes,
-            membership: Vec::new(),
-        })
-        .await
-        .unwrap();
-    let endpoint = control
-        .service("nerd-dinner-api")
-        .await
-        .unwrap()
-        .endpoint
-        .unwrap();
+    // The allocator (the leader's orchestration loop) gives the port asked as 0 one of the
+    // dynamic range, and a virtual IP.
+    let endpoint = cluster_support::eventually(
+        std::time::Duration::from_secs(20),
+        "the service's endpoint allocated",
+        || async {
+            control
+                .service("nerd-dinner-api")
+                .await
+                .ok()?
+                .endpoint
+                .filter(|e| e.spec.ports.len() == 1 && !e.ports.is_empty())
+        },
+    )
+    .await;
     let port = endpoint.ports[0].published_port;
     assert!(
         (DYNAMIC_PORT_START..=DYNAMIC_PORT_END).contains(&port),
@@ -169,13 +164,20 @@ async fn services_secrets_and_networks_through_the_control_handle() {
         )
     );
 
-    // Once the service is gone, so can the secret and the network be.
+    // Once the service is gone, so can the secret and the network be; the network once the
+    // service's tasks, which hold addresses on it, are gone too (as with docker, where
+    // `network rm` right after `service rm` says the network is in use by a task).
     control.remove_service("nerd-dinner-api").await.unwrap();
     control
         .remove_secret("nerd-dinner-api-secrets")
         .await
         .unwrap();
-    control.remove_network("nd-swarm").await.unwrap();
+    cluster_support::eventually(
+        std::time::Duration::from_secs(20),
+        "the network removed once its tasks are gone",
+        || async { control.remove_network("nd-swarm").await.ok() },
+    )
+    .await;
     assert!(control.networks().await.unwrap().is_empty());
     m1.shutdown().await;
 }

@@ -548,7 +548,8 @@ async fn bad_specs_are_refused_naming_the_field() {
         (
             {
                 let mut s = sh("true");
-                s.container.env = vec!["NOEQUALS".into()];
+                // A bare name unsets a variable; an empty name is refused.
+                s.container.env = vec!["=value".into()];
                 s
             },
             "container.env[0]",

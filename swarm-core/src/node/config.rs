@@ -93,6 +93,11 @@ pub struct NodeConfig {
     /// How the node reaches the others: TCP with mutual TLS (the default) or an in-process
     /// network (tests, simulations; then `advertise_addr` names the node and must be set).
     pub network: NodeNetwork,
+    /// Whether this manager, while it leads, runs the orchestration loop (orchestrators,
+    /// allocator, scheduler; see `node::orchestration_loop`). On by default. Off, tasks are
+    /// created and placed only by whoever writes them: an embedder with its own orchestrator,
+    /// or a test of the dispatch path alone. Dispatch, agents and the control API work the same.
+    pub orchestrate: bool,
     /// Transport settings (timeouts, reconnection).
     pub tcp: TcpConfig,
     /// How the node's agent retries its dispatcher session.
@@ -125,6 +130,7 @@ impl NodeConfig {
             runtime,
             raft: RaftTimings::default(),
             network: NodeNetwork::Tcp,
+            orchestrate: true,
             tcp: TcpConfig::default(),
             agent: AgentSessionConfig::default(),
             unlock_key: None,

@@ -62,7 +62,7 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
             }
             () = tokio::time::sleep(wait) => {}
         }
-        if !core.is_leader() {
+        if !core.is_leader() || !core.config.orchestrate {
             scheduler = None;
             continue;
         }
