@@ -108,6 +108,7 @@ pub(crate) enum ControlCall {
         query: String,
         replicas: u64,
     },
+    RollbackService(String),
     RemoveService(String),
     ListTasks(TaskFilter),
     InspectTask(String),
