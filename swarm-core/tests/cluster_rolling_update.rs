@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use swarm_core::manager::control::TaskFilter;
 use swarm_core::model::{
-    FailureAction, NodeRole, ServiceMode, ServiceSpec, Task, TaskState, UpdateConfig,
-    UpdateOrder, UpdateState,
+    FailureAction, NodeRole, ServiceMode, ServiceSpec, Task, TaskState, UpdateConfig, UpdateOrder,
+    UpdateState,
 };
-use swarm_core::node::{Control, InProcNodes, Node, NodeNetwork};
+use swarm_core::node::{Control, InProcNodes, Node, NodeNetwork, UNHEALTHY_ERROR};
 use swarm_core::runtime::mock::{MockRuntime, MockScript};
 use swarm_store::testkit::inproc::InProcNetwork;
 
@@ -28,13 +28,20 @@ fn inproc_config(
     nodes: &InProcNodes,
 ) -> swarm_core::node::NodeConfig {
     let mut c = config(root, name);
-    // Tasks run until stopped, but the image `mock/web:bad` exits with 1 soon after it starts.
+    // Tasks run until stopped, but the image `mock/web:bad` exits with 1 soon after it starts
+    // and the health check of `mock/web:sick` fails before it ever passes.
     c.runtime = Arc::new(
         MockRuntime::new()
             .with_default_script(MockScript::new().run_until_stopped())
             .with_script(
                 "mock/web:bad",
                 MockScript::new().exit_after(Duration::from_millis(50), 1),
+            )
+            .with_script(
+                "mock/web:sick",
+                MockScript::new()
+                    .run_until_stopped()
+                    .unhealthy_after(Duration::from_millis(50)),
             ),
     );
     c.network = NodeNetwork::InProc(nodes.clone());
@@ -105,12 +112,13 @@ async fn running_images(control: &Control, service: &str, count: usize) -> Vec<S
             .into_iter()
             .filter(|t| t.desired_state <= TaskState::Running)
             .collect();
-        (live.len() == count && live.iter().all(|t| t.status.state == TaskState::Running))
-            .then(|| {
+        (live.len() == count && live.iter().all(|t| t.status.state == TaskState::Running)).then(
+            || {
                 live.iter()
                     .map(|t| t.spec.container.image.clone())
                     .collect()
-            })
+            },
+        )
     })
     .await
 }
@@ -130,7 +138,10 @@ async fn a_start_first_update_never_runs_fewer_than_the_replicas_and_rolls_back(
     };
     spec.update_config = Some(policy.clone());
     spec.rollback_config = Some(policy);
-    control.create_service(&spec).await.expect("service created");
+    control
+        .create_service(&spec)
+        .await
+        .expect("service created");
     assert_eq!(running_images(&control, "web", 4).await, ["mock/web:1"; 4]);
 
     // docker service update --image mock/web:2 web
@@ -142,7 +153,10 @@ async fn a_start_first_update_never_runs_fewer_than_the_replicas_and_rolls_back(
         .await
         .expect("update accepted");
     let fewest = fewest_running_until(&control, "web", UpdateState::Completed).await;
-    assert!(fewest >= 4, "only {fewest} tasks ran at one point of the update");
+    assert!(
+        fewest >= 4,
+        "only {fewest} tasks ran at one point of the update"
+    );
     let service = control.service("web").await.expect("service");
     let status = service.update_status.expect("an update status");
     assert_eq!(status.message, "update completed");
@@ -150,9 +164,15 @@ async fn a_start_first_update_never_runs_fewer_than_the_replicas_and_rolls_back(
     assert_eq!(running_images(&control, "web", 4).await, ["mock/web:2"; 4]);
 
     // docker service rollback web
-    control.rollback_service("web").await.expect("rollback accepted");
+    control
+        .rollback_service("web")
+        .await
+        .expect("rollback accepted");
     let fewest = fewest_running_until(&control, "web", UpdateState::RollbackCompleted).await;
-    assert!(fewest >= 4, "only {fewest} tasks ran at one point of the rollback");
+    assert!(
+        fewest >= 4,
+        "only {fewest} tasks ran at one point of the rollback"
+    );
     let service = control.service("web").await.expect("service");
     assert_eq!(service.spec.task_template.container.image, "mock/web:1");
     assert_eq!(
@@ -174,40 +194,60 @@ async fn a_start_first_update_never_runs_fewer_than_the_replicas_and_rolls_back(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bad_image_with_failure_action_rollback_returns_every_slot_to_the_old_spec() {
+async fn a_failing_or_unhealthy_image_with_failure_action_rollback_returns_every_slot() {
     let root = tempfile::tempdir().expect("temporary directory");
     let (_nodes, control) = cluster(root.path()).await;
 
-    let mut spec = ServiceSpec::new("web", "mock/web:1");
-    spec.mode = ServiceMode::Replicated { replicas: 3 };
-    spec.update_config = Some(UpdateConfig {
-        parallelism: 1,
-        order: UpdateOrder::StartFirst,
-        failure_action: FailureAction::Rollback,
-        monitor: Duration::from_secs(2),
-        ..UpdateConfig::default()
-    });
-    control.create_service(&spec).await.expect("service created");
-    assert_eq!(running_images(&control, "web", 3).await, ["mock/web:1"; 3]);
+    for (name, image) in [("exits", "mock/web:bad"), ("sick", "mock/web:sick")] {
+        let mut spec = ServiceSpec::new(name, "mock/web:1");
+        spec.mode = ServiceMode::Replicated { replicas: 3 };
+        spec.update_config = Some(UpdateConfig {
+            parallelism: 1,
+            order: UpdateOrder::StartFirst,
+            failure_action: FailureAction::Rollback,
+            monitor: Duration::from_secs(2),
+            ..UpdateConfig::default()
+        });
+        control
+            .create_service(&spec)
+            .await
+            .expect("service created");
+        assert_eq!(running_images(&control, name, 3).await, ["mock/web:1"; 3]);
 
-    let read = control.service("web").await.expect("service");
-    let mut next = read.spec.clone();
-    next.task_template.container.image = "mock/web:bad".into();
-    control
-        .update_service("web", read.meta.version, &next)
-        .await
-        .expect("update accepted");
-    let fewest = fewest_running_until(&control, "web", UpdateState::RollbackCompleted).await;
-    assert!(fewest >= 3, "only {fewest} tasks ran at one point");
-    let service = control.service("web").await.expect("service");
-    assert_eq!(service.spec.task_template.container.image, "mock/web:1");
-    let bad: Vec<Task> = tasks(&control, "web")
-        .await
-        .into_iter()
-        .filter(|t| t.spec.container.image == "mock/web:bad")
-        .collect();
-    assert!(!bad.is_empty());
-    assert!(bad.iter().all(|t| t.desired_state > TaskState::Running));
-    assert_eq!(service.update_status.expect("status").message, "rollback completed");
-    assert_eq!(running_images(&control, "web", 3).await, ["mock/web:1"; 3]);
+        let read = control.service(name).await.expect("service");
+        let mut next = read.spec.clone();
+        next.task_template.container.image = image.into();
+        control
+            .update_service(name, read.meta.version, &next)
+            .await
+            .expect("update accepted");
+        let fewest = fewest_running_until(&control, name, UpdateState::RollbackCompleted).await;
+        assert!(fewest >= 3, "{name}: only {fewest} tasks ran at one point");
+        let service = control.service(name).await.expect("service");
+        assert_eq!(service.spec.task_template.container.image, "mock/web:1");
+        let failed: Vec<Task> = tasks(&control, name)
+            .await
+            .into_iter()
+            .filter(|t| t.spec.container.image == image)
+            .collect();
+        assert!(!failed.is_empty(), "{name}");
+        assert!(
+            failed.iter().all(|t| t.status.state == TaskState::Failed),
+            "{name}"
+        );
+        if name == "sick" {
+            // Never healthy: never reported running.
+            assert!(failed.iter().all(|t| t.running_since.is_none()));
+            assert!(
+                failed
+                    .iter()
+                    .all(|t| t.status.err.as_deref() == Some(UNHEALTHY_ERROR))
+            );
+        }
+        assert_eq!(
+            service.update_status.expect("status").message,
+            "rollback completed"
+        );
+        assert_eq!(running_images(&control, name, 3).await, ["mock/web:1"; 3]);
+    }
 }
