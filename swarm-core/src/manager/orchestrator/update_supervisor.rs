@@ -106,7 +106,19 @@ impl<'a> ServiceUpdate<'a, '_> {
     fn run(&mut self, ids: &mut TaskIds<'_>, rng: &mut dyn FnMut() -> u64) {
         let (groups, slots) = update_slots(self.state, self.service);
         let any_dirty = slots.iter().any(|s| s.dirty);
+        let any_prepared = slots
+            .iter()
+            .any(|s| s.keep.is_some_and(|k| k.desired_state == TaskState::Ready));
         let (phase, started_at, just_started) = match &self.service.update_status {
+            Some(status)
+                if matches!(
+                    status.state,
+                    UpdateState::Completed | UpdateState::RollbackCompleted
+                ) && !any_dirty
+                    && !any_prepared =>
+            {
+                return;
+            }
             Some(status) => (status.state, status.started_at, false),
             None if any_dirty => {
                 self.start();
