@@ -605,3 +605,34 @@ fn scaling_during_an_update_counts_each_slot_once() {
     assert_eq!(images(&f.live(&web)), ["v2"; 5]);
     assert_eq!(status(&f, &web).state, UpdateState::Completed);
 }
+
+#[test]
+fn a_stop_first_task_starts_after_the_timeout_when_the_old_one_never_reports_stopped() {
+    let mut f = cluster(1);
+    let web = web(&mut f, 1, config(1, 0, UpdateOrder::StopFirst));
+    let old = f.live(&web).remove(0);
+    set_image(&mut f, &web, 100, "v2");
+    f.round(100);
+    f.schedule(100);
+    let new = f
+        .live(&web)
+        .into_iter()
+        .find(|t| t.spec.container.image == "v2")
+        .expect("the new task");
+    assert_eq!(new.desired_state, TaskState::Ready);
+    assert_eq!(
+        f.state.task(&old.id).unwrap().desired_state,
+        TaskState::Shutdown
+    );
+    // Its agent prepares the new task but never reports the old one stopped.
+    f.report(&new.id, TaskState::Ready, 101);
+    let waiting = f.round(130);
+    assert!(waiting.writes.is_empty());
+    assert_eq!(waiting.next_wake, Some(f.at(100) + super::OLD_TASK_TIMEOUT));
+    let started = f.round(160);
+    assert_eq!(started.writes.len(), 1);
+    assert_eq!(
+        f.state.task(&new.id).unwrap().desired_state,
+        TaskState::Running
+    );
+}

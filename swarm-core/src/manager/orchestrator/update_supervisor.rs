@@ -47,8 +47,8 @@ const MONITOR_PAST_DELAY: Duration = Duration::from_secs(1);
 ///   that ends early (failed, rejected, exited, or stopped while desired running) before it
 ///   ran or at most `monitor` after it started counts its slot as failed. When the failed
 ///   slots exceed `max_failure_ratio` of the slots the update touches, the failure action
-///   applies: `pause` (status `paused` / `rollback_paused`, "update paused due to failure or
-///   early termination of task <id>"), `rollback` (spec and previous spec swapped back,
+///   applies: `pause` (status `paused` / `rollback_paused`, `update paused due to failure or
+///   early termination of task <id>`), `rollback` (spec and previous spec swapped back,
 ///   status `rollback_started`, "update rolled back due to …"; during a rollback it pauses,
 ///   "rollback paused due to …") or `continue`.
 /// * **Pause.** A paused update starts no new slot; slots already in progress finish.
