@@ -138,6 +138,7 @@ fn a_full_service_round_trips_in_snake_case() {
         spec: spec.clone(),
         spec_version: Version(3),
         previous_spec: Some(ServiceSpec::new("nerd-dinner-homepage", "old:1")),
+        previous_spec_version: Some(Version(2)),
         update_status: Some(UpdateStatus {
             state: UpdateState::RollbackPaused,
             started_at: at(10),

@@ -80,6 +80,10 @@ pub struct Service {
     /// The spec before the last update, what a rollback returns to.
     #[serde(default)]
     pub previous_spec: Option<ServiceSpec>,
+    /// The version of `previous_spec` (a rollback restores it, so the tasks of that spec
+    /// match again).
+    #[serde(default)]
+    pub previous_spec_version: Option<Version>,
     /// Progress of the current or last rolling update.
     #[serde(default)]
     pub update_status: Option<UpdateStatus>,

@@ -110,6 +110,10 @@ pub struct Task {
     /// list filtered by label matches them.
     #[serde(default)]
     pub service_annotations: ServiceAnnotations,
+    /// When its agent first reported it running (the status time then), kept once it ends;
+    /// `None` if it was never seen running. A rolling update's monitor window counts from it.
+    #[serde(default)]
+    pub running_since: Option<SystemTime>,
 }
 
 /// A service's name and labels, as a task carries them.
@@ -150,17 +154,34 @@ impl Task {
             networks: Vec::new(),
             job_iteration: None,
             service_annotations: ServiceAnnotations::default(),
+            running_since: None,
         }
     }
 
     /// Records a newly observed status. A status in the current state refreshes the message,
     /// error and exit code; a new state must be a legal forward move
-    /// ([`TaskState::transition_to`]). On error the task is unchanged.
+    /// ([`TaskState::transition_to`]). The first move to `running` sets
+    /// [`Task::running_since`] to the status time. On error the task is unchanged.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use swarm_core::model::{Task, TaskState, TaskStatus};
+    ///
+    /// let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(100);
+    /// let mut task = Task::new("t1".into(), "web".into(), Default::default(), t0);
+    /// task.update_status(TaskStatus::new(TaskState::Running, t0, "started")).unwrap();
+    /// let later = t0 + Duration::from_secs(3);
+    /// task.update_status(TaskStatus::new(TaskState::Failed, later, "failed")).unwrap();
+    /// assert_eq!(task.running_since, Some(t0));
+    /// ```
     pub fn update_status(&mut self, status: TaskStatus) -> Result<(), TransitionError> {
         if status.state != self.status.state {
             self.status.state.transition_to(status.state)?;
         } else if !status.state.is_observable() {
             return Err(TransitionError::NotObservable { to: status.state });
+        }
+        if status.state == TaskState::Running && self.running_since.is_none() {
+            self.running_since = Some(status.timestamp);
         }
         self.status = status;
         Ok(())

@@ -349,6 +349,16 @@ impl Control {
         .map(drop)
     }
 
+    /// `service rollback`: back to the previous spec (refused naming the service when it has
+    /// none), rolled out with the service's rollback config; the update status says
+    /// `rollback_started` ("manually requested rollback") until the rollback completes (see
+    /// [`rollback_service`](crate::manager::control::rollback_service)).
+    pub async fn rollback_service(&self, query: &str) -> Result<(), NodeError> {
+        self.call(ControlCall::RollbackService(query.to_owned()))
+            .await
+            .map(drop)
+    }
+
     /// `service rm`: the orchestrators stop and remove its tasks.
     pub async fn remove_service(&self, query: &str) -> Result<(), NodeError> {
         self.call(ControlCall::RemoveService(query.to_owned()))

@@ -184,6 +184,13 @@ impl ManagerCore {
                 )
                 .await
             }
+            ControlCall::RollbackService(query) => {
+                self.decide_state(
+                    |state, now, _| control::rollback_service(state, &query, now),
+                    true,
+                )
+                .await
+            }
             ControlCall::RemoveService(query) => {
                 self.decide_state(|state, _, _| control::remove_service(state, &query), true)
                     .await

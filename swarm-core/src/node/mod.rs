@@ -107,7 +107,9 @@ pub use orchestration_loop::{MAX_BUSY_ROUNDS, ORCHESTRATION_FALLBACK_PERIOD, ROU
 pub use peers::MAX_PEERS;
 pub use state_file::{MAX_NODE_STATE_BYTES, NODE_STATE_FILE};
 pub use state_follower::FOLLOW_RETRY_DELAY;
-pub use task_driver::{MAX_RUNTIME_ATTEMPTS, RUNTIME_RETRY_DELAY, STOP_MARGIN, TERMINATE_TIMEOUT};
+pub use task_driver::{
+    MAX_RUNTIME_ATTEMPTS, RUNTIME_RETRY_DELAY, STOP_MARGIN, TERMINATE_TIMEOUT, UNHEALTHY_ERROR,
+};
 pub use task_log_reader::MAX_LOG_HISTORY_BYTES;
 pub use task_runner::{MAX_DRIVER_EVENTS, STATUS_FLUSH_INTERVAL};
 pub use wire::{MAX_LISTED_MANAGERS, ManagerAddr, RefusalKind, RemoteRefusal};

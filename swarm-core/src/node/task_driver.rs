@@ -1,8 +1,11 @@
 //! One task on this node: its controller driven from accepted to a terminal state, every
-//! state reported, then removed once the task leaves the node's assignment set.
+//! state reported, then removed once the task leaves the node's assignment set. A task whose
+//! controller has a health check is reported running only once healthy, and is stopped and
+//! failed ([`UNHEALTHY_ERROR`]) when it turns unhealthy, so the restart policy and a rolling
+//! update's monitor see it as a failure.
 
 use crate::model::{Task, TaskId, TaskState, TaskStatus};
-use crate::runtime::{Controller, ExitStatus, Runtime, RuntimeError, TaskFiles};
+use crate::runtime::{Controller, ExitStatus, HealthStatus, Runtime, RuntimeError, TaskFiles};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -22,6 +25,9 @@ pub const STOP_MARGIN: Duration = Duration::from_secs(5);
 pub const TERMINATE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for a stopped task's exit status (for its exit code).
 const EXIT_READ_TIMEOUT: Duration = Duration::from_secs(1);
+/// The error of a task stopped because its health check failed (SwarmKit's
+/// `ErrContainerUnhealthy`).
+pub const UNHEALTHY_ERROR: &str = "unhealthy container";
 
 /// What the task runner asks of a driver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +145,33 @@ fn with_err(mut status: TaskStatus, err: impl Into<String>) -> TaskStatus {
     status
 }
 
+/// Resolves with the first decided health (healthy or unhealthy); never, if the controller
+/// stops publishing it (its exit decides then).
+async fn decided(watch: &mut watch::Receiver<HealthStatus>) -> HealthStatus {
+    let decided = watch
+        .wait_for(|h| *h != HealthStatus::Starting)
+        .await
+        .map(|health| *health);
+    match decided {
+        Ok(health) => health,
+        Err(_) => std::future::pending().await,
+    }
+}
+
+/// Resolves once the task is unhealthy; never without a health check.
+async fn turns_unhealthy(watch: Option<&mut watch::Receiver<HealthStatus>>) {
+    let Some(watch) = watch else {
+        return std::future::pending().await;
+    };
+    if watch
+        .wait_for(|h| *h == HealthStatus::Unhealthy)
+        .await
+        .is_err()
+    {
+        std::future::pending::<()>().await;
+    }
+}
+
 fn shut_down_before_start() -> TaskStatus {
     status(TaskState::Shutdown, "shutdown before it started")
 }
@@ -248,11 +281,36 @@ impl TaskDriver {
                 return with_err(status(TaskState::Failed, "failed"), e.to_string());
             }
         }
+        // A task with a health check runs (for the cluster) once it is healthy: until then it
+        // stays `starting`, as SwarmKit's container adapter waits for the healthy event.
+        let mut health = ctl.health();
+        if let Some(watch) = &mut health {
+            tokio::select! {
+                verdict = decided(watch) => {
+                    if verdict == HealthStatus::Unhealthy {
+                        return self.unhealthy(ctl).await;
+                    }
+                }
+                exit = ctl.wait() => return exited(exit),
+                () = self.stop_requested() => return self.stop(ctl).await,
+            }
+        }
         self.report(status(TaskState::Running, "started")).await;
         tokio::select! {
             exit = ctl.wait() => exited(exit),
             () = self.stop_requested() => self.stop(ctl).await,
+            () = turns_unhealthy(health.as_mut()) => self.unhealthy(ctl).await,
         }
+    }
+
+    /// Stops a task whose health check failed: it failed ([`UNHEALTHY_ERROR`]), with the exit
+    /// code it stopped with.
+    async fn unhealthy(&self, ctl: &dyn Controller) -> TaskStatus {
+        tracing::info!(task = %self.task.id, "the health check failed; stopping the task");
+        let stopped = self.stop(ctl).await;
+        let mut failed = with_err(status(TaskState::Failed, "unhealthy"), UNHEALTHY_ERROR);
+        failed.exit_code = stopped.exit_code;
+        failed
     }
 
     /// Stops a running task: a graceful shutdown bounded by its stop grace period plus
@@ -328,6 +386,78 @@ impl TaskDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::LifecycleStep;
+    use crate::runtime::mock::{MockRuntime, MockScript, task_for_image};
+
+    /// Drives one task of `image` on `runtime` to its terminal state; the states reported.
+    async fn drive(runtime: &MockRuntime, image: &str) -> Vec<TaskStatus> {
+        let (events, mut reports) = mpsc::channel(16);
+        let mut task = task_for_image("t1", image);
+        task.desired_state = TaskState::Running;
+        let _driver =
+            DriverHandle::spawn(task, TaskFiles::new(), Arc::new(runtime.clone()), events);
+        let mut seen = Vec::new();
+        while let Some(DriverEvent::Status { status, .. }) = reports.recv().await {
+            let end = status.state.is_terminal();
+            seen.push(status);
+            if end {
+                break;
+            }
+        }
+        seen
+    }
+
+    fn states(seen: &[TaskStatus]) -> Vec<TaskState> {
+        seen.iter().map(|s| s.state).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_with_a_health_check_runs_once_healthy_and_fails_when_unhealthy() {
+        let runtime = MockRuntime::new()
+            .with_script(
+                "mock/slow-health",
+                MockScript::new().run_until_stopped().health_steps(
+                    vec![
+                        (Duration::from_secs(3), HealthStatus::Healthy),
+                        (Duration::from_secs(60), HealthStatus::Unhealthy),
+                    ],
+                    false,
+                ),
+            )
+            .with_script(
+                "mock/never-healthy",
+                MockScript::new()
+                    .run_until_stopped()
+                    .unhealthy_after(Duration::from_secs(3)),
+            );
+        let lifecycle = [
+            TaskState::Accepted,
+            TaskState::Preparing,
+            TaskState::Ready,
+            TaskState::Starting,
+        ];
+
+        // Running once healthy, then failed when unhealthy, and stopped.
+        let seen = drive(&runtime, "mock/slow-health").await;
+        let mut expected = lifecycle.to_vec();
+        expected.extend([TaskState::Running, TaskState::Failed]);
+        assert_eq!(states(&seen), expected);
+        let failed = seen.last().unwrap();
+        assert_eq!(failed.err.as_deref(), Some(UNHEALTHY_ERROR));
+        assert!(
+            runtime
+                .calls_for(&TaskId::new("t1"))
+                .contains(&LifecycleStep::Shutdown)
+        );
+
+        // Never healthy: never reported running.
+        let runtime = runtime.clone();
+        let seen = drive(&runtime, "mock/never-healthy").await;
+        let mut expected = lifecycle.to_vec();
+        expected.push(TaskState::Failed);
+        assert_eq!(states(&seen), expected);
+        assert_eq!(seen.last().unwrap().err.as_deref(), Some(UNHEALTHY_ERROR));
+    }
 
     #[test]
     fn an_exit_maps_to_complete_or_failed_with_its_code() {

@@ -111,6 +111,7 @@ pub(crate) enum ControlCall {
         query: String,
         replicas: u64,
     },
+    RollbackService(String),
     RemoveService(String),
     ListTasks(TaskFilter),
     InspectTask(String),

@@ -291,6 +291,13 @@ pub enum ControlError {
         /// The requested name.
         requested: String,
     },
+    /// A rollback needs a previous spec: the service was never updated, or an automatic
+    /// rollback already went back to it.
+    #[error("{service} does not have a previous spec to roll back to")]
+    NoPreviousSpec {
+        /// The service.
+        service: ObjectRef,
+    },
     /// Only replicated services and replicated jobs can be scaled.
     #[error("{service} is {mode}: only replicated services and replicated jobs can be scaled")]
     NotScalable {

@@ -14,6 +14,7 @@
 //! | [`unlock_key`], [`rotate_unlock_key`] | `swarm unlock-key [--rotate]` (the key follows autolock: [`settle_unlock_key`]) |
 //! | [`create_service`], [`list_services`], [`find_service`] | `service create`, `service ls` with filters, `service inspect` |
 //! | [`update_service`], [`scale_service`], [`remove_service`] | `service update` (with the version read), `service scale`, `service rm` |
+//! | [`rollback_service`] | `service rollback`: back to the previous spec, rolled out by the update supervisor |
 //! | [`list_tasks`], [`find_task`] | `service ps` / `node ps` with filters, task inspect |
 //! | [`render_service_ls`], [`render_service_ps`] | the `service ls` and `service ps` tables as the CLI prints them |
 //! | [`create_secret`], [`list_secrets`], [`find_secret`], [`remove_secret`] | `secret create/ls/inspect/rm` (never the value: [`SecretInfo`]) |
@@ -45,6 +46,7 @@ mod secret_info;
 mod service_create;
 mod service_query;
 mod service_remove;
+mod service_rollback;
 mod service_spec_check;
 mod service_table;
 mod service_update;
@@ -79,6 +81,7 @@ pub use secret_info::SecretInfo;
 pub use service_create::create_service;
 pub use service_query::{ServiceFilter, ServiceModeKind, find_service, list_services};
 pub use service_remove::remove_service;
+pub use service_rollback::rollback_service;
 pub use service_table::{SHORT_ID_CHARS, render_service_ls, render_service_ps};
 pub use service_update::{scale_service, update_service};
 pub use task_query::{TaskFilter, find_task, list_tasks};

@@ -3,13 +3,13 @@
 use crate::manager::control::object_fixture::{Objects, at};
 use crate::manager::control::{
     ControlError, ObjectType, ServiceFilter, ServiceModeKind, TaskFilter, create_service,
-    find_service, find_task, list_services, list_tasks, remove_service, scale_service,
-    update_service,
+    find_service, find_task, list_services, list_tasks, remove_service, rollback_service,
+    scale_service, update_service,
 };
 use crate::manager::writes::{ManagerWrite, ObjectWrite};
 use crate::model::{
     ConfigReference, EndpointSpec, FileTarget, NetworkAttachmentConfig, NetworkSpec, PortConfig,
-    PublishMode, SecretReference, ServiceMode, ServiceSpec, TaskState, Version,
+    PublishMode, SecretReference, ServiceMode, ServiceSpec, TaskState, UpdateState, Version,
 };
 
 fn with_port(name: &str, published: u32, mode: PublishMode) -> ServiceSpec {
@@ -188,6 +188,58 @@ fn update_needs_the_version_read_and_keeps_name_and_mode() {
     let err = update_service(&o.state, "web", version, &global, at(10)).unwrap_err();
     assert!(matches!(err, ControlError::ServiceModeChange { .. }));
     assert!(err.to_string().contains("replicated (1) to global"));
+}
+
+#[test]
+fn rollback_swaps_back_and_forth_and_needs_a_previous_spec() {
+    let mut o = Objects::new();
+    let web = o.service(ServiceSpec::new("web", "nginx:1.26"));
+    let err = rollback_service(&o.state, "web", at(5)).unwrap_err();
+    assert!(matches!(err, ControlError::NoPreviousSpec { .. }));
+    assert_eq!(
+        err.to_string(),
+        format!(r#"service "web" ({web}) does not have a previous spec to roll back to"#)
+    );
+
+    let read = o.state.service(&web).unwrap().clone();
+    let mut spec = read.spec.clone();
+    spec.task_template.container.image = "nginx:1.27".into();
+    o.apply(&update_service(&o.state, "web", read.meta.version, &spec, at(9)).unwrap());
+    let updated = o.state.service(&web).unwrap().clone();
+    assert_eq!(
+        (updated.spec_version, updated.previous_spec_version),
+        (Version(2), Some(Version(1)))
+    );
+    assert_eq!(updated.update_status, None);
+
+    o.apply(&rollback_service(&o.state, "web", at(10)).unwrap());
+    let back = o.state.service(&web).unwrap().clone();
+    assert_eq!(back.spec.task_template.container.image, "nginx:1.26");
+    assert_eq!(
+        (back.spec_version, back.previous_spec_version),
+        (Version(1), Some(Version(2)))
+    );
+    let status = back.update_status.clone().unwrap();
+    assert_eq!(status.state, UpdateState::RollbackStarted);
+    assert_eq!(status.message, "manually requested rollback");
+    assert_eq!((status.started_at, status.completed_at), (at(10), None));
+    assert_eq!(back.meta.updated_at, at(10));
+
+    // A second rollback goes forward again; an update after it gets a fresh version.
+    o.apply(&rollback_service(&o.state, "web", at(11)).unwrap());
+    let forward = o.state.service(&web).unwrap().clone();
+    assert_eq!(forward.spec.task_template.container.image, "nginx:1.27");
+    assert_eq!(forward.spec_version, Version(2));
+    o.apply(&rollback_service(&o.state, "web", at(12)).unwrap());
+    let read = o.state.service(&web).unwrap().clone();
+    spec.task_template.container.image = "nginx:1.28".into();
+    o.apply(&update_service(&o.state, "web", read.meta.version, &spec, at(13)).unwrap());
+    let newest = o.state.service(&web).unwrap();
+    assert_eq!(newest.spec_version, Version(3), "past both versions in use");
+    assert_eq!(
+        newest.update_status, None,
+        "a new update supersedes the rollback"
+    );
 }
 
 #[test]

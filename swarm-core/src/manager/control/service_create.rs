@@ -60,6 +60,7 @@ pub fn create_service(
         spec,
         spec_version: Version(1),
         previous_spec: None,
+        previous_spec_version: None,
         update_status: None,
         endpoint: None,
         job_status,

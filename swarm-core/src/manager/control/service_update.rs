@@ -5,6 +5,7 @@ use crate::manager::control::error::ControlError;
 use crate::manager::control::object_ref::ObjectRef;
 use crate::manager::control::service_query::{ServiceModeKind, find_service};
 use crate::manager::control::service_spec_check::checked_spec;
+use crate::manager::orchestrator::next_spec_version;
 use crate::manager::writes::{ManagerWrite, ManagerWrites, ObjectWrite};
 use crate::model::{JobStatus, ServiceMode, ServiceSpec, Version};
 use std::time::SystemTime;
@@ -21,8 +22,10 @@ use std::time::SystemTime;
 /// * the name cannot change ([`ControlError::ServiceRename`]) nor the kind of mode
 ///   ([`ControlError::ServiceModeChange`]; the number of replicas can);
 /// * on success the one write replaces the service at the version read: the old spec becomes
-///   `previous_spec`, `spec_version` goes up by one, the update status is cleared (a new
-///   update starts), a job starts a new iteration (numbered by the version read) at `now`,
+///   `previous_spec` (its version `previous_spec_version`), `spec_version` becomes one past
+///   every version in use (the service's, the previous spec's, its tasks': after a rollback
+///   the current one is not the highest), the update status is cleared (a new update starts,
+///   superseding one in progress or paused), a job starts a new iteration (numbered by the version read) at `now`,
 ///   `meta.updated_at = now`. The endpoint is left to the allocator.
 pub fn update_service(
     state: &ClusterState,
@@ -55,8 +58,9 @@ pub fn update_service(
     }
     let mut changed = service.clone();
     changed.previous_spec = Some(service.spec.clone());
+    changed.previous_spec_version = Some(service.spec_version);
     changed.spec = spec;
-    changed.spec_version = Version(service.spec_version.0.saturating_add(1));
+    changed.spec_version = next_spec_version(state, service);
     changed.update_status = None;
     if changed.spec.mode.is_job() {
         changed.job_status = Some(JobStatus {

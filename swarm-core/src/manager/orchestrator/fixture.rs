@@ -18,9 +18,11 @@ const MAX_PASSES: usize = 200;
 
 pub(crate) struct Fixture {
     pub(crate) state: ClusterState,
-    rng: u64,
+    pub(crate) rng: u64,
     /// Job tasks that fail instead of completing when run.
     pub(crate) failing: BTreeSet<ServiceId>,
+    /// Images whose tasks fail as they start (they never run).
+    pub(crate) failing_images: BTreeSet<String>,
     /// The most job tasks of each service seen running at once.
     pub(crate) most_running: std::collections::BTreeMap<ServiceId, usize>,
 }
@@ -35,6 +37,7 @@ impl Fixture {
             state,
             rng: 7,
             failing: BTreeSet::new(),
+            failing_images: BTreeSet::new(),
             most_running: Default::default(),
         }
     }
@@ -213,8 +216,9 @@ impl Fixture {
         }
     }
 
-    /// The agents of ready nodes: assigned tasks start; running job tasks complete (or fail
-    /// for services in `failing`); tasks desired past running stop.
+    /// The agents of ready nodes: assigned tasks start (those desired ready are only
+    /// prepared, those of `failing_images` fail instead); running job tasks complete (or
+    /// fail for services in `failing`); tasks desired past running stop.
     pub(crate) fn run_agents(&mut self, secs: u64) {
         let ids: Vec<TaskId> = self.state.tasks().keys().cloned().collect();
         for id in ids {
@@ -230,8 +234,17 @@ impl Fixture {
             }
             let next = if task.desired_state > TaskState::Complete {
                 TaskState::Shutdown
+            } else if task.desired_state == TaskState::Ready {
+                if task.status.state >= TaskState::Ready {
+                    continue;
+                }
+                TaskState::Ready
             } else if task.status.state < TaskState::Running {
-                TaskState::Running
+                if self.failing_images.contains(&task.spec.container.image) {
+                    TaskState::Failed
+                } else {
+                    TaskState::Running
+                }
             } else if task.desired_state == TaskState::Complete {
                 if self.failing.contains(&task.service_id) {
                     TaskState::Failed
@@ -260,16 +273,37 @@ impl Fixture {
     /// Rounds, scheduling and agent passes at `secs` until a round writes nothing and no task
     /// changes.
     pub(crate) fn orchestrate_and_run(&mut self, secs: u64) -> OrchestrationRound {
+        self.converge(secs, |_| {})
+    }
+
+    /// [`Fixture::orchestrate_and_run`], calling `check` after the round, the scheduler and
+    /// the agents of every pass.
+    pub(crate) fn converge(
+        &mut self,
+        secs: u64,
+        mut check: impl FnMut(&Fixture),
+    ) -> OrchestrationRound {
         for _ in 0..MAX_PASSES {
             let before = self.fingerprint();
             let round = self.round(secs);
+            check(self);
             self.schedule(secs);
+            check(self);
             self.run_agents(secs);
+            check(self);
             if round.writes.is_empty() && self.fingerprint() == before {
                 return round;
             }
         }
         panic!("no convergence in {MAX_PASSES} passes");
+    }
+
+    /// The fixture's seconds of `at` (rounded up).
+    pub(crate) fn secs_of(&self, at: SystemTime) -> u64 {
+        let since = at
+            .duration_since(self.at(0))
+            .expect("after the fixture's start");
+        since.as_secs() + u64::from(since.subsec_nanos() > 0)
     }
 
     fn fingerprint(&self) -> Vec<(TaskId, Version)> {

@@ -20,7 +20,9 @@ use std::time::SystemTime;
 /// * on a node that is down, drained or no longer meets the placement, live tasks get desired
 ///   state `shutdown`; on a deleted node every task of the service gets desired state
 ///   `remove` (the reaper deletes them);
-/// * a node with more than one live task keeps the newest.
+/// * a node with more than one live task is left to the update supervisor
+///   ([`supervise_updates`](super::supervise_updates)), which keeps the one of the current
+///   spec (a start-first update runs two for a while).
 ///
 /// At most `max_writes` writes.
 pub fn reconcile_global(
@@ -55,9 +57,7 @@ pub fn reconcile_global(
                     }
                     continue;
                 }
-                // Oldest first: all but the newest.
-                GlobalRule::Run => &live[..live.len() - 1],
-                GlobalRule::Keep => continue,
+                GlobalRule::Run | GlobalRule::Keep => continue,
                 GlobalRule::Stop => &live[..],
             };
             for task in stop {

@@ -14,16 +14,30 @@
 //! | [`reconcile_global`] | global services: one live task per eligible node |
 //! | [`reconcile_replicated_jobs`] | replicated jobs: run until `total_completions`, at most `max_concurrent` at once |
 //! | [`reconcile_global_jobs`] | global jobs: one run to completion per eligible node and iteration |
+//! | [`supervise_updates`] | rolling updates and rollbacks: dirty tasks ([`is_task_dirty`]) replaced slot by slot per the update config, `update_status` kept |
 //! | [`reap_tasks`] | deletes removed tasks once they stopped, and history beyond the retention limit |
 //! | [`PlacementFilter`] | a task's constraints and platforms checked against a node record (the scheduler's too) |
 //!
 //! # How the steps share the work
 //!
-//! Only the mode reconcilers create tasks. The other steps decide that a task stops (desired
-//! state `shutdown`, or `remove` when it is gone for good), and the reconciler of the
-//! service's mode fills the slot (replicated modes) or the node (global modes) that no longer
-//! has a live task, in the same round, preferring the slot that lost its task. A *live* task
-//! is one whose desired state is at most `running` (`complete` for jobs).
+//! Only the mode reconcilers and the update supervisor create tasks. The other steps decide
+//! that a task stops (desired state `shutdown`, or `remove` when it is gone for good), and
+//! the reconciler of the service's mode fills the slot (replicated modes) or the node (global
+//! modes) that no longer has a live task, in the same round, preferring the slot that lost
+//! its task, with the current spec. A *live* task is one whose desired state is at most
+//! `running` (`complete` for jobs). The update supervisor alone replaces live tasks whose spec
+//! is stale, and alone resolves a slot holding two live tasks (a start-first update's old and
+//! new task): the reconcilers count such a slot once.
+//!
+//! # Rolling updates
+//!
+//! [`supervise_updates`] keeps no state of its own: the update's start time and phase are in
+//! the service's `update_status`, the update's tasks are those of the current spec created
+//! since then, each task records when it first ran ([`Task::running_since`]), and the slot
+//! it belongs to is in the task. A new leader therefore continues an update (its batches,
+//! delays, monitor windows and failure count) where the previous one left it.
+//!
+//! [`Task::running_since`]: crate::model::Task::running_since
 //!
 //! * A task that ended while live is left alone until its restart policy allows a
 //!   replacement and its restart delay has passed (counted from its status timestamp); then
@@ -40,6 +54,16 @@
 //!
 //! # Differences from SwarmKit
 //!
+//! * A rolling update counts as its tasks every task of the new spec created since it
+//!   started, so replacements made by the restart supervisor or a scale-up meanwhile take a
+//!   place of the batch until they run, and their early failures count (a slot once). The
+//!   failure ratio is over the slots the update touched. A task's monitor window counts
+//!   from the time its agent reported it running, not when the leader saw it.
+//! * A stop-first update starts the new task once no other task of its slot holds a node,
+//!   whichever task that is; a failure action `rollback` without a previous spec pauses the
+//!   update (SwarmKit leaves it stuck in `updating`).
+//! * Tasks do not carry the endpoint spec, so a change of published ports alone does not
+//!   replace tasks (SwarmKit's `IsTaskDirty` compares it).
 //! * A replacement is created once its restart delay has passed, rather than created at once
 //!   and started after the delay; the old task keeps its slot meanwhile.
 //! * Tasks on a drained or deleted node are replaced whatever their restart condition
@@ -71,13 +95,22 @@ mod restart_supervisor;
 mod round;
 mod service_removal;
 mod slots;
+mod spec_version;
+mod task_dirtiness;
 mod task_reaper;
 mod task_writes;
+mod update_messages;
+mod update_outcome;
+mod update_progress;
+mod update_slots;
+mod update_supervisor;
 
 #[cfg(test)]
 mod fixture;
 #[cfg(test)]
 mod scenario_tests;
+#[cfg(test)]
+mod update_scenario_tests;
 
 pub use constraint_enforcer::{CONSTRAINT_REJECTED_MESSAGE, enforce_constraints};
 pub use global::reconcile_global;
@@ -91,5 +124,13 @@ pub use replicated_job::reconcile_replicated_jobs;
 pub use restart_supervisor::supervise_restarts;
 pub use round::{MAX_TASK_WRITES_PER_ROUND, OrchestrationRound};
 pub use service_removal::remove_orphaned_tasks;
+pub(crate) use spec_version::next_spec_version;
+pub use task_dirtiness::is_task_dirty;
 pub use task_reaper::reap_tasks;
 pub use task_writes::set_desired_for_move;
+pub use update_messages::{
+    MANUAL_ROLLBACK_MESSAGE, ROLLBACK_COMPLETED_MESSAGE, UPDATE_COMPLETED_MESSAGE,
+    UPDATE_IN_PROGRESS_MESSAGE, no_previous_spec_message, rollback_paused_message,
+    update_paused_message, update_rolled_back_message,
+};
+pub use update_supervisor::{OLD_TASK_TIMEOUT, supervise_updates};

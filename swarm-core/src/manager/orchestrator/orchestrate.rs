@@ -5,6 +5,7 @@ use crate::manager::orchestrator::round::{MAX_TASK_WRITES_PER_ROUND, Orchestrati
 use crate::manager::orchestrator::{
     enforce_constraints, handle_node_failures, reap_tasks, reconcile_global, reconcile_global_jobs,
     reconcile_replicated, reconcile_replicated_jobs, remove_orphaned_tasks, supervise_restarts,
+    supervise_updates,
 };
 use crate::manager::writes::{ManagerWrite, ObjectWrite};
 use std::collections::BTreeSet;
@@ -13,8 +14,9 @@ use std::time::SystemTime;
 /// Runs every orchestration step on `state` at `now`, each on the view the earlier ones
 /// left (their writes applied to a copy), in this order: [`remove_orphaned_tasks`],
 /// [`handle_node_failures`], [`enforce_constraints`], [`supervise_restarts`],
-/// [`reconcile_replicated`], [`reconcile_global`], [`reconcile_replicated_jobs`],
-/// [`reconcile_global_jobs`], [`reap_tasks`].
+/// [`reconcile_replicated`], [`reconcile_global`], [`supervise_updates`] (after the
+/// reconcilers, so slots dropped by a scale-down are not updated and slots they refilled are
+/// up to date), [`reconcile_replicated_jobs`], [`reconcile_global_jobs`], [`reap_tasks`].
 ///
 /// The round's writes all carry the versions read from `state` and name each object at
 /// most once (a step's write to an object an earlier step already wrote is left for the
@@ -58,6 +60,7 @@ pub fn orchestrate(
     run.step(|view, max| supervise_restarts(view, now, max));
     run.step(|view, max| reconcile_replicated(view, now, rng, max));
     run.step(|view, max| reconcile_global(view, now, rng, max));
+    run.step(|view, max| supervise_updates(view, now, rng, max));
     run.step(|view, max| reconcile_replicated_jobs(view, now, rng, max));
     run.step(|view, max| reconcile_global_jobs(view, now, rng, max));
     run.step(reap_tasks);

@@ -20,8 +20,10 @@ use std::time::SystemTime;
 ///   once they stopped.
 /// * Slots that lost their task and are not refilled are dropped the same way.
 ///
-/// Tasks whose spec is stale are not replaced here (rolling updates are a separate step).
-/// At most `max_writes` writes.
+/// A slot counts once however many live tasks it holds (a start-first update has two for a
+/// while), and tasks whose spec is stale are not replaced here: that is the update
+/// supervisor's ([`supervise_updates`](super::supervise_updates)). New tasks get the
+/// current spec. At most `max_writes` writes.
 pub fn reconcile_replicated(
     state: &ClusterState,
     now: SystemTime,

@@ -1,13 +1,18 @@
-//! The tasks a round places: pending, desired running or complete.
+//! The tasks a round places: pending, desired ready, running or complete.
 
 use crate::manager::cluster_state::ClusterState;
 use crate::model::{Task, TaskState};
 
 /// Whether the scheduler places `task`: in `pending`, and asked to run (or to run to
-/// completion, for a job).
+/// completion, for a job), or to be prepared to (a stop-first update's new task is desired
+/// `ready` until the old one stopped; SwarmKit places every pending task desired at most
+/// `complete`).
 pub(super) fn wants_node(task: &Task) -> bool {
     task.status.state == TaskState::Pending
-        && matches!(task.desired_state, TaskState::Running | TaskState::Complete)
+        && matches!(
+            task.desired_state,
+            TaskState::Ready | TaskState::Running | TaskState::Complete
+        )
 }
 
 /// The tasks of one round, in task id order, at most `limit` in all.

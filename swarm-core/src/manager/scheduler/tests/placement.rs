@@ -90,18 +90,21 @@ fn drained_paused_and_down_nodes_get_nothing() {
 }
 
 #[test]
-fn only_pending_tasks_desired_running_or_complete_are_placed() {
+fn only_pending_tasks_desired_ready_running_or_complete_are_placed() {
     let mut c = Cluster::with_nodes([node("n0", 4, 8)]);
-    let ids = c.pending("job", 1, 3, &TaskSpec::default());
+    let ids = c.pending("job", 1, 4, &TaskSpec::default());
     c.update_task(&ids[0], |t| t.desired_state = TaskState::Complete);
     c.update_task(&ids[1], |t| t.desired_state = TaskState::Shutdown);
     // A task still in `new` waits for the allocator.
     c.update_task(&ids[2], |t| t.status.state = TaskState::New);
+    // A stop-first update's new task is prepared while the old one stops.
+    c.update_task(&ids[3], |t| t.desired_state = TaskState::Ready);
     let round = c.round();
-    assert_eq!(round.assigned, 1);
+    assert_eq!(round.assigned, 2);
     assert_eq!(c.node_of(&ids[0]), Some("n0"));
     assert_eq!(c.task(&ids[1]).status.state, TaskState::Pending);
     assert_eq!(c.task(&ids[2]).status.state, TaskState::New);
+    assert_eq!(c.node_of(&ids[3]), Some("n0"));
 }
 
 #[test]

@@ -1,0 +1,144 @@
+//! Whether a task matches its service's current spec (SwarmKit's `IsTaskDirty`).
+
+use crate::manager::orchestrator::node_fit::PlacementFilter;
+use crate::model::{Node, Placement, Service, Task, TaskSpec};
+
+/// Whether `task` must be replaced to match the current task template of `service` (a
+/// rolling update replaces the *dirty* tasks). `node` is the record of the node the task is
+/// on, if any.
+///
+/// * The same spec version: clean, without comparing specs.
+/// * Otherwise the task's spec is compared with the template: equal (a change of the
+///   replicas, the update config or the name's labels alone) is clean; a changed
+///   `force_update` counter is dirty.
+/// * A change of the placement alone is clean while the task's node meets the template's
+///   constraints (SwarmKit checks the constraints only, not the platforms).
+///
+/// ```
+/// use std::time::SystemTime;
+/// use swarm_core::manager::orchestrator::is_task_dirty;
+/// use swarm_core::model::{Node, Service, ServiceSpec, Task, Version};
+///
+/// let mut service = Service {
+///     id: "web".into(),
+///     spec: ServiceSpec::new("web", "nginx:1"),
+///     spec_version: Version(1),
+///     ..Service::default()
+/// };
+/// let mut task = Task::new("t1".into(), "web".into(), service.spec.task_template.clone(), SystemTime::now());
+/// task.spec_version = 1;
+/// let node = Node::default();
+/// assert!(!is_task_dirty(&service, &task, Some(&node)));
+/// // A constraint the node meets: not dirty.
+/// service.spec_version = Version(2);
+/// service.spec.task_template.placement.constraints = vec!["node.labels.zone!=us".into()];
+/// assert!(!is_task_dirty(&service, &task, Some(&node)));
+/// // A forced update: dirty.
+/// service.spec.task_template.force_update += 1;
+/// assert!(is_task_dirty(&service, &task, Some(&node)));
+/// ```
+pub fn is_task_dirty(service: &Service, task: &Task, node: Option<&Node>) -> bool {
+    if task.spec_version == service.spec_version.0 {
+        return false;
+    }
+    let template = &service.spec.task_template;
+    if same_but_placement(template, &task.spec) {
+        if template.placement == task.spec.placement {
+            return false;
+        }
+        return !node.is_some_and(|n| meets_constraints(&template.placement, n));
+    }
+    true
+}
+
+/// Whether `a` and `b` are equal in every field but the placement. (Destructured, so a new
+/// field of [`TaskSpec`] must be named here.)
+fn same_but_placement(a: &TaskSpec, b: &TaskSpec) -> bool {
+    let TaskSpec {
+        container,
+        resources,
+        restart_policy,
+        placement: _,
+        networks,
+        force_update,
+    } = a;
+    *container == b.container
+        && *resources == b.resources
+        && *restart_policy == b.restart_policy
+        && *networks == b.networks
+        && *force_update == b.force_update
+}
+
+/// Whether `node` meets the constraints of `placement` (platforms not checked).
+fn meets_constraints(placement: &Placement, node: &Node) -> bool {
+    let constraints_only = Placement {
+        constraints: placement.constraints.clone(),
+        ..Placement::default()
+    };
+    PlacementFilter::new(&constraints_only).fits(node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Platform, ServiceSpec, Version};
+    use std::time::SystemTime;
+
+    fn service_and_task() -> (Service, Task) {
+        let service = Service {
+            id: "web".into(),
+            spec: ServiceSpec::new("web", "nginx:1"),
+            spec_version: Version(3),
+            ..Service::default()
+        };
+        let mut task = Task::new(
+            "t".into(),
+            "web".into(),
+            service.spec.task_template.clone(),
+            SystemTime::UNIX_EPOCH,
+        );
+        task.spec_version = 3;
+        (service, task)
+    }
+
+    #[test]
+    fn versions_then_specs_decide() {
+        let (mut service, task) = service_and_task();
+        // Same version: clean even if the specs differ (the version is trusted).
+        service.spec.task_template.container.image = "nginx:2".into();
+        assert!(!is_task_dirty(&service, &task, None));
+        service.spec_version = Version(4);
+        assert!(is_task_dirty(&service, &task, None));
+        // Back to the task's spec under a new version: clean.
+        service.spec.task_template.container.image = "nginx:1".into();
+        assert!(!is_task_dirty(&service, &task, None));
+        service.spec.mode = crate::model::ServiceMode::Replicated { replicas: 9 };
+        assert!(!is_task_dirty(&service, &task, None));
+        service.spec.task_template.restart_policy.max_attempts = 2;
+        assert!(is_task_dirty(&service, &task, None));
+    }
+
+    #[test]
+    fn a_placement_change_alone_keeps_tasks_whose_node_still_meets_it() {
+        let (mut service, task) = service_and_task();
+        service.spec_version = Version(4);
+        service.spec.task_template.placement.constraints = vec!["node.labels.zone==eu".into()];
+        let mut node = Node::default();
+        assert!(
+            is_task_dirty(&service, &task, Some(&node)),
+            "node does not match"
+        );
+        assert!(is_task_dirty(&service, &task, None), "no node");
+        node.spec.labels.insert("zone".into(), "eu".into());
+        assert!(!is_task_dirty(&service, &task, Some(&node)));
+        // Platforms are not checked (as SwarmKit).
+        service.spec.task_template.placement.platforms = vec![Platform {
+            os: "windows".into(),
+            architecture: "amd64".into(),
+        }];
+        assert!(!is_task_dirty(&service, &task, Some(&node)));
+        // Placement and something else: dirty.
+        service.spec.task_template.container.image = "nginx:2".into();
+        assert!(is_task_dirty(&service, &task, Some(&node)));
+    }
+}

@@ -1,0 +1,100 @@
+//! A service's slots as the update supervisor sees them: the tasks of each, which of them
+//! still hold the slot, which match the current spec, and which one a finished update keeps.
+
+use crate::manager::cluster_state::ClusterState;
+use crate::manager::orchestrator::eligibility::{GlobalRule, global_rule, node_failure};
+use crate::manager::orchestrator::node_fit::PlacementFilter;
+use crate::manager::orchestrator::slots::{SlotKey, is_live, tasks_by_slot};
+use crate::manager::orchestrator::task_dirtiness::is_task_dirty;
+use crate::model::{Service, ServiceMode, Task, TaskState};
+use std::collections::BTreeMap;
+
+/// One slot (replica or node) an update covers.
+pub(crate) struct UpdateSlot<'a> {
+    /// Its key.
+    pub(crate) key: SlotKey,
+    /// Every task of the slot, oldest first.
+    pub(crate) tasks: Vec<&'a Task>,
+    /// The live ones (desired at most `running`), oldest first; never empty.
+    pub(crate) live: Vec<&'a Task>,
+    /// The live task matching the current spec that the slot keeps, if any: one running,
+    /// else one desired running, else one desired ready; the newest of equals.
+    pub(crate) keep: Option<&'a Task>,
+    /// Whether the slot needs the update: more than one live task, or one that is dirty.
+    pub(crate) dirty: bool,
+}
+
+impl<'a> UpdateSlot<'a> {
+    /// The other tasks of the slot still on a node that may run them: not ended, assigned
+    /// at least, on a node that is neither down, drained nor deleted. A stop-first update
+    /// starts the new task once there are none.
+    pub(crate) fn others_holding_node(&self, state: &ClusterState, except: Option<&Task>) -> bool {
+        self.tasks.iter().any(|t| {
+            except.is_none_or(|e| e.id != t.id)
+                && !t.status.state.is_terminal()
+                && t.status.state >= TaskState::Assigned
+                && t.node_id
+                    .as_ref()
+                    .is_some_and(|n| node_failure(state, n).is_none())
+        })
+    }
+}
+
+/// Every task of `service` by slot (the update's tasks may sit in slots it does not cover,
+/// e.g. ones that lost their live task), and the slots the update covers, in key order:
+///
+/// * replicated: every slot with a live task (slots being removed have none);
+/// * global: every node slot with a live task whose node runs the service
+///   ([`GlobalRule::Run`]): a paused node keeps what it runs, as in SwarmKit, and the
+///   global reconciler stops the tasks of nodes that no longer take them.
+pub(crate) fn update_slots<'a>(
+    state: &'a ClusterState,
+    service: &'a Service,
+) -> (BTreeMap<SlotKey, Vec<&'a Task>>, Vec<UpdateSlot<'a>>) {
+    let groups = tasks_by_slot(state.tasks_of_service(&service.id));
+    let filter = (service.spec.mode == ServiceMode::Global)
+        .then(|| PlacementFilter::new(&service.spec.task_template.placement));
+    let mut covered = Vec::new();
+    for (key, tasks) in &groups {
+        let covers = match (key, &filter) {
+            (SlotKey::Replica(_), None) => true,
+            (SlotKey::Node(node), Some(filter)) => state
+                .node(node)
+                .is_some_and(|n| global_rule(n, filter) == GlobalRule::Run),
+            _ => false,
+        };
+        let live: Vec<&Task> = tasks.iter().copied().filter(|t| is_live(t)).collect();
+        if !covers || live.is_empty() {
+            continue;
+        }
+        let clean: Vec<&Task> = live
+            .iter()
+            .copied()
+            .filter(|t| {
+                let node = t.node_id.as_ref().and_then(|n| state.node(n));
+                !is_task_dirty(service, t, node)
+            })
+            .collect();
+        let keep = clean
+            .iter()
+            .copied()
+            .filter(|t| t.desired_state <= TaskState::Running)
+            .max_by_key(|t| {
+                (
+                    t.status.state == TaskState::Running,
+                    t.desired_state == TaskState::Running,
+                    t.meta.created_at,
+                    t.id.clone(),
+                )
+            });
+        let dirty = live.len() > 1 || clean.is_empty();
+        covered.push(UpdateSlot {
+            key: key.clone(),
+            tasks: tasks.clone(),
+            live,
+            keep,
+            dirty,
+        });
+    }
+    (groups, covered)
+}
