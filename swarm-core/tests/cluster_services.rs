@@ -19,6 +19,10 @@ use swarm_store::testkit::inproc::InProcNetwork;
 
 const CONVERGE: Duration = Duration::from_secs(30);
 
+/// The tests of this file run one at a time: each runs a whole cluster (up to 8 nodes), and
+/// several at once on a 2-core machine would measure the machine, not the cluster.
+static ONE_CLUSTER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The runtime of every node: services run until stopped; the job's image exits 0 at once.
 fn runtime() -> MockRuntime {
     MockRuntime::new()
@@ -187,6 +191,7 @@ fn nodes_of(tasks: &[Task]) -> BTreeMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_nerd_dinner_services_run_scale_spread_and_move_off_drained_and_dead_nodes() {
+    let _serial = ONE_CLUSTER_AT_A_TIME.lock().await;
     let mut cluster = Cluster::start(3, 5, 11).await;
     let control = cluster.control().await;
 
@@ -346,6 +351,7 @@ async fn the_nerd_dinner_services_run_scale_spread_and_move_off_drained_and_dead
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_global_service_follows_joins_a_job_completes_and_unplaceable_tasks_say_why() {
+    let _serial = ONE_CLUSTER_AT_A_TIME.lock().await;
     let mut cluster = Cluster::start(1, 2, 12).await;
     let control = cluster.control().await;
     let mut events = cluster.managers[0].events();
@@ -447,6 +453,7 @@ async fn a_global_service_follows_joins_a_job_completes_and_unplaceable_tasks_sa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_killed_mid_scale_leaves_exactly_the_replicas_asked_for() {
+    let _serial = ONE_CLUSTER_AT_A_TIME.lock().await;
     let mut cluster = Cluster::start(3, 3, 13).await;
     let control = cluster.control().await;
     control
@@ -475,6 +482,7 @@ async fn a_leader_killed_mid_scale_leaves_exactly_the_replicas_asked_for() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebalancing_when_turned_on_moves_tasks_to_a_new_node_a_few_at_a_time() {
+    let _serial = ONE_CLUSTER_AT_A_TIME.lock().await;
     let mut cluster = Cluster::start(1, 2, 14).await;
     let control = cluster.control().await;
     control
@@ -524,6 +532,7 @@ async fn rebalancing_when_turned_on_moves_tasks_to_a_new_node_a_few_at_a_time() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_managers_creating_one_name_at_once_make_one_service() {
+    let _serial = ONE_CLUSTER_AT_A_TIME.lock().await;
     let cluster = Cluster::start(3, 0, 15).await;
     let followers: Vec<Control> = cluster
         .managers
