@@ -192,27 +192,10 @@ trait Followed: StoredObject + Send + Sync + 'static {
     }
 }
 
+/// `Followed` for an object kept in a map of `ClusterState`: its put and remove methods, its
+/// map, and the function that turns a change into an event.
 macro_rules! followed {
-    ($ty:ty, $id:ty, $put:ident, $remove:ident, $all:ident) => {
-        impl Followed for $ty {
-            fn put(state: &mut ClusterState, object: Self) {
-                state.$put(object);
-            }
-            fn remove(state: &mut ClusterState, key: &str) {
-                state.$remove(&<$id>::new(key));
-            }
-            fn clear(state: &mut ClusterState) {
-                let keys: Vec<$id> = state.$all().keys().cloned().collect();
-                for key in keys {
-                    state.$remove(&key);
-                }
-            }
-        }
-    };
-}
-
-macro_rules! followed_object {
-    ($ty:ty, $id:ty, $put:ident, $remove:ident, $all:ident, $kind:expr) => {
+    ($ty:ty, $id:ty, $put:ident, $remove:ident, $all:ident, $event:expr) => {
         impl Followed for $ty {
             fn put(state: &mut ClusterState, object: Self) {
                 state.$put(object);
@@ -231,78 +214,61 @@ macro_rules! followed_object {
                 key: &str,
                 after: Option<&Self>,
             ) -> Option<ClusterEvent> {
-                let existed = state.$all().contains_key(key);
-                (existed != after.is_some()).then(|| ClusterEvent::ObjectChanged {
-                    kind: $kind,
-                    id: key.to_owned(),
-                    created: after.is_some(),
-                })
+                let event: fn(Option<&Self>, Option<&Self>) -> Option<ClusterEvent> = $event;
+                event(state.$all().get(key), after)
             }
         }
     };
 }
 
-followed!(Node, NodeId, put_node, remove_node, nodes);
-followed_object!(
+/// The event of a secret, config or network created or removed.
+fn created_or_removed<T: StoredObject>(
+    kind: &'static str,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> Option<ClusterEvent> {
+    let id = after.or(before)?.key().to_owned();
+    (before.is_some() != after.is_some()).then_some(ClusterEvent::ObjectChanged {
+        kind,
+        id,
+        created: after.is_some(),
+    })
+}
+
+followed!(Node, NodeId, put_node, remove_node, nodes, |_, _| None);
+followed!(
+    Service,
+    ServiceId,
+    put_service,
+    remove_service,
+    services,
+    service_event
+);
+followed!(Task, TaskId, put_task, remove_task, tasks, task_event);
+followed!(
     Secret,
     SecretId,
     put_secret,
     remove_secret,
     secrets,
-    "secret"
+    |b, a| { created_or_removed("secret", b, a) }
 );
-followed_object!(
+followed!(
     Config,
     ConfigId,
     put_config,
     remove_config,
     configs,
-    "config"
+    |b, a| { created_or_removed("config", b, a) }
 );
-followed_object!(
+followed!(
     Network,
     NetworkId,
     put_network,
     remove_network,
     networks,
-    "network"
+    |b, a| { created_or_removed("network", b, a) }
 );
-
-impl Followed for Service {
-    fn put(state: &mut ClusterState, object: Self) {
-        state.put_service(object);
-    }
-    fn remove(state: &mut ClusterState, key: &str) {
-        state.remove_service(&ServiceId::new(key));
-    }
-    fn clear(state: &mut ClusterState) {
-        let keys: Vec<ServiceId> = state.services().keys().cloned().collect();
-        for key in keys {
-            state.remove_service(&key);
-        }
-    }
-    fn event(state: &ClusterState, key: &str, after: Option<&Self>) -> Option<ClusterEvent> {
-        service_event(state.services().get(key), after)
-    }
-}
-
-impl Followed for Task {
-    fn put(state: &mut ClusterState, object: Self) {
-        state.put_task(object);
-    }
-    fn remove(state: &mut ClusterState, key: &str) {
-        state.remove_task(&TaskId::new(key));
-    }
-    fn clear(state: &mut ClusterState) {
-        let keys: Vec<TaskId> = state.tasks().keys().cloned().collect();
-        for key in keys {
-            state.remove_task(&key);
-        }
-    }
-    fn event(state: &ClusterState, key: &str, after: Option<&Self>) -> Option<ClusterEvent> {
-        task_event(state.tasks().get(key), after)
-    }
-}
 
 impl Followed for Cluster {
     fn put(state: &mut ClusterState, object: Self) {
