@@ -4,6 +4,8 @@
 
 mod cluster_support;
 
+use cluster_support::converged;
+
 use cluster_support::{config, eventually};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -152,28 +154,6 @@ async fn running(control: &Control, service: &str) -> Vec<Task> {
         .into_iter()
         .filter(|t| t.desired_state == TaskState::Running && t.status.state == TaskState::Running)
         .collect()
-}
-
-/// Waits until `service` has exactly `count` running tasks and nothing else meant to run.
-async fn converged(control: &Control, service: &str, count: usize) -> Vec<Task> {
-    eventually(
-        CONVERGE,
-        &format!("{service} runs {count} tasks"),
-        || async {
-            let filter = TaskFilter {
-                services: vec![service.to_owned()],
-                ..TaskFilter::default()
-            };
-            let tasks = control.tasks(&filter).await.ok()?;
-            let live: Vec<Task> = tasks
-                .into_iter()
-                .filter(|t| t.desired_state <= TaskState::Running)
-                .collect();
-            (live.len() == count && live.iter().all(|t| t.status.state == TaskState::Running))
-                .then_some(live)
-        },
-    )
-    .await
 }
 
 fn nodes_of(tasks: &[Task]) -> BTreeMap<String, usize> {

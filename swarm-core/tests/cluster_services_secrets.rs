@@ -7,16 +7,18 @@
 
 mod cluster_support;
 
+use cluster_support::converged;
+
 use cluster_support::{config, eventually};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
-use swarm_core::manager::control::{ControlError, ObjectType, TaskFilter};
+use swarm_core::manager::control::{ControlError, ObjectType};
 use swarm_core::model::{
     ConfigId, ConfigReference, ConfigSpec, FileTarget, NodeAvailability, NodeId, NodeRole,
-    SecretId, SecretReference, SecretSpec, ServiceMode, ServiceSpec, Task, TaskState,
+    SecretId, SecretReference, SecretSpec, ServiceMode, ServiceSpec, Task,
 };
-use swarm_core::node::{Control, InProcNodes, Node, NodeError, NodeNetwork};
+use swarm_core::node::{InProcNodes, Node, NodeError, NodeNetwork};
 use swarm_core::runtime::FileKind;
 use swarm_core::runtime::mock::{MockRuntime, MockScript};
 use swarm_store::testkit::inproc::InProcNetwork;
@@ -98,28 +100,6 @@ async fn start_cluster(root: &std::path::Path) -> Vec<Member> {
     }
     cluster_support::all_ready(&control, 8).await;
     members
-}
-
-/// The tasks of `service` meant to run, once there are exactly `count` and all run.
-async fn converged(control: &Control, service: &str, count: usize) -> Vec<Task> {
-    eventually(
-        CONVERGE,
-        &format!("{service} runs {count} tasks"),
-        || async {
-            let filter = TaskFilter {
-                services: vec![service.to_owned()],
-                ..TaskFilter::default()
-            };
-            let tasks = control.tasks(&filter).await.ok()?;
-            let live: Vec<Task> = tasks
-                .into_iter()
-                .filter(|t| t.desired_state <= TaskState::Running)
-                .collect();
-            (live.len() == count && live.iter().all(|t| t.status.state == TaskState::Running))
-                .then_some(live)
-        },
-    )
-    .await
 }
 
 /// How many of `tasks` each node runs.

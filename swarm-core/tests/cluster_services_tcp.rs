@@ -8,6 +8,8 @@
 
 mod cluster_support;
 
+use cluster_support::converged;
+
 use cluster_support::{cluster_with, eventually, leader_control};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ use swarm_core::model::{
     EndpointSpec, FileTarget, NetworkAttachmentConfig, NetworkSpec, NodeId, NodeRole, PortConfig,
     PublishMode, SecretReference, SecretSpec, ServiceMode, ServiceSpec, Task, TaskState,
 };
-use swarm_core::node::{Control, Node};
+use swarm_core::node::Node;
 use swarm_core::runtime::process::{ProcessRuntime, ProcessRuntimeConfig};
 
 const CONVERGE: Duration = Duration::from_secs(30);
@@ -51,28 +53,6 @@ fn service(name: &str, image: &str, replicas: u64, pid_dir: &Path, extra: &str) 
         aliases: vec![],
     }];
     spec
-}
-
-/// Waits until `service` has exactly `count` tasks meant to run, all running.
-async fn converged(control: &Control, service: &str, count: usize) -> Vec<Task> {
-    eventually(
-        CONVERGE,
-        &format!("{service} runs {count} tasks"),
-        || async {
-            let filter = TaskFilter {
-                services: vec![service.to_owned()],
-                ..TaskFilter::default()
-            };
-            let tasks = control.tasks(&filter).await.ok()?;
-            let live: Vec<Task> = tasks
-                .into_iter()
-                .filter(|t| t.desired_state <= TaskState::Running)
-                .collect();
-            (live.len() == count && live.iter().all(|t| t.status.state == TaskState::Running))
-                .then_some(live)
-        },
-    )
-    .await
 }
 
 /// How many of `tasks` run on each node.

@@ -131,3 +131,34 @@ pub(crate) async fn leader_control(managers: &[&Node]) -> Control {
     })
     .await
 }
+
+/// How long the service tests wait for a cluster to converge.
+pub(crate) const CONVERGE: Duration = Duration::from_secs(30);
+
+/// Waits until `service` has exactly `count` tasks meant to run, all running, and returns
+/// them.
+pub(crate) async fn converged(
+    control: &Control,
+    service: &str,
+    count: usize,
+) -> Vec<swarm_core::model::Task> {
+    use swarm_core::model::TaskState;
+    eventually(
+        CONVERGE,
+        &format!("{service} runs {count} tasks"),
+        || async {
+            let filter = swarm_core::manager::control::TaskFilter {
+                services: vec![service.to_owned()],
+                ..Default::default()
+            };
+            let tasks = control.tasks(&filter).await.ok()?;
+            let live: Vec<_> = tasks
+                .into_iter()
+                .filter(|t| t.desired_state <= TaskState::Running)
+                .collect();
+            (live.len() == count && live.iter().all(|t| t.status.state == TaskState::Running))
+                .then_some(live)
+        },
+    )
+    .await
+}
