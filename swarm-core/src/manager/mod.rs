@@ -47,6 +47,7 @@ pub mod control;
 pub mod dispatcher;
 pub mod logbroker;
 pub mod manager_statuses;
+mod node_changes;
 pub mod orchestrator;
 pub mod raft_membership;
 pub mod root_rotation;
