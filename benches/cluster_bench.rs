@@ -19,9 +19,17 @@
 //! Every node over real TCP with mutual TLS on 127.0.0.1, disk storage in a temporary
 //! directory, default settings (`NodeConfig::new`, `ClusterSpec::default()`), mock runtime.
 //!
+//! The services figures (`create_100k_on_1k_workers`, `worker_death_tasks_elsewhere_ms`,
+//! `drain_10_tasks_ms`) run on the in-process network instead; see the `services` module.
+//!
 //! Run: `cargo run --release -p benches --bin cluster_bench`. Options: `--trials N` (default
-//! 5), `--only PREFIX` (the figures whose name starts with it, e.g. `leader_failover`),
-//! `--election-timeout-ms MIN-MAX` (instead of the default 400-700).
+//! 5; the large create runs at most 3), `--only PREFIX` (the figures whose name starts with
+//! it, e.g. `leader_failover`), `--election-timeout-ms MIN-MAX` (instead of the default
+//! 400-700), `--managers K` (3), `--workers N` (1,000) and `--replicas M` (100,000) for the
+//! services figures (workers and replicas: the large create only).
+
+#[path = "cluster_bench/services.rs"]
+mod services;
 
 use std::error::Error;
 use std::future::Future;
@@ -492,7 +500,7 @@ fn runtime(flavor: &str) -> Result<tokio::runtime::Runtime> {
 }
 
 /// Runs every figure, or only the one whose name starts with `only`.
-async fn bench(trials: usize, only: Option<&str>) -> Result<()> {
+async fn bench(trials: usize, only: Option<&str>, sizes: services::Sizes) -> Result<()> {
     let wanted = |name: &str| only.is_none_or(|o| name.starts_with(o));
     if wanted("worker_down") {
         worker_down(trials).await?;
@@ -505,6 +513,15 @@ async fn bench(trials: usize, only: Option<&str>) -> Result<()> {
     }
     if wanted("false_downs") {
         false_downs_under_load(trials.min(3)).await?;
+    }
+    if wanted(&services::create_name(sizes)) {
+        services::create(trials, sizes).await?;
+    }
+    if wanted("worker_death_tasks_elsewhere_ms") {
+        services::worker_death(trials, sizes).await?;
+    }
+    if wanted("drain_10_tasks_ms") {
+        services::drain(trials, sizes).await?;
     }
     Ok(())
 }
@@ -636,5 +653,10 @@ fn main() -> Result<()> {
     }
     let trials = arg(&args, "--trials").map_or(Ok(DEFAULT_TRIALS), str::parse)?;
     let only = arg(&args, "--only");
-    runtime("multi-thread-2")?.block_on(bench(trials, only))
+    let sizes = services::Sizes {
+        managers: arg(&args, "--managers").map_or(Ok(services::DEFAULT_MANAGERS), str::parse)?,
+        workers: arg(&args, "--workers").map_or(Ok(services::DEFAULT_WORKERS), str::parse)?,
+        replicas: arg(&args, "--replicas").map_or(Ok(services::DEFAULT_REPLICAS), str::parse)?,
+    };
+    runtime("multi-thread-2")?.block_on(bench(trials, only, sizes))
 }
