@@ -26,7 +26,8 @@
 //! 5; the large create runs at most 3), `--only PREFIX` (the figures whose name starts with
 //! it, e.g. `leader_failover`), `--election-timeout-ms MIN-MAX` (instead of the default
 //! 400-700), `--managers K` (3), `--workers N` (1,000) and `--replicas M` (100,000) for the
-//! services figures (workers and replicas: the large create only).
+//! services figures (workers and replicas: the large create only), `--heartbeat-ms P` (the
+//! large create's agent heartbeat period instead of the cluster default; its line names it).
 
 #[path = "cluster_bench/services.rs"]
 mod services;
@@ -102,8 +103,12 @@ fn load1() -> String {
 
 /// The settings every line names.
 fn settings() -> String {
+    settings_of(&ClusterSpec::default())
+}
+
+/// The settings of a cluster of `spec` and default nodes.
+fn settings_of(spec: &ClusterSpec) -> String {
     let node = config(Path::new("."), "settings");
-    let spec = ClusterSpec::default();
     format!(
         "agent_heartbeat_ms={} down_after_ms={} raft_heartbeat_ms={} election_timeout_ms={}-{}",
         spec.dispatcher.heartbeat_period.as_millis(),
@@ -500,7 +505,7 @@ fn runtime(flavor: &str) -> Result<tokio::runtime::Runtime> {
 }
 
 /// Runs every figure, or only the one whose name starts with `only`.
-async fn bench(trials: usize, only: Option<&str>, sizes: services::Sizes) -> Result<()> {
+async fn bench(trials: usize, only: Option<&str>, setup: services::Setup) -> Result<()> {
     let wanted = |name: &str| only.is_none_or(|o| name.starts_with(o));
     if wanted("worker_down") {
         worker_down(trials).await?;
@@ -514,14 +519,14 @@ async fn bench(trials: usize, only: Option<&str>, sizes: services::Sizes) -> Res
     if wanted("false_downs") {
         false_downs_under_load(trials.min(3)).await?;
     }
-    if wanted(&services::create_name(sizes)) {
-        services::create(trials, sizes).await?;
+    if wanted(&services::create_name(setup)) {
+        services::create(trials, setup).await?;
     }
     if wanted("worker_death_tasks_elsewhere_ms") {
-        services::worker_death(trials, sizes).await?;
+        services::worker_death(trials, setup).await?;
     }
     if wanted("drain_10_tasks_ms") {
-        services::drain(trials, sizes).await?;
+        services::drain(trials, setup).await?;
     }
     Ok(())
 }
@@ -653,10 +658,12 @@ fn main() -> Result<()> {
     }
     let trials = arg(&args, "--trials").map_or(Ok(DEFAULT_TRIALS), str::parse)?;
     let only = arg(&args, "--only");
-    let sizes = services::Sizes {
+    let heartbeat_ms: Option<u64> = arg(&args, "--heartbeat-ms").map(str::parse).transpose()?;
+    let setup = services::Setup {
         managers: arg(&args, "--managers").map_or(Ok(services::DEFAULT_MANAGERS), str::parse)?,
         workers: arg(&args, "--workers").map_or(Ok(services::DEFAULT_WORKERS), str::parse)?,
         replicas: arg(&args, "--replicas").map_or(Ok(services::DEFAULT_REPLICAS), str::parse)?,
+        heartbeat_period: heartbeat_ms.map(Duration::from_millis),
     };
-    runtime("multi-thread-2")?.block_on(bench(trials, only, sizes))
+    runtime("multi-thread-2")?.block_on(bench(trials, only, setup))
 }

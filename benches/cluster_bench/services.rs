@@ -8,7 +8,7 @@
 //! under its read lock), which holds only committed writes.
 //!
 //! - `create_<replicas>_on_<workers>_workers` (`create_100k_on_1k_workers` at the default
-//!   sizes): 3 managers and `--workers` workers (1,000); one replicated service of
+//!   setup): 3 managers and `--workers` workers (1,000); one replicated service of
 //!   `--replicas` (100,000) created with `Control::create_service`. `assigned_ms`: from the
 //!   call until every task is assigned (state >= `Assigned`); `running_ms`: until every one
 //!   reports `Running`; `created_ms`: until the orchestrator's tasks all exist (any state).
@@ -20,7 +20,7 @@
 //!   worker); one worker is drained (`Control::set_availability`); time until all 30 run on
 //!   the other two.
 
-use super::{Result, load1, median, report, settings};
+use super::{Result, load1, median, report, settings_of};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,15 +59,18 @@ const JOINS_IN_FLIGHT: usize = 16;
 /// The service's name in every figure.
 const SERVICE: &str = "bench";
 
-/// The sizes of the services figures (`--managers`, `--workers`, `--replicas`).
+/// The setup of the services figures (`--managers`, `--workers`, `--replicas`,
+/// `--heartbeat-ms`).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Sizes {
+pub(crate) struct Setup {
     /// Managers of every figure.
     pub(crate) managers: usize,
     /// Workers of the large create.
     pub(crate) workers: usize,
     /// Replicas of the large create.
     pub(crate) replicas: u64,
+    /// The agents' heartbeat period in the large create, instead of the cluster default.
+    pub(crate) heartbeat_period: Option<Duration>,
 }
 
 /// `100000` → `100k`, `1000` → `1k`, `1500` → `1500`.
@@ -79,12 +82,12 @@ fn short(n: u64) -> String {
     }
 }
 
-/// The large create's figure name at `sizes`.
-pub(crate) fn create_name(sizes: Sizes) -> String {
+/// The large create's figure name at `setup`.
+pub(crate) fn create_name(setup: Setup) -> String {
     format!(
         "create_{}_on_{}_workers",
-        short(sizes.replicas),
-        short(sizes.workers as u64)
+        short(setup.replicas),
+        short(setup.workers as u64)
     )
 }
 
@@ -130,14 +133,15 @@ struct InProcCluster {
 }
 
 impl InProcCluster {
-    async fn start(managers: usize, workers: usize, seed: u64) -> Result<InProcCluster> {
+    async fn start(
+        managers: usize,
+        workers: usize,
+        spec: ClusterSpec,
+        seed: u64,
+    ) -> Result<InProcCluster> {
         let root = tempfile::tempdir()?;
         let net = InProcNodes::new(InProcNetwork::new(seed));
-        let m1 = Node::init(
-            node_config(root.path(), "m1", &net, true),
-            ClusterSpec::default(),
-        )
-        .await?;
+        let m1 = Node::init(node_config(root.path(), "m1", &net, true), spec).await?;
         let control = m1.control()?;
         let manager_token = control.join_token(NodeRole::Manager).await?;
         let worker_token = control.join_token(NodeRole::Worker).await?.to_string();
@@ -350,29 +354,30 @@ struct CreateTrial {
     not_ready_nodes: f64,
 }
 
-async fn create_trial(sizes: Sizes, seed: u64) -> Result<CreateTrial> {
+async fn create_trial(setup: Setup, seed: u64) -> Result<CreateTrial> {
     let started = Instant::now();
-    let cluster = InProcCluster::start(sizes.managers, sizes.workers, seed).await?;
+    let cluster =
+        InProcCluster::start(setup.managers, setup.workers, create_spec(setup), seed).await?;
     let setup_s = started.elapsed().as_secs_f64();
     eprintln!(
         "cluster of {}m+{}w ready in {setup_s:.1} s",
-        sizes.managers, sizes.workers
+        setup.managers, setup.workers
     );
     let control = cluster.control().await?;
     let t0 = Instant::now();
-    let id = control.create_service(&service(sizes.replicas)).await?;
+    let id = control.create_service(&service(setup.replicas)).await?;
     let call_ms = ms_since(t0);
     let (mut created_ms, mut assigned_ms) = (None, None);
     let mut last_report = Instant::now();
     let deadline = t0 + CREATE_LIMIT;
     let running_ms = loop {
-        let progress = cluster.read(|s| Progress::of(s, &id, sizes.replicas, None));
+        let progress = cluster.read(|s| Progress::of(s, &id, setup.replicas, None));
         if let Some(p) = progress {
             let now = ms_since(t0);
-            if p.created == sizes.replicas {
+            if p.created == setup.replicas {
                 created_ms.get_or_insert(now);
             }
-            if p.assigned == sizes.replicas {
+            if p.assigned == setup.replicas {
                 assigned_ms.get_or_insert(now);
             }
             if last_report.elapsed() >= PROGRESS_EVERY {
@@ -390,7 +395,7 @@ async fn create_trial(sizes: Sizes, seed: u64) -> Result<CreateTrial> {
                 );
                 last_report = Instant::now();
             }
-            if p.running == sizes.replicas {
+            if p.running == setup.replicas {
                 break now;
             }
         }
@@ -399,7 +404,7 @@ async fn create_trial(sizes: Sizes, seed: u64) -> Result<CreateTrial> {
         }
         tokio::time::sleep(CREATE_POLL).await;
     };
-    let extra = cluster.read(|s| Progress::of(s, &id, sizes.replicas, None).extra);
+    let extra = cluster.read(|s| Progress::of(s, &id, setup.replicas, None).extra);
     let health = cluster.read(|s| Health::of(s, &id)).unwrap_or_default();
     cluster.shutdown().await;
     Ok(CreateTrial {
@@ -413,24 +418,33 @@ async fn create_trial(sizes: Sizes, seed: u64) -> Result<CreateTrial> {
     })
 }
 
+/// The cluster spec of the large create: the default, with `--heartbeat-ms` if given.
+fn create_spec(setup: Setup) -> ClusterSpec {
+    let mut spec = ClusterSpec::default();
+    if let Some(period) = setup.heartbeat_period {
+        spec.dispatcher.heartbeat_period = period;
+    }
+    spec
+}
+
 fn ms_since(t0: Instant) -> f64 {
     t0.elapsed().as_secs_f64() * 1000.0
 }
 
 /// The large create: `assigned_ms` and `running_ms` medians on one line.
-pub(crate) async fn create(trials: usize, sizes: Sizes) -> Result<()> {
+pub(crate) async fn create(trials: usize, setup: Setup) -> Result<()> {
     let load = load1();
     let trials = trials.clamp(1, MAX_CREATE_TRIALS);
     let mut done = Vec::new();
     for trial in 0..trials {
-        done.push(create_trial(sizes, 100 + trial as u64).await?);
+        done.push(create_trial(setup, 100 + trial as u64).await?);
     }
     let of = |f: fn(&CreateTrial) -> f64| -> f64 {
         let mut values: Vec<f64> = done.iter().map(f).collect();
         median(&mut values)
     };
     let (assigned, running) = (of(|t| t.assigned_ms), of(|t| t.running_ms));
-    let (created, call, setup) = (of(|t| t.created_ms), of(|t| t.call_ms), of(|t| t.setup_s));
+    let (created, call, setup_s) = (of(|t| t.created_ms), of(|t| t.call_ms), of(|t| t.setup_s));
     let min_max = |f: fn(&CreateTrial) -> f64| {
         let values = done.iter().map(f);
         let min = values.clone().fold(f64::INFINITY, f64::min);
@@ -449,16 +463,16 @@ pub(crate) async fn create(trials: usize, sizes: Sizes) -> Result<()> {
         worst(|t| t.not_ready_nodes),
     );
     let setting = format!(
-        "managers={} workers={} replicas={} setup_s={setup:.0} in_process=inproc poll_ms={} storage=disk",
-        sizes.managers,
-        sizes.workers,
-        sizes.replicas,
+        "managers={} workers={} replicas={} setup_s={setup_s:.0} in_process=inproc poll_ms={} storage=disk",
+        setup.managers,
+        setup.workers,
+        setup.replicas,
         CREATE_POLL.as_millis(),
     );
     println!(
         "{} {figures} {anomalies} {setting} {} load1_at_start={load}",
-        create_name(sizes),
-        settings(),
+        create_name(setup),
+        settings_of(&create_spec(setup)),
     );
     Ok(())
 }
@@ -467,7 +481,7 @@ pub(crate) async fn create(trials: usize, sizes: Sizes) -> Result<()> {
 async fn worker_death_trial(managers: usize, seed: u64) -> Result<f64> {
     const WORKERS: usize = 5;
     const REPLICAS: u64 = 10;
-    let mut cluster = InProcCluster::start(managers, WORKERS, seed).await?;
+    let mut cluster = InProcCluster::start(managers, WORKERS, ClusterSpec::default(), seed).await?;
     let id = cluster.run_service(REPLICAS).await?;
     let victim = cluster
         .read(|s| busiest_worker(s, &id))
@@ -508,18 +522,18 @@ fn busiest_worker(state: &ClusterState, service: &ServiceId) -> Option<NodeId> {
     Some(busiest.0.clone())
 }
 
-pub(crate) async fn worker_death(trials: usize, sizes: Sizes) -> Result<()> {
+pub(crate) async fn worker_death(trials: usize, setup: Setup) -> Result<()> {
     let load = load1();
     let mut values = Vec::new();
     for trial in 0..trials {
-        values.push(worker_death_trial(sizes.managers, 200 + trial as u64).await?);
+        values.push(worker_death_trial(setup.managers, 200 + trial as u64).await?);
     }
     report(
         "worker_death_tasks_elsewhere_ms",
         values,
         &format!(
             "nodes={}m+5w replicas=10 in_process=inproc poll_ms={}",
-            sizes.managers,
+            setup.managers,
             POLL.as_millis()
         ),
         &load,
@@ -532,7 +546,7 @@ pub(crate) async fn worker_death(trials: usize, sizes: Sizes) -> Result<()> {
 async fn drain_trial(managers: usize, seed: u64) -> Result<f64> {
     const WORKERS: usize = 3;
     const REPLICAS: u64 = 30;
-    let cluster = InProcCluster::start(managers, WORKERS, seed).await?;
+    let cluster = InProcCluster::start(managers, WORKERS, ClusterSpec::default(), seed).await?;
     let id = cluster.run_service(REPLICAS).await?;
     let drained = cluster
         .read(|s| busiest_worker(s, &id).filter(|n| s.tasks_on_node(n).count() == 10))
@@ -553,18 +567,18 @@ async fn drain_trial(managers: usize, seed: u64) -> Result<f64> {
     Ok(ms)
 }
 
-pub(crate) async fn drain(trials: usize, sizes: Sizes) -> Result<()> {
+pub(crate) async fn drain(trials: usize, setup: Setup) -> Result<()> {
     let load = load1();
     let mut values = Vec::new();
     for trial in 0..trials {
-        values.push(drain_trial(sizes.managers, 300 + trial as u64).await?);
+        values.push(drain_trial(setup.managers, 300 + trial as u64).await?);
     }
     report(
         "drain_10_tasks_ms",
         values,
         &format!(
             "nodes={}m+3w replicas=30 in_process=inproc poll_ms={}",
-            sizes.managers,
+            setup.managers,
             POLL.as_millis()
         ),
         &load,
