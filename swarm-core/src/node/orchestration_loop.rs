@@ -124,17 +124,17 @@ async fn run_round(core: &ManagerCore, scheduler: &mut Scheduler) -> RoundSummar
         summary.next_wake = round.next_wake;
         round.writes
     };
-    summary.writes += commit(core, "orchestrator", &writes).await;
+    summary.writes += commit(core, "orchestrator", writes).await;
     let writes = {
         let state = core.cluster_state.read();
         allocate(&state, core.now())
     };
-    summary.writes += commit(core, "allocator", &writes).await;
+    summary.writes += commit(core, "allocator", writes).await;
     let writes = {
         let state = core.cluster_state.read();
         scheduler.schedule(&state, core.now()).writes
     };
-    summary.writes += commit(core, "scheduler", &writes).await;
+    summary.writes += commit(core, "scheduler", writes).await;
     summary
 }
 
@@ -160,21 +160,24 @@ async fn rebalance(
         let max_moves = usize::try_from(config.rebalance_max_moves).unwrap_or(usize::MAX);
         scheduler.plan_rebalance(&state, now, max_moves)
     };
-    commit(core, "rebalance", &writes).await
+    commit(core, "rebalance", writes).await
 }
 
-/// Commits `writes` in bounded transactions and absorbs the committed ones into the copy;
-/// returns how many committed.
-async fn commit(core: &ManagerCore, step: &'static str, writes: &[ManagerWrite]) -> usize {
+/// Commits `writes` in bounded transactions, each task slot's writes in one
+/// ([`ManagerWrite::commit_group`]), and absorbs the committed ones into the copy; returns how
+/// many committed.
+async fn commit(core: &ManagerCore, step: &'static str, mut writes: Vec<ManagerWrite>) -> usize {
     if writes.is_empty() {
         return 0;
     }
+    writes.sort_by(|a, b| a.commit_group().cmp(&b.commit_group()));
     let mut committed = 0;
-    for (range, result) in core.state.apply_chunked(writes).await {
-        match result {
+    for chunk in core.state.apply_chunked(&writes).await {
+        match chunk.result {
             Ok(_) => {
-                core.cluster_state.absorb(&writes[range.clone()]);
-                committed += range.len();
+                core.cluster_state
+                    .absorb(chunk.indexes().map(|i| &writes[i]));
+                committed += chunk.indexes().count();
             }
             Err(e) if e.is_conflict() => {
                 tracing::debug!(step, error = %e, "a write met a newer version; the next round decides again");
