@@ -1,0 +1,302 @@
+//! The daemon's one node: none until `swarm init` or `swarm join`, resumed from the data
+//! directory after a restart, gone again after `swarm leave`.
+
+use crate::api_error::{ApiError, NOT_IN_SWARM};
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use swarm_core::model::{ClusterSpec, NodeAvailability, NodeRole};
+use swarm_core::node::{Control, MANAGER_DIR, NODE_STATE_FILE, Node, NodeConfig};
+use swarm_core::runtime::Runtime;
+use tokio::sync::Mutex;
+
+/// The cluster port `docker swarm init` and `join` send when the user gave none; a daemon
+/// started with `--listen-addr` uses its own address instead.
+pub(crate) const CLI_DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:2377";
+
+/// What the daemon was started with.
+#[derive(Clone)]
+pub(crate) struct DaemonConfig {
+    /// Where the node keeps its state.
+    pub(crate) data_dir: PathBuf,
+    /// The cluster port to use when the CLI sends its default (`--listen-addr`).
+    pub(crate) listen_addr: Option<SocketAddr>,
+    /// The address to advertise when the CLI sends none (`--advertise-addr`).
+    pub(crate) advertise_addr: Option<String>,
+    /// The hostname the node reports (`--hostname`).
+    pub(crate) hostname: Option<String>,
+    /// The runtime tasks run on.
+    pub(crate) runtime: Arc<dyn Runtime>,
+}
+
+/// What `/info` says about the node.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NodeFacts {
+    /// The node's id.
+    pub(crate) node_id: String,
+    /// Its advertised `host:port`.
+    pub(crate) advertise_addr: String,
+    /// Its role now.
+    pub(crate) role: Option<NodeRole>,
+    /// The managers it knows: (node id, address).
+    pub(crate) managers: Vec<(String, String)>,
+}
+
+/// The daemon: its settings and, once in a swarm, its node.
+pub(crate) struct Daemon {
+    pub(crate) config: DaemonConfig,
+    node: Mutex<Option<Node>>,
+    /// Why the node could not be resumed at start, shown in `/info` (`Swarm.Error`).
+    start_error: std::sync::Mutex<String>,
+}
+
+/// How the cluster port of an init or join is chosen.
+pub(crate) struct Addresses {
+    pub(crate) listen: SocketAddr,
+    pub(crate) advertise: Option<String>,
+}
+
+impl Daemon {
+    /// A daemon with no node yet.
+    pub(crate) fn new(config: DaemonConfig) -> Arc<Daemon> {
+        Arc::new(Daemon {
+            config,
+            node: Mutex::new(None),
+            start_error: std::sync::Mutex::new(String::new()),
+        })
+    }
+
+    /// Resumes the node the data directory holds, if any.
+    pub(crate) async fn resume(&self) {
+        if !self.config.data_dir.join(NODE_STATE_FILE).exists() {
+            return;
+        }
+        let listen = self
+            .config
+            .listen_addr
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        match Node::start(self.node_config(listen, None, NodeAvailability::Active)).await {
+            Ok(node) => {
+                tracing::info!(node = %node.id(), role = %node.role(), "resumed the node of the data directory");
+                *self.node.lock().await = Some(node);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot resume the node of the data directory");
+                if let Ok(mut s) = self.start_error.lock() {
+                    *s = e.to_string();
+                }
+            }
+        }
+    }
+
+    fn node_config(
+        &self,
+        listen: SocketAddr,
+        advertise: Option<String>,
+        availability: NodeAvailability,
+    ) -> NodeConfig {
+        let mut c = NodeConfig::new(
+            self.config.data_dir.clone(),
+            listen,
+            self.config.runtime.clone(),
+        );
+        c.advertise_addr = advertise;
+        c.hostname = self.config.hostname.clone();
+        c.availability = availability;
+        c
+    }
+
+    /// The listen and advertise addresses of an init or join request.
+    pub(crate) fn addresses(&self, listen: &str, advertise: &str) -> Result<Addresses, ApiError> {
+        let listen = match (listen, self.config.listen_addr) {
+            ("" | CLI_DEFAULT_LISTEN_ADDR, Some(own)) => own,
+            ("", None) => parse_listen(CLI_DEFAULT_LISTEN_ADDR)?,
+            (given, _) => parse_listen(given)?,
+        };
+        let listen = with_free_port(listen)?;
+        let advertise = if advertise.is_empty() {
+            self.config.advertise_addr.clone()
+        } else {
+            Some(advertise.to_owned())
+        };
+        let advertise = match advertise {
+            Some(a) if a.parse::<SocketAddr>().is_ok() => Some(a),
+            Some(a) if a.parse::<IpAddr>().is_ok() || !a.contains(':') => {
+                Some(format!("{a}:{}", listen.port()))
+            }
+            Some(a) => Some(a),
+            None if listen.ip().is_unspecified() => {
+                return Err(ApiError::bad_request(
+                    "could not choose an IP address to advertise: use --advertise-addr (or start swarmd with --advertise-addr)",
+                ));
+            }
+            None => None,
+        };
+        Ok(Addresses { listen, advertise })
+    }
+
+    /// `swarm init`.
+    pub(crate) async fn init(
+        &self,
+        addrs: Addresses,
+        availability: NodeAvailability,
+        spec: ClusterSpec,
+    ) -> Result<String, ApiError> {
+        let mut slot = self.node.lock().await;
+        if slot.is_some() {
+            return Err(ApiError::unavailable(
+                "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.",
+            ));
+        }
+        let node = Node::init(
+            self.node_config(addrs.listen, addrs.advertise, availability),
+            spec,
+        )
+        .await?;
+        let id = node.id().to_string();
+        tracing::info!(node = %id, addr = %node.advertise_addr(), "swarm initialized");
+        *slot = Some(node);
+        Ok(id)
+    }
+
+    /// `swarm join`: tries each remote address in turn.
+    pub(crate) async fn join(
+        &self,
+        addrs: Addresses,
+        availability: NodeAvailability,
+        remotes: &[String],
+        token: &str,
+    ) -> Result<(), ApiError> {
+        let mut slot = self.node.lock().await;
+        if slot.is_some() {
+            return Err(ApiError::unavailable(
+                "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.",
+            ));
+        }
+        if remotes.is_empty() {
+            return Err(ApiError::bad_request("RemoteAddrs: at least one address is needed"));
+        }
+        let mut last = None;
+        for remote in remotes {
+            let config =
+                self.node_config(addrs.listen, addrs.advertise.clone(), availability);
+            match Node::join(config, remote, token).await {
+                Ok(node) => {
+                    tracing::info!(node = %node.id(), role = %node.role(), via = %remote, "joined the swarm");
+                    *slot = Some(node);
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(via = %remote, error = %e, "join failed");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.map(ApiError::from).unwrap_or_else(|| ApiError::bad_request("join failed")))
+    }
+
+    /// `swarm leave`: a manager only with `force` (as dockerd); the node's state is deleted
+    /// so that it can init or join again.
+    pub(crate) async fn leave(&self, force: bool) -> Result<(), ApiError> {
+        let mut slot = self.node.lock().await;
+        let Some(node) = slot.take() else {
+            return Err(ApiError::unavailable("This node is not part of a swarm"));
+        };
+        if node.role() == NodeRole::Manager && !force {
+            *slot = Some(node);
+            return Err(ApiError::unavailable(
+                "You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves the remaining managers without this one. Use `--force` to ignore this message.",
+            ));
+        }
+        let id = node.id().to_string();
+        if let Err(e) = node.leave(force).await {
+            tracing::warn!(error = %e, "leave refused by the cluster; stopping anyway");
+        }
+        self.forget_state()?;
+        tracing::info!(node = %id, "left the swarm");
+        Ok(())
+    }
+
+    /// Deletes what the node wrote in the data directory (its state file and Raft data).
+    fn forget_state(&self) -> Result<(), ApiError> {
+        let dir = &self.config.data_dir;
+        let io = |e: std::io::Error| {
+            ApiError::new(
+                hyper::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot remove the node's state in {}: {e}", dir.display()),
+            )
+        };
+        match std::fs::remove_file(dir.join(NODE_STATE_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
+        match std::fs::remove_dir_all(dir.join(MANAGER_DIR)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The control API of the node: 503 outside a swarm or on a worker.
+    pub(crate) async fn control(&self) -> Result<Control, ApiError> {
+        let slot = self.node.lock().await;
+        let node = slot
+            .as_ref()
+            .ok_or_else(|| ApiError::unavailable(NOT_IN_SWARM))?;
+        Ok(node.control()?)
+    }
+
+    /// What `/info` reports about the node; `None` outside a swarm.
+    pub(crate) async fn facts(&self) -> Option<NodeFacts> {
+        let slot = self.node.lock().await;
+        let node = slot.as_ref()?;
+        Some(NodeFacts {
+            node_id: node.id().to_string(),
+            advertise_addr: node.advertise_addr(),
+            role: Some(node.role()),
+            managers: node
+                .managers()
+                .into_iter()
+                .map(|m| (m.node.to_string(), m.addr))
+                .collect(),
+        })
+    }
+
+    /// Why the node could not be resumed at start (empty if it was, or there was none).
+    pub(crate) fn start_error(&self) -> String {
+        self.start_error
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// Stops the node (graceful shutdown of the daemon); its state is kept.
+    pub(crate) async fn shutdown(&self) {
+        if let Some(node) = self.node.lock().await.take() {
+            node.shutdown().await;
+        }
+    }
+}
+
+fn parse_listen(s: &str) -> Result<SocketAddr, ApiError> {
+    let s = if let Some(port) = s.strip_prefix(':') {
+        format!("0.0.0.0:{port}")
+    } else {
+        s.to_owned()
+    };
+    s.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "ListenAddr: {s:?} is not an IP:port (interface names are not supported by swarmd)"
+        ))
+    })
+}
+
+/// Port 0 becomes a free port now, so that the advertised address can name it.
+fn with_free_port(addr: SocketAddr) -> Result<SocketAddr, ApiError> {
+    if addr.port() != 0 {
+        return Ok(addr);
+    }
+    let probe = TcpListener::bind(addr)
+        .and_then(|l| l.local_addr())
+        .map_err(|e| ApiError::bad_request(format!("ListenAddr: cannot listen on {addr}: {e}")))?;
+    Ok(SocketAddr::new(addr.ip(), probe.port()))
+}
