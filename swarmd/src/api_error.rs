@@ -74,9 +74,7 @@ impl From<NodeError> for ApiError {
 /// The status a control refusal maps to, as dockerd maps SwarmKit's gRPC codes.
 fn control_status(e: &ControlError) -> StatusCode {
     match e {
-        ControlError::NotFound { .. } | ControlError::NodeNotFound { .. } => {
-            StatusCode::NOT_FOUND
-        }
+        ControlError::NotFound { .. } | ControlError::NodeNotFound { .. } => StatusCode::NOT_FOUND,
         ControlError::NameInUse { .. } | ControlError::InUse { .. } => StatusCode::CONFLICT,
         ControlError::PortInUse { .. } => StatusCode::CONFLICT,
         e if e.is_conflict() => StatusCode::CONFLICT,

@@ -150,7 +150,9 @@ mod tests {
         assert!(parse(&["--runtime", "process"]).is_ok());
         assert_eq!(
             parse(&["--tcp"]).unwrap_err(),
-            ArgsError::MissingValue { flag: "--tcp".into() }
+            ArgsError::MissingValue {
+                flag: "--tcp".into()
+            }
         );
         assert!(matches!(parse(&["--bogus"]), Err(ArgsError::Unknown(_))));
     }

@@ -174,12 +174,13 @@ impl Daemon {
             ));
         }
         if remotes.is_empty() {
-            return Err(ApiError::bad_request("RemoteAddrs: at least one address is needed"));
+            return Err(ApiError::bad_request(
+                "RemoteAddrs: at least one address is needed",
+            ));
         }
         let mut last = None;
         for remote in remotes {
-            let config =
-                self.node_config(addrs.listen, addrs.advertise.clone(), availability);
+            let config = self.node_config(addrs.listen, addrs.advertise.clone(), availability);
             match Node::join(config, remote, token).await {
                 Ok(node) => {
                     tracing::info!(node = %node.id(), role = %node.role(), via = %remote, "joined the swarm");
@@ -192,7 +193,9 @@ impl Daemon {
                 }
             }
         }
-        Err(last.map(ApiError::from).unwrap_or_else(|| ApiError::bad_request("join failed")))
+        Err(last
+            .map(ApiError::from)
+            .unwrap_or_else(|| ApiError::bad_request("join failed")))
     }
 
     /// `swarm leave`: a manager only with `force` (as dockerd); the node's state is deleted

@@ -44,7 +44,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("swarmd: cannot start the async runtime: {e}");
@@ -79,8 +82,10 @@ async fn run(args: Args) -> Result<(), StartError> {
         hostname: args.hostname.clone(),
         ..ProcessRuntimeConfig::default()
     })?;
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(io("cannot create the data directory", args.data_dir.display().to_string()))?;
+    std::fs::create_dir_all(&args.data_dir).map_err(io(
+        "cannot create the data directory",
+        args.data_dir.display().to_string(),
+    ))?;
     let daemon = Daemon::new(DaemonConfig {
         data_dir: args.data_dir.clone(),
         listen_addr: args.listen_addr,

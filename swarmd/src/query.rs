@@ -36,7 +36,10 @@ impl Query {
 
     /// A boolean parameter as dockerd reads it: absent, empty, `0`, `false` or `no` is false.
     pub(crate) fn flag(&self, key: &str) -> bool {
-        !matches!(self.get(key), None | Some("" | "0" | "false" | "no" | "False"))
+        !matches!(
+            self.get(key),
+            None | Some("" | "0" | "false" | "no" | "False")
+        )
     }
 
     /// An unsigned number; absent is `None`, anything else that is not a number is a 400.
@@ -176,8 +179,8 @@ mod tests {
 
     #[test]
     fn reads_the_older_list_form_and_labels() {
-        let f = Filters::parse(Some(r#"{"label":["com.docker.stack.namespace=demo","x"]}"#))
-            .unwrap();
+        let f =
+            Filters::parse(Some(r#"{"label":["com.docker.stack.namespace=demo","x"]}"#)).unwrap();
         let labels = f.labels();
         assert_eq!(
             labels.get("com.docker.stack.namespace"),

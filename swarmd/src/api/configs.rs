@@ -26,8 +26,18 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
     let configs = d.control().await?.configs().await?;
     let out: Vec<Value> = configs
         .iter()
-        .filter(|c| f.get("id").is_empty() || f.get("id").iter().any(|p| c.id.as_str().starts_with(p.as_str())))
-        .filter(|c| f.get("name").is_empty() || f.get("name").iter().any(|n| c.spec.name.starts_with(n.as_str())))
+        .filter(|c| {
+            f.get("id").is_empty()
+                || f.get("id")
+                    .iter()
+                    .any(|p| c.id.as_str().starts_with(p.as_str()))
+        })
+        .filter(|c| {
+            f.get("name").is_empty()
+                || f.get("name")
+                    .iter()
+                    .any(|n| c.spec.name.starts_with(n.as_str()))
+        })
         .filter(|c| f.get("names").is_empty() || f.get("names").contains(&c.spec.name))
         .filter(|c| labels_match(&labels, &c.spec.labels))
         .map(config::to_docker)

@@ -48,9 +48,10 @@ fn read_options(r: &ApiRequest) -> Result<(LogRequest, LineOptions), ApiError> {
     };
     let since = match q.get("since") {
         None | Some("" | "0") => None,
-        Some(s) => Some(parse_unix_time(s).ok_or_else(|| {
-            ApiError::bad_request(format!("since: {s:?} is not a Unix time"))
-        })?),
+        Some(s) => Some(
+            parse_unix_time(s)
+                .ok_or_else(|| ApiError::bad_request(format!("since: {s:?} is not a Unix time")))?,
+        ),
     };
     let options = LineOptions {
         stdout: q.flag("stdout"),
@@ -158,7 +159,10 @@ mod tests {
             text,
             "com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=t1 hello\n"
         );
-        let only_stdout = LineOptions { stderr: false, ..opts };
+        let only_stdout = LineOptions {
+            stderr: false,
+            ..opts
+        };
         assert!(frame(&m, only_stdout).is_none());
     }
 

@@ -34,8 +34,18 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
     let out: Vec<Value> = networks
         .iter()
         .filter(|_| scope_ok && type_ok)
-        .filter(|n| f.get("id").is_empty() || f.get("id").iter().any(|p| n.id.as_str().starts_with(p.as_str())))
-        .filter(|n| f.get("name").is_empty() || f.get("name").iter().any(|p| n.spec.name.contains(p.as_str())))
+        .filter(|n| {
+            f.get("id").is_empty()
+                || f.get("id")
+                    .iter()
+                    .any(|p| n.id.as_str().starts_with(p.as_str()))
+        })
+        .filter(|n| {
+            f.get("name").is_empty()
+                || f.get("name")
+                    .iter()
+                    .any(|p| n.spec.name.contains(p.as_str()))
+        })
         .filter(|n| f.get("driver").is_empty() || f.get("driver").contains(&n.spec.driver))
         .filter(|n| labels_match(&labels, &n.spec.labels))
         .map(network::to_docker)

@@ -26,7 +26,11 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
         filter.roles.push(match role.as_str() {
             "manager" => NodeRole::Manager,
             "worker" => NodeRole::Worker,
-            other => return Err(ApiError::bad_request(format!("invalid filter 'role={other}'"))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "invalid filter 'role={other}'"
+                )));
+            }
         });
     }
     for m in f.get("membership") {

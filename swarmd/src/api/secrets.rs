@@ -26,8 +26,15 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
     let secrets = d.control().await?.secrets().await?;
     let out: Vec<Value> = secrets
         .iter()
-        .filter(|s| f.get("id").is_empty() || f.get("id").iter().any(|p| s.id.as_str().starts_with(p.as_str())))
-        .filter(|s| f.get("name").is_empty() || f.get("name").iter().any(|n| s.name.starts_with(n.as_str())))
+        .filter(|s| {
+            f.get("id").is_empty()
+                || f.get("id")
+                    .iter()
+                    .any(|p| s.id.as_str().starts_with(p.as_str()))
+        })
+        .filter(|s| {
+            f.get("name").is_empty() || f.get("name").iter().any(|n| s.name.starts_with(n.as_str()))
+        })
         .filter(|s| f.get("names").is_empty() || f.get("names").contains(&s.name))
         .filter(|s| labels_match(&labels, &s.labels))
         .map(secret::to_docker)

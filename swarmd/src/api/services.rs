@@ -37,7 +37,11 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
             "global" => ServiceModeKind::Global,
             "replicated-job" => ServiceModeKind::ReplicatedJob,
             "global-job" => ServiceModeKind::GlobalJob,
-            other => return Err(ApiError::bad_request(format!("invalid filter 'mode={other}'"))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "invalid filter 'mode={other}'"
+                )));
+            }
         });
     }
     let control = d.control().await?;
@@ -58,10 +62,7 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
 /// Running, desired and completed tasks per service, as dockerd's `status=true`: running
 /// counts tasks observed running whose desired state is running; desired is the replica
 /// count (replicated), the tasks desired running (global), or the jobs' concurrency.
-pub(crate) fn statuses(
-    services: &[Service],
-    tasks: &[Task],
-) -> BTreeMap<ServiceId, ServiceStatus> {
+pub(crate) fn statuses(services: &[Service], tasks: &[Task]) -> BTreeMap<ServiceId, ServiceStatus> {
     let mut out: BTreeMap<ServiceId, ServiceStatus> = services
         .iter()
         .map(|s| (s.id.clone(), ServiceStatus::default()))

@@ -78,7 +78,13 @@ pub(crate) async fn info(d: &Arc<Daemon>) -> Reply {
 async fn swarm_section(d: &Arc<Daemon>) -> Value {
     let Some(facts) = d.facts().await else {
         let error = d.start_error();
-        let state = if error.contains("locked") { "locked" } else if error.is_empty() { "inactive" } else { "error" };
+        let state = if error.contains("locked") {
+            "locked"
+        } else if error.is_empty() {
+            "inactive"
+        } else {
+            "error"
+        };
         return json!({
             "NodeID": "", "NodeAddr": "", "LocalNodeState": state, "ControlAvailable": false,
             "Error": error, "RemoteManagers": null,

@@ -32,9 +32,11 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
         ..TaskFilter::default()
     };
     for s in f.get("desired-state") {
-        filter.desired_states.push(s.parse::<TaskState>().map_err(|_| {
-            ApiError::bad_request(format!("invalid filter 'desired-state={s}'"))
-        })?);
+        filter.desired_states.push(
+            s.parse::<TaskState>().map_err(|_| {
+                ApiError::bad_request(format!("invalid filter 'desired-state={s}'"))
+            })?,
+        );
     }
     let control = d.control().await?;
     let tasks = control.tasks(&filter).await?;
@@ -93,7 +95,12 @@ mod tests {
             spec_version: Version(7),
             ..Service::default()
         };
-        let mut t = Task::new("t1".into(), "s1".into(), TaskSpec::default(), SystemTime::now());
+        let mut t = Task::new(
+            "t1".into(),
+            "s1".into(),
+            TaskSpec::default(),
+            SystemTime::now(),
+        );
         t.spec_version = 7;
         assert!(is_up_to_date(&t, Some(&s)));
         t.spec_version = 6;
@@ -103,7 +110,12 @@ mod tests {
 
     #[test]
     fn names_are_service_dot_slot() {
-        let mut t = Task::new("t1".into(), "s1".into(), TaskSpec::default(), SystemTime::now());
+        let mut t = Task::new(
+            "t1".into(),
+            "s1".into(),
+            TaskSpec::default(),
+            SystemTime::now(),
+        );
         t.service_annotations.name = "web".into();
         t.slot = Some(2);
         assert_eq!(task_name(&t), "web.2");

@@ -6,8 +6,17 @@ use hyper::Method;
 
 /// Parts of the Engine API about a local engine (containers, images, volumes...): 501.
 const LOCAL_ENGINE: &[&str] = &[
-    "containers", "images", "volumes", "build", "exec", "plugins", "commit", "auth", "session",
-    "system", "grpc",
+    "containers",
+    "images",
+    "volumes",
+    "build",
+    "exec",
+    "plugins",
+    "commit",
+    "auth",
+    "session",
+    "system",
+    "grpc",
 ];
 
 /// The answer for a route swarmd does not serve.
@@ -23,11 +32,9 @@ pub(crate) fn answer(method: &Method, segs: &[&str]) -> Reply {
         Some(kind) if LOCAL_ENGINE.contains(&kind) => Err(ApiError::not_implemented(format!(
             "swarmd is a swarm-only daemon and runs no local engine: {method} {path} is not supported"
         ))),
-        Some("swarm" | "nodes" | "services" | "tasks" | "secrets" | "configs" | "networks") => {
-            Err(ApiError::not_implemented(format!(
-                "{method} {path} is not supported by swarmd yet"
-            )))
-        }
+        Some("swarm" | "nodes" | "services" | "tasks" | "secrets" | "configs" | "networks") => Err(
+            ApiError::not_implemented(format!("{method} {path} is not supported by swarmd yet")),
+        ),
         _ => Err(ApiError::not_found("page not found")),
     }
 }

@@ -55,12 +55,14 @@ mod tests {
     #[test]
     fn recorded_create_body_maps_and_data_comes_back() {
         // fixtures docker-28.2/09-config-create.http
-        let d: DockerConfigSpec = serde_json::from_str(
-            r#"{"Name":"app-config","Labels":{},"Data":"a2V5OiB2YWx1ZQo="}"#,
-        )
-        .unwrap();
+        let d: DockerConfigSpec =
+            serde_json::from_str(r#"{"Name":"app-config","Labels":{},"Data":"a2V5OiB2YWx1ZQo="}"#)
+                .unwrap();
         let spec = spec_from_docker(d).unwrap();
-        assert_eq!(spec, ConfigSpec::new("app-config", b"key: value\n".to_vec()));
+        assert_eq!(
+            spec,
+            ConfigSpec::new("app-config", b"key: value\n".to_vec())
+        );
         let c = Config {
             id: "syq026".into(),
             spec,

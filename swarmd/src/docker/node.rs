@@ -148,12 +148,17 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_values_are_refused_by_name() {
-        let e = serde_json::from_str::<DockerNodeSpec>(r#"{"Role":"manager","Bogus":1}"#)
-            .unwrap_err();
+        let e =
+            serde_json::from_str::<DockerNodeSpec>(r#"{"Role":"manager","Bogus":1}"#).unwrap_err();
         assert!(e.to_string().contains("Bogus"));
         let d: DockerNodeSpec =
             serde_json::from_str(r#"{"Role":"boss","Availability":"active"}"#).unwrap();
-        assert!(spec_from_docker(&d).unwrap_err().to_string().contains("Role"));
+        assert!(
+            spec_from_docker(&d)
+                .unwrap_err()
+                .to_string()
+                .contains("Role")
+        );
     }
 
     #[test]

@@ -64,6 +64,11 @@ mod tests {
         let bad: DockerSecretSpec =
             serde_json::from_str(r#"{"Name":"x","Data":"eA==","Driver":{"Name":"vault"}}"#)
                 .unwrap();
-        assert!(spec_from_docker(bad).unwrap_err().to_string().contains("Driver"));
+        assert!(
+            spec_from_docker(bad)
+                .unwrap_err()
+                .to_string()
+                .contains("Driver")
+        );
     }
 }

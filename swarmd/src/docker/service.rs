@@ -421,13 +421,22 @@ mod tests {
         assert_eq!(c.image, "swarm-test-busybox:latest");
         assert!(c.command.is_empty());
         assert_eq!(c.args[0], "sh");
-        assert_eq!(c.args[2], "trap \"exit 0\" TERM; while true; do sleep 1; done");
+        assert_eq!(
+            c.args[2],
+            "trap \"exit 0\" TERM; while true; do sleep 1; done"
+        );
         assert_eq!(c.secrets.len(), 1);
-        assert_eq!(c.secrets[0].secret_id, SecretId::new("0avi6f0jemxisxjo2w8j5rey4"));
+        assert_eq!(
+            c.secrets[0].secret_id,
+            SecretId::new("0avi6f0jemxisxjo2w8j5rey4")
+        );
         assert_eq!(c.secrets[0].secret_name, "db-password");
         assert_eq!(c.secrets[0].target.name, "db-password");
         assert_eq!(c.secrets[0].target.mode, 0o444);
-        assert_eq!(c.configs[0].config_id, ConfigId::new("syq026lt0fhgm0lupu61noq8y"));
+        assert_eq!(
+            c.configs[0].config_id,
+            ConfigId::new("syq026lt0fhgm0lupu61noq8y")
+        );
         assert_eq!(c.configs[0].target.name, "/etc/app.yml");
         assert_eq!(s.task_template.resources.limits, None);
         assert_eq!(s.task_template.resources.reservations, None);
@@ -435,7 +444,10 @@ mod tests {
             s.task_template.placement.constraints,
             ["node.role==manager".to_owned()]
         );
-        assert_eq!(s.task_template.networks[0].target, "v7yxdaqzpg7pmnce4tk6fbnqm");
+        assert_eq!(
+            s.task_template.networks[0].target,
+            "v7yxdaqzpg7pmnce4tk6fbnqm"
+        );
         assert_eq!(s.mode, ServiceMode::Replicated { replicas: 3 });
         let u = s.update_config.clone().unwrap();
         assert_eq!(u.parallelism, 1);
@@ -484,7 +496,10 @@ mod tests {
     fn settings_the_model_lacks_are_refused_by_name() {
         let body = RECORDED_CREATE.replace(r#""Init":false"#, r#""Init":true"#);
         let e = spec_from_docker(serde_json::from_str(&body).unwrap()).unwrap_err();
-        assert!(e.to_string().contains("TaskTemplate.ContainerSpec.Init"), "{e}");
+        assert!(
+            e.to_string().contains("TaskTemplate.ContainerSpec.Init"),
+            "{e}"
+        );
         let body = RECORDED_CREATE.replace(r#""Init":false"#, r#""Hosts":["10.0.0.1 db"]"#);
         let e = spec_from_docker(serde_json::from_str(&body).unwrap()).unwrap_err();
         assert!(e.to_string().contains("Hosts"), "{e}");

@@ -62,7 +62,12 @@ mod tests {
     #[test]
     fn task_document_has_the_fields_service_ps_reads() {
         let t0 = UNIX_EPOCH + Duration::new(1_796_570_926, 409_619_850);
-        let mut t = Task::new("nlslx38j2yn6".into(), "n0cp".into(), TaskSpec::default(), t0);
+        let mut t = Task::new(
+            "nlslx38j2yn6".into(),
+            "n0cp".into(),
+            TaskSpec::default(),
+            t0,
+        );
         t.slot = Some(3);
         t.node_id = Some("ysy788".into());
         t.status = TaskStatus::new(TaskState::Running, t0, "started");

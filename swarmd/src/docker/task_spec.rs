@@ -669,11 +669,13 @@ pub(crate) fn to_docker(spec: &TaskSpec) -> DockerTaskSpec {
         preferences: (!p.preferences.is_empty()).then(|| {
             p.preferences
                 .iter()
-                .map(|PlacementPreference::Spread { spread_descriptor }| DockerPreference {
-                    spread: DockerSpread {
-                        spread_descriptor: spread_descriptor.clone(),
+                .map(
+                    |PlacementPreference::Spread { spread_descriptor }| DockerPreference {
+                        spread: DockerSpread {
+                            spread_descriptor: spread_descriptor.clone(),
+                        },
                     },
-                })
+                )
                 .collect()
         }),
         max_replicas: p.max_replicas,

@@ -45,7 +45,10 @@ mod tests {
         assert!(require_default("X.Isolation", Some(&json!("default")), &["default"]).is_ok());
         let e = require_default("TaskTemplate.ContainerSpec.Init", Some(&json!(true)), &[])
             .unwrap_err();
-        assert!(e.to_string().contains("TaskTemplate.ContainerSpec.Init"), "{e}");
+        assert!(
+            e.to_string().contains("TaskTemplate.ContainerSpec.Init"),
+            "{e}"
+        );
         assert!(require_default("X.Hosts", Some(&json!(["1.2.3.4 db"])), &[]).is_err());
     }
 }

@@ -1,0 +1,429 @@
+//! The real `docker` CLI drives three swarmd processes on 127.0.0.1: init, join tokens, a
+//! manager and a worker joining, node ls / update, overlay network, secret, config, and a
+//! service created, listed, inspected, scaled, updated, rolled back and removed, then leave.
+//! Every step checks what the CLI printed.
+//!
+//! The CLI is `docker` on `PATH`, or the binary `SWARMD_TEST_DOCKER` names (to run the same
+//! against another CLI version). Without one the test prints `!!! SKIPPED` and passes, except
+//! under `CI=true`, where it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest wait for the cluster to reach a state the test expects.
+const CONVERGE_LIMIT: Duration = Duration::from_secs(25);
+/// Longest wait for a swarmd to open its socket.
+const START_LIMIT: Duration = Duration::from_secs(10);
+/// Pause between two polls of the CLI.
+const POLL_PAUSE: Duration = Duration::from_millis(200);
+
+/// One swarmd process, stopped with SIGTERM (then killed) when dropped.
+struct Daemon {
+    child: Child,
+    socket: PathBuf,
+    docker: PathBuf,
+    config_dir: PathBuf,
+}
+
+impl Daemon {
+    fn start(root: &Path, name: &str, docker: &Path) -> Daemon {
+        let socket = root.join(format!("{name}.sock"));
+        let log = std::fs::File::create(root.join(format!("{name}.log"))).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_swarmd"))
+            .arg("--socket")
+            .arg(&socket)
+            .arg("--data-dir")
+            .arg(root.join(name))
+            .args(["--listen-addr", "127.0.0.1:0", "--hostname", name])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start swarmd");
+        let deadline = Instant::now() + START_LIMIT;
+        while !socket.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "{name}: no socket after {START_LIMIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Daemon {
+            child,
+            socket,
+            docker: docker.to_owned(),
+            config_dir: root.join("docker-config"),
+        }
+    }
+
+    /// Runs the CLI against this daemon: (success, stdout, stderr).
+    fn try_docker(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(&self.docker)
+            .arg("-H")
+            .arg(format!("unix://{}", self.socket.display()))
+            .args(args)
+            .env("DOCKER_CONFIG", &self.config_dir)
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .output()
+            .expect("run docker");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Runs the CLI and expects success; its stdout.
+    fn docker(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.try_docker(args);
+        assert!(ok, "docker {args:?} failed:\nstdout: {out}\nstderr: {err}");
+        out
+    }
+
+    /// Polls `docker args` until `check` accepts its stdout; that stdout.
+    fn wait_for(&self, what: &str, args: &[&str], check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + CONVERGE_LIMIT;
+        loop {
+            let (ok, out, err) = self.try_docker(args);
+            if ok && check(&out) {
+                return out;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gave up waiting for {what}; last `docker {args:?}`:\n{out}{err}"
+            );
+            std::thread::sleep(POLL_PAUSE);
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The docker CLI to use, if any.
+fn docker_cli() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SWARMD_TEST_DOCKER") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("docker"))
+        .find(|p| p.is_file())
+}
+
+/// The table line that mentions `word`.
+fn line_with<'a>(table: &'a str, word: &str) -> &'a str {
+    table
+        .lines()
+        .find(|l| l.split_whitespace().any(|w| w == word))
+        .unwrap_or_else(|| panic!("no line with {word:?} in:\n{table}"))
+}
+
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+#[test]
+fn docker_cli_drives_a_three_node_swarm() {
+    let Some(docker) = docker_cli() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but no docker CLI was found on PATH (install docker.io)"
+        );
+        eprintln!("!!! SKIPPED docker_cli_drives_a_three_node_swarm: no docker CLI on PATH");
+        return;
+    };
+    let root = tempfile::tempdir().expect("temp dir");
+    let n1 = Daemon::start(root.path(), "node-1", &docker);
+    let n2 = Daemon::start(root.path(), "node-2", &docker);
+    let n3 = Daemon::start(root.path(), "node-3", &docker);
+
+    // Not in a swarm yet: dockerd's 503.
+    let (ok, _, err) = n1.try_docker(&["node", "ls"]);
+    assert!(
+        !ok && err.contains("This node is not a swarm manager"),
+        "{err}"
+    );
+
+    // swarm init and the join tokens.
+    let out = n1.docker(&["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+    assert!(out.contains("Swarm initialized: current node ("), "{out}");
+    assert!(out.contains("is now a manager."), "{out}");
+    assert!(out.contains("docker swarm join --token SWMTKN-1-"), "{out}");
+    let out = n1.docker(&["swarm", "join-token", "worker"]);
+    assert!(
+        out.contains("To add a worker to this swarm, run the following command:"),
+        "{out}"
+    );
+    let join_line = words(line_with(&out, "join"));
+    let addr = join_line.last().expect("address").to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{out}");
+    let out = n1.docker(&["swarm", "join-token", "manager"]);
+    assert!(
+        out.contains("To add a manager to this swarm, run the following command:"),
+        "{out}"
+    );
+    let manager_token = n1.docker(&["swarm", "join-token", "-q", "manager"]);
+    let worker_token = n1.docker(&["swarm", "join-token", "-q", "worker"]);
+    assert!(manager_token.trim() != worker_token.trim());
+
+    // A manager and a worker join.
+    let out = n2.docker(&[
+        "swarm",
+        "join",
+        "--token",
+        manager_token.trim(),
+        "--advertise-addr",
+        "127.0.0.1",
+        &addr,
+    ]);
+    assert!(
+        out.contains("This node joined a swarm as a manager."),
+        "{out}"
+    );
+    let out = n3.docker(&[
+        "swarm",
+        "join",
+        "--token",
+        worker_token.trim(),
+        "--advertise-addr",
+        "127.0.0.1",
+        &addr,
+    ]);
+    assert!(
+        out.contains("This node joined a swarm as a worker."),
+        "{out}"
+    );
+
+    // node ls: three nodes ready and active, this one marked, the leader and the other manager.
+    let table = n1.wait_for(
+        "three ready nodes, node-2 reachable",
+        &["node", "ls"],
+        |t| {
+            t.lines().skip(1).filter(|l| l.contains(" Ready ")).count() == 3
+                && t.contains(" Reachable ")
+        },
+    );
+    assert!(table.starts_with("ID"), "{table}");
+    let first = words(line_with(&table, "node-1"));
+    assert_eq!(
+        first[1..],
+        [
+            "*",
+            "node-1",
+            "Ready",
+            "Active",
+            "Leader",
+            "swarm-process/0.1.0"
+        ],
+        "{table}"
+    );
+    let second = words(line_with(&table, "node-2"));
+    assert_eq!(
+        second[1..5],
+        ["node-2", "Ready", "Active", "Reachable"],
+        "{table}"
+    );
+    let third = words(line_with(&table, "node-3"));
+    assert_eq!(
+        third[1..],
+        ["node-3", "Ready", "Active", "swarm-process/0.1.0"],
+        "{table}"
+    );
+    // The second manager marks itself; the worker cannot list nodes.
+    let table = n2.docker(&["node", "ls"]);
+    assert_eq!(words(line_with(&table, "node-2"))[1], "*", "{table}");
+    let (ok, _, err) = n3.try_docker(&["node", "ls"]);
+    assert!(
+        !ok && err.contains("Worker nodes can't be used to view or modify cluster state"),
+        "{err}"
+    );
+
+    // node update --availability drain.
+    assert_eq!(
+        n1.docker(&["node", "update", "--availability", "drain", "node-3"])
+            .trim(),
+        "node-3"
+    );
+    let table = n1.docker(&["node", "ls"]);
+    assert_eq!(words(line_with(&table, "node-3"))[3], "Drain", "{table}");
+
+    // An overlay network, a secret, a config.
+    let net_id = n1.docker(&["network", "create", "-d", "overlay", "nd-test"]);
+    assert_eq!(net_id.trim().len(), 25, "{net_id}");
+    let table = n1.docker(&["network", "ls"]);
+    assert_eq!(
+        words(line_with(&table, "nd-test"))[1..],
+        ["nd-test", "overlay", "swarm"],
+        "{table}"
+    );
+    let secret_file = root.path().join("secret.txt");
+    std::fs::write(&secret_file, "p@ss").expect("secret file");
+    let config_file = root.path().join("config.yml");
+    std::fs::write(&config_file, "key: value\n").expect("config file");
+    let secret_id = n1.docker(&[
+        "secret",
+        "create",
+        "db-password",
+        &secret_file.display().to_string(),
+    ]);
+    assert_eq!(secret_id.trim().len(), 25, "{secret_id}");
+    let config_id = n1.docker(&[
+        "config",
+        "create",
+        "app-config",
+        &config_file.display().to_string(),
+    ]);
+    assert_eq!(config_id.trim().len(), 25, "{config_id}");
+    assert!(n1.docker(&["secret", "ls"]).contains("db-password"));
+    assert!(n1.docker(&["config", "ls"]).contains("app-config"));
+
+    // A service: the process runtime runs `sleep`; the image string is carried.
+    let service_id = n1.docker(&[
+        "service",
+        "create",
+        "--detach",
+        "--name",
+        "web",
+        "--replicas",
+        "2",
+        "--network",
+        "nd-test",
+        "--secret",
+        "db-password",
+        "--config",
+        "source=app-config,target=/etc/app.yml",
+        "--entrypoint",
+        "sleep",
+        "example/app:1",
+        "60",
+    ]);
+    assert_eq!(service_id.trim().len(), 25, "{service_id}");
+    let table = n1.wait_for("2/2 replicas", &["service", "ls"], |t| t.contains(" 2/2 "));
+    assert_eq!(
+        words(line_with(&table, "web"))[1..],
+        ["web", "replicated", "2/2", "example/app:1"],
+        "{table}"
+    );
+    let table = n1.docker(&["service", "ps", "web"]);
+    for slot in ["web.1", "web.2"] {
+        let w = words(line_with(&table, slot));
+        assert_eq!(w[2], "example/app:1", "{table}");
+        assert!(
+            w[3] == "node-1" || w[3] == "node-2",
+            "drained node-3 got a task:\n{table}"
+        );
+        assert_eq!(w[4..6], ["Running", "Running"], "{table}");
+    }
+    let inspect = n1.docker(&["service", "inspect", "web"]);
+    let doc: serde_json::Value = serde_json::from_str(&inspect).expect("inspect is JSON");
+    let spec = &doc[0]["Spec"];
+    assert_eq!(doc[0]["ID"], service_id.trim());
+    assert_eq!(spec["Name"], "web");
+    assert_eq!(spec["Mode"]["Replicated"]["Replicas"], 2);
+    assert_eq!(
+        spec["TaskTemplate"]["ContainerSpec"]["Image"],
+        "example/app:1"
+    );
+    assert_eq!(spec["TaskTemplate"]["ContainerSpec"]["Command"][0], "sleep");
+    assert_eq!(spec["TaskTemplate"]["ContainerSpec"]["Args"][0], "60");
+    assert_eq!(
+        spec["TaskTemplate"]["ContainerSpec"]["Secrets"][0]["SecretName"],
+        "db-password"
+    );
+    assert_eq!(
+        spec["TaskTemplate"]["ContainerSpec"]["Configs"][0]["File"]["Name"],
+        "/etc/app.yml"
+    );
+    assert_eq!(spec["TaskTemplate"]["Networks"][0]["Target"], net_id.trim());
+
+    // scale, update --image, rollback.
+    let out = n1.docker(&["service", "scale", "--detach", "web=3"]);
+    assert!(out.contains("web scaled to 3"), "{out}");
+    n1.wait_for("3/3 replicas", &["service", "ls"], |t| t.contains(" 3/3 "));
+    assert_eq!(
+        n1.docker(&[
+            "service",
+            "update",
+            "--detach",
+            "--image",
+            "example/app:2",
+            "web"
+        ])
+        .trim(),
+        "web"
+    );
+    let table = n1.wait_for(
+        "three tasks of example/app:2 running",
+        &["service", "ps", "web"],
+        |t| {
+            t.lines()
+                .filter(|l| l.contains("example/app:2") && l.contains("Running   "))
+                .count()
+                == 3
+        },
+    );
+    assert!(
+        table.contains("\\_ web."),
+        "old tasks are listed under the new ones:\n{table}"
+    );
+    assert_eq!(
+        n1.docker(&["service", "rollback", "--detach", "web"])
+            .trim(),
+        "web"
+    );
+    let table = n1.wait_for("rolled back to example/app:1", &["service", "ls"], |t| {
+        t.contains("example/app:1") && t.contains(" 3/3 ")
+    });
+    assert_eq!(
+        words(line_with(&table, "web"))[1..],
+        ["web", "replicated", "3/3", "example/app:1"],
+        "{table}"
+    );
+    let pretty = n1.docker(&["service", "inspect", "--pretty", "web"]);
+    assert!(pretty.contains("manually requested rollback"), "{pretty}");
+
+    // rm, then leave.
+    assert_eq!(n1.docker(&["service", "rm", "web"]).trim(), "web");
+    let table = n1.docker(&["service", "ls"]);
+    assert_eq!(table.lines().count(), 1, "{table}");
+    let (ok, _, err) = n1.try_docker(&["service", "ps", "web"]);
+    assert!(!ok && err.contains("no such service: web"), "{err}");
+    // Its processes are stopped before the nodes leave.
+    n1.wait_for(
+        "the tasks of web to be gone",
+        &[
+            "node",
+            "ps",
+            "--filter",
+            "desired-state=running",
+            "node-1",
+            "node-2",
+        ],
+        |t| t.lines().count() <= 1,
+    );
+    let out = n3.docker(&["swarm", "leave"]);
+    assert!(out.contains("Node left the swarm."), "{out}");
+    let (ok, _, err) = n2.try_docker(&["swarm", "leave"]);
+    assert!(!ok && err.contains("Use `--force`"), "{err}");
+    let out = n1.docker(&["swarm", "leave", "--force"]);
+    assert!(out.contains("Node left the swarm."), "{out}");
+    let info = n1.docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
+    assert_eq!(info.trim(), "inactive");
+}
