@@ -399,6 +399,30 @@ fn docker_cli_drives_a_three_node_swarm() {
     let pretty = n1.docker(&["service", "inspect", "--pretty", "web"]);
     assert!(pretty.contains("manually requested rollback"), "{pretty}");
 
+    // service logs: Docker's multiplexed stream, with the details the CLI needs for names.
+    n1.docker(&[
+        "service",
+        "create",
+        "--detach",
+        "--name",
+        "echo",
+        "--entrypoint",
+        "sh",
+        "example/app:1",
+        "-c",
+        "echo hello-from-echo; sleep 60",
+    ]);
+    let logs = n1.wait_for("the echo line", &["service", "logs", "echo"], |t| {
+        t.contains("hello-from-echo")
+    });
+    let line = line_with(&logs, "hello-from-echo");
+    assert!(line.starts_with("echo.1."), "{logs}");
+    assert!(
+        line.contains("@node-1") || line.contains("@node-2"),
+        "{logs}"
+    );
+    assert_eq!(n1.docker(&["service", "rm", "echo"]).trim(), "echo");
+
     // rm, then leave.
     assert_eq!(n1.docker(&["service", "rm", "web"]).trim(), "web");
     let table = n1.docker(&["service", "ls"]);
