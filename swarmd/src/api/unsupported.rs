@@ -14,7 +14,6 @@ const LOCAL_ENGINE: &[&str] = &[
     "plugins",
     "commit",
     "auth",
-    "session",
     "system",
     "grpc",
 ];
