@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 /// The default socket, as dockerd's `/var/run/docker.sock`.
 pub(crate) const DEFAULT_SOCKET: &str = "/run/swarmd.sock";
+/// The engine `--runtime docker` uses by default.
+pub(crate) const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";
 /// The default data directory.
 pub(crate) const DEFAULT_DATA_DIR: &str = "/var/lib/swarmd";
 
@@ -21,7 +23,9 @@ Options:
                           (e.g. 127.0.0.1:2377; port 0 picks a free port)
   --advertise-addr ADDR   the address to advertise when `swarm init/join` gives none
   --hostname NAME         the hostname the node reports (several swarmd on one host)
-  --runtime KIND          the task runtime: process (default); docker is not available yet
+  --runtime KIND          the task runtime: process (default) or docker (containers of the
+                          local Docker engine)
+  --docker-host SOCKET    the engine of --runtime docker [default: unix:///var/run/docker.sock]
   -h, --help              this text
 ";
 
@@ -30,6 +34,8 @@ Options:
 pub(crate) enum RuntimeKind {
     /// swarm-core's process runtime: tasks are OS processes.
     Process,
+    /// swarm-docker's adapter: tasks are containers of a local Docker engine.
+    Docker,
 }
 
 /// The parsed flags.
@@ -42,6 +48,7 @@ pub(crate) struct Args {
     pub(crate) advertise_addr: Option<String>,
     pub(crate) hostname: Option<String>,
     pub(crate) runtime: RuntimeKind,
+    pub(crate) docker_host: String,
     pub(crate) help: bool,
 }
 
@@ -54,10 +61,10 @@ pub(crate) enum ArgsError {
     BadAddress { flag: String, value: String },
     #[error("unknown flag {0:?} (see --help)")]
     Unknown(String),
-    #[error(
-        "--runtime {0}: only the process runtime is available in this version (the docker runtime adapter is not wired into swarmd yet)"
-    )]
+    #[error("--runtime {0}: unknown runtime (process or docker)")]
     Runtime(String),
+    #[error("--docker-host {0}: only a unix socket is supported (unix:///path or /path)")]
+    DockerHost(String),
 }
 
 impl Args {
@@ -71,6 +78,7 @@ impl Args {
             advertise_addr: None,
             hostname: None,
             runtime: RuntimeKind::Process,
+            docker_host: DEFAULT_DOCKER_HOST.to_owned(),
             help: false,
         };
         let mut it = argv.into_iter();
@@ -97,10 +105,18 @@ impl Args {
                 "--advertise-addr" => args.advertise_addr = Some(value()?),
                 "--hostname" => args.hostname = Some(value()?),
                 "--runtime" => {
-                    let v = value()?;
-                    if v != "process" {
-                        return Err(ArgsError::Runtime(v));
+                    args.runtime = match value()?.as_str() {
+                        "process" => RuntimeKind::Process,
+                        "docker" => RuntimeKind::Docker,
+                        other => return Err(ArgsError::Runtime(other.to_owned())),
                     }
+                }
+                "--docker-host" => {
+                    let v = value()?;
+                    if !(v.starts_with("unix:///") || v.starts_with('/')) {
+                        return Err(ArgsError::DockerHost(v));
+                    }
+                    args.docker_host = v;
                 }
                 _ => return Err(ArgsError::Unknown(arg)),
             }
@@ -144,10 +160,22 @@ mod tests {
     }
 
     #[test]
-    fn docker_runtime_is_refused_clearly() {
-        let e = parse(&["--runtime", "docker"]).unwrap_err();
-        assert!(e.to_string().contains("only the process runtime"), "{e}");
-        assert!(parse(&["--runtime", "process"]).is_ok());
+    fn runtimes_and_docker_host() {
+        let a = parse(&["--runtime", "docker"]).unwrap();
+        assert_eq!(a.runtime, RuntimeKind::Docker);
+        assert_eq!(a.docker_host, DEFAULT_DOCKER_HOST);
+        let a = parse(&["--runtime=docker", "--docker-host", "/tmp/d.sock"]).unwrap();
+        assert_eq!(a.docker_host, "/tmp/d.sock");
+        assert_eq!(
+            parse(&["--docker-host", "tcp://1.2.3.4:2375"]).unwrap_err(),
+            ArgsError::DockerHost("tcp://1.2.3.4:2375".into())
+        );
+        let e = parse(&["--runtime", "kvm"]).unwrap_err();
+        assert!(e.to_string().contains("process or docker"), "{e}");
+        assert_eq!(
+            parse(&["--runtime", "process"]).unwrap().runtime,
+            RuntimeKind::Process
+        );
         assert_eq!(
             parse(&["--tcp"]).unwrap_err(),
             ArgsError::MissingValue {

@@ -2,13 +2,23 @@
 //! directory after a restart, gone again after `swarm leave`.
 
 use crate::api_error::{ApiError, NOT_IN_SWARM};
+use crate::task_runtime::TaskRuntime;
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+use swarm_core::model::TaskId;
 use swarm_core::model::{ClusterSpec, NodeAvailability, NodeRole};
 use swarm_core::node::{Control, MANAGER_DIR, NODE_STATE_FILE, Node, NodeConfig};
-use swarm_core::runtime::Runtime;
 use tokio::sync::Mutex;
+
+/// Longest wait, after a node was resumed, for its agent to apply its first assignment set
+/// before the orphan sweep (which keeps the tasks that set holds). Worst case the sweep is
+/// skipped after this long, leaving stale containers until the next init, join or leave.
+const RESUME_SWEEP_WAIT: Duration = Duration::from_secs(60);
+/// Pause between two looks at the agent while waiting for its first assignment set.
+const RESUME_SWEEP_POLL: Duration = Duration::from_millis(250);
 
 /// The cluster port `docker swarm init` and `join` send when the user gave none; a daemon
 /// started with `--listen-addr` uses its own address instead.
@@ -26,7 +36,7 @@ pub(crate) struct DaemonConfig {
     /// The hostname the node reports (`--hostname`).
     pub(crate) hostname: Option<String>,
     /// The runtime tasks run on.
-    pub(crate) runtime: Arc<dyn Runtime>,
+    pub(crate) tasks: TaskRuntime,
 }
 
 /// What `/info` says about the node.
@@ -98,7 +108,7 @@ impl Daemon {
         let mut c = NodeConfig::new(
             self.config.data_dir.clone(),
             listen,
-            self.config.runtime.clone(),
+            self.config.tasks.runtime(),
         );
         c.advertise_addr = advertise;
         c.hostname = self.config.hostname.clone();
@@ -148,6 +158,8 @@ impl Daemon {
                 "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.",
             ));
         }
+        // A new node holds no task: whatever its namespace holds on the engine is left over.
+        self.config.tasks.sweep(&HashSet::new()).await;
         let node = Node::init(
             self.node_config(addrs.listen, addrs.advertise, availability),
             spec,
@@ -178,6 +190,7 @@ impl Daemon {
                 "RemoteAddrs: at least one address is needed",
             ));
         }
+        self.config.tasks.sweep(&HashSet::new()).await;
         let mut last = None;
         for remote in remotes {
             let config = self.node_config(addrs.listen, addrs.advertise.clone(), availability);
@@ -216,6 +229,7 @@ impl Daemon {
             tracing::warn!(error = %e, "leave refused by the cluster; stopping anyway");
         }
         self.forget_state()?;
+        self.config.tasks.sweep(&HashSet::new()).await;
         tracing::info!(node = %id, "left the swarm");
         Ok(())
     }
@@ -262,6 +276,40 @@ impl Daemon {
                 .map(|m| (m.node.to_string(), m.addr))
                 .collect(),
         })
+    }
+
+    /// After a resume: once the node's agent applied its first assignment set, removes what
+    /// the runtime's namespace holds for tasks that do not run (containers of tasks that were
+    /// reported lost because the daemon stopped while they ran, or that ended meanwhile). Gives up after [`RESUME_SWEEP_WAIT`].
+    pub(crate) async fn sweep_after_resume(self: Arc<Self>) {
+        if !self.config.tasks.keeps_leftovers() {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + RESUME_SWEEP_WAIT;
+        loop {
+            let snapshot = {
+                let slot = self.node.lock().await;
+                match slot.as_ref() {
+                    Some(node) => node.agent_snapshot(),
+                    None => return,
+                }
+            };
+            if snapshot.generation > 0 {
+                // The tasks the agent tracks include those it reported lost (the daemon died
+                // while they ran): their containers are the orphans. Tasks being prepared or
+                // started have a controller of the runtime, which the sweep keeps too.
+                let live: HashSet<TaskId> = snapshot.running_tasks.into_iter().collect();
+                self.config.tasks.sweep(&live).await;
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(
+                    "no assignment set within {RESUME_SWEEP_WAIT:?} of the resume: orphan sweep skipped"
+                );
+                return;
+            }
+            tokio::time::sleep(RESUME_SWEEP_POLL).await;
+        }
     }
 
     /// Why the node could not be resumed at start (empty if it was, or there was none).

@@ -16,12 +16,12 @@ mod query;
 mod reply;
 mod router;
 mod server;
+mod task_runtime;
 
-use args::Args;
+use args::{Args, RuntimeKind};
 use daemon::{Daemon, DaemonConfig};
 use std::process::ExitCode;
-use std::sync::Arc;
-use swarm_core::runtime::process::{ProcessRuntime, ProcessRuntimeConfig};
+use task_runtime::{TaskRuntime, TaskRuntimeError};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -66,8 +66,8 @@ fn main() -> ExitCode {
 /// Why the daemon could not run.
 #[derive(Debug, thiserror::Error)]
 enum StartError {
-    #[error("the process runtime: {0}")]
-    Runtime(#[from] swarm_core::runtime::RuntimeError),
+    #[error(transparent)]
+    Runtime(#[from] TaskRuntimeError),
     #[error("{what} {path}: {source}")]
     Io {
         what: &'static str,
@@ -78,10 +78,12 @@ enum StartError {
 
 async fn run(args: Args) -> Result<(), StartError> {
     let io = |what: &'static str, path: String| move |source| StartError::Io { what, path, source };
-    let runtime = ProcessRuntime::with_config(ProcessRuntimeConfig {
-        hostname: args.hostname.clone(),
-        ..ProcessRuntimeConfig::default()
-    })?;
+    let tasks = match args.runtime {
+        RuntimeKind::Process => TaskRuntime::process(args.hostname.clone())?,
+        RuntimeKind::Docker => {
+            TaskRuntime::docker(&args.docker_host, args.hostname.as_deref()).await?
+        }
+    };
     std::fs::create_dir_all(&args.data_dir).map_err(io(
         "cannot create the data directory",
         args.data_dir.display().to_string(),
@@ -91,9 +93,10 @@ async fn run(args: Args) -> Result<(), StartError> {
         listen_addr: args.listen_addr,
         advertise_addr: args.advertise_addr.clone(),
         hostname: args.hostname.clone(),
-        runtime: Arc::new(runtime),
+        tasks,
     });
     daemon.resume().await;
+    tokio::spawn(daemon.clone().sweep_after_resume());
 
     let sock = args.socket.display().to_string();
     match std::fs::remove_file(&args.socket) {

@@ -45,7 +45,7 @@ pub(crate) fn version() -> Reply {
 /// `GET /info`: the host, and the `Swarm` section the CLI reads (`node ls` marks the node
 /// it is talking to, `swarm join` says which role it got).
 pub(crate) async fn info(d: &Arc<Daemon>) -> Reply {
-    let described = d.config.runtime.describe().await.ok();
+    let described = d.config.tasks.runtime().describe().await.ok();
     let (hostname, ncpu, mem) = described
         .as_ref()
         .map(|n| {
