@@ -2,6 +2,7 @@
 //! directory after a restart, gone again after `swarm leave`.
 
 use crate::api_error::{ApiError, NOT_IN_SWARM};
+use crate::event_log::EventLog;
 use crate::task_runtime::TaskRuntime;
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -56,6 +57,8 @@ pub(crate) struct NodeFacts {
 pub(crate) struct Daemon {
     pub(crate) config: DaemonConfig,
     node: Mutex<Option<Node>>,
+    /// The node's events, for `/events`.
+    pub(crate) events: Arc<EventLog>,
     /// Why the node could not be resumed at start, shown in `/info` (`Swarm.Error`).
     start_error: std::sync::Mutex<String>,
 }
@@ -72,6 +75,7 @@ impl Daemon {
         Arc::new(Daemon {
             config,
             node: Mutex::new(None),
+            events: EventLog::new(),
             start_error: std::sync::Mutex::new(String::new()),
         })
     }
@@ -88,6 +92,7 @@ impl Daemon {
         match Node::start(self.node_config(listen, None, NodeAvailability::Active)).await {
             Ok(node) => {
                 tracing::info!(node = %node.id(), role = %node.role(), "resumed the node of the data directory");
+                self.follow_events(&node);
                 *self.node.lock().await = Some(node);
             }
             Err(e) => {
@@ -167,6 +172,7 @@ impl Daemon {
         .await?;
         let id = node.id().to_string();
         tracing::info!(node = %id, addr = %node.advertise_addr(), "swarm initialized");
+        self.follow_events(&node);
         *slot = Some(node);
         Ok(id)
     }
@@ -197,6 +203,7 @@ impl Daemon {
             match Node::join(config, remote, token).await {
                 Ok(node) => {
                     tracing::info!(node = %node.id(), role = %node.role(), via = %remote, "joined the swarm");
+                    self.follow_events(&node);
                     *slot = Some(node);
                     return Ok(());
                 }
@@ -225,6 +232,7 @@ impl Daemon {
             ));
         }
         let id = node.id().to_string();
+        self.events.stop();
         if let Err(e) = node.leave(force).await {
             tracing::warn!(error = %e, "leave refused by the cluster; stopping anyway");
         }
@@ -320,8 +328,14 @@ impl Daemon {
             .unwrap_or_default()
     }
 
+    /// Feeds `/events` from `node`'s events stream (a manager's: a worker's stays empty).
+    fn follow_events(&self, node: &Node) {
+        self.events.follow(node.events(), node.control().ok());
+    }
+
     /// Stops the node (graceful shutdown of the daemon); its state is kept.
     pub(crate) async fn shutdown(&self) {
+        self.events.stop();
         if let Some(node) = self.node.lock().await.take() {
             node.shutdown().await;
         }

@@ -12,6 +12,7 @@ mod api_error;
 mod args;
 mod daemon;
 mod docker;
+mod event_log;
 mod query;
 mod reply;
 mod router;

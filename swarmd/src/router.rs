@@ -108,6 +108,7 @@ async fn route(d: &Arc<Daemon>, r: ApiRequest) -> Reply {
         ("GET" | "HEAD", ["_ping"]) => api::system::ping(),
         ("GET", ["version"]) => api::system::version(),
         ("GET", ["info"]) => api::system::info(d).await,
+        ("GET", ["events"]) => api::events::stream(d, &r),
         ("GET", ["swarm"]) => api::swarm::inspect(d).await,
         ("POST", ["swarm", "init"]) => api::swarm::init(d, &r).await,
         ("POST", ["swarm", "join"]) => api::swarm::join(d, &r).await,

@@ -1,6 +1,7 @@
 //! The real `docker` CLI drives three swarmd processes on 127.0.0.1: init, join tokens, a
 //! manager and a worker joining, node ls / update, overlay network, secret, config, and a
-//! service created, listed, inspected, scaled, updated, rolled back and removed, then leave.
+//! service created, listed, inspected, scaled, updated, rolled back and removed, the swarm's
+//! events of that service and the secret (`docker events --since --until --filter`), then leave.
 //! Every step checks what the CLI printed.
 //!
 //! The CLI is `docker` on `PATH`, or the binary `SWARMD_TEST_DOCKER` names (to run the same
@@ -301,6 +302,54 @@ fn docker_cli_drives_a_three_node_swarm() {
     assert_eq!(table.lines().count(), 1, "{table}");
     let (ok, _, err) = n1.try_docker(&["service", "ps", "web"]);
     assert!(!ok && err.contains("no such service: web"), "{err}");
+    // docker events: what happened to web, and the secret's creation, in the swarm scope.
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 1;
+    let until = until.to_string();
+    let events = n1.docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until,
+        "--filter",
+        "scope=swarm",
+        "--filter",
+        "service=web",
+    ]);
+    let id = service_id.trim();
+    for action in ["create", "update", "remove"] {
+        assert!(
+            events.contains(&format!(" service {action} {id} (name=web)")),
+            "{events}"
+        );
+    }
+    assert!(events.lines().all(|l| l.contains(" service ")), "{events}");
+    let events = n2.docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until,
+        "--filter",
+        "type=secret",
+        "--format",
+        "{{json .}}",
+    ]);
+    let first: serde_json::Value =
+        serde_json::from_str(events.lines().next().unwrap_or_default()).expect("an event");
+    assert_eq!(first["Type"], "secret", "{events}");
+    assert_eq!(first["Action"], "create", "{events}");
+    assert_eq!(first["Actor"]["ID"], secret_id.trim(), "{events}");
+    assert_eq!(
+        first["Actor"]["Attributes"]["name"], "db-password",
+        "{events}"
+    );
+    assert_eq!(first["scope"], "swarm", "{events}");
+
     // Its processes are stopped before the nodes leave.
     n1.wait_for(
         "the tasks of web to be gone",

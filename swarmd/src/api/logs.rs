@@ -74,7 +74,7 @@ fn read_options(r: &ApiRequest) -> Result<(LogRequest, LineOptions), ApiError> {
 }
 
 /// `1700000000.123456789` (what the CLI sends for `--since`).
-fn parse_unix_time(s: &str) -> Option<std::time::SystemTime> {
+pub(crate) fn parse_unix_time(s: &str) -> Option<std::time::SystemTime> {
     let (secs, frac) = s.split_once('.').unwrap_or((s, "0"));
     let secs: u64 = secs.parse().ok()?;
     let frac = format!("{frac:0<9}");

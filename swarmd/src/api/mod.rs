@@ -2,6 +2,7 @@
 //! node's control API and answers with the `docker` mapping.
 
 pub(crate) mod configs;
+pub(crate) mod events;
 pub(crate) mod logs;
 pub(crate) mod networks;
 pub(crate) mod nodes;

@@ -25,9 +25,6 @@ pub(crate) fn answer(method: &Method, segs: &[&str]) -> Reply {
         Some("distribution") => Err(ApiError::not_implemented(format!(
             "swarmd does not resolve images on a registry ({path}); the image reference is kept as given"
         ))),
-        Some("events") => Err(ApiError::not_implemented(
-            "/events is not supported by swarmd yet",
-        )),
         Some(kind) if LOCAL_ENGINE.contains(&kind) => Err(ApiError::not_implemented(format!(
             "swarmd is a swarm-only daemon and runs no local engine: {method} {path} is not supported"
         ))),

@@ -9,6 +9,7 @@
 
 pub(crate) mod cluster;
 pub(crate) mod config;
+pub(crate) mod event;
 pub(crate) mod mapping_error;
 pub(crate) mod meta;
 pub(crate) mod network;
