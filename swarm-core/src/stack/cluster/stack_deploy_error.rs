@@ -47,7 +47,9 @@ pub enum StackDeployError {
         stack: String,
     },
     /// `stack rm` removed what it could but some objects remain; as docker it goes on past a
-    /// failure and reports them all.
+    /// failure and reports them all. Whether removing again can help depends on each failure
+    /// (a network still in use by stopping tasks, a secret another service uses): not marked
+    /// retryable.
     #[error("Failed to remove some resources from stack: {stack}\n{}", .failures.join("\n"))]
     RemoveIncomplete {
         /// The stack.
@@ -65,7 +67,6 @@ impl StackDeployError {
     pub fn is_retryable(&self) -> bool {
         match self {
             StackDeployError::Control { source, .. } => source.is_retryable(),
-            StackDeployError::RemoveIncomplete { .. } => true,
             _ => false,
         }
     }
