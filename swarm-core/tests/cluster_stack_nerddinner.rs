@@ -17,7 +17,7 @@ use swarm_core::model::{
     ConfigId, ConfigSpec, NetworkSpec, NodeId, NodeRole, SecretId, SecretSpec, ServiceSpec, Task,
     TaskState,
 };
-use swarm_core::node::{ClusterEvent, Control, InProcNodes, Node, NodeNetwork};
+use swarm_core::node::{Control, InProcNodes, Node, NodeNetwork};
 use swarm_core::runtime::FileKind;
 use swarm_core::runtime::mock::{MockRuntime, MockScript};
 use swarm_core::stack::{
@@ -268,42 +268,6 @@ async fn files_reach_exactly_their_tasks(members: &[Member], control: &Control) 
     .await;
 }
 
-/// Follows the task events of `service` from `running` (the ids running now) until
-/// `done(running ids)`; returns the fewest tasks seen running at once.
-async fn fewest_running(
-    events: &mut tokio::sync::broadcast::Receiver<ClusterEvent>,
-    service: &swarm_core::model::ServiceId,
-    mut running: BTreeSet<swarm_core::model::TaskId>,
-    done: impl Fn(&BTreeSet<swarm_core::model::TaskId>) -> bool,
-) -> usize {
-    let mut fewest = running.len();
-    let deadline = tokio::time::Instant::now() + CONVERGE;
-    while !done(&running) {
-        let event = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("the update ends in time")
-            .expect("no event is missed");
-        if let ClusterEvent::TaskStateChanged {
-            task,
-            service: of,
-            to,
-            ..
-        } = event
-        {
-            if &of != service {
-                continue;
-            }
-            if to == TaskState::Running {
-                running.insert(task);
-            } else {
-                running.remove(&task);
-            }
-            fewest = fewest.min(running.len());
-        }
-    }
-    fewest
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_chapter_deploys_updates_the_homepage_without_downtime_and_is_removed() {
     let _serial = ONE_CLUSTER_AT_A_TIME.lock().await;
@@ -500,10 +464,11 @@ async fn the_chapter_deploys_updates_the_homepage_without_downtime_and_is_remove
         ["nerd-dinner_nerd-dinner-homepage"]
     );
     assert_eq!(report.unchanged_services.len(), 9);
-    let fewest = fewest_running(&mut events, &homepage.id, old.clone(), |running| {
-        running.len() == 2 && running.is_disjoint(&old)
-    })
-    .await;
+    let fewest =
+        cluster_support::fewest_running(&mut events, &homepage.id, old.clone(), |running| {
+            running.len() == 2 && running.is_disjoint(&old)
+        })
+        .await;
     assert!(
         fewest >= 2,
         "only {fewest} homepage tasks ran at one point of the update"
