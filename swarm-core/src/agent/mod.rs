@@ -13,7 +13,7 @@
 //! secrets and configs are held, stop one desired shut down, remove one no longer assigned,
 //! reject one whose secret cannot be delivered) and [`items_to_drop`] which held secrets and
 //! configs no task needs any more; [`StatusQueue`] holds the task status reports until the
-//! leader acknowledged them, coalesced per task, and [`ReportPacing`] says when to send them. [`LogLineSplitter`] cuts a task's output
+//! leader acknowledged them, coalesced per task. [`LogLineSplitter`] cuts a task's output
 //! into log lines for the log broker; [`select_history`] keeps what `--since` and `--tail`
 //! ask of the output so far.
 
@@ -22,7 +22,6 @@ mod error;
 mod log_lines;
 mod manager_failure;
 mod managers;
-mod report_pacing;
 mod session;
 mod session_config;
 mod status_queue;
@@ -33,7 +32,6 @@ pub use backoff::Backoff;
 pub use error::AgentSessionError;
 pub use log_lines::{LogLineSplitter, is_since, select_history};
 pub use manager_failure::ManagerFailure;
-pub use report_pacing::{ReportPacing, STATUS_COALESCE, STATUS_FLUSH_INTERVAL};
 pub use session::{AgentAction, AgentSession};
 pub use session_config::{
     AgentSessionConfig, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_MAX_ATTEMPTS,

@@ -82,7 +82,6 @@ mod task_runner;
 mod testkit_hooks;
 mod wire;
 
-pub use crate::agent::STATUS_FLUSH_INTERVAL;
 pub use agent_link::AGENT_CALL_RETRY_DELAY;
 pub use agent_snapshot::AgentSnapshot;
 pub use assignment_service::{ASSIGNMENT_WAIT_PERIODS, STATUS_CONFLICT_WAIT};
@@ -112,5 +111,5 @@ pub use task_driver::{
     MAX_RUNTIME_ATTEMPTS, RUNTIME_RETRY_DELAY, STOP_MARGIN, TERMINATE_TIMEOUT, UNHEALTHY_ERROR,
 };
 pub use task_log_reader::MAX_LOG_HISTORY_BYTES;
-pub use task_runner::MAX_DRIVER_EVENTS;
+pub use task_runner::{MAX_DRIVER_EVENTS, STATUS_FLUSH_INTERVAL};
 pub use wire::{MAX_LISTED_MANAGERS, ManagerAddr, RefusalKind, RemoteRefusal};

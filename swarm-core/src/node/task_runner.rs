@@ -8,17 +8,14 @@
 //! * The **runner** opens the sealed secrets with the node's seal key (bound to its own view
 //!   of the tasks), keeps them in memory only, drops the ones no task needs, asks the
 //!   [`Worker`] what to do and carries it out: a [`DriverHandle`] per started task.
-//! * The **reporter** sends the drivers' reports in batches to the agent's current manager,
-//!   paced by [`ReportPacing`]: a report goes out
-//!   [`STATUS_COALESCE`](crate::agent::STATUS_COALESCE) after it was made, batches at most
-//!   every [`STATUS_FLUSH_INTERVAL`](crate::agent::STATUS_FLUSH_INTERVAL); a batch stays
-//!   queued until a leader took it, so nothing is lost in a leader change.
+//! * The **reporter** sends the drivers' reports in batches, at most every
+//!   [`STATUS_FLUSH_INTERVAL`], to the agent's current manager; a batch stays queued until a
+//!   leader took it, so nothing is lost in a leader change.
 //! * The **log publisher** follows the node's log subscriptions and publishes the output of
 //!   the tasks the runner drives (shared with it as [`LogSources`]).
 
 use crate::agent::{
-    ReportPacing, StatusQueue, TemplateContext, Worker, WorkerAction, expand_task_spec,
-    items_to_drop, task_items,
+    StatusQueue, TemplateContext, Worker, WorkerAction, expand_task_spec, items_to_drop, task_items,
 };
 use crate::manager::dispatcher::{
     Assignments, HeldItem, ItemId, MAX_STATUS_UPDATES_PER_CALL, delivery_binding, referenced_items,
@@ -36,6 +33,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
+
+/// The reporter sends at most one batch per this interval: reports made meanwhile are
+/// coalesced (the latest status of each task).
+pub const STATUS_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Most driver events waiting for the runner; a driver waits when it is full.
 pub const MAX_DRIVER_EVENTS: usize = 1024;
@@ -368,7 +369,6 @@ async fn poll_assignments(shared: Arc<NodeShared>, deliveries: mpsc::Sender<Deli
 /// Sends the queued reports in batches, until the node stops.
 async fn report_statuses(shared: Arc<NodeShared>, reports: Arc<Reports>) {
     let mut links: watch::Receiver<Option<AgentLink>> = shared.agent_link.subscribe();
-    let mut pacing = ReportPacing::new();
     loop {
         while reports.queue().is_empty() {
             tokio::select! {
@@ -376,15 +376,13 @@ async fn report_statuses(shared: Arc<NodeShared>, reports: Arc<Reports>) {
                 () = reports.ready.notified() => {}
             }
         }
-        let wait = pacing.wait(std::time::Instant::now());
         tokio::select! {
             () = shared.stop.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
+            () = tokio::time::sleep(STATUS_FLUSH_INTERVAL) => {}
         }
         let Some(link) = agent_link::current(&shared, &mut links).await else {
             return;
         };
-        pacing.sent(std::time::Instant::now());
         let batch = reports.queue().next_batch(MAX_STATUS_UPDATES_PER_CALL);
         let call = NodeCall::UpdateTaskStatus {
             session: link.session,
