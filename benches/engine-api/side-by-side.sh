@@ -12,21 +12,29 @@
 #   benches/engine-api/side-by-side.sh
 #
 # Needs: the docker CLI, an engine (DOCKER_HOST, default unix:///var/run/docker.sock; .ci/docker-up
-# starts one), the static busybox (Debian busybox-static) and swarmd (SWARMD, default
-# target/release/swarmd: `cargo build --release -p swarm-mode-swarmd`). The engine must not be in
-# swarm mode already: the script runs `docker swarm init` on it and `docker swarm leave --force` at
-# the end. Images: one stand-in built FROM scratch from the static busybox (it stays up until
+# starts one), the static busybox (Debian busybox-static) and cargo, or a swarmd binary (SWARMD).
+# The engine must not be in swarm mode already: the script runs `docker swarm init` on it and
+# `docker swarm leave --force` at the end. Images: one stand-in built FROM scratch from the static busybox (it stays up until
 # SIGTERM), tagged with each NerdDinner image name; no registry is used (--no-resolve-image,
 # --resolve-image never on both sides). Services are removed between steps (not timed), and the
 # next step waits until their containers are gone. A step that does not converge within
 # STEP_LIMIT_S (default 300) prints `timeout` for that side.
+#
+# Both sides wait for the same conditions, checked by the same functions through the same CLI:
+# `service ls` showing n/n for every service (create_20, stack_deploy_nerddinner), and `service
+# ps --filter desired-state=running` listing exactly N tasks, all Running on the new image
+# (rolling_update_20_par5, scale_to_50). Unless SWARMD names a binary, the script builds the
+# release swarmd first (`cargo build --release -p swarm-mode-swarmd`): a debug build is several
+# times slower. SIDES (default "docker ours") runs one side only, for profiling; swarmd's log
+# (RUST_LOG, default info) is kept in SWARMD_LOG if set.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 fixtures="$repo/swarm-core/tests/fixtures/nerddinner"
 engine="${DOCKER_HOST:-unix:///var/run/docker.sock}"
-swarmd="${SWARMD:-$repo/target/release/swarmd}"
+swarmd="${SWARMD:-}"
+sides="${SIDES:-docker ours}"
 step_limit_s="${STEP_LIMIT_S:-300}"
 standin="swarmd-standin"
 export DOCKER_BUILDKIT=0
@@ -35,6 +43,11 @@ say() { echo "side-by-side: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 command -v docker >/dev/null || die "no docker CLI"
+if [ -z "$swarmd" ]; then
+  say "building the release swarmd"
+  (cd "$repo" && cargo build --release -q -p swarm-mode-swarmd) || die "cargo build --release -p swarm-mode-swarmd failed"
+  swarmd="${CARGO_TARGET_DIR:-$repo/target}/release/swarmd"
+fi
 [ -x "$swarmd" ] || die "no swarmd at $swarmd (cargo build --release -p swarm-mode-swarmd, or set SWARMD)"
 [ -f /bin/busybox ] || die "no static busybox at /bin/busybox (install busybox-static)"
 docker -H "$engine" info >/dev/null 2>&1 || die "no engine answers at $engine (run .ci/docker-up)"
@@ -160,23 +173,32 @@ steps() {
 }
 
 # dockerd in swarm mode.
-say "dockerd: swarm init"
-docker -H "$engine" swarm init --advertise-addr 127.0.0.1 >/dev/null
-steps "docker -H $engine" docker
-docker -H "$engine" swarm leave --force >/dev/null
-say "dockerd: left the swarm"
+: >"$work/docker"
+if [[ " $sides " == *" docker "* ]]; then
+  say "dockerd: swarm init"
+  docker -H "$engine" swarm init --advertise-addr 127.0.0.1 >/dev/null
+  steps "docker -H $engine" docker
+  docker -H "$engine" swarm leave --force >/dev/null
+  say "dockerd: left the swarm"
+fi
 
 # swarmd --runtime docker on the same engine.
-sock="$work/swarmd.sock"
-"$swarmd" --runtime docker --docker-host "$engine" --socket "$sock" --data-dir "$work/swarmd" \
-  --listen-addr 127.0.0.1:0 --hostname side-by-side 2>"$work/swarmd.log" &
-swarmd_pid=$!
-until_ok test -S "$sock" || die "swarmd did not open $sock"
-say "swarmd: swarm init"
-docker -H "unix://$sock" swarm init --advertise-addr 127.0.0.1 >/dev/null
-steps "docker -H unix://$sock" ours
-docker -H "unix://$sock" swarm leave --force >/dev/null
+: >"$work/ours"
+if [[ " $sides " == *" ours "* ]]; then
+  sock="$work/swarmd.sock"
+  log="${SWARMD_LOG:-$work/swarmd.log}"
+  "$swarmd" --runtime docker --docker-host "$engine" --socket "$sock" --data-dir "$work/swarmd" \
+    --listen-addr 127.0.0.1:0 --hostname side-by-side 2>"$log" &
+  swarmd_pid=$!
+  until_ok test -S "$sock" || die "swarmd did not open $sock"
+  say "swarmd: swarm init"
+  docker -H "unix://$sock" swarm init --advertise-addr 127.0.0.1 >/dev/null
+  steps "docker -H unix://$sock" ours
+  docker -H "unix://$sock" swarm leave --force >/dev/null
+fi
 
-while read -r step ms; do
-  echo "step=$step docker_ms=$ms ours_ms=$(awk -v s="$step" '$1 == s { print $2 }' "$work/ours")"
-done <"$work/docker"
+for step in create_20 rolling_update_20_par5 scale_to_50 stack_deploy_nerddinner; do
+  docker_ms="$(awk -v s="$step" '$1 == s { print $2 }' "$work/docker")"
+  ours_ms="$(awk -v s="$step" '$1 == s { print $2 }' "$work/ours")"
+  echo "step=$step docker_ms=${docker_ms:--} ours_ms=${ours_ms:--}"
+done

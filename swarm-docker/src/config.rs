@@ -50,9 +50,11 @@ pub struct DockerConfig {
     /// Prefix of container names: a task's container is `<prefix>-<namespace>-<task id>`.
     /// Default: `"swarm"`.
     pub container_name_prefix: String,
-    /// Network mode of the containers of tasks without cluster networks (`"none"`, `"bridge"`,
-    /// `"host"` or a network name). Default: `"none"`, no network at all; `"bridge"` or
-    /// `"host"` give such tasks the engine's own. A task with cluster networks
+    /// Network mode of the containers of tasks without cluster networks (`"none"`, `"default"`,
+    /// `"bridge"`, `"host"` or a network name). Default: `"none"`, no network at all (a network
+    /// namespace of its own per container, which the engine starts more slowly); `"default"`
+    /// (what dockerd gives its swarm tasks), `"bridge"` or `"host"` give such tasks the engine's
+    /// own. A task with cluster networks
     /// (`Task::networks`) joins their local bridge networks instead (see
     /// [`local_network_name`](crate::local_network_name)); overlay networks between hosts and
     /// published ports are not part of this adapter.

@@ -5,9 +5,8 @@ use crate::container_config::{container_create_body, is_disabled};
 use crate::error::DockerError;
 use crate::image::pull_image;
 use crate::labels::{LABEL_NAMESPACE, LABEL_TASK_ID};
-use crate::local_networks::{
-    NetworkLock, connect_missing, ensure_networks, missing_network, remove_if_unused,
-};
+use crate::local_networks::{connect_missing, ensure_networks, missing_network, remove_if_unused};
+use crate::network_lock::NetworkLock;
 use crate::task_files::{remove_task_dir, write_task_files};
 use crate::task_network::TaskNetwork;
 use async_trait::async_trait;
@@ -295,19 +294,35 @@ impl DockerController {
         *self.inner.phase.lock().await
     }
 
-    /// The runtime's network lock, for a task that has networks.
-    async fn lock_networks(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    /// The runtime's network lock, shared with the other tasks creating or starting their
+    /// containers, for a task that has networks.
+    async fn share_networks(&self) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
         if self.inner.networks.is_empty() {
             None
         } else {
-            Some(self.inner.network_lock.lock().await)
+            Some(self.inner.network_lock.share().await)
+        }
+    }
+
+    /// The runtime's network lock alone (no task creating or starting meanwhile), to remove
+    /// the task's networks, for a task that has networks.
+    async fn exclusive_networks(&self) -> Option<tokio::sync::RwLockWriteGuard<'_, ()>> {
+        if self.inner.networks.is_empty() {
+            None
+        } else {
+            Some(self.inner.network_lock.exclusive().await)
         }
     }
 
     /// Creates the task's local networks that are absent (they may have gone with the last
-    /// task of another adapter since `prepare`).
+    /// task of another adapter since `prepare`), one creation at a time within the runtime.
+    /// The caller shares the network lock.
     async fn ensure_networks(&self) -> Result<(), DockerError> {
         let inner = &self.inner;
+        if inner.networks.is_empty() {
+            return Ok(());
+        }
+        let _creating = inner.network_lock.creating().await;
         ensure_networks(&inner.docker, &inner.networks, &inner.config.namespace).await
     }
 
@@ -333,9 +348,9 @@ impl DockerController {
             let opts = CreateContainerOptionsBuilder::default()
                 .name(&inner.container)
                 .build();
-            // Held from the networks' creation to the container's joining them, so no removal
-            // of this runtime takes a network in between; released for a pull.
-            let networks_guard = self.lock_networks().await;
+            // Shared from the networks' creation to the container's joining them, so no
+            // removal of this runtime takes a network in between; released for a pull.
+            let networks_guard = self.share_networks().await;
             self.ensure_networks().await?;
             let err = match inner
                 .docker
@@ -512,6 +527,11 @@ async fn wait_once(inner: &Inner) -> Result<ExitStatus, DockerError> {
     }
 }
 
+/// Milliseconds since `since`, for the debug logs.
+fn elapsed_ms(since: std::time::Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Records the container's exit in `inner.exit`.
 async fn watch_exit(inner: Arc<Inner>) {
     let mut last = None;
@@ -521,8 +541,10 @@ async fn watch_exit(inner: Arc<Inner>) {
                 tracing::debug!(container = %inner.container, %status, "container exited");
                 // Publish the exit only once the output is in the buffer, so that logs read
                 // after `wait` returns are complete.
+                let draining = std::time::Instant::now();
                 let mut done = inner.logs_done.subscribe();
                 let _ = tokio::time::timeout(LOG_DRAIN_TIMEOUT, done.wait_for(|d| *d)).await;
+                tracing::debug!(container = %inner.container, drained_ms = elapsed_ms(draining), "exit published");
                 inner.exit.send_replace(ExitState::Exited(status));
                 return;
             }
@@ -629,13 +651,16 @@ impl Controller for DockerController {
         if phase.check_prepare(&self.task_id)? == PhaseCheck::AlreadyDone {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         if let Err(e) = self.create_container().await {
             let _ = remove_task_dir(&self.inner.task_dir);
             return Err(to_runtime_error(step, e));
         }
+        let created_ms = elapsed_ms(started);
         self.detect_image_healthcheck()
             .await
             .map_err(|e| to_runtime_error(step, e))?;
+        tracing::debug!(container = %self.inner.container, created_ms, prepared_ms = elapsed_ms(started), "container prepared");
         // The files are on tmpfs now; drop (and zeroize) the plaintext held in memory.
         lock(&self.inner.files).clear();
         *phase = Phase::Prepared;
@@ -649,6 +674,7 @@ impl Controller for DockerController {
             return Ok(());
         }
         let inner = &self.inner;
+        let started = std::time::Instant::now();
         let mut run = true;
         if *lock(&inner.adopted) {
             // An adopted container is started only if it never ran: a task never runs twice.
@@ -666,7 +692,7 @@ impl Controller for DockerController {
             run = status == Some(ContainerStateStatusEnum::CREATED);
         }
         if run {
-            let _networks = self.lock_networks().await;
+            let _networks = self.share_networks().await;
             self.ensure_networks()
                 .await
                 .map_err(|e| to_runtime_error(step, e))?;
@@ -690,6 +716,7 @@ impl Controller for DockerController {
         }
         *phase = Phase::Started;
         self.spawn_watchers();
+        tracing::debug!(container = %inner.container, started_ms = elapsed_ms(started), "container started");
         Ok(())
     }
 
@@ -798,7 +825,7 @@ impl Controller for DockerController {
         }
         remove_task_dir(&inner.task_dir).map_err(|e| to_runtime_error(step, e))?;
         lock(&inner.files).clear();
-        if let Some(_networks) = self.lock_networks().await {
+        if let Some(_networks) = self.exclusive_networks().await {
             for net in &inner.networks {
                 remove_if_unused(&inner.docker, net)
                     .await
@@ -853,7 +880,7 @@ impl Drop for DockerController {
                 if networks.is_empty() {
                     return;
                 }
-                let _networks = network_lock.lock().await;
+                let _networks = network_lock.exclusive().await;
                 for net in &networks {
                     if let Err(e) = remove_if_unused(&docker, net).await {
                         tracing::debug!(network = %net.local_name, error = %e, "removing a dropped task's network");

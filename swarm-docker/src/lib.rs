@@ -55,6 +55,7 @@ mod image;
 mod ipv4_cidr;
 mod labels;
 mod local_networks;
+mod network_lock;
 mod runtime;
 mod task_files;
 mod task_network;

@@ -3,9 +3,10 @@
 //! time), the container joins them before it starts, and a network goes with the last container
 //! that uses it.
 //!
-//! Within one [`DockerRuntime`](crate::DockerRuntime) every step that creates, joins or removes a
-//! network holds the runtime's [`NetworkLock`], so a task being started never sees its network
-//! removed by another task's removal. Between adapters sharing an engine the engine itself
+//! Within one [`DockerRuntime`](crate::DockerRuntime) the steps that create, join or start on a
+//! network share the runtime's [`NetworkLock`](crate::network_lock::NetworkLock) and a removal
+//! takes it alone, so a task being started never sees its network removed by another task's
+//! removal, while the tasks of one network are created and started at once. Between adapters sharing an engine the engine itself
 //! arbitrates: a creation that loses a race finds the winner's network and checks it, and a
 //! container whose network another adapter removed gets it back when it is started again.
 
@@ -16,11 +17,7 @@ use bollard::Docker;
 use bollard::models::{NetworkConnectRequest, NetworkInspect};
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOptionsBuilder};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
-
-/// Serializes the network steps of one runtime's controllers (see the module documentation).
-pub(crate) type NetworkLock = Arc<tokio::sync::Mutex<()>>;
 
 /// Most networks one orphan sweep removes.
 const MAX_NETWORKS_PER_SWEEP: usize = 10_000;

@@ -5,7 +5,8 @@ use crate::container_config::container_create_body;
 use crate::controller::{DockerController, Registry, RuntimeShared, to_runtime_error};
 use crate::error::DockerError;
 use crate::labels::{LABEL_MANAGED, LABEL_NAMESPACE, LABEL_TASK_ID, container_name, dir_name};
-use crate::local_networks::{NetworkLock, remove_unused_networks};
+use crate::local_networks::remove_unused_networks;
+use crate::network_lock::NetworkLock;
 use crate::task_files::{
     WrittenFile, check_distinct_targets, container_path, prepare_secrets_root, remove_orphan_dirs,
     task_dir,
@@ -216,7 +217,7 @@ impl DockerRuntime {
             &self.config.namespace,
             &live_dirs,
         )?;
-        let _networks = self.network_lock.lock().await;
+        let _networks = self.network_lock.exclusive().await;
         report.networks = remove_unused_networks(&self.docker, &self.config.namespace).await?;
         Ok(report)
     }

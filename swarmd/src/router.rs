@@ -26,6 +26,7 @@ pub(crate) struct ApiRequest {
 
 /// Serves one request; every answer carries dockerd's headers.
 pub(crate) async fn handle(daemon: Arc<Daemon>, req: Request<Incoming>) -> Response<Body> {
+    let started = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let reply = match read(req).await {
@@ -39,6 +40,8 @@ pub(crate) async fn handle(daemon: Arc<Daemon>, req: Request<Incoming>) -> Respo
             reply::error(&e)
         }
     };
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    tracing::debug!(%method, %path, status = response.status().as_u16(), elapsed_ms, "served");
     reply::with_headers(response)
 }
 

@@ -46,6 +46,25 @@ pub(crate) fn docker_namespace(hostname: Option<&str>) -> String {
     }
 }
 
+/// The engine's default network, which dockerd gives the containers of swarm tasks that have no
+/// cluster network (`bridge` on an engine with its default bridge).
+pub(crate) const ENGINE_DEFAULT_NETWORK: &str = "default";
+
+/// The adapter's settings for the engine at `socket` (a `unix://` prefix is accepted) and the
+/// node `hostname`: containers named `swarmd-…` in the node's namespace; tasks without a cluster
+/// network on the engine's default network, as dockerd's swarm tasks (the adapter's own default,
+/// `none`, gives each container a network of its own, which the engine starts about twice as
+/// slowly).
+pub(crate) fn docker_config(socket: &str, hostname: Option<&str>) -> DockerConfig {
+    DockerConfig {
+        socket_path: socket.strip_prefix("unix://").unwrap_or(socket).to_owned(),
+        namespace: docker_namespace(hostname),
+        container_name_prefix: "swarmd".to_owned(),
+        network_mode: ENGINE_DEFAULT_NETWORK.to_owned(),
+        ..DockerConfig::default()
+    }
+}
+
 impl TaskRuntime {
     /// The process runtime, reporting `hostname` if given.
     pub(crate) fn process(hostname: Option<String>) -> Result<TaskRuntime, TaskRuntimeError> {
@@ -57,19 +76,13 @@ impl TaskRuntime {
     }
 
     /// The Docker adapter on the engine at `socket` (a `unix://` prefix is accepted), in the
-    /// namespace of `hostname`. Containers of tasks without a cluster network get no network
-    /// (the adapter's default).
+    /// namespace of `hostname` (see [`docker_config`]).
     pub(crate) async fn docker(
         socket: &str,
         hostname: Option<&str>,
     ) -> Result<TaskRuntime, TaskRuntimeError> {
-        let socket = socket.strip_prefix("unix://").unwrap_or(socket).to_owned();
-        let config = DockerConfig {
-            socket_path: socket.clone(),
-            namespace: docker_namespace(hostname),
-            container_name_prefix: "swarmd".to_owned(),
-            ..DockerConfig::default()
-        };
+        let config = docker_config(socket, hostname);
+        let socket = config.socket_path.clone();
         let rt = DockerRuntime::connect(config)
             .await
             .map_err(|source| TaskRuntimeError::Docker { socket, source })?;
@@ -109,5 +122,19 @@ impl TaskRuntime {
             }
             Err(e) => tracing::warn!(error = %e, "orphan sweep failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_without_a_cluster_network_use_the_engines_default_network_as_dockerd() {
+        let config = docker_config("unix:///var/run/docker.sock", Some("node-1"));
+        assert_eq!(config.network_mode, "default");
+        assert_eq!(config.socket_path, "/var/run/docker.sock");
+        assert_eq!(config.namespace, "swarmd-node-1");
+        assert_eq!(config.container_name_prefix, "swarmd");
     }
 }
