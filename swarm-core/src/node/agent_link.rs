@@ -49,6 +49,7 @@ pub(crate) async fn current(
             return Some(link);
         }
         tokio::select! {
+            biased;
             () = shared.stop.cancelled() => return None,
             changed = links.changed() => changed.ok()?,
         }
@@ -62,6 +63,7 @@ pub(crate) async fn retry_pause(
     links: &mut watch::Receiver<Option<AgentLink>>,
 ) -> bool {
     tokio::select! {
+        biased;
         () = shared.stop.cancelled() => false,
         _ = links.changed() => true,
         () = tokio::time::sleep(AGENT_CALL_RETRY_DELAY) => true,

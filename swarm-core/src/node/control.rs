@@ -397,7 +397,7 @@ impl Control {
             &[service],
             &tasks,
             &nodes,
-            std::time::SystemTime::now(),
+            crate::clock::now(),
         ))
     }
 

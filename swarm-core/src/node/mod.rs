@@ -70,7 +70,7 @@ mod peers;
 #[cfg(test)]
 mod probe_tests;
 mod renew_service;
-mod rng;
+pub(crate) mod rng;
 mod rpc;
 mod state_file;
 mod state_follower;

@@ -67,6 +67,7 @@ impl FollowedState {
         });
         let mut synced = self.synced.subscribe();
         tokio::select! {
+            biased;
             () = stop.cancelled() => false,
             done = synced.wait_for(|m| {
                 m.len() == FOLLOWED_COLLECTIONS && m.values().all(|g| *g >= generation)
@@ -306,6 +307,7 @@ async fn follow<T: Followed>(
             Err(e) => {
                 tracing::debug!(collection = collection.name(), error = %e, "listing failed; retrying");
                 tokio::select! {
+                    biased;
                     () = stop.cancelled() => return,
                     () = tokio::time::sleep(FOLLOW_RETRY_DELAY) => continue,
                 }
@@ -325,6 +327,7 @@ async fn follow<T: Followed>(
         let mut watch = collection.watch("", listing.revision);
         linearizable = loop {
             let next = tokio::select! {
+                biased;
                 () = stop.cancelled() => return,
                 _ = resync.changed() => break true,
                 next = watch.next() => next,
@@ -345,6 +348,7 @@ async fn follow<T: Followed>(
                 Err(e) => {
                     tracing::debug!(collection = collection.name(), error = %e, "watch ended; listing again");
                     tokio::select! {
+                        biased;
                         () = stop.cancelled() => return,
                         () = tokio::time::sleep(FOLLOW_RETRY_DELAY) => {}
                     }

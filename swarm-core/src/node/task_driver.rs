@@ -8,7 +8,7 @@ use crate::model::{Task, TaskId, TaskState, TaskStatus};
 use crate::runtime::{Controller, ExitStatus, HealthStatus, Runtime, RuntimeError, TaskFiles};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -137,7 +137,7 @@ struct TaskDriver {
 }
 
 fn status(state: TaskState, message: &str) -> TaskStatus {
-    TaskStatus::new(state, SystemTime::now(), message)
+    TaskStatus::new(state, crate::clock::now(), message)
 }
 
 fn with_err(mut status: TaskStatus, err: impl Into<String>) -> TaskStatus {
@@ -286,6 +286,7 @@ impl TaskDriver {
         let mut health = ctl.health();
         if let Some(watch) = &mut health {
             tokio::select! {
+                biased;
                 verdict = decided(watch) => {
                     if verdict == HealthStatus::Unhealthy {
                         return self.unhealthy(ctl).await;
@@ -297,6 +298,7 @@ impl TaskDriver {
         }
         self.report(status(TaskState::Running, "started")).await;
         tokio::select! {
+            biased;
             exit = ctl.wait() => exited(exit),
             () = self.stop_requested() => self.stop(ctl).await,
             () = turns_unhealthy(health.as_mut()) => self.unhealthy(ctl).await,
@@ -371,6 +373,7 @@ impl TaskDriver {
                 Err(e) if e.is_temporary() && attempt < MAX_RUNTIME_ATTEMPTS => {
                     tracing::debug!(task = %self.task.id, error = %e, "runtime call failed; retrying");
                     tokio::select! {
+                        biased;
                         () = tokio::time::sleep(delay) => {}
                         () = self.stop_requested() => return Err(Attempt::Stopped),
                     }
