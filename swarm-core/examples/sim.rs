@@ -7,7 +7,7 @@
 //!
 //! Options: `--seeds A..B` (default `0..10`), `--managers N` (1, 3, 5; default 3),
 //! `--workers N` (default 3), `--steps N` (default 30), `--no-faults`, `--trace` (print every
-//! seed's trace), `--check-replay` (run every seed twice and compare the trace hashes).
+//! seed's trace), `--trace-messages` (with a line per network message event), `--check-replay` (run every seed twice and compare the trace hashes).
 //! Every seed prints `seed=<n> hash=<trace hash>`; a failing seed prints its reason and the tail
 //! of its trace. Exits 1 if a seed failed or did not replay.
 
@@ -58,6 +58,10 @@ fn parse() -> Result<Args, String> {
             }
             "--no-faults" => args.config.faults = false,
             "--trace" => args.trace = true,
+            "--trace-messages" => {
+                args.trace = true;
+                args.config.trace_messages = true;
+            }
             "--check-replay" => args.check_replay = true,
             other => return Err(format!("unknown option {other}")),
         }

@@ -7,7 +7,7 @@ use crate::node::node::NodeShared;
 use crate::node::peers::link_id;
 use crate::node::wire::{NodeCall, NodeReply};
 use std::time::Duration;
-use tokio::sync::watch;
+use swarm_store::fifo_watch as watch;
 
 /// Wait before a task runner call that failed is tried again, unless the agent moves to
 /// another manager or session first.

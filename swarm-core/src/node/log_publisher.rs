@@ -16,7 +16,8 @@ use crate::node::wire::{NodeCall, NodeReply, RefusalKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use swarm_store::fifo_watch as watch;
+use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 /// Most lines waiting between a subscription's task readers and its publisher; a reader

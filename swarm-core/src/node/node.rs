@@ -29,9 +29,10 @@ use swarm_secrets::tls::{ClusterTrust, LiveCredentials, LiveTrust};
 use swarm_secrets::{
     CertPolicy, ClusterCa, NodeCredentials, NodeKey, NodeSealKey, RevocationList, UnlockKey,
 };
+use swarm_store::fifo_watch as watch;
 use swarm_store::{MemberId, StoreStatus};
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 

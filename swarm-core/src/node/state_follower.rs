@@ -21,8 +21,9 @@ use crate::node::events::{ClusterEvent, service_event, task_event};
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
+use swarm_store::fifo_watch as watch;
 use swarm_store::{Collection, StoreError, WatchEvent, WatchEventKind};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// Wait before listing a collection again after its watch failed.

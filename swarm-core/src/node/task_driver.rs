@@ -9,7 +9,8 @@ use crate::runtime::{Controller, ExitStatus, HealthStatus, Runtime, RuntimeError
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use swarm_store::fifo_watch as watch;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// Attempts of a runtime call that fails with a temporary error (create, prepare, start,
@@ -147,7 +148,7 @@ fn with_err(mut status: TaskStatus, err: impl Into<String>) -> TaskStatus {
 
 /// Resolves with the first decided health (healthy or unhealthy); never, if the controller
 /// stops publishing it (its exit decides then).
-async fn decided(watch: &mut watch::Receiver<HealthStatus>) -> HealthStatus {
+async fn decided(watch: &mut tokio::sync::watch::Receiver<HealthStatus>) -> HealthStatus {
     let decided = watch
         .wait_for(|h| *h != HealthStatus::Starting)
         .await
@@ -159,7 +160,7 @@ async fn decided(watch: &mut watch::Receiver<HealthStatus>) -> HealthStatus {
 }
 
 /// Resolves once the task is unhealthy; never without a health check.
-async fn turns_unhealthy(watch: Option<&mut watch::Receiver<HealthStatus>>) {
+async fn turns_unhealthy(watch: Option<&mut tokio::sync::watch::Receiver<HealthStatus>>) {
     let Some(watch) = watch else {
         return std::future::pending().await;
     };

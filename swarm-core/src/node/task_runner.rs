@@ -32,7 +32,8 @@ use crate::runtime::{FilePayload, TaskFiles};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc, oneshot, watch};
+use swarm_store::fifo_watch as watch;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// The reporter sends at most one batch per this interval: reports made meanwhile are
 /// coalesced (the latest status of each task).

@@ -40,6 +40,9 @@ pub struct SimConfig {
     pub steps: usize,
     /// Whether faults are injected (off: the workload alone).
     pub faults: bool,
+    /// Whether the trace keeps a line per network message event (to find where two runs
+    /// of one seed part ways); they are hashed either way.
+    pub trace_messages: bool,
 }
 
 impl SimConfig {
@@ -51,6 +54,7 @@ impl SimConfig {
             workers: 3,
             steps: 30,
             faults: true,
+            trace_messages: false,
         }
     }
 

@@ -306,7 +306,8 @@ async fn simulate(config: &SimConfig) -> Result<SimReport, SimFailure> {
     }
     .await;
     let (events, missed) = run.cluster.net.network().trace();
-    run.trace.network(run.started, &events, missed);
+    run.trace
+        .network(run.started, &events, missed, config.trace_messages);
     let result = match outcome {
         Ok(converged_after) => Ok(SimReport {
             seed: config.seed,

@@ -44,8 +44,25 @@ impl SimTrace {
 
     /// Hashes the network's events (times relative to `start`): when, between whom and what
     /// happened to each message, not its bytes (key material and signatures are random).
-    pub fn network(&mut self, start: tokio::time::Instant, events: &[TraceEvent], missed: u64) {
+    /// With `lines`, every event also becomes a trace line.
+    pub fn network(
+        &mut self,
+        start: tokio::time::Instant,
+        events: &[TraceEvent],
+        missed: u64,
+        lines: bool,
+    ) {
         for e in events {
+            if lines {
+                self.lines.push(format!(
+                    "{:>12} us  net {} -> {} {:?} {} bytes",
+                    e.at.saturating_duration_since(start).as_micros(),
+                    e.from.0,
+                    e.to.0,
+                    e.kind,
+                    e.bytes
+                ));
+            }
             let at = e.at.saturating_duration_since(start).as_micros();
             let kind: (u8, u128) = match e.kind {
                 TraceKind::Sent { delay } => (1, delay.as_micros()),
