@@ -22,6 +22,8 @@ pub struct LedgerService {
     /// The replica counts it may have now (one once a scale is acknowledged); empty for a
     /// global service.
     pub replicas: BTreeSet<u64>,
+    /// Every replica count the workload ever asked of it (a rollback may restore any).
+    pub ever: BTreeSet<u64>,
     /// Whether it is global.
     pub global: bool,
     /// Its image (which says whether its tasks can run at all).

@@ -240,16 +240,27 @@ impl Run {
         loop {
             tokio::time::sleep(OBSERVE_PERIOD).await;
             let obs = self.observe();
-            let all_ready = obs.state.as_ref().is_some_and(|s| {
-                s.nodes()
-                    .values()
-                    .all(|n| n.status.state == NodeState::Ready)
-            });
-            let verdict = if all_ready {
+            let not_ready: Vec<String> = obs.state.as_ref().map_or_else(
+                || vec!["(no leader)".to_owned()],
+                |s| {
+                    s.nodes()
+                        .values()
+                        .filter(|n| n.status.state != NodeState::Ready)
+                        .map(|n| {
+                            format!(
+                                "{} {:?}",
+                                crate::sim::invariants::node_name(n),
+                                n.status.state
+                            )
+                        })
+                        .collect()
+                },
+            );
+            let verdict = if not_ready.is_empty() {
                 self.check(&obs, When::Converged)
             } else {
                 self.check(&obs, When::Always)
-                    .and(Err("not every node is ready".to_owned()))
+                    .and(Err(format!("nodes not ready: {}", not_ready.join(", "))))
             };
             match verdict {
                 Ok(()) => return Ok(calm.elapsed()),

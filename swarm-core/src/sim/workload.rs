@@ -156,6 +156,11 @@ impl Workload {
                 } else {
                     BTreeSet::from([replicas])
                 },
+                ever: if global {
+                    BTreeSet::new()
+                } else {
+                    BTreeSet::from([replicas])
+                },
                 global,
                 image: image.to_owned(),
                 updated: false,
@@ -171,6 +176,7 @@ impl Workload {
         let Some(service) = self.ledger.services.get_mut(name) else {
             return format!("scale {name}: not in the ledger");
         };
+        service.ever.insert(replicas);
         if service.global {
             return format!("scale {name} (global) to {replicas}: {}", outcome(&result));
         }
@@ -205,7 +211,10 @@ impl Workload {
     async fn rollback(&mut self, control: &Control, name: &str) -> String {
         let result = within(control.rollback_service(name)).await;
         if let Some(s) = self.ledger.services.get_mut(name) {
+            // The previous spec may carry any replica count asked before.
             s.updated = true;
+            let ever = s.ever.clone();
+            s.replicas.extend(ever);
         }
         self.ledger.ack(result.is_ok());
         format!("rollback {name}: {}", outcome(&result))
