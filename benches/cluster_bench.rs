@@ -15,13 +15,27 @@
 //!   [`CPU_HOGS_PER_CORE`] spinning threads per core compete for the CPU (as a `cargo build`
 //!   does) for [`LOAD_PERIOD`]; how many times a live node was marked `Down` (the manager's
 //!   events stream), summed over the trials. The target is 0.
+//! - `rolling_update_20`: 1 manager + 2 workers in this process with the process runtime (each
+//!   task a real `sh -c 'exec sleep 600'`); a 20-replica service is updated to a new image with
+//!   `parallelism=5`, `delay=0` (stop-first); `ms` from the update call until every slot runs
+//!   a task of the new spec and no old task runs (polled every 10 ms).
 //!
 //! Every node over real TCP with mutual TLS on 127.0.0.1, disk storage in a temporary
-//! directory, default settings (`NodeConfig::new`, `ClusterSpec::default()`), mock runtime.
+//! directory, default settings (`NodeConfig::new`, `ClusterSpec::default()`), mock runtime
+//! (but `rolling_update_20`).
+//!
+//! The services figures (`create_100k_on_1k_workers`, `worker_death_tasks_elsewhere_ms`,
+//! `drain_10_tasks_ms`) run on the in-process network instead; see the `services` module.
 //!
 //! Run: `cargo run --release -p benches --bin cluster_bench`. Options: `--trials N` (default
-//! 5), `--only PREFIX` (the figures whose name starts with it, e.g. `leader_failover`),
-//! `--election-timeout-ms MIN-MAX` (instead of the default 400-700).
+//! 5; the large create runs at most 3), `--only PREFIX` (the figures whose name starts with
+//! it, e.g. `leader_failover`), `--election-timeout-ms MIN-MAX` (instead of the default
+//! 400-700), `--managers K` (3), `--workers N` (1,000) and `--replicas M` (100,000) for the
+//! services figures (workers and replicas: the large create only), `--heartbeat-ms P` (the
+//! large create's agent heartbeat period instead of the cluster default; its line names it).
+
+#[path = "cluster_bench/services.rs"]
+mod services;
 
 use std::error::Error;
 use std::future::Future;
@@ -29,10 +43,13 @@ use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use swarm_core::manager::control::NodeFilter;
-use swarm_core::model::{ClusterSpec, NodeRole, NodeState};
+use swarm_core::manager::control::{NodeFilter, TaskFilter};
+use swarm_core::model::{
+    ClusterSpec, NodeRole, NodeState, ServiceMode, ServiceSpec, Task, TaskState, UpdateConfig,
+};
 use swarm_core::node::{Node, NodeConfig};
 use swarm_core::runtime::mock::MockRuntime;
+use swarm_core::runtime::process::ProcessRuntime;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::time::Instant;
@@ -55,6 +72,10 @@ const WRITE_LIMIT: Duration = Duration::from_secs(1);
 const LOAD_PERIOD: Duration = Duration::from_secs(20);
 /// Spinning threads per core during that period.
 const CPU_HOGS_PER_CORE: usize = 2;
+/// Replicas of the service `rolling_update_20` updates.
+const ROLLING_REPLICAS: u64 = 20;
+/// Tasks `rolling_update_20` replaces at once.
+const ROLLING_PARALLELISM: u64 = 5;
 
 /// Election timeouts other than the defaults (`--election-timeout-ms MIN-MAX`), for every node
 /// of the run, child processes included.
@@ -94,8 +115,12 @@ fn load1() -> String {
 
 /// The settings every line names.
 fn settings() -> String {
+    settings_of(&ClusterSpec::default())
+}
+
+/// The settings of a cluster of `spec` and default nodes.
+fn settings_of(spec: &ClusterSpec) -> String {
     let node = config(Path::new("."), "settings");
-    let spec = ClusterSpec::default();
     format!(
         "agent_heartbeat_ms={} down_after_ms={} raft_heartbeat_ms={} election_timeout_ms={}-{}",
         spec.dispatcher.heartbeat_period.as_millis(),
@@ -153,14 +178,31 @@ where
 
 /// `managers` managers and `workers` workers in this process, all ready.
 async fn cluster(root: &Path, managers: usize, workers: usize) -> Result<(Vec<Node>, Vec<Node>)> {
-    let first = Node::init(config(root, "m1"), ClusterSpec::default()).await?;
+    cluster_with(root, managers, workers, |root, name| Ok(config(root, name))).await
+}
+
+/// A node's settings with the process runtime: its tasks are real OS processes.
+fn process_config(root: &Path, name: &str) -> Result<NodeConfig> {
+    let mut c = config(root, name);
+    c.runtime = Arc::new(ProcessRuntime::new()?);
+    Ok(c)
+}
+
+/// [`cluster`] with each node's settings from `config`.
+async fn cluster_with(
+    root: &Path,
+    managers: usize,
+    workers: usize,
+    config: impl Fn(&Path, &str) -> Result<NodeConfig>,
+) -> Result<(Vec<Node>, Vec<Node>)> {
+    let first = Node::init(config(root, "m1")?, ClusterSpec::default()).await?;
     let control = first.control()?;
     let manager_token = control.join_token(NodeRole::Manager).await?;
     let worker_token = control.join_token(NodeRole::Worker).await?;
     let addr = first.advertise_addr();
     let mut ms = vec![first];
     for i in 2..=managers {
-        ms.push(Node::join(config(root, &format!("m{i}")), &addr, &manager_token).await?);
+        ms.push(Node::join(config(root, &format!("m{i}"))?, &addr, &manager_token).await?);
         poll("the new manager to vote", || async {
             (ms[0].store_status()?.voters().len() == i).then_some(())
         })
@@ -169,7 +211,7 @@ async fn cluster(root: &Path, managers: usize, workers: usize) -> Result<(Vec<No
     }
     let mut ws = Vec::new();
     for i in 1..=workers {
-        ws.push(Node::join(config(root, &format!("w{i}")), &addr, &worker_token).await?);
+        ws.push(Node::join(config(root, &format!("w{i}"))?, &addr, &worker_token).await?);
     }
     let total = managers + workers;
     poll("every node ready", || async {
@@ -492,7 +534,7 @@ fn runtime(flavor: &str) -> Result<tokio::runtime::Runtime> {
 }
 
 /// Runs every figure, or only the one whose name starts with `only`.
-async fn bench(trials: usize, only: Option<&str>) -> Result<()> {
+async fn bench(trials: usize, only: Option<&str>, setup: services::Setup) -> Result<()> {
     let wanted = |name: &str| only.is_none_or(|o| name.starts_with(o));
     if wanted("worker_down") {
         worker_down(trials).await?;
@@ -506,6 +548,96 @@ async fn bench(trials: usize, only: Option<&str>) -> Result<()> {
     if wanted("false_downs") {
         false_downs_under_load(trials.min(3)).await?;
     }
+    if wanted(&services::create_name(setup)) {
+        services::create(trials, setup).await?;
+    }
+    if wanted("worker_death_tasks_elsewhere_ms") {
+        services::worker_death(trials, setup).await?;
+    }
+    if wanted("drain_10_tasks_ms") {
+        services::drain(trials, setup).await?;
+    }
+    if wanted("rolling_update") {
+        rolling_update(trials).await?;
+    }
+    Ok(())
+}
+
+/// One trial of `rolling_update_20`: milliseconds from the update call until every one of the
+/// 20 slots runs a task of the new spec (and no task of the old one runs).
+async fn rolling_update_trial() -> Result<f64> {
+    let root = tempfile::tempdir()?;
+    let (managers, workers) = cluster_with(root.path(), 1, 2, process_config).await?;
+    let control = managers[0].control()?;
+    let mut spec = ServiceSpec::new("web", "bench/web:1");
+    spec.mode = ServiceMode::Replicated {
+        replicas: ROLLING_REPLICAS,
+    };
+    spec.task_template.container.command =
+        vec!["/bin/sh".into(), "-c".into(), "exec sleep 600".into()];
+    spec.update_config = Some(UpdateConfig {
+        parallelism: ROLLING_PARALLELISM,
+        delay: Duration::ZERO,
+        ..UpdateConfig::default()
+    });
+    control.create_service(&spec).await?;
+    let running_image = |image: &'static str| {
+        let control = control.clone();
+        async move {
+            let filter = TaskFilter {
+                services: vec!["web".into()],
+                ..TaskFilter::default()
+            };
+            let tasks = control.tasks(&filter).await.ok()?;
+            let running = |t: &&Task| t.status.state == TaskState::Running;
+            let new = tasks
+                .iter()
+                .filter(running)
+                .filter(|t| t.desired_state == TaskState::Running)
+                .filter(|t| t.spec.container.image == image)
+                .count();
+            let old = tasks
+                .iter()
+                .filter(running)
+                .filter(|t| t.spec.container.image != image)
+                .count();
+            (new as u64 == ROLLING_REPLICAS && old == 0).then_some(())
+        }
+    };
+    poll("20 tasks running", || running_image("bench/web:1")).await?;
+    let read = control.service("web").await?;
+    let mut next = read.spec.clone();
+    next.task_template.container.image = "bench/web:2".into();
+    let start = Instant::now();
+    control
+        .update_service("web", read.meta.version, &next)
+        .await?;
+    poll("every slot on the new spec", || {
+        running_image("bench/web:2")
+    })
+    .await?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    control.remove_service("web").await?;
+    shutdown_all(workers.into_iter().chain(managers)).await;
+    Ok(ms)
+}
+
+async fn rolling_update(trials: usize) -> Result<()> {
+    let load = load1();
+    let mut times = Vec::new();
+    for _ in 0..trials {
+        times.push(rolling_update_trial().await?);
+    }
+    let median = median(&mut times);
+    let (min, max) = (
+        times.first().copied().unwrap_or(0.0),
+        times.last().copied().unwrap_or(0.0),
+    );
+    println!(
+        "rolling_update_20 parallelism={ROLLING_PARALLELISM} delay_ms=0 ms={median:.0} min={min:.0} max={max:.0} trials={} nodes=1m+2w runtime=process in_process=multi-thread-2 poll_ms=10 {} load1_at_start={load}",
+        times.len(),
+        settings(),
+    );
     Ok(())
 }
 
@@ -636,5 +768,12 @@ fn main() -> Result<()> {
     }
     let trials = arg(&args, "--trials").map_or(Ok(DEFAULT_TRIALS), str::parse)?;
     let only = arg(&args, "--only");
-    runtime("multi-thread-2")?.block_on(bench(trials, only))
+    let heartbeat_ms: Option<u64> = arg(&args, "--heartbeat-ms").map(str::parse).transpose()?;
+    let setup = services::Setup {
+        managers: arg(&args, "--managers").map_or(Ok(services::DEFAULT_MANAGERS), str::parse)?,
+        workers: arg(&args, "--workers").map_or(Ok(services::DEFAULT_WORKERS), str::parse)?,
+        replicas: arg(&args, "--replicas").map_or(Ok(services::DEFAULT_REPLICAS), str::parse)?,
+        heartbeat_period: heartbeat_ms.map(Duration::from_millis),
+    };
+    runtime("multi-thread-2")?.block_on(bench(trials, only, setup))
 }

@@ -87,8 +87,7 @@ async fn leader<'a>(managers: &[&'a Node]) -> &'a Node {
 /// Waits until `check` holds on `manager`'s view of the state.
 async fn state_until(manager: &Node, what: &str, check: impl Fn(&ClusterState) -> bool) {
     eventually(LIMIT, what, || async {
-        let state = manager.testkit_state()?;
-        check(&state).then_some(())
+        manager.testkit_read_state(&check)?.then_some(())
     })
     .await;
 }
@@ -261,6 +260,12 @@ async fn assigned_tasks_run_on_their_node_with_only_their_secrets_and_survive_a_
     assert_eq!(w2_runtime.running_tasks(), [TaskId::new("t2")]);
     let state = lead.testkit_state().unwrap();
     assert_eq!(state_of(&state, "t2"), Some(TaskState::Running));
+    // Read in place, the view says the same; a worker has none.
+    assert_eq!(
+        lead.testkit_read_state(|s| state_of(s, "t2")),
+        Some(Some(TaskState::Running))
+    );
+    assert!(w2.testkit_read_state(|_| ()).is_none());
 
     w1.shutdown().await;
     w2.shutdown().await;

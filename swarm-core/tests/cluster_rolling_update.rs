@@ -5,12 +5,13 @@
 mod cluster_support;
 
 use cluster_support::{config, eventually};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use swarm_core::manager::control::TaskFilter;
 use swarm_core::model::{
-    FailureAction, NodeRole, ServiceMode, ServiceSpec, Task, TaskState, UpdateConfig, UpdateOrder,
-    UpdateState,
+    FailureAction, NodeRole, ServiceMode, ServiceSpec, Task, TaskId, TaskState, UpdateConfig,
+    UpdateOrder, UpdateState,
 };
 use swarm_core::node::{Control, InProcNodes, Node, NodeNetwork, UNHEALTHY_ERROR};
 use swarm_core::runtime::mock::{MockRuntime, MockScript};
@@ -191,6 +192,53 @@ async fn a_start_first_update_never_runs_fewer_than_the_replicas_and_rolls_back(
         err.to_string().contains("does not have a previous spec"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_first_update_one_at_a_time_never_runs_fewer_than_all_but_one() {
+    let root = tempfile::tempdir().expect("temporary directory");
+    let (nodes, control) = cluster(root.path()).await;
+
+    // docker's default policy: stop-first, parallelism 1.
+    let mut spec = ServiceSpec::new("web", "mock/web:1");
+    spec.mode = ServiceMode::Replicated { replicas: 4 };
+    spec.update_config = Some(UpdateConfig {
+        parallelism: 1,
+        order: UpdateOrder::StopFirst,
+        monitor: Duration::from_millis(200),
+        ..UpdateConfig::default()
+    });
+    let id = control
+        .create_service(&spec)
+        .await
+        .expect("service created");
+    assert_eq!(running_images(&control, "web", 4).await, ["mock/web:1"; 4]);
+    let old: BTreeSet<TaskId> = tasks(&control, "web")
+        .await
+        .into_iter()
+        .filter(|t| t.status.state == TaskState::Running)
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(old.len(), 4);
+
+    let mut events = nodes[0].events();
+    let read = control.service("web").await.expect("service");
+    let mut next = read.spec.clone();
+    next.task_template.container.image = "mock/web:2".into();
+    control
+        .update_service("web", read.meta.version, &next)
+        .await
+        .expect("update accepted");
+    // From the event stream: every moment until four new tasks run.
+    let fewest = cluster_support::fewest_running(&mut events, &id, old.clone(), |running| {
+        running.len() == 4 && running.is_disjoint(&old)
+    })
+    .await;
+    assert_eq!(
+        fewest, 3,
+        "stop-first, one at a time: all but one run throughout"
+    );
+    assert_eq!(running_images(&control, "web", 4).await, ["mock/web:2"; 4]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

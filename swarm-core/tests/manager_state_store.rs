@@ -233,3 +233,103 @@ async fn creates_deletes_and_missing_documents_are_named() {
     }
     assert_eq!(state.apply(&ManagerWrites::default()).await.unwrap(), None);
 }
+
+/// Task `id` of service `web` in `slot`, desired running.
+fn slot_task(id: &str, slot: u64) -> swarm_core::model::Task {
+    let mut task = swarm_core::model::Task::new(id.into(), "web".into(), Default::default(), t(0));
+    task.slot = Some(slot);
+    task
+}
+
+#[tokio::test]
+async fn chunked_writes_keep_each_slot_together_and_leave_out_only_a_refused_slot() {
+    use swarm_core::manager::writes::ObjectWrite;
+    use swarm_core::model::TaskState;
+    const SLOTS: u64 = 600;
+    let (state, _) = founded().await;
+    let creates: Vec<ManagerWrite> = (1..=SLOTS)
+        .map(|slot| ManagerWrite::Task(ObjectWrite::Create(slot_task(&format!("old{slot}"), slot))))
+        .collect();
+    let results = state.apply_chunked(&creates).await;
+    assert!(results.len() >= 3, "{} transactions", results.len());
+    let mut seen: Vec<usize> = results.iter().flat_map(|r| r.indexes()).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..creates.len()).collect::<Vec<_>>());
+    assert!(results.iter().all(|r| r.result.is_ok()));
+
+    // Slot 300's task changes after the round read it (its agent reported a status).
+    let mut loaded = state.load_state().await.unwrap();
+    let read = loaded.task(&"old300".into()).unwrap().clone();
+    let mut reported = read.clone();
+    reported.status.message = "reported".into();
+    let report = ManagerWrite::Task(ObjectWrite::Update {
+        object: reported,
+        expected_version: read.meta.version,
+    });
+    state.apply_chunked(std::slice::from_ref(&report)).await;
+
+    // The round: every slot's task shut down and replaced, the writes sorted by slot, after
+    // a write that stands alone (so that pairs straddle the 256-operation limit).
+    let mut cluster = state.cluster().await.unwrap().unwrap();
+    cluster.spec.labels.insert("zone".into(), "a".into());
+    let mut round: Vec<ManagerWrite> = vec![ManagerWrite::UpdateCluster {
+        expected_version: cluster.meta.version,
+        cluster,
+    }];
+    for slot in 1..=SLOTS {
+        let old = loaded.task(&format!("old{slot}").into()).unwrap().clone();
+        let mut shut = old.clone();
+        shut.desired_state = TaskState::Shutdown;
+        round.push(ManagerWrite::Task(ObjectWrite::Update {
+            object: shut,
+            expected_version: old.meta.version,
+        }));
+        round.push(ManagerWrite::Task(ObjectWrite::Create(slot_task(
+            &format!("new{slot}"),
+            slot,
+        ))));
+    }
+    round.sort_by(|a, b| a.commit_group().cmp(&b.commit_group()));
+    let results = state.apply_chunked(&round).await;
+    // Each slot's two writes shared a transaction.
+    for result in &results {
+        let held: Vec<usize> = result.indexes().collect();
+        for i in &held {
+            let partner = match i {
+                0 => continue,
+                i if i % 2 == 1 => i + 1,
+                i => i - 1,
+            };
+            assert!(held.contains(&partner), "write {i} without {partner}");
+        }
+    }
+    // Only slot 300 was refused, as a conflict; the transaction holding it went through
+    // without it.
+    let refused: Vec<usize> = results
+        .iter()
+        .filter(|r| r.result.is_err())
+        .flat_map(|r| r.indexes())
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        results.iter().filter(|r| r.result.is_err()).all(|r| r
+            .result
+            .as_ref()
+            .unwrap_err()
+            .is_conflict())
+    );
+    loaded = state.load_state().await.unwrap();
+    assert!(loaded.task(&"new300".into()).is_none());
+    assert_eq!(
+        loaded.task(&"old300".into()).unwrap().desired_state,
+        TaskState::Running
+    );
+    for slot in (1..=SLOTS).filter(|s| *s != 300) {
+        assert!(
+            loaded.task(&format!("new{slot}").into()).is_some(),
+            "slot {slot}"
+        );
+        let old = loaded.task(&format!("old{slot}").into()).unwrap();
+        assert_eq!(old.desired_state, TaskState::Shutdown, "slot {slot}");
+    }
+}

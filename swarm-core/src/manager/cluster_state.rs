@@ -17,6 +17,7 @@
 //!   The maps are private, so every change goes through a method that keeps them.
 //! * Every object's `meta.version` is the store's version of it.
 
+use crate::manager::node_changes::NodeChanges;
 use crate::manager::state::schema::{StoredObject, version_after};
 use crate::manager::writes::{ManagerWrite, ObjectWrite};
 use crate::model::{
@@ -62,6 +63,7 @@ pub struct ClusterState {
     networks: BTreeMap<NetworkId, Network>,
     tasks_by_service: BTreeMap<ServiceId, BTreeSet<TaskId>>,
     tasks_by_node: BTreeMap<NodeId, BTreeSet<TaskId>>,
+    node_changes: NodeChanges,
 }
 
 impl ClusterState {
@@ -128,6 +130,22 @@ impl ClusterState {
             .filter_map(|t| self.tasks.get(t))
     }
 
+    /// A counter that grows at every change of this view that can change what a node is
+    /// given: a task put on, changed on or taken off a node, a node record, a secret or a
+    /// config. Read it with the state a node's assignment set is computed from; later,
+    /// [`ClusterState::node_changed_since`] says whether computing it again can give
+    /// anything else.
+    pub fn change_seq(&self) -> u64 {
+        self.node_changes.seq()
+    }
+
+    /// Whether, since [`ClusterState::change_seq`] was `seq`, a task on `node` or its record
+    /// changed, or any secret, config or removed node record (which concern every node).
+    /// `false` means everything an assignment set of `node` is computed from is as it was.
+    pub fn node_changed_since(&self, node: &NodeId, seq: u64) -> bool {
+        self.node_changes.changed_since(node, seq)
+    }
+
     /// The secrets, by id (with their values: never hand these to a client).
     pub fn secrets(&self) -> &BTreeMap<SecretId, Secret> {
         &self.secrets
@@ -150,12 +168,15 @@ impl ClusterState {
 
     /// Inserts or replaces a node record.
     pub fn put_node(&mut self, node: Node) {
+        self.node_changes.touch(&node.id);
         self.nodes.insert(node.id.clone(), node);
     }
 
     /// Removes a node record (its tasks stay; they name a node that is gone).
     pub fn remove_node(&mut self, id: &NodeId) -> Option<Node> {
-        self.nodes.remove(id)
+        let node = self.nodes.remove(id)?;
+        self.node_changes.forget(id);
+        Some(node)
     }
 
     /// Inserts or replaces a service.
@@ -180,6 +201,7 @@ impl ClusterState {
                 .entry(node.clone())
                 .or_default()
                 .insert(task.id.clone());
+            self.node_changes.touch(node);
         }
         self.tasks.insert(task.id.clone(), task);
     }
@@ -190,28 +212,35 @@ impl ClusterState {
         remove_from_index(&mut self.tasks_by_service, &task.service_id, id);
         if let Some(node) = &task.node_id {
             remove_from_index(&mut self.tasks_by_node, node, id);
+            self.node_changes.touch(node);
         }
         Some(task)
     }
 
     /// Inserts or replaces a secret.
     pub fn put_secret(&mut self, secret: Secret) {
+        self.node_changes.touch_all();
         self.secrets.insert(secret.id.clone(), secret);
     }
 
     /// Removes a secret.
     pub fn remove_secret(&mut self, id: &SecretId) -> Option<Secret> {
-        self.secrets.remove(id)
+        let removed = self.secrets.remove(id)?;
+        self.node_changes.touch_all();
+        Some(removed)
     }
 
     /// Inserts or replaces a config.
     pub fn put_config(&mut self, config: Config) {
+        self.node_changes.touch_all();
         self.configs.insert(config.id.clone(), config);
     }
 
     /// Removes a config.
     pub fn remove_config(&mut self, id: &ConfigId) -> Option<Config> {
-        self.configs.remove(id)
+        let removed = self.configs.remove(id)?;
+        self.node_changes.touch_all();
+        Some(removed)
     }
 
     /// Inserts or replaces a network.
@@ -567,6 +596,55 @@ mod tests {
             .unwrap();
         assert!(state.tasks_on_node(&"n1".into()).next().is_none());
         assert_eq!(state.tasks_of_service(&"web".into()).count(), 1);
+    }
+
+    #[test]
+    fn node_changes_name_the_nodes_whose_tasks_or_record_changed() {
+        let mut state = ClusterState::new();
+        state.put_task(task("t1", "web", Some("n1")));
+        state.put_task(task("t2", "web", Some("n2")));
+        let seq = state.change_seq();
+        let (n1, n2, n3) = (NodeId::new("n1"), NodeId::new("n2"), NodeId::new("n3"));
+        assert!(!state.node_changed_since(&n1, seq));
+        assert!(!state.node_changed_since(&n3, seq));
+
+        // A task changed on n1: n1 only.
+        let mut t1 = task("t1", "web", Some("n1"));
+        t1.meta.version = Version(2);
+        state.put_task(t1);
+        assert!(state.node_changed_since(&n1, seq));
+        assert!(!state.node_changed_since(&n2, seq));
+        // A task without a node, or on another node, does not concern n2.
+        let seq = state.change_seq();
+        state.put_task(task("t3", "web", None));
+        state.put_task(task("t4", "web", Some("n3")));
+        assert!(!state.node_changed_since(&n2, seq));
+        // Moved from n2 to n3: both; removed from n3: n3.
+        let seq = state.change_seq();
+        state.put_task(task("t2", "web", Some("n3")));
+        assert!(state.node_changed_since(&n2, seq) && state.node_changed_since(&n3, seq));
+        let seq = state.change_seq();
+        state.remove_task(&"t4".into());
+        assert!(state.node_changed_since(&n3, seq) && !state.node_changed_since(&n1, seq));
+
+        // A node record: that node; a secret or config, or a record removed: every node.
+        let seq = state.change_seq();
+        state.put_node(Node {
+            id: n1.clone(),
+            ..Node::default()
+        });
+        assert!(state.node_changed_since(&n1, seq) && !state.node_changed_since(&n2, seq));
+        let seq = state.change_seq();
+        state.remove_node(&n1);
+        assert!(state.node_changed_since(&n2, seq));
+        let seq = state.change_seq();
+        state.remove_node(&n1);
+        assert!(!state.node_changed_since(&n2, seq), "nothing was removed");
+        state.put_secret(Secret {
+            id: "s1".into(),
+            ..Secret::default()
+        });
+        assert!(state.node_changed_since(&n2, seq) && state.node_changed_since(&n3, seq));
     }
 
     #[test]

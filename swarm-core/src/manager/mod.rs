@@ -32,6 +32,8 @@
 //! * [`orchestrator`]: the orchestrators: replicated and global services and jobs, restarts,
 //!   node failures, the constraint enforcer and the task reaper, run as one round by
 //!   [`orchestrator::orchestrate`].
+//! * [`commit_group`]: which writes of a round must share a transaction (the writes of one
+//!   task slot).
 //! * [`state`]: where the writes land: the store collections, the writes applied as one
 //!   transaction, and the data directory encrypted at rest, with optional autolock.
 //!
@@ -43,10 +45,12 @@ pub mod allocator;
 pub mod ca_server;
 pub mod cli_table;
 pub mod cluster_state;
+pub mod commit_group;
 pub mod control;
 pub mod dispatcher;
 pub mod logbroker;
 pub mod manager_statuses;
+mod node_changes;
 pub mod orchestrator;
 pub mod raft_membership;
 pub mod root_rotation;

@@ -49,6 +49,10 @@ impl ManagerCore {
         }
         let deadline = tokio::time::Instant::now() + self.assignment_wait();
         let mut changes = self.cluster_state.subscribe();
+        // The state's change counter when this call last computed the node's set: while
+        // nothing of the node changed since, another change of the state (another node's
+        // tasks, a status report) is not worth computing it again.
+        let mut computed_at: Option<u64> = None;
         loop {
             if let Err(e) = self.dispatcher().check_session(node, session) {
                 return dispatcher_refusal(e);
@@ -57,7 +61,9 @@ impl ManagerCore {
             if self.cluster_state.is_whole() {
                 let plan = {
                     let state = self.cluster_state.read();
-                    (!AssignmentPlan::unchanged(&state, node, known_generation, held))
+                    let same = computed_at.is_some_and(|at| !state.node_changed_since(node, at));
+                    computed_at = Some(state.change_seq());
+                    (!same && !AssignmentPlan::unchanged(&state, node, known_generation, held))
                         .then(|| AssignmentPlan::for_node(&state, node, held))
                 };
                 if let Some(plan) = plan {

@@ -437,6 +437,25 @@ impl Control {
         }
     }
 
+    /// `secret update`: the labels of a secret (by id, name or unique id prefix), for the
+    /// version the caller read; `spec` carries the secret's name and value unchanged (refused
+    /// naming the secret otherwise: only labels may change, as docker's `stack deploy` finds
+    /// when a stack's secret file changed).
+    pub async fn update_secret(
+        &self,
+        query: &str,
+        version: Version,
+        spec: &SecretSpec,
+    ) -> Result<(), NodeError> {
+        self.call(ControlCall::UpdateSecret {
+            query: query.to_owned(),
+            version,
+            spec: spec.clone(),
+        })
+        .await
+        .map(drop)
+    }
+
     /// `secret rm`: refused while a service uses the secret, naming the services.
     pub async fn remove_secret(&self, query: &str) -> Result<(), NodeError> {
         self.call(ControlCall::RemoveSecret(query.to_owned()))
@@ -467,6 +486,24 @@ impl Control {
             ControlReply::Config(config) => Ok(*config),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// `config update`: the labels of a config (by id, name or unique id prefix), for the
+    /// version the caller read; `spec` carries the config's name and data unchanged (refused
+    /// naming the config otherwise: only labels may change).
+    pub async fn update_config(
+        &self,
+        query: &str,
+        version: Version,
+        spec: &ConfigSpec,
+    ) -> Result<(), NodeError> {
+        self.call(ControlCall::UpdateConfig {
+            query: query.to_owned(),
+            version,
+            spec: spec.clone(),
+        })
+        .await
+        .map(drop)
     }
 
     /// `config rm`: refused while a service uses the config, naming the services.

@@ -217,6 +217,17 @@ impl ManagerCore {
                 let state = self.state.load_state().await?;
                 Ok(ControlReply::Secret(control::find_secret(&state, &query)?))
             }
+            ControlCall::UpdateSecret {
+                query,
+                version,
+                spec,
+            } => {
+                self.decide_state(
+                    |state, now, _| control::update_secret(state, &query, version, &spec, now),
+                    false,
+                )
+                .await
+            }
             ControlCall::RemoveSecret(query) => {
                 self.decide_state(|state, _, _| control::remove_secret(state, &query), true)
                     .await
@@ -235,6 +246,17 @@ impl ManagerCore {
                 let state = self.state.load_state().await?;
                 let config = control::find_config(&state, &query)?;
                 Ok(ControlReply::Config(Box::new(config.clone())))
+            }
+            ControlCall::UpdateConfig {
+                query,
+                version,
+                spec,
+            } => {
+                self.decide_state(
+                    |state, now, _| control::update_config(state, &query, version, &spec, now),
+                    false,
+                )
+                .await
             }
             ControlCall::RemoveConfig(query) => {
                 self.decide_state(|state, _, _| control::remove_config(state, &query), true)

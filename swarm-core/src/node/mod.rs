@@ -103,7 +103,9 @@ pub use manager_loops::SYNC_FALLBACK_PERIOD;
 pub use network::InProcNodes;
 pub use network::NodeNetwork;
 pub use node::{MANAGER_DIR, Node};
-pub use orchestration_loop::{MAX_BUSY_ROUNDS, ORCHESTRATION_FALLBACK_PERIOD, ROUND_COALESCE};
+pub use orchestration_loop::{
+    MAX_BUSY_ROUNDS, MAX_ROUND_COALESCE, ORCHESTRATION_FALLBACK_PERIOD, ROUND_COALESCE,
+};
 pub use peers::MAX_PEERS;
 pub use state_file::{MAX_NODE_STATE_BYTES, NODE_STATE_FILE};
 pub use state_follower::FOLLOW_RETRY_DELAY;

@@ -14,8 +14,9 @@
 //!    that many tasks per `rebalance_interval` asked to move back to an even spread
 //!    ([`Scheduler::plan_rebalance`]), once a round found nothing else to do.
 //!
-//! Rounds run when the state changes (after a short coalescing wait, so a burst of status
-//! reports makes one round), when a step asked to be woken (a restart delay), and at least
+//! Rounds run when the state changes (after a coalescing wait, so a burst of status reports
+//! makes one round: as long as the last round computed, between [`ROUND_COALESCE`] and
+//! [`MAX_ROUND_COALESCE`]), when a step asked to be woken (a restart delay), and at least
 //! every [`ORCHESTRATION_FALLBACK_PERIOD`]. Only the leader runs rounds; a manager that
 //! becomes leader first re-lists the whole state linearizably, so it never acts on a copy
 //! older than what the previous leader committed (a missed task would be created twice).
@@ -38,6 +39,12 @@ use tokio_util::sync::CancellationToken;
 pub const ORCHESTRATION_FALLBACK_PERIOD: Duration = Duration::from_secs(1);
 /// Wait after a change before a round starts, so a burst of changes makes one round.
 pub const ROUND_COALESCE: Duration = Duration::from_millis(5);
+/// Longest wait after a change before a round starts. The wait is the time the last round's
+/// steps computed, at least [`ROUND_COALESCE`] and at most this: with a large state (a
+/// round over 100,000 tasks takes tens of milliseconds) a stream of status reports then
+/// leaves the leader at least half of its time for everything else, and each round handles
+/// a bigger batch. Worst case: a change waits this long before a round sees it.
+pub const MAX_ROUND_COALESCE: Duration = Duration::from_millis(250);
 /// Rounds in a row that may run without waiting for a change (each produced writes, e.g. a
 /// 100,000-replica create produced in bounded chunks); then the loop waits for a change or
 /// the fallback period, so a step that keeps writing cannot spin the leader.
@@ -50,6 +57,7 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
     let mut next_wake: Option<SystemTime> = None;
     let mut busy_rounds = 0usize;
     let mut last_rebalance: Option<SystemTime> = None;
+    let mut coalesce = ROUND_COALESCE;
     loop {
         let wait = wait_for(&core, next_wake, busy_rounds);
         tokio::select! {
@@ -59,7 +67,7 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
                 if changed.is_err() {
                     return;
                 }
-                tokio::time::sleep(ROUND_COALESCE).await;
+                tokio::time::sleep(coalesce).await;
             }
             () = tokio::time::sleep(wait) => {}
         }
@@ -80,6 +88,7 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
         changes.borrow_and_update();
         let round = run_round(&core, scheduler).await;
         next_wake = round.next_wake;
+        coalesce = round.compute.clamp(ROUND_COALESCE, MAX_ROUND_COALESCE);
         if round.writes == 0 {
             let moved = rebalance(&core, scheduler, &mut last_rebalance).await;
             if moved > 0 {
@@ -100,6 +109,8 @@ struct RoundSummary {
     writes: usize,
     /// When a step asked to run again.
     next_wake: Option<SystemTime>,
+    /// Time the steps computed (commits not included).
+    compute: Duration,
 }
 
 /// How long to wait for a change before running a round anyway.
@@ -118,24 +129,31 @@ async fn run_round(core: &ManagerCore, scheduler: &mut Scheduler) -> RoundSummar
     let mut summary = RoundSummary {
         writes: 0,
         next_wake: None,
+        compute: Duration::ZERO,
     };
+    let started = tokio::time::Instant::now();
     let writes = {
         let state = core.cluster_state.read();
         let round = orchestrate(&state, core.now(), &mut || core.rng.next());
         summary.next_wake = round.next_wake;
         round.writes
     };
-    summary.writes += commit(core, "orchestrator", &writes).await;
+    summary.compute += started.elapsed();
+    summary.writes += commit(core, "orchestrator", writes).await;
+    let started = tokio::time::Instant::now();
     let writes = {
         let state = core.cluster_state.read();
         allocate(&state, core.now())
     };
-    summary.writes += commit(core, "allocator", &writes).await;
+    summary.compute += started.elapsed();
+    summary.writes += commit(core, "allocator", writes).await;
+    let started = tokio::time::Instant::now();
     let writes = {
         let state = core.cluster_state.read();
         scheduler.schedule(&state, core.now()).writes
     };
-    summary.writes += commit(core, "scheduler", &writes).await;
+    summary.compute += started.elapsed();
+    summary.writes += commit(core, "scheduler", writes).await;
     summary
 }
 
@@ -161,21 +179,24 @@ async fn rebalance(
         let max_moves = usize::try_from(config.rebalance_max_moves).unwrap_or(usize::MAX);
         scheduler.plan_rebalance(&state, now, max_moves)
     };
-    commit(core, "rebalance", &writes).await
+    commit(core, "rebalance", writes).await
 }
 
-/// Commits `writes` in bounded transactions and absorbs the committed ones into the copy;
-/// returns how many committed.
-async fn commit(core: &ManagerCore, step: &'static str, writes: &[ManagerWrite]) -> usize {
+/// Commits `writes` in bounded transactions, each task slot's writes in one
+/// ([`ManagerWrite::commit_group`]), and absorbs the committed ones into the copy; returns how
+/// many committed.
+async fn commit(core: &ManagerCore, step: &'static str, mut writes: Vec<ManagerWrite>) -> usize {
     if writes.is_empty() {
         return 0;
     }
+    writes.sort_by(|a, b| a.commit_group().cmp(&b.commit_group()));
     let mut committed = 0;
-    for (range, result) in core.state.apply_chunked(writes).await {
-        match result {
+    for chunk in core.state.apply_chunked(&writes).await {
+        match chunk.result {
             Ok(_) => {
-                core.cluster_state.absorb(&writes[range.clone()]);
-                committed += range.len();
+                core.cluster_state
+                    .absorb(chunk.indexes().map(|i| &writes[i]));
+                committed += chunk.indexes().count();
             }
             Err(e) if e.is_conflict() => {
                 tracing::debug!(step, error = %e, "a write met a newer version; the next round decides again");

@@ -78,7 +78,7 @@ impl FollowedState {
 
     /// Applies writes this manager committed, skipping what the watch already brought
     /// ([`ClusterState::absorb`]), so the next round sees them at once.
-    pub(crate) fn absorb(&self, writes: &[ManagerWrite]) {
+    pub(crate) fn absorb<'a>(&self, writes: impl IntoIterator<Item = &'a ManagerWrite>) {
         {
             let mut state = self.write();
             for write in writes {

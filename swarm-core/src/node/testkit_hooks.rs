@@ -24,4 +24,15 @@ impl Node {
         let state = core.cluster_state.read().clone();
         Some(state)
     }
+
+    /// Runs `read` on this manager's view of the orchestration state under its read lock,
+    /// without copying it (test and benchmark only: a view of 100,000 tasks is costly to
+    /// clone; keep `read` short, the manager's loops wait for the lock meanwhile); `None` on
+    /// a worker.
+    #[doc(hidden)]
+    pub fn testkit_read_state<R>(&self, read: impl FnOnce(&ClusterState) -> R) -> Option<R> {
+        let core = self.shared.core()?;
+        let state = core.cluster_state.read();
+        Some(read(&state))
+    }
 }

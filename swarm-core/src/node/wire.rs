@@ -118,10 +118,20 @@ pub(crate) enum ControlCall {
     CreateSecret(SecretSpec),
     ListSecrets,
     InspectSecret(String),
+    UpdateSecret {
+        query: String,
+        version: Version,
+        spec: SecretSpec,
+    },
     RemoveSecret(String),
     CreateConfig(ConfigSpec),
     ListConfigs,
     InspectConfig(String),
+    UpdateConfig {
+        query: String,
+        version: Version,
+        spec: ConfigSpec,
+    },
     RemoveConfig(String),
     CreateNetwork(Box<NetworkSpec>),
     ListNetworks,
@@ -165,8 +175,10 @@ impl ControlCall {
                 | ControlCall::ScaleService { .. }
                 | ControlCall::RemoveService(_)
                 | ControlCall::CreateSecret(_)
+                | ControlCall::UpdateSecret { .. }
                 | ControlCall::RemoveSecret(_)
                 | ControlCall::CreateConfig(_)
+                | ControlCall::UpdateConfig { .. }
                 | ControlCall::RemoveConfig(_)
                 | ControlCall::CreateNetwork(_)
                 | ControlCall::RemoveNetwork(_)

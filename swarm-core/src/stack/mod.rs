@@ -12,7 +12,14 @@
 //!    [`NAMESPACE_LABEL`], plus the external objects they use, by name.
 //! 3. [`plan_deploy`] compares those objects with the cluster's ([`ExistingStack`]) and says
 //!    what to create, which services changed, what `prune` removes and which external objects
-//!    are missing ([`DeployPlan`]). Applying the plan is the caller's (the control API).
+//!    are missing ([`DeployPlan`]).
+//!
+//! On a running cluster, through a [`Control`](crate::node::Control) handle, as the docker CLI
+//! does them client side: [`deploy`] (plan, refuse on missing externals or clashes, create
+//! networks, secrets, configs and services, update only the services whose spec changed,
+//! prune), [`list`] (`stack ls`), [`services`] (`stack services`), [`ps`] (`stack ps`) and
+//! [`remove`] (`stack rm`), each returning data and, where docker prints a table or lines,
+//! a render function.
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -97,6 +104,7 @@
 //! * Unknown options are errors naming the field (docker's schema check refuses them too,
 //!   in other words).
 
+mod cluster;
 mod compose;
 mod compose_file;
 mod error;
@@ -106,6 +114,18 @@ mod objects;
 mod plan;
 mod syntax;
 
+pub use cluster::deploy::deploy;
+pub use cluster::deploy_options::DeployOptions;
+pub use cluster::deploy_report::DeployReport;
+pub use cluster::limits::{MAX_NETWORK_REMOVE_ATTEMPTS, NETWORK_REMOVE_RETRY_MS};
+pub use cluster::remove::remove;
+pub use cluster::remove_report::RemoveReport;
+pub use cluster::stack_deploy_error::StackDeployError;
+pub use cluster::stack_list::list;
+pub use cluster::stack_services::{StackServices, services};
+pub use cluster::stack_step::{StackAction, StackStep};
+pub use cluster::stack_summary::{StackSummary, render_stack_ls};
+pub use cluster::stack_tasks::{StackTasks, ps};
 pub use compose::deploy::{ComposeDeploy, ComposeDeployMode};
 pub use compose::file_object::{ComposeFileObject, FileObjectKind};
 pub use compose::file_reference::ComposeFileReference;

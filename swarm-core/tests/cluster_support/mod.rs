@@ -162,3 +162,43 @@ pub(crate) async fn converged(
     )
     .await
 }
+
+/// Follows `events` until `done(running)`, starting from the tasks of `service` in `running`;
+/// returns the fewest of its tasks running at once meanwhile (a task counts from its event
+/// `Running` until its next state change). Proves zero downtime from the event stream, where a
+/// poll could miss a dip.
+pub(crate) async fn fewest_running(
+    events: &mut tokio::sync::broadcast::Receiver<swarm_core::node::ClusterEvent>,
+    service: &swarm_core::model::ServiceId,
+    mut running: std::collections::BTreeSet<swarm_core::model::TaskId>,
+    done: impl Fn(&std::collections::BTreeSet<swarm_core::model::TaskId>) -> bool,
+) -> usize {
+    use swarm_core::model::TaskState;
+    use swarm_core::node::ClusterEvent;
+    let mut fewest = running.len();
+    let deadline = tokio::time::Instant::now() + CONVERGE;
+    while !done(&running) {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("the update ends in time")
+            .expect("no event is missed");
+        if let ClusterEvent::TaskStateChanged {
+            task,
+            service: of,
+            to,
+            ..
+        } = event
+        {
+            if &of != service {
+                continue;
+            }
+            if to == TaskState::Running {
+                running.insert(task);
+            } else {
+                running.remove(&task);
+            }
+            fewest = fewest.min(running.len());
+        }
+    }
+    fewest
+}

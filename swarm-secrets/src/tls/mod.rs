@@ -88,6 +88,9 @@ mod peer_identity;
 mod server_verifier;
 mod shared_cell;
 mod trust;
+#[cfg(test)]
+mod trust_tests;
+mod verified_certs;
 
 pub use client_verifier::ClusterClientCertVerifier;
 pub use live_credentials::LiveCredentials;
@@ -95,6 +98,7 @@ pub use live_trust::LiveTrust;
 pub use peer_identity::PeerIdentity;
 pub use server_verifier::ClusterServerCertVerifier;
 pub use trust::ClusterTrust;
+pub use verified_certs::MAX_VERIFIED_CERTS;
 
 use ca_fetch_verifier::CaFetchServerVerifier;
 use crypto_provider::provider;

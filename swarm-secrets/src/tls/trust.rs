@@ -10,6 +10,7 @@ use rustls::server::danger::ClientCertVerifier;
 use rustls::{CertificateError, RootCertStore};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
+use super::verified_certs::VerifiedCerts;
 use super::{PeerIdentity, log_chain_failure, provider};
 use crate::cert_info::{NodeCertInfo, parse_x509};
 use crate::error::{Result, SecretsError};
@@ -44,6 +45,9 @@ pub struct ClusterTrust {
     server_chain: Arc<WebPkiServerVerifier>,
     pub(super) cluster_id: ClusterId,
     pub(super) revocations: RevocationList,
+    /// Certificates [`ClusterTrust::identify_certificate`] found chaining to `roots` (shared by
+    /// clones, which have the same roots; a trust with other roots gets its own).
+    pub(super) verified: Arc<VerifiedCerts>,
 }
 
 /// The WebPKI verifiers (ring provider) of certificate chains ending at `roots`.
@@ -81,6 +85,7 @@ impl ClusterTrust {
             server_chain,
             cluster_id,
             revocations,
+            verified: Arc::default(),
         })
     }
 
@@ -97,6 +102,7 @@ impl ClusterTrust {
             })?;
         self.roots = Arc::new(roots);
         (self.client_chain, self.server_chain) = chain_verifiers(&self.roots)?;
+        self.verified = Arc::default();
         Ok(self)
     }
 
@@ -156,23 +162,53 @@ impl ClusterTrust {
     /// manager role and then map the node id to its own ids. Refusals:
     /// [`SecretsError::Certificate`] (another CA, expired, no node identity, another cluster),
     /// [`SecretsError::Revoked`].
+    ///
+    /// The chain check of a certificate seen before is remembered (by its SHA-256, with its
+    /// validity period, at most [`MAX_VERIFIED_CERTS`](super::MAX_VERIFIED_CERTS)): asked
+    /// again about the same bytes inside that period, this trust skips the ECDSA verification
+    /// and checks the rest (cluster, revocation) as the first time.
     pub fn identify_certificate(&self, end_entity: &CertificateDer<'_>) -> Result<PeerIdentity> {
-        self.client_chain
-            .verify_client_cert(end_entity, &[], UnixTime::now())
-            .map_err(|e| {
-                SecretsError::Certificate(format!("not a valid certificate of the cluster CA: {e}"))
-            })?;
-        self.identity(end_entity).map_err(|refusal| match refusal {
-            Refusal::NoIdentity(e) => e,
-            Refusal::OtherCluster {
-                node_id,
-                peer_cluster,
-            } => SecretsError::Certificate(format!(
-                "node {node_id} belongs to cluster {peer_cluster}, not {}",
-                self.cluster_id
-            )),
-            Refusal::Revoked { node_id, .. } => SecretsError::Revoked(node_id),
-        })
+        self.identify_certificate_at(end_entity, UnixTime::now())
+    }
+
+    /// [`ClusterTrust::identify_certificate`] at time `now`.
+    pub(super) fn identify_certificate_at(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        now: UnixTime,
+    ) -> Result<PeerIdentity> {
+        let key = VerifiedCerts::digest(end_entity);
+        let now_time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.as_secs());
+        let known = match self.verified.get(&key, now_time) {
+            Some(info) => Ok(info),
+            None => {
+                self.client_chain
+                    .verify_client_cert(end_entity, &[], now)
+                    .map_err(|e| {
+                        SecretsError::Certificate(format!(
+                            "not a valid certificate of the cluster CA: {e}"
+                        ))
+                    })?;
+                let parsed = NodeCertInfo::parse(end_entity);
+                if let Ok(info) = &parsed {
+                    self.verified.insert(key, info.clone());
+                }
+                parsed.map_err(Refusal::NoIdentity)
+            }
+        };
+        known
+            .and_then(|info| self.accept(info))
+            .map_err(|refusal| match refusal {
+                Refusal::NoIdentity(e) => e,
+                Refusal::OtherCluster {
+                    node_id,
+                    peer_cluster,
+                } => SecretsError::Certificate(format!(
+                    "node {node_id} belongs to cluster {peer_cluster}, not {}",
+                    self.cluster_id
+                )),
+                Refusal::Revoked { node_id, .. } => SecretsError::Revoked(node_id),
+            })
     }
 
     /// [`ClusterTrust::identify_certificate`], then requires a role in `allowed_roles`
@@ -211,6 +247,11 @@ impl ClusterTrust {
     /// The identity in an already chain-verified certificate, if this cluster accepts it.
     fn identity(&self, end_entity: &[u8]) -> Result<PeerIdentity, Refusal> {
         let info = NodeCertInfo::parse(end_entity).map_err(Refusal::NoIdentity)?;
+        self.accept(info)
+    }
+
+    /// The identity a chain-verified certificate carries, if this cluster accepts it now.
+    fn accept(&self, info: NodeCertInfo) -> Result<PeerIdentity, Refusal> {
         if info.cluster_id != self.cluster_id {
             return Err(Refusal::OtherCluster {
                 node_id: info.node_id,

@@ -1,4 +1,4 @@
-//! `config create`, `ls`, `inspect` and `rm` (SwarmKit's controlapi configs).
+//! `config create`, `ls`, `inspect`, `update` and `rm` (SwarmKit's controlapi configs).
 
 use crate::manager::cluster_state::ClusterState;
 use crate::manager::control::error::ControlError;
@@ -48,6 +48,50 @@ pub fn list_configs(state: &ClusterState) -> Vec<&Config> {
 /// `config inspect`: the config `query` names (id, name or id prefix), with its data.
 pub fn find_config<'a>(state: &'a ClusterState, query: &str) -> Result<&'a Config, ControlError> {
     find_object(state.configs(), query)
+}
+
+/// `config update` (as `docker stack deploy` sends the spec of a stack config that exists):
+/// replaces the labels of the config `query` names, for the version the caller read.
+///
+/// Contract: refused with [`ControlError::ObjectVersionConflict`] unless `version` is the
+/// config's version; with [`ControlError::OnlyLabelsMayChange`] naming the config when the name
+/// or the data differs; the labels are validated ([`ControlError::InvalidSpec`]). Labels equal
+/// to the stored ones ask for no write; otherwise one write at the version read,
+/// `meta.updated_at = now`.
+pub fn update_config(
+    state: &ClusterState,
+    query: &str,
+    version: Version,
+    spec: &ConfigSpec,
+    now: SystemTime,
+) -> Result<ManagerWrites, ControlError> {
+    let config = find_object(state.configs(), query)?;
+    if version != config.meta.version {
+        return Err(ControlError::ObjectVersionConflict {
+            object: ObjectRef::config(config),
+            expected: version,
+            current: config.meta.version,
+        });
+    }
+    if spec.name != config.spec.name || spec.data != config.spec.data {
+        return Err(ControlError::OnlyLabelsMayChange {
+            object: ObjectRef::config(config),
+        });
+    }
+    spec.validate().map_err(ControlError::InvalidSpec)?;
+    if spec.labels == config.spec.labels {
+        return Ok(ManagerWrites::default());
+    }
+    let mut changed = config.clone();
+    changed.spec.labels = spec.labels.clone();
+    changed.meta.updated_at = now;
+    Ok(ManagerWrites {
+        writes: vec![ManagerWrite::Config(ObjectWrite::Update {
+            object: changed,
+            expected_version: config.meta.version,
+        })],
+        membership: Vec::new(),
+    })
 }
 
 /// `config rm`: deletes the config `query` names at the version read; refused with

@@ -272,6 +272,25 @@ pub enum ControlError {
         /// The stored version.
         current: Version,
     },
+    /// A secret or config changed since the caller read it.
+    #[error(
+        "{object} was changed: the update is for version {expected}, it is at version {current}; read it again"
+    )]
+    ObjectVersionConflict {
+        /// The secret or config.
+        object: ObjectRef,
+        /// The version the caller read.
+        expected: Version,
+        /// The stored version.
+        current: Version,
+    },
+    /// Only the labels of a secret or config may change (its name and data are what tasks
+    /// were given; a new value is a new object of another name), as SwarmKit refuses.
+    #[error("{object}: only updates to Labels are allowed (the name and the data cannot change)")]
+    OnlyLabelsMayChange {
+        /// The secret or config.
+        object: ObjectRef,
+    },
     /// A service's mode cannot change (replicated, global and the job modes are different
     /// services; the number of replicas can change).
     #[error("{service}: the mode cannot change from {from} to {to}; create a new service")]
@@ -403,6 +422,7 @@ impl ControlError {
             ControlError::NodeVersionConflict { .. }
                 | ControlError::ClusterVersionConflict { .. }
                 | ControlError::ServiceVersionConflict { .. }
+                | ControlError::ObjectVersionConflict { .. }
         )
     }
 }

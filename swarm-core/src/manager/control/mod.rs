@@ -17,8 +17,8 @@
 //! | [`rollback_service`] | `service rollback`: back to the previous spec, rolled out by the update supervisor |
 //! | [`list_tasks`], [`find_task`] | `service ps` / `node ps` with filters, task inspect |
 //! | [`render_service_ls`], [`render_service_ps`] | the `service ls` and `service ps` tables as the CLI prints them |
-//! | [`create_secret`], [`list_secrets`], [`find_secret`], [`remove_secret`] | `secret create/ls/inspect/rm` (never the value: [`SecretInfo`]) |
-//! | [`create_config`], [`list_configs`], [`find_config`], [`remove_config`] | `config create/ls/inspect/rm` |
+//! | [`create_secret`], [`list_secrets`], [`find_secret`], [`update_secret`], [`remove_secret`] | `secret create/ls/inspect/update/rm` (never the value: [`SecretInfo`]; only labels change) |
+//! | [`create_config`], [`list_configs`], [`find_config`], [`update_config`], [`remove_config`] | `config create/ls/inspect/update/rm` (only labels change) |
 //! | [`create_network`], [`list_networks`], [`find_network`], [`remove_network`] | `network create/ls/inspect/rm` (overlay) |
 //!
 //! Lookups take an exact id, then an exact name, then a unique id prefix, as the docker CLI.
@@ -63,7 +63,7 @@ mod service_control_tests;
 
 pub use cluster_init::{InitDecision, InitRequest, init_cluster};
 pub use cluster_update::{ClusterUpdate, update_cluster};
-pub use config_control::{create_config, find_config, list_configs, remove_config};
+pub use config_control::{create_config, find_config, list_configs, remove_config, update_config};
 pub use error::{ControlError, NodeRef};
 pub use join_token_rotation::{join_token, rotate_join_token};
 pub use network_control::{create_network, find_network, list_networks, remove_network};
@@ -76,7 +76,7 @@ pub use object_query::Created;
 pub(crate) use object_query::by_id_or_name;
 pub use object_ref::{ObjectRef, ObjectType};
 pub use revocations::revoked_node_ids;
-pub use secret_control::{create_secret, find_secret, list_secrets, remove_secret};
+pub use secret_control::{create_secret, find_secret, list_secrets, remove_secret, update_secret};
 pub use secret_info::SecretInfo;
 pub use service_create::create_service;
 pub use service_query::{ServiceFilter, ServiceModeKind, find_service, list_services};

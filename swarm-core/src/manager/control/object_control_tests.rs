@@ -4,10 +4,12 @@ use crate::manager::control::object_fixture::{Objects, at};
 use crate::manager::control::{
     ControlError, ObjectType, create_network, create_secret, find_config, find_network,
     find_secret, list_secrets, remove_config, remove_network, remove_secret, remove_service,
+    update_config, update_secret,
 };
 use crate::model::{
-    ConfigReference, FileTarget, IpamConfig, IpamOptions, NetworkAttachment,
+    ConfigReference, ConfigSpec, FileTarget, IpamConfig, IpamOptions, NetworkAttachment,
     NetworkAttachmentConfig, NetworkSpec, SecretReference, SecretSpec, ServiceSpec, TaskState,
+    Version,
 };
 
 fn using_secret(name: &str, secret: &str) -> ServiceSpec {
@@ -207,4 +209,59 @@ fn a_network_in_use_by_a_service_or_a_task_is_not_removed() {
     let writes = remove_network(&o.state, "nd-swarm").unwrap();
     o.apply(&writes);
     assert!(o.state.networks().is_empty());
+}
+
+#[test]
+fn only_the_labels_of_a_secret_or_config_change_and_the_refusal_names_it() {
+    let mut o = Objects::new();
+    let secret = o.secret("tls", b"certificate one");
+    let config = o.config("app", b"{}");
+    let version = o.state.secrets()[&secret].meta.version;
+
+    // The same spec asks for no write; new labels are one write at the version read.
+    let same = SecretSpec::new("tls", b"certificate one".to_vec());
+    assert!(
+        update_secret(&o.state, "tls", version, &same, at(5))
+            .unwrap()
+            .writes
+            .is_empty()
+    );
+    let mut labelled = same.clone();
+    labelled.labels.insert("env".into(), "prod".into());
+    let writes = update_secret(&o.state, "tls", version, &labelled, at(5)).unwrap();
+    o.apply(&writes);
+    let stored = &o.state.secrets()[&secret];
+    assert_eq!(stored.spec.labels["env"], "prod");
+    assert_eq!(stored.spec.data.expose(), b"certificate one");
+    assert_eq!(stored.meta.updated_at, at(5));
+
+    // Another value, or a stale version, is refused naming the secret.
+    let now = o.state.secrets()[&secret].meta.version;
+    let other = SecretSpec::new("tls", b"certificate two".to_vec());
+    let err = update_secret(&o.state, "tls", now, &other, at(6)).unwrap_err();
+    assert!(
+        matches!(err, ControlError::OnlyLabelsMayChange { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("\"tls\""), "{err}");
+    assert!(err.to_string().contains("only updates to Labels"), "{err}");
+    assert!(!err.to_string().contains("certificate"), "{err}");
+    let err = update_secret(&o.state, "tls", Version(now.0 + 7), &labelled, at(6)).unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+
+    let config_version = o.state.configs()[&config].meta.version;
+    let mut spec = ConfigSpec::new("app", b"{}".to_vec());
+    spec.labels.insert("tier".into(), "web".into());
+    let writes = update_config(&o.state, "app", config_version, &spec, at(7)).unwrap();
+    o.apply(&writes);
+    assert_eq!(o.state.configs()[&config].spec.labels["tier"], "web");
+    let now = o.state.configs()[&config].meta.version;
+    let changed = ConfigSpec::new("app", b"{\"debug\":true}".to_vec());
+    let err = update_config(&o.state, "app", now, &changed, at(8)).unwrap_err();
+    assert!(
+        matches!(err, ControlError::OnlyLabelsMayChange { .. }),
+        "{err}"
+    );
+    let renamed = ConfigSpec::new("app2", b"{}".to_vec());
+    assert!(update_config(&o.state, "app", now, &renamed, at(8)).is_err());
 }

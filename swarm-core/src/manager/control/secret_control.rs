@@ -1,4 +1,4 @@
-//! `secret create`, `ls`, `inspect` and `rm` (SwarmKit's controlapi secrets).
+//! `secret create`, `ls`, `inspect`, `update` and `rm` (SwarmKit's controlapi secrets).
 
 use crate::manager::cluster_state::ClusterState;
 use crate::manager::control::error::ControlError;
@@ -49,6 +49,50 @@ pub fn list_secrets(state: &ClusterState) -> Vec<SecretInfo> {
 /// `secret inspect`: the secret `query` names (id, name or id prefix), without its value.
 pub fn find_secret(state: &ClusterState, query: &str) -> Result<SecretInfo, ControlError> {
     find_object(state.secrets(), query).map(SecretInfo::of)
+}
+
+/// `secret update` (as `docker stack deploy` sends the spec of a stack secret that exists):
+/// replaces the labels of the secret `query` names, for the version the caller read.
+///
+/// Contract: refused with [`ControlError::ObjectVersionConflict`] unless `version` is the
+/// secret's version; with [`ControlError::OnlyLabelsMayChange`] naming the secret when the
+/// name or the value differs (compared in constant time; the value is never returned); the
+/// labels are validated ([`ControlError::InvalidSpec`]). Labels equal to the stored ones ask
+/// for no write; otherwise one write at the version read, `meta.updated_at = now`.
+pub fn update_secret(
+    state: &ClusterState,
+    query: &str,
+    version: Version,
+    spec: &SecretSpec,
+    now: SystemTime,
+) -> Result<ManagerWrites, ControlError> {
+    let secret = find_object(state.secrets(), query)?;
+    if version != secret.meta.version {
+        return Err(ControlError::ObjectVersionConflict {
+            object: ObjectRef::secret(secret),
+            expected: version,
+            current: secret.meta.version,
+        });
+    }
+    if spec.name != secret.spec.name || spec.data != secret.spec.data {
+        return Err(ControlError::OnlyLabelsMayChange {
+            object: ObjectRef::secret(secret),
+        });
+    }
+    spec.validate().map_err(ControlError::InvalidSpec)?;
+    if spec.labels == secret.spec.labels {
+        return Ok(ManagerWrites::default());
+    }
+    let mut changed = secret.clone();
+    changed.spec.labels = spec.labels.clone();
+    changed.meta.updated_at = now;
+    Ok(ManagerWrites {
+        writes: vec![ManagerWrite::Secret(ObjectWrite::Update {
+            object: changed,
+            expected_version: secret.meta.version,
+        })],
+        membership: Vec::new(),
+    })
 }
 
 /// `secret rm`: deletes the secret `query` names at the version read; refused with

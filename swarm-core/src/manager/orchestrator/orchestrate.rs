@@ -50,7 +50,8 @@ pub fn orchestrate(
     rng: &mut dyn FnMut() -> u64,
 ) -> OrchestrationRound {
     let mut run = Run {
-        view: state.clone(),
+        base: state,
+        view: None,
         round: OrchestrationRound::default(),
         written: BTreeSet::new(),
     };
@@ -68,22 +69,31 @@ pub fn orchestrate(
 }
 
 /// The round being built: the view with the kept writes applied, and the objects written.
-struct Run {
-    view: ClusterState,
+struct Run<'a> {
+    /// The state the round started from.
+    base: &'a ClusterState,
+    /// `base` with the kept writes applied, copied at the first write a step returned (a
+    /// round with nothing to do copies nothing).
+    view: Option<ClusterState>,
     round: OrchestrationRound,
     written: BTreeSet<(&'static str, String)>,
 }
 
-impl Run {
+impl Run<'_> {
     fn step(&mut self, step: impl FnOnce(&ClusterState, usize) -> OrchestrationRound) {
         let left = MAX_TASK_WRITES_PER_ROUND.saturating_sub(self.round.writes.len());
         if left == 0 {
             return;
         }
-        let out = step(&self.view, left);
+        let out = step(self.view.as_ref().unwrap_or(self.base), left);
         if let Some(at) = out.next_wake {
             self.round.wake_at(at);
         }
+        if out.writes.is_empty() {
+            return;
+        }
+        let base = self.base;
+        let view = self.view.get_or_insert_with(|| base.clone());
         for write in out.writes.into_iter().take(left) {
             let Some(object) = object_key(&write) else {
                 continue;
@@ -92,7 +102,7 @@ impl Run {
                 continue;
             }
             // Checked against the view, so a write that would not apply is never returned.
-            if self.view.apply(std::slice::from_ref(&write)).is_err() {
+            if view.apply(std::slice::from_ref(&write)).is_err() {
                 continue;
             }
             self.written.insert(object);

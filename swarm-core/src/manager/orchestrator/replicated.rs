@@ -4,6 +4,7 @@ use crate::manager::cluster_state::ClusterState;
 use crate::manager::orchestrator::new_task::{TaskIds, new_task};
 use crate::manager::orchestrator::round::OrchestrationRound;
 use crate::manager::orchestrator::slots::{SlotKey, is_live, tasks_by_slot};
+use crate::manager::orchestrator::task_dirtiness::is_task_dirty;
 use crate::manager::orchestrator::task_writes::{create, set_desired};
 use crate::model::{NodeId, Service, ServiceMode, Task, TaskState};
 use std::collections::BTreeMap;
@@ -78,6 +79,9 @@ impl ServiceRound<'_> {
                 dead.push((*slot, tasks));
             }
         }
+        for (_, tasks) in &occupied {
+            self.keep_one_current_task(state, tasks);
+        }
         let count = u64::try_from(occupied.len()).unwrap_or(u64::MAX);
         let mut missing = replicas.saturating_sub(count);
         let mut dropped: Vec<&Vec<&Task>> = Vec::new();
@@ -108,6 +112,40 @@ impl ServiceRound<'_> {
                 if let Some(write) = set_desired(task, TaskState::Remove, self.now) {
                     self.round.push(write, self.max_writes);
                 }
+            }
+        }
+    }
+
+    /// A slot holding more than one live task of the current spec (never by design: a
+    /// start-first update's second task has a newer spec than the first) keeps the one that
+    /// got furthest towards running, the oldest of equals, and the others get desired state
+    /// `shutdown` (SwarmKit's updater does the same for a slot's extra tasks).
+    fn keep_one_current_task(&mut self, state: &ClusterState, tasks: &[&Task]) {
+        let node = |t: &Task| t.node_id.as_ref().and_then(|n| state.node(n));
+        let current: Vec<&Task> = tasks
+            .iter()
+            .copied()
+            .filter(|t| is_live(t) && !is_task_dirty(self.service, t, node(t)))
+            .collect();
+        if current.len() < 2 {
+            return;
+        }
+        // `tasks` is oldest first: `max_by_key` keeps the last of equals, so go newest first.
+        let progress = |t: &&&Task| match t.status.state {
+            s if s <= TaskState::Running => s as u32,
+            _ => 0,
+        };
+        let Some(keep) = current
+            .iter()
+            .rev()
+            .max_by_key(progress)
+            .map(|t| t.id.clone())
+        else {
+            return;
+        };
+        for task in current.into_iter().filter(|t| t.id != keep) {
+            if let Some(write) = set_desired(task, TaskState::Shutdown, self.now) {
+                self.round.push(write, self.max_writes);
             }
         }
     }
@@ -215,6 +253,43 @@ mod tests {
         f.apply(&round.writes);
         assert_eq!(f.live_slots(&web), [1, 2, 3]);
         assert_eq!(f.tasks_of(&web).len(), 4);
+    }
+
+    #[test]
+    fn a_slot_with_two_current_tasks_keeps_the_one_furthest_along() {
+        let mut f = Fixture::new();
+        f.node("n1");
+        f.node("n2");
+        let web = f.replicated("web", 2);
+        f.orchestrate_and_run(0);
+        let running = f.live(&web);
+        assert_eq!(running.len(), 2);
+        // A replacement committed for slot 1 while the shut down of its task was refused
+        // (what a round split over two transactions once left): two current live tasks.
+        let one = running.iter().find(|t| t.slot == Some(1)).unwrap().clone();
+        let mut extra = Task::new("extra".into(), web.clone(), one.spec.clone(), f.at(1));
+        extra.slot = Some(1);
+        extra.spec_version = one.spec_version;
+        extra.service_annotations = one.service_annotations.clone();
+        f.apply(&[crate::manager::orchestrator::task_writes::create(extra)]);
+        assert_eq!(f.live(&web).len(), 3);
+
+        let mut seed = 7;
+        let mut rng = || splitmix(&mut seed);
+        let round = reconcile_replicated(&f.state, f.at(2), &mut rng, 100);
+        assert_eq!(round.writes.len(), 1, "{:?}", round.writes);
+        f.apply(&round.writes);
+        let live: Vec<String> = f.live(&web).iter().map(|t| t.id.to_string()).collect();
+        assert_eq!(live.len(), 2);
+        assert!(live.contains(&one.id.to_string()), "the running task stays");
+        assert!(!live.contains(&"extra".to_owned()));
+        // Nothing more to do; a start-first update's two tasks (old and new spec) are not
+        // touched (the update scenario tests run those).
+        assert!(
+            reconcile_replicated(&f.state, f.at(3), &mut rng, 100)
+                .writes
+                .is_empty()
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! back with their store versions.
 
 use crate::manager::cluster_state::ClusterState;
+use crate::manager::commit_group::same_group;
+use crate::manager::state::chunk_result::ChunkResult;
 use crate::manager::state::root_ca_slot::RootCaSlot;
 use crate::manager::state::schema::{
     CLUSTERS, ManagerCollections, cluster_from_store, node_from_store, object_from_store,
@@ -24,6 +26,12 @@ pub const CHUNK_PAYLOAD_BYTES: usize = MAX_TXN_BYTES / 4 * 3;
 /// store to batch several into each Raft entry, few enough that a large round (100,000
 /// tasks: about 400 transactions) does not queue them all at once.
 pub const MAX_CHUNKS_IN_FLIGHT: usize = 16;
+
+/// Times [`ManagerStore::apply_chunked`] sends one transaction again after a version check
+/// refused it, each time without the refused write's group. Worst case: this many more
+/// transactions for a chunk, and its remaining writes reported refused (the next round decides
+/// again).
+pub const MAX_CONFLICT_RETRIES: usize = 4;
 
 /// Most reads of the whole state [`ManagerStore::load_state`] makes while writes keep landing
 /// between its collection reads. Worst case: this many rounds of one linearizable barrier and
@@ -85,46 +93,110 @@ impl ManagerStore {
             .map_err(|e| refusal(e, &writes.writes))
     }
 
-    /// Applies many independent writes (an orchestration round's: at most one write per
-    /// object) as several transactions of at most [`MAX_TXN_OPS`] operations and
+    /// Applies many writes (an orchestration round's: at most one write per object) as
+    /// several transactions of at most [`MAX_TXN_OPS`] operations and
     /// [`CHUNK_PAYLOAD_BYTES`], up to [`MAX_CHUNKS_IN_FLIGHT`] at once. Each transaction
-    /// applies or fails as a whole; the result says, for each, which writes it held (a range
-    /// of `writes`) and how it ended, in the order of `writes`.
+    /// applies or fails as a whole; each [`ChunkResult`] says which writes (ranges of
+    /// `writes`) one transaction held and how it ended; every write is in exactly one.
     ///
-    /// Splitting is only right for writes that do not depend on each other: use
-    /// [`ManagerStore::apply`] when several must apply together.
-    pub async fn apply_chunked(
-        &self,
-        writes: &[ManagerWrite],
-    ) -> Vec<(Range<usize>, Result<TxnOutcome, StateError>)> {
-        let mut chunks: Vec<(Range<usize>, Txn)> = Vec::new();
+    /// Neighbours of the same [`CommitGroup`](crate::manager::commit_group::CommitGroup) (a
+    /// task slot's writes: sort a round's writes by
+    /// [`ManagerWrite::commit_group`] first) always share a transaction, so a task's shut down
+    /// and its replacement commit together or not at all. (A group larger than a whole
+    /// transaction would be split; one slot's writes in a round are a handful.)
+    ///
+    /// A transaction refused by a version check on one write is sent again without that
+    /// write's group, at most [`MAX_CONFLICT_RETRIES`] times, so one task whose status changed
+    /// meanwhile does not hold back the hundreds of others sharing its transaction. The
+    /// refused group is reported with its [`StateError::Conflict`].
+    pub async fn apply_chunked(&self, writes: &[ManagerWrite]) -> Vec<ChunkResult> {
+        let mut chunks: Vec<Range<usize>> = Vec::new();
         let mut start = 0;
-        let mut txn = Txn::new();
+        let mut group_start = 0;
+        let (mut ops, mut bytes) = (0usize, 0usize);
         for (i, write) in writes.iter().enumerate() {
-            let one = self.collections.add(Txn::new(), write);
-            let full = txn.len() + 1 > MAX_TXN_OPS
-                || txn.payload_bytes() + one.payload_bytes() > CHUNK_PAYLOAD_BYTES;
-            if full && !txn.is_empty() {
-                chunks.push((start..i, std::mem::take(&mut txn)));
-                start = i;
+            if i > 0 && !same_group(&writes[i - 1], write) {
+                group_start = i;
             }
-            txn = txn.append(one);
+            let size = self.collections.add(Txn::new(), write).payload_bytes();
+            let full = ops + 1 > MAX_TXN_OPS || bytes + size > CHUNK_PAYLOAD_BYTES;
+            if full && i > start {
+                // Cut before this write's group, unless the group began the chunk.
+                let cut = if group_start > start { group_start } else { i };
+                chunks.push(start..cut);
+                start = cut;
+                (ops, bytes) = (0, 0);
+                for w in &writes[start..i] {
+                    ops += 1;
+                    bytes += self.collections.add(Txn::new(), w).payload_bytes();
+                }
+            }
+            ops += 1;
+            bytes += size;
         }
-        if !txn.is_empty() {
-            chunks.push((start..writes.len(), txn));
+        if start < writes.len() {
+            chunks.push(start..writes.len());
         }
         futures::stream::iter(chunks)
-            .map(|(range, txn)| async move {
-                let result = self
-                    .store
-                    .txn(txn)
-                    .await
-                    .map_err(|e| refusal(e, &writes[range.clone()]));
-                (range, result)
-            })
+            .map(|range| self.apply_chunk(writes, range))
             .buffered(MAX_CHUNKS_IN_FLIGHT)
-            .collect()
+            .collect::<Vec<_>>()
             .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// One transaction of [`ManagerStore::apply_chunked`]: `range`, less the groups refused by
+    /// a version check (each sent again without, at most [`MAX_CONFLICT_RETRIES`] times).
+    async fn apply_chunk(&self, writes: &[ManagerWrite], range: Range<usize>) -> Vec<ChunkResult> {
+        let mut out = Vec::new();
+        let mut parts = vec![range];
+        for attempt in 0..=MAX_CONFLICT_RETRIES {
+            let txn = parts
+                .iter()
+                .flat_map(|part| &writes[part.clone()])
+                .fold(Txn::new(), |txn, w| self.collections.add(txn, w));
+            match self.store.txn(txn).await {
+                Ok(outcome) => {
+                    out.push(ChunkResult {
+                        writes: parts,
+                        result: Ok(outcome),
+                    });
+                    return out;
+                }
+                Err(e) => {
+                    let e = refusal(e, writes);
+                    let refused = match &e {
+                        StateError::Conflict {
+                            collection, key, ..
+                        } if attempt < MAX_CONFLICT_RETRIES => {
+                            group_of(writes, &parts, collection, key)
+                        }
+                        _ => None,
+                    };
+                    let Some((part_index, group)) = refused else {
+                        out.push(ChunkResult {
+                            writes: parts,
+                            result: Err(e),
+                        });
+                        return out;
+                    };
+                    let part = parts.remove(part_index);
+                    out.push(ChunkResult {
+                        writes: vec![group.clone()],
+                        result: Err(e),
+                    });
+                    let rest = [part.start..group.start, group.end..part.end];
+                    let rest = rest.into_iter().filter(|r| !r.is_empty());
+                    parts.splice(part_index..part_index, rest);
+                    if parts.is_empty() {
+                        return out;
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// `swarm init`'s writes: the root CA record and the step's writes (the cluster object,
@@ -277,6 +349,32 @@ impl ManagerStore {
 
 /// The store's refusal as a [`StateError`]; a missing document gets the version the write
 /// expected.
+/// The part of `parts` holding the write to `collection`/`key`, and that write's group (the
+/// run of its neighbours of the same [`CommitGroup`](crate::manager::commit_group::CommitGroup)
+/// inside the part).
+fn group_of(
+    writes: &[ManagerWrite],
+    parts: &[Range<usize>],
+    collection: &str,
+    key: &str,
+) -> Option<(usize, Range<usize>)> {
+    parts.iter().enumerate().find_map(|(index, part)| {
+        let at = part.clone().find(|&i| {
+            let (c, k, _) = write_target(&writes[i]);
+            c == collection && k.as_ref() == key
+        })?;
+        let mut group = at..at + 1;
+        while group.start > part.start && same_group(&writes[group.start - 1], &writes[group.start])
+        {
+            group.start -= 1;
+        }
+        while group.end < part.end && same_group(&writes[group.end - 1], &writes[group.end]) {
+            group.end += 1;
+        }
+        Some((index, group))
+    })
+}
+
 fn refusal(e: StoreError, writes: &[ManagerWrite]) -> StateError {
     match StateError::from(e) {
         StateError::Conflict {

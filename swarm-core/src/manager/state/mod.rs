@@ -24,6 +24,7 @@
 //! [`Keyring`]: swarm_secrets::Keyring
 //! [`UnlockKey`]: swarm_secrets::UnlockKey
 
+mod chunk_result;
 mod data_dir;
 mod keyring_cipher;
 mod keys_error;
@@ -40,13 +41,15 @@ mod data_dir_tests;
 #[cfg(test)]
 mod manager_keys_tests;
 
+pub use chunk_result::ChunkResult;
 pub use data_dir::{DataDirError, KEYS_FILE, KEYS_TMP_FILE, ManagerDataDir, SNAPSHOT_DIR, WAL_DIR};
 pub use keyring_cipher::{KeyringCipher, MAX_CIPHER_CHUNK_BYTES, MAX_SEALED_CHUNKS};
 pub use keys_error::KeysError;
 pub use keys_file::{KeyProtection, KeysFile, MAX_KEYS_FILE_BYTES};
 pub use manager_keys::{KeysChange, ManagerKeys};
 pub use manager_store::{
-    CHUNK_PAYLOAD_BYTES, MAX_CHUNKS_IN_FLIGHT, MAX_LOAD_STATE_ATTEMPTS, ManagerStore,
+    CHUNK_PAYLOAD_BYTES, MAX_CHUNKS_IN_FLIGHT, MAX_CONFLICT_RETRIES, MAX_LOAD_STATE_ATTEMPTS,
+    ManagerStore,
 };
 pub use root_ca_slot::{ROTATION_KEY_SUFFIX, RootCaSlot};
 pub use state_error::StateError;

@@ -1,0 +1,90 @@
+//! `/swarm`: inspect, init, join, leave, update, unlock key.
+
+use crate::api_error::ApiError;
+use crate::daemon::Daemon;
+use crate::docker::cluster::{self, DockerInitRequest, DockerJoinRequest, DockerSwarmSpec};
+use crate::docker::mapping_error::from_body;
+use crate::reply::{self, Reply};
+use crate::router::ApiRequest;
+use hyper::StatusCode;
+use serde_json::json;
+use std::sync::Arc;
+use swarm_core::manager::control::ClusterUpdate;
+use swarm_core::model::{ClusterSpec, NodeRole, Version};
+
+/// `GET /swarm`: the cluster with its join tokens.
+pub(crate) async fn inspect(d: &Arc<Daemon>) -> Reply {
+    let c = d.control().await?.cluster().await?;
+    reply::ok(&cluster::to_docker(&c, true))
+}
+
+/// `POST /swarm/init`: the new node's id, as a JSON string.
+pub(crate) async fn init(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
+    let req: DockerInitRequest = from_body(&r.body)?;
+    cluster::check_init(&req)?;
+    if req.force_new_cluster {
+        return Err(ApiError::not_implemented(
+            "ForceNewCluster: not supported by swarmd yet",
+        ));
+    }
+    let mut spec = cluster::spec_from_docker(&req.spec, &ClusterSpec::default())?;
+    spec.encryption.auto_lock_managers |= req.auto_lock_managers;
+    let availability = cluster::availability_from_docker(&req.availability)?;
+    let addrs = d.addresses(&req.listen_addr, &req.advertise_addr)?;
+    let id = d.init(addrs, availability, spec).await?;
+    reply::ok(&id)
+}
+
+/// `POST /swarm/join`.
+pub(crate) async fn join(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
+    let req: DockerJoinRequest = from_body(&r.body)?;
+    crate::docker::unmodeled::require_default("DataPathAddr", req.data_path_addr.as_ref(), &[])
+        .map_err(ApiError::from)?;
+    let availability = cluster::availability_from_docker(&req.availability)?;
+    let addrs = d.addresses(&req.listen_addr, &req.advertise_addr)?;
+    d.join(addrs, availability, &req.remote_addrs, &req.join_token)
+        .await?;
+    reply::empty(StatusCode::OK)
+}
+
+/// `POST /swarm/leave?force=`.
+pub(crate) async fn leave(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
+    d.leave(r.query.flag("force")).await?;
+    reply::empty(StatusCode::OK)
+}
+
+/// `POST /swarm/update?version=&rotateWorkerToken=&rotateManagerToken=&rotateManagerUnlockKey=`.
+pub(crate) async fn update(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
+    let version = r
+        .query
+        .number("version")?
+        .ok_or_else(|| ApiError::bad_request("version: the cluster version is required"))?;
+    let control = d.control().await?;
+    let req: DockerSwarmSpec = from_body(&r.body)?;
+    let current = control.cluster().await?;
+    let spec = cluster::spec_from_docker(&req, &current.spec)?;
+    if spec != current.spec || version != current.meta.version.index() {
+        control
+            .update_cluster(ClusterUpdate {
+                version: Version(version),
+                spec,
+            })
+            .await?;
+    }
+    if r.query.flag("rotateWorkerToken") {
+        control.rotate_join_token(NodeRole::Worker).await?;
+    }
+    if r.query.flag("rotateManagerToken") {
+        control.rotate_join_token(NodeRole::Manager).await?;
+    }
+    if r.query.flag("rotateManagerUnlockKey") {
+        control.rotate_unlock_key().await?;
+    }
+    reply::empty(StatusCode::OK)
+}
+
+/// `GET /swarm/unlockkey`.
+pub(crate) async fn unlock_key(d: &Arc<Daemon>) -> Reply {
+    let key = d.control().await?.unlock_key().await?;
+    reply::ok(&json!({ "UnlockKey": key.as_deref().map(String::as_str).unwrap_or("") }))
+}

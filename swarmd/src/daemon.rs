@@ -1,0 +1,367 @@
+//! The daemon's one node: none until `swarm init` or `swarm join`, resumed from the data
+//! directory after a restart, gone again after `swarm leave`.
+
+use crate::api_error::{ApiError, NOT_IN_SWARM};
+use crate::event_log::EventLog;
+use crate::task_runtime::TaskRuntime;
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use swarm_core::model::TaskId;
+use swarm_core::model::{ClusterSpec, NodeAvailability, NodeRole};
+use swarm_core::node::{Control, MANAGER_DIR, NODE_STATE_FILE, Node, NodeConfig};
+use tokio::sync::Mutex;
+
+/// Longest wait, after a node was resumed, for its agent to apply its first assignment set
+/// before the orphan sweep (which keeps the tasks that set holds). Worst case the sweep is
+/// skipped after this long, leaving stale containers until the next init, join or leave.
+const RESUME_SWEEP_WAIT: Duration = Duration::from_secs(60);
+/// Pause between two looks at the agent while waiting for its first assignment set.
+const RESUME_SWEEP_POLL: Duration = Duration::from_millis(250);
+
+/// The cluster port `docker swarm init` and `join` send when the user gave none; a daemon
+/// started with `--listen-addr` uses its own address instead.
+pub(crate) const CLI_DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:2377";
+
+/// What the daemon was started with.
+#[derive(Clone)]
+pub(crate) struct DaemonConfig {
+    /// Where the node keeps its state.
+    pub(crate) data_dir: PathBuf,
+    /// The cluster port to use when the CLI sends its default (`--listen-addr`).
+    pub(crate) listen_addr: Option<SocketAddr>,
+    /// The address to advertise when the CLI sends none (`--advertise-addr`).
+    pub(crate) advertise_addr: Option<String>,
+    /// The hostname the node reports (`--hostname`).
+    pub(crate) hostname: Option<String>,
+    /// The runtime tasks run on.
+    pub(crate) tasks: TaskRuntime,
+}
+
+/// What `/info` says about the node.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NodeFacts {
+    /// The node's id.
+    pub(crate) node_id: String,
+    /// Its advertised `host:port`.
+    pub(crate) advertise_addr: String,
+    /// Its role now.
+    pub(crate) role: Option<NodeRole>,
+    /// The managers it knows: (node id, address).
+    pub(crate) managers: Vec<(String, String)>,
+}
+
+/// The daemon: its settings and, once in a swarm, its node.
+pub(crate) struct Daemon {
+    pub(crate) config: DaemonConfig,
+    node: Mutex<Option<Node>>,
+    /// The node's events, for `/events`.
+    pub(crate) events: Arc<EventLog>,
+    /// Why the node could not be resumed at start, shown in `/info` (`Swarm.Error`).
+    start_error: std::sync::Mutex<String>,
+}
+
+/// How the cluster port of an init or join is chosen.
+pub(crate) struct Addresses {
+    pub(crate) listen: SocketAddr,
+    pub(crate) advertise: Option<String>,
+}
+
+impl Daemon {
+    /// A daemon with no node yet.
+    pub(crate) fn new(config: DaemonConfig) -> Arc<Daemon> {
+        Arc::new(Daemon {
+            config,
+            node: Mutex::new(None),
+            events: EventLog::new(),
+            start_error: std::sync::Mutex::new(String::new()),
+        })
+    }
+
+    /// Resumes the node the data directory holds, if any.
+    pub(crate) async fn resume(&self) {
+        if !self.config.data_dir.join(NODE_STATE_FILE).exists() {
+            return;
+        }
+        let listen = self
+            .config
+            .listen_addr
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        match Node::start(self.node_config(listen, None, NodeAvailability::Active)).await {
+            Ok(node) => {
+                tracing::info!(node = %node.id(), role = %node.role(), "resumed the node of the data directory");
+                self.follow_events(&node);
+                *self.node.lock().await = Some(node);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot resume the node of the data directory");
+                if let Ok(mut s) = self.start_error.lock() {
+                    *s = e.to_string();
+                }
+            }
+        }
+    }
+
+    fn node_config(
+        &self,
+        listen: SocketAddr,
+        advertise: Option<String>,
+        availability: NodeAvailability,
+    ) -> NodeConfig {
+        let mut c = NodeConfig::new(
+            self.config.data_dir.clone(),
+            listen,
+            self.config.tasks.runtime(),
+        );
+        c.advertise_addr = advertise;
+        c.hostname = self.config.hostname.clone();
+        c.availability = availability;
+        c
+    }
+
+    /// The listen and advertise addresses of an init or join request.
+    pub(crate) fn addresses(&self, listen: &str, advertise: &str) -> Result<Addresses, ApiError> {
+        let listen = match (listen, self.config.listen_addr) {
+            ("" | CLI_DEFAULT_LISTEN_ADDR, Some(own)) => own,
+            ("", None) => parse_listen(CLI_DEFAULT_LISTEN_ADDR)?,
+            (given, _) => parse_listen(given)?,
+        };
+        let listen = with_free_port(listen)?;
+        let advertise = if advertise.is_empty() {
+            self.config.advertise_addr.clone()
+        } else {
+            Some(advertise.to_owned())
+        };
+        let advertise = match advertise {
+            Some(a) if a.parse::<SocketAddr>().is_ok() => Some(a),
+            Some(a) if a.parse::<IpAddr>().is_ok() || !a.contains(':') => {
+                Some(format!("{a}:{}", listen.port()))
+            }
+            Some(a) => Some(a),
+            None if listen.ip().is_unspecified() => {
+                return Err(ApiError::bad_request(
+                    "could not choose an IP address to advertise: use --advertise-addr (or start swarmd with --advertise-addr)",
+                ));
+            }
+            None => None,
+        };
+        Ok(Addresses { listen, advertise })
+    }
+
+    /// `swarm init`.
+    pub(crate) async fn init(
+        &self,
+        addrs: Addresses,
+        availability: NodeAvailability,
+        spec: ClusterSpec,
+    ) -> Result<String, ApiError> {
+        let mut slot = self.node.lock().await;
+        if slot.is_some() {
+            return Err(ApiError::unavailable(
+                "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.",
+            ));
+        }
+        // A new node holds no task: whatever its namespace holds on the engine is left over.
+        self.config.tasks.sweep(&HashSet::new()).await;
+        let node = Node::init(
+            self.node_config(addrs.listen, addrs.advertise, availability),
+            spec,
+        )
+        .await?;
+        let id = node.id().to_string();
+        tracing::info!(node = %id, addr = %node.advertise_addr(), "swarm initialized");
+        self.follow_events(&node);
+        *slot = Some(node);
+        Ok(id)
+    }
+
+    /// `swarm join`: tries each remote address in turn.
+    pub(crate) async fn join(
+        &self,
+        addrs: Addresses,
+        availability: NodeAvailability,
+        remotes: &[String],
+        token: &str,
+    ) -> Result<(), ApiError> {
+        let mut slot = self.node.lock().await;
+        if slot.is_some() {
+            return Err(ApiError::unavailable(
+                "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.",
+            ));
+        }
+        if remotes.is_empty() {
+            return Err(ApiError::bad_request(
+                "RemoteAddrs: at least one address is needed",
+            ));
+        }
+        self.config.tasks.sweep(&HashSet::new()).await;
+        let mut last = None;
+        for remote in remotes {
+            let config = self.node_config(addrs.listen, addrs.advertise.clone(), availability);
+            match Node::join(config, remote, token).await {
+                Ok(node) => {
+                    tracing::info!(node = %node.id(), role = %node.role(), via = %remote, "joined the swarm");
+                    self.follow_events(&node);
+                    *slot = Some(node);
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(via = %remote, error = %e, "join failed");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last
+            .map(ApiError::from)
+            .unwrap_or_else(|| ApiError::bad_request("join failed")))
+    }
+
+    /// `swarm leave`: a manager only with `force` (as dockerd); the node's state is deleted
+    /// so that it can init or join again.
+    pub(crate) async fn leave(&self, force: bool) -> Result<(), ApiError> {
+        let mut slot = self.node.lock().await;
+        let Some(node) = slot.take() else {
+            return Err(ApiError::unavailable("This node is not part of a swarm"));
+        };
+        if node.role() == NodeRole::Manager && !force {
+            *slot = Some(node);
+            return Err(ApiError::unavailable(
+                "You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves the remaining managers without this one. Use `--force` to ignore this message.",
+            ));
+        }
+        let id = node.id().to_string();
+        self.events.stop();
+        if let Err(e) = node.leave(force).await {
+            tracing::warn!(error = %e, "leave refused by the cluster; stopping anyway");
+        }
+        self.forget_state()?;
+        self.config.tasks.sweep(&HashSet::new()).await;
+        tracing::info!(node = %id, "left the swarm");
+        Ok(())
+    }
+
+    /// Deletes what the node wrote in the data directory (its state file and Raft data).
+    fn forget_state(&self) -> Result<(), ApiError> {
+        let dir = &self.config.data_dir;
+        let io = |e: std::io::Error| {
+            ApiError::new(
+                hyper::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot remove the node's state in {}: {e}", dir.display()),
+            )
+        };
+        match std::fs::remove_file(dir.join(NODE_STATE_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
+        match std::fs::remove_dir_all(dir.join(MANAGER_DIR)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The control API of the node: 503 outside a swarm or on a worker.
+    pub(crate) async fn control(&self) -> Result<Control, ApiError> {
+        let slot = self.node.lock().await;
+        let node = slot
+            .as_ref()
+            .ok_or_else(|| ApiError::unavailable(NOT_IN_SWARM))?;
+        Ok(node.control()?)
+    }
+
+    /// What `/info` reports about the node; `None` outside a swarm.
+    pub(crate) async fn facts(&self) -> Option<NodeFacts> {
+        let slot = self.node.lock().await;
+        let node = slot.as_ref()?;
+        Some(NodeFacts {
+            node_id: node.id().to_string(),
+            advertise_addr: node.advertise_addr(),
+            role: Some(node.role()),
+            managers: node
+                .managers()
+                .into_iter()
+                .map(|m| (m.node.to_string(), m.addr))
+                .collect(),
+        })
+    }
+
+    /// After a resume: once the node's agent applied its first assignment set, removes what
+    /// the runtime's namespace holds for tasks that do not run (containers of tasks that were
+    /// reported lost because the daemon stopped while they ran, or that ended meanwhile). Gives up after [`RESUME_SWEEP_WAIT`].
+    pub(crate) async fn sweep_after_resume(self: Arc<Self>) {
+        if !self.config.tasks.keeps_leftovers() {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + RESUME_SWEEP_WAIT;
+        loop {
+            let snapshot = {
+                let slot = self.node.lock().await;
+                match slot.as_ref() {
+                    Some(node) => node.agent_snapshot(),
+                    None => return,
+                }
+            };
+            if snapshot.generation > 0 {
+                // The tasks the agent tracks include those it reported lost (the daemon died
+                // while they ran): their containers are the orphans. Tasks being prepared or
+                // started have a controller of the runtime, which the sweep keeps too.
+                let live: HashSet<TaskId> = snapshot.running_tasks.into_iter().collect();
+                self.config.tasks.sweep(&live).await;
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(
+                    "no assignment set within {RESUME_SWEEP_WAIT:?} of the resume: orphan sweep skipped"
+                );
+                return;
+            }
+            tokio::time::sleep(RESUME_SWEEP_POLL).await;
+        }
+    }
+
+    /// Why the node could not be resumed at start (empty if it was, or there was none).
+    pub(crate) fn start_error(&self) -> String {
+        self.start_error
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// Feeds `/events` from `node`'s events stream (a manager's: a worker's stays empty).
+    fn follow_events(&self, node: &Node) {
+        self.events.follow(node.events(), node.control().ok());
+    }
+
+    /// Stops the node (graceful shutdown of the daemon); its state is kept.
+    pub(crate) async fn shutdown(&self) {
+        self.events.stop();
+        if let Some(node) = self.node.lock().await.take() {
+            node.shutdown().await;
+        }
+    }
+}
+
+fn parse_listen(s: &str) -> Result<SocketAddr, ApiError> {
+    let s = if let Some(port) = s.strip_prefix(':') {
+        format!("0.0.0.0:{port}")
+    } else {
+        s.to_owned()
+    };
+    s.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "ListenAddr: {s:?} is not an IP:port (interface names are not supported by swarmd)"
+        ))
+    })
+}
+
+/// Port 0 becomes a free port now, so that the advertised address can name it.
+fn with_free_port(addr: SocketAddr) -> Result<SocketAddr, ApiError> {
+    if addr.port() != 0 {
+        return Ok(addr);
+    }
+    let probe = TcpListener::bind(addr)
+        .and_then(|l| l.local_addr())
+        .map_err(|e| ApiError::bad_request(format!("ListenAddr: cannot listen on {addr}: {e}")))?;
+    Ok(SocketAddr::new(addr.ip(), probe.port()))
+}
