@@ -5,11 +5,14 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub(crate) mod clock;
 pub mod manager;
 pub mod mapping;
 pub mod model;
 pub mod node;
 pub mod runtime;
+#[cfg(feature = "testkit")]
+pub mod sim;
 pub mod stack;
 #[cfg(feature = "testkit")]
 pub mod testkit;

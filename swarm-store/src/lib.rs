@@ -16,6 +16,7 @@ mod blob;
 mod collection;
 mod config;
 mod error;
+pub mod fifo_watch;
 mod member;
 mod membership;
 mod proposer;

@@ -1,7 +1,7 @@
 //! Streams of document changes, resumable from a revision.
 
 use crate::error::StoreError;
-use crate::raft::runtime::watch;
+use crate::fifo_watch as watch;
 use crate::state::history::{Change, CompactedBelow};
 use crate::state::shared::{AppliedMark, SharedState};
 use crate::watch_position::WatchPosition;

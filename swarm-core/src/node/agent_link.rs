@@ -7,7 +7,7 @@ use crate::node::node::NodeShared;
 use crate::node::peers::link_id;
 use crate::node::wire::{NodeCall, NodeReply};
 use std::time::Duration;
-use tokio::sync::watch;
+use swarm_store::fifo_watch as watch;
 
 /// Wait before a task runner call that failed is tried again, unless the agent moves to
 /// another manager or session first.
@@ -49,6 +49,7 @@ pub(crate) async fn current(
             return Some(link);
         }
         tokio::select! {
+            biased;
             () = shared.stop.cancelled() => return None,
             changed = links.changed() => changed.ok()?,
         }
@@ -62,6 +63,7 @@ pub(crate) async fn retry_pause(
     links: &mut watch::Receiver<Option<AgentLink>>,
 ) -> bool {
     tokio::select! {
+        biased;
         () = shared.stop.cancelled() => false,
         _ = links.changed() => true,
         () = tokio::time::sleep(AGENT_CALL_RETRY_DELAY) => true,

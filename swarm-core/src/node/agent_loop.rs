@@ -47,6 +47,7 @@ pub(crate) async fn agent_loop(shared: Arc<NodeShared>) {
             Err(e) => {
                 tracing::warn!(error = %e, "no manager to talk to");
                 tokio::select! {
+                    biased;
                     () = shared.stop.cancelled() => return,
                     () = tokio::time::sleep(NO_MANAGER_RETRY) => {}
                 }
@@ -89,6 +90,7 @@ async fn run_session(
                 }
                 let wait = Duration::from_millis(until_ms.saturating_sub(now_ms));
                 tokio::select! {
+                    biased;
                     () = shared.stop.cancelled() => return Err(()),
                     () = tokio::time::sleep(wait) => {}
                 }
@@ -97,6 +99,7 @@ async fn run_session(
             AgentAction::AwaitReply { timeout_at_ms } => {
                 let wait = Duration::from_millis(timeout_at_ms.saturating_sub(now_ms));
                 tokio::select! {
+                    biased;
                     () = shared.stop.cancelled() => return Err(()),
                     () = tokio::time::sleep(wait) => {}
                 }
@@ -109,6 +112,7 @@ async fn run_session(
             }
         };
         let outcome = tokio::select! {
+            biased;
             () = shared.stop.cancelled() => return Err(()),
             outcome = call_manager(shared, addrs, &manager, &call) => outcome,
         };
@@ -233,7 +237,7 @@ async fn follow(
     } else {
         NodeRole::Worker
     };
-    let due = shared.creds.needs_renewal(std::time::SystemTime::now());
+    let due = shared.creds.needs_renewal(crate::clock::now());
     if wanted != current || directive.renew_now || due {
         if let Err(e) = renew(shared, addrs, answered_by, wanted, directive.raft_id).await {
             tracing::warn!(error = %e, ?wanted, "certificate renewal failed; retried at the next answer");

@@ -10,7 +10,7 @@ use crate::model::{NodeId, TaskId, TaskStatus};
 use crate::node::manager_core::{MAX_CONFLICT_RETRIES, ManagerCore};
 use crate::node::wire::{NodeReply, RefusalKind, RemoteRefusal, refusal};
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// The leader answers an unchanged assignment set after at most this many heartbeat periods
 /// (the cluster's nominal period): an agent learns of a change at once, and otherwise hears
@@ -79,6 +79,7 @@ impl ManagerCore {
                 }
             }
             tokio::select! {
+                biased;
                 changed = changes.changed() => {
                     if changed.is_err() {
                         return refusal(RefusalKind::Unavailable, "this manager is stopping");
@@ -127,7 +128,7 @@ impl ManagerCore {
             changes.borrow_and_update();
             let batch = {
                 let state = self.cluster_state.read();
-                status_writes(&state, node, &pending, SystemTime::now())
+                status_writes(&state, node, &pending, crate::clock::now())
             };
             for r in &batch.refused {
                 tracing::warn!(%node, task = %r.task(), "status report refused: {r}");

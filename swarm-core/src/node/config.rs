@@ -107,6 +107,11 @@ pub struct NodeConfig {
     /// Seeds the node's non-secret randomness (ids, jitter, manager choice); `None`: from the
     /// clock and the process. Secrets always come from the operating system.
     pub rng_seed: Option<u64>,
+    /// Seeds a manager's Raft randomness (election timeouts) and runs its store's blocking
+    /// work inline, so a simulation replays exactly; `None` (the default): the operating
+    /// system's randomness. Only on a current-thread tokio runtime (the store refuses it on a
+    /// multi-thread one). Give every start of a node its own seed.
+    pub raft_rng_seed: Option<u64>,
     /// Period of the manager's leader duties.
     pub leader_tick: Duration,
     /// Period of the leader's reconciliation of manager statuses and membership.
@@ -135,6 +140,7 @@ impl NodeConfig {
             agent: AgentSessionConfig::default(),
             unlock_key: None,
             rng_seed: None,
+            raft_rng_seed: None,
             leader_tick: DEFAULT_LEADER_TICK,
             reconcile_period: DEFAULT_RECONCILE_PERIOD,
         }

@@ -72,6 +72,27 @@ impl std::fmt::Debug for Control {
 /// waits for the leader's confirmation).
 pub const REMOTE_CONTROL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How long a control call on a manager keeps trying while the store has no leader (an
+/// election under way: the leader stepped down or lost its quorum for a moment). The store
+/// says such a write never left the member, so the call runs again from the start; after
+/// this long the error is returned. Worst case: a call answers this much later.
+pub const NO_LEADER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often a control call tries again during [`NO_LEADER_WAIT`].
+pub const NO_LEADER_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Whether `e` says the store had no leader and applied nothing of the failing write.
+fn not_applied(e: &NodeError) -> bool {
+    use swarm_store::StoreError;
+    let no_leader =
+        |s: &StoreError| matches!(s, StoreError::NoLeader | StoreError::NotLeader { .. });
+    match e {
+        NodeError::Store(s) => no_leader(s),
+        NodeError::State(crate::manager::state::StateError::Store(s)) => no_leader(s),
+        _ => false,
+    }
+}
+
 impl Control {
     pub(crate) fn new(core: &Arc<ManagerCore>) -> Self {
         Control {
@@ -126,7 +147,15 @@ impl Control {
         match &self.target {
             Target::Local(core) => {
                 let core = core.upgrade().ok_or(NodeError::Stopped)?;
-                core.exec_control(call).await
+                let deadline = tokio::time::Instant::now() + NO_LEADER_WAIT;
+                loop {
+                    match core.exec_control(call.clone()).await {
+                        Err(e) if not_applied(&e) && tokio::time::Instant::now() < deadline => {
+                            tokio::time::sleep(NO_LEADER_POLL).await;
+                        }
+                        other => return other,
+                    }
+                }
             }
             Target::Remote(remote) => remote.call(call).await,
         }
@@ -397,7 +426,7 @@ impl Control {
             &[service],
             &tasks,
             &nodes,
-            std::time::SystemTime::now(),
+            crate::clock::now(),
         ))
     }
 

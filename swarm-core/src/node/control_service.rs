@@ -344,7 +344,7 @@ impl ManagerCore {
                 cluster: &cluster,
                 nodes: &nodes,
             };
-            let writes = step(view, SystemTime::now(), &mut || self.rng.next())
+            let writes = step(view, crate::clock::now(), &mut || self.rng.next())
                 .map_err(|e: E| -> NodeError { e.into() })?;
             match self.state.apply(&writes).await {
                 Ok(_) => return Ok(ControlReply::Done),
@@ -412,7 +412,7 @@ impl ManagerCore {
         loop {
             attempt += 1;
             let state = self.state.load_state().await?;
-            let (writes, value) = step(&state, SystemTime::now(), &mut || self.rng.next())?;
+            let (writes, value) = step(&state, crate::clock::now(), &mut || self.rng.next())?;
             match self.state.apply(&writes).await {
                 Ok(_) => return Ok(value),
                 Err(e) if e.is_conflict() && retry && attempt < MAX_CONFLICT_RETRIES => {

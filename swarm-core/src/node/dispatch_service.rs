@@ -102,10 +102,13 @@ impl ManagerCore {
                     .dispatcher()
                     .heartbeat(&origin.node, session, now_ms, random);
                 match answer {
-                    Ok(reply) => NodeReply::Heartbeat {
-                        reply,
-                        directive: self.directive(&origin.node),
-                    },
+                    Ok(reply) => {
+                        self.repair_node_record(&origin.node).await;
+                        NodeReply::Heartbeat {
+                            reply,
+                            directive: self.directive(&origin.node),
+                        }
+                    }
                     Err(e) => dispatcher_refusal(e),
                 }
             }
@@ -182,6 +185,22 @@ impl ManagerCore {
                 }
             }
             Err(e) => dispatcher_refusal(e),
+        }
+    }
+
+    /// Writes `node` ready again if its record says otherwise while its session here is live
+    /// ([`Dispatcher::repair_write`](crate::manager::dispatcher::Dispatcher::repair_write)); a
+    /// failed write is tried again at the next heartbeat.
+    async fn repair_node_record(&self, node: &NodeId) {
+        let Ok(Some(record)) = self.local_node(node) else {
+            return;
+        };
+        let repair = self.dispatcher().repair_write(node, record.status.state);
+        if let Some(write) = repair {
+            tracing::info!(%node, from = %record.status.state, "node record said not ready during a live session; written ready again");
+            if let Err(e) = self.apply_status(&write).await {
+                tracing::debug!(%node, error = %e, "repairing the node record failed; next heartbeat");
+            }
         }
     }
 

@@ -5,7 +5,6 @@ use crate::manager::ca_server::{JoinError, JoinRequest, JoinView, join};
 use crate::node::error::NodeError;
 use crate::node::manager_core::{MAX_CONFLICT_RETRIES, ManagerCore};
 use crate::node::wire::{JoinCall, NodeReply, RefusalKind, refusal};
-use std::time::SystemTime;
 use zeroize::Zeroizing;
 
 impl ManagerCore {
@@ -57,7 +56,7 @@ impl ManagerCore {
                 ca: &ca,
                 nodes: &nodes,
             };
-            let decision = join(view, &request, SystemTime::now(), &mut || self.rng.next())
+            let decision = join(view, &request, crate::clock::now(), &mut || self.rng.next())
                 .map_err(|e| {
                     let kind = match e {
                         JoinError::WrongToken

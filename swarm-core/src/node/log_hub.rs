@@ -2,7 +2,7 @@
 
 use crate::manager::logbroker::LogBroker;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use tokio::sync::watch;
+use swarm_store::fifo_watch as watch;
 
 /// This manager's [`LogBroker`] (used while it leads) and a counter bumped after every
 /// change, which long polls (a client's read, a node's subscriptions, a publication waiting

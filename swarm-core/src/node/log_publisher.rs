@@ -16,7 +16,8 @@ use crate::node::wire::{NodeCall, NodeReply, RefusalKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use swarm_store::fifo_watch as watch;
+use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 /// Most lines waiting between a subscription's task readers and its publisher; a reader
@@ -53,6 +54,7 @@ pub(crate) async fn log_publisher(shared: Arc<NodeShared>, sources: LogSources) 
         let timeout = Duration::from_millis(link.period_ms.saturating_mul(u64::from(periods)))
             + shared.config.agent.request_timeout;
         let answer = tokio::select! {
+            biased;
             () = shared.stop.cancelled() => return,
             answer = call_at(&shared, &link.manager_node, &link.manager, &call, timeout) => answer,
         };
@@ -99,6 +101,7 @@ async fn publish(shared: Arc<NodeShared>, sources: LogSources, sub: LogSubscript
         let first = match carry.take() {
             Some(line) => Some(line),
             None => tokio::select! {
+                biased;
                 () = shared.stop.cancelled() => return,
                 changed = changes.changed(), if following.is_some() => {
                     if changed.is_ok() {
@@ -189,6 +192,7 @@ async fn send(
         };
         let timeout = shared.config.agent.request_timeout + LOG_PUBLISH_WAIT;
         let answer = tokio::select! {
+            biased;
             () = shared.stop.cancelled() => return Sent::Gone,
             answer = call_at(shared, &link.manager_node, &link.manager, &call, timeout) => answer,
         };

@@ -153,6 +153,7 @@ impl ManagerCore {
                 return Ok(ControlReply::Logs(batch));
             }
             tokio::select! {
+                biased;
                 changed = broker_changes.changed() => {
                     if changed.is_err() {
                         return Ok(ControlReply::Logs(LogBatch::default()));
@@ -205,6 +206,7 @@ impl ManagerCore {
                 return NodeReply::LogSubscriptions(subscriptions);
             }
             tokio::select! {
+                biased;
                 changed = broker_changes.changed() => {
                     if changed.is_err() {
                         return refusal(RefusalKind::Unavailable, "this manager is stopping");
@@ -257,6 +259,7 @@ impl ManagerCore {
                 }
             }
             tokio::select! {
+                biased;
                 changed = broker_changes.changed() => {
                     if changed.is_err() {
                         return NodeReply::LogsPublished { taken: false };

@@ -5,7 +5,7 @@ use crate::model::TaskId;
 use crate::node::task_driver::SharedController;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tokio::sync::watch;
+use swarm_store::fifo_watch as watch;
 
 /// A task the node runs, for its logs.
 #[derive(Clone)]

@@ -179,8 +179,6 @@ impl ManagerCore {
                 });
             }
         };
-        let log = open_log(&data).await?;
-        let snapshots = data.open_snapshots()?;
         let mut store_config = StoreConfig::new(raft_id, advertise_addr.clone());
         store_config.cluster_name = cluster_id.to_string();
         store_config.heartbeat_period_ms = millis(config.raft.heartbeat_period);
@@ -189,14 +187,18 @@ impl ManagerCore {
         store_config.request_timeout_ms = millis(config.raft.request_timeout);
         store_config.snapshot_every_entries = config.raft.snapshot_every_entries;
         store_config.force_new_cluster = force_new_cluster;
-        let store = Store::open(
-            store_config,
-            log,
-            snapshots,
-            crate::node::store_link::StoreLink(store_transport.clone()),
-            &store_rpc,
-        )
-        .await?;
+        store_config.raft_rng_seed = config.raft_rng_seed;
+        let link = crate::node::store_link::StoreLink(store_transport.clone());
+        let store = match memory_disk(&config.network, data.dir()) {
+            Some((log, snapshots)) => {
+                Store::open(store_config, log, snapshots, link, &store_rpc).await?
+            }
+            None => {
+                let log = open_log(&data).await?;
+                let snapshots = data.open_snapshots()?;
+                Store::open(store_config, log, snapshots, link, &store_rpc).await?
+            }
+        };
         let state = ManagerStore::new(store.clone());
         if let Some((root, writes)) = bootstrap {
             store.bootstrap().await?;
@@ -215,7 +217,7 @@ impl ManagerCore {
             data: Mutex::new(data),
             rng,
             started: Instant::now(),
-            started_wall: std::time::SystemTime::now(),
+            started_wall: crate::clock::now(),
             cluster_state: FollowedState::new(events.clone()),
             events,
             managers: RwLock::new(Arc::new(known_managers)),
@@ -325,7 +327,7 @@ impl ManagerCore {
             if changed == node {
                 return Ok(());
             }
-            changed.meta.updated_at = std::time::SystemTime::now();
+            changed.meta.updated_at = crate::clock::now();
             let writes = ManagerWrites {
                 writes: vec![ManagerWrite::UpdateNode {
                     node: changed,
@@ -380,6 +382,22 @@ pub(crate) async fn set_store_peer(transport: &Link, m: &ManagerAddr) {
         .await
     {
         tracing::warn!(node = %m.node, addr = %m.addr, error = %e, "cannot reach a manager");
+    }
+}
+
+/// The in-memory Raft storage of a manager on an in-process network that keeps it so
+/// (simulations); `None`: the files of the data directory.
+fn memory_disk(
+    network: &NodeNetwork,
+    dir: &std::path::Path,
+) -> Option<(
+    swarm_store::storage::MemLogStorage,
+    swarm_store::storage::MemSnapshotStore,
+)> {
+    match network {
+        NodeNetwork::Tcp => None,
+        #[cfg(feature = "testkit")]
+        NodeNetwork::InProc(nodes) => nodes.memory_disk(dir),
     }
 }
 

@@ -27,7 +27,7 @@ use crate::node::manager_core::{ManagerCore, set_store_peer};
 use crate::node::wire::{MAX_LISTED_MANAGERS, ManagerAddr};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use swarm_store::{MemberId, MemberRole, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -50,6 +50,7 @@ async fn watch_collection<T>(
         let mut watch = collection.watch("", core.store.local_revision());
         loop {
             let next = tokio::select! {
+                biased;
                 () = stop.cancelled() => return,
                 next = watch.next() => next,
             };
@@ -64,6 +65,7 @@ async fn watch_collection<T>(
             }
         }
         tokio::select! {
+            biased;
             () = stop.cancelled() => return,
             () = tokio::time::sleep(WATCH_RETRY_DELAY) => {}
         }
@@ -147,6 +149,7 @@ pub(crate) async fn sync_loop(core: Arc<ManagerCore>, stop: CancellationToken) {
             Err(e) => tracing::warn!(error = %e, "cannot read the node records"),
         }
         tokio::select! {
+            biased;
             () = stop.cancelled() => break,
             () = notify.notified() => {}
             () = tokio::time::sleep(SYNC_FALLBACK_PERIOD) => {}
@@ -213,7 +216,7 @@ async fn sync_once(
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(managers);
     if let Some(cluster) = cluster {
         sync_roots(core, cluster);
-        let now_revoked = revoked_node_ids(cluster, SystemTime::now());
+        let now_revoked = revoked_node_ids(cluster, crate::clock::now());
         if now_revoked != *revoked {
             core.peers
                 .trust()
@@ -310,7 +313,7 @@ async fn finish_rotation_if_done(core: &ManagerCore, nodes: &[Node]) {
             return;
         }
     };
-    match crate::manager::root_rotation::finish_root_rotation(view, &new_ca, SystemTime::now()) {
+    match crate::manager::root_rotation::finish_root_rotation(view, &new_ca, crate::clock::now()) {
         Ok(writes) => match core.apply(&writes).await {
             Ok(()) => tracing::info!("root CA rotation finished: the old root is retired"),
             Err(e) => tracing::debug!(error = %e, "finishing the rotation failed; next round"),
@@ -328,6 +331,7 @@ pub(crate) async fn leader_loop(core: Arc<ManagerCore>, stop: CancellationToken)
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            biased;
             () = stop.cancelled() => {
                 if let Some(task) = membership.take() {
                     task.abort();
@@ -398,7 +402,7 @@ async fn reconcile(core: &ManagerCore) -> Option<MembershipChange> {
         .collect();
     let reachable: Vec<(MemberId, Option<bool>)> =
         status.members.iter().map(|m| (m.id, m.reachable)).collect();
-    let now = SystemTime::now();
+    let now = crate::clock::now();
     let statuses = ManagerWrites {
         writes: reconcile_manager_statuses(&nodes, core.raft_id, &reachable, now),
         membership: Vec::new(),

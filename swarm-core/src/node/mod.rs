@@ -70,7 +70,7 @@ mod peers;
 #[cfg(test)]
 mod probe_tests;
 mod renew_service;
-mod rng;
+pub(crate) mod rng;
 mod rpc;
 mod state_file;
 mod state_follower;
@@ -90,7 +90,7 @@ pub use config::{
     DEFAULT_RAFT_HEARTBEAT_PERIOD, DEFAULT_RECONCILE_PERIOD, DEFAULT_STORE_REQUEST_TIMEOUT,
     NodeConfig, RaftTimings,
 };
-pub use control::{Control, REMOTE_CONTROL_TIMEOUT};
+pub use control::{Control, NO_LEADER_POLL, NO_LEADER_WAIT, REMOTE_CONTROL_TIMEOUT};
 pub use dispatch_service::{FORWARD_SHARE, LEADER_POLL};
 pub use error::NodeError;
 pub use events::{ClusterEvent, MAX_BUFFERED_EVENTS, node_events, service_event, task_event};

@@ -228,8 +228,11 @@ mod inproc {
     use super::*;
     use crate::node::peers::ANONYMOUS_PEER;
     use rustls_pki_types::CertificateDer;
+    use std::collections::BTreeMap;
     use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
     use std::sync::{Mutex, PoisonError, RwLock};
+    use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
     use swarm_store::testkit::inproc::{InProcNetwork, InProcTransport};
     use swarm_store::transport::RpcHandler;
 
@@ -239,12 +242,18 @@ mod inproc {
         certs: HashMap<MemberId, CertificateDer<'static>>,
     }
 
+    /// A manager's Raft log and snapshots kept in memory across its restarts.
+    pub(crate) type MemoryDisk = (MemLogStorage, MemSnapshotStore);
+
     /// The nodes of an in-process network: their addresses and the certificates they hold.
     /// Cheap to clone; every node of one test or simulation shares one.
     #[derive(Clone)]
     pub struct InProcNodes {
         net: InProcNetwork,
         dir: Arc<Mutex<Directory>>,
+        /// With [`InProcNodes::with_memory_disks`]: each manager's Raft storage, by data
+        /// directory.
+        disks: Option<Arc<Mutex<BTreeMap<PathBuf, MemoryDisk>>>>,
     }
 
     impl std::fmt::Debug for InProcNodes {
@@ -259,7 +268,26 @@ mod inproc {
             InProcNodes {
                 net,
                 dir: Arc::default(),
+                disks: None,
             }
+        }
+
+        /// Keeps every manager's Raft log and snapshots in memory (by data directory, so a
+        /// manager restarted on the same directory finds them) instead of in files. The
+        /// disk log's writer thread would let real time decide when a write lands among work
+        /// due at the same virtual instant; in memory a simulation replays exactly. The rest
+        /// of the data directory (keys, node state) stays in files.
+        pub fn with_memory_disks(mut self) -> Self {
+            self.disks = Some(Arc::default());
+            self
+        }
+
+        /// The in-memory Raft storage of the manager keeping its state in `data_dir`, made
+        /// empty at first use; `None` unless [`InProcNodes::with_memory_disks`].
+        pub(crate) fn memory_disk(&self, data_dir: &Path) -> Option<MemoryDisk> {
+            let disks = self.disks.as_ref()?;
+            let mut disks = disks.lock().unwrap_or_else(PoisonError::into_inner);
+            Some(disks.entry(data_dir.to_path_buf()).or_default().clone())
         }
 
         /// The network, for faults (partitions, loss, delay) and crashes.

@@ -25,14 +25,14 @@ use crate::node::wire::{ManagerAddr, NodeReply};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::SystemTime;
 use swarm_secrets::tls::{ClusterTrust, LiveCredentials, LiveTrust};
 use swarm_secrets::{
     CertPolicy, ClusterCa, NodeCredentials, NodeKey, NodeSealKey, RevocationList, UnlockKey,
 };
+use swarm_store::fifo_watch as watch;
 use swarm_store::{MemberId, StoreStatus};
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -441,7 +441,7 @@ impl Node {
                 availability: config.availability,
                 description: Some(described.0.clone()),
             },
-            SystemTime::now(),
+            crate::clock::now(),
             &mut || rng.next(),
         )?;
         let unlock = match &decision.cluster.unlock_key {
@@ -578,7 +578,7 @@ impl Node {
             if force_new_cluster {
                 core.store.wait_for_leader().await?;
                 let nodes = core.state.nodes().await?;
-                let writes = after_force_new_cluster(&nodes, &shared.node_id, SystemTime::now());
+                let writes = after_force_new_cluster(&nodes, &shared.node_id, crate::clock::now());
                 core.apply(&writes).await?;
                 let mut state = shared.state();
                 state.managers.retain(|m| m.node == shared.node_id);

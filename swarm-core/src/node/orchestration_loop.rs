@@ -61,6 +61,7 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
     loop {
         let wait = wait_for(&core, next_wake, busy_rounds);
         tokio::select! {
+            biased;
             () = stop.cancelled() => return,
             changed = changes.changed() => {
                 if changed.is_err() {

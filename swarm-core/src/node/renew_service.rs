@@ -3,7 +3,6 @@
 use crate::manager::ca_server::{RenewRequest, RenewView, renew_certificate};
 use crate::node::manager_core::ManagerCore;
 use crate::node::wire::{NodeReply, Origin, RefusalKind, refusal};
-use std::time::SystemTime;
 
 impl ManagerCore {
     /// Renews `origin`'s certificate with the role the cluster gives the node now
@@ -30,7 +29,7 @@ impl ManagerCore {
             presented_role: origin.role,
             csr_der: csr_der.to_vec(),
         };
-        let decision = match renew_certificate(view, &request, SystemTime::now()) {
+        let decision = match renew_certificate(view, &request, crate::clock::now()) {
             Ok(d) => d,
             Err(e) => {
                 let kind = if e.is_retryable() {

@@ -21,8 +21,9 @@ use crate::node::events::{ClusterEvent, service_event, task_event};
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
+use swarm_store::fifo_watch as watch;
 use swarm_store::{Collection, StoreError, WatchEvent, WatchEventKind};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// Wait before listing a collection again after its watch failed.
@@ -67,6 +68,7 @@ impl FollowedState {
         });
         let mut synced = self.synced.subscribe();
         tokio::select! {
+            biased;
             () = stop.cancelled() => false,
             done = synced.wait_for(|m| {
                 m.len() == FOLLOWED_COLLECTIONS && m.values().all(|g| *g >= generation)
@@ -306,6 +308,7 @@ async fn follow<T: Followed>(
             Err(e) => {
                 tracing::debug!(collection = collection.name(), error = %e, "listing failed; retrying");
                 tokio::select! {
+                    biased;
                     () = stop.cancelled() => return,
                     () = tokio::time::sleep(FOLLOW_RETRY_DELAY) => continue,
                 }
@@ -325,6 +328,7 @@ async fn follow<T: Followed>(
         let mut watch = collection.watch("", listing.revision);
         linearizable = loop {
             let next = tokio::select! {
+                biased;
                 () = stop.cancelled() => return,
                 _ = resync.changed() => break true,
                 next = watch.next() => next,
@@ -345,6 +349,7 @@ async fn follow<T: Followed>(
                 Err(e) => {
                     tracing::debug!(collection = collection.name(), error = %e, "watch ended; listing again");
                     tokio::select! {
+                        biased;
                         () = stop.cancelled() => return,
                         () = tokio::time::sleep(FOLLOW_RETRY_DELAY) => {}
                     }

@@ -8,8 +8,9 @@ use crate::model::{Task, TaskId, TaskState, TaskStatus};
 use crate::runtime::{Controller, ExitStatus, HealthStatus, Runtime, RuntimeError, TaskFiles};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
-use tokio::sync::{mpsc, watch};
+use std::time::Duration;
+use swarm_store::fifo_watch as watch;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// Attempts of a runtime call that fails with a temporary error (create, prepare, start,
@@ -137,7 +138,7 @@ struct TaskDriver {
 }
 
 fn status(state: TaskState, message: &str) -> TaskStatus {
-    TaskStatus::new(state, SystemTime::now(), message)
+    TaskStatus::new(state, crate::clock::now(), message)
 }
 
 fn with_err(mut status: TaskStatus, err: impl Into<String>) -> TaskStatus {
@@ -147,7 +148,7 @@ fn with_err(mut status: TaskStatus, err: impl Into<String>) -> TaskStatus {
 
 /// Resolves with the first decided health (healthy or unhealthy); never, if the controller
 /// stops publishing it (its exit decides then).
-async fn decided(watch: &mut watch::Receiver<HealthStatus>) -> HealthStatus {
+async fn decided(watch: &mut tokio::sync::watch::Receiver<HealthStatus>) -> HealthStatus {
     let decided = watch
         .wait_for(|h| *h != HealthStatus::Starting)
         .await
@@ -159,7 +160,7 @@ async fn decided(watch: &mut watch::Receiver<HealthStatus>) -> HealthStatus {
 }
 
 /// Resolves once the task is unhealthy; never without a health check.
-async fn turns_unhealthy(watch: Option<&mut watch::Receiver<HealthStatus>>) {
+async fn turns_unhealthy(watch: Option<&mut tokio::sync::watch::Receiver<HealthStatus>>) {
     let Some(watch) = watch else {
         return std::future::pending().await;
     };
@@ -286,6 +287,7 @@ impl TaskDriver {
         let mut health = ctl.health();
         if let Some(watch) = &mut health {
             tokio::select! {
+                biased;
                 verdict = decided(watch) => {
                     if verdict == HealthStatus::Unhealthy {
                         return self.unhealthy(ctl).await;
@@ -297,6 +299,7 @@ impl TaskDriver {
         }
         self.report(status(TaskState::Running, "started")).await;
         tokio::select! {
+            biased;
             exit = ctl.wait() => exited(exit),
             () = self.stop_requested() => self.stop(ctl).await,
             () = turns_unhealthy(health.as_mut()) => self.unhealthy(ctl).await,
@@ -371,6 +374,7 @@ impl TaskDriver {
                 Err(e) if e.is_temporary() && attempt < MAX_RUNTIME_ATTEMPTS => {
                     tracing::debug!(task = %self.task.id, error = %e, "runtime call failed; retrying");
                     tokio::select! {
+                        biased;
                         () = tokio::time::sleep(delay) => {}
                         () = self.stop_requested() => return Err(Attempt::Stopped),
                     }

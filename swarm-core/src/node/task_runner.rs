@@ -31,8 +31,9 @@ use crate::node::wire::{NodeCall, NodeReply};
 use crate::runtime::{FilePayload, TaskFiles};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
-use tokio::sync::{Notify, mpsc, oneshot, watch};
+use std::time::Duration;
+use swarm_store::fifo_watch as watch;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// The reporter sends at most one batch per this interval: reports made meanwhile are
 /// coalesced (the latest status of each task).
@@ -93,6 +94,7 @@ pub(crate) async fn task_runner(shared: Arc<NodeShared>) {
     };
     loop {
         tokio::select! {
+            biased;
             () = shared.stop.cancelled() => break,
             Some((assignments, reply)) = incoming.recv() => {
                 let applied = runner.apply(*assignments);
@@ -185,7 +187,7 @@ impl Runner {
             .collect();
         let actions =
             self.worker
-                .assign(&assignments.tasks, &held, &unavailable, SystemTime::now());
+                .assign(&assignments.tasks, &held, &unavailable, crate::clock::now());
         for action in actions {
             self.carry_out(action);
         }
@@ -219,7 +221,7 @@ impl Runner {
                     Err(e) => {
                         let mut status = crate::model::TaskStatus::new(
                             TaskState::Rejected,
-                            std::time::SystemTime::now(),
+                            crate::clock::now(),
                             "rejected",
                         );
                         status.err = Some(e.to_string());
@@ -338,6 +340,7 @@ async fn poll_assignments(shared: Arc<NodeShared>, deliveries: mpsc::Sender<Deli
         let timeout = Duration::from_millis(link.period_ms.saturating_mul(u64::from(periods)))
             + shared.config.agent.request_timeout;
         let answer = tokio::select! {
+            biased;
             () = shared.stop.cancelled() => return,
             answer = call_at(&shared, &link.manager_node, &link.manager, &call, timeout) => answer,
         };
@@ -372,11 +375,13 @@ async fn report_statuses(shared: Arc<NodeShared>, reports: Arc<Reports>) {
     loop {
         while reports.queue().is_empty() {
             tokio::select! {
+                biased;
                 () = shared.stop.cancelled() => return,
                 () = reports.ready.notified() => {}
             }
         }
         tokio::select! {
+            biased;
             () = shared.stop.cancelled() => return,
             () = tokio::time::sleep(STATUS_FLUSH_INTERVAL) => {}
         }
@@ -390,6 +395,7 @@ async fn report_statuses(shared: Arc<NodeShared>, reports: Arc<Reports>) {
         };
         let timeout = shared.config.agent.request_timeout;
         let answer = tokio::select! {
+            biased;
             () = shared.stop.cancelled() => return,
             answer = call_at(&shared, &link.manager_node, &link.manager, &call, timeout) => answer,
         };

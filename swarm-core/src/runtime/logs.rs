@@ -134,7 +134,7 @@ impl LogBuffer {
         }
         let chunk = LogChunk {
             stream,
-            timestamp: SystemTime::now(),
+            timestamp: crate::clock::now(),
             data: Bytes::copy_from_slice(data),
         };
         let mut g = self.lock();

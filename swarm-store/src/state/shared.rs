@@ -1,7 +1,7 @@
 //! The state machine's data shared between the Raft apply path and readers.
 
 use super::doc_table::DocTable;
-use crate::raft::runtime::watch;
+use crate::fifo_watch as watch;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// How far the local state machine has applied.

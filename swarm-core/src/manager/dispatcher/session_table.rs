@@ -318,6 +318,22 @@ impl Dispatcher {
         })
     }
 
+    /// The write that puts `node`'s record back in step with its live session here: `Some`
+    /// when the node holds a current session with this leader but its record (`recorded`,
+    /// as this manager's copy of the store has it) does not say ready. That happens when a
+    /// status write computed before the registration committed after it (this leader's own
+    /// "unknown" of the leadership change, or a "down" of an expiry racing a new session);
+    /// without a repair the record would stay wrong while the node heartbeats, since
+    /// heartbeats write nothing. The leader checks at every heartbeat.
+    pub fn repair_write(&self, node: &NodeId, recorded: NodeState) -> Option<NodeStatusWrite> {
+        let tracked = self.nodes.get(node)?;
+        (self.leader
+            && tracked.session.is_some()
+            && tracked.state == NodeState::Ready
+            && recorded != NodeState::Ready)
+            .then(|| NodeStatusWrite::state(node, NodeState::Ready, ""))
+    }
+
     /// Checks that `session` is `node`'s current session with this leader, for the calls
     /// that ride on a session without renewing it (assignments, task status reports).
     ///

@@ -650,3 +650,36 @@ fn session_checks_refuse_what_heartbeats_refuse_and_move_no_deadline() {
         Err(DispatcherError::NotLeader { node: id("w1") })
     );
 }
+
+#[test]
+fn a_live_session_whose_record_lost_ready_is_written_ready_again() {
+    // A new leader computes "unknown" for every node; the agent registers before that write
+    // commits, so the record ends up unknown while the session is live.
+    let mut d = Dispatcher::new(&DispatcherConfig::default());
+    let writes = d
+        .on_leadership(0, &[node("w1", NodeState::Ready, "")], 7)
+        .unwrap();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].state, NodeState::Unknown);
+    // Before registering there is nothing to repair: the node is unknown to this leader.
+    assert_eq!(d.repair_write(&id("w1"), NodeState::Unknown), None);
+    let registration = d
+        .register(&id("w1"), description("w1"), "10.0.0.1:1", 10, 3)
+        .unwrap();
+    assert_eq!(registration.write.state, NodeState::Ready);
+    // The leadership's "unknown" committed after the registration's "ready".
+    let repair = d.repair_write(&id("w1"), NodeState::Unknown).unwrap();
+    assert_eq!(repair.state, NodeState::Ready);
+    assert_eq!(repair.node, id("w1"));
+    // Likewise a "down"; a record that says ready needs nothing, nor does an unknown node or a
+    // follower.
+    assert!(d.repair_write(&id("w1"), NodeState::Down).is_some());
+    assert_eq!(d.repair_write(&id("w1"), NodeState::Ready), None);
+    assert_eq!(d.repair_write(&id("w9"), NodeState::Down), None);
+    // Once the session expired, the node is down for good here: no repair.
+    let expired = d.expire(u64::MAX);
+    assert_eq!(expired.len(), 1);
+    assert_eq!(d.repair_write(&id("w1"), NodeState::Down), None);
+    d.on_leadership_lost();
+    assert_eq!(d.repair_write(&id("w1"), NodeState::Unknown), None);
+}

@@ -443,6 +443,7 @@ impl Runner {
                 match stop_deadline {
                     Some(deadline) => {
                         tokio::select! {
+                            biased;
                             _ = sleep_until(deadline) => return sigterm_status(),
                             r = signal_rx.changed() => {
                                 if r.is_err() {

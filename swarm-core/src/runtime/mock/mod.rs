@@ -51,7 +51,6 @@ use async_trait::async_trait;
 use controller::MockController;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
 
 /// Most entries kept in the call log ([`MockRuntime::calls`]); older ones are dropped.
 pub const MAX_MOCK_CALL_LOG: usize = 65_536;
@@ -290,6 +289,6 @@ pub fn task_for_image(id: &str, image: &str) -> Task {
         TaskId::new(id),
         ServiceId::new("mock-service"),
         spec,
-        SystemTime::now(),
+        crate::clock::now(),
     )
 }

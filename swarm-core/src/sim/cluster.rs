@@ -1,0 +1,219 @@
+//! The simulated cluster: its nodes (running or crashed, each with its mock runtime and its
+//! data directory kept across restarts) on one in-process network.
+
+use crate::model::{ClusterSpec, NodeRole};
+use crate::node::{Control, InProcNodes, Node, NodeConfig, NodeNetwork};
+use crate::runtime::mock::{MockRuntime, MockScript};
+use crate::runtime::{ErrorKind, LifecycleStep};
+use crate::sim::sim_rng::derive;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use swarm_store::testkit::inproc::InProcNetwork;
+
+/// The image whose tasks run until stopped.
+pub(crate) const IMAGE_RUNS: &str = "sim/runs";
+/// The image whose tasks fail to start twice (a temporary error the agent retries), then run.
+pub(crate) const IMAGE_FLAKY_START: &str = "sim/flaky-start";
+/// The image whose tasks crash (exit 1) a few seconds after they start.
+pub(crate) const IMAGE_CRASHES: &str = "sim/crashes";
+/// How long a task of [`IMAGE_CRASHES`] runs before it crashes.
+pub(crate) const CRASH_AFTER: Duration = Duration::from_secs(3);
+
+/// The port every simulated node's address names.
+const PORT: u16 = 2377;
+
+/// One node of the simulation.
+pub(crate) struct SimNode {
+    /// The node while it runs; `None` while crashed.
+    pub(crate) node: Option<Node>,
+    /// Its runtime, kept across restarts (the containers outlive the agent).
+    pub(crate) runtime: MockRuntime,
+    /// Whether it joined as a manager.
+    pub(crate) manager: bool,
+    /// How many times it started.
+    pub(crate) starts: u64,
+}
+
+/// The nodes of one simulated run.
+pub(crate) struct SimCluster {
+    pub(crate) seed: u64,
+    pub(crate) net: InProcNodes,
+    pub(crate) root: tempfile::TempDir,
+    pub(crate) nodes: BTreeMap<String, SimNode>,
+}
+
+/// The runtime of every simulated node.
+fn runtime() -> MockRuntime {
+    MockRuntime::new()
+        .with_default_script(MockScript::new().run_until_stopped())
+        .with_script(IMAGE_RUNS, MockScript::new().run_until_stopped())
+        .with_script(
+            IMAGE_FLAKY_START,
+            MockScript::new().run_until_stopped().fail_at(
+                LifecycleStep::Start,
+                ErrorKind::Temporary,
+                2,
+            ),
+        )
+        .with_script(IMAGE_CRASHES, MockScript::new().exit_after(CRASH_AFTER, 1))
+}
+
+/// The address a node is known by on the in-process network.
+pub(crate) fn addr(name: &str) -> String {
+    format!("{name}:{PORT}")
+}
+
+impl SimCluster {
+    /// An empty cluster on a network seeded by `seed`, with its data directories in a
+    /// temporary directory.
+    pub(crate) fn new(seed: u64) -> Result<SimCluster, String> {
+        let root = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let net = InProcNodes::new(InProcNetwork::new(seed)).with_memory_disks();
+        net.network().enable_trace();
+        Ok(SimCluster {
+            seed,
+            net,
+            root,
+            nodes: BTreeMap::new(),
+        })
+    }
+
+    /// The settings of `name`'s start number `start`.
+    fn config(&self, name: &str, start: u64, runtime: &MockRuntime) -> NodeConfig {
+        let mut c = NodeConfig::new(
+            self.root.path().join(name),
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            Arc::new(runtime.clone()),
+        );
+        c.hostname = Some(name.to_owned());
+        c.network = NodeNetwork::InProc(self.net.clone());
+        c.advertise_addr = Some(addr(name));
+        c.rng_seed = Some(derive(self.seed, name, start));
+        c.raft_rng_seed = Some(derive(self.seed ^ 0x5241_4654, name, start));
+        c
+    }
+
+    /// Starts the first manager of a new cluster.
+    pub(crate) async fn init(&mut self, name: &str) -> Result<(), String> {
+        let runtime = runtime();
+        let node = Node::init(self.config(name, 1, &runtime), ClusterSpec::default())
+            .await
+            .map_err(|e| format!("init {name}: {e}"))?;
+        self.nodes.insert(
+            name.to_owned(),
+            SimNode {
+                node: Some(node),
+                runtime,
+                manager: true,
+                starts: 1,
+            },
+        );
+        Ok(())
+    }
+
+    /// Joins `name` through the manager at `via` with `token`.
+    pub(crate) async fn join(
+        &mut self,
+        name: &str,
+        via: &str,
+        token: &str,
+        manager: bool,
+    ) -> Result<(), String> {
+        let runtime = runtime();
+        let node = Node::join(self.config(name, 1, &runtime), &addr(via), token)
+            .await
+            .map_err(|e| format!("join {name}: {e}"))?;
+        self.nodes.insert(
+            name.to_owned(),
+            SimNode {
+                node: Some(node),
+                runtime,
+                manager,
+                starts: 1,
+            },
+        );
+        Ok(())
+    }
+
+    /// Crashes `name`: cut off the network at once (its calls in flight are lost), then its
+    /// parts stopped. Its data directory and runtime stay.
+    pub(crate) async fn crash(&mut self, name: &str) {
+        self.net.crash(&addr(name));
+        let node = self.nodes.get_mut(name).and_then(|n| n.node.take());
+        if let Some(node) = node {
+            node.shutdown().await;
+        }
+    }
+
+    /// Restarts a crashed `name` from its data directory.
+    pub(crate) async fn restart(&mut self, name: &str) -> Result<(), String> {
+        let Some(slot) = self.nodes.get(name) else {
+            return Err(format!("restart {name}: no such node"));
+        };
+        if slot.node.is_some() {
+            return Ok(());
+        }
+        let start = slot.starts + 1;
+        let config = self.config(name, start, &slot.runtime);
+        let node = Node::start(config)
+            .await
+            .map_err(|e| format!("restart {name}: {e}"))?;
+        if let Some(slot) = self.nodes.get_mut(name) {
+            slot.node = Some(node);
+            slot.starts = start;
+        }
+        Ok(())
+    }
+
+    /// The running nodes, by name.
+    pub(crate) fn running(&self) -> impl Iterator<Item = (&String, &Node)> {
+        self.nodes
+            .iter()
+            .filter_map(|(name, n)| n.node.as_ref().map(|node| (name, node)))
+    }
+
+    /// The names of the crashed nodes.
+    pub(crate) fn crashed(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.node.is_none())
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// The running nodes that are managers now.
+    pub(crate) fn managers(&self) -> Vec<(&String, &Node)> {
+        self.running()
+            .filter(|(_, n)| n.role() == NodeRole::Manager)
+            .collect()
+    }
+
+    /// The name of the running manager that leads, if one does.
+    pub(crate) fn leader(&self) -> Option<String> {
+        self.managers()
+            .into_iter()
+            .find(|(_, n)| n.is_leader())
+            .map(|(name, _)| name.clone())
+    }
+
+    /// The control API of the leader, else of any running manager (which forwards).
+    pub(crate) fn control(&self) -> Option<Control> {
+        let managers = self.managers();
+        managers
+            .iter()
+            .find(|(_, n)| n.is_leader())
+            .or_else(|| managers.first())
+            .and_then(|(_, n)| n.control().ok())
+    }
+
+    /// Stops every node.
+    pub(crate) async fn shutdown(&mut self) {
+        let names: Vec<String> = self.nodes.keys().cloned().collect();
+        for name in names {
+            if let Some(node) = self.nodes.get_mut(&name).and_then(|n| n.node.take()) {
+                node.shutdown().await;
+            }
+        }
+    }
+}

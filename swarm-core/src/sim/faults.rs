@@ -1,0 +1,148 @@
+//! The fault schedule: partitions (two-way, one-way, isolation), message loss, delay and
+//! duplication, crashes and restarts of nodes with their disk kept, leader kills; drawn from
+//! the seed between workload steps.
+
+use crate::sim::cluster::{SimCluster, addr};
+use crate::sim::sim_rng::SimRng;
+use std::time::Duration;
+use swarm_store::testkit::inproc::LinkFaults;
+
+/// The highest message loss the schedule sets, in percent.
+pub(crate) const MAX_DROP_PERCENT: u64 = 10;
+/// The longest delay the schedule adds to a message.
+pub(crate) const MAX_DELAY: Duration = Duration::from_millis(80);
+/// The highest duplication probability the schedule sets, in percent.
+pub(crate) const MAX_DUPLICATE_PERCENT: u64 = 5;
+
+/// Injects faults into a cluster and undoes them for the liveness phase.
+#[derive(Debug, Default)]
+pub(crate) struct Nemesis {
+    /// Faults injected so far.
+    pub(crate) injected: u64,
+}
+
+impl Nemesis {
+    /// Draws and injects one fault; returns the trace line.
+    pub(crate) async fn strike(&mut self, rng: &SimRng, cluster: &mut SimCluster) -> String {
+        let names: Vec<String> = cluster.nodes.keys().cloned().collect();
+        let net = cluster.net.network().clone();
+        let id = |name: &str| cluster.net.net_id(&addr(name));
+        self.injected += 1;
+        match rng.below(100) {
+            0..15 => {
+                let (Some(a), Some(b)) = (rng.pick(&names), rng.pick(&names)) else {
+                    return "fault: no nodes".to_owned();
+                };
+                if a == b {
+                    return format!("fault: partition {a} from itself (none)");
+                }
+                net.partition(id(a), id(b));
+                format!("fault: partition {a} <-> {b}")
+            }
+            15..25 => {
+                let (Some(a), Some(b)) = (rng.pick(&names), rng.pick(&names)) else {
+                    return "fault: no nodes".to_owned();
+                };
+                if a == b {
+                    return format!("fault: partition {a} from itself (none)");
+                }
+                net.partition_one_way(id(a), id(b));
+                format!("fault: partition {a} -> {b} (one way)")
+            }
+            25..35 => match rng.pick(&names) {
+                Some(a) => {
+                    net.isolate(id(a));
+                    format!("fault: isolate {a}")
+                }
+                None => "fault: no nodes".to_owned(),
+            },
+            35..50 => {
+                net.heal();
+                "fault: heal partitions".to_owned()
+            }
+            50..65 => {
+                let drop = rng.below(MAX_DROP_PERCENT + 1);
+                let delay_ms = rng.below(u64::try_from(MAX_DELAY.as_millis()).unwrap_or(0) + 1);
+                let dup = rng.below(MAX_DUPLICATE_PERCENT + 1);
+                let faults = LinkFaults::none()
+                    .with_drop_probability(drop as f64 / 100.0)
+                    .with_delay(Duration::ZERO, Duration::from_millis(delay_ms))
+                    .with_duplicate_probability(dup as f64 / 100.0);
+                match net.set_default_faults(faults) {
+                    Ok(()) => {
+                        format!("fault: links drop {drop}% delay <= {delay_ms} ms dup {dup}%")
+                    }
+                    Err(e) => format!("fault: links refused ({e})"),
+                }
+            }
+            65..72 => {
+                net.clear_faults();
+                "fault: links clean".to_owned()
+            }
+            72..82 => {
+                // A crash: a worker, or a manager while a majority of the others runs.
+                let Some(name) = rng.pick(&names).cloned() else {
+                    return "fault: no nodes".to_owned();
+                };
+                if !self.may_crash(cluster, &name) {
+                    return format!("fault: crash {name} skipped (quorum)");
+                }
+                cluster.crash(&name).await;
+                format!("fault: crash {name}")
+            }
+            82..90 => match cluster.leader() {
+                Some(leader) if self.may_crash(cluster, &leader) => {
+                    cluster.crash(&leader).await;
+                    format!("fault: kill leader {leader}")
+                }
+                Some(leader) => format!("fault: kill leader {leader} skipped (quorum)"),
+                None => "fault: kill leader (none leads)".to_owned(),
+            },
+            _ => {
+                let crashed = cluster.crashed();
+                match rng.pick(&crashed) {
+                    Some(name) => match cluster.restart(name).await {
+                        Ok(()) => format!("fault: restart {name}"),
+                        Err(e) => format!("fault: restart {name} failed ({e})"),
+                    },
+                    None => "fault: restart (none crashed)".to_owned(),
+                }
+            }
+        }
+    }
+
+    /// Whether crashing `name` leaves the managers a running majority.
+    fn may_crash(&self, cluster: &SimCluster, name: &str) -> bool {
+        let Some(node) = cluster.nodes.get(name) else {
+            return false;
+        };
+        if node.node.is_none() {
+            return false;
+        }
+        if !node.manager {
+            return true;
+        }
+        let managers = cluster.nodes.values().filter(|n| n.manager).count();
+        let running = cluster
+            .nodes
+            .values()
+            .filter(|n| n.manager && n.node.is_some())
+            .count();
+        running - 1 > managers / 2
+    }
+
+    /// Ends every fault: partitions healed, links clean, crashed nodes restarted.
+    pub(crate) async fn calm(&mut self, cluster: &mut SimCluster) -> Vec<String> {
+        let net = cluster.net.network().clone();
+        net.heal();
+        net.clear_faults();
+        let mut lines = vec!["calm: partitions healed, links clean".to_owned()];
+        for name in cluster.crashed() {
+            match cluster.restart(&name).await {
+                Ok(()) => lines.push(format!("calm: restart {name}")),
+                Err(e) => lines.push(format!("calm: restart {name} failed ({e})")),
+            }
+        }
+        lines
+    }
+}

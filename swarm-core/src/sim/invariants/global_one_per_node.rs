@@ -1,0 +1,50 @@
+//! Each global service converges to one running task per eligible node (ready and active)
+//! and none elsewhere.
+
+use crate::model::{NodeAvailability, NodeState, ServiceMode, TaskState};
+use crate::sim::invariants::{image_can_run, leader_state};
+use crate::sim::observe::Observation;
+use std::collections::BTreeMap;
+
+/// `Err` names the service and the node.
+pub fn check(obs: &Observation) -> Result<(), String> {
+    let state = leader_state(obs)?;
+    for service in state.services().values() {
+        if service.spec.mode != ServiceMode::Global
+            || !image_can_run(&service.spec.task_template.container.image)
+        {
+            continue;
+        }
+        let mut by_node: BTreeMap<_, (usize, usize)> = BTreeMap::new();
+        for t in state
+            .tasks_of_service(&service.id)
+            .filter(|t| t.desired_state <= TaskState::Running)
+        {
+            let Some(node) = &t.node_id else { continue };
+            let e = by_node.entry(node.clone()).or_default();
+            e.0 += 1;
+            if t.status.state == TaskState::Running {
+                e.1 += 1;
+            }
+        }
+        for node in state.nodes().values() {
+            let eligible = node.status.state == NodeState::Ready
+                && node.spec.availability == NodeAvailability::Active;
+            let (meant, running) = by_node.get(&node.id).copied().unwrap_or((0, 0));
+            let name = super::node_name(node);
+            if eligible && (meant != 1 || running != 1) {
+                return Err(format!(
+                    "global service {} on eligible node {name}: {meant} tasks meant to run, {running} running",
+                    service.spec.name
+                ));
+            }
+            if !eligible && meant != 0 {
+                return Err(format!(
+                    "global service {} has {meant} tasks meant to run on ineligible node {name}",
+                    service.spec.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
