@@ -97,14 +97,23 @@ async fn services_secrets_and_networks_through_the_control_handle() {
     assert!(!listed.contains("hunter2"));
     assert!(!serde_json::to_string(&info).unwrap().contains("hunter2"));
 
-    // An update for the version read applies; another for that same version is stale.
-    let read = control.service("nerd-dinner-api").await.unwrap();
-    let mut changed = read.spec.clone();
-    changed.labels.insert("traefik.port".into(), "80".into());
-    control
-        .update_service("nerd-dinner-api", read.meta.version, &changed)
-        .await
-        .unwrap();
+    // An update for the version read applies; another for that same version is stale. (The
+    // allocator may still write the service's endpoint after the first read: read again then.)
+    let mut attempts = 0;
+    let (read, changed) = loop {
+        let read = control.service("nerd-dinner-api").await.unwrap();
+        let mut changed = read.spec.clone();
+        changed.labels.insert("traefik.port".into(), "80".into());
+        match control
+            .update_service("nerd-dinner-api", read.meta.version, &changed)
+            .await
+        {
+            Ok(()) => break (read, changed),
+            Err(e) if e.is_retryable() && attempts < 20 => attempts += 1,
+            Err(e) => panic!("{e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     let err = control
         .update_service("nerd-dinner-api", read.meta.version, &changed)
         .await
