@@ -760,6 +760,13 @@ async fn idle_rss(trials: usize) -> Result<()> {
 }
 
 fn main() -> Result<()> {
+    // Logs on stderr only when asked for (`RUST_LOG=warn`, say): the figures run without them.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args: Vec<String> = std::env::args().collect();
     set_election_timeout(&args)?;
     if args.iter().any(|a| a == "--node-process") {
