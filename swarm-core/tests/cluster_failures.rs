@@ -192,3 +192,63 @@ async fn an_autolocked_manager_stays_locked_until_given_the_right_key() {
     w1.shutdown().await;
     m1.shutdown().await;
 }
+
+/// A leader stops promptly although its quorum stopped first and its dead workers are due to
+/// be written `Down`: whatever its loops wait on, `Node::shutdown` waits for them at most
+/// `MANAGER_STOP_GRACE` before aborting them (the store fails such writes fast today; the
+/// bound holds if a write waited its full request timeout of 5 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_leader_whose_quorum_stopped_first_stops_without_waiting_for_its_writes() {
+    let root = tempfile::tempdir().unwrap();
+    let (managers, workers) = cluster(root.path(), 3, 3).await;
+    let refs: Vec<&Node> = managers.iter().collect();
+    leader_control(&refs).await;
+    let (leaders, followers): (Vec<Node>, Vec<Node>) =
+        managers.into_iter().partition(|m| m.is_leader());
+    let [leader] = <[Node; 1]>::try_from(leaders).expect("one leader");
+    for n in followers.into_iter().chain(workers) {
+        n.shutdown().await;
+    }
+    // Past the workers' grace (4 heartbeats of 500 ms): the leader writes them down, and no
+    // write commits without a quorum.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Three writes of 5 s each would take 15 s; the loops' grace is 0.5 s, the store's release
+    // wait 2 s at most.
+    let stopped = tokio::time::timeout(Duration::from_secs(10), leader.shutdown()).await;
+    assert!(
+        stopped.is_ok(),
+        "the leader's shutdown waited on writes that cannot commit"
+    );
+}
+
+/// A write made on a survivor while the next leader is being elected waits for it
+/// (`NO_LEADER_WAIT`) instead of failing with "no leader": the election takes about 1.3 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_during_an_election_waits_for_the_new_leader() {
+    let root = tempfile::tempdir().unwrap();
+    let (managers, workers) = cluster(root.path(), 3, 1).await;
+    let refs: Vec<&Node> = managers.iter().collect();
+    leader_control(&refs).await;
+    let (leaders, survivors): (Vec<Node>, Vec<Node>) =
+        managers.into_iter().partition(|m| m.is_leader());
+    let [old] = <[Node; 1]>::try_from(leaders).expect("one leader");
+    let control = survivors[0].control().unwrap();
+    old.shutdown().await;
+    // No leader yet: the write is made at once, through the survivor's own handle.
+    assert!(survivors.iter().all(|m| !m.is_leader()));
+    control
+        .set_availability(
+            workers[0].id().as_str(),
+            swarm_core::model::NodeAvailability::Pause,
+        )
+        .await
+        .expect("the write waited for the new leader");
+    let record = control.node(workers[0].id().as_str()).await.unwrap();
+    assert_eq!(
+        record.spec.availability,
+        swarm_core::model::NodeAvailability::Pause
+    );
+    for n in workers.into_iter().chain(survivors) {
+        n.shutdown().await;
+    }
+}

@@ -73,22 +73,24 @@ impl std::fmt::Debug for Control {
 pub const REMOTE_CONTROL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How long a control call on a manager keeps trying while the store has no leader (an
-/// election under way: the leader stepped down or lost its quorum for a moment). The store
-/// says such a write never left the member, so the call runs again from the start; after
-/// this long the error is returned. Worst case: a call answers this much later.
+/// election under way: the leader stepped down, stopped or lost its quorum for a moment).
+/// The store says such a write certainly did not take effect
+/// ([`StoreError::is_retryable`](swarm_store::StoreError::is_retryable)), so the call runs
+/// again from the start; after this long the error is returned. Worst case: a call answers
+/// this much later.
 pub const NO_LEADER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How often a control call tries again during [`NO_LEADER_WAIT`].
 pub const NO_LEADER_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Whether `e` says the store had no leader and applied nothing of the failing write.
+/// Whether `e` says the store applied nothing of the failing write and may accept it later.
 fn not_applied(e: &NodeError) -> bool {
-    use swarm_store::StoreError;
-    let no_leader =
-        |s: &StoreError| matches!(s, StoreError::NoLeader | StoreError::NotLeader { .. });
+    // The store's contract: a retryable error certainly did not take effect (no leader, not
+    // the leader, the old leader's address refusing the forwarded write, a timeout before
+    // the write left).
     match e {
-        NodeError::Store(s) => no_leader(s),
-        NodeError::State(crate::manager::state::StateError::Store(s)) => no_leader(s),
+        NodeError::Store(s) => s.is_retryable(),
+        NodeError::State(crate::manager::state::StateError::Store(s)) => s.is_retryable(),
         _ => false,
     }
 }

@@ -358,6 +358,7 @@ impl ManagerCore {
         if let Some(server) = server {
             server.shutdown().await;
         }
+        tracing::debug!(node = %self.node_id, "manager listener stopped");
         let _ = self.store.shutdown().await;
     }
 

@@ -102,7 +102,7 @@ pub use manager_loops::SYNC_FALLBACK_PERIOD;
 #[cfg(feature = "testkit")]
 pub use network::InProcNodes;
 pub use network::NodeNetwork;
-pub use node::{MANAGER_DIR, Node};
+pub use node::{MANAGER_DIR, MANAGER_STOP_GRACE, Node};
 pub use orchestration_loop::{
     MAX_BUSY_ROUNDS, MAX_ROUND_COALESCE, ORCHESTRATION_FALLBACK_PERIOD, ROUND_COALESCE,
 };

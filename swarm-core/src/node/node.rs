@@ -41,6 +41,9 @@ pub const MANAGER_DIR: &str = "manager";
 
 /// How often, and how long each time, a stopping manager waits for its last handles.
 const MAX_RELEASE_WAITS: usize = 100;
+/// How long a stopping manager's loops may take to notice the stop before they are aborted
+/// (worst case of [`Node::shutdown`] for the loops: this, then their abort).
+pub const MANAGER_STOP_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// A manager role running on this node.
@@ -195,10 +198,22 @@ impl NodeShared {
             .take();
         if let Some(role) = role {
             role.stop.cancel();
-            for t in role.tasks {
-                let _ = t.await;
+            // A loop sees `stop` between its steps; one waiting on a write that cannot commit
+            // (its quorum stopped first) would wait a request timeout per write: it is
+            // aborted after the grace. Every loop keeps its state in the store, so an abort
+            // loses nothing a restart would not recompute.
+            let deadline = tokio::time::Instant::now() + MANAGER_STOP_GRACE;
+            let mut aborted = 0usize;
+            for mut t in role.tasks {
+                if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
+                    aborted += 1;
+                    t.abort();
+                    let _ = t.await;
+                }
             }
+            tracing::debug!(node = %self.node_id, aborted, "manager loops stopped");
             role.core.shutdown().await;
+            tracing::debug!(node = %self.node_id, "manager listener and store stopped");
             // The store's files are released once the last handle is gone: wait (bounded)
             // for calls still being served to finish, so a restart in this process can open
             // them again.
