@@ -2,13 +2,10 @@
 
 use crate::manager::cluster_state::ClusterState;
 use crate::manager::control::error::ControlError;
-use crate::manager::control::object_query::{
-    Created, check_name_free, check_unused, find_object, fresh_id,
-};
-use crate::manager::control::object_ref::ObjectRef;
-use crate::manager::writes::{ManagerWrite, ManagerWrites, ObjectWrite};
-use crate::model::{Config, ConfigId, ConfigSpec, Meta, Version};
-use crate::validate::Validate;
+use crate::manager::control::file_object;
+use crate::manager::control::object_query::{Created, find_object};
+use crate::manager::writes::ManagerWrites;
+use crate::model::{Config, ConfigId, ConfigSpec, Version};
 use std::time::SystemTime;
 
 /// `config create`.
@@ -23,21 +20,7 @@ pub fn create_config(
     now: SystemTime,
     rng: &mut dyn FnMut() -> u64,
 ) -> Result<Created<ConfigId>, ControlError> {
-    spec.validate().map_err(ControlError::InvalidSpec)?;
-    check_name_free(state.configs(), &spec.name)?;
-    let id = ConfigId::new(fresh_id(state.configs(), "config id", rng)?);
-    let config = Config {
-        id: id.clone(),
-        meta: Meta::new(Version(0), now),
-        spec: spec.clone(),
-    };
-    Ok(Created {
-        id,
-        writes: ManagerWrites {
-            writes: vec![ManagerWrite::Config(ObjectWrite::Create(config))],
-            membership: Vec::new(),
-        },
-    })
+    file_object::create::<Config>(state, spec, &spec.name, now, rng)
 }
 
 /// `config ls`: every config with its data (as Docker returns them), in id order.
@@ -65,58 +48,11 @@ pub fn update_config(
     spec: &ConfigSpec,
     now: SystemTime,
 ) -> Result<ManagerWrites, ControlError> {
-    let config = find_object(state.configs(), query)?;
-    if version != config.meta.version {
-        return Err(ControlError::ObjectVersionConflict {
-            object: ObjectRef::config(config),
-            expected: version,
-            current: config.meta.version,
-        });
-    }
-    if spec.name != config.spec.name || spec.data != config.spec.data {
-        return Err(ControlError::OnlyLabelsMayChange {
-            object: ObjectRef::config(config),
-        });
-    }
-    spec.validate().map_err(ControlError::InvalidSpec)?;
-    if spec.labels == config.spec.labels {
-        return Ok(ManagerWrites::default());
-    }
-    let mut changed = config.clone();
-    changed.spec.labels = spec.labels.clone();
-    changed.meta.updated_at = now;
-    Ok(ManagerWrites {
-        writes: vec![ManagerWrite::Config(ObjectWrite::Update {
-            object: changed,
-            expected_version: config.meta.version,
-        })],
-        membership: Vec::new(),
-    })
+    file_object::update_labels::<Config>(state, query, version, spec, now)
 }
 
 /// `config rm`: deletes the config `query` names at the version read; refused with
 /// [`ControlError::InUse`] naming the services whose spec references it.
 pub fn remove_config(state: &ClusterState, query: &str) -> Result<ManagerWrites, ControlError> {
-    let config = find_object(state.configs(), query)?;
-    let users = state
-        .services()
-        .values()
-        .filter(|s| {
-            s.spec
-                .task_template
-                .container
-                .configs
-                .iter()
-                .any(|r| r.config_id == config.id)
-        })
-        .map(ObjectRef::service)
-        .collect();
-    check_unused(ObjectRef::config(config), users)?;
-    Ok(ManagerWrites {
-        writes: vec![ManagerWrite::Config(ObjectWrite::Delete {
-            id: config.id.as_str().to_owned(),
-            expected_version: config.meta.version,
-        })],
-        membership: Vec::new(),
-    })
+    file_object::remove::<Config>(state, query)
 }

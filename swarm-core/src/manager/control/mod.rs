@@ -31,6 +31,7 @@ mod cluster_init;
 mod cluster_update;
 mod config_control;
 pub(crate) mod error;
+mod file_object;
 mod join_token_rotation;
 mod network_control;
 mod node_leave;

@@ -2,14 +2,11 @@
 
 use crate::manager::cluster_state::ClusterState;
 use crate::manager::control::error::ControlError;
-use crate::manager::control::object_query::{
-    Created, check_name_free, check_unused, find_object, fresh_id,
-};
-use crate::manager::control::object_ref::ObjectRef;
+use crate::manager::control::file_object;
+use crate::manager::control::object_query::{Created, find_object};
 use crate::manager::control::secret_info::SecretInfo;
-use crate::manager::writes::{ManagerWrite, ManagerWrites, ObjectWrite};
-use crate::model::{Meta, Secret, SecretId, SecretSpec, Version};
-use crate::validate::Validate;
+use crate::manager::writes::ManagerWrites;
+use crate::model::{Secret, SecretId, SecretSpec, Version};
 use std::time::SystemTime;
 
 /// `secret create`.
@@ -24,21 +21,7 @@ pub fn create_secret(
     now: SystemTime,
     rng: &mut dyn FnMut() -> u64,
 ) -> Result<Created<SecretId>, ControlError> {
-    spec.validate().map_err(ControlError::InvalidSpec)?;
-    check_name_free(state.secrets(), &spec.name)?;
-    let id = SecretId::new(fresh_id(state.secrets(), "secret id", rng)?);
-    let secret = Secret {
-        id: id.clone(),
-        meta: Meta::new(Version(0), now),
-        spec: spec.clone(),
-    };
-    Ok(Created {
-        id,
-        writes: ManagerWrites {
-            writes: vec![ManagerWrite::Secret(ObjectWrite::Create(secret))],
-            membership: Vec::new(),
-        },
-    })
+    file_object::create::<Secret>(state, spec, &spec.name, now, rng)
 }
 
 /// `secret ls`: every secret without its value, in id order.
@@ -66,58 +49,11 @@ pub fn update_secret(
     spec: &SecretSpec,
     now: SystemTime,
 ) -> Result<ManagerWrites, ControlError> {
-    let secret = find_object(state.secrets(), query)?;
-    if version != secret.meta.version {
-        return Err(ControlError::ObjectVersionConflict {
-            object: ObjectRef::secret(secret),
-            expected: version,
-            current: secret.meta.version,
-        });
-    }
-    if spec.name != secret.spec.name || spec.data != secret.spec.data {
-        return Err(ControlError::OnlyLabelsMayChange {
-            object: ObjectRef::secret(secret),
-        });
-    }
-    spec.validate().map_err(ControlError::InvalidSpec)?;
-    if spec.labels == secret.spec.labels {
-        return Ok(ManagerWrites::default());
-    }
-    let mut changed = secret.clone();
-    changed.spec.labels = spec.labels.clone();
-    changed.meta.updated_at = now;
-    Ok(ManagerWrites {
-        writes: vec![ManagerWrite::Secret(ObjectWrite::Update {
-            object: changed,
-            expected_version: secret.meta.version,
-        })],
-        membership: Vec::new(),
-    })
+    file_object::update_labels::<Secret>(state, query, version, spec, now)
 }
 
 /// `secret rm`: deletes the secret `query` names at the version read; refused with
 /// [`ControlError::InUse`] naming the services whose spec references it.
 pub fn remove_secret(state: &ClusterState, query: &str) -> Result<ManagerWrites, ControlError> {
-    let secret = find_object(state.secrets(), query)?;
-    let users = state
-        .services()
-        .values()
-        .filter(|s| {
-            s.spec
-                .task_template
-                .container
-                .secrets
-                .iter()
-                .any(|r| r.secret_id == secret.id)
-        })
-        .map(ObjectRef::service)
-        .collect();
-    check_unused(ObjectRef::secret(secret), users)?;
-    Ok(ManagerWrites {
-        writes: vec![ManagerWrite::Secret(ObjectWrite::Delete {
-            id: secret.id.as_str().to_owned(),
-            expected_version: secret.meta.version,
-        })],
-        membership: Vec::new(),
-    })
+    file_object::remove::<Secret>(state, query)
 }
