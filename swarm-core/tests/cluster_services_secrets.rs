@@ -6,101 +6,24 @@
 //! be removed while the service uses it.
 
 mod cluster_support;
+use cluster_support::inproc::{Member, start_cluster};
 
 use cluster_support::converged;
 
-use cluster_support::{config, eventually};
+use cluster_support::eventually;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Duration;
 use swarm_core::manager::control::{ControlError, ObjectType};
 use swarm_core::model::{
-    ConfigId, ConfigReference, ConfigSpec, FileTarget, NodeAvailability, NodeId, NodeRole,
-    SecretId, SecretReference, SecretSpec, ServiceMode, ServiceSpec, Task,
+    ConfigId, ConfigReference, ConfigSpec, FileTarget, NodeAvailability, NodeId, SecretId,
+    SecretReference, SecretSpec, ServiceMode, ServiceSpec, Task,
 };
-use swarm_core::node::{InProcNodes, Node, NodeError, NodeNetwork};
+use swarm_core::node::{Node, NodeError};
 use swarm_core::runtime::FileKind;
-use swarm_core::runtime::mock::{MockRuntime, MockScript};
-use swarm_store::testkit::inproc::InProcNetwork;
 
 const CONVERGE: Duration = Duration::from_secs(30);
 const SECRET_VALUE: &[u8] = b"nerd-dinner-db-password: hunter2";
 const CONFIG_VALUE: &[u8] = b"{\"Logging\":{\"LogLevel\":\"Warning\"}}";
-
-/// One node with the mock runtime it runs its tasks on.
-struct Member {
-    node: Node,
-    runtime: MockRuntime,
-}
-
-fn member_config(
-    root: &std::path::Path,
-    name: &str,
-    nodes: &InProcNodes,
-    runtime: &MockRuntime,
-) -> swarm_core::node::NodeConfig {
-    let mut c = config(root, name);
-    c.runtime = Arc::new(runtime.clone());
-    c.network = NodeNetwork::InProc(nodes.clone());
-    c.advertise_addr = Some(format!("{name}:2377"));
-    c.rng_seed = Some(name.bytes().map(u64::from).sum());
-    c
-}
-
-/// Three managers and five workers, all ready; every task runs until stopped.
-async fn start_cluster(root: &std::path::Path) -> Vec<Member> {
-    let net = InProcNodes::new(InProcNetwork::new(21));
-    let runtime = || MockRuntime::new().with_default_script(MockScript::new().run_until_stopped());
-    let first_runtime = runtime();
-    let m1 = Node::init(
-        member_config(root, "m1", &net, &first_runtime),
-        Default::default(),
-    )
-    .await
-    .expect("cluster start-up");
-    let control = m1.control().expect("cluster start-up");
-    let manager_token = control
-        .join_token(NodeRole::Manager)
-        .await
-        .expect("cluster start-up");
-    let worker_token = control
-        .join_token(NodeRole::Worker)
-        .await
-        .expect("cluster start-up");
-    let mut members = vec![Member {
-        node: m1,
-        runtime: first_runtime,
-    }];
-    for i in 2..=3 {
-        let rt = runtime();
-        let node = Node::join(
-            member_config(root, &format!("m{i}"), &net, &rt),
-            "m1:2377",
-            &manager_token,
-        )
-        .await
-        .expect("cluster start-up");
-        members.push(Member { node, runtime: rt });
-        eventually(CONVERGE, "the new manager votes", || async {
-            let s = members[0].node.store_status()?;
-            (s.voters().len() == i && s.is_settled()).then_some(())
-        })
-        .await;
-    }
-    for i in 1..=5 {
-        let rt = runtime();
-        let node = Node::join(
-            member_config(root, &format!("w{i}"), &net, &rt),
-            "m1:2377",
-            &worker_token,
-        )
-        .await
-        .expect("cluster start-up");
-        members.push(Member { node, runtime: rt });
-    }
-    cluster_support::all_ready(&control, 8).await;
-    members
-}
 
 /// How many of `tasks` each node runs.
 fn count_per_node(tasks: &[Task]) -> BTreeMap<NodeId, usize> {
@@ -168,7 +91,7 @@ fn assert_sees_its_files(members: &[Member], task: &Task) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_services_secret_and_config_reach_only_the_nodes_running_its_tasks() {
     let root = tempfile::tempdir().unwrap();
-    let members = start_cluster(root.path()).await;
+    let members = start_cluster(root.path(), 21, 3, 5).await;
     let managers: Vec<&Node> = members[..3].iter().map(|m| &m.node).collect();
     let control = cluster_support::leader_control(&managers).await;
 

@@ -5,26 +5,24 @@
 #![allow(clippy::unwrap_used)]
 
 mod cluster_support;
+use cluster_support::inproc::{Member, start_cluster};
 mod stack_support;
 
-use cluster_support::{config, converged, eventually};
+use cluster_support::{converged, eventually};
 use stack_support::{nerddinner, nerddinner_dir, read_nerddinner, reader};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use swarm_core::manager::control::{ServiceFilter, TaskFilter};
 use swarm_core::model::{
     ConfigId, ConfigSpec, NetworkSpec, NodeId, NodeRole, SecretId, SecretSpec, ServiceSpec, Task,
     TaskState,
 };
-use swarm_core::node::{Control, InProcNodes, Node, NodeNetwork};
+use swarm_core::node::{Control, Node};
 use swarm_core::runtime::FileKind;
-use swarm_core::runtime::mock::{MockRuntime, MockScript};
 use swarm_core::stack::{
     ComposeFile, DeployOptions, PlanConflict, StackAction, StackDeployError, StackObjectKind,
     StackObjects, convert, deploy, list, load, ps, remove, render_stack_ls, services,
 };
-use swarm_store::testkit::inproc::InProcNetwork;
 
 const CONVERGE: Duration = Duration::from_secs(30);
 const STACK: &str = "nerd-dinner";
@@ -75,75 +73,6 @@ fn secret_value(name: &str, file: Option<&str>) -> Vec<u8> {
         Some(f) => std::fs::read(nerddinner_dir().join(f)).unwrap(),
         None => format!("certificate {name}").into_bytes(),
     }
-}
-
-/// One node with the mock runtime it runs its tasks on.
-struct Member {
-    node: Node,
-    runtime: MockRuntime,
-}
-
-fn member_config(
-    root: &std::path::Path,
-    name: &str,
-    nodes: &InProcNodes,
-    runtime: &MockRuntime,
-) -> swarm_core::node::NodeConfig {
-    let mut c = config(root, name);
-    c.runtime = Arc::new(runtime.clone());
-    c.network = NodeNetwork::InProc(nodes.clone());
-    c.advertise_addr = Some(format!("{name}:2377"));
-    c.rng_seed = Some(name.bytes().map(u64::from).sum());
-    c
-}
-
-/// Three managers and three workers, all ready; every task runs until stopped.
-async fn start_cluster(root: &std::path::Path) -> Vec<Member> {
-    let net = InProcNodes::new(InProcNetwork::new(31));
-    let runtime = || MockRuntime::new().with_default_script(MockScript::new().run_until_stopped());
-    let first_runtime = runtime();
-    let m1 = Node::init(
-        member_config(root, "m1", &net, &first_runtime),
-        Default::default(),
-    )
-    .await
-    .unwrap();
-    let control = m1.control().unwrap();
-    let manager_token = control.join_token(NodeRole::Manager).await.unwrap();
-    let worker_token = control.join_token(NodeRole::Worker).await.unwrap();
-    let mut members = vec![Member {
-        node: m1,
-        runtime: first_runtime,
-    }];
-    for i in 2..=3 {
-        let rt = runtime();
-        let node = Node::join(
-            member_config(root, &format!("m{i}"), &net, &rt),
-            "m1:2377",
-            &manager_token,
-        )
-        .await
-        .unwrap();
-        members.push(Member { node, runtime: rt });
-        eventually(CONVERGE, "the new manager votes", || async {
-            let s = members[0].node.store_status()?;
-            (s.voters().len() == i && s.is_settled()).then_some(())
-        })
-        .await;
-    }
-    for i in 1..=3 {
-        let rt = runtime();
-        let node = Node::join(
-            member_config(root, &format!("w{i}"), &net, &rt),
-            "m1:2377",
-            &worker_token,
-        )
-        .await
-        .unwrap();
-        members.push(Member { node, runtime: rt });
-    }
-    cluster_support::all_ready(&control, 6).await;
-    members
 }
 
 fn files(names: &[&str]) -> Vec<ComposeFile> {
@@ -272,7 +201,7 @@ async fn files_reach_exactly_their_tasks(members: &[Member], control: &Control) 
 async fn the_chapter_deploys_updates_the_homepage_without_downtime_and_is_removed() {
     let _serial = ONE_CLUSTER_AT_A_TIME.lock().await;
     let root = tempfile::tempdir().unwrap();
-    let members = start_cluster(root.path()).await;
+    let members = start_cluster(root.path(), 31, 3, 3).await;
     let managers: Vec<&Node> = members.iter().take(3).map(|m| &m.node).collect();
     let control = cluster_support::leader_control(&managers).await;
     let chapter = stack_of(&CHAPTER, Some(start_first()), STACK);

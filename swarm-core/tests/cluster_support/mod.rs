@@ -2,6 +2,8 @@
 //! directory, over real TCP with mutual TLS.
 #![allow(dead_code)]
 
+pub(crate) mod inproc;
+
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
