@@ -7,12 +7,15 @@
 //!
 //! Options: `--seeds A..B` (default `0..10`), `--managers N` (1, 3, 5; default 3),
 //! `--workers N` (default 3), `--steps N` (default 30), `--no-faults`, `--trace` (print every
-//! seed's trace), `--trace-messages` (with a line per network message event), `--check-replay` (run every seed twice and compare the trace hashes).
+//! seed's trace), `--trace-messages` (with a line per network message event), `--check-replay`
+//! (run every seed twice and compare the trace hashes), `--sabotage NAME` (switch a deliberate
+//! bug on: `skip-secret-filter`, `drop-acknowledged-write`, `double-start-slot`; the seeds must
+//! then fail).
 //! Every seed prints `seed=<n> hash=<trace hash>`; a failing seed prints its reason and the tail
 //! of its trace. Exits 1 if a seed failed or did not replay.
 
 use std::process::ExitCode;
-use swarm_core::sim::{SimConfig, run_seed, run_seeds};
+use swarm_core::sim::{Sabotage, SimConfig, run_seed, run_seeds};
 
 struct Args {
     seeds: std::ops::Range<u64>,
@@ -63,6 +66,12 @@ fn parse() -> Result<Args, String> {
                 args.config.trace_messages = true;
             }
             "--check-replay" => args.check_replay = true,
+            "--sabotage" => {
+                let v = value("--sabotage")?;
+                let sabotage =
+                    Sabotage::parse(&v).ok_or(format!("--sabotage: no switch named {v}"))?;
+                args.config.sabotage = Some(sabotage);
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }

@@ -11,6 +11,7 @@ pub mod mapping;
 pub mod model;
 pub mod node;
 pub mod runtime;
+mod sabotage;
 #[cfg(feature = "testkit")]
 pub mod sim;
 pub mod stack;

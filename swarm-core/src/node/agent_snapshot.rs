@@ -17,4 +17,12 @@ pub struct AgentSnapshot {
     pub held_secrets: Vec<SecretId>,
     /// Configs the agent holds, in id order.
     pub held_configs: Vec<ConfigId>,
+    /// Secrets delivered to the agent that no task of its assignment set references (it
+    /// ignored them: the leader sends none, so any is a leak), the first
+    /// [`MAX_UNREFERENCED_SECRETS`] since the node started, in arrival order.
+    pub unreferenced_secrets: Vec<SecretId>,
 }
+
+/// Most ids [`AgentSnapshot::unreferenced_secrets`] keeps; later ones are not recorded (the
+/// first is enough to name the leak).
+pub const MAX_UNREFERENCED_SECRETS: usize = 16;

@@ -83,7 +83,7 @@ mod testkit_hooks;
 mod wire;
 
 pub use agent_link::AGENT_CALL_RETRY_DELAY;
-pub use agent_snapshot::AgentSnapshot;
+pub use agent_snapshot::{AgentSnapshot, MAX_UNREFERENCED_SECRETS};
 pub use assignment_service::{ASSIGNMENT_WAIT_PERIODS, STATUS_CONFLICT_WAIT};
 pub use config::{
     DEFAULT_ELECTION_TIMEOUT_MAX, DEFAULT_ELECTION_TIMEOUT_MIN, DEFAULT_LEADER_TICK,

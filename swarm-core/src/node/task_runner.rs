@@ -22,7 +22,7 @@ use crate::manager::dispatcher::{
 };
 use crate::model::{ConfigId, SecretId, TaskId, TaskState, Version};
 use crate::node::agent_link::{self, AgentLink, call_at};
-use crate::node::agent_snapshot::AgentSnapshot;
+use crate::node::agent_snapshot::{AgentSnapshot, MAX_UNREFERENCED_SECRETS};
 use crate::node::log_publisher::log_publisher;
 use crate::node::log_sources::{LogSource, LogSources};
 use crate::node::node::NodeShared;
@@ -91,6 +91,7 @@ pub(crate) async fn task_runner(shared: Arc<NodeShared>) {
         reports,
         generation: 0,
         log_sources,
+        unreferenced_secrets: Vec::new(),
     };
     loop {
         tokio::select! {
@@ -123,6 +124,8 @@ struct Runner {
     reports: Arc<Reports>,
     generation: u64,
     log_sources: LogSources,
+    /// Secrets delivered that no task referenced (at most [`MAX_UNREFERENCED_SECRETS`]).
+    unreferenced_secrets: Vec<SecretId>,
 }
 
 impl Runner {
@@ -136,6 +139,9 @@ impl Runner {
             let item = sealed.held();
             let Some(tasks) = users.get(&item.item) else {
                 tracing::warn!(%node, secret = %sealed.id, "a secret no task here needs was sent; ignored");
+                if self.unreferenced_secrets.len() < MAX_UNREFERENCED_SECRETS {
+                    self.unreferenced_secrets.push(sealed.id.clone());
+                }
                 continue;
             };
             let opened = delivery_binding(node, tasks, &item)
@@ -312,6 +318,7 @@ impl Runner {
             tasks: self.worker.task_ids(),
             held_secrets,
             held_configs,
+            unreferenced_secrets: self.unreferenced_secrets.clone(),
         };
         *self
             .shared

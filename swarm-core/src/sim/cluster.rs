@@ -19,6 +19,10 @@ pub(crate) const IMAGE_FLAKY_START: &str = "sim/flaky-start";
 pub(crate) const IMAGE_CRASHES: &str = "sim/crashes";
 /// How long a task of [`IMAGE_CRASHES`] runs before it crashes.
 pub(crate) const CRASH_AFTER: Duration = Duration::from_secs(3);
+/// The image whose tasks exit 0 a moment after they start (jobs).
+pub(crate) const IMAGE_COMPLETES: &str = "sim/completes";
+/// How long a task of [`IMAGE_COMPLETES`] runs before it completes.
+pub(crate) const COMPLETE_AFTER: Duration = Duration::from_secs(2);
 
 /// The port every simulated node's address names.
 const PORT: u16 = 2377;
@@ -29,8 +33,11 @@ pub(crate) struct SimNode {
     pub(crate) node: Option<Node>,
     /// Its runtime, kept across restarts (the containers outlive the agent).
     pub(crate) runtime: MockRuntime,
-    /// Whether it joined as a manager.
+    /// Whether it is a manager, as last seen while it ran (it joined as one, or was
+    /// promoted; a demotion clears it).
     pub(crate) manager: bool,
+    /// Its Raft member id, once seen as a manager.
+    pub(crate) member: Option<u64>,
     /// How many times it started.
     pub(crate) starts: u64,
 }
@@ -57,6 +64,10 @@ fn runtime() -> MockRuntime {
             ),
         )
         .with_script(IMAGE_CRASHES, MockScript::new().exit_after(CRASH_AFTER, 1))
+        .with_script(
+            IMAGE_COMPLETES,
+            MockScript::new().exit_after(COMPLETE_AFTER, 0),
+        )
 }
 
 /// The address a node is known by on the in-process network.
@@ -106,6 +117,7 @@ impl SimCluster {
                 node: Some(node),
                 runtime,
                 manager: true,
+                member: None,
                 starts: 1,
             },
         );
@@ -130,6 +142,7 @@ impl SimCluster {
                 node: Some(node),
                 runtime,
                 manager,
+                member: None,
                 starts: 1,
             },
         );
@@ -164,6 +177,33 @@ impl SimCluster {
             slot.starts = start;
         }
         Ok(())
+    }
+
+    /// Brings every running node's manager flag and Raft member id up to date.
+    pub(crate) fn refresh_roles(&mut self) {
+        for n in self.nodes.values_mut() {
+            let Some(node) = &n.node else { continue };
+            n.manager = node.role() == NodeRole::Manager;
+            if let Some(status) = node.store_status() {
+                n.member = Some(status.member.0);
+            }
+        }
+    }
+
+    /// The nodes that count towards the Raft quorum, by name: the voters of the leader's
+    /// configuration and every node flagged a manager (a promotion or demotion may be under
+    /// way). `None` when no manager leads (nothing is known for sure).
+    pub(crate) fn quorum_members(&self) -> Option<std::collections::BTreeSet<String>> {
+        let leader = self.leader()?;
+        let status = self.nodes.get(&leader)?.node.as_ref()?.store_status()?;
+        let voters: Vec<u64> = status.voters().iter().map(|m| m.0).collect();
+        Some(
+            self.nodes
+                .iter()
+                .filter(|(_, n)| n.manager || n.member.is_some_and(|m| voters.contains(&m)))
+                .map(|(name, _)| name.clone())
+                .collect(),
+        )
     }
 
     /// The running nodes, by name.

@@ -1,5 +1,6 @@
 //! What one simulated run does: its seed, cluster size, workload length, faults.
 
+use crate::sim::sabotage::Sabotage;
 use std::time::Duration;
 
 /// The most managers a simulated cluster has (Raft groups beyond 5 are not simulated).
@@ -43,6 +44,9 @@ pub struct SimConfig {
     /// Whether the trace keeps a line per network message event (to find where two runs
     /// of one seed part ways); they are hashed either way.
     pub trace_messages: bool,
+    /// A deliberate bug switched on for the run, to prove an invariant catches it; `None`
+    /// (the default) for every real run.
+    pub sabotage: Option<Sabotage>,
 }
 
 impl SimConfig {
@@ -55,6 +59,7 @@ impl SimConfig {
             steps: 30,
             faults: true,
             trace_messages: false,
+            sabotage: None,
         }
     }
 
@@ -74,6 +79,12 @@ impl SimConfig {
     /// Turns faults on or off.
     pub fn with_faults(mut self, faults: bool) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Switches a deliberate bug on for the run (tests of the invariants only).
+    pub fn with_sabotage(mut self, sabotage: Sabotage) -> Self {
+        self.sabotage = Some(sabotage);
         self
     }
 

@@ -111,7 +111,9 @@ impl Nemesis {
         }
     }
 
-    /// Whether crashing `name` leaves the managers a running majority.
+    /// Whether crashing `name` leaves the Raft group a running majority: a worker always; a
+    /// manager (or a node being promoted or demoted) only while a manager leads and the
+    /// others of the group are a majority of it.
     fn may_crash(&self, cluster: &SimCluster, name: &str) -> bool {
         let Some(node) = cluster.nodes.get(name) else {
             return false;
@@ -119,16 +121,17 @@ impl Nemesis {
         if node.node.is_none() {
             return false;
         }
-        if !node.manager {
+        let Some(members) = cluster.quorum_members() else {
+            return !node.manager && node.member.is_none();
+        };
+        if !members.contains(name) {
             return true;
         }
-        let managers = cluster.nodes.values().filter(|n| n.manager).count();
-        let running = cluster
-            .nodes
-            .values()
-            .filter(|n| n.manager && n.node.is_some())
+        let running = members
+            .iter()
+            .filter(|m| cluster.nodes.get(*m).is_some_and(|n| n.node.is_some()))
             .count();
-        running - 1 > managers / 2
+        running.saturating_sub(1) > members.len() / 2
     }
 
     /// Ends every fault: partitions healed, links clean, crashed nodes restarted.

@@ -28,11 +28,14 @@
 mod cluster;
 mod config;
 mod faults;
+mod history;
 pub mod invariants;
 mod ledger;
 mod observe;
 mod report;
 mod run;
+pub(crate) mod sabotage;
+mod seen_task;
 mod sim_rng;
 mod trace;
 mod workload;
@@ -41,8 +44,11 @@ pub use config::{
     FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_CONTROL_CALL, MAX_MANAGERS, MAX_WORKERS,
     OBSERVE_PERIOD, SimConfig, WORKLOAD_PAUSE_MAX,
 };
-pub use ledger::{Ledger, LedgerSecret, LedgerService, Outcome};
+pub use history::History;
+pub use ledger::{Ledger, LedgerNode, LedgerSecret, LedgerService, Outcome};
 pub use observe::{AgentView, Observation};
 pub use report::{SimFailure, SimReport, SimSummary};
 pub use run::{run_seed, run_seeds};
+pub use sabotage::Sabotage;
+pub use seen_task::SeenTask;
 pub use trace::{SimTrace, TRACE_TAIL_LINES};

@@ -1,13 +1,16 @@
 //! What the invariants look at: the leader's view of the cluster, what every running agent
-//! holds, every manager's Raft status, and the workload's ledger.
+//! holds, what every node's runtime runs, every manager's Raft status, the workload's ledger
+//! and the run's history.
 
 use crate::manager::cluster_state::ClusterState;
 use crate::model::{NodeId, TaskId};
 use crate::node::AgentSnapshot;
 use crate::sim::cluster::SimCluster;
+use crate::sim::history::History;
 use crate::sim::ledger::Ledger;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 use swarm_store::StoreStatus;
 
 /// What one running node holds.
@@ -26,28 +29,38 @@ pub struct AgentView {
 pub struct Observation {
     /// Simulated time since the run started.
     pub at: Duration,
+    /// The virtual wall-clock time the nodes read at this instant.
+    pub now: SystemTime,
     /// The name of the leading manager, if one leads.
     pub leader: Option<String>,
     /// The leader's view of the orchestration state.
     pub state: Option<ClusterState>,
     /// Every running node, by name.
     pub agents: BTreeMap<String, AgentView>,
+    /// The tasks every node's runtime runs, by node name, crashed nodes included (their
+    /// containers outlive the agent).
+    pub runtimes: BTreeMap<String, Vec<TaskId>>,
     /// Every running manager's Raft status, by name.
     pub stores: BTreeMap<String, StoreStatus>,
     /// Every Raft member seen leading, by term, over the whole run so far.
     pub leaders_by_term: BTreeMap<u64, BTreeSet<u64>>,
     /// What the workload wrote.
     pub ledger: Ledger,
+    /// What the run saw so far, this observation included.
+    pub history: Arc<History>,
 }
 
 impl Observation {
-    /// Looks at `cluster` now; `leaders_by_term` accumulates across observations.
+    /// Looks at `cluster` now; `leaders_by_term` and `history` accumulate across
+    /// observations.
     pub(crate) fn take(
         cluster: &SimCluster,
         at: Duration,
         leaders_by_term: &mut BTreeMap<u64, BTreeSet<u64>>,
         ledger: &Ledger,
+        history: &mut Arc<History>,
     ) -> Observation {
+        let now = crate::clock::now();
         let mut stores = BTreeMap::new();
         let mut agents = BTreeMap::new();
         for (name, node) in cluster.running() {
@@ -74,20 +87,43 @@ impl Observation {
                 },
             );
         }
-        let leader = cluster.leader();
+        let runtimes = cluster
+            .nodes
+            .iter()
+            .map(|(name, n)| (name.clone(), n.runtime.running_tasks()))
+            .collect();
+        // Of the managers that believe they lead, the one of the highest term (a deposed
+        // leader may not know yet).
+        let leader = cluster
+            .managers()
+            .into_iter()
+            .filter(|(_, n)| n.is_leader())
+            .max_by_key(|(name, n)| {
+                (
+                    n.store_status().map_or(0, |s| s.term),
+                    std::cmp::Reverse((*name).clone()),
+                )
+            })
+            .map(|(name, _)| name.clone());
         let state = leader
             .as_ref()
             .and_then(|l| cluster.nodes.get(l))
             .and_then(|n| n.node.as_ref())
             .and_then(|n| n.testkit_state());
+        if let Some(state) = &state {
+            Arc::make_mut(history).record(state, now);
+        }
         Observation {
             at,
+            now,
             leader,
             state,
             agents,
             stores,
+            runtimes,
             leaders_by_term: leaders_by_term.clone(),
             ledger: ledger.clone(),
+            history: Arc::clone(history),
         }
     }
 }

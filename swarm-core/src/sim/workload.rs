@@ -1,14 +1,18 @@
-//! The workload: control calls drawn from the seed (services created, scaled, updated,
-//! rolled back, removed; secrets created and removed; nodes drained and reactivated), each
-//! recorded in the [`Ledger`](crate::sim::ledger::Ledger).
+//! The workload: control calls drawn from the seed (services and jobs created, scaled,
+//! updated stop-first or start-first, updated to a failing image, rolled back, removed;
+//! secrets and configs created and removed; nodes drained, paused, reactivated, promoted and
+//! demoted), each recorded in the [`Ledger`](crate::sim::ledger::Ledger).
 
 use crate::model::{
-    FileTarget, NodeAvailability, RestartCondition, SecretReference, SecretSpec, ServiceMode,
-    ServiceSpec,
+    ConfigReference, ConfigSpec, FailureAction, FileTarget, NodeAvailability, NodeRole,
+    RestartCondition, SecretReference, SecretSpec, ServiceMode, ServiceSpec, UpdateConfig,
+    UpdateOrder,
 };
 use crate::node::{Control, NodeError};
-use crate::sim::cluster::{IMAGE_CRASHES, IMAGE_FLAKY_START, IMAGE_RUNS, SimCluster};
-use crate::sim::config::MAX_CONTROL_CALL;
+use crate::sim::cluster::{
+    IMAGE_COMPLETES, IMAGE_CRASHES, IMAGE_FLAKY_START, IMAGE_RUNS, SimCluster,
+};
+use crate::sim::config::{MAX_CONTROL_CALL, MAX_MANAGERS};
 use crate::sim::ledger::{Ledger, LedgerSecret, LedgerService, Outcome};
 use crate::sim::sim_rng::SimRng;
 use std::collections::BTreeSet;
@@ -18,6 +22,12 @@ use std::time::Duration;
 pub(crate) const MAX_REPLICAS: u64 = 5;
 /// The most services the workload keeps at once (it removes instead of creating beyond).
 pub(crate) const MAX_SERVICES: usize = 8;
+/// The most completions a replicated job of the workload asks for.
+pub(crate) const MAX_COMPLETIONS: u64 = 5;
+/// The restart delay of the workload's services whose tasks crash.
+pub(crate) const CRASH_RESTART_DELAY: Duration = Duration::from_secs(1);
+/// The most restarts per slot of the workload's services whose tasks crash.
+pub(crate) const CRASH_MAX_ATTEMPTS: u64 = 2;
 
 /// Runs `call` within [`MAX_CONTROL_CALL`]; `Err` names what happened.
 async fn within<T>(
@@ -42,6 +52,7 @@ pub(crate) struct Workload {
     pub(crate) ledger: Ledger,
     next_service: u64,
     next_secret: u64,
+    next_config: u64,
     next_env: u64,
 }
 
@@ -62,111 +73,133 @@ impl Workload {
             .map(|(n, _)| n.clone())
             .collect();
         let roll = rng.below(100);
-        if roll < 30 && live.len() < MAX_SERVICES {
+        if roll < 24 && live.len() < MAX_SERVICES {
             self.create_service(rng, control).await
-        } else if roll < 48 {
+        } else if roll < 38 {
             match rng.pick(&live) {
                 Some(name) => self.scale(rng, control, name).await,
                 None => self.create_service(rng, control).await,
             }
-        } else if roll < 58 {
+        } else if roll < 50 {
             match rng.pick(&live) {
-                Some(name) => self.update(control, name).await,
+                Some(name) => self.update(rng, control, name).await,
                 None => "update: no service".to_owned(),
             }
-        } else if roll < 62 {
+        } else if roll < 54 {
             match rng.pick(&live) {
                 Some(name) => self.rollback(control, name).await,
                 None => "rollback: no service".to_owned(),
             }
-        } else if roll < 72 {
+        } else if roll < 62 {
             match rng.pick(&live) {
                 Some(name) => self.remove_service(control, name).await,
                 None => "remove: no service".to_owned(),
             }
-        } else if roll < 82 {
-            self.create_secret(control).await
-        } else if roll < 86 {
-            let secrets: Vec<String> = self
-                .ledger
-                .secrets
+        } else if roll < 69 {
+            if rng.percent(50) {
+                self.create_secret(control).await
+            } else {
+                self.create_config(control).await
+            }
+        } else if roll < 73 {
+            let configs = rng.percent(50);
+            let kept = if configs {
+                &self.ledger.configs
+            } else {
+                &self.ledger.secrets
+            };
+            let names: Vec<String> = kept
                 .iter()
                 .filter(|(_, s)| s.removed.is_none())
                 .map(|(n, _)| n.clone())
                 .collect();
-            match rng.pick(&secrets) {
-                Some(name) => self.remove_secret(control, name).await,
-                None => "remove secret: none".to_owned(),
+            match (rng.pick(&names), configs) {
+                (Some(name), false) => self.remove_secret(control, name).await,
+                (Some(name), true) => self.remove_config(control, name).await,
+                (None, _) => "remove secret or config: none".to_owned(),
             }
-        } else {
+        } else if roll < 88 {
             self.availability(rng, cluster, control).await
+        } else {
+            self.role(rng, cluster, control).await
         }
     }
 
     async fn create_service(&mut self, rng: &SimRng, control: &Control) -> String {
         self.next_service += 1;
         let name = format!("svc-{}", self.next_service);
-        let image = match rng.below(100) {
-            0..60 => IMAGE_RUNS,
-            60..85 => IMAGE_FLAKY_START,
-            _ => IMAGE_CRASHES,
-        };
-        let global = rng.percent(20);
         let replicas = 1 + rng.below(MAX_REPLICAS);
-        let mut spec = ServiceSpec::new(&name, image);
-        spec.mode = if global {
-            ServiceMode::Global
-        } else {
-            ServiceMode::Replicated { replicas }
+        let (mode, image) = match rng.below(100) {
+            0..15 => (ServiceMode::Global, running_image(rng)),
+            15..25 => (
+                ServiceMode::ReplicatedJob {
+                    max_concurrent: 1 + rng.below(3),
+                    total_completions: 1 + rng.below(MAX_COMPLETIONS),
+                },
+                job_image(rng),
+            ),
+            25..30 => (ServiceMode::GlobalJob, job_image(rng)),
+            _ => (ServiceMode::Replicated { replicas }, running_image(rng)),
         };
+        let global = mode.is_global();
+        let job = mode.is_job();
+        let counted = matches!(mode, ServiceMode::Replicated { .. });
+        let mut spec = ServiceSpec::new(&name, image);
+        spec.mode = mode;
         if image == IMAGE_CRASHES {
-            let policy = &mut spec.task_template.restart_policy;
-            policy.condition = RestartCondition::Any;
-            policy.delay = Duration::from_secs(1);
-            policy.max_attempts = 2;
+            limit_restarts(&mut spec, rng);
         }
-        let secrets: Vec<&String> = self
-            .ledger
-            .secrets
-            .iter()
-            .filter(|(_, s)| s.created == Outcome::Done && s.removed.is_none())
-            .map(|(n, _)| n)
-            .collect();
+        let secrets = self.live_names(false);
         if let Some(secret) = rng.pick(&secrets).filter(|_| rng.percent(50)) {
             spec.task_template.container.secrets = vec![SecretReference {
                 secret_id: "".into(),
-                secret_name: (*secret).clone(),
+                secret_name: secret.clone(),
                 target: FileTarget::new(secret.as_str()),
             }];
         }
-        let mode = if global {
-            "global".to_owned()
-        } else {
-            format!("replicas={replicas}")
-        };
+        let configs = self.live_names(true);
+        if let Some(config) = rng.pick(&configs).filter(|_| rng.percent(40)) {
+            spec.task_template.container.configs = vec![ConfigReference {
+                config_id: "".into(),
+                config_name: config.clone(),
+                target: FileTarget::new(config.as_str()),
+            }];
+        }
         let result = within(control.create_service(&spec)).await;
         let created = self.ledger.ack(result.is_ok());
+        let counts = if counted {
+            BTreeSet::from([replicas])
+        } else {
+            BTreeSet::new()
+        };
         self.ledger.services.insert(
             name.clone(),
             LedgerService {
                 created,
                 removed: None,
-                replicas: if global {
-                    BTreeSet::new()
-                } else {
-                    BTreeSet::from([replicas])
-                },
-                ever: if global {
-                    BTreeSet::new()
-                } else {
-                    BTreeSet::from([replicas])
-                },
+                replicas: counts.clone(),
+                ever: counts,
                 global,
+                job,
                 image: image.to_owned(),
                 updated: false,
             },
         );
         format!("create service {name} {mode} {image}: {}", outcome(&result))
+    }
+
+    /// The secrets (`configs` false) or configs whose creation was acknowledged and whose
+    /// removal was not asked for.
+    fn live_names(&self, configs: bool) -> Vec<String> {
+        let kept = if configs {
+            &self.ledger.configs
+        } else {
+            &self.ledger.secrets
+        };
+        kept.iter()
+            .filter(|(_, s)| s.created == Outcome::Done && s.removed.is_none())
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 
     async fn scale(&mut self, rng: &SimRng, control: &Control, name: &str) -> String {
@@ -176,10 +209,13 @@ impl Workload {
         let Some(service) = self.ledger.services.get_mut(name) else {
             return format!("scale {name}: not in the ledger");
         };
-        service.ever.insert(replicas);
-        if service.global {
-            return format!("scale {name} (global) to {replicas}: {}", outcome(&result));
+        if service.global || service.job {
+            return format!(
+                "scale {name} (not replicated) to {replicas}: {}",
+                outcome(&result)
+            );
         }
+        service.ever.insert(replicas);
         if ok {
             self.ledger.acknowledged += 1;
             if let Some(s) = self.ledger.services.get_mut(name) {
@@ -192,12 +228,50 @@ impl Workload {
         format!("scale {name} to {replicas}: {}", outcome(&result))
     }
 
-    async fn update(&mut self, control: &Control, name: &str) -> String {
+    /// An update: a new environment, half the time with a drawn update config (stop-first
+    /// or start-first, failure action pause or rollback), and one time in five to the image
+    /// that crashes, with failure action rollback.
+    async fn update(&mut self, rng: &SimRng, control: &Control, name: &str) -> String {
         self.next_env += 1;
+        let env = format!("SIM_VERSION={}", self.next_env);
+        let failing = rng.percent(20);
+        let config = rng.percent(50).then(|| UpdateConfig {
+            parallelism: 1 + rng.below(2),
+            monitor: Duration::from_millis(1_000 + 1_000 * rng.below(3)),
+            order: if rng.percent(50) {
+                UpdateOrder::StartFirst
+            } else {
+                UpdateOrder::StopFirst
+            },
+            failure_action: if rng.percent(50) {
+                FailureAction::Rollback
+            } else {
+                FailureAction::Pause
+            },
+            ..UpdateConfig::default()
+        });
+        let rollback_order = rng.percent(30);
         let result = async {
             let service = within(control.service(name)).await?;
             let mut spec = service.spec.clone();
-            spec.task_template.container.env = vec![format!("SIM_VERSION={}", self.next_env)];
+            spec.task_template.container.env = vec![env.clone()];
+            if let Some(config) = &config {
+                spec.update_config = Some(config.clone());
+            }
+            if rollback_order {
+                spec.rollback_config = Some(UpdateConfig {
+                    order: UpdateOrder::StartFirst,
+                    ..UpdateConfig::default()
+                });
+            }
+            if failing {
+                spec.task_template.container.image = IMAGE_CRASHES.to_owned();
+                limit_restarts(&mut spec, rng);
+                let mut c = spec.update_config.clone().unwrap_or_default();
+                c.failure_action = FailureAction::Rollback;
+                c.monitor = crate::model::DEFAULT_UPDATE_MONITOR;
+                spec.update_config = Some(c);
+            }
             within(control.update_service(name, service.meta.version, &spec)).await
         }
         .await;
@@ -205,7 +279,18 @@ impl Workload {
             s.updated = true;
         }
         self.ledger.ack(result.is_ok());
-        format!("update {name}: {}", outcome(&result))
+        let what = match (&config, failing) {
+            (_, true) => "to the crashing image, rollback on failure".to_owned(),
+            (Some(c), false) => format!(
+                "{} parallelism {} monitor {} ms on failure {}",
+                c.order,
+                c.parallelism,
+                c.monitor.as_millis(),
+                c.failure_action
+            ),
+            (None, false) => "default config".to_owned(),
+        };
+        format!("update {name} ({what}): {}", outcome(&result))
     }
 
     async fn rollback(&mut self, control: &Control, name: &str) -> String {
@@ -258,6 +343,34 @@ impl Workload {
         format!("remove secret {name}: {}", outcome(&result))
     }
 
+    async fn create_config(&mut self, control: &Control) -> String {
+        self.next_config += 1;
+        let name = format!("cfg-{}", self.next_config);
+        let spec = ConfigSpec::new(&name, format!("value of {name}").into_bytes());
+        let result = within(control.create_config(&spec)).await;
+        let created = self.ledger.ack(result.is_ok());
+        self.ledger.configs.insert(
+            name.clone(),
+            LedgerSecret {
+                created,
+                removed: None,
+            },
+        );
+        format!("create config {name}: {}", outcome(&result))
+    }
+
+    async fn remove_config(&mut self, control: &Control, name: &str) -> String {
+        let result = within(control.remove_config(name)).await;
+        let in_use = matches!(&result, Err(e) if e.contains("in use") || e.contains("used"));
+        if !in_use {
+            let removed = self.ledger.ack(result.is_ok());
+            if let Some(s) = self.ledger.configs.get_mut(name) {
+                s.removed = Some(removed);
+            }
+        }
+        format!("remove config {name}: {}", outcome(&result))
+    }
+
     async fn availability(
         &mut self,
         rng: &SimRng,
@@ -268,15 +381,88 @@ impl Workload {
         let Some(name) = rng.pick(&names) else {
             return "availability: no node".to_owned();
         };
-        let availability = if rng.percent(50) {
-            NodeAvailability::Drain
-        } else {
-            NodeAvailability::Active
+        let availability = match rng.below(100) {
+            0..40 => NodeAvailability::Drain,
+            40..60 => NodeAvailability::Pause,
+            _ => NodeAvailability::Active,
         };
         let result = within(control.set_availability(name, availability)).await;
-        self.ledger.ack(result.is_ok());
+        let ok = result.is_ok();
+        self.ledger.ack(ok);
+        if let Some(node) = self.ledger.nodes.get_mut(name.as_str()) {
+            node.set_availability(availability, ok);
+        }
         format!("node {name} {availability:?}: {}", outcome(&result))
     }
+
+    /// Promotes a running worker (while fewer than [`MAX_MANAGERS`] are managers) or demotes
+    /// a running manager (while more than one is).
+    async fn role(&mut self, rng: &SimRng, cluster: &SimCluster, control: &Control) -> String {
+        let managers = cluster.nodes.values().filter(|n| n.manager).count();
+        let promote = rng.percent(50);
+        let candidates: Vec<&String> = cluster
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.node.is_some() && n.manager != promote)
+            .map(|(name, _)| name)
+            .collect();
+        let allowed = if promote {
+            managers < MAX_MANAGERS
+        } else {
+            managers > 1
+        };
+        let Some(name) = rng.pick(&candidates).filter(|_| allowed) else {
+            return format!(
+                "{}: no candidate",
+                if promote { "promote" } else { "demote" }
+            );
+        };
+        let (role, result) = if promote {
+            (NodeRole::Manager, within(control.promote(name)).await)
+        } else {
+            (NodeRole::Worker, within(control.demote(name)).await)
+        };
+        let ok = result.is_ok();
+        self.ledger.ack(ok);
+        if let Some(node) = self.ledger.nodes.get_mut(name.as_str()) {
+            node.set_role(role, ok);
+        }
+        format!("node {name} role {role:?}: {}", outcome(&result))
+    }
+}
+
+/// A service's image: mostly one that runs, some that fail to start twice first, a few that
+/// crash.
+fn running_image(rng: &SimRng) -> &'static str {
+    match rng.below(100) {
+        0..60 => IMAGE_RUNS,
+        60..85 => IMAGE_FLAKY_START,
+        _ => IMAGE_CRASHES,
+    }
+}
+
+/// A job's image: mostly one that completes, some that crash.
+fn job_image(rng: &SimRng) -> &'static str {
+    if rng.percent(80) {
+        IMAGE_COMPLETES
+    } else {
+        IMAGE_CRASHES
+    }
+}
+
+/// The restart policy of a service whose tasks crash: on any exit, after
+/// [`CRASH_RESTART_DELAY`], at most [`CRASH_MAX_ATTEMPTS`] times, within a drawn window
+/// (none half the time).
+fn limit_restarts(spec: &mut ServiceSpec, rng: &SimRng) {
+    let policy = &mut spec.task_template.restart_policy;
+    policy.condition = RestartCondition::Any;
+    policy.delay = CRASH_RESTART_DELAY;
+    policy.max_attempts = CRASH_MAX_ATTEMPTS;
+    policy.window = if rng.percent(50) {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(5 + rng.below(20))
+    };
 }
 
 /// A call's outcome for the trace: `ok` or the error's kind.

@@ -256,7 +256,17 @@ impl AssignmentPlan {
 
     /// Decides what `node` is given when its agent holds `held`.
     pub fn for_node(state: &ClusterState, node: &NodeId, held: &[HeldItem]) -> AssignmentPlan {
-        let selection = Selection::of(state, node);
+        let mut selection = Selection::of(state, node);
+        if crate::sabotage::skip_secret_filter() {
+            // Sabotage (simulation only): every secret, bound to all the node's tasks.
+            let all: Vec<TaskId> = selection.tasks.iter().map(|t| t.id.clone()).collect();
+            for (id, secret) in state.secrets() {
+                selection
+                    .needed
+                    .entry(ItemId::Secret(id.clone()))
+                    .or_insert_with(|| (all.clone(), Some(secret.meta.version)));
+            }
+        }
         let held: BTreeSet<&HeldItem> = held.iter().collect();
         let recipient = node_seal_key(state, node);
         let mut plan = AssignmentPlan {

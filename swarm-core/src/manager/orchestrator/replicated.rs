@@ -127,7 +127,7 @@ impl ServiceRound<'_> {
             .copied()
             .filter(|t| is_live(t) && !is_task_dirty(self.service, t, node(t)))
             .collect();
-        if current.len() < 2 {
+        if current.len() < 2 || crate::sabotage::double_start_slot() {
             return;
         }
         // `tasks` is oldest first: `max_by_key` keeps the last of equals, so go newest first.
@@ -157,6 +157,13 @@ impl ServiceRound<'_> {
         if let Some(id) = ids.next(rng) {
             let task = new_task(self.service, id, Some(slot), None, self.now);
             self.round.push(create(task), self.max_writes);
+        }
+        if crate::sabotage::double_start_slot() {
+            // Sabotage (simulation only): a second task for the same slot.
+            if let Some(id) = ids.next(rng) {
+                let task = new_task(self.service, id, Some(slot), None, self.now);
+                self.round.push(create(task), self.max_writes);
+            }
         }
     }
 }

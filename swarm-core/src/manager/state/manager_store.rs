@@ -85,6 +85,10 @@ impl ManagerStore {
         if writes.writes.is_empty() {
             return Ok(None);
         }
+        if crate::sabotage::drop_acknowledged_write(&writes.writes) {
+            // Sabotage (simulation only): answered as committed, never committed.
+            return Ok(None);
+        }
         let txn = self.collections.txn(&writes.writes);
         self.store
             .txn(txn)

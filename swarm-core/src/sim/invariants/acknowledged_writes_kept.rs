@@ -1,10 +1,11 @@
-//! No acknowledged control write is lost: a service or secret whose creation was
+//! No acknowledged control write is lost: a service, secret or config whose creation was
 //! acknowledged exists unless its removal was asked for; one whose removal was acknowledged is
-//! gone; a replicated service's replica count is one the workload may have set (the last
-//! acknowledged, or one asked for since without an answer).
+//! gone; a replicated service's replica count, a node's availability and the role its spec
+//! asks for are values the workload may have set (the last acknowledged, or one asked for
+//! since without an answer).
 
 use crate::model::ServiceMode;
-use crate::sim::invariants::leader_state;
+use crate::sim::invariants::{leader_state, node_name};
 use crate::sim::ledger::Outcome;
 use crate::sim::observe::Observation;
 
@@ -37,20 +38,47 @@ pub fn check(obs: &Observation) -> Result<(), String> {
             _ => {}
         }
     }
-    for (name, expected) in &obs.ledger.secrets {
-        let found = state.secrets().values().any(|s| &s.spec.name == name);
-        match (expected.created, expected.removed, found) {
-            (Outcome::Done, None, false) => {
-                return Err(format!(
-                    "secret {name} was created (acknowledged) and is gone"
-                ));
+    for (kind, written) in [
+        ("secret", &obs.ledger.secrets),
+        ("config", &obs.ledger.configs),
+    ] {
+        for (name, expected) in written {
+            let found = if kind == "secret" {
+                state.secrets().values().any(|s| &s.spec.name == name)
+            } else {
+                state.configs().values().any(|c| &c.spec.name == name)
+            };
+            match (expected.created, expected.removed, found) {
+                (Outcome::Done, None, false) => {
+                    return Err(format!(
+                        "{kind} {name} was created (acknowledged) and is gone"
+                    ));
+                }
+                (_, Some(Outcome::Done), true) => {
+                    return Err(format!(
+                        "{kind} {name} was removed (acknowledged) and exists"
+                    ));
+                }
+                _ => {}
             }
-            (_, Some(Outcome::Done), true) => {
-                return Err(format!(
-                    "secret {name} was removed (acknowledged) and exists"
-                ));
-            }
-            _ => {}
+        }
+    }
+    for node in state.nodes().values() {
+        let name = node_name(node);
+        let Some(expected) = obs.ledger.nodes.get(name) else {
+            continue;
+        };
+        if !expected.availability.contains(&node.spec.availability) {
+            return Err(format!(
+                "node {name} is {:?}; the workload set one of {:?}",
+                node.spec.availability, expected.availability
+            ));
+        }
+        if !expected.role.contains(&node.spec.role) {
+            return Err(format!(
+                "node {name}'s spec asks for role {:?}; the workload set one of {:?}",
+                node.spec.role, expected.role
+            ));
         }
     }
     Ok(())

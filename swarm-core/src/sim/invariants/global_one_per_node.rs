@@ -1,5 +1,6 @@
-//! Each global service converges to one running task per eligible node (ready and active)
-//! and none elsewhere.
+//! Each global service converges to one running task per eligible node (ready and active),
+//! none on a down or drained node, and on a paused node at most one (a paused node keeps
+//! what it runs and starts nothing new), running.
 
 use crate::model::{NodeAvailability, NodeState, ServiceMode, TaskState};
 use crate::sim::invariants::{image_can_run, leader_state};
@@ -28,20 +29,18 @@ pub fn check(obs: &Observation) -> Result<(), String> {
             }
         }
         for node in state.nodes().values() {
-            let eligible = node.status.state == NodeState::Ready
-                && node.spec.availability == NodeAvailability::Active;
+            let ready = node.status.state == NodeState::Ready;
             let (meant, running) = by_node.get(&node.id).copied().unwrap_or((0, 0));
             let name = super::node_name(node);
-            if eligible && (meant != 1 || running != 1) {
+            let fits = match (ready, node.spec.availability) {
+                (true, NodeAvailability::Active) => meant == 1 && running == 1,
+                (true, NodeAvailability::Pause) => meant <= 1 && running == meant,
+                _ => meant == 0,
+            };
+            if !fits {
                 return Err(format!(
-                    "global service {} on eligible node {name}: {meant} tasks meant to run, {running} running",
-                    service.spec.name
-                ));
-            }
-            if !eligible && meant != 0 {
-                return Err(format!(
-                    "global service {} has {meant} tasks meant to run on ineligible node {name}",
-                    service.spec.name
+                    "global service {} on node {name} ({:?}, {:?}): {meant} tasks meant to run, {running} running",
+                    service.spec.name, node.status.state, node.spec.availability
                 ));
             }
         }

@@ -10,14 +10,24 @@
 //! | [`no_task_on_unavailable_node`] | once converged |
 //! | [`secret_only_where_referenced`] | once converged |
 //! | [`pending_has_reason`] | once converged |
+//! | [`slot_runs_once`] | always |
+//! | [`restart_limits_hold`] | always |
+//! | [`update_status_ends`] | once converged |
+//! | [`no_task_lost`] | once converged |
 
 pub mod acknowledged_writes_kept;
+#[cfg(test)]
+mod fixture;
 pub mod global_one_per_node;
+pub mod no_task_lost;
 pub mod no_task_on_unavailable_node;
 pub mod one_leader_per_term;
 pub mod pending_has_reason;
 pub mod replicas_exact;
+pub mod restart_limits_hold;
 pub mod secret_only_where_referenced;
+pub mod slot_runs_once;
+pub mod update_status_ends;
 
 use crate::sim::observe::Observation;
 
@@ -78,6 +88,26 @@ pub const ALL: &[Invariant] = &[
         name: "pending_has_reason",
         when: When::Converged,
         check: pending_has_reason::check,
+    },
+    Invariant {
+        name: "slot_runs_once",
+        when: When::Always,
+        check: slot_runs_once::check,
+    },
+    Invariant {
+        name: "restart_limits_hold",
+        when: When::Always,
+        check: restart_limits_hold::check,
+    },
+    Invariant {
+        name: "update_status_ends",
+        when: When::Converged,
+        check: update_status_ends::check,
+    },
+    Invariant {
+        name: "no_task_lost",
+        when: When::Converged,
+        check: no_task_lost::check,
     },
 ];
 

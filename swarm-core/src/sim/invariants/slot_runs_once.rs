@@ -1,0 +1,127 @@
+//! A slot never runs two tasks at once: no two tasks of one replica slot (of a replicated
+//! service or job), nor of one node of a global service, are running in the nodes' runtimes
+//! at the same instant, except an old and a new task of a service that updates or rolls back
+//! start-first. A task a manager already ordered to stop is not counted: on a node cut off
+//! or crashed it runs until its agent hears (the replacement may run meanwhile, as in
+//! SwarmKit). Checked at every observation, from the runtimes themselves.
+
+use crate::model::{NodeId, ServiceId};
+use crate::sim::observe::Observation;
+use std::collections::BTreeMap;
+
+/// A slot: a replica slot number, or the node of a global service's task.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Slot {
+    Replica(u64),
+    Node(Option<NodeId>),
+}
+
+/// `Err` names the service, the slot, the tasks and the nodes running them.
+pub fn check(obs: &Observation) -> Result<(), String> {
+    let history = &obs.history;
+    // (service, slot) -> (task, spec version, node name) running there.
+    let mut slots: BTreeMap<(&ServiceId, Slot), Vec<(&str, u64, &str)>> = BTreeMap::new();
+    for (node, running) in &obs.runtimes {
+        for id in running {
+            // A task no leader ever showed is `no_task_lost`'s concern.
+            let Some(seen) = history.tasks.get(id) else {
+                continue;
+            };
+            if seen.ordered_to_stop() {
+                continue;
+            }
+            let task = &seen.task;
+            let slot = match task.slot {
+                Some(n) => Slot::Replica(n),
+                None => Slot::Node(task.node_id.clone()),
+            };
+            slots.entry((&task.service_id, slot)).or_default().push((
+                id.as_str(),
+                task.spec_version,
+                node.as_str(),
+            ));
+        }
+    }
+    for ((service, slot), tasks) in slots {
+        if tasks.len() < 2 {
+            continue;
+        }
+        let versions: std::collections::BTreeSet<u64> = tasks.iter().map(|t| t.1).collect();
+        let start_first = history.start_first.contains(service) && versions.len() == tasks.len();
+        if start_first {
+            continue;
+        }
+        let name = obs
+            .state
+            .as_ref()
+            .and_then(|s| s.service(service))
+            .map_or(service.as_str(), |s| s.spec.name.as_str());
+        let listed: Vec<String> = tasks
+            .iter()
+            .map(|(id, version, node)| format!("{id} (spec version {version}) on {node}"))
+            .collect();
+        return Err(format!(
+            "service {name} slot {slot:?} runs {} tasks at once: {}",
+            tasks.len(),
+            listed.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manager::cluster_state::ClusterState;
+    use crate::model::{RestartPolicy, TaskState};
+    use crate::sim::history::History;
+    use crate::sim::invariants::fixture::{at, observation, service, task};
+    use crate::sim::seen_task::SeenTask;
+
+    #[test]
+    fn two_running_tasks_of_a_slot_are_named_unless_one_was_told_to_stop_or_start_first() {
+        let s = service(&RestartPolicy::default());
+        let a = task(&s, "a", 0.0, 1, TaskState::Running, 1.0);
+        let b = task(&s, "b", 0.0, 1, TaskState::Running, 1.0);
+        let mut history = History::default();
+        for t in [&a, &b] {
+            history
+                .tasks
+                .insert(t.id.clone(), SeenTask::new(t, at(1.0)));
+        }
+        let mut obs = observation(ClusterState::new(), history.clone());
+        obs.runtimes
+            .insert("w1".to_owned(), vec!["a".into(), "b".into()]);
+        let err = check(&obs).unwrap_err();
+        assert!(
+            err.contains("runs 2 tasks at once: a (spec version 1) on w1"),
+            "{err}"
+        );
+
+        // The same spec version stays a violation under a start-first update.
+        let mut start_first = history.clone();
+        start_first.start_first.insert(s.id.clone());
+        let mut obs2 = obs.clone();
+        obs2.history = std::sync::Arc::new(start_first.clone());
+        assert!(check(&obs2).is_err());
+        // Old and new spec versions of a start-first update may overlap.
+        let mut b2 = b.clone();
+        b2.spec_version = 2;
+        start_first
+            .tasks
+            .insert(b2.id.clone(), SeenTask::new(&b2, at(1.0)));
+        obs2.history = std::sync::Arc::new(start_first);
+        assert_eq!(check(&obs2), Ok(()));
+
+        // A task a manager told to stop may run on until its agent hears.
+        let mut stopping = history;
+        let mut a2 = a;
+        a2.desired_state = TaskState::Shutdown;
+        a2.meta.version = crate::model::Version(2);
+        if let Some(seen) = stopping.tasks.get_mut(&a2.id) {
+            seen.update(&a2);
+        }
+        obs.history = std::sync::Arc::new(stopping);
+        assert_eq!(check(&obs), Ok(()));
+    }
+}
