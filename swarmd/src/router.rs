@@ -118,9 +118,7 @@ async fn route(d: &Arc<Daemon>, r: ApiRequest) -> Reply {
         ("POST", ["swarm", "leave"]) => api::swarm::leave(d, &r).await,
         ("POST", ["swarm", "update"]) => api::swarm::update(d, &r).await,
         ("GET", ["swarm", "unlockkey"]) => api::swarm::unlock_key(d).await,
-        ("POST", ["swarm", "unlock"]) => Err(ApiError::not_implemented(
-            "swarm unlock is not supported by swarmd yet: restart swarmd with the unlock key",
-        )),
+        ("POST", ["swarm", "unlock"]) => api::swarm::unlock(d, &r).await,
         ("GET", ["nodes"]) => api::nodes::list(d, &r).await,
         ("GET", ["nodes", id]) => api::nodes::inspect(d, id).await,
         ("POST", ["nodes", id, "update"]) => api::nodes::update(d, id, &r).await,

@@ -1,8 +1,10 @@
-//! `/swarm`: inspect, init, join, leave, update, unlock key.
+//! `/swarm`: inspect, init, join, leave, update, unlock key, unlock.
 
 use crate::api_error::ApiError;
 use crate::daemon::Daemon;
-use crate::docker::cluster::{self, DockerInitRequest, DockerJoinRequest, DockerSwarmSpec};
+use crate::docker::cluster::{
+    self, DockerInitRequest, DockerJoinRequest, DockerSwarmSpec, DockerUnlockRequest,
+};
 use crate::docker::mapping_error::from_body;
 use crate::reply::{self, Reply};
 use crate::router::ApiRequest;
@@ -87,4 +89,11 @@ pub(crate) async fn update(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
 pub(crate) async fn unlock_key(d: &Arc<Daemon>) -> Reply {
     let key = d.control().await?.unlock_key().await?;
     reply::ok(&json!({ "UnlockKey": key.as_deref().map(String::as_str).unwrap_or("") }))
+}
+
+/// `POST /swarm/unlock` with `{"UnlockKey": "SWMKEY-1-..."}`: the autolocked manager starts.
+pub(crate) async fn unlock(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
+    let req: DockerUnlockRequest = from_body(&r.body)?;
+    d.unlock(&req.unlock_key).await?;
+    reply::empty(StatusCode::OK)
 }
