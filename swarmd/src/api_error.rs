@@ -96,7 +96,8 @@ fn control_status(e: &ControlError) -> StatusCode {
         | ControlError::SubnetOverlap { .. }
         | ControlError::SecondIngress { .. }
         | ControlError::ClusterNameImmutable { .. }
-        | ControlError::MembershipChange { .. } => StatusCode::BAD_REQUEST,
+        | ControlError::MembershipChange { .. }
+        | ControlError::OnlyLabelsMayChange { .. } => StatusCode::BAD_REQUEST,
         ControlError::LastManager { .. } | ControlError::ManagerNotDemoted { .. } => {
             StatusCode::SERVICE_UNAVAILABLE
         }

@@ -55,7 +55,8 @@ pub fn find_config<'a>(state: &'a ClusterState, query: &str) -> Result<&'a Confi
 ///
 /// Contract: refused with [`ControlError::ObjectVersionConflict`] unless `version` is the
 /// config's version; with [`ControlError::OnlyLabelsMayChange`] naming the config when the name
-/// or the data differs; the labels are validated ([`ControlError::InvalidSpec`]). Labels equal
+/// or the data differs (empty data stands for the stored data, SwarmKit's absent `Data`: a
+/// config is never empty); the labels are validated ([`ControlError::InvalidSpec`]). Labels equal
 /// to the stored ones ask for no write; otherwise one write at the version read,
 /// `meta.updated_at = now`.
 pub fn update_config(
@@ -73,17 +74,17 @@ pub fn update_config(
             current: config.meta.version,
         });
     }
-    if spec.name != config.spec.name || spec.data != config.spec.data {
+    if spec.name != config.spec.name || (!spec.data.is_empty() && spec.data != config.spec.data) {
         return Err(ControlError::OnlyLabelsMayChange {
             object: ObjectRef::config(config),
         });
     }
-    spec.validate().map_err(ControlError::InvalidSpec)?;
+    let mut changed = config.clone();
+    changed.spec.labels = spec.labels.clone();
+    changed.spec.validate().map_err(ControlError::InvalidSpec)?;
     if spec.labels == config.spec.labels {
         return Ok(ManagerWrites::default());
     }
-    let mut changed = config.clone();
-    changed.spec.labels = spec.labels.clone();
     changed.meta.updated_at = now;
     Ok(ManagerWrites {
         writes: vec![ManagerWrite::Config(ObjectWrite::Update {

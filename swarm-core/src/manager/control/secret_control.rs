@@ -56,8 +56,10 @@ pub fn find_secret(state: &ClusterState, query: &str) -> Result<SecretInfo, Cont
 ///
 /// Contract: refused with [`ControlError::ObjectVersionConflict`] unless `version` is the
 /// secret's version; with [`ControlError::OnlyLabelsMayChange`] naming the secret when the
-/// name or the value differs (compared in constant time; the value is never returned); the
-/// labels are validated ([`ControlError::InvalidSpec`]). Labels equal to the stored ones ask
+/// name or the value differs (compared in constant time; the value is never returned); an
+/// empty value stands for the stored one (SwarmKit's absent `Data`: the Engine API's
+/// `POST /secrets/{id}/update` may omit it, and a secret is never empty); the labels are
+/// validated ([`ControlError::InvalidSpec`]). Labels equal to the stored ones ask
 /// for no write; otherwise one write at the version read, `meta.updated_at = now`.
 pub fn update_secret(
     state: &ClusterState,
@@ -74,17 +76,17 @@ pub fn update_secret(
             current: secret.meta.version,
         });
     }
-    if spec.name != secret.spec.name || spec.data != secret.spec.data {
+    if spec.name != secret.spec.name || (!spec.data.is_empty() && spec.data != secret.spec.data) {
         return Err(ControlError::OnlyLabelsMayChange {
             object: ObjectRef::secret(secret),
         });
     }
-    spec.validate().map_err(ControlError::InvalidSpec)?;
+    let mut changed = secret.clone();
+    changed.spec.labels = spec.labels.clone();
+    changed.spec.validate().map_err(ControlError::InvalidSpec)?;
     if spec.labels == secret.spec.labels {
         return Ok(ManagerWrites::default());
     }
-    let mut changed = secret.clone();
-    changed.spec.labels = spec.labels.clone();
     changed.meta.updated_at = now;
     Ok(ManagerWrites {
         writes: vec![ManagerWrite::Secret(ObjectWrite::Update {
