@@ -70,6 +70,9 @@ pub(crate) struct Daemon {
     /// Whether the data directory holds an autolocked manager that waits for
     /// `swarm unlock` (then `node` is `None`). Only changed under the `node` lock.
     locked: std::sync::atomic::AtomicBool,
+    /// The key `swarm unlock` last unlocked the node with (kept in memory only, as dockerd
+    /// keeps its node's key): `--force-new-cluster` restarts the node with it.
+    unlocked_with: std::sync::Mutex<Option<UnlockKey>>,
     /// The node's events, for `/events`.
     pub(crate) events: Arc<EventLog>,
     /// Why the node could not be resumed at start, shown in `/info` (`Swarm.Error`).
@@ -89,6 +92,7 @@ impl Daemon {
             config,
             node: Mutex::new(None),
             locked: std::sync::atomic::AtomicBool::new(false),
+            unlocked_with: std::sync::Mutex::new(None),
             events: EventLog::new(),
             start_error: std::sync::Mutex::new(String::new()),
         })
@@ -157,10 +161,13 @@ impl Daemon {
         }
         let key =
             UnlockKey::parse(key).map_err(|e| ApiError::bad_request(format!("UnlockKey: {e}")))?;
-        match Node::start(self.resume_config(Some(key))).await {
+        match Node::start(self.resume_config(Some(key.clone()))).await {
             Ok(node) => {
                 tracing::info!(node = %node.id(), "unlocked: the manager of the data directory runs");
                 self.set_locked(false);
+                if let Ok(mut k) = self.unlocked_with.lock() {
+                    *k = Some(key);
+                }
                 self.follow_events(&node);
                 *slot = Some(node);
                 drop(slot);
@@ -247,6 +254,54 @@ impl Daemon {
         self.follow_events(&node);
         *slot = Some(node);
         Ok(id)
+    }
+
+    /// `swarm init --force-new-cluster`: the manager of the data directory restarts as the only
+    /// member of a new Raft group, keeping every record (swarm-core's
+    /// `Node::force_new_cluster`; the node keeps its addresses, the request's are not used).
+    /// `None` when the data directory holds no node: then it is a plain init, as dockerd.
+    /// Refused on a worker (dockerd's 503) and while locked (unlock first). An autolocked
+    /// manager restarts with the cluster's key (read before it stops) or else the key it was
+    /// unlocked with; without either it stays stopped and locked until `swarm unlock`.
+    pub(crate) async fn force_new_cluster(&self) -> Result<Option<String>, ApiError> {
+        let mut slot = self.node.lock().await;
+        if self.is_locked() {
+            return Err(ApiError::unavailable(SWARM_LOCKED));
+        }
+        let mut key = None;
+        match slot.take() {
+            Some(node) if node.role() != NodeRole::Manager => {
+                *slot = Some(node);
+                return Err(ApiError::from(NodeError::NotAManager));
+            }
+            Some(node) => {
+                if let Ok(control) = node.control() {
+                    if let Ok(Some(text)) = control.unlock_key().await {
+                        key = UnlockKey::parse(&text).ok();
+                    }
+                }
+                self.events.stop();
+                node.shutdown().await;
+            }
+            None if !self.config.data_dir.join(NODE_STATE_FILE).exists() => return Ok(None),
+            None => {}
+        }
+        if key.is_none() {
+            key = self.unlocked_with.lock().ok().and_then(|k| k.clone());
+        }
+        let node = match Node::force_new_cluster(self.resume_config(key)).await {
+            Ok(node) => node,
+            Err(NodeError::Locked | NodeError::WrongUnlockKey) => {
+                self.set_locked(true);
+                return Err(ApiError::unavailable(SWARM_LOCKED));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let id = node.id().to_string();
+        tracing::info!(node = %id, "forced a new cluster: the only manager now");
+        self.follow_events(&node);
+        *slot = Some(node);
+        Ok(Some(id))
     }
 
     /// `swarm join`: tries each remote address in turn.

@@ -20,14 +20,30 @@ pub(crate) async fn inspect(d: &Arc<Daemon>) -> Reply {
     reply::ok(&cluster::to_docker(&c, true))
 }
 
-/// `POST /swarm/init`: the new node's id, as a JSON string.
+/// `POST /swarm/init`: the new node's id, as a JSON string. With `ForceNewCluster` on a
+/// manager: the node restarts as the only manager of its cluster (its id).
 pub(crate) async fn init(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
     let req: DockerInitRequest = from_body(&r.body)?;
     cluster::check_init(&req)?;
     if req.force_new_cluster {
-        return Err(ApiError::not_implemented(
-            "ForceNewCluster: not supported by swarmd yet",
-        ));
+        if let Some(id) = d.force_new_cluster().await? {
+            // The request's spec over the cluster's, as dockerd merges it at init; autolock is
+            // kept on (the CLI sends it off unless `--autolock` is given).
+            let control = d.control().await?;
+            let current = control.cluster().await?;
+            let mut spec = cluster::spec_from_docker(&req.spec, &current.spec)?;
+            spec.encryption.auto_lock_managers =
+                current.spec.encryption.auto_lock_managers || req.auto_lock_managers;
+            if spec != current.spec {
+                control
+                    .update_cluster(ClusterUpdate {
+                        version: current.meta.version,
+                        spec,
+                    })
+                    .await?;
+            }
+            return reply::ok(&id);
+        }
     }
     let mut spec = cluster::spec_from_docker(&req.spec, &ClusterSpec::default())?;
     spec.encryption.auto_lock_managers |= req.auto_lock_managers;
