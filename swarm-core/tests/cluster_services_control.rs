@@ -109,6 +109,8 @@ async fn services_secrets_and_networks_through_the_control_handle() {
             .await
         {
             Ok(()) => break (read, changed),
+            // The allocator's write makes this a version conflict (not a retryable error).
+            Err(NodeError::Control(c)) if c.is_conflict() && attempts < 20 => attempts += 1,
             Err(e) if e.is_retryable() && attempts < 20 => attempts += 1,
             Err(e) => panic!("{e}"),
         }

@@ -11,6 +11,7 @@
 use crate::config::DockerConfig;
 use crate::error::DockerError;
 use crate::labels::{RESERVED_LABEL_PREFIX, container_labels};
+use crate::published_ports::published_ports;
 use crate::task_files::WrittenFile;
 use crate::task_network::task_networks;
 use bollard::models::{
@@ -265,8 +266,14 @@ pub(crate) fn container_create_body(
         });
     }
 
+    let ports = published_ports(task)?;
+    let mut labels = container_labels(task, &config.namespace);
+    if let Some((key, value)) = ports.ingress_label {
+        labels.insert(key, value);
+    }
     let mut host = HostConfig {
         mounts: Some(mounts),
+        port_bindings: (!ports.bindings.is_empty()).then_some(ports.bindings),
         network_mode: Some(network_mode),
         restart_policy: Some(RestartPolicy {
             name: Some(RestartPolicyNameEnum::NO),
@@ -323,7 +330,8 @@ pub(crate) fn container_create_body(
         working_dir: spec.workdir.clone(),
         user: spec.user.clone(),
         hostname: spec.hostname.clone(),
-        labels: Some(container_labels(task, &config.namespace)),
+        labels: Some(labels),
+        exposed_ports: (!ports.exposed.is_empty()).then_some(ports.exposed),
         healthcheck,
         stop_signal: spec.stop_signal.clone(),
         stop_timeout: Some(i64::try_from(grace_secs).unwrap_or(i64::MAX)),
@@ -448,6 +456,40 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn published_ports_reach_the_create_request() {
+        use swarm_core::model::{Endpoint, PortConfig, PublishMode};
+        let mut t = task(base());
+        let body = container_create_body(&t, &[], &DockerConfig::default()).unwrap();
+        assert_eq!(body.exposed_ports, None);
+        assert_eq!(body.host_config.unwrap().port_bindings, None);
+        t.endpoint = Some(Endpoint {
+            ports: vec![
+                PortConfig {
+                    target_port: 80,
+                    published_port: 8081,
+                    publish_mode: PublishMode::Host,
+                    ..PortConfig::default()
+                },
+                PortConfig {
+                    target_port: 80,
+                    published_port: 8080,
+                    ..PortConfig::default()
+                },
+            ],
+            ..Endpoint::default()
+        });
+        let body = container_create_body(&t, &[], &DockerConfig::default()).unwrap();
+        assert_eq!(body.exposed_ports.unwrap(), ["80/tcp"]);
+        let bindings = body.host_config.unwrap().port_bindings.unwrap();
+        let bound = bindings["80/tcp"].as_ref().unwrap();
+        assert_eq!(bound[0].host_port.as_deref(), Some("8081"));
+        assert_eq!(
+            body.labels.unwrap()[crate::LABEL_INGRESS_PORTS],
+            "8080:80/tcp"
+        );
     }
 
     #[test]

@@ -137,6 +137,16 @@ pub enum DockerError {
         /// The local network's name.
         network: String,
     },
+    /// A label of the adapter's on a container does not read (see [`IngressPort`](crate::IngressPort)).
+    #[error("label {label} entry {entry:?}: {reason}")]
+    BadLabel {
+        /// The label key.
+        label: &'static str,
+        /// The entry that does not read.
+        entry: String,
+        /// Why.
+        reason: String,
+    },
     /// The engine's answer lacked a field the adapter needs.
     #[error("docker engine answered {operation} without {field}")]
     MissingField {
@@ -178,7 +188,8 @@ impl DockerError {
             | DockerError::InsecureSecretsRoot { .. }
             | DockerError::NoSuchContainer { .. }
             | DockerError::ContainerNameTaken { .. }
-            | DockerError::NetworkConflict { .. } => false,
+            | DockerError::NetworkConflict { .. }
+            | DockerError::BadLabel { .. } => false,
         }
     }
 

@@ -20,6 +20,12 @@ pub const LABEL_NODE_ID: &str = "com.swarm.node.id";
 /// [`LABEL_MANAGED`] and [`LABEL_NAMESPACE`] (the namespace that created them) too.
 pub const LABEL_NETWORK_ID: &str = "com.swarm.network.id";
 
+/// Label listing the ingress-mode published ports of the task's service
+/// (`published:target/protocol`, comma-separated, see [`IngressPort`](crate::IngressPort)), on
+/// the containers of tasks whose service publishes through the routing mesh: a routing mesh
+/// of the node (the adapter has none) finds the containers to forward each published port to.
+pub const LABEL_INGRESS_PORTS: &str = "com.swarm.ingress.ports";
+
 /// Prefix reserved for the adapter's own labels: a spec label under it is rejected so that a
 /// task cannot pose as another one.
 pub const RESERVED_LABEL_PREFIX: &str = "com.swarm.";

@@ -18,6 +18,10 @@
 //!   labelled [`LABEL_NETWORK_ID`]) with the allocated subnet; the container joins each with
 //!   its allocated IPv4 address and its aliases, so containers of one host reach each other by
 //!   service name. A network goes with the last container on it.
+//! - A task's published ports (`Task::endpoint`, from the allocator) are exposed; host-mode
+//!   ports are bound on the engine's host (a port published as 0 gets one the engine picks),
+//!   and ingress-mode ports are listed in the container's [`LABEL_INGRESS_PORTS`] label
+//!   ([`IngressPort`]) for a routing mesh of the node to find (the adapter runs none).
 //! - Secrets and configs are written into a per-task directory on tmpfs (by default
 //!   `/dev/shm/swarm-docker`) with their target's mode and owner, and bind-mounted read-only at
 //!   their targets (`/run/secrets/<name>` for a bare secret name, `/<name>` for a config). They
@@ -52,10 +56,12 @@ mod container_config;
 mod controller;
 mod error;
 mod image;
+mod ingress_port;
 mod ipv4_cidr;
 mod labels;
 mod local_networks;
 mod network_lock;
+mod published_ports;
 mod runtime;
 mod task_files;
 mod task_network;
@@ -63,9 +69,10 @@ mod task_network;
 pub use config::DockerConfig;
 pub use controller::DockerController;
 pub use error::DockerError;
+pub use ingress_port::{IngressPort, MAX_INGRESS_PORTS};
 pub use labels::{
-    LABEL_MANAGED, LABEL_NAMESPACE, LABEL_NETWORK_ID, LABEL_NODE_ID, LABEL_SERVICE_ID, LABEL_SLOT,
-    LABEL_TASK_ID, RESERVED_LABEL_PREFIX,
+    LABEL_INGRESS_PORTS, LABEL_MANAGED, LABEL_NAMESPACE, LABEL_NETWORK_ID, LABEL_NODE_ID,
+    LABEL_SERVICE_ID, LABEL_SLOT, LABEL_TASK_ID, RESERVED_LABEL_PREFIX,
 };
 pub use runtime::{DockerRuntime, OrphanReport};
 pub use task_network::local_network_name;

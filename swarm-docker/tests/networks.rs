@@ -1,7 +1,8 @@
 //! Cluster networks on one host against a real engine: tasks of two services on one cluster
 //! network reach each other by alias, with exactly their allocated addresses; a task joins a
 //! second network before it starts; the local network goes with its last task; two adapters
-//! creating one network at once share it; a same-named network with another subnet is refused.
+//! creating one network at once share it; a same-named network with another subnet is refused;
+//! a task's host-mode port is bound on the host and its ingress ports are labelled.
 //! Every test skips loudly without an engine (fails under `CI=true`).
 
 mod common;
@@ -11,11 +12,16 @@ use bollard::query_parameters::ListNetworksOptionsBuilder;
 use common::{ClusterNet, LONG_RUNNING, assert_removed, connect, sh, task};
 use std::collections::HashMap;
 use std::time::Duration;
-use swarm_core::model::{NetworkAttachment, ServiceId, Task, TaskSpec};
+use swarm_core::model::{
+    Endpoint, NetworkAttachment, PortConfig, PublishMode, ServiceId, Task, TaskSpec,
+};
 use swarm_core::runtime::{
     ErrorKind, ExitStatus, LogOptions, Runtime, RuntimeError, TaskFiles, collect_text,
 };
-use swarm_docker::{DockerRuntime, LABEL_MANAGED, LABEL_NAMESPACE, LABEL_NETWORK_ID};
+use swarm_docker::{
+    DockerRuntime, IngressPort, LABEL_INGRESS_PORTS, LABEL_MANAGED, LABEL_NAMESPACE,
+    LABEL_NETWORK_ID,
+};
 
 /// Bound on every await of these tests, so a bug fails instead of hanging.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -327,4 +333,79 @@ async fn a_malformed_address_is_refused_naming_its_field() {
     }
     assert!(!network_exists(&rt, &net.local_name()).await);
     assert_removed(&rt, &t).await.expect("nothing created");
+}
+
+#[tokio::test]
+async fn a_host_mode_port_is_bound_on_the_host_and_ingress_ports_are_labelled() {
+    use tokio::io::AsyncReadExt;
+    let Some(rt) = connect(common::test_config("ports")).await else {
+        return;
+    };
+    let net = ClusterNet::free(rt.client(), "ports").await;
+    let mut t = service_task(
+        "ports",
+        sh("exec nc -ll -p 80 -e echo hi"),
+        vec![net.attach(2, &["ports"])],
+    );
+    t.endpoint = Some(Endpoint {
+        ports: vec![
+            // Published as 0: the engine picks the host port.
+            PortConfig {
+                target_port: 80,
+                published_port: 0,
+                publish_mode: PublishMode::Host,
+                ..PortConfig::default()
+            },
+            PortConfig {
+                target_port: 8080,
+                published_port: 30080,
+                ..PortConfig::default()
+            },
+        ],
+        ..Endpoint::default()
+    });
+    let ctl = rt.controller(&t, TaskFiles::new()).await.expect("ports");
+    within("prepare", ctl.prepare()).await.expect("prepare");
+    within("start", ctl.start()).await.expect("start");
+
+    let info = rt
+        .client()
+        .inspect_container(&rt.container_name(&t.id), None)
+        .await
+        .expect("inspect");
+    let labels = info
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.clone())
+        .unwrap_or_default();
+    let ingress = IngressPort::parse_label(&labels[LABEL_INGRESS_PORTS]).expect("the label reads");
+    assert_eq!(
+        ingress.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["30080:8080/tcp"]
+    );
+    let host_port: u16 = info
+        .network_settings
+        .and_then(|s| s.ports)
+        .and_then(|mut p| p.remove("80/tcp"))
+        .flatten()
+        .and_then(|b| b.into_iter().find_map(|b| b.host_port))
+        .and_then(|p| p.parse().ok())
+        .expect("80/tcp bound to a host port");
+    assert_ne!(host_port, 0);
+    // The host port reaches the task (once its nc listens).
+    let answer = within("an answer on the host port", async {
+        loop {
+            if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", host_port)).await {
+                let mut out = String::new();
+                if s.read_to_string(&mut out).await.is_ok() && out.trim() == "hi" {
+                    return out;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert_eq!(answer.trim(), "hi");
+    within("remove", ctl.remove()).await.expect("remove");
+    assert_removed(&rt, &t).await.expect("nothing left");
 }

@@ -6,6 +6,8 @@ use swarm_core::node::{NodeError, RefusalKind};
 
 /// dockerd's message on a node that is in no swarm.
 pub(crate) const NOT_IN_SWARM: &str = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.";
+/// dockerd's message on an autolocked manager that was restarted and not unlocked yet.
+pub(crate) const SWARM_LOCKED: &str = "Swarm is encrypted and needs to be unlocked before it can be used. Please use \"docker swarm unlock\" to unlock it.";
 /// dockerd's message on a worker asked for cluster state.
 pub(crate) const NOT_A_MANAGER: &str = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
 
@@ -94,7 +96,8 @@ fn control_status(e: &ControlError) -> StatusCode {
         | ControlError::SubnetOverlap { .. }
         | ControlError::SecondIngress { .. }
         | ControlError::ClusterNameImmutable { .. }
-        | ControlError::MembershipChange { .. } => StatusCode::BAD_REQUEST,
+        | ControlError::MembershipChange { .. }
+        | ControlError::OnlyLabelsMayChange { .. } => StatusCode::BAD_REQUEST,
         ControlError::LastManager { .. } | ControlError::ManagerNotDemoted { .. } => {
             StatusCode::SERVICE_UNAVAILABLE
         }

@@ -1,6 +1,6 @@
 //! Command-line flags.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 /// The default socket, as dockerd's `/var/run/docker.sock`.
@@ -26,6 +26,8 @@ Options:
   --runtime KIND          the task runtime: process (default) or docker (containers of the
                           local Docker engine)
   --docker-host SOCKET    the engine of --runtime docker [default: unix:///var/run/docker.sock]
+  --ingress-addr IP|none  where the routing mesh opens the published ingress ports of
+                          --runtime docker, or none to open none [default: 0.0.0.0]
   -h, --help              this text
 ";
 
@@ -49,6 +51,8 @@ pub(crate) struct Args {
     pub(crate) hostname: Option<String>,
     pub(crate) runtime: RuntimeKind,
     pub(crate) docker_host: String,
+    /// Where the routing mesh listens (`None`: no mesh).
+    pub(crate) ingress_addr: Option<IpAddr>,
     pub(crate) help: bool,
 }
 
@@ -65,6 +69,8 @@ pub(crate) enum ArgsError {
     Runtime(String),
     #[error("--docker-host {0}: only a unix socket is supported (unix:///path or /path)")]
     DockerHost(String),
+    #[error("--ingress-addr {0}: not an IP address (or none)")]
+    IngressAddr(String),
 }
 
 impl Args {
@@ -79,6 +85,7 @@ impl Args {
             hostname: None,
             runtime: RuntimeKind::Process,
             docker_host: DEFAULT_DOCKER_HOST.to_owned(),
+            ingress_addr: Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             help: false,
         };
         let mut it = argv.into_iter();
@@ -117,6 +124,13 @@ impl Args {
                         return Err(ArgsError::DockerHost(v));
                     }
                     args.docker_host = v;
+                }
+                "--ingress-addr" => {
+                    let v = value()?;
+                    args.ingress_addr = match v.as_str() {
+                        "none" => None,
+                        ip => Some(ip.parse().map_err(|_| ArgsError::IngressAddr(v.clone()))?),
+                    };
                 }
                 _ => return Err(ArgsError::Unknown(arg)),
             }
@@ -183,5 +197,24 @@ mod tests {
             }
         );
         assert!(matches!(parse(&["--bogus"]), Err(ArgsError::Unknown(_))));
+    }
+
+    #[test]
+    fn the_mesh_listens_everywhere_unless_told() {
+        assert_eq!(
+            parse(&[]).unwrap().ingress_addr,
+            Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        );
+        assert_eq!(
+            parse(&["--ingress-addr", "127.0.0.2"])
+                .unwrap()
+                .ingress_addr,
+            Some("127.0.0.2".parse().unwrap())
+        );
+        assert_eq!(parse(&["--ingress-addr=none"]).unwrap().ingress_addr, None);
+        assert_eq!(
+            parse(&["--ingress-addr", "localhost"]).unwrap_err(),
+            ArgsError::IngressAddr("localhost".into())
+        );
     }
 }

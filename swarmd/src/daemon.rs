@@ -1,7 +1,7 @@
 //! The daemon's one node: none until `swarm init` or `swarm join`, resumed from the data
 //! directory after a restart, gone again after `swarm leave`.
 
-use crate::api_error::{ApiError, NOT_IN_SWARM};
+use crate::api_error::{ApiError, NOT_IN_SWARM, SWARM_LOCKED};
 use crate::event_log::EventLog;
 use crate::task_runtime::TaskRuntime;
 use std::collections::HashSet;
@@ -11,8 +11,18 @@ use std::sync::Arc;
 use std::time::Duration;
 use swarm_core::model::TaskId;
 use swarm_core::model::{ClusterSpec, NodeAvailability, NodeRole};
-use swarm_core::node::{Control, MANAGER_DIR, NODE_STATE_FILE, Node, NodeConfig};
+use swarm_core::node::{Control, MANAGER_DIR, NODE_STATE_FILE, Node, NodeConfig, NodeError};
+use swarm_secrets::UnlockKey;
 use tokio::sync::Mutex;
+
+/// dockerd's refusal of `swarm unlock` on a node that runs (its `notLockedError`, 409).
+pub(crate) const NOT_LOCKED: &str = "swarm is not locked";
+/// dockerd's refusal of `swarm unlock` with another key than the manager's (401).
+pub(crate) const INVALID_UNLOCK_KEY: &str = "swarm could not be unlocked: invalid key provided";
+/// dockerd's refusal of `swarm leave` without `--force` on a locked node.
+pub(crate) const LEAVE_LOCKED: &str = "Swarm is encrypted and locked. Please unlock it first or use `--force` to ignore this message.";
+/// dockerd's refusal of `swarm init` or `join` on a node that is in a swarm.
+const ALREADY_IN_SWARM: &str = "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
 
 /// Longest wait, after a node was resumed, for its agent to apply its first assignment set
 /// before the orphan sweep (which keeps the tasks that set holds). Worst case the sweep is
@@ -57,6 +67,12 @@ pub(crate) struct NodeFacts {
 pub(crate) struct Daemon {
     pub(crate) config: DaemonConfig,
     node: Mutex<Option<Node>>,
+    /// Whether the data directory holds an autolocked manager that waits for
+    /// `swarm unlock` (then `node` is `None`). Only changed under the `node` lock.
+    locked: std::sync::atomic::AtomicBool,
+    /// The key `swarm unlock` last unlocked the node with (kept in memory only, as dockerd
+    /// keeps its node's key): `--force-new-cluster` restarts the node with it.
+    unlocked_with: std::sync::Mutex<Option<UnlockKey>>,
     /// The node's events, for `/events`.
     pub(crate) events: Arc<EventLog>,
     /// Why the node could not be resumed at start, shown in `/info` (`Swarm.Error`).
@@ -75,25 +91,31 @@ impl Daemon {
         Arc::new(Daemon {
             config,
             node: Mutex::new(None),
+            locked: std::sync::atomic::AtomicBool::new(false),
+            unlocked_with: std::sync::Mutex::new(None),
             events: EventLog::new(),
             start_error: std::sync::Mutex::new(String::new()),
         })
     }
 
-    /// Resumes the node the data directory holds, if any.
+    /// Resumes the node the data directory holds, if any. An autolocked manager stays locked
+    /// (nothing of it runs) until [`Daemon::unlock`] gives its key.
     pub(crate) async fn resume(&self) {
         if !self.config.data_dir.join(NODE_STATE_FILE).exists() {
             return;
         }
-        let listen = self
-            .config
-            .listen_addr
-            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
-        match Node::start(self.node_config(listen, None, NodeAvailability::Active)).await {
+        let mut slot = self.node.lock().await;
+        match Node::start(self.resume_config(None)).await {
             Ok(node) => {
                 tracing::info!(node = %node.id(), role = %node.role(), "resumed the node of the data directory");
                 self.follow_events(&node);
-                *self.node.lock().await = Some(node);
+                *slot = Some(node);
+            }
+            Err(NodeError::Locked) => {
+                tracing::warn!(
+                    "the manager of the data directory is autolocked: waiting for `docker swarm unlock`"
+                );
+                self.set_locked(true);
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot resume the node of the data directory");
@@ -101,6 +123,65 @@ impl Daemon {
                     *s = e.to_string();
                 }
             }
+        }
+    }
+
+    /// The configuration that resumes the node of the data directory, with `unlock_key`.
+    fn resume_config(&self, unlock_key: Option<UnlockKey>) -> NodeConfig {
+        let listen = self
+            .config
+            .listen_addr
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let mut config = self.node_config(listen, None, NodeAvailability::Active);
+        config.unlock_key = unlock_key;
+        config
+    }
+
+    /// Whether the node waits for `swarm unlock`.
+    pub(crate) fn is_locked(&self) -> bool {
+        self.locked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn set_locked(&self, locked: bool) {
+        self.locked
+            .store(locked, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `swarm unlock`: starts the autolocked manager of the data directory with `key`, without
+    /// restarting the daemon. Refused as dockerd refuses: 409 when the node runs, 503 outside
+    /// a swarm, 400 for a text that is no unlock key, 401 for another key (the node stays
+    /// locked and nothing on disk changes).
+    pub(crate) async fn unlock(self: &Arc<Self>, key: &str) -> Result<(), ApiError> {
+        let mut slot = self.node.lock().await;
+        if slot.is_some() {
+            return Err(ApiError::new(hyper::StatusCode::CONFLICT, NOT_LOCKED));
+        }
+        if !self.is_locked() {
+            return Err(ApiError::unavailable("This node is not part of a swarm"));
+        }
+        let key =
+            UnlockKey::parse(key).map_err(|e| ApiError::bad_request(format!("UnlockKey: {e}")))?;
+        match Node::start(self.resume_config(Some(key.clone()))).await {
+            Ok(node) => {
+                tracing::info!(node = %node.id(), "unlocked: the manager of the data directory runs");
+                self.set_locked(false);
+                if let Ok(mut k) = self.unlocked_with.lock() {
+                    *k = Some(key);
+                }
+                self.follow_events(&node);
+                *slot = Some(node);
+                drop(slot);
+                tokio::spawn(self.clone().sweep_after_resume());
+                Ok(())
+            }
+            Err(NodeError::WrongUnlockKey | NodeError::Locked) => Err(ApiError::new(
+                hyper::StatusCode::UNAUTHORIZED,
+                INVALID_UNLOCK_KEY,
+            )),
+            Err(e) => Err(ApiError::new(
+                hyper::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("swarm component could not be started: {e}"),
+            )),
         }
     }
 
@@ -158,10 +239,8 @@ impl Daemon {
         spec: ClusterSpec,
     ) -> Result<String, ApiError> {
         let mut slot = self.node.lock().await;
-        if slot.is_some() {
-            return Err(ApiError::unavailable(
-                "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.",
-            ));
+        if slot.is_some() || self.is_locked() {
+            return Err(ApiError::unavailable(ALREADY_IN_SWARM));
         }
         // A new node holds no task: whatever its namespace holds on the engine is left over.
         self.config.tasks.sweep(&HashSet::new()).await;
@@ -177,6 +256,54 @@ impl Daemon {
         Ok(id)
     }
 
+    /// `swarm init --force-new-cluster`: the manager of the data directory restarts as the only
+    /// member of a new Raft group, keeping every record (swarm-core's
+    /// `Node::force_new_cluster`; the node keeps its addresses, the request's are not used).
+    /// `None` when the data directory holds no node: then it is a plain init, as dockerd.
+    /// Refused on a worker (dockerd's 503) and while locked (unlock first). An autolocked
+    /// manager restarts with the cluster's key (read before it stops) or else the key it was
+    /// unlocked with; without either it stays stopped and locked until `swarm unlock`.
+    pub(crate) async fn force_new_cluster(&self) -> Result<Option<String>, ApiError> {
+        let mut slot = self.node.lock().await;
+        if self.is_locked() {
+            return Err(ApiError::unavailable(SWARM_LOCKED));
+        }
+        let mut key = None;
+        match slot.take() {
+            Some(node) if node.role() != NodeRole::Manager => {
+                *slot = Some(node);
+                return Err(ApiError::from(NodeError::NotAManager));
+            }
+            Some(node) => {
+                if let Ok(control) = node.control() {
+                    if let Ok(Some(text)) = control.unlock_key().await {
+                        key = UnlockKey::parse(&text).ok();
+                    }
+                }
+                self.events.stop();
+                node.shutdown().await;
+            }
+            None if !self.config.data_dir.join(NODE_STATE_FILE).exists() => return Ok(None),
+            None => {}
+        }
+        if key.is_none() {
+            key = self.unlocked_with.lock().ok().and_then(|k| k.clone());
+        }
+        let node = match Node::force_new_cluster(self.resume_config(key)).await {
+            Ok(node) => node,
+            Err(NodeError::Locked | NodeError::WrongUnlockKey) => {
+                self.set_locked(true);
+                return Err(ApiError::unavailable(SWARM_LOCKED));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let id = node.id().to_string();
+        tracing::info!(node = %id, "forced a new cluster: the only manager now");
+        self.follow_events(&node);
+        *slot = Some(node);
+        Ok(Some(id))
+    }
+
     /// `swarm join`: tries each remote address in turn.
     pub(crate) async fn join(
         &self,
@@ -186,10 +313,8 @@ impl Daemon {
         token: &str,
     ) -> Result<(), ApiError> {
         let mut slot = self.node.lock().await;
-        if slot.is_some() {
-            return Err(ApiError::unavailable(
-                "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.",
-            ));
+        if slot.is_some() || self.is_locked() {
+            return Err(ApiError::unavailable(ALREADY_IN_SWARM));
         }
         if remotes.is_empty() {
             return Err(ApiError::bad_request(
@@ -219,9 +344,20 @@ impl Daemon {
     }
 
     /// `swarm leave`: a manager only with `force` (as dockerd); the node's state is deleted
-    /// so that it can init or join again.
+    /// so that it can init or join again. A locked manager leaves only with `force` too,
+    /// without telling the cluster (it cannot reach it).
     pub(crate) async fn leave(&self, force: bool) -> Result<(), ApiError> {
         let mut slot = self.node.lock().await;
+        if slot.is_none() && self.is_locked() {
+            if !force {
+                return Err(ApiError::unavailable(LEAVE_LOCKED));
+            }
+            self.forget_state()?;
+            self.set_locked(false);
+            self.config.tasks.sweep(&HashSet::new()).await;
+            tracing::info!("left the swarm while locked");
+            return Ok(());
+        }
         let Some(node) = slot.take() else {
             return Err(ApiError::unavailable("This node is not part of a swarm"));
         };
@@ -261,12 +397,16 @@ impl Daemon {
         }
     }
 
-    /// The control API of the node: 503 outside a swarm or on a worker.
+    /// The control API of the node: 503 outside a swarm, while locked or on a worker.
     pub(crate) async fn control(&self) -> Result<Control, ApiError> {
         let slot = self.node.lock().await;
-        let node = slot
-            .as_ref()
-            .ok_or_else(|| ApiError::unavailable(NOT_IN_SWARM))?;
+        let node = slot.as_ref().ok_or_else(|| {
+            ApiError::unavailable(if self.is_locked() {
+                SWARM_LOCKED
+            } else {
+                NOT_IN_SWARM
+            })
+        })?;
         Ok(node.control()?)
     }
 

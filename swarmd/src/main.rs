@@ -13,9 +13,11 @@ mod args;
 mod daemon;
 mod docker;
 mod event_log;
+mod mesh_routes;
 mod query;
 mod reply;
 mod router;
+mod routing_mesh;
 mod server;
 mod task_runtime;
 
@@ -108,6 +110,7 @@ async fn run(args: Args) -> Result<(), StartError> {
     }
     let unix = UnixListener::bind(&args.socket).map_err(io("cannot listen on", sock.clone()))?;
     let (stop, token) = server::tokio_util_shim::cancel_pair();
+    let token_for_mesh = token.clone();
     let mut tasks = vec![tokio::spawn(server::serve_unix(
         daemon.clone(),
         unix,
@@ -119,6 +122,10 @@ async fn run(args: Args) -> Result<(), StartError> {
             .map_err(io("cannot listen on", addr.to_string()))?;
         tracing::warn!(%addr, "serving the Engine API on TCP without TLS");
         tasks.push(tokio::spawn(server::serve_tcp(daemon.clone(), tcp, token)));
+    }
+    if let (Some(ip), TaskRuntime::Docker(docker)) = (args.ingress_addr, &daemon.config.tasks) {
+        let mesh = routing_mesh::RoutingMesh::new(ip, docker.client().clone());
+        tasks.push(tokio::spawn(mesh.run(token_for_mesh)));
     }
     tracing::info!(socket = %sock, data_dir = %args.data_dir.display(), "swarmd ready");
 

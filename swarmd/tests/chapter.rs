@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::engine::{build_standin, engine, engine_host, engine_missing, remove_namespaces};
+use common::engine::{EngineCleanup, build_standin, engine, engine_host, engine_missing};
 use common::{Daemon, docker_cli, line_with, skip, words};
 use std::path::{Path, PathBuf};
 
@@ -62,17 +62,6 @@ fn fixture(name: &str) -> String {
 
 /// Removes what the nodes' namespaces hold on the engine when the test ends, even by a panic
 /// (the killed daemons cannot).
-struct EngineCleanup {
-    docker: PathBuf,
-    namespaces: Vec<String>,
-}
-
-impl Drop for EngineCleanup {
-    fn drop(&mut self) {
-        remove_namespaces(&self.docker, &self.namespaces);
-    }
-}
-
 /// `service ls` shows every one of `services` (name, replicas) at n/n.
 fn all_replicated(table: &str, services: &[(String, u32)]) -> bool {
     services.iter().all(|(name, n)| {
@@ -116,7 +105,16 @@ fn the_nerddinner_chapter_through_the_docker_cli() {
             .collect(),
     };
     let host = engine_host();
-    let flags = ["--runtime", "docker", "--docker-host", host.as_str()];
+    // The script publishes ports 80 and 8080: five daemons on one host cannot all open them
+    // (the routing mesh has its own test).
+    let flags = [
+        "--runtime",
+        "docker",
+        "--docker-host",
+        host.as_str(),
+        "--ingress-addr",
+        "none",
+    ];
     let mut n1 = Daemon::start(root.path(), &m1, &docker, &flags);
     let n2 = Daemon::start(root.path(), &m2, &docker, &flags);
     let n3 = Daemon::start(root.path(), &m3, &docker, &flags);

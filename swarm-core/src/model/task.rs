@@ -1,6 +1,7 @@
 //! Tasks: one scheduled instance of a service, its template and its observed status.
 
 use crate::model::container::ContainerSpec;
+use crate::model::endpoint::Endpoint;
 use crate::model::ids::{NodeId, ServiceId, TaskId};
 use crate::model::meta::{Meta, Version};
 use crate::model::network_attachment::{NetworkAttachment, NetworkAttachmentConfig};
@@ -102,6 +103,13 @@ pub struct Task {
     /// The task's addresses on its networks, filled in by the allocator.
     #[serde(default)]
     pub networks: Vec<NetworkAttachment>,
+    /// Its service's endpoint when the allocator gave the task its attachments (SwarmKit's
+    /// `Task.Endpoint`): the published ports a runtime opens for the task (host mode) or
+    /// routes to it (ingress mode). `None` until then. A task whose endpoint spec differs from
+    /// its service's is replaced by a rolling update
+    /// ([`is_task_dirty`](crate::manager::orchestrator::is_task_dirty)).
+    #[serde(default)]
+    pub endpoint: Option<Endpoint>,
     /// The job iteration the task belongs to (job modes only).
     #[serde(default)]
     pub job_iteration: Option<Version>,
@@ -152,6 +160,7 @@ impl Task {
             status: TaskStatus::new(TaskState::New, now, "created"),
             assigned_resources: None,
             networks: Vec::new(),
+            endpoint: None,
             job_iteration: None,
             service_annotations: ServiceAnnotations::default(),
             running_since: None,

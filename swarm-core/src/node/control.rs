@@ -469,9 +469,9 @@ impl Control {
     }
 
     /// `secret update`: the labels of a secret (by id, name or unique id prefix), for the
-    /// version the caller read; `spec` carries the secret's name and value unchanged (refused
-    /// naming the secret otherwise: only labels may change, as docker's `stack deploy` finds
-    /// when a stack's secret file changed).
+    /// version the caller read; `spec` carries the secret's name and value unchanged, or an
+    /// empty value for "unchanged" (refused naming the secret otherwise: only labels may
+    /// change, as docker's `stack deploy` finds when a stack's secret file changed).
     pub async fn update_secret(
         &self,
         query: &str,
@@ -520,8 +520,8 @@ impl Control {
     }
 
     /// `config update`: the labels of a config (by id, name or unique id prefix), for the
-    /// version the caller read; `spec` carries the config's name and data unchanged (refused
-    /// naming the config otherwise: only labels may change).
+    /// version the caller read; `spec` carries the config's name and data unchanged, or empty
+    /// data for "unchanged" (refused naming the config otherwise: only labels may change).
     pub async fn update_config(
         &self,
         query: &str,

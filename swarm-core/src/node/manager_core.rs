@@ -396,7 +396,11 @@ fn memory_disk(
     swarm_store::storage::MemSnapshotStore,
 )> {
     match network {
-        NodeNetwork::Tcp => None,
+        NodeNetwork::Tcp => {
+            // Only the in-process network (feature `testkit`) keeps a disk in memory.
+            let _ = dir;
+            None
+        }
         #[cfg(feature = "testkit")]
         NodeNetwork::InProc(nodes) => nodes.memory_disk(dir),
     }

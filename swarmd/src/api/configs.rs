@@ -1,5 +1,6 @@
-//! `/configs`: create, ls (filters id, label, name, names), inspect, rm.
+//! `/configs`: create, ls (filters id, label, name, names), inspect, update (labels), rm.
 
+use crate::api_error::ApiError;
 use crate::daemon::Daemon;
 use crate::docker::config::{self, DockerConfigSpec};
 use crate::docker::mapping_error::from_body;
@@ -9,6 +10,7 @@ use crate::router::ApiRequest;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use swarm_core::model::Version;
 
 /// `POST /configs/create`: `{"ID": ...}` with 201.
 pub(crate) async fn create(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
@@ -49,6 +51,23 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
 pub(crate) async fn inspect(d: &Arc<Daemon>, id: &str) -> Reply {
     let c = d.control().await?.config(id).await?;
     reply::ok(&config::to_docker(&c))
+}
+
+/// `POST /configs/{id}/update?version=`: the labels only, as dockerd (Docker's
+/// `ConfigSpec`; `Data` may be left out, and a name or data that differs is refused with 400:
+/// "only updates to Labels are allowed"). 200 with no body.
+pub(crate) async fn update(d: &Arc<Daemon>, id: &str, r: &ApiRequest) -> Reply {
+    let version = r
+        .query
+        .number("version")?
+        .ok_or_else(|| ApiError::bad_request("version: the config's version is required"))?;
+    let spec: DockerConfigSpec = from_body(&r.body)?;
+    let spec = config::spec_from_docker(spec)?;
+    d.control()
+        .await?
+        .update_config(id, Version(version), &spec)
+        .await?;
+    reply::empty(StatusCode::OK)
 }
 
 /// `DELETE /configs/{id}`: 204.

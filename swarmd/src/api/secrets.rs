@@ -1,5 +1,6 @@
-//! `/secrets`: create, ls (filters id, label, name, names), inspect, rm. Data never leaves.
+//! `/secrets`: create, ls (filters id, label, name, names), inspect, update (labels), rm. Data never leaves.
 
+use crate::api_error::ApiError;
 use crate::daemon::Daemon;
 use crate::docker::mapping_error::from_body;
 use crate::docker::secret::{self, DockerSecretSpec};
@@ -9,6 +10,7 @@ use crate::router::ApiRequest;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use swarm_core::model::Version;
 
 /// `POST /secrets/create`: `{"ID": ...}` with 201.
 pub(crate) async fn create(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
@@ -46,6 +48,23 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
 pub(crate) async fn inspect(d: &Arc<Daemon>, id: &str) -> Reply {
     let s = d.control().await?.secret(id).await?;
     reply::ok(&secret::to_docker(&s))
+}
+
+/// `POST /secrets/{id}/update?version=`: the labels only, as dockerd (Docker's
+/// `SecretSpec`; `Data` may be left out, and a name or data that differs is refused with 400:
+/// "only updates to Labels are allowed"). 200 with no body.
+pub(crate) async fn update(d: &Arc<Daemon>, id: &str, r: &ApiRequest) -> Reply {
+    let version = r
+        .query
+        .number("version")?
+        .ok_or_else(|| ApiError::bad_request("version: the secret's version is required"))?;
+    let spec: DockerSecretSpec = from_body(&r.body)?;
+    let spec = secret::spec_from_docker(spec)?;
+    d.control()
+        .await?
+        .update_secret(id, Version(version), &spec)
+        .await?;
+    reply::empty(StatusCode::OK)
 }
 
 /// `DELETE /secrets/{id}`: 204.

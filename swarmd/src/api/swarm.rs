@@ -1,8 +1,10 @@
-//! `/swarm`: inspect, init, join, leave, update, unlock key.
+//! `/swarm`: inspect, init, join, leave, update, unlock key, unlock.
 
 use crate::api_error::ApiError;
 use crate::daemon::Daemon;
-use crate::docker::cluster::{self, DockerInitRequest, DockerJoinRequest, DockerSwarmSpec};
+use crate::docker::cluster::{
+    self, DockerInitRequest, DockerJoinRequest, DockerSwarmSpec, DockerUnlockRequest,
+};
 use crate::docker::mapping_error::from_body;
 use crate::reply::{self, Reply};
 use crate::router::ApiRequest;
@@ -18,14 +20,30 @@ pub(crate) async fn inspect(d: &Arc<Daemon>) -> Reply {
     reply::ok(&cluster::to_docker(&c, true))
 }
 
-/// `POST /swarm/init`: the new node's id, as a JSON string.
+/// `POST /swarm/init`: the new node's id, as a JSON string. With `ForceNewCluster` on a
+/// manager: the node restarts as the only manager of its cluster (its id).
 pub(crate) async fn init(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
     let req: DockerInitRequest = from_body(&r.body)?;
     cluster::check_init(&req)?;
     if req.force_new_cluster {
-        return Err(ApiError::not_implemented(
-            "ForceNewCluster: not supported by swarmd yet",
-        ));
+        if let Some(id) = d.force_new_cluster().await? {
+            // The request's spec over the cluster's, as dockerd merges it at init; autolock is
+            // kept on (the CLI sends it off unless `--autolock` is given).
+            let control = d.control().await?;
+            let current = control.cluster().await?;
+            let mut spec = cluster::spec_from_docker(&req.spec, &current.spec)?;
+            spec.encryption.auto_lock_managers =
+                current.spec.encryption.auto_lock_managers || req.auto_lock_managers;
+            if spec != current.spec {
+                control
+                    .update_cluster(ClusterUpdate {
+                        version: current.meta.version,
+                        spec,
+                    })
+                    .await?;
+            }
+            return reply::ok(&id);
+        }
     }
     let mut spec = cluster::spec_from_docker(&req.spec, &ClusterSpec::default())?;
     spec.encryption.auto_lock_managers |= req.auto_lock_managers;
@@ -87,4 +105,11 @@ pub(crate) async fn update(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
 pub(crate) async fn unlock_key(d: &Arc<Daemon>) -> Reply {
     let key = d.control().await?.unlock_key().await?;
     reply::ok(&json!({ "UnlockKey": key.as_deref().map(String::as_str).unwrap_or("") }))
+}
+
+/// `POST /swarm/unlock` with `{"UnlockKey": "SWMKEY-1-..."}`: the autolocked manager starts.
+pub(crate) async fn unlock(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
+    let req: DockerUnlockRequest = from_body(&r.body)?;
+    d.unlock(&req.unlock_key).await?;
+    reply::empty(StatusCode::OK)
 }

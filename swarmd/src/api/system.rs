@@ -1,5 +1,6 @@
 //! `/_ping`, `/version` and `/info`.
 
+use crate::api_error::SWARM_LOCKED;
 use crate::daemon::Daemon;
 use crate::docker::cluster;
 use crate::docker::node::host_of;
@@ -77,10 +78,14 @@ pub(crate) async fn info(d: &Arc<Daemon>) -> Reply {
 
 async fn swarm_section(d: &Arc<Daemon>) -> Value {
     let Some(facts) = d.facts().await else {
+        if d.is_locked() {
+            return json!({
+                "NodeID": "", "NodeAddr": "", "LocalNodeState": "locked", "ControlAvailable": false,
+                "Error": SWARM_LOCKED, "RemoteManagers": null,
+            });
+        }
         let error = d.start_error();
-        let state = if error.contains("locked") {
-            "locked"
-        } else if error.is_empty() {
+        let state = if error.is_empty() {
             "inactive"
         } else {
             "error"

@@ -121,6 +121,20 @@ pub(crate) struct DockerInitRequest {
     pub(crate) subnet_size: Option<u64>,
 }
 
+/// Docker's `UnlockRequest`. No `Debug`: the key is never printed; wiped when dropped.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub(crate) struct DockerUnlockRequest {
+    #[serde(default)]
+    pub(crate) unlock_key: String,
+}
+
+impl Drop for DockerUnlockRequest {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.unlock_key);
+    }
+}
+
 /// Docker's `JoinRequest`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]

@@ -1,7 +1,7 @@
 //! The local Docker engine of the `--runtime docker` tests: whether it answers, the stand-in
 //! image the NerdDinner names are given, and the clean-up of what killed daemons left on it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The engine's socket (`SWARMD_TEST_DOCKER_HOST` overrides it).
@@ -91,4 +91,56 @@ pub fn remove_namespaces(docker: &Path, namespaces: &[String]) {
             engine(docker, &["network", "rm", id]);
         }
     }
+}
+
+/// Removes what the daemons of `namespaces` left on the engine when dropped (also when the
+/// test fails).
+pub struct EngineCleanup {
+    pub docker: PathBuf,
+    pub namespaces: Vec<String>,
+}
+
+impl Drop for EngineCleanup {
+    fn drop(&mut self) {
+        remove_namespaces(&self.docker, &self.namespaces);
+    }
+}
+
+/// A /24 of `10.213.0.0/16` that no network of the engine overlaps, for a cluster network the
+/// test creates with `--subnet` (the cluster's default pool may collide with what other
+/// clusters left on a shared engine).
+pub fn free_subnet(docker: &Path) -> String {
+    let (_, ids, _) = engine(docker, &["network", "ls", "-q"]);
+    let mut used: Vec<(u32, u32)> = Vec::new();
+    for id in ids.split_whitespace() {
+        let (_, out, _) = engine(
+            docker,
+            &[
+                "network",
+                "inspect",
+                "--format",
+                "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
+                id,
+            ],
+        );
+        for cidr in out.split_whitespace() {
+            let Some((ip, len)) = cidr.split_once('/') else {
+                continue;
+            };
+            let (Ok(ip), Ok(len)) = (ip.parse::<std::net::Ipv4Addr>(), len.parse::<u32>()) else {
+                continue;
+            };
+            used.push((u32::from(ip), len.min(32)));
+        }
+    }
+    let overlaps = |a: u32, a_len: u32, b: u32, b_len: u32| {
+        let len = a_len.min(b_len);
+        let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+        a & mask == b & mask
+    };
+    (0..=255u32)
+        .map(|n| (10 << 24) | (213 << 16) | (n << 8))
+        .find(|net| used.iter().all(|(u, len)| !overlaps(*net, 24, *u, *len)))
+        .map(|net| format!("{}/24", std::net::Ipv4Addr::from(net)))
+        .expect("a free /24 in 10.213.0.0/16")
 }

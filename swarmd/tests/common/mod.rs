@@ -21,6 +21,7 @@ pub struct Daemon {
     killed: bool,
     child: Child,
     socket: PathBuf,
+    log_path: PathBuf,
     docker: PathBuf,
     config_dir: PathBuf,
 }
@@ -29,7 +30,8 @@ impl Daemon {
     /// Starts swarmd as node `name` (its hostname), with `extra` flags.
     pub fn start(root: &Path, name: &str, docker: &Path, extra: &[&str]) -> Daemon {
         let socket = root.join(format!("{name}.sock"));
-        let log = std::fs::File::create(root.join(format!("{name}.log"))).expect("log file");
+        let log_path = root.join(format!("{name}.log"));
+        let log = std::fs::File::create(&log_path).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_swarmd"))
             .arg("--socket")
             .arg(&socket)
@@ -55,6 +57,7 @@ impl Daemon {
             killed: false,
             child,
             socket,
+            log_path,
             docker: docker.to_owned(),
             config_dir: root.join("docker-config"),
         }
@@ -76,6 +79,46 @@ impl Daemon {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// Runs the CLI with `input` on its standard input (`swarm unlock` reads the key there):
+    /// (success, stdout, stderr).
+    pub fn try_docker_with_input(&self, args: &[&str], input: &str) -> (bool, String, String) {
+        use std::io::Write;
+        let mut child = Command::new(&self.docker)
+            .arg("-H")
+            .arg(format!("unix://{}", self.socket.display()))
+            .args(args)
+            .env("DOCKER_CONFIG", &self.config_dir)
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run docker");
+        if let Some(mut stdin) = child.stdin.take() {
+            // The CLI may exit before it reads (a node that is not locked): no key is needed then.
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        let out = child.wait_with_output().expect("docker output");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Runs the CLI with `input` on its standard input and expects success; its stdout.
+    pub fn docker_with_input(&self, args: &[&str], input: &str) -> String {
+        let (ok, out, err) = self.try_docker_with_input(args, input);
+        assert!(ok, "docker {args:?} failed:\nstdout: {out}\nstderr: {err}");
+        out
+    }
+
+    /// The daemon's log so far (its stderr).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     /// Runs the CLI and expects success; its stdout.
@@ -128,6 +171,15 @@ impl Drop for Daemon {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` until it holds, for at most [`CONVERGE_LIMIT`].
+pub fn wait_until(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + CONVERGE_LIMIT;
+    while !check() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(POLL_PAUSE);
     }
 }
 

@@ -34,8 +34,9 @@ pub(crate) struct NetworkSubnets {
 ///   ([`published_port_conflict`](super::published_port_conflict)) leave it unallocated;
 /// * a task in `New` whose desired state is not past `Complete` gets one address per network
 ///   of its spec (plus the ingress network when its service has a virtual IP there), unique
-///   on the network, with the aliases `[service name, ...aliases]`, and moves to `Pending`
-///   ("pending task scheduling") once its service's endpoint is allocated. A task that
+///   on the network, with the aliases `[service name, ...aliases]`, and a copy of its
+///   service's endpoint (`Task::endpoint`, the published ports its runtime opens), and moves
+///   to `Pending` ("pending task scheduling") once its service's endpoint is allocated. A task that
 ///   cannot (its network is missing or has no subnet or no free address, its service's ports
 ///   conflict) stays `New` with `status.err` saying why, written only when the reason changes;
 /// * addresses in use are recomputed from `state` at every call: gateways, virtual IPs, and the

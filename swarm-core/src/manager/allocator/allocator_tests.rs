@@ -194,6 +194,41 @@ fn port_zero_gets_the_lowest_free_dynamic_port_and_keeps_it() {
 }
 
 #[test]
+fn a_task_carries_its_service_s_endpoint_with_the_ports_the_cluster_picked() {
+    let mut o = Objects::new();
+    let mut spec = publishing(ServiceSpec::new("web", "web:1"), &[(80, 0), (443, 8443)]);
+    if let Some(e) = spec.endpoint_spec.as_mut() {
+        e.ports.push(PortConfig {
+            target_port: 9000,
+            published_port: 9000,
+            publish_mode: PublishMode::Host,
+            ..PortConfig::default()
+        });
+    }
+    let web = o.service(spec);
+    let t1 = o.task(&web, 1);
+    assert_eq!(o.state.tasks()[&t1].endpoint, None);
+    run(&mut o, 10);
+    let task = &o.state.tasks()[&t1];
+    assert_eq!(task.status.state, TaskState::Pending);
+    let endpoint = task.endpoint.as_ref().expect("the task's endpoint");
+    assert_eq!(Some(endpoint), o.state.services()[&web].endpoint.as_ref());
+    let published: Vec<(u32, u32, PublishMode)> = endpoint
+        .ports
+        .iter()
+        .map(|p| (p.target_port, p.published_port, p.publish_mode))
+        .collect();
+    assert_eq!(
+        published,
+        [
+            (80, DYNAMIC_PORT_START, PublishMode::Ingress),
+            (443, 8443, PublishMode::Ingress),
+            (9000, 9000, PublishMode::Host)
+        ]
+    );
+}
+
+#[test]
 fn a_port_another_service_was_given_leaves_the_service_unallocated_and_says_so() {
     let mut o = Objects::new();
     let a = o.service(publishing(ServiceSpec::new("a", "a:1"), &[(80, 0)]));

@@ -12,8 +12,9 @@ use std::time::SystemTime;
 /// The message of a task the allocator moved to `Pending` (SwarmKit's).
 pub const PENDING_MESSAGE: &str = "pending task scheduling";
 
-/// Gives every task in `New` (desired state not past `Complete`) its attachments and moves it
-/// to `Pending`, or records why not in `status.err` (once per reason).
+/// Gives every task in `New` (desired state not past `Complete`) its attachments and its
+/// service's endpoint and moves it to `Pending`, or records why not in `status.err` (once per
+/// reason).
 pub(crate) fn allocate_tasks(
     state: &ClusterState,
     subnets: &NetworkSubnets,
@@ -44,6 +45,7 @@ pub(crate) fn allocate_tasks(
         match outcome {
             Ok(networks) => {
                 changed.networks = networks;
+                changed.endpoint = endpoints.ready.get(&service.id).cloned();
                 changed.status = TaskStatus::new(TaskState::Pending, now, PENDING_MESSAGE);
             }
             Err(reason) => {

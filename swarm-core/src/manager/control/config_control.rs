@@ -38,7 +38,8 @@ pub fn find_config<'a>(state: &'a ClusterState, query: &str) -> Result<&'a Confi
 ///
 /// Contract: refused with [`ControlError::ObjectVersionConflict`] unless `version` is the
 /// config's version; with [`ControlError::OnlyLabelsMayChange`] naming the config when the name
-/// or the data differs; the labels are validated ([`ControlError::InvalidSpec`]). Labels equal
+/// or the data differs (empty data stands for the stored data, SwarmKit's absent `Data`: a
+/// config is never empty); the labels are validated ([`ControlError::InvalidSpec`]). Labels equal
 /// to the stored ones ask for no write; otherwise one write at the version read,
 /// `meta.updated_at = now`.
 pub fn update_config(

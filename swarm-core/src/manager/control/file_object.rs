@@ -44,8 +44,11 @@ pub(crate) trait FileObject: Named + Clone + Sized {
     /// The labels of `spec`.
     fn spec_labels(spec: &Self::Spec) -> &BTreeMap<String, String>;
     /// Whether `spec` has this object's name and data (a secret's value compared in constant
-    /// time).
+    /// time); empty data in `spec` stands for the stored data (SwarmKit's absent `Data`: the
+    /// Engine API's update may omit it, and a stored secret or config is never empty).
     fn same_name_and_data(&self, spec: &Self::Spec) -> bool;
+    /// Its spec.
+    fn spec(&self) -> &Self::Spec;
     /// Whether `service`'s spec references this object.
     fn used_by(&self, service: &Service) -> bool;
     /// The store write carrying `write`.
@@ -85,7 +88,10 @@ impl FileObject for Secret {
         &spec.labels
     }
     fn same_name_and_data(&self, spec: &SecretSpec) -> bool {
-        spec.name == self.spec.name && spec.data == self.spec.data
+        spec.name == self.spec.name && (spec.data.is_empty() || spec.data == self.spec.data)
+    }
+    fn spec(&self) -> &SecretSpec {
+        &self.spec
     }
     fn used_by(&self, service: &Service) -> bool {
         let refs = &service.spec.task_template.container.secrets;
@@ -129,7 +135,10 @@ impl FileObject for Config {
         &spec.labels
     }
     fn same_name_and_data(&self, spec: &ConfigSpec) -> bool {
-        spec.name == self.spec.name && spec.data == self.spec.data
+        spec.name == self.spec.name && (spec.data.is_empty() || spec.data == self.spec.data)
+    }
+    fn spec(&self) -> &ConfigSpec {
+        &self.spec
     }
     fn used_by(&self, service: &Service) -> bool {
         let refs = &service.spec.task_template.container.configs;
@@ -189,12 +198,15 @@ pub(crate) fn update_labels<T: FileObject>(
             object: current.object_ref(),
         });
     }
-    spec.validate().map_err(ControlError::InvalidSpec)?;
+    let mut changed = current.clone();
+    *changed.labels_mut() = T::spec_labels(spec).clone();
+    changed
+        .spec()
+        .validate()
+        .map_err(ControlError::InvalidSpec)?;
     if T::spec_labels(spec) == current.labels() {
         return Ok(ManagerWrites::default());
     }
-    let mut changed = current.clone();
-    *changed.labels_mut() = T::spec_labels(spec).clone();
     changed.meta_mut().updated_at = now;
     Ok(one(T::write(ObjectWrite::Update {
         object: changed,

@@ -265,3 +265,41 @@ fn only_the_labels_of_a_secret_or_config_change_and_the_refusal_names_it() {
     let renamed = ConfigSpec::new("app2", b"{}".to_vec());
     assert!(update_config(&o.state, "app", now, &renamed, at(8)).is_err());
 }
+
+#[test]
+fn an_update_without_data_changes_the_labels_and_keeps_the_data() {
+    let mut o = Objects::new();
+    let secret = o.secret("tls", b"certificate one");
+    let config = o.config("app", b"{}");
+
+    let version = o.state.secrets()[&secret].meta.version;
+    let mut labels_only = SecretSpec::new("tls", Vec::new());
+    labels_only.labels.insert("env".into(), "prod".into());
+    let writes = update_secret(&o.state, "tls", version, &labels_only, at(5)).unwrap();
+    o.apply(&writes);
+    let stored = &o.state.secrets()[&secret];
+    assert_eq!(stored.spec.labels["env"], "prod");
+    assert_eq!(stored.spec.data.expose(), b"certificate one");
+    // Invalid labels are still refused.
+    let now = stored.meta.version;
+    let mut bad = SecretSpec::new("tls", Vec::new());
+    bad.labels.insert(String::new(), "x".into());
+    let err = update_secret(&o.state, "tls", now, &bad, at(6)).unwrap_err();
+    assert!(matches!(err, ControlError::InvalidSpec(_)), "{err}");
+
+    let version = o.state.configs()[&config].meta.version;
+    let mut labels_only = ConfigSpec::new("app", Vec::new());
+    labels_only.labels.insert("tier".into(), "web".into());
+    let writes = update_config(&o.state, "app", version, &labels_only, at(7)).unwrap();
+    o.apply(&writes);
+    let stored = &o.state.configs()[&config];
+    assert_eq!(stored.spec.labels["tier"], "web");
+    assert_eq!(stored.spec.data.as_bytes(), b"{}");
+    // Without data the name must still match.
+    let renamed = ConfigSpec::new("app2", Vec::new());
+    let err = update_config(&o.state, "app", stored.meta.version, &renamed, at(8)).unwrap_err();
+    assert!(
+        matches!(err, ControlError::OnlyLabelsMayChange { .. }),
+        "{err}"
+    );
+}

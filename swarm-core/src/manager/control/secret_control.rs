@@ -39,8 +39,10 @@ pub fn find_secret(state: &ClusterState, query: &str) -> Result<SecretInfo, Cont
 ///
 /// Contract: refused with [`ControlError::ObjectVersionConflict`] unless `version` is the
 /// secret's version; with [`ControlError::OnlyLabelsMayChange`] naming the secret when the
-/// name or the value differs (compared in constant time; the value is never returned); the
-/// labels are validated ([`ControlError::InvalidSpec`]). Labels equal to the stored ones ask
+/// name or the value differs (compared in constant time; the value is never returned); an
+/// empty value stands for the stored one (SwarmKit's absent `Data`: the Engine API's
+/// `POST /secrets/{id}/update` may omit it, and a secret is never empty); the labels are
+/// validated ([`ControlError::InvalidSpec`]). Labels equal to the stored ones ask
 /// for no write; otherwise one write at the version read, `meta.updated_at = now`.
 pub fn update_secret(
     state: &ClusterState,

@@ -13,6 +13,9 @@ use crate::model::{Node, Placement, Service, Task, TaskSpec};
 ///   `force_update` counter is dirty.
 /// * A change of the placement alone is clean while the task's node meets the template's
 ///   constraints (SwarmKit checks the constraints only, not the platforms).
+/// * A task given an endpoint (its published ports) for another endpoint spec than the
+///   service's is dirty: its ports must change (SwarmKit's rule; a task not allocated yet
+///   has none and is judged by its spec alone).
 ///
 /// ```
 /// use std::time::SystemTime;
@@ -40,6 +43,11 @@ use crate::model::{Node, Placement, Service, Task, TaskSpec};
 pub fn is_task_dirty(service: &Service, task: &Task, node: Option<&Node>) -> bool {
     if task.spec_version == service.spec_version.0 {
         return false;
+    }
+    if let Some(endpoint) = &task.endpoint {
+        if endpoint.spec != service.spec.endpoint_spec.clone().unwrap_or_default() {
+            return true;
+        }
     }
     let template = &service.spec.task_template;
     if same_but_placement(template, &task.spec) {
@@ -81,7 +89,7 @@ fn meets_constraints(placement: &Placement, node: &Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Platform, ServiceSpec, Version};
+    use crate::model::{Endpoint, EndpointSpec, Platform, PortConfig, ServiceSpec, Version};
     use std::time::SystemTime;
 
     fn service_and_task() -> (Service, Task) {
@@ -140,5 +148,44 @@ mod tests {
         // Placement and something else: dirty.
         service.spec.task_template.container.image = "nginx:2".into();
         assert!(is_task_dirty(&service, &task, Some(&node)));
+    }
+
+    #[test]
+    fn other_published_ports_make_an_allocated_task_dirty() {
+        let (mut service, mut task) = service_and_task();
+        let port = |published| PortConfig {
+            target_port: 80,
+            published_port: published,
+            ..PortConfig::default()
+        };
+        service.spec.endpoint_spec = Some(EndpointSpec {
+            ports: vec![port(8080)],
+            ..EndpointSpec::default()
+        });
+        // Not allocated yet: judged by the task spec alone.
+        service.spec_version = Version(4);
+        assert!(!is_task_dirty(&service, &task, None));
+        task.endpoint = Some(Endpoint {
+            spec: service.spec.endpoint_spec.clone().unwrap_or_default(),
+            ports: vec![port(8080)],
+            virtual_ips: Vec::new(),
+        });
+        assert!(!is_task_dirty(&service, &task, None));
+        service.spec.endpoint_spec = Some(EndpointSpec {
+            ports: vec![port(9090)],
+            ..EndpointSpec::default()
+        });
+        assert!(is_task_dirty(&service, &task, None));
+        // No endpoint spec is the default one: a task allocated without ports stays clean.
+        service.spec.endpoint_spec = None;
+        task.endpoint = Some(Endpoint::default());
+        assert!(!is_task_dirty(&service, &task, None));
+        // The same version is trusted, as for the task spec.
+        service.spec.endpoint_spec = Some(EndpointSpec {
+            ports: vec![port(9090)],
+            ..EndpointSpec::default()
+        });
+        service.spec_version = Version(3);
+        assert!(!is_task_dirty(&service, &task, None));
     }
 }
