@@ -23,6 +23,12 @@ async fn a_root_rotation_reissues_every_certificate_without_a_node_going_down() 
         .map(|n| n.certificate_root)
         .collect();
     assert!(old_roots.iter().all(|r| r.is_some() && *r == old_roots[0]));
+    // Every node's certificate comes from the root the cluster was initialized with.
+    let old_root_der = managers[0].root_ca_der();
+    assert!(!old_root_der.is_empty());
+    for n in managers.iter().chain(&workers) {
+        assert_eq!(n.root_ca_der(), old_root_der, "{}", n.id());
+    }
 
     control.rotate_root_ca().await.unwrap();
     // A second rotation while one runs is refused, naming the rule.
@@ -51,6 +57,23 @@ async fn a_root_rotation_reissues_every_certificate_without_a_node_going_down() 
             r.status.state
         );
     }
+    // Each node now holds the new root, the same for all.
+    let new_root_der = eventually(
+        Duration::from_secs(30),
+        "every node on the new root",
+        || {
+            let roots: Vec<Vec<u8>> = managers
+                .iter()
+                .chain(&workers)
+                .map(Node::root_ca_der)
+                .collect();
+            let done = roots.iter().all(|r| *r != old_root_der && *r == roots[0]);
+            let root = done.then(|| roots[0].clone());
+            async move { root }
+        },
+    )
+    .await;
+    assert!(!new_root_der.is_empty());
     // Nobody went down during the switch.
     while let Ok(event) = events.try_recv() {
         if let ClusterEvent::NodeStateChanged { node, to, .. } = &event {

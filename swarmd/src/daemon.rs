@@ -410,6 +410,11 @@ impl Daemon {
         Ok(node.control()?)
     }
 
+    /// The root CA certificate (DER) of the node's certificate; `None` outside a swarm.
+    pub(crate) async fn root_ca_der(&self) -> Option<Vec<u8>> {
+        self.node.lock().await.as_ref().map(Node::root_ca_der)
+    }
+
     /// What `/info` reports about the node; `None` outside a swarm.
     pub(crate) async fn facts(&self) -> Option<NodeFacts> {
         let slot = self.node.lock().await;

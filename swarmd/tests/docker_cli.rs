@@ -1,7 +1,8 @@
 //! The real `docker` CLI drives three swarmd processes on 127.0.0.1: init, join tokens, a
-//! manager and a worker joining, node ls / update, overlay network, secret, config, and a
-//! service created, listed, inspected, scaled, updated, rolled back and removed, the swarm's
-//! events of that service and the secret (`docker events --since --until --filter`), then leave.
+//! manager and a worker joining, node ls / update, swarm ca and the nodes' TLS info, overlay
+//! network, secret, config, and a service created, listed, inspected, scaled, updated,
+//! rolled back and removed, the swarm's events of that service and the secret (`docker events
+//! --since --until --filter`), then leave.
 //! Every step checks what the CLI printed.
 //!
 //! The CLI is `docker` on `PATH`, or the binary `SWARMD_TEST_DOCKER` names (to run the same
@@ -127,6 +128,22 @@ fn docker_cli_drives_a_three_node_swarm() {
         !ok && err.contains("Worker nodes can't be used to view or modify cluster state"),
         "{err}"
     );
+
+    // The trust root: `swarm ca` prints the root CA, `node inspect --pretty` its TLS info, the
+    // same on both managers.
+    let ca = n1.docker(&["swarm", "ca"]);
+    assert!(
+        ca.starts_with("-----BEGIN CERTIFICATE-----")
+            && ca.trim_end().ends_with("-----END CERTIFICATE-----"),
+        "{ca}"
+    );
+    assert_eq!(n2.docker(&["swarm", "ca"]), ca);
+    let pretty = n1.docker(&["node", "inspect", "--pretty", "self"]);
+    assert!(
+        pretty.contains("TLS Info:") && pretty.contains("Issuer Public Key:"),
+        "{pretty}"
+    );
+    assert!(pretty.contains(ca.trim()), "{pretty}");
 
     // node update --availability drain.
     assert_eq!(

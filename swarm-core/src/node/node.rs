@@ -636,6 +636,13 @@ impl Node {
         &self.shared.config.data_dir
     }
 
+    /// The root CA certificate (DER) that issued this node's certificate: the cluster's root,
+    /// or the new one once a root rotation re-issued the certificate. Public data: the Engine
+    /// API's `TLSInfo.TrustRoot` and `docker swarm ca` show it.
+    pub fn root_ca_der(&self) -> Vec<u8> {
+        self.shared.state().ca_cert_der.clone()
+    }
+
     /// The managers this node knows of.
     pub fn managers(&self) -> Vec<ManagerAddr> {
         self.shared.state().managers.clone()

@@ -4,6 +4,7 @@ use crate::api_error::ApiError;
 use crate::daemon::Daemon;
 use crate::docker::mapping_error::from_body;
 use crate::docker::node::{self, DockerNodeSpec};
+use crate::docker::tls_info::tls_info;
 use crate::reply::{self, Reply};
 use crate::router::ApiRequest;
 use hyper::StatusCode;
@@ -45,14 +46,19 @@ pub(crate) async fn list(d: &Arc<Daemon>, r: &ApiRequest) -> Reply {
         });
     }
     let nodes = d.control().await?.nodes(&filter).await?;
-    let out: Vec<Value> = nodes.iter().map(node::to_docker).collect();
+    let tls = d.root_ca_der().await.as_deref().and_then(tls_info);
+    let out: Vec<Value> = nodes
+        .iter()
+        .map(|n| node::to_docker(n, tls.as_ref()))
+        .collect();
     reply::ok(&out)
 }
 
 /// `GET /nodes/{id}`: by id, name or id prefix.
 pub(crate) async fn inspect(d: &Arc<Daemon>, id: &str) -> Reply {
     let n = d.control().await?.node(id).await?;
-    reply::ok(&node::to_docker(&n))
+    let tls = d.root_ca_der().await.as_deref().and_then(tls_info);
+    reply::ok(&node::to_docker(&n, tls.as_ref()))
 }
 
 /// `POST /nodes/{id}/update?version=`: the whole spec.

@@ -6,6 +6,7 @@ use crate::docker::cluster::{
     self, DockerInitRequest, DockerJoinRequest, DockerSwarmSpec, DockerUnlockRequest,
 };
 use crate::docker::mapping_error::from_body;
+use crate::docker::tls_info::tls_info;
 use crate::reply::{self, Reply};
 use crate::router::ApiRequest;
 use hyper::StatusCode;
@@ -14,10 +15,15 @@ use std::sync::Arc;
 use swarm_core::manager::control::ClusterUpdate;
 use swarm_core::model::{ClusterSpec, NodeRole, Version};
 
-/// `GET /swarm`: the cluster with its join tokens.
+/// `GET /swarm`: the cluster with its join tokens and `TLSInfo` (the root CA this node's
+/// certificate comes from).
 pub(crate) async fn inspect(d: &Arc<Daemon>) -> Reply {
     let c = d.control().await?.cluster().await?;
-    reply::ok(&cluster::to_docker(&c, true))
+    let mut v = cluster::to_docker(&c, true);
+    if let Some(tls) = d.root_ca_der().await.as_deref().and_then(tls_info) {
+        v["TLSInfo"] = tls;
+    }
+    reply::ok(&v)
 }
 
 /// `POST /swarm/init`: the new node's id, as a JSON string. With `ForceNewCluster` on a

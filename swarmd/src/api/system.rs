@@ -4,6 +4,7 @@ use crate::api_error::SWARM_LOCKED;
 use crate::daemon::Daemon;
 use crate::docker::cluster;
 use crate::docker::node::host_of;
+use crate::docker::tls_info::tls_info;
 use crate::reply::{self, API_VERSION, MIN_API_VERSION, Reply};
 use hyper::StatusCode;
 use serde_json::{Value, json};
@@ -120,6 +121,9 @@ async fn swarm_section(d: &Arc<Daemon>) -> Value {
             }
             if let Ok(c) = control.cluster().await {
                 s["Cluster"] = cluster::to_docker(&c, false);
+                if let Some(tls) = d.root_ca_der().await.as_deref().and_then(tls_info) {
+                    s["Cluster"]["TLSInfo"] = tls;
+                }
             }
         }
     }

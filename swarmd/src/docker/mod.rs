@@ -19,4 +19,5 @@ pub(crate) mod service;
 pub(crate) mod task;
 pub(crate) mod task_spec;
 pub(crate) mod time_text;
+pub(crate) mod tls_info;
 pub(crate) mod unmodeled;

@@ -73,10 +73,12 @@ pub(crate) fn host_of(addr: &str) -> &str {
     }
 }
 
-/// A node as `GET /nodes/{id}` answers.
-pub(crate) fn to_docker(node: &Node) -> Value {
+/// A node as `GET /nodes/{id}` answers; `tls` is its `Description.TLSInfo` (swarmd gives
+/// every node the root CA of the node answering, which is every node's outside a root
+/// rotation).
+pub(crate) fn to_docker(node: &Node, tls: Option<&Value>) -> Value {
     let description = node.description.as_ref().map(|d| {
-        json!({
+        let mut v = json!({
             "Hostname": d.hostname,
             "Platform": { "Architecture": d.platform.architecture, "OS": d.platform.os },
             "Resources": { "NanoCPUs": d.resources.nano_cpus, "MemoryBytes": d.resources.memory_bytes },
@@ -85,7 +87,11 @@ pub(crate) fn to_docker(node: &Node) -> Value {
                 "Labels": d.engine.labels,
                 "Plugins": [],
             },
-        })
+        });
+        if let Some(tls) = tls {
+            v["TLSInfo"] = tls.clone();
+        }
+        v
     });
     let state = match node.status.state {
         NodeState::Unknown => "unknown",
@@ -186,7 +192,11 @@ mod tests {
             }),
             ..Node::default()
         };
-        let v = to_docker(&node);
+        let v = to_docker(&node, None);
+        assert!(v["Description"].get("TLSInfo").is_none());
+        let tls =
+            json!({ "TrustRoot": "pem", "CertIssuerSubject": "s", "CertIssuerPublicKey": "k" });
+        assert_eq!(to_docker(&node, Some(&tls))["Description"]["TLSInfo"], tls);
         assert_eq!(v["ID"], "ysy788hz9ftm3baanyy3f0ew9");
         assert_eq!(v["Version"]["Index"], 0);
         assert_eq!(v["Description"]["Hostname"], "vm");
