@@ -4,7 +4,8 @@
 use crate::model::{NodeRole, NodeState};
 use crate::sim::cluster::SimCluster;
 use crate::sim::config::{
-    FORMATION_DEADLINE, LIVENESS_DEADLINE, OBSERVE_PERIOD, SimConfig, WORKLOAD_PAUSE_MAX,
+    FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_SEED_WALL, OBSERVE_PERIOD, SimConfig,
+    WORKLOAD_PAUSE_MAX,
 };
 use crate::sim::faults::Nemesis;
 use crate::sim::history::History;
@@ -21,8 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Runs one seed in a runtime of its own: a current-thread tokio runtime on a paused clock.
-/// A panic inside the run is reported as a failure of the seed.
+/// Runs one seed in a runtime of its own: a current-thread tokio runtime on a paused clock,
+/// on a thread of its own. A panic inside the run is reported as a failure of the seed, and
+/// so is a run still going after [`MAX_SEED_WALL`] of wall-clock time (its thread is left
+/// to the process).
 pub fn run_seed(config: &SimConfig) -> Result<SimReport, SimFailure> {
     let fail = |reason: String| SimFailure {
         seed: config.seed,
@@ -33,6 +36,38 @@ pub fn run_seed(config: &SimConfig) -> Result<SimReport, SimFailure> {
         invariant_checks: 0,
     };
     config.validate().map_err(fail)?;
+    let (sender, outcome) = std::sync::mpsc::channel();
+    let on_thread = config.clone();
+    std::thread::Builder::new()
+        .name(format!("sim-seed-{}", config.seed))
+        .spawn(move || {
+            let _ = sender.send(run_seed_here(&on_thread));
+        })
+        .map_err(|e| fail(format!("the seed's thread: {e}")))?;
+    match outcome.recv_timeout(MAX_SEED_WALL) {
+        Ok(outcome) => outcome,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(fail(format!(
+            "the simulated clock stalled: the seed still ran after {MAX_SEED_WALL:?} of \
+             wall-clock time (a task that never waits keeps tokio's paused clock from \
+             advancing; run it with {} set to see its last trace line)",
+            crate::sim::trace::TRACE_LIVE_ENV
+        ))),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(fail(
+            "the seed's thread ended without an outcome".to_owned(),
+        )),
+    }
+}
+
+/// [`run_seed`] on this thread.
+fn run_seed_here(config: &SimConfig) -> Result<SimReport, SimFailure> {
+    let fail = |reason: String| SimFailure {
+        seed: config.seed,
+        reason,
+        trace_hash: 0,
+        trace_tail: Vec::new(),
+        faults_injected: 0,
+        invariant_checks: 0,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)

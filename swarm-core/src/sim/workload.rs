@@ -76,7 +76,14 @@ impl Workload {
         if roll < 24 && live.len() < MAX_SERVICES {
             self.create_service(rng, control).await
         } else if roll < 38 {
-            match rng.pick(&live) {
+            let replicated: Vec<String> = self
+                .ledger
+                .services
+                .iter()
+                .filter(|(_, s)| s.removed.is_none() && !s.global && !s.job)
+                .map(|(n, _)| n.clone())
+                .collect();
+            match rng.pick(&replicated) {
                 Some(name) => self.scale(rng, control, name).await,
                 None => self.create_service(rng, control).await,
             }
