@@ -2,7 +2,7 @@
 //! seeds.
 
 use crate::model::{NodeRole, NodeState};
-use crate::sim::cluster::SimCluster;
+use crate::sim::cluster::{FIRST_MANAGER, SimCluster};
 use crate::sim::config::{
     FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_SEED_WALL, OBSERVE_PERIOD, SimConfig,
     WORKLOAD_PAUSE_MAX,
@@ -192,7 +192,7 @@ impl Run {
     /// Forms the cluster: the first manager, the others joined one at a time (each a voter
     /// before the next), the workers, every node ready.
     async fn form(&mut self) -> Result<(), String> {
-        self.cluster.init("m1").await?;
+        self.cluster.init(FIRST_MANAGER).await?;
         let control = self
             .cluster
             .control()
@@ -208,12 +208,14 @@ impl Run {
         let deadline = Instant::now() + FORMATION_DEADLINE;
         for i in 2..=self.config.managers {
             let name = format!("m{i}");
-            self.cluster.join(&name, "m1", &manager_token, true).await?;
+            self.cluster
+                .join(&name, FIRST_MANAGER, &manager_token, true)
+                .await?;
             loop {
                 let voters = self
                     .cluster
                     .nodes
-                    .get("m1")
+                    .get(FIRST_MANAGER)
                     .and_then(|n| n.node.as_ref())
                     .and_then(|n| n.store_status())
                     .filter(|s| s.is_settled())
@@ -230,7 +232,9 @@ impl Run {
         }
         for i in 1..=self.config.workers {
             let name = format!("w{i}");
-            self.cluster.join(&name, "m1", &worker_token, false).await?;
+            self.cluster
+                .join(&name, FIRST_MANAGER, &worker_token, false)
+                .await?;
         }
         let expected = self.config.managers + self.config.workers;
         loop {
