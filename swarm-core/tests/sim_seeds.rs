@@ -123,3 +123,28 @@ fn seed_5_a_registration_racing_the_leadership_change_converges() {
         panic!("{failure}");
     }
 }
+
+/// Seed 46 (3 managers, 2 workers, 12 steps) found a stop-first update's new task left
+/// prepared forever: a scale cleared the update status while the task waited for its slot's
+/// old task to stop, and the update supervisor then ignored the service. It now starts such
+/// a task without a status too (unit test
+/// `a_prepared_task_starts_after_a_scale_cleared_the_update_status`).
+#[test]
+fn seed_46_a_scale_during_a_stop_first_update_leaves_no_task_prepared() {
+    let config = SimConfig::new(46).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}
+
+/// Seed 82 (3 managers, 2 workers, 12 steps) never ended: a manager that lost the
+/// leadership kept the wake time of its last round, now past, so its orchestration loop
+/// waited zero at every turn and never let tokio's paused clock advance (on a real clock, a
+/// core spun). A manager that does not lead now forgets its wake time and busy rounds.
+#[test]
+fn seed_82_a_deposed_leaders_orchestration_loop_waits() {
+    let config = SimConfig::new(82).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}

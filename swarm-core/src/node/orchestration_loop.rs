@@ -72,7 +72,12 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
             () = tokio::time::sleep(wait) => {}
         }
         if !core.is_leader() || !core.config.orchestrate {
+            // What the last term of leadership asked for is not this manager's to do: a
+            // wake time now past, or a streak of busy rounds, would make `wait_for` answer
+            // zero at every turn and the loop spin without ever waiting.
             scheduler = None;
+            next_wake = None;
+            busy_rounds = 0;
             continue;
         }
         let scheduler = match &mut scheduler {

@@ -24,6 +24,9 @@ pub(crate) const IMAGE_COMPLETES: &str = "sim/completes";
 /// How long a task of [`IMAGE_COMPLETES`] runs before it completes.
 pub(crate) const COMPLETE_AFTER: Duration = Duration::from_secs(2);
 
+/// The name of the manager that starts the cluster (every other node joins through it).
+pub(crate) const FIRST_MANAGER: &str = "m1";
+
 /// The port every simulated node's address names.
 const PORT: u16 = 2377;
 

@@ -18,6 +18,10 @@ pub const FORMATION_DEADLINE: Duration = Duration::from_secs(60);
 /// How often (simulated) the run looks at the cluster between and during workload steps and
 /// while it waits for convergence.
 pub const OBSERVE_PERIOD: Duration = Duration::from_millis(250);
+/// The longest wall-clock time one seed may run before it is reported as stalled: a task
+/// that never waits keeps tokio's paused clock from advancing, so the run would never end.
+/// A seed takes seconds in a release build and well under a minute in a debug build.
+pub const MAX_SEED_WALL: Duration = Duration::from_secs(300);
 /// The longest simulated pause between two workload steps.
 pub const WORKLOAD_PAUSE_MAX: Duration = Duration::from_millis(2_000);
 

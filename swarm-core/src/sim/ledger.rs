@@ -33,6 +33,9 @@ pub struct LedgerService {
     pub image: String,
     /// Whether an update or rollback of its spec may be under way or was asked for.
     pub updated: bool,
+    /// Whether an update with failure action rollback was asked for: a failure may then
+    /// bring the previous spec back at any later time, with any replica count asked before.
+    pub rolls_back_on_failure: bool,
 }
 
 /// One secret or config as the workload wrote it.

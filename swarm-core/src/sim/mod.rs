@@ -41,8 +41,8 @@ mod trace;
 mod workload;
 
 pub use config::{
-    FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_CONTROL_CALL, MAX_MANAGERS, MAX_WORKERS,
-    OBSERVE_PERIOD, SimConfig, WORKLOAD_PAUSE_MAX,
+    FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_CONTROL_CALL, MAX_MANAGERS, MAX_SEED_WALL,
+    MAX_WORKERS, OBSERVE_PERIOD, SimConfig, WORKLOAD_PAUSE_MAX,
 };
 pub use history::History;
 pub use ledger::{Ledger, LedgerNode, LedgerSecret, LedgerService, Outcome};
@@ -51,4 +51,4 @@ pub use report::{SimFailure, SimReport, SimSummary};
 pub use run::{run_seed, run_seeds};
 pub use sabotage::Sabotage;
 pub use seen_task::SeenTask;
-pub use trace::{SimTrace, TRACE_TAIL_LINES};
+pub use trace::{SimTrace, TRACE_LIVE_ENV, TRACE_TAIL_LINES};

@@ -2,9 +2,10 @@
 //! seeds.
 
 use crate::model::{NodeRole, NodeState};
-use crate::sim::cluster::SimCluster;
+use crate::sim::cluster::{FIRST_MANAGER, SimCluster};
 use crate::sim::config::{
-    FORMATION_DEADLINE, LIVENESS_DEADLINE, OBSERVE_PERIOD, SimConfig, WORKLOAD_PAUSE_MAX,
+    FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_SEED_WALL, OBSERVE_PERIOD, SimConfig,
+    WORKLOAD_PAUSE_MAX,
 };
 use crate::sim::faults::Nemesis;
 use crate::sim::history::History;
@@ -21,8 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Runs one seed in a runtime of its own: a current-thread tokio runtime on a paused clock.
-/// A panic inside the run is reported as a failure of the seed.
+/// Runs one seed in a runtime of its own: a current-thread tokio runtime on a paused clock,
+/// on a thread of its own. A panic inside the run is reported as a failure of the seed, and
+/// so is a run still going after [`MAX_SEED_WALL`] of wall-clock time (its thread is left
+/// to the process).
 pub fn run_seed(config: &SimConfig) -> Result<SimReport, SimFailure> {
     let fail = |reason: String| SimFailure {
         seed: config.seed,
@@ -33,6 +36,38 @@ pub fn run_seed(config: &SimConfig) -> Result<SimReport, SimFailure> {
         invariant_checks: 0,
     };
     config.validate().map_err(fail)?;
+    let (sender, outcome) = std::sync::mpsc::channel();
+    let on_thread = config.clone();
+    std::thread::Builder::new()
+        .name(format!("sim-seed-{}", config.seed))
+        .spawn(move || {
+            let _ = sender.send(run_seed_here(&on_thread));
+        })
+        .map_err(|e| fail(format!("the seed's thread: {e}")))?;
+    match outcome.recv_timeout(MAX_SEED_WALL) {
+        Ok(outcome) => outcome,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(fail(format!(
+            "the simulated clock stalled: the seed still ran after {MAX_SEED_WALL:?} of \
+             wall-clock time (a task that never waits keeps tokio's paused clock from \
+             advancing; run it with {} set to see its last trace line)",
+            crate::sim::trace::TRACE_LIVE_ENV
+        ))),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(fail(
+            "the seed's thread ended without an outcome".to_owned(),
+        )),
+    }
+}
+
+/// [`run_seed`] on this thread.
+fn run_seed_here(config: &SimConfig) -> Result<SimReport, SimFailure> {
+    let fail = |reason: String| SimFailure {
+        seed: config.seed,
+        reason,
+        trace_hash: 0,
+        trace_tail: Vec::new(),
+        faults_injected: 0,
+        invariant_checks: 0,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
@@ -157,7 +192,7 @@ impl Run {
     /// Forms the cluster: the first manager, the others joined one at a time (each a voter
     /// before the next), the workers, every node ready.
     async fn form(&mut self) -> Result<(), String> {
-        self.cluster.init("m1").await?;
+        self.cluster.init(FIRST_MANAGER).await?;
         let control = self
             .cluster
             .control()
@@ -173,12 +208,14 @@ impl Run {
         let deadline = Instant::now() + FORMATION_DEADLINE;
         for i in 2..=self.config.managers {
             let name = format!("m{i}");
-            self.cluster.join(&name, "m1", &manager_token, true).await?;
+            self.cluster
+                .join(&name, FIRST_MANAGER, &manager_token, true)
+                .await?;
             loop {
                 let voters = self
                     .cluster
                     .nodes
-                    .get("m1")
+                    .get(FIRST_MANAGER)
                     .and_then(|n| n.node.as_ref())
                     .and_then(|n| n.store_status())
                     .filter(|s| s.is_settled())
@@ -195,7 +232,9 @@ impl Run {
         }
         for i in 1..=self.config.workers {
             let name = format!("w{i}");
-            self.cluster.join(&name, "m1", &worker_token, false).await?;
+            self.cluster
+                .join(&name, FIRST_MANAGER, &worker_token, false)
+                .await?;
         }
         let expected = self.config.managers + self.config.workers;
         loop {

@@ -16,13 +16,20 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01B3;
 pub struct SimTrace {
     lines: Vec<String>,
     hash: u64,
+    /// Whether each line is also printed to stderr as it is made (environment variable
+    /// [`TRACE_LIVE_ENV`] set: to see where a run that does not end is).
+    live: bool,
 }
+
+/// The environment variable that prints the trace's lines to stderr as they are made.
+pub const TRACE_LIVE_ENV: &str = "SWARM_SIM_TRACE_LIVE";
 
 impl Default for SimTrace {
     fn default() -> Self {
         SimTrace {
             lines: Vec::new(),
             hash: FNV_OFFSET,
+            live: std::env::var_os(TRACE_LIVE_ENV).is_some(),
         }
     }
 }
@@ -39,6 +46,9 @@ impl SimTrace {
         let line = format!("{:>9} ms  {}", at.as_millis(), event.into());
         self.mix(line.as_bytes());
         self.mix(b"\n");
+        if self.live {
+            eprintln!("{line}");
+        }
         self.lines.push(line);
     }
 

@@ -10,7 +10,7 @@ use crate::model::{
 };
 use crate::node::{Control, NodeError};
 use crate::sim::cluster::{
-    IMAGE_COMPLETES, IMAGE_CRASHES, IMAGE_FLAKY_START, IMAGE_RUNS, SimCluster,
+    FIRST_MANAGER, IMAGE_COMPLETES, IMAGE_CRASHES, IMAGE_FLAKY_START, IMAGE_RUNS, SimCluster,
 };
 use crate::sim::config::{MAX_CONTROL_CALL, MAX_MANAGERS};
 use crate::sim::ledger::{Ledger, LedgerSecret, LedgerService, Outcome};
@@ -76,7 +76,14 @@ impl Workload {
         if roll < 24 && live.len() < MAX_SERVICES {
             self.create_service(rng, control).await
         } else if roll < 38 {
-            match rng.pick(&live) {
+            let replicated: Vec<String> = self
+                .ledger
+                .services
+                .iter()
+                .filter(|(_, s)| s.removed.is_none() && !s.global && !s.job)
+                .map(|(n, _)| n.clone())
+                .collect();
+            match rng.pick(&replicated) {
                 Some(name) => self.scale(rng, control, name).await,
                 None => self.create_service(rng, control).await,
             }
@@ -183,6 +190,7 @@ impl Workload {
                 job,
                 image: image.to_owned(),
                 updated: false,
+                rolls_back_on_failure: false,
             },
         );
         format!("create service {name} {mode} {image}: {}", outcome(&result))
@@ -277,6 +285,11 @@ impl Workload {
         .await;
         if let Some(s) = self.ledger.services.get_mut(name) {
             s.updated = true;
+            let rollback = failing
+                || config
+                    .as_ref()
+                    .is_some_and(|c| c.failure_action == FailureAction::Rollback);
+            s.rolls_back_on_failure |= rollback;
         }
         self.ledger.ack(result.is_ok());
         let what = match (&config, failing) {
@@ -400,10 +413,15 @@ impl Workload {
     async fn role(&mut self, rng: &SimRng, cluster: &SimCluster, control: &Control) -> String {
         let managers = cluster.nodes.values().filter(|n| n.manager).count();
         let promote = rng.percent(50);
+        // The first manager is never demoted: every node joined through it and keeps it in
+        // its list of managers, so an agent that missed every later change of managers (cut
+        // off meanwhile) still finds one (see RELIABILITY.md, seed 264).
         let candidates: Vec<&String> = cluster
             .nodes
             .iter()
-            .filter(|(_, n)| n.node.is_some() && n.manager != promote)
+            .filter(|(name, n)| {
+                n.node.is_some() && n.manager != promote && (promote || *name != FIRST_MANAGER)
+            })
             .map(|(name, _)| name)
             .collect();
         let allowed = if promote {

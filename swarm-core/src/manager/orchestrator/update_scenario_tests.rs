@@ -636,3 +636,38 @@ fn a_stop_first_task_starts_after_the_timeout_when_the_old_one_never_reports_sto
         TaskState::Running
     );
 }
+
+/// Seed 46 of the simulation: a stop-first update's new task waited prepared (desired
+/// `ready`) for its slot's old task to stop, and a scale cleared the update status
+/// meanwhile (any spec change does, as in SwarmKit). The supervisor looked at no service
+/// without an update status and no dirty slot, so the task stayed prepared forever and the
+/// service one replica short.
+#[test]
+fn a_prepared_task_starts_after_a_scale_cleared_the_update_status() {
+    let mut f = cluster(2);
+    let web = web(&mut f, 1, config(1, 0, UpdateOrder::StopFirst));
+    let old = f.live(&web).remove(0);
+    set_image(&mut f, &web, 10, "v2");
+    f.round(10);
+    f.schedule(10);
+    let new = f
+        .live(&web)
+        .into_iter()
+        .find(|t| t.spec.container.image == "v2")
+        .expect("the slot's new task");
+    assert_eq!(
+        new.desired_state,
+        TaskState::Ready,
+        "it waits for the old one"
+    );
+    update(&mut f, &web, 11, |s| {
+        s.mode = ServiceMode::Replicated { replicas: 2 }
+    });
+    assert_eq!(f.state.service(&web).expect("web").update_status, None);
+    f.report(&old.id, TaskState::Shutdown, 12);
+    f.orchestrate_and_run(12);
+    let new = f.state.task(&new.id).expect("the new task");
+    assert_eq!(new.desired_state, TaskState::Running);
+    assert_eq!(new.status.state, TaskState::Running);
+    assert_eq!(images(&f.live(&web)), ["v2", "v2"]);
+}

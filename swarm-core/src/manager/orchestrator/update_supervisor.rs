@@ -52,6 +52,9 @@ const MONITOR_PAST_DELAY: Duration = Duration::from_secs(1);
 ///   status `rollback_started`, "update rolled back due to …"; during a rollback it pauses,
 ///   "rollback paused due to …") or `continue`.
 /// * **Pause.** A paused update starts no new slot; slots already in progress finish.
+/// * **No status.** A service without update status and without a dirty slot (a spec change
+///   such as a scale cleared the status of an update under way) still has its prepared tasks
+///   started once their slots' old tasks stopped; nothing else is done.
 /// * **Completion.** Once no slot is dirty and every new task settled, the last batch is
 ///   watched for `monitor` more (`delay` + 1 s when the delay is at least the monitor), then
 ///   the status becomes `completed` ("update completed") or `rollback_completed`
@@ -124,7 +127,21 @@ impl<'a> ServiceUpdate<'a, '_> {
                 self.start();
                 (UpdateState::Updating, self.now, true)
             }
-            None => return,
+            None => {
+                // A spec change (a scale, say) cleared the status while a stop-first slot
+                // waited: its prepared task still starts once the old one stopped.
+                if any_prepared {
+                    let config = self.service.spec.effective_update_config();
+                    for slot in &slots {
+                        if let Some(keep) = slot.keep
+                            && keep.desired_state == TaskState::Ready
+                        {
+                            self.settle(slot, keep, &config);
+                        }
+                    }
+                }
+                return;
+            }
         };
         let config = match phase {
             UpdateState::RollbackStarted

@@ -2,7 +2,8 @@
 //! acknowledged exists unless its removal was asked for; one whose removal was acknowledged is
 //! gone; a replicated service's replica count, a node's availability and the role its spec
 //! asks for are values the workload may have set (the last acknowledged, or one asked for
-//! since without an answer).
+//! since without an answer; after an update with failure action rollback, any count asked
+//! before, which a rollback may bring back).
 
 use crate::model::ServiceMode;
 use crate::sim::invariants::{leader_state, node_name};
@@ -27,7 +28,9 @@ pub fn check(obs: &Observation) -> Result<(), String> {
             }
             (_, None, Some(service)) => {
                 if let ServiceMode::Replicated { replicas } = service.spec.mode {
-                    if !expected.replicas.contains(&replicas) {
+                    let rolled_back =
+                        expected.rolls_back_on_failure && expected.ever.contains(&replicas);
+                    if !expected.replicas.contains(&replicas) && !rolled_back {
                         return Err(format!(
                             "service {name} has {replicas} replicas; the workload set one of {:?}",
                             expected.replicas

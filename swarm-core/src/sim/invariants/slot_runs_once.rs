@@ -16,14 +16,13 @@ enum Slot {
     Node(Option<NodeId>),
 }
 
-/// The tasks running in one slot: (task, spec version, node name).
-type Running<'a> = Vec<(&'a str, u64, &'a str)>;
+/// A task running in a slot: its id, spec version and the node whose runtime runs it.
+type Running<'a> = (&'a str, u64, &'a str);
 
 /// `Err` names the service, the slot, the tasks and the nodes running them.
 pub fn check(obs: &Observation) -> Result<(), String> {
     let history = &obs.history;
-    // (service, slot) -> (task, spec version, node name) running there.
-    let mut slots: BTreeMap<(&ServiceId, Slot), Running> = BTreeMap::new();
+    let mut slots: BTreeMap<(&ServiceId, Slot), Vec<Running<'_>>> = BTreeMap::new();
     for (node, running) in &obs.runtimes {
         for id in running {
             // A task no leader ever showed is `no_task_lost`'s concern.
