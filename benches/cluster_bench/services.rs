@@ -364,6 +364,7 @@ async fn create_trial(setup: Setup, seed: u64) -> Result<CreateTrial> {
         setup.managers, setup.workers
     );
     let control = cluster.control().await?;
+    let cpu_at_start = process_cpu_s();
     let t0 = Instant::now();
     let id = control.create_service(&service(setup.replicas)).await?;
     let call_ms = ms_since(t0);
@@ -404,6 +405,16 @@ async fn create_trial(setup: Setup, seed: u64) -> Result<CreateTrial> {
         }
         tokio::time::sleep(CREATE_POLL).await;
     };
+    let cpu_s = process_cpu_s()
+        .zip(cpu_at_start)
+        .map(|(end, start)| end - start);
+    eprintln!(
+        "created_ms={:.0} assigned_ms={:.0} running_ms={running_ms:.0} process_cpu_s={} load1={}",
+        created_ms.unwrap_or(running_ms),
+        assigned_ms.unwrap_or(running_ms),
+        cpu_s.map_or("?".into(), |s| format!("{s:.1}")),
+        load1()
+    );
     let extra = cluster.read(|s| Progress::of(s, &id, setup.replicas, None).extra);
     let health = cluster.read(|s| Health::of(s, &id)).unwrap_or_default();
     cluster.shutdown().await;
@@ -425,6 +436,20 @@ fn create_spec(setup: Setup) -> ClusterSpec {
         spec.dispatcher.heartbeat_period = period;
     }
     spec
+}
+
+/// User and system CPU seconds this process used so far (`/proc/self/stat`, at the usual
+/// 100 ticks per second), to compare the work of runs on a machine whose load varies.
+fn process_cpu_s() -> Option<f64> {
+    /// Clock ticks per second of `/proc/<pid>/stat` (`USER_HZ`, 100 on Linux).
+    const TICKS_PER_S: f64 = 100.0;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which ends at the last ')': state is field 3, utime 14,
+    // stime 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    Some((ticks(11)? + ticks(12)?) / TICKS_PER_S)
 }
 
 fn ms_since(t0: Instant) -> f64 {

@@ -16,13 +16,19 @@
 //!   whose `service_id` is `s`, `tasks_on_node(n)` every task whose `node_id` is `Some(n)`.
 //!   The maps are private, so every change goes through a method that keeps them.
 //! * Every object's `meta.version` is the store's version of it.
+//! * A task on a node has an *assignment version* ([`ClusterState::assignment_version`]):
+//!   the version at which it was put on the node or last changed in a way its node is shown
+//!   (`changes_for_node`). A change of its status alone from `assigned` or later to accepted,
+//!   preparing, ..., running (what its agent reports) keeps it, and is not a change of the
+//!   node ([`ClusterState::node_changed_since`]): the agent made that change itself
+//!   (SwarmKit's dispatcher skips such updates the same way, `TasksEqualStable`).
 
 use crate::manager::node_changes::NodeChanges;
 use crate::manager::state::schema::{StoredObject, version_after};
 use crate::manager::writes::{ManagerWrite, ObjectWrite};
 use crate::model::{
     Cluster, Config, ConfigId, Network, NetworkId, Node, NodeId, Secret, SecretId, Service,
-    ServiceId, Task, TaskId, Version,
+    ServiceId, Task, TaskId, TaskState, Version,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,7 +68,8 @@ pub struct ClusterState {
     configs: BTreeMap<ConfigId, Config>,
     networks: BTreeMap<NetworkId, Network>,
     tasks_by_service: BTreeMap<ServiceId, BTreeSet<TaskId>>,
-    tasks_by_node: BTreeMap<NodeId, BTreeSet<TaskId>>,
+    /// The tasks on each node, with their assignment versions.
+    tasks_by_node: BTreeMap<NodeId, BTreeMap<TaskId, Version>>,
     node_changes: NodeChanges,
 }
 
@@ -127,7 +134,20 @@ impl ClusterState {
             .get(id)
             .into_iter()
             .flatten()
-            .filter_map(|t| self.tasks.get(t))
+            .filter_map(|(t, _)| self.tasks.get(t))
+    }
+
+    /// The version at which `task` (as held here) was put on its node or last changed in a
+    /// way its node is shown (see the module docs); its `meta.version` for a task on no
+    /// node. Two reads give the same answer exactly when the node has nothing new to learn
+    /// about the task.
+    pub fn assignment_version(&self, task: &Task) -> Version {
+        task.node_id
+            .as_ref()
+            .and_then(|node| self.tasks_by_node.get(node))
+            .and_then(|tasks| tasks.get(&task.id))
+            .copied()
+            .unwrap_or(task.meta.version)
     }
 
     /// A counter that grows at every change of this view that can change what a node is
@@ -191,17 +211,37 @@ impl ClusterState {
 
     /// Inserts or replaces a task, keeping the indexes.
     pub fn put_task(&mut self, task: Task) {
-        self.remove_task(&task.id.clone());
-        self.tasks_by_service
-            .entry(task.service_id.clone())
-            .or_default()
-            .insert(task.id.clone());
-        if let Some(node) = &task.node_id {
-            self.tasks_by_node
-                .entry(node.clone())
+        let old = self.tasks.remove(&task.id);
+        let same_service = old
+            .as_ref()
+            .is_some_and(|o| o.service_id == task.service_id);
+        if !same_service {
+            if let Some(old) = &old {
+                remove_from_index(&mut self.tasks_by_service, &old.service_id, &old.id);
+            }
+            self.tasks_by_service
+                .entry(task.service_id.clone())
                 .or_default()
                 .insert(task.id.clone());
-            self.node_changes.touch(node);
+        }
+        let same_node = old.as_ref().is_some_and(|o| o.node_id == task.node_id);
+        if let (Some(old), false) = (&old, same_node) {
+            if let Some(node) = &old.node_id {
+                remove_from_index(&mut self.tasks_by_node, node, &old.id);
+                self.node_changes.touch(node);
+            }
+        }
+        if let Some(node) = &task.node_id {
+            let tasks = self.tasks_by_node.entry(node.clone()).or_default();
+            let no_news = same_node
+                && old
+                    .as_ref()
+                    .is_some_and(|old| !changes_for_node(old, &task))
+                && tasks.contains_key(&task.id);
+            if !no_news {
+                tasks.insert(task.id.clone(), task.meta.version);
+                self.node_changes.touch(node);
+            }
         }
         self.tasks.insert(task.id.clone(), task);
     }
@@ -519,12 +559,84 @@ fn check_version(
     }
 }
 
-fn remove_from_index<K: Ord>(index: &mut BTreeMap<K, BTreeSet<TaskId>>, key: &K, id: &TaskId) {
+/// Whether a task's node is shown something new when `old` becomes `new` (both on the same
+/// node): anything but the status and `meta` changed, or the status changed other than from
+/// `assigned` or later to accepted .. running (what the agent reports of a task it was given,
+/// as SwarmKit's dispatcher skips such an update: `TasksEqualStable` and state past
+/// `assigned`), e.g. it ended. (Destructured, so a new field of [`Task`] must be placed
+/// here.)
+fn changes_for_node(old: &Task, new: &Task) -> bool {
+    let Task {
+        id,
+        meta: _,
+        service_id,
+        slot,
+        node_id,
+        spec,
+        spec_version,
+        desired_state,
+        status,
+        assigned_resources,
+        networks,
+        job_iteration,
+        service_annotations,
+        endpoint,
+        running_since: _,
+    } = new;
+    // What the agent reports of a task it has: from accepted up to running, after assigned
+    // (a task before assigned was not in its set). An end is news (its files are dropped).
+    let old_state = old.status.state;
+    let reported = status.state > TaskState::Assigned
+        && !status.state.is_terminal()
+        && old_state >= TaskState::Assigned
+        && !old_state.is_terminal();
+    let status_is_news = old.status != *status && !reported;
+    status_is_news
+        || *id != old.id
+        || *service_id != old.service_id
+        || *slot != old.slot
+        || *node_id != old.node_id
+        || *spec_version != old.spec_version
+        || *desired_state != old.desired_state
+        || *assigned_resources != old.assigned_resources
+        || *networks != old.networks
+        || *job_iteration != old.job_iteration
+        || *service_annotations != old.service_annotations
+        || *endpoint != old.endpoint
+        || *spec != old.spec
+}
+
+/// Removes `id` from the set of `key`, and the set once empty.
+fn remove_from_index<K: Ord, S: TaskSet>(index: &mut BTreeMap<K, S>, key: &K, id: &TaskId) {
     if let Some(set) = index.get_mut(key) {
-        set.remove(id);
+        set.remove_task(id);
         if set.is_empty() {
             index.remove(key);
         }
+    }
+}
+
+/// A set of task ids in an index (with or without a value per task).
+trait TaskSet {
+    fn remove_task(&mut self, id: &TaskId);
+    fn is_empty(&self) -> bool;
+}
+
+impl TaskSet for BTreeSet<TaskId> {
+    fn remove_task(&mut self, id: &TaskId) {
+        self.remove(id);
+    }
+    fn is_empty(&self) -> bool {
+        BTreeSet::is_empty(self)
+    }
+}
+
+impl<V> TaskSet for BTreeMap<TaskId, V> {
+    fn remove_task(&mut self, id: &TaskId) {
+        self.remove(id);
+    }
+    fn is_empty(&self) -> bool {
+        BTreeMap::is_empty(self)
     }
 }
 
@@ -608,11 +720,17 @@ mod tests {
         assert!(!state.node_changed_since(&n1, seq));
         assert!(!state.node_changed_since(&n3, seq));
 
-        // A task changed on n1: n1 only.
+        // A task changed on n1 (its desired state): n1 only.
         let mut t1 = task("t1", "web", Some("n1"));
         t1.meta.version = Version(2);
-        state.put_task(t1);
+        t1.desired_state = TaskState::Shutdown;
+        state.put_task(t1.clone());
         assert!(state.node_changed_since(&n1, seq));
+        // Only its version: nothing the node sees.
+        let seq = state.change_seq();
+        t1.meta.version = Version(3);
+        state.put_task(t1);
+        assert!(!state.node_changed_since(&n1, seq));
         assert!(!state.node_changed_since(&n2, seq));
         // A task without a node, or on another node, does not concern n2.
         let seq = state.change_seq();
@@ -645,6 +763,98 @@ mod tests {
             ..Secret::default()
         });
         assert!(state.node_changed_since(&n2, seq) && state.node_changed_since(&n3, seq));
+    }
+
+    #[test]
+    fn a_status_its_agent_reported_keeps_the_assignment_version_and_the_node_unchanged() {
+        let mut state = ClusterState::new();
+        let n1 = NodeId::new("n1");
+        let mut t = task("t1", "web", Some("n1"));
+        let put = |state: &mut ClusterState, t: &mut Task, change: &dyn Fn(&mut Task)| {
+            change(t);
+            t.meta.version = Version(t.meta.version.0 + 1);
+            let seq = state.change_seq();
+            state.put_task(t.clone());
+            let stored = state.task(&t.id).unwrap();
+            (
+                state.assignment_version(stored),
+                state.node_changed_since(&n1, seq),
+            )
+        };
+        let set = |s: TaskState| move |t: &mut Task| t.status.state = s;
+        // Assigned: news (the agent does not have it yet).
+        assert_eq!(
+            put(&mut state, &mut t, &set(TaskState::Assigned)),
+            (Version(1), true)
+        );
+        // Accepted .. running, reported by the agent: no news.
+        for s in [TaskState::Accepted, TaskState::Starting, TaskState::Running] {
+            assert_eq!(put(&mut state, &mut t, &set(s)), (Version(1), false), "{s}");
+        }
+        // The desired state changes: news; its agent's shutdown report (an end): news.
+        let stop = |t: &mut Task| t.desired_state = TaskState::Shutdown;
+        assert_eq!(put(&mut state, &mut t, &stop), (Version(5), true));
+        assert_eq!(
+            put(&mut state, &mut t, &set(TaskState::Shutdown)),
+            (Version(6), true)
+        );
+        // Moved to n2: news for both nodes; its version there is the move's.
+        t.node_id = Some(NodeId::new("n2"));
+        let seq = state.change_seq();
+        t.meta.version = Version(7);
+        state.put_task(t.clone());
+        assert!(state.node_changed_since(&n1, seq));
+        assert!(state.node_changed_since(&NodeId::new("n2"), seq));
+        assert_eq!(state.assignment_version(&t), Version(7));
+        assert!(state.tasks_on_node(&n1).next().is_none());
+        // A task on no node: its own version.
+        let free = task("t2", "web", None);
+        state.put_task(free.clone());
+        assert_eq!(state.assignment_version(&free), free.meta.version);
+    }
+
+    #[test]
+    fn the_indexes_agree_with_a_scan_after_a_sequence_of_writes() {
+        let mut state = ClusterState::new();
+        let mut seed = 11u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        for _ in 0..2000 {
+            let id = format!("t{}", next() % 40);
+            let op = next() % 10;
+            if op == 0 {
+                state.remove_task(&TaskId::new(id));
+                continue;
+            }
+            let service = format!("s{}", next() % 3);
+            let node = (op % 3 != 0).then(|| format!("n{}", next() % 4));
+            let mut t = task(&id, &service, node.as_deref());
+            t.status.state = [TaskState::Pending, TaskState::Assigned, TaskState::Running]
+                [usize::try_from(next() % 3).unwrap()];
+            t.meta.version = Version(state.task(&t.id).map_or(1, |o| o.meta.version.0 + 1));
+            state.put_task(t);
+        }
+        for (service, ids) in &state.tasks_by_service {
+            for id in ids {
+                assert_eq!(&state.tasks[id].service_id, service);
+            }
+        }
+        for (node, ids) in &state.tasks_by_node {
+            for id in ids.keys() {
+                assert_eq!(state.tasks[id].node_id.as_ref(), Some(node));
+            }
+        }
+        let indexed: usize = state.tasks_by_service.values().map(BTreeSet::len).sum();
+        assert_eq!(indexed, state.tasks.len());
+        let on_nodes = state.tasks.values().filter(|t| t.node_id.is_some()).count();
+        let indexed: usize = state.tasks_by_node.values().map(BTreeMap::len).sum();
+        assert_eq!(indexed, on_nodes);
+        assert!(state.tasks_by_service.values().all(|s| !s.is_empty()));
+        assert!(state.tasks_by_node.values().all(|s| !s.is_empty()));
     }
 
     #[test]

@@ -63,8 +63,11 @@ impl ManagerCore {
                     let state = self.cluster_state.read();
                     let same = computed_at.is_some_and(|at| !state.node_changed_since(node, at));
                     computed_at = Some(state.change_seq());
-                    (!same && !AssignmentPlan::unchanged(&state, node, known_generation, held))
-                        .then(|| AssignmentPlan::for_node(&state, node, held))
+                    if same {
+                        None
+                    } else {
+                        AssignmentPlan::for_node_if_changed(&state, node, known_generation, held)
+                    }
                 };
                 if let Some(plan) = plan {
                     for item in plan.waiting() {

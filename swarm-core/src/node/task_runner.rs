@@ -39,7 +39,9 @@ use tokio::sync::{Notify, mpsc, oneshot};
 /// coalesced (the latest status of each task).
 pub const STATUS_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Most driver events waiting for the runner; a driver waits when it is full.
+/// Most driver events waiting for the runner; a driver waits when it is full. The runner
+/// handles at most this many in a row before it publishes the node's view
+/// ([`Node::agent_snapshot`](crate::node::Node)) and looks at its other inputs.
 pub const MAX_DRIVER_EVENTS: usize = 1024;
 
 /// What the poller learns back from the runner after a set was applied.
@@ -101,7 +103,17 @@ pub(crate) async fn task_runner(shared: Arc<NodeShared>) {
                 let applied = runner.apply(*assignments);
                 let _ = reply.send(applied);
             }
-            Some(event) = driver_events.recv() => runner.on_event(event),
+            Some(event) = driver_events.recv() => {
+                runner.on_event(event);
+                // The events already waiting, before one publication for all of them (it
+                // lists every task of the node).
+                for _ in 1..MAX_DRIVER_EVENTS {
+                    let Ok(event) = driver_events.try_recv() else {
+                        break;
+                    };
+                    runner.on_event(event);
+                }
+            }
         }
         runner.publish();
     }

@@ -65,7 +65,12 @@ struct Inner {
     chunks: VecDeque<LogChunk>,
     bytes: usize,
     dropped_bytes: u64,
+    /// The live followers' channel, made by the first follower: a channel holds
+    /// [`LOG_FOLLOW_CHANNEL_CAPACITY`] slots from its creation (about 100 KiB), which a
+    /// task nobody follows (most of them) never needs.
     follow: Option<broadcast::Sender<LogChunk>>,
+    /// Whether [`LogBuffer::close`] was called (no follower is taken on after it).
+    closed: bool,
 }
 
 /// A bounded, shareable ring buffer of output chunks with live followers. Adapters may reuse it.
@@ -98,14 +103,14 @@ impl std::fmt::Debug for LogBuffer {
 impl LogBuffer {
     /// An empty buffer keeping at most `cap_bytes` bytes.
     pub fn new(cap_bytes: usize) -> Self {
-        let (tx, _) = broadcast::channel(LOG_FOLLOW_CHANNEL_CAPACITY);
         LogBuffer {
             cap_bytes,
             inner: Arc::new(Mutex::new(Inner {
                 chunks: VecDeque::new(),
                 bytes: 0,
                 dropped_bytes: 0,
-                follow: Some(tx),
+                follow: None,
+                closed: false,
             })),
         }
     }
@@ -164,12 +169,15 @@ impl LogBuffer {
 
     /// Marks the output as finished: followers' streams end after the buffered output.
     pub fn close(&self) {
-        self.lock().follow = None;
+        let mut g = self.lock();
+        g.closed = true;
+        // Dropping the sender ends every follower's stream once it read what was sent.
+        g.follow = None;
     }
 
     /// `true` once [`LogBuffer::close`] was called.
     pub fn is_closed(&self) -> bool {
-        self.lock().follow.is_none()
+        self.lock().closed
     }
 
     /// Bytes currently buffered (at most the cap).
@@ -195,7 +203,7 @@ impl LogBuffer {
     /// The buffered output (optionally only its tail) followed, if `options.follow`, by new
     /// output until [`LogBuffer::close`].
     pub fn stream(&self, options: LogOptions) -> LogStream {
-        let g = self.lock();
+        let mut g = self.lock();
         let mut chunks: Vec<LogChunk> = g.chunks.iter().cloned().collect();
         if let Some(tail) = options.tail_bytes {
             let mut keep = 0usize;
@@ -212,8 +220,11 @@ impl LogBuffer {
             }
         }
         // Subscribing under the lock: no chunk is lost or duplicated between snapshot and live.
-        let live = if options.follow {
-            g.follow.as_ref().map(|tx| tx.subscribe())
+        let live = if options.follow && !g.closed {
+            let tx = g
+                .follow
+                .get_or_insert_with(|| broadcast::channel(LOG_FOLLOW_CHANNEL_CAPACITY).0);
+            Some(tx.subscribe())
         } else {
             None
         };
@@ -270,5 +281,27 @@ mod tests {
         b.push(LogStreamKind::Stdout, b"b");
         b.close();
         assert_eq!(collect_text(s).await, "ab");
+    }
+
+    #[tokio::test]
+    async fn every_follower_gets_what_follows_its_start_and_none_after_close() {
+        let b = LogBuffer::new(100);
+        b.push(LogStreamKind::Stdout, b"a");
+        let follow = LogOptions {
+            follow: true,
+            tail_bytes: None,
+        };
+        let first = b.stream(follow);
+        b.push(LogStreamKind::Stdout, b"b");
+        let second = b.stream(follow);
+        b.push(LogStreamKind::Stdout, b"c");
+        assert!(!b.is_closed());
+        b.close();
+        assert!(b.is_closed());
+        assert_eq!(collect_text(first).await, "abc");
+        assert_eq!(collect_text(second).await, "abc");
+        // Following a closed buffer gives what it holds, then ends.
+        b.push(LogStreamKind::Stdout, b"d");
+        assert_eq!(collect_text(b.stream(follow)).await, "abcd");
     }
 }

@@ -142,8 +142,10 @@ impl<'a> Selection<'a> {
                 })
                 .collect();
         let mut digest = Digest::new();
+        // The assignment version, not the task's version: a status the agent reported
+        // itself (accepted .. running) is not news to it, so not a new set.
         for t in &tasks {
-            digest.field(t.id.as_str(), t.meta.version.0);
+            digest.field(t.id.as_str(), state.assignment_version(t).0);
         }
         digest.bytes(&[0xff]);
         for (item, (_, version)) in &needed {
@@ -227,7 +229,37 @@ impl AssignmentPlan {
         known_generation: u64,
         held: &[HeldItem],
     ) -> bool {
+        Self::selection_unchanged(
+            &Selection::of(state, node),
+            state,
+            node,
+            known_generation,
+            held,
+        )
+    }
+
+    /// [`AssignmentPlan::for_node`], unless [`AssignmentPlan::unchanged`] says the agent has
+    /// nothing to learn (`None`): the same answers, the node's tasks read once.
+    pub fn for_node_if_changed(
+        state: &ClusterState,
+        node: &NodeId,
+        known_generation: u64,
+        held: &[HeldItem],
+    ) -> Option<AssignmentPlan> {
         let selection = Selection::of(state, node);
+        if Self::selection_unchanged(&selection, state, node, known_generation, held) {
+            return None;
+        }
+        Some(Self::from_selection(selection, state, node, held))
+    }
+
+    fn selection_unchanged(
+        selection: &Selection<'_>,
+        state: &ClusterState,
+        node: &NodeId,
+        known_generation: u64,
+        held: &[HeldItem],
+    ) -> bool {
         if selection.generation != known_generation {
             return false;
         }
@@ -256,7 +288,15 @@ impl AssignmentPlan {
 
     /// Decides what `node` is given when its agent holds `held`.
     pub fn for_node(state: &ClusterState, node: &NodeId, held: &[HeldItem]) -> AssignmentPlan {
-        let mut selection = Selection::of(state, node);
+        Self::from_selection(Selection::of(state, node), state, node, held)
+    }
+
+    fn from_selection(
+        mut selection: Selection<'_>,
+        state: &ClusterState,
+        node: &NodeId,
+        held: &[HeldItem],
+    ) -> AssignmentPlan {
         if crate::sabotage::skip_secret_filter() {
             // Sabotage (simulation only): every secret, bound to all the node's tasks.
             let all: Vec<TaskId> = selection.tasks.iter().map(|t| t.id.clone()).collect();

@@ -327,3 +327,40 @@ fn a_node_with_too_many_tasks_gets_its_unfinished_ones_first() {
     assert_eq!(tasks.last().map(|t| t.id.as_str()), Some("z-live"));
     assert!(tasks.windows(2).all(|w| w[0].id < w[1].id));
 }
+
+#[test]
+fn a_status_the_agent_reported_is_no_new_set_and_for_node_if_changed_agrees() {
+    let mut w = world();
+    let n1 = NodeId::new("n1");
+    let plan = AssignmentPlan::for_node(&w.state, &n1, &[]);
+    let (generation, holding) = (plan.generation(), plan.items_to_send());
+    assert!(AssignmentPlan::for_node_if_changed(&w.state, &n1, generation, &holding).is_none());
+    // b (running) reports again, with a newer status: the same set.
+    let mut b = w.state.task(&"b".into()).unwrap().clone();
+    b.status.message = "still running".into();
+    b.meta.version = Version(2);
+    w.state.put_task(b);
+    assert!(AssignmentPlan::unchanged(
+        &w.state, &n1, generation, &holding
+    ));
+    // a goes from assigned to accepted: no news either. Then it is asked to stop: a new set.
+    let mut a = w.state.task(&"a".into()).unwrap().clone();
+    a.status.state = TaskState::Accepted;
+    a.meta.version = Version(2);
+    w.state.put_task(a.clone());
+    assert!(AssignmentPlan::unchanged(
+        &w.state, &n1, generation, &holding
+    ));
+    a.desired_state = TaskState::Shutdown;
+    a.meta.version = Version(3);
+    w.state.put_task(a);
+    let changed = AssignmentPlan::for_node_if_changed(&w.state, &n1, generation, &holding)
+        .expect("a new set");
+    let fresh = AssignmentPlan::for_node(&w.state, &n1, &holding);
+    assert_eq!(changed.generation(), fresh.generation());
+    assert_ne!(changed.generation(), generation);
+    assert_eq!(ids(changed.tasks()), ids(fresh.tasks()));
+    // The agent applied it and keeps what it is told to keep: nothing more to learn.
+    let (generation, keep) = (fresh.generation(), fresh.seal().keep);
+    assert!(AssignmentPlan::for_node_if_changed(&w.state, &n1, generation, &keep).is_none());
+}

@@ -81,8 +81,12 @@ pub struct UnavailableItem {
 /// `Debug` shows no secret or config data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignments {
-    /// The set's generation: a digest of the tasks' ids and versions and of the items'
-    /// ids and versions (never 0, which an agent sends when it knows no set).
+    /// The set's generation: a digest of the tasks' ids and assignment versions
+    /// ([`ClusterState::assignment_version`]: a status the agent reported itself does not
+    /// move it) and of the items' ids and versions (never 0, which an agent sends when it
+    /// knows no set).
+    ///
+    /// [`ClusterState::assignment_version`]: crate::manager::cluster_state::ClusterState::assignment_version
     pub generation: u64,
     /// The node's tasks, in id order.
     pub tasks: Vec<Task>,
