@@ -109,7 +109,8 @@ async fn services_secrets_and_networks_through_the_control_handle() {
             .await
         {
             Ok(()) => break (read, changed),
-            Err(e) if e.is_retryable() && attempts < 20 => attempts += 1,
+            // The allocator's write between the read and the update is a version conflict.
+            Err(e) if (e.is_retryable() || is_conflict(&e)) && attempts < 20 => attempts += 1,
             Err(e) => panic!("{e}"),
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -189,4 +190,9 @@ async fn services_secrets_and_networks_through_the_control_handle() {
     .await;
     assert!(control.networks().await.unwrap().is_empty());
     m1.shutdown().await;
+}
+
+/// Whether `e` refused a write made for a version that is no longer the current one.
+fn is_conflict(e: &swarm_core::node::NodeError) -> bool {
+    matches!(e, swarm_core::node::NodeError::Control(c) if c.is_conflict())
 }
