@@ -1,9 +1,10 @@
 //! What the run saw over time: every task a leader's state held, the services that may update
-//! start-first, and when nodes could not keep their tasks. Invariants about the past
+//! start-first, and when nodes could not keep their tasks (or may not have: a node down and
+//! back between two observations shows only as a changed record). Invariants about the past
 //! (restart limits, two tasks of a slot running at once) read it.
 
 use crate::manager::cluster_state::ClusterState;
-use crate::model::{NodeAvailability, NodeId, NodeState, ServiceId, TaskId, UpdateOrder};
+use crate::model::{NodeAvailability, NodeId, NodeState, ServiceId, TaskId, UpdateOrder, Version};
 use crate::sim::seen_task::SeenTask;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
@@ -17,8 +18,11 @@ pub struct History {
     /// then run an old and a new task together for a moment).
     pub start_first: BTreeSet<ServiceId>,
     /// The observations (virtual wall-clock times) at which a leader had a node down or
-    /// drained (its tasks are then replaced without their restart delay).
+    /// drained (its tasks are then replaced without their restart delay), or its record
+    /// changed since the previous observation (it may have been down and back in between).
     pub node_failed_at: BTreeMap<NodeId, Vec<SystemTime>>,
+    /// The version of every node record at the last observation.
+    pub node_versions: BTreeMap<NodeId, Version>,
 }
 
 impl History {
@@ -45,7 +49,12 @@ impl History {
             }
         }
         for node in state.nodes().values() {
-            if node.status.state == NodeState::Down
+            let changed = self
+                .node_versions
+                .insert(node.id.clone(), node.meta.version)
+                .is_some_and(|v| v != node.meta.version);
+            if changed
+                || node.status.state == NodeState::Down
                 || node.spec.availability == NodeAvailability::Drain
             {
                 self.node_failed_at

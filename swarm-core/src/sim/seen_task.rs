@@ -14,6 +14,9 @@ pub struct SeenTask {
     pub desired_max: TaskState,
     /// The virtual wall-clock time of the observation that first saw it.
     pub first_seen: SystemTime,
+    /// Whether an observation saw it ordered to stop (desired shutdown or remove) while it
+    /// had not ended: whatever ended it then, it did not end by itself.
+    pub stopped_before_end: bool,
 }
 
 impl SeenTask {
@@ -23,12 +26,14 @@ impl SeenTask {
             task: task.clone(),
             desired_max: task.desired_state,
             first_seen: now,
+            stopped_before_end: stopped_before_end(task),
         }
     }
 
     /// Takes a newer record of the task.
     pub(crate) fn update(&mut self, task: &Task) {
         self.desired_max = self.desired_max.max(task.desired_state);
+        self.stopped_before_end |= stopped_before_end(task);
         if task.meta.version > self.task.meta.version {
             self.task = task.clone();
         }
@@ -39,4 +44,9 @@ impl SeenTask {
     pub fn ordered_to_stop(&self) -> bool {
         self.desired_max >= TaskState::Shutdown
     }
+}
+
+/// Whether `task` is ordered to stop and has not ended.
+fn stopped_before_end(task: &Task) -> bool {
+    task.desired_state >= TaskState::Shutdown && !task.status.state.is_terminal()
 }

@@ -242,6 +242,33 @@ fn rollback_swaps_back_and_forth_and_needs_a_previous_spec() {
     );
 }
 
+/// Seed 621 of the simulation: a job's rollback was left `rollback_started` forever (the
+/// update supervisor has no updates for jobs, so nothing ends one).
+#[test]
+fn a_job_rollback_starts_a_new_iteration_without_an_update_status() {
+    let mut o = Objects::new();
+    let mut job = ServiceSpec::new("migrate", "db:1");
+    job.mode = ServiceMode::ReplicatedJob {
+        max_concurrent: 1,
+        total_completions: 2,
+    };
+    let id = o.service(job);
+    let read = o.state.service(&id).unwrap().clone();
+    let mut changed = read.spec.clone();
+    changed.task_template.container.image = "db:2".into();
+    o.apply(&update_service(&o.state, "migrate", read.meta.version, &changed, at(5)).unwrap());
+    let updated = o.state.service(&id).unwrap().clone();
+    o.apply(&rollback_service(&o.state, "migrate", at(10)).unwrap());
+    let rolled_back = o.state.service(&id).unwrap();
+    assert_eq!(rolled_back.spec.task_template.container.image, "db:1");
+    assert_eq!(rolled_back.update_status, None);
+    assert_eq!(
+        rolled_back.job_status.as_ref().unwrap().job_iteration,
+        updated.meta.version,
+        "a new iteration, numbered by the version read"
+    );
+}
+
 #[test]
 fn scale_changes_the_count_of_replicated_services_and_jobs_only() {
     let mut o = Objects::new();

@@ -18,7 +18,8 @@ use std::time::SystemTime;
 ///   tasks still on the previous spec match again and are kept; a previous spec stored
 ///   without its version gets a fresh one), sets the update status to `rollback_started`
 ///   with the message [`MANUAL_ROLLBACK_MESSAGE`], started at `now`, and `meta.updated_at =
-///   now`; a job starts a new iteration as at an update. The update supervisor
+///   now`; a job starts a new iteration as at an update and gets no update status (jobs
+///   have no updates: nothing would ever end a `rollback_started`). The update supervisor
 ///   ([`supervise_updates`](crate::manager::orchestrator::supervise_updates)) then replaces
 ///   the tasks with the service's (new) rollback config. A second rollback goes forward
 ///   again.
@@ -75,6 +76,7 @@ pub fn rollback_service(
         message: MANUAL_ROLLBACK_MESSAGE.to_owned(),
     });
     if changed.spec.mode.is_job() {
+        changed.update_status = None;
         changed.job_status = Some(JobStatus {
             job_iteration: service.meta.version,
             last_execution: Some(now),

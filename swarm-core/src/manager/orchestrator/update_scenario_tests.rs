@@ -671,3 +671,64 @@ fn a_prepared_task_starts_after_a_scale_cleared_the_update_status() {
     assert_eq!(new.status.state, TaskState::Running);
     assert_eq!(images(&f.live(&web)), ["v2", "v2"]);
 }
+
+/// Seed 626 of the simulation: a node paused during a start-first update of a global
+/// service kept the old task and the new one running side by side for good (the update
+/// covered only nodes taking new tasks).
+#[test]
+fn a_node_paused_during_a_start_first_global_update_keeps_one_task() {
+    let mut f = cluster(2);
+    let agent = f.service("agent", ServiceMode::Global);
+    f.update_service(&agent, |s| {
+        s.task_template.container.image = "v1".into();
+        s.update_config = Some(config(0, 0, UpdateOrder::StartFirst));
+    });
+    f.orchestrate_and_run(0);
+    set_image(&mut f, &agent, 10, "v2");
+    f.round(10);
+    f.schedule(10);
+    f.set_availability("n1", 11, crate::model::NodeAvailability::Pause);
+    f.run_agents(11);
+    f.orchestrate_and_run(12);
+    let on_n1: Vec<Task> = f
+        .live(&agent)
+        .into_iter()
+        .filter(|t| t.node_id.as_ref().is_some_and(|n| n.as_str() == "n1"))
+        .collect();
+    assert_eq!(
+        images(&on_n1),
+        ["v2"],
+        "the old task of the paused node was shut down"
+    );
+    assert_eq!(images(&f.live(&agent)), ["v2", "v2"]);
+}
+
+/// Seed 1726 of the simulation: a stop-first update's new task waited prepared for the old
+/// one to stop, the update was rolled back meanwhile (so that task's spec is no longer
+/// current) and the rollback paused: the slot was left with nothing that could run.
+#[test]
+fn a_paused_rollback_refills_a_slot_left_with_only_a_stale_prepared_task() {
+    let mut f = cluster(2);
+    let web = web(&mut f, 1, config(1, 0, UpdateOrder::StopFirst));
+    set_image(&mut f, &web, 10, "v2");
+    f.round(10);
+    f.schedule(10);
+    let writes = rollback_service(&f.state, web.as_str(), f.at(11)).expect("rollback accepted");
+    f.apply(&writes.writes);
+    let mut paused = f.state.service(&web).expect("web").clone();
+    if let Some(status) = &mut paused.update_status {
+        status.state = UpdateState::RollbackPaused;
+    }
+    f.state.put_service(paused);
+    f.run_agents(11);
+    assert!(
+        f.live(&web)
+            .iter()
+            .all(|t| t.desired_state == TaskState::Ready && t.spec.container.image == "v2"),
+        "only the prepared task of the rolled-back spec is left"
+    );
+    f.orchestrate_and_run(12);
+    let live = f.live(&web);
+    assert_eq!(images(&live), ["v1"]);
+    assert_eq!(live[0].status.state, TaskState::Running);
+}

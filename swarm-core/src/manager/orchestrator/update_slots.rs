@@ -46,7 +46,9 @@ impl<'a> UpdateSlot<'a> {
 /// * replicated: every slot with a live task (slots being removed have none);
 /// * global: every node slot with a live task whose node runs the service
 ///   ([`GlobalRule::Run`]): a paused node keeps what it runs, as in SwarmKit, and the
-///   global reconciler stops the tasks of nodes that no longer take them.
+///   global reconciler stops the tasks of nodes that no longer take them; a paused node's
+///   slot only while it holds more than one live task and one of the current spec (a
+///   start-first update the pause interrupted: the old task is shut down, nothing started).
 pub(crate) fn update_slots<'a>(
     state: &'a ClusterState,
     service: &'a Service,
@@ -56,15 +58,13 @@ pub(crate) fn update_slots<'a>(
         .then(|| PlacementFilter::new(&service.spec.task_template.placement));
     let mut covered = Vec::new();
     for (key, tasks) in &groups {
-        let covers = match (key, &filter) {
-            (SlotKey::Replica(_), None) => true,
-            (SlotKey::Node(node), Some(filter)) => state
-                .node(node)
-                .is_some_and(|n| global_rule(n, filter) == GlobalRule::Run),
-            _ => false,
+        let rule = match (key, &filter) {
+            (SlotKey::Replica(_), None) => Some(GlobalRule::Run),
+            (SlotKey::Node(node), Some(filter)) => state.node(node).map(|n| global_rule(n, filter)),
+            _ => None,
         };
         let live: Vec<&Task> = tasks.iter().copied().filter(|t| is_live(t)).collect();
-        if !covers || live.is_empty() {
+        if !matches!(rule, Some(GlobalRule::Run | GlobalRule::Keep)) || live.is_empty() {
             continue;
         }
         let clean: Vec<&Task> = live
@@ -87,6 +87,11 @@ pub(crate) fn update_slots<'a>(
                     t.id.clone(),
                 )
             });
+        // A paused node keeps what it runs: its slot is covered only to resolve a start-first
+        // pair caught there by the pause (the new task kept, the old one shut down).
+        if rule == Some(GlobalRule::Keep) && !(live.len() > 1 && keep.is_some()) {
+            continue;
+        }
         let dirty = if crate::sabotage::double_start_slot() {
             // Sabotage (simulation only): two live tasks of the current spec are fine.
             clean.len() < live.len() || clean.is_empty()

@@ -51,7 +51,9 @@ const MONITOR_PAST_DELAY: Duration = Duration::from_secs(1);
 ///   early termination of task <id>`), `rollback` (spec and previous spec swapped back,
 ///   status `rollback_started`, "update rolled back due to …"; during a rollback it pauses,
 ///   "rollback paused due to …") or `continue`.
-/// * **Pause.** A paused update starts no new slot; slots already in progress finish.
+/// * **Pause.** A paused update starts no new slot; slots already in progress finish, and a
+///   slot left with only a prepared task of a spec no longer current (rolled back while it
+///   waited for the old task to stop) gets a task of the current spec.
 /// * **No status.** A service without update status and without a dirty slot (a spec change
 ///   such as a scale cleared the status of an update under way) still has its prepared tasks
 ///   started once their slots' old tasks stopped; nothing else is done.
@@ -180,25 +182,30 @@ impl<'a> ServiceUpdate<'a, '_> {
             }
         }
         let paused = matches!(phase, UpdateState::Paused | UpdateState::RollbackPaused);
-        if !paused {
-            self.start_slots(&slots, &progress, &config, ids, rng);
-        }
+        self.start_slots(&slots, &progress, &config, paused, ids, rng);
         if in_progress && !just_started && !any_dirty && !progress.unsettled {
             self.complete_when_watched(phase, &progress, &config);
         }
     }
 
     /// Replaces dirty slots without a task of the current spec, as many as `parallelism`
-    /// leaves room for.
+    /// leaves room for. A `paused` update replaces only the slots it left with nothing to
+    /// run: every live task a prepared one that cannot start (its spec is no longer current:
+    /// the update was rolled back while the slot waited), the old one already stopped.
     fn start_slots(
         &mut self,
         slots: &[UpdateSlot<'a>],
         progress: &UpdateProgress<'_>,
         config: &UpdateConfig,
+        paused: bool,
         ids: &mut TaskIds<'_>,
         rng: &mut dyn FnMut() -> u64,
     ) {
-        let mut waiting = slots.iter().filter(|s| s.dirty && s.keep.is_none());
+        let stranded =
+            |s: &UpdateSlot<'_>| s.live.iter().all(|t| t.desired_state == TaskState::Ready);
+        let mut waiting = slots
+            .iter()
+            .filter(|s| s.dirty && s.keep.is_none() && (!paused || stranded(s)));
         let mut room = match usize::try_from(config.parallelism) {
             Ok(0) | Err(_) => usize::MAX,
             Ok(p) => p.saturating_sub(progress.busy.len()),

@@ -38,9 +38,35 @@ pub fn check(obs: &Observation) -> Result<(), String> {
                 _ => meant == 0,
             };
             if !fits {
+                let tasks: Vec<String> = state
+                    .tasks_of_service(&service.id)
+                    .filter(|t| t.node_id.as_ref() == Some(&node.id))
+                    .map(|t| {
+                        format!(
+                            "{} v{} {} (desired {}): {}{}",
+                            t.id,
+                            t.spec_version,
+                            t.status.state,
+                            t.desired_state,
+                            t.status.message,
+                            t.status
+                                .err
+                                .as_deref()
+                                .map_or_else(String::new, |e| format!(" ({e})"))
+                        )
+                    })
+                    .collect();
                 return Err(format!(
-                    "global service {} on node {name} ({:?}, {:?}): {meant} tasks meant to run, {running} running",
-                    service.spec.name, node.status.state, node.spec.availability
+                    "global service {} (spec version {}, update {}) on node {name} ({:?}, {:?}): {meant} tasks meant to run, {running} running; its tasks there: [{}]",
+                    service.spec.name,
+                    service.spec_version.0,
+                    service.update_status.as_ref().map_or_else(
+                        || "none".to_owned(),
+                        |u| format!("{} ({})", u.state, u.message)
+                    ),
+                    node.status.state,
+                    node.spec.availability,
+                    tasks.join(", ")
                 ));
             }
         }

@@ -1,8 +1,8 @@
 //! A restart policy is never exceeded. A *restart* is a task created in a slot (replica slot,
 //! or node of a global service) after the slot's previous task of the same spec version (and
-//! job iteration) ended by itself (failed, rejected, or completed for a service) on a node the
-//! managers never had down or drained meanwhile (a node's failure replaces its tasks at once,
-//! which is no restart). Each restart comes at least the policy's `delay` after the end it
+//! job iteration) ended by itself (failed, rejected, or completed for a service; not seen
+//! ordered to stop before it ended) on a node the managers never had down or drained
+//! meanwhile (a node's failure replaces its tasks at once, which is no restart). Each restart comes at least the policy's `delay` after the end it
 //! follows, and with `max_attempts` set, at most that many restarts of the slot are created
 //! within any `window` (the whole run without one). Read from the run's history of every
 //! task the leaders showed, so tasks the managers deleted since still count.
@@ -78,8 +78,23 @@ pub fn check(obs: &Observation) -> Result<(), String> {
                 .filter(|r| policy.window.is_zero() || **r + policy.window > created)
                 .count();
             if u64::try_from(in_window).unwrap_or(u64::MAX) > policy.max_attempts {
+                let listed: Vec<String> = tasks
+                    .iter()
+                    .map(|s| {
+                        let t = &s.task;
+                        format!(
+                            "{} v{} created {} ms {} at {} ms (desired {})",
+                            t.id,
+                            t.spec_version,
+                            since_epoch_ms(t.meta.created_at),
+                            t.status.state,
+                            since_epoch_ms(t.status.timestamp),
+                            s.desired_max
+                        )
+                    })
+                    .collect();
                 return Err(format!(
-                    "{}: task {} is restart number {in_window} within {}, max_attempts is {}",
+                    "{}: task {} is restart number {in_window} within {}, max_attempts is {}; the slot's tasks: [{}]",
                     slot_name(t, obs),
                     t.id,
                     if policy.window.is_zero() {
@@ -87,7 +102,8 @@ pub fn check(obs: &Observation) -> Result<(), String> {
                     } else {
                         format!("a window of {} ms", millis(policy.window))
                     },
-                    policy.max_attempts
+                    policy.max_attempts,
+                    listed.join(", ")
                 ));
             }
         }
@@ -106,7 +122,7 @@ fn restart_after(before: &SeenTask, after: &SeenTask, obs: &Observation) -> Opti
         _ => false,
     };
     let ended = b.status.timestamp;
-    if !by_itself || ended > after.task.meta.created_at {
+    if !by_itself || before.stopped_before_end || ended > after.task.meta.created_at {
         return None;
     }
     let node_failed = b.node_id.as_ref().is_some_and(|n| {
@@ -131,6 +147,15 @@ fn slot_name(t: &Task, obs: &Observation) -> String {
 
 fn millis(d: Duration) -> u128 {
     d.as_millis()
+}
+
+/// A time as milliseconds modulo 10^7 (the run's times are close together; enough to order
+/// them in a message).
+fn since_epoch_ms(t: SystemTime) -> u128 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
+        % 10_000_000
 }
 
 #[cfg(test)]
