@@ -768,7 +768,7 @@ mod tests {
         let mut state = ClusterState::new();
         let n1 = NodeId::new("n1");
         let mut t = task("t1", "web", Some("n1"));
-        let mut put = |state: &mut ClusterState, t: &mut Task, change: &dyn Fn(&mut Task)| {
+        let put = |state: &mut ClusterState, t: &mut Task, change: &dyn Fn(&mut Task)| {
             change(t);
             t.meta.version = Version(t.meta.version.0 + 1);
             let seq = state.change_seq();
