@@ -114,6 +114,13 @@ impl ManagerStore {
     /// meanwhile does not hold back the hundreds of others sharing its transaction. The
     /// refused group is reported with its [`StateError::Conflict`].
     pub async fn apply_chunked(&self, writes: &[ManagerWrite]) -> Vec<ChunkResult> {
+        // Each write encoded once: its size decides the cuts, and its operation goes into
+        // its chunk's first attempt.
+        let encoded: Vec<Txn> = writes
+            .iter()
+            .map(|w| self.collections.add(Txn::new(), w))
+            .collect();
+        let sizes: Vec<usize> = encoded.iter().map(Txn::payload_bytes).collect();
         let mut chunks: Vec<Range<usize>> = Vec::new();
         let mut start = 0;
         let mut group_start = 0;
@@ -122,18 +129,15 @@ impl ManagerStore {
             if i > 0 && !same_group(&writes[i - 1], write) {
                 group_start = i;
             }
-            let size = self.collections.add(Txn::new(), write).payload_bytes();
+            let size = sizes[i];
             let full = ops + 1 > MAX_TXN_OPS || bytes + size > CHUNK_PAYLOAD_BYTES;
             if full && i > start {
                 // Cut before this write's group, unless the group began the chunk.
                 let cut = if group_start > start { group_start } else { i };
                 chunks.push(start..cut);
                 start = cut;
-                (ops, bytes) = (0, 0);
-                for w in &writes[start..i] {
-                    ops += 1;
-                    bytes += self.collections.add(Txn::new(), w).payload_bytes();
-                }
+                ops = i - start;
+                bytes = sizes[start..i].iter().sum();
             }
             ops += 1;
             bytes += size;
@@ -141,8 +145,19 @@ impl ManagerStore {
         if start < writes.len() {
             chunks.push(start..writes.len());
         }
+        let mut encoded = encoded.into_iter();
+        let chunks: Vec<(Range<usize>, Txn)> = chunks
+            .into_iter()
+            .map(|range| {
+                let txn = encoded
+                    .by_ref()
+                    .take(range.len())
+                    .fold(Txn::new(), Txn::append);
+                (range, txn)
+            })
+            .collect();
         futures::stream::iter(chunks)
-            .map(|range| self.apply_chunk(writes, range))
+            .map(|(range, txn)| self.apply_chunk(writes, range, txn))
             .buffered(MAX_CHUNKS_IN_FLIGHT)
             .collect::<Vec<_>>()
             .await
@@ -151,16 +166,25 @@ impl ManagerStore {
             .collect()
     }
 
-    /// One transaction of [`ManagerStore::apply_chunked`]: `range`, less the groups refused by
-    /// a version check (each sent again without, at most [`MAX_CONFLICT_RETRIES`] times).
-    async fn apply_chunk(&self, writes: &[ManagerWrite], range: Range<usize>) -> Vec<ChunkResult> {
+    /// One transaction of [`ManagerStore::apply_chunked`]: `range` (encoded as `first`), less
+    /// the groups refused by a version check (each sent again without, at most
+    /// [`MAX_CONFLICT_RETRIES`] times).
+    async fn apply_chunk(
+        &self,
+        writes: &[ManagerWrite],
+        range: Range<usize>,
+        first: Txn,
+    ) -> Vec<ChunkResult> {
         let mut out = Vec::new();
         let mut parts = vec![range];
+        let mut first = Some(first);
         for attempt in 0..=MAX_CONFLICT_RETRIES {
-            let txn = parts
-                .iter()
-                .flat_map(|part| &writes[part.clone()])
-                .fold(Txn::new(), |txn, w| self.collections.add(txn, w));
+            let txn = first.take().unwrap_or_else(|| {
+                parts
+                    .iter()
+                    .flat_map(|part| &writes[part.clone()])
+                    .fold(Txn::new(), |txn, w| self.collections.add(txn, w))
+            });
             match self.store.txn(txn).await {
                 Ok(outcome) => {
                     out.push(ChunkResult {
