@@ -55,99 +55,75 @@ pub(crate) trait FileObject: Named + Clone + Sized {
     fn write(write: ObjectWrite<Self>) -> ManagerWrite;
 }
 
-impl FileObject for Secret {
-    type Spec = SecretSpec;
-    type Id = SecretId;
-    const ID_WHAT: &'static str = "secret id";
+/// `impl FileObject` for a kind: its type, spec, id, id counter name, the state's and the
+/// container spec's collection (one name), and the reference's id field.
+macro_rules! file_object {
+    ($ty:ident, $spec:ident, $id:ident, $what:literal, $all:ident, $ref_id:ident) => {
+        impl FileObject for $ty {
+            type Spec = $spec;
+            type Id = $id;
+            const ID_WHAT: &'static str = $what;
 
-    fn all(state: &ClusterState) -> &BTreeMap<SecretId, Secret> {
-        state.secrets()
-    }
-    fn build(id: SecretId, meta: Meta, spec: SecretSpec) -> Secret {
-        Secret { id, meta, spec }
-    }
-    fn id_of(fresh: String) -> SecretId {
-        SecretId::new(fresh)
-    }
-    fn id(&self) -> &SecretId {
-        &self.id
-    }
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.spec.labels
-    }
-    fn labels_mut(&mut self) -> &mut BTreeMap<String, String> {
-        &mut self.spec.labels
-    }
-    fn spec_labels(spec: &SecretSpec) -> &BTreeMap<String, String> {
-        &spec.labels
-    }
-    fn same_name_and_data(&self, spec: &SecretSpec) -> bool {
-        spec.name == self.spec.name && (spec.data.is_empty() || spec.data == self.spec.data)
-    }
-    fn spec(&self) -> &SecretSpec {
-        &self.spec
-    }
-    fn used_by(&self, service: &Service) -> bool {
-        let refs = &service.spec.task_template.container.secrets;
-        refs.iter().any(|r| r.secret_id == self.id)
-    }
-    fn write(write: ObjectWrite<Secret>) -> ManagerWrite {
-        ManagerWrite::Secret(write)
-    }
+            fn all(state: &ClusterState) -> &BTreeMap<$id, $ty> {
+                state.$all()
+            }
+            fn build(id: $id, meta: Meta, spec: $spec) -> $ty {
+                $ty { id, meta, spec }
+            }
+            fn id_of(fresh: String) -> $id {
+                $id::new(fresh)
+            }
+            fn id(&self) -> &$id {
+                &self.id
+            }
+            fn meta(&self) -> &Meta {
+                &self.meta
+            }
+            fn meta_mut(&mut self) -> &mut Meta {
+                &mut self.meta
+            }
+            fn labels(&self) -> &BTreeMap<String, String> {
+                &self.spec.labels
+            }
+            fn labels_mut(&mut self) -> &mut BTreeMap<String, String> {
+                &mut self.spec.labels
+            }
+            fn spec_labels(spec: &$spec) -> &BTreeMap<String, String> {
+                &spec.labels
+            }
+            fn same_name_and_data(&self, spec: &$spec) -> bool {
+                spec.name == self.spec.name && (spec.data.is_empty() || spec.data == self.spec.data)
+            }
+            fn spec(&self) -> &$spec {
+                &self.spec
+            }
+            fn used_by(&self, service: &Service) -> bool {
+                let refs = &service.spec.task_template.container.$all;
+                refs.iter().any(|r| r.$ref_id == self.id)
+            }
+            fn write(write: ObjectWrite<$ty>) -> ManagerWrite {
+                ManagerWrite::$ty(write)
+            }
+        }
+    };
 }
 
-impl FileObject for Config {
-    type Spec = ConfigSpec;
-    type Id = ConfigId;
-    const ID_WHAT: &'static str = "config id";
-
-    fn all(state: &ClusterState) -> &BTreeMap<ConfigId, Config> {
-        state.configs()
-    }
-    fn build(id: ConfigId, meta: Meta, spec: ConfigSpec) -> Config {
-        Config { id, meta, spec }
-    }
-    fn id_of(fresh: String) -> ConfigId {
-        ConfigId::new(fresh)
-    }
-    fn id(&self) -> &ConfigId {
-        &self.id
-    }
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
-    fn labels(&self) -> &BTreeMap<String, String> {
-        &self.spec.labels
-    }
-    fn labels_mut(&mut self) -> &mut BTreeMap<String, String> {
-        &mut self.spec.labels
-    }
-    fn spec_labels(spec: &ConfigSpec) -> &BTreeMap<String, String> {
-        &spec.labels
-    }
-    fn same_name_and_data(&self, spec: &ConfigSpec) -> bool {
-        spec.name == self.spec.name && (spec.data.is_empty() || spec.data == self.spec.data)
-    }
-    fn spec(&self) -> &ConfigSpec {
-        &self.spec
-    }
-    fn used_by(&self, service: &Service) -> bool {
-        let refs = &service.spec.task_template.container.configs;
-        refs.iter().any(|r| r.config_id == self.id)
-    }
-    fn write(write: ObjectWrite<Config>) -> ManagerWrite {
-        ManagerWrite::Config(write)
-    }
-}
+file_object!(
+    Secret,
+    SecretSpec,
+    SecretId,
+    "secret id",
+    secrets,
+    secret_id
+);
+file_object!(
+    Config,
+    ConfigSpec,
+    ConfigId,
+    "config id",
+    configs,
+    config_id
+);
 
 /// One write, no membership change.
 fn one(write: ManagerWrite) -> ManagerWrites {
