@@ -27,10 +27,7 @@ pub(crate) struct DockerConfigSpec {
 /// The model's config spec from Docker's (data is base64).
 pub(crate) fn spec_from_docker(d: DockerConfigSpec) -> Result<ConfigSpec, MappingError> {
     require_default("Templating", d.templating.as_ref(), &[])?;
-    let data = base64::engine::general_purpose::STANDARD
-        .decode(d.data.as_bytes())
-        .map_err(|e| MappingError::invalid("Data", format!("not base64: {e}")))?;
-    let mut spec = ConfigSpec::new(d.name, data);
+    let mut spec = ConfigSpec::new(d.name, super::secret::decode_data(&d.data)?);
     spec.labels = d.labels.unwrap_or_default();
     Ok(spec)
 }

@@ -30,12 +30,16 @@ pub(crate) struct DockerSecretSpec {
 pub(crate) fn spec_from_docker(d: DockerSecretSpec) -> Result<SecretSpec, MappingError> {
     require_default("Driver", d.driver.as_ref(), &[])?;
     require_default("Templating", d.templating.as_ref(), &[])?;
-    let data = base64::engine::general_purpose::STANDARD
-        .decode(d.data.as_bytes())
-        .map_err(|e| MappingError::invalid("Data", format!("not base64: {e}")))?;
-    let mut spec = SecretSpec::new(d.name, data);
+    let mut spec = SecretSpec::new(d.name, decode_data(&d.data)?);
     spec.labels = d.labels.unwrap_or_default();
     Ok(spec)
+}
+
+/// The `Data` field of a secret or config spec: base64, as Docker sends it.
+pub(crate) fn decode_data(data: &str) -> Result<Vec<u8>, MappingError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(data.as_bytes())
+        .map_err(|e| MappingError::invalid("Data", format!("not base64: {e}")))
 }
 
 /// A secret as `GET /secrets` answers.
