@@ -58,7 +58,9 @@ impl Proposer {
             if let Ok(_permit) = self.inflight.clone().try_acquire_owned() {
                 let resp = self
                     .raft
-                    .client_write(WriteBatch { txns: vec![txn] })
+                    .client_write(WriteBatch {
+                        txns: vec![txn].into(),
+                    })
                     .await
                     .map_err(write_error)?;
                 return outcomes(resp.data.replies, 1)
@@ -175,7 +177,7 @@ async fn run(
                 replies.push(p.reply);
                 txns.push(p.txn);
             }
-            match raft.client_write(WriteBatch { txns }).await {
+            match raft.client_write(WriteBatch { txns: txns.into() }).await {
                 Ok(resp) => {
                     let outcomes = outcomes(resp.data.replies, replies.len());
                     for (reply, outcome) in replies.into_iter().zip(outcomes) {

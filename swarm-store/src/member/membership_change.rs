@@ -56,10 +56,9 @@ impl Member {
         deadline: Instant,
         unsettled: &mut bool,
     ) -> Result<(), StoreError> {
-        let request = RpcRequest::Membership(op.clone());
         self.route(
             "membership request",
-            &request,
+            || RpcRequest::Membership(op.clone()),
             || async { self.membership_local(op.clone()).await.map_err(to_wire) },
             |response| match response {
                 RpcResponse::Membership(r) => Some(r),

@@ -78,7 +78,8 @@ impl Member {
     }
 
     /// Routes one request to the leader until it answers, at most [`MAX_ROUTE_ATTEMPTS`] times
-    /// and within `deadline`: `local` when this member leads, a forward of `request` otherwise
+    /// and within `deadline`: `local` when this member leads, a forward of the message `request`
+    /// makes otherwise (made only then: the leader's own writes copy nothing for it)
     /// (`answer` takes the result out of the leader's response). The request keeps its identity
     /// across attempts (a write's request id), so a copy that did arrive is harmless. Re-routed
     /// after "not leader" and after an unreachable leader; every other failure ends the loop.
@@ -86,7 +87,7 @@ impl Member {
     pub(super) async fn route<T, Fut>(
         &self,
         what: &'static str,
-        request: &RpcRequest,
+        request: impl Fn() -> RpcRequest,
         local: impl Fn() -> Fut,
         answer: fn(RpcResponse) -> Option<Result<T, WireError>>,
         deadline: Instant,
@@ -117,7 +118,7 @@ impl Member {
                     Err(_) => return Err(note(unsettled, self.timeout_error())),
                 }
             } else {
-                match self.forward(leader, request, deadline).await {
+                match self.forward(leader, &request(), deadline).await {
                     Ok(response) => match answer(response) {
                         Some(r) => r,
                         None => {

@@ -42,10 +42,9 @@ impl Member {
         deadline: Instant,
         unsettled: &mut bool,
     ) -> Result<TxnApplied, StoreError> {
-        let request = RpcRequest::Write(txn.clone());
         self.route(
             "write",
-            &request,
+            || RpcRequest::Write(txn.clone()),
             || self.proposer.propose(txn.clone()),
             |response| match response {
                 RpcResponse::Write(r) => Some(r),

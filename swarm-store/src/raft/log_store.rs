@@ -1,5 +1,6 @@
 //! openraft's log storage traits over a byte-level [`LogStorage`].
 
+use super::entry_cache::EntryCache;
 use super::types::{C, Entry, LogId, Vote, log_id};
 use crate::storage::{
     AppendTicket, DurableCallback, LogPosition, LogRecord, LogStorage, StorageError,
@@ -10,8 +11,8 @@ use openraft::{LogState, OptionalSend, RaftLogReader};
 use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::mpsc;
 
 /// Appends whose durability is awaited by the reporting task but not yet reported to openraft.
@@ -43,6 +44,13 @@ type FlushReport = (AppendTicket, DurableCallback);
 /// [`LogStorage::append_inline`] (the disk log then writes and syncs on the Raft core's thread
 /// when its writer is idle, one hand-off fewer each way). A leader or candidate appends with
 /// [`LogStorage::append`]: a leader replicates its entries while its own sync is in flight.
+///
+/// # Decoding once
+///
+/// Each entry appended is remembered decoded ([`EntryCache`], shared by every clone): a read
+/// answers a record the cache holds with the same position and payload bytes from the cache,
+/// so a leader's entry is encoded once and never decoded (its replication streams and its state
+/// machine read it back), and a follower's is decoded once, from the leader's message.
 pub(crate) struct LogStoreAdapter<L: LogStorage> {
     inner: Arc<L>,
     /// This member's id, to tell from the vote whether it follows another member.
@@ -52,6 +60,8 @@ pub(crate) struct LogStoreAdapter<L: LogStorage> {
     flush_reports: mpsc::Sender<FlushReport>,
     /// Reports queued to the reporting task and not yet delivered.
     queued_reports: Arc<AtomicUsize>,
+    /// The most recently appended entries, decoded.
+    cache: Arc<Mutex<EntryCache>>,
 }
 
 impl<L: LogStorage> Clone for LogStoreAdapter<L> {
@@ -62,6 +72,7 @@ impl<L: LogStorage> Clone for LogStoreAdapter<L> {
             following: self.following.clone(),
             flush_reports: self.flush_reports.clone(),
             queued_reports: self.queued_reports.clone(),
+            cache: self.cache.clone(),
         }
     }
 }
@@ -88,7 +99,13 @@ impl<L: LogStorage> LogStoreAdapter<L> {
             following: Arc::new(AtomicBool::new(false)),
             flush_reports,
             queued_reports,
+            cache: Arc::default(),
         }
+    }
+
+    fn cache(&self) -> MutexGuard<'_, EntryCache> {
+        // Every update under the lock leaves a consistent cache: a poisoned lock is still good.
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Notes whether `vote` names another member as (would-be) leader.
@@ -122,12 +139,15 @@ pub(crate) fn to_position(id: &LogId) -> LogPosition {
 
 /// Encodes an entry as a storage record.
 pub(crate) fn encode_entry(entry: &Entry) -> io::Result<LogRecord> {
-    let payload = postcard::to_allocvec(entry).map_err(|e| {
+    let invalid = |e: postcard::Error| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("cannot encode entry: {e}"),
         )
-    })?;
+    };
+    // Sized first, so the payload is allocated once rather than grown (and copied) by doubling.
+    let bytes = postcard::experimental::serialized_size(entry).map_err(invalid)?;
+    let payload = postcard::to_extend(entry, Vec::with_capacity(bytes)).map_err(invalid)?;
     Ok(LogRecord {
         index: entry.log_id.index,
         term: entry.log_id.leader_id.term,
@@ -216,7 +236,15 @@ impl<L: LogStorage> RaftLogReader<C> for LogStoreAdapter<L> {
                 ));
             }
         }
-        records.iter().map(decode_entry).collect()
+        let mut entries = Vec::with_capacity(records.len());
+        let cache = self.cache();
+        for record in &records {
+            entries.push(match cache.get(record) {
+                Some(entry) => entry,
+                None => decode_entry(record)?,
+            });
+        }
+        Ok(entries)
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
@@ -275,10 +303,14 @@ impl<L: LogStorage> RaftLogStorage<C> for LogStoreAdapter<L> {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let records = entries
-            .into_iter()
-            .map(|e| encode_entry(&e))
-            .collect::<io::Result<Vec<_>>>()?;
+        let entries = entries.into_iter();
+        let mut records = Vec::with_capacity(entries.size_hint().0);
+        let mut decoded = Vec::with_capacity(entries.size_hint().0);
+        for entry in entries {
+            let record = encode_entry(&entry)?;
+            decoded.push((record.payload.clone(), entry));
+            records.push(record);
+        }
         if records.is_empty() {
             callback.io_completed(Ok(()));
             return Ok(());
@@ -289,6 +321,12 @@ impl<L: LogStorage> RaftLogStorage<C> for LogStoreAdapter<L> {
             self.inner.append(records).await
         }
         .map_err(io_err)?;
+        {
+            let mut cache = self.cache();
+            for (payload, entry) in decoded {
+                cache.insert(payload, entry);
+            }
+        }
         // The records are readable now; durability is reported, in append order, when the
         // storage's group commit covers them, without holding up the Raft core.
         let report = move |result: Result<(), StorageError>| {
@@ -317,10 +355,12 @@ impl<L: LogStorage> RaftLogStorage<C> for LogStoreAdapter<L> {
 
     async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> Result<(), io::Error> {
         let from = last_log_id.map_or(0, |l| l.index + 1);
+        self.cache().truncate(from);
         self.inner.truncate(from).await.map_err(io_err)
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
+        self.cache().purge(log_id.index);
         self.inner.purge(to_position(&log_id)).await.map_err(io_err)
     }
 }

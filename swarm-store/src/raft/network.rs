@@ -73,7 +73,10 @@ pub(crate) async fn call(
     request: &RpcRequest,
     timeout: Duration,
 ) -> Result<RpcResponse, CallError> {
-    let bytes = postcard::to_allocvec(request).map_err(CallError::Encode)?;
+    // Sized first, so the message is allocated once rather than grown (and copied) by doubling.
+    let size = postcard::experimental::serialized_size(request).map_err(CallError::Encode)?;
+    let bytes =
+        postcard::to_extend(request, Vec::with_capacity(size)).map_err(CallError::Encode)?;
     let fut = transport.call_dyn(to, Bytes::from(bytes), timeout);
     let timed_out = || CallError::Timeout {
         peer: to,

@@ -64,9 +64,13 @@ pub(crate) struct TxnRequest {
 }
 
 /// The payload of one Raft entry: the transactions a proposer drained from its queue.
+///
+/// Shared (`Arc`), so a copy of an entry (the log adapter's cache of decoded entries hands one
+/// to each replication stream and to the state machine) costs no allocation. Encoded as the
+/// sequence of transactions, as when it was a `Vec`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct WriteBatch {
-    pub(crate) txns: Vec<TxnRequest>,
+    pub(crate) txns: std::sync::Arc<[TxnRequest]>,
 }
 
 impl std::fmt::Display for WriteBatch {

@@ -118,7 +118,11 @@ impl DocTable {
                 }
                 OpKind::Check => current,
             };
-            overlay.insert(slot, after);
+            // Only a later operation reads the overlay: a one-operation transaction (most
+            // writes) allocates none.
+            if op_index + 1 < txn.ops.len() {
+                overlay.insert(slot, after);
+            }
         }
         // Apply phase: cannot fail.
         let revision = if changes {
@@ -130,7 +134,12 @@ impl DocTable {
         for (op_index, op) in (0u32..).zip(&txn.ops) {
             match &op.kind {
                 OpKind::Put(value) => {
-                    let docs = self.collections.entry(op.collection.clone()).or_default();
+                    // Look the collection up by reference: its name is copied only when the
+                    // collection is new.
+                    let docs = match self.collections.get_mut(op.collection.as_str()) {
+                        Some(docs) => docs,
+                        None => self.collections.entry(op.collection.clone()).or_default(),
+                    };
                     let (version, create_revision) = match docs.get(&op.key) {
                         Some(d) => (d.version + 1, d.create_revision),
                         None => (1, revision),
