@@ -73,11 +73,18 @@ impl RaftStateMachine<C> for StateMachineAdapter {
                 let mut table = self.shared.write();
                 if let EntryPayload::Normal(batch) = &entry.payload {
                     let index = entry.log_id.index;
-                    reply.replies = batch
-                        .txns
-                        .iter()
-                        .map(|t| table.apply_request(index, t))
-                        .collect();
+                    if responder.is_some() {
+                        reply.replies = batch
+                            .txns
+                            .iter()
+                            .map(|t| table.apply_request(index, t))
+                            .collect();
+                    } else {
+                        // Nobody waits for this entry's answers (a follower's entry): build none.
+                        for t in batch.txns.iter() {
+                            table.apply_unanswered(index, t);
+                        }
+                    }
                 }
                 let mut meta = self.meta();
                 if let EntryPayload::Membership(m) = &entry.payload {

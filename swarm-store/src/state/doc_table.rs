@@ -86,6 +86,16 @@ impl DocTable {
         }
     }
 
+    /// Applies a transaction as [`DocTable::apply_request`] does, for an entry no caller waits
+    /// on (every follower's, and a leader's own without a responder): the table ends in the
+    /// same state and the reply is recorded for deduplication, but none is copied out.
+    pub(crate) fn apply_unanswered(&mut self, index: u64, txn: &TxnRequest) {
+        if let DedupCheck::New = self.dedup.check(&txn.id) {
+            let reply = self.apply_txn(txn);
+            self.dedup.record(txn.id, index, reply);
+        }
+    }
+
     /// Applies a transaction (without deduplication): checks every precondition against the state as the earlier
     /// operations of the same transaction leave it, then applies all operations or none.
     fn apply_txn(&mut self, txn: &TxnRequest) -> Result<TxnApplied, TxnRejected> {
@@ -415,6 +425,40 @@ mod dedup_tests {
             "the same id gets its recorded refusal even if it would now succeed"
         );
         assert_eq!(t.get("c", "k").map(|d| d.version), Some(3));
+    }
+
+    /// A follower applies without answering: its table (documents, revision, dedup table,
+    /// watch history) must be the one a leader answering the same entries has.
+    #[test]
+    fn applying_unanswered_leaves_the_same_table_as_answering() {
+        let entries = [
+            request(1, "k", "a", Precondition::Any),
+            request(2, "k", "b", Precondition::Version(1)),
+            request(3, "k", "c", Precondition::Version(1)),
+            request(1, "k", "a", Precondition::Any),
+            request(4, "j", "d", Precondition::Absent),
+        ];
+        let mut answered = DocTable::new(100);
+        let mut unanswered = DocTable::new(100);
+        for (index, txn) in (10u64..).zip(&entries) {
+            answered.apply_request(index, txn);
+            unanswered.apply_unanswered(index, txn);
+        }
+        assert_eq!(unanswered.revision(), 3);
+        assert_eq!(unanswered.dedup, answered.dedup);
+        assert_eq!(
+            unanswered.snapshot_view().encode().expect("encode"),
+            answered.snapshot_view().encode().expect("encode")
+        );
+        let history = |t: &DocTable| t.history().since(0, t.revision(), 100, |_| true);
+        assert_eq!(
+            history(&unanswered).expect("history"),
+            history(&answered).expect("history")
+        );
+        // The refusal was recorded too: a later copy gets it, not an application.
+        let again = reply(unanswered.apply_request(20, &entries[2])).expect_err("refused");
+        assert_eq!(again.actual, Some(2));
+        assert_eq!(unanswered.revision(), 3);
     }
 
     #[test]
