@@ -148,3 +148,16 @@ fn seed_82_a_deposed_leaders_orchestration_loop_waits() {
         panic!("{failure}");
     }
 }
+
+/// Seed 264 (3 managers, 2 workers, 12 steps) found a worker that never came back: cut off
+/// while the only manager it knew (m1) was demoted and a manager it had known before (m2)
+/// promoted again, its agent kept calling m1. The agent now tries every manager it learned
+/// of once its current ones all fail (focused test
+/// `seed_264_a_worker_whose_only_manager_was_demoted_while_cut_off_finds_the_new_one`).
+#[test]
+fn seed_264_a_worker_cut_off_while_its_manager_was_demoted_comes_back() {
+    let config = SimConfig::new(264).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}

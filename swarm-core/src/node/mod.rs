@@ -55,6 +55,7 @@ mod error;
 mod events;
 mod join_client;
 mod join_service;
+mod known_managers;
 mod log_hub;
 mod log_messages;
 mod log_publisher;

@@ -10,7 +10,7 @@ use crate::model::{
 };
 use crate::node::{Control, NodeError};
 use crate::sim::cluster::{
-    FIRST_MANAGER, IMAGE_COMPLETES, IMAGE_CRASHES, IMAGE_FLAKY_START, IMAGE_RUNS, SimCluster,
+    IMAGE_COMPLETES, IMAGE_CRASHES, IMAGE_FLAKY_START, IMAGE_RUNS, SimCluster,
 };
 use crate::sim::config::{MAX_CONTROL_CALL, MAX_MANAGERS};
 use crate::sim::ledger::{Ledger, LedgerSecret, LedgerService, Outcome};
@@ -413,15 +413,12 @@ impl Workload {
     async fn role(&mut self, rng: &SimRng, cluster: &SimCluster, control: &Control) -> String {
         let managers = cluster.nodes.values().filter(|n| n.manager).count();
         let promote = rng.percent(50);
-        // The first manager is never demoted: every node joined through it and keeps it in
-        // its list of managers, so an agent that missed every later change of managers (cut
-        // off meanwhile) still finds one (see RELIABILITY.md, seed 264).
+        // Any manager may be demoted, the first one too: an agent cut off meanwhile tries
+        // every manager it knew once its current ones fail (see RELIABILITY.md, seed 264).
         let candidates: Vec<&String> = cluster
             .nodes
             .iter()
-            .filter(|(name, n)| {
-                n.node.is_some() && n.manager != promote && (promote || *name != FIRST_MANAGER)
-            })
+            .filter(|(_, n)| n.node.is_some() && n.manager != promote)
             .map(|(name, _)| name)
             .collect();
         let allowed = if promote {
