@@ -133,10 +133,11 @@ pub(crate) fn leader_state(
         .ok_or_else(|| "no manager leads, so nothing converged".to_owned())
 }
 
-/// Whether the tasks of a service with `image` can run at all (a crashing image never
-/// converges; its restart policy gives up).
+/// Whether the tasks of a service with `image` can run for good (a crashing image, or one
+/// that turns unhealthy, never converges; its restart policy gives up).
 pub(crate) fn image_can_run(image: &str) -> bool {
     image != crate::sim::cluster::IMAGE_CRASHES
+        && image != crate::sim::cluster::IMAGE_TURNS_UNHEALTHY
 }
 
 /// A node's hostname (the simulation's node name), or its id before it described itself.
