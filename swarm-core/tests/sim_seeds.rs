@@ -161,3 +161,29 @@ fn seed_264_a_worker_cut_off_while_its_manager_was_demoted_comes_back() {
         panic!("{failure}");
     }
 }
+
+/// Seed 206 (3 managers, 2 workers, 12 steps): a replicated job's task on the leader's own
+/// node was replaced while that node was seen down, and completed there all the same before
+/// its agent heard it was to stop (a job runs at least once, as in SwarmKit): the checker
+/// now counts the completions of tasks the managers did not order to stop (unit test
+/// `seed_206_a_completed_task_the_managers_ordered_to_stop_is_not_counted`).
+#[test]
+fn seed_206_a_job_task_replaced_while_its_node_was_down_is_not_counted_twice() {
+    let config = SimConfig::new(206).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}
+
+/// Seed 265 (3 managers, 2 workers, 12 steps): a join request delivered twice (the network
+/// duplicated it) made two node records; the one no node ran stayed `Unknown` for good. A
+/// manager now answers a repeated join (same certificate request and token) with its first
+/// answer (unit test
+/// `seed_265_a_join_request_delivered_twice_gets_its_first_answer_and_the_memory_is_bounded`).
+#[test]
+fn seed_265_a_join_delivered_twice_makes_one_node() {
+    let config = SimConfig::new(265).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}

@@ -70,6 +70,7 @@ mod orchestration_loop;
 mod peers;
 #[cfg(test)]
 mod probe_tests;
+mod recent_joins;
 mod renew_service;
 pub(crate) mod rng;
 mod rpc;
