@@ -187,3 +187,15 @@ fn seed_265_a_join_delivered_twice_makes_one_node() {
         panic!("{failure}");
     }
 }
+
+/// Seed 734 (3 managers, 2 workers, 12 steps): a global job's task on w2 completed after the
+/// managers had ordered it to stop; the reconciler counts w2 done and starts nothing more
+/// there, and the checker now does the same (unit test
+/// `seed_734_a_node_whose_only_completion_was_ordered_to_stop_is_done`).
+#[test]
+fn seed_734_a_global_job_node_done_by_a_task_ordered_to_stop_converges() {
+    let config = SimConfig::new(734).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}

@@ -1,8 +1,9 @@
 //! Jobs run to completion exactly: in its current iteration, a replicated job never has more
 //! tasks completed than its total completions, reaches that total and then starts no task
 //! more; a global job completes at most once on each node, and once on every ready, active
-//! node. Completions count the tasks the managers did not order to stop (seed 206: a task
-//! replaced while its node was seen down completed there all the same, cut off).
+//! node. The bound counts the tasks the managers did not order to stop (seed 206: a task
+//! replaced while its node was seen down completed there all the same, cut off); a slot or
+//! node is done once any of its tasks completed, as the job reconcilers see it (seed 734).
 //!
 //! [`check_bounded`] (at most) holds always; [`check`] (exactly, and nothing more started)
 //! once converged. Jobs whose image crashes are left out of [`check`] (their restart policy
@@ -14,18 +15,22 @@ use crate::sim::invariants::{image_can_run, leader_state, node_name};
 use crate::sim::observe::Observation;
 use std::collections::BTreeMap;
 
-/// The tasks of `service`'s current iteration (none before its first iteration started)
-/// that the managers did not order to stop: a task replaced because its node was seen down
-/// may still complete on that node, cut off (the managers cannot stop what they cannot
-/// reach: a job runs at least once, as in SwarmKit); the job counts the completions of the
-/// others.
-fn current<'a>(state: &'a ClusterState, service: &Service) -> Vec<&'a Task> {
+/// The tasks of `service`'s current iteration (none before its first iteration started);
+/// with `live_only`, those the managers did not order to stop. A task replaced because its
+/// node was seen down may still complete on that node, cut off (the managers cannot stop
+/// what they cannot reach: a job runs at least once, as in SwarmKit), so the bound counts
+/// live tasks only; a slot or node is done once any of its tasks completed (as the job
+/// reconcilers see it).
+fn current<'a>(state: &'a ClusterState, service: &Service, live_only: bool) -> Vec<&'a Task> {
     let Some(iteration) = service.job_status.as_ref().map(|s| s.job_iteration) else {
         return Vec::new();
     };
     state
         .tasks_of_service(&service.id)
-        .filter(|t| t.job_iteration == Some(iteration) && t.desired_state <= TaskState::Complete)
+        .filter(|t| {
+            t.job_iteration == Some(iteration)
+                && (!live_only || t.desired_state <= TaskState::Complete)
+        })
         .collect()
 }
 
@@ -55,7 +60,7 @@ pub fn check_bounded(obs: &Observation) -> Result<(), String> {
         return Ok(());
     };
     for service in state.services().values() {
-        let tasks = current(state, service);
+        let tasks = current(state, service, true);
         match service.spec.mode {
             ServiceMode::ReplicatedJob {
                 total_completions, ..
@@ -122,7 +127,7 @@ pub fn check(obs: &Observation) -> Result<(), String> {
         if service.job_status.is_none() {
             return Err(format!("job {name} never started an iteration"));
         }
-        let tasks = current(state, service);
+        let tasks = current(state, service, false);
         match service.spec.mode {
             ServiceMode::ReplicatedJob {
                 total_completions, ..
@@ -130,7 +135,9 @@ pub fn check(obs: &Observation) -> Result<(), String> {
                 let done = tasks
                     .iter()
                     .filter(|t| t.status.state == TaskState::Complete)
-                    .count();
+                    .map(|t| t.slot)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len();
                 let still: Vec<String> = tasks
                     .iter()
                     .filter(|t| {
@@ -152,7 +159,7 @@ pub fn check(obs: &Observation) -> Result<(), String> {
                 let by_node = completed_by_node(&tasks);
                 for node in &available {
                     let done = by_node.get(&Some(*node)).copied().unwrap_or(0);
-                    if done != 1 {
+                    if done == 0 {
                         return Err(format!(
                             "global job {name} completed {done} tasks on {}, a ready and active node",
                             name_of(state, Some(*node))
@@ -258,6 +265,23 @@ mod tests {
         state.put_task(replaced);
         let obs = observation(state, History::default());
         assert_eq!(check_bounded(&obs), Ok(()));
+        assert_eq!(check(&obs), Ok(()));
+    }
+
+    /// Seed 734 (3 managers, 2 workers, 12 steps): a global job's task completed on w2 after
+    /// the managers had ordered it to stop; the reconciler counts w2 done (it starts no
+    /// other task there), and so does the checker.
+    #[test]
+    fn seed_734_a_node_whose_only_completion_was_ordered_to_stop_is_done() {
+        let done = [
+            ("n1", 0, TaskState::Complete),
+            ("n2", 0, TaskState::Complete),
+        ];
+        let mut state = job_state(ServiceMode::GlobalJob, &done);
+        let mut stopped = state.task(&"t1".into()).cloned().unwrap();
+        stopped.desired_state = TaskState::Shutdown;
+        state.put_task(stopped);
+        let obs = observation(state, History::default());
         assert_eq!(check(&obs), Ok(()));
     }
 
