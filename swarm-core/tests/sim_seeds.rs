@@ -199,3 +199,15 @@ fn seed_734_a_global_job_node_done_by_a_task_ordered_to_stop_converges() {
         panic!("{failure}");
     }
 }
+
+/// Seed 1484 (3 managers, 2 workers, 12 steps): j1's join failed after the managers had
+/// written its record; the record, never registered, stayed `Unknown`, and a global service's
+/// task waited for it. The liveness phase now removes such records (forced, as an operator
+/// would).
+#[test]
+fn seed_1484_a_lost_joins_record_is_removed_before_convergence() {
+    let config = SimConfig::new(1484).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}

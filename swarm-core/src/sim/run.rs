@@ -4,8 +4,8 @@
 use crate::model::{NodeRole, NodeState};
 use crate::sim::cluster::{FIRST_MANAGER, SimCluster};
 use crate::sim::config::{
-    FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_SEED_WALL, OBSERVE_PERIOD, SimConfig,
-    WORKLOAD_PAUSE_MAX,
+    FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_CONTROL_CALL, MAX_SEED_WALL, OBSERVE_PERIOD,
+    SimConfig, WORKLOAD_PAUSE_MAX,
 };
 use crate::sim::faults::Nemesis;
 use crate::sim::history::History;
@@ -310,6 +310,35 @@ impl Run {
         Ok(())
     }
 
+    /// Removes (forced, as an operator would) the records of nodes whose join failed: no
+    /// node will ever bring them up, and a record that never registered stays `Unknown`.
+    async fn remove_lost_joins(&mut self, obs: &Observation) {
+        let Some(state) = obs.state.as_ref() else {
+            return;
+        };
+        let lost: Vec<String> = state
+            .nodes()
+            .values()
+            .filter(|n| self.cluster.lost_joins.contains(&n.advertise_addr))
+            .map(|n| n.id.as_str().to_owned())
+            .collect();
+        let Some(control) = self.cluster.control() else {
+            return;
+        };
+        for id in lost {
+            let result =
+                tokio::time::timeout(MAX_CONTROL_CALL, control.remove_node(&id, true)).await;
+            let outcome = match result {
+                Ok(Ok(())) => "ok".to_owned(),
+                Ok(Err(e)) => format!("error ({e})"),
+                Err(_) => "no answer".to_owned(),
+            };
+            self.line(format!(
+                "calm: node rm --force {id} (a lost join): {outcome}"
+            ));
+        }
+    }
+
     /// The faults end; every invariant must hold at once within [`LIVENESS_DEADLINE`].
     async fn liveness(&mut self) -> Result<Duration, String> {
         for line in self.nemesis.calm(&mut self.cluster).await {
@@ -323,6 +352,7 @@ impl Run {
                 return Err(broken);
             }
             let obs = self.observe();
+            self.remove_lost_joins(&obs).await;
             let not_ready: Vec<String> = obs.state.as_ref().map_or_else(
                 || vec!["(no leader)".to_owned()],
                 |s| {
