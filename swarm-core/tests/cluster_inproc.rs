@@ -119,3 +119,82 @@ async fn a_cluster_on_the_in_process_network_forms_and_survives_a_partitioned_le
         m.shutdown().await;
     }
 }
+
+/// Seed 264 of the simulation: a worker cut off while the only manager it knew was demoted
+/// (and a manager it had known before promoted again) kept calling the demoted node, which
+/// no longer listens as a manager, and never found the new manager. The agent now tries
+/// every manager it ever learned of once its current ones all fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_264_a_worker_whose_only_manager_was_demoted_while_cut_off_finds_the_new_one() {
+    let root = tempfile::tempdir().unwrap();
+    let net = InProcNodes::new(InProcNetwork::new(264));
+    let m1 = Node::init(inproc_config(root.path(), "m1", &net), Default::default())
+        .await
+        .unwrap();
+    let control = m1.control().unwrap();
+    let manager_token = control.join_token(NodeRole::Manager).await.unwrap();
+    let worker_token = control.join_token(NodeRole::Worker).await.unwrap();
+    let m2 = Node::join(
+        inproc_config(root.path(), "m2", &net),
+        "m1:2377",
+        &manager_token,
+    )
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(20), "m2 votes", || async {
+        let s = m1.store_status()?;
+        (s.voters().len() == 2 && s.is_settled()).then_some(())
+    })
+    .await;
+    let mut w1_config = inproc_config(root.path(), "w1", &net);
+    // Give up on the current managers sooner than the defaults (10 calls in a row).
+    w1_config.agent.max_attempts = 3;
+    w1_config.agent.backoff_max = Duration::from_millis(500);
+    let w1 = Node::join(w1_config, "m1:2377", &worker_token)
+        .await
+        .unwrap();
+    let addrs = |n: &Node| -> Vec<String> { n.managers().into_iter().map(|m| m.addr).collect() };
+    eventually(
+        Duration::from_secs(20),
+        "w1 knows both managers",
+        || async { (addrs(&w1).len() == 2).then_some(()) },
+    )
+    .await;
+
+    // m2 demoted: w1 hears of m1 only.
+    control.demote(m2.id().as_str()).await.unwrap();
+    eventually(Duration::from_secs(20), "w1 knows m1 only", || async {
+        (addrs(&w1) == ["m1:2377"] && m2.role() == NodeRole::Worker).then_some(())
+    })
+    .await;
+
+    // w1 cut off; meanwhile m2 promoted again and m1 demoted.
+    let w1_net = net.net_id("w1:2377");
+    net.network().isolate(w1_net);
+    control.promote(m2.id().as_str()).await.unwrap();
+    eventually(Duration::from_secs(20), "m2 votes again", || async {
+        let s = m1.store_status()?;
+        (s.voters().len() == 2 && s.is_settled() && m2.role() == NodeRole::Manager).then_some(())
+    })
+    .await;
+    let m2_control = m2.control().unwrap();
+    eventually(Duration::from_secs(20), "m1 demoted", || async {
+        m2_control.demote(m1.id().as_str()).await.ok()
+    })
+    .await;
+    eventually(Duration::from_secs(20), "m1 a worker", || async {
+        (m1.role() == NodeRole::Worker && m2.is_leader()).then_some(())
+    })
+    .await;
+
+    // Healed: w1 finds m2 and is ready again.
+    net.network().rejoin(w1_net);
+    eventually(Duration::from_secs(60), "w1 ready with m2", || async {
+        let record = m2_control.node(w1.id().as_str()).await.ok()?;
+        (record.status.state == NodeState::Ready && addrs(&w1) == ["m2:2377"]).then_some(())
+    })
+    .await;
+    for n in [w1, m1, m2] {
+        n.shutdown().await;
+    }
+}

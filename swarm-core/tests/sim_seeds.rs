@@ -148,3 +148,66 @@ fn seed_82_a_deposed_leaders_orchestration_loop_waits() {
         panic!("{failure}");
     }
 }
+
+/// Seed 264 (3 managers, 2 workers, 12 steps) found a worker that never came back: cut off
+/// while the only manager it knew (m1) was demoted and a manager it had known before (m2)
+/// promoted again, its agent kept calling m1. The agent now tries every manager it learned
+/// of once its current ones all fail (focused test
+/// `seed_264_a_worker_whose_only_manager_was_demoted_while_cut_off_finds_the_new_one`).
+#[test]
+fn seed_264_a_worker_cut_off_while_its_manager_was_demoted_comes_back() {
+    let config = SimConfig::new(264).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}
+
+/// Seed 206 (3 managers, 2 workers, 12 steps): a replicated job's task on the leader's own
+/// node was replaced while that node was seen down, and completed there all the same before
+/// its agent heard it was to stop (a job runs at least once, as in SwarmKit): the checker
+/// now counts the completions of tasks the managers did not order to stop (unit test
+/// `seed_206_a_completed_task_the_managers_ordered_to_stop_is_not_counted`).
+#[test]
+fn seed_206_a_job_task_replaced_while_its_node_was_down_is_not_counted_twice() {
+    let config = SimConfig::new(206).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}
+
+/// Seed 265 (3 managers, 2 workers, 12 steps): a join request delivered twice (the network
+/// duplicated it) made two node records; the one no node ran stayed `Unknown` for good. A
+/// manager now answers a repeated join (same certificate request and token) with its first
+/// answer (unit test
+/// `seed_265_a_join_request_delivered_twice_gets_its_first_answer_and_the_memory_is_bounded`).
+#[test]
+fn seed_265_a_join_delivered_twice_makes_one_node() {
+    let config = SimConfig::new(265).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}
+
+/// Seed 734 (3 managers, 2 workers, 12 steps): a global job's task on w2 completed after the
+/// managers had ordered it to stop; the reconciler counts w2 done and starts nothing more
+/// there, and the checker now does the same (unit test
+/// `seed_734_a_node_whose_only_completion_was_ordered_to_stop_is_done`).
+#[test]
+fn seed_734_a_global_job_node_done_by_a_task_ordered_to_stop_converges() {
+    let config = SimConfig::new(734).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}
+
+/// Seed 1484 (3 managers, 2 workers, 12 steps): j1's join failed after the managers had
+/// written its record; the record, never registered, stayed `Unknown`, and a global service's
+/// task waited for it. The liveness phase now removes such records (forced, as an operator
+/// would).
+#[test]
+fn seed_1484_a_lost_joins_record_is_removed_before_convergence() {
+    let config = SimConfig::new(1484).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}

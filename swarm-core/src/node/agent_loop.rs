@@ -6,15 +6,20 @@
 //! node keeps them in its state file, to reconnect after a restart) and the role the cluster
 //! wants the node to have: when it differs from the role of the node's certificate, the node
 //! renews its certificate, then starts or stops its manager part.
+//!
+//! The agent remembers every manager it learned of ([`KnownManagers`]): when its current
+//! managers all fail ([`AgentSessionError::NoManagerReachable`]), the next session tries the
+//! ones it knew before as well, since every current manager may have been demoted while the
+//! node was cut off (and the new ones are announced only by managers).
 
 use crate::agent::{AgentAction, AgentSession, AgentSessionError, ManagerFailure};
 use crate::manager::state::ManagerDataDir;
-use crate::model::{NodeId, NodeRole};
+use crate::model::NodeRole;
 use crate::node::agent_link::{self, AgentLink, call_at};
 use crate::node::error::NodeError;
+use crate::node::known_managers::KnownManagers;
 use crate::node::node::{MANAGER_DIR, NodeShared};
 use crate::node::wire::{NodeCall, NodeDirective, NodeReply, RefusalKind};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,13 +28,16 @@ const NO_MANAGER_RETRY: Duration = Duration::from_secs(1);
 
 /// The agent loop of a node, until the node stops.
 pub(crate) async fn agent_loop(shared: Arc<NodeShared>) {
-    let mut addrs: BTreeMap<String, NodeId> = BTreeMap::new();
+    let mut addrs = KnownManagers::default();
+    let mut widen = false;
     loop {
         let managers = shared.state().managers.clone();
-        for m in &managers {
-            addrs.insert(m.addr.clone(), m.node.clone());
-        }
-        let list: Vec<String> = managers.iter().map(|m| m.addr.clone()).collect();
+        addrs.remember(&managers);
+        let list: Vec<String> = if widen {
+            addrs.widened(&managers)
+        } else {
+            managers.iter().map(|m| m.addr.clone()).collect()
+        };
         let session = AgentSession::new(
             &shared.config.agent,
             &list,
@@ -37,13 +45,14 @@ pub(crate) async fn agent_loop(shared: Arc<NodeShared>) {
             shared.rng.next(),
         );
         match session {
-            Ok(session) => {
-                if run_session(&shared, session, &mut addrs).await.is_err() {
+            Ok(session) => match run_session(&shared, session, &mut addrs).await {
+                Ok(SessionEnd::NoManagerReachable) => widen = true,
+                Err(()) => {
                     // No session any more: the task runner stops calling.
                     shared.agent_link.send_replace(None);
                     return;
                 }
-            }
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "no manager to talk to");
                 tokio::select! {
@@ -59,12 +68,20 @@ pub(crate) async fn agent_loop(shared: Arc<NodeShared>) {
     }
 }
 
+/// Why a session ended without the node stopping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SessionEnd {
+    /// [`AgentSessionConfig::max_attempts`](crate::agent::AgentSessionConfig) calls in a row
+    /// failed: the next session tries every manager known.
+    NoManagerReachable,
+}
+
 /// Runs one session; `Err` when the node must stop (it was removed, or it is stopping).
 async fn run_session(
     shared: &Arc<NodeShared>,
     mut session: AgentSession,
-    addrs: &mut BTreeMap<String, NodeId>,
-) -> Result<(), ()> {
+    addrs: &mut KnownManagers,
+) -> Result<SessionEnd, ()> {
     loop {
         let now_ms = shared.now_ms();
         let (manager, call) = match session.poll(now_ms) {
@@ -154,20 +171,18 @@ async fn run_session(
                 tracing::error!(node = %shared.node_id, %error, "refused by the cluster");
                 return Err(());
             }
-            Err(e) => tracing::warn!(error = %e, "no manager reachable yet; still trying"),
+            Err(e) => {
+                tracing::warn!(error = %e, "no manager reachable yet; trying every manager known");
+                return Ok(SessionEnd::NoManagerReachable);
+            }
         }
     }
 }
 
 /// Tells the task runner which manager and session the agent uses now.
-fn publish_link(
-    shared: &NodeShared,
-    addrs: &BTreeMap<String, NodeId>,
-    manager: &str,
-    session: &AgentSession,
-) {
+fn publish_link(shared: &NodeShared, addrs: &KnownManagers, manager: &str, session: &AgentSession) {
     let (Some(manager_node), Some(id), Some(period_ms)) = (
-        addrs.get(manager),
+        addrs.node_of(manager),
         session.session_id(),
         session.period_ms(),
     ) else {
@@ -187,11 +202,11 @@ fn publish_link(
 /// One call to the manager at `addr`.
 async fn call_manager(
     shared: &NodeShared,
-    addrs: &BTreeMap<String, NodeId>,
+    addrs: &KnownManagers,
     addr: &str,
     call: &NodeCall,
 ) -> Result<NodeReply, NodeError> {
-    let node = addrs.get(addr).ok_or_else(|| NodeError::Config {
+    let node = addrs.node_of(addr).ok_or_else(|| NodeError::Config {
         field: "managers",
         reason: format!("no node id known for manager {addr}"),
     })?;
@@ -208,13 +223,11 @@ async fn call_manager(
 /// Follows what the cluster says: the managers (kept in the state file) and the role.
 async fn follow(
     shared: &Arc<NodeShared>,
-    addrs: &mut BTreeMap<String, NodeId>,
+    addrs: &mut KnownManagers,
     answered_by: &str,
     directive: NodeDirective,
 ) {
-    for m in &directive.managers {
-        addrs.insert(m.addr.clone(), m.node.clone());
-    }
+    addrs.remember(&directive.managers);
     let changed = {
         let mut state = shared.state();
         let changed = state.managers != directive.managers && !directive.managers.is_empty();
@@ -281,7 +294,7 @@ fn follow_roots(shared: &NodeShared, roots: &[Vec<u8>]) {
 /// handshakes present the new certificate.
 async fn renew(
     shared: &Arc<NodeShared>,
-    addrs: &BTreeMap<String, NodeId>,
+    addrs: &KnownManagers,
     manager: &str,
     wanted: NodeRole,
     raft_id: Option<u64>,

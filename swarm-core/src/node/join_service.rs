@@ -4,6 +4,7 @@
 use crate::manager::ca_server::{JoinError, JoinRequest, JoinView, join};
 use crate::node::error::NodeError;
 use crate::node::manager_core::{MAX_CONFLICT_RETRIES, ManagerCore};
+use crate::node::recent_joins::RecentJoins;
 use crate::node::wire::{JoinCall, NodeReply, RefusalKind, refusal};
 use zeroize::Zeroizing;
 
@@ -35,8 +36,20 @@ impl ManagerCore {
         }
     }
 
+    fn recent_joins(&self) -> std::sync::MutexGuard<'_, RecentJoins> {
+        self.recent_joins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     async fn join(&self, call: JoinCall) -> Result<NodeReply, NodeError> {
         let _serial = self.control_lock.lock().await;
+        // The same request again (delivered twice): the same answer, no second node.
+        if let Some(reply) = self.recent_joins().answer(&call.csr_der, &call.token) {
+            return Ok(reply);
+        }
+        let csr_der = call.csr_der.clone();
+        let call_token = Zeroizing::new(call.token.clone());
         let request = JoinRequest {
             token: Zeroizing::new(call.token.clone()),
             csr_der: call.csr_der,
@@ -89,7 +102,7 @@ impl ManagerCore {
                     addr: decision.node.advertise_addr.clone(),
                 });
             }
-            return Ok(NodeReply::Joined {
+            let reply = NodeReply::Joined {
                 node: decision.node.id.clone(),
                 role: decision.role,
                 raft_id: decision.node.manager_status.as_ref().map(|m| m.raft_id),
@@ -97,7 +110,10 @@ impl ManagerCore {
                 ca_cert_der: ca.cert_der().to_vec(),
                 trusted_roots: decision.trusted_roots.clone(),
                 managers,
-            });
+            };
+            self.recent_joins()
+                .remember(csr_der, call_token.clone(), reply.clone());
+            return Ok(reply);
         }
     }
 }

@@ -40,6 +40,8 @@ pub(crate) struct ManagerCore {
     pub(crate) dispatcher: Mutex<Dispatcher>,
     /// Serialises this manager's read-decide-write control operations.
     pub(crate) control_lock: tokio::sync::Mutex<()>,
+    /// The answers of the last joins, for a join request delivered twice.
+    pub(crate) recent_joins: Mutex<crate::node::recent_joins::RecentJoins>,
     pub(crate) data: Mutex<ManagerDataDir>,
     pub(crate) rng: Arc<NodeRng>,
     pub(crate) started: Instant,
@@ -214,6 +216,7 @@ impl ManagerCore {
             store_transport,
             dispatcher: Mutex::new(Dispatcher::new(&Default::default())),
             control_lock: tokio::sync::Mutex::new(()),
+            recent_joins: Mutex::new(Default::default()),
             data: Mutex::new(data),
             rng,
             started: Instant::now(),

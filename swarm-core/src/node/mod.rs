@@ -55,6 +55,7 @@ mod error;
 mod events;
 mod join_client;
 mod join_service;
+mod known_managers;
 mod log_hub;
 mod log_messages;
 mod log_publisher;
@@ -69,6 +70,7 @@ mod orchestration_loop;
 mod peers;
 #[cfg(test)]
 mod probe_tests;
+mod recent_joins;
 mod renew_service;
 pub(crate) mod rng;
 mod rpc;

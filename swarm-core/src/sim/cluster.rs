@@ -2,9 +2,11 @@
 //! data directory kept across restarts) on one in-process network.
 
 use crate::model::{ClusterSpec, NodeRole};
+use crate::node::NodeError;
 use crate::node::{Control, InProcNodes, Node, NodeConfig, NodeNetwork};
 use crate::runtime::mock::{MockRuntime, MockScript};
-use crate::runtime::{ErrorKind, LifecycleStep};
+use crate::runtime::{ErrorKind, HealthStatus, LifecycleStep};
+use crate::sim::config::MAX_CONTROL_CALL;
 use crate::sim::sim_rng::derive;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,6 +25,18 @@ pub(crate) const CRASH_AFTER: Duration = Duration::from_secs(3);
 pub(crate) const IMAGE_COMPLETES: &str = "sim/completes";
 /// How long a task of [`IMAGE_COMPLETES`] runs before it completes.
 pub(crate) const COMPLETE_AFTER: Duration = Duration::from_secs(2);
+
+/// The image whose tasks run, turn healthy after [`HEALTHY_AFTER`], then unhealthy
+/// [`UNHEALTHY_AFTER`] later (its health check starts failing): the agent fails them and the
+/// restart policy replaces them.
+pub(crate) const IMAGE_TURNS_UNHEALTHY: &str = "sim/turns-unhealthy";
+/// How long a task of [`IMAGE_TURNS_UNHEALTHY`] takes to turn healthy.
+pub(crate) const HEALTHY_AFTER: Duration = Duration::from_secs(1);
+/// How long a task of [`IMAGE_TURNS_UNHEALTHY`] stays healthy.
+pub(crate) const UNHEALTHY_AFTER: Duration = Duration::from_secs(3);
+/// The most unlock keys a run remembers (the first and every rotation's); a rotation beyond
+/// forgets the oldest.
+pub(crate) const MAX_UNLOCK_KEYS: usize = 16;
 
 /// The name of the manager that starts the cluster (every other node joins through it).
 pub(crate) const FIRST_MANAGER: &str = "m1";
@@ -51,6 +65,19 @@ pub(crate) struct SimCluster {
     pub(crate) net: InProcNodes,
     pub(crate) root: tempfile::TempDir,
     pub(crate) nodes: BTreeMap<String, SimNode>,
+    /// Whether the managers are autolocked (the cluster was initialised so).
+    pub(crate) autolock: bool,
+    /// The unlock keys the run learned (the first, then each rotation's), newest last, at
+    /// most [`MAX_UNLOCK_KEYS`].
+    pub(crate) unlock_keys: Vec<String>,
+    /// Workers that joined after formation.
+    pub(crate) joined: u64,
+    /// The addresses of nodes whose join failed: the cluster may hold a record of theirs
+    /// that no node will ever bring up (down for good, as in SwarmKit).
+    pub(crate) lost_joins: std::collections::BTreeSet<String>,
+    /// A broken promise seen outside the invariants' observations (a wrong unlock key
+    /// accepted): the run fails at its next observation.
+    pub(crate) broken: Option<String>,
 }
 
 /// The runtime of every simulated node.
@@ -71,6 +98,16 @@ fn runtime() -> MockRuntime {
             IMAGE_COMPLETES,
             MockScript::new().exit_after(COMPLETE_AFTER, 0),
         )
+        .with_script(
+            IMAGE_TURNS_UNHEALTHY,
+            MockScript::new().run_until_stopped().health_steps(
+                vec![
+                    (HEALTHY_AFTER, HealthStatus::Healthy),
+                    (UNHEALTHY_AFTER, HealthStatus::Unhealthy),
+                ],
+                false,
+            ),
+        )
 }
 
 /// The address a node is known by on the in-process network.
@@ -90,6 +127,11 @@ impl SimCluster {
             net,
             root,
             nodes: BTreeMap::new(),
+            autolock: false,
+            unlock_keys: Vec::new(),
+            joined: 0,
+            lost_joins: std::collections::BTreeSet::new(),
+            broken: None,
         })
     }
 
@@ -108,10 +150,13 @@ impl SimCluster {
         c
     }
 
-    /// Starts the first manager of a new cluster.
-    pub(crate) async fn init(&mut self, name: &str) -> Result<(), String> {
+    /// Starts the first manager of a new cluster, autolocked if `autolock`.
+    pub(crate) async fn init(&mut self, name: &str, autolock: bool) -> Result<(), String> {
         let runtime = runtime();
-        let node = Node::init(self.config(name, 1, &runtime), ClusterSpec::default())
+        let mut spec = ClusterSpec::default();
+        spec.encryption.auto_lock_managers = autolock;
+        self.autolock = autolock;
+        let node = Node::init(self.config(name, 1, &runtime), spec)
             .await
             .map_err(|e| format!("init {name}: {e}"))?;
         self.nodes.insert(
@@ -172,14 +217,78 @@ impl SimCluster {
         }
         let start = slot.starts + 1;
         let config = self.config(name, start, &slot.runtime);
-        let node = Node::start(config)
-            .await
-            .map_err(|e| format!("restart {name}: {e}"))?;
+        let node = match Node::start(config.clone()).await {
+            Ok(node) => node,
+            Err(NodeError::Locked) => self.unlock(name, &config).await?,
+            Err(e) => return Err(format!("restart {name}: {e}")),
+        };
         if let Some(slot) = self.nodes.get_mut(name) {
             slot.node = Some(node);
             slot.starts = start;
         }
         Ok(())
+    }
+
+    /// Starts `name`, a manager that came back locked: a wrong key must be refused; then the
+    /// keys the run knows, newest first, and last the current key read from a running
+    /// manager (a rotation whose answer was lost).
+    async fn unlock(&mut self, name: &str, config: &NodeConfig) -> Result<Node, String> {
+        let parse = |key: &str| {
+            swarm_secrets::UnlockKey::parse(key).map_err(|e| format!("unlock key: {e}"))
+        };
+        let mut wrong = config.clone();
+        wrong.unlock_key =
+            Some(swarm_secrets::UnlockKey::generate().map_err(|e| format!("unlock key: {e}"))?);
+        match Node::start(wrong).await {
+            Err(NodeError::WrongUnlockKey) => {}
+            Err(e) => return Err(format!("restart {name} with a wrong key: {e}")),
+            Ok(node) => {
+                node.shutdown().await;
+                let broken = format!("a wrong unlock key opened {name}");
+                self.broken = Some(broken.clone());
+                return Err(broken);
+            }
+        }
+        let mut keys: Vec<String> = self.unlock_keys.iter().rev().cloned().collect();
+        if let Some(control) = self.control() {
+            if let Ok(Ok(Some(current))) =
+                tokio::time::timeout(MAX_CONTROL_CALL, control.unlock_key()).await
+            {
+                keys.push(current.as_str().to_owned());
+            }
+        }
+        for key in &keys {
+            let mut right = config.clone();
+            right.unlock_key = Some(parse(key)?);
+            match Node::start(right).await {
+                Ok(node) => return Ok(node),
+                Err(NodeError::WrongUnlockKey) => {}
+                Err(e) => return Err(format!("restart {name} unlocked: {e}")),
+            }
+        }
+        Err(format!(
+            "restart {name}: none of {} unlock keys opens it",
+            keys.len()
+        ))
+    }
+
+    /// Remembers an unlock key the cluster gave.
+    pub(crate) fn learn_unlock_key(&mut self, key: String) {
+        if self.unlock_keys.last() != Some(&key) {
+            self.unlock_keys.push(key);
+        }
+        if self.unlock_keys.len() > MAX_UNLOCK_KEYS {
+            self.unlock_keys.remove(0);
+        }
+    }
+
+    /// Drops `name` from the cluster for good (it was removed): stopped if it runs, its
+    /// runtime and containers gone with it.
+    pub(crate) async fn forget(&mut self, name: &str) {
+        self.net.crash(&addr(name));
+        if let Some(node) = self.nodes.remove(name).and_then(|n| n.node) {
+            node.shutdown().await;
+        }
     }
 
     /// Brings every running node's manager flag and Raft member id up to date.

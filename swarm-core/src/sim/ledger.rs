@@ -55,6 +55,8 @@ pub struct LedgerNode {
     pub availability: Vec<NodeAvailability>,
     /// The roles its spec may ask for.
     pub role: Vec<NodeRole>,
+    /// Its removal, if asked for.
+    pub removed: Option<Outcome>,
 }
 
 impl LedgerNode {
@@ -63,6 +65,7 @@ impl LedgerNode {
         LedgerNode {
             availability: vec![NodeAvailability::Active],
             role: vec![role],
+            removed: None,
         }
     }
 

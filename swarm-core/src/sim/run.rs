@@ -4,8 +4,8 @@
 use crate::model::{NodeRole, NodeState};
 use crate::sim::cluster::{FIRST_MANAGER, SimCluster};
 use crate::sim::config::{
-    FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_SEED_WALL, OBSERVE_PERIOD, SimConfig,
-    WORKLOAD_PAUSE_MAX,
+    FORMATION_DEADLINE, LIVENESS_DEADLINE, MAX_CONTROL_CALL, MAX_SEED_WALL, OBSERVE_PERIOD,
+    SimConfig, WORKLOAD_PAUSE_MAX,
 };
 use crate::sim::faults::Nemesis;
 use crate::sim::history::History;
@@ -13,7 +13,7 @@ use crate::sim::invariants::{ALL, When};
 use crate::sim::ledger::LedgerNode;
 use crate::sim::observe::Observation;
 use crate::sim::report::{SimFailure, SimReport, SimSummary};
-use crate::sim::sim_rng::SimRng;
+use crate::sim::sim_rng::{SimRng, derive};
 use crate::sim::trace::SimTrace;
 use crate::sim::workload::Workload;
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +21,9 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// One run in this many initialises its cluster with autolock on.
+const AUTOLOCK_ONE_IN: u64 = 4;
 
 /// Runs one seed in a runtime of its own: a current-thread tokio runtime on a paused clock,
 /// on a thread of its own. A panic inside the run is reported as a failure of the seed, and
@@ -183,6 +186,9 @@ impl Run {
         let until = Instant::now() + total;
         while Instant::now() < until {
             tokio::time::sleep_until(until.min(Instant::now() + OBSERVE_PERIOD)).await;
+            if let Some(broken) = self.cluster.broken.take() {
+                return Err(broken);
+            }
             let obs = self.observe();
             self.check(&obs, When::Always)?;
         }
@@ -192,11 +198,22 @@ impl Run {
     /// Forms the cluster: the first manager, the others joined one at a time (each a voter
     /// before the next), the workers, every node ready.
     async fn form(&mut self) -> Result<(), String> {
-        self.cluster.init(FIRST_MANAGER).await?;
+        // One run in four autolocks its managers (drawn apart from the run's stream).
+        let autolock = derive(self.config.seed, "autolock", 0) % AUTOLOCK_ONE_IN == 0;
+        self.cluster.init(FIRST_MANAGER, autolock).await?;
         let control = self
             .cluster
             .control()
             .ok_or("the first manager has no control API")?;
+        if autolock {
+            let key = control
+                .unlock_key()
+                .await
+                .map_err(|e| format!("unlock key: {e}"))?
+                .ok_or("autolock on and no unlock key")?;
+            self.cluster.learn_unlock_key(key.as_str().to_owned());
+            self.line("formed: autolock on");
+        }
         let manager_token = control
             .join_token(NodeRole::Manager)
             .await
@@ -277,7 +294,10 @@ impl Run {
             } else {
                 match self.cluster.control() {
                     Some(control) => {
-                        let line = self.workload.step(&self.rng, &self.cluster, &control).await;
+                        let line = self
+                            .workload
+                            .step(&self.rng, &mut self.cluster, &control)
+                            .await;
                         self.line(format!("step {step}: {line}"));
                     }
                     None => self.line(format!("step {step}: no manager runs")),
@@ -290,6 +310,35 @@ impl Run {
         Ok(())
     }
 
+    /// Removes (forced, as an operator would) the records of nodes whose join failed: no
+    /// node will ever bring them up, and a record that never registered stays `Unknown`.
+    async fn remove_lost_joins(&mut self, obs: &Observation) {
+        let Some(state) = obs.state.as_ref() else {
+            return;
+        };
+        let lost: Vec<String> = state
+            .nodes()
+            .values()
+            .filter(|n| self.cluster.lost_joins.contains(&n.advertise_addr))
+            .map(|n| n.id.as_str().to_owned())
+            .collect();
+        let Some(control) = self.cluster.control() else {
+            return;
+        };
+        for id in lost {
+            let result =
+                tokio::time::timeout(MAX_CONTROL_CALL, control.remove_node(&id, true)).await;
+            let outcome = match result {
+                Ok(Ok(())) => "ok".to_owned(),
+                Ok(Err(e)) => format!("error ({e})"),
+                Err(_) => "no answer".to_owned(),
+            };
+            self.line(format!(
+                "calm: node rm --force {id} (a lost join): {outcome}"
+            ));
+        }
+    }
+
     /// The faults end; every invariant must hold at once within [`LIVENESS_DEADLINE`].
     async fn liveness(&mut self) -> Result<Duration, String> {
         for line in self.nemesis.calm(&mut self.cluster).await {
@@ -299,13 +348,20 @@ impl Run {
         let deadline = calm + LIVENESS_DEADLINE;
         loop {
             tokio::time::sleep(OBSERVE_PERIOD).await;
+            if let Some(broken) = self.cluster.broken.take() {
+                return Err(broken);
+            }
             let obs = self.observe();
+            self.remove_lost_joins(&obs).await;
             let not_ready: Vec<String> = obs.state.as_ref().map_or_else(
                 || vec!["(no leader)".to_owned()],
                 |s| {
                     s.nodes()
                         .values()
-                        .filter(|n| n.status.state != NodeState::Ready)
+                        .filter(|n| {
+                            n.status.state != NodeState::Ready
+                                && !self.cluster.lost_joins.contains(&n.advertise_addr)
+                        })
                         .map(|n| {
                             format!(
                                 "{} {:?}",

@@ -1,19 +1,21 @@
 //! The workload: control calls drawn from the seed (services and jobs created, scaled,
 //! updated stop-first or start-first, updated to a failing image, rolled back, removed;
-//! secrets and configs created and removed; nodes drained, paused, reactivated, promoted and
-//! demoted), each recorded in the [`Ledger`](crate::sim::ledger::Ledger).
+//! secrets and configs created and removed; nodes drained, paused, reactivated, promoted,
+//! demoted, removed (forced or not) and new workers joined; the unlock key read and rotated),
+//! each recorded in the [`Ledger`](crate::sim::ledger::Ledger).
 
 use crate::model::{
-    ConfigReference, ConfigSpec, FailureAction, FileTarget, NodeAvailability, NodeRole,
-    RestartCondition, SecretReference, SecretSpec, ServiceMode, ServiceSpec, UpdateConfig,
-    UpdateOrder,
+    ConfigReference, ConfigSpec, FailureAction, FileTarget, HealthCheck, NodeAvailability,
+    NodeRole, RestartCondition, SecretReference, SecretSpec, ServiceMode, ServiceSpec,
+    UpdateConfig, UpdateOrder,
 };
 use crate::node::{Control, NodeError};
 use crate::sim::cluster::{
-    FIRST_MANAGER, IMAGE_COMPLETES, IMAGE_CRASHES, IMAGE_FLAKY_START, IMAGE_RUNS, SimCluster,
+    IMAGE_COMPLETES, IMAGE_CRASHES, IMAGE_FLAKY_START, IMAGE_RUNS, IMAGE_TURNS_UNHEALTHY,
+    SimCluster, addr,
 };
 use crate::sim::config::{MAX_CONTROL_CALL, MAX_MANAGERS};
-use crate::sim::ledger::{Ledger, LedgerSecret, LedgerService, Outcome};
+use crate::sim::ledger::{Ledger, LedgerNode, LedgerSecret, LedgerService, Outcome};
 use crate::sim::sim_rng::SimRng;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -24,6 +26,8 @@ pub(crate) const MAX_REPLICAS: u64 = 5;
 pub(crate) const MAX_SERVICES: usize = 8;
 /// The most completions a replicated job of the workload asks for.
 pub(crate) const MAX_COMPLETIONS: u64 = 5;
+/// The most workers that join after formation in one run.
+pub(crate) const MAX_JOINS: u64 = 3;
 /// The restart delay of the workload's services whose tasks crash.
 pub(crate) const CRASH_RESTART_DELAY: Duration = Duration::from_secs(1);
 /// The most restarts per slot of the workload's services whose tasks crash.
@@ -62,7 +66,7 @@ impl Workload {
     pub(crate) async fn step(
         &mut self,
         rng: &SimRng,
-        cluster: &SimCluster,
+        cluster: &mut SimCluster,
         control: &Control,
     ) -> String {
         let live: Vec<String> = self
@@ -125,10 +129,144 @@ impl Workload {
                 (Some(name), true) => self.remove_config(control, name).await,
                 (None, _) => "remove secret or config: none".to_owned(),
             }
-        } else if roll < 88 {
+        } else if roll < 84 {
             self.availability(rng, cluster, control).await
-        } else {
+        } else if roll < 92 {
             self.role(rng, cluster, control).await
+        } else if roll < 95 {
+            self.remove_node(rng, cluster, control).await
+        } else if roll < 98 {
+            self.join(cluster, control).await
+        } else {
+            self.unlock_key(cluster, control).await
+        }
+    }
+
+    /// Removes a worker (`node rm`): forced half the time and always for a crashed one; a
+    /// node that is not down is refused without force. A removed node is stopped and
+    /// forgotten (its machine gone).
+    async fn remove_node(
+        &mut self,
+        rng: &SimRng,
+        cluster: &mut SimCluster,
+        control: &Control,
+    ) -> String {
+        let candidates: Vec<String> = cluster
+            .nodes
+            .iter()
+            .filter(|(name, n)| {
+                !n.manager
+                    && n.member.is_none()
+                    && self
+                        .ledger
+                        .nodes
+                        .get(name.as_str())
+                        .is_some_and(|l| l.role == [NodeRole::Worker] && l.removed.is_none())
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        let Some(name) = rng.pick(&candidates).cloned() else {
+            return "node rm: no worker".to_owned();
+        };
+        let crashed = cluster.nodes.get(&name).is_some_and(|n| n.node.is_none());
+        let force = crashed || rng.percent(50);
+        let result = within(control.remove_node(&name, force)).await;
+        let refused = matches!(&result, Err(e) if e.contains("not down") || e.contains("demoted"));
+        let removed = match &result {
+            Ok(()) => true,
+            Err(_) if refused => false,
+            // Unanswered: removed if the cluster no longer knows it.
+            Err(_) => within(control.node(&name))
+                .await
+                .is_err_and(|e| e.contains("not found") || e.contains("no node")),
+        };
+        if !refused {
+            let outcome = self.ledger.ack(result.is_ok());
+            if let Some(node) = self.ledger.nodes.get_mut(&name) {
+                node.removed = Some(outcome);
+            }
+        }
+        if removed {
+            cluster.forget(&name).await;
+        }
+        format!(
+            "node rm {name}{}: {}{}",
+            if force { " --force" } else { "" },
+            outcome(&result),
+            if removed && result.is_err() {
+                " (removed)"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// A new worker joins through a running manager (at most [`MAX_JOINS`] per run).
+    async fn join(&mut self, cluster: &mut SimCluster, control: &Control) -> String {
+        if cluster.joined >= MAX_JOINS {
+            return "join: enough joined".to_owned();
+        }
+        let Some(via) = cluster
+            .leader()
+            .or_else(|| cluster.managers().first().map(|(name, _)| (*name).clone()))
+        else {
+            return "join: no manager runs".to_owned();
+        };
+        cluster.joined += 1;
+        let name = format!("j{}", cluster.joined);
+        let token = match within(control.join_token(NodeRole::Worker)).await {
+            Ok(token) => token,
+            Err(e) => return format!("join {name}: no token ({e})"),
+        };
+        let joined = tokio::time::timeout(
+            MAX_CONTROL_CALL,
+            cluster.join(&name, &via, token.as_str(), false),
+        )
+        .await
+        .unwrap_or_else(|_| Err("no answer".to_owned()));
+        match joined {
+            Ok(()) => {
+                self.ledger
+                    .nodes
+                    .insert(name.clone(), LedgerNode::new(NodeRole::Worker));
+                format!("join {name} via {via}: ok")
+            }
+            Err(e) => {
+                cluster.lost_joins.insert(addr(&name));
+                format!(
+                    "join {name} via {via}: error ({})",
+                    e.split(':').next().unwrap_or("error")
+                )
+            }
+        }
+    }
+
+    /// Reads the unlock key (none without autolock); with autolock, rotates it half the
+    /// time.
+    async fn unlock_key(&mut self, cluster: &mut SimCluster, control: &Control) -> String {
+        if !cluster.autolock {
+            let result = within(control.unlock_key()).await;
+            return match result {
+                Ok(None) => "unlock key: none (autolock off)".to_owned(),
+                Ok(Some(_)) => {
+                    cluster.broken = Some("an unlock key without autolock".to_owned());
+                    "unlock key: a key without autolock".to_owned()
+                }
+                Err(e) => format!("unlock key: error ({e})"),
+            };
+        }
+        match within(control.rotate_unlock_key()).await {
+            Ok(Some(key)) => {
+                cluster.learn_unlock_key(key.as_str().to_owned());
+                self.ledger.ack(true);
+                "rotate unlock key: ok".to_owned()
+            }
+            Ok(None) => {
+                cluster.broken = Some("autolock on and a rotation gave no key".to_owned());
+                "rotate unlock key: no key".to_owned()
+            }
+            // Unanswered: a restart reads the current key from a manager.
+            Err(e) => format!("rotate unlock key: error ({e})"),
         }
     }
 
@@ -153,8 +291,17 @@ impl Workload {
         let counted = matches!(mode, ServiceMode::Replicated { .. });
         let mut spec = ServiceSpec::new(&name, image);
         spec.mode = mode;
-        if image == IMAGE_CRASHES {
+        if image == IMAGE_CRASHES || image == IMAGE_TURNS_UNHEALTHY {
             limit_restarts(&mut spec, rng);
+        }
+        if image == IMAGE_TURNS_UNHEALTHY {
+            spec.task_template.container.healthcheck = Some(HealthCheck {
+                test: vec!["CMD".to_owned(), "probe".to_owned()],
+                interval: Duration::from_secs(1),
+                timeout: Duration::from_secs(1),
+                retries: 1,
+                start_period: Duration::ZERO,
+            });
         }
         let secrets = self.live_names(false);
         if let Some(secret) = rng.pick(&secrets).filter(|_| rng.percent(50)) {
@@ -413,15 +560,12 @@ impl Workload {
     async fn role(&mut self, rng: &SimRng, cluster: &SimCluster, control: &Control) -> String {
         let managers = cluster.nodes.values().filter(|n| n.manager).count();
         let promote = rng.percent(50);
-        // The first manager is never demoted: every node joined through it and keeps it in
-        // its list of managers, so an agent that missed every later change of managers (cut
-        // off meanwhile) still finds one (see RELIABILITY.md, seed 264).
+        // Any manager may be demoted, the first one too: an agent cut off meanwhile tries
+        // every manager it knew once its current ones fail (see RELIABILITY.md, seed 264).
         let candidates: Vec<&String> = cluster
             .nodes
             .iter()
-            .filter(|(name, n)| {
-                n.node.is_some() && n.manager != promote && (promote || *name != FIRST_MANAGER)
-            })
+            .filter(|(_, n)| n.node.is_some() && n.manager != promote)
             .map(|(name, _)| name)
             .collect();
         let allowed = if promote {
@@ -450,11 +594,12 @@ impl Workload {
 }
 
 /// A service's image: mostly one that runs, some that fail to start twice first, a few that
-/// crash.
+/// turn unhealthy, a few that crash.
 fn running_image(rng: &SimRng) -> &'static str {
     match rng.below(100) {
-        0..60 => IMAGE_RUNS,
-        60..85 => IMAGE_FLAKY_START,
+        0..55 => IMAGE_RUNS,
+        55..80 => IMAGE_FLAKY_START,
+        80..90 => IMAGE_TURNS_UNHEALTHY,
         _ => IMAGE_CRASHES,
     }
 }

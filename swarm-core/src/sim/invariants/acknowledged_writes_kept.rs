@@ -3,7 +3,8 @@
 //! gone; a replicated service's replica count, a node's availability and the role its spec
 //! asks for are values the workload may have set (the last acknowledged, or one asked for
 //! since without an answer; after an update with failure action rollback, any count asked
-//! before, which a rollback may bring back).
+//! before, which a rollback may bring back); a node whose removal was acknowledged is no
+//! longer a member.
 
 use crate::model::ServiceMode;
 use crate::sim::invariants::{leader_state, node_name};
@@ -71,6 +72,11 @@ pub fn check(obs: &Observation) -> Result<(), String> {
         let Some(expected) = obs.ledger.nodes.get(name) else {
             continue;
         };
+        if expected.removed == Some(Outcome::Done) {
+            return Err(format!(
+                "node {name} was removed (acknowledged) and is still a member"
+            ));
+        }
         if !expected.availability.contains(&node.spec.availability) {
             return Err(format!(
                 "node {name} is {:?}; the workload set one of {:?}",

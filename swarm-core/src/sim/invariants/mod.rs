@@ -14,11 +14,13 @@
 //! | [`restart_limits_hold`] | always |
 //! | [`update_status_ends`] | once converged |
 //! | [`no_task_lost`] | once converged |
+//! | [`jobs_complete_exactly`] | at most the total: always; exactly: once converged |
 
 pub mod acknowledged_writes_kept;
 #[cfg(test)]
 mod fixture;
 pub mod global_one_per_node;
+pub mod jobs_complete_exactly;
 pub mod no_task_lost;
 pub mod no_task_on_unavailable_node;
 pub mod one_leader_per_term;
@@ -44,7 +46,8 @@ pub enum When {
 /// One invariant.
 #[derive(Clone, Copy, Debug)]
 pub struct Invariant {
-    /// Its name (its file's).
+    /// Its name (its file's; the always-checked half of a file with two checks adds
+    /// `_bound`).
     pub name: &'static str,
     /// When it must hold.
     pub when: When,
@@ -109,6 +112,16 @@ pub const ALL: &[Invariant] = &[
         when: When::Converged,
         check: no_task_lost::check,
     },
+    Invariant {
+        name: "jobs_complete_exactly_bound",
+        when: When::Always,
+        check: jobs_complete_exactly::check_bounded,
+    },
+    Invariant {
+        name: "jobs_complete_exactly",
+        when: When::Converged,
+        check: jobs_complete_exactly::check,
+    },
 ];
 
 /// The leader's state, or the violation "no leader".
@@ -120,10 +133,11 @@ pub(crate) fn leader_state(
         .ok_or_else(|| "no manager leads, so nothing converged".to_owned())
 }
 
-/// Whether the tasks of a service with `image` can run at all (a crashing image never
-/// converges; its restart policy gives up).
+/// Whether the tasks of a service with `image` can run for good (a crashing image, or one
+/// that turns unhealthy, never converges; its restart policy gives up).
 pub(crate) fn image_can_run(image: &str) -> bool {
     image != crate::sim::cluster::IMAGE_CRASHES
+        && image != crate::sim::cluster::IMAGE_TURNS_UNHEALTHY
 }
 
 /// A node's hostname (the simulation's node name), or its id before it described itself.
