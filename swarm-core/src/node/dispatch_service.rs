@@ -169,7 +169,7 @@ impl ManagerCore {
             // A node that has just joined may register before this manager's sync saw its
             // record: look in the store (linearizable) before refusing.
             if let Ok(Some(node)) = self.state.node(&origin.node).await {
-                let _ = self.dispatcher().node_added(&node);
+                let _ = self.dispatcher().node_added(&node, now_ms, self.rng.next());
                 registered = attempt(self);
             }
         }

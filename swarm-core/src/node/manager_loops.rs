@@ -203,8 +203,9 @@ async fn sync_once(
             dispatcher.set_config(&cluster.spec.dispatcher);
         }
         if dispatcher.is_leader() {
+            let now_ms = core.now_ms();
             for node in nodes {
-                if let Err(e) = dispatcher.node_added(node) {
+                if let Err(e) = dispatcher.node_added(node, now_ms, core.rng.next()) {
                     tracing::warn!(node = %node.id, error = %e, "dispatcher cannot track node");
                 }
             }

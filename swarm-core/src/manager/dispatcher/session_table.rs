@@ -201,10 +201,18 @@ impl Dispatcher {
         self.deadlines.clear();
     }
 
-    /// A node record appeared in the store (a join). It can register from now on; it gets no
-    /// deadline until it does. A node already tracked is left as it is. Refused past
-    /// [`MAX_NODES`].
-    pub fn node_added(&mut self, node: &Node) -> Result<(), DispatcherError> {
+    /// A node record appeared in the store at `now_ms` (a join). It can register from now on.
+    /// Unless it is already down, it gets the same grace as a node after a leader change
+    /// (jittered from `random`) to register: a record whose agent never comes (a join whose
+    /// answer was lost, a node that died before starting its agent) turns down instead of
+    /// staying unknown, so nothing waits for it. A node already tracked is left as it is.
+    /// Refused past [`MAX_NODES`].
+    pub fn node_added(
+        &mut self,
+        node: &Node,
+        now_ms: u64,
+        random: u64,
+    ) -> Result<(), DispatcherError> {
         if self.nodes.contains_key(&node.id) {
             return Ok(());
         }
@@ -216,6 +224,11 @@ impl Dispatcher {
         }
         self.nodes
             .insert(node.id.clone(), TrackedNode::new(node.status.state));
+        if node.status.state != NodeState::Down {
+            let period_ms = self.timing.choose_period_ms(random);
+            let deadline_ms = now_ms.saturating_add(self.timing.unknown_grace_ms(period_ms));
+            self.set_deadline(&node.id, Some(deadline_ms));
+        }
         Ok(())
     }
 

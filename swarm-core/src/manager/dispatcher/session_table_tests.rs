@@ -496,20 +496,21 @@ fn leadership_with_too_many_nodes_is_refused_and_changes_nothing() {
 #[test]
 fn added_nodes_may_register_and_the_table_is_bounded() {
     let mut d = leader_with(&[]);
-    d.node_added(&node("w1", NodeState::Unknown, "")).unwrap();
-    assert_eq!(d.deadline_ms(&id("w1")), None);
+    d.node_added(&node("w1", NodeState::Unknown, ""), 0, 1)
+        .unwrap();
     let reg = d.register(&id("w1"), description("w1"), "a", 0, 1).unwrap();
     // Adding an already tracked node keeps its session.
-    d.node_added(&node("w1", NodeState::Unknown, "")).unwrap();
+    d.node_added(&node("w1", NodeState::Unknown, ""), 0, 1)
+        .unwrap();
     assert_eq!(d.session(&id("w1")), Some(reg.session_id));
 
     for i in 1..MAX_NODES {
-        d.node_added(&node(&format!("n{i}"), NodeState::Unknown, ""))
+        d.node_added(&node(&format!("n{i}"), NodeState::Unknown, ""), 0, 1)
             .unwrap();
     }
     assert_eq!(d.node_count(), MAX_NODES);
     assert_eq!(
-        d.node_added(&node("one-more", NodeState::Unknown, "")),
+        d.node_added(&node("one-more", NodeState::Unknown, ""), 0, 1),
         Err(DispatcherError::TooManyNodes {
             count: MAX_NODES + 1,
             max: MAX_NODES
@@ -682,4 +683,52 @@ fn a_live_session_whose_record_lost_ready_is_written_ready_again() {
     assert_eq!(d.repair_write(&id("w1"), NodeState::Down), None);
     d.on_leadership_lost();
     assert_eq!(d.repair_write(&id("w1"), NodeState::Unknown), None);
+}
+
+#[test]
+fn seed_1484_a_joined_node_that_never_registers_turns_down() {
+    let mut d = leader_with(&[]);
+    d.node_added(&node("lost", NodeState::Unknown, ""), 1_000, 7)
+        .unwrap();
+    d.node_added(&node("gone", NodeState::Down, "earlier"), 1_000, 8)
+        .unwrap();
+    // A node already down gets no deadline; the joined one gets the unknown grace.
+    assert_eq!(d.deadline_ms(&id("gone")), None);
+    let deadline_ms = d.deadline_ms(&id("lost")).unwrap();
+    let timing = d.timing();
+    let shortest = 1_000 + timing.unknown_grace_ms(timing.period_ms() - timing.jitter_ms());
+    let longest = 1_000 + timing.unknown_grace_ms(timing.period_ms() + timing.jitter_ms());
+    assert!(
+        (shortest..=longest).contains(&deadline_ms),
+        "{deadline_ms} not in {shortest}..={longest}"
+    );
+    assert!(d.expire(deadline_ms - 1).is_empty());
+    let writes = d.expire(deadline_ms);
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].node, id("lost"));
+    assert_eq!(writes[0].state, NodeState::Down);
+    assert_eq!(d.node_state(&id("lost")), Some(NodeState::Down));
+    // It may still register later, and is ready again.
+    let reg = d
+        .register(&id("lost"), description("lost"), "a", deadline_ms + 1, 3)
+        .unwrap();
+    assert_eq!(reg.write.state, NodeState::Ready);
+    assert_consistent(&d);
+}
+
+#[test]
+fn a_joined_node_that_registers_in_time_keeps_its_session_deadline() {
+    let mut d = leader_with(&[]);
+    d.node_added(&node("w1", NodeState::Unknown, ""), 0, 1)
+        .unwrap();
+    let reg = d
+        .register(&id("w1"), description("w1"), "a", 10, 2)
+        .unwrap();
+    let session_deadline_ms = d.deadline_ms(&id("w1")).unwrap();
+    assert_eq!(
+        session_deadline_ms,
+        10 + d.timing().grace_ms(reg.reply.period_ms)
+    );
+    assert!(d.expire(session_deadline_ms - 1).is_empty());
+    assert_consistent(&d);
 }
