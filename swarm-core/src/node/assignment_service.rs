@@ -49,10 +49,13 @@ impl ManagerCore {
         }
         let deadline = tokio::time::Instant::now() + self.assignment_wait();
         let mut changes = self.cluster_state.subscribe();
-        // The state's change counter when this call last computed the node's set: while
-        // nothing of the node changed since, another change of the state (another node's
-        // tasks, a status report) is not worth computing it again.
-        let mut computed_at: Option<u64> = None;
+        // The state's change counter when the node's set was last found equal to what the
+        // agent has (by this call, or by an earlier call with the same generation and held
+        // items): while nothing of the node changed since, another change of the state
+        // (another node's tasks, a status report) is not worth computing it again.
+        let mut computed_at: Option<u64> =
+            self.assignment_memos
+                .unchanged_at(node, known_generation, held);
         loop {
             if let Err(e) = self.dispatcher().check_session(node, session) {
                 return dispatcher_refusal(e);
@@ -62,11 +65,27 @@ impl ManagerCore {
                 let plan = {
                     let state = self.cluster_state.read();
                     let same = computed_at.is_some_and(|at| !state.node_changed_since(node, at));
-                    computed_at = Some(state.change_seq());
+                    let seq = state.change_seq();
+                    computed_at = Some(seq);
                     if same {
                         None
                     } else {
-                        AssignmentPlan::for_node_if_changed(&state, node, known_generation, held)
+                        let plan = AssignmentPlan::for_node_if_changed(
+                            &state,
+                            node,
+                            known_generation,
+                            held,
+                        );
+                        match &plan {
+                            None => self.assignment_memos.record_unchanged(
+                                node,
+                                seq,
+                                known_generation,
+                                held,
+                            ),
+                            Some(_) => self.assignment_memos.forget(node),
+                        }
+                        plan
                     }
                 };
                 if let Some(plan) = plan {

@@ -57,6 +57,8 @@ pub(crate) struct ManagerCore {
     pub(crate) config: NodeConfig,
     /// This manager's copy of the orchestration state, followed from the store.
     pub(crate) cluster_state: FollowedState,
+    /// What each node's last assignment calls found, kept across calls.
+    pub(crate) assignment_memos: crate::node::assignment_memo::AssignmentMemos,
     /// The log broker, served while this manager leads.
     pub(crate) logs: crate::node::log_hub::LogHub,
 }
@@ -222,6 +224,7 @@ impl ManagerCore {
             started: Instant::now(),
             started_wall: crate::clock::now(),
             cluster_state: FollowedState::new(events.clone()),
+            assignment_memos: Default::default(),
             events,
             managers: RwLock::new(Arc::new(known_managers)),
             trusted_roots: RwLock::new(Arc::new(Vec::new())),

@@ -2,7 +2,8 @@
 //! leader's duties.
 //!
 //! * The **sync loop** (every manager) runs after every change of the node records or the
-//!   cluster object (a store watch), and at least every [`SYNC_FALLBACK_PERIOD`]: the store
+//!   cluster object (once this manager's followed copy of the state holds it, read from that
+//!   copy rather than decoded from the store again), and at least every [`SYNC_FALLBACK_PERIOD`]: the store
 //!   transport and the member names learn the managers from the records (a user never pairs
 //!   identities by hand), the revocation list follows the cluster object (open connections of
 //!   a revoked node are cut), the dispatcher gets the manager list and its settings, the data
@@ -29,69 +30,34 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use swarm_store::{MemberId, MemberRole, StoreError};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// The sync loop runs at least this often, watch or not.
 pub const SYNC_FALLBACK_PERIOD: Duration = Duration::from_secs(1);
-/// Wait before re-opening a store watch that failed.
-const WATCH_RETRY_DELAY: Duration = Duration::from_millis(100);
 
-/// Wakes `notify` at every change of `collection`, until `stop`.
-async fn watch_collection<T>(
-    core: Arc<ManagerCore>,
-    collection: swarm_store::Collection<T>,
-    notify: Arc<Notify>,
-    stop: CancellationToken,
-) where
-    T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
-{
-    loop {
-        let mut watch = collection.watch("", core.store.local_revision());
-        loop {
-            let next = tokio::select! {
-                biased;
-                () = stop.cancelled() => return,
-                next = watch.next() => next,
-            };
-            match next {
-                Ok(_) => notify.notify_one(),
-                Err(StoreError::Shutdown) => return,
-                Err(e) => {
-                    tracing::debug!(error = %e, "store watch ended; re-opening");
-                    notify.notify_one();
-                    break;
-                }
-            }
-        }
-        tokio::select! {
-            biased;
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(WATCH_RETRY_DELAY) => {}
-        }
-    }
-}
-
-/// The records as this manager's copy holds them.
+/// The records as this manager's copy holds them. The node records come from the followed
+/// state once it holds every collection (already decoded: a thousand records are not decoded
+/// again at every change of one), else from the store; the cluster object is read from the
+/// store (one record), which also tells when the store has shut down.
 fn local_records(core: &ManagerCore) -> Result<(Vec<Node>, Option<Cluster>), StoreError> {
-    let nodes = core
-        .state
-        .collections()
-        .nodes
-        .list_local("")?
-        .items
-        .into_iter()
-        .map(node_from_store)
-        .collect();
-    let cluster = core
-        .state
-        .collections()
+    let collections = core.state.collections();
+    let cluster = collections
         .clusters
         .list_local("")?
         .items
         .into_iter()
         .next()
         .map(cluster_from_store);
+    let nodes = match core.cluster_state.nodes() {
+        Some(nodes) => nodes,
+        None => collections
+            .nodes
+            .list_local("")?
+            .items
+            .into_iter()
+            .map(node_from_store)
+            .collect(),
+    };
     Ok((nodes, cluster))
 }
 
@@ -115,22 +81,8 @@ pub(crate) fn managers_of(nodes: &[Node]) -> Vec<ManagerAddr> {
 
 /// The sync loop of a manager.
 pub(crate) async fn sync_loop(core: Arc<ManagerCore>, stop: CancellationToken) {
-    let notify = Arc::new(Notify::new());
-    let collections = core.state.collections().clone();
-    let watchers = [
-        tokio::spawn(watch_collection(
-            core.clone(),
-            collections.nodes.clone(),
-            notify.clone(),
-            stop.clone(),
-        )),
-        tokio::spawn(watch_collection(
-            core.clone(),
-            collections.clusters.clone(),
-            notify.clone(),
-            stop.clone(),
-        )),
-    ];
+    // The followed state announces every change of the records once it holds it.
+    let mut records = core.cluster_state.subscribe_records();
     let mut previous: BTreeMap<NodeId, Node> = BTreeMap::new();
     let mut peers: BTreeMap<u64, ManagerAddr> = BTreeMap::new();
     let mut revoked: Vec<swarm_secrets::NodeId> = Vec::new();
@@ -148,17 +100,19 @@ pub(crate) async fn sync_loop(core: Arc<ManagerCore>, stop: CancellationToken) {
             Err(StoreError::Shutdown) => break,
             Err(e) => tracing::warn!(error = %e, "cannot read the node records"),
         }
+        records.borrow_and_update();
         tokio::select! {
             biased;
             () = stop.cancelled() => break,
-            () = notify.notified() => {}
+            changed = records.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
             () = tokio::time::sleep(SYNC_FALLBACK_PERIOD) => {}
         }
     }
     stop.cancel();
-    for w in watchers {
-        let _ = w.await;
-    }
 }
 
 async fn sync_once(

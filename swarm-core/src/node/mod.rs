@@ -46,6 +46,7 @@
 mod agent_link;
 mod agent_loop;
 mod agent_snapshot;
+mod assignment_memo;
 mod assignment_service;
 mod config;
 mod control;

@@ -37,6 +37,9 @@ const FOLLOWED_COLLECTIONS: usize = 7;
 pub(crate) struct FollowedState {
     state: Arc<RwLock<ClusterState>>,
     changes: Arc<watch::Sender<u64>>,
+    /// Moves at every change of the node records or the cluster object only (what the sync
+    /// loop follows), once the copy applied it.
+    records: Arc<watch::Sender<u64>>,
     /// Raised to make every follower list its collection again, linearizably.
     resync: Arc<watch::Sender<u64>>,
     /// For each followed collection, the last resync generation it completed.
@@ -51,6 +54,7 @@ impl FollowedState {
         FollowedState {
             state: Arc::new(RwLock::new(ClusterState::new())),
             changes: Arc::new(watch::channel(0).0),
+            records: Arc::new(watch::channel(0).0),
             resync: Arc::new(watch::channel(0).0),
             synced: Arc::new(watch::channel(BTreeMap::new()).0),
             events,
@@ -131,6 +135,30 @@ impl FollowedState {
 
     fn changed(&self) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees a counter move at every change of the node records or the
+    /// cluster object, once the copy holds it (other changes, e.g. of tasks, leave it).
+    pub(crate) fn subscribe_records(&self) -> watch::Receiver<u64> {
+        self.records.subscribe()
+    }
+
+    /// Announces a change of the collection `T` (a change of the records too, for nodes and
+    /// the cluster object).
+    fn changed_of<T: StoredObject>(&self) {
+        if T::COLLECTION == Node::COLLECTION || T::COLLECTION == Cluster::COLLECTION {
+            self.records.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        self.changed();
+    }
+
+    /// The node records, once every collection was listed (`None` before: the copy may
+    /// miss records).
+    pub(crate) fn nodes(&self) -> Option<Vec<Node>> {
+        if !self.is_whole() {
+            return None;
+        }
+        Some(self.read().nodes().values().cloned().collect())
     }
 
     /// Starts following every collection; the tasks end when `stop` is cancelled or the
@@ -321,7 +349,7 @@ async fn follow<T: Followed>(
                 T::put(&mut state, object_from_store(doc));
             }
         }
-        shared.changed();
+        shared.changed_of::<T>();
         shared.synced.send_modify(|m| {
             m.insert(T::COLLECTION, generation);
         });
@@ -343,7 +371,7 @@ async fn follow<T: Followed>(
                             apply_event(&mut state, event, &shared.events);
                         }
                     }
-                    shared.changed();
+                    shared.changed_of::<T>();
                 }
                 Err(StoreError::Shutdown) => return,
                 Err(e) => {
