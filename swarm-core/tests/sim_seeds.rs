@@ -211,3 +211,28 @@ fn seed_1484_a_lost_joins_record_is_removed_before_convergence() {
         panic!("{failure}");
     }
 }
+
+/// Seed 7 (3 managers, 1 worker, 30 steps) fails a write of m2's disk: its Raft member stops
+/// on the storage error, the run stops m2 like a crashed manager, and m2 comes back on the
+/// disk as it was kept; every invariant holds.
+#[test]
+fn seed_7_a_manager_whose_disk_failed_a_write_stops_and_comes_back() {
+    let config = SimConfig::new(7).with_size(3, 1).with_steps(30);
+    let report = match run_seed(&config) {
+        Ok(report) => report,
+        Err(failure) => panic!("{failure}"),
+    };
+    let lines = report.trace.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("disk of m2 fails its next write")),
+        "the fault was drawn"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("disk: m2 failed a write, stopped")),
+        "m2 stopped on its failed write"
+    );
+}

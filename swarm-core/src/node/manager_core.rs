@@ -393,7 +393,21 @@ pub(crate) async fn set_store_peer(transport: &Link, m: &ManagerAddr) {
 }
 
 /// The in-memory Raft storage of a manager on an in-process network that keeps it so
-/// (simulations); `None`: the files of the data directory.
+/// (simulations, with its disk fault switch); `None`: the files of the data directory.
+#[cfg(feature = "testkit")]
+fn memory_disk(
+    network: &NodeNetwork,
+    dir: &std::path::Path,
+) -> Option<crate::node::network::MemoryDisk> {
+    match network {
+        NodeNetwork::Tcp => None,
+        NodeNetwork::InProc(nodes) => nodes.memory_disk(dir),
+    }
+}
+
+/// Without the in-process network (feature `testkit`) no disk is kept in memory: `None`, the
+/// files of the data directory.
+#[cfg(not(feature = "testkit"))]
 fn memory_disk(
     network: &NodeNetwork,
     dir: &std::path::Path,
@@ -401,15 +415,8 @@ fn memory_disk(
     swarm_store::storage::MemLogStorage,
     swarm_store::storage::MemSnapshotStore,
 )> {
-    match network {
-        NodeNetwork::Tcp => {
-            // Only the in-process network (feature `testkit`) keeps a disk in memory.
-            let _ = dir;
-            None
-        }
-        #[cfg(feature = "testkit")]
-        NodeNetwork::InProc(nodes) => nodes.memory_disk(dir),
-    }
+    let _ = (network, dir);
+    None
 }
 
 /// Attempts to open the WAL while a stopped manager of this process still releases it.

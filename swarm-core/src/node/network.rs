@@ -19,6 +19,8 @@ use swarm_store::transport::{Transport, TransportError};
 
 #[cfg(feature = "testkit")]
 pub use inproc::InProcNodes;
+#[cfg(feature = "testkit")]
+pub(crate) use inproc::MemoryDisk;
 
 /// How a node reaches the others.
 #[derive(Clone, Debug, Default)]
@@ -232,8 +234,9 @@ mod inproc {
     use std::collections::HashMap;
     use std::path::{Path, PathBuf};
     use std::sync::{Mutex, PoisonError, RwLock};
-    use swarm_store::storage::{MemLogStorage, MemSnapshotStore};
+    use swarm_store::storage::MemSnapshotStore;
     use swarm_store::testkit::inproc::{InProcNetwork, InProcTransport};
+    use swarm_store::testkit::{DiskFaults, FaultyLogStorage};
     use swarm_store::transport::RpcHandler;
 
     #[derive(Default)]
@@ -242,8 +245,9 @@ mod inproc {
         certs: HashMap<MemberId, CertificateDer<'static>>,
     }
 
-    /// A manager's Raft log and snapshots kept in memory across its restarts.
-    pub(crate) type MemoryDisk = (MemLogStorage, MemSnapshotStore);
+    /// A manager's Raft log (with its disk fault switch) and snapshots kept in memory across
+    /// its restarts.
+    pub(crate) type MemoryDisk = (FaultyLogStorage, MemSnapshotStore);
 
     /// The nodes of an in-process network: their addresses and the certificates they hold.
     /// Cheap to clone; every node of one test or simulation shares one.
@@ -288,6 +292,13 @@ mod inproc {
             let disks = self.disks.as_ref()?;
             let mut disks = disks.lock().unwrap_or_else(PoisonError::into_inner);
             Some(disks.entry(data_dir.to_path_buf()).or_default().clone())
+        }
+
+        /// The disk fault switch of the manager keeping its state in `data_dir` (its Raft
+        /// log's, made empty at first use); `None` unless [`InProcNodes::with_memory_disks`].
+        pub(crate) fn disk_faults(&self, data_dir: &Path) -> Option<DiskFaults> {
+            self.memory_disk(data_dir)
+                .map(|(log, _)| log.faults().clone())
         }
 
         /// The network, for faults (partitions, loss, delay) and crashes.

@@ -11,6 +11,7 @@ use crate::sim::sim_rng::derive;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use swarm_store::testkit::DiskFaults;
 use swarm_store::testkit::inproc::InProcNetwork;
 
 /// The image whose tasks run until stopped.
@@ -217,6 +218,10 @@ impl SimCluster {
         }
         let start = slot.starts + 1;
         let config = self.config(name, start, &slot.runtime);
+        // The disk comes back sound, with what it kept (a failed write persisted nothing).
+        if let Some(faults) = self.disk_faults(name) {
+            faults.repair();
+        }
         let node = match Node::start(config.clone()).await {
             Ok(node) => node,
             Err(NodeError::Locked) => self.unlock(name, &config).await?,
@@ -270,6 +275,19 @@ impl SimCluster {
             "restart {name}: none of {} unlock keys opens it",
             keys.len()
         ))
+    }
+
+    /// The disk fault switch of `name`'s Raft log (kept in memory by the manager's data
+    /// directory).
+    pub(crate) fn disk_faults(&self, name: &str) -> Option<DiskFaults> {
+        self.net
+            .disk_faults(&self.root.path().join(name).join(crate::node::MANAGER_DIR))
+    }
+
+    /// Whether `name` runs with a sound disk (no write failure armed or happened).
+    pub(crate) fn runs_soundly(&self, name: &str) -> bool {
+        self.nodes.get(name).is_some_and(|n| n.node.is_some())
+            && !self.disk_faults(name).is_some_and(|f| f.faulty())
     }
 
     /// Remembers an unlock key the cluster gave.

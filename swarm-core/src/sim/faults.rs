@@ -1,6 +1,7 @@
 //! The fault schedule: partitions (two-way, one-way, isolation), message loss, delay and
-//! duplication, crashes and restarts of nodes with their disk kept, leader kills; drawn from
-//! the seed between workload steps.
+//! duplication, crashes and restarts of nodes with their disk kept, leader kills, a manager's
+//! disk that fails a write (the manager is then stopped like a crashed one) or appends slowly
+//! for a while; drawn from the seed between workload steps.
 
 use crate::sim::cluster::{SimCluster, addr};
 use crate::sim::sim_rng::SimRng;
@@ -13,6 +14,10 @@ pub(crate) const MAX_DROP_PERCENT: u64 = 10;
 pub(crate) const MAX_DELAY: Duration = Duration::from_millis(80);
 /// The highest duplication probability the schedule sets, in percent.
 pub(crate) const MAX_DUPLICATE_PERCENT: u64 = 5;
+/// The longest delay a slow disk adds to one append of the Raft log.
+pub(crate) const MAX_SLOW_APPEND: Duration = Duration::from_millis(200);
+/// The longest a disk stays slow.
+pub(crate) const MAX_SLOW_PERIOD: Duration = Duration::from_secs(10);
 
 /// Injects faults into a cluster and undoes them for the liveness phase.
 #[derive(Debug, Default)]
@@ -56,11 +61,11 @@ impl Nemesis {
                 }
                 None => "fault: no nodes".to_owned(),
             },
-            35..50 => {
+            35..47 => {
                 net.heal();
                 "fault: heal partitions".to_owned()
             }
-            50..65 => {
+            47..61 => {
                 let drop = rng.below(MAX_DROP_PERCENT + 1);
                 let delay_ms = rng.below(u64::try_from(MAX_DELAY.as_millis()).unwrap_or(0) + 1);
                 let dup = rng.below(MAX_DUPLICATE_PERCENT + 1);
@@ -75,11 +80,11 @@ impl Nemesis {
                     Err(e) => format!("fault: links refused ({e})"),
                 }
             }
-            65..72 => {
+            61..68 => {
                 net.clear_faults();
                 "fault: links clean".to_owned()
             }
-            72..82 => {
+            68..78 => {
                 // A crash: a worker, or a manager while a majority of the others runs.
                 let Some(name) = rng.pick(&names).cloned() else {
                     return "fault: no nodes".to_owned();
@@ -90,7 +95,7 @@ impl Nemesis {
                 cluster.crash(&name).await;
                 format!("fault: crash {name}")
             }
-            82..90 => match cluster.leader() {
+            78..86 => match cluster.leader() {
                 Some(leader) if self.may_crash(cluster, &leader) => {
                     cluster.crash(&leader).await;
                     format!("fault: kill leader {leader}")
@@ -98,6 +103,44 @@ impl Nemesis {
                 Some(leader) => format!("fault: kill leader {leader} skipped (quorum)"),
                 None => "fault: kill leader (none leads)".to_owned(),
             },
+            86..89 => {
+                // A write of the disk fails: a manager, while a majority of the others runs
+                // soundly; it is stopped once the write failed (see `reap`).
+                let Some(name) = rng.pick(&names).cloned() else {
+                    return "fault: no nodes".to_owned();
+                };
+                let manager = cluster.nodes.get(&name).is_some_and(|n| n.manager);
+                if !manager {
+                    return format!("fault: disk of {name} fails (not a manager, none)");
+                }
+                if !self.may_crash(cluster, &name) {
+                    return format!("fault: disk of {name} fails skipped (quorum)");
+                }
+                match cluster.disk_faults(&name) {
+                    Some(faults) => {
+                        faults.fail_next_write();
+                        format!("fault: disk of {name} fails its next write")
+                    }
+                    None => format!("fault: disk of {name} fails (no memory disk, none)"),
+                }
+            }
+            89..91 => {
+                let Some(name) = rng.pick(&names).cloned() else {
+                    return "fault: no nodes".to_owned();
+                };
+                let max_ms = u64::try_from(MAX_SLOW_APPEND.as_millis()).unwrap_or(0);
+                let delay_ms = 1 + rng.below(max_ms);
+                let period_s = 1 + rng.below(MAX_SLOW_PERIOD.as_secs());
+                match cluster.disk_faults(&name) {
+                    Some(faults) if cluster.nodes.get(&name).is_some_and(|n| n.manager) => {
+                        faults.slow_appends(delay_ms, Duration::from_secs(period_s));
+                        format!(
+                            "fault: disk of {name} slow (appends +{delay_ms} ms for {period_s} s)"
+                        )
+                    }
+                    _ => format!("fault: disk of {name} slow (not a manager, none)"),
+                }
+            }
             _ => {
                 let crashed = cluster.crashed();
                 match rng.pick(&crashed) {
@@ -118,7 +161,7 @@ impl Nemesis {
         let Some(node) = cluster.nodes.get(name) else {
             return false;
         };
-        if node.node.is_none() {
+        if !cluster.runs_soundly(name) {
             return false;
         }
         let Some(members) = cluster.quorum_members() else {
@@ -127,19 +170,44 @@ impl Nemesis {
         if !members.contains(name) {
             return true;
         }
-        let running = members
-            .iter()
-            .filter(|m| cluster.nodes.get(*m).is_some_and(|n| n.node.is_some()))
-            .count();
+        let running = members.iter().filter(|m| cluster.runs_soundly(m)).count();
         running.saturating_sub(1) > members.len() / 2
     }
 
-    /// Ends every fault: partitions healed, links clean, crashed nodes restarted.
+    /// Stops every running node whose disk failed a write (its Raft member stopped on the
+    /// storage error), as a crash: its disk keeps what was written before. Returns the
+    /// trace lines.
+    pub(crate) async fn reap(&mut self, cluster: &mut SimCluster) -> Vec<String> {
+        let failed: Vec<String> = cluster
+            .running()
+            .map(|(name, _)| name.clone())
+            .filter(|name| cluster.disk_faults(name).is_some_and(|f| f.failed()))
+            .collect();
+        let mut lines = Vec::new();
+        for name in failed {
+            cluster.crash(&name).await;
+            lines.push(format!("disk: {name} failed a write, stopped"));
+        }
+        lines
+    }
+
+    /// Ends every fault: partitions healed, links clean, disks sound (a manager whose disk
+    /// failed a write stopped), crashed nodes restarted.
     pub(crate) async fn calm(&mut self, cluster: &mut SimCluster) -> Vec<String> {
         let net = cluster.net.network().clone();
         net.heal();
         net.clear_faults();
         let mut lines = vec!["calm: partitions healed, links clean".to_owned()];
+        let names: Vec<String> = cluster.nodes.keys().cloned().collect();
+        for name in names {
+            // Disarmed at once; a disk whose write already failed stays failed until restart.
+            if cluster.disk_faults(&name).is_some_and(|f| f.disarm())
+                && cluster.nodes.get(&name).is_some_and(|n| n.node.is_some())
+            {
+                cluster.crash(&name).await;
+                lines.push(format!("calm: {name}'s disk failed a write, stopped"));
+            }
+        }
         for name in cluster.crashed() {
             match cluster.restart(&name).await {
                 Ok(()) => lines.push(format!("calm: restart {name}")),

@@ -288,6 +288,9 @@ impl Run {
     /// The workload with faults interleaved.
     async fn workload(&mut self) -> Result<(), String> {
         for step in 0..self.config.steps {
+            for line in self.nemesis.reap(&mut self.cluster).await {
+                self.line(format!("step {step}: {line}"));
+            }
             if self.config.faults && self.rng.percent(35) {
                 let line = self.nemesis.strike(&self.rng, &mut self.cluster).await;
                 self.line(format!("step {step}: {line}"));

@@ -7,6 +7,8 @@
 //! - [`inproc`]: an in-process network with seeded, per-link fault injection (partitions, loss,
 //!   delay, duplication, crashes) for simulations under tokio's paused clock.
 //! - [`check`]: a linearizability checker for histories of register operations.
+//! - [`FaultyLogStorage`]: the in-memory log with injected disk faults (a failed write, slow
+//!   appends) switched by its [`DiskFaults`], for simulations.
 //! - [`SplitMix64`]: the seeded generator simulations draw from.
 //! - [`TestCipher`]: a real AEAD (ChaCha20-Poly1305) for tests and benches of at-rest
 //!   encryption.
@@ -30,6 +32,8 @@ mod agreed_leader;
 pub mod check;
 mod cipher;
 mod common_name;
+mod disk_faults;
+mod faulty_log;
 pub mod inproc;
 pub mod storage_conformance;
 mod tcp_cluster;
@@ -40,5 +44,7 @@ pub use crate::rng::SplitMix64;
 pub use agreed_leader::agreed_leader;
 pub use cipher::TestCipher;
 pub use common_name::{common_name_identifier, member_id_from_common_name};
+pub use disk_faults::{DiskFaults, MAX_SLOW_SYNC_MS};
+pub use faulty_log::FaultyLogStorage;
 pub use tcp_cluster::TcpCluster;
 pub use test_ca::{TestCa, TestIdentity};
