@@ -236,3 +236,15 @@ fn seed_7_a_manager_whose_disk_failed_a_write_stops_and_comes_back() {
         "m2 stopped on its failed write"
     );
 }
+
+/// Seed 1830 (3 managers, 2 workers, 12 steps) removed w2 (`node rm --force`) 0.8 s after a
+/// task of a crashing service ended there; the orchestrator replaced it at once, as for a
+/// node failure, and `restart_limits_hold` read that as a restart before its delay. The
+/// history now counts a removed node as failed.
+#[test]
+fn seed_1830_a_task_replaced_after_its_node_was_removed_is_no_early_restart() {
+    let config = SimConfig::new(1830).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}

@@ -19,7 +19,8 @@ pub struct History {
     pub start_first: BTreeSet<ServiceId>,
     /// The observations (virtual wall-clock times) at which a leader had a node down or
     /// drained (its tasks are then replaced without their restart delay), or its record
-    /// changed since the previous observation (it may have been down and back in between).
+    /// changed since the previous observation (it may have been down and back in between),
+    /// or removed since.
     pub node_failed_at: BTreeMap<NodeId, Vec<SystemTime>>,
     /// The version of every node record at the last observation.
     pub node_versions: BTreeMap<NodeId, Version>,
@@ -63,6 +64,18 @@ impl History {
                     .push(now);
             }
         }
+        // A node removed since the previous observation failed too (its tasks are replaced
+        // at once); noted once, at the first observation without it.
+        let removed: Vec<NodeId> = self
+            .node_versions
+            .keys()
+            .filter(|id| !state.nodes().contains_key(*id))
+            .cloned()
+            .collect();
+        for id in removed {
+            self.node_versions.remove(&id);
+            self.node_failed_at.entry(id).or_default().push(now);
+        }
     }
 
     /// Whether a leader had `node` down or drained at an observation from `from` to `to`.
@@ -70,5 +83,44 @@ impl History {
         self.node_failed_at
             .get(node)
             .is_some_and(|times| times.iter().any(|t| *t >= from && *t <= to))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Node, NodeStatus};
+
+    fn at(secs: f64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs_f64(secs)
+    }
+
+    /// Seed 1830: a node removed (`node rm --force`) between two observations has its tasks
+    /// replaced at once; the history must count it failed, else the replacement of a task that
+    /// had just crashed there reads as a restart before its delay.
+    #[test]
+    fn seed_1830_a_removed_node_counts_as_failed_once() {
+        let mut state = ClusterState::new();
+        state.put_node(Node {
+            id: "n1".into(),
+            status: NodeStatus {
+                state: NodeState::Ready,
+                ..NodeStatus::default()
+            },
+            ..Node::default()
+        });
+        let mut history = History::default();
+        history.record(&state, at(1.0));
+        assert!(!history.node_failed_between(&"n1".into(), at(0.0), at(10.0)));
+        history.record(&ClusterState::new(), at(2.0));
+        history.record(&ClusterState::new(), at(3.0));
+        assert!(history.node_failed_between(&"n1".into(), at(1.5), at(2.5)));
+        assert_eq!(
+            history
+                .node_failed_at
+                .get(&NodeId::from("n1"))
+                .map(Vec::len),
+            Some(1)
+        );
     }
 }

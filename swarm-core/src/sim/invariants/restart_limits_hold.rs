@@ -1,7 +1,7 @@
 //! A restart policy is never exceeded. A *restart* is a task created in a slot (replica slot,
 //! or node of a global service) after the slot's previous task of the same spec version (and
 //! job iteration) ended by itself (failed, rejected, or completed for a service; not seen
-//! ordered to stop before it ended) on a node the managers never had down or drained
+//! ordered to stop before it ended) on a node the managers never had down, drained or removed
 //! meanwhile (a node's failure replaces its tasks at once, which is no restart). Each restart comes at least the policy's `delay` after the end it
 //! follows, and with `max_attempts` set, at most that many restarts of the slot are created
 //! within any `window` (the whole run without one). Read from the run's history of every
