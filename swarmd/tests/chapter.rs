@@ -176,8 +176,14 @@ fn the_nerddinner_chapter_through_the_docker_cli() {
     });
     assert_eq!(words(line_with(&table, &m3)).len(), 5, "{table}");
     n1.docker(&["node", "promote", &m3]);
-    let table = n1.wait_for("three managers", &["node", "ls"], |t| {
+    // Every node ready again too: a node may show `Unknown` for a heartbeat period while the
+    // leader's dispatcher starts over (it did once, right after a promotion).
+    let table = n1.wait_for("three managers, every node ready", &["node", "ls"], |t| {
         t.lines().filter(|l| l.contains(" Reachable ")).count() == 2
+            && t.lines()
+                .skip(1)
+                .filter(|l| !l.trim().is_empty())
+                .all(|l| l.contains(" Ready "))
     });
     for w in [&w1, &w2] {
         assert_eq!(
