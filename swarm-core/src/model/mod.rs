@@ -42,7 +42,7 @@ mod restart_policy;
 mod retired_root;
 mod root_rotation;
 mod secret;
-mod secret_data;
+pub(crate) mod secret_data;
 mod secret_reference;
 mod service;
 mod service_mode;

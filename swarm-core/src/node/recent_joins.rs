@@ -2,6 +2,7 @@
 //! delivered twice (a retransmission) gets the first answer again instead of a second node
 //! record that no node will ever bring up (seed 265 of the simulation).
 
+use crate::model::secret_data::constant_time_eq;
 use crate::node::wire::NodeReply;
 use std::collections::VecDeque;
 use zeroize::Zeroizing;
@@ -28,11 +29,14 @@ impl std::fmt::Debug for RecentJoins {
 }
 
 impl RecentJoins {
-    /// The answer given to the join that sent `csr_der` with `token`, if remembered.
+    /// The answer given to the join that sent `csr_der` with `token`, if remembered. The
+    /// token is compared in constant time.
     pub(crate) fn answer(&self, csr_der: &[u8], token: &str) -> Option<NodeReply> {
         self.entries
             .iter()
-            .find(|(csr, t, _)| csr.as_slice() == csr_der && t.as_str() == token)
+            .find(|(csr, t, _)| {
+                csr.as_slice() == csr_der && constant_time_eq(t.as_bytes(), token.as_bytes())
+            })
             .map(|(_, _, reply)| reply.clone())
     }
 
