@@ -13,7 +13,7 @@ use crate::node::control::Control;
 use crate::node::error::{NodeError, secrets};
 use crate::node::events::{ClusterEvent, MAX_BUFFERED_EVENTS};
 use crate::node::join_client::{Admission, join_cluster};
-use crate::node::manager_core::{Bound, ManagerCore, ManagerStart};
+use crate::node::manager_core::{Bound, MAX_CONFLICT_RETRIES, ManagerCore, ManagerStart};
 use crate::node::manager_loops::{leader_loop, sync_loop};
 use crate::node::network::{Link, LinkParts, NodeNetwork};
 use crate::node::orchestration_loop::orchestration_loop;
@@ -592,9 +592,23 @@ impl Node {
                 .await?;
             if force_new_cluster {
                 core.store.wait_for_leader().await?;
-                let nodes = core.state.nodes().await?;
-                let writes = after_force_new_cluster(&nodes, &shared.node_id, crate::clock::now());
-                core.apply(&writes).await?;
+                // The new leader's dispatcher writes node records too (it marks the lost
+                // managers down): a conflict re-reads and rewrites, a bounded number of times.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let nodes = core.state.nodes().await?;
+                    let writes =
+                        after_force_new_cluster(&nodes, &shared.node_id, crate::clock::now());
+                    match core.apply(&writes).await {
+                        Err(NodeError::State(e))
+                            if e.is_conflict() && attempt < MAX_CONFLICT_RETRIES =>
+                        {
+                            tokio::task::yield_now().await;
+                        }
+                        other => break other?,
+                    }
+                }
                 let mut state = shared.state();
                 state.managers.retain(|m| m.node == shared.node_id);
                 drop(state);
