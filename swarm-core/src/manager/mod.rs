@@ -54,8 +54,10 @@ mod node_changes;
 pub mod orchestrator;
 pub mod raft_membership;
 pub mod root_rotation;
+pub mod round_plan;
 pub mod scheduler;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod step_fixture;
+pub mod write_fusion;
 pub mod writes;

@@ -2,13 +2,13 @@
 //! committed, one round after another.
 //!
 //! A round runs three steps on this manager's copy of the state
-//! ([`FollowedState`](crate::node::state_follower::FollowedState)), each after the previous
-//! one's writes are committed and absorbed into the copy:
+//! ([`FollowedState`](crate::node::state_follower::FollowedState)), each on the view the
+//! previous ones left, and commits their writes folded object by object ([`plan_round`]: a
+//! new task is one write, already addressed and placed):
 //!
-//! 1. the orchestrators ([`orchestrate`]): missing tasks created, ended ones restarted, tasks
-//!    of drained, down or unfit nodes replaced, removed ones reaped;
-//! 2. the allocator ([`allocate`]): networks, service endpoints, task addresses; new tasks
-//!    move to pending;
+//! 1. the orchestrators: missing tasks created, ended ones restarted, tasks of drained, down
+//!    or unfit nodes replaced, removed ones reaped;
+//! 2. the allocator: networks, service endpoints, task addresses; new tasks move to pending;
 //! 3. the scheduler ([`Scheduler`]): pending tasks placed on nodes;
 //! 4. when the cluster turns rebalancing on (`orchestration.rebalance_max_moves`), at most
 //!    that many tasks per `rebalance_interval` asked to move back to an even spread
@@ -26,8 +26,7 @@
 //! transaction refused on a version check changes nothing, and the next round, on a fresher
 //! copy, decides again.
 
-use crate::manager::allocator::allocate;
-use crate::manager::orchestrator::orchestrate;
+use crate::manager::round_plan::plan_round;
 use crate::manager::scheduler::Scheduler;
 use crate::manager::writes::ManagerWrite;
 use crate::node::manager_core::ManagerCore;
@@ -129,37 +128,34 @@ fn wait_for(core: &ManagerCore, next_wake: Option<SystemTime>, busy_rounds: usiz
     until_wake.min(ORCHESTRATION_FALLBACK_PERIOD)
 }
 
-/// One round: orchestrate, allocate, schedule, each committed before the next reads.
+/// One round: the steps planned on the followed state ([`plan_round`]), then committed.
 async fn run_round(core: &ManagerCore, scheduler: &mut Scheduler) -> RoundSummary {
-    let mut summary = RoundSummary {
-        writes: 0,
-        next_wake: None,
-        compute: Duration::ZERO,
-    };
     let started = tokio::time::Instant::now();
-    let writes = {
+    let plan = {
         let state = core.cluster_state.read();
-        let round = orchestrate(&state, core.now(), &mut || core.rng.next());
-        summary.next_wake = round.next_wake;
-        round.writes
+        plan_round(&state, core.now(), &mut || core.rng.next(), scheduler)
     };
-    summary.compute += started.elapsed();
-    summary.writes += commit(core, "orchestrator", writes).await;
+    let compute = started.elapsed();
+    let planned = plan.writes.len();
     let started = tokio::time::Instant::now();
-    let writes = {
-        let state = core.cluster_state.read();
-        allocate(&state, core.now())
-    };
-    summary.compute += started.elapsed();
-    summary.writes += commit(core, "allocator", writes).await;
-    let started = tokio::time::Instant::now();
-    let writes = {
-        let state = core.cluster_state.read();
-        scheduler.schedule(&state, core.now()).writes
-    };
-    summary.compute += started.elapsed();
-    summary.writes += commit(core, "scheduler", writes).await;
-    summary
+    let writes = commit(core, "round", plan.writes).await;
+    if planned > 0 {
+        tracing::debug!(
+            orchestrated = plan.orchestrated,
+            allocated = plan.allocated,
+            scheduled = plan.scheduled,
+            planned,
+            committed = writes,
+            compute_ms = compute.as_millis(),
+            commit_ms = started.elapsed().as_millis(),
+            "orchestration round"
+        );
+    }
+    RoundSummary {
+        writes,
+        next_wake: plan.next_wake,
+        compute,
+    }
 }
 
 /// A rebalancing pass, if the cluster turned it on and its interval passed since the last.

@@ -106,7 +106,7 @@ mod update_slots;
 mod update_supervisor;
 
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 #[cfg(test)]
 mod scenario_tests;
 #[cfg(test)]
@@ -117,7 +117,7 @@ pub use global::reconcile_global;
 pub use global_job::reconcile_global_jobs;
 pub use node_failures::handle_node_failures;
 pub use node_fit::{PlacementFilter, constraint_holds};
-pub use orchestrate::orchestrate;
+pub use orchestrate::{orchestrate, orchestrate_in_view};
 pub use placement_misfit::PlacementMisfit;
 pub use replicated::reconcile_replicated;
 pub use replicated_job::reconcile_replicated_jobs;

@@ -49,6 +49,16 @@ pub fn orchestrate(
     now: SystemTime,
     rng: &mut dyn FnMut() -> u64,
 ) -> OrchestrationRound {
+    orchestrate_in_view(state, now, rng).0
+}
+
+/// [`orchestrate`], with the view its writes left: `state` with them applied (`None` when the
+/// round wrote nothing, so the view is `state` itself). The next steps of a round run on it.
+pub fn orchestrate_in_view(
+    state: &ClusterState,
+    now: SystemTime,
+    rng: &mut dyn FnMut() -> u64,
+) -> (OrchestrationRound, Option<ClusterState>) {
     let mut run = Run {
         base: state,
         view: None,
@@ -65,7 +75,7 @@ pub fn orchestrate(
     run.step(|view, max| reconcile_replicated_jobs(view, now, rng, max));
     run.step(|view, max| reconcile_global_jobs(view, now, rng, max));
     run.step(reap_tasks);
-    run.round
+    (run.round, run.view)
 }
 
 /// The round being built: the view with the kept writes applied, and the objects written.
