@@ -17,6 +17,7 @@
 //! into log lines for the log broker; [`select_history`] keeps what `--since` and `--tail`
 //! ask of the output so far.
 
+mod assigned_set;
 mod backoff;
 mod error;
 mod log_lines;
@@ -28,6 +29,7 @@ mod status_queue;
 mod template;
 mod worker;
 
+pub use assigned_set::{AssignedSet, AssignedSetError};
 pub use backoff::Backoff;
 pub use error::AgentSessionError;
 pub use log_lines::{LogLineSplitter, is_since, select_history};

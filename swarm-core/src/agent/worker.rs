@@ -98,15 +98,20 @@ impl Worker {
 
     /// Decides what to do with the assignment set `assigned`, given the items held and those
     /// the leader cannot deliver (with its reason).
-    pub fn assign(
+    pub fn assign<'a, I>(
         &mut self,
-        assigned: &[Task],
+        assigned: I,
         held: &BTreeSet<ItemId>,
         unavailable: &BTreeMap<ItemId, String>,
         now: SystemTime,
-    ) -> Vec<WorkerAction> {
+    ) -> Vec<WorkerAction>
+    where
+        I: IntoIterator<Item = &'a Task>,
+        I::IntoIter: Clone,
+    {
+        let assigned = assigned.into_iter();
         let mut actions = Vec::new();
-        let in_set: BTreeSet<&TaskId> = assigned.iter().map(|t| &t.id).collect();
+        let in_set: BTreeSet<&TaskId> = assigned.clone().map(|t| &t.id).collect();
         for task in assigned {
             match self.tasks.get_mut(&task.id) {
                 Some(local) => {

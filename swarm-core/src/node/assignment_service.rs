@@ -3,7 +3,7 @@
 
 use crate::manager::dispatcher::{
     AssignmentPlan, DispatcherError, HeldItem, MAX_HELD_ITEMS, MAX_STATUS_UPDATES_PER_CALL,
-    MAX_STATUS_WRITES_PER_TXN, SessionId, StatusRefusal, status_writes,
+    MAX_STATUS_WRITES_PER_TXN, SentTasks, SessionId, StatusRefusal, status_writes,
 };
 use crate::manager::writes::{ManagerWrite, ManagerWrites, ObjectWrite};
 use crate::model::{NodeId, TaskId, TaskStatus};
@@ -31,12 +31,35 @@ impl ManagerCore {
     /// Answers `node`'s assignment call: its set when it differs from what the agent knows
     /// and holds, else once this manager's copy of the state changes so that it does, or
     /// [`NodeReply::AssignmentsUnchanged`] after [`ManagerCore::assignment_wait`].
+    ///
+    /// The answer carries the changes only when the agent knows the set this leader last
+    /// sent it ([`SentTaskTable`](crate::node::sent_task_table::SentTaskTable)).
     pub(crate) async fn serve_assignments(
         &self,
         node: &NodeId,
         session: SessionId,
         known_generation: u64,
         held: &[HeldItem],
+    ) -> NodeReply {
+        let mut sent = self.sent_tasks.take(node);
+        let reply = self
+            .serve_assignments_since(node, session, known_generation, held, &mut sent)
+            .await;
+        if let Some(sent) = sent {
+            self.sent_tasks.record(node, sent);
+        }
+        reply
+    }
+
+    /// [`ManagerCore::serve_assignments`] with the set last sent to the node: replaced by
+    /// the new set when the answer carries one.
+    async fn serve_assignments_since(
+        &self,
+        node: &NodeId,
+        session: SessionId,
+        known_generation: u64,
+        held: &[HeldItem],
+        sent: &mut Option<SentTasks>,
     ) -> NodeReply {
         if held.len() > MAX_HELD_ITEMS {
             return refusal(
@@ -70,11 +93,12 @@ impl ManagerCore {
                     if same {
                         None
                     } else {
-                        let plan = AssignmentPlan::for_node_if_changed(
+                        let plan = AssignmentPlan::for_node_since(
                             &state,
                             node,
                             known_generation,
                             held,
+                            sent.as_ref(),
                         );
                         match &plan {
                             None => self.assignment_memos.record_unchanged(
@@ -88,7 +112,8 @@ impl ManagerCore {
                         plan
                     }
                 };
-                if let Some(plan) = plan {
+                if let Some(mut plan) = plan {
+                    *sent = Some(plan.take_sent());
                     for item in plan.waiting() {
                         tracing::debug!(%node, item = %item.item, reason = %item.reason, "waiting to deliver");
                     }

@@ -59,6 +59,8 @@ pub(crate) struct ManagerCore {
     pub(crate) cluster_state: FollowedState,
     /// What each node's last assignment calls found, kept across calls.
     pub(crate) assignment_memos: crate::node::assignment_memo::AssignmentMemos,
+    /// The assignment set last sent to each node.
+    pub(crate) sent_tasks: crate::node::sent_task_table::SentTaskTable,
     /// The log broker, served while this manager leads.
     pub(crate) logs: crate::node::log_hub::LogHub,
 }
@@ -225,6 +227,7 @@ impl ManagerCore {
             started_wall: crate::clock::now(),
             cluster_state: FollowedState::new(events.clone()),
             assignment_memos: Default::default(),
+            sent_tasks: Default::default(),
             events,
             managers: RwLock::new(Arc::new(known_managers)),
             trusted_roots: RwLock::new(Arc::new(Vec::new())),

@@ -75,6 +75,7 @@ mod recent_joins;
 mod renew_service;
 pub(crate) mod rng;
 mod rpc;
+mod sent_task_table;
 mod state_file;
 mod state_follower;
 mod store_link;

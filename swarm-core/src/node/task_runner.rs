@@ -15,7 +15,8 @@
 //!   the tasks the runner drives (shared with it as [`LogSources`]).
 
 use crate::agent::{
-    StatusQueue, TemplateContext, Worker, WorkerAction, expand_task_spec, items_to_drop, task_items,
+    AssignedSet, StatusQueue, TemplateContext, Worker, WorkerAction, expand_task_spec,
+    items_to_drop, task_items,
 };
 use crate::manager::dispatcher::{
     Assignments, HeldItem, ItemId, MAX_STATUS_UPDATES_PER_CALL, delivery_binding, referenced_items,
@@ -91,7 +92,7 @@ pub(crate) async fn task_runner(shared: Arc<NodeShared>) {
         drivers: BTreeMap::new(),
         events,
         reports,
-        generation: 0,
+        assigned: AssignedSet::default(),
         log_sources,
         unreferenced_secrets: Vec::new(),
     };
@@ -134,7 +135,8 @@ struct Runner {
     drivers: BTreeMap<TaskId, DriverHandle>,
     events: mpsc::Sender<DriverEvent>,
     reports: Arc<Reports>,
-    generation: u64,
+    /// The assignment set, from whole sets and changes.
+    assigned: AssignedSet,
     log_sources: LogSources,
     /// Secrets delivered that no task referenced (at most [`MAX_UNREFERENCED_SECRETS`]).
     unreferenced_secrets: Vec<SecretId>,
@@ -143,9 +145,15 @@ struct Runner {
 impl Runner {
     /// Applies a new assignment set: takes the items delivered, drops the ones no longer
     /// needed, and carries out the worker's decisions.
-    fn apply(&mut self, assignments: Assignments) -> Applied {
+    fn apply(&mut self, mut assignments: Assignments) -> Applied {
         let node = &self.shared.node_id;
-        let users = referenced_items(assignments.tasks.iter());
+        if let Err(e) = self.assigned.apply(node, &mut assignments) {
+            // Nothing of the answer is used: the next call asks for the whole set.
+            tracing::warn!(%node, error = %e, "assignment answer not applied");
+            self.assigned.forget();
+            return self.applied(false);
+        }
+        let users = referenced_items(self.assigned.tasks());
         let mut pause = false;
         for sealed in &assignments.secrets {
             let item = sealed.held();
@@ -203,15 +211,22 @@ impl Runner {
             .iter()
             .map(|u| (u.item.clone(), u.reason.clone()))
             .collect();
-        let actions =
-            self.worker
-                .assign(&assignments.tasks, &held, &unavailable, crate::clock::now());
+        let actions = self.worker.assign(
+            self.assigned.tasks(),
+            &held,
+            &unavailable,
+            crate::clock::now(),
+        );
         for action in actions {
             self.carry_out(action);
         }
-        self.generation = assignments.generation;
+        self.applied(pause)
+    }
+
+    /// What the node holds now, for its next assignment call.
+    fn applied(&self, pause: bool) -> Applied {
         Applied {
-            generation: assignments.generation,
+            generation: self.assigned.generation(),
             held: self
                 .held
                 .iter()
@@ -325,7 +340,7 @@ impl Runner {
             }
         }
         let snapshot = AgentSnapshot {
-            generation: self.generation,
+            generation: self.assigned.generation(),
             running_tasks: self.worker.running(),
             tasks: self.worker.task_ids(),
             held_secrets,

@@ -6,6 +6,7 @@ use crate::manager::dispatcher::assignment_item::{HeldItem, ItemId};
 use crate::manager::dispatcher::assignments::{
     Assignments, DeliveredConfig, SealedSecret, UnavailableItem,
 };
+use crate::manager::dispatcher::sent_tasks::SentTasks;
 use crate::model::{NodeId, SecretData, SecretId, Task, TaskId, TaskState, Version};
 use std::collections::{BTreeMap, BTreeSet};
 use swarm_secrets::{DeliveryBinding, NodeSealPublicKey, SecretsError, seal_for_node};
@@ -125,6 +126,8 @@ impl Digest {
 /// The tasks and items of one node, read from the state.
 struct Selection<'a> {
     tasks: Vec<&'a Task>,
+    /// Each task's assignment version, in the order of `tasks`.
+    versions: Vec<Version>,
     /// Every referenced item with the tasks referencing it and its version (`None`: absent).
     needed: BTreeMap<ItemId, (Vec<TaskId>, Option<Version>)>,
     generation: u64,
@@ -144,8 +147,9 @@ impl<'a> Selection<'a> {
         let mut digest = Digest::new();
         // The assignment version, not the task's version: a status the agent reported
         // itself (accepted .. running) is not news to it, so not a new set.
-        for t in &tasks {
-            digest.field(t.id.as_str(), state.assignment_version(t).0);
+        let versions: Vec<Version> = tasks.iter().map(|t| state.assignment_version(t)).collect();
+        for (t, version) in tasks.iter().zip(&versions) {
+            digest.field(t.id.as_str(), version.0);
         }
         digest.bytes(&[0xff]);
         for (item, (_, version)) in &needed {
@@ -155,6 +159,7 @@ impl<'a> Selection<'a> {
         let generation = digest.0.max(1);
         Selection {
             tasks,
+            versions,
             needed,
             generation,
         }
@@ -193,7 +198,12 @@ struct PendingSecret {
 pub struct AssignmentPlan {
     node: NodeId,
     generation: u64,
+    /// `0`, or the generation of the set `tasks` and `removed` change.
+    base_generation: u64,
     tasks: Vec<Task>,
+    removed: Vec<TaskId>,
+    /// The whole set's tasks and generation, for the leader to remember.
+    sent: SentTasks,
     keep: Vec<HeldItem>,
     secrets: Vec<PendingSecret>,
     configs: Vec<DeliveredConfig>,
@@ -208,7 +218,9 @@ impl std::fmt::Debug for AssignmentPlan {
         f.debug_struct("AssignmentPlan")
             .field("node", &self.node)
             .field("generation", &self.generation)
+            .field("base_generation", &self.base_generation)
             .field("tasks", &self.tasks.len())
+            .field("removed", &self.removed.len())
             .field("secrets", &self.secrets.len())
             .field("configs", &self.configs.len())
             .field("unavailable", &self.unavailable)
@@ -246,11 +258,39 @@ impl AssignmentPlan {
         known_generation: u64,
         held: &[HeldItem],
     ) -> Option<AssignmentPlan> {
+        Self::for_node_since(state, node, known_generation, held, None)
+    }
+
+    /// [`AssignmentPlan::for_node_if_changed`], answered with the changes only when `sent`
+    /// is the set last sent to the node and the agent says it knows it (`sent.generation`
+    /// is `known_generation`): the tasks new or changed since (by assignment version) and
+    /// the ids that left. Otherwise, or with `sent` `None`, the whole set. Either way the
+    /// plan's [`AssignmentPlan::take_sent`] is the whole new set, to pass here next time.
+    ///
+    /// ```
+    /// use swarm_core::manager::cluster_state::ClusterState;
+    /// use swarm_core::manager::dispatcher::AssignmentPlan;
+    ///
+    /// let state = ClusterState::new();
+    /// let mut plan = AssignmentPlan::for_node(&state, &"w1".into(), &[]);
+    /// let sent = plan.take_sent();
+    /// assert_eq!(sent.generation, plan.generation());
+    /// // Nothing changed since: nothing to answer.
+    /// assert!(AssignmentPlan::for_node_since(&state, &"w1".into(), sent.generation, &[], Some(&sent)).is_none());
+    /// ```
+    pub fn for_node_since(
+        state: &ClusterState,
+        node: &NodeId,
+        known_generation: u64,
+        held: &[HeldItem],
+        sent: Option<&SentTasks>,
+    ) -> Option<AssignmentPlan> {
         let selection = Selection::of(state, node);
         if Self::selection_unchanged(&selection, state, node, known_generation, held) {
             return None;
         }
-        Some(Self::from_selection(selection, state, node, held))
+        let base = sent.filter(|s| known_generation != 0 && s.generation == known_generation);
+        Some(Self::from_selection(selection, state, node, held, base))
     }
 
     fn selection_unchanged(
@@ -288,7 +328,7 @@ impl AssignmentPlan {
 
     /// Decides what `node` is given when its agent holds `held`.
     pub fn for_node(state: &ClusterState, node: &NodeId, held: &[HeldItem]) -> AssignmentPlan {
-        Self::from_selection(Selection::of(state, node), state, node, held)
+        Self::from_selection(Selection::of(state, node), state, node, held, None)
     }
 
     fn from_selection(
@@ -296,6 +336,7 @@ impl AssignmentPlan {
         state: &ClusterState,
         node: &NodeId,
         held: &[HeldItem],
+        base: Option<&SentTasks>,
     ) -> AssignmentPlan {
         if crate::sabotage::skip_secret_filter() {
             // Sabotage (simulation only): every secret, bound to all the node's tasks.
@@ -309,10 +350,44 @@ impl AssignmentPlan {
         }
         let held: BTreeSet<&HeldItem> = held.iter().collect();
         let recipient = node_seal_key(state, node);
+        let sent = SentTasks {
+            generation: selection.generation,
+            tasks: selection
+                .tasks
+                .iter()
+                .zip(&selection.versions)
+                .map(|(t, v)| (t.id.clone(), *v))
+                .collect(),
+        };
+        let (base_generation, tasks, removed) = match base {
+            None => (
+                0,
+                selection.tasks.iter().map(|t| (*t).clone()).collect(),
+                Vec::new(),
+            ),
+            Some(base) => (
+                base.generation,
+                selection
+                    .tasks
+                    .iter()
+                    .zip(&selection.versions)
+                    .filter(|(t, v)| base.tasks.get(&t.id) != Some(*v))
+                    .map(|(t, _)| (*t).clone())
+                    .collect(),
+                base.tasks
+                    .keys()
+                    .filter(|id| !sent.tasks.contains_key(*id))
+                    .cloned()
+                    .collect(),
+            ),
+        };
         let mut plan = AssignmentPlan {
             node: node.clone(),
             generation: selection.generation,
-            tasks: selection.tasks.iter().map(|t| (*t).clone()).collect(),
+            base_generation,
+            tasks,
+            removed,
+            sent,
             keep: Vec::new(),
             secrets: Vec::new(),
             configs: Vec::new(),
@@ -392,9 +467,26 @@ impl AssignmentPlan {
         self.generation
     }
 
-    /// The node's tasks.
+    /// The tasks to send: the node's whole set, or (for an answer with changes only) those
+    /// new or changed since the set it changes.
     pub fn tasks(&self) -> &[Task] {
         &self.tasks
+    }
+
+    /// The generation of the set this plan changes; `0` when it sends the whole set.
+    pub fn base_generation(&self) -> u64 {
+        self.base_generation
+    }
+
+    /// The tasks that left the set since [`AssignmentPlan::base_generation`].
+    pub fn removed(&self) -> &[TaskId] {
+        &self.removed
+    }
+
+    /// The whole new set's tasks and generation, for the leader to remember (taken: a second
+    /// call gives an empty one).
+    pub fn take_sent(&mut self) -> SentTasks {
+        std::mem::take(&mut self.sent)
     }
 
     /// The items to send that are not held yet: secrets to seal, then configs.
@@ -428,7 +520,10 @@ impl AssignmentPlan {
         let AssignmentPlan {
             node,
             generation,
+            base_generation,
             tasks,
+            removed,
+            sent: _,
             keep,
             secrets,
             configs,
@@ -464,6 +559,8 @@ impl AssignmentPlan {
             keep,
             unavailable,
             complete: deferred == 0,
+            base_generation,
+            removed,
         }
     }
 }

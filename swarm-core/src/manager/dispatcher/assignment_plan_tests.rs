@@ -364,3 +364,45 @@ fn a_status_the_agent_reported_is_no_new_set_and_for_node_if_changed_agrees() {
     let (generation, keep) = (fresh.generation(), fresh.seal().keep);
     assert!(AssignmentPlan::for_node_if_changed(&w.state, &n1, generation, &keep).is_none());
 }
+
+#[test]
+fn an_agent_that_knows_the_last_set_sent_gets_the_changes_only() {
+    let mut w = world();
+    let n1 = NodeId::new("n1");
+    let mut first = AssignmentPlan::for_node(&w.state, &n1, &[]);
+    let sent = first.take_sent();
+    let whole = first.seal();
+    assert_eq!((whole.base_generation, whole.removed.len()), (0, 0));
+    let keep = whole.keep.clone();
+    // The pending task is placed, b is asked to stop, old is deleted.
+    let mut placed = w.state.task(&"p".into()).unwrap().clone();
+    placed.status.state = TaskState::Assigned;
+    placed.meta.version = Version(2);
+    w.state.put_task(placed);
+    let mut stop = w.state.task(&"b".into()).unwrap().clone();
+    stop.desired_state = TaskState::Shutdown;
+    stop.meta.version = Version(2);
+    w.state.put_task(stop);
+    w.state.remove_task(&"old".into());
+    let mut plan =
+        AssignmentPlan::for_node_since(&w.state, &n1, whole.generation, &keep, Some(&sent))
+            .expect("the set changed");
+    assert_eq!(plan.base_generation(), whole.generation);
+    let next = plan.take_sent();
+    let changes = plan.seal();
+    assert_eq!(ids(&changes.tasks), ["b", "p"], "a is unchanged");
+    assert_eq!(changes.removed, [TaskId::new("old")]);
+    // The same generation as the whole set would have; the items are for the whole set.
+    let again = AssignmentPlan::for_node(&w.state, &n1, &keep).seal();
+    assert_eq!(changes.generation, again.generation);
+    assert_eq!(next.generation, again.generation);
+    assert_eq!(changes.keep, again.keep);
+    assert_eq!(ids(&again.tasks), ["a", "b", "p"]);
+    // An agent at another generation (an answer lost), or one that knows none, gets it all.
+    for known in [0, whole.generation ^ 1] {
+        let plan = AssignmentPlan::for_node_since(&w.state, &n1, known, &keep, Some(&sent))
+            .expect("changed");
+        assert_eq!(plan.base_generation(), 0);
+        assert_eq!(ids(plan.tasks()), ["a", "b", "p"]);
+    }
+}

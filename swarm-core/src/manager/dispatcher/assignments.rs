@@ -1,7 +1,7 @@
 //! What the leader sends a node: its tasks, and the secrets and configs they need.
 
 use crate::manager::dispatcher::assignment_item::{HeldItem, ItemId};
-use crate::model::{ConfigData, ConfigId, SecretId, Task, Version};
+use crate::model::{ConfigData, ConfigId, SecretId, Task, TaskId, Version};
 use serde::{Deserialize, Serialize};
 use swarm_secrets::SealedDelivery;
 
@@ -77,6 +77,11 @@ pub struct UnavailableItem {
 ///   holds beyond that.
 /// * `complete`: `false` when items were left for the next answer (the agent asks again at
 ///   once).
+/// * `base_generation`: `0` when `tasks` is the whole set. Otherwise the answer changes the
+///   set of that generation (the one the agent said it knows): `tasks` holds the tasks new
+///   or changed since, `removed` the ids that left the set; every other task is as the agent
+///   has it. An agent that does not hold that generation drops the answer and asks for the
+///   whole set (generation 0). `secrets`, `configs` and `keep` are always for the whole set.
 ///
 /// `Debug` shows no secret or config data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +93,7 @@ pub struct Assignments {
     ///
     /// [`ClusterState::assignment_version`]: crate::manager::cluster_state::ClusterState::assignment_version
     pub generation: u64,
-    /// The node's tasks, in id order.
+    /// The node's tasks (with a `base_generation`: those new or changed since), in id order.
     pub tasks: Vec<Task>,
     /// Secrets sealed for the node.
     pub secrets: Vec<SealedSecret>,
@@ -100,4 +105,10 @@ pub struct Assignments {
     pub unavailable: Vec<UnavailableItem>,
     /// Whether every missing item was sent.
     pub complete: bool,
+    /// The generation of the set this answer changes; `0`: `tasks` is the whole set.
+    #[serde(default)]
+    pub base_generation: u64,
+    /// The tasks that left the set since `base_generation` (empty in a whole set).
+    #[serde(default)]
+    pub removed: Vec<TaskId>,
 }

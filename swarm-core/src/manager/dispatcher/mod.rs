@@ -33,6 +33,7 @@ mod heartbeat_reply;
 mod node_ls;
 mod node_status_write;
 mod registration_limit;
+mod sent_tasks;
 mod session_id;
 mod session_table;
 mod status_batch;
@@ -53,6 +54,7 @@ pub use node_status_write::{
     NodeStatusWrite,
 };
 pub use registration_limit::{MAX_REGISTRATIONS_PER_WINDOW, REGISTRATION_WINDOW_MS};
+pub use sent_tasks::SentTasks;
 pub use session_id::SessionId;
 pub use session_table::{Dispatcher, MAX_NODES};
 pub use status_batch::{
