@@ -56,9 +56,9 @@ pub struct RoundPlan {
 /// let mut seed = 0u64;
 /// let mut rng = || { seed += 1; seed };
 /// let plan = plan_round(&state, SystemTime::now(), &mut rng, &mut Scheduler::default());
-/// // Created, given their addresses and moved to pending (no node to place them on yet):
-/// // one write per task.
-/// assert_eq!((plan.orchestrated, plan.allocated, plan.writes.len()), (3, 3, 3));
+/// // Three tasks created, then given their addresses and moved to pending (no node to
+/// // place them on yet), and the service its endpoint: one write per object.
+/// assert_eq!((plan.orchestrated, plan.allocated, plan.writes.len()), (3, 4, 4));
 /// state.apply(&plan.writes)?;
 /// # Ok::<(), swarm_core::manager::cluster_state::StateConflict>(())
 /// ```
