@@ -3,6 +3,10 @@
 //! time), the container joins them before it starts, and a network goes with the last container
 //! that uses it.
 //!
+//! A network of the local name that swarm made for another cluster network or subnet and that
+//! no container uses (a cluster that is gone left it) is replaced; one in use, or one made by
+//! someone else, is refused ([`DockerError::NetworkConflict`]).
+//!
 //! Within one [`DockerRuntime`](crate::DockerRuntime) the steps that create, join or start on a
 //! network share the runtime's [`NetworkLock`](crate::network_lock::NetworkLock) and a removal
 //! takes it alone, so a task being started never sees its network removed by another task's
@@ -56,7 +60,18 @@ pub(crate) async fn ensure_network(
     let mut attempt = 1;
     loop {
         if let Some(existing) = inspect(docker, &net.local_name).await? {
-            return net.check_existing(&existing);
+            let refused = match net.check_existing(&existing) {
+                Ok(()) => return Ok(()),
+                Err(refused) => refused,
+            };
+            // A network swarm made for another cluster network or subnet (a cluster that is
+            // gone, an allocation that changed) and that no container uses any more is stale:
+            // it is replaced. One in use, or not made by swarm, is refused.
+            if attempt >= MAX_CREATE_ATTEMPTS || !remove_stale(docker, &existing, net).await? {
+                return Err(refused);
+            }
+            attempt += 1;
+            continue;
         }
         match docker.create_network(net.create_request(namespace)).await {
             Ok(resp) => {
@@ -87,6 +102,30 @@ pub(crate) async fn ensure_network(
             }
         }
     }
+}
+
+/// Removes `existing`, the network holding `net`'s local name, if swarm made it
+/// ([`LABEL_MANAGED`]) and no container is on it; returns whether it was removed.
+async fn remove_stale(
+    docker: &Docker,
+    existing: &NetworkInspect,
+    net: &TaskNetwork,
+) -> Result<bool, DockerError> {
+    let labels = existing.labels.as_ref();
+    let made_by_swarm = labels
+        .and_then(|l| l.get(LABEL_MANAGED))
+        .is_some_and(|v| v == "true");
+    let Some(id) = existing.id.as_deref().filter(|_| made_by_swarm) else {
+        return Ok(false);
+    };
+    let removed = remove_unused(docker, id, &net.local_name).await?;
+    if removed {
+        let was_for = labels
+            .and_then(|l| l.get(LABEL_NETWORK_ID))
+            .map_or("no cluster network", String::as_str);
+        tracing::warn!(network = %net.local_name, was_for, now_for = %net.network_id, "replaced a stale local network no container used");
+    }
+    Ok(removed)
 }
 
 /// [`ensure_network`] for each of `nets`.

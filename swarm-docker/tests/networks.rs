@@ -1,7 +1,8 @@
 //! Cluster networks on one host against a real engine: tasks of two services on one cluster
 //! network reach each other by alias, with exactly their allocated addresses; a task joins a
 //! second network before it starts; the local network goes with its last task; two adapters
-//! creating one network at once share it; a same-named network with another subnet is refused;
+//! creating one network at once share it; a stale same-named network swarm made is replaced
+//! unless a container uses it;
 //! a task's host-mode port is bound on the host and its ingress ports are labelled.
 //! Every test skips loudly without an engine (fails under `CI=true`).
 
@@ -215,18 +216,18 @@ async fn two_adapters_creating_one_network_at_once_share_it() {
 }
 
 #[tokio::test]
-async fn a_same_named_network_with_another_subnet_is_refused() {
+async fn a_stale_network_swarm_made_is_replaced_unless_a_container_uses_it() {
     let Some(rt) = connect(common::test_config("net-conflict")).await else {
         return;
     };
     let net = ClusterNet::free(rt.client(), "conflict").await;
-    // The name is taken by a network of the same cluster network id on another subnet (a stale
-    // allocation). Labelled with the test's namespace, so the runtime's clean-up removes it
-    // even if an assertion fails.
+    // The name is taken by a network swarm made for another cluster network, on another
+    // subnet (a cluster that is gone left it). Labelled with the test's namespace, so the
+    // runtime's clean-up removes it even if an assertion fails.
     let labels = HashMap::from([
         (LABEL_MANAGED.to_owned(), "true".to_owned()),
         (LABEL_NAMESPACE.to_owned(), rt.config().namespace.clone()),
-        (LABEL_NETWORK_ID.to_owned(), net.id.clone()),
+        (LABEL_NETWORK_ID.to_owned(), format!("{}-gone", net.id)),
     ]);
     rt.client()
         .create_network(NetworkCreateRequest {
@@ -243,8 +244,28 @@ async fn a_same_named_network_with_another_subnet_is_refused() {
             ..Default::default()
         })
         .await
-        .expect("create the conflicting network");
-
+        .expect("create the stale network");
+    // While a container is on it, it is refused, naming the network and why.
+    let squatter = format!("{}-squatter", rt.config().namespace);
+    rt.client()
+        .create_container(
+            Some(
+                bollard::query_parameters::CreateContainerOptionsBuilder::default()
+                    .name(&squatter)
+                    .build(),
+            ),
+            bollard::models::ContainerCreateBody {
+                image: Some(common::TEST_IMAGE.to_owned()),
+                cmd: Some(vec!["true".to_owned()]),
+                host_config: Some(bollard::models::HostConfig {
+                    network_mode: Some(net.local_name()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("create a container on the stale network");
     let t = service_task("conflict", sh("exit 0"), vec![net.attach(2, &["c"])]);
     let ctl = rt
         .controller(&t, TaskFiles::new())
@@ -252,15 +273,46 @@ async fn a_same_named_network_with_another_subnet_is_refused() {
         .expect("controller");
     let err = within("prepare", ctl.prepare())
         .await
-        .expect_err("a network of another subnet cannot serve");
+        .expect_err("a network in use for another cluster network cannot serve");
+    rt.client()
+        .remove_container(&squatter, None)
+        .await
+        .expect("remove the container on the stale network");
     assert_eq!(err.kind(), ErrorKind::Permanent, "{err}");
     let text = err.to_string();
     assert!(
-        text.contains(&net.local_name()) && text.contains(&net.other_subnet()),
+        text.contains(&net.local_name()) && text.contains("-gone"),
         "{text}"
     );
-    // The stale network is the cluster network's (by its label) and has no container: the
-    // task's removal takes it, so a new task of that network can create the right one.
+    within("remove", ctl.remove()).await.expect("remove");
+    // Once no container uses it, a task of the cluster network replaces it with its own.
+    let t = service_task("conflict", sh("exit 0"), vec![net.attach(3, &["c"])]);
+    let ctl = rt
+        .controller(&t, TaskFiles::new())
+        .await
+        .expect("controller");
+    within("prepare", ctl.prepare())
+        .await
+        .expect("the stale network is replaced");
+    let info = rt
+        .client()
+        .inspect_network(&net.local_name(), None)
+        .await
+        .expect("the new network");
+    let label = info
+        .labels
+        .unwrap_or_default()
+        .get(LABEL_NETWORK_ID)
+        .cloned();
+    assert_eq!(label.as_deref(), Some(net.id.as_str()));
+    let subnets: Vec<String> = info
+        .ipam
+        .and_then(|i| i.config)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|c| c.subnet)
+        .collect();
+    assert_eq!(subnets, [net.subnet()]);
     within("remove", ctl.remove()).await.expect("remove");
     assert_removed(&rt, &t).await.expect("nothing left");
     assert!(!network_exists(&rt, &net.local_name()).await);
