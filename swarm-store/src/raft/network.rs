@@ -260,61 +260,6 @@ impl PeerNetwork {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::raft::log_store::encode_entry;
-    use crate::raft::test_entries::batch_entry;
-    use crate::raft::types::{Entry, log_id};
-
-    fn request(entries: Vec<Entry>) -> AppendEntriesRequest<C> {
-        AppendEntriesRequest {
-            vote: Vote::new_committed(4, 2),
-            prev_log_id: Some(log_id(4, 20)),
-            entries,
-            leader_commit: Some(log_id(4, 19)),
-        }
-    }
-
-    #[test]
-    fn append_entries_are_encoded_exactly_as_postcard_does() {
-        let cache = Mutex::new(EntryCache::default());
-        let cached = batch_entry(4, 21);
-        cache.lock().expect("lock").insert(
-            encode_entry(&cached).expect("encode").payload,
-            cached.clone(),
-        );
-        let blank = openraft::Entry {
-            log_id: log_id(4, 23),
-            payload: openraft::EntryPayload::Blank,
-        };
-        for entries in [
-            vec![],
-            vec![cached.clone()],
-            vec![cached, batch_entry(4, 22), blank],
-        ] {
-            let rpc = request(entries);
-            let ours = encode_append_entries(&rpc, &cache).expect("encode");
-            let theirs = postcard::to_allocvec(&RpcRequest::AppendEntries(rpc)).expect("encode");
-            assert_eq!(&ours[..], &theirs[..]);
-        }
-    }
-
-    #[test]
-    fn a_cached_entry_is_written_from_its_record_not_encoded_again() {
-        let cache = Mutex::new(EntryCache::default());
-        let e = batch_entry(4, 21);
-        // Bytes only the cache can have put there.
-        let marker = Bytes::from_static(b"the record's own bytes");
-        cache
-            .lock()
-            .expect("lock")
-            .insert(marker.clone(), e.clone());
-        let message = encode_append_entries(&request(vec![e]), &cache).expect("encode");
-        assert!(message.windows(marker.len()).any(|w| w == &marker[..]));
-    }
-}
-
 impl RaftNetworkV2<C> for PeerNetwork {
     type SnapshotData = Bytes;
 
@@ -386,5 +331,60 @@ impl RaftNetworkV2<C> for PeerNetwork {
             RpcResponse::TransferLeader(r) => Ok(r),
             _ => Err(unexpected(self.target, "transfer-leader")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::log_store::encode_entry;
+    use crate::raft::test_entries::batch_entry;
+    use crate::raft::types::{Entry, log_id};
+
+    fn request(entries: Vec<Entry>) -> AppendEntriesRequest<C> {
+        AppendEntriesRequest {
+            vote: Vote::new_committed(4, 2),
+            prev_log_id: Some(log_id(4, 20)),
+            entries,
+            leader_commit: Some(log_id(4, 19)),
+        }
+    }
+
+    #[test]
+    fn append_entries_are_encoded_exactly_as_postcard_does() {
+        let cache = Mutex::new(EntryCache::default());
+        let cached = batch_entry(4, 21);
+        cache.lock().expect("lock").insert(
+            encode_entry(&cached).expect("encode").payload,
+            cached.clone(),
+        );
+        let blank = openraft::Entry {
+            log_id: log_id(4, 23),
+            payload: openraft::EntryPayload::Blank,
+        };
+        for entries in [
+            vec![],
+            vec![cached.clone()],
+            vec![cached, batch_entry(4, 22), blank],
+        ] {
+            let rpc = request(entries);
+            let ours = encode_append_entries(&rpc, &cache).expect("encode");
+            let theirs = postcard::to_allocvec(&RpcRequest::AppendEntries(rpc)).expect("encode");
+            assert_eq!(&ours[..], &theirs[..]);
+        }
+    }
+
+    #[test]
+    fn a_cached_entry_is_written_from_its_record_not_encoded_again() {
+        let cache = Mutex::new(EntryCache::default());
+        let e = batch_entry(4, 21);
+        // Bytes only the cache can have put there.
+        let marker = Bytes::from_static(b"the record's own bytes");
+        cache
+            .lock()
+            .expect("lock")
+            .insert(marker.clone(), e.clone());
+        let message = encode_append_entries(&request(vec![e]), &cache).expect("encode");
+        assert!(message.windows(marker.len()).any(|w| w == &marker[..]));
     }
 }
