@@ -11,7 +11,8 @@
 //! `--seconds N` (longest time per row, default 10), `--ops N` (most operations per row,
 //! default 20000), `--threads N` (runtime worker threads for the whole process, default
 //! `WORKER_THREADS`), `--snapshot-every N` (log entries between snapshots, default the
-//! `StoreConfig` default), `--no-reads`, `--no-writes`.
+//! `StoreConfig` default), `--inflight-batches N` (`StoreConfig::max_inflight_batches`, default
+//! the `StoreConfig` default), `--no-reads`, `--no-writes`.
 //!
 //! One line per row: `write inflight=64 ops_per_s=23456 p50_ms=2.1 p99_ms=6.3`.
 
@@ -24,6 +25,9 @@ use swarm_store::{Collection, StoreConfig};
 /// `--snapshot-every` for the cluster harness's config function (0: the default).
 static SNAPSHOT_EVERY: AtomicU64 = AtomicU64::new(0);
 
+/// `--inflight-batches` for the cluster harness's config function (0: the default).
+static INFLIGHT_BATCHES: AtomicU64 = AtomicU64::new(0);
+
 /// Encoded value size: a JSON string of 254 characters plus its two quotes.
 const VALUE_BYTES: usize = 256;
 
@@ -35,6 +39,8 @@ struct Args {
     threads: usize,
     /// `StoreConfig::snapshot_every_entries` for every member (`None`: the default).
     snapshot_every: Option<u64>,
+    /// `StoreConfig::max_inflight_batches` for every member (`None`: the default).
+    inflight_batches: Option<u64>,
 }
 
 fn parse_list(flag: &str, v: &str) -> Result<Vec<usize>, String> {
@@ -57,6 +63,7 @@ fn parse_args() -> Result<Args, String> {
         ops: 20_000,
         threads: WORKER_THREADS,
         snapshot_every: None,
+        inflight_batches: None,
     };
     let mut reads = true;
     let mut writes = true;
@@ -93,6 +100,15 @@ fn parse_args() -> Result<Args, String> {
                         .ok()
                         .filter(|n| *n > 0)
                         .ok_or("--snapshot-every: expected a positive number of entries")?,
+                )
+            }
+            "--inflight-batches" => {
+                args.inflight_batches = Some(
+                    value("--inflight-batches")?
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or("--inflight-batches: expected a positive number of entries")?,
                 )
             }
             "--no-reads" => reads = false,
@@ -207,19 +223,19 @@ async fn bench(args: Args) {
     if let Some(n) = args.snapshot_every {
         SNAPSHOT_EVERY.store(n, Ordering::Relaxed);
     }
-    let cluster =
-        TcpCluster::start(
-            3,
-            dir.path().to_path_buf(),
-            |mut c: StoreConfig| match SNAPSHOT_EVERY.load(Ordering::Relaxed) {
-                0 => c,
-                n => {
-                    c.snapshot_every_entries = n;
-                    c
-                }
-            },
-        )
-        .await;
+    if let Some(n) = args.inflight_batches {
+        INFLIGHT_BATCHES.store(n, Ordering::Relaxed);
+    }
+    let cluster = TcpCluster::start(3, dir.path().to_path_buf(), |mut c: StoreConfig| {
+        if let n @ 1.. = SNAPSHOT_EVERY.load(Ordering::Relaxed) {
+            c.snapshot_every_entries = n;
+        }
+        if let n @ 1.. = INFLIGHT_BATCHES.load(Ordering::Relaxed) {
+            c.max_inflight_batches = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        c
+    })
+    .await;
     let leader = cluster.leader().await;
     eprintln!("# leader: member-{leader}");
     let kv: Collection<String> = cluster.store(leader).collection("bench");

@@ -49,11 +49,11 @@ impl Proposer {
 
     /// Queues `txn` and waits for its outcome (the caller applies its own deadline).
     pub(crate) async fn propose(&self, txn: TxnRequest) -> Result<TxnApplied, WireError> {
-        // Fast path: the proposer is idle (nothing queued, no entry in flight besides the slot
-        // its loop holds while waiting), so there is nothing to batch with: propose from the
-        // caller's task and skip the queue's hops. Under load writes take the queue and batch.
+        // Fast path: the proposer is idle (nothing queued, no entry in flight), so there is
+        // nothing to batch with: propose from the caller's task and skip the queue's hops.
+        // Under load writes take the queue and batch.
         if self.tx.capacity() == self.tx.max_capacity()
-            && self.inflight.available_permits() + 1 >= self.max_inflight
+            && self.inflight.available_permits() >= self.max_inflight
         {
             if let Ok(_permit) = self.inflight.clone().try_acquire_owned() {
                 let resp = self
@@ -154,17 +154,18 @@ async fn run(
     // A proposal that did not fit the previous batch; it opens the next one.
     let mut carried: Option<Proposal> = None;
     loop {
-        // Wait for room first: while every slot is busy, proposals pile up in the queue and the
-        // next entry takes them all.
-        let Ok(permit) = inflight.clone().acquire_owned().await else {
-            return;
-        };
         let first = match carried.take() {
             Some(p) => p,
             None => match rx.recv().await {
                 Some(p) => p,
                 None => return,
             },
+        };
+        // Then wait for room: while every slot is busy, proposals pile up in the queue and the
+        // next entry takes them all. (Waiting for a proposal first leaves every slot free
+        // while idle, which is what lets an idle proposer's caller take the fast path.)
+        let Ok(permit) = inflight.clone().acquire_owned().await else {
+            return;
         };
         let (batch, rest) = fill_batch(first, &mut rx, &limits);
         carried = rest;

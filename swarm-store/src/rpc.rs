@@ -1,7 +1,7 @@
 //! The request handler a transport serves for this member.
 
 use crate::member::Member;
-use crate::raft::wire::RpcRequest;
+use crate::raft::wire::decode_request;
 use crate::transport::{MemberId, RpcHandler};
 use bytes::Bytes;
 use std::sync::{Arc, OnceLock};
@@ -42,9 +42,11 @@ impl RpcHandler for StoreRpc {
         let Some(member) = self.member.get() else {
             return Err("the store member is not started yet".into());
         };
-        let request: RpcRequest = postcard::from_bytes(&request)
+        let received = decode_request(&request)
             .map_err(|e| format!("undecodable request from {from}: {e}"))?;
-        let response = member.handle(from, request).await?;
+        let response = member
+            .handle_received(from, received.request, received.entry_bytes)
+            .await?;
         postcard::to_allocvec(&response)
             .map(Bytes::from)
             .map_err(|e| format!("cannot encode response: {e}"))

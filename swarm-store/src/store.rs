@@ -176,18 +176,22 @@ impl Store {
         ));
         let snapshots: Arc<dyn DynSnapshotStore> = Arc::new(snapshots);
         // Everything openraft spawns from here inherits the seed, if one is set.
-        let raft: Raft = StoreRuntime::seeded(config.raft_rng_seed, async {
-            openraft::Raft::new(
+        let (raft, entry_cache) = StoreRuntime::seeded(config.raft_rng_seed, async {
+            let log = LogStoreAdapter::new(Arc::new(log), me);
+            // The replication streams and the RPC handler share the log's cache of entries.
+            let entry_cache = log.entry_cache();
+            let raft = openraft::Raft::new(
                 me,
                 Arc::new(raft_config),
-                NetworkFactory::new(transport.clone()),
-                LogStoreAdapter::new(Arc::new(log), me),
+                NetworkFactory::new(transport.clone(), entry_cache.clone()),
+                log,
                 StateMachineAdapter::new(shared.clone(), snapshots),
             )
-            .await
+            .await;
+            (raft, entry_cache)
         })
-        .await
-        .map_err(StoreError::raft_stopped)?;
+        .await;
+        let raft: Raft = raft.map_err(StoreError::raft_stopped)?;
         let proposer = Proposer::spawn(
             raft.clone(),
             ProposerLimits {
@@ -206,6 +210,7 @@ impl Store {
             transport,
             proposer,
             peer_errors,
+            entry_cache,
         ));
         if !rpc.attach(member.clone()) {
             return Err(StoreError::Invalid {

@@ -11,6 +11,7 @@
 use crate::config::StoreConfig;
 use crate::error::StoreError;
 use crate::proposer::Proposer;
+use crate::raft::entry_cache::EntryCache;
 use crate::raft::handle::Raft;
 use crate::raft::network::DynTransport;
 use crate::raft::peer_errors::PeerErrors;
@@ -65,6 +66,9 @@ pub(crate) struct Member {
     /// Whether forced membership operations are accepted from other members (set by the local
     /// operator; off by default).
     allow_remote_force: AtomicBool,
+    /// The log adapter's cache, which keeps the bytes of entries received from a leader for
+    /// their append.
+    entry_cache: Arc<Mutex<EntryCache>>,
 }
 
 impl Member {
@@ -75,6 +79,7 @@ impl Member {
         transport: Arc<dyn DynTransport>,
         proposer: Proposer,
         peer_errors: Arc<PeerErrors>,
+        entry_cache: Arc<Mutex<EntryCache>>,
     ) -> Self {
         let config_member = config.member.0;
         let seed = config.raft_rng_seed;
@@ -103,6 +108,7 @@ impl Member {
                 None => RequestIds::new(config_member),
             },
             allow_remote_force: AtomicBool::new(false),
+            entry_cache,
         }
     }
 

@@ -7,8 +7,11 @@
 use super::Member;
 use super::error_mapping::to_wire;
 use crate::membership::authorize_remote;
+use crate::raft::types::Entry;
 use crate::raft::wire::{MembershipOp, RpcRequest, RpcResponse, WireError};
 use crate::transport::MemberId;
+use bytes::Bytes;
+use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
 /// Whether a membership operation skips the quorum guard.
@@ -22,11 +25,38 @@ fn is_forced(op: &MembershipOp) -> bool {
 }
 
 impl Member {
+    /// Hands the log the bytes a leader's entries were decoded from (all or nothing).
+    fn offer_received(&self, entries: &[Entry], entry_bytes: Vec<Bytes>) {
+        if entry_bytes.len() != entries.len() || entries.is_empty() {
+            return;
+        }
+        let mut cache = self
+            .entry_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (bytes, entry) in entry_bytes.into_iter().zip(entries) {
+            cache.offer_received(bytes, entry);
+        }
+    }
+
     /// Serves one request from another member.
+    #[cfg(test)]
     pub(crate) async fn handle(
         &self,
         from: MemberId,
         request: RpcRequest,
+    ) -> Result<RpcResponse, String> {
+        self.handle_received(from, request, Vec::new()).await
+    }
+
+    /// Serves one request from another member; `entry_bytes` are, for an AppendEntries, the
+    /// bytes each entry was decoded from ([`decode_request`](crate::raft::wire::decode_request)),
+    /// which its append writes instead of encoding the entries again.
+    pub(crate) async fn handle_received(
+        &self,
+        from: MemberId,
+        request: RpcRequest,
+        entry_bytes: Vec<Bytes>,
     ) -> Result<RpcResponse, String> {
         if let Err(refused) = self.check_sender(from, &request) {
             tracing::warn!(error = %refused, "request from another member refused");
@@ -42,12 +72,14 @@ impl Member {
             };
         }
         match request {
-            RpcRequest::AppendEntries(r) => self
-                .raft
-                .append_entries(r)
-                .await
-                .map(RpcResponse::AppendEntries)
-                .map_err(|e| e.to_string()),
+            RpcRequest::AppendEntries(r) => {
+                self.offer_received(&r.entries, entry_bytes);
+                self.raft
+                    .append_entries(r)
+                    .await
+                    .map(RpcResponse::AppendEntries)
+                    .map_err(|e| e.to_string())
+            }
             RpcRequest::Vote(r) => self
                 .raft
                 .vote(r)

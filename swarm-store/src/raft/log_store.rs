@@ -103,6 +103,11 @@ impl<L: LogStorage> LogStoreAdapter<L> {
         }
     }
 
+    /// The cache of appended entries, shared with every clone.
+    pub(crate) fn entry_cache(&self) -> Arc<Mutex<EntryCache>> {
+        self.cache.clone()
+    }
+
     fn cache(&self) -> MutexGuard<'_, EntryCache> {
         // Every update under the lock leaves a consistent cache: a poisoned lock is still good.
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
@@ -306,10 +311,21 @@ impl<L: LogStorage> RaftLogStorage<C> for LogStoreAdapter<L> {
         let entries = entries.into_iter();
         let mut records = Vec::with_capacity(entries.size_hint().0);
         let mut decoded = Vec::with_capacity(entries.size_hint().0);
-        for entry in entries {
-            let record = encode_entry(&entry)?;
-            decoded.push((record.payload.clone(), entry));
-            records.push(record);
+        {
+            let mut cache = self.cache();
+            for entry in entries {
+                // A follower writes the bytes it decoded the entry from, when they were kept.
+                let record = match cache.take_received(&entry) {
+                    Some(payload) => LogRecord {
+                        index: entry.log_id.index,
+                        term: entry.log_id.leader_id.term,
+                        payload,
+                    },
+                    None => encode_entry(&entry)?,
+                };
+                decoded.push((record.payload.clone(), entry));
+                records.push(record);
+            }
         }
         if records.is_empty() {
             callback.io_completed(Ok(()));
@@ -471,6 +487,32 @@ mod tests {
             .await
             .expect("purge");
         assert_eq!(log.try_get_log_entries(1..=5).await.expect("read").len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_follower_appends_the_bytes_it_received() {
+        let inner = Arc::new(MemLogStorage::new());
+        let mut log = LogStoreAdapter::new(inner.clone(), 1);
+        let entries: Vec<Entry> = (1..=2)
+            .map(|i| crate::raft::test_entries::batch_entry(1, i))
+            .collect();
+        // Entry 1 arrives with the bytes it was decoded from (a buffer of its own here).
+        let received = Bytes::copy_from_slice(&encode_entry(&entries[0]).expect("encode").payload);
+        log.cache().offer_received(received.clone(), &entries[0]);
+        log.append(entries.clone(), IOFlushed::<C>::noop())
+            .await
+            .expect("append");
+        let records = inner.read(1..=2).await.expect("read");
+        assert_eq!(
+            records[0].payload.as_ptr(),
+            received.as_ptr(),
+            "written as received"
+        );
+        assert_eq!(
+            records[1].payload,
+            encode_entry(&entries[1]).expect("encode").payload
+        );
+        assert_eq!(log.try_get_log_entries(1..=2).await.expect("read"), entries);
     }
 
     #[tokio::test]

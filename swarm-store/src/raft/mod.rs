@@ -11,5 +11,7 @@ pub(crate) mod runtime;
 pub(crate) mod snapshot_saver;
 pub(crate) mod snapshot_store;
 pub(crate) mod state_machine;
+#[cfg(test)]
+pub(crate) mod test_entries;
 pub(crate) mod types;
 pub(crate) mod wire;

@@ -1,8 +1,9 @@
 //! openraft's network traits over a byte-level [`Transport`].
 
+use super::entry_cache::EntryCache;
 use super::runtime::StoreRuntime;
 use super::types::{C, Snapshot, Vote};
-use super::wire::{RpcRequest, RpcResponse, SnapshotChunk};
+use super::wire::{APPEND_ENTRIES_TAG, RpcRequest, RpcResponse, SnapshotChunk};
 use crate::blob::Blob;
 use crate::transport::{MAX_FRAME_BYTES, MemberId, Transport, TransportError};
 use bytes::Bytes;
@@ -15,8 +16,8 @@ use openraft::raft::{
 use openraft::{BasicNode, OptionalSend};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Snapshots are sent in chunks of at most this many bytes (well below
@@ -77,7 +78,17 @@ pub(crate) async fn call(
     let size = postcard::experimental::serialized_size(request).map_err(CallError::Encode)?;
     let bytes =
         postcard::to_extend(request, Vec::with_capacity(size)).map_err(CallError::Encode)?;
-    let fut = transport.call_dyn(to, Bytes::from(bytes), timeout);
+    call_encoded(transport, to, Bytes::from(bytes), timeout).await
+}
+
+/// [`call`] with the request already encoded.
+async fn call_encoded(
+    transport: &dyn DynTransport,
+    to: MemberId,
+    request: Bytes,
+    timeout: Duration,
+) -> Result<RpcResponse, CallError> {
+    let fut = transport.call_dyn(to, request, timeout);
     let timed_out = || CallError::Timeout {
         peer: to,
         timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
@@ -93,16 +104,57 @@ pub(crate) async fn call(
     })
 }
 
+/// Encodes `RpcRequest::AppendEntries(rpc)` exactly as postcard would, but writes each entry
+/// the log adapter's cache holds as the record payload it was already encoded into (a record's
+/// payload is the postcard encoding of its entry, the same bytes the message carries), so an
+/// entry is encoded once on the leader, not once more per follower.
+fn encode_append_entries(
+    rpc: &AppendEntriesRequest<C>,
+    cache: &Mutex<EntryCache>,
+) -> Result<Bytes, CallError> {
+    let encoded: Vec<Bytes> = {
+        let cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+        rpc.entries
+            .iter()
+            .map(|entry| match cache.encoded(entry) {
+                Some(bytes) => Ok(bytes),
+                None => postcard::to_allocvec(entry).map(Bytes::from),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(CallError::Encode)?
+    };
+    let head = postcard::experimental::serialized_size(&rpc.vote).map_err(CallError::Encode)?
+        + postcard::experimental::serialized_size(&rpc.prev_log_id).map_err(CallError::Encode)?
+        + postcard::experimental::serialized_size(&rpc.entries.len()).map_err(CallError::Encode)?;
+    let tail =
+        postcard::experimental::serialized_size(&rpc.leader_commit).map_err(CallError::Encode)?;
+    let body: usize = encoded.iter().map(Bytes::len).sum();
+    let mut out = Vec::with_capacity(1 + head + body + tail);
+    out.push(APPEND_ENTRIES_TAG);
+    // A postcard struct is its fields in declaration order; a sequence is its length (varint)
+    // and then its elements.
+    let mut out = postcard::to_extend(&rpc.vote, out).map_err(CallError::Encode)?;
+    out = postcard::to_extend(&rpc.prev_log_id, out).map_err(CallError::Encode)?;
+    out = postcard::to_extend(&rpc.entries.len(), out).map_err(CallError::Encode)?;
+    for bytes in &encoded {
+        out.extend_from_slice(bytes);
+    }
+    out = postcard::to_extend(&rpc.leader_commit, out).map_err(CallError::Encode)?;
+    Ok(Bytes::from(out))
+}
+
 /// Creates a [`PeerNetwork`] per target member.
 pub(crate) struct NetworkFactory {
     transport: Arc<dyn DynTransport>,
     transfer_seq: Arc<AtomicU64>,
+    /// The log adapter's entries, encoded and decoded.
+    cache: Arc<Mutex<EntryCache>>,
 }
 
 impl NetworkFactory {
     /// A factory sending through `transport`. Call it where openraft's randomness is seeded for
     /// this member (see [`StoreRuntime::seeded`]), if it is.
-    pub(crate) fn new(transport: Arc<dyn DynTransport>) -> Self {
+    pub(crate) fn new(transport: Arc<dyn DynTransport>, cache: Arc<Mutex<EntryCache>>) -> Self {
         // Transfer ids only need to differ between the transfers of this sender; starting at a
         // random point keeps a restarted sender from reusing a receiver's in-progress id. The
         // draw comes from the Raft runtime, so a seeded simulation replays it.
@@ -110,6 +162,7 @@ impl NetworkFactory {
         NetworkFactory {
             transport,
             transfer_seq: Arc::new(AtomicU64::new(start)),
+            cache,
         }
     }
 }
@@ -122,6 +175,7 @@ impl RaftNetworkFactory<C> for NetworkFactory {
             transport: self.transport.clone(),
             target: MemberId(target),
             transfer_seq: self.transfer_seq.clone(),
+            cache: self.cache.clone(),
         }
     }
 }
@@ -131,6 +185,7 @@ pub(crate) struct PeerNetwork {
     transport: Arc<dyn DynTransport>,
     target: MemberId,
     transfer_seq: Arc<AtomicU64>,
+    cache: Arc<Mutex<EntryCache>>,
 }
 
 fn rpc_error(e: CallError) -> RPCError<C> {
@@ -213,7 +268,17 @@ impl RaftNetworkV2<C> for PeerNetwork {
         rpc: AppendEntriesRequest<C>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<C>, RPCError<C>> {
-        match self.rpc(&RpcRequest::AppendEntries(rpc), &option).await? {
+        let request = encode_append_entries(&rpc, &self.cache).map_err(rpc_error)?;
+        drop(rpc);
+        let response = call_encoded(
+            self.transport.as_ref(),
+            self.target,
+            request,
+            option.hard_ttl(),
+        )
+        .await
+        .map_err(rpc_error)?;
+        match response {
             RpcResponse::AppendEntries(r) => Ok(r),
             _ => Err(unexpected(self.target, "append-entries")),
         }
@@ -266,5 +331,60 @@ impl RaftNetworkV2<C> for PeerNetwork {
             RpcResponse::TransferLeader(r) => Ok(r),
             _ => Err(unexpected(self.target, "transfer-leader")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::log_store::encode_entry;
+    use crate::raft::test_entries::batch_entry;
+    use crate::raft::types::{Entry, log_id};
+
+    fn request(entries: Vec<Entry>) -> AppendEntriesRequest<C> {
+        AppendEntriesRequest {
+            vote: Vote::new_committed(4, 2),
+            prev_log_id: Some(log_id(4, 20)),
+            entries,
+            leader_commit: Some(log_id(4, 19)),
+        }
+    }
+
+    #[test]
+    fn append_entries_are_encoded_exactly_as_postcard_does() {
+        let cache = Mutex::new(EntryCache::default());
+        let cached = batch_entry(4, 21);
+        cache.lock().expect("lock").insert(
+            encode_entry(&cached).expect("encode").payload,
+            cached.clone(),
+        );
+        let blank = openraft::Entry {
+            log_id: log_id(4, 23),
+            payload: openraft::EntryPayload::Blank,
+        };
+        for entries in [
+            vec![],
+            vec![cached.clone()],
+            vec![cached, batch_entry(4, 22), blank],
+        ] {
+            let rpc = request(entries);
+            let ours = encode_append_entries(&rpc, &cache).expect("encode");
+            let theirs = postcard::to_allocvec(&RpcRequest::AppendEntries(rpc)).expect("encode");
+            assert_eq!(&ours[..], &theirs[..]);
+        }
+    }
+
+    #[test]
+    fn a_cached_entry_is_written_from_its_record_not_encoded_again() {
+        let cache = Mutex::new(EntryCache::default());
+        let e = batch_entry(4, 21);
+        // Bytes only the cache can have put there.
+        let marker = Bytes::from_static(b"the record's own bytes");
+        cache
+            .lock()
+            .expect("lock")
+            .insert(marker.clone(), e.clone());
+        let message = encode_append_entries(&request(vec![e]), &cache).expect("encode");
+        assert!(message.windows(marker.len()).any(|w| w == &marker[..]));
     }
 }

@@ -1,16 +1,24 @@
 //! The messages members exchange over a [`Transport`](crate::transport::Transport): Raft RPCs,
 //! snapshot chunks and client requests forwarded to the leader. Encoded with postcard.
 
-use super::types::{C, SnapshotMeta, Vote};
+use super::types::{C, Entry, LogId, SnapshotMeta, Vote};
 use crate::blob::Blob;
 use crate::state::command::{TxnApplied, TxnRejected, TxnRequest};
+use bytes::Bytes;
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, TransferLeaderRequest,
     TransferLeaderResponse, VoteRequest, VoteResponse,
 };
 use serde::{Deserialize, Serialize};
 
+/// The postcard variant index of [`RpcRequest::AppendEntries`] (a one-byte varint).
+pub(crate) const APPEND_ENTRIES_TAG: u8 = 0;
+
 /// A request from one member to another.
+///
+/// `AppendEntries` must stay the first variant ([`APPEND_ENTRIES_TAG`]): the leader writes its
+/// entries' bytes into the message itself and the receiver keeps them
+/// ([`decode_request`]).
 #[derive(Serialize, Deserialize)]
 pub(crate) enum RpcRequest {
     AppendEntries(AppendEntriesRequest<C>),
@@ -25,6 +33,52 @@ pub(crate) enum RpcRequest {
     ReadIndex,
     /// A membership operation, for the leader to carry out.
     Membership(MembershipOp),
+}
+
+/// A request as decoded from its message.
+pub(crate) struct ReceivedRequest {
+    pub(crate) request: RpcRequest,
+    /// For an AppendEntries, the bytes each of its entries was decoded from, in order (slices
+    /// of the message, no copy); empty for other requests.
+    pub(crate) entry_bytes: Vec<Bytes>,
+}
+
+/// Decodes a request as `postcard::from_bytes` does, and for an AppendEntries also keeps the
+/// bytes of each entry: a log record's payload is the postcard encoding of its entry, so a
+/// follower can write what the leader sent instead of encoding the entries again. Every entry
+/// is still decoded (and so checked) once.
+pub(crate) fn decode_request(bytes: &Bytes) -> Result<ReceivedRequest, postcard::Error> {
+    let Some(rest) = bytes.strip_prefix(&[APPEND_ENTRIES_TAG]) else {
+        return Ok(ReceivedRequest {
+            request: postcard::from_bytes(bytes)?,
+            entry_bytes: Vec::new(),
+        });
+    };
+    // A postcard struct is its fields in declaration order; a sequence is its length (varint)
+    // and then its elements.
+    let (vote, rest) = postcard::take_from_bytes::<Vote>(rest)?;
+    let (prev_log_id, rest) = postcard::take_from_bytes::<Option<LogId>>(rest)?;
+    let (count, mut rest) = postcard::take_from_bytes::<usize>(rest)?;
+    // Every entry takes at least one byte: the vectors are never sized beyond the message.
+    let mut entries = Vec::with_capacity(count.min(rest.len()));
+    let mut entry_bytes = Vec::with_capacity(count.min(rest.len()));
+    for _ in 0..count {
+        let (entry, after) = postcard::take_from_bytes::<Entry>(rest)?;
+        let used = rest.len() - after.len();
+        entry_bytes.push(bytes.slice_ref(&rest[..used]));
+        entries.push(entry);
+        rest = after;
+    }
+    let (leader_commit, _) = postcard::take_from_bytes::<Option<LogId>>(rest)?;
+    Ok(ReceivedRequest {
+        request: RpcRequest::AppendEntries(AppendEntriesRequest {
+            vote,
+            prev_log_id,
+            entries,
+            leader_commit,
+        }),
+        entry_bytes,
+    })
 }
 
 /// One piece of a snapshot being sent to a lagging member.
@@ -116,6 +170,73 @@ pub(crate) enum RpcResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raft::test_entries::batch_entry;
+    use crate::raft::types::log_id;
+
+    fn append_request(entries: Vec<Entry>) -> AppendEntriesRequest<C> {
+        AppendEntriesRequest {
+            vote: Vote::new_committed(3, 1),
+            prev_log_id: Some(log_id(3, 9)),
+            entries,
+            leader_commit: Some(log_id(2, 8)),
+        }
+    }
+
+    #[test]
+    fn append_entries_decode_keeps_each_entrys_bytes_from_the_message() {
+        let mut entries: Vec<Entry> = (10..13).map(|i| batch_entry(3, i)).collect();
+        entries.push(openraft::Entry {
+            log_id: log_id(3, 13),
+            payload: openraft::EntryPayload::Blank,
+        });
+        let message = Bytes::from(
+            postcard::to_allocvec(&RpcRequest::AppendEntries(append_request(entries.clone())))
+                .expect("encode"),
+        );
+        assert_eq!(message[0], APPEND_ENTRIES_TAG);
+        let received = decode_request(&message).expect("decode");
+        let RpcRequest::AppendEntries(r) = received.request else {
+            panic!("not an AppendEntries");
+        };
+        assert_eq!(r.vote, Vote::new_committed(3, 1));
+        assert_eq!(r.prev_log_id, Some(log_id(3, 9)));
+        assert_eq!(r.leader_commit, Some(log_id(2, 8)));
+        assert_eq!(r.entries, entries);
+        assert_eq!(received.entry_bytes.len(), entries.len());
+        let within = message.as_ptr_range();
+        for (bytes, entry) in received.entry_bytes.iter().zip(&entries) {
+            assert_eq!(
+                &bytes[..],
+                &postcard::to_allocvec(entry).expect("encode")[..]
+            );
+            assert!(within.contains(&bytes.as_ptr()), "a slice of the message");
+        }
+        // Other requests decode as before, with no entry bytes.
+        let vote = Bytes::from(postcard::to_allocvec(&RpcRequest::ReadIndex).expect("encode"));
+        let received = decode_request(&vote).expect("decode");
+        assert!(matches!(received.request, RpcRequest::ReadIndex));
+        assert!(received.entry_bytes.is_empty());
+    }
+
+    #[test]
+    fn a_malformed_append_entries_is_refused_without_sizing_by_its_count() {
+        let message = postcard::to_allocvec(&RpcRequest::AppendEntries(append_request(vec![
+            batch_entry(3, 10),
+        ])))
+        .expect("encode");
+        // Cut inside the entry.
+        let cut = Bytes::copy_from_slice(&message[..message.len() - 20]);
+        assert!(decode_request(&cut).is_err());
+        // A count of u64::MAX entries with nothing behind it.
+        let mut huge = postcard::to_allocvec(&(
+            APPEND_ENTRIES_TAG,
+            Vote::new_committed(3, 1),
+            Some(log_id(3, 9)),
+        ))
+        .expect("encode");
+        huge.extend(postcard::to_allocvec(&u64::MAX).expect("encode"));
+        assert!(decode_request(&Bytes::from(huge)).is_err());
+    }
 
     /// The first byte of a postcard-encoded enum is the variant index: members of different
     /// versions agree on every existing variant only if new ones are appended.
