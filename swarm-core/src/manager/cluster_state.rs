@@ -137,6 +137,20 @@ impl ClusterState {
             .filter_map(|(t, _)| self.tasks.get(t))
     }
 
+    /// The tasks assigned to a node with their assignment versions
+    /// ([`ClusterState::assignment_version`]), in task id order: one lookup per task fewer
+    /// than asking for each version.
+    pub fn tasks_on_node_with_versions<'a>(
+        &'a self,
+        id: &NodeId,
+    ) -> impl Iterator<Item = (&'a Task, Version)> + 'a {
+        self.tasks_by_node
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|(t, version)| self.tasks.get(t).map(|task| (task, *version)))
+    }
+
     /// The version at which `task` (as held here) was put on its node or last changed in a
     /// way its node is shown (see the module docs); its `meta.version` for a task on no
     /// node. Two reads give the same answer exactly when the node has nothing new to learn

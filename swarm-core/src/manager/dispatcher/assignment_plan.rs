@@ -37,15 +37,23 @@ pub fn needs_files(task: &Task) -> bool {
 /// The tasks a node is given: those whose `node_id` is `node` and whose observed state is at
 /// least assigned, in id order, at most [`MAX_ASSIGNED_TASKS`] (unfinished ones first).
 pub fn assigned_tasks<'a>(state: &'a ClusterState, node: &NodeId) -> Vec<&'a Task> {
-    let mut tasks: Vec<&Task> = state
-        .tasks_on_node(node)
-        .filter(|t| t.status.state >= TaskState::Assigned)
+    assigned_with_versions(state, node)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// [`assigned_tasks`], each with its assignment version.
+fn assigned_with_versions<'a>(state: &'a ClusterState, node: &NodeId) -> Vec<(&'a Task, Version)> {
+    let mut tasks: Vec<(&Task, Version)> = state
+        .tasks_on_node_with_versions(node)
+        .filter(|(t, _)| t.status.state >= TaskState::Assigned)
         .collect();
     if tasks.len() > MAX_ASSIGNED_TASKS {
         // Stable: unfinished first, each group in id order.
-        tasks.sort_by_key(|t| t.status.state.is_terminal());
+        tasks.sort_by_key(|(t, _)| t.status.state.is_terminal());
         tasks.truncate(MAX_ASSIGNED_TASKS);
-        tasks.sort_by(|a, b| a.id.cmp(&b.id));
+        tasks.sort_by(|(a, _), (b, _)| a.id.cmp(&b.id));
     }
     tasks
 }
@@ -135,7 +143,8 @@ struct Selection<'a> {
 
 impl<'a> Selection<'a> {
     fn of(state: &'a ClusterState, node: &NodeId) -> Selection<'a> {
-        let tasks = assigned_tasks(state, node);
+        let (tasks, versions): (Vec<&Task>, Vec<Version>) =
+            assigned_with_versions(state, node).into_iter().unzip();
         let needed: BTreeMap<ItemId, (Vec<TaskId>, Option<Version>)> =
             referenced_items(tasks.iter().copied())
                 .into_iter()
@@ -147,7 +156,6 @@ impl<'a> Selection<'a> {
         let mut digest = Digest::new();
         // The assignment version, not the task's version: a status the agent reported
         // itself (accepted .. running) is not news to it, so not a new set.
-        let versions: Vec<Version> = tasks.iter().map(|t| state.assignment_version(t)).collect();
         for (t, version) in tasks.iter().zip(&versions) {
             digest.field(t.id.as_str(), version.0);
         }
