@@ -338,7 +338,8 @@ pub(crate) enum NodeReply {
         trusted_roots: Vec<Vec<u8>>,
         role: NodeRole,
     },
-    /// The node's assignment set (it changed, or items were missing).
+    /// The node's assignment set (it changed, or items were missing): whole, or only its
+    /// changes when the call named the generation this leader last sent the node.
     Assignments(Box<Assignments>),
     /// Nothing changed within the long-poll bound.
     AssignmentsUnchanged {
