@@ -5,8 +5,8 @@
 
 mod cluster_support;
 
-use cluster_support::{config, eventually, nodes};
-use std::sync::Arc;
+use cluster_support::inproc::member_config;
+use cluster_support::{eventually, nodes};
 use std::time::{Duration, SystemTime};
 use swarm_core::manager::cluster_state::ClusterState;
 use swarm_core::manager::writes::{ManagerWrite, ManagerWrites, ObjectWrite};
@@ -14,7 +14,7 @@ use swarm_core::model::{
     FileTarget, Meta, NodeId, NodeRole, NodeState, Secret, SecretId, SecretReference, SecretSpec,
     Task, TaskId, TaskSpec, TaskState, TaskStatus, Version,
 };
-use swarm_core::node::{InProcNodes, Node, NodeConfig, NodeNetwork};
+use swarm_core::node::{InProcNodes, Node, NodeConfig};
 use swarm_core::runtime::FileKind;
 use swarm_core::runtime::mock::{MockRuntime, MockScript};
 use swarm_store::testkit::inproc::InProcNetwork;
@@ -28,11 +28,7 @@ fn inproc_config(
     nodes: &InProcNodes,
     runtime: &MockRuntime,
 ) -> NodeConfig {
-    let mut c = config(root, name);
-    c.network = NodeNetwork::InProc(nodes.clone());
-    c.advertise_addr = Some(format!("{name}:2377"));
-    c.rng_seed = Some(name.bytes().map(u64::from).sum());
-    c.runtime = Arc::new(runtime.clone());
+    let mut c = member_config(root, name, nodes, runtime);
     // The tests write assigned tasks by hand (of no service): no orchestrator may reap them.
     c.orchestrate = false;
     c

@@ -4,23 +4,12 @@
 
 mod cluster_support;
 
-use cluster_support::{config, eventually, nodes};
+use cluster_support::inproc::inproc_config;
+use cluster_support::{eventually, nodes};
 use std::time::Duration;
 use swarm_core::model::{NodeRole, NodeState, Reachability};
 use swarm_core::node::{InProcNodes, Node, NodeNetwork};
 use swarm_store::testkit::inproc::InProcNetwork;
-
-fn inproc_config(
-    root: &std::path::Path,
-    name: &str,
-    nodes: &InProcNodes,
-) -> swarm_core::node::NodeConfig {
-    let mut c = config(root, name);
-    c.network = NodeNetwork::InProc(nodes.clone());
-    c.advertise_addr = Some(format!("{name}:2377"));
-    c.rng_seed = Some(name.bytes().map(u64::from).sum());
-    c
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_on_the_in_process_network_forms_and_survives_a_partitioned_leader() {

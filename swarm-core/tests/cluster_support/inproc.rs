@@ -19,6 +19,16 @@ pub(crate) struct Member {
     pub(crate) runtime: MockRuntime,
 }
 
+/// The settings of node `name` on `nodes` (advertised as `name:2377`, its random sequence
+/// seeded from its name), with the default runtime of [`config`].
+pub(crate) fn inproc_config(root: &Path, name: &str, nodes: &InProcNodes) -> NodeConfig {
+    let mut c = config(root, name);
+    c.network = NodeNetwork::InProc(nodes.clone());
+    c.advertise_addr = Some(format!("{name}:2377"));
+    c.rng_seed = Some(name.bytes().map(u64::from).sum());
+    c
+}
+
 /// The settings of node `name` on `nodes`, running its tasks on `runtime`.
 pub(crate) fn member_config(
     root: &Path,
@@ -26,11 +36,8 @@ pub(crate) fn member_config(
     nodes: &InProcNodes,
     runtime: &MockRuntime,
 ) -> NodeConfig {
-    let mut c = config(root, name);
+    let mut c = inproc_config(root, name, nodes);
     c.runtime = Arc::new(runtime.clone());
-    c.network = NodeNetwork::InProc(nodes.clone());
-    c.advertise_addr = Some(format!("{name}:2377"));
-    c.rng_seed = Some(name.bytes().map(u64::from).sum());
     c
 }
 
