@@ -8,7 +8,7 @@ use cluster_support::inproc::inproc_config;
 use cluster_support::{eventually, nodes};
 use std::time::Duration;
 use swarm_core::model::{NodeRole, NodeState, Reachability};
-use swarm_core::node::{InProcNodes, Node, NodeNetwork};
+use swarm_core::node::{InProcNodes, Node};
 use swarm_store::testkit::inproc::InProcNetwork;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
