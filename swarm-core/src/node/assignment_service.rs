@@ -17,12 +17,6 @@ use std::time::Duration;
 /// from the leader at least this often, so a lost leader is noticed within the same bound.
 pub const ASSIGNMENT_WAIT_PERIODS: u32 = 2;
 
-/// How long the leader gathers the changes of a node's set before answering an agent that
-/// holds one (SwarmKit's dispatcher batches for 100 ms, `batchingWaitTime`). Worst case: a
-/// change reaches an up-to-date agent this much later; an agent that holds no set is answered
-/// at once.
-pub const ASSIGNMENT_BATCH_WAIT: Duration = Duration::from_millis(50);
-
 /// After a status write lost a version check, the wait for this manager's copy of the state
 /// to catch up with the write that won before the reports are validated again.
 pub const STATUS_CONFLICT_WAIT: Duration = Duration::from_millis(100);
@@ -85,27 +79,18 @@ impl ManagerCore {
         let mut computed_at: Option<u64> =
             self.assignment_memos
                 .unchanged_at(node, known_generation, held);
-        // An agent that holds a set waits out one batching window before its changes are
-        // computed, so a burst of commits reaches it as one answer (one agent takes at most
-        // one answer per window); an agent that holds none is answered at once.
-        let mut batched = known_generation == 0;
         loop {
             if let Err(e) = self.dispatcher().check_session(node, session) {
                 return dispatcher_refusal(e);
             }
             changes.borrow_and_update();
             if self.cluster_state.is_whole() {
-                let mut wait = false;
                 let plan = {
                     let state = self.cluster_state.read();
                     let same = computed_at.is_some_and(|at| !state.node_changed_since(node, at));
-                    if !same && !batched {
-                        wait = true;
-                    } else {
-                        computed_at = Some(state.change_seq());
-                    }
                     let seq = state.change_seq();
-                    if same || wait {
+                    computed_at = Some(seq);
+                    if same {
                         None
                     } else {
                         let plan = AssignmentPlan::for_node_since(
@@ -127,12 +112,6 @@ impl ManagerCore {
                         plan
                     }
                 };
-                if wait {
-                    batched = true;
-                    let until = (tokio::time::Instant::now() + ASSIGNMENT_BATCH_WAIT).min(deadline);
-                    tokio::time::sleep_until(until).await;
-                    continue;
-                }
                 if let Some(mut plan) = plan {
                     *sent = Some(plan.take_sent());
                     for item in plan.waiting() {
