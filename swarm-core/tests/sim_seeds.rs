@@ -248,3 +248,15 @@ fn seed_1830_a_task_replaced_after_its_node_was_removed_is_no_early_restart() {
         panic!("{failure}");
     }
 }
+
+/// Seed 6359 (3 managers, 2 workers, 12 steps) drained m2 after a task of a crashing service
+/// had used its last restart there: the task keeps its slot and its desired state by design
+/// (the policy gave up), and `no_task_on_unavailable_node` counted it as meant to run on the
+/// drained node. The invariant now leaves out a task that ended and whose policy gave up.
+#[test]
+fn seed_6359_a_task_whose_restart_policy_gave_up_on_a_drained_node_is_not_meant_to_run() {
+    let config = SimConfig::new(6359).with_size(3, 2).with_steps(12);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}

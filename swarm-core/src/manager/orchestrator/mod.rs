@@ -121,9 +121,14 @@ pub use orchestrate::{orchestrate, orchestrate_in_view};
 pub use placement_misfit::PlacementMisfit;
 pub use replicated::reconcile_replicated;
 pub use replicated_job::reconcile_replicated_jobs;
+// The simulation's invariants apply the supervisor's own restart rule.
+#[cfg(feature = "testkit")]
+pub(crate) use restart_rules::restart_allowed;
 pub use restart_supervisor::supervise_restarts;
 pub use round::{MAX_TASK_WRITES_PER_ROUND, OrchestrationRound};
 pub use service_removal::remove_orphaned_tasks;
+#[cfg(feature = "testkit")]
+pub(crate) use slots::{slot_key, tasks_by_slot};
 pub(crate) use spec_version::next_spec_version;
 pub use task_dirtiness::is_task_dirty;
 pub use task_reaper::reap_tasks;
