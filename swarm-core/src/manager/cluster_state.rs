@@ -130,11 +130,7 @@ impl ClusterState {
 
     /// The tasks assigned to a node, in task id order.
     pub fn tasks_on_node<'a>(&'a self, id: &NodeId) -> impl Iterator<Item = &'a Task> + 'a {
-        self.tasks_by_node
-            .get(id)
-            .into_iter()
-            .flatten()
-            .filter_map(|(t, _)| self.tasks.get(t))
+        self.tasks_on_node_with_versions(id).map(|(task, _)| task)
     }
 
     /// The tasks assigned to a node with their assignment versions

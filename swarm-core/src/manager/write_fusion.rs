@@ -174,16 +174,6 @@ impl WriteFusion {
         self.out.push(fused);
     }
 
-    /// How many objects (and unfolded writes) were written.
-    pub fn len(&self) -> usize {
-        self.out.len()
-    }
-
-    /// Whether nothing was pushed.
-    pub fn is_empty(&self) -> bool {
-        self.out.is_empty()
-    }
-
     /// The fused writes, in the order of each object's first write.
     pub fn finish(self) -> Vec<ManagerWrite> {
         self.out

@@ -89,7 +89,7 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Node, NodeStatus};
+    use crate::sim::invariants::fixture::ready_node;
 
     fn at(secs: f64) -> SystemTime {
         SystemTime::UNIX_EPOCH + std::time::Duration::from_secs_f64(secs)
@@ -101,14 +101,7 @@ mod tests {
     #[test]
     fn seed_1830_a_removed_node_counts_as_failed_once() {
         let mut state = ClusterState::new();
-        state.put_node(Node {
-            id: "n1".into(),
-            status: NodeStatus {
-                state: NodeState::Ready,
-                ..NodeStatus::default()
-            },
-            ..Node::default()
-        });
+        state.put_node(ready_node("n1"));
         let mut history = History::default();
         history.record(&state, at(1.0));
         assert!(!history.node_failed_between(&"n1".into(), at(0.0), at(10.0)));

@@ -1,13 +1,28 @@
 //! Observations made by hand, for the invariants' unit tests.
 
 use crate::manager::cluster_state::ClusterState;
-use crate::model::{RestartPolicy, Service, ServiceSpec, Task, TaskState, TaskStatus, Version};
+use crate::model::{
+    Node, NodeState, NodeStatus, RestartPolicy, Service, ServiceSpec, Task, TaskState, TaskStatus,
+    Version,
+};
 use crate::sim::history::History;
 use crate::sim::ledger::Ledger;
 use crate::sim::observe::Observation;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+/// A ready node record named `id`.
+pub(crate) fn ready_node(id: &str) -> Node {
+    Node {
+        id: id.into(),
+        status: NodeStatus {
+            state: NodeState::Ready,
+            ..NodeStatus::default()
+        },
+        ..Node::default()
+    }
+}
 
 /// `secs` seconds after the epoch.
 pub(crate) fn at(secs: f64) -> SystemTime {

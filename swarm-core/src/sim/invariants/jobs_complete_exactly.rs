@@ -176,9 +176,9 @@ pub fn check(obs: &Observation) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{JobStatus, Node, NodeStatus, RestartPolicy, Version};
+    use crate::model::{JobStatus, RestartPolicy, Version};
     use crate::sim::history::History;
-    use crate::sim::invariants::fixture::{observation, service, task};
+    use crate::sim::invariants::fixture::{observation, ready_node, service, task};
 
     fn job_state(mode: ServiceMode, states: &[(&str, u64, TaskState)]) -> ClusterState {
         let mut s = service(&RestartPolicy::default());
@@ -189,14 +189,7 @@ mod tests {
         });
         let mut state = ClusterState::new();
         for node in ["n1", "n2"] {
-            state.put_node(Node {
-                id: node.into(),
-                status: NodeStatus {
-                    state: NodeState::Ready,
-                    ..NodeStatus::default()
-                },
-                ..Node::default()
-            });
+            state.put_node(ready_node(node));
         }
         for (i, (node, slot, st)) in states.iter().enumerate() {
             let mut t = task(&s, &format!("t{i}"), 0.0, 1, *st, 1.0);

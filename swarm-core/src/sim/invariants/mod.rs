@@ -18,7 +18,7 @@
 
 pub mod acknowledged_writes_kept;
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 pub mod global_one_per_node;
 pub mod jobs_complete_exactly;
 pub mod no_task_lost;

@@ -60,24 +60,17 @@ pub fn check(obs: &Observation) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::manager::cluster_state::ClusterState;
-    use crate::model::{Node, NodeStatus, RestartPolicy};
+    use crate::model::RestartPolicy;
     use crate::node::AgentSnapshot;
     use crate::sim::history::History;
-    use crate::sim::invariants::fixture::{observation, service, task};
+    use crate::sim::invariants::fixture::{observation, ready_node, service, task};
     use crate::sim::observe::AgentView;
 
     #[test]
     fn tasks_running_unknown_to_the_managers_or_missing_from_the_runtime_are_named() {
         let s = service(&RestartPolicy::default());
         let mut state = ClusterState::new();
-        state.put_node(Node {
-            id: "n1".into(),
-            status: NodeStatus {
-                state: NodeState::Ready,
-                ..NodeStatus::default()
-            },
-            ..Node::default()
-        });
+        state.put_node(ready_node("n1"));
         state.put_service(s.clone());
         state.put_task(task(&s, "t", 0.0, 1, TaskState::Running, 1.0));
         let agent = |running: &[&str]| AgentView {
