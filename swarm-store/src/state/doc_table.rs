@@ -5,6 +5,7 @@ use super::dedup::{DedupCheck, DedupTable};
 use super::doc::{Doc, Docs};
 use super::history::{Change, History};
 use super::snapshot_format::{SnapshotDecodeError, SnapshotView, decode_image};
+use crate::txn::Precondition;
 use std::collections::{BTreeMap, HashMap};
 
 /// The state machine's data.
@@ -104,8 +105,13 @@ impl DocTable {
         let mut changes = false;
         for (op_index, op) in txn.ops.iter().enumerate() {
             let slot = (op.collection.as_str(), op.key.as_str());
+            let last = op_index + 1 == txn.ops.len();
             let current = match overlay.get(&slot) {
                 Some(v) => *v,
+                // The last operation's version is read only for its precondition (no later
+                // operation reads the overlay) and is read again when it applies: an
+                // unconditional write (most puts) skips the lookup here.
+                None if last && op.precondition == Precondition::Any => None,
                 None => self.get(&op.collection, &op.key).map(|d| d.version),
             };
             if !op.precondition.holds(current) {
@@ -123,14 +129,16 @@ impl DocTable {
                     Some(current.map_or(1, |v| v + 1))
                 }
                 OpKind::Delete => {
-                    changes |= current.is_some();
+                    // An unconditional last delete was not looked up above.
+                    changes |=
+                        current.is_some() || (last && self.get(&op.collection, &op.key).is_some());
                     None
                 }
                 OpKind::Check => current,
             };
             // Only a later operation reads the overlay: a one-operation transaction (most
             // writes) allocates none.
-            if op_index + 1 < txn.ops.len() {
+            if !last {
                 overlay.insert(slot, after);
             }
         }
@@ -150,19 +158,22 @@ impl DocTable {
                         Some(docs) => docs,
                         None => self.collections.entry(op.collection.clone()).or_default(),
                     };
-                    let (version, create_revision) = match docs.get(&op.key) {
-                        Some(d) => (d.version + 1, d.create_revision),
-                        None => (1, revision),
-                    };
-                    docs.insert(
-                        op.key.clone(),
+                    let mut version = 1;
+                    docs.upsert(&op.key, |old| {
+                        let create_revision = match old {
+                            Some(d) => {
+                                version = d.version + 1;
+                                d.create_revision
+                            }
+                            None => revision,
+                        };
                         Doc {
                             value: value.clone(),
                             version,
                             create_revision,
                             mod_revision: revision,
-                        },
-                    );
+                        }
+                    });
                     self.history.push(Change {
                         revision,
                         collection: op.collection.clone(),
@@ -305,6 +316,40 @@ mod tests {
             .expect("delete");
         assert_eq!(d.revision, 3);
         assert!(t.get("c", "a").is_none());
+        assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn unconditional_writes_count_versions_and_revisions_as_conditional_ones() {
+        // The last operation of a transaction with no precondition is not looked up before it
+        // applies: its version, creation revision and the revision must not change for it.
+        let mut t = DocTable::new(100);
+        let a = t
+            .apply_txn(&txn(vec![put("a", "1", Precondition::Any)]))
+            .expect("create");
+        assert_eq!((a.revision, a.versions), (1, vec![Some(1)]));
+        let b = t
+            .apply_txn(&txn(vec![put("a", "2", Precondition::Any)]))
+            .expect("replace");
+        assert_eq!((b.revision, b.versions), (2, vec![Some(2)]));
+        let doc = t.get("c", "a").expect("a");
+        assert_eq!((doc.create_revision, doc.mod_revision), (1, 2));
+        let none = t
+            .apply_txn(&txn(vec![del("b", Precondition::Any)]))
+            .expect("delete of nothing");
+        assert_eq!(none.revision, 2, "deleting nothing makes no revision");
+        let gone = t
+            .apply_txn(&txn(vec![
+                put("b", "1", Precondition::Any),
+                del("a", Precondition::Any),
+            ]))
+            .expect("put then delete");
+        assert_eq!((gone.revision, gone.versions), (3, vec![Some(1), None]));
+        assert!(t.get("c", "a").is_none());
+        let only = t
+            .apply_txn(&txn(vec![del("b", Precondition::Any)]))
+            .expect("delete");
+        assert_eq!(only.revision, 4, "deleting a document makes a revision");
         assert_eq!(t.len(), 0);
     }
 

@@ -106,33 +106,67 @@ impl<V> PagedMap<V> {
 }
 
 impl<V: Clone> PagedMap<V> {
+    /// The page that holds (or would hold) `key`, unshared (copied first if a clone of the map
+    /// still shares it), found with one search of the index; creates the first page of an
+    /// empty map. Always `Some`: the first page is bounded by the empty string, which is at or
+    /// below every key.
+    fn page_mut(&mut self, key: &str) -> Option<&mut BTreeMap<String, V>> {
+        if self.pages.is_empty() {
+            self.pages.insert(String::new(), Arc::default());
+        }
+        self.pages
+            .range_mut::<str, _>((Bound::Unbounded, Bound::Included(key)))
+            .next_back()
+            .map(|(_, shared)| Arc::make_mut(shared))
+    }
+
+    /// Splits the page holding `key` if it grew past [`MAX_PAGE_ENTRIES`]: the upper half
+    /// becomes a page bounded by its first key.
+    fn split_if_full(&mut self, key: &str) {
+        let Some(page) = self.page_mut(key).filter(|p| p.len() > MAX_PAGE_ENTRIES) else {
+            return;
+        };
+        if let Some(middle) = page.keys().nth(page.len() / 2).cloned() {
+            let upper = page.split_off(&middle);
+            self.pages.insert(middle, Arc::new(upper));
+        }
+    }
+
     /// Inserts `value` at `key`, returning the value it replaces. Copies the page first if a
     /// clone of the map still shares it.
     pub(crate) fn insert(&mut self, key: String, value: V) -> Option<V> {
-        let bound = match self.page_of(&key) {
-            Some((bound, _)) => bound.clone(),
-            None => {
-                self.pages.insert(String::new(), Arc::default());
-                String::new()
-            }
+        let page = self.page_mut(&key)?;
+        let full = page.len() >= MAX_PAGE_ENTRIES;
+        let old = if full {
+            let old = page.insert(key.clone(), value);
+            self.split_if_full(&key);
+            old
+        } else {
+            page.insert(key, value)
         };
-        let Some(shared) = self.pages.get_mut(&bound) else {
-            // `bound` was just read from the index (or inserted).
-            return None;
-        };
-        let page = Arc::make_mut(shared);
-        let old = page.insert(key, value);
         if old.is_none() {
             self.len += 1;
         }
-        if page.len() > MAX_PAGE_ENTRIES {
-            // Split at the middle key: the upper half becomes a page bounded by its first key.
-            if let Some(middle) = page.keys().nth(page.len() / 2).cloned() {
-                let upper = page.split_off(&middle);
-                self.pages.insert(middle, Arc::new(upper));
-            }
-        }
         old
+    }
+
+    /// Sets the value at `key` to what `make` returns from the value there now (`None`: the
+    /// key is new), with one search of the index; the key is copied only when it is new. Copies
+    /// the page first if a clone of the map still shares it.
+    pub(crate) fn upsert(&mut self, key: &str, make: impl FnOnce(Option<&V>) -> V) {
+        let Some(page) = self.page_mut(key) else {
+            return;
+        };
+        if let Some(value) = page.get_mut(key) {
+            *value = make(Some(value));
+            return;
+        }
+        page.insert(key.to_owned(), make(None));
+        let full = page.len() > MAX_PAGE_ENTRIES;
+        self.len += 1;
+        if full {
+            self.split_if_full(key);
+        }
     }
 
     /// Removes `key`, returning its value. Copies the page first if a clone still shares it;
@@ -257,13 +291,21 @@ mod tests {
     }
 
     #[test]
-    fn behaves_like_a_btree_map_under_inserts_and_removes() {
+    fn behaves_like_a_btree_map_under_inserts_upserts_and_removes() {
         let mut model = BTreeMap::new();
         let mut map = PagedMap::default();
         for (step, n) in scrambled(5000, 7).into_iter().enumerate() {
             let key = format!("k{:05}", n % 3000);
             if step % 3 == 2 {
                 assert_eq!(map.remove(&key), model.remove(&key), "remove {key}");
+            } else if step % 3 == 1 {
+                // An upsert sees the value the key holds and leaves what it makes of it.
+                let seen = model.get(&key).copied();
+                map.upsert(&key, |old| {
+                    assert_eq!(old.copied(), seen, "upsert {key} sees the current value");
+                    old.map_or(step, |v| v + step)
+                });
+                model.insert(key.clone(), seen.map_or(step, |v| v + step));
             } else {
                 assert_eq!(
                     map.insert(key.clone(), step),
@@ -313,6 +355,9 @@ mod tests {
         map.insert("k00042".into(), 0);
         map.remove("k09999");
         map.insert("new".into(), 1);
+        map.upsert("k05000", |v| v.map_or(0, |v| v + 1));
+        assert_eq!(map.get("k05000"), Some(&5001));
+        assert_eq!(view.get("k05000"), Some(&5000));
         assert_eq!(view.get("k00042"), Some(&42));
         assert_eq!(view.get("k09999"), Some(&9999));
         assert_eq!(view.get("new"), None);
@@ -324,7 +369,7 @@ mod tests {
             .filter(|(b, p)| view.pages.get(*b).is_some_and(|q| Arc::ptr_eq(p, q)))
             .count();
         assert!(
-            shared + 3 >= map.pages.len(),
+            shared + 4 >= map.pages.len(),
             "{shared} of {}",
             map.pages.len()
         );
