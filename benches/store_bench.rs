@@ -12,9 +12,14 @@
 //! default 20000), `--threads N` (runtime worker threads for the whole process, default
 //! `WORKER_THREADS`), `--snapshot-every N` (log entries between snapshots, default the
 //! `StoreConfig` default), `--inflight-batches N` (`StoreConfig::max_inflight_batches`, default
-//! the `StoreConfig` default), `--no-reads`, `--no-writes`.
+//! the `StoreConfig` default), `--value-bytes N` (encoded size of each value, default 256),
+//! `--txn-docs N` (documents each write transaction puts, default 1), `--no-reads`,
+//! `--no-writes`.
 //!
-//! One line per row: `write inflight=64 ops_per_s=23456 p50_ms=2.1 p99_ms=6.3`.
+//! One line per row: `write inflight=64 ops_per_s=23456 p50_ms=2.1 p99_ms=6.3`; an operation is
+//! one transaction, and with `--txn-docs` above 1 the line also names the transaction's shape
+//! and the documents written per second (`txn_docs=256 value_bytes=2048 ... docs_per_s=`), e.g. the orchestrator's case of many task documents per
+//! transaction: `--value-bytes 2048 --txn-docs 256`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +33,7 @@ static SNAPSHOT_EVERY: AtomicU64 = AtomicU64::new(0);
 /// `--inflight-batches` for the cluster harness's config function (0: the default).
 static INFLIGHT_BATCHES: AtomicU64 = AtomicU64::new(0);
 
-/// Encoded value size: a JSON string of 254 characters plus its two quotes.
+/// Default encoded value size: a JSON string of 254 characters plus its two quotes.
 const VALUE_BYTES: usize = 256;
 
 struct Args {
@@ -41,6 +46,10 @@ struct Args {
     snapshot_every: Option<u64>,
     /// `StoreConfig::max_inflight_batches` for every member (`None`: the default).
     inflight_batches: Option<u64>,
+    /// Encoded size of each value (a JSON string: this many bytes with its quotes).
+    value_bytes: usize,
+    /// Documents each write transaction puts.
+    txn_docs: usize,
 }
 
 fn parse_list(flag: &str, v: &str) -> Result<Vec<usize>, String> {
@@ -64,6 +73,8 @@ fn parse_args() -> Result<Args, String> {
         threads: WORKER_THREADS,
         snapshot_every: None,
         inflight_batches: None,
+        value_bytes: VALUE_BYTES,
+        txn_docs: 1,
     };
     let mut reads = true;
     let mut writes = true;
@@ -110,6 +121,23 @@ fn parse_args() -> Result<Args, String> {
                         .filter(|n| *n > 0)
                         .ok_or("--inflight-batches: expected a positive number of entries")?,
                 )
+            }
+            "--value-bytes" => {
+                args.value_bytes = value("--value-bytes")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 2)
+                    .ok_or("--value-bytes: expected a number of bytes of at least 2")?
+            }
+            "--txn-docs" => {
+                args.txn_docs = value("--txn-docs")?
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=swarm_store::MAX_TXN_OPS).contains(n))
+                    .ok_or(format!(
+                        "--txn-docs: expected a number from 1 to {}",
+                        swarm_store::MAX_TXN_OPS
+                    ))?
             }
             "--no-reads" => reads = false,
             "--no-writes" => writes = false,
@@ -239,19 +267,41 @@ async fn bench(args: Args) {
     let leader = cluster.leader().await;
     eprintln!("# leader: member-{leader}");
     let kv: Collection<String> = cluster.store(leader).collection("bench");
-    let value = "v".repeat(VALUE_BYTES - 2);
+    let value = "v".repeat(args.value_bytes - 2);
+    let store = cluster.store(leader).clone();
+    let docs = args.txn_docs;
     let mut row = 0u64;
     let mut written = 0u64;
     for &inflight in &args.inflight {
         row += 1;
-        let (kv, value) = (kv.clone(), value.clone());
+        let (kv, value, store) = (kv.clone(), value.clone(), store.clone());
         let (rate, lat) = run_row(inflight, args.seconds, args.ops, move |n| {
-            let (kv, value) = (kv.clone(), value.clone());
-            async move { kv.put(&format!("r{row}/{n:08}"), &value).await.map(|_| ()) }
+            let (kv, value, store) = (kv.clone(), value.clone(), store.clone());
+            async move {
+                if docs == 1 {
+                    return kv.put(&format!("r{row}/{n:08}"), &value).await.map(|_| ());
+                }
+                let mut txn = swarm_store::Txn::new();
+                for d in 0..docs {
+                    txn = txn.put(&kv, &format!("r{row}/{n:08}/{d:03}"), &value);
+                }
+                store.txn(txn).await.map(|_| ())
+            }
         })
         .await;
-        written = lat.len() as u64;
-        print_row("write", inflight, rate, &lat);
+        written = if docs == 1 { lat.len() as u64 } else { 0 };
+        if docs == 1 {
+            print_row("write", inflight, rate, &lat);
+        } else {
+            println!(
+                "write inflight={inflight} txn_docs={docs} value_bytes={} ops_per_s={rate:.0} \
+                 docs_per_s={:.0} p50_ms={:.3} p99_ms={:.3}",
+                args.value_bytes,
+                rate * docs as f64,
+                percentile(&lat, 0.50),
+                percentile(&lat, 0.99)
+            );
+        }
     }
     if !args.read_inflight.is_empty() {
         // Reads need documents: use the last write row's, or write a few.

@@ -415,6 +415,18 @@ async fn create_trial(setup: Setup, seed: u64) -> Result<CreateTrial> {
         cpu_s.map_or("?".into(), |s| format!("{s:.1}")),
         load1()
     );
+    // What each task write carries: the stored document of one task (JSON, as the store
+    // keeps it), running and assigned.
+    let task_doc_bytes = cluster
+        .read(|s| {
+            let task = s.tasks().values().next()?;
+            serde_json::to_vec(task).ok().map(|doc| doc.len())
+        })
+        .flatten();
+    eprintln!(
+        "task_doc_bytes={}",
+        task_doc_bytes.map_or("?".into(), |n| n.to_string())
+    );
     let extra = cluster.read(|s| Progress::of(s, &id, setup.replicas, None).extra);
     let health = cluster.read(|s| Health::of(s, &id)).unwrap_or_default();
     cluster.shutdown().await;
