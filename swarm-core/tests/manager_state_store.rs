@@ -333,3 +333,58 @@ async fn chunked_writes_keep_each_slot_together_and_leave_out_only_a_refused_slo
         assert_eq!(old.desired_state, TaskState::Shutdown, "slot {slot}");
     }
 }
+
+#[tokio::test]
+async fn a_round_under_a_fence_taken_since_by_another_manager_changes_nothing() {
+    use swarm_core::manager::writes::ObjectWrite;
+    // 600 creates: full transactions, so the fence's check must fit beside 255 writes.
+    const SLOTS: u64 = 600;
+    let (state, _) = founded().await;
+    let deposed = state.take_orchestration_fence(1).await.unwrap();
+    let leader = state.take_orchestration_fence(2).await.unwrap();
+    assert!(
+        leader.version > deposed.version,
+        "{leader:?} after {deposed:?}"
+    );
+
+    // The deposed leader's round (its store member forwards it to the new leader): refused
+    // whole, each transaction naming the fence, nothing created.
+    let creates = |prefix: &str| -> Vec<ManagerWrite> {
+        (1..=SLOTS)
+            .map(|slot| {
+                ManagerWrite::Task(ObjectWrite::Create(slot_task(
+                    &format!("{prefix}{slot}"),
+                    slot,
+                )))
+            })
+            .collect()
+    };
+    let stale = state.apply_fenced(&creates("stale"), deposed).await;
+    assert!(stale.len() >= 3, "{} transactions", stale.len());
+    for result in &stale {
+        let e = result.result.as_ref().unwrap_err();
+        assert!(e.is_fence_lost() && e.is_conflict(), "{e}");
+    }
+    assert!(state.load_state().await.unwrap().tasks().is_empty());
+
+    // The holder's round applies whole.
+    let held = state.apply_fenced(&creates("new"), leader).await;
+    assert!(held.iter().all(|r| r.result.is_ok()));
+    assert_eq!(
+        state.load_state().await.unwrap().tasks().len(),
+        SLOTS as usize
+    );
+
+    // A version conflict on a task is not a lost fence.
+    let loaded = state.load_state().await.unwrap();
+    let task = loaded.task(&"new1".into()).unwrap().clone();
+    let stale_update = ManagerWrite::Task(ObjectWrite::Update {
+        object: task.clone(),
+        expected_version: Version(task.meta.version.0 + 5),
+    });
+    let results = state
+        .apply_fenced(std::slice::from_ref(&stale_update), leader)
+        .await;
+    let e = results[0].result.as_ref().unwrap_err();
+    assert!(e.is_conflict() && !e.is_fence_lost(), "{e}");
+}

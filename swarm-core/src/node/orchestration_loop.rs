@@ -14,6 +14,12 @@
 //!    that many tasks per `rebalance_interval` asked to move back to an even spread
 //!    ([`Scheduler::plan_rebalance`]), once a round found nothing else to do.
 //!
+//! A manager that starts leading first takes the orchestration fence
+//! ([`OrchestrationFence`]), then re-reads the state; every transaction of its rounds checks
+//! the fence, so the writes of a leader deposed in the middle of a round (forwarded by its
+//! store member to the new leader) fail instead of creating a second task for a slot. A round
+//! that finds the fence taken starts over: fence, re-read, plan.
+//!
 //! Rounds run when the state changes (after a coalescing wait, so a burst of status reports
 //! makes one round: as long as the last round computed, between [`ROUND_COALESCE`] and
 //! [`MAX_ROUND_COALESCE`]), when a step asked to be woken (a restart delay), and at least
@@ -28,6 +34,7 @@
 
 use crate::manager::round_plan::plan_round;
 use crate::manager::scheduler::Scheduler;
+use crate::manager::state::OrchestrationFence;
 use crate::manager::writes::ManagerWrite;
 use crate::node::manager_core::ManagerCore;
 use std::sync::Arc;
@@ -53,6 +60,8 @@ pub const MAX_BUSY_ROUNDS: usize = 64;
 pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: CancellationToken) {
     let mut changes = core.cluster_state.subscribe();
     let mut scheduler: Option<Scheduler> = None;
+    // The orchestration fence this manager holds while it leads (taken with the scheduler).
+    let mut fence: Option<OrchestrationFence> = None;
     let mut next_wake: Option<SystemTime> = None;
     let mut busy_rounds = 0usize;
     let mut last_rebalance: Option<SystemTime> = None;
@@ -75,26 +84,49 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
             // wake time now past, or a streak of busy rounds, would make `wait_for` answer
             // zero at every turn and the loop spin without ever waiting.
             scheduler = None;
+            fence = None;
             next_wake = None;
             busy_rounds = 0;
             continue;
         }
-        let scheduler = match &mut scheduler {
-            Some(s) => s,
-            None => {
-                // A new term of leadership: catch up with everything committed before.
+        let (sched, held) = match (&mut scheduler, fence) {
+            (Some(s), Some(f)) => (s, f),
+            _ => {
+                // A new term of leadership: take the fence, so writes of an earlier leader
+                // still on their way fail from now on, then catch up with everything
+                // committed before.
+                let taken = match core.state.take_orchestration_fence(core.raft_id.0).await {
+                    Ok(f) => f,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not take the orchestration fence; retrying");
+                        busy_rounds = 0;
+                        continue;
+                    }
+                };
                 if !core.cluster_state.resync(&stop).await {
                     return;
                 }
-                scheduler.insert(Scheduler::default())
+                fence = Some(taken);
+                (scheduler.insert(Scheduler::default()), taken)
             }
         };
         changes.borrow_and_update();
-        let round = run_round(&core, scheduler).await;
+        let round = run_round(&core, sched, held).await;
+        if round.fence_lost {
+            // Another manager leads (or led meanwhile): start again from the fence.
+            tracing::info!(
+                "another manager took the orchestration fence; this round's writes were refused"
+            );
+            scheduler = None;
+            fence = None;
+            next_wake = None;
+            busy_rounds = 0;
+            continue;
+        }
         next_wake = round.next_wake;
         coalesce = round.compute.clamp(ROUND_COALESCE, MAX_ROUND_COALESCE);
         if round.writes == 0 {
-            let moved = rebalance(&core, scheduler, &mut last_rebalance).await;
+            let moved = rebalance(&core, sched, held, &mut last_rebalance).await;
             if moved > 0 {
                 tracing::info!(tasks = moved, "tasks asked to move to restore the spread");
             }
@@ -115,6 +147,8 @@ struct RoundSummary {
     next_wake: Option<SystemTime>,
     /// Time the steps computed (commits not included).
     compute: Duration,
+    /// Whether a transaction found the orchestration fence taken by another manager.
+    fence_lost: bool,
 }
 
 /// How long to wait for a change before running a round anyway.
@@ -129,7 +163,11 @@ fn wait_for(core: &ManagerCore, next_wake: Option<SystemTime>, busy_rounds: usiz
 }
 
 /// One round: the steps planned on the followed state ([`plan_round`]), then committed.
-async fn run_round(core: &ManagerCore, scheduler: &mut Scheduler) -> RoundSummary {
+async fn run_round(
+    core: &ManagerCore,
+    scheduler: &mut Scheduler,
+    fence: OrchestrationFence,
+) -> RoundSummary {
     let started = tokio::time::Instant::now();
     let plan = {
         let state = core.cluster_state.read();
@@ -138,7 +176,7 @@ async fn run_round(core: &ManagerCore, scheduler: &mut Scheduler) -> RoundSummar
     let compute = started.elapsed();
     let planned = plan.writes.len();
     let started = tokio::time::Instant::now();
-    let writes = commit(core, "round", plan.writes).await;
+    let (writes, fence_lost) = commit(core, "round", plan.writes, fence).await;
     if planned > 0 {
         tracing::debug!(
             orchestrated = plan.orchestrated,
@@ -155,6 +193,7 @@ async fn run_round(core: &ManagerCore, scheduler: &mut Scheduler) -> RoundSummar
         writes,
         next_wake: plan.next_wake,
         compute,
+        fence_lost,
     }
 }
 
@@ -162,6 +201,7 @@ async fn run_round(core: &ManagerCore, scheduler: &mut Scheduler) -> RoundSummar
 async fn rebalance(
     core: &ManagerCore,
     scheduler: &Scheduler,
+    fence: OrchestrationFence,
     last: &mut Option<SystemTime>,
 ) -> usize {
     let now = core.now();
@@ -180,30 +220,37 @@ async fn rebalance(
         let max_moves = usize::try_from(config.rebalance_max_moves).unwrap_or(usize::MAX);
         scheduler.plan_rebalance(&state, now, max_moves)
     };
-    commit(core, "rebalance", writes).await
+    commit(core, "rebalance", writes, fence).await.0
 }
 
 /// Commits `writes` in bounded transactions, each task slot's writes in one
-/// ([`ManagerWrite::commit_group`]), and absorbs the committed ones into the copy; returns how
-/// many committed.
-async fn commit(core: &ManagerCore, step: &'static str, mut writes: Vec<ManagerWrite>) -> usize {
+/// ([`ManagerWrite::commit_group`]) and each checking `fence`, and absorbs the committed ones
+/// into the copy; returns how many committed and whether the fence was found taken.
+async fn commit(
+    core: &ManagerCore,
+    step: &'static str,
+    mut writes: Vec<ManagerWrite>,
+    fence: OrchestrationFence,
+) -> (usize, bool) {
     if writes.is_empty() {
-        return 0;
+        return (0, false);
     }
     writes.sort_by(|a, b| a.commit_group().cmp(&b.commit_group()));
     let mut committed = 0;
-    for chunk in core.state.apply_chunked(&writes).await {
+    let mut fence_lost = false;
+    for chunk in core.state.apply_fenced(&writes, fence).await {
         match chunk.result {
             Ok(_) => {
                 core.cluster_state
                     .absorb(chunk.indexes().map(|i| &writes[i]));
                 committed += chunk.indexes().count();
             }
+            Err(e) if e.is_fence_lost() => fence_lost = true,
             Err(e) if e.is_conflict() => {
                 tracing::debug!(step, error = %e, "a write met a newer version; the next round decides again");
             }
             Err(e) => tracing::warn!(step, error = %e, "orchestration writes failed"),
         }
     }
-    committed
+    (committed, fence_lost)
 }

@@ -4,6 +4,9 @@
 use crate::manager::cluster_state::ClusterState;
 use crate::manager::commit_group::same_group;
 use crate::manager::state::chunk_result::ChunkResult;
+use crate::manager::state::orchestration_fence::{
+    ORCHESTRATION_FENCE_KEY, OrchestrationFence, OrchestrationFenceDoc,
+};
 use crate::manager::state::root_ca_slot::RootCaSlot;
 use crate::manager::state::schema::{
     CLUSTERS, ManagerCollections, cluster_from_store, node_from_store, object_from_store,
@@ -15,7 +18,7 @@ use crate::manager::writes::{ManagerWrite, ManagerWrites};
 use crate::model::{Cluster, ClusterId, Node, NodeId};
 use futures::StreamExt;
 use std::ops::Range;
-use swarm_store::{MAX_TXN_BYTES, MAX_TXN_OPS, Store, StoreError, Txn, TxnOutcome};
+use swarm_store::{MAX_TXN_BYTES, MAX_TXN_OPS, Precondition, Store, StoreError, Txn, TxnOutcome};
 
 /// Most bytes of collection names, keys and values that [`ManagerStore::apply_chunked`] puts
 /// in one transaction: three quarters of [`MAX_TXN_BYTES`], which leaves 256 KiB for the
@@ -114,6 +117,50 @@ impl ManagerStore {
     /// meanwhile does not hold back the hundreds of others sharing its transaction. The
     /// refused group is reported with its [`StateError::Conflict`].
     pub async fn apply_chunked(&self, writes: &[ManagerWrite]) -> Vec<ChunkResult> {
+        self.apply_chunks(writes, None).await
+    }
+
+    /// [`ManagerStore::apply_chunked`] for a leader's round: every transaction also checks
+    /// that `fence` is still held (no other manager took it since,
+    /// [`ManagerStore::take_orchestration_fence`]). A transaction that finds it taken changes
+    /// nothing and fails with a conflict on the fence ([`StateError::is_fence_lost`]).
+    pub async fn apply_fenced(
+        &self,
+        writes: &[ManagerWrite],
+        fence: OrchestrationFence,
+    ) -> Vec<ChunkResult> {
+        self.apply_chunks(writes, Some(fence)).await
+    }
+
+    /// Takes the orchestration fence for the manager `manager_raft_id`: raises the fence
+    /// document's version, so the writes of whoever held it before fail from now on
+    /// ([`ManagerStore::apply_fenced`]). Re-read the state after this returns, before
+    /// planning: what the earlier holder committed before is in it.
+    pub async fn take_orchestration_fence(
+        &self,
+        manager_raft_id: u64,
+    ) -> Result<OrchestrationFence, StateError> {
+        let txn = Txn::new().put(
+            &self.collections.leadership,
+            ORCHESTRATION_FENCE_KEY,
+            &OrchestrationFenceDoc { manager_raft_id },
+        );
+        let outcome = self.store.txn(txn).await?;
+        match outcome.versions.first().copied().flatten() {
+            Some(version) => Ok(OrchestrationFence { version }),
+            None => Err(StateError::Inconsistent {
+                detail: "the orchestration fence has no version after it was written".into(),
+            }),
+        }
+    }
+
+    /// The writes in bounded transactions ([`ManagerStore::apply_chunked`]), each checking
+    /// `fence` when given.
+    async fn apply_chunks(
+        &self,
+        writes: &[ManagerWrite],
+        fence: Option<OrchestrationFence>,
+    ) -> Vec<ChunkResult> {
         // Each write encoded once: its size decides the cuts, and its operation goes into
         // its chunk's first attempt.
         let encoded: Vec<Txn> = writes
@@ -121,6 +168,8 @@ impl ManagerStore {
             .map(|w| self.collections.add(Txn::new(), w))
             .collect();
         let sizes: Vec<usize> = encoded.iter().map(Txn::payload_bytes).collect();
+        // The fence's check is one more operation in each transaction.
+        let max_ops = MAX_TXN_OPS - usize::from(fence.is_some());
         let mut chunks: Vec<Range<usize>> = Vec::new();
         let mut start = 0;
         let mut group_start = 0;
@@ -130,7 +179,7 @@ impl ManagerStore {
                 group_start = i;
             }
             let size = sizes[i];
-            let full = ops + 1 > MAX_TXN_OPS || bytes + size > CHUNK_PAYLOAD_BYTES;
+            let full = ops + 1 > max_ops || bytes + size > CHUNK_PAYLOAD_BYTES;
             if full && i > start {
                 // Cut before this write's group, unless the group began the chunk.
                 let cut = if group_start > start { group_start } else { i };
@@ -153,17 +202,29 @@ impl ManagerStore {
                     .by_ref()
                     .take(range.len())
                     .fold(Txn::new(), Txn::append);
-                (range, txn)
+                (range, self.fenced(txn, fence))
             })
             .collect();
         futures::stream::iter(chunks)
-            .map(|(range, txn)| self.apply_chunk(writes, range, txn))
+            .map(|(range, txn)| self.apply_chunk(writes, range, txn, fence))
             .buffered(MAX_CHUNKS_IN_FLIGHT)
             .collect::<Vec<_>>()
             .await
             .into_iter()
             .flatten()
             .collect()
+    }
+
+    /// `txn` with the check that `fence` is still held, when given.
+    fn fenced(&self, txn: Txn, fence: Option<OrchestrationFence>) -> Txn {
+        match fence {
+            Some(fence) => txn.check(
+                &self.collections.leadership,
+                ORCHESTRATION_FENCE_KEY,
+                Precondition::Version(fence.version),
+            ),
+            None => txn,
+        }
     }
 
     /// One transaction of [`ManagerStore::apply_chunked`]: `range` (encoded as `first`), less
@@ -174,16 +235,18 @@ impl ManagerStore {
         writes: &[ManagerWrite],
         range: Range<usize>,
         first: Txn,
+        fence: Option<OrchestrationFence>,
     ) -> Vec<ChunkResult> {
         let mut out = Vec::new();
         let mut parts = vec![range];
         let mut first = Some(first);
         for attempt in 0..=MAX_CONFLICT_RETRIES {
             let txn = first.take().unwrap_or_else(|| {
-                parts
+                let txn = parts
                     .iter()
                     .flat_map(|part| &writes[part.clone()])
-                    .fold(Txn::new(), |txn, w| self.collections.add(txn, w))
+                    .fold(Txn::new(), |txn, w| self.collections.add(txn, w));
+                self.fenced(txn, fence)
             });
             match self.store.txn(txn).await {
                 Ok(outcome) => {

@@ -31,6 +31,7 @@ mod keys_error;
 mod keys_file;
 mod manager_keys;
 mod manager_store;
+mod orchestration_fence;
 mod root_ca_slot;
 pub mod schema;
 mod state_error;
@@ -50,6 +51,9 @@ pub use manager_keys::{KeysChange, ManagerKeys};
 pub use manager_store::{
     CHUNK_PAYLOAD_BYTES, MAX_CHUNKS_IN_FLIGHT, MAX_CONFLICT_RETRIES, MAX_LOAD_STATE_ATTEMPTS,
     ManagerStore,
+};
+pub use orchestration_fence::{
+    LEADERSHIP, ORCHESTRATION_FENCE_KEY, OrchestrationFence, OrchestrationFenceDoc,
 };
 pub use root_ca_slot::{ROTATION_KEY_SUFFIX, RootCaSlot};
 pub use state_error::StateError;

@@ -11,6 +11,7 @@
 //! | [`SECRETS`] | [`Secret`] (with its value) | the secret id |
 //! | [`CONFIGS`] | [`Config`] | the config id |
 //! | [`NETWORKS`] | [`Network`] | the network id |
+//! | [`LEADERSHIP`](super::LEADERSHIP) | [`OrchestrationFenceDoc`](super::OrchestrationFenceDoc) (one) | [`ORCHESTRATION_FENCE_KEY`](super::ORCHESTRATION_FENCE_KEY) |
 //!
 //! A document's `meta.version` is the store's version of it: written as the version the
 //! write will give it (1 when created, the expected version + 1 when replaced) and set from
@@ -166,6 +167,8 @@ pub struct ManagerCollections {
     pub configs: Collection<Config>,
     /// [`NETWORKS`].
     pub networks: Collection<Network>,
+    /// [`LEADERSHIP`](super::LEADERSHIP): the orchestration fence.
+    pub leadership: Collection<super::OrchestrationFenceDoc>,
 }
 
 impl ManagerCollections {
@@ -180,6 +183,7 @@ impl ManagerCollections {
             secrets: store.collection(SECRETS),
             configs: store.collection(CONFIGS),
             networks: store.collection(NETWORKS),
+            leadership: store.collection(super::LEADERSHIP),
         }
     }
 

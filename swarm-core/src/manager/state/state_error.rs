@@ -52,6 +52,14 @@ impl StateError {
         matches!(self, StateError::Conflict { .. })
     }
 
+    /// Whether the write failed because another manager took the orchestration fence
+    /// ([`OrchestrationFence`](super::OrchestrationFence)): this manager's writes as leader
+    /// can no longer apply; it must take the fence again and re-read the state.
+    pub fn is_fence_lost(&self) -> bool {
+        matches!(self, StateError::Conflict { collection, key, .. }
+            if collection == super::LEADERSHIP && key == super::ORCHESTRATION_FENCE_KEY)
+    }
+
     /// Whether the same call may succeed later unchanged (nothing was applied).
     pub fn is_retryable(&self) -> bool {
         match self {
