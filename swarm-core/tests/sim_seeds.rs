@@ -260,3 +260,16 @@ fn seed_6359_a_task_whose_restart_policy_gave_up_on_a_drained_node_is_not_meant_
         panic!("{failure}");
     }
 }
+
+/// Seed 9113 (3 managers, 3 workers, 16 steps): a round's commit ended "commit status unknown"
+/// while the cluster changed leaders; the next round, planned on a copy without those writes,
+/// created a global job's task for node m2 again, and both ran there once the first writes
+/// committed after all (`slot_runs_once`). A round with a write of unknown fate now takes the
+/// orchestration fence anew and re-reads the state before planning, so a late write fails.
+#[test]
+fn seed_9113_a_round_whose_commit_status_is_unknown_is_not_planned_again_blind() {
+    let config = SimConfig::new(9113).with_size(3, 3).with_steps(16);
+    if let Err(failure) = run_seed(&config) {
+        panic!("{failure}");
+    }
+}

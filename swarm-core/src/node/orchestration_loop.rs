@@ -18,7 +18,10 @@
 //! ([`OrchestrationFence`]), then re-reads the state; every transaction of its rounds checks
 //! the fence, so the writes of a leader deposed in the middle of a round (forwarded by its
 //! store member to the new leader) fail instead of creating a second task for a slot. A round
-//! that finds the fence taken starts over: fence, re-read, plan.
+//! that finds the fence taken starts over: fence, re-read, plan. So does a round with a
+//! transaction whose fate is unknown (a timeout, a leader lost mid-write): those writes may
+//! still commit, and a round planned on a copy without them would create their tasks again;
+//! taking the fence anew makes them fail if they have not applied by then.
 //!
 //! Rounds run when the state changes (after a coalescing wait, so a burst of status reports
 //! makes one round: as long as the last round computed, between [`ROUND_COALESCE`] and
@@ -113,10 +116,9 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
         changes.borrow_and_update();
         let round = run_round(&core, sched, held).await;
         if round.fence_lost {
-            // Another manager leads (or led meanwhile): start again from the fence.
-            tracing::info!(
-                "another manager took the orchestration fence; this round's writes were refused"
-            );
+            // Another manager leads (or led meanwhile), or some writes' fate is unknown:
+            // start again from the fence.
+            tracing::info!("starting over from the orchestration fence");
             scheduler = None;
             fence = None;
             next_wake = None;
@@ -147,7 +149,9 @@ struct RoundSummary {
     next_wake: Option<SystemTime>,
     /// Time the steps computed (commits not included).
     compute: Duration,
-    /// Whether a transaction found the orchestration fence taken by another manager.
+    /// Whether a transaction found the orchestration fence taken by another manager, or
+    /// failed in a way that leaves its writes' fate unknown: either way the next round must
+    /// start from a fence taken anew and a re-read state.
     fence_lost: bool,
 }
 
@@ -225,7 +229,8 @@ async fn rebalance(
 
 /// Commits `writes` in bounded transactions, each task slot's writes in one
 /// ([`ManagerWrite::commit_group`]) and each checking `fence`, and absorbs the committed ones
-/// into the copy; returns how many committed and whether the fence was found taken.
+/// into the copy; returns how many committed and whether the round must start over from the
+/// fence (found taken, or a transaction whose writes may still apply).
 async fn commit(
     core: &ManagerCore,
     step: &'static str,
@@ -249,7 +254,16 @@ async fn commit(
             Err(e) if e.is_conflict() => {
                 tracing::debug!(step, error = %e, "a write met a newer version; the next round decides again");
             }
-            Err(e) => tracing::warn!(step, error = %e, "orchestration writes failed"),
+            Err(e) if e.is_retryable() && !e.is_indeterminate() => {
+                tracing::warn!(step, error = %e, "orchestration writes failed; nothing applied");
+            }
+            Err(e) => {
+                // The writes may still commit: a round planned on a copy without them would
+                // create their tasks again. Taking the fence anew makes any still on their way
+                // fail, and the re-read that follows holds those that made it.
+                tracing::warn!(step, error = %e, "orchestration writes failed and may still apply; taking the fence anew");
+                fence_lost = true;
+            }
         }
     }
     (committed, fence_lost)

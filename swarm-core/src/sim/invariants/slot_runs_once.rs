@@ -16,8 +16,9 @@ enum Slot {
     Node(Option<NodeId>),
 }
 
-/// A task running in a slot: its id, spec version and the node whose runtime runs it.
-type Running<'a> = (&'a str, u64, &'a str);
+/// A task running in a slot: its id, spec version, the node whose runtime runs it, and its
+/// record as the leaders last showed it (status and desired state, for the report).
+type Running<'a> = (&'a str, u64, &'a str, String);
 
 /// `Err` names the service, the slot, the tasks and the nodes running them.
 pub fn check(obs: &Observation) -> Result<(), String> {
@@ -41,6 +42,10 @@ pub fn check(obs: &Observation) -> Result<(), String> {
                 id.as_str(),
                 task.spec_version,
                 node.as_str(),
+                format!(
+                    "{:?}, desired {:?}, store version {}",
+                    task.status.state, task.desired_state, task.meta.version.0
+                ),
             ));
         }
     }
@@ -60,7 +65,9 @@ pub fn check(obs: &Observation) -> Result<(), String> {
             .map_or(service.as_str(), |s| s.spec.name.as_str());
         let listed: Vec<String> = tasks
             .iter()
-            .map(|(id, version, node)| format!("{id} (spec version {version}) on {node}"))
+            .map(|(id, version, node, record)| {
+                format!("{id} (spec version {version}) on {node} (last record: {record})")
+            })
             .collect();
         return Err(format!(
             "service {name} slot {slot:?} runs {} tasks at once: {}",
