@@ -202,3 +202,46 @@ async fn restart_with_memory_storage_keeps_committed_state() {
     assert!(eventually(|| local.list_local("").unwrap().items.len() == 25).await);
     kv.put("after", &"x".to_string()).await.unwrap();
 }
+
+/// A member added after the founder left replays the log from its start, whose first
+/// configurations name only the founder. It used to refuse the current leader's next
+/// AppendEntries as from a non-member (the leader is not in those early configurations) and
+/// never caught up: a cluster that promoted it lost its quorum for good (simulation seed 8393,
+/// 3 workers, 16 steps). A member that is not yet in its own effective membership now takes a
+/// leader's entries and snapshot chunks from any authenticated member, as one whose
+/// membership is still empty does.
+#[tokio::test]
+async fn a_member_added_after_the_founder_left_catches_up_through_the_old_configurations() {
+    let mut c = Cluster::voters(1).await;
+    let kv = c.store(1).collection::<u32>("kv");
+    // Enough entries that the new member's first batches hold only the founder's
+    // configuration.
+    for i in 0..2_000u32 {
+        kv.put("before", &i).await.unwrap();
+    }
+    c.start(2).await;
+    c.store(1)
+        .add_learner(MemberId(2), "member-2")
+        .await
+        .unwrap();
+    c.store(1).promote(MemberId(2), false).await.unwrap();
+    c.store(1).transfer_leader(MemberId(2)).await.unwrap();
+    assert_eq!(c.leader().await, 2);
+    c.store(2).demote(MemberId(1), false).await.unwrap();
+    c.store(2).remove(MemberId(1), false).await.unwrap();
+    let two = c.store(2).clone();
+    two.collection::<u32>("kv").put("after", &2).await.unwrap();
+
+    // Member 3 joins the one-voter cluster {2}; the log still begins with {1}.
+    let three = c.start(3).await;
+    two.add_learner(MemberId(3), "member-3").await.unwrap();
+    let local = three.collection::<u32>("kv");
+    assert!(
+        eventually(|| local.list_local("").map(|l| l.items.len()).unwrap_or(0) == 2).await,
+        "member 3 never caught up: {:?}",
+        three.status()
+    );
+    two.promote(MemberId(3), false).await.unwrap();
+    two.collection::<u32>("kv").put("end", &3).await.unwrap();
+    assert_eq!(local.get("end").await.unwrap().unwrap().value, 3);
+}

@@ -11,7 +11,11 @@
 //!
 //! A member whose membership is still empty (being added, or restarted on an empty log) takes
 //! AppendEntries, snapshot chunks, Vote and PreVote from the sender they name: it learns the
-//! membership from the leader's entries, and Raft decides the rest as before.
+//! membership from the leader's entries, and Raft decides the rest as before. So does a member
+//! not in its own effective membership yet for AppendEntries and snapshot chunks: one added
+//! after the founder left replays configurations that name neither it nor the current leader
+//! before it reaches the one that added it. (A removed member is in the same position; what it
+//! takes in no longer counts in any quorum.)
 
 use super::Member;
 use crate::raft::types::Vote;
@@ -105,6 +109,16 @@ impl Member {
         // A member being added knows no membership yet: its first log entries and snapshot come
         // from the leader, which it learns of through them.
         if raft_message && membership.nodes().next().is_none() {
+            return Ok(());
+        }
+        // Nor does one still replaying the configurations before the one that added it: a
+        // log that begins before the current leader joined names other members first, and
+        // refusing that leader would leave the new member behind for good.
+        let leader_message = matches!(
+            request,
+            RpcRequest::AppendEntries(_) | RpcRequest::SnapshotChunk(_)
+        );
+        if leader_message && membership.get_node(&self.id).is_none() {
             return Ok(());
         }
         Err(SenderRefused::NotAMember { peer: from, what })
