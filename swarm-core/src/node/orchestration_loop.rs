@@ -62,9 +62,9 @@ pub const MAX_BUSY_ROUNDS: usize = 64;
 /// The orchestration loop of a manager, until `stop`.
 pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: CancellationToken) {
     let mut changes = core.cluster_state.subscribe();
-    let mut scheduler: Option<Scheduler> = None;
-    // The orchestration fence this manager holds while it leads (taken with the scheduler).
-    let mut fence: Option<OrchestrationFence> = None;
+    // While this manager leads: the scheduler's memory of earlier rounds and the orchestration
+    // fence it took when it started leading (or last started over).
+    let mut term: Option<(Scheduler, OrchestrationFence)> = None;
     let mut next_wake: Option<SystemTime> = None;
     let mut busy_rounds = 0usize;
     let mut last_rebalance: Option<SystemTime> = None;
@@ -86,15 +86,14 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
             // What the last term of leadership asked for is not this manager's to do: a
             // wake time now past, or a streak of busy rounds, would make `wait_for` answer
             // zero at every turn and the loop spin without ever waiting.
-            scheduler = None;
-            fence = None;
+            term = None;
             next_wake = None;
             busy_rounds = 0;
             continue;
         }
-        let (sched, held) = match (&mut scheduler, fence) {
-            (Some(s), Some(f)) => (s, f),
-            _ => {
+        let (scheduler, fence) = match &mut term {
+            Some((scheduler, fence)) => (scheduler, *fence),
+            None => {
                 // A new term of leadership: take the fence, so writes of an earlier leader
                 // still on their way fail from now on, then catch up with everything
                 // committed before.
@@ -109,18 +108,17 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
                 if !core.cluster_state.resync(&stop).await {
                     return;
                 }
-                fence = Some(taken);
-                (scheduler.insert(Scheduler::default()), taken)
+                let (scheduler, _) = term.insert((Scheduler::default(), taken));
+                (scheduler, taken)
             }
         };
         changes.borrow_and_update();
-        let round = run_round(&core, sched, held).await;
-        if round.fence_lost {
+        let round = run_round(&core, scheduler, fence).await;
+        if round.start_over {
             // Another manager leads (or led meanwhile), or some writes' fate is unknown:
             // start again from the fence.
             tracing::info!("starting over from the orchestration fence");
-            scheduler = None;
-            fence = None;
+            term = None;
             next_wake = None;
             busy_rounds = 0;
             continue;
@@ -128,7 +126,7 @@ pub(crate) async fn orchestration_loop(core: Arc<ManagerCore>, stop: Cancellatio
         next_wake = round.next_wake;
         coalesce = round.compute.clamp(ROUND_COALESCE, MAX_ROUND_COALESCE);
         if round.writes == 0 {
-            let moved = rebalance(&core, sched, held, &mut last_rebalance).await;
+            let moved = rebalance(&core, scheduler, fence, &mut last_rebalance).await;
             if moved > 0 {
                 tracing::info!(tasks = moved, "tasks asked to move to restore the spread");
             }
@@ -152,7 +150,7 @@ struct RoundSummary {
     /// Whether a transaction found the orchestration fence taken by another manager, or
     /// failed in a way that leaves its writes' fate unknown: either way the next round must
     /// start from a fence taken anew and a re-read state.
-    fence_lost: bool,
+    start_over: bool,
 }
 
 /// How long to wait for a change before running a round anyway.
@@ -180,7 +178,7 @@ async fn run_round(
     let compute = started.elapsed();
     let planned = plan.writes.len();
     let started = tokio::time::Instant::now();
-    let (writes, fence_lost) = commit(core, "round", plan.writes, fence).await;
+    let (writes, start_over) = commit(core, "round", plan.writes, fence).await;
     if planned > 0 {
         tracing::debug!(
             orchestrated = plan.orchestrated,
@@ -197,7 +195,7 @@ async fn run_round(
         writes,
         next_wake: plan.next_wake,
         compute,
-        fence_lost,
+        start_over,
     }
 }
 
@@ -242,7 +240,7 @@ async fn commit(
     }
     writes.sort_by(|a, b| a.commit_group().cmp(&b.commit_group()));
     let mut committed = 0;
-    let mut fence_lost = false;
+    let mut start_over = false;
     for chunk in core.state.apply_fenced(&writes, fence).await {
         match chunk.result {
             Ok(_) => {
@@ -250,7 +248,7 @@ async fn commit(
                     .absorb(chunk.indexes().map(|i| &writes[i]));
                 committed += chunk.indexes().count();
             }
-            Err(e) if e.is_fence_lost() => fence_lost = true,
+            Err(e) if e.is_fence_lost() => start_over = true,
             Err(e) if e.is_conflict() => {
                 tracing::debug!(step, error = %e, "a write met a newer version; the next round decides again");
             }
@@ -262,9 +260,9 @@ async fn commit(
                 // create their tasks again. Taking the fence anew makes any still on their way
                 // fail, and the re-read that follows holds those that made it.
                 tracing::warn!(step, error = %e, "orchestration writes failed and may still apply; taking the fence anew");
-                fence_lost = true;
+                start_over = true;
             }
         }
     }
-    (committed, fence_lost)
+    (committed, start_over)
 }

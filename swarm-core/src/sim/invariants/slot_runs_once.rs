@@ -5,7 +5,7 @@
 //! or crashed it runs until its agent hears (the replacement may run meanwhile, as in
 //! SwarmKit). Checked at every observation, from the runtimes themselves.
 
-use crate::model::{NodeId, ServiceId};
+use crate::model::{NodeId, ServiceId, Task};
 use crate::sim::observe::Observation;
 use std::collections::BTreeMap;
 
@@ -17,8 +17,8 @@ enum Slot {
 }
 
 /// A task running in a slot: its id, spec version, the node whose runtime runs it, and its
-/// record as the leaders last showed it (status and desired state, for the report).
-type Running<'a> = (&'a str, u64, &'a str, String);
+/// record as the leaders last showed it (named in the report).
+type Running<'a> = (&'a str, u64, &'a str, &'a Task);
 
 /// `Err` names the service, the slot, the tasks and the nodes running them.
 pub fn check(obs: &Observation) -> Result<(), String> {
@@ -42,10 +42,7 @@ pub fn check(obs: &Observation) -> Result<(), String> {
                 id.as_str(),
                 task.spec_version,
                 node.as_str(),
-                format!(
-                    "{:?}, desired {:?}, store version {}",
-                    task.status.state, task.desired_state, task.meta.version.0
-                ),
+                task,
             ));
         }
     }
@@ -66,7 +63,11 @@ pub fn check(obs: &Observation) -> Result<(), String> {
         let listed: Vec<String> = tasks
             .iter()
             .map(|(id, version, node, record)| {
-                format!("{id} (spec version {version}) on {node} (last record: {record})")
+                format!(
+                    "{id} (spec version {version}) on {node} (last record: {:?}, desired {:?}, \
+                     store version {})",
+                    record.status.state, record.desired_state, record.meta.version.0
+                )
             })
             .collect();
         return Err(format!(
