@@ -2,6 +2,7 @@
 //! leaves this module's siblings: the public API speaks in [`MemberId`](crate::MemberId),
 //! [`StoreError`](crate::StoreError) and plain status structs.
 
+pub(crate) mod append_pipeline;
 pub(crate) mod entry_cache;
 pub(crate) mod handle;
 pub(crate) mod log_store;

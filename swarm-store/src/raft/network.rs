@@ -1,5 +1,6 @@
 //! openraft's network traits over a byte-level [`Transport`].
 
+use super::append_pipeline::{AppendCall, AppendOutcome, AppendPipeline, MAX_APPENDS_IN_FLIGHT};
 use super::entry_cache::EntryCache;
 use super::runtime::StoreRuntime;
 use super::types::{C, Snapshot, Vote};
@@ -7,6 +8,7 @@ use super::wire::{APPEND_ENTRIES_TAG, RpcRequest, RpcResponse, SnapshotChunk};
 use crate::blob::Blob;
 use crate::transport::{MAX_FRAME_BYTES, MemberId, Transport, TransportError};
 use bytes::Bytes;
+use futures::Stream;
 use openraft::errors::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory, RaftNetworkV2};
 use openraft::raft::{
@@ -143,6 +145,30 @@ fn encode_append_entries(
     Ok(Bytes::from(out))
 }
 
+/// Sends one AppendEntries to `target` within `timeout`. The request is encoded before the
+/// returned future is first polled (so requests are queued in the order they were made); the
+/// future owns what it needs.
+fn send_append_entries(
+    transport: Arc<dyn DynTransport>,
+    target: MemberId,
+    cache: &Mutex<EntryCache>,
+    rpc: AppendEntriesRequest<C>,
+    timeout: Duration,
+) -> AppendCall {
+    let request = encode_append_entries(&rpc, cache);
+    drop(rpc);
+    Box::pin(async move {
+        let request = request.map_err(rpc_error)?;
+        let response = call_encoded(transport.as_ref(), target, request, timeout)
+            .await
+            .map_err(rpc_error)?;
+        match response {
+            RpcResponse::AppendEntries(r) => Ok(r),
+            _ => Err(unexpected(target, "append-entries")),
+        }
+    })
+}
+
 /// Creates a [`PeerNetwork`] per target member.
 pub(crate) struct NetworkFactory {
     transport: Arc<dyn DynTransport>,
@@ -268,20 +294,42 @@ impl RaftNetworkV2<C> for PeerNetwork {
         rpc: AppendEntriesRequest<C>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<C>, RPCError<C>> {
-        let request = encode_append_entries(&rpc, &self.cache).map_err(rpc_error)?;
-        drop(rpc);
-        let response = call_encoded(
-            self.transport.as_ref(),
+        send_append_entries(
+            self.transport.clone(),
             self.target,
-            request,
+            &self.cache,
+            rpc,
             option.hard_ttl(),
         )
         .await
-        .map_err(rpc_error)?;
-        match response {
-            RpcResponse::AppendEntries(r) => Ok(r),
-            _ => Err(unexpected(self.target, "append-entries")),
-        }
+    }
+
+    /// Pipelined ([`AppendPipeline`]): each request goes out as openraft makes it, up to
+    /// [`MAX_APPENDS_IN_FLIGHT`] unanswered, instead of openraft's default of one round trip
+    /// at a time.
+    fn stream_append<'s, S>(
+        &'s mut self,
+        input: S,
+        option: RPCOption,
+    ) -> openraft::base::BoxFuture<
+        's,
+        Result<openraft::base::BoxStream<'s, AppendOutcome>, RPCError<C>>,
+    >
+    where
+        S: Stream<Item = AppendEntriesRequest<C>> + OptionalSend + Unpin + 'static,
+    {
+        let transport = self.transport.clone();
+        let cache = self.cache.clone();
+        let target = self.target;
+        let timeout = option.hard_ttl();
+        // Encoded when openraft hands the request over, so requests are queued in its order.
+        let send = move |rpc: AppendEntriesRequest<C>| {
+            send_append_entries(transport.clone(), target, &cache, rpc, timeout)
+        };
+        let responses: openraft::base::BoxStream<'s, AppendOutcome> = Box::pin(
+            AppendPipeline::new(input, send, MAX_APPENDS_IN_FLIGHT),
+        );
+        Box::pin(std::future::ready(Ok(responses)))
     }
 
     async fn vote(
