@@ -114,9 +114,7 @@ fn outcome(
             (Some(Ok(Ok(matched))), complete)
         }
         // Overtaken, not lost: see the module docs.
-        Ok(AppendEntriesResponse::Conflict) if matched.is_some_and(|m| prev <= m) => {
-            (None, false)
-        }
+        Ok(AppendEntriesResponse::Conflict) if matched.is_some_and(|m| prev <= m) => (None, false),
         Ok(AppendEntriesResponse::Conflict) => match prev {
             Some(prev) => (Some(Ok(Err(StreamAppendError::Conflict(prev)))), false),
             // Nothing precedes the log's start, so nothing there can conflict: the follower
@@ -192,8 +190,8 @@ mod tests {
     use super::*;
     use crate::raft::test_entries::batch_entry;
     use crate::raft::types::{Vote, log_id};
-    use futures::channel::{mpsc, oneshot};
     use futures::FutureExt;
+    use futures::channel::{mpsc, oneshot};
     use std::sync::{Arc, Mutex};
 
     type Reply = Result<AppendEntriesResponse<C>, RPCError<C>>;
@@ -244,10 +242,15 @@ mod tests {
     fn requests_go_out_before_earlier_ones_are_answered_up_to_the_limit() {
         let (tx, sent, mut pipeline) = harness(2);
         for i in 1..=3 {
-            tx.unbounded_send(request((i > 1).then(|| i - 1), i)).unwrap();
+            tx.unbounded_send(request((i > 1).then(|| i - 1), i))
+                .unwrap();
         }
         assert!(poll(&mut pipeline).is_pending());
-        assert_eq!(sent.lock().unwrap().len(), 2, "two sent, the third waits for a slot");
+        assert_eq!(
+            sent.lock().unwrap().len(),
+            2,
+            "two sent, the third waits for a slot"
+        );
 
         // Answered out of order: the second first. Nothing is yielded before the first.
         let second = sent.lock().unwrap().remove(1).1;
@@ -264,7 +267,11 @@ mod tests {
             panic!("then the second");
         };
         assert_eq!(matched, Some(log_id(1, 2)));
-        assert_eq!(sent.lock().unwrap().len(), 1, "the third went out once a slot freed");
+        assert_eq!(
+            sent.lock().unwrap().len(),
+            1,
+            "the third went out once a slot freed"
+        );
     }
 
     #[test]
@@ -322,7 +329,10 @@ mod tests {
         let Poll::Ready(Some(Err(RPCError::Network(error)))) = poll(&mut pipeline) else {
             panic!("a nonsensical conflict is a network error");
         };
-        assert!(error.to_string().contains("before the first log entry"), "{error}");
+        assert!(
+            error.to_string().contains("before the first log entry"),
+            "{error}"
+        );
         assert!(matches!(poll(&mut pipeline), Poll::Ready(None)));
     }
 

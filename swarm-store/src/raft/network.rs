@@ -326,9 +326,8 @@ impl RaftNetworkV2<C> for PeerNetwork {
         let send = move |rpc: AppendEntriesRequest<C>| {
             send_append_entries(transport.clone(), target, &cache, rpc, timeout)
         };
-        let responses: openraft::base::BoxStream<'s, AppendOutcome> = Box::pin(
-            AppendPipeline::new(input, send, MAX_APPENDS_IN_FLIGHT),
-        );
+        let responses: openraft::base::BoxStream<'s, AppendOutcome> =
+            Box::pin(AppendPipeline::new(input, send, MAX_APPENDS_IN_FLIGHT));
         Box::pin(std::future::ready(Ok(responses)))
     }
 
