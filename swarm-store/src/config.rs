@@ -49,6 +49,11 @@ pub struct StoreConfig {
     /// than each write in it, so with many writes waiting, fewer and fuller entries carry more
     /// writes per second than several smaller ones in flight at once.
     pub max_inflight_batches: usize,
+    /// The most AppendEntries a leader keeps unanswered per follower (pipelining; at most
+    /// [`MAX_APPENDS_IN_FLIGHT_LIMIT`]). Default 4. With 1 the leader waits for each answer
+    /// before sending more, as openraft does by default; then the entries of a new write also
+    /// wait behind the round trip of the message telling followers of the last commit.
+    pub max_appends_in_flight: usize,
     /// The most transactions waiting for the proposer; callers wait for room beyond it.
     pub proposal_queue_txns: usize,
     /// The most recent changes kept for watches. A watch that falls further behind gets
@@ -78,6 +83,12 @@ pub struct StoreConfig {
 /// The most entries one append-entries message carries (bounds frame size together with
 /// [`StoreConfig::max_batch_bytes`]).
 pub const MAX_ENTRIES_PER_APPEND: u64 = 8;
+
+/// The largest accepted [`StoreConfig::max_appends_in_flight`]: with at most
+/// [`MAX_ENTRIES_PER_APPEND`] entries of at most [`MAX_BATCH_BYTES_LIMIT`] each, a follower
+/// holds at most 64 × 8 MiB of one leader's unanswered messages, and its transport's budget of
+/// buffered request bytes cuts that lower.
+pub const MAX_APPENDS_IN_FLIGHT_LIMIT: usize = 64;
 
 /// The largest accepted `max_batch_bytes`: [`MAX_ENTRIES_PER_APPEND`] such entries must fit a
 /// transport frame. A batch holds the encoded transactions the proposer drains (it stops before
@@ -114,6 +125,7 @@ impl StoreConfig {
             max_batch_txns: 1024,
             max_batch_bytes: 512 * 1024,
             max_inflight_batches: 1,
+            max_appends_in_flight: 4,
             proposal_queue_txns: 16 * 1024,
             watch_history_changes: 100_000,
             request_timeout_ms: 5_000,
@@ -168,6 +180,12 @@ impl StoreConfig {
         if self.max_inflight_batches == 0 {
             return bad("max_inflight_batches", "must be positive".into());
         }
+        if !(1..=MAX_APPENDS_IN_FLIGHT_LIMIT).contains(&self.max_appends_in_flight) {
+            return bad(
+                "max_appends_in_flight",
+                format!("must be in 1..={MAX_APPENDS_IN_FLIGHT_LIMIT}"),
+            );
+        }
         if self.proposal_queue_txns == 0 {
             return bad("proposal_queue_txns", "must be positive".into());
         }
@@ -205,7 +223,7 @@ mod tests {
                 ..
             })
         ));
-        let mut c = ok;
+        let mut c = ok.clone();
         c.max_batch_bytes = MAX_BATCH_BYTES_LIMIT + 1;
         assert!(matches!(
             c.validate(),
@@ -214,5 +232,16 @@ mod tests {
                 ..
             })
         ));
+        for appends in [0, MAX_APPENDS_IN_FLIGHT_LIMIT + 1] {
+            let mut c = ok.clone();
+            c.max_appends_in_flight = appends;
+            assert!(matches!(
+                c.validate(),
+                Err(StoreError::Invalid {
+                    field: "max_appends_in_flight",
+                    ..
+                })
+            ));
+        }
     }
 }

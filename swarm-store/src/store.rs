@@ -183,7 +183,11 @@ impl Store {
             let raft = openraft::Raft::new(
                 me,
                 Arc::new(raft_config),
-                NetworkFactory::new(transport.clone(), entry_cache.clone()),
+                NetworkFactory::new(
+                    transport.clone(),
+                    entry_cache.clone(),
+                    config.max_appends_in_flight,
+                ),
                 log,
                 StateMachineAdapter::new(shared.clone(), snapshots),
             )

@@ -1,5 +1,6 @@
 //! A replication stream's AppendEntries, pipelined: each request goes out as openraft makes
-//! it, up to [`MAX_APPENDS_IN_FLIGHT`] unanswered, instead of one round trip at a time.
+//! it, up to `StoreConfig::max_appends_in_flight` unanswered, instead of one round trip at a
+//! time.
 //!
 //! openraft's default (`stream_append_sequential`) waits for each response before it takes the
 //! next request. After every commit the leader sends each follower an entry-less request
@@ -30,11 +31,6 @@ use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, StreamAppendRe
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-
-/// The AppendEntries requests one replication stream keeps unanswered at once. Two already
-/// lets the next write's entries overtake the wait for a commit-only request's answer; a few
-/// more keep a loaded follower busy without letting one stream queue unbounded work on it.
-pub(crate) const MAX_APPENDS_IN_FLIGHT: usize = 4;
 
 /// One response of the stream: what openraft's replication reads.
 pub(crate) type AppendOutcome = Result<StreamAppendResult<C>, RPCError<C>>;

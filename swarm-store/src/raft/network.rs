@@ -1,6 +1,6 @@
 //! openraft's network traits over a byte-level [`Transport`].
 
-use super::append_pipeline::{AppendCall, AppendOutcome, AppendPipeline, MAX_APPENDS_IN_FLIGHT};
+use super::append_pipeline::{AppendCall, AppendOutcome, AppendPipeline};
 use super::entry_cache::EntryCache;
 use super::runtime::StoreRuntime;
 use super::types::{C, Snapshot, Vote};
@@ -175,12 +175,18 @@ pub(crate) struct NetworkFactory {
     transfer_seq: Arc<AtomicU64>,
     /// The log adapter's entries, encoded and decoded.
     cache: Arc<Mutex<EntryCache>>,
+    /// AppendEntries kept unanswered per follower (`StoreConfig::max_appends_in_flight`).
+    max_appends_in_flight: usize,
 }
 
 impl NetworkFactory {
     /// A factory sending through `transport`. Call it where openraft's randomness is seeded for
     /// this member (see [`StoreRuntime::seeded`]), if it is.
-    pub(crate) fn new(transport: Arc<dyn DynTransport>, cache: Arc<Mutex<EntryCache>>) -> Self {
+    pub(crate) fn new(
+        transport: Arc<dyn DynTransport>,
+        cache: Arc<Mutex<EntryCache>>,
+        max_appends_in_flight: usize,
+    ) -> Self {
         // Transfer ids only need to differ between the transfers of this sender; starting at a
         // random point keeps a restarted sender from reusing a receiver's in-progress id. The
         // draw comes from the Raft runtime, so a seeded simulation replays it.
@@ -189,6 +195,7 @@ impl NetworkFactory {
             transport,
             transfer_seq: Arc::new(AtomicU64::new(start)),
             cache,
+            max_appends_in_flight,
         }
     }
 }
@@ -202,6 +209,7 @@ impl RaftNetworkFactory<C> for NetworkFactory {
             target: MemberId(target),
             transfer_seq: self.transfer_seq.clone(),
             cache: self.cache.clone(),
+            max_appends_in_flight: self.max_appends_in_flight,
         }
     }
 }
@@ -212,6 +220,7 @@ pub(crate) struct PeerNetwork {
     target: MemberId,
     transfer_seq: Arc<AtomicU64>,
     cache: Arc<Mutex<EntryCache>>,
+    max_appends_in_flight: usize,
 }
 
 fn rpc_error(e: CallError) -> RPCError<C> {
@@ -305,8 +314,8 @@ impl RaftNetworkV2<C> for PeerNetwork {
     }
 
     /// Pipelined ([`AppendPipeline`]): each request goes out as openraft makes it, up to
-    /// [`MAX_APPENDS_IN_FLIGHT`] unanswered, instead of openraft's default of one round trip
-    /// at a time.
+    /// `StoreConfig::max_appends_in_flight` unanswered, instead of openraft's default of one
+    /// round trip at a time.
     fn stream_append<'s, S>(
         &'s mut self,
         input: S,
@@ -327,7 +336,7 @@ impl RaftNetworkV2<C> for PeerNetwork {
             send_append_entries(transport.clone(), target, &cache, rpc, timeout)
         };
         let responses: openraft::base::BoxStream<'s, AppendOutcome> =
-            Box::pin(AppendPipeline::new(input, send, MAX_APPENDS_IN_FLIGHT));
+            Box::pin(AppendPipeline::new(input, send, self.max_appends_in_flight));
         Box::pin(std::future::ready(Ok(responses)))
     }
 
