@@ -273,3 +273,19 @@ fn seed_9113_a_round_whose_commit_status_is_unknown_is_not_planned_again_blind()
         panic!("{failure}");
     }
 }
+
+/// Seeds 8923 and 8948 (3 managers, 3 workers, 16 steps): an update of a service whose tasks
+/// turn unhealthy 3 s after they start, and whose restart policy (a window) never runs out of
+/// attempts, stayed `updating` for good: the update counted the restarts of its tasks as its
+/// own, so with one of five replicas always restarting its watch never ended
+/// (`update_status_ends`). An update now watches only the tasks it created (scenario test
+/// `an_update_completes_while_restarts_of_its_tasks_go_on`).
+#[test]
+fn seed_8923_an_update_ends_while_its_tasks_keep_restarting() {
+    for seed in [8923, 8948] {
+        let config = SimConfig::new(seed).with_size(3, 3).with_steps(16);
+        if let Err(failure) = run_seed(&config) {
+            panic!("{failure}");
+        }
+    }
+}

@@ -592,6 +592,7 @@ fn changes_for_node(old: &Task, new: &Task) -> bool {
         service_annotations,
         endpoint,
         running_since: _,
+        update_started_at: _,
     } = new;
     // What the agent reports of a task it has: from accepted up to running, after assigned
     // (a task before assigned was not in its set). An end is news (its files are dropped).

@@ -221,6 +221,7 @@ mod tests {
             job_iteration: None,
             service_annotations: Default::default(),
             running_since: None,
+            update_started_at: None,
         }
     }
 

@@ -122,6 +122,13 @@ pub struct Task {
     /// `None` if it was never seen running. A rolling update's monitor window counts from it.
     #[serde(default)]
     pub running_since: Option<SystemTime>,
+    /// The start of the rolling update or rollback that created the task (its service's
+    /// `update_status.started_at` then); `None` for a task another step made (a new slot, a
+    /// restart, a replacement for a failed node). An update watches only its own tasks, as
+    /// SwarmKit's updater does: a restart of one of them neither takes a place of a batch
+    /// nor extends the update's watch, so an update ends while its tasks keep restarting.
+    #[serde(default)]
+    pub update_started_at: Option<SystemTime>,
 }
 
 /// A service's name and labels, as a task carries them.
@@ -164,6 +171,7 @@ impl Task {
             job_iteration: None,
             service_annotations: ServiceAnnotations::default(),
             running_since: None,
+            update_started_at: None,
         }
     }
 

@@ -32,12 +32,14 @@
 //! # Rolling updates
 //!
 //! [`supervise_updates`] keeps no state of its own: the update's start time and phase are in
-//! the service's `update_status`, the update's tasks are those of the current spec created
-//! since then, each task records when it first ran ([`Task::running_since`]), and the slot
-//! it belongs to is in the task. A new leader therefore continues an update (its batches,
-//! delays, monitor windows and failure count) where the previous one left it.
+//! the service's `update_status`, the update's tasks are those of the current spec it created
+//! (each carries the update's start, [`Task::update_started_at`]), each task records when it
+//! first ran ([`Task::running_since`]), and the slot it belongs to is in the task. A new
+//! leader therefore continues an update (its batches, delays, monitor windows and failure
+//! count) where the previous one left it.
 //!
 //! [`Task::running_since`]: crate::model::Task::running_since
+//! [`Task::update_started_at`]: crate::model::Task::update_started_at
 //!
 //! * A task that ended while live is left alone until its restart policy allows a
 //!   replacement and its restart delay has passed (counted from its status timestamp); then
@@ -54,10 +56,10 @@
 //!
 //! # Differences from SwarmKit
 //!
-//! * A rolling update counts as its tasks every task of the new spec created since it
-//!   started, so replacements made by the restart supervisor or a scale-up meanwhile take a
-//!   place of the batch until they run, and their early failures count (a slot once). The
-//!   failure ratio is over the slots the update touched. A task's monitor window counts
+//! * A rolling update knows its tasks by the mark they carry, not from memory (SwarmKit's
+//!   updater keeps them in memory, and a new leader's starts over); as there, replacements
+//!   made by the restart supervisor, for a failed node or by a scale-up are not the update's.
+//!   The failure ratio is over the slots the update touched. A task's monitor window counts
 //!   from the time its agent reported it running, not when the leader saw it.
 //! * A stop-first update starts the new task once no other task of its slot holds a node,
 //!   whichever task that is; a failure action `rollback` without a previous spec pauses the

@@ -30,10 +30,13 @@ pub(crate) struct UpdateProgress<'a> {
 
 impl<'a> UpdateProgress<'a> {
     /// The progress of the update of `service` that started at `started_at`, under
-    /// `config`, at `now`. The update's tasks are those matching the current spec created
-    /// since it started (this counts the replacements the restart supervisor and a scale-up
-    /// made meanwhile too: SwarmKit's updater counts only the tasks it created, which it
-    /// keeps in memory).
+    /// `config`, at `now`. The update's tasks are those it created (their
+    /// [`update_started_at`](crate::model::Task::update_started_at) is `started_at`) matching
+    /// the current spec, as SwarmKit's updater counts only the tasks it created (it keeps
+    /// them in memory). A replacement another step made meanwhile (a restart of one of them,
+    /// a task for a failed node, a new slot of a scale-up) is not watched: a service whose
+    /// tasks keep restarting would otherwise always have one starting or just started, and
+    /// the update would never end.
     pub(crate) fn read(
         state: &ClusterState,
         service: &Service,
@@ -45,7 +48,7 @@ impl<'a> UpdateProgress<'a> {
         let mut progress = UpdateProgress::default();
         for (key, tasks) in groups {
             for task in tasks {
-                if task.meta.created_at < started_at {
+                if task.update_started_at != Some(started_at) {
                     continue;
                 }
                 let node = task.node_id.as_ref().and_then(|n| state.node(n));

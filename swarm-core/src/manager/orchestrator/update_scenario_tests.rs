@@ -732,3 +732,62 @@ fn a_paused_rollback_refills_a_slot_left_with_only_a_stale_prepared_task() {
     assert_eq!(images(&live), ["v1"]);
     assert_eq!(live[0].status.state, TaskState::Running);
 }
+
+/// Seeds 8923 and 8948 of the simulation: the update's tasks of a service ran past the
+/// monitor window, then failed (turned unhealthy), and their restart policy (a window, so no
+/// end to the attempts) replaced them over and over. The replacements counted as tasks of the
+/// update: each took the update's watch `monitor` past its start, and with one replica or
+/// another always restarting, the update stayed `updating` for good. An update now watches
+/// the tasks it created, as SwarmKit's updater does.
+#[test]
+fn an_update_completes_while_restarts_of_its_tasks_go_on() {
+    let mut f = cluster(2);
+    let web = f.replicated("web", 2);
+    f.update_service(&web, |s| {
+        s.task_template.container.image = "v1".into();
+        s.task_template.restart_policy.condition = RestartCondition::Any;
+        s.task_template.restart_policy.delay = Duration::from_secs(1);
+        s.task_template.restart_policy.max_attempts = 0;
+        s.update_config = Some(UpdateConfig {
+            parallelism: 1,
+            delay: Duration::from_secs(2),
+            monitor: Duration::from_secs(1),
+            failure_action: FailureAction::Rollback,
+            ..UpdateConfig::default()
+        });
+    });
+    f.orchestrate_and_run(0);
+    set_image(&mut f, &web, 100, "v2");
+    // Slot by slot at 100 and 102; the last watch (the 2 s delay, then delay + 1 s) would
+    // end at 107. Every task of v2 runs 3 s (past the 1 s monitor), then fails, and is
+    // restarted 1 s later: one slot or the other restarts every second or two.
+    for secs in 100..=140 {
+        let ran_long_enough: Vec<_> = f
+            .tasks_of(&web)
+            .into_iter()
+            .filter(|t| {
+                t.spec.container.image == "v2"
+                    && t.status.state == TaskState::Running
+                    && t.running_since
+                        .is_some_and(|since| since + Duration::from_secs(3) <= f.at(secs))
+            })
+            .map(|t| t.id)
+            .collect();
+        for id in &ran_long_enough {
+            f.report(id, TaskState::Failed, secs);
+        }
+        f.orchestrate_and_run(secs);
+    }
+    let restarted = f
+        .tasks_of(&web)
+        .iter()
+        .filter(|t| t.spec.container.image == "v2" && f.secs_of(t.meta.created_at) > 110)
+        .count();
+    assert!(restarted >= 4, "the tasks kept restarting: {restarted}");
+    let done = status(&f, &web);
+    assert_eq!(
+        (done.state, done.message.as_str()),
+        (UpdateState::Completed, UPDATE_COMPLETED_MESSAGE)
+    );
+    assert_eq!(done.completed_at, Some(f.at(107)));
+}

@@ -36,16 +36,20 @@ const MONITOR_PAST_DELAY: Duration = Duration::from_secs(1);
 ///   ("update in progress", started now). [`update_service`] clears the status, so a new
 ///   update supersedes one in progress or paused; [`rollback_service`] sets
 ///   `rollback_started`.
-/// * **Batches.** A dirty slot without a task of the current spec gets a new one: at most
+/// * **Batches.** A dirty slot without a task of the current spec gets a new one, marked as
+///   the update's own ([`Task::update_started_at`] is the update's start): at most
 ///   `parallelism` slots (0: all) are in progress at once, a slot counting from its new
 ///   task's creation until `delay` after that task first ran (or ended, or left the slot).
+///   Only the update's own tasks are watched: a replacement another step makes (a restart
+///   of one of them, a task for a failed node, a new slot) holds no place and does not
+///   extend the watch, as in SwarmKit, so the update ends while its tasks keep restarting.
 ///   Stop-first: the new task is created desired `ready` (prepared, not started) and the
 ///   old ones shut down; the new one gets desired `running` once no other task of the slot
 ///   holds its node (or after [`OLD_TASK_TIMEOUT`]). Start-first: the new task is created
 ///   desired `running`, and the old ones are shut down once it runs.
-/// * **Failures.** A task of the update (current spec, created since the update started)
-///   that ends early (failed, rejected, exited, or stopped while desired running) before it
-///   ran or at most `monitor` after it started counts its slot as failed. When the failed
+/// * **Failures.** A task of the update (its own, of the current spec) that ends early
+///   (failed, rejected, exited, or stopped while desired running) before it ran or at most
+///   `monitor` after it started counts its slot as failed. When the failed
 ///   slots exceed `max_failure_ratio` of the slots the update touches, the failure action
 ///   applies: `pause` (status `paused` / `rollback_paused`, `update paused due to failure or
 ///   early termination of task <id>`), `rollback` (spec and previous spec swapped back,
@@ -57,7 +61,8 @@ const MONITOR_PAST_DELAY: Duration = Duration::from_secs(1);
 /// * **No status.** A service without update status and without a dirty slot (a spec change
 ///   such as a scale cleared the status of an update under way) still has its prepared tasks
 ///   started once their slots' old tasks stopped; nothing else is done.
-/// * **Completion.** Once no slot is dirty and every new task settled, the last batch is
+/// * **Completion.** Once no slot is dirty and every task of the update settled, the last
+///   batch is
 ///   watched for `monitor` more (`delay` + 1 s when the delay is at least the monitor), then
 ///   the status becomes `completed` ("update completed") or `rollback_completed`
 ///   ("rollback completed") with `completed_at`.
@@ -68,6 +73,7 @@ const MONITOR_PAST_DELAY: Duration = Duration::from_secs(1);
 ///
 /// [`update_service`]: crate::manager::control::update_service
 /// [`rollback_service`]: crate::manager::control::rollback_service
+/// [`Task::update_started_at`]: crate::model::Task::update_started_at
 pub fn supervise_updates(
     state: &ClusterState,
     now: SystemTime,
@@ -96,6 +102,16 @@ pub fn supervise_updates(
         update.run(&mut ids, rng);
     }
     round
+}
+
+/// How the slots of one round's batch are started.
+struct Batch<'c> {
+    /// The update config in force (the rollback config while rolling back).
+    config: &'c UpdateConfig,
+    /// Whether the update is paused: only slots it left with nothing to run are refilled.
+    paused: bool,
+    /// When the update started: the mark of the tasks it creates.
+    started_at: SystemTime,
 }
 
 /// The update of one service in one round.
@@ -182,7 +198,12 @@ impl<'a> ServiceUpdate<'a, '_> {
             }
         }
         let paused = matches!(phase, UpdateState::Paused | UpdateState::RollbackPaused);
-        self.start_slots(&slots, &progress, &config, paused, ids, rng);
+        let batch = Batch {
+            config: &config,
+            paused,
+            started_at,
+        };
+        self.start_slots(&slots, &progress, &batch, ids, rng);
         if in_progress && !just_started && !any_dirty && !progress.unsettled {
             self.complete_when_watched(phase, &progress, &config);
         }
@@ -196,8 +217,7 @@ impl<'a> ServiceUpdate<'a, '_> {
         &mut self,
         slots: &[UpdateSlot<'a>],
         progress: &UpdateProgress<'_>,
-        config: &UpdateConfig,
-        paused: bool,
+        batch: &Batch<'_>,
         ids: &mut TaskIds<'_>,
         rng: &mut dyn FnMut() -> u64,
     ) {
@@ -205,8 +225,8 @@ impl<'a> ServiceUpdate<'a, '_> {
             |s: &UpdateSlot<'_>| s.live.iter().all(|t| t.desired_state == TaskState::Ready);
         let mut waiting = slots
             .iter()
-            .filter(|s| s.dirty && s.keep.is_none() && (!paused || stranded(s)));
-        let mut room = match usize::try_from(config.parallelism) {
+            .filter(|s| s.dirty && s.keep.is_none() && (!batch.paused || stranded(s)));
+        let mut room = match usize::try_from(batch.config.parallelism) {
             Ok(0) | Err(_) => usize::MAX,
             Ok(p) => p.saturating_sub(progress.busy.len()),
         };
@@ -217,7 +237,7 @@ impl<'a> ServiceUpdate<'a, '_> {
             if self.round.full(self.max_writes) {
                 return;
             }
-            self.replace(slot, config.order, ids, rng);
+            self.replace(slot, batch, ids, rng);
             room -= 1;
         }
         if waiting.next().is_some()
@@ -227,15 +247,17 @@ impl<'a> ServiceUpdate<'a, '_> {
         }
     }
 
-    /// A new task of the current spec for `slot`: stop-first shuts the old ones down now and
-    /// starts the new one once they stopped; start-first starts it at once.
+    /// A new task of the current spec for `slot`, marked as the update's own (its
+    /// `update_started_at`): stop-first shuts the old ones down now and starts the new one once
+    /// they stopped; start-first starts it at once.
     fn replace(
         &mut self,
         slot: &UpdateSlot<'a>,
-        order: UpdateOrder,
+        batch: &Batch<'_>,
         ids: &mut TaskIds<'_>,
         rng: &mut dyn FnMut() -> u64,
     ) {
+        let order = batch.config.order;
         let Some(id) = ids.next(rng) else {
             return;
         };
@@ -245,6 +267,7 @@ impl<'a> ServiceUpdate<'a, '_> {
             SlotKey::Unplaced => return,
         };
         let mut task = new_task(self.service, id, number, node, self.now);
+        task.update_started_at = Some(batch.started_at);
         if order == UpdateOrder::StopFirst && slot.others_holding_node(self.state, None) {
             task.desired_state = TaskState::Ready;
         }
