@@ -12,7 +12,8 @@
 //! default 20000), `--threads N` (runtime worker threads for the whole process, default
 //! `WORKER_THREADS`), `--snapshot-every N` (log entries between snapshots, default the
 //! `StoreConfig` default), `--inflight-batches N` (`StoreConfig::max_inflight_batches`, default
-//! the `StoreConfig` default), `--value-bytes N` (encoded size of each value, default 256),
+//! the `StoreConfig` default), `--appends-in-flight N` (`StoreConfig::max_appends_in_flight`,
+//! default the `StoreConfig` default), `--value-bytes N` (encoded size of each value, default 256),
 //! `--txn-docs N` (documents each write transaction puts, default 1), `--no-reads`,
 //! `--no-writes`.
 //!
@@ -33,6 +34,9 @@ static SNAPSHOT_EVERY: AtomicU64 = AtomicU64::new(0);
 /// `--inflight-batches` for the cluster harness's config function (0: the default).
 static INFLIGHT_BATCHES: AtomicU64 = AtomicU64::new(0);
 
+/// `--appends-in-flight` for the cluster harness's config function (0: the default).
+static APPENDS_IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+
 /// Default encoded value size: a JSON string of 254 characters plus its two quotes.
 const VALUE_BYTES: usize = 256;
 
@@ -46,6 +50,8 @@ struct Args {
     snapshot_every: Option<u64>,
     /// `StoreConfig::max_inflight_batches` for every member (`None`: the default).
     inflight_batches: Option<u64>,
+    /// `StoreConfig::max_appends_in_flight` for every member (`None`: the default).
+    appends_in_flight: Option<u64>,
     /// Encoded size of each value (a JSON string: this many bytes with its quotes).
     value_bytes: usize,
     /// Documents each write transaction puts.
@@ -73,6 +79,7 @@ fn parse_args() -> Result<Args, String> {
         threads: WORKER_THREADS,
         snapshot_every: None,
         inflight_batches: None,
+        appends_in_flight: None,
         value_bytes: VALUE_BYTES,
         txn_docs: 1,
     };
@@ -120,6 +127,15 @@ fn parse_args() -> Result<Args, String> {
                         .ok()
                         .filter(|n| *n > 0)
                         .ok_or("--inflight-batches: expected a positive number of entries")?,
+                )
+            }
+            "--appends-in-flight" => {
+                args.appends_in_flight = Some(
+                    value("--appends-in-flight")?
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or("--appends-in-flight: expected a positive number of messages")?,
                 )
             }
             "--value-bytes" => {
@@ -247,12 +263,15 @@ async fn bench(args: Args) {
         "# 3 members, TCP+mTLS on 127.0.0.1, disk storage with fsync in {}",
         dir.path().display()
     );
-    // The harness takes a plain function; the one setting passed through goes via a static.
+    // The harness takes a plain function; the settings passed through go via statics.
     if let Some(n) = args.snapshot_every {
         SNAPSHOT_EVERY.store(n, Ordering::Relaxed);
     }
     if let Some(n) = args.inflight_batches {
         INFLIGHT_BATCHES.store(n, Ordering::Relaxed);
+    }
+    if let Some(n) = args.appends_in_flight {
+        APPENDS_IN_FLIGHT.store(n, Ordering::Relaxed);
     }
     let cluster = TcpCluster::start(3, dir.path().to_path_buf(), |mut c: StoreConfig| {
         if let n @ 1.. = SNAPSHOT_EVERY.load(Ordering::Relaxed) {
@@ -260,6 +279,9 @@ async fn bench(args: Args) {
         }
         if let n @ 1.. = INFLIGHT_BATCHES.load(Ordering::Relaxed) {
             c.max_inflight_batches = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let n @ 1.. = APPENDS_IN_FLIGHT.load(Ordering::Relaxed) {
+            c.max_appends_in_flight = usize::try_from(n).unwrap_or(usize::MAX);
         }
         c
     })
