@@ -11,9 +11,9 @@
 //! the tail of its trace; the trace's hash is the same on every run of the seed, in any process.
 //!
 //! What replays exactly, and why: every node runs on the one thread of a current-thread
-//! runtime with a paused clock; the wall clock the nodes read is virtual
-//! ([`crate::clock`]); ids, jitter and Raft timeouts come from per-node seeds derived from the
-//! run's; the managers' Raft storage is in memory
+//! runtime with a paused clock; the wall clock the nodes read is virtual (the crate's `clock`
+//! module); ids, jitter and Raft timeouts come from per-node seeds derived from the run's; the
+//! managers' Raft storage is in memory
 //! ([`InProcNodes::with_memory_disks`](crate::node::InProcNodes::with_memory_disks)); the
 //! node's `select!`s are biased. Key material and signatures still come from the operating
 //! system (secrets never come from a seed), so the trace hashes what happened to messages
