@@ -98,7 +98,10 @@ async fn cluster(net: &InProcNetwork, appends: usize) -> Result<Vec<Store>, Stri
         .await
         .map_err(|e| format!("open member {id}: {e}"))?;
         if id == 1 {
-            store.bootstrap().await.map_err(|e| format!("bootstrap: {e}"))?;
+            store
+                .bootstrap()
+                .await
+                .map_err(|e| format!("bootstrap: {e}"))?;
         } else {
             let first: &Store = &stores[0];
             first
@@ -149,7 +152,10 @@ async fn row(args: &Args, appends: usize, inflight: usize) -> Result<(f64, f64),
     let elapsed = started.elapsed().as_secs_f64();
     let total = (per_writer * inflight) as f64;
     for store in stores {
-        store.shutdown().await.map_err(|e| format!("shutdown: {e}"))?;
+        store
+            .shutdown()
+            .await
+            .map_err(|e| format!("shutdown: {e}"))?;
     }
     Ok((elapsed * 1000.0 / per_writer as f64, total / elapsed))
 }
@@ -183,7 +189,9 @@ fn main() {
                     args.writes.div_ceil(inflight) * inflight,
                 ),
                 Err(e) => {
-                    eprintln!("store_rtt_bench: appends_in_flight={appends} inflight={inflight}: {e}");
+                    eprintln!(
+                        "store_rtt_bench: appends_in_flight={appends} inflight={inflight}: {e}"
+                    );
                     std::process::exit(1);
                 }
             }
