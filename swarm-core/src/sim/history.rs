@@ -29,6 +29,11 @@ pub struct History {
 impl History {
     /// Takes in a leader's `state` observed at `now`.
     pub(crate) fn record(&mut self, state: &ClusterState, now: SystemTime) {
+        for (id, seen) in &mut self.tasks {
+            if !state.tasks().contains_key(id) {
+                seen.absent = true;
+            }
+        }
         for task in state.tasks().values() {
             match self.tasks.get_mut(&task.id) {
                 Some(seen) => seen.update(task),
@@ -115,5 +120,23 @@ mod tests {
                 .map(Vec::len),
             Some(1)
         );
+    }
+
+    /// Seed 6854: a task deleted between two observations is marked absent (it may never
+    /// have shown its stop order); a leader whose copy holds it again clears the mark.
+    #[test]
+    fn a_task_no_longer_in_the_leaders_state_is_absent_until_seen_again() {
+        use crate::model::Task;
+        let task = Task::new("t".into(), "s".into(), Default::default(), at(0.0));
+        let mut state = ClusterState::new();
+        state.put_task(task.clone());
+        let mut history = History::default();
+        history.record(&state, at(1.0));
+        let absent = |h: &History| h.tasks.get(&task.id).map(|s| s.absent);
+        assert_eq!(absent(&history), Some(false));
+        history.record(&ClusterState::new(), at(2.0));
+        assert_eq!(absent(&history), Some(true));
+        history.record(&state, at(3.0));
+        assert_eq!(absent(&history), Some(false));
     }
 }

@@ -17,6 +17,9 @@ pub struct SeenTask {
     /// Whether an observation saw it ordered to stop (desired shutdown or remove) while it
     /// had not ended: whatever ended it then, it did not end by itself.
     pub stopped_before_end: bool,
+    /// Whether the last leader's state observed no longer held it: the managers deleted the
+    /// record (or that leader's copy lags; the next state that holds it clears this).
+    pub absent: bool,
 }
 
 impl SeenTask {
@@ -27,11 +30,13 @@ impl SeenTask {
             desired_max: task.desired_state,
             first_seen: now,
             stopped_before_end: stopped_before_end(task),
+            absent: false,
         }
     }
 
     /// Takes a newer record of the task.
     pub(crate) fn update(&mut self, task: &Task) {
+        self.absent = false;
         self.desired_max = self.desired_max.max(task.desired_state);
         self.stopped_before_end |= stopped_before_end(task);
         if task.meta.version > self.task.meta.version {

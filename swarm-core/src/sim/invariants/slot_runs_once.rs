@@ -3,7 +3,16 @@
 //! at the same instant, except an old and a new task of a service that updates or rolls back
 //! start-first. A task a manager already ordered to stop is not counted: on a node cut off
 //! or crashed it runs until its agent hears (the replacement may run meanwhile, as in
-//! SwarmKit). Checked at every observation, from the runtimes themselves.
+//! SwarmKit). Nor is a task whose record the last leader's state observed no longer held: the
+//! managers deleted it, the strongest order to stop (an agent stops a task no longer assigned
+//! once it hears). Checked at every observation, from the runtimes themselves.
+//!
+//! The history sees the leaders' records only at observations, made in the pauses between
+//! workload steps, not while a step's control call runs (seconds under faults) nor after a
+//! pause drawn nil: a task ordered to stop and then deleted between two observations never
+//! showed its stop order there (seed 6854); its absence says as much. A leader whose copy
+//! lags (one that just took over) may lack a task for a moment; the next state that holds it
+//! counts it again.
 
 use crate::model::{NodeId, ServiceId, Task};
 use crate::sim::observe::Observation;
@@ -30,7 +39,7 @@ pub fn check(obs: &Observation) -> Result<(), String> {
             let Some(seen) = history.tasks.get(id) else {
                 continue;
             };
-            if seen.ordered_to_stop() {
+            if seen.ordered_to_stop() || seen.absent {
                 continue;
             }
             let task = &seen.task;
@@ -133,5 +142,41 @@ mod tests {
         }
         obs.history = std::sync::Arc::new(stopping);
         assert_eq!(check(&obs), Ok(()));
+    }
+
+    /// Seed 6854 (3 managers, 2 workers, 12 steps, 4 AppendEntries in flight): `scale 0` set
+    /// the task of slot 2 on w1 (cut off) desired `remove`, `rollback` created a new task for
+    /// slot 2 on m1, and the reaper deleted the old record, all within 2.1 s of control calls
+    /// without an observation. The history's last record of the old task said desired
+    /// `running`, and w1 still ran it: reported as two tasks of the slot, though the managers
+    /// had ordered the old one to stop and then deleted it.
+    #[test]
+    fn seed_6854_a_task_deleted_between_two_observations_is_not_counted() {
+        let s = service(&RestartPolicy::default());
+        let old = task(&s, "old", 0.0, 1, TaskState::Running, 1.0);
+        let new = task(&s, "new", 5.0, 2, TaskState::Running, 6.0);
+        let mut before = ClusterState::new();
+        before.put_task(old.clone());
+        let mut after = ClusterState::new();
+        after.put_task(new.clone());
+        let mut history = History::default();
+        history.record(&before, at(1.0));
+        history.record(&after, at(6.0));
+        let mut obs = observation(after, history.clone());
+        obs.runtimes.insert("w1".to_owned(), vec![old.id.clone()]);
+        obs.runtimes.insert("m1".to_owned(), vec![new.id.clone()]);
+        assert_eq!(check(&obs), Ok(()));
+        // Still so at an observation without a leader (the next one in that run).
+        obs.state = None;
+        assert_eq!(check(&obs), Ok(()));
+
+        // A leader whose state holds the old record desired running again: two in the slot.
+        let mut both = ClusterState::new();
+        both.put_task(old);
+        both.put_task(new);
+        history.record(&both, at(7.0));
+        obs.history = std::sync::Arc::new(history);
+        let err = check(&obs).unwrap_err();
+        assert!(err.contains("runs 2 tasks at once"), "{err}");
     }
 }
