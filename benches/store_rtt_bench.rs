@@ -118,9 +118,10 @@ async fn cluster(net: &InProcNetwork, appends: usize) -> Result<Vec<Store>, Stri
     Ok(stores)
 }
 
-/// One row: `inflight` closed-loop writers share `writes` puts; returns virtual ms per write
-/// (one writer) and writes per virtual second.
-async fn row(args: &Args, appends: usize, inflight: usize) -> Result<(f64, f64), String> {
+/// One row: `inflight` closed-loop writers share `writes` puts (rounded up to a multiple of
+/// `inflight`); returns the writes made, virtual ms per write of one writer and writes per
+/// virtual second.
+async fn row(args: &Args, appends: usize, inflight: usize) -> Result<(usize, f64, f64), String> {
     let net = InProcNetwork::new(11);
     let stores = cluster(&net, appends).await?;
     // The delay is set once the cluster has formed, so formation is not measured.
@@ -150,14 +151,18 @@ async fn row(args: &Args, appends: usize, inflight: usize) -> Result<(f64, f64),
             .map_err(|e| format!("write: {e}"))?;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let total = (per_writer * inflight) as f64;
+    let total = per_writer * inflight;
     for store in stores {
         store
             .shutdown()
             .await
             .map_err(|e| format!("shutdown: {e}"))?;
     }
-    Ok((elapsed * 1000.0 / per_writer as f64, total / elapsed))
+    Ok((
+        total,
+        elapsed * 1000.0 / per_writer as f64,
+        total as f64 / elapsed,
+    ))
 }
 
 fn main() {
@@ -182,11 +187,10 @@ fn main() {
     for &inflight in &args.inflight {
         for &appends in &args.appends {
             match runtime.block_on(row(&args, appends, inflight)) {
-                Ok((ms_per_write, per_s)) => println!(
-                    "rtt delay_ms={} appends_in_flight={appends} inflight={inflight} writes={} \
+                Ok((writes, ms_per_write, per_s)) => println!(
+                    "rtt delay_ms={} appends_in_flight={appends} inflight={inflight} writes={writes} \
                      virtual_ms_per_write={ms_per_write:.2} writes_per_virtual_s={per_s:.0}",
                     args.delay_ms,
-                    args.writes.div_ceil(inflight) * inflight,
                 ),
                 Err(e) => {
                     eprintln!(
