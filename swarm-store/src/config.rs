@@ -50,14 +50,13 @@ pub struct StoreConfig {
     /// writes per second than several smaller ones in flight at once.
     pub max_inflight_batches: usize,
     /// The most AppendEntries a leader keeps unanswered per follower (pipelining; at most
-    /// [`MAX_APPENDS_IN_FLIGHT_LIMIT`]). Default 1: the leader waits for each answer before
-    /// sending more, as openraft does by default, so the entries of a new write also wait
-    /// behind the round trip of the message telling followers of the last commit. 2 or more
-    /// saves that round trip (half a write's time where round trips are long:
-    /// `store_rtt_bench`), but with 4 the leader purged its log after a snapshot later than
-    /// with 1 (a member that was down then caught up from the log instead of a snapshot in 2
-    /// of 13 runs of `lagging_member_catches_up_from_a_snapshot_in_chunks`), not yet
-    /// understood, so it is opt-in.
+    /// [`MAX_APPENDS_IN_FLIGHT_LIMIT`]). Default 4. With 1 the leader waits for each answer
+    /// before sending more, as openraft does by default, so the entries of a new write also
+    /// wait behind the round trip of the message telling followers of the last commit; 2 or
+    /// more saves that round trip, half a write's time where round trips are long
+    /// (`store_rtt_bench`). A follower receives them in order (the transport keeps a
+    /// connection's order); one overtaken by the next is answered with a conflict and the
+    /// stream starts again from what the follower acknowledged.
     pub max_appends_in_flight: usize,
     /// The most transactions waiting for the proposer; callers wait for room beyond it.
     pub proposal_queue_txns: usize,
@@ -130,7 +129,7 @@ impl StoreConfig {
             max_batch_txns: 1024,
             max_batch_bytes: 512 * 1024,
             max_inflight_batches: 1,
-            max_appends_in_flight: 1,
+            max_appends_in_flight: 4,
             proposal_queue_txns: 16 * 1024,
             watch_history_changes: 100_000,
             request_timeout_ms: 5_000,

@@ -208,18 +208,22 @@ async fn lagging_member_catches_up_from_a_snapshot_in_chunks() {
         };
         kv.put(&format!("k{i:03}"), &value).await.unwrap();
     }
-    // The healthy follower purged its log after its snapshot (the leader keeps entries a
-    // replication stream may still need).
+    // Both running members purge their logs after their snapshots. The leader does so only once
+    // no replication stream still holds the entries in flight: the stream to the stopped member
+    // lets go of them after its calls fail (a few hundred milliseconds here). Until then the
+    // returning member could still catch up from the leader's log, not from a snapshot.
     let healthy = *c.stores.keys().find(|id| **id != leader).unwrap();
-    let mut purged = false;
-    for _ in 0..100 {
-        if c.store(healthy).status().purged_index.is_some() {
-            purged = true;
-            break;
+    for member in [healthy, leader] {
+        let mut purged = false;
+        for _ in 0..250 {
+            if c.store(member).status().purged_index.is_some() {
+                purged = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(purged, "{:?}", c.store(member).status());
     }
-    assert!(purged, "{:?}", c.store(healthy).status());
     // The restarted member lags by more than the snapshot interval: it gets a snapshot.
     let back = c.start(lagging).await;
     let local = back.collection::<String>("kv");
