@@ -14,8 +14,9 @@
 //! `StoreConfig` default), `--inflight-batches N` (`StoreConfig::max_inflight_batches`, default
 //! the `StoreConfig` default), `--appends-in-flight N` (`StoreConfig::max_appends_in_flight`,
 //! default the `StoreConfig` default), `--value-bytes N` (encoded size of each value, default 256),
-//! `--txn-docs N` (documents each write transaction puts, default 1), `--no-reads`,
-//! `--no-writes`.
+//! `--txn-docs N` (documents each write transaction puts, default 1), `--member-dir ID=DIR`
+//! (keep member ID's log and snapshots in a new directory under DIR, e.g. `2=/dev/shm`, to see
+//! whose `fdatasync` a write waits for; repeatable), `--no-reads`, `--no-writes`.
 //!
 //! One line per row: `write inflight=64 ops_per_s=23456 p50_ms=2.1 p99_ms=6.3`; an operation is
 //! one transaction, and with `--txn-docs` above 1 the line also names the transaction's shape
@@ -56,6 +57,24 @@ struct Args {
     value_bytes: usize,
     /// Documents each write transaction puts.
     txn_docs: usize,
+    /// Members whose data goes elsewhere than the cluster's directory: (member id, parent dir).
+    member_dirs: Vec<(u64, std::path::PathBuf)>,
+}
+
+/// Parses `ID=DIR` of `--member-dir`.
+fn parse_member_dir(v: &str) -> Result<(u64, std::path::PathBuf), String> {
+    let (id, dir) = v
+        .split_once('=')
+        .ok_or_else(|| format!("--member-dir: expected ID=DIR, got {v:?}"))?;
+    let id = id
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=3).contains(n))
+        .ok_or_else(|| format!("--member-dir: member id {id:?} is not 1, 2 or 3"))?;
+    if dir.is_empty() {
+        return Err("--member-dir: empty directory".to_owned());
+    }
+    Ok((id, std::path::PathBuf::from(dir)))
 }
 
 fn parse_list(flag: &str, v: &str) -> Result<Vec<usize>, String> {
@@ -82,6 +101,7 @@ fn parse_args() -> Result<Args, String> {
         appends_in_flight: None,
         value_bytes: VALUE_BYTES,
         txn_docs: 1,
+        member_dirs: Vec::new(),
     };
     let mut reads = true;
     let mut writes = true;
@@ -154,6 +174,11 @@ fn parse_args() -> Result<Args, String> {
                         "--txn-docs: expected a number from 1 to {}",
                         swarm_store::MAX_TXN_OPS
                     ))?
+            }
+            "--member-dir" => {
+                let (id, dir) = parse_member_dir(&value("--member-dir")?)?;
+                args.member_dirs.retain(|(m, _)| *m != id);
+                args.member_dirs.push((id, dir));
             }
             "--no-reads" => reads = false,
             "--no-writes" => writes = false,
@@ -263,6 +288,27 @@ async fn bench(args: Args) {
         "# 3 members, TCP+mTLS on 127.0.0.1, disk storage with fsync in {}",
         dir.path().display()
     );
+    // A member kept elsewhere: its directory under the cluster's root is a link to a new
+    // directory there, removed with it at the end.
+    let mut elsewhere = Vec::new();
+    for (id, parent) in &args.member_dirs {
+        let made = tempfile::Builder::new()
+            .prefix(&format!("store-bench-member-{id}-"))
+            .tempdir_in(parent)
+            .and_then(|d| {
+                std::os::unix::fs::symlink(d.path(), dir.path().join(id.to_string())).map(|()| d)
+            });
+        match made {
+            Ok(d) => {
+                eprintln!("# member-{id} keeps its data in {}", d.path().display());
+                elsewhere.push(d);
+            }
+            Err(e) => {
+                eprintln!("store_bench: --member-dir {id}={}: {e}", parent.display());
+                std::process::exit(1);
+            }
+        }
+    }
     // The harness takes a plain function; the settings passed through go via statics.
     if let Some(n) = args.snapshot_every {
         SNAPSHOT_EVERY.store(n, Ordering::Relaxed);
@@ -352,4 +398,5 @@ async fn bench(args: Args) {
         }
     }
     cluster.shutdown().await;
+    drop(elsewhere);
 }
