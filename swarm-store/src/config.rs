@@ -12,7 +12,10 @@ pub enum ReadPolicy {
     #[default]
     ReadIndex,
     /// Leader lease: the leader skips the heartbeat round while its lease (renewed by quorum
-    /// acknowledgements) is valid. Faster; assumes bounded clock drift between members.
+    /// acknowledgements) is valid. Faster; assumes bounded clock drift between members. A read
+    /// on a follower right after the last write of a burst may wait about a millisecond more:
+    /// a leader holds the message that only announces a commit that long, in case the next
+    /// write's entries carry it (no heartbeat round delivers it sooner here).
     Lease,
 }
 

@@ -17,6 +17,21 @@
 //! - After an error, a conflict, a higher vote or a partial success the stream takes no more
 //!   requests and ends once that response is yielded (openraft starts a new stream from what
 //!   the follower acknowledged).
+//! - An entry-less request that continues where the last one sent ended tells the follower only
+//!   of a newer commit index. It is held for up to [`COMMIT_NOTICE_HOLD`]: a request with
+//!   entries made meanwhile carries a commit index at least as new (openraft reads it when it
+//!   makes each request), so the held one is dropped and the follower learns the commit with
+//!   the next entries, one round trip fewer per write; otherwise it goes out when the hold
+//!   ends (a millisecond tick later at most), or at once when openraft's stream ends. A
+//!   follower thus learns of the last commit of a burst of writes up to that much later, and
+//!   applies it as much later. A linearizable read on it does not wait for that under the
+//!   `ReadIndex` policy: the leader confirms the read index with a heartbeat round, and the
+//!   heartbeats carry the commit index. Under `Lease` it may.
+//!
+//! Measured (`store_bench --inflight 1 --no-reads`, same binary with and without the hold):
+//! on tmpfs 20–25 % less CPU per write and p50 0.144–0.161 against 0.188–0.193 ms; on disk
+//! 2,087–2,355 against 1,797–2,111 writes/s; no change at 64 and 256 in flight, where a request
+//! with entries follows every commit anyway.
 //! - A conflict at or below what this stream already reported matched is not reported: it
 //!   means a request reached the follower before the one it follows (reordered, or
 //!   duplicated and delivered late, as the fault-injecting network does), not that the
@@ -31,6 +46,13 @@ use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, StreamAppendRe
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The longest a leader holds an AppendEntries that only tells a follower of a newer commit
+/// index, waiting for a request with entries to carry it instead (module docs). One
+/// millisecond: the next write of a client that waited for the last one follows within tens
+/// of microseconds, and tokio's timers tick in milliseconds.
+pub(crate) const COMMIT_NOTICE_HOLD: Duration = Duration::from_millis(1);
 
 /// One response of the stream: what openraft's replication reads.
 pub(crate) type AppendOutcome = Result<StreamAppendResult<C>, RPCError<C>>;
@@ -72,6 +94,17 @@ pub(crate) struct AppendPipeline<S, Send> {
     finished: bool,
     /// The highest match reported so far (`Some(None)`: matched before the first entry).
     matched: Option<Option<LogId>>,
+    /// Where the last request sent ended (`Some(None)`: before the first entry); `None`
+    /// before the first.
+    sent_up_to: Option<Option<LogId>>,
+    /// How long a commit notice is held; zero sends it at once.
+    hold: Duration,
+    /// The commit notice held.
+    held: Option<AppendEntriesRequest<C>>,
+    /// When the held notice's hold ends. One timer for the stream's life, pushed later for
+    /// each notice held: tokio extends a registered timer without waking its driver, where a
+    /// new one would wake it for every write.
+    hold_timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<S, Send> AppendPipeline<S, Send>
@@ -80,8 +113,9 @@ where
     Send: FnMut(AppendEntriesRequest<C>) -> AppendCall,
 {
     /// Sends each request of `input` with `send`, keeping at most `limit` (at least one)
-    /// unanswered.
-    pub(crate) fn new(input: S, send: Send, limit: usize) -> Self {
+    /// unanswered, and holding a commit notice for up to `hold` (module docs). A non-zero
+    /// `hold` needs a tokio runtime with its timer.
+    pub(crate) fn new(input: S, send: Send, limit: usize, hold: Duration) -> Self {
         AppendPipeline {
             input: Some(input),
             send,
@@ -89,7 +123,37 @@ where
             limit: limit.max(1),
             finished: false,
             matched: None,
+            sent_up_to: None,
+            hold,
+            held: None,
+            hold_timer: None,
         }
+    }
+
+    /// Holds `notice`: a newer notice replaces the one held and keeps its end; otherwise the
+    /// hold starts now.
+    fn hold_notice(&mut self, notice: AppendEntriesRequest<C>) {
+        if self.held.replace(notice).is_none() {
+            let until = tokio::time::Instant::now() + self.hold;
+            match &mut self.hold_timer {
+                Some(timer) => timer.as_mut().reset(until),
+                None => self.hold_timer = Some(Box::pin(tokio::time::sleep_until(until))),
+            }
+        }
+    }
+
+    fn send_now(&mut self, request: AppendEntriesRequest<C>) {
+        let prev = request.prev_log_id;
+        let last = request.entries.last().map(|entry| entry.log_id).or(prev);
+        self.sent_up_to = Some(last);
+        let call = (self.send)(request);
+        self.in_flight.push_back(Sent { prev, last, call });
+    }
+
+    /// Whether `request` only tells of a commit: no entries, and it continues where the last
+    /// request sent ended.
+    fn is_commit_notice(&self, request: &AppendEntriesRequest<C>) -> bool {
+        request.entries.is_empty() && self.sent_up_to == Some(request.prev_log_id)
     }
 }
 
@@ -148,13 +212,30 @@ where
             };
             match input.poll_next_unpin(cx) {
                 Poll::Ready(Some(request)) => {
-                    let prev = request.prev_log_id;
-                    let last = request.entries.last().map(|entry| entry.log_id).or(prev);
-                    let call = (this.send)(request);
-                    this.in_flight.push_back(Sent { prev, last, call });
+                    if !this.hold.is_zero() && this.is_commit_notice(&request) {
+                        this.hold_notice(request);
+                        continue;
+                    }
+                    // Whatever it is, it carries a commit index at least as new.
+                    this.held = None;
+                    this.send_now(request);
                 }
                 Poll::Ready(None) => this.input = None,
                 Poll::Pending => break,
+            }
+        }
+        // A held notice goes out when its hold ends, or at once when openraft's stream ended.
+        if this.in_flight.len() < this.limit {
+            let due = this.held.is_some()
+                && (this.input.is_none()
+                    || this
+                        .hold_timer
+                        .as_mut()
+                        .is_none_or(|timer| timer.as_mut().poll(cx).is_ready()));
+            if due {
+                if let Some(request) = this.held.take() {
+                    this.send_now(request);
+                }
             }
         }
         match this.in_flight.poll_next_unpin(cx) {
@@ -167,12 +248,13 @@ where
                     this.finished = true;
                     this.input = None;
                     this.in_flight = FuturesOrdered::new();
+                    this.held = None;
                 }
                 Poll::Ready(item)
             }
             // Nothing in flight: done if openraft has nothing more to send, else its stream
             // registered the wake-up.
-            Poll::Ready(None) if this.input.is_none() => {
+            Poll::Ready(None) if this.input.is_none() && this.held.is_none() => {
                 this.finished = true;
                 Poll::Ready(None)
             }
@@ -202,10 +284,36 @@ mod tests {
         }
     }
 
-    /// A pipeline whose sends are recorded and answered by the test through oneshots.
+    /// An entry-less request continuing at `prev`, carrying commit index `commit`.
+    fn notice(prev: u64, commit: u64) -> AppendEntriesRequest<C> {
+        AppendEntriesRequest {
+            vote: Vote::new_committed(1, 1),
+            prev_log_id: Some(log_id(1, prev)),
+            entries: Vec::new(),
+            leader_commit: Some(log_id(1, commit)),
+        }
+    }
+
+    /// A pipeline that holds no commit notice (see [`harness_holding`]).
     #[allow(clippy::type_complexity)]
     fn harness(
         limit: usize,
+    ) -> (
+        mpsc::UnboundedSender<AppendEntriesRequest<C>>,
+        Arc<Mutex<Vec<(Option<LogId>, oneshot::Sender<Reply>)>>>,
+        AppendPipeline<
+            mpsc::UnboundedReceiver<AppendEntriesRequest<C>>,
+            impl FnMut(AppendEntriesRequest<C>) -> AppendCall + Unpin,
+        >,
+    ) {
+        harness_holding(limit, Duration::ZERO)
+    }
+
+    /// A pipeline whose sends are recorded and answered by the test through oneshots.
+    #[allow(clippy::type_complexity)]
+    fn harness_holding(
+        limit: usize,
+        hold: Duration,
     ) -> (
         mpsc::UnboundedSender<AppendEntriesRequest<C>>,
         Arc<Mutex<Vec<(Option<LogId>, oneshot::Sender<Reply>)>>>,
@@ -227,7 +335,7 @@ mod tests {
             }
             .boxed()
         };
-        (tx, sent, AppendPipeline::new(rx, send, limit))
+        (tx, sent, AppendPipeline::new(rx, send, limit, hold))
     }
 
     fn poll(p: &mut (impl Stream<Item = AppendOutcome> + Unpin)) -> Poll<Option<AppendOutcome>> {
@@ -330,6 +438,97 @@ mod tests {
             "{error}"
         );
         assert!(matches!(poll(&mut pipeline), Poll::Ready(None)));
+    }
+
+    /// The request after a write's entries only tells the follower of the commit; the next
+    /// write's entries, made within the hold, carry that commit instead.
+    #[tokio::test(start_paused = true)]
+    async fn a_commit_notice_followed_by_entries_within_the_hold_is_not_sent() {
+        let (tx, sent, mut pipeline) = harness_holding(4, COMMIT_NOTICE_HOLD);
+        tx.unbounded_send(request(Some(4), 5)).unwrap();
+        assert!(poll(&mut pipeline).is_pending());
+        tx.unbounded_send(notice(5, 5)).unwrap();
+        assert!(poll(&mut pipeline).is_pending());
+        assert_eq!(sent.lock().unwrap().len(), 1, "the notice is held");
+        tokio::time::advance(COMMIT_NOTICE_HOLD / 2).await;
+        tx.unbounded_send(request(Some(5), 6)).unwrap();
+        assert!(poll(&mut pipeline).is_pending());
+        tokio::time::advance(COMMIT_NOTICE_HOLD * 2).await;
+        assert!(poll(&mut pipeline).is_pending());
+        let prevs: Vec<_> = sent.lock().unwrap().iter().map(|(p, _)| *p).collect();
+        assert_eq!(
+            prevs,
+            [Some(log_id(1, 4)), Some(log_id(1, 5))],
+            "the entries went out, the notice never did"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_commit_notice_goes_out_when_its_hold_ends() {
+        let (tx, sent, mut pipeline) = harness_holding(4, COMMIT_NOTICE_HOLD);
+        tx.unbounded_send(request(Some(4), 5)).unwrap();
+        assert!(poll(&mut pipeline).is_pending());
+        tx.unbounded_send(notice(5, 4)).unwrap();
+        assert!(poll(&mut pipeline).is_pending());
+        // A newer notice replaces the held one and keeps its end.
+        tokio::time::advance(COMMIT_NOTICE_HOLD / 2).await;
+        tx.unbounded_send(notice(5, 5)).unwrap();
+        assert!(poll(&mut pipeline).is_pending());
+        assert_eq!(sent.lock().unwrap().len(), 1);
+        tokio::time::advance(COMMIT_NOTICE_HOLD / 2).await;
+        assert!(poll(&mut pipeline).is_pending());
+        assert_eq!(
+            sent.lock().unwrap().len(),
+            2,
+            "the notice went out at the hold's end"
+        );
+        // Its answer reports the same match as the request before it.
+        let answers: Vec<_> = sent.lock().unwrap().drain(..).map(|(_, a)| a).collect();
+        for answer in answers {
+            answer.send(Ok(AppendEntriesResponse::Success)).unwrap();
+        }
+        for _ in 0..2 {
+            let Poll::Ready(Some(Ok(Ok(matched)))) = poll(&mut pipeline) else {
+                panic!("both answered");
+            };
+            assert_eq!(matched, Some(log_id(1, 5)));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_held_commit_notice_goes_out_at_once_when_openraft_ends_the_stream() {
+        let (tx, sent, mut pipeline) = harness_holding(4, COMMIT_NOTICE_HOLD);
+        tx.unbounded_send(request(Some(4), 5)).unwrap();
+        tx.unbounded_send(notice(5, 5)).unwrap();
+        assert!(poll(&mut pipeline).is_pending());
+        assert_eq!(sent.lock().unwrap().len(), 1);
+        drop(tx);
+        assert!(poll(&mut pipeline).is_pending());
+        assert_eq!(
+            sent.lock().unwrap().len(),
+            2,
+            "sent without waiting for the hold"
+        );
+        let answers: Vec<_> = sent.lock().unwrap().drain(..).map(|(_, a)| a).collect();
+        for answer in answers {
+            answer.send(Ok(AppendEntriesResponse::Success)).unwrap();
+        }
+        assert!(matches!(poll(&mut pipeline), Poll::Ready(Some(Ok(Ok(_))))));
+        assert!(matches!(poll(&mut pipeline), Poll::Ready(Some(Ok(Ok(_))))));
+        assert!(matches!(poll(&mut pipeline), Poll::Ready(None)));
+    }
+
+    /// An entry-less request that does not continue where the last one ended is a probe: it
+    /// goes out at once, and so does the first request of a stream.
+    #[tokio::test(start_paused = true)]
+    async fn an_entry_less_probe_is_not_held() {
+        let (tx, sent, mut pipeline) = harness_holding(4, COMMIT_NOTICE_HOLD);
+        tx.unbounded_send(notice(7, 7)).unwrap();
+        assert!(poll(&mut pipeline).is_pending());
+        assert_eq!(sent.lock().unwrap().len(), 1, "the stream's first request");
+        tx.unbounded_send(notice(3, 7)).unwrap();
+        assert!(poll(&mut pipeline).is_pending());
+        assert_eq!(sent.lock().unwrap().len(), 2, "a probe further back");
     }
 
     #[test]

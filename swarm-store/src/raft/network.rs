@@ -1,6 +1,6 @@
 //! openraft's network traits over a byte-level [`Transport`].
 
-use super::append_pipeline::{AppendCall, AppendOutcome, AppendPipeline};
+use super::append_pipeline::{AppendCall, AppendOutcome, AppendPipeline, COMMIT_NOTICE_HOLD};
 use super::entry_cache::EntryCache;
 use super::runtime::StoreRuntime;
 use super::types::{C, Snapshot, Vote};
@@ -335,8 +335,9 @@ impl RaftNetworkV2<C> for PeerNetwork {
         let send = move |rpc: AppendEntriesRequest<C>| {
             send_append_entries(transport.clone(), target, &cache, rpc, timeout)
         };
-        let responses: openraft::base::BoxStream<'s, AppendOutcome> =
-            Box::pin(AppendPipeline::new(input, send, self.max_appends_in_flight));
+        let responses: openraft::base::BoxStream<'s, AppendOutcome> = Box::pin(
+            AppendPipeline::new(input, send, self.max_appends_in_flight, COMMIT_NOTICE_HOLD),
+        );
         Box::pin(std::future::ready(Ok(responses)))
     }
 
