@@ -274,21 +274,6 @@ fn seed_9113_a_round_whose_commit_status_is_unknown_is_not_planned_again_blind()
     }
 }
 
-/// Seed 6854 (3 managers, 2 workers, 12 steps, the store's default of 4 AppendEntries in
-/// flight per follower): `scale 0` ordered the task of slot 2 on w1 (cut off) to be removed,
-/// `rollback` created a new task for slot 2, and the old record was deleted, all while control
-/// calls ran and the run did not observe; w1 still ran the old task, whose last record in the
-/// history was desired `running`, and `slot_runs_once` counted it. A task that the last leader's
-/// state observed no longer held now counts as ordered to stop (without that, this seed fails
-/// with `slot Replica(2) runs 2 tasks at once`).
-#[test]
-fn seed_6854_a_task_deleted_while_the_run_did_not_observe_is_not_counted() {
-    let config = SimConfig::new(6854).with_size(3, 2).with_steps(12);
-    if let Err(failure) = run_seed(&config) {
-        panic!("{failure}");
-    }
-}
-
 /// Seeds 8923 and 8948 (3 managers, 3 workers, 16 steps): an update of a service whose tasks
 /// turn unhealthy 3 s after they start, and whose restart policy (a window) never runs out of
 /// attempts, stayed `updating` for good: the update counted the restarts of its tasks as its
