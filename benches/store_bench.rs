@@ -13,7 +13,9 @@
 //! `WORKER_THREADS`), `--snapshot-every N` (log entries between snapshots, default the
 //! `StoreConfig` default), `--inflight-batches N` (`StoreConfig::max_inflight_batches`, default
 //! the `StoreConfig` default), `--appends-in-flight N` (`StoreConfig::max_appends_in_flight`,
-//! default the `StoreConfig` default), `--value-bytes N` (encoded size of each value, default 256),
+//! default the `StoreConfig` default), `--commit-notice-hold-ms N`
+//! (`StoreConfig::commit_notice_hold_ms`, 0 sends commit notices at once; default the
+//! `StoreConfig` default), `--value-bytes N` (encoded size of each value, default 256),
 //! `--txn-docs N` (documents each write transaction puts, default 1), `--member-dir ID=DIR`
 //! (keep member ID's log and snapshots in a new directory under DIR, e.g. `2=/dev/shm`, to see
 //! whose `fdatasync` a write waits for; repeatable), `--no-reads`, `--no-writes`.
@@ -38,6 +40,9 @@ static INFLIGHT_BATCHES: AtomicU64 = AtomicU64::new(0);
 /// `--appends-in-flight` for the cluster harness's config function (0: the default).
 static APPENDS_IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
 
+/// `--commit-notice-hold-ms` for the cluster harness's config function (`u64::MAX`: the default).
+static COMMIT_NOTICE_HOLD_MS: AtomicU64 = AtomicU64::new(u64::MAX);
+
 /// Default encoded value size: a JSON string of 254 characters plus its two quotes.
 const VALUE_BYTES: usize = 256;
 
@@ -53,6 +58,8 @@ struct Args {
     inflight_batches: Option<u64>,
     /// `StoreConfig::max_appends_in_flight` for every member (`None`: the default).
     appends_in_flight: Option<u64>,
+    /// `StoreConfig::commit_notice_hold_ms` for every member (`None`: the default).
+    commit_notice_hold_ms: Option<u64>,
     /// Encoded size of each value (a JSON string: this many bytes with its quotes).
     value_bytes: usize,
     /// Documents each write transaction puts.
@@ -99,6 +106,7 @@ fn parse_args() -> Result<Args, String> {
         snapshot_every: None,
         inflight_batches: None,
         appends_in_flight: None,
+        commit_notice_hold_ms: None,
         value_bytes: VALUE_BYTES,
         txn_docs: 1,
         member_dirs: Vec::new(),
@@ -156,6 +164,18 @@ fn parse_args() -> Result<Args, String> {
                         .ok()
                         .filter(|n| *n > 0)
                         .ok_or("--appends-in-flight: expected a positive number of messages")?,
+                )
+            }
+            "--commit-notice-hold-ms" => {
+                args.commit_notice_hold_ms = Some(
+                    value("--commit-notice-hold-ms")?
+                        .parse()
+                        .ok()
+                        .filter(|n| *n <= swarm_store::MAX_COMMIT_NOTICE_HOLD_MS)
+                        .ok_or(format!(
+                            "--commit-notice-hold-ms: expected milliseconds from 0 to {}",
+                            swarm_store::MAX_COMMIT_NOTICE_HOLD_MS
+                        ))?,
                 )
             }
             "--value-bytes" => {
@@ -319,6 +339,9 @@ async fn bench(args: Args) {
     if let Some(n) = args.appends_in_flight {
         APPENDS_IN_FLIGHT.store(n, Ordering::Relaxed);
     }
+    if let Some(ms) = args.commit_notice_hold_ms {
+        COMMIT_NOTICE_HOLD_MS.store(ms, Ordering::Relaxed);
+    }
     let cluster = TcpCluster::start(3, dir.path().to_path_buf(), |mut c: StoreConfig| {
         if let n @ 1.. = SNAPSHOT_EVERY.load(Ordering::Relaxed) {
             c.snapshot_every_entries = n;
@@ -328,6 +351,10 @@ async fn bench(args: Args) {
         }
         if let n @ 1.. = APPENDS_IN_FLIGHT.load(Ordering::Relaxed) {
             c.max_appends_in_flight = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        let hold_ms = COMMIT_NOTICE_HOLD_MS.load(Ordering::Relaxed);
+        if hold_ms != u64::MAX {
+            c.commit_notice_hold_ms = hold_ms;
         }
         c
     })

@@ -61,6 +61,15 @@ pub struct StoreConfig {
     /// connection's order); one overtaken by the next is answered with a conflict and the
     /// stream starts again from what the follower acknowledged.
     pub max_appends_in_flight: usize,
+    /// How long a leader holds the AppendEntries that only announces a newer commit index to a
+    /// follower, waiting for the next write's entries to carry it instead (at most
+    /// [`MAX_COMMIT_NOTICE_HOLD_MS`]; 0 sends it at once, openraft's behaviour). Default 1: at
+    /// low load the next write follows within tens of microseconds, and one round trip per
+    /// write is saved (20–25 % of the CPU time of a write at one in flight, `store_bench
+    /// --commit-notice-hold-ms 0` against the default). A follower learns of the last commit
+    /// of a burst of writes up to this much later; a read on it under [`ReadPolicy::ReadIndex`]
+    /// does not wait for that (the leader's heartbeat round carries the commit).
+    pub commit_notice_hold_ms: u64,
     /// The most transactions waiting for the proposer; callers wait for room beyond it.
     pub proposal_queue_txns: usize,
     /// The most recent changes kept for watches. A watch that falls further behind gets
@@ -96,6 +105,10 @@ pub const MAX_ENTRIES_PER_APPEND: u64 = 8;
 /// holds at most 64 × 8 MiB of one leader's unanswered messages, and its transport's budget of
 /// buffered request bytes cuts that lower.
 pub const MAX_APPENDS_IN_FLIGHT_LIMIT: usize = 64;
+
+/// The largest accepted [`StoreConfig::commit_notice_hold_ms`]: a follower must not learn of
+/// commits much later than a heartbeat would tell it.
+pub const MAX_COMMIT_NOTICE_HOLD_MS: u64 = 100;
 
 /// The largest accepted `max_batch_bytes`: [`MAX_ENTRIES_PER_APPEND`] such entries must fit a
 /// transport frame. A batch holds the encoded transactions the proposer drains (it stops before
@@ -133,6 +146,7 @@ impl StoreConfig {
             max_batch_bytes: 512 * 1024,
             max_inflight_batches: 1,
             max_appends_in_flight: 4,
+            commit_notice_hold_ms: 1,
             proposal_queue_txns: 16 * 1024,
             watch_history_changes: 100_000,
             request_timeout_ms: 5_000,
@@ -193,6 +207,12 @@ impl StoreConfig {
                 format!("must be in 1..={MAX_APPENDS_IN_FLIGHT_LIMIT}"),
             );
         }
+        if self.commit_notice_hold_ms > MAX_COMMIT_NOTICE_HOLD_MS {
+            return bad(
+                "commit_notice_hold_ms",
+                format!("must be at most {MAX_COMMIT_NOTICE_HOLD_MS}"),
+            );
+        }
         if self.proposal_queue_txns == 0 {
             return bad("proposal_queue_txns", "must be positive".into());
         }
@@ -236,6 +256,15 @@ mod tests {
             c.validate(),
             Err(StoreError::Invalid {
                 field: "max_batch_bytes",
+                ..
+            })
+        ));
+        let mut c = ok.clone();
+        c.commit_notice_hold_ms = MAX_COMMIT_NOTICE_HOLD_MS + 1;
+        assert!(matches!(
+            c.validate(),
+            Err(StoreError::Invalid {
+                field: "commit_notice_hold_ms",
                 ..
             })
         ));

@@ -38,8 +38,8 @@ mod watch_position;
 
 pub use collection::{Collection, Listing, Versioned};
 pub use config::{
-    MAX_APPENDS_IN_FLIGHT_LIMIT, MAX_BATCH_BYTES_LIMIT, MAX_ENTRIES_PER_APPEND, ReadPolicy,
-    StoreConfig,
+    MAX_APPENDS_IN_FLIGHT_LIMIT, MAX_BATCH_BYTES_LIMIT, MAX_COMMIT_NOTICE_HOLD_MS,
+    MAX_ENTRIES_PER_APPEND, ReadPolicy, StoreConfig,
 };
 pub use error::StoreError;
 pub use membership::{MemberRole, MemberStatus, Role, StoreStatus};

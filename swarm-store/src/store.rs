@@ -187,6 +187,7 @@ impl Store {
                     transport.clone(),
                     entry_cache.clone(),
                     config.max_appends_in_flight,
+                    Duration::from_millis(config.commit_notice_hold_ms),
                 ),
                 log,
                 StateMachineAdapter::new(shared.clone(), snapshots),

@@ -1,6 +1,6 @@
 //! openraft's network traits over a byte-level [`Transport`].
 
-use super::append_pipeline::{AppendCall, AppendOutcome, AppendPipeline, COMMIT_NOTICE_HOLD};
+use super::append_pipeline::{AppendCall, AppendOutcome, AppendPipeline};
 use super::entry_cache::EntryCache;
 use super::runtime::StoreRuntime;
 use super::types::{C, Snapshot, Vote};
@@ -177,6 +177,8 @@ pub(crate) struct NetworkFactory {
     cache: Arc<Mutex<EntryCache>>,
     /// AppendEntries kept unanswered per follower (`StoreConfig::max_appends_in_flight`).
     max_appends_in_flight: usize,
+    /// How long a commit notice is held (`StoreConfig::commit_notice_hold_ms`).
+    commit_notice_hold: Duration,
 }
 
 impl NetworkFactory {
@@ -186,6 +188,7 @@ impl NetworkFactory {
         transport: Arc<dyn DynTransport>,
         cache: Arc<Mutex<EntryCache>>,
         max_appends_in_flight: usize,
+        commit_notice_hold: Duration,
     ) -> Self {
         // Transfer ids only need to differ between the transfers of this sender; starting at a
         // random point keeps a restarted sender from reusing a receiver's in-progress id. The
@@ -196,6 +199,7 @@ impl NetworkFactory {
             transfer_seq: Arc::new(AtomicU64::new(start)),
             cache,
             max_appends_in_flight,
+            commit_notice_hold,
         }
     }
 }
@@ -210,6 +214,7 @@ impl RaftNetworkFactory<C> for NetworkFactory {
             transfer_seq: self.transfer_seq.clone(),
             cache: self.cache.clone(),
             max_appends_in_flight: self.max_appends_in_flight,
+            commit_notice_hold: self.commit_notice_hold,
         }
     }
 }
@@ -221,6 +226,7 @@ pub(crate) struct PeerNetwork {
     transfer_seq: Arc<AtomicU64>,
     cache: Arc<Mutex<EntryCache>>,
     max_appends_in_flight: usize,
+    commit_notice_hold: Duration,
 }
 
 fn rpc_error(e: CallError) -> RPCError<C> {
@@ -335,9 +341,13 @@ impl RaftNetworkV2<C> for PeerNetwork {
         let send = move |rpc: AppendEntriesRequest<C>| {
             send_append_entries(transport.clone(), target, &cache, rpc, timeout)
         };
-        let responses: openraft::base::BoxStream<'s, AppendOutcome> = Box::pin(
-            AppendPipeline::new(input, send, self.max_appends_in_flight, COMMIT_NOTICE_HOLD),
-        );
+        let responses: openraft::base::BoxStream<'s, AppendOutcome> =
+            Box::pin(AppendPipeline::new(
+                input,
+                send,
+                self.max_appends_in_flight,
+                self.commit_notice_hold,
+            ));
         Box::pin(std::future::ready(Ok(responses)))
     }
 
