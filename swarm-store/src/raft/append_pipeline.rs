@@ -28,10 +28,10 @@
 //!   `ReadIndex` policy: the leader confirms the read index with a heartbeat round, and the
 //!   heartbeats carry the commit index. Under `Lease` it may.
 //!
-//! Measured (`store_bench --inflight 1 --no-reads`, with and without `--commit-notice-hold-ms 0`):
-//! on tmpfs 20–25 % less CPU per write and p50 0.144–0.161 against 0.188–0.193 ms; on disk
-//! 2,087–2,355 against 1,797–2,111 writes/s; no change at 64 and 256 in flight, where a request
-//! with entries follows every commit anyway.
+//! Measured (`store_bench --inflight 1 --no-reads`, with `--commit-notice-hold-ms 1` against
+//! `0`; BENCHMARKS.md): on tmpfs 21–32 % less CPU per write and p50 0.142–0.147 against
+//! 0.174–0.183 ms; no change at 64 and 256 in flight, where a request with entries follows
+//! every commit anyway.
 //! - A conflict at or below what this stream already reported matched is not reported: it
 //!   means a request reached the follower before the one it follows (reordered, or
 //!   duplicated and delivered late, as the fault-injecting network does), not that the
