@@ -291,24 +291,10 @@ mod tests {
         }
     }
 
-    /// A pipeline that holds no commit notice (see [`harness_holding`]).
+    /// A pipeline whose sends are recorded and answered by the test through oneshots, holding
+    /// commit notices for `hold` (zero: none).
     #[allow(clippy::type_complexity)]
     fn harness(
-        limit: usize,
-    ) -> (
-        mpsc::UnboundedSender<AppendEntriesRequest<C>>,
-        Arc<Mutex<Vec<(Option<LogId>, oneshot::Sender<Reply>)>>>,
-        AppendPipeline<
-            mpsc::UnboundedReceiver<AppendEntriesRequest<C>>,
-            impl FnMut(AppendEntriesRequest<C>) -> AppendCall + Unpin,
-        >,
-    ) {
-        harness_holding(limit, Duration::ZERO)
-    }
-
-    /// A pipeline whose sends are recorded and answered by the test through oneshots.
-    #[allow(clippy::type_complexity)]
-    fn harness_holding(
         limit: usize,
         hold: Duration,
     ) -> (
@@ -335,13 +321,21 @@ mod tests {
         (tx, sent, AppendPipeline::new(rx, send, limit, hold))
     }
 
+    /// Answers every request sent and not yet answered with success.
+    fn answer_all(sent: &Mutex<Vec<(Option<LogId>, oneshot::Sender<Reply>)>>) {
+        let answers: Vec<_> = sent.lock().unwrap().drain(..).map(|(_, a)| a).collect();
+        for answer in answers {
+            answer.send(Ok(AppendEntriesResponse::Success)).unwrap();
+        }
+    }
+
     fn poll(p: &mut (impl Stream<Item = AppendOutcome> + Unpin)) -> Poll<Option<AppendOutcome>> {
         p.poll_next_unpin(&mut Context::from_waker(futures::task::noop_waker_ref()))
     }
 
     #[test]
     fn requests_go_out_before_earlier_ones_are_answered_up_to_the_limit() {
-        let (tx, sent, mut pipeline) = harness(2);
+        let (tx, sent, mut pipeline) = harness(2, Duration::ZERO);
         for i in 1..=3 {
             tx.unbounded_send(request((i > 1).then(|| i - 1), i))
                 .unwrap();
@@ -377,7 +371,7 @@ mod tests {
 
     #[test]
     fn a_conflict_ends_the_stream_and_no_later_request_is_taken() {
-        let (tx, sent, mut pipeline) = harness(4);
+        let (tx, sent, mut pipeline) = harness(4, Duration::ZERO);
         tx.unbounded_send(request(Some(4), 5)).unwrap();
         tx.unbounded_send(request(Some(5), 6)).unwrap();
         assert!(poll(&mut pipeline).is_pending());
@@ -402,7 +396,7 @@ mod tests {
     /// matched, and openraft read that as the follower's log going back.
     #[test]
     fn a_conflict_below_a_reported_match_ends_the_stream_unreported() {
-        let (tx, sent, mut pipeline) = harness(4);
+        let (tx, sent, mut pipeline) = harness(4, Duration::ZERO);
         tx.unbounded_send(request(Some(4), 5)).unwrap();
         tx.unbounded_send(request(Some(5), 6)).unwrap();
         assert!(poll(&mut pipeline).is_pending());
@@ -422,7 +416,7 @@ mod tests {
 
     #[test]
     fn a_conflict_before_the_first_entry_is_an_error_not_a_panic() {
-        let (tx, sent, mut pipeline) = harness(4);
+        let (tx, sent, mut pipeline) = harness(4, Duration::ZERO);
         tx.unbounded_send(request(None, 1)).unwrap();
         assert!(poll(&mut pipeline).is_pending());
         let (_, first) = sent.lock().unwrap().remove(0);
@@ -441,7 +435,7 @@ mod tests {
     /// write's entries, made within the hold, carry that commit instead.
     #[tokio::test(start_paused = true)]
     async fn a_commit_notice_followed_by_entries_within_the_hold_is_not_sent() {
-        let (tx, sent, mut pipeline) = harness_holding(4, COMMIT_NOTICE_HOLD);
+        let (tx, sent, mut pipeline) = harness(4, COMMIT_NOTICE_HOLD);
         tx.unbounded_send(request(Some(4), 5)).unwrap();
         assert!(poll(&mut pipeline).is_pending());
         tx.unbounded_send(notice(5, 5)).unwrap();
@@ -462,7 +456,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_commit_notice_goes_out_when_its_hold_ends() {
-        let (tx, sent, mut pipeline) = harness_holding(4, COMMIT_NOTICE_HOLD);
+        let (tx, sent, mut pipeline) = harness(4, COMMIT_NOTICE_HOLD);
         tx.unbounded_send(request(Some(4), 5)).unwrap();
         assert!(poll(&mut pipeline).is_pending());
         tx.unbounded_send(notice(5, 4)).unwrap();
@@ -480,10 +474,7 @@ mod tests {
             "the notice went out at the hold's end"
         );
         // Its answer reports the same match as the request before it.
-        let answers: Vec<_> = sent.lock().unwrap().drain(..).map(|(_, a)| a).collect();
-        for answer in answers {
-            answer.send(Ok(AppendEntriesResponse::Success)).unwrap();
-        }
+        answer_all(&sent);
         for _ in 0..2 {
             let Poll::Ready(Some(Ok(Ok(matched)))) = poll(&mut pipeline) else {
                 panic!("both answered");
@@ -494,7 +485,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_held_commit_notice_goes_out_at_once_when_openraft_ends_the_stream() {
-        let (tx, sent, mut pipeline) = harness_holding(4, COMMIT_NOTICE_HOLD);
+        let (tx, sent, mut pipeline) = harness(4, COMMIT_NOTICE_HOLD);
         tx.unbounded_send(request(Some(4), 5)).unwrap();
         tx.unbounded_send(notice(5, 5)).unwrap();
         assert!(poll(&mut pipeline).is_pending());
@@ -506,10 +497,7 @@ mod tests {
             2,
             "sent without waiting for the hold"
         );
-        let answers: Vec<_> = sent.lock().unwrap().drain(..).map(|(_, a)| a).collect();
-        for answer in answers {
-            answer.send(Ok(AppendEntriesResponse::Success)).unwrap();
-        }
+        answer_all(&sent);
         assert!(matches!(poll(&mut pipeline), Poll::Ready(Some(Ok(Ok(_))))));
         assert!(matches!(poll(&mut pipeline), Poll::Ready(Some(Ok(Ok(_))))));
         assert!(matches!(poll(&mut pipeline), Poll::Ready(None)));
@@ -519,7 +507,7 @@ mod tests {
     /// goes out at once, and so does the first request of a stream.
     #[tokio::test(start_paused = true)]
     async fn an_entry_less_probe_is_not_held() {
-        let (tx, sent, mut pipeline) = harness_holding(4, COMMIT_NOTICE_HOLD);
+        let (tx, sent, mut pipeline) = harness(4, COMMIT_NOTICE_HOLD);
         tx.unbounded_send(notice(7, 7)).unwrap();
         assert!(poll(&mut pipeline).is_pending());
         assert_eq!(sent.lock().unwrap().len(), 1, "the stream's first request");
@@ -530,7 +518,7 @@ mod tests {
 
     #[test]
     fn the_stream_ends_when_openraft_stops_and_every_answer_is_in() {
-        let (tx, sent, mut pipeline) = harness(4);
+        let (tx, sent, mut pipeline) = harness(4, Duration::ZERO);
         tx.unbounded_send(request(Some(1), 2)).unwrap();
         drop(tx);
         assert!(poll(&mut pipeline).is_pending());
