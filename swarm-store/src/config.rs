@@ -66,9 +66,10 @@ pub struct StoreConfig {
     /// [`MAX_COMMIT_NOTICE_HOLD_MS`]; 0 sends it at once, openraft's behaviour). Default 1: at
     /// low load the next write follows within tens of microseconds, and one round trip per
     /// write is saved (21–32 % of the CPU time of a write at one in flight on tmpfs,
-    /// `store_bench --commit-notice-hold-ms 0` against the default). A follower learns of the last commit
-    /// of a burst of writes up to this much later; a read on it under [`ReadPolicy::ReadIndex`]
-    /// does not wait for that (the leader's heartbeat round carries the commit).
+    /// `store_bench --commit-notice-hold-ms 0` against the default). A follower learns of the
+    /// last commit of a burst of writes up to this much later; a read on it under
+    /// [`ReadPolicy::ReadIndex`] does not wait for that (the leader's heartbeat round carries
+    /// the commit).
     pub commit_notice_hold_ms: u64,
     /// The most transactions waiting for the proposer; callers wait for room beyond it.
     pub proposal_queue_txns: usize,

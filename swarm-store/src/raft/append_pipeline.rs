@@ -18,13 +18,13 @@
 //!   requests and ends once that response is yielded (openraft starts a new stream from what
 //!   the follower acknowledged).
 //! - An entry-less request that continues where the last one sent ended tells the follower only
-//!   of a newer commit index. It is held for up to `StoreConfig::commit_notice_hold_ms`: a request with
-//!   entries made meanwhile carries a commit index at least as new (openraft reads it when it
-//!   makes each request), so the held one is dropped and the follower learns the commit with
-//!   the next entries, one round trip fewer per write; otherwise it goes out when the hold
-//!   ends (a millisecond tick later at most), or at once when openraft's stream ends. A
-//!   follower thus learns of the last commit of a burst of writes up to that much later, and
-//!   applies it as much later. A linearizable read on it does not wait for that under the
+//!   of a newer commit index. It is held for up to `StoreConfig::commit_notice_hold_ms`: a
+//!   request with entries made meanwhile carries a commit index at least as new (openraft
+//!   reads it when it makes each request), so the held one is dropped and the follower learns
+//!   the commit with the next entries, one round trip fewer per write; otherwise it goes out
+//!   when the hold ends (a millisecond tick later at most), or at once when openraft's stream
+//!   ends. A follower thus learns of the last commit of a burst of writes up to that much
+//!   later, and applies it as much later. A linearizable read on it does not wait for that under the
 //!   `ReadIndex` policy: the leader confirms the read index with a heartbeat round, and the
 //!   heartbeats carry the commit index. Under `Lease` it may.
 //!
